@@ -1,0 +1,148 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Kysely's view of the schema: one interface per table, matching the modules' migrations. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface CorpsTable {
+  corp_id: string;
+  name: string;
+  wecom_corp_id: string | null;
+  business_type: string | null;
+  created_at: DefaultTimestamp;
+}
+
+export interface OrgUnitsTable {
+  corp_id: string;
+  id: Generated<number>;
+  parent_id: number | null;
+  kind: 'hq' | 'region' | 'area' | 'store' | 'team';
+  name: string;
+  code: string | null;
+  path: string;
+  created_at: DefaultTimestamp;
+}
+
+export interface StaffTable {
+  corp_id: string;
+  id: Generated<number>;
+  userid: string;
+  name: string;
+  unit_id: number;
+  persona: 'brand' | 'expert' | 'founder' | 'sales' | 'assistant';
+  persona_name: string | null;
+  journey_role: 'online_ops' | 'customer_service' | 'consultant' | 'sales' | 'doctor' | 'store_staff';
+  title: string | null;
+  mobile_masked: string | null;
+  status: Generated<'active' | 'disabled' | 'departed'>;
+  created_at: DefaultTimestamp;
+}
+
+export interface CustomersTable {
+  corp_id: string;
+  id: Generated<number>;
+  external_userid: string;
+  unionid: string | null;
+  name: string;
+  name_pinyin: Generated<string>;
+  gender: Generated<number>;
+  avatar: string | null;
+  customer_type: Generated<number>;
+  phone_cipher: string | null;
+  phone_hash: string | null;
+  phone_masked: string | null;
+  search_text: Generated<string>;
+  first_added_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface FollowsTable {
+  corp_id: string;
+  id: Generated<number>;
+  customer_id: number;
+  staff_id: number;
+  remark: string | null;
+  description: string | null;
+  add_way: Generated<number>;
+  state: string | null;
+  journey_role: string;
+  status: Generated<'active' | 'deleted_by_customer' | 'deleted_by_staff'>;
+  added_at: Timestamp;
+  ended_at: Timestamp | null;
+}
+
+export interface CustomerEventsTable {
+  corp_id: string;
+  id: Generated<number>;
+  customer_id: number;
+  at: Timestamp;
+  kind: string;
+  staff_id: number | null;
+  summary: string;
+  data: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+export interface TagGroupsTable {
+  corp_id: string;
+  id: Generated<number>;
+  wecom_group_id: string | null;
+  name: string;
+  audience: Generated<'all' | 'ops' | 'front_line'>;
+  sort_order: Generated<number>;
+  created_at: DefaultTimestamp;
+}
+
+export interface TagsTable {
+  corp_id: string;
+  id: Generated<number>;
+  group_id: number;
+  wecom_tag_id: string | null;
+  name: string;
+  sort_order: Generated<number>;
+  created_at: DefaultTimestamp;
+}
+
+export interface CustomerTagsTable {
+  corp_id: string;
+  customer_id: number;
+  tag_id: number;
+  staff_id: number | null;
+  tagged_at: Timestamp;
+}
+
+export interface AccountsTable {
+  corp_id: string;
+  id: Generated<number>;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  role: 'hq_admin' | 'region_manager' | 'store_manager' | 'staff';
+  unit_id: number;
+  staff_id: number | null;
+  disabled: Generated<boolean>;
+  created_at: DefaultTimestamp;
+}
+
+export interface SessionsTable {
+  corp_id: string;
+  token_hash: string;
+  account_id: number;
+  csrf_token: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface Tables {
+  corps: CorpsTable;
+  org_units: OrgUnitsTable;
+  staff: StaffTable;
+  customers: CustomersTable;
+  follows: FollowsTable;
+  customer_events: CustomerEventsTable;
+  tag_groups: TagGroupsTable;
+  tags: TagsTable;
+  customer_tags: CustomerTagsTable;
+  accounts: AccountsTable;
+  sessions: SessionsTable;
+}

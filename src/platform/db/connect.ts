@@ -1,0 +1,99 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+
+// int8 and numeric come back as strings from pg by default; our ids and money fit in JS numbers safely
+// (ids are identities, money is fen), so parse them once here for every query on both engines.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface Database<DB = unknown> {
+  kind: DatabaseKind;
+  db: Kysely<DB>;
+  /** Flushes (PGlite: CHECKPOINT) and closes; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
+
+export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database<DB>> {
+  if ('url' in target) {
+    const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    await sql`select 1`.execute(db);
+    return { kind: 'postgres', db, close: once(() => db.destroy()) };
+  }
+  let releaseLock = () => {};
+  let location = 'memory://';
+  if ('dataDir' in target) {
+    mkdirSync(dirname(target.dataDir), { recursive: true });
+    releaseLock = lockDataDir(target.dataDir);
+    location = target.dataDir;
+  }
+  try {
+    const lite = await PGlite.create(location);
+    const pool = new pg.Pool(createPgConfig(lite));
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      kind: 'pglite',
+      db,
+      close: once(async () => {
+        try {
+          await sql`checkpoint`.execute(db);
+        } finally {
+          await db.destroy();
+          await lite.close();
+          releaseLock();
+        }
+      }),
+    };
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
+}
+
+/** PGlite is one process per data directory: two openers corrupt it, so the second one is refused. */
+function lockDataDir(dataDir: string): () => void {
+  const lockPath = `${dataDir}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockPath, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(lockPath, 'utf8'));
+      if (holder && holder !== process.pid && isAlive(holder)) {
+        throw new Error(
+          `The embedded database at ${dataDir} is in use by process ${holder}. ` +
+            'Stop that Siyu first, or point SIYU_DATA_DIR elsewhere.',
+        );
+      }
+      rmSync(lockPath, { force: true }); // stale lock from a process that is gone
+    }
+  }
+  throw new Error(`Could not lock ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= fn();
+    return done;
+  };
+}

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Actor, Role } from '../actor.ts';
+import { AppError, ERRORS, type ErrorCode, errorBody, pickLang } from './errors.ts';
+
+/**
+ * Every /api/v1 route states who may call it and how its data is scoped. A route without this does not
+ * register, and the authz test walks every route × role against it.
+ * - roles: the roles allowed (others get 403);
+ * - scope: how the service narrows the data to the caller: 'subtree' (the caller's org subtree, and for
+ *   front-line accounts their own follows), 'self' (only the caller's own account), 'public' (no session).
+ */
+export type Access = { public: true } | { roles: readonly Role[]; scope: 'subtree' | 'self' };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    actor: Actor | null;
+  }
+}
+
+export interface Session {
+  actor: Actor;
+  csrfToken: string;
+}
+
+export interface AppOptions {
+  logger: FastifyBaseLogger | boolean;
+  /** Resolves the session cookie to a caller; null when absent, expired or revoked. */
+  authenticate(request: FastifyRequest): Promise<Session | null>;
+  /** Registers the capability routes (under the prefix /api/v1). */
+  routes(app: FastifyInstance): Promise<void>;
+  webDir?: string;
+}
+
+export const API_PREFIX = '/api/v1';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export async function buildApp(opts: AppOptions) {
+  const app = Fastify({
+    loggerInstance: typeof opts.logger === 'object' ? opts.logger : undefined,
+    logger: typeof opts.logger === 'boolean' ? opts.logger : undefined,
+    bodyLimit: 1024 * 1024,
+    genReqId: () => randomUUID(),
+    disableRequestLogging: false,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('actor', null);
+  await app.register(fastifyCookie);
+
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith(API_PREFIX) && !route.config?.access) {
+      throw new Error(`Route ${route.method} ${route.url} has no access rule (config.access)`);
+    }
+  });
+
+  app.addHook('preHandler', async (request) => {
+    const access = request.routeOptions.config.access;
+    if (!access || 'public' in access) return;
+    const session = await opts.authenticate(request);
+    if (!session) throw new AppError('unauthenticated');
+    if (!SAFE_METHODS.has(request.method) && request.headers['x-csrf-token'] !== session.csrfToken) {
+      throw new AppError('csrf_failed');
+    }
+    if (!access.roles.includes(session.actor.role)) throw new AppError('forbidden');
+    request.actor = session.actor;
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const lang = pickLang(request.headers['accept-language']);
+    const send = (code: ErrorCode, message: string) =>
+      reply.status(ERRORS[code].status).send(errorBody(code, message, request.id));
+    if (err instanceof AppError) {
+      return send(err.code, err.detail ? err.detail[lang] : ERRORS[err.code][lang]);
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const where = err.validationContext ?? 'body';
+      const details = err.validation
+        .map((v) => `${where}${v.instancePath.replaceAll('/', '.')}: ${v.message}`)
+        .join('; ');
+      return send('bad_request', `${ERRORS.bad_request[lang]}: ${details}`);
+    }
+    const status = (err as { statusCode?: number }).statusCode ?? 500;
+    if (status === 413) return send('payload_too_large', ERRORS.payload_too_large[lang]);
+    if (status >= 400 && status < 500) return send('bad_request', `${ERRORS.bad_request[lang]}: ${err.message}`);
+    request.log.error({ err }, 'unhandled error');
+    return send('internal', ERRORS.internal[lang]);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Siyu API', version: '1', description: 'Private-domain operations on WeCom' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'siyu_session' },
+          csrf: { type: 'apiKey', in: 'header', name: 'x-csrf-token' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+
+  await app.register(opts.routes, { prefix: API_PREFIX });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+
+  const webDir = opts.webDir;
+  const hasWeb = webDir !== undefined && existsSync(join(webDir, 'index.html'));
+  if (hasWeb) {
+    await app.register(fastifyStatic, { root: webDir, wildcard: false, index: ['index.html'] });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const isPage = request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/wecom/');
+    if (hasWeb && isPage) return reply.type('text/html').sendFile('index.html');
+    const lang = pickLang(request.headers['accept-language']);
+    return reply.status(404).send(errorBody('not_found', ERRORS.not_found[lang], request.id));
+  });
+
+  return app;
+}
