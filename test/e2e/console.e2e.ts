@@ -1,0 +1,217 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchChromium, resultsDir, type SiyuServer, startSiyu, tail } from './harness.ts';
+
+// A store manager of the demo brand signs in to the console, sees only her store's customers (checked
+// through the API as the same browser session, against what the HQ admin sees), and opens a profile.
+
+const PASSWORD = 'siyu1234';
+const STORE_MANAGER = 'sh-jingan@demo';
+const ADMIN = 'admin@demo';
+const OWN_STORE = '上海静安店';
+const OTHER_STORE = '深圳南山店';
+
+interface Me {
+  account: { id: number; role: string; unitId: number; unitName: string; corpId: number };
+  csrfToken: string;
+}
+interface Unit {
+  id: number;
+  parentId: number | null;
+  kind: string;
+  name: string;
+  code: string | null;
+}
+interface CustomerRow {
+  id: number;
+  name: string;
+  owners: { staffId: number; staffName: string }[];
+}
+interface Follow {
+  id: number;
+  staff: { id: number; name: string; unitId: number; unitName: string };
+  status: string;
+}
+interface CustomerDetail {
+  customer: { id: number; name: string };
+  follows: Follow[];
+}
+
+async function getJson<T>(api: APIRequestContext, path: string): Promise<T> {
+  const res = await api.get(path);
+  if (res.status() !== 200) {
+    throw new Error(`GET ${path} answered ${res.status()}: ${(await res.text()).slice(0, 500)}`);
+  }
+  return (await res.json()) as T;
+}
+
+/** Every customer the session can list, following nextCursor (bounded, so a loop cannot spin). */
+async function listAll(api: APIRequestContext, query: string): Promise<CustomerRow[]> {
+  const all: CustomerRow[] = [];
+  let cursor: string | null = null;
+  for (let pageNo = 0; pageNo < 50; pageNo++) {
+    const sep = query ? '&' : '';
+    const path: string = `/api/v1/customers?${query}${sep}limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const batch: { items: CustomerRow[]; nextCursor: string | null } = await getJson(api, path);
+    all.push(...batch.items);
+    if (!batch.nextCursor) return all;
+    cursor = batch.nextCursor;
+  }
+  throw new Error(`more than 50 pages of customers for "${query}"`);
+}
+
+describe('console: a store manager sees only her store', () => {
+  let server: SiyuServer;
+  let browser: Browser;
+  let managerContext: BrowserContext;
+  let adminContext: BrowserContext;
+  let page: Page;
+  let failed = false;
+
+  // Filled by the first tests, used by the later ones (Vitest runs the tests of a file in order).
+  let me: Me;
+  let listedNames: string[] = [];
+  let visible: CustomerRow[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(resultsDir, { recursive: true });
+    server = await startSiyu({ name: 'e2e-console' });
+    browser = await launchChromium();
+    const options = { baseURL: server.baseUrl, locale: 'zh-CN', viewport: { width: 1366, height: 900 } };
+    managerContext = await browser.newContext(options);
+    adminContext = await browser.newContext(options);
+    page = await managerContext.newPage();
+  });
+
+  afterAll(async () => {
+    if (failed && page) {
+      await page.screenshot({ path: join(resultsDir, 'e2e-failure.png'), fullPage: true }).catch(() => {});
+    }
+    await browser?.close().catch(() => {});
+    await server?.stop();
+    if (failed && server) console.error(`--- siyu start output (tail) ---\n${tail(server.output(), 40)}`);
+  });
+
+  test('the store manager signs in and lands on the customer list', async ({ onTestFailed }) => {
+    onTestFailed(() => {
+      failed = true;
+    });
+    await page.goto('/login');
+    await page.locator('#login').fill(STORE_MANAGER);
+    await page.locator('#password').fill(PASSWORD);
+    await page.locator('button[type=submit]').click();
+    await page.waitForURL((url) => url.pathname === '/customers', { timeout: 30_000 });
+
+    const rows = page.getByTestId('customer-row');
+    await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
+    listedNames = (await rows.allTextContents()).map((t) => t.trim());
+    expect(listedNames.length).toBeGreaterThan(0);
+
+    me = await getJson<Me>(page.request, '/api/v1/auth/me');
+    expect(me.account.role).toBe('store_manager');
+    expect(me.account.unitName).toBe(OWN_STORE);
+    expect(me.csrfToken).toBeTruthy();
+  });
+
+  test('every customer the session can see follows a staff member of the store', async ({ onTestFailed }) => {
+    onTestFailed(() => {
+      failed = true;
+    });
+    visible = await listAll(page.request, '');
+    expect(visible.length).toBeGreaterThan(0);
+
+    // The rows on screen are customers the API lists for this session.
+    const visibleNames = visible.map((c) => c.name);
+    for (const rowText of listedNames) {
+      expect(
+        visibleNames.some((name) => rowText.includes(name)),
+        `row "${rowText}" is none of the session's customers`,
+      ).toBe(true);
+    }
+
+    for (const row of visible) {
+      const detail = await getJson<CustomerDetail>(page.request, `/api/v1/customers/${row.id}`);
+      expect(detail.customer.id).toBe(row.id);
+      const ownFollows = detail.follows.filter(
+        (f) => f.staff.unitId === me.account.unitId && f.staff.unitName === OWN_STORE,
+      );
+      expect(
+        ownFollows.length,
+        `customer ${row.id} ${row.name} has no follow by ${OWN_STORE}: ${JSON.stringify(detail.follows.map((f) => f.staff))}`,
+      ).toBeGreaterThan(0);
+    }
+  });
+
+  test('a customer only of another store is invisible to the store manager', async ({ onTestFailed }) => {
+    onTestFailed(() => {
+      failed = true;
+    });
+    const admin = adminContext.request;
+    const login = await admin.post('/api/v1/auth/login', { data: { login: ADMIN, password: PASSWORD } });
+    expect(login.status(), await login.text()).toBe(200);
+
+    const { items: units } = await getJson<{ items: Unit[] }>(admin, '/api/v1/org/units');
+    const other = units.find((u) => u.name === OTHER_STORE);
+    expect(other, `${OTHER_STORE} is not among the admin's units`).toBeDefined();
+
+    // A customer of the other store that no staff member of the manager's store follows.
+    const candidates = await listAll(admin, `unitId=${other!.id}`);
+    expect(candidates.length).toBeGreaterThan(0);
+    let stranger: CustomerDetail | undefined;
+    for (const row of candidates) {
+      const detail = await getJson<CustomerDetail>(admin, `/api/v1/customers/${row.id}`);
+      if (detail.follows.length > 0 && detail.follows.every((f) => f.staff.unitName !== OWN_STORE)) {
+        stranger = detail;
+        break;
+      }
+    }
+    expect(stranger, `every customer of ${OTHER_STORE} is also followed by ${OWN_STORE}`).toBeDefined();
+    const { id, name } = stranger!.customer;
+    expect(stranger!.follows.some((f) => f.staff.unitName === OTHER_STORE)).toBe(true);
+    expect(visible.some((c) => c.id === id)).toBe(false);
+
+    // The search finds the customer by exact name for the admin, so its silence below means something.
+    const q = `q=${encodeURIComponent(name)}`;
+    expect((await listAll(admin, q)).some((c) => c.id === id)).toBe(true);
+
+    const direct = await page.request.get(`/api/v1/customers/${id}`);
+    expect(direct.status()).toBe(404);
+    expect((await listAll(page.request, q)).some((c) => c.id === id)).toBe(false);
+
+    // And the store manager's own search works: it finds one of her customers by name.
+    const own = visible[0]!;
+    const ownHits = await listAll(page.request, `q=${encodeURIComponent(own.name)}`);
+    expect(ownHits.some((c) => c.id === own.id)).toBe(true);
+  });
+
+  test('clicking the first customer opens its profile with its follows', async ({ onTestFailed }) => {
+    onTestFailed(() => {
+      failed = true;
+    });
+    const firstRow = page.getByTestId('customer-row').first();
+    const rowText = ((await firstRow.textContent()) ?? '').trim();
+    await firstRow.click();
+
+    const profile = page.getByTestId('customer-profile');
+    await profile.waitFor({ state: 'visible', timeout: 30_000 });
+    const match = /\/customers\/(\d+)/.exec(new URL(page.url()).pathname);
+    expect(match, `the profile's URL ${page.url()} names no customer id`).not.toBeNull();
+    const detail = await getJson<CustomerDetail>(page.request, `/api/v1/customers/${match![1]}`);
+
+    expect(rowText).toContain(detail.customer.name);
+    await expect
+      .poll(async () => (await profile.textContent()) ?? '', { timeout: 15_000 })
+      .toContain(detail.customer.name);
+    expect(detail.follows.length).toBeGreaterThan(0);
+    const profileText = (await profile.textContent()) ?? '';
+    for (const follow of detail.follows) {
+      expect(profileText, `the profile does not show the follow by ${follow.staff.name}`).toContain(
+        follow.staff.name,
+      );
+    }
+
+    await page.screenshot({ path: join(resultsDir, 'e2e-profile.png'), fullPage: true });
+  });
+});

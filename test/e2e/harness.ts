@@ -1,0 +1,138 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+
+/** The repository root (the e2e files live in test/e2e/). */
+export const repoRoot = resolve(import.meta.dirname, '../..');
+/** Screenshots and server logs go here; the folder is gitignored. */
+export const resultsDir = join(repoRoot, 'test-results');
+
+export const CHROMIUM_PATH = process.env.SIYU_E2E_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Debian's Chromium, headless; the flags keep it quiet and working as root in a container. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    timeout: 60_000,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolvePort(port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+export interface SiyuServer {
+  /** e.g. http://127.0.0.1:41234 */
+  baseUrl: string;
+  /** Everything the server printed so far (stdout and stderr interleaved). */
+  output(): string;
+  /** SIGTERM, wait for the exit (SIGKILL after 30 s), save the log, delete the data folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node bin/siyu.js start` on a free loopback port with a fresh embedded database (the server
+ * migrates it and seeds the demo brand), and resolves once GET /healthz answers 200.
+ */
+export async function startSiyu(opts: { name: string; readyTimeoutMs?: number }): Promise<SiyuServer> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const tempDir = mkdtempSync(join(tmpdir(), 'siyu-e2e-'));
+  const logPath = join(resultsDir, `${opts.name}-server.log`);
+
+  // Run it as a user would: embedded PGlite (no DATABASE_URL), demo seed on, and none of the variables
+  // Vitest sets for its own workers (NODE_ENV=test and friends).
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (/^(VITEST|TEST$|NODE_ENV$|MODE$|DEV$|PROD$|SSR$|BASE_URL$)/.test(key)) delete env[key];
+  }
+  delete env.DATABASE_URL;
+  Object.assign(env, {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SIYU_DATA_DIR: join(tempDir, 'data'),
+    SIYU_DEMO: 'true',
+  });
+
+  const chunks: string[] = [];
+  const child: ChildProcess = spawn(process.execPath, ['bin/siyu.js', 'start'], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => chunks.push(c));
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => chunks.push(c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
+    child.on('exit', (code, signal) => resolveExit({ code, signal }));
+  });
+  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  void exited.then((info) => {
+    exitInfo = info;
+  });
+  const output = () => chunks.join('');
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      if (!exitInfo) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      mkdirSync(resultsDir, { recursive: true });
+      writeFileSync(logPath, output());
+      rmSync(tempDir, { recursive: true, force: true });
+    })();
+    return stopped;
+  };
+
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
+  let lastProblem = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (exitInfo) {
+      await stop();
+      throw new Error(
+        `siyu start exited (code ${exitInfo.code}, signal ${exitInfo.signal}) before /healthz answered.\n` +
+          `--- its output ---\n${tail(output())}`,
+      );
+    }
+    try {
+      const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(5_000) });
+      if (res.status === 200) return { baseUrl, output, stop };
+      lastProblem = `HTTP ${res.status}`;
+    } catch (err) {
+      lastProblem = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop();
+  throw new Error(
+    `siyu start did not answer GET /healthz with 200 within ${(opts.readyTimeoutMs ?? 90_000) / 1000} s ` +
+      `(last: ${lastProblem}).\n--- its output ---\n${tail(output())}`,
+  );
+}
+
+export function tail(text: string, lines = 60): string {
+  return text.split('\n').slice(-lines).join('\n');
+}
