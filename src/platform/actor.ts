@@ -8,6 +8,8 @@ export interface Actor {
   role: Role;
   /** The account's own unit: the root of its scope. */
   unitId: number;
+  /** The account sits at the root of the org tree with the HQ role: no narrowing at all. */
+  seesWholeCorp: boolean;
   /** Every unit in the account's subtree, its own included. */
   unitIds: readonly number[];
   /** Set for front-line accounts: they see only the customers they follow. */

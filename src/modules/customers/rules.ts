@@ -10,7 +10,11 @@ export function namePinyin(name: string): string {
 }
 
 /** What a customer search matches: name, its pinyin, every follow's remark, and the masked phone. */
-export function searchText(input: { name: string; remarks: (string | null)[]; phoneMasked: string | null }): string {
+export function searchText(input: {
+  name: string;
+  remarks: (string | null)[];
+  phoneMasked: string | null;
+}): string {
   return [input.name, namePinyin(input.name), ...input.remarks, input.phoneMasked]
     .filter((s): s is string => Boolean(s))
     .join(' ')

@@ -57,28 +57,38 @@ export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database
   }
 }
 
-/** PGlite is one process per data directory: two openers corrupt it, so the second one is refused. */
+const heldHere = new Set<string>();
+
+/** PGlite is one opener per data directory: two corrupt it, so the second one is refused. */
 function lockDataDir(dataDir: string): () => void {
   const lockPath = `${dataDir}.lock`;
+  if (heldHere.has(lockPath)) throw inUse(dataDir, process.pid);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      return () => rmSync(lockPath, { force: true });
+      heldHere.add(lockPath);
+      return () => {
+        heldHere.delete(lockPath);
+        rmSync(lockPath, { force: true });
+      };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(readFileSync(lockPath, 'utf8'));
-      if (holder && holder !== process.pid && isAlive(holder)) {
-        throw new Error(
-          `The embedded database at ${dataDir} is in use by process ${holder}. ` +
-            'Stop that Siyu first, or point SIYU_DATA_DIR elsewhere.',
-        );
-      }
+      // Our own pid in a lock we do not hold is a leftover of an earlier run that had the same pid.
+      if (holder && holder !== process.pid && isAlive(holder)) throw inUse(dataDir, holder);
       rmSync(lockPath, { force: true }); // stale lock from a process that is gone
     }
   }
   throw new Error(`Could not lock ${dataDir}`);
+}
+
+function inUse(dataDir: string, pid: number): Error {
+  return new Error(
+    `The embedded database at ${dataDir} is in use by process ${pid}. ` +
+      'Stop that Siyu first, or point SIYU_DATA_DIR elsewhere.',
+  );
 }
 
 function isAlive(pid: number): boolean {

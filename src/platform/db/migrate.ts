@@ -15,14 +15,17 @@ export function loadMigrations(dirs: string[]): Migration[] {
     readdirSync(dir)
       .filter((f) => f.endsWith('.sql'))
       .map((f) => {
-        if (!FILE.test(f)) throw new Error(`Migration file name must look like 0001_name.sql: ${join(dir, f)}`);
+        if (!FILE.test(f))
+          throw new Error(`Migration file name must look like 0001_name.sql: ${join(dir, f)}`);
         return { id: basename(f, '.sql'), sql: readFileSync(join(dir, f), 'utf8') };
       }),
   );
   all.sort((a, b) => a.id.localeCompare(b.id));
   for (let i = 1; i < all.length; i++) {
     if (all[i]!.id.slice(0, 4) === all[i - 1]!.id.slice(0, 4)) {
-      throw new Error(`Two migrations share the number ${all[i]!.id.slice(0, 4)}: ${all[i - 1]!.id}, ${all[i]!.id}`);
+      throw new Error(
+        `Two migrations share the number ${all[i]!.id.slice(0, 4)}: ${all[i - 1]!.id}, ${all[i]!.id}`,
+      );
     }
   }
   return all;
@@ -39,7 +42,9 @@ export async function migrate(db: Kysely<unknown>, migrations: Migration[]): Pro
     const done = await db.transaction().execute(async (trx) => {
       // Several processes may start at once on a PostgreSQL server: one migrates, the others wait and skip.
       await sql`select pg_advisory_xact_lock(7242001)`.execute(trx);
-      const seen = await sql<{ id: string }>`select id from siyu_meta.migrations where id = ${m.id}`.execute(trx);
+      const seen = await sql<{ id: string }>`select id from siyu_meta.migrations where id = ${m.id}`.execute(
+        trx,
+      );
       if (seen.rows.length > 0) return false;
       await sql.raw(m.sql).execute(trx);
       await sql`insert into siyu_meta.migrations (id) values (${m.id})`.execute(trx);

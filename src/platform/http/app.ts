@@ -21,16 +21,22 @@ import { AppError, ERRORS, type ErrorCode, errorBody, pickLang } from './errors.
  * register, and the authz test walks every route × role against it.
  * - roles: the roles allowed (others get 403);
  * - scope: how the service narrows the data to the caller: 'subtree' (the caller's org subtree, and for
- *   front-line accounts their own follows), 'self' (only the caller's own account), 'public' (no session).
+ *   front-line accounts their own follows), 'corp' (corp-wide settings such as tag groups, the same for
+ *   everyone in the corp), 'self' (only the caller's own account); or public (no session).
  */
-export type Access = { public: true } | { roles: readonly Role[]; scope: 'subtree' | 'self' };
+export type Access = { public: true } | { roles: readonly Role[]; scope: 'subtree' | 'corp' | 'self' };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
   }
+  interface FastifyInstance {
+    /** Every /api/v1 route with its access rule, as registered: the authz test walks this list. */
+    apiRoutes: { method: string; url: string; access: Access }[];
+  }
   interface FastifyRequest {
     actor: Actor | null;
+    csrfToken: string | null;
   }
 }
 
@@ -57,18 +63,22 @@ export async function buildApp(opts: AppOptions) {
     logger: typeof opts.logger === 'boolean' ? opts.logger : undefined,
     bodyLimit: 1024 * 1024,
     genReqId: () => randomUUID(),
-    disableRequestLogging: false,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('actor', null);
+  app.decorateRequest('csrfToken', null);
   await app.register(fastifyCookie);
 
+  const apiRoutes: FastifyInstance['apiRoutes'] = [];
+  app.decorate('apiRoutes', apiRoutes);
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith(API_PREFIX) && !route.config?.access) {
-      throw new Error(`Route ${route.method} ${route.url} has no access rule (config.access)`);
-    }
+    if (!route.url.startsWith(API_PREFIX)) return;
+    const access = route.config?.access;
+    if (!access) throw new Error(`Route ${route.method} ${route.url} has no access rule (config.access)`);
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') apiRoutes.push({ method, url: route.url, access });
   });
 
   app.addHook('preHandler', async (request) => {
@@ -81,6 +91,7 @@ export async function buildApp(opts: AppOptions) {
     }
     if (!access.roles.includes(session.actor.role)) throw new AppError('forbidden');
     request.actor = session.actor;
+    request.csrfToken = session.csrfToken;
   });
 
   app.setErrorHandler((err, request, reply) => {
@@ -99,7 +110,9 @@ export async function buildApp(opts: AppOptions) {
     }
     const status = (err as { statusCode?: number }).statusCode ?? 500;
     if (status === 413) return send('payload_too_large', ERRORS.payload_too_large[lang]);
-    if (status >= 400 && status < 500) return send('bad_request', `${ERRORS.bad_request[lang]}: ${err.message}`);
+    if (status >= 400 && status < 500) {
+      return send('bad_request', `${ERRORS.bad_request[lang]}: ${(err as Error).message}`);
+    }
     request.log.error({ err }, 'unhandled error');
     return send('internal', ERRORS.internal[lang]);
   });
@@ -128,7 +141,8 @@ export async function buildApp(opts: AppOptions) {
     await app.register(fastifyStatic, { root: webDir, wildcard: false, index: ['index.html'] });
   }
   app.setNotFoundHandler((request, reply) => {
-    const isPage = request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/wecom/');
+    const isPage =
+      request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/wecom/');
     if (hasWeb && isPage) return reply.type('text/html').sendFile('index.html');
     const lang = pickLang(request.headers['accept-language']);
     return reply.status(404).send(errorBody('not_found', ERRORS.not_found[lang], request.id));

@@ -3,7 +3,11 @@ export const ERRORS = {
   bad_request: { status: 400, zh: '请求参数有误', en: 'The request is invalid' },
   unauthenticated: { status: 401, zh: '请先登录', en: 'Please sign in' },
   bad_credentials: { status: 401, zh: '账号或密码错误', en: 'Wrong account or password' },
-  csrf_failed: { status: 403, zh: '安全校验失败，请刷新页面后重试', en: 'Security check failed; reload the page' },
+  csrf_failed: {
+    status: 403,
+    zh: '安全校验失败，请刷新页面后重试',
+    en: 'Security check failed; reload the page',
+  },
   forbidden: { status: 403, zh: '没有权限执行此操作', en: 'You are not allowed to do this' },
   not_found: { status: 404, zh: '找不到该资源', en: 'Not found' },
   conflict: { status: 409, zh: '与现有数据冲突', en: 'Conflicts with existing data' },

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestApp, type TestApp } from '../../testing/app.ts';
+import { PASSWORD } from '../../testing/fixture.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
+import { parseLogin } from './service.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await openTestApp({ loginLimits: { perLogin: 3, perIp: 1000 } });
+});
+afterAll(() => t.close());
+
+const post = (login: string, password: string, ip = '10.0.0.1') =>
+  t.app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { login, password },
+    remoteAddress: ip,
+  });
+
+describe('passwords', () => {
+  it('hashes with scrypt and a salt, and verifies only the right password', async () => {
+    const a = await hashPassword('s3cret');
+    const b = await hashPassword('s3cret');
+    expect(a).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(a).not.toBe(b);
+    expect(await verifyPassword('s3cret', a)).toBe(true);
+    expect(await verifyPassword('s3cret!', a)).toBe(false);
+    expect(await verifyPassword('s3cret', 'md5$abc')).toBe(false);
+  });
+
+  it('parses "user@brand" logins at the last @', () => {
+    expect(parseLogin('Store1@Demo')).toEqual({ username: 'store1', corpId: 'demo' });
+    expect(parseLogin('a@b@demo')).toEqual({ username: 'a@b', corpId: 'demo' });
+    expect(parseLogin('nobrand')).toBeNull();
+    expect(parseLogin('@demo')).toBeNull();
+  });
+});
+
+describe('login and sessions', () => {
+  it('signs in, sets an httpOnly SameSite cookie, and /auth/me answers with the account', async () => {
+    const res = await post('sh1@acme', PASSWORD);
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.account).toMatchObject({
+      username: 'sh1',
+      role: 'store_manager',
+      corpId: 'acme',
+      unitName: '上海一店',
+    });
+    expect(body.csrfToken).toMatch(/^[\w-]{20,}$/);
+    const cookie = res.cookies.find((c) => c.name === 'siyu_session')!;
+    expect(cookie.httpOnly).toBe(true);
+    expect(cookie.sameSite).toBe('Lax');
+    expect(cookie.path).toBe('/');
+    const me = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { cookie: `siyu_session=${cookie.value}` },
+    });
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toEqual(body);
+  });
+
+  it('does not store the session token itself', async () => {
+    const res = await post('east@acme', PASSWORD);
+    const token = res.cookies.find((c) => c.name === 'siyu_session')!.value.split('.')[1]!;
+    const rows = await t.database.db.selectFrom('sessions').select('token_hash').execute();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.some((r) => r.token_hash.includes(token))).toBe(false);
+  });
+
+  it.each([
+    ['a wrong password', 'sh2@acme', 'wrong'],
+    ['an unknown user', 'nobody@acme', PASSWORD],
+    ['an unknown brand', 'sh1@nowhere', PASSWORD],
+    ['a login without brand', 'sh1', PASSWORD],
+    ['the right user in another brand', 'sh1@other', PASSWORD],
+  ])('refuses %s with the same 401', async (_what, login, password) => {
+    const res = await post(login, password, '10.0.0.2');
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error).toMatchObject({ code: 'bad_credentials', message: '账号或密码错误' });
+    expect(res.cookies).toHaveLength(0);
+  });
+
+  it('answers malformed input with a 400 that names the field', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { login: 'sh1@acme' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toContain('body.password');
+    const notJson = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"login":',
+    });
+    expect(notJson.statusCode).toBe(400);
+    expect(notJson.json().error.code).toBe('bad_request');
+  });
+
+  it('rate-limits failed logins per login, even with the right password afterwards', async () => {
+    for (let i = 0; i < 3; i++) expect((await post('gz1@acme', 'nope', '10.0.0.3')).statusCode).toBe(401);
+    const blocked = await post('gz1@acme', PASSWORD, '10.0.0.3');
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.json().error.code).toBe('rate_limited');
+    expect((await post('sh1@acme', PASSWORD, '10.0.0.3')).statusCode).toBe(200);
+  });
+
+  it('ends the session on logout', async () => {
+    const s = await t.login('sh2@acme');
+    const out = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
+    });
+    expect(out.statusCode).toBe(200);
+    const me = await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: s.cookie } });
+    expect(me.statusCode).toBe(401);
+  });
+
+  it('refuses a forged or expired session and a disabled account', async () => {
+    const forged = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { cookie: 'siyu_session=acme.forged' },
+    });
+    expect(forged.statusCode).toBe(401);
+    const s = await t.login('east@acme');
+    await t.database.db
+      .updateTable('sessions')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .execute();
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: s.cookie } }))
+        .statusCode,
+    ).toBe(401);
+    const s2 = await t.login('admin@acme');
+    await t.database.db
+      .updateTable('accounts')
+      .set({ disabled: true })
+      .where('username', '=', 'admin')
+      .execute();
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: s2.cookie } }))
+        .statusCode,
+    ).toBe(401);
+    expect((await post('admin@acme', PASSWORD, '10.0.0.9')).statusCode).toBe(401);
+  });
+});

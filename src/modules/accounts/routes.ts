@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ROLES } from '../../platform/actor.ts';
+import { AppError } from '../../platform/http/errors.ts';
+import { FailureLimiter } from '../../platform/http/rate-limit.ts';
+import type { Deps } from '../context.ts';
+import { loadMe, login, logout, SESSION_COOKIE, SESSION_TTL_MS } from './service.ts';
+
+const me = z.object({
+  id: z.number(),
+  username: z.string(),
+  displayName: z.string(),
+  role: z.enum(ROLES),
+  corpId: z.string(),
+  corpName: z.string(),
+  unitId: z.number(),
+  unitName: z.string(),
+  staffId: z.number().nullable(),
+});
+const sessionReply = z.object({ account: me, csrfToken: z.string() });
+
+export interface AccountRouteOptions {
+  secureCookies: boolean;
+  /** Failed logins allowed per login and per IP within 15 minutes. */
+  loginLimits?: { perLogin: number; perIp: number };
+}
+
+export function accountRoutes(deps: Deps, opts: AccountRouteOptions) {
+  const window = 15 * 60 * 1000;
+  const limits = {
+    perLogin: new FailureLimiter(opts.loginLimits?.perLogin ?? 5, window),
+    perIp: new FailureLimiter(opts.loginLimits?.perIp ?? 50, window),
+  };
+  return async (base: FastifyInstance) => {
+    const app = base.withTypeProvider<ZodTypeProvider>();
+
+    app.post(
+      '/auth/login',
+      {
+        config: { access: { public: true } },
+        schema: {
+          tags: ['auth'],
+          summary: 'Sign in with "username@brand" and a password; sets the session cookie',
+          body: z.object({ login: z.string().min(3).max(128), password: z.string().min(1).max(256) }),
+          response: { 200: sessionReply },
+        },
+      },
+      async (request, reply) => {
+        const result = await login(deps.db, deps.clock, limits, { ...request.body, ip: request.ip });
+        reply.setCookie(SESSION_COOKIE, result.cookie, {
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: opts.secureCookies,
+          path: '/',
+          maxAge: SESSION_TTL_MS / 1000,
+        });
+        return { account: result.me, csrfToken: result.csrfToken };
+      },
+    );
+
+    app.post(
+      '/auth/logout',
+      {
+        config: { access: { roles: ROLES, scope: 'self' } },
+        schema: {
+          tags: ['auth'],
+          summary: 'End this session',
+          response: { 200: z.object({ ok: z.literal(true) }) },
+        },
+      },
+      async (request, reply) => {
+        await logout(deps.db, request.cookies[SESSION_COOKIE]);
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return { ok: true as const };
+      },
+    );
+
+    app.get(
+      '/auth/me',
+      {
+        config: { access: { roles: ROLES, scope: 'self' } },
+        schema: {
+          tags: ['auth'],
+          summary: 'The signed-in account and its CSRF token',
+          response: { 200: sessionReply },
+        },
+      },
+      async (request) => {
+        const actor = request.actor!;
+        const account = await loadMe(deps.db, actor.corpId, actor.accountId);
+        if (!account) throw new AppError('unauthenticated');
+        return { account, csrfToken: request.csrfToken! };
+      },
+    );
+  };
+}

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES, type Role } from '../platform/actor.ts';
+import { openTestApp, type TestApp, type TestSession } from '../testing/app.ts';
+
+/**
+ * Walks every registered /api/v1 route × every role against its declared access rule. Every route with a
+ * path parameter must name below the ids that store sh1's accounts (and region east's) must NOT reach; a
+ * new route without such a probe fails here, and a route without an access rule does not even register.
+ */
+let t: TestApp;
+const sessions = {} as Record<Role, TestSession>;
+const loginOf = (role: Role) =>
+  ({
+    hq_admin: t.fx.logins.admin,
+    region_manager: t.fx.logins.east,
+    store_manager: t.fx.logins.sh1,
+    staff: t.fx.logins.sh1a,
+  })[role];
+
+beforeAll(async () => {
+  t = await openTestApp();
+  for (const role of ROLES) sessions[role] = await t.login(loginOf(role));
+});
+afterAll(() => t.close());
+
+/** Ids in store gz1 (region south): outside sh1, outside east, outside staff sh1a's follows. */
+function outOfScope(url: string): Record<string, number> | undefined {
+  const probes: Record<string, Record<string, number>> = {
+    '/api/v1/customers/:id': { id: t.fx.customers.zhao },
+    '/api/v1/staff/:id': { id: t.fx.staff.gz1a },
+  };
+  return probes[url];
+}
+
+const fill = (url: string, params: Record<string, number>) =>
+  url.replace(/:(\w+)/g, (_, k: string) => String(params[k]));
+
+describe('authorization of every route', () => {
+  it('finds the API routes, each with a scope probe for its parameters', () => {
+    expect(t.app.apiRoutes.length).toBeGreaterThanOrEqual(8);
+    for (const r of t.app.apiRoutes) {
+      if (r.url.includes(':'))
+        expect(outOfScope(r.url), `${r.method} ${r.url} has no scope probe`).toBeDefined();
+    }
+  });
+
+  it('refuses every non-public route without a session', async () => {
+    for (const r of t.app.apiRoutes) {
+      if ('public' in r.access) continue;
+      const res = await t.app.inject({
+        method: r.method as 'GET',
+        url: fill(r.url, { id: 1 }),
+        payload: r.method === 'GET' ? undefined : {},
+      });
+      expect(res.statusCode, `${r.method} ${r.url}`).toBe(401);
+      expect(res.json().error.code).toBe('unauthenticated');
+    }
+  });
+
+  it('answers each role as its rule says, and never reaches an out-of-scope id', async () => {
+    let checked = 0;
+    for (const r of t.app.apiRoutes) {
+      if ('public' in r.access) continue;
+      for (const role of ROLES) {
+        const s = sessions[role];
+        const probe = outOfScope(r.url);
+        const url = probe ? fill(r.url, probe) : r.url;
+        const res = await t.app.inject({
+          method: r.method as 'GET',
+          url,
+          headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
+          payload: r.method === 'GET' ? undefined : {},
+        });
+        const label = `${role} ${r.method} ${url}: ${res.body.slice(0, 200)}`;
+        if (!r.access.roles.includes(role)) expect(res.statusCode, label).toBe(403);
+        else if (probe && role !== 'hq_admin') expect(res.statusCode, label).toBe(404);
+        else expect(res.statusCode, label).toBeLessThan(400);
+        checked++;
+        if (r.method !== 'GET') sessions[role] = await t.login(loginOf(role)); // e.g. logout ended the session
+      }
+    }
+    expect(checked).toBe(t.app.apiRoutes.filter((r) => !('public' in r.access)).length * ROLES.length);
+  });
+
+  it('refuses a mutating call without the CSRF token', async () => {
+    const s = sessions.store_manager;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: { cookie: s.cookie },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('csrf_failed');
+    const still = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { cookie: s.cookie },
+    });
+    expect(still.statusCode).toBe(200);
+  });
+
+  it('refuses to register an API route that has no access rule', async () => {
+    const { buildApp } = await import('../platform/http/app.ts');
+    await expect(
+      buildApp({
+        logger: false,
+        authenticate: async () => null,
+        routes: async (app) => {
+          app.get('/naked', async () => ({}));
+        },
+      }),
+    ).rejects.toThrow(/no access rule/);
+  });
+});

@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ROLES } from '../../platform/actor.ts';
+import { pageQuery, pageReply } from '../../platform/http/pagination.ts';
+import { ctxOf, type Deps } from '../context.ts';
+import { getCustomerProfile, listCustomers } from './service.ts';
+
+const id = z.coerce.number().int().positive();
+const gender = z.number().int().min(0).max(2).describe('0 unknown, 1 male, 2 female (WeCom)');
+
+const customerRow = z.object({
+  id: z.number(),
+  externalUserid: z.string(),
+  name: z.string(),
+  gender,
+  avatar: z.string().nullable(),
+  phoneMasked: z.string().nullable(),
+  firstAddedAt: z.string().nullable(),
+  tags: z.array(z.object({ id: z.number(), name: z.string() })),
+  owners: z.array(z.object({ staffId: z.number(), staffName: z.string(), journeyRole: z.string() })),
+});
+
+const profile = z.object({
+  customer: z.object({
+    id: z.number(),
+    externalUserid: z.string(),
+    unionid: z.string().nullable(),
+    name: z.string(),
+    gender,
+    avatar: z.string().nullable(),
+    phoneMasked: z.string().nullable(),
+    firstAddedAt: z.string().nullable(),
+    createdAt: z.string(),
+  }),
+  follows: z.array(
+    z.object({
+      id: z.number(),
+      staff: z.object({
+        id: z.number(),
+        name: z.string(),
+        persona: z.string(),
+        personaName: z.string().nullable(),
+        unitId: z.number(),
+        unitName: z.string(),
+      }),
+      remark: z.string().nullable(),
+      description: z.string().nullable(),
+      addWay: z.number().describe('WeCom add_way code'),
+      state: z.string().nullable().describe('the channel code state the customer came through'),
+      journeyRole: z.string().describe("the staff member's role at this node of the customer's journey"),
+      status: z.enum(['active', 'deleted_by_customer', 'deleted_by_staff']),
+      addedAt: z.string(),
+    }),
+  ),
+  tags: z.array(z.object({ id: z.number(), name: z.string(), groupId: z.number(), groupName: z.string() })),
+  timeline: z.array(
+    z.object({
+      id: z.number(),
+      at: z.string(),
+      kind: z.string(),
+      summary: z.string(),
+      staffName: z.string().nullable(),
+    }),
+  ),
+});
+
+export function customerRoutes(deps: Deps) {
+  return async (base: FastifyInstance) => {
+    const app = base.withTypeProvider<ZodTypeProvider>();
+    app.get(
+      '/customers',
+      {
+        config: { access: { roles: ROLES, scope: 'subtree' } },
+        schema: {
+          tags: ['customers'],
+          summary: 'Customers the caller can see, newest first',
+          description:
+            'q matches name, pinyin (full or initials), any follow remark, or the masked phone; a full mobile ' +
+            'number is matched exactly through its keyed hash. unitId includes the unit’s subtree.',
+          querystring: z.object({
+            q: z.string().max(64).optional(),
+            unitId: id.optional(),
+            tagId: id.optional(),
+            staffId: id.optional(),
+            ...pageQuery,
+          }),
+          response: { 200: pageReply(customerRow) },
+        },
+      },
+      async (request) => listCustomers(ctxOf(deps, request), request.query),
+    );
+    app.get(
+      '/customers/:id',
+      {
+        config: { access: { roles: ROLES, scope: 'subtree' } },
+        schema: {
+          tags: ['customers'],
+          summary: 'Customer 360: every follow with its staff’s role, tags, timeline (404 outside scope)',
+          params: z.object({ id }),
+          response: { 200: profile },
+        },
+      },
+      async (request) => getCustomerProfile(ctxOf(deps, request), request.params.id),
+    );
+  };
+}

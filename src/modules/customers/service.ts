@@ -1,0 +1,299 @@
+import { type ExpressionBuilder, sql } from 'kysely';
+import { AppError, notFound } from '../../platform/http/errors.ts';
+import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
+import { normalizePhone } from '../../platform/pii.ts';
+import type { Ctx } from '../context.ts';
+import { assertUnitInScope } from '../org/service.ts';
+import type { Tables } from '../tables.ts';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/**
+ * The scope rule for customers: visible when one of their follows (current or past) is with a staff member
+ * of the caller's subtree; a front-line account sees only the customers it follows itself.
+ */
+function visibleTo(ctx: Ctx) {
+  const { actor } = ctx;
+  return (eb: ExpressionBuilder<Tables & { c: Tables['customers'] }, 'c'>) => {
+    if (actor.seesWholeCorp) return eb.lit(true);
+    let follows = eb
+      .selectFrom('follows as vf')
+      .innerJoin('staff as vs', (j) =>
+        j.onRef('vs.corp_id', '=', 'vf.corp_id').onRef('vs.id', '=', 'vf.staff_id'),
+      )
+      .select(eb.lit(1).as('one'))
+      .whereRef('vf.corp_id', '=', 'c.corp_id')
+      .whereRef('vf.customer_id', '=', 'c.id')
+      .where('vs.unit_id', 'in', [...actor.unitIds]);
+    if (actor.role === 'staff') follows = follows.where('vf.staff_id', '=', actor.staffId ?? -1);
+    return eb.exists(follows);
+  };
+}
+
+export interface CustomerListInput {
+  q?: string;
+  unitId?: number;
+  tagId?: number;
+  staffId?: number;
+  cursor?: string;
+  limit: number;
+}
+
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
+
+export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
+  const { cdb } = ctx;
+  if (input.unitId !== undefined) assertUnitInScope(ctx.actor, input.unitId);
+  if (input.staffId !== undefined) await assertStaffInScope(ctx, input.staffId);
+  const after = decodeCursor(input.cursor);
+
+  let query = cdb.db
+    .selectFrom('customers as c')
+    .select([
+      'c.id',
+      'c.external_userid',
+      'c.name',
+      'c.gender',
+      'c.avatar',
+      'c.phone_masked',
+      'c.first_added_at',
+    ])
+    .where('c.corp_id', '=', cdb.corpId)
+    .where(visibleTo(ctx));
+  if (after !== undefined) query = query.where('c.id', '<', after);
+
+  const q = input.q?.trim().toLowerCase();
+  if (q) {
+    const phone = normalizePhone(q);
+    query = /^1\d{10}$/.test(phone)
+      ? query.where('c.phone_hash', '=', ctx.pii.hash(phone))
+      : query.where('c.search_text', 'like', `%${likeEscape(q)}%`);
+  }
+  if (input.unitId !== undefined || input.staffId !== undefined) {
+    query = query.where((eb) => {
+      let follows = eb
+        .selectFrom('follows as ff')
+        .innerJoin('staff as fs', (j) =>
+          j.onRef('fs.corp_id', '=', 'ff.corp_id').onRef('fs.id', '=', 'ff.staff_id'),
+        )
+        .select(eb.lit(1).as('one'))
+        .whereRef('ff.corp_id', '=', 'c.corp_id')
+        .whereRef('ff.customer_id', '=', 'c.id');
+      if (input.unitId !== undefined) {
+        const unitId = input.unitId;
+        follows = follows.where('fs.unit_id', 'in', (sub) =>
+          sub
+            .selectFrom('org_units as u')
+            .innerJoin('org_units as root', (j) => j.onRef('root.corp_id', '=', 'u.corp_id'))
+            .select('u.id')
+            .where('root.corp_id', '=', cdb.corpId)
+            .where('root.id', '=', unitId)
+            .where('u.path', 'like', sql<string>`root.path || '%'`),
+        );
+      }
+      if (input.staffId !== undefined) follows = follows.where('ff.staff_id', '=', input.staffId);
+      return eb.exists(follows);
+    });
+  }
+  if (input.tagId !== undefined) {
+    const tagId = input.tagId;
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('customer_tags as ct')
+          .select(eb.lit(1).as('one'))
+          .whereRef('ct.corp_id', '=', 'c.corp_id')
+          .whereRef('ct.customer_id', '=', 'c.id')
+          .where('ct.tag_id', '=', tagId),
+      ),
+    );
+  }
+
+  const rows = await query
+    .orderBy('c.id', 'desc')
+    .limit(input.limit + 1)
+    .execute();
+  const page = toPage(rows, input.limit);
+  const ids = page.items.map((r) => r.id);
+  const [tags, owners] = ids.length
+    ? await Promise.all([
+        cdb.db
+          .selectFrom('customer_tags as ct')
+          .innerJoin('tags as t', (j) =>
+            j.onRef('t.corp_id', '=', 'ct.corp_id').onRef('t.id', '=', 'ct.tag_id'),
+          )
+          .select(['ct.customer_id', 't.id', 't.name'])
+          .where('ct.corp_id', '=', cdb.corpId)
+          .where('ct.customer_id', 'in', ids)
+          .orderBy('t.id')
+          .execute(),
+        cdb.db
+          .selectFrom('follows as f')
+          .innerJoin('staff as s', (j) =>
+            j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'),
+          )
+          .select(['f.customer_id', 's.id as staff_id', 's.name as staff_name', 'f.journey_role'])
+          .where('f.corp_id', '=', cdb.corpId)
+          .where('f.customer_id', 'in', ids)
+          .where('f.status', '=', 'active')
+          .orderBy('f.added_at')
+          .execute(),
+      ])
+    : [[], []];
+
+  return {
+    nextCursor: page.nextCursor,
+    items: page.items.map((r) => ({
+      id: r.id,
+      externalUserid: r.external_userid,
+      name: r.name,
+      gender: r.gender,
+      avatar: r.avatar,
+      phoneMasked: r.phone_masked,
+      firstAddedAt: iso(r.first_added_at),
+      tags: tags.filter((t) => t.customer_id === r.id).map((t) => ({ id: t.id, name: t.name })),
+      owners: owners
+        .filter((o) => o.customer_id === r.id)
+        .map((o) => ({ staffId: o.staff_id, staffName: o.staff_name, journeyRole: o.journey_role })),
+    })),
+  };
+}
+
+async function assertStaffInScope(ctx: Ctx, staffId: number): Promise<void> {
+  const staff = await ctx.cdb.db
+    .selectFrom('staff')
+    .select('unit_id')
+    .where('corp_id', '=', ctx.cdb.corpId)
+    .where('id', '=', staffId)
+    .executeTakeFirst();
+  if (!staff || !ctx.actor.unitIds.includes(staff.unit_id)) {
+    throw new AppError('forbidden', {
+      zh: `员工 ${staffId} 不在你的权限范围内`,
+      en: `Staff ${staffId} is outside your scope`,
+    });
+  }
+}
+
+export async function getCustomerProfile(ctx: Ctx, id: number) {
+  const { cdb } = ctx;
+  const customer = await cdb.db
+    .selectFrom('customers as c')
+    .selectAll('c')
+    .where('c.corp_id', '=', cdb.corpId)
+    .where('c.id', '=', id)
+    .where(visibleTo(ctx))
+    .executeTakeFirst();
+  // Out of scope and absent look the same: a 404 tells nothing about other stores' customers.
+  if (!customer) throw notFound({ zh: '客户', en: 'Customer' });
+
+  const [follows, tags, timeline] = await Promise.all([
+    cdb.db
+      .selectFrom('follows as f')
+      .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
+      .innerJoin('org_units as u', (j) =>
+        j.onRef('u.corp_id', '=', 's.corp_id').onRef('u.id', '=', 's.unit_id'),
+      )
+      .select([
+        'f.id',
+        'f.remark',
+        'f.description',
+        'f.add_way',
+        'f.state',
+        'f.journey_role',
+        'f.status',
+        'f.added_at',
+        's.id as staff_id',
+        's.name as staff_name',
+        's.persona',
+        's.persona_name',
+        'u.id as unit_id',
+        'u.name as unit_name',
+      ])
+      .where('f.corp_id', '=', cdb.corpId)
+      .where('f.customer_id', '=', id)
+      .orderBy('f.added_at')
+      .execute(),
+    cdb.db
+      .selectFrom('customer_tags as ct')
+      .innerJoin('tags as t', (j) => j.onRef('t.corp_id', '=', 'ct.corp_id').onRef('t.id', '=', 'ct.tag_id'))
+      .innerJoin('tag_groups as g', (j) =>
+        j.onRef('g.corp_id', '=', 't.corp_id').onRef('g.id', '=', 't.group_id'),
+      )
+      .select(['t.id', 't.name', 'g.id as group_id', 'g.name as group_name'])
+      .where('ct.corp_id', '=', cdb.corpId)
+      .where('ct.customer_id', '=', id)
+      .orderBy('g.sort_order')
+      .orderBy('t.sort_order')
+      .execute(),
+    cdb.db
+      .selectFrom('customer_events as e')
+      .leftJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'e.corp_id').onRef('s.id', '=', 'e.staff_id'))
+      .select(['e.id', 'e.at', 'e.kind', 'e.summary', 's.name as staff_name'])
+      .where('e.corp_id', '=', cdb.corpId)
+      .where('e.customer_id', '=', id)
+      .orderBy('e.at', 'desc')
+      .orderBy('e.id', 'desc')
+      .limit(200)
+      .execute(),
+  ]);
+
+  return {
+    customer: {
+      id: customer.id,
+      externalUserid: customer.external_userid,
+      unionid: customer.unionid,
+      name: customer.name,
+      gender: customer.gender,
+      avatar: customer.avatar,
+      phoneMasked: customer.phone_masked,
+      firstAddedAt: iso(customer.first_added_at),
+      createdAt: customer.created_at.toISOString(),
+    },
+    follows: follows.map((f) => ({
+      id: f.id,
+      staff: {
+        id: f.staff_id,
+        name: f.staff_name,
+        persona: f.persona,
+        personaName: f.persona_name,
+        unitId: f.unit_id,
+        unitName: f.unit_name,
+      },
+      remark: f.remark,
+      description: f.description,
+      addWay: f.add_way,
+      state: f.state,
+      journeyRole: f.journey_role,
+      status: f.status,
+      addedAt: f.added_at.toISOString(),
+    })),
+    tags: tags.map((t) => ({ id: t.id, name: t.name, groupId: t.group_id, groupName: t.group_name })),
+    timeline: timeline.map((e) => ({
+      id: e.id,
+      at: e.at.toISOString(),
+      kind: e.kind,
+      summary: e.summary,
+      staffName: e.staff_name,
+    })),
+  };
+}
+
+/** Per unit in scope: distinct customers the caller can see through the staff of that unit's subtree. */
+export async function customerCountsByUnit(ctx: Ctx): Promise<Map<number, number>> {
+  const { cdb, actor } = ctx;
+  let query = cdb.db
+    .selectFrom('org_units as u')
+    .innerJoin('org_units as su', (j) =>
+      j.onRef('su.corp_id', '=', 'u.corp_id').on('su.path', 'like', sql<string>`u.path || '%'`),
+    )
+    .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'su.corp_id').onRef('s.unit_id', '=', 'su.id'))
+    .innerJoin('follows as f', (j) => j.onRef('f.corp_id', '=', 's.corp_id').onRef('f.staff_id', '=', 's.id'))
+    .select(['u.id', (eb) => eb.fn.count<number>('f.customer_id').distinct().as('n')])
+    .where('u.corp_id', '=', cdb.corpId)
+    .where('u.id', 'in', [...actor.unitIds])
+    .where('f.status', '=', 'active')
+    .groupBy('u.id');
+  if (actor.role === 'staff') query = query.where('f.staff_id', '=', actor.staffId ?? -1);
+  const rows = await query.execute();
+  return new Map(rows.map((r) => [r.id, Number(r.n)]));
+}

@@ -1,0 +1,34 @@
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { type AccountRouteOptions, accountRoutes } from './accounts/routes.ts';
+import type { Deps } from './context.ts';
+import { customerRoutes } from './customers/routes.ts';
+import { orgRoutes } from './org/routes.ts';
+import { staffRoutes } from './staff/routes.ts';
+import { tagRoutes } from './tags/routes.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Every module's migrations folder; the runner orders their files by number. */
+export const migrationDirs: string[] = readdirSync(here, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => join(here, d.name, 'migrations'))
+  .filter((dir) => {
+    try {
+      return readdirSync(dir).length > 0;
+    } catch {
+      return false;
+    }
+  });
+
+export function moduleRoutes(deps: Deps, opts: AccountRouteOptions) {
+  return async (app: FastifyInstance) => {
+    await app.register(accountRoutes(deps, opts));
+    await app.register(orgRoutes(deps));
+    await app.register(staffRoutes(deps));
+    await app.register(customerRoutes(deps));
+    await app.register(tagRoutes(deps));
+  };
+}

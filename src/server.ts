@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyBaseLogger } from 'fastify';
+import pino from 'pino';
+import { DEMO_PASSWORD, type DemoLogin, seedDemo } from './demo/seed.ts';
+import { hashPassword } from './modules/accounts/passwords.ts';
+import { resolveSession, SESSION_COOKIE } from './modules/accounts/service.ts';
+import type { Deps } from './modules/context.ts';
+import { migrationDirs, moduleRoutes } from './modules/index.ts';
+import type { Tables } from './modules/tables.ts';
+import { type Clock, systemClock } from './platform/clock.ts';
+import type { Config } from './platform/config.ts';
+import { type Database, openDatabase } from './platform/db/connect.ts';
+import { loadMigrations, migrate } from './platform/db/migrate.ts';
+import { buildApp } from './platform/http/app.ts';
+import { createPii } from './platform/pii.ts';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const WEB_DIST = join(ROOT, 'web', 'dist');
+
+export function createLogger(level: Config['SIYU_LOG_LEVEL']): FastifyBaseLogger {
+  return pino({
+    level,
+    redact: {
+      paths: ['req.headers.cookie', 'req.headers["x-csrf-token"]', 'req.headers.authorization', '*.password'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+export async function openSiyuDatabase(config: Config): Promise<Database<Tables>> {
+  const database = await openDatabase<Tables>(
+    config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.dataDir },
+  );
+  try {
+    await migrate(database.db as never, loadMigrations(migrationDirs));
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return database;
+}
+
+/** SIYU_SECRET_KEY, or a key generated once beside the data folder (kept out of logs and the database). */
+export function resolveSecretKey(config: Config): string {
+  if (config.SIYU_SECRET_KEY) return config.SIYU_SECRET_KEY;
+  const file = join(dirname(config.dataDir), 'secret.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const key = randomBytes(32).toString('hex');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+export interface ServerOptions {
+  database: Database<Tables>;
+  secretKey: string;
+  logger: FastifyBaseLogger | boolean;
+  secureCookies?: boolean;
+  clock?: Clock;
+  loginLimits?: { perLogin: number; perIp: number };
+  webDir?: string;
+}
+
+export async function createServer(opts: ServerOptions) {
+  const clock = opts.clock ?? systemClock;
+  const deps: Deps = { db: opts.database.db, clock, pii: createPii(opts.secretKey) };
+  return buildApp({
+    logger: opts.logger,
+    webDir: opts.webDir,
+    authenticate: (request) => resolveSession(deps.db, clock, request.cookies[SESSION_COOKIE]),
+    routes: moduleRoutes(deps, { secureCookies: opts.secureCookies ?? false, loginLimits: opts.loginLimits }),
+  });
+}
+
+/** Seeds the demo brand when the database has no brand at all; returns its logins, or null when skipped. */
+export async function seedDemoIfEmpty(
+  database: Database<Tables>,
+  secretKey: string,
+  onProgress?: (done: number, total: number) => void,
+): Promise<DemoLogin[] | null> {
+  const any = await database.db.selectFrom('corps').select('corp_id').limit(1).executeTakeFirst();
+  if (any) return null;
+  const { logins } = await seedDemo(database.db, { pii: createPii(secretKey), hashPassword, onProgress });
+  return logins;
+}
+
+export function printLogins(logins: DemoLogin[], print: (line: string) => void = console.log): void {
+  print(`Demo brand ready. Password for every demo login: ${DEMO_PASSWORD}`);
+  for (const l of logins) print(`  ${l.login.padEnd(22)} ${l.role.padEnd(15)} ${l.unit}`);
+}
