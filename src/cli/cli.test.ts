@@ -1,0 +1,85 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = resolve(import.meta.dirname, '../../bin/siyu.js');
+
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => done({ code, out }));
+  });
+}
+
+function waitFor(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((done, fail) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = pattern.exec(out);
+      if (m) done(m[1] ?? m[0]);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => fail(new Error(`exited with ${code}: ${out}`)));
+  });
+}
+
+describe('the siyu command', () => {
+  it('explains itself and each command', async () => {
+    const top = await run(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.out).toMatch(/start\s+run Siyu/);
+    expect(top.out).toMatch(/migrate/);
+    expect(top.out).toMatch(/demo/);
+    for (const cmd of ['start', 'migrate', 'demo']) {
+      const help = await run([cmd, '--help']);
+      expect(help.code, cmd).toBe(0);
+      expect(help.out).toContain(`Usage: siyu ${cmd}`);
+      expect(help.out).toContain('DATABASE_URL');
+      expect(help.out).toContain('SIYU_DATA_DIR');
+    }
+  });
+
+  it('refuses an unknown command, a bad option and a bad setting clearly', async () => {
+    const unknown = await run(['launch']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.out).toContain('Unknown command "launch"');
+    const badOption = await run(['demo', '--customers', 'many']);
+    expect(badOption.code).toBe(1);
+    expect(badOption.out).toContain('--customers takes a whole number');
+    const badEnv = await run(['migrate'], { PORT: 'eighty' });
+    expect(badEnv.code).toBe(1);
+    expect(badEnv.out).toContain('PORT');
+  });
+
+  it('migrates, starts, refuses a second opener of the same data, stops cleanly, and re-seeds the demo', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'siyu-cli-')), 'data');
+    const env = { SIYU_DATA_DIR: dataDir, SIYU_DEMO: 'false', PORT: '0', SIYU_LOG_LEVEL: 'warn' };
+    const migrated = await run(['migrate'], env);
+    expect(migrated.out).toContain('Migrations applied');
+    expect(migrated.code).toBe(0);
+
+    const server = spawn(process.execPath, [BIN, 'start'], { env: { ...process.env, ...env } });
+    const url = await waitFor(server, /listening on (http:\/\/[\d.:]+)/);
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    const second = await run(['migrate'], env);
+    expect(second.code).toBe(1);
+    expect(second.out).toContain('in use by process');
+    const exited = new Promise<number | null>((done) => server.on('exit', done));
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(existsSync(`${dataDir}.lock`)).toBe(false);
+
+    const demo = await run(['demo', '--customers', '40'], env);
+    expect(demo.code, demo.out).toBe(0);
+    expect(demo.out).toContain('admin@demo');
+    expect(demo.out).toContain('sh-jingan@demo');
+  }, 120_000);
+});
