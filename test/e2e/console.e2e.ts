@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, type TestContext, test } from 'vitest';
 import { launchChromium, resultsDir, type SiyuServer, startSiyu, tail } from './harness.ts';
 
 // A store manager of the demo brand signs in to the console, sees only her store's customers (checked
@@ -85,19 +85,24 @@ describe('console: a store manager sees only her store', () => {
     page = await managerContext.newPage();
   });
 
+  /** On failure: a screenshot of the page as it was (test-results/e2e-failure-<step>.png), and the server log. */
+  function onFailure(ctx: TestContext, step: string) {
+    ctx.onTestFailed(async () => {
+      failed = true;
+      await page
+        ?.screenshot({ path: join(resultsDir, `e2e-failure-${step}.png`), fullPage: true })
+        .catch(() => {});
+    });
+  }
+
   afterAll(async () => {
-    if (failed && page) {
-      await page.screenshot({ path: join(resultsDir, 'e2e-failure.png'), fullPage: true }).catch(() => {});
-    }
     await browser?.close().catch(() => {});
     await server?.stop();
     if (failed && server) console.error(`--- siyu start output (tail) ---\n${tail(server.output(), 40)}`);
   });
 
-  test('the store manager signs in and lands on the customer list', async ({ onTestFailed }) => {
-    onTestFailed(() => {
-      failed = true;
-    });
+  test('the store manager signs in and lands on the customer list', async (ctx) => {
+    onFailure(ctx, 'login');
     await page.goto('/login');
     await page.locator('#login').fill(STORE_MANAGER);
     await page.locator('#password').fill(PASSWORD);
@@ -115,10 +120,8 @@ describe('console: a store manager sees only her store', () => {
     expect(me.csrfToken).toBeTruthy();
   });
 
-  test('every customer the session can see follows a staff member of the store', async ({ onTestFailed }) => {
-    onTestFailed(() => {
-      failed = true;
-    });
+  test('every customer the session can see follows a staff member of the store', async (ctx) => {
+    onFailure(ctx, 'scope');
     visible = await listAll(page.request, '');
     expect(visible.length).toBeGreaterThan(0);
 
@@ -144,10 +147,8 @@ describe('console: a store manager sees only her store', () => {
     }
   });
 
-  test('a customer only of another store is invisible to the store manager', async ({ onTestFailed }) => {
-    onTestFailed(() => {
-      failed = true;
-    });
+  test('a customer only of another store is invisible to the store manager', async (ctx) => {
+    onFailure(ctx, 'stranger');
     const admin = adminContext.request;
     const login = await admin.post('/api/v1/auth/login', { data: { login: ADMIN, password: PASSWORD } });
     expect(login.status(), await login.text()).toBe(200);
@@ -186,10 +187,8 @@ describe('console: a store manager sees only her store', () => {
     expect(ownHits.some((c) => c.id === own.id)).toBe(true);
   });
 
-  test('clicking the first customer opens its profile with its follows', async ({ onTestFailed }) => {
-    onTestFailed(() => {
-      failed = true;
-    });
+  test('clicking the first customer opens its profile with its follows', async (ctx) => {
+    onFailure(ctx, 'profile');
     const firstRow = page.getByTestId('customer-row').first();
     const rowText = ((await firstRow.textContent()) ?? '').trim();
     await firstRow.click();
@@ -213,5 +212,12 @@ describe('console: a store manager sees only her store', () => {
     }
 
     await page.screenshot({ path: join(resultsDir, 'e2e-profile.png'), fullPage: true });
+  });
+
+  test('the server stops cleanly on SIGTERM', async (ctx) => {
+    onFailure(ctx, 'shutdown');
+    await browser.close();
+    const exit = await server.stop();
+    expect(exit).toEqual({ code: 0, signal: null, killed: false });
   });
 });

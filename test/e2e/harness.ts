@@ -41,13 +41,20 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface ServerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Whether it had to be killed with SIGKILL after ignoring SIGTERM for 30 s. */
+  killed: boolean;
+}
+
 export interface SiyuServer {
   /** e.g. http://127.0.0.1:41234 */
   baseUrl: string;
   /** Everything the server printed so far (stdout and stderr interleaved). */
   output(): string;
   /** SIGTERM, wait for the exit (SIGKILL after 30 s), save the log, delete the data folder. */
-  stop(): Promise<void>;
+  stop(): Promise<ServerExit>;
 }
 
 /**
@@ -91,18 +98,24 @@ export async function startSiyu(opts: { name: string; readyTimeoutMs?: number })
   });
   const output = () => chunks.join('');
 
-  let stopped: Promise<void> | undefined;
+  let stopped: Promise<ServerExit> | undefined;
   const stop = () => {
     stopped ??= (async () => {
+      let killed = false;
       if (!exitInfo) {
         child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        const timer = setTimeout(() => {
+          killed = true;
+          child.kill('SIGKILL');
+        }, 30_000);
         await exited;
         clearTimeout(timer);
       }
+      const info = await exited;
       mkdirSync(resultsDir, { recursive: true });
-      writeFileSync(logPath, output());
+      writeFileSync(logPath, `${output()}\n[e2e] exit code ${info.code}, signal ${info.signal}\n`);
       rmSync(tempDir, { recursive: true, force: true });
+      return { ...info, killed };
     })();
     return stopped;
   };
