@@ -1,0 +1,475 @@
+import type { StaffTable } from '../modules/tables.ts';
+
+/**
+ * The fixed part of the demo brand 禾木茶饮 (a fictional tea-drink chain): its org tree, its team and its
+ * tags. Customers are generated from these by generate.ts.
+ */
+
+export const BRAND = { name: '禾木茶饮', businessType: 'tea_drinks' } as const;
+
+export interface UnitDef {
+  code: string;
+  name: string;
+  kind: 'hq' | 'region' | 'store';
+  parent: string | null;
+  /** When the unit started taking customers, in days before `now`. */
+  openedDaysAgo: number;
+  /** Stores only: the city (a region tag) and how busy the store is. */
+  city?: string;
+  weight?: number;
+}
+
+export const UNITS: readonly UnitDef[] = [
+  { code: 'hq', name: '禾木茶饮总部', kind: 'hq', parent: null, openedDaysAgo: 575 },
+  { code: 'east', name: '华东大区', kind: 'region', parent: 'hq', openedDaysAgo: 570 },
+  { code: 'south', name: '华南大区', kind: 'region', parent: 'hq', openedDaysAgo: 560 },
+  {
+    code: 'sh-jingan',
+    name: '上海静安店',
+    kind: 'store',
+    parent: 'east',
+    openedDaysAgo: 540,
+    city: '上海',
+    weight: 1.4,
+  },
+  {
+    code: 'sh-xuhui',
+    name: '上海徐汇店',
+    kind: 'store',
+    parent: 'east',
+    openedDaysAgo: 480,
+    city: '上海',
+    weight: 1.1,
+  },
+  {
+    code: 'hz-xihu',
+    name: '杭州西湖店',
+    kind: 'store',
+    parent: 'east',
+    openedDaysAgo: 430,
+    city: '杭州',
+    weight: 1,
+  },
+  {
+    code: 'gz-tianhe',
+    name: '广州天河店',
+    kind: 'store',
+    parent: 'south',
+    openedDaysAgo: 520,
+    city: '广州',
+    weight: 1.2,
+  },
+  {
+    code: 'sz-nanshan',
+    name: '深圳南山店',
+    kind: 'store',
+    parent: 'south',
+    openedDaysAgo: 400,
+    city: '深圳',
+    weight: 1,
+  },
+  {
+    code: 'sz-futian',
+    name: '深圳福田店',
+    kind: 'store',
+    parent: 'south',
+    openedDaysAgo: 330,
+    city: '深圳',
+    weight: 0.8,
+  },
+];
+
+export interface StaffDef {
+  userid: string;
+  name: string;
+  unit: string;
+  persona: StaffTable['persona'];
+  personaName: string | null;
+  journeyRole: StaffTable['journey_role'];
+  title: string;
+  /** Defaults to the unit's opening day. */
+  joinedDaysAgo?: number;
+  /** Departed staff: their customers were transferred to a colleague that day (离职继承). */
+  departedDaysAgo?: number;
+  /** Relative share of the unit's new customers. */
+  weight?: number;
+}
+
+export const STAFF: readonly StaffDef[] = [
+  // HQ: the central online ops team receives the adds from take-away package cards, the mini-program and SMS.
+  {
+    userid: 'chensiyu',
+    name: '陈思雨',
+    unit: 'hq',
+    persona: 'brand',
+    personaName: '禾木小禾',
+    journeyRole: 'online_ops',
+    title: '私域运营',
+    weight: 1.2,
+  },
+  {
+    userid: 'zhouting',
+    name: '周婷',
+    unit: 'hq',
+    persona: 'brand',
+    personaName: '禾木小木',
+    journeyRole: 'online_ops',
+    title: '客服',
+  },
+  {
+    userid: 'wuhao',
+    name: '吴昊',
+    unit: 'hq',
+    persona: 'brand',
+    personaName: '禾木小茶',
+    journeyRole: 'online_ops',
+    title: '私域运营主管',
+    weight: 0.5,
+  },
+  // One tea expert per region: the trust-building persona the store staff hand customers to.
+  {
+    userid: 'zhengyawen',
+    name: '郑雅文',
+    unit: 'east',
+    persona: 'expert',
+    personaName: '茶饮顾问·雅文',
+    journeyRole: 'consultant',
+    title: '茶饮顾问',
+  },
+  {
+    userid: 'huangzhiming',
+    name: '黄志明',
+    unit: 'south',
+    persona: 'expert',
+    personaName: '茶饮顾问·阿明',
+    journeyRole: 'consultant',
+    title: '茶饮顾问',
+  },
+  // Stores: a manager and shop assistants (导购).
+  ...store('sh-jingan', [
+    ['zhangli', '张丽', '店长', 'sales', null],
+    ['wangfang', '王芳', '导购', 'sales', null],
+    ['lina', '李娜', '导购', 'assistant', null, { joinedDaysAgo: 300 }],
+    ['liuyang', '刘洋', '导购', 'sales', null, { departedDaysAgo: 150 }],
+  ]),
+  ...store('sh-xuhui', [
+    ['yangjing', '杨静', '店长', 'sales', null],
+    ['zhaomin', '赵敏', '导购', 'sales', null],
+    ['sunlei', '孙磊', '导购', 'assistant', null],
+  ]),
+  ...store('hz-xihu', [
+    ['xutingting', '徐婷婷', '店长', 'sales', null],
+    ['majun', '马俊', '导购', 'sales', null],
+    ['huxue', '胡雪', '导购', 'assistant', null],
+    ['zhulin', '朱琳', '导购', 'assistant', null, { joinedDaysAgo: 200 }],
+  ]),
+  ...store('gz-tianhe', [
+    ['hejiaxin', '何嘉欣', '店长', 'sales', null],
+    ['liangwei', '梁伟', '导购', 'sales', null],
+    ['luomin', '罗敏', '导购', 'sales', null],
+    ['xiexiaotong', '谢晓彤', '导购', 'assistant', null, { joinedDaysAgo: 240 }],
+  ]),
+  ...store('sz-nanshan', [
+    ['guojia', '郭佳', '店长', 'sales', null],
+    ['linzeyu', '林泽宇', '导购', 'sales', null],
+    ['gaoya', '高雅', '导购', 'assistant', null],
+  ]),
+  ...store('sz-futian', [
+    ['dengkai', '邓凯', '店长', 'sales', null],
+    ['fengqi', '冯琪', '导购', 'sales', null],
+    ['zengxiaoyan', '曾小燕', '导购', 'assistant', null],
+    ['penghao', '彭浩', '导购', 'sales', null, { departedDaysAgo: 60 }],
+  ]),
+];
+
+type StaffRow = [
+  userid: string,
+  name: string,
+  title: string,
+  persona: 'sales' | 'assistant',
+  personaName: string | null,
+  extra?: Partial<StaffDef>,
+];
+
+function store(unit: string, rows: StaffRow[]): StaffDef[] {
+  return rows.map(([userid, name, title, persona, personaName, extra]) => ({
+    userid,
+    name,
+    unit,
+    persona,
+    // A name card like 禾木静安·张丽: the brand, the store, the person.
+    personaName: personaName ?? `禾木${UNITS.find((u) => u.code === unit)!.name.slice(2, -1)}·${name}`,
+    journeyRole: 'store_staff',
+    title,
+    weight: title === '店长' ? 0.6 : 1,
+    ...extra,
+  }));
+}
+
+export interface AccountDef {
+  username: string;
+  displayName: string;
+  role: 'hq_admin' | 'region_manager' | 'store_manager' | 'staff';
+  unit: string;
+  staff: string | null;
+}
+
+export const ACCOUNTS: readonly AccountDef[] = [
+  { username: 'admin', displayName: '总部管理员', role: 'hq_admin', unit: 'hq', staff: null },
+  { username: 'east', displayName: '华东大区经理', role: 'region_manager', unit: 'east', staff: null },
+  { username: 'south', displayName: '华南大区经理', role: 'region_manager', unit: 'south', staff: null },
+  ...UNITS.filter((u) => u.kind === 'store').map((u): AccountDef => {
+    const manager = STAFF.find((s) => s.unit === u.code && s.title === '店长')!;
+    return {
+      username: u.code,
+      displayName: `${manager.name}（${u.name}店长）`,
+      role: 'store_manager',
+      unit: u.code,
+      staff: manager.userid,
+    };
+  }),
+  // Front-line logins: what a shop assistant and an online ops member see.
+  { username: 'wangfang', displayName: '王芳', role: 'staff', unit: 'sh-jingan', staff: 'wangfang' },
+  { username: 'liangwei', displayName: '梁伟', role: 'staff', unit: 'gz-tianhe', staff: 'liangwei' },
+  { username: 'chensiyu', displayName: '陈思雨', role: 'staff', unit: 'hq', staff: 'chensiyu' },
+];
+
+export interface TagGroupDef {
+  name: string;
+  audience: 'all' | 'ops' | 'front_line';
+  tags: readonly string[];
+}
+
+export const TAG_GROUPS: readonly TagGroupDef[] = [
+  {
+    name: '客户来源',
+    audience: 'ops',
+    tags: ['门店台卡', '门店海报', '门店易拉宝', '外卖包裹卡', '小程序', '短信邀请'],
+  },
+  { name: '所属区域', audience: 'ops', tags: ['上海', '杭州', '广州', '深圳'] },
+  { name: '口味偏好', audience: 'front_line', tags: ['果茶', '奶茶', '纯茶', '少糖', '芝士奶盖', '低因'] },
+  { name: '消费等级', audience: 'front_line', tags: ['新客', '复购客', '高频客', '沉睡客'] },
+  { name: '会员', audience: 'all', tags: ['普通会员', '银卡会员', '金卡会员'] },
+];
+
+/** Channel `state`s and the 客户来源 tag each implies. Store channels are `ch_<store>_<placement>`. */
+export const STORE_PLACEMENTS = [
+  ['tablecard', '门店台卡', 5],
+  ['poster', '门店海报', 2],
+  ['rollup', '门店易拉宝', 1],
+] as const;
+
+export const ONLINE_CHANNELS = [
+  ['ch_online_package', '外卖包裹卡', 5],
+  ['ch_online_miniapp', '小程序', 3],
+  ['ch_online_sms', '短信邀请', 1],
+] as const;
+
+// --- Names -------------------------------------------------------------------------------------------------
+
+export const SURNAMES: readonly (readonly [string, number])[] = [
+  ['王', 72],
+  ['李', 72],
+  ['张', 68],
+  ['刘', 55],
+  ['陈', 55],
+  ['杨', 32],
+  ['黄', 30],
+  ['赵', 28],
+  ['吴', 27],
+  ['周', 26],
+  ['徐', 18],
+  ['孙', 17],
+  ['马', 16],
+  ['朱', 15],
+  ['胡', 14],
+  ['郭', 14],
+  ['何', 13],
+  ['林', 13],
+  ['罗', 12],
+  ['高', 12],
+  ['郑', 11],
+  ['梁', 11],
+  ['谢', 10],
+  ['宋', 9],
+  ['唐', 9],
+  ['许', 8],
+  ['韩', 8],
+  ['冯', 8],
+  ['邓', 8],
+  ['曹', 7],
+  ['彭', 7],
+  ['曾', 7],
+  ['肖', 6],
+  ['田', 6],
+  ['董', 6],
+  ['袁', 5],
+  ['潘', 5],
+  ['蒋', 5],
+  ['蔡', 5],
+  ['余', 5],
+  ['杜', 5],
+  ['叶', 5],
+  ['程', 5],
+  ['苏', 5],
+  ['魏', 5],
+  ['吕', 4],
+  ['丁', 4],
+  ['沈', 4],
+  ['姚', 4],
+  ['卢', 4],
+  ['姜', 3],
+  ['崔', 3],
+  ['钟', 3],
+  ['谭', 3],
+  ['陆', 3],
+  ['汪', 3],
+  ['范', 3],
+  ['金', 3],
+  ['石', 3],
+  ['廖', 3],
+  ['贾', 2],
+  ['夏', 2],
+  ['方', 2],
+  ['白', 2],
+  ['邹', 2],
+  ['熊', 2],
+  ['秦', 2],
+  ['江', 2],
+  ['顾', 2],
+  ['欧阳', 1],
+  ['上官', 0.3],
+];
+
+export const GIVEN_FEMALE = [
+  ...'丽芳娜敏静婷雪琳晶颖欣怡佳慧倩萍玲雅诗涵萱思悦晓月然可瑶璐楠蕾琪妍菲雯梦琦洁霞燕',
+];
+export const GIVEN_MALE = [...'伟强磊军洋勇杰涛明超浩鹏宇航俊博凯文辉斌轩睿志晨泽天一家鑫毅峰旭阳坤亮健诚'];
+
+/** WeChat nicknames, as customers really set them: some with English letters or emoji. */
+export const NICKNAMES = [
+  '小鱼儿',
+  '晴天☀️',
+  'Cici',
+  'Momo🍓',
+  '阿杰',
+  'Lucky',
+  '奶茶续命',
+  '一只柠檬',
+  'Amy王',
+  '🌸花花',
+  'Kevin',
+  '木子李',
+  'Tina_',
+  '橙子🍊',
+  '吃不胖的猫',
+  '今天也要开心',
+  '芋泥波波',
+  '小熊软糖',
+  'Jason',
+  '风吹麦浪',
+  '安静的美男子',
+  'Yuki',
+  '大白🐳',
+  '桃桃乌龙',
+  '夏天的风',
+  'Sunny',
+  '西瓜太郎',
+  '陈小胖',
+  'Ivy🌿',
+  '不吃香菜',
+  '慢慢来',
+  '追光者',
+  '椰椰',
+  'Coco_Lin',
+  '喜羊羊',
+  '三分糖',
+  '周末去哪儿',
+  '二狗子',
+  'Zoe',
+  '半糖主义',
+  '🍵茶茶',
+  '小确幸',
+  'Leo',
+  '柠檬不酸',
+  '月亮不睡我不睡',
+  '糖糖',
+  'Vivian',
+  '长安',
+  '奥利奥',
+  'Mia💕',
+];
+
+export const NICKNAME_SUFFIXES = [
+  '',
+  '',
+  '',
+  '',
+  '',
+  '',
+  '呀',
+  '酱',
+  '2020',
+  '88',
+  '_',
+  '🐱',
+  '🍋',
+  '☁️',
+  '.',
+  '666',
+];
+
+/** What shop assistants note about a customer in the remark, after the name. */
+export const REMARK_FEATURES = [
+  '爱喝果茶',
+  '芝士奶盖控',
+  '少糖少冰',
+  '常点杨枝甘露',
+  '周末带娃',
+  '附近写字楼',
+  '学生党',
+  '外卖常客',
+  '只喝纯茶',
+  '咖啡转茶',
+  '会员日必来',
+  '爱尝新品',
+  '不加糖',
+  '去冰',
+  '爱拍照打卡',
+  '常团购',
+  '乳糖不耐',
+  '控糖',
+  '下午茶拼单',
+  '多肉葡萄',
+  '芋泥爱好者',
+  '加班党',
+];
+
+export const DESCRIPTIONS = [
+  '工作日下午常点外卖，偏好少冰',
+  '带孩子来过几次，孩子喜欢芋泥波波',
+  '公司团建订过 30 杯，可推荐企业团购',
+  '对新品反馈积极，可邀请参加试饮',
+  '投诉过一次等待时间长，已补券道歉',
+  '住在附近小区，晚上散步顺路来',
+  '喜欢拍照发小红书，可邀请参与探店',
+  '对价格敏感，常用满减券',
+  '只在会员日下单，关注积分兑换',
+  '老顾客，开业第一周就加了',
+  '咨询过门店加盟，已转总部招商',
+  '在附近健身房上班，偏好无糖纯茶',
+];
+
+/** Notes staff leave on the customer's timeline. */
+export const NOTES = [
+  '到店消费，推荐了新品「荔枝冰酿」',
+  '客户咨询会员积分兑换，已说明规则',
+  '反馈奶盖偏甜，已记录并转给产品',
+  '邀请参加周末试饮活动，客户答应来',
+  '生日月，已发送生日券',
+  '团购 20 杯，已安排提前备货',
+  '外卖漏送小料，已退款并补发优惠券',
+  '推荐了季节限定款，客户说下次试试',
+  '客户介绍了两位同事加微信',
+  '询问能否做低因版本，已回复可选低因',
+];
