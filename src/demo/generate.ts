@@ -107,16 +107,19 @@ export function joinedDaysAgo(s: StaffDef): number {
   return s.joinedDaysAgo ?? unitByCode(s.unit).openedDaysAgo;
 }
 
-/** The customers of the demo brand, oldest first. */
-export function generateCustomers(count: number, seed: number, now: Date): CustomerPlan[] {
+/**
+ * The customers of the demo brand, one at a time so that a large brand never sits in memory whole. Their
+ * order is not chronological (as after a first sync of a brand's existing WeCom customers).
+ */
+export function* customerPlans(count: number, seed: number, now: Date): Generator<CustomerPlan> {
   const shared = { now: now.getTime(), externalIds: new Set<string>(), phones: new Set<string>() };
-  const customers: CustomerPlan[] = [];
   // One stream per customer: a customer that comes out differently for another `now` (a staff member who had
   // not joined yet, a date past `now`) does not shift every customer after it.
-  for (let i = 0; i < count; i++)
-    customers.push(generateCustomer({ ...shared, rng: new Random(mixSeed(seed, i)) }));
-  customers.sort((a, b) => a.firstAddedAt.getTime() - b.firstAddedAt.getTime());
-  return customers;
+  for (let i = 0; i < count; i++) yield generateCustomer({ ...shared, rng: new Random(mixSeed(seed, i)) });
+}
+
+export function generateCustomers(count: number, seed: number, now: Date): CustomerPlan[] {
+  return [...customerPlans(count, seed, now)];
 }
 
 export function staffMobile(rng: Random): string {

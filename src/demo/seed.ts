@@ -5,7 +5,7 @@ import { maskPhone, type Pii } from '../platform/pii.ts';
 import { ACCOUNTS, BRAND, STAFF, TAG_GROUPS, UNITS } from './brand.ts';
 import {
   type CustomerPlan,
-  generateCustomers,
+  customerPlans,
   joinedDaysAgo,
   staffByUserid,
   staffMobile,
@@ -56,7 +56,6 @@ export async function seedDemo(
   const seed = opts.seed ?? 20240601;
   const total = opts.customers ?? 3000;
   const ago = (days: number) => new Date(now.getTime() - days * DAY);
-  const plan = generateCustomers(total, seed, now);
   const passwordHash = await opts.hashPassword(DEMO_PASSWORD);
   opts.onProgress?.(0, total);
 
@@ -186,12 +185,20 @@ export async function seedDemo(
     customer_tags: 0,
     customer_events: 0,
   };
-  for (let start = 0; start < plan.length; start += CUSTOMER_BATCH) {
-    const batch = plan.slice(start, start + CUSTOMER_BATCH);
+  let batch: CustomerPlan[] = [];
+  let done = 0;
+  const flush = async () => {
     const written = await inTransaction(db, (tx) => insertCustomers(tx, batch, ids, opts.pii));
     for (const [table, n] of Object.entries(written)) counts[table] = (counts[table] ?? 0) + n;
-    opts.onProgress?.(start + batch.length, total);
+    done += batch.length;
+    batch = [];
+    opts.onProgress?.(done, total);
+  };
+  for (const customer of customerPlans(total, seed, now)) {
+    batch.push(customer);
+    if (batch.length === CUSTOMER_BATCH) await flush();
   }
+  if (batch.length > 0) await flush();
 
   const logins = ACCOUNTS.map((a) => ({
     login: `${a.username}@${CORP}`,
