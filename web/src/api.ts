@@ -1,0 +1,284 @@
+/**
+ * The console's one door to the Siyu server: typed calls to /api/v1, cookie session, CSRF header on
+ * mutating requests, Accept-Language following the UI language, and one error type.
+ */
+
+export type Role = 'hq_admin' | 'region_manager' | 'store_manager' | 'staff';
+export type UnitKind = 'hq' | 'region' | 'area' | 'store' | 'team';
+export type Persona = 'brand' | 'expert' | 'founder' | 'sales' | 'assistant';
+export type JourneyRole =
+  | 'online_ops'
+  | 'customer_service'
+  | 'consultant'
+  | 'sales'
+  | 'doctor'
+  | 'store_staff';
+export type StaffStatus = 'active' | 'disabled' | 'departed';
+export type FollowStatus = 'active' | 'deleted_by_customer' | 'deleted_by_staff';
+export type Gender = 0 | 1 | 2;
+export type TagAudience = 'all' | 'ops' | 'front_line';
+
+export interface Me {
+  id: number;
+  username: string;
+  displayName: string;
+  role: Role;
+  corpId: string;
+  corpName: string;
+  unitId: number;
+  unitName: string;
+  staffId: number | null;
+}
+
+export interface Session {
+  account: Me;
+  csrfToken: string;
+}
+
+export interface Unit {
+  id: number;
+  parentId: number | null;
+  kind: UnitKind;
+  name: string;
+  code: string | null;
+  staffCount: number;
+  customerCount: number;
+}
+
+export interface Staff {
+  id: number;
+  userid: string;
+  name: string;
+  unitId: number;
+  unitName: string;
+  persona: Persona;
+  personaName: string | null;
+  journeyRole: JourneyRole;
+  title: string | null;
+  status: StaffStatus;
+  customerCount: number;
+}
+
+export interface CustomerRow {
+  id: number;
+  externalUserid: string;
+  name: string;
+  gender: Gender;
+  avatar: string | null;
+  phoneMasked: string | null;
+  firstAddedAt: string | null;
+  tags: { id: number; name: string }[];
+  owners: { staffId: number; staffName: string; journeyRole: JourneyRole }[];
+}
+
+export interface Follow {
+  id: number;
+  staff: {
+    id: number;
+    name: string;
+    persona: Persona;
+    personaName: string | null;
+    unitId: number;
+    unitName: string;
+  };
+  remark: string | null;
+  description: string | null;
+  addWay: number;
+  state: string | null;
+  journeyRole: JourneyRole;
+  status: FollowStatus;
+  addedAt: string | null;
+}
+
+export interface TimelineEvent {
+  id: number | string;
+  at: string;
+  kind: string;
+  summary: string;
+  staffName: string | null;
+}
+
+export interface CustomerDetail {
+  customer: {
+    id: number;
+    externalUserid: string;
+    unionid: string | null;
+    name: string;
+    gender: Gender;
+    avatar: string | null;
+    phoneMasked: string | null;
+    firstAddedAt: string | null;
+    createdAt: string;
+  };
+  follows: Follow[];
+  tags: { id: number; name: string; groupId: number; groupName: string }[];
+  timeline: TimelineEvent[];
+}
+
+export interface TagGroup {
+  id: number;
+  name: string;
+  audience: TagAudience;
+  tags: { id: number; name: string }[];
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface StaffQuery {
+  unitId?: number;
+  q?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export interface CustomerQuery {
+  q?: string;
+  unitId?: number;
+  tagId?: number;
+  staffId?: number;
+  cursor?: string;
+  limit?: number;
+}
+
+/** An error answered by the server (or a network failure, status 0), with its message already localised. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const BASE = '/api/v1';
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+let csrfToken: string | null = null;
+let acceptLanguage = 'zh-CN';
+let onUnauthorized: (() => void) | null = null;
+
+export function setApiLanguage(lang: 'zh' | 'en') {
+  acceptLanguage = lang === 'en' ? 'en' : 'zh-CN';
+}
+
+/** Called on a 401 from any call except login and the session probe: the console goes to /login. */
+export function setUnauthorizedHandler(handler: (() => void) | null) {
+  onUnauthorized = handler;
+}
+
+export function setCsrfToken(token: string | null) {
+  csrfToken = token;
+}
+
+type Query = Record<string, string | number | undefined | null>;
+
+function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') continue;
+    params.set(key, String(value));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  query?: Query;
+  /** A 401 is expected here (login, session probe): do not treat it as an expired session. */
+  quiet401?: boolean;
+  signal?: AbortSignal;
+}
+
+async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const method = opts.method ?? 'GET';
+  const headers: Record<string, string> = { Accept: 'application/json', 'Accept-Language': acceptLanguage };
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (!SAFE.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
+
+  let res: Response;
+  try {
+    res = await fetch(BASE + withQuery(path, opts.query), {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: opts.signal,
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'network', acceptLanguage === 'en' ? 'Cannot reach the server' : '无法连接服务器');
+  }
+
+  const text = await res.text();
+  let data: unknown = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) {
+    const envelope = (data as { error?: { code?: string; message?: string; requestId?: string } } | null)
+      ?.error;
+    if (res.status === 401 && !opts.quiet401) onUnauthorized?.();
+    throw new ApiError(
+      res.status,
+      envelope?.code ?? `http_${res.status}`,
+      envelope?.message ?? `${res.status} ${res.statusText}`,
+      envelope?.requestId,
+    );
+  }
+  return data as T;
+}
+
+export const api = {
+  async login(login: string, password: string): Promise<Session> {
+    const session = await request<Session>('/auth/login', {
+      method: 'POST',
+      body: { login, password },
+      quiet401: true,
+    });
+    csrfToken = session.csrfToken;
+    return session;
+  },
+  async logout(): Promise<void> {
+    try {
+      await request<{ ok: true }>('/auth/logout', { method: 'POST', body: {}, quiet401: true });
+    } finally {
+      csrfToken = null;
+    }
+  },
+  /** The current session, or null when not signed in. */
+  async me(): Promise<Session | null> {
+    try {
+      const session = await request<Session>('/auth/me', { quiet401: true });
+      csrfToken = session.csrfToken;
+      return session;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return null;
+      throw err;
+    }
+  },
+  units: (signal?: AbortSignal) => request<{ items: Unit[] }>('/org/units', { signal }),
+  staff: (query: StaffQuery, signal?: AbortSignal) =>
+    request<Page<Staff>>('/staff', { query: { ...query }, signal }),
+  staffById: (id: number, signal?: AbortSignal) => request<Staff>(`/staff/${id}`, { signal }),
+  customers: (query: CustomerQuery, signal?: AbortSignal) =>
+    request<Page<CustomerRow>>('/customers', { query: { ...query }, signal }),
+  customer: (id: number, signal?: AbortSignal) => request<CustomerDetail>(`/customers/${id}`, { signal }),
+  tags: (signal?: AbortSignal) => request<{ groups: TagGroup[] }>('/tags', { signal }),
+};
+
+export function isAbort(err: unknown): boolean {
+  return err instanceof DOMException && err.name === 'AbortError';
+}

@@ -1,0 +1,48 @@
+import type { TFunction } from 'i18next';
+import type { Lang } from './i18n';
+
+/**
+ * The browser's own locale when it speaks the UI language (en-GB stays en-GB), otherwise the UI language;
+ * times are always shown in the browser's time zone.
+ */
+function displayLocale(lang: Lang): string {
+  const preferred = typeof navigator === 'undefined' ? [] : (navigator.languages ?? [navigator.language]);
+  const match = preferred.find((l) => l?.toLowerCase().startsWith(lang));
+  return match ?? (lang === 'en' ? 'en-US' : 'zh-CN');
+}
+
+export function formatDateTime(value: string | null | undefined, lang: Lang): string {
+  if (!value) return '—';
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return value;
+  return new Intl.DateTimeFormat(displayLocale(lang), {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(date);
+}
+
+export function formatDate(value: string | null | undefined, lang: Lang): string {
+  if (!value) return '—';
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return value;
+  return new Intl.DateTimeFormat(displayLocale(lang), {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(date);
+}
+
+export function formatNumber(value: number, lang: Lang): string {
+  return new Intl.NumberFormat(displayLocale(lang)).format(value);
+}
+
+const ADD_WAYS = new Set([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 201, 202]);
+
+/** WeCom's add_way code as words; unknown codes still show their number. */
+export function addWayLabel(t: TFunction, code: number): string {
+  if (ADD_WAYS.has(code)) return t(`addWay.${code}` as 'addWay.0');
+  return t('addWay.other', { code });
+}
