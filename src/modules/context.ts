@@ -22,6 +22,13 @@ export interface Ctx {
   pii: Pii;
 }
 
+/** A system-side view of one corp (event handlers, sync): no caller, no scope narrowing. */
+export interface SyncCtx {
+  cdb: CorpDb<Tables>;
+  clock: Clock;
+  pii: Pii;
+}
+
 export function ctxOf(deps: Deps, request: FastifyRequest): Ctx {
   const actor = request.actor;
   if (!actor) throw new AppError('unauthenticated');

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { jobsMigrationDir } from '../platform/jobs/index.ts';
 import { type AccountRouteOptions, accountRoutes } from './accounts/routes.ts';
 import type { Deps } from './context.ts';
 import { customerRoutes } from './customers/routes.ts';
@@ -11,17 +12,20 @@ import { tagRoutes } from './tags/routes.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Every module's migrations folder; the runner orders their files by number. */
-export const migrationDirs: string[] = readdirSync(here, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => join(here, d.name, 'migrations'))
-  .filter((dir) => {
-    try {
-      return readdirSync(dir).length > 0;
-    } catch {
-      return false;
-    }
-  });
+/** The platform's and every module's migrations folder; the runner orders their files by number. */
+export const migrationDirs: string[] = [
+  jobsMigrationDir,
+  ...readdirSync(here, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => join(here, d.name, 'migrations'))
+    .filter((dir) => {
+      try {
+        return readdirSync(dir).length > 0;
+      } catch {
+        return false;
+      }
+    }),
+];
 
 export function moduleRoutes(deps: Deps, opts: AccountRouteOptions) {
   return async (app: FastifyInstance) => {

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { JobTables } from '../platform/jobs/tables.ts';
 
 /** Kysely's view of the schema: one interface per table, matching the modules' migrations. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -16,6 +17,7 @@ export interface OrgUnitsTable {
   corp_id: string;
   id: Generated<number>;
   parent_id: number | null;
+  wecom_dept_id: ColumnType<number | null, number | null | undefined, number | null>;
   kind: 'hq' | 'region' | 'area' | 'store' | 'team';
   name: string;
   code: string | null;
@@ -133,7 +135,64 @@ export interface SessionsTable {
   expires_at: Timestamp;
 }
 
-export interface Tables {
+export interface GroupsTable {
+  corp_id: string;
+  id: Generated<number>;
+  chat_id: string;
+  name: Generated<string>;
+  owner_userid: string | null;
+  owner_staff_id: number | null;
+  notice: string | null;
+  member_version: string | null;
+  member_count: Generated<number>;
+  customer_count: Generated<number>;
+  status: Generated<'active' | 'dismissed'>;
+  created_at_wecom: Timestamp | null;
+  dismissed_at: Timestamp | null;
+  synced_at: Timestamp;
+}
+
+export interface GroupMembersTable {
+  corp_id: string;
+  group_id: number;
+  member_key: string;
+  member_type: number;
+  customer_id: number | null;
+  staff_id: number | null;
+  unionid: string | null;
+  display_name: string | null;
+  join_time: Timestamp | null;
+  join_scene: number | null;
+  invitor_userid: string | null;
+  left_at: Timestamp | null;
+}
+
+export interface WecomConnectionsTable {
+  corp_id: string;
+  wecom_corp_id: string;
+  agent_id: string | null;
+  api_base_url: string;
+  secret_cipher: string;
+  callback_token_cipher: string;
+  callback_aes_key_cipher: string;
+  simulated: Generated<boolean>;
+  created_at: DefaultTimestamp;
+}
+
+export interface WecomSyncRunsTable {
+  corp_id: string;
+  id: Generated<number>;
+  status: 'running' | 'done' | 'failed';
+  phase: string;
+  cursor: ColumnType<Record<string, unknown>, string | undefined, string>;
+  counts: ColumnType<Record<string, number>, string | undefined, string>;
+  error: string | null;
+  started_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export interface Tables extends JobTables {
   corps: CorpsTable;
   org_units: OrgUnitsTable;
   staff: StaffTable;
@@ -145,4 +204,8 @@ export interface Tables {
   customer_tags: CustomerTagsTable;
   accounts: AccountsTable;
   sessions: SessionsTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  wecom_connections: WecomConnectionsTable;
+  wecom_sync_runs: WecomSyncRunsTable;
 }

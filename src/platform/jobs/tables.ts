@@ -1,0 +1,44 @@
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T = unknown> = ColumnType<T, string, string>;
+
+export interface WecomInboxTable {
+  corp_id: string;
+  id: Generated<number>;
+  dedup_key: string;
+  event_type: string;
+  event: Json<Record<string, unknown>>;
+  received_at: Timestamp;
+  status: Generated<'pending' | 'done' | 'parked'>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_error: string | null;
+  done_at: Timestamp | null;
+}
+
+export type OutboxLane = 'welcome' | 'normal' | 'bulk';
+export type OutboxStatus = 'pending' | 'done' | 'failed' | 'expired';
+
+export interface WecomOutboxTable {
+  corp_id: string;
+  id: Generated<number>;
+  idem_key: string;
+  lane: OutboxLane;
+  kind: string;
+  request: Json<Record<string, unknown>>;
+  status: Generated<OutboxStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  deadline_at: Timestamp | null;
+  result: Json<Record<string, unknown>> | null;
+  errcode: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  done_at: Timestamp | null;
+}
+
+export interface JobTables {
+  wecom_inbox: WecomInboxTable;
+  wecom_outbox: WecomOutboxTable;
+}
