@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 
 const BIN = resolve(import.meta.dirname, '../../bin/siyu.js');
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
     let out = '';

@@ -152,7 +152,7 @@ export async function upsertCustomerFromWecom(
           .where('id', '=', had.id)
           .execute();
       }
-      if (!had || had.status !== 'active') {
+      if (had?.status !== 'active') {
         addedFollows.push(f.userid);
         timeline.push({
           customerId,
@@ -324,7 +324,7 @@ export async function endFollowFromWecom(
       .where('c.external_userid', '=', input.externalUserid)
       .where('s.userid', '=', input.userid)
       .executeTakeFirst();
-    if (!row || row.status !== 'active') return false;
+    if (row?.status !== 'active') return false;
     const status = input.by === 'customer' ? 'deleted_by_customer' : 'deleted_by_staff';
     await tx.db
       .updateTable('follows')

@@ -32,16 +32,16 @@ describe('org and staff from WeCom', () => {
       .orderBy('id')
       .execute();
     const byName = Object.fromEntries(units.map((u) => [u.name, u]));
-    expect(byName['总部']!.wecom_dept_id).toBe(1);
-    expect(byName['上海一店']!.wecom_dept_id).toBe(5);
-    expect(byName['苏州一店']).toMatchObject({
+    expect(byName.总部!.wecom_dept_id).toBe(1);
+    expect(byName.上海一店!.wecom_dept_id).toBe(5);
+    expect(byName.苏州一店).toMatchObject({
       kind: 'store',
       wecom_dept_id: 7,
-      parent_id: byName['华东大区']!.id,
+      parent_id: byName.华东大区!.id,
     });
-    expect(byName['苏州一店']!.path).toBe(`${byName['华东大区']!.path}${byName['苏州一店']!.id}/`);
+    expect(byName.苏州一店!.path).toBe(`${byName.华东大区!.path}${byName.苏州一店!.id}/`);
     expect(units).toHaveLength(7);
-    expect(map.get(7)).toBe(byName['苏州一店']!.id);
+    expect(map.get(7)).toBe(byName.苏州一店!.id);
     expect(await syncDepartments(ctx, departments)).toEqual(map);
   });
 

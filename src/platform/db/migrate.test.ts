@@ -31,9 +31,9 @@ describe('migrations', () => {
 
   it('refuses a badly named file and two files with one number', () => {
     expect(() => loadMigrations([dir({ 'create.sql': 'select 1' })])).toThrow(/0001_name\.sql/);
-    expect(() => loadMigrations([dir({ '0900_a.sql': 'select 1' }), dir({ '0900_b.sql': 'select 1' })])).toThrow(
-      /share the number 0900/,
-    );
+    expect(() =>
+      loadMigrations([dir({ '0900_a.sql': 'select 1' }), dir({ '0900_b.sql': 'select 1' })]),
+    ).toThrow(/share the number 0900/);
   });
 
   it('applies pending ones once, and a failing one leaves nothing behind', async () => {
@@ -49,7 +49,9 @@ describe('migrations', () => {
       database.db,
     );
     expect(tables.rows.map((r) => r.t)).toEqual(['probe_one']);
-    const recorded = await sql<{ id: string }>`select id from siyu_meta.migrations where id like '9%'`.execute(database.db);
+    const recorded = await sql<{
+      id: string;
+    }>`select id from siyu_meta.migrations where id like '9%'`.execute(database.db);
     expect(recorded.rows.map((r) => r.id)).toEqual(['9001_probe']);
     await sql`drop table probe_one`.execute(database.db);
     await sql`delete from siyu_meta.migrations where id like '9%'`.execute(database.db);
