@@ -7,6 +7,7 @@ import pino from 'pino';
 import { DEMO_PASSWORD, type DemoLogin, seedDemo } from './demo/seed.ts';
 import { hashPassword } from './modules/accounts/passwords.ts';
 import { resolveSession, SESSION_COOKIE } from './modules/accounts/service.ts';
+import { callbackRoutes } from './modules/connector/callback-routes.ts';
 import type { Deps } from './modules/context.ts';
 import { migrationDirs, moduleRoutes } from './modules/index.ts';
 import type { Tables } from './modules/tables.ts';
@@ -16,6 +17,7 @@ import { type Database, openDatabase } from './platform/db/connect.ts';
 import { loadMigrations, migrate } from './platform/db/migrate.ts';
 import { buildApp } from './platform/http/app.ts';
 import { createPii } from './platform/pii.ts';
+import { createRuntime, type Runtime } from './runtime.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const WEB_DIST = join(ROOT, 'web', 'dist');
@@ -62,17 +64,36 @@ export interface ServerOptions {
   clock?: Clock;
   loginLimits?: { perLogin: number; perIp: number };
   webDir?: string;
+  runtime?: Runtime;
 }
 
+/**
+ * The HTTP app on top of a runtime (created here, not started, unless given): API routes, the WeCom
+ * callback endpoint, the console. Closing the app stops the runtime's workers.
+ */
 export async function createServer(opts: ServerOptions) {
   const clock = opts.clock ?? systemClock;
   const deps: Deps = { db: opts.database.db, clock, pii: createPii(opts.secretKey) };
-  return buildApp({
+  const runtime =
+    opts.runtime ??
+    createRuntime(deps, { logger: typeof opts.logger === 'object' ? opts.logger : undefined });
+  const app = await buildApp({
     logger: opts.logger,
     webDir: opts.webDir,
     authenticate: (request) => resolveSession(deps.db, clock, request.cookies[SESSION_COOKIE]),
-    routes: moduleRoutes(deps, { secureCookies: opts.secureCookies ?? false, loginLimits: opts.loginLimits }),
+    routes: moduleRoutes(deps, runtime, {
+      secureCookies: opts.secureCookies ?? false,
+      loginLimits: opts.loginLimits,
+    }),
+    rootRoutes: callbackRoutes({
+      db: deps.db,
+      clock,
+      links: runtime.links,
+      onRecorded: () => runtime.dispatcher.kick(),
+    }),
   });
+  app.addHook('onClose', () => runtime.stop());
+  return Object.assign(app, { runtime });
 }
 
 /** Seeds the demo brand when the database has no brand at all; returns its logins, or null when skipped. */

@@ -139,6 +139,7 @@ async function start(): Promise<void> {
       webDir: WEB_DIST,
     });
     const address = await app.listen({ port: config.PORT, host: config.HOST });
+    app.runtime.start();
     console.log(
       `Siyu is listening on ${address} (database: ${describeDb(config)}; WeCom: not connected yet)`,
     );

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { jobsMigrationDir } from '../platform/jobs/index.ts';
 import { type AccountRouteOptions, accountRoutes } from './accounts/routes.ts';
+import type { SyncRunner } from './connector/full-sync.ts';
+import { connectorRoutes } from './connector/routes.ts';
 import type { Deps } from './context.ts';
 import { customerRoutes } from './customers/routes.ts';
 import { orgRoutes } from './org/routes.ts';
@@ -27,12 +29,13 @@ export const migrationDirs: string[] = [
     }),
 ];
 
-export function moduleRoutes(deps: Deps, opts: AccountRouteOptions) {
+export function moduleRoutes(deps: Deps, runtime: { sync: SyncRunner }, opts: AccountRouteOptions) {
   return async (app: FastifyInstance) => {
     await app.register(accountRoutes(deps, opts));
     await app.register(orgRoutes(deps));
     await app.register(staffRoutes(deps));
     await app.register(customerRoutes(deps));
     await app.register(tagRoutes(deps));
+    await app.register(connectorRoutes(deps, runtime.sync));
   };
 }

@@ -37,7 +37,8 @@ export interface UpsertResult {
  * Brings one customer in line with what WeCom says: the customer row, every listed follow, and the corp
  * tags across those follows. Staff must exist already (unknown userids are skipped and reported by the
  * caller's staff sync). With `complete`, follows is every follow the customer has: one missing from the
- * list is ended. Idempotent: the same input twice changes nothing the second time.
+ * list is ended and tags not on any listed follow are removed. Idempotent: the same input twice changes nothing
+ * the second time.
  */
 export async function upsertCustomerFromWecom(
   ctx: SyncCtx,
@@ -187,20 +188,23 @@ export async function upsertCustomerFromWecom(
       }
     }
 
-    timeline.push(...(await reconcileWecomTags(tx, customerId, follows, staffBy, opts.at)));
+    timeline.push(...(await reconcileWecomTags(tx, customerId, follows, staffBy, opts)));
     await refreshDerived(tx, customerId);
     await addTimeline(tx, timeline);
     return { customerId, created: !existing, addedFollows };
   });
 }
 
-/** The customer's WeCom corp tags become the union over the given follows; Siyu-only tags stay. */
+/**
+ * The customer's WeCom corp tags become the union over the given follows (with `complete`), or gain the
+ * follows' tags (without: other follows may hold the rest); Siyu-only tags stay either way.
+ */
 async function reconcileWecomTags(
   tx: SyncCtx['cdb'],
   customerId: number,
   follows: WecomFollow[],
   staffBy: Map<string, { id: number; name: string }>,
-  at: Date,
+  { complete, at }: { complete: boolean; at: Date },
 ): Promise<TimelineEntry[]> {
   const db = tx.db;
   const wanted = new Map<string, number | null>();
@@ -250,7 +254,7 @@ async function reconcileWecomTags(
       });
     }
   }
-  const toRemove = have.filter((h) => !wanted.has(h.wecom_tag_id!));
+  const toRemove = complete ? have.filter((h) => !wanted.has(h.wecom_tag_id!)) : [];
   if (toRemove.length) {
     await db
       .deleteFrom('customer_tags')

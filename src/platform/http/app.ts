@@ -51,6 +51,8 @@ export interface AppOptions {
   authenticate(request: FastifyRequest): Promise<Session | null>;
   /** Registers the capability routes (under the prefix /api/v1). */
   routes(app: FastifyInstance): Promise<void>;
+  /** Routes outside /api/v1 with their own authentication (e.g. WeCom's signed callbacks). */
+  rootRoutes?(app: FastifyInstance): Promise<void>;
   webDir?: string;
 }
 
@@ -132,6 +134,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
 
   await app.register(opts.routes, { prefix: API_PREFIX });
+  if (opts.rootRoutes) await app.register(opts.rootRoutes);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
 

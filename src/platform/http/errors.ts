@@ -9,6 +9,7 @@ export const ERRORS = {
     en: 'Security check failed; reload the page',
   },
   forbidden: { status: 403, zh: '没有权限执行此操作', en: 'You are not allowed to do this' },
+  callback_rejected: { status: 403, zh: '回调校验未通过', en: 'The callback failed verification' },
   not_found: { status: 404, zh: '找不到该资源', en: 'Not found' },
   conflict: { status: 409, zh: '与现有数据冲突', en: 'Conflicts with existing data' },
   payload_too_large: { status: 413, zh: '请求体过大', en: 'The request body is too large' },

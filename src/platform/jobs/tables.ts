@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, Kysely } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T = unknown> = ColumnType<T, string, string>;
@@ -41,4 +41,9 @@ export interface WecomOutboxTable {
 export interface JobTables {
   wecom_inbox: WecomInboxTable;
   wecom_outbox: WecomOutboxTable;
+}
+
+/** A database whose schema includes the job tables, seen as just those (Kysely's types are invariant). */
+export function jobsDb<DB extends JobTables>(db: Kysely<DB>): Kysely<JobTables> {
+  return db as unknown as Kysely<JobTables>;
 }

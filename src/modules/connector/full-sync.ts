@@ -1,0 +1,236 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../platform/clock.ts';
+import { corpDb } from '../../platform/db/corp-db.ts';
+import type { Pii } from '../../platform/pii.ts';
+import { WecomApiError } from '../../wecom/errors.ts';
+import type { SyncCtx } from '../context.ts';
+import { upsertCustomerFromWecom } from '../customers/sync.ts';
+import { upsertGroupFromWecom } from '../groups/sync.ts';
+import { syncDepartments } from '../org/sync.ts';
+import { unitsByDepartment, upsertStaffFromWecom } from '../staff/sync.ts';
+import type { Tables } from '../tables.ts';
+import { syncCorpTags } from '../tags/sync.ts';
+import type { ConnectionRegistry } from './service.ts';
+
+/**
+ * Staff first (everyone else refers to them), then corp tags (customers' tags point at them), then customers
+ * with their follows, then groups with their members.
+ */
+export const SYNC_PHASES = ['staff', 'tags', 'customers', 'groups', 'done'] as const;
+export type SyncPhase = (typeof SYNC_PHASES)[number];
+
+export interface SyncRun {
+  id: number;
+  status: 'running' | 'done' | 'failed';
+  phase: SyncPhase;
+  counts: Record<string, number>;
+  error: string | null;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+interface Cursor {
+  /** staff: user/list_id cursor; customers: index into the follow-user list and batch cursor; groups: list cursor. */
+  next?: string;
+  index?: number;
+}
+
+export interface FullSyncDeps {
+  db: Kysely<Tables>;
+  clock: Clock;
+  pii: Pii;
+  links: ConnectionRegistry;
+}
+
+const USERS_PER_BATCH = 100;
+/** API not permitted, no privilege, IP not allowed: the secret in use cannot list members. */
+const NOT_PERMITTED = new Set([48002, 60011, 60020]);
+
+export async function latestSyncRun(db: Kysely<Tables>, corpId: string): Promise<SyncRun | null> {
+  const r = await db
+    .selectFrom('wecom_sync_runs')
+    .selectAll()
+    .where('corp_id', '=', corpId)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!r) return null;
+  return {
+    id: r.id,
+    status: r.status,
+    phase: r.phase as SyncPhase,
+    counts: r.counts,
+    error: r.error,
+    startedAt: r.started_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
+  };
+}
+
+/**
+ * Runs a full sync for one brand, resuming an unfinished run from its saved phase and cursor (a crash, a
+ * restart or a failed call loses at most one page). Each page is committed with its cursor.
+ */
+export async function runFullSync(
+  deps: FullSyncDeps,
+  corpId: string,
+  onProgress?: (run: SyncRun) => void,
+): Promise<SyncRun> {
+  const { db, clock } = deps;
+  const client = (await deps.links.require(corpId)).client;
+  const ctx: SyncCtx = { cdb: corpDb(db, corpId), clock, pii: deps.pii };
+  const open = await db
+    .selectFrom('wecom_sync_runs')
+    .select(['id', 'phase', 'cursor', 'counts'])
+    .where('corp_id', '=', corpId)
+    .where('status', 'in', ['running', 'failed'])
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const latest = await latestSyncRun(db, corpId);
+  const resume = open && latest?.id === open.id;
+  const run = resume
+    ? open
+    : await db
+        .insertInto('wecom_sync_runs')
+        .values({
+          corp_id: corpId,
+          status: 'running',
+          phase: 'staff',
+          started_at: clock.now(),
+          updated_at: clock.now(),
+        })
+        .returning(['id', 'phase', 'cursor', 'counts'])
+        .executeTakeFirstOrThrow();
+  let phase = run.phase as SyncPhase;
+  let cursor = run.cursor as Cursor;
+  const counts: Record<string, number> = { ...run.counts };
+
+  const save = async (
+    next: Partial<{
+      phase: SyncPhase;
+      cursor: Cursor;
+      status: 'running' | 'done' | 'failed';
+      error: string | null;
+    }>,
+  ) => {
+    if (next.phase) phase = next.phase;
+    if (next.cursor) cursor = next.cursor;
+    const now = clock.now();
+    await db
+      .updateTable('wecom_sync_runs')
+      .set({
+        phase,
+        cursor: JSON.stringify(cursor),
+        counts: JSON.stringify(counts),
+        status: next.status ?? 'running',
+        error: next.error ?? null,
+        updated_at: now,
+        finished_at: next.status === 'done' ? now : null,
+      })
+      .where('corp_id', '=', corpId)
+      .where('id', '=', run.id)
+      .execute();
+    const latestRun = await latestSyncRun(db, corpId);
+    if (latestRun) onProgress?.(latestRun);
+  };
+  const bump = (key: string, n = 1) => {
+    counts[key] = (counts[key] ?? 0) + n;
+  };
+
+  try {
+    await save({ status: 'running' });
+    if (phase === 'staff') {
+      if (!cursor.next) {
+        const { department } = await client.listDepartments();
+        await syncDepartments(ctx, department);
+        counts.departments = department.length;
+      }
+      const units = await unitsByDepartment(ctx);
+      do {
+        const page = await client.listUserIds(cursor.next, 1000);
+        for (const u of page.dept_user ?? []) {
+          if ((await upsertStaffFromWecom(ctx, await client.getUser(u.userid), units)).created)
+            bump('staffCreated');
+          bump('staff');
+        }
+        await save({ cursor: { next: page.next_cursor || undefined } });
+      } while (cursor.next);
+      await save({ phase: 'tags', cursor: {} });
+    }
+    if (phase === 'tags') {
+      const { tag_group } = await client.getCorpTagList({});
+      const r = await syncCorpTags(ctx, tag_group, { complete: true });
+      counts.tags = r.tags;
+      counts.tagGroups = r.groups;
+      await save({ phase: 'customers', cursor: { index: 0 } });
+    }
+    if (phase === 'customers') {
+      const { follow_user } = await client.getFollowUserList();
+      const userids = [...follow_user].sort();
+      counts.followUsers = userids.length;
+      while ((cursor.index ?? 0) < userids.length) {
+        const index = cursor.index ?? 0;
+        const batch = userids.slice(index, index + USERS_PER_BATCH);
+        const page = await client.batchGetByUser({ userid_list: batch, cursor: cursor.next, limit: 100 });
+        for (const entry of page.external_contact_list ?? []) {
+          const f = entry.follow_info;
+          const r = await upsertCustomerFromWecom(
+            ctx,
+            entry.external_contact,
+            [{ ...f, tagIds: f.tag_id ?? [] }],
+            { complete: false, at: clock.now() },
+          );
+          if (r.created) bump('customersCreated');
+          bump('follows');
+        }
+        await save({
+          cursor: page.next_cursor ? { index, next: page.next_cursor } : { index: index + USERS_PER_BATCH },
+        });
+      }
+      await save({ phase: 'groups', cursor: {} });
+    }
+    if (phase === 'groups') {
+      do {
+        const page = await client.listGroupChats({ status_filter: 0, cursor: cursor.next, limit: 1000 });
+        for (const g of page.group_chat_list ?? []) {
+          const { group_chat } = await client.getGroupChat(g.chat_id, true);
+          await upsertGroupFromWecom(ctx, group_chat, clock.now());
+          bump('groups');
+        }
+        await save({ cursor: { next: page.next_cursor || undefined } });
+      } while (cursor.next);
+      await save({ phase: 'done', cursor: {}, status: 'done' });
+    }
+  } catch (err) {
+    await save({ status: 'failed', error: String((err as Error)?.message ?? err).slice(0, 2000) });
+    throw err;
+  }
+  return (await latestSyncRun(db, corpId))!;
+}
+
+/** Keeps at most one full sync per brand running in this process; the console starts it, anyone may watch. */
+export class SyncRunner {
+  private readonly running = new Map<string, Promise<SyncRun>>();
+  constructor(
+    private readonly deps: FullSyncDeps,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {}
+
+  start(corpId: string): { started: boolean } {
+    if (this.running.has(corpId)) return { started: false };
+    const p = runFullSync(this.deps, corpId).finally(() => this.running.delete(corpId));
+    p.catch(this.onError);
+    this.running.set(corpId, p);
+    return { started: true };
+  }
+
+  isRunning(corpId: string): boolean {
+    return this.running.has(corpId);
+  }
+
+  wait(corpId: string): Promise<SyncRun> | undefined {
+    return this.running.get(corpId);
+  }
+}

@@ -1,0 +1,101 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../platform/http/errors.ts';
+import { ctxOf, type Deps } from '../context.ts';
+import { latestSyncRun, SYNC_PHASES, type SyncRunner } from './full-sync.ts';
+
+const syncRun = z
+  .object({
+    id: z.number(),
+    status: z.enum(['running', 'done', 'failed']),
+    phase: z.enum(SYNC_PHASES),
+    counts: z.record(z.string(), z.number()),
+    error: z.string().nullable(),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+    finishedAt: z.string().nullable(),
+  })
+  .nullable();
+
+const counts = z.record(z.string(), z.number());
+
+const status = z.object({
+  connected: z.boolean(),
+  wecomCorpId: z.string().nullable(),
+  simulated: z.boolean(),
+  inbox: counts.describe('callback events by status: pending, done, parked'),
+  outbox: counts.describe('calls to WeCom by status: pending, done, failed, expired'),
+  sync: syncRun,
+  syncRunning: z.boolean(),
+});
+
+async function statusOf(deps: Deps, runner: SyncRunner, corpId: string) {
+  const conn = await deps.db
+    .selectFrom('wecom_connections')
+    .select(['wecom_corp_id', 'simulated'])
+    .where('corp_id', '=', corpId)
+    .executeTakeFirst();
+  const byStatus = async (table: 'wecom_inbox' | 'wecom_outbox') => {
+    const rows = await deps.db
+      .selectFrom(table)
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('corp_id', '=', corpId)
+      .groupBy('status')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  };
+  return {
+    connected: conn !== undefined,
+    wecomCorpId: conn?.wecom_corp_id ?? null,
+    simulated: conn?.simulated ?? false,
+    inbox: await byStatus('wecom_inbox'),
+    outbox: await byStatus('wecom_outbox'),
+    sync: await latestSyncRun(deps.db, corpId),
+    syncRunning: runner.isRunning(corpId),
+  };
+}
+
+export function connectorRoutes(deps: Deps, runner: SyncRunner) {
+  return async (base: FastifyInstance) => {
+    const app = base.withTypeProvider<ZodTypeProvider>();
+    app.get(
+      '/wecom/status',
+      {
+        config: { access: { roles: ['hq_admin'], scope: 'corp' } },
+        schema: {
+          tags: ['wecom'],
+          summary: 'The brand’s WeCom connection: inbox and outbox by status, the latest full sync',
+          response: { 200: status },
+        },
+      },
+      async (request) => statusOf(deps, runner, ctxOf(deps, request).cdb.corpId),
+    );
+    app.post(
+      '/wecom/sync',
+      {
+        config: { access: { roles: ['hq_admin'], scope: 'corp' } },
+        schema: {
+          tags: ['wecom'],
+          summary: 'Start (or resume) a full sync: staff → corp tags → customers with follows → groups',
+          response: { 202: z.object({ started: z.boolean() }).describe('false when one is already running') },
+        },
+      },
+      async (request, reply) => {
+        const { corpId } = ctxOf(deps, request).cdb;
+        const conn = await deps.db
+          .selectFrom('wecom_connections')
+          .select('corp_id')
+          .where('corp_id', '=', corpId)
+          .executeTakeFirst();
+        if (!conn) {
+          throw new AppError('conflict', {
+            zh: '尚未连接企业微信',
+            en: 'This brand is not connected to WeCom yet',
+          });
+        }
+        return reply.code(202).send(runner.start(corpId));
+      },
+    );
+  };
+}
