@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Tables } from '../../modules/tables.ts';
+import { openTestDatabase } from '../../testing/db.ts';
+import { ManualClock } from '../clock.ts';
+import type { Database } from '../db/connect.ts';
+import { InboxDispatcher, recordInbox } from './inbox.ts';
+import { enqueueOutbox, type OutboxRow, OutboxSender } from './outbox.ts';
+import { jobsDb } from './tables.ts';
+
+let database: Database<Tables>;
+const clock = new ManualClock(new Date('2026-07-01T10:00:00Z'));
+beforeAll(async () => {
+  database = await openTestDatabase();
+  await database.db
+    .insertInto('corps')
+    .values({ corp_id: 'acme', name: 'A', wecom_corp_id: null, business_type: null })
+    .execute();
+});
+afterAll(() => database.close());
+beforeEach(async () => {
+  await database.db.deleteFrom('wecom_inbox').execute();
+  await database.db.deleteFrom('wecom_outbox').execute();
+});
+
+const db = () => jobsDb(database.db);
+const record = (key: string, notBefore?: Date) =>
+  recordInbox(db(), {
+    corpId: 'acme',
+    dedupKey: key,
+    eventType: 't',
+    event: { key },
+    receivedAt: clock.now(),
+    notBefore,
+  });
+
+describe('the inbox dispatcher', () => {
+  it('hands each event once, in order, and never twice for a duplicate', async () => {
+    expect(await record('a')).toBe(true);
+    expect(await record('b')).toBe(true);
+    expect(await record('a')).toBe(false);
+    const seen: string[] = [];
+    const d = new InboxDispatcher({
+      db: db(),
+      clock,
+      handle: async (e) => void seen.push(e.event.key as string),
+    });
+    await d.drain();
+    await d.drain();
+    expect(seen).toEqual(['a', 'b']);
+  });
+
+  it('waits for notBefore', async () => {
+    await record('later', new Date(clock.now().getTime() + 2000));
+    const seen: string[] = [];
+    const d = new InboxDispatcher({
+      db: db(),
+      clock,
+      handle: async (e) => void seen.push(e.event.key as string),
+    });
+    await d.drain();
+    expect(seen).toEqual([]);
+    clock.advance(2000);
+    await d.drain();
+    expect(seen).toEqual(['later']);
+  });
+
+  it('retries a failing handler with backoff, then parks it, keeping the error', async () => {
+    await record('flaky');
+    let calls = 0;
+    const d = new InboxDispatcher({
+      db: db(),
+      clock,
+      maxAttempts: 3,
+      handle: async () => {
+        calls++;
+        throw new Error(`boom ${calls}`);
+      },
+    });
+    await d.drain();
+    expect(calls).toBe(1);
+    await d.drain();
+    expect(calls).toBe(1); // not due yet
+    for (let i = 0; i < 5; i++) {
+      clock.advance(10 * 60_000);
+      await d.drain();
+    }
+    expect(calls).toBe(3);
+    const row = await database.db.selectFrom('wecom_inbox').selectAll().executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'parked', attempts: 3, last_error: 'boom 3' });
+  });
+
+  it('takes back a row whose worker died mid-way, once its lease ran out', async () => {
+    await record('orphan');
+    const dead = new InboxDispatcher({
+      db: db(),
+      clock,
+      leaseMs: 60_000,
+      handle: () => new Promise(() => {}),
+    });
+    void dead.tick(); // claims the row and never finishes
+    await new Promise((r) => setTimeout(r, 100));
+    const seen: string[] = [];
+    const alive = new InboxDispatcher({
+      db: db(),
+      clock,
+      handle: async (e) => void seen.push(e.event.key as string),
+    });
+    await alive.drain();
+    expect(seen).toEqual([]);
+    clock.advance(61_000);
+    await alive.drain();
+    expect(seen).toEqual(['orphan']);
+  });
+});
+
+describe('the outbox sender', () => {
+  const item = (key: string, lane: 'welcome' | 'normal' | 'bulk', deadlineAt?: Date) => ({
+    idemKey: key,
+    lane,
+    kind: '/cgi-bin/externalcontact/remark',
+    request: { key },
+    deadlineAt,
+  });
+
+  it('keeps one row per idempotency key and serves the welcome lane first', async () => {
+    await enqueueOutbox(db(), 'acme', item('bulk:1', 'bulk'), clock.now());
+    await enqueueOutbox(db(), 'acme', item('normal:1', 'normal'), clock.now());
+    const w = await enqueueOutbox(db(), 'acme', item('welcome:1', 'welcome'), clock.now());
+    const again = await enqueueOutbox(db(), 'acme', item('welcome:1', 'welcome'), clock.now());
+    expect(again).toEqual({ id: w.id, created: false });
+    const order: string[] = [];
+    const s = new OutboxSender({
+      db: db(),
+      clock,
+      concurrency: 1,
+      send: async (r) => (order.push(r.idemKey), { errcode: 0 }),
+    });
+    await s.drain();
+    expect(order).toEqual(['welcome:1', 'normal:1', 'bulk:1']);
+    const rows = await database.db
+      .selectFrom('wecom_outbox')
+      .select(['idem_key', 'status', 'errcode'])
+      .orderBy('id')
+      .execute();
+    expect(rows.every((r) => r.status === 'done' && r.errcode === 0)).toBe(true);
+  });
+
+  it('retries retryable errors, fails the others at once, and expires what is past its deadline', async () => {
+    await enqueueOutbox(db(), 'acme', item('busy', 'normal'), clock.now());
+    await enqueueOutbox(db(), 'acme', item('denied', 'normal'), clock.now());
+    await enqueueOutbox(
+      db(),
+      'acme',
+      item('late', 'welcome', new Date(clock.now().getTime() + 20_000)),
+      clock.now(),
+    );
+    let busy = 0;
+    const s = new OutboxSender({
+      db: db(),
+      clock,
+      send: async (r: OutboxRow) => {
+        if (r.idemKey === 'busy' && ++busy < 3)
+          throw Object.assign(new Error('api freq out of limit'), { errcode: 45009, retryable: true });
+        if (r.idemKey === 'denied')
+          throw Object.assign(new Error('no privilege'), { errcode: 60011, retryable: false });
+        if (r.idemKey === 'late')
+          throw Object.assign(new Error('system busy'), { errcode: -1, retryable: true });
+        return { errcode: 0 };
+      },
+    });
+    await s.drain();
+    clock.advance(25_000);
+    for (let i = 0; i < 4; i++) {
+      clock.advance(10 * 60_000);
+      await s.drain();
+    }
+    const rows = Object.fromEntries(
+      (
+        await database.db
+          .selectFrom('wecom_outbox')
+          .select(['idem_key', 'status', 'errcode', 'attempts'])
+          .execute()
+      ).map((r) => [r.idem_key, [r.status, r.errcode, r.attempts]]),
+    );
+    expect(rows).toEqual({ busy: ['done', 0, 3], denied: ['failed', 60011, 1], late: ['expired', -1, 1] });
+  });
+});
