@@ -1,0 +1,279 @@
+import { z } from 'zod';
+import { int, page, parseApi } from './api-input.ts';
+import { chinaMonth } from './clock.ts';
+import { activeFollows, findFollow, followsByUser } from './contacts.ts';
+import { memberOr404, requireMember } from './directory.ts';
+import { conflict, notFound, WecomError } from './errors.ts';
+import { findGroupChat } from './groups.ts';
+import { recordMessage } from './messages.ts';
+import type { CorpState, Follow, MassSend, MassTarget, MassTask } from './model.ts';
+import type { Simulator } from './state.ts';
+import { attachmentsSchema, textSchema } from './welcome.ts';
+
+/** 群发 through add_msg_template: a task per sender, confirmed by the member, capped per customer per month. */
+
+const addBody = z.object({
+  chat_type: z.enum(['single', 'group']).optional(),
+  external_userid: z.array(z.string()).max(10_000, 'external_userid exceed max count 10000').optional(),
+  chat_id_list: z.array(z.string()).max(2000, 'chat_id_list exceed max count 2000').optional(),
+  tag_filter: z
+    .object({ group_list: z.array(z.object({ tag_list: z.array(z.string()).max(100) })).optional() })
+    .optional(),
+  sender: z.string().optional(),
+  allow_select: z.boolean().optional(),
+  text: textSchema.optional(),
+  attachments: attachmentsSchema.optional(),
+});
+
+/** The member who last interacted with the customer: the latest chat, else the latest follow. */
+function lastInteracted(corp: CorpState, follows: Follow[]): Follow {
+  for (let i = corp.messages.length - 1; i >= 0; i--) {
+    const m = corp.messages[i]!;
+    const match =
+      m.kind === 'chat' &&
+      follows.find((f) => f.userid === m.userid && f.external_userid === m.external_userid);
+    if (match) return match;
+  }
+  return follows.reduce((a, b) => (b.createtime > a.createtime ? b : a));
+}
+
+function matchesTags(follow: Follow, groups: { tag_list: string[] }[]): boolean {
+  return groups.every((g) => g.tag_list.length === 0 || g.tag_list.some((id) => follow.tag_ids.includes(id)));
+}
+
+export function apiAddMsgTemplate(sim: Simulator, corp: CorpState, body: unknown) {
+  const input = parseApi(addBody, body);
+  if (!input.text?.content && !input.attachments?.length)
+    throw new WecomError(40058, 'text or attachments required');
+  const chatType = input.chat_type ?? 'single';
+  if (input.sender) requireMember(corp, input.sender);
+  const failList: string[] = [];
+  const byUser = new Map<string, MassTarget[]>();
+  const target = (userid: string, t: MassTarget) => {
+    const list = byUser.get(userid);
+    if (list) list.push(t);
+    else byUser.set(userid, [t]);
+  };
+
+  if (chatType === 'single') {
+    if (!input.external_userid?.length && !input.sender) {
+      throw new WecomError(40058, 'external_userid and sender cannot both be empty');
+    }
+    const tagGroups = input.tag_filter?.group_list ?? [];
+    let follows: Follow[];
+    if (input.external_userid?.length) {
+      follows = [];
+      for (const id of [...new Set(input.external_userid)]) {
+        const candidates = input.sender
+          ? activeFollows(corp, id).filter((f) => f.userid === input.sender)
+          : activeFollows(corp, id);
+        if (candidates.length === 0) failList.push(id);
+        else follows.push(input.sender ? candidates[0]! : lastInteracted(corp, candidates));
+      }
+    } else {
+      follows = [...(followsByUser(corp).get(input.sender!) ?? [])];
+    }
+    for (const f of follows) {
+      if (matchesTags(f, tagGroups))
+        target(f.userid, { external_userid: f.external_userid, status: 0, send_time: 0 });
+    }
+  } else {
+    if (!input.sender) throw new WecomError(40058, 'missing sender');
+    const chats = input.chat_id_list?.length
+      ? input.chat_id_list
+      : Object.values(corp.groups)
+          .filter((g) => !g.dismissed && g.owner === input.sender)
+          .map((g) => g.chat_id);
+    for (const chatId of [...new Set(chats)]) {
+      const group = findGroupChat(corp, chatId);
+      if (!group || group.owner !== input.sender) failList.push(chatId);
+      else target(input.sender, { chat_id: chatId, status: 0, send_time: 0 });
+    }
+  }
+
+  const mass: MassSend = {
+    msgid: sim.ids.msgId(),
+    chat_type: chatType,
+    creator: input.sender ?? '',
+    create_type: 0,
+    create_time: sim.nowS(),
+    allow_select: input.allow_select ?? false,
+    text: input.text ?? null,
+    attachments: input.attachments ?? [],
+    tasks: [...byUser].map(([userid, targets]) => ({ userid, status: 0, send_time: 0, targets })),
+  };
+  corp.mass_sends[mass.msgid] = mass;
+  return { fail_list: failList, msgid: mass.msgid };
+}
+
+const listBody = z.object({
+  chat_type: z.enum(['single', 'group']),
+  start_time: int,
+  end_time: int,
+  creator: z.string().optional(),
+  filter_type: int.min(0).max(2).optional(),
+  limit: int.min(1).max(100).optional(),
+  cursor: z.string().optional(),
+});
+
+export function apiGetGroupmsgListV2(corp: CorpState, body: unknown) {
+  const input = parseApi(listBody, body);
+  if (input.start_time > input.end_time) throw new WecomError(40058, 'start_time is after end_time');
+  const filterType = input.filter_type ?? 2;
+  const list = Object.values(corp.mass_sends).filter(
+    (m) =>
+      m.chat_type === input.chat_type &&
+      m.create_time >= input.start_time &&
+      m.create_time <= input.end_time &&
+      (!input.creator || m.creator === input.creator) &&
+      (filterType === 2 || m.create_type === filterType),
+  );
+  const { items, next_cursor } = page(list, input.cursor, input.limit ?? 50);
+  return {
+    next_cursor,
+    group_msg_list: items.map((m) => ({
+      msgid: m.msgid,
+      creator: m.creator,
+      create_time: String(m.create_time),
+      create_type: m.create_type,
+      ...(m.text ? { text: m.text } : {}),
+      ...(m.attachments.length ? { attachments: m.attachments } : {}),
+    })),
+  };
+}
+
+function requireMass(corp: CorpState, msgid: string): MassSend {
+  const mass = Object.hasOwn(corp.mass_sends, msgid) ? corp.mass_sends[msgid] : undefined;
+  if (!mass) throw new WecomError(40058, 'invalid msgid');
+  return mass;
+}
+
+const taskBody = z.object({
+  msgid: z.string(),
+  limit: int.min(1).max(1000).optional(),
+  cursor: z.string().optional(),
+});
+
+export function apiGetGroupmsgTask(corp: CorpState, body: unknown) {
+  const input = parseApi(taskBody, body);
+  const mass = requireMass(corp, input.msgid);
+  const { items, next_cursor } = page(mass.tasks, input.cursor, input.limit ?? 500);
+  return {
+    next_cursor,
+    task_list: items.map((t) => ({
+      userid: t.userid,
+      status: t.status,
+      ...(t.send_time ? { send_time: t.send_time } : {}),
+    })),
+  };
+}
+
+const resultBody = z.object({
+  msgid: z.string(),
+  userid: z.string(),
+  limit: int.min(1).max(1000).optional(),
+  cursor: z.string().optional(),
+});
+
+export function apiGetGroupmsgSendResult(corp: CorpState, body: unknown) {
+  const input = parseApi(resultBody, body);
+  const mass = requireMass(corp, input.msgid);
+  const task = mass.tasks.find((t) => t.userid === input.userid);
+  const { items, next_cursor } = page(task?.targets ?? [], input.cursor, input.limit ?? 500);
+  return { next_cursor, send_list: items.map((t) => sendResultOut(input.userid, t)) };
+}
+
+function sendResultOut(userid: string, t: MassTarget) {
+  return {
+    ...(t.external_userid ? { external_userid: t.external_userid } : { chat_id: t.chat_id }),
+    userid,
+    status: t.status,
+    ...(t.send_time ? { send_time: t.send_time } : {}),
+  };
+}
+
+/** The per-customer (per-group) monthly cap: configured, or the number of days in the month. */
+export function receiveCap(corp: CorpState, nowMs: number): { cap: number; month: string } {
+  const { key, days } = chinaMonth(nowMs);
+  return { cap: corp.limits.receive_cap_per_month ?? days, month: key };
+}
+
+/** The member confirms the task in the WeCom client: each target gets it (1), isn't a friend (2) or is capped (3). */
+export function memberConfirmsMassSend(
+  sim: Simulator,
+  corp: CorpState,
+  input: { msgid: string; userid: string },
+) {
+  const mass = Object.hasOwn(corp.mass_sends, input.msgid) ? corp.mass_sends[input.msgid] : undefined;
+  if (!mass) throw notFound('mass send', input.msgid);
+  memberOr404(corp, input.userid);
+  const task: MassTask | undefined = mass.tasks.find((t) => t.userid === input.userid);
+  if (!task) throw notFound('mass-send task of member', input.userid);
+  if (task.status === 2) throw conflict('already_sent', `member ${input.userid} already sent ${input.msgid}`);
+  const now = sim.nowS();
+  const { cap, month } = receiveCap(corp, sim.nowMs());
+  for (const t of task.targets) {
+    const reachable = t.external_userid
+      ? !!findFollow(corp, input.userid, t.external_userid)
+      : !!findGroupChat(corp, t.chat_id!)?.members.some((m) => m.userid === input.userid);
+    if (!reachable) {
+      t.status = 2;
+      continue;
+    }
+    const key = `${t.external_userid ?? t.chat_id}|${month}`;
+    const received = corp.mass_received[key] ?? 0;
+    if (received >= cap) {
+      t.status = 3;
+      continue;
+    }
+    corp.mass_received[key] = received + 1;
+    t.status = 1;
+    t.send_time = now;
+    if (t.external_userid) {
+      recordMessage(corp, {
+        direction: 'out',
+        kind: 'mass',
+        external_userid: t.external_userid,
+        userid: input.userid,
+        msgtype: mass.text ? 'text' : 'attachments',
+        content: mass.text?.content ?? JSON.stringify(mass.attachments),
+        at: now,
+      });
+    }
+  }
+  task.status = 2;
+  task.send_time = now;
+  return {
+    msgid: mass.msgid,
+    userid: input.userid,
+    send_list: task.targets.map((t) => sendResultOut(input.userid, t)),
+  };
+}
+
+export function massSendView(corp: CorpState, msgid: string) {
+  const mass = Object.hasOwn(corp.mass_sends, msgid) ? corp.mass_sends[msgid] : undefined;
+  if (!mass) throw notFound('mass send', msgid);
+  return mass;
+}
+
+export function massSendList(corp: CorpState) {
+  return Object.values(corp.mass_sends).map((m) => ({
+    msgid: m.msgid,
+    chat_type: m.chat_type,
+    creator: m.creator,
+    create_time: m.create_time,
+    text: m.text,
+    tasks: m.tasks.map((t) => ({
+      userid: t.userid,
+      status: t.status,
+      send_time: t.send_time,
+      targets: t.targets.length,
+      counts: {
+        unsent: t.targets.filter((x) => x.status === 0).length,
+        sent: t.targets.filter((x) => x.status === 1).length,
+        not_friend: t.targets.filter((x) => x.status === 2).length,
+        over_cap: t.targets.filter((x) => x.status === 3).length,
+      },
+    })),
+  }));
+}
