@@ -73,6 +73,18 @@ export function insertFollow(corp: CorpState, follow: Follow): void {
 
 /* ---------- core changes ---------- */
 
+const idCache = new WeakMap<CorpState, string[]>();
+
+/** Every external_userid of the corp in creation order (cached; customers are never deleted). */
+export function customerIds(corp: CorpState): readonly string[] {
+  let ids = idCache.get(corp);
+  if (!ids) {
+    ids = Object.keys(corp.customers);
+    idCache.set(corp, ids);
+  }
+  return ids;
+}
+
 export interface CustomerInput {
   name: string;
   gender?: 0 | 1 | 2;
@@ -97,6 +109,7 @@ export function createCustomer(sim: Simulator, corp: CorpState, input: CustomerI
   };
   if (customer.type === 2) customer.external_userid = `wo${customer.external_userid.slice(2)}`;
   corp.customers[customer.external_userid] = customer;
+  idCache.get(corp)?.push(customer.external_userid);
   return customer;
 }
 

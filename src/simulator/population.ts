@@ -3,6 +3,7 @@ import {
   addFollow,
   createCustomer,
   customerDeletesMember,
+  customerIds,
   customerSendsMessage,
   findFollow,
   memberDeletesCustomer,
@@ -335,9 +336,15 @@ export class PopulationRunner {
     return way;
   }
 
+  /** A random customer who follows at least one member (a few random tries, then a full scan). */
   private customerWithFollow(corp: CorpState): string | null {
-    const ids = Object.keys(corp.follows);
-    return ids.length > 0 ? this.rng.pick(ids) : null;
+    const ids = customerIds(corp);
+    for (let i = 0; i < 8 && ids.length > 0; i++) {
+      const id = this.rng.pick(ids);
+      if (corp.follows[id]?.length) return id;
+    }
+    const withFollows = Object.keys(corp.follows);
+    return withFollows.length > 0 ? this.rng.pick(withFollows) : null;
   }
 
   private randomFollow(corp: CorpState): { userid: string; external_userid: string } | null {

@@ -145,7 +145,9 @@ export class Pusher {
       this.logs.set(delivery.corpid, log);
     }
     log.push(delivery);
-    if (log.length > this.logLimit) log.splice(0, log.length - this.logLimit);
+    // Trimmed in chunks: splicing one entry per push would shift the whole log every time.
+    if (log.length > this.logLimit + Math.max(1, this.logLimit >> 4))
+      log.splice(0, log.length - this.logLimit);
   }
 
   private async withSlot(task: () => Promise<void>): Promise<void> {

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { parseApi, utf8Bytes } from './api-input.ts';
 import { WecomError } from './errors.ts';
-import { recordMessage } from './messages.ts';
+import { haveChatted, recordMessage } from './messages.ts';
 import type { CorpState } from './model.ts';
 import type { Simulator } from './state.ts';
 
 export const WELCOME_CODE_TTL_MS = 20_000;
+
+const lastPurge = new WeakMap<CorpState, number>();
 
 /**
  * A WelcomeCode for a new friendship, or none when the pair has already chatted (as WeCom). Codes are kept
@@ -17,13 +19,13 @@ export function issueWelcomeCode(
   userid: string,
   externalUserid: string,
 ): string | undefined {
-  const chatted = corp.messages.some(
-    (m) => m.kind === 'chat' && m.userid === userid && m.external_userid === externalUserid,
-  );
-  if (chatted) return undefined;
+  if (haveChatted(corp, userid, externalUserid)) return undefined;
   const now = sim.nowMs();
-  for (const [code, entry] of Object.entries(corp.welcome_codes)) {
-    if (entry.issued_at_ms < now - 86_400_000) delete corp.welcome_codes[code];
+  if (now - (lastPurge.get(corp) ?? 0) > 60_000) {
+    lastPurge.set(corp, now);
+    for (const [code, entry] of Object.entries(corp.welcome_codes)) {
+      if (entry.issued_at_ms < now - 86_400_000) delete corp.welcome_codes[code];
+    }
   }
   const code = sim.ids.welcomeCode();
   corp.welcome_codes[code] = {
