@@ -6,12 +6,18 @@ import { describe, expect, it } from 'vitest';
 
 const BIN = resolve(import.meta.dirname, '../../bin/siyu.js');
 
+/** The command's environment: these tests are about the embedded database, whatever the suite runs on. */
+function envWith(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _ignored, ...rest } = process.env;
+  return { ...rest, ...extra };
+}
+
 function run(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; out: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], { env: envWith(env) });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -68,7 +74,7 @@ describe('the siyu command', () => {
     expect(migrated.out).toContain('Migrations applied');
     expect(migrated.code).toBe(0);
 
-    const server = spawn(process.execPath, [BIN, 'start'], { env: { ...process.env, ...env } });
+    const server = spawn(process.execPath, [BIN, 'start'], { env: envWith(env) });
     const url = await waitFor(server, /listening on (http:\/\/[\d.:]+)/);
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
