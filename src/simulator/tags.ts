@@ -120,11 +120,12 @@ export function apiGetCorpTagList(corp: CorpState, body: unknown) {
     tagFilter = new Set(input.tag_id);
     groups = groups.filter((g) => g.tags.some((t) => tagFilter!.has(t.id)));
   }
+  // As the official sample: `deleted` on every group and every tag (API-FACTS §3).
   return {
-    tag_group: groups.map((g) => ({
-      ...groupOut(g, [...g.tags].filter((t) => !tagFilter || tagFilter.has(t.id)).sort(byOrderDesc)),
-      deleted: false,
-    })),
+    tag_group: groups.map((g) => {
+      const out = groupOut(g, [...g.tags].filter((t) => !tagFilter || tagFilter.has(t.id)).sort(byOrderDesc));
+      return { ...out, tag: out.tag.map((t) => ({ ...t, deleted: false })), deleted: false };
+    }),
   };
 }
 
