@@ -28,9 +28,11 @@ import {
 } from './groups.ts';
 import {
   apiAddMsgTemplate,
+  apiCancelGroupmsgSend,
   apiGetGroupmsgListV2,
   apiGetGroupmsgSendResult,
   apiGetGroupmsgTask,
+  apiRemindGroupmsgSend,
 } from './mass-send.ts';
 import type { CorpState } from './model.ts';
 import type { Simulator } from './state.ts';
@@ -81,6 +83,8 @@ const ROUTES: [method: 'GET' | 'POST', path: string, handler: ApiHandler][] = [
   ['POST', `${EC}/get_groupmsg_list_v2`, ({ corp, body }) => apiGetGroupmsgListV2(corp, body)],
   ['POST', `${EC}/get_groupmsg_task`, ({ corp, body }) => apiGetGroupmsgTask(corp, body)],
   ['POST', `${EC}/get_groupmsg_send_result`, ({ corp, body }) => apiGetGroupmsgSendResult(corp, body)],
+  ['POST', `${EC}/remind_groupmsg_send`, ({ sim, corp, body }) => apiRemindGroupmsgSend(sim, corp, body)],
+  ['POST', `${EC}/cancel_groupmsg_send`, ({ sim, corp, body }) => apiCancelGroupmsgSend(sim, corp, body)],
   ['POST', `${EC}/groupchat/list`, ({ corp, body }) => apiGroupchatList(corp, body)],
   ['POST', `${EC}/groupchat/get`, ({ corp, body }) => apiGroupchatGet(corp, body)],
   ['POST', `${EC}/groupchat/add_join_way`, ({ sim, corp, body }) => apiAddJoinWay(sim, corp, body)],

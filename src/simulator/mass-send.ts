@@ -192,6 +192,25 @@ function sendResultOut(userid: string, t: MassTarget) {
   };
 }
 
+const msgidBody = z.object({ msgid: z.string() });
+
+/**
+ * remind_groupmsg_send: notifies the members with unsent tasks again. WeCom allows 3 reminders per 24 h
+ * (API-FACTS §3) but documents no errcode for a 4th, so the simulator records reminders without refusing.
+ */
+export function apiRemindGroupmsgSend(sim: Simulator, corp: CorpState, body: unknown) {
+  const mass = requireMass(corp, parseApi(msgidBody, body).msgid);
+  mass.reminds = [...(mass.reminds ?? []), sim.nowS()];
+  return {};
+}
+
+/** cancel_groupmsg_send: stops the unsent tasks; what was already sent stays sent. */
+export function apiCancelGroupmsgSend(sim: Simulator, corp: CorpState, body: unknown) {
+  const mass = requireMass(corp, parseApi(msgidBody, body).msgid);
+  mass.cancelled_at ??= sim.nowS();
+  return {};
+}
+
 /** The per-customer (per-group) monthly cap: configured, or the number of days in the month. */
 export function receiveCap(corp: CorpState, nowMs: number): { cap: number; month: string } {
   const { key, days } = chinaMonth(nowMs);
@@ -210,6 +229,7 @@ export function memberConfirmsMassSend(
   const task: MassTask | undefined = mass.tasks.find((t) => t.userid === input.userid);
   if (!task) throw notFound('mass-send task of member', input.userid);
   if (task.status === 2) throw conflict('already_sent', `member ${input.userid} already sent ${input.msgid}`);
+  if (mass.cancelled_at !== undefined) throw conflict('cancelled', `mass send ${input.msgid} was cancelled`);
   const now = sim.nowS();
   const { cap, month } = receiveCap(corp, sim.nowMs());
   for (const t of task.targets) {

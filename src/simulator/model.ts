@@ -222,6 +222,10 @@ export interface MassSend {
   text: { content: string } | null;
   attachments: unknown[];
   tasks: MassTask[];
+  /** Unix seconds of each remind_groupmsg_send. */
+  reminds?: number[];
+  /** Set by cancel_groupmsg_send: the unsent tasks can no longer be sent. */
+  cancelled_at?: number;
 }
 
 export interface Transfer {
