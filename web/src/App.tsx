@@ -12,6 +12,7 @@ const OrgPage = lazy(() => import('./pages/Org'));
 const StaffPage = lazy(() => import('./pages/Staff'));
 const CustomersPage = lazy(() => import('./pages/Customers'));
 const CustomerProfilePage = lazy(() => import('./pages/CustomerProfile'));
+const WecomPage = lazy(() => import('./pages/Wecom'));
 const NotFoundPage = lazy(() => import('./pages/NotFound'));
 
 const FONT_FAMILY = [
@@ -104,6 +105,7 @@ export function App() {
                 <Route path="staff" element={<StaffPage />} />
                 <Route path="customers" element={<CustomersPage />} />
                 <Route path="customers/:id" element={<CustomerProfilePage />} />
+                <Route path="wecom" element={<WecomPage />} />
                 <Route
                   path="*"
                   element={

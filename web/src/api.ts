@@ -122,6 +122,38 @@ export interface TagGroup {
   tags: { id: number; name: string }[];
 }
 
+export type WecomSyncStatus = 'running' | 'done' | 'failed';
+/** The phases of a full sync, in order; `done` once the last one finished. */
+export const WECOM_SYNC_PHASES = ['staff', 'tags', 'customers', 'groups', 'done'] as const;
+export type WecomSyncPhase = (typeof WECOM_SYNC_PHASES)[number];
+
+export interface WecomSyncRun {
+  id: number;
+  status: WecomSyncStatus;
+  phase: WecomSyncPhase;
+  /** departments, staff, staffCreated, tagGroups, tags, followUsers, follows, customersCreated, groups */
+  counts: Record<string, number>;
+  error: string | null;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+export interface WecomStatus {
+  connected: boolean;
+  wecomCorpId: string | null;
+  /** Linked to the bundled WeCom simulator rather than the real WeCom. */
+  simulated: boolean;
+  /** Callback events by status: pending, done, parked. */
+  inbox: Record<string, number>;
+  /** Calls to WeCom by status: pending, done, failed, expired. */
+  outbox: Record<string, number>;
+  /** The latest full sync, or null when none ever ran. */
+  sync: WecomSyncRun | null;
+  /** A full sync is running in the server right now. */
+  syncRunning: boolean;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
@@ -277,6 +309,10 @@ export const api = {
     request<Page<CustomerRow>>('/customers', { query: { ...query }, signal }),
   customer: (id: number, signal?: AbortSignal) => request<CustomerDetail>(`/customers/${id}`, { signal }),
   tags: (signal?: AbortSignal) => request<{ groups: TagGroup[] }>('/tags', { signal }),
+  /** hq_admin only (403 otherwise). */
+  wecomStatus: (signal?: AbortSignal) => request<WecomStatus>('/wecom/status', { signal }),
+  /** Starts (or resumes) a full sync; `started` is false when one is already running; 409 when not connected. */
+  startWecomSync: () => request<{ started: boolean }>('/wecom/sync', { method: 'POST', body: {} }),
 };
 
 export function isAbort(err: unknown): boolean {

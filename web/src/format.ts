@@ -11,7 +11,11 @@ function displayLocale(lang: Lang): string {
   return match ?? (lang === 'en' ? 'en-US' : 'zh-CN');
 }
 
-export function formatDateTime(value: string | null | undefined, lang: Lang): string {
+export function formatDateTime(
+  value: string | null | undefined,
+  lang: Lang,
+  opts: { seconds?: boolean } = {},
+): string {
   if (!value) return '—';
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return value;
@@ -21,6 +25,7 @@ export function formatDateTime(value: string | null | undefined, lang: Lang): st
     day: '2-digit',
     hour: '2-digit',
     minute: '2-digit',
+    second: opts.seconds ? '2-digit' : undefined,
   }).format(date);
 }
 

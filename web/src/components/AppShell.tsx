@@ -6,9 +6,10 @@ import {
   MenuUnfoldOutlined,
   ShopOutlined,
   TeamOutlined,
+  WechatWorkOutlined,
 } from '@ant-design/icons';
 import { App, Avatar, Button, Flex, Layout, Menu, Spin, Tag, Tooltip, Typography } from 'antd';
-import { Suspense, useState } from 'react';
+import { type ReactNode, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import type { Role } from '../api';
@@ -23,11 +24,20 @@ const ROLE_COLOR: Record<Role, string> = {
   staff: 'green',
 };
 
-const MENU = [
+interface MenuEntry {
+  key: string;
+  icon: ReactNode;
+  label: 'menu.org' | 'menu.staff' | 'menu.customers' | 'menu.wecom';
+  /** Only these roles see the entry; everyone when absent. */
+  roles?: readonly Role[];
+}
+
+const MENU: readonly MenuEntry[] = [
   { key: '/org', icon: <ApartmentOutlined />, label: 'menu.org' },
   { key: '/staff', icon: <TeamOutlined />, label: 'menu.staff' },
   { key: '/customers', icon: <ContactsOutlined />, label: 'menu.customers' },
-] as const;
+  { key: '/wecom', icon: <WechatWorkOutlined />, label: 'menu.wecom', roles: ['hq_admin'] },
+];
 
 export function PageLoading() {
   return (
@@ -47,7 +57,8 @@ export function AppShell() {
   const navigate = useNavigate();
   const [collapsed, setCollapsed] = useState(false);
 
-  const selected = MENU.find((m) => location.pathname === m.key || location.pathname.startsWith(`${m.key}/`));
+  const menu = MENU.filter((m) => !m.roles || m.roles.includes(me.role));
+  const selected = menu.find((m) => location.pathname === m.key || location.pathname.startsWith(`${m.key}/`));
 
   const onLogout = async () => {
     forgetListPages();
@@ -76,7 +87,7 @@ export function AppShell() {
           mode="inline"
           style={{ borderInlineEnd: 'none' }}
           selectedKeys={selected ? [selected.key] : []}
-          items={MENU.map((m) => ({ key: m.key, icon: m.icon, label: <Link to={m.key}>{t(m.label)}</Link> }))}
+          items={menu.map((m) => ({ key: m.key, icon: m.icon, label: <Link to={m.key}>{t(m.label)}</Link> }))}
         />
       </Layout.Sider>
       <Layout>
