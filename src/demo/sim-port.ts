@@ -1,0 +1,216 @@
+import {
+  type CustomerInput,
+  createCustomer,
+  customerDeletesMember,
+  memberAddsCustomer,
+  memberDeletesCustomer,
+  memberEditsContact,
+} from '../simulator/contacts.ts';
+import { type CorpInput, createCorp } from '../simulator/corps.ts';
+import {
+  createDepartment,
+  createMember,
+  type DepartmentInput,
+  deleteMember,
+  type MemberInput,
+  updateDepartment,
+} from '../simulator/directory.ts';
+import { joinGroup, leaveGroup, memberCreatesGroup } from '../simulator/groups.ts';
+import type { CorpState } from '../simulator/model.ts';
+import type { Simulator } from '../simulator/state.ts';
+import { adminCreateTags } from '../simulator/tags.ts';
+import { apiTransferCustomer, settleTransfers } from '../simulator/transfer.ts';
+import type { ShiftableClock } from './shift-clock.ts';
+
+/**
+ * How the demo drives the WeCom side: the simulator's control API over HTTP (its documented interface), or,
+ * when the simulator runs in this process, the same operations called directly on its state, as its routes
+ * do (due transfers settled first, counters kept, the state file told). Both push the same callbacks; the
+ * direct way skips HTTP and is an order of magnitude faster for the thousands of steps of a brand's history.
+ */
+
+const SCENARIOS = {
+  'member-adds-customer': memberAddsCustomer,
+  'member-edits-contact': memberEditsContact,
+  'customer-deletes-member': customerDeletesMember,
+  'member-deletes-customer': memberDeletesCustomer,
+  'admin-create-tags': adminCreateTags,
+  'member-creates-group': memberCreatesGroup,
+  'join-group': joinGroup,
+  'leave-group': leaveGroup,
+} as const;
+
+type Scenarios = typeof SCENARIOS;
+export type ScenarioName = keyof Scenarios;
+export type ScenarioInput<N extends ScenarioName> = Parameters<Scenarios[N]>[2];
+export type ScenarioResult<N extends ScenarioName> = ReturnType<Scenarios[N]>;
+
+export interface TransferInput {
+  handover_userid: string;
+  takeover_userid: string;
+  external_userid: string[];
+}
+
+export interface WecomSide {
+  readonly corpid: string;
+  /** Operations performed so far (HTTP requests, or direct calls). */
+  readonly operations: number;
+  createCorp(input: CorpInput): Promise<void>;
+  createDepartment(input: DepartmentInput): Promise<number>;
+  updateDepartment(id: number, patch: Partial<Omit<DepartmentInput, 'id'>>): Promise<void>;
+  createMember(input: MemberInput): Promise<void>;
+  /** A resignation: the member leaves, their customers wait for 离职继承. */
+  deleteMember(userid: string): Promise<void>;
+  /** A WeChat user, not yet anyone's customer; returns the external_userid. */
+  createCustomer(input: CustomerInput): Promise<string>;
+  scenario<N extends ScenarioName>(name: N, input: ScenarioInput<N>): Promise<ScenarioResult<N>>;
+  /** externalcontact/resigned/transfer_customer, as the brand's admin tool calls it. */
+  transferResigned(
+    input: TransferInput,
+  ): Promise<{ customer: { external_userid: string; errcode: number }[] }>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: control-API answers are read field by field
+export type Json = any;
+
+/** The simulator over HTTP: the control API for the corp, and the WeCom API with an access_token. */
+export class SimHttp implements WecomSide {
+  operations = 0;
+  private token: { value: string; until: number } | null = null;
+
+  constructor(
+    readonly baseUrl: string,
+    readonly corpid: string,
+    private readonly secret: string,
+    private readonly clock: ShiftableClock,
+  ) {}
+
+  async sim(method: string, path: string, body?: unknown): Promise<Json> {
+    this.operations++;
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`simulator ${method} ${path} → HTTP ${res.status}: ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  /** A control-API call for the corp: `path` is relative to /sim/corps/:corpid. */
+  corp(method: string, path: string, body?: unknown): Promise<Json> {
+    return this.sim(method, `/sim/corps/${this.corpid}${path}`, body);
+  }
+
+  async createCorp(input: CorpInput): Promise<void> {
+    await this.sim('POST', '/sim/corps', input);
+  }
+
+  async createDepartment(input: DepartmentInput): Promise<number> {
+    return (await this.corp('POST', '/departments', input)).id;
+  }
+
+  async updateDepartment(id: number, patch: Partial<Omit<DepartmentInput, 'id'>>): Promise<void> {
+    await this.corp('PATCH', `/departments/${id}`, patch);
+  }
+
+  async createMember(input: MemberInput): Promise<void> {
+    await this.corp('POST', '/members', input);
+  }
+
+  async deleteMember(userid: string): Promise<void> {
+    await this.corp('DELETE', `/members/${encodeURIComponent(userid)}`);
+  }
+
+  async createCustomer(input: CustomerInput): Promise<string> {
+    return (await this.corp('POST', '/customers', input)).external_userid;
+  }
+
+  scenario<N extends ScenarioName>(name: N, input: ScenarioInput<N>): Promise<ScenarioResult<N>> {
+    return this.corp('POST', `/scenarios/${name}`, input);
+  }
+
+  transferResigned(input: TransferInput) {
+    return this.api('/cgi-bin/externalcontact/resigned/transfer_customer', input);
+  }
+
+  /** A WeCom API call (POST JSON) with an access_token fetched on the simulator's clock. */
+  async api(path: string, body: unknown): Promise<Json> {
+    const now = this.clock.now().getTime();
+    if (!this.token || this.token.until <= now) {
+      this.operations++;
+      const query = new URLSearchParams({ corpid: this.corpid, corpsecret: this.secret });
+      const got = (await (await fetch(`${this.baseUrl}/cgi-bin/gettoken?${query}`)).json()) as Json;
+      if (got.errcode) throw new Error(`simulator WeCom API gettoken → ${got.errcode} ${got.errmsg}`);
+      this.token = { value: got.access_token, until: now + (got.expires_in - 300) * 1000 };
+    }
+    this.operations++;
+    const res = await fetch(`${this.baseUrl}${path}?access_token=${encodeURIComponent(this.token.value)}`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as Json;
+    if (json.errcode) throw new Error(`simulator WeCom API ${path} → ${json.errcode} ${json.errmsg}`);
+    return json;
+  }
+}
+
+/** The same operations on an in-process Simulator, the way its HTTP routes perform them. */
+export class SimDirect implements WecomSide {
+  operations = 0;
+
+  constructor(
+    private readonly sim: Simulator,
+    readonly corpid: string,
+  ) {}
+
+  private run<T>(fn: (corp: CorpState) => T, scenario?: string): T {
+    this.operations++;
+    const corp = this.sim.corp(this.corpid);
+    settleTransfers(this.sim, corp);
+    const result = fn(corp);
+    if (scenario) this.sim.countScenario(this.corpid, scenario);
+    this.sim.changed();
+    return result;
+  }
+
+  async createCorp(input: CorpInput): Promise<void> {
+    this.operations++;
+    createCorp(this.sim, input);
+    this.sim.changed();
+  }
+
+  async createDepartment(input: DepartmentInput): Promise<number> {
+    return this.run((corp) => createDepartment(corp, input).id);
+  }
+
+  async updateDepartment(id: number, patch: Partial<Omit<DepartmentInput, 'id'>>): Promise<void> {
+    this.run((corp) => updateDepartment(corp, id, patch));
+  }
+
+  async createMember(input: MemberInput): Promise<void> {
+    this.run((corp) => createMember(this.sim, corp, input));
+  }
+
+  async deleteMember(userid: string): Promise<void> {
+    this.run((corp) => deleteMember(this.sim, corp, userid));
+  }
+
+  async createCustomer(input: CustomerInput): Promise<string> {
+    return this.run((corp) => createCustomer(this.sim, corp, input).external_userid);
+  }
+
+  async scenario<N extends ScenarioName>(name: N, input: ScenarioInput<N>): Promise<ScenarioResult<N>> {
+    const handler = SCENARIOS[name] as (sim: Simulator, corp: CorpState, input: unknown) => ScenarioResult<N>;
+    return this.run((corp) => handler(this.sim, corp, input), name);
+  }
+
+  async transferResigned(input: TransferInput) {
+    return this.run((corp) => {
+      const result = apiTransferCustomer(this.sim, corp, input, 'resigned');
+      this.sim.countApiCall(this.corpid, '/cgi-bin/externalcontact/resigned/transfer_customer', 0);
+      return result;
+    });
+  }
+}

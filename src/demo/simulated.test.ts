@@ -1,0 +1,467 @@
+import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../modules/accounts/passwords.ts';
+import type { Tables } from '../modules/tables.ts';
+import type { Database } from '../platform/db/connect.ts';
+import { createServer } from '../server.ts';
+import { type RunningSimulator, startSimulator } from '../simulator/server.ts';
+import { openTestDatabase } from '../testing/db.ts';
+import { pii, TEST_KEY } from '../testing/fixture.ts';
+import { ACCOUNTS, STAFF, TAG_GROUPS, UNITS } from './brand.ts';
+import { DEMO_CORP_ID, DEMO_PASSWORD, type DemoLogin } from './seed.ts';
+import { ShiftableClock } from './shift-clock.ts';
+import { buildDemoThroughSimulator, type DemoStage } from './simulated.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: API and control-API answers are read field by field
+type Json = any;
+
+const CORP = DEMO_CORP_ID;
+const DAY = 86_400_000;
+
+interface Setup {
+  database: Database<Tables>;
+  app: Awaited<ReturnType<typeof createServer>>;
+  siyuUrl: string;
+  simulator: RunningSimulator;
+  simClock: ShiftableClock;
+  close(): Promise<void>;
+}
+
+/** A real Siyu server (workers running) and a real simulator on its own shiftable clock, both on loopback. */
+async function setUp(): Promise<Setup> {
+  const simClock = new ShiftableClock();
+  const simulator = await startSimulator({
+    port: 0,
+    clock: simClock,
+    push: { timeoutMs: 2000, retryDelaysMs: [50, 100, 200] },
+  });
+  const database = await openTestDatabase();
+  const app = await createServer({ database, secretKey: TEST_KEY, logger: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const siyuUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  app.runtime.start();
+  return {
+    database,
+    app,
+    siyuUrl,
+    simulator,
+    simClock,
+    async close() {
+      await app.close();
+      await simulator.close();
+      await database.close();
+    },
+  };
+}
+
+async function simGet(s: Setup, path: string): Promise<Json> {
+  const res = await fetch(`${s.simulator.url}${path}`);
+  expect(res.status, path).toBe(200);
+  return res.json();
+}
+
+async function count(s: Setup, table: keyof Tables & string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from ${sql.table(table)} where corp_id = ${CORP}`.execute(s.database.db);
+  return rows[0]!.n;
+}
+
+describe('the demo brand, built through the WeCom simulator', () => {
+  let s: Setup;
+  let logins: DemoLogin[];
+  let counts: Record<string, number>;
+  let wecomCorpId: string;
+  const stages = new Map<DemoStage, [number, number][]>();
+
+  beforeAll(async () => {
+    s = await setUp();
+    ({ logins, counts } = await buildDemoThroughSimulator({
+      db: s.database.db,
+      pii,
+      hashPassword,
+      simulatorUrl: s.simulator.url,
+      sim: s.simulator.sim,
+      simClock: s.simClock,
+      siyuUrl: s.siyuUrl,
+      runtime: s.app.runtime,
+      customers: 150,
+      liveCustomers: 5,
+      seed: 7,
+      onProgress: (stage, done, total) => {
+        const list = stages.get(stage) ?? [];
+        list.push([done, total]);
+        stages.set(stage, list);
+      },
+    }));
+    const conn = await s.database.db
+      .selectFrom('wecom_connections')
+      .selectAll()
+      .where('corp_id', '=', CORP)
+      .executeTakeFirstOrThrow();
+    expect(conn.simulated).toBe(true);
+    expect(conn.api_base_url).toBe(s.simulator.url);
+    wecomCorpId = conn.wecom_corp_id;
+  }, 90_000);
+  afterAll(() => s?.close());
+
+  it('leaves the simulator on real time and reports every stage to the end', () => {
+    expect(s.simClock.offsetMs).toBe(0);
+    expect(Math.abs(s.simulator.sim.nowMs() - Date.now())).toBeLessThan(1000);
+    for (const stage of ['history', 'sync', 'live'] as const) {
+      const seen = stages.get(stage)!;
+      expect(seen.length, stage).toBeGreaterThanOrEqual(2);
+      const [done, total] = seen.at(-1)!;
+      expect(done, stage).toBe(total);
+    }
+    expect(wecomCorpId).toMatch(/^wwdemo[a-z0-9]{10}$/);
+  });
+
+  it('creates the corp and its 9 units with codes and id paths, each linked to its WeCom department', async () => {
+    const corp = await s.database.db
+      .selectFrom('corps')
+      .selectAll()
+      .where('corp_id', '=', CORP)
+      .executeTakeFirstOrThrow();
+    expect(corp).toMatchObject({ name: '禾木茶饮', business_type: 'tea_drinks', wecom_corp_id: wecomCorpId });
+    const units = await s.database.db
+      .selectFrom('org_units')
+      .selectAll()
+      .where('corp_id', '=', CORP)
+      .execute();
+    expect(units).toHaveLength(9);
+    expect(units.map((u) => u.code).sort()).toEqual(UNITS.map((u) => u.code).sort());
+    const byId = new Map(units.map((u) => [u.id, u]));
+    for (const u of units) {
+      const def = UNITS.find((d) => d.code === u.code)!;
+      expect(u).toMatchObject({ name: def.name, kind: def.kind });
+      const parent = u.parent_id === null ? null : byId.get(u.parent_id)!;
+      expect(parent?.code ?? null).toBe(def.parent);
+      expect(u.path).toBe(`${parent ? parent.path : '/'}${u.id}/`);
+    }
+    const departments = (await simGet(s, `/sim/corps/${wecomCorpId}/departments`)).departments as {
+      id: number;
+      name: string;
+    }[];
+    expect(departments).toHaveLength(9);
+    for (const u of units) {
+      expect(u.wecom_dept_id, u.code!).not.toBeNull();
+      expect(departments.find((d) => d.id === u.wecom_dept_id)?.name).toBe(u.name);
+    }
+    expect(units.find((u) => u.code === 'hq')!.wecom_dept_id).toBe(1);
+  });
+
+  it('syncs the staff from WeCom and gives them the brand’s personas and journey roles', async () => {
+    const staff = await s.database.db
+      .selectFrom('staff as s')
+      .innerJoin('org_units as u', (j) =>
+        j.onRef('u.corp_id', '=', 's.corp_id').onRef('u.id', '=', 's.unit_id'),
+      )
+      .select([
+        's.userid',
+        's.name',
+        's.persona',
+        's.persona_name',
+        's.journey_role',
+        's.title',
+        's.status',
+        'u.code',
+      ])
+      .where('s.corp_id', '=', CORP)
+      .execute();
+    const current = STAFF.filter((d) => d.departedDaysAgo === undefined);
+    expect(staff.map((x) => x.userid).sort()).toEqual(current.map((d) => d.userid).sort());
+    for (const d of current) {
+      expect(staff.find((x) => x.userid === d.userid)).toMatchObject({
+        name: d.name,
+        persona: d.persona,
+        persona_name: d.personaName,
+        journey_role: d.journeyRole,
+        title: d.title,
+        status: 'active',
+        code: d.unit,
+      });
+    }
+    // A follow carries the role its staff member plays.
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from follows f join staff s on s.corp_id = f.corp_id and s.id = f.staff_id
+      where f.corp_id = ${CORP} and f.journey_role <> s.journey_role`.execute(s.database.db);
+    expect(rows[0]!.n).toBe(0);
+  });
+
+  it('creates the same console logins as the seeded demo, and a store manager sees only the store’s customers', async () => {
+    expect(logins.map((l) => l.login)).toEqual(ACCOUNTS.map((a) => `${a.username}@demo`));
+    expect(logins).toContainEqual({ login: 'sh-jingan@demo', role: 'store_manager', unit: '上海静安店' });
+    expect(await count(s, 'accounts')).toBe(ACCOUNTS.length);
+
+    const login = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'sh-jingan@demo', password: DEMO_PASSWORD }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const seen: Json[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await fetch(`${s.siyuUrl}/api/v1/customers?limit=100${cursor ? `&cursor=${cursor}` : ''}`, {
+        headers: { cookie },
+      });
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as Json;
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+
+    const { rows } = await sql<{ id: number }>`
+      select distinct f.customer_id as id from follows f
+      join staff st on st.corp_id = f.corp_id and st.id = f.staff_id
+      join org_units u on u.corp_id = st.corp_id and u.id = st.unit_id
+      where f.corp_id = ${CORP} and u.code = 'sh-jingan'`.execute(s.database.db);
+    expect(seen.length).toBeGreaterThan(5);
+    expect(seen.length).toBeLessThan(await count(s, 'customers'));
+    expect(seen.map((c) => c.id).sort((a, b) => a - b)).toEqual(rows.map((r) => r.id).sort((a, b) => a - b));
+  });
+
+  it('brings the customers’ history from WeCom: follows added over ~18 months, second follows, masked phones, tags', async () => {
+    const db = s.database.db;
+    const follows = await db
+      .selectFrom('follows')
+      .select(['customer_id', 'added_at', 'add_way', 'state', 'status'])
+      .where('corp_id', '=', CORP)
+      .execute();
+    expect(follows.length).toBeGreaterThan(140);
+    const months = new Set(follows.map((f) => f.added_at.toISOString().slice(0, 7)));
+    expect(months.size).toBeGreaterThanOrEqual(10);
+    const oldest = Math.min(...follows.map((f) => f.added_at.getTime()));
+    expect(Date.now() - oldest).toBeGreaterThan(300 * DAY);
+    const perCustomer = new Map<number, number>();
+    for (const f of follows) perCustomer.set(f.customer_id, (perCustomer.get(f.customer_id) ?? 0) + 1);
+    expect([...perCustomer.values()].filter((n) => n >= 2).length).toBeGreaterThan(0);
+    // Channels and 离职继承 (add_way 202) came through as WeCom recorded them.
+    expect(follows.some((f) => f.state?.startsWith('ch_online_'))).toBe(true);
+    expect(follows.some((f) => f.add_way === 202)).toBe(true);
+
+    const customers = await db
+      .selectFrom('customers')
+      .select(['id', 'first_added_at', 'phone_masked', 'phone_cipher'])
+      .where('corp_id', '=', CORP)
+      .execute();
+    const withPhone = customers.filter((c) => c.phone_masked !== null);
+    expect(withPhone.length).toBeGreaterThan(customers.length / 3);
+    for (const c of withPhone) {
+      expect(c.phone_masked).toMatch(/^1\d{2}\*{4}\d{4}$/);
+      const phone = pii.decrypt(c.phone_cipher!);
+      expect(phone).toMatch(/^1\d{10}$/);
+      expect(c.phone_masked).toBe(`${phone.slice(0, 3)}****${phone.slice(-4)}`);
+    }
+    expect(customers.every((c) => c.first_added_at !== null)).toBe(true);
+
+    expect(await count(s, 'customer_tags')).toBeGreaterThan(customers.length / 2);
+    const groups = await db
+      .selectFrom('tag_groups')
+      .select(['name', 'audience', 'wecom_group_id'])
+      .where('corp_id', '=', CORP)
+      .execute();
+    expect(groups.map((g) => [g.name, g.audience]).sort()).toEqual(
+      TAG_GROUPS.map((g) => [g.name, g.audience]).sort(),
+    );
+    expect(groups.every((g) => g.wecom_group_id?.startsWith('et'))).toBe(true);
+  });
+
+  it('brings the stores’ customer groups with their members', async () => {
+    const db = s.database.db;
+    const groups = await db
+      .selectFrom('groups')
+      .select(['id', 'name', 'owner_userid', 'customer_count'])
+      .where('corp_id', '=', CORP)
+      .execute();
+    expect(groups.length).toBeGreaterThanOrEqual(6);
+    expect(groups.some((g) => g.name.endsWith('福利群'))).toBe(true);
+    const managers = new Set(STAFF.filter((d) => d.title === '店长').map((d) => d.userid));
+    expect(groups.every((g) => managers.has(g.owner_userid!))).toBe(true);
+    expect(groups.filter((g) => g.customer_count > 0).length).toBeGreaterThanOrEqual(6);
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from group_members where corp_id = ${CORP} and customer_id is not null and left_at is null`.execute(
+      db,
+    );
+    expect(rows[0]!.n).toBeGreaterThan(30);
+    expect(
+      await db
+        .selectFrom('customer_events')
+        .select('id')
+        .where('corp_id', '=', CORP)
+        .where('kind', '=', 'group_joined')
+        .executeTakeFirst(),
+    ).toBeDefined();
+  });
+
+  it('pushed nothing while Siyu was not listening, and today’s customers arrived through real callbacks', async () => {
+    const db = s.database.db;
+    const log = await simGet(s, `/sim/corps/${wecomCorpId}/deliveries?limit=10000`);
+    const deliveries = log.deliveries as Json[];
+    expect(log.summary.failed).toBe(0);
+    expect(log.summary.pending).toBe(0);
+    const pushed = deliveries.filter((d) => d.status !== 'no_callback_url');
+    expect(pushed.length).toBeGreaterThanOrEqual(5);
+    expect(
+      pushed.every((d) => d.status === 'delivered' && d.url === `${s.siyuUrl}/wecom/callback/demo`),
+    ).toBe(true);
+    // Everything before the callback URL was set stayed in WeCom.
+    const firstPushed = deliveries.findIndex((d) => d.status !== 'no_callback_url');
+    expect(deliveries.slice(firstPushed).every((d) => d.status === 'delivered')).toBe(true);
+    expect(log.summary.no_callback_url).toBeGreaterThan(300);
+
+    const inbox = await db
+      .selectFrom('wecom_inbox')
+      .select(['event_type', 'status', 'event'])
+      .where('corp_id', '=', CORP)
+      .execute();
+    expect(inbox.length).toBe(pushed.length);
+    expect(inbox.every((r) => r.status === 'done')).toBe(true);
+    expect(inbox.map((r) => r.event_type).sort()).toEqual(
+      pushed
+        .map((d) =>
+          d.event === 'change_external_chat' ? `external_chat_${d.change_type}` : (d.change_type as string),
+        )
+        .sort(),
+    );
+
+    const adds = pushed.filter((d) => d.change_type === 'add_external_contact');
+    expect(adds).toHaveLength(5);
+    expect(counts.live_customers).toBe(5);
+    for (const d of adds) {
+      const ext: string = d.fields.ExternalUserID;
+      const state: string = d.fields.State;
+      expect(state).toMatch(/^ch_(sh|hz|gz|sz)-[a-z]+_(tablecard|poster|rollup)$/);
+      const row = await db
+        .selectFrom('customers as c')
+        .innerJoin('follows as f', (j) =>
+          j.onRef('f.corp_id', '=', 'c.corp_id').onRef('f.customer_id', '=', 'c.id'),
+        )
+        .innerJoin('staff as st', (j) =>
+          j.onRef('st.corp_id', '=', 'f.corp_id').onRef('st.id', '=', 'f.staff_id'),
+        )
+        .select(['c.id', 'f.state', 'f.add_way', 'f.added_at', 'st.userid'])
+        .where('c.corp_id', '=', CORP)
+        .where('c.external_userid', '=', ext)
+        .executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ state, add_way: 1, userid: d.fields.UserID });
+      expect(Date.now() - row.added_at.getTime()).toBeLessThan(5 * 60_000);
+      const events = await db
+        .selectFrom('customer_events')
+        .select(['kind', 'summary'])
+        .where('corp_id', '=', CORP)
+        .where('customer_id', '=', row.id)
+        .execute();
+      expect(events.map((e) => e.kind)).toContain('follow_added');
+      expect(events.find((e) => e.kind === 'follow_added')!.summary).toContain(state);
+    }
+    // A customer left a staff member today; one or two new customers joined a store group.
+    const del = pushed.find((d) => d.change_type === 'del_follow_user');
+    expect(del).toBeDefined();
+    const ended = await db
+      .selectFrom('follows as f')
+      .innerJoin('customers as c', (j) =>
+        j.onRef('c.corp_id', '=', 'f.corp_id').onRef('c.id', '=', 'f.customer_id'),
+      )
+      .innerJoin('staff as st', (j) =>
+        j.onRef('st.corp_id', '=', 'f.corp_id').onRef('st.id', '=', 'f.staff_id'),
+      )
+      .select(['f.status', 'f.ended_at'])
+      .where('f.corp_id', '=', CORP)
+      .where('c.external_userid', '=', del.fields.ExternalUserID)
+      .where('st.userid', '=', del.fields.UserID)
+      .executeTakeFirstOrThrow();
+    expect(ended.status).toBe('deleted_by_customer');
+    const joins = pushed.filter((d) => d.change_type === 'update' && d.fields.UpdateDetail === 'add_member');
+    expect(joins.length).toBeGreaterThanOrEqual(1);
+    const joiner = joins[0].fields.MemChangeList[0] as string;
+    expect(adds.map((d) => d.fields.ExternalUserID)).toContain(joiner);
+    const member = await db
+      .selectFrom('group_members as m')
+      .innerJoin('customers as c', (j) =>
+        j.onRef('c.corp_id', '=', 'm.corp_id').onRef('c.id', '=', 'm.customer_id'),
+      )
+      .select(['m.left_at', 'm.join_scene'])
+      .where('m.corp_id', '=', CORP)
+      .where('c.external_userid', '=', joiner)
+      .executeTakeFirstOrThrow();
+    expect(member).toMatchObject({ left_at: null, join_scene: 3 });
+  });
+
+  it('reports what it built', async () => {
+    expect(counts).toMatchObject({
+      corps: 1,
+      org_units: 9,
+      staff: STAFF.filter((d) => d.departedDaysAgo === undefined).length,
+      accounts: ACCOUNTS.length,
+      tag_groups: TAG_GROUPS.length,
+      sim_customers: 150,
+      live_customers: 5,
+    });
+    expect(counts.customers).toBe(await count(s, 'customers'));
+    expect(counts.sim_transfers).toBeGreaterThan(0);
+    for (const key of ['history_ms', 'sync_ms', 'live_ms']) expect(counts[key]).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('the demo brand through the control API only (simulator in another process)', () => {
+  let s: Setup;
+  let counts: Record<string, number>;
+
+  beforeAll(async () => {
+    s = await setUp();
+    ({ counts } = await buildDemoThroughSimulator({
+      db: s.database.db,
+      pii,
+      hashPassword: async (p) => `test$${p}`,
+      simulatorUrl: s.simulator.url,
+      simClock: s.simClock,
+      siyuUrl: s.siyuUrl,
+      runtime: s.app.runtime,
+      customers: 60,
+      liveCustomers: 2,
+      seed: 11,
+    }));
+  }, 60_000);
+  afterAll(() => s?.close());
+
+  it('builds the same kind of brand over HTTP, resignation and 离职继承 included', async () => {
+    // Every history step was an HTTP request.
+    expect(counts.sim_history_operations).toBe(counts.sim_requests);
+    expect(counts.sim_requests).toBeGreaterThan(200);
+    expect(counts.sim_transfers).toBeGreaterThan(0);
+    expect(counts.live_customers).toBe(2);
+    expect(s.simClock.offsetMs).toBe(0);
+    const { wecom_corp_id } = await s.database.db
+      .selectFrom('wecom_connections')
+      .select('wecom_corp_id')
+      .where('corp_id', '=', CORP)
+      .executeTakeFirstOrThrow();
+    const { members } = await simGet(s, `/sim/corps/${wecom_corp_id}/members`);
+    const departed = STAFF.filter((d) => d.departedDaysAgo !== undefined).map((d) => d.userid);
+    expect(members.length).toBe(STAFF.length - departed.length);
+    for (const m of members) expect(departed).not.toContain(m.userid);
+    const transferred = await s.database.db
+      .selectFrom('follows')
+      .select('id')
+      .where('corp_id', '=', CORP)
+      .where('add_way', '=', 202)
+      .execute();
+    expect(transferred.length).toBe(counts.sim_transfers);
+    expect(await count(s, 'staff')).toBe(STAFF.filter((d) => d.departedDaysAgo === undefined).length);
+    expect(await count(s, 'accounts')).toBe(ACCOUNTS.length);
+    expect(await count(s, 'customers')).toBeGreaterThan(50);
+    const inbox = await s.database.db
+      .selectFrom('wecom_inbox')
+      .select('status')
+      .where('corp_id', '=', CORP)
+      .execute();
+    expect(inbox.length).toBeGreaterThanOrEqual(2);
+    expect(inbox.every((r) => r.status === 'done')).toBe(true);
+  });
+});

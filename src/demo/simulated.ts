@@ -1,0 +1,852 @@
+import { randomBytes } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import { runFullSync } from '../modules/connector/full-sync.ts';
+import { saveConnection } from '../modules/connector/service.ts';
+import { addTimeline, type TimelineEntry } from '../modules/customers/timeline.ts';
+import type { Tables } from '../modules/tables.ts';
+import { systemClock } from '../platform/clock.ts';
+import { corpDb } from '../platform/db/corp-db.ts';
+import type { Pii } from '../platform/pii.ts';
+import type { Runtime } from '../runtime.ts';
+import type { Simulator } from '../simulator/state.ts';
+import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, type StaffDef, TAG_GROUPS, UNITS } from './brand.ts';
+import {
+  ADD_WAY,
+  type CustomerPlan,
+  customerPlans,
+  joinedDaysAgo,
+  staffByUserid,
+  staffMobile,
+} from './generate.ts';
+import { mixSeed, Random } from './random.ts';
+import { DEMO_CORP_ID, DEMO_PASSWORD, type DemoLogin } from './seed.ts';
+import type { ShiftableClock } from './shift-clock.ts';
+import { type ScenarioInput, SimDirect, SimHttp, type WecomSide } from './sim-port.ts';
+
+/**
+ * The demo brand 禾木茶饮 built the way a real brand reaches Siyu: its history is played in the WeCom
+ * simulator (members, corp tags, customers adding staff over ~18 months, remarks and tags, deletions, a
+ * resignation with 离职继承, customer groups), each step at its planned moment on the simulator's clock and
+ * before Siyu listens; Siyu then connects and pulls it with a full sync, and from there on the brand lives
+ * through real, encrypted callbacks: a few customers arrive today while Siyu watches.
+ *
+ * Only the Siyu-only settings are written directly: the corp and its org units (with codes, linked to the
+ * departments), the staff's personas and journey roles, the tag groups' audiences, the console accounts and
+ * the staff's notes.
+ */
+
+export interface BuildDemoOptions {
+  db: Kysely<Tables>;
+  pii: Pii;
+  hashPassword: (password: string) => Promise<string>;
+  /** Base URL of the running simulator: its control API (/sim) and its WeCom API (/cgi-bin). */
+  simulatorUrl: string;
+  /**
+   * The same simulator's in-process state (`startSimulator(…).sim`), if it runs in this process: the history
+   * (which pushes nothing) is then played through its functions directly instead of thousands of HTTP calls,
+   * and its delivery queue is awaited with `idle()`. The live part always goes through the control API.
+   */
+  sim?: Simulator;
+  /** The clock the simulator was started with; left at real time (offset 0) when done. */
+  simClock: ShiftableClock;
+  /** Siyu's own base URL: the simulator pushes to `${siyuUrl}/wecom/callback/demo`. */
+  siyuUrl: string;
+  /** Siyu's running runtime (its links are used for the full sync, its dispatcher handles the callbacks). */
+  runtime: Runtime;
+  /** Customers in the brand's history. Default 3000. */
+  customers?: number;
+  /** Customers who arrive today, through real callbacks. Default 20. */
+  liveCustomers?: number;
+  /** Default 20240601: the same seed gives the same brand. */
+  seed?: number;
+  /** The history is dated relative to this; default (and at most) the current time. */
+  now?: Date;
+  onProgress?: (stage: DemoStage, done: number, total: number) => void;
+}
+
+/** history: steps played in the simulator; sync: follows pulled by Siyu's full sync; live: today's events. */
+export type DemoStage = 'history' | 'sync' | 'live';
+
+const CORP = DEMO_CORP_ID;
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+/** WeCom completes a resigned member's customer transfer 24 h after the call. */
+const TRANSFER_DELAY = 24 * HOUR;
+
+/** Same-moment steps run in this order. */
+const RANK = {
+  create: 0,
+  add: 1,
+  edit: 2,
+  groupCreate: 3,
+  join: 4,
+  delete: 5,
+  leave: 6,
+  resign: 7,
+  transfer: 8,
+} as const;
+
+interface Step {
+  at: number;
+  rank: number;
+  seq: number;
+  run: () => Promise<void>;
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+function randomString(length: number, alphabet = ALNUM): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const b of bytes) out += alphabet[b % alphabet.length];
+  return out;
+}
+
+/** At most `max` UTF-16 units (what the control API counts), never splitting a surrogate pair. */
+function clip(s: string, max: number): string {
+  if (s.length <= max) return s;
+  let out = '';
+  for (const ch of s) {
+    if (out.length + ch.length > max) break;
+    out += ch;
+  }
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function storeShortName(code: string): string {
+  return UNITS.find((u) => u.code === code)!.name.slice(2, -1);
+}
+
+/**
+ * Builds the demo brand through the simulator and connects Siyu to it (see the file comment). Meant for an
+ * empty database and a simulator without the demo corp; throws if any step fails (nothing is rolled back).
+ */
+export async function buildDemoThroughSimulator(
+  opts: BuildDemoOptions,
+): Promise<{ logins: DemoLogin[]; counts: Record<string, number> }> {
+  const now = opts.now ?? new Date();
+  if (now.getTime() > Date.now() + MINUTE) {
+    throw new Error(
+      'buildDemoThroughSimulator: `now` cannot be in the future (live events happen in real time)',
+    );
+  }
+  const seed = opts.seed ?? 20240601;
+  const total = opts.customers ?? 3000;
+  const liveTotal = opts.liveCustomers ?? 20;
+  const { simClock, db } = opts;
+  const progress = opts.onProgress ?? (() => {});
+
+  const credentials = {
+    corpid: `wwdemo${randomString(10, 'abcdefghijklmnopqrstuvwxyz0123456789')}`,
+    secret: randomString(43),
+    token: randomString(32),
+    encoding_aes_key: randomString(43),
+    agentid: 1000002,
+  };
+  const http = new SimHttp(opts.simulatorUrl, credentials.corpid, credentials.secret, simClock);
+  const wecom: WecomSide = opts.sim ? new SimDirect(opts.sim, credentials.corpid) : http;
+
+  const t0 = performance.now();
+  let history: HistoryResult;
+  try {
+    history = await playHistory(wecom, credentials, { now, seed, total, clock: simClock, progress });
+  } finally {
+    simClock.reset();
+  }
+  const t1 = performance.now();
+
+  const siyu = await connectSiyu(opts, http, credentials, history, now, progress);
+  const t2 = performance.now();
+
+  const live = await playLive(opts, http, history, { now, seed, liveTotal, progress });
+  const t3 = performance.now();
+
+  const counts: Record<string, number> = {};
+  for (const table of [
+    'org_units',
+    'staff',
+    'accounts',
+    'tag_groups',
+    'tags',
+    'customers',
+    'follows',
+    'customer_tags',
+    'customer_events',
+    'groups',
+    'group_members',
+  ] as const) {
+    const { n } = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('corp_id', '=', CORP)
+      .executeTakeFirstOrThrow();
+    counts[table] = Number(n);
+  }
+  Object.assign(counts, {
+    corps: 1,
+    sim_customers: history.customers,
+    sim_follows_added: history.followsAdded,
+    sim_transfers: history.transfers,
+    sim_groups: history.groups,
+    sim_group_joins: history.joins,
+    sim_history_operations: wecom.operations,
+    sim_requests: http.operations,
+    sync_follows: siyu.syncedFollows,
+    notes: siyu.notes,
+    live_customers: live.customers,
+    live_callbacks: live.delivered,
+    history_ms: Math.round(t1 - t0),
+    sync_ms: Math.round(siyu.syncMs),
+    siyu_setup_ms: Math.round(t2 - t1 - siyu.syncMs),
+    live_ms: Math.round(t3 - t2),
+  });
+
+  const logins = ACCOUNTS.map((a) => ({
+    login: `${a.username}@${CORP}`,
+    role: a.role,
+    unit: UNITS.find((u) => u.code === a.unit)!.name,
+  }));
+  return { logins, counts };
+}
+
+/* ---------- 1. History, in WeCom, before Siyu listens ---------- */
+
+interface Credentials {
+  corpid: string;
+  secret: string;
+  token: string;
+  encoding_aes_key: string;
+  agentid: number;
+}
+
+interface HistoryResult {
+  plans: CustomerPlan[];
+  /** Plan index → the simulator's external_userid. */
+  externalIds: string[];
+  deptOf: Map<string, number>;
+  /** corp tag name `group/tag` → WeCom tag id. */
+  tagIds: Map<string, string>;
+  /** Store code → its groups' chat ids (the 福利群 first). */
+  chats: Map<string, string[]>;
+  customers: number;
+  followsAdded: number;
+  transfers: number;
+  groups: number;
+  joins: number;
+}
+
+async function playHistory(
+  wecom: WecomSide,
+  credentials: Credentials,
+  o: {
+    now: Date;
+    seed: number;
+    total: number;
+    clock: ShiftableClock;
+    progress: (stage: DemoStage, done: number, total: number) => void;
+  },
+): Promise<HistoryResult> {
+  const { clock } = o;
+  const nowMs = o.now.getTime();
+  const ago = (days: number) => nowMs - days * DAY;
+  const departed = new Map(
+    STAFF.filter((s) => s.departedDaysAgo !== undefined).map((s) => [s.userid, ago(s.departedDaysAgo!)]),
+  );
+
+  // The corp, its directory and its tags, as the brand's admin set them up before the first customer.
+  clock.shiftTo(ago(580));
+  await wecom.createCorp({ ...credentials, name: BRAND.name });
+  await wecom.updateDepartment(1, { name: UNITS.find((u) => u.kind === 'hq')!.name });
+  const deptOf = new Map<string, number>();
+  for (const [i, u] of UNITS.entries()) {
+    if (!u.parent) {
+      deptOf.set(u.code, 1);
+      continue;
+    }
+    const id = await wecom.createDepartment({
+      name: u.name,
+      parentid: deptOf.get(u.parent)!,
+      order: UNITS.length - i,
+    });
+    deptOf.set(u.code, id);
+  }
+  const mobiles = new Random(o.seed ^ 0x5eed);
+  for (const s of STAFF) {
+    await wecom.createMember({
+      userid: s.userid,
+      name: s.name,
+      department: [deptOf.get(s.unit)!],
+      position: s.title,
+      mobile: staffMobile(mobiles),
+    });
+  }
+  const tagIds = new Map<string, string>();
+  for (const [i, g] of TAG_GROUPS.entries()) {
+    const created = await wecom.scenario('admin-create-tags', {
+      group_name: g.name,
+      order: TAG_GROUPS.length - i,
+      tag: g.tags.map((name, j) => ({ name, order: g.tags.length - j })),
+    });
+    for (const t of created.tag_group.tag) tagIds.set(`${g.name}/${t.name}`, t.id);
+  }
+
+  // Every change of every customer, then the groups, played in time order.
+  const plans = [...customerPlans(o.total, o.seed, o.now)];
+  const externalIds: string[] = new Array(plans.length);
+  const steps: Step[] = [];
+  const at = (when: number, rank: number, run: () => Promise<void>) =>
+    steps.push({ at: when, rank, seq: steps.length, run });
+  let followsAdded = 0;
+  let transfers = 0;
+
+  for (const [i, c] of plans.entries()) {
+    const ext = () => externalIds[i]!;
+    at(c.firstAddedAt.getTime(), RANK.create, async () => {
+      externalIds[i] = await wecom.createCustomer({
+        name: c.name,
+        gender: c.gender,
+        ...(c.unionid ? { unionid: c.unionid } : {}),
+        ...(c.avatar ? { avatar: c.avatar } : {}),
+      });
+    });
+    for (const f of c.follows) {
+      const added = f.addedAt.getTime();
+      const ended = f.endedAt?.getTime() ?? null;
+      const tags = c.tags.filter((t) => t.staff === f.staff).map((t) => tagIds.get(`${t.group}/${t.tag}`)!);
+      let editAt: number;
+      const edit: Omit<ScenarioInput<'member-edits-contact'>, 'userid' | 'external_userid'> = {};
+      if (f.transferredFrom) {
+        // 离职继承: the admin hands the customer over after the resignation; WeCom completes it 24 h later,
+        // copying remark, description, phone and tags to the colleague.
+        const leftAt = departed.get(f.transferredFrom)!;
+        const callAt = Math.max(leftAt + MINUTE, added - TRANSFER_DELAY);
+        at(callAt, RANK.transfer, async () => {
+          const r = await wecom.transferResigned({
+            handover_userid: f.transferredFrom!,
+            takeover_userid: f.staff,
+            external_userid: [ext()],
+          });
+          const failed = r.customer.find((x) => x.errcode !== 0);
+          if (failed) throw new Error(`transfer of ${ext()} to ${f.staff} refused: ${failed.errcode}`);
+        });
+        transfers++;
+        editAt = callAt + TRANSFER_DELAY + MINUTE;
+      } else {
+        at(added, RANK.add, async () => {
+          await wecom.scenario('member-adds-customer', {
+            userid: f.staff,
+            external_userid: ext(),
+            add_way: f.addWay,
+            ...(f.state ? { state: f.state } : {}),
+          });
+        });
+        followsAdded++;
+        if (f.remark) edit.remark = clip(f.remark, 20);
+        if (f.description) edit.description = clip(f.description, 150);
+        if (c.phone) edit.remark_mobiles = [c.phone];
+        // The remark and phone are noted while chatting right after the add.
+        editAt = added + MINUTE;
+      }
+      if (tags.length) edit.add_tag = tags;
+      if (ended !== null) editAt = Math.min(editAt, ended - 1000);
+      if (Object.keys(edit).length > 0 && editAt < nowMs) {
+        at(editAt, RANK.edit, async () => {
+          await wecom.scenario('member-edits-contact', { userid: f.staff, external_userid: ext(), ...edit });
+        });
+      }
+      if (ended !== null && !departed.has(f.staff)) {
+        const name =
+          f.status === 'deleted_by_customer' ? 'customer-deletes-member' : 'member-deletes-customer';
+        at(ended, RANK.delete, async () => {
+          await wecom.scenario(name, { userid: f.staff, external_userid: ext() });
+        });
+      }
+    }
+  }
+
+  // Resignations, after the member's last own change.
+  for (const [userid, leftAt] of departed) {
+    at(leftAt, RANK.resign, async () => {
+      await wecom.deleteMember(userid);
+    });
+  }
+
+  const chats = new Map<string, string[]>();
+  const groupCounts = planGroups(plans, externalIds, chats, wecom, at, o);
+
+  steps.sort((a, b) => a.at - b.at || a.rank - b.rank || a.seq - b.seq);
+  o.progress('history', 0, steps.length);
+  const rankName = Object.fromEntries(Object.entries(RANK).map(([k, v]) => [v, k]));
+  for (const [n, step] of steps.entries()) {
+    clock.shiftTo(step.at);
+    try {
+      await step.run();
+    } catch (err) {
+      const what = `${rankName[step.rank]} at ${new Date(step.at).toISOString()}`;
+      throw new Error(
+        `demo history step ${n + 1}/${steps.length} (${what}) failed: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    if ((n + 1) % 250 === 0) o.progress('history', n + 1, steps.length);
+  }
+  o.progress('history', steps.length, steps.length);
+
+  return {
+    plans,
+    externalIds,
+    deptOf,
+    tagIds,
+    chats,
+    customers: plans.length,
+    followsAdded,
+    transfers,
+    groups: groupCounts.groups,
+    joins: groupCounts.joins,
+  };
+}
+
+const GROUP_NOTICES = [
+  '每周三会员日：群内专享第二杯半价，到店出示群聊截图即可。',
+  '新品上市第一时间在群里通知，欢迎大家试饮后反馈～',
+  '群内每周五下午 3 点发放限量优惠券，先到先得。',
+];
+
+/**
+ * Customer groups per store: a 福利群 soon after the store opened, and a 新客群 for the busier stores; the
+ * store's customers join over time (QR code at the counter, or invited by the staff), a few leave.
+ */
+function planGroups(
+  plans: CustomerPlan[],
+  externalIds: string[],
+  chats: Map<string, string[]>,
+  wecom: WecomSide,
+  at: (when: number, rank: number, run: () => Promise<void>) => void,
+  o: { now: Date; seed: number },
+): { groups: number; joins: number } {
+  const rng = new Random(mixSeed(o.seed, 0x67726f75));
+  const nowMs = o.now.getTime();
+  let groups = 0;
+  let joins = 0;
+  for (const store of UNITS.filter((u) => u.kind === 'store')) {
+    const manager = STAFF.find((s) => s.unit === store.code && s.title === '店长')!;
+    const short = storeShortName(store.code);
+    const kinds: { name: string; createdDaysAgo: number }[] = [
+      { name: `禾木${short}福利群`, createdDaysAgo: store.openedDaysAgo - rng.int(10, 40) },
+    ];
+    if ((store.weight ?? 1) >= 1.1) {
+      kinds.push({
+        name: `禾木${short}新客群`,
+        createdDaysAgo: Math.min(store.openedDaysAgo - 60, rng.int(120, 200)),
+      });
+    }
+    // The store's own customers: those a store staff member added.
+    const candidates = plans
+      .map((c, i) => ({ c, i }))
+      .filter(
+        ({ c }) =>
+          c.store === store.code && c.follows.some((f) => staffByUserid(f.staff).unit === store.code),
+      );
+    for (const [k, kind] of kinds.entries()) {
+      const createdAt = nowMs - kind.createdDaysAgo * DAY + rng.int(10, 20) * HOUR;
+      if (createdAt >= nowMs - DAY) continue;
+      const colleagues = STAFF.filter(
+        (s) =>
+          s.unit === store.code &&
+          s.userid !== manager.userid &&
+          s.departedDaysAgo === undefined &&
+          joinedDaysAgo(s) * DAY >= nowMs - createdAt,
+      ).map((s) => s.userid);
+      const list = chats.get(store.code) ?? [];
+      chats.set(store.code, list);
+      const slot = list.length;
+      list.push('');
+      groups++;
+      at(createdAt, RANK.groupCreate, async () => {
+        const r = await wecom.scenario('member-creates-group', {
+          owner: manager.userid,
+          name: kind.name,
+          notice: GROUP_NOTICES[k % GROUP_NOTICES.length],
+          member_userids: colleagues,
+        });
+        list[slot] = r.group.chat_id;
+      });
+      const eligible =
+        k === 0 ? candidates : candidates.filter(({ c }) => c.firstAddedAt.getTime() > createdAt - 30 * DAY);
+      const size = Math.min(eligible.length, rng.int(20, 80));
+      for (const { c, i } of rng.sample(eligible, size)) {
+        const from = Math.max(createdAt + HOUR, c.firstAddedAt.getTime() + HOUR);
+        if (from >= nowMs - HOUR) continue;
+        const joinAt = from + Math.floor(rng.next() ** 2 * (nowMs - HOUR - from));
+        const via = rng.chance(0.7) ? 'qr' : 'invite';
+        const invitor =
+          via === 'invite' ? c.follows.find((f) => staffByUserid(f.staff).unit === store.code)!.staff : null;
+        joins++;
+        at(joinAt, RANK.join, async () => {
+          await wecom.scenario('join-group', {
+            chat_id: list[slot],
+            external_userid: externalIds[i],
+            via,
+            // The invitor must still be with the brand when inviting; else the owner invites.
+            ...(invitor && !departedAt(invitor, joinAt, nowMs) ? { invitor } : {}),
+          });
+        });
+        if (rng.chance(0.08)) {
+          const leaveAt = joinAt + Math.floor(rng.next() * (nowMs - HOUR - joinAt));
+          if (leaveAt > joinAt) {
+            at(leaveAt, RANK.leave, async () => {
+              await wecom.scenario('leave-group', { chat_id: list[slot]!, external_userid: externalIds[i] });
+            });
+          }
+        }
+      }
+    }
+  }
+  return { groups, joins };
+}
+
+function departedAt(userid: string, when: number, nowMs: number): boolean {
+  const s = staffByUserid(userid);
+  return s.departedDaysAgo !== undefined && nowMs - s.departedDaysAgo * DAY <= when;
+}
+
+/* ---------- 2. Siyu: the brand, its connection, a full sync, Siyu-only settings ---------- */
+
+async function connectSiyu(
+  opts: BuildDemoOptions,
+  http: SimHttp,
+  credentials: Credentials,
+  history: HistoryResult,
+  now: Date,
+  progress: (stage: DemoStage, done: number, total: number) => void,
+): Promise<{ syncMs: number; syncedFollows: number; notes: number }> {
+  const { db, pii } = opts;
+  const ago = (days: number) => new Date(now.getTime() - days * DAY);
+
+  const unitIds = await db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('corps')
+      .values({
+        corp_id: CORP,
+        name: BRAND.name,
+        wecom_corp_id: credentials.corpid,
+        business_type: BRAND.businessType,
+        created_at: ago(580),
+      })
+      .execute();
+    const ids = new Map<string, number>();
+    const paths = new Map<string, string>();
+    for (const u of UNITS) {
+      const { id } = await tx
+        .insertInto('org_units')
+        .values({
+          corp_id: CORP,
+          parent_id: u.parent ? ids.get(u.parent)! : null,
+          wecom_dept_id: history.deptOf.get(u.code)!,
+          kind: u.kind,
+          name: u.name,
+          code: u.code,
+          path: '/',
+          created_at: ago(u.openedDaysAgo),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const path = `${u.parent ? paths.get(u.parent)! : '/'}${id}/`;
+      await tx
+        .updateTable('org_units')
+        .set({ path })
+        .where('corp_id', '=', CORP)
+        .where('id', '=', id)
+        .execute();
+      ids.set(u.code, id);
+      paths.set(u.code, path);
+    }
+    return ids;
+  });
+
+  await saveConnection(db, pii, CORP, {
+    wecomCorpId: credentials.corpid,
+    agentId: String(credentials.agentid),
+    apiBaseUrl: opts.simulatorUrl,
+    secret: credentials.secret,
+    callbackToken: credentials.token,
+    encodingAesKey: credentials.encoding_aes_key,
+    simulated: true,
+  });
+  opts.runtime.links.invalidate(CORP);
+
+  // The full sync: what a brand connecting its existing WeCom gets.
+  const simCorp = await http.corp('GET', '');
+  const expectedFollows: number = simCorp.counts.follows;
+  progress('sync', 0, expectedFollows);
+  const s0 = performance.now();
+  const run = await runFullSync({ db, clock: systemClock, pii, links: opts.runtime.links }, CORP, (r) =>
+    progress('sync', Math.min(r.counts.follows ?? 0, expectedFollows), expectedFollows),
+  );
+  const syncMs = performance.now() - s0;
+  if (run.status !== 'done') throw new Error(`the demo's full sync ended ${run.status}: ${run.error ?? ''}`);
+  progress('sync', expectedFollows, expectedFollows);
+
+  // Siyu-only settings an HQ admin makes: personas and journey roles, tag audiences, console accounts.
+  await db.transaction().execute(async (tx) => {
+    for (const s of STAFF) {
+      await tx
+        .updateTable('staff')
+        .set({ persona: s.persona, persona_name: s.personaName, journey_role: s.journeyRole })
+        .where('corp_id', '=', CORP)
+        .where('userid', '=', s.userid)
+        .execute();
+    }
+    // A follow records the role its staff member plays in the journey; the sync ran before HQ set the roles.
+    await sql`update follows f set journey_role = s.journey_role from staff s
+      where f.corp_id = ${CORP} and s.corp_id = f.corp_id and s.id = f.staff_id`.execute(tx);
+    for (const g of TAG_GROUPS) {
+      await tx
+        .updateTable('tag_groups')
+        .set({ audience: g.audience })
+        .where('corp_id', '=', CORP)
+        .where('name', '=', g.name)
+        .execute();
+    }
+  });
+
+  const staffRows = await db
+    .selectFrom('staff')
+    .select(['id', 'userid'])
+    .where('corp_id', '=', CORP)
+    .execute();
+  const staffIds = new Map(staffRows.map((r) => [r.userid, r.id]));
+  const passwordHash = await opts.hashPassword(DEMO_PASSWORD);
+  await db
+    .insertInto('accounts')
+    .values(
+      ACCOUNTS.map((a) => {
+        const staffId = a.staff ? staffIds.get(a.staff) : null;
+        if (staffId === undefined)
+          throw new Error(`demo account ${a.username}: staff ${a.staff} was not synced`);
+        return {
+          corp_id: CORP,
+          username: a.username,
+          display_name: a.displayName,
+          password_hash: passwordHash,
+          role: a.role,
+          unit_id: unitIds.get(a.unit)!,
+          staff_id: staffId,
+          created_at: ago(560),
+        };
+      }),
+    )
+    .execute();
+
+  // Notes staff wrote in Siyu about customers Siyu knows.
+  const customerRows = await db
+    .selectFrom('customers')
+    .select(['id', 'external_userid'])
+    .where('corp_id', '=', CORP)
+    .execute();
+  const customerIds = new Map(customerRows.map((r) => [r.external_userid, r.id]));
+  const notes: TimelineEntry[] = [];
+  for (const [i, c] of history.plans.entries()) {
+    const customerId = customerIds.get(history.externalIds[i]!);
+    if (customerId === undefined) continue;
+    for (const n of c.notes) {
+      const staffId = staffIds.get(n.staff);
+      if (staffId === undefined) continue;
+      notes.push({
+        customerId,
+        kind: 'note',
+        at: n.at,
+        staffId,
+        summary: n.text,
+        data: { staff_id: staffId },
+      });
+    }
+  }
+  const cdb = corpDb(db, CORP);
+  for (let i = 0; i < notes.length; i += 500) await addTimeline(cdb, notes.slice(i, i + 500));
+
+  return { syncMs, syncedFollows: run.counts.follows ?? 0, notes: notes.length };
+}
+
+/* ---------- 3. Live: customers arrive today, through real callbacks ---------- */
+
+async function playLive(
+  opts: BuildDemoOptions,
+  http: SimHttp,
+  history: HistoryResult,
+  o: {
+    now: Date;
+    seed: number;
+    liveTotal: number;
+    progress: (stage: DemoStage, done: number, total: number) => void;
+  },
+): Promise<{ customers: number; delivered: number }> {
+  const { db } = opts;
+  const callbackUrl = `${opts.siyuUrl.replace(/\/+$/, '')}/wecom/callback/${CORP}`;
+  await http.corp('PATCH', '', { callback_url: callbackUrl });
+  const check = await http.corp('POST', '/verify-callback', {});
+  if (!check.ok) {
+    throw new Error(
+      `the simulator could not verify Siyu's callback URL ${callbackUrl}: ${check.error ?? 'unknown error'} (HTTP ${check.http_status})`,
+    );
+  }
+  const before = await http.corp('GET', '/deliveries?limit=1');
+  const sinceId: number = before.deliveries.at(-1)?.id ?? 0;
+
+  // Who arrives: new people (their own generator stream), each scanning a table card or poster in a store.
+  const rng = new Random(mixSeed(o.seed, 0x6c697665));
+  const people = [...customerPlans(o.liveTotal, mixSeed(o.seed, 0x6e6577), o.now)];
+  const steps = o.liveTotal + 4;
+  let done = 0;
+  const tick = () => o.progress('live', Math.min(++done, steps), steps);
+  o.progress('live', 0, steps);
+
+  const live: { ext: string; userid: string; state: string; store: string }[] = [];
+  for (const [k, p] of people.entries()) {
+    const ext = await http.createCustomer({
+      name: p.name,
+      gender: p.gender,
+      ...(p.unionid ? { unionid: p.unionid } : {}),
+      ...(p.avatar ? { avatar: p.avatar } : {}),
+    });
+    const present = STAFF.filter((s) => s.unit === p.store && s.departedDaysAgo === undefined);
+    const staff: StaffDef = rng.weighted(present.map((s) => [s, s.weight ?? 1] as const));
+    const placement = rng.weighted(STORE_PLACEMENTS.map((x) => [x, x[2]] as const));
+    const state = `ch_${p.store}_${placement[0]}`;
+    await http.scenario('member-adds-customer', {
+      userid: staff.userid,
+      external_userid: ext,
+      add_way: ADD_WAY.scanQr,
+      state,
+    });
+    live.push({ ext, userid: staff.userid, state, store: p.store });
+    // Every other one: the assistant notes the name and phone and tags where they came from.
+    if (k % 2 === 0) {
+      const city = UNITS.find((u) => u.code === p.store)!.city!;
+      await http.scenario('member-edits-contact', {
+        userid: staff.userid,
+        external_userid: ext,
+        remark: clip(`${p.name} 今日新客`, 20),
+        ...(p.phone ? { remark_mobiles: [p.phone] } : {}),
+        add_tag: [
+          history.tagIds.get(`客户来源/${placement[1]}`)!,
+          history.tagIds.get(`所属区域/${city}`)!,
+          history.tagIds.get('消费等级/新客')!,
+        ],
+      });
+    }
+    tick();
+  }
+
+  // One or two of them join their store's group right away.
+  let joined = 0;
+  for (const c of live) {
+    if (joined >= 2) break;
+    const chat = history.chats.get(c.store)?.[0];
+    if (!chat) continue;
+    await http.scenario('join-group', { chat_id: chat, external_userid: c.ext, via: 'qr' });
+    joined++;
+  }
+  tick();
+
+  // A long-standing customer who follows two staff members deletes one of them.
+  const leaver = history.plans.findIndex(
+    (c) =>
+      c.follows.filter((f) => f.status === 'active' && !staffByUserid(f.staff).departedDaysAgo).length >= 2,
+  );
+  let deleted: { ext: string; userid: string } | null = null;
+  if (leaver >= 0) {
+    const f = history.plans[leaver]!.follows.filter(
+      (x) => x.status === 'active' && !staffByUserid(x.staff).departedDaysAgo,
+    )[1]!;
+    deleted = { ext: history.externalIds[leaver]!, userid: f.staff };
+    await http.scenario('customer-deletes-member', { external_userid: deleted.ext, userid: deleted.userid });
+  }
+  tick();
+
+  // Wait until the simulator has delivered everything, then until Siyu has handled it.
+  const deadline = Date.now() + 60_000;
+  await opts.sim?.idle();
+  for (;;) {
+    const pending = await http.corp('GET', '/deliveries?status=pending&limit=1');
+    if (pending.total === 0) break;
+    if (Date.now() > deadline) throw new Error(`the simulator still has ${pending.total} callbacks pending`);
+    await sleep(50);
+  }
+  const pushed = await http.corp('GET', `/deliveries?since_id=${sinceId}&limit=10000`);
+  const notDelivered = (pushed.deliveries as { status: string; event: string; change_type: string }[]).filter(
+    (d) => d.status !== 'delivered',
+  );
+  if (notDelivered.length) {
+    throw new Error(
+      `${notDelivered.length} callbacks to Siyu were not delivered: ${notDelivered
+        .slice(0, 5)
+        .map((d) => `${d.change_type} ${d.status}`)
+        .join(', ')}`,
+    );
+  }
+  tick();
+  for (;;) {
+    await opts.runtime.dispatcher.drain();
+    const open = await db
+      .selectFrom('wecom_inbox')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('corp_id', '=', CORP)
+      .where('status', '!=', 'done')
+      .groupBy('status')
+      .execute();
+    const parked = open.find((r) => r.status === 'parked');
+    if (parked) throw new Error(`${parked.n} callbacks are parked in Siyu's inbox`);
+    if (open.length === 0) break;
+    if (Date.now() > deadline) throw new Error(`Siyu's inbox still has ${open[0]!.n} callbacks to handle`);
+    await sleep(100);
+  }
+
+  // They are in Siyu now, with their channel.
+  const arrived = await db
+    .selectFrom('customers as c')
+    .innerJoin('follows as f', (j) =>
+      j.onRef('f.corp_id', '=', 'c.corp_id').onRef('f.customer_id', '=', 'c.id'),
+    )
+    .select(['c.external_userid', 'f.state'])
+    .where('c.corp_id', '=', CORP)
+    .where(
+      'c.external_userid',
+      'in',
+      live.map((c) => c.ext),
+    )
+    .execute();
+  const missing = live.filter(
+    (c) => !arrived.some((a) => a.external_userid === c.ext && a.state === c.state),
+  );
+  if (live.length && missing.length) {
+    throw new Error(
+      `${missing.length} of today's ${live.length} customers did not reach Siyu through callbacks`,
+    );
+  }
+  if (deleted) {
+    const row = await db
+      .selectFrom('follows as f')
+      .innerJoin('customers as c', (j) =>
+        j.onRef('c.corp_id', '=', 'f.corp_id').onRef('c.id', '=', 'f.customer_id'),
+      )
+      .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
+      .select('f.status')
+      .where('f.corp_id', '=', CORP)
+      .where('c.external_userid', '=', deleted.ext)
+      .where('s.userid', '=', deleted.userid)
+      .executeTakeFirst();
+    if (row?.status !== 'deleted_by_customer') {
+      throw new Error(
+        `the customer's deletion of ${deleted.userid} did not reach Siyu (${row?.status ?? 'no follow'})`,
+      );
+    }
+  }
+  tick();
+  return { customers: live.length, delivered: pushed.deliveries.length };
+}
