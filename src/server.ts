@@ -65,6 +65,8 @@ export interface ServerOptions {
   loginLimits?: { perLogin: number; perIp: number };
   webDir?: string;
   runtime?: Runtime;
+  /** false: /healthz answers 503 until app.markReady(). */
+  ready?: boolean;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function createServer(opts: ServerOptions) {
   const app = await buildApp({
     logger: opts.logger,
     webDir: opts.webDir,
+    ready: opts.ready,
     authenticate: (request) => resolveSession(deps.db, clock, request.cookies[SESSION_COOKIE]),
     routes: moduleRoutes(deps, runtime, {
       secureCookies: opts.secureCookies ?? false,

@@ -69,13 +69,19 @@ describe('the siyu command', () => {
 
   it('migrates, starts, refuses a second opener of the same data, stops cleanly, and re-seeds the demo', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'siyu-cli-')), 'data');
-    const env = { SIYU_DATA_DIR: dataDir, SIYU_DEMO: 'false', PORT: '0', SIYU_LOG_LEVEL: 'warn' };
+    const env = {
+      SIYU_DATA_DIR: dataDir,
+      SIYU_DEMO: 'false',
+      PORT: '0',
+      SIYU_SIM_PORT: '0',
+      SIYU_LOG_LEVEL: 'warn',
+    };
     const migrated = await run(['migrate'], env);
     expect(migrated.out).toContain('Migrations applied');
     expect(migrated.code).toBe(0);
 
     const server = spawn(process.execPath, [BIN, 'start'], { env: envWith(env) });
-    const url = await waitFor(server, /listening on (http:\/\/[\d.:]+)/);
+    const url = await waitFor(server, /listening on (http:\/\/[\d.:]+)[\s\S]*Siyu is ready/);
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
     const second = await run(['migrate'], env);

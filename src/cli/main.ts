@@ -1,30 +1,52 @@
 import { parseArgs } from 'node:util';
-import { removeDemo } from '../demo/seed.ts';
-import { type Config, configHelp, loadConfig } from '../platform/config.ts';
+import { DEMO_CORP_ID, type DemoLogin, removeDemo } from '../demo/seed.ts';
+import { ShiftableClock } from '../demo/shift-clock.ts';
+import { buildDemoThroughSimulator } from '../demo/simulated.ts';
+import { hashPassword } from '../modules/accounts/passwords.ts';
+import { runFullSync, type SyncRun } from '../modules/connector/full-sync.ts';
+import { ConnectionRegistry } from '../modules/connector/service.ts';
+import type { Tables } from '../modules/tables.ts';
+import { systemClock } from '../platform/clock.ts';
+import { type Config, configHelp, loadConfig, wecomCredentials } from '../platform/config.ts';
+import type { Database } from '../platform/db/connect.ts';
+import { createPii } from '../platform/pii.ts';
 import {
   createLogger,
   createServer,
   openSiyuDatabase,
   printLogins,
   resolveSecretKey,
-  seedDemoIfEmpty,
   WEB_DIST,
 } from '../server.ts';
+import type { RunningSimulator } from '../simulator/server.ts';
+import {
+  callbackUrl,
+  connectRealWecom,
+  relinkSimulatedBrands,
+  startBundledSimulator,
+} from '../wecom-link.ts';
 
 const ENV_HELP = Object.entries(configHelp)
-  .map(([k, v]) => `  ${k.padEnd(20)} ${v}`)
+  .map(([k, v]) => `  ${k.padEnd(24)} ${v}`)
   .join('\n');
 
 const COMMANDS: Record<string, { summary: string; help: string; run: (args: string[]) => Promise<void> }> = {
   start: {
-    summary: 'run Siyu: migrate, seed the demo brand into an empty database, serve the API and the console',
+    summary: 'run Siyu: migrate, connect WeCom (or its simulator), serve the API and the console',
     help: `Usage: siyu start
 
-Runs Siyu as one process: applies pending migrations, seeds the demo brand when the database is empty
-(unless SIYU_DEMO=false), builds the web console if it is missing or stale, and serves
-  http://HOST:PORT/          the console
-  http://HOST:PORT/api/v1    the JSON API
-  http://HOST:PORT/api/docs  the OpenAPI documentation
+Runs Siyu as one process: applies pending migrations, builds the web console if it is missing or stale,
+and serves
+  http://HOST:PORT/                   the console
+  http://HOST:PORT/api/v1             the JSON API
+  http://HOST:PORT/api/docs           the OpenAPI documentation
+  http://HOST:PORT/wecom/callback/ID  WeCom's callbacks for brand ID
+
+With WECOM_CORP_ID, WECOM_SECRET, WECOM_TOKEN and WECOM_ENCODING_AES_KEY set, it connects the brand
+SIYU_BRAND to that WeCom (creating the brand and admin@SIYU_BRAND on first start) and runs a full sync.
+Without them, it starts the bundled WeCom simulator on SIYU_SIM_PORT and, on an empty database (unless
+SIYU_DEMO=false), builds the demo brand there: its history reaches Siyu through a full sync, its live
+customers through real encrypted callbacks.
 Stops cleanly on Ctrl-C / SIGTERM (the embedded database is checkpointed and closed).
 
 Environment:
@@ -48,15 +70,16 @@ ${ENV_HELP}`,
     },
   },
   demo: {
-    summary: 'remove the demo brand and seed it again',
+    summary: 'remove the demo brand and build it again through the WeCom simulator',
     help: `Usage: siyu demo [--customers N]
 
-Deletes the demo brand (corp "demo") with all its data, seeds it again and prints its logins.
-Other brands in the same database are left untouched. Stop a running Siyu on the embedded
-database first: only one process may open it.
+Deletes the demo brand (brand "demo") from Siyu and from the WeCom simulator, builds it again in the
+simulator and brings it into Siyu through a full sync and live callbacks, then prints its logins.
+Other brands are left untouched. Stop a running Siyu on the embedded database first: only one process
+may open it.
 
 Options:
-  --customers N   how many customers to generate (default 3000)
+  --customers N   how many customers to generate (default SIYU_DEMO_CUSTOMERS, 3000)
 
 Environment:
 ${ENV_HELP}`,
@@ -70,20 +93,70 @@ ${ENV_HELP}`,
         throw new UsageError('--customers takes a whole number from 0 to 1000000');
       }
       const config = loadConfig();
-      const database = await openSiyuDatabase(config);
-      try {
+      if (wecomCredentials(config))
+        throw new UsageError('The demo brand lives in the WeCom simulator: unset WECOM_* first');
+      await withServer(config, { port: 0 }, async ({ database, app, simulator, simClock, url }) => {
+        const wecomCorp = await database.db
+          .selectFrom('wecom_connections')
+          .select('wecom_corp_id')
+          .where('corp_id', '=', DEMO_CORP_ID)
+          .executeTakeFirst();
+        if (wecomCorp)
+          await fetch(`${simulator.url}/sim/corps/${wecomCorp.wecom_corp_id}`, { method: 'DELETE' });
         await removeDemo(database.db);
-        const { seedDemo } = await import('../demo/seed.ts');
-        const { hashPassword } = await import('../modules/accounts/passwords.ts');
-        const { createPii } = await import('../platform/pii.ts');
-        const { logins } = await seedDemo(database.db, {
-          pii: createPii(resolveSecretKey(config)),
-          hashPassword,
-          customers,
-          onProgress: progress('Seeding demo brand'),
-        });
+        const logins = await buildDemo(config, database, app, simulator, simClock, url, customers);
         printLogins(logins);
+      });
+    },
+  },
+  sync: {
+    summary: 'run (or resume) a full sync of a brand from WeCom, with progress',
+    help: `Usage: siyu sync [--brand ID]
+
+Pulls staff, corp tags, customers with their follows and groups with their members from WeCom (or the
+bundled simulator) into Siyu. A sync that failed or was interrupted resumes where it stopped. On the
+embedded database, stop a running Siyu first (or use the console's 企业微信 page while it runs).
+
+Options:
+  --brand ID   the brand to sync (default: the only connected brand)
+
+Environment:
+${ENV_HELP}`,
+    run: async (args) => {
+      const { values } = parseArgs({ args, options: { brand: { type: 'string' } } });
+      const config = loadConfig();
+      const database = await openSiyuDatabase(config);
+      let simulator: RunningSimulator | undefined;
+      try {
+        const connected = await database.db
+          .selectFrom('wecom_connections')
+          .select(['corp_id', 'simulated'])
+          .execute();
+        const brand = values.brand ?? (connected.length === 1 ? connected[0]!.corp_id : undefined);
+        const link = connected.find((c) => c.corp_id === brand);
+        if (!link) {
+          const known = connected.map((c) => c.corp_id).join(', ') || 'none';
+          throw new UsageError(`Name a connected brand with --brand (connected: ${known})`);
+        }
+        if (link.simulated) {
+          simulator = await startBundledSimulator(config);
+          await relinkSimulatedBrands(
+            database.db,
+            simulator.url,
+            publicUrl(config, `http://${config.HOST}:${config.PORT}`),
+          );
+        }
+        const pii = createPii(resolveSecretKey(config));
+        const deps = {
+          db: database.db,
+          clock: systemClock,
+          pii,
+          links: new ConnectionRegistry(database.db, pii),
+        };
+        const run = await runFullSync(deps, link.corp_id, printSyncProgress);
+        console.log(`\nFull sync of ${link.corp_id} ${run.status}: ${describeCounts(run.counts)}`);
       } finally {
+        await simulator?.close();
         await database.close();
       }
     },
@@ -96,59 +169,162 @@ function describeDb(config: Config): string {
   return config.DATABASE_URL ? 'PostgreSQL server from DATABASE_URL' : `embedded PGlite in ${config.dataDir}`;
 }
 
-function progress(label: string) {
-  let last = -1;
-  return (done: number, total: number) => {
+const publicUrl = (config: Config, address: string) => config.SIYU_PUBLIC_URL ?? address;
+
+function describeCounts(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
+function printSyncProgress(run: SyncRun): void {
+  const line = `Syncing from WeCom: ${run.phase} — ${describeCounts(run.counts)}`;
+  if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(100)}`);
+  else console.log(line);
+}
+
+function stageProgress(): (stage: string, done: number, total: number) => void {
+  let last = '';
+  return (stage, done, total) => {
     const pct = total ? Math.floor((done / total) * 100) : 100;
-    if (pct === last) return;
-    last = pct;
-    if (process.stdout.isTTY)
-      process.stdout.write(`\r${label}: ${pct}% (${done}/${total})${pct === 100 ? '\n' : ''}`);
-    else if (pct % 25 === 0) console.log(`${label}: ${pct}% (${done}/${total})`);
+    const key = `${stage}:${process.stdout.isTTY ? pct : Math.floor(pct / 25)}`;
+    if (key === last) return;
+    last = key;
+    const line = `Demo brand: ${stage} ${pct}% (${done}/${total})`;
+    if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(80)}${pct === 100 ? '\n' : ''}`);
+    else console.log(line);
   };
+}
+
+interface Running {
+  database: Database<Tables>;
+  app: Awaited<ReturnType<typeof createServer>>;
+  simulator: RunningSimulator;
+  simClock: ShiftableClock;
+  url: string;
+}
+
+/** Opens the database, serves Siyu with its workers and the bundled simulator, runs `body`, then closes. */
+async function withServer(
+  config: Config,
+  opts: { port: number },
+  body: (r: Running) => Promise<void>,
+): Promise<void> {
+  const database = await openSiyuDatabase(config);
+  const simClock = new ShiftableClock();
+  let app: Running['app'] | undefined;
+  let simulator: RunningSimulator | undefined;
+  try {
+    app = await createServer({ database, secretKey: resolveSecretKey(config), logger: false });
+    const address = await app.listen({ port: opts.port, host: '127.0.0.1' });
+    app.runtime.start();
+    simulator = await startBundledSimulator(config, simClock);
+    await body({ database, app, simulator, simClock, url: address });
+  } finally {
+    await app?.close();
+    await simulator?.close();
+    await database.close();
+  }
+}
+
+function buildDemo(
+  config: Config,
+  database: Database<Tables>,
+  app: Running['app'],
+  simulator: RunningSimulator,
+  simClock: ShiftableClock,
+  siyuUrl: string,
+  customers?: number,
+): Promise<DemoLogin[]> {
+  return buildDemoThroughSimulator({
+    db: database.db,
+    pii: createPii(resolveSecretKey(config)),
+    hashPassword,
+    simulatorUrl: simulator.url,
+    sim: simulator.sim,
+    simClock,
+    siyuUrl,
+    runtime: app.runtime,
+    customers: customers ?? config.SIYU_DEMO_CUSTOMERS,
+    onProgress: stageProgress(),
+  }).then((r) => r.logins);
 }
 
 async function start(): Promise<void> {
   const config = loadConfig();
+  const creds = wecomCredentials(config);
   const { buildWebIfNeeded } = await import('../../scripts/build-web-if-needed.js');
   await buildWebIfNeeded();
   const database = await openSiyuDatabase(config);
   const secretKey = resolveSecretKey(config);
   const logger = createLogger(config.SIYU_LOG_LEVEL);
+  const simClock = new ShiftableClock();
   let app: Awaited<ReturnType<typeof createServer>> | undefined;
+  let simulator: RunningSimulator | undefined;
+  const close = async () => {
+    await app?.close();
+    await simulator?.close();
+    await database.close();
+  };
   const shutdown = async (signal: string) => {
     console.log(`\n${signal}: stopping Siyu…`);
     try {
-      await app?.close();
+      await close();
     } finally {
-      await database.close();
       process.exit(0);
     }
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   try {
-    const logins = config.SIYU_DEMO
-      ? await seedDemoIfEmpty(database, secretKey, progress('Seeding demo brand'))
-      : null;
     app = await createServer({
       database,
       secretKey,
       logger,
       secureCookies: config.SIYU_SECURE_COOKIES,
       webDir: WEB_DIST,
+      ready: false,
     });
     const address = await app.listen({ port: config.PORT, host: config.HOST });
     app.runtime.start();
-    console.log(
-      `Siyu is listening on ${address} (database: ${describeDb(config)}; WeCom: not connected yet)`,
-    );
+    const url = publicUrl(config, address);
+    console.log(`Siyu is listening on ${address} (database: ${describeDb(config)})`);
     console.log(`  console  ${address}/`);
     console.log(`  API docs ${address}/api/docs`);
-    if (logins) printLogins(logins);
+
+    if (creds) {
+      const pii = createPii(secretKey);
+      const linked = await connectRealWecom(database.db, pii, config, creds);
+      app.runtime.links.invalidate(linked.brand);
+      console.log(`WeCom: corp ${creds.corpId} → brand ${linked.brand}`);
+      console.log(`  set the app's callback URL (接收事件服务器) to ${callbackUrl(url, linked.brand)}`);
+      if (linked.adminPassword)
+        console.log(`  first start: sign in as ${linked.adminLogin} with password ${linked.adminPassword}`);
+      const synced = await database.db
+        .selectFrom('wecom_sync_runs')
+        .select('id')
+        .where('corp_id', '=', linked.brand)
+        .executeTakeFirst();
+      if (!synced) app.runtime.sync.start(linked.brand);
+      app.markReady();
+      return;
+    }
+
+    simulator = await startBundledSimulator(config, simClock);
+    console.log(`WeCom: the bundled simulator at ${simulator.url} (no WECOM_* credentials set)`);
+    const empty = !(await database.db.selectFrom('corps').select('corp_id').limit(1).executeTakeFirst());
+    if (empty && config.SIYU_DEMO) {
+      console.log(
+        'Building the demo brand in the simulator; it reaches Siyu through WeCom sync and callbacks…',
+      );
+      printLogins(await buildDemo(config, database, app, simulator, simClock, url));
+    } else {
+      await relinkSimulatedBrands(database.db, simulator.url, url);
+    }
+    app.markReady();
+    console.log('Siyu is ready.');
   } catch (err) {
-    await app?.close();
-    await database.close();
+    await close();
     throw err;
   }
 }

@@ -20,6 +20,24 @@ export const configSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  SIYU_DEMO_CUSTOMERS: z.coerce.number().int().min(0).max(1_000_000).default(3000),
+  SIYU_PUBLIC_URL: z.url().optional(),
+  SIYU_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  WECOM_CORP_ID: z.string().min(1).optional(),
+  WECOM_SECRET: z.string().min(1).optional(),
+  WECOM_TOKEN: z.string().min(1).optional(),
+  WECOM_ENCODING_AES_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}$/, 'WECOM_ENCODING_AES_KEY must be the 43-character EncodingAESKey')
+    .optional(),
+  WECOM_AGENT_ID: z.string().optional(),
+  WECOM_API_URL: z.url().default('https://qyapi.weixin.qq.com'),
+  SIYU_BRAND: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{1,31}$/, 'SIYU_BRAND is a short lower-case id, e.g. mybrand')
+    .default('brand'),
+  SIYU_BRAND_NAME: z.string().min(1).max(64).default('我的品牌'),
+  SIYU_ADMIN_PASSWORD: z.string().min(8, 'SIYU_ADMIN_PASSWORD needs at least 8 characters').optional(),
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string };
@@ -32,8 +50,43 @@ export const configHelp: Record<keyof z.infer<typeof configSchema>, string> = {
   SIYU_SECRET_KEY: '64 hex chars; encrypts PII at rest (default: generated once into the data folder)',
   SIYU_LOG_LEVEL: 'fatal|error|warn|info|debug|trace|silent (default info)',
   SIYU_SECURE_COOKIES: 'true behind HTTPS: session cookies get the Secure flag (default false)',
-  SIYU_DEMO: 'seed the demo brand into an empty database (default true)',
+  SIYU_DEMO:
+    'without WeCom credentials: build the demo brand in the WeCom simulator on an empty database (default true)',
+  SIYU_DEMO_CUSTOMERS: 'how many customers the demo brand gets (default 3000)',
+  SIYU_PUBLIC_URL: 'the URL WeCom reaches Siyu at, for the callback URL (default http://HOST:PORT)',
+  SIYU_SIM_PORT:
+    'port of the bundled WeCom simulator, started when no WeCom credentials are set (default 3001)',
+  WECOM_CORP_ID: 'real WeCom: your corpid (with WECOM_SECRET, WECOM_TOKEN, WECOM_ENCODING_AES_KEY)',
+  WECOM_SECRET: 'real WeCom: the secret of the self-built app that may call 客户联系 APIs',
+  WECOM_TOKEN: 'real WeCom: the callback Token set in the app’s 接收事件服务器',
+  WECOM_ENCODING_AES_KEY: 'real WeCom: the callback EncodingAESKey (43 characters)',
+  WECOM_AGENT_ID: 'real WeCom: the app’s AgentId (optional)',
+  WECOM_API_URL: 'real WeCom: API base URL (default https://qyapi.weixin.qq.com)',
+  SIYU_BRAND: 'real WeCom: the brand id created and connected on first start (default brand)',
+  SIYU_BRAND_NAME: 'real WeCom: the brand’s display name (default 我的品牌)',
+  SIYU_ADMIN_PASSWORD:
+    'real WeCom: password of admin@<SIYU_BRAND> on first start (default: generated and printed once)',
 };
+
+/** The WeCom credentials, when all four are set; none means the bundled simulator. */
+export function wecomCredentials(config: Config) {
+  const { WECOM_CORP_ID, WECOM_SECRET, WECOM_TOKEN, WECOM_ENCODING_AES_KEY } = config;
+  const given = [WECOM_CORP_ID, WECOM_SECRET, WECOM_TOKEN, WECOM_ENCODING_AES_KEY].filter(Boolean).length;
+  if (given === 0) return null;
+  if (!WECOM_CORP_ID || !WECOM_SECRET || !WECOM_TOKEN || !WECOM_ENCODING_AES_KEY) {
+    throw new Error(
+      'Set all of WECOM_CORP_ID, WECOM_SECRET, WECOM_TOKEN and WECOM_ENCODING_AES_KEY, or none of them',
+    );
+  }
+  return {
+    corpId: WECOM_CORP_ID,
+    secret: WECOM_SECRET,
+    token: WECOM_TOKEN,
+    encodingAesKey: WECOM_ENCODING_AES_KEY,
+    agentId: config.WECOM_AGENT_ID ?? null,
+    apiUrl: config.WECOM_API_URL,
+  };
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);

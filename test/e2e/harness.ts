@@ -79,6 +79,7 @@ export async function startSiyu(opts: { name: string; readyTimeoutMs?: number })
     HOST: '127.0.0.1',
     SIYU_DATA_DIR: join(tempDir, 'data'),
     SIYU_DEMO: 'true',
+    SIYU_SIM_PORT: '0',
   });
 
   const chunks: string[] = [];

@@ -33,6 +33,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every /api/v1 route with its access rule, as registered: the authz test walks this list. */
     apiRoutes: { method: string; url: string; access: Access }[];
+    /** Ends the start-up period during which /healthz answers 503. */
+    markReady(): void;
   }
   interface FastifyRequest {
     actor: Actor | null;
@@ -54,6 +56,8 @@ export interface AppOptions {
   /** Routes outside /api/v1 with their own authentication (e.g. WeCom's signed callbacks). */
   rootRoutes?(app: FastifyInstance): Promise<void>;
   webDir?: string;
+  /** false: /healthz answers 503 until markReady() (default true). */
+  ready?: boolean;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -136,7 +140,14 @@ export async function buildApp(opts: AppOptions) {
   await app.register(opts.routes, { prefix: API_PREFIX });
   if (opts.rootRoutes) await app.register(opts.rootRoutes);
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  // 503 while the process is still starting (migrations done, but e.g. the demo brand still being built).
+  let ready = opts.ready ?? true;
+  app.decorate('markReady', () => {
+    ready = true;
+  });
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) =>
+    ready ? { ok: true } : reply.code(503).send({ ok: false, starting: true }),
+  );
 
   const webDir = opts.webDir;
   const hasWeb = webDir !== undefined && existsSync(join(webDir, 'index.html'));
