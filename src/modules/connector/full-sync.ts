@@ -4,7 +4,7 @@ import { corpDb } from '../../platform/db/corp-db.ts';
 import type { Pii } from '../../platform/pii.ts';
 import { WecomApiError } from '../../wecom/errors.ts';
 import type { SyncCtx } from '../context.ts';
-import { upsertCustomerFromWecom } from '../customers/sync.ts';
+import { upsertCustomersFromWecom } from '../customers/sync.ts';
 import { upsertGroupFromWecom } from '../groups/sync.ts';
 import { syncDepartments } from '../org/sync.ts';
 import { unitsByDepartment, upsertStaffFromWecom } from '../staff/sync.ts';
@@ -174,17 +174,13 @@ export async function runFullSync(
         const index = cursor.index ?? 0;
         const batch = userids.slice(index, index + USERS_PER_BATCH);
         const page = await client.batchGetByUser({ userid_list: batch, cursor: cursor.next, limit: 100 });
-        for (const entry of page.external_contact_list ?? []) {
-          const f = entry.follow_info;
-          const r = await upsertCustomerFromWecom(
-            ctx,
-            entry.external_contact,
-            [{ ...f, tagIds: f.tag_id ?? [] }],
-            { complete: false, at: clock.now() },
-          );
-          if (r.created) bump('customersCreated');
-          bump('follows');
-        }
+        const entries = (page.external_contact_list ?? []).map((e) => ({
+          contact: e.external_contact,
+          follows: [{ ...e.follow_info, tagIds: e.follow_info.tag_id ?? [] }],
+        }));
+        const results = await upsertCustomersFromWecom(ctx, entries, { complete: false, at: clock.now() });
+        bump('customersCreated', results.filter((r) => r.created).length);
+        bump('follows', entries.length);
         await save({
           cursor: page.next_cursor ? { index, next: page.next_cursor } : { index: index + USERS_PER_BATCH },
         });
