@@ -4,8 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
-import { DEMO_PASSWORD, type DemoLogin, seedDemo } from './demo/seed.ts';
-import { hashPassword } from './modules/accounts/passwords.ts';
+import { DEMO_PASSWORD, type DemoLogin } from './demo/seed.ts';
 import { resolveSession, SESSION_COOKIE } from './modules/accounts/service.ts';
 import { callbackRoutes } from './modules/connector/callback-routes.ts';
 import type { Deps } from './modules/context.ts';
@@ -97,18 +96,6 @@ export async function createServer(opts: ServerOptions) {
   });
   app.addHook('onClose', () => runtime.stop());
   return Object.assign(app, { runtime });
-}
-
-/** Seeds the demo brand when the database has no brand at all; returns its logins, or null when skipped. */
-export async function seedDemoIfEmpty(
-  database: Database<Tables>,
-  secretKey: string,
-  onProgress?: (done: number, total: number) => void,
-): Promise<DemoLogin[] | null> {
-  const any = await database.db.selectFrom('corps').select('corp_id').limit(1).executeTakeFirst();
-  if (any) return null;
-  const { logins } = await seedDemo(database.db, { pii: createPii(secretKey), hashPassword, onProgress });
-  return logins;
 }
 
 export function printLogins(logins: DemoLogin[], print: (line: string) => void = console.log): void {

@@ -17,6 +17,10 @@ import { Random } from './random.ts';
  * The demo brand 禾木茶饮: an org tree of HQ, two regions and six stores, ~30 staff, console logins for every
  * role, tag groups, and a few thousand customers with their follows, tags and timelines, all generated from a
  * seed and dated relative to `now`.
+ *
+ * `seedDemo` writes the brand straight into Siyu's tables, bypassing WeCom: it is for tests and benchmarks
+ * that need a large brand fast. What `siyu start` and `siyu demo` build is `simulated.ts`: the same brand
+ * made in the WeCom simulator and brought into Siyu through WeCom's own sync and callbacks.
  */
 
 export interface DemoLogin {

@@ -148,15 +148,23 @@ export async function runFullSync(
         counts.departments = department.length;
       }
       const units = await unitsByDepartment(ctx);
-      do {
-        const page = await client.listUserIds(cursor.next, 1000);
-        for (const u of page.dept_user ?? []) {
-          if ((await upsertStaffFromWecom(ctx, await client.getUser(u.userid), units)).created)
-            bump('staffCreated');
-          bump('staff');
-        }
-        await save({ cursor: { next: page.next_cursor || undefined } });
-      } while (cursor.next);
+      const upsert = async (userid: string) => {
+        if ((await upsertStaffFromWecom(ctx, await client.getUser(userid), units)).created)
+          bump('staffCreated');
+        bump('staff');
+      };
+      try {
+        do {
+          const page = await client.listUserIds(cursor.next, 1000);
+          for (const u of page.dept_user ?? []) await upsert(u.userid);
+          await save({ cursor: { next: page.next_cursor || undefined } });
+        } while (cursor.next);
+      } catch (err) {
+        // user/list_id needs the contacts-sync secret; with the customer-contact app's secret, the members
+        // who may have customers are what that app can list.
+        if (!(err instanceof WecomApiError && NOT_PERMITTED.has(err.errcode))) throw err;
+        for (const userid of (await client.getFollowUserList()).follow_user) await upsert(userid);
+      }
       await save({ phase: 'tags', cursor: {} });
     }
     if (phase === 'tags') {

@@ -174,7 +174,7 @@ export async function upsertCustomersFromWecom(
         if (followRows.some((r) => `${r.customer_id}:${r.staff_id}` === key)) continue; // listed twice
         followRows.push(row);
         const had = currentBy.get(key);
-        if (!had || had.status !== 'active') {
+        if (had?.status !== 'active') {
           addedFollows.push(f.userid);
           timeline.push({
             customerId,

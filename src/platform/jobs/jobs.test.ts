@@ -133,7 +133,10 @@ describe('the outbox sender', () => {
       db: db(),
       clock,
       concurrency: 1,
-      send: async (r) => (order.push(r.idemKey), { errcode: 0 }),
+      send: async (r) => {
+        order.push(r.idemKey);
+        return { errcode: 0 };
+      },
     });
     await s.drain();
     expect(order).toEqual(['welcome:1', 'normal:1', 'bulk:1']);
