@@ -67,7 +67,7 @@ describe('the siyu command', () => {
     expect(badEnv.out).toContain('PORT');
   });
 
-  it('migrates, starts, refuses a second opener of the same data, stops cleanly, and re-seeds the demo', async () => {
+  it('migrates, starts, refuses a second opener of the same data, stops cleanly, re-seeds the demo and syncs it', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'siyu-cli-')), 'data');
     const env = {
       SIYU_DATA_DIR: dataDir,
@@ -96,5 +96,13 @@ describe('the siyu command', () => {
     expect(demo.code, demo.out).toBe(0);
     expect(demo.out).toContain('admin@demo');
     expect(demo.out).toContain('sh-jingan@demo');
-  }, 120_000);
+
+    // The demo lives in the simulator's state file: `siyu sync` brings the simulator back and pulls it again.
+    const sync = await run(['sync'], env);
+    expect(sync.code, sync.out).toBe(0);
+    expect(sync.out).toMatch(/Full sync of demo done: .*customersCreated 0/);
+    const unknown = await run(['sync', '--brand', 'nobrand'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.out).toContain('connected: demo');
+  }, 180_000);
 });
