@@ -51,6 +51,45 @@ const CUSTOMER_BATCH = 500;
 /** Rows per insert statement. */
 const ROWS_PER_INSERT = 1000;
 
+/**
+ * The demo brand's org tree (UNITS), parents first, each with its materialised path; with `deptOf`, each
+ * unit is linked to the WeCom department that mirrors it. Returns unit code → id.
+ */
+export async function insertDemoUnits(
+  tx: Kysely<Tables>,
+  ago: (days: number) => Date,
+  deptOf?: ReadonlyMap<string, number>,
+): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  const paths = new Map<string, string>();
+  for (const u of UNITS) {
+    const { id } = await tx
+      .insertInto('org_units')
+      .values({
+        corp_id: CORP,
+        parent_id: u.parent ? ids.get(u.parent)! : null,
+        wecom_dept_id: deptOf?.get(u.code) ?? null,
+        kind: u.kind,
+        name: u.name,
+        code: u.code,
+        path: '/',
+        created_at: ago(u.openedDaysAgo),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const path = `${u.parent ? paths.get(u.parent)! : '/'}${id}/`;
+    await tx
+      .updateTable('org_units')
+      .set({ path })
+      .where('corp_id', '=', CORP)
+      .where('id', '=', id)
+      .execute();
+    ids.set(u.code, id);
+    paths.set(u.code, path);
+  }
+  return ids;
+}
+
 /** Seeds the demo brand, replacing any earlier demo brand in the database. */
 export async function seedDemo(
   db: Kysely<Tables>,
@@ -78,33 +117,7 @@ export async function seedDemo(
       })
       .execute();
 
-    const unitIds = new Map<string, number>();
-    const unitPaths = new Map<string, string>();
-    for (const u of UNITS) {
-      const parentId = u.parent ? unitIds.get(u.parent)! : null;
-      const { id } = await tx
-        .insertInto('org_units')
-        .values({
-          corp_id: CORP,
-          parent_id: parentId,
-          kind: u.kind,
-          name: u.name,
-          code: u.code,
-          path: '/',
-          created_at: ago(u.openedDaysAgo),
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      const path = `${u.parent ? unitPaths.get(u.parent)! : '/'}${id}/`;
-      await tx
-        .updateTable('org_units')
-        .set({ path })
-        .where('corp_id', '=', CORP)
-        .where('id', '=', id)
-        .execute();
-      unitIds.set(u.code, id);
-      unitPaths.set(u.code, path);
-    }
+    const unitIds = await insertDemoUnits(tx, ago);
 
     const rng = new Random(seed ^ 0x5eed);
     const staffRows = await tx

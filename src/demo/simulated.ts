@@ -19,7 +19,7 @@ import {
   staffMobile,
 } from './generate.ts';
 import { mixSeed, Random } from './random.ts';
-import { DEMO_CORP_ID, DEMO_PASSWORD, type DemoLogin } from './seed.ts';
+import { DEMO_CORP_ID, DEMO_PASSWORD, type DemoLogin, insertDemoUnits } from './seed.ts';
 import type { ShiftableClock } from './shift-clock.ts';
 import { type ScenarioInput, SimDirect, SimHttp, type WecomSide } from './sim-port.ts';
 
@@ -539,33 +539,7 @@ async function connectSiyu(
         created_at: ago(580),
       })
       .execute();
-    const ids = new Map<string, number>();
-    const paths = new Map<string, string>();
-    for (const u of UNITS) {
-      const { id } = await tx
-        .insertInto('org_units')
-        .values({
-          corp_id: CORP,
-          parent_id: u.parent ? ids.get(u.parent)! : null,
-          wecom_dept_id: history.deptOf.get(u.code)!,
-          kind: u.kind,
-          name: u.name,
-          code: u.code,
-          path: '/',
-          created_at: ago(u.openedDaysAgo),
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      const path = `${u.parent ? paths.get(u.parent)! : '/'}${id}/`;
-      await tx
-        .updateTable('org_units')
-        .set({ path })
-        .where('corp_id', '=', CORP)
-        .where('id', '=', id)
-        .execute();
-      ids.set(u.code, id);
-      paths.set(u.code, path);
-    }
+    const ids = await insertDemoUnits(tx, ago, history.deptOf);
     return ids;
   });
 
