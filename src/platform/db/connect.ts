@@ -23,6 +23,9 @@ export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: t
 export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database<DB>> {
   if ('url' in target) {
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    // An idle connection the server closes (a restart, a dropped database) must not crash the process:
+    // the pool drops it and opens a new one on the next query.
+    pool.on('error', (err) => console.warn(`siyu: PostgreSQL connection lost: ${err.message}`));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     await sql`select 1`.execute(db);
     return { kind: 'postgres', db, close: once(() => db.destroy()) };

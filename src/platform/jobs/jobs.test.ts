@@ -98,7 +98,9 @@ describe('the inbox dispatcher', () => {
       handle: () => new Promise(() => {}),
     });
     void dead.tick(); // claims the row and never finishes
-    await new Promise((r) => setTimeout(r, 100));
+    await expect
+      .poll(async () => (await database.db.selectFrom('wecom_inbox').select('attempts').executeTakeFirst())?.attempts)
+      .toBe(1);
     const seen: string[] = [];
     const alive = new InboxDispatcher({
       db: db(),
