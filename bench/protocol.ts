@@ -57,6 +57,8 @@ export interface FireReport {
     ackedPerSecond: number[];
     /** CPU time (user + system) the firer itself used, ms. */
     cpuMs: number;
+    /** The firer's own event-loop delay (ms): when high, part of the ack latency is the firer's. */
+    loopDelay: { p50: number; p99: number; max: number };
   };
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { parseXml, type XmlElement, XmlSyntaxError } from './xml.ts';
 
 /**
  * WeCom callback XML: a safe XML reader, the typed events of API-FACTS §4, their dedup keys, and the
@@ -38,116 +38,55 @@ export class CallbackError extends Error {
  */
 export type RawFields = Record<string, string | string[]>;
 
-type OrderedNode = Record<string, unknown>;
-
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: true,
-  processEntities: false,
-  htmlEntities: false,
-  parseTagValue: false,
-  trimValues: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  cdataPropName: '#cdata',
-  maxNestedTags: 16,
-});
-
 /** Parses a WeCom `<xml>…</xml>` document into flat fields. Throws CallbackError('malformed_xml'). */
 export function parseXmlFields(xml: string): RawFields {
   if (typeof xml !== 'string') throw new CallbackError('malformed_xml', 'XML body is not a string');
-  const doc = xml.replace(/^\uFEFF/, '').trimStart();
-  const firstElement = doc.search(/<[A-Za-z_]/);
-  if (firstElement < 0) throw new CallbackError('malformed_xml', 'no XML element found');
-  // A DTD can only sit in the prolog; WeCom never sends one, and refusing it rules out entity expansion.
-  if (/<!(DOCTYPE|ENTITY)/i.test(doc.slice(0, firstElement))) {
-    throw new CallbackError('malformed_xml', 'DOCTYPE is not allowed');
-  }
-  const valid = XMLValidator.validate(doc);
-  if (valid !== true) {
-    throw new CallbackError(
-      'malformed_xml',
-      `invalid XML at line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`,
-    );
-  }
-  let nodes: OrderedNode[];
+  let root: XmlElement;
   try {
-    nodes = parser.parse(doc) as OrderedNode[];
+    root = parseXml(xml);
   } catch (err) {
-    throw new CallbackError('malformed_xml', `invalid XML: ${(err as Error).message}`);
+    if (err instanceof XmlSyntaxError)
+      throw new CallbackError('malformed_xml', `invalid XML: ${err.message}`);
+    throw err;
   }
-  const roots = nodes.filter((n) => !('#text' in n));
-  const root = roots[0];
-  if (roots.length !== 1 || !root || elementName(root) !== 'xml') {
+  if (root.name !== 'xml') {
     throw new CallbackError('malformed_xml', 'the document must have a single <xml> root element');
   }
   const out: RawFields = {};
-  flatten(children(root), '', out);
+  flatten(root, '', out);
   return out;
 }
 
-function elementName(node: OrderedNode): string | undefined {
-  return Object.keys(node).find((k) => k !== ':@');
-}
-
-function children(node: OrderedNode): OrderedNode[] {
-  const name = elementName(node);
-  const kids = name === undefined ? undefined : node[name];
-  return Array.isArray(kids) ? (kids as OrderedNode[]) : [];
-}
-
-function isTextNode(node: OrderedNode): boolean {
-  return '#text' in node || '#cdata' in node;
-}
-
-function textOf(node: OrderedNode): string {
-  if ('#cdata' in node) {
-    const inner = node['#cdata'] as OrderedNode[];
-    return inner.map((t) => String(t['#text'] ?? '')).join('');
-  }
-  return decodeEntities(String(node['#text'] ?? ''));
-}
-
 /** A leaf element's text, or undefined when it has element children. */
-function leafText(node: OrderedNode): string | undefined {
-  const kids = children(node);
-  if (!kids.every(isTextNode)) return undefined;
-  return kids.map(textOf).join('');
+function leafText(element: XmlElement): string | undefined {
+  let text = '';
+  for (const c of element.children) {
+    if (typeof c !== 'string') return undefined;
+    text += c;
+  }
+  return text;
 }
 
-function flatten(nodes: OrderedNode[], prefix: string, out: RawFields): void {
+function flatten(parent: XmlElement, prefix: string, out: RawFields): void {
   const seen = new Map<string, number>();
-  for (const node of nodes) {
-    if (isTextNode(node)) continue; // whitespace between elements (mixed text is not a WeCom shape)
-    const name = elementName(node);
-    if (name === undefined) continue;
-    const n = seen.get(name) ?? 0;
-    seen.set(name, n + 1);
-    const key = `${prefix}${name}${n > 0 ? `[${n}]` : ''}`;
+  for (const node of parent.children) {
+    if (typeof node === 'string') continue; // whitespace between elements (mixed text is not a WeCom shape)
+    const n = seen.get(node.name) ?? 0;
+    seen.set(node.name, n + 1);
+    const key = `${prefix}${node.name}${n > 0 ? `[${n}]` : ''}`;
     const text = leafText(node);
     if (text !== undefined) {
       out[key] = text;
       continue;
     }
-    const elems = children(node).filter((c) => !isTextNode(c));
-    const items = elems.every((c) => elementName(c) === 'Item') ? elems.map(leafText) : [];
-    if (elems.length > 0 && items.length === elems.length && items.every((t) => t !== undefined)) {
+    const elems = node.children.filter((c): c is XmlElement => typeof c !== 'string');
+    const items = elems.map((c) => (c.name === 'Item' ? leafText(c) : undefined));
+    if (items.every((t) => t !== undefined)) {
       out[key] = items as string[];
     } else {
-      flatten(children(node), `${key}.`, out);
+      flatten(node, `${key}.`, out);
     }
   }
-}
-
-const NAMED_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-function decodeEntities(s: string): string {
-  if (!s.includes('&')) return s;
-  return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);/g, (m, ref: string) => {
-    if (ref[0] !== '#') return NAMED_ENTITIES[ref] ?? m;
-    const code = ref[1] === 'x' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
-    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : m;
-  });
 }
 
 // ── Typed events (API-FACTS §4) ────────────────────────────────────────────

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
-import { recordInbox } from '../../platform/jobs/inbox.ts';
+import { InboxRecorder } from '../../platform/jobs/inbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import { CallbackError, dedupKey, openCallback, parseEvent, verifyUrl } from '../../wecom/callback.ts';
 import type { Tables } from '../tables.ts';
@@ -56,6 +56,7 @@ export function callbackRoutes(deps: CallbackDeps) {
       done(null, body),
     );
 
+    const inbox = new InboxRecorder(jobsDb(deps.db));
     const linkOf = async (corp: string) => {
       const link = await deps.links.get(corp);
       if (!link) throw notFound({ zh: '企业微信连接', en: 'WeCom connection' });
@@ -91,6 +92,8 @@ export function callbackRoutes(deps: CallbackDeps) {
       '/wecom/callback/:corp',
       {
         bodyLimit: CALLBACK_BODY_LIMIT,
+        // WeCom pushes every event here: a log line per request would drown the log; refusals still show.
+        logLevel: 'warn',
         schema: { hide: true, params: corpParam, querystring: z.object(signed) },
       },
       async (request, reply) => {
@@ -106,7 +109,7 @@ export function callbackRoutes(deps: CallbackDeps) {
         }
         const receivedAt = deps.clock.now();
         const isGroup = event.type === 'external_chat_create' || event.type === 'external_chat_update';
-        const created = await recordInbox(jobsDb(deps.db), {
+        const created = await inbox.record({
           corpId: link.corpId,
           dedupKey: dedupKey(event),
           eventType: event.type,

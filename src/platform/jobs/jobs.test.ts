@@ -3,7 +3,7 @@ import type { Tables } from '../../modules/tables.ts';
 import { openTestDatabase } from '../../testing/db.ts';
 import { ManualClock } from '../clock.ts';
 import type { Database } from '../db/connect.ts';
-import { InboxDispatcher, recordInbox } from './inbox.ts';
+import { InboxDispatcher, InboxRecorder, recordInbox, recordInboxBatch } from './inbox.ts';
 import { enqueueOutbox, type OutboxRow, OutboxSender } from './outbox.ts';
 import { jobsDb } from './tables.ts';
 
@@ -32,6 +32,58 @@ const record = (key: string, notBefore?: Date) =>
     receivedAt: clock.now(),
     notBefore,
   });
+
+describe('recording callbacks', () => {
+  const row = (key: string, notBefore?: Date) => ({
+    corpId: 'acme',
+    dedupKey: key,
+    eventType: 't',
+    event: { key, text: '中文 "quoted" \\ back,slash {braces}' },
+    receivedAt: clock.now(),
+    notBefore,
+  });
+
+  it('writes a batch in one go and tells new rows from duplicates, in the batch and before it', async () => {
+    await record('old');
+    const later = new Date(clock.now().getTime() + 2000);
+    const created = await recordInboxBatch(db(), [row('x'), row('old'), row('y', later), row('x')]);
+    expect(created).toEqual([true, false, true, false]);
+    const rows = await database.db
+      .selectFrom('wecom_inbox')
+      .select(['dedup_key', 'event', 'next_attempt_at'])
+      .orderBy('id')
+      .execute();
+    expect(rows.map((r) => r.dedup_key)).toEqual(['old', 'x', 'y']);
+    expect(rows[1]?.event).toEqual(row('x').event);
+    expect(rows[2]?.next_attempt_at.getTime()).toBe(later.getTime());
+  });
+
+  it('coalesces concurrent calls into few statements, each caller getting its own answer', async () => {
+    const recorder = new InboxRecorder(db(), 20);
+    const keys = Array.from({ length: 100 }, (_, i) => `k${i % 80}`);
+    const answers = await Promise.all(keys.map((k) => recorder.record(row(k))));
+    expect(answers.filter(Boolean)).toHaveLength(80);
+    expect(answers.slice(80).every((a) => a === false)).toBe(true);
+    const n = await database.db
+      .selectFrom('wecom_inbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(n.n)).toBe(80);
+  });
+
+  it('fails only the bad row of a batch that cannot be written whole', async () => {
+    const recorder = new InboxRecorder(db());
+    const bad = { ...row('bad'), corpId: 'no-such-corp' };
+    const results = await Promise.allSettled([
+      recorder.record(row('good-1')),
+      recorder.record(bad),
+      recorder.record(row('good-2')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const keys = await database.db.selectFrom('wecom_inbox').select('dedup_key').orderBy('id').execute();
+    expect(keys.map((k) => k.dedup_key)).toEqual(['good-1', 'good-2']);
+  });
+});
 
 describe('the inbox dispatcher', () => {
   it('hands each event once, in order, and never twice for a duplicate', async () => {
@@ -99,7 +151,10 @@ describe('the inbox dispatcher', () => {
     });
     void dead.tick(); // claims the row and never finishes
     await expect
-      .poll(async () => (await database.db.selectFrom('wecom_inbox').select('attempts').executeTakeFirst())?.attempts)
+      .poll(
+        async () =>
+          (await database.db.selectFrom('wecom_inbox').select('attempts').executeTakeFirst())?.attempts,
+      )
       .toBe(1);
     const seen: string[] = [];
     const alive = new InboxDispatcher({
