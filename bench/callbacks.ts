@@ -207,6 +207,8 @@ function printAcks(r: FireReport, siyu: SiyuSide) {
   const quantiles = (l: LatencySummary) =>
     `p50 ${ms(l.p50)} · p90 ${ms(l.p90)} · p99 ${ms(l.p99)} · max ${ms(l.max)} · mean ${ms(l.mean)}`;
   line('ack latency', quantiles(m.latency));
+  if (m.sendLatency)
+    line('  from actual send', `${quantiles(m.sendLatency)} (the firer's own lateness left out)`);
   line('  in Siyu', `${quantiles(siyu.server)} (Fastify: request read → reply sent)`);
   const d = siyu.loopDelay;
   line('  event loop delay', `p50 ${ms(d.p50)} · p99 ${ms(d.p99)} · max ${ms(d.max)} (Siyu process)`);

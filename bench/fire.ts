@@ -108,6 +108,8 @@ const intervalNs = job.rate > 0 ? 1e9 / job.rate : 0;
 /** One run over a list of sends; a failed send is retried at the end of the same list. */
 class Phase {
   readonly latencies: number[] = [];
+  /** Paced runs: from the moment the request was actually written (the firer's own lateness left out). */
+  readonly sendLatencies: number[] = [];
   readonly ackedPerSecond: number[] = [];
   readonly failures: Record<string, number> = {};
   sent = 0;
@@ -170,7 +172,8 @@ class Phase {
   }
 
   private async fire(s: Send, { path, body }: Sealed, scheduledAt: bigint | null): Promise<void> {
-    const startedAt = scheduledAt ?? process.hrtime.bigint();
+    const sentAt = process.hrtime.bigint();
+    const startedAt = scheduledAt ?? sentAt;
     this.sent++;
     let outcome: string;
     try {
@@ -183,6 +186,7 @@ class Phase {
       this.ok++;
       acked.add(s.index);
       this.latencies.push(Number(end - startedAt) / 1e6);
+      if (scheduledAt !== null) this.sendLatencies.push(Number(end - sentAt) / 1e6);
       const second = Number((end - this.t0) / 1_000_000_000n);
       this.ackedPerSecond[second] = (this.ackedPerSecond[second] ?? 0) + 1;
       this.lastAck = end;
@@ -236,6 +240,7 @@ const report: FireReport = {
     acked: measured.ok,
     durationMs: Number((measured.lastAck || process.hrtime.bigint()) - measured.t0) / 1e6,
     latency: summarize(measured.latencies),
+    sendLatency: measured.sendLatencies.length ? summarize(measured.sendLatencies) : null,
     ackedPerSecond: Array.from(measured.ackedPerSecond, (n) => n ?? 0),
     cpuMs: cpu,
     loopDelay: {

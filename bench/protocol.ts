@@ -53,6 +53,8 @@ export interface FireReport {
     durationMs: number;
     /** Ack latency (ms) of the 200s: request start (paced runs: its scheduled start) → response received. */
     latency: LatencySummary;
+    /** Paced runs only: the same, counted from when the request was actually sent. */
+    sendLatency: LatencySummary | null;
     /** 200s per wall-clock second. */
     ackedPerSecond: number[];
     /** CPU time (user + system) the firer itself used, ms. */
