@@ -1,9 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { onChannelAdd } from './modules/channels/on-add.ts';
+import { rerouteAll, storeContactWay } from './modules/channels/routing.ts';
 import { SyncRunner } from './modules/connector/full-sync.ts';
 import { type ContactAdded, createEventHandler } from './modules/connector/handlers.ts';
 import { ConnectionRegistry } from './modules/connector/service.ts';
 import type { Deps } from './modules/context.ts';
+import { corpDb } from './platform/db/corp-db.ts';
 import { InboxDispatcher } from './platform/jobs/inbox.ts';
+import { WorkLoop } from './platform/jobs/loop.ts';
 import { OutboxSender } from './platform/jobs/outbox.ts';
 import { jobsDb } from './platform/jobs/tables.ts';
 import type { WecomClientOptions } from './wecom/client.ts';
@@ -30,7 +34,11 @@ export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
   const dispatcher = new InboxDispatcher({
     db: jobsDb(deps.db),
     clock: deps.clock,
-    handle: createEventHandler({ ...deps, links, onContactAdded: opts.onContactAdded }),
+    handle: createEventHandler({
+      ...deps,
+      links,
+      onContactAdded: [onChannelAdd, ...(opts.onContactAdded ?? [])],
+    }),
     onError: (err, event) =>
       log?.warn(
         { err, inbox: event && { corp: event.corpId, id: event.id, type: event.eventType } },
@@ -44,12 +52,24 @@ export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
       (await links.require(row.corpId)).client.post(row.kind, row.request) as Promise<
         Record<string, unknown>
       >,
+    onDone: (row, result) => storeContactWay(syncCtx(row.corpId), row.idemKey, result),
     onError: (err, row) =>
       log?.warn(
         { err, outbox: row && { corp: row.corpId, id: row.id, kind: row.kind } },
         'outbox call failed',
       ),
   });
+  const syncCtx = (corpId: string) => ({ cdb: corpDb(deps.db, corpId), clock: deps.clock, pii: deps.pii });
+  // Channel codes follow working hours and daily caps: re-route every code once a minute.
+  const reroute = new WorkLoop(
+    async () => {
+      const corps = await deps.db.selectFrom('corps').select('corp_id').execute();
+      for (const { corp_id } of corps) await rerouteAll(syncCtx(corp_id));
+      return false;
+    },
+    60_000,
+    (err) => log?.warn({ err }, 'channel re-routing failed'),
+  );
   const sync = new SyncRunner({ ...deps, links }, (err) => log?.warn({ err }, 'full sync failed'));
   return {
     links,
@@ -59,9 +79,10 @@ export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
     start() {
       dispatcher.start();
       sender.start();
+      reroute.start();
     },
     async stop() {
-      await Promise.all([dispatcher.stop(), sender.stop()]);
+      await Promise.all([dispatcher.stop(), sender.stop(), reroute.stop()]);
     },
   };
 }

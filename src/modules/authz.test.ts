@@ -17,8 +17,25 @@ const loginOf = (role: Role) =>
     staff: t.fx.logins.sh1a,
   })[role];
 
+let gz1Channel: number;
 beforeAll(async () => {
   t = await openTestApp();
+  gz1Channel = (
+    await t.database.db
+      .insertInto('channels')
+      .values({
+        corp_id: 'acme',
+        name: '广州台卡',
+        scene: '收银台',
+        method: 'table_card',
+        unit_id: t.fx.units.gz1,
+        assign_mode: 'pool',
+        daily_cap: null,
+        working_hours: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
   for (const role of ROLES) sessions[role] = await t.login(loginOf(role));
 });
 afterAll(() => t.close());
@@ -28,8 +45,27 @@ function outOfScope(url: string): Record<string, number> | undefined {
   const probes: Record<string, Record<string, number>> = {
     '/api/v1/customers/:id': { id: t.fx.customers.zhao },
     '/api/v1/staff/:id': { id: t.fx.staff.gz1a },
+    '/api/v1/channels/:id': { id: gz1Channel },
+    '/api/v1/channels/:id/archive': { id: gz1Channel },
+    '/api/v1/acquisition-settings/:unitId': { unitId: t.fx.units.gz1 },
   };
   return probes[url];
+}
+
+/** A valid body for routes whose body is checked before their scope, so the probe reaches the scope check. */
+function sampleBody(method: string, url: string): Record<string, unknown> {
+  const bodies: Record<string, Record<string, unknown>> = {
+    'PUT /api/v1/channels/:id': {
+      name: '探针',
+      scene: '收银台',
+      method: 'table_card',
+      unitId: t.fx.units.sh1,
+      assignMode: 'pool',
+      staff: [{ staffId: t.fx.staff.sh1a }],
+    },
+    'PUT /api/v1/acquisition-settings/:unitId': { linkage: 'friend_only', addsModel: 'central' },
+  };
+  return bodies[`${method} ${url}`] ?? {};
 }
 
 const fill = (url: string, params: Record<string, number>) =>
@@ -69,7 +105,7 @@ describe('authorization of every route', () => {
           method: r.method as 'GET',
           url,
           headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
-          payload: r.method === 'GET' ? undefined : {},
+          payload: r.method === 'GET' ? undefined : sampleBody(r.method, r.url),
         });
         const label = `${role} ${r.method} ${url}: ${res.body.slice(0, 200)}`;
         if (!r.access.roles.includes(role)) expect(res.statusCode, label).toBe(403);

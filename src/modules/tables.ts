@@ -192,6 +192,102 @@ export interface WecomSyncRunsTable {
   finished_at: Timestamp | null;
 }
 
+export type ChannelMethod =
+  | 'package_card'
+  | 'sms'
+  | 'ai_call'
+  | 'rollup_banner'
+  | 'table_card'
+  | 'poster'
+  | 'wangwang'
+  | 'livestream'
+  | 'mini_program'
+  | 'other';
+
+export interface WorkingHours {
+  /** ISO weekdays, 1 = Monday … 7 = Sunday. */
+  days: number[];
+  /** HH:MM, brand time (Asia/Shanghai). */
+  start: string;
+  end: string;
+}
+
+export interface WelcomeTemplate {
+  text?: string;
+  link?: { title: string; url: string; desc?: string; picurl?: string };
+  miniprogram?: { title: string; appid: string; page: string; pic_media_id?: string };
+  imageUrl?: string;
+}
+
+export interface ChannelsTable {
+  corp_id: string;
+  id: Generated<number>;
+  name: string;
+  scene: string;
+  method: ChannelMethod;
+  bait: Generated<string>;
+  unit_id: number;
+  assign_mode: 'single' | 'pool' | 'store';
+  pool_strategy: Generated<'round_robin' | 'least_loaded'>;
+  daily_cap: number | null;
+  working_hours: ColumnType<WorkingHours | null, string | null, string | null>;
+  skip_verify: Generated<boolean>;
+  remark_template: Generated<string>;
+  welcome: ColumnType<WelcomeTemplate, string | undefined, string>;
+  status: Generated<'active' | 'archived'>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface ChannelStaffTable {
+  corp_id: string;
+  channel_id: number;
+  staff_id: number;
+  backup: Generated<boolean>;
+  position: Generated<number>;
+}
+
+export interface ChannelTagsTable {
+  corp_id: string;
+  channel_id: number;
+  tag_id: number;
+}
+
+export interface ChannelCodesTable {
+  corp_id: string;
+  id: Generated<number>;
+  channel_id: number;
+  unit_id: number;
+  state: string;
+  config_id: string | null;
+  qr_code: string | null;
+  current_userid: string | null;
+  rr_position: Generated<number>;
+  scans: Generated<number>;
+  created_at: DefaultTimestamp;
+}
+
+export interface ChannelAddsTable {
+  corp_id: string;
+  id: Generated<number>;
+  code_id: number;
+  channel_id: number;
+  customer_id: number;
+  staff_id: number;
+  added_at: Timestamp;
+  welcome_key: string | null;
+}
+
+export type Linkage = 'friend_only' | 'group_only' | 'friend_then_group' | 'group_then_friend';
+
+export interface AcquisitionSettingsTable {
+  corp_id: string;
+  unit_id: number;
+  linkage: Linkage;
+  adds_model: Generated<'central' | 'journey'>;
+  updated_at: DefaultTimestamp;
+}
+
 export interface Tables extends JobTables {
   corps: CorpsTable;
   org_units: OrgUnitsTable;
@@ -208,4 +304,10 @@ export interface Tables extends JobTables {
   group_members: GroupMembersTable;
   wecom_connections: WecomConnectionsTable;
   wecom_sync_runs: WecomSyncRunsTable;
+  channels: ChannelsTable;
+  channel_staff: ChannelStaffTable;
+  channel_tags: ChannelTagsTable;
+  channel_codes: ChannelCodesTable;
+  channel_adds: ChannelAddsTable;
+  acquisition_settings: AcquisitionSettingsTable;
 }

@@ -11,6 +11,7 @@ export type TimelineKind =
   | 'group_joined'
   | 'group_left'
   | 'transfer_failed'
+  | 'channel_add'
   | 'note';
 
 export interface TimelineEntry {

@@ -87,7 +87,8 @@ export async function buildApp(opts: AppOptions) {
       if (method !== 'HEAD') apiRoutes.push({ method, url: route.url, access });
   });
 
-  app.addHook('preHandler', async (request) => {
+  // Before validation: a caller without a session or the role learns nothing about the request's shape.
+  app.addHook('preValidation', async (request) => {
     const access = request.routeOptions.config.access;
     if (!access || 'public' in access) return;
     const session = await opts.authenticate(request);

@@ -1,0 +1,248 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../../platform/actor.ts';
+import { systemClock } from '../../platform/clock.ts';
+import { corpDb } from '../../platform/db/corp-db.ts';
+import { InboxDispatcher } from '../../platform/jobs/inbox.ts';
+import { jobsDb } from '../../platform/jobs/tables.ts';
+import { pii } from '../../testing/fixture.ts';
+import { type Linked, openLinked } from '../../testing/linked.ts';
+import { createEventHandler } from '../connector/handlers.ts';
+import type { Ctx } from '../context.ts';
+import { onChannelAdd } from './on-add.ts';
+import { type ChannelInput, createChannel, getChannel, listChannels } from './service.ts';
+
+let t: Linked;
+let tagId: number;
+let wecomTagId: string;
+beforeAll(async () => {
+  t = await openLinked();
+  // A corp tag that exists in WeCom (made through the API, as an operator would) and in Siyu.
+  const link = await t.app.runtime.links.require('acme');
+  const made = (await link.client.post('/cgi-bin/externalcontact/add_corp_tag', {
+    group_name: '渠道来源',
+    tag: [{ name: '门店台卡' }],
+  })) as { tag_group: { group_id: string; tag: { id: string }[] } };
+  wecomTagId = made.tag_group.tag[0]!.id;
+  const group = await t.database.db
+    .insertInto('tag_groups')
+    .values({ corp_id: 'acme', name: '渠道来源', wecom_group_id: made.tag_group.group_id })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  tagId = (
+    await t.database.db
+      .insertInto('tags')
+      .values({ corp_id: 'acme', group_id: group.id, name: '门店台卡', wecom_tag_id: wecomTagId })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+});
+afterAll(() => t.close());
+
+const manager = (): Ctx => {
+  const actor: Actor = {
+    corpId: 'acme',
+    accountId: 0,
+    role: 'store_manager',
+    unitId: t.fx.units.sh1,
+    seesWholeCorp: false,
+    unitIds: [t.fx.units.sh1],
+    staffId: null,
+  };
+  return { cdb: corpDb(t.database.db, 'acme'), actor, clock: systemClock, pii };
+};
+
+const tableCard = (extra: Partial<ChannelInput> = {}): ChannelInput => ({
+  name: '静安店收银台台卡',
+  scene: '收银台',
+  method: 'table_card',
+  bait: '第二杯半价券',
+  unitId: t.fx.units.sh1,
+  assignMode: 'pool',
+  poolStrategy: 'round_robin',
+  dailyCap: null,
+  workingHours: null,
+  skipVerify: true,
+  remarkTemplate: '台卡-{客户昵称}',
+  welcome: {
+    text: '{客户昵称}你好，我是{员工}～送你一张{诱饵}，到店出示即可使用',
+    link: { title: '本周新品', url: 'https://example.com/new' },
+  },
+  staff: [
+    { staffId: t.fx.staff.sh1a, backup: false },
+    { staffId: t.fx.staff.sh1b, backup: false },
+  ],
+  tagIds: [tagId],
+  ...extra,
+});
+
+async function readyChannel(input: ChannelInput) {
+  const created = await createChannel(manager(), input);
+  await t.settle();
+  const channel = await getChannel(manager(), created.id);
+  expect(channel.codes).toHaveLength(1);
+  expect(channel.codes[0]).toMatchObject({ sync: 'ready', currentUserid: 'sh1a' });
+  return channel;
+}
+
+async function scan(configId: string, name: string) {
+  const ext = (await t.corp('POST', '/customers', { name })).external_userid as string;
+  const at = Date.now();
+  await t.corp('POST', '/scenarios/scan-contact-way', { config_id: configId, external_userid: ext });
+  return { ext, at };
+}
+
+describe('a customer scans a store table card', () => {
+  it('is added to the right staff, welcomed with the bait inside the window, tagged in WeCom and Siyu, and counted', async () => {
+    const channel = await readyChannel(tableCard());
+    const code = channel.codes[0]!;
+    const { ext, at } = await scan(code.configId!, '林小满');
+    await t.settle();
+    await t.settle();
+
+    const welcomes = (await t.corp('GET', `/customers/${ext}/welcomes`)).welcomes as {
+      userid: string;
+      text?: { content: string };
+      at?: number;
+    }[];
+    expect(welcomes).toHaveLength(1);
+    expect(welcomes[0]!.userid).toBe('sh1a');
+    expect(JSON.stringify(welcomes[0])).toContain('林小满你好，我是');
+    expect(JSON.stringify(welcomes[0])).toContain('第二杯半价券');
+    const sent = await t.database.db
+      .selectFrom('wecom_outbox')
+      .select(['status', 'done_at', 'lane'])
+      .where('idem_key', 'like', 'welcome:%')
+      .executeTakeFirstOrThrow();
+    expect(sent).toMatchObject({ status: 'done', lane: 'welcome' });
+    expect(sent.done_at!.getTime() - at).toBeLessThan(20_000);
+
+    // In WeCom: the follow carries the channel's tag and the remark from the template.
+    const link = await t.app.runtime.links.require('acme');
+    const got = (await link.client.getExternalContact(ext)) as {
+      follow_user: { userid: string; remark: string; state: string; tags?: { tag_id?: string }[] }[];
+    };
+    const follow = got.follow_user.find((f) => f.userid === 'sh1a')!;
+    expect(follow.state).toBe(code.state);
+    expect(follow.tags?.map((x) => x.tag_id)).toContain(wecomTagId);
+    expect(follow.remark).toBe('台卡-林小满');
+
+    // In Siyu: one customer, the tag, the acquisition on the timeline.
+    const customer = await t.database.db
+      .selectFrom('customers')
+      .select('id')
+      .where('external_userid', '=', ext)
+      .executeTakeFirstOrThrow();
+    const tags = await t.database.db
+      .selectFrom('customer_tags')
+      .select('tag_id')
+      .where('customer_id', '=', customer.id)
+      .execute();
+    expect(tags.map((x) => x.tag_id)).toContain(tagId);
+    const timeline = await t.database.db
+      .selectFrom('customer_events')
+      .select(['kind', 'summary'])
+      .where('customer_id', '=', customer.id)
+      .orderBy('id')
+      .execute();
+    expect(timeline.map((e) => e.kind)).toContain('channel_add');
+
+    // The store's channel numbers count the add; round robin moved the code on to the next member.
+    const now = new Date();
+    const rows = await listChannels(manager(), {
+      from: new Date(now.getTime() - 86_400_000),
+      to: new Date(now.getTime() + 60_000),
+    });
+    expect(rows.find((r) => r.id === channel.id)).toMatchObject({ adds: 1, deleted: 0 });
+    const after = await getChannel(manager(), channel.id);
+    expect(after.codes[0]!.currentUserid).toBe('sh1b');
+    const ways = (await t.corp('GET', '/contact-ways')).contact_ways as {
+      config_id: string;
+      user?: string[];
+    }[];
+    expect(ways.find((w) => w.config_id === code.configId)?.user).toEqual(['sh1b']);
+  });
+});
+
+describe('the welcome is sent once', () => {
+  let proxy: Server | undefined;
+  afterAll(() => new Promise<void>((r) => (proxy ? proxy.close(() => r()) : r())));
+
+  it('even when the callback arrives three times and the worker dies between inbox and outbox', async () => {
+    const channel = await readyChannel(tableCard({ name: '重复回调台卡' }));
+    // Every delivery reaches Siyu three times (a WeCom retry storm).
+    const server = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      let status = 0;
+      for (let i = 0; i < 3; i++) {
+        const up = await fetch(`${t.siyuUrl}${req.url}`, {
+          method: 'POST',
+          body: Buffer.concat(chunks),
+          headers: { 'content-type': 'text/xml' },
+        });
+        status = up.status;
+      }
+      res.writeHead(status).end();
+    });
+    proxy = server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    await t.corp('PATCH', '', {
+      callback_url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/wecom/callback/acme`,
+    });
+
+    await t.app.runtime.stop(); // the workers are down: events only reach the inbox
+    const { ext } = await scan(channel.codes[0]!.configId!, '许多次');
+    await t.simulator.sim.idle();
+    const inbox = await t.database.db
+      .selectFrom('wecom_inbox')
+      .select(['id', 'status'])
+      .where('event_type', '=', 'add_external_contact')
+      .where('status', '=', 'pending')
+      .execute();
+    expect(inbox).toHaveLength(1);
+
+    // A worker handles the event (its effects commit, the welcome is in the outbox) and dies before it can
+    // mark the inbox row done.
+    const handle = createEventHandler({
+      db: t.database.db,
+      clock: { now: () => new Date() },
+      pii,
+      links: t.app.runtime.links,
+      onContactAdded: [onChannelAdd],
+    });
+    const dying = new InboxDispatcher({
+      db: jobsDb(t.database.db),
+      clock: { now: () => new Date() },
+      handle: async (e) => {
+        await handle(e);
+        throw new Error('killed');
+      },
+    });
+    await dying.tick();
+
+    // The process comes back: the same row is handled again, the outbox sends.
+    t.app.runtime.start();
+    for (let i = 0; i < 60; i++) {
+      await t.settle();
+      const row = await t.database.db
+        .selectFrom('wecom_inbox')
+        .select('status')
+        .where('id', '=', inbox[0]!.id)
+        .executeTakeFirstOrThrow();
+      if (row.status === 'done') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await t.settle();
+    const welcomes = (await t.corp('GET', `/customers/${ext}/welcomes`)).welcomes as unknown[];
+    expect(welcomes).toHaveLength(1);
+    const adds = await t.database.db
+      .selectFrom('channel_adds')
+      .select('id')
+      .where('channel_id', '=', channel.id)
+      .execute();
+    expect(adds).toHaveLength(1);
+    await t.corp('PATCH', '', { callback_url: `${t.siyuUrl}/wecom/callback/acme` });
+  });
+});

@@ -1,0 +1,212 @@
+import { sql } from 'kysely';
+import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
+import { jobsDb } from '../../platform/jobs/tables.ts';
+import type { SyncCtx } from '../context.ts';
+import { brandDayStart, type Candidate, pickStaff } from './assignment.ts';
+
+/**
+ * Keeps each channel code's «联系我» pointed at the member who should get the next customer. Every change is
+ * an outbox effect: add_contact_way the first time, update_contact_way when the member changes.
+ */
+
+export const ADD_CONTACT_WAY = '/cgi-bin/externalcontact/add_contact_way';
+export const UPDATE_CONTACT_WAY = '/cgi-bin/externalcontact/update_contact_way';
+export const DEL_CONTACT_WAY = '/cgi-bin/externalcontact/del_contact_way';
+
+/** The people a code may route to: the channel's list (for a store code, those in the store), else the store. */
+async function candidatesOf(ctx: SyncCtx, codeId: number): Promise<Candidate[]> {
+  const { cdb, clock } = ctx;
+  const code = await cdb.db
+    .selectFrom('channel_codes as k')
+    .innerJoin('channels as c', (j) =>
+      j.onRef('c.corp_id', '=', 'k.corp_id').onRef('c.id', '=', 'k.channel_id'),
+    )
+    .innerJoin('org_units as u', (j) =>
+      j.onRef('u.corp_id', '=', 'k.corp_id').onRef('u.id', '=', 'k.unit_id'),
+    )
+    .select(['k.channel_id', 'c.assign_mode', 'u.path'])
+    .where('k.corp_id', '=', cdb.corpId)
+    .where('k.id', '=', codeId)
+    .executeTakeFirstOrThrow();
+  const dayStart = brandDayStart(clock.now());
+  const load = (staffRef: 's.id') =>
+    [
+      sql<number>`(select count(*) from follows f where f.corp_id = s.corp_id and f.staff_id = ${sql.ref(staffRef)} and f.status = 'active')`.as(
+        'load',
+      ),
+      sql<number>`(select count(*) from channel_adds a where a.corp_id = s.corp_id and a.staff_id = ${sql.ref(staffRef)} and a.channel_id = ${code.channel_id} and a.added_at >= ${dayStart})`.as(
+        'adds_today',
+      ),
+    ] as const;
+  let listed = cdb.db
+    .selectFrom('channel_staff as cs')
+    .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'cs.corp_id').onRef('s.id', '=', 'cs.staff_id'))
+    .innerJoin('org_units as su', (j) =>
+      j.onRef('su.corp_id', '=', 's.corp_id').onRef('su.id', '=', 's.unit_id'),
+    )
+    .select(['s.id', 's.userid', 'cs.backup', 'cs.position', ...load('s.id')])
+    .where('cs.corp_id', '=', cdb.corpId)
+    .where('cs.channel_id', '=', code.channel_id)
+    .where('s.status', '=', 'active');
+  if (code.assign_mode === 'store') listed = listed.where('su.path', 'like', `${code.path}%`);
+  let rows = await listed.execute();
+  if (rows.length === 0 && code.assign_mode === 'store') {
+    rows = await cdb.db
+      .selectFrom('staff as s')
+      .innerJoin('org_units as su', (j) =>
+        j.onRef('su.corp_id', '=', 's.corp_id').onRef('su.id', '=', 's.unit_id'),
+      )
+      .select([
+        's.id',
+        's.userid',
+        sql<boolean>`false`.as('backup'),
+        sql<number>`0`.as('position'),
+        ...load('s.id'),
+      ])
+      .where('s.corp_id', '=', cdb.corpId)
+      .where('s.status', '=', 'active')
+      .where('su.path', 'like', `${code.path}%`)
+      .execute();
+  }
+  return rows.map((r) => ({
+    staffId: r.id,
+    userid: r.userid,
+    backup: r.backup,
+    position: r.position,
+    addsToday: Number(r.adds_today),
+    load: Number(r.load),
+  }));
+}
+
+/**
+ * Works out who the code should route to now and, when that changed (or the way does not exist yet),
+ * enqueues the WeCom call. `advance` moves round robin on by one (after an add through the code).
+ * Returns the member chosen, or null when nobody can receive.
+ */
+export async function routeCode(
+  ctx: SyncCtx,
+  codeId: number,
+  opts: { advance?: boolean; force?: boolean } = {},
+): Promise<string | null> {
+  return ctx.cdb.transaction(async (tx) => {
+    const tctx = { ...ctx, cdb: tx };
+    const code = await tx.db
+      .selectFrom('channel_codes as k')
+      .innerJoin('channels as c', (j) =>
+        j.onRef('c.corp_id', '=', 'k.corp_id').onRef('c.id', '=', 'k.channel_id'),
+      )
+      .select([
+        'k.id',
+        'k.state',
+        'k.config_id',
+        'k.current_userid',
+        'k.rr_position',
+        'c.name',
+        'c.status',
+        'c.assign_mode',
+        'c.pool_strategy',
+        'c.daily_cap',
+        'c.working_hours',
+        'c.skip_verify',
+      ])
+      .where('k.corp_id', '=', tx.corpId)
+      .where('k.id', '=', codeId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (code.status !== 'active') return null;
+    const position = code.rr_position + (opts.advance ? 1 : 0);
+    const pick = pickStaff(
+      {
+        mode: code.assign_mode,
+        strategy: code.pool_strategy,
+        dailyCap: code.daily_cap,
+        workingHours: code.working_hours,
+      },
+      await candidatesOf(tctx, codeId),
+      position,
+      ctx.clock.now(),
+    );
+    const userid = pick?.userid ?? null;
+    await tx.db
+      .updateTable('channel_codes')
+      .set({ rr_position: position, current_userid: userid })
+      .where('corp_id', '=', tx.corpId)
+      .where('id', '=', codeId)
+      .execute();
+    if (!userid) return null;
+    if (code.config_id && userid === code.current_userid && !opts.force) return userid;
+    const now = ctx.clock.now();
+    const way = {
+      remark: code.name.slice(0, 30),
+      skip_verify: code.skip_verify,
+      state: code.state,
+      user: [userid],
+    };
+    if (!code.config_id) {
+      await enqueueOutbox(
+        jobsDb(tx.db),
+        tx.corpId,
+        {
+          idemKey: `cw:add:${codeId}`,
+          lane: 'normal',
+          kind: ADD_CONTACT_WAY,
+          request: { type: 1, scene: 2, ...way },
+        },
+        now,
+      );
+    } else {
+      await enqueueOutbox(
+        jobsDb(tx.db),
+        tx.corpId,
+        {
+          idemKey: `cw:update:${codeId}:${position}:${userid}:${now.getTime()}`,
+          lane: 'normal',
+          kind: UPDATE_CONTACT_WAY,
+          request: { config_id: code.config_id, ...way },
+        },
+        now,
+      );
+    }
+    return userid;
+  });
+}
+
+/** After add_contact_way succeeded: keep the config_id and QR code WeCom returned. */
+export async function storeContactWay(
+  ctx: SyncCtx,
+  idemKey: string,
+  result: Record<string, unknown>,
+): Promise<void> {
+  const m = /^cw:add:(\d+)$/.exec(idemKey);
+  if (!m || typeof result.config_id !== 'string') return;
+  await ctx.cdb.db
+    .updateTable('channel_codes')
+    .set({ config_id: result.config_id, qr_code: typeof result.qr_code === 'string' ? result.qr_code : null })
+    .where('corp_id', '=', ctx.cdb.corpId)
+    .where('id', '=', Number(m[1]))
+    .execute();
+}
+
+/** Re-routes every active code of a corp: working hours starting or ending, a new day resetting the caps. */
+export async function rerouteAll(ctx: SyncCtx): Promise<number> {
+  const codes = await ctx.cdb.db
+    .selectFrom('channel_codes as k')
+    .innerJoin('channels as c', (j) =>
+      j.onRef('c.corp_id', '=', 'k.corp_id').onRef('c.id', '=', 'k.channel_id'),
+    )
+    .select('k.id')
+    .where('k.corp_id', '=', ctx.cdb.corpId)
+    .where('c.status', '=', 'active')
+    .execute();
+  let changed = 0;
+  for (const { id } of codes) {
+    const before = await ctx.cdb.db
+      .selectFrom('channel_codes')
+      .select('current_userid')
+      .where('corp_id', '=', ctx.cdb.corpId)
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    if ((await routeCode(ctx, id)) !== before.current_userid) changed++;
+  }
+  return changed;
+}
