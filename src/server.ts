@@ -6,6 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { DEMO_PASSWORD, type DemoLogin } from './demo/seed.ts';
 import { resolveSession, SESSION_COOKIE } from './modules/accounts/service.ts';
+import { landingRoutes } from './modules/channels/landing.ts';
 import { callbackRoutes } from './modules/connector/callback-routes.ts';
 import type { Deps } from './modules/context.ts';
 import { migrationDirs, moduleRoutes } from './modules/index.ts';
@@ -87,12 +88,17 @@ export async function createServer(opts: ServerOptions) {
       secureCookies: opts.secureCookies ?? false,
       loginLimits: opts.loginLimits,
     }),
-    rootRoutes: callbackRoutes({
-      db: deps.db,
-      clock,
-      links: runtime.links,
-      onRecorded: () => runtime.dispatcher.kick(),
-    }),
+    rootRoutes: async (root) => {
+      await root.register(
+        callbackRoutes({
+          db: deps.db,
+          clock,
+          links: runtime.links,
+          onRecorded: () => runtime.dispatcher.kick(),
+        }),
+      );
+      await root.register(landingRoutes(deps));
+    },
   });
   app.addHook('onClose', () => runtime.stop());
   return Object.assign(app, { runtime });

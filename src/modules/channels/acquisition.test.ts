@@ -10,6 +10,7 @@ import { pii } from '../../testing/fixture.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
 import { createEventHandler } from '../connector/handlers.ts';
 import type { Ctx } from '../context.ts';
+import { getCustomerProfile } from '../customers/service.ts';
 import { onChannelAdd } from './on-add.ts';
 import { type ChannelInput, createChannel, getChannel, listChannels } from './service.ts';
 
@@ -97,6 +98,13 @@ describe('a customer scans a store table card', () => {
   it('is added to the right staff, welcomed with the bait inside the window, tagged in WeCom and Siyu, and counted', async () => {
     const channel = await readyChannel(tableCard());
     const code = channel.codes[0]!;
+    // The customer's phone opens the material's landing page first: counted, then WeCom's QR.
+    const landing = await fetch(`${t.siyuUrl}/c/acme/${code.state}`);
+    expect(landing.status).toBe(200);
+    const html = await landing.text();
+    expect(html).toContain('第二杯半价券');
+    expect(html).toContain(`src="${code.qrCode}"`);
+    expect((await fetch(`${t.siyuUrl}/c/acme/no-such-code`)).status).toBe(404);
     const { ext, at } = await scan(code.configId!, '林小满');
     await t.settle();
     await t.settle();
@@ -154,7 +162,16 @@ describe('a customer scans a store table card', () => {
       from: new Date(now.getTime() - 86_400_000),
       to: new Date(now.getTime() + 60_000),
     });
-    expect(rows.find((r) => r.id === channel.id)).toMatchObject({ adds: 1, deleted: 0 });
+    expect(rows.find((r) => r.id === channel.id)).toMatchObject({ scans: 1, adds: 1, deleted: 0 });
+    const profile = await getCustomerProfile(manager(), customer.id);
+    expect(profile.acquisition).toEqual([
+      expect.objectContaining({
+        channelId: channel.id,
+        method: 'table_card',
+        bait: '第二杯半价券',
+        staffName: '张丽',
+      }),
+    ]);
     const after = await getChannel(manager(), channel.id);
     expect(after.codes[0]!.currentUserid).toBe('sh1b');
     const ways = (await t.corp('GET', '/contact-ways')).contact_ways as {

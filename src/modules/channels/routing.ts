@@ -3,6 +3,7 @@ import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import type { SyncCtx } from '../context.ts';
 import { brandDayStart, type Candidate, pickStaff } from './assignment.ts';
+import { effectiveSettings } from './settings.ts';
 
 /**
  * Keeps each channel code's «联系我» pointed at the member who should get the next customer. Every change is
@@ -24,7 +25,7 @@ async function candidatesOf(ctx: SyncCtx, codeId: number): Promise<Candidate[]> 
     .innerJoin('org_units as u', (j) =>
       j.onRef('u.corp_id', '=', 'k.corp_id').onRef('u.id', '=', 'k.unit_id'),
     )
-    .select(['k.channel_id', 'c.assign_mode', 'u.path'])
+    .select(['k.channel_id', 'k.unit_id', 'c.assign_mode', 'u.path'])
     .where('k.corp_id', '=', cdb.corpId)
     .where('k.id', '=', codeId)
     .executeTakeFirstOrThrow();
@@ -51,6 +52,9 @@ async function candidatesOf(ctx: SyncCtx, codeId: number): Promise<Candidate[]> 
   if (code.assign_mode === 'store') listed = listed.where('su.path', 'like', `${code.path}%`);
   let rows = await listed.execute();
   if (rows.length === 0 && code.assign_mode === 'store') {
+    // No one listed: the store's own staff take its customers, or, when the brand has a central online
+    // team receive every add (PLAYBOOK §1, "who adds"), that team.
+    const { addsModel } = await effectiveSettings(cdb, code.unit_id);
     rows = await cdb.db
       .selectFrom('staff as s')
       .innerJoin('org_units as su', (j) =>
@@ -65,7 +69,8 @@ async function candidatesOf(ctx: SyncCtx, codeId: number): Promise<Candidate[]> 
       ])
       .where('s.corp_id', '=', cdb.corpId)
       .where('s.status', '=', 'active')
-      .where('su.path', 'like', `${code.path}%`)
+      .$if(addsModel === 'central', (q) => q.where('s.journey_role', '=', 'online_ops'))
+      .$if(addsModel !== 'central', (q) => q.where('su.path', 'like', `${code.path}%`))
       .execute();
   }
   return rows.map((r) => ({

@@ -6,7 +6,7 @@ import type { Ctx } from '../context.ts';
 import { assertUnitInScope } from '../org/service.ts';
 import type { ChannelMethod, Linkage, Tables, WelcomeTemplate, WorkingHours } from '../tables.ts';
 import { DEL_CONTACT_WAY, routeCode } from './routing.ts';
-import { effectiveLinkage, recommendLinkage } from './settings.ts';
+import { effectiveLinkage, effectiveSettings, recommendLinkage } from './settings.ts';
 
 export const CHANNEL_METHODS: ChannelMethod[] = [
   'package_card',
@@ -516,10 +516,12 @@ export async function getLinkage(ctx: Ctx, unitId: number) {
     .select('business_type')
     .where('corp_id', '=', ctx.cdb.corpId)
     .executeTakeFirstOrThrow();
+  const effective = await effectiveSettings(ctx.cdb, unitId);
   return {
     unitId,
     own: own ? { linkage: own.linkage, addsModel: own.adds_model } : null,
-    effective: await effectiveLinkage(ctx.cdb, unitId),
+    effective: effective.linkage,
+    effectiveAddsModel: effective.addsModel,
     recommended: recommendLinkage(corp.business_type),
     businessType: corp.business_type,
   };

@@ -55,27 +55,37 @@ export function recommendLinkage(businessType: string | null): Linkage {
   );
 }
 
-/** The linkage that applies at a unit: its own setting, else its nearest ancestor's, else the recommendation. */
-export async function effectiveLinkage(cdb: CorpDb<Tables>, unitId: number): Promise<Linkage> {
+/**
+ * The settings that apply at a unit: its own row, else its nearest ancestor's; without any, the linkage
+ * recommended for the brand's business type and each role adding customers at its journey node.
+ */
+export async function effectiveSettings(
+  cdb: CorpDb<Tables>,
+  unitId: number,
+): Promise<{ linkage: Linkage; addsModel: 'central' | 'journey' }> {
   const row = await cdb.db
     .selectFrom('org_units as u')
     .innerJoin('org_units as a', (j) => j.onRef('a.corp_id', '=', 'u.corp_id'))
     .innerJoin('acquisition_settings as s', (j) =>
       j.onRef('s.corp_id', '=', 'a.corp_id').onRef('s.unit_id', '=', 'a.id'),
     )
-    .select(['s.linkage'])
+    .select(['s.linkage', 's.adds_model'])
     .where('u.corp_id', '=', cdb.corpId)
     .where('u.id', '=', unitId)
     .where('u.path', 'like', sql<string>`a.path || '%'`)
     .orderBy(sql`length(a.path)`, 'desc')
     .executeTakeFirst();
-  if (row) return row.linkage;
+  if (row) return { linkage: row.linkage, addsModel: row.adds_model };
   const corp = await cdb.db
     .selectFrom('corps')
     .select('business_type')
     .where('corp_id', '=', cdb.corpId)
     .executeTakeFirst();
-  return recommendLinkage(corp?.business_type ?? null);
+  return { linkage: recommendLinkage(corp?.business_type ?? null), addsModel: 'journey' };
+}
+
+export async function effectiveLinkage(cdb: CorpDb<Tables>, unitId: number): Promise<Linkage> {
+  return (await effectiveSettings(cdb, unitId)).linkage;
 }
 
 /** Whether the welcome after a friend add should carry a group invitation. */

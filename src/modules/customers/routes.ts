@@ -63,6 +63,19 @@ const profile = z.object({
       staffName: z.string().nullable(),
     }),
   ),
+  acquisition: z
+    .array(
+      z.object({
+        channelId: z.number(),
+        channelName: z.string(),
+        method: z.string(),
+        scene: z.string(),
+        bait: z.string(),
+        staffName: z.string(),
+        addedAt: z.string(),
+      }),
+    )
+    .describe('the channel codes this customer came through, with their bait and the staff added'),
 });
 
 export function customerRoutes(deps: Deps) {

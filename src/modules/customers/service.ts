@@ -2,6 +2,7 @@ import { type ExpressionBuilder, sql } from 'kysely';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { normalizePhone } from '../../platform/pii.ts';
+import { acquisitionOf } from '../channels/service.ts';
 import type { Ctx } from '../context.ts';
 import { assertUnitInScope } from '../org/service.ts';
 import type { Tables } from '../tables.ts';
@@ -186,7 +187,7 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
   // Out of scope and absent look the same: a 404 tells nothing about other stores' customers.
   if (!customer) throw notFound({ zh: '客户', en: 'Customer' });
 
-  const [follows, tags, timeline] = await Promise.all([
+  const [follows, tags, timeline, acquisition] = await Promise.all([
     cdb.db
       .selectFrom('follows as f')
       .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
@@ -235,6 +236,7 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
       .orderBy('e.id', 'desc')
       .limit(200)
       .execute(),
+    acquisitionOf(ctx, id),
   ]);
 
   return {
@@ -275,6 +277,7 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
       summary: e.summary,
       staffName: e.staff_name,
     })),
+    acquisition: acquisition.map((a) => ({ ...a, addedAt: a.addedAt.toISOString() })),
   };
 }
 

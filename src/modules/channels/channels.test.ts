@@ -1,0 +1,241 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestApp, type TestApp, type TestSession } from '../../testing/app.ts';
+
+let t: TestApp;
+let admin: TestSession;
+let east: TestSession;
+let sh1: TestSession;
+let staff: TestSession;
+beforeAll(async () => {
+  t = await openTestApp();
+  admin = await t.login(t.fx.logins.admin);
+  east = await t.login(t.fx.logins.east);
+  sh1 = await t.login(t.fx.logins.sh1);
+  staff = await t.login(t.fx.logins.sh1a);
+});
+afterAll(() => t.close());
+
+const call = (s: TestSession, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) =>
+  t.app.inject({
+    method,
+    url: `/api/v1${url}`,
+    headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken },
+    payload: payload as never,
+  });
+const body = (extra: Record<string, unknown> = {}) => ({
+  name: '上海一店台卡',
+  scene: '收银台',
+  method: 'table_card',
+  bait: '第二杯半价',
+  unitId: t.fx.units.sh1,
+  assignMode: 'pool',
+  staff: [{ staffId: t.fx.staff.sh1a }, { staffId: t.fx.staff.sh1b }],
+  welcome: { text: '你好{客户昵称}' },
+  ...extra,
+});
+const outbox = (kind: string) =>
+  t.database.db
+    .selectFrom('wecom_outbox')
+    .select(['idem_key', 'request', 'lane'])
+    .where('kind', '=', `/cgi-bin/externalcontact/${kind}`)
+    .orderBy('id')
+    .execute();
+
+describe('channel codes through the API', () => {
+  it('creates a channel and asks WeCom for its «联系我», routed to the first staff member', async () => {
+    const res = await call(sh1, 'POST', '/channels', body());
+    expect(res.statusCode, res.body).toBe(201);
+    const c = res.json();
+    expect(c).toMatchObject({
+      name: '上海一店台卡',
+      method: 'table_card',
+      scalable: true,
+      unitName: '上海一店',
+    });
+    expect(c.codes).toEqual([
+      expect.objectContaining({
+        unitId: t.fx.units.sh1,
+        state: `sy${c.id}-${t.fx.units.sh1}`,
+        sync: 'pending',
+        currentUserid: 'sh1a',
+      }),
+    ]);
+    const adds = await outbox('add_contact_way');
+    expect(adds.at(-1)).toMatchObject({
+      idem_key: `cw:add:${c.codes[0].id}`,
+      lane: 'normal',
+      request: {
+        type: 1,
+        scene: 2,
+        state: c.codes[0].state,
+        user: ['sh1a'],
+        skip_verify: true,
+        remark: '上海一店台卡',
+      },
+    });
+  });
+
+  it('refuses bad input with a clear 400', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ method: 'billboard' }, /method/],
+      [{ name: '' }, /name/],
+      [{ staff: [] }, /至少选择一名接待员工/],
+      [{ assignMode: 'single' }, /单人活码只能有一名接待员工/],
+      [{ staff: [{ staffId: t.fx.staff.sh1a }, { staffId: t.fx.staff.sh1a }] }, /员工重复/],
+      [{ workingHours: { days: [1], start: '25:00', end: '10:00' } }, /HH:MM/],
+      [{ welcome: { link: { title: 'x', url: 'javascript:alert(1)' } } }, /url/],
+      [{ tagIds: [999999] }, /有标签不存在/],
+    ];
+    for (const [extra, message] of cases) {
+      const res = await call(sh1, 'POST', '/channels', body(extra));
+      expect(res.statusCode, JSON.stringify(extra)).toBe(400);
+      expect(res.json().error.message).toMatch(message);
+    }
+  });
+
+  it('keeps channels inside the org scope', async () => {
+    const other = await call(
+      sh1,
+      'POST',
+      '/channels',
+      body({ unitId: t.fx.units.gz1, staff: [{ staffId: t.fx.staff.gz1a }] }),
+    );
+    expect(other.statusCode).toBe(403);
+    const foreignStaff = await call(
+      sh1,
+      'POST',
+      '/channels',
+      body({ staff: [{ staffId: t.fx.staff.gz1a }] }),
+    );
+    expect(foreignStaff.statusCode).toBe(400);
+    expect(foreignStaff.json().error.message).toMatch(/不在你的范围内/);
+    const gz = await call(
+      admin,
+      'POST',
+      '/channels',
+      body({ name: '广州台卡', unitId: t.fx.units.gz1, staff: [{ staffId: t.fx.staff.gz1a }] }),
+    );
+    expect(gz.statusCode).toBe(201);
+    expect((await call(sh1, 'GET', `/channels/${gz.json().id}`)).statusCode).toBe(404);
+    const listed = (await call(sh1, 'GET', '/channels')).json().items.map((c: { name: string }) => c.name);
+    expect(listed).toContain('上海一店台卡');
+    expect(listed).not.toContain('广州台卡');
+    // Front-line staff read, never write.
+    expect((await call(staff, 'GET', '/channels')).statusCode).toBe(200);
+    expect((await call(staff, 'POST', '/channels', body())).statusCode).toBe(403);
+  });
+
+  it('gives a store channel one code per store, each seen by its own store only', async () => {
+    const res = await call(
+      east,
+      'POST',
+      '/channels',
+      body({
+        name: '华东易拉宝',
+        method: 'rollup_banner',
+        unitId: t.fx.units.east,
+        assignMode: 'store',
+        staff: [],
+      }),
+    );
+    expect(res.statusCode, res.body).toBe(201);
+    const c = res.json();
+    expect(
+      c.codes.map((k: { unitId: number; currentUserid: string }) => [k.unitId, k.currentUserid]),
+    ).toEqual([
+      [t.fx.units.sh1, 'sh1a'],
+      [t.fx.units.sh2, 'sh2a'],
+    ]);
+    const seenBySh1 = (await call(sh1, 'GET', `/channels/${c.id}`)).json();
+    expect(seenBySh1.codes.map((k: { unitId: number }) => k.unitId)).toEqual([t.fx.units.sh1]);
+    expect(
+      (
+        await call(
+          sh1,
+          'PUT',
+          `/channels/${c.id}`,
+          body({ name: 'x', unitId: t.fx.units.east, assignMode: 'store', staff: [] }),
+        )
+      ).statusCode,
+    ).toBe(403);
+  });
+
+  it('routes store codes to the central online team when the brand says so', async () => {
+    const set = await call(admin, 'PUT', `/acquisition-settings/${t.fx.units.hq}`, {
+      linkage: 'friend_then_group',
+      addsModel: 'central',
+    });
+    expect(set.statusCode, set.body).toBe(200);
+    const res = await call(
+      admin,
+      'POST',
+      '/channels',
+      body({
+        name: '包裹卡',
+        method: 'package_card',
+        unitId: t.fx.units.south,
+        assignMode: 'store',
+        staff: [],
+      }),
+    );
+    expect(res.json().codes.map((k: { currentUserid: string }) => k.currentUserid)).toEqual(['ops1']);
+    await call(admin, 'PUT', `/acquisition-settings/${t.fx.units.hq}`, {
+      linkage: 'friend_then_group',
+      addsModel: 'journey',
+    });
+  });
+
+  it('inherits the linkage from the brand, lets a store override it, and recommends by business type', async () => {
+    await t.database.db
+      .updateTable('corps')
+      .set({ business_type: 'hotpot' })
+      .where('corp_id', '=', 'acme')
+      .execute();
+    await call(admin, 'PUT', `/acquisition-settings/${t.fx.units.hq}`, {
+      linkage: 'group_only',
+      addsModel: 'journey',
+    });
+    const store = (await call(sh1, 'GET', `/acquisition-settings/${t.fx.units.sh1}`)).json();
+    expect(store).toMatchObject({
+      own: null,
+      effective: 'group_only',
+      recommended: 'friend_then_group',
+      businessType: 'hotpot',
+    });
+    expect(
+      (
+        await call(sh1, 'PUT', `/acquisition-settings/${t.fx.units.sh1}`, {
+          linkage: 'friend_only',
+          addsModel: 'journey',
+        })
+      ).statusCode,
+    ).toBe(200);
+    expect((await call(sh1, 'GET', `/acquisition-settings/${t.fx.units.sh1}`)).json().effective).toBe(
+      'friend_only',
+    );
+    const region = await call(east, 'PUT', `/acquisition-settings/${t.fx.units.east}`, {
+      linkage: 'friend_only',
+      addsModel: 'journey',
+    });
+    expect(region.statusCode).toBe(400);
+    expect((await call(sh1, 'GET', `/acquisition-settings/${t.fx.units.gz1}`)).statusCode).toBe(404);
+  });
+
+  it('archives a channel: its landing page answers 404 and the way is deleted in WeCom once it exists', async () => {
+    const c = (await call(sh1, 'POST', '/channels', body({ name: '将归档' }))).json();
+    const code = c.codes[0];
+    await t.database.db
+      .updateTable('channel_codes')
+      .set({ config_id: 'cfg-x', qr_code: 'https://example.com/qr.png' })
+      .where('id', '=', code.id)
+      .execute();
+    expect((await t.app.inject({ method: 'GET', url: `/c/acme/${code.state}` })).statusCode).toBe(200);
+    const archived = await call(sh1, 'POST', `/channels/${c.id}/archive`);
+    expect(archived.json().status).toBe('archived');
+    expect((await t.app.inject({ method: 'GET', url: `/c/acme/${code.state}` })).statusCode).toBe(404);
+    expect((await outbox('del_contact_way')).at(-1)).toMatchObject({
+      idem_key: `cw:del:${code.id}`,
+      request: { config_id: 'cfg-x' },
+    });
+  });
+});
