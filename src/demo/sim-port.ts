@@ -1,3 +1,4 @@
+import { scanContactWay } from '../simulator/contact-ways.ts';
 import {
   type CustomerInput,
   createCustomer,
@@ -38,6 +39,7 @@ const SCENARIOS = {
   'member-creates-group': memberCreatesGroup,
   'join-group': joinGroup,
   'leave-group': leaveGroup,
+  'scan-contact-way': scanContactWay,
 } as const;
 
 type Scenarios = typeof SCENARIOS;

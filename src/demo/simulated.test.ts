@@ -336,7 +336,19 @@ describe('the demo brand, built through the WeCom simulator', () => {
     for (const d of adds) {
       const ext: string = d.fields.ExternalUserID;
       const state: string = d.fields.State;
-      expect(state).toMatch(/^ch_(sh|hz|gz|sz)-[a-z]+_(tablecard|poster|rollup)$/);
+      // The customer scanned a store's channel code (table card, poster or roll-up), created by HQ in Siyu.
+      const code = await db
+        .selectFrom('channel_codes as k')
+        .innerJoin('channels as ch', (j) =>
+          j.onRef('ch.corp_id', '=', 'k.corp_id').onRef('ch.id', '=', 'k.channel_id'),
+        )
+        .select(['ch.method', 'k.id'])
+        .where('k.corp_id', '=', CORP)
+        .where('k.state', '=', state)
+        .executeTakeFirstOrThrow();
+      expect(['table_card', 'poster', 'rollup_banner']).toContain(code.method);
+      const welcomes = await simGet(s, `/sim/corps/${wecomCorpId}/customers/${ext}/welcomes`);
+      expect(welcomes.welcomes).toHaveLength(1);
       const row = await db
         .selectFrom('customers as c')
         .innerJoin('follows as f', (j) =>
@@ -358,6 +370,7 @@ describe('the demo brand, built through the WeCom simulator', () => {
         .where('customer_id', '=', row.id)
         .execute();
       expect(events.map((e) => e.kind)).toContain('follow_added');
+      expect(events.map((e) => e.kind)).toContain('channel_add');
       expect(events.find((e) => e.kind === 'follow_added')!.summary).toContain(state);
     }
     // A customer left a staff member today; one or two new customers joined a store group.

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import { createChannel } from '../modules/channels/service.ts';
 import { runFullSync } from '../modules/connector/full-sync.ts';
 import { saveConnection } from '../modules/connector/service.ts';
 import { addTimeline, type TimelineEntry } from '../modules/customers/timeline.ts';
@@ -7,17 +8,11 @@ import type { Tables } from '../modules/tables.ts';
 import { systemClock } from '../platform/clock.ts';
 import { corpDb } from '../platform/db/corp-db.ts';
 import type { Pii } from '../platform/pii.ts';
+import { createPii } from '../platform/pii.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Simulator } from '../simulator/state.ts';
-import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, type StaffDef, TAG_GROUPS, UNITS } from './brand.ts';
-import {
-  ADD_WAY,
-  type CustomerPlan,
-  customerPlans,
-  joinedDaysAgo,
-  staffByUserid,
-  staffMobile,
-} from './generate.ts';
+import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
+import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
 import { mixSeed, Random } from './random.ts';
 import { DEMO_CORP_ID, DEMO_PASSWORD, type DemoLogin, insertDemoUnits } from './seed.ts';
 import type { ShiftableClock } from './shift-clock.ts';
@@ -680,6 +675,24 @@ async function playLive(
   const tick = () => o.progress('live', Math.min(++done, steps), steps);
   o.progress('live', 0, steps);
 
+  // HQ's channel codes: one per store for table cards, posters and roll-ups, each routed by Siyu.
+  const codes = await createDemoChannels(db, history, o.now);
+  await opts.runtime.sender.drain();
+  const storeCodes = await db
+    .selectFrom('channel_codes as k')
+    .innerJoin('channels as c', (j) =>
+      j.onRef('c.corp_id', '=', 'k.corp_id').onRef('c.id', '=', 'k.channel_id'),
+    )
+    .innerJoin('org_units as u', (j) =>
+      j.onRef('u.corp_id', '=', 'k.corp_id').onRef('u.id', '=', 'k.unit_id'),
+    )
+    .select(['c.method', 'u.code', 'k.config_id', 'k.state'])
+    .where('k.corp_id', '=', CORP)
+    .where('k.channel_id', 'in', codes)
+    .execute();
+  const codeOf = (store: string, method: string) =>
+    storeCodes.find((k) => k.code === store && k.method === method && k.config_id);
+
   const live: { ext: string; userid: string; state: string; store: string }[] = [];
   for (const [k, p] of people.entries()) {
     const ext = await http.createCustomer({
@@ -688,16 +701,17 @@ async function playLive(
       ...(p.unionid ? { unionid: p.unionid } : {}),
       ...(p.avatar ? { avatar: p.avatar } : {}),
     });
-    const present = STAFF.filter((s) => s.unit === p.store && s.departedDaysAgo === undefined);
-    const staff: StaffDef = rng.weighted(present.map((s) => [s, s.weight ?? 1] as const));
     const placement = rng.weighted(STORE_PLACEMENTS.map((x) => [x, x[2]] as const));
-    const state = `ch_${p.store}_${placement[0]}`;
-    await http.scenario('member-adds-customer', {
-      userid: staff.userid,
+    // The customer scans the store's code for that placement; Siyu's routing picked the member.
+    const code = codeOf(p.store, PLACEMENT_METHOD[placement[0]]);
+    if (!code?.config_id)
+      throw new Error(`the demo's ${placement[1]} code of store ${p.store} is not in WeCom`);
+    const scanned = await http.scenario('scan-contact-way', {
+      config_id: code.config_id,
       external_userid: ext,
-      add_way: ADD_WAY.scanQr,
-      state,
     });
+    const staff = { userid: scanned.userid };
+    const state = code.state;
     live.push({ ext, userid: staff.userid, state, store: p.store });
     // Every other one: the assistant notes the name and phone and tags where they came from.
     if (k % 2 === 0) {
@@ -823,4 +837,123 @@ async function playLive(
   }
   tick();
   return { customers: live.length, delivered: pushed.deliveries.length };
+}
+
+const PLACEMENT_METHOD: Record<
+  (typeof STORE_PLACEMENTS)[number][0],
+  'table_card' | 'poster' | 'rollup_banner'
+> = {
+  tablecard: 'table_card',
+  poster: 'poster',
+  rollup: 'rollup_banner',
+};
+
+/**
+ * The channel codes HQ sets up in Siyu on the first day: store codes for each placement in the stores
+ * (tagged with where the customer came from and welcoming with the bait), a package card routed to the
+ * online team, and a Wangwang invitation (flagged as not scalable). Returns the channels' ids.
+ */
+async function createDemoChannels(
+  db: BuildDemoOptions['db'],
+  history: HistoryResult,
+  now: Date,
+): Promise<number[]> {
+  const root = await db
+    .selectFrom('org_units')
+    .select('id')
+    .where('corp_id', '=', CORP)
+    .where('parent_id', 'is', null)
+    .executeTakeFirstOrThrow();
+  const tagId = async (name: string) => {
+    const wecomId = history.tagIds.get(name);
+    if (!wecomId) return [];
+    const row = await db
+      .selectFrom('tags')
+      .select('id')
+      .where('corp_id', '=', CORP)
+      .where('wecom_tag_id', '=', wecomId)
+      .executeTakeFirst();
+    return row ? [row.id] : [];
+  };
+  const online = await db
+    .selectFrom('staff')
+    .select('id')
+    .where('corp_id', '=', CORP)
+    .where('journey_role', '=', 'online_ops')
+    .where('status', '=', 'active')
+    .orderBy('id')
+    .execute();
+  const ctx = {
+    cdb: corpDb(db, CORP),
+    clock: { now: () => now },
+    pii: createPii('0'.repeat(64)),
+    actor: {
+      corpId: CORP,
+      accountId: 0,
+      role: 'hq_admin' as const,
+      unitId: root.id,
+      seesWholeCorp: true,
+      unitIds: [root.id],
+      staffId: null,
+    },
+  };
+  const welcome = (bait: string) => ({
+    text: `{客户昵称}你好，我是禾木茶饮的{员工}～感谢添加！送你一张「${bait}」，到店出示即可使用。`,
+    link: { title: '本月新品 · 桂花乌龙', url: 'https://example.com/heamu/new', desc: '限时尝鲜价' },
+  });
+  const base = {
+    unitId: root.id,
+    poolStrategy: 'round_robin' as const,
+    dailyCap: null,
+    workingHours: null,
+    skipVerify: true,
+    remarkTemplate: '{渠道}-{日期}',
+    staff: [],
+  };
+  const ids: number[] = [];
+  for (const [placement, label, method, bait] of [
+    ['tablecard', '门店台卡', 'table_card', '第二杯半价券'],
+    ['poster', '门店海报', 'poster', '新品免费试饮'],
+    ['rollup', '门店易拉宝', 'rollup_banner', '满30减5券'],
+  ] as const) {
+    const c = await createChannel(ctx, {
+      ...base,
+      name: label,
+      scene: placement === 'tablecard' ? '收银台' : '门店入口',
+      method,
+      bait,
+      assignMode: 'store',
+      welcome: welcome(bait),
+      tagIds: await tagId(`客户来源/${label}`),
+    });
+    ids.push(c.id);
+  }
+  if (online.length) {
+    const c = await createChannel(ctx, {
+      ...base,
+      name: '外卖包裹卡',
+      scene: '外卖订单',
+      method: 'package_card',
+      bait: '晒单返5元',
+      assignMode: 'pool',
+      dailyCap: 200,
+      welcome: welcome('晒单返5元'),
+      staff: online.map((s) => ({ staffId: s.id, backup: false })),
+      tagIds: await tagId('客户来源/外卖包裹卡'),
+    });
+    ids.push(c.id);
+    const w = await createChannel(ctx, {
+      ...base,
+      name: '淘宝旺旺邀请',
+      scene: '旺旺售后',
+      method: 'wangwang',
+      bait: '会员积分翻倍',
+      assignMode: 'pool',
+      welcome: welcome('会员积分翻倍'),
+      staff: online.slice(0, 1).map((s) => ({ staffId: s.id, backup: false })),
+      tagIds: [],
+    });
+    ids.push(w.id);
+  }
+  return ids;
 }
