@@ -52,7 +52,7 @@ export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
       (await links.require(row.corpId)).client.post(row.kind, row.request) as Promise<
         Record<string, unknown>
       >,
-    onDone: (row, result) => storeContactWay(syncCtx(row.corpId), row.idemKey, result),
+    onDone: (row, result) => storeContactWay(syncCtx(row.corpId), row, result),
     onError: (err, row) =>
       log?.warn(
         { err, outbox: row && { corp: row.corpId, id: row.id, kind: row.kind } },

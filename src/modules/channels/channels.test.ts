@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../platform/clock.ts';
+import { corpDb } from '../../platform/db/corp-db.ts';
 import { openTestApp, type TestApp, type TestSession } from '../../testing/app.ts';
+import { pii } from '../../testing/fixture.ts';
+import { rerouteAll } from './routing.ts';
 
 let t: TestApp;
 let admin: TestSession;
@@ -219,6 +223,57 @@ describe('channel codes through the API', () => {
     });
     expect(region.statusCode).toBe(400);
     expect((await call(sh1, 'GET', `/acquisition-settings/${t.fx.units.gz1}`)).statusCode).toBe(404);
+  });
+
+  it('routes to the least loaded member, and past a member who reached the daily cap', async () => {
+    await t.database.db
+      .insertInto('follows')
+      .values({
+        corp_id: 'acme',
+        customer_id: t.fx.customers.li,
+        staff_id: t.fx.staff.sh1a,
+        journey_role: 'store_staff',
+        added_at: new Date(),
+      })
+      .execute();
+    const least = (
+      await call(sh1, 'POST', '/channels', body({ name: '最少负载', poolStrategy: 'least_loaded' }))
+    ).json();
+    expect(least.codes[0].currentUserid).toBe('sh1b');
+
+    const capped = (await call(sh1, 'POST', '/channels', body({ name: '每日上限', dailyCap: 1 }))).json();
+    expect(capped.codes[0].currentUserid).toBe('sh1a');
+    await t.database.db
+      .insertInto('channel_adds')
+      .values({
+        corp_id: 'acme',
+        code_id: capped.codes[0].id,
+        channel_id: capped.id,
+        customer_id: t.fx.customers.wang,
+        staff_id: t.fx.staff.sh1a,
+        added_at: new Date(),
+      })
+      .execute();
+    await rerouteAll({ cdb: corpDb(t.database.db, 'acme'), clock: systemClock, pii });
+    expect((await call(sh1, 'GET', `/channels/${capped.id}`)).json().codes[0].currentUserid).toBe('sh1b');
+    // The way was not created in WeCom yet: the pending add now carries the new member.
+    const add = (await outbox('add_contact_way')).find((r) => r.idem_key === `cw:add:${capped.codes[0].id}`);
+    expect(add?.request).toMatchObject({ user: ['sh1b'] });
+    // Once it exists, a change is an update.
+    await t.database.db
+      .updateTable('wecom_outbox')
+      .set({ status: 'done' })
+      .where('idem_key', '=', `cw:add:${capped.codes[0].id}`)
+      .execute();
+    await t.database.db
+      .updateTable('channel_codes')
+      .set({ config_id: 'cfg-cap' })
+      .where('id', '=', capped.codes[0].id)
+      .execute();
+    await t.database.db.deleteFrom('channel_adds').where('channel_id', '=', capped.id).execute();
+    await rerouteAll({ cdb: corpDb(t.database.db, 'acme'), clock: systemClock, pii });
+    const update = (await outbox('update_contact_way')).at(-1);
+    expect(update?.request).toMatchObject({ config_id: 'cfg-cap', user: ['sh1a'] });
   });
 
   it('archives a channel: its landing page answers 404 and the way is deleted in WeCom once it exists', async () => {

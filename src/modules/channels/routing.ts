@@ -15,7 +15,11 @@ export const UPDATE_CONTACT_WAY = '/cgi-bin/externalcontact/update_contact_way';
 export const DEL_CONTACT_WAY = '/cgi-bin/externalcontact/del_contact_way';
 
 /** The people a code may route to: the channel's list (for a store code, those in the store), else the store. */
-async function candidatesOf(ctx: SyncCtx, codeId: number): Promise<Candidate[]> {
+async function candidatesOf(
+  ctx: SyncCtx,
+  codeId: number,
+  needs: { load: boolean; addsToday: boolean },
+): Promise<Candidate[]> {
   const { cdb, clock } = ctx;
   const code = await cdb.db
     .selectFrom('channel_codes as k')
@@ -30,14 +34,17 @@ async function candidatesOf(ctx: SyncCtx, codeId: number): Promise<Candidate[]> 
     .where('k.id', '=', codeId)
     .executeTakeFirstOrThrow();
   const dayStart = brandDayStart(clock.now());
+  // Counted only when the rule reads them: routing runs after every add.
   const load = (staffRef: 's.id') =>
     [
-      sql<number>`(select count(*) from follows f where f.corp_id = s.corp_id and f.staff_id = ${sql.ref(staffRef)} and f.status = 'active')`.as(
-        'load',
-      ),
-      sql<number>`(select count(*) from channel_adds a where a.corp_id = s.corp_id and a.staff_id = ${sql.ref(staffRef)} and a.channel_id = ${code.channel_id} and a.added_at >= ${dayStart})`.as(
-        'adds_today',
-      ),
+      (needs.load
+        ? sql<number>`(select count(*) from follows f where f.corp_id = s.corp_id and f.staff_id = ${sql.ref(staffRef)} and f.status = 'active')`
+        : sql<number>`0`
+      ).as('load'),
+      (needs.addsToday
+        ? sql<number>`(select count(*) from channel_adds a where a.corp_id = s.corp_id and a.staff_id = ${sql.ref(staffRef)} and a.channel_id = ${code.channel_id} and a.added_at >= ${dayStart})`
+        : sql<number>`0`
+      ).as('adds_today'),
     ] as const;
   let listed = cdb.db
     .selectFrom('channel_staff as cs')
@@ -127,7 +134,10 @@ export async function routeCode(
         dailyCap: code.daily_cap,
         workingHours: code.working_hours,
       },
-      await candidatesOf(tctx, codeId),
+      await candidatesOf(tctx, codeId, {
+        load: code.pool_strategy === 'least_loaded',
+        addsToday: code.daily_cap !== null,
+      }),
       position,
       ctx.clock.now(),
     );
@@ -148,17 +158,23 @@ export async function routeCode(
       user: [userid],
     };
     if (!code.config_id) {
-      await enqueueOutbox(
+      const request = { type: 1, scene: 2, ...way };
+      const { created } = await enqueueOutbox(
         jobsDb(tx.db),
         tx.corpId,
-        {
-          idemKey: `cw:add:${codeId}`,
-          lane: 'normal',
-          kind: ADD_CONTACT_WAY,
-          request: { type: 1, scene: 2, ...way },
-        },
+        { idemKey: `cw:add:${codeId}`, lane: 'normal', kind: ADD_CONTACT_WAY, request },
         now,
       );
+      // Not sent yet: send the current choice instead (one already in flight is corrected on its answer).
+      if (!created) {
+        await tx.db
+          .updateTable('wecom_outbox')
+          .set({ request: JSON.stringify(request) })
+          .where('corp_id', '=', tx.corpId)
+          .where('idem_key', '=', `cw:add:${codeId}`)
+          .where('status', '=', 'pending')
+          .execute();
+      }
     } else {
       await enqueueOutbox(
         jobsDb(tx.db),
@@ -179,17 +195,22 @@ export async function routeCode(
 /** After add_contact_way succeeded: keep the config_id and QR code WeCom returned. */
 export async function storeContactWay(
   ctx: SyncCtx,
-  idemKey: string,
+  row: { idemKey: string; request: Record<string, unknown> },
   result: Record<string, unknown>,
 ): Promise<void> {
-  const m = /^cw:add:(\d+)$/.exec(idemKey);
+  const m = /^cw:add:(\d+)$/.exec(row.idemKey);
   if (!m || typeof result.config_id !== 'string') return;
-  await ctx.cdb.db
+  const codeId = Number(m[1]);
+  const stored = await ctx.cdb.db
     .updateTable('channel_codes')
     .set({ config_id: result.config_id, qr_code: typeof result.qr_code === 'string' ? result.qr_code : null })
     .where('corp_id', '=', ctx.cdb.corpId)
-    .where('id', '=', Number(m[1]))
-    .execute();
+    .where('id', '=', codeId)
+    .returning('current_userid')
+    .executeTakeFirst();
+  // Routing moved on while the way was being created: point it at the current member.
+  const sent = (row.request.user as string[] | undefined)?.[0];
+  if (stored?.current_userid && stored.current_userid !== sent) await routeCode(ctx, codeId, { force: true });
 }
 
 /** Re-routes every active code of a corp: working hours starting or ending, a new day resetting the caps. */
