@@ -37,6 +37,7 @@ interface Follow {
 interface CustomerDetail {
   customer: { id: number; name: string };
   follows: Follow[];
+  acquisition: { channelName: string; bait: string }[];
 }
 
 async function getJson<T>(api: APIRequestContext, path: string): Promise<T> {
@@ -210,6 +211,13 @@ describe('console: a store manager sees only her store', () => {
         follow.staff.name,
       );
     }
+    // Where the customer came from: the channel and its bait, or a clear "not through a channel code".
+    const acquisition = (await page.getByTestId('acquisition').textContent()) ?? '';
+    for (const a of detail.acquisition) {
+      expect(acquisition).toContain(a.channelName);
+      if (a.bait) expect(acquisition).toContain(a.bait);
+    }
+    if (detail.acquisition.length === 0) expect(acquisition).toContain('不是通过渠道活码添加的');
 
     await page.screenshot({ path: join(resultsDir, 'e2e-profile.png'), fullPage: true });
   });

@@ -113,6 +113,16 @@ export interface CustomerDetail {
   follows: Follow[];
   tags: { id: number; name: string; groupId: number; groupName: string }[];
   timeline: TimelineEvent[];
+  /** The channel codes the customer came through (attribution), oldest first. */
+  acquisition: {
+    channelId: number;
+    channelName: string;
+    method: string;
+    scene: string;
+    bait: string;
+    staffName: string;
+    addedAt: string;
+  }[];
 }
 
 export interface TagGroup {

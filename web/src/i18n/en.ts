@@ -186,8 +186,13 @@ export const en: Messages = {
     timeline: 'Timeline',
     noTimeline: 'No events yet',
     by: 'By {{name}}',
+    acquisition: 'Acquired through',
+    noAcquisition: 'Not added through a channel code',
+    acquiredVia: '{{scene}} · added {{staff}}',
+    bait: 'Bait',
   },
   timelineKind: {
+    channel_add: 'Added via channel',
     follow_added: 'Added as friend',
     follow_deleted: 'Friend removed',
     follow_deleted_by_customer: 'Customer removed staff',

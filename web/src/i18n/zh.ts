@@ -183,8 +183,13 @@ export const zh = {
     timeline: '动态时间线',
     noTimeline: '暂无动态',
     by: '经办：{{name}}',
+    acquisition: '获客来源',
+    noAcquisition: '不是通过渠道活码添加的',
+    acquiredVia: '{{scene}} · 添加 {{staff}}',
+    bait: '诱饵',
   },
   timelineKind: {
+    channel_add: '渠道添加',
     follow_added: '添加好友',
     follow_deleted: '删除好友',
     follow_deleted_by_customer: '客户删除员工',

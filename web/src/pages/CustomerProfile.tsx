@@ -35,6 +35,7 @@ const KIND_COLOR: Record<string, string> = {
   tag_added: 'blue',
   tag_removed: 'gray',
   group_joined: 'cyan',
+  channel_add: 'purple',
   group_left: 'gray',
   order: 'orange',
   order_paid: 'orange',
@@ -206,6 +207,28 @@ function Profile({ data }: { data: CustomerDetail }) {
         </Col>
         <Col xs={24} xl={10}>
           <Flex vertical gap={16}>
+            <Card title={t('profile.acquisition')} data-testid="acquisition">
+              {data.acquisition.length === 0 ? (
+                <Muted>{t('profile.noAcquisition')}</Muted>
+              ) : (
+                data.acquisition.map((a) => (
+                  <Flex key={`${a.channelId}-${a.addedAt}`} vertical gap={4} className="acquisition-row">
+                    <Flex align="center" gap={8} wrap>
+                      <Typography.Text strong>{a.channelName}</Typography.Text>
+                      {a.bait ? (
+                        <Tag color="gold" variant="filled">
+                          {t('profile.bait')}：{a.bait}
+                        </Tag>
+                      ) : null}
+                    </Flex>
+                    <Muted>
+                      {t('profile.acquiredVia', { scene: a.scene, staff: a.staffName })} ·{' '}
+                      {formatDateTime(a.addedAt, lang)}
+                    </Muted>
+                  </Flex>
+                ))
+              )}
+            </Card>
             <Card title={t('profile.tags')} data-testid="tags">
               {tagGroups.length === 0 ? (
                 <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('profile.noTags')} />
