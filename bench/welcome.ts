@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
 import { createChannel, getChannel } from '../src/modules/channels/service.ts';
 import type { Actor } from '../src/platform/actor.ts';
 import { systemClock } from '../src/platform/clock.ts';
@@ -168,6 +169,22 @@ try {
     .groupBy('status')
     .execute();
   line('welcome lane', outbox.map((r) => `${r.status} ${r.n}`).join(', '));
+  // Where the time goes: callback received → inbox row handled (welcome enqueued) → welcome sent.
+  const stages = await sql<{ inbox_ms: number; outbox_ms: number }>`
+    select extract(epoch from (i.done_at - i.received_at)) * 1000 as inbox_ms,
+           extract(epoch from (o.done_at - o.created_at)) * 1000 as outbox_ms
+    from wecom_inbox i
+    join wecom_outbox o on o.corp_id = i.corp_id and o.idem_key = 'welcome:' || (i.event ->> 'welcomeCode')
+    where i.event_type = 'add_external_contact' and i.done_at is not null and o.done_at is not null`.execute(
+    database.db,
+  );
+  const inboxS = summarize(stages.rows.map((r) => Number(r.inbox_ms)));
+  const outboxS = summarize(stages.rows.map((r) => Number(r.outbox_ms)));
+  line(
+    '  received → handled',
+    `p50 ${ms(inboxS.p50)} · p99 ${ms(inboxS.p99)} (inbox: customer read from WeCom, add attributed, welcome enqueued)`,
+  );
+  line('  enqueued → sent', `p50 ${ms(outboxS.p50)} · p99 ${ms(outboxS.p99)} (outbox welcome lane)`);
   const errors = siyu.handlerErrors();
   if (errors.count) line('worker warnings', `${errors.count}; first: ${errors.first[0]?.slice(0, 300)}`);
   if (latencies.length !== codes.length) failed = true;

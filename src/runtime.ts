@@ -31,14 +31,19 @@ export interface RuntimeOptions {
 export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
   const log = opts.logger;
   const links = new ConnectionRegistry(deps.db, deps.pii, opts.clientOptions);
+  const handleEvent = createEventHandler({
+    ...deps,
+    links,
+    onContactAdded: [onChannelAdd, ...(opts.onContactAdded ?? [])],
+  });
   const dispatcher = new InboxDispatcher({
     db: jobsDb(deps.db),
     clock: deps.clock,
-    handle: createEventHandler({
-      ...deps,
-      links,
-      onContactAdded: [onChannelAdd, ...(opts.onContactAdded ?? [])],
-    }),
+    // A handled event may have enqueued calls (a welcome has 20 s): wake the sender rather than wait for its poll.
+    handle: async (event) => {
+      await handleEvent(event);
+      sender.kick();
+    },
     onError: (err, event) =>
       log?.warn(
         { err, inbox: event && { corp: event.corpId, id: event.id, type: event.eventType } },

@@ -261,8 +261,8 @@ export interface ChannelCodesTable {
   state: string;
   config_id: string | null;
   qr_code: string | null;
-  current_userid: string | null;
-  rr_position: Generated<number>;
+  /** The members the way lists now (one for single and least-loaded routing, the eligible pool otherwise). */
+  current_users: ColumnType<string[], string[] | undefined, string[]>;
   scans: Generated<number>;
   created_at: DefaultTimestamp;
 }

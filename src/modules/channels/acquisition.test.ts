@@ -83,7 +83,7 @@ async function readyChannel(input: ChannelInput) {
   await t.settle();
   const channel = await getChannel(manager(), created.id);
   expect(channel.codes).toHaveLength(1);
-  expect(channel.codes[0]).toMatchObject({ sync: 'ready', currentUserid: 'sh1a' });
+  expect(channel.codes[0]).toMatchObject({ sync: 'ready', currentUserids: ['sh1a', 'sh1b'] });
   return channel;
 }
 
@@ -172,13 +172,22 @@ describe('a customer scans a store table card', () => {
         staffName: '张丽',
       }),
     ]);
-    const after = await getChannel(manager(), channel.id);
-    expect(after.codes[0]!.currentUserid).toBe('sh1b');
+    // The code is one multi-member way: WeCom takes turns, so the next customer goes to the next member.
     const ways = (await t.corp('GET', '/contact-ways')).contact_ways as {
       config_id: string;
+      type: number;
       user?: string[];
     }[];
-    expect(ways.find((w) => w.config_id === code.configId)?.user).toEqual(['sh1b']);
+    expect(ways.find((w) => w.config_id === code.configId)).toMatchObject({
+      type: 2,
+      user: ['sh1a', 'sh1b'],
+    });
+    const next = await scan(code.configId!, '周末');
+    await t.settle();
+    const welcomedBy = (await t.corp('GET', `/customers/${next.ext}/welcomes`)).welcomes as {
+      userid: string;
+    }[];
+    expect(welcomedBy.map((w) => w.userid)).toEqual(['sh1b']);
   });
 });
 

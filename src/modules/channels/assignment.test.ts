@@ -4,6 +4,7 @@ import {
   brandDayStart,
   type Candidate,
   pickStaff,
+  routeTargets,
   withinWorkingHours,
 } from './assignment.ts';
 
@@ -65,6 +66,25 @@ describe('routing a channel code', () => {
 
   it('answers null only when nobody can receive', () => {
     expect(pickStaff(rule(), [], 0, tuesday10)).toBeNull();
+  });
+});
+
+describe('the members a code lists', () => {
+  it('lists the whole eligible pool for round robin (WeCom takes turns), one member otherwise', () => {
+    const pool = [staff(2), staff(1, { addsToday: 3 }), staff(9, { backup: true })];
+    expect(routeTargets(rule(), pool, tuesday10)).toEqual({ userids: ['u1', 'u2'], reason: 'primary' });
+    expect(routeTargets(rule({ dailyCap: 3 }), pool, tuesday10)?.userids).toEqual(['u2']);
+    expect(routeTargets(rule({ workingHours: hours }), pool, tuesday22)).toEqual({
+      userids: ['u9'],
+      reason: 'backup',
+    });
+    expect(routeTargets(rule({ strategy: 'least_loaded' }), pool, tuesday10)?.userids).toHaveLength(1);
+    expect(routeTargets(rule({ mode: 'single' }), pool, tuesday10)?.userids).toEqual(['u1']);
+    const capped = [staff(1, { addsToday: 4 }), staff(2, { addsToday: 3 })];
+    expect(routeTargets(rule({ dailyCap: 3 }), capped, tuesday10)).toEqual({
+      userids: ['u2'],
+      reason: 'overflow',
+    });
   });
 });
 

@@ -1,9 +1,10 @@
 import type { WorkingHours } from '../tables.ts';
 
 /**
- * Who a channel code routes the next customer to. WeCom cannot choose per scan, so Siyu keeps each code's
- * «联系我» pointed at one member and moves it on after every add (round robin), when a member reaches the
- * daily cap, and when working hours begin or end (backups take over).
+ * Who a channel code routes customers to. WeCom chooses per scan only among the members a «联系我» lists
+ * (taking turns), so Siyu decides the list: the eligible pool for round robin, or the one member for single
+ * and least-loaded routing; and changes it when a member reaches the daily cap, when working hours begin or
+ * end (backups take over), or, for least-loaded, after each add.
  */
 
 export interface Candidate {
@@ -24,7 +25,7 @@ export interface AssignmentRule {
   workingHours: WorkingHours | null;
 }
 
-export interface Pick {
+export interface StaffPick {
   staffId: number;
   userid: string;
   /** primary: in hours and under the cap; backup: out of hours or every primary capped; overflow: all capped. */
@@ -58,7 +59,7 @@ export function pickStaff(
   candidates: Candidate[],
   rrPosition: number,
   now: Date,
-): Pick | null {
+): StaffPick | null {
   const byPosition = [...candidates].sort((a, b) => a.position - b.position || a.staffId - b.staffId);
   let primaries = byPosition.filter((c) => !c.backup);
   if (rule.mode === 'single') primaries = primaries.slice(0, 1);
@@ -66,7 +67,7 @@ export function pickStaff(
   const underCap = (c: Candidate) => rule.dailyCap === null || c.addsToday < rule.dailyCap;
   const inHours = withinWorkingHours(rule.workingHours, now);
 
-  const tiers: [Candidate[], Pick['reason']][] = inHours
+  const tiers: [Candidate[], StaffPick['reason']][] = inHours
     ? [
         [primaries.filter(underCap), 'primary'],
         [backups.filter(underCap), 'backup'],
@@ -93,4 +94,28 @@ function choose(strategy: AssignmentRule['strategy'], pool: Candidate[], rrPosit
     )[0];
   }
   return pool[((rrPosition % pool.length) + pool.length) % pool.length];
+}
+
+/** Whether the code's «联系我» lists several members and lets WeCom take turns (type 2), or one (type 1). */
+export function takesTurnsInWecom(rule: Pick<AssignmentRule, 'mode' | 'strategy'>): boolean {
+  return rule.mode !== 'single' && rule.strategy === 'round_robin';
+}
+
+/** The members the code's «联系我» should list now, in position order; null when nobody can receive. */
+export function routeTargets(
+  rule: AssignmentRule,
+  candidates: Candidate[],
+  now: Date,
+): { userids: string[]; reason: StaffPick['reason'] } | null {
+  const first = pickStaff(rule, candidates, 0, now);
+  if (!first) return null;
+  if (!takesTurnsInWecom(rule) || first.reason === 'overflow')
+    return { userids: [first.userid], reason: first.reason };
+  // Everyone of the tier the first pick came from, under the cap, takes turns.
+  const underCap = (c: Candidate) => rule.dailyCap === null || c.addsToday < rule.dailyCap;
+  const backup = candidates.find((c) => c.staffId === first.staffId)?.backup ?? false;
+  const tier = candidates
+    .filter((c) => c.backup === backup && underCap(c))
+    .sort((a, b) => a.position - b.position || a.staffId - b.staffId);
+  return { userids: tier.map((c) => c.userid), reason: first.reason };
 }

@@ -61,7 +61,7 @@ describe('channel codes through the API', () => {
         unitId: t.fx.units.sh1,
         state: `sy${c.id}-${t.fx.units.sh1}`,
         sync: 'pending',
-        currentUserid: 'sh1a',
+        currentUserids: ['sh1a', 'sh1b'],
       }),
     ]);
     const adds = await outbox('add_contact_way');
@@ -69,10 +69,10 @@ describe('channel codes through the API', () => {
       idem_key: `cw:add:${c.codes[0].id}`,
       lane: 'normal',
       request: {
-        type: 1,
+        type: 2,
         scene: 2,
         state: c.codes[0].state,
-        user: ['sh1a'],
+        user: ['sh1a', 'sh1b'],
         skip_verify: true,
         remark: '上海一店台卡',
       },
@@ -145,10 +145,10 @@ describe('channel codes through the API', () => {
     expect(res.statusCode, res.body).toBe(201);
     const c = res.json();
     expect(
-      c.codes.map((k: { unitId: number; currentUserid: string }) => [k.unitId, k.currentUserid]),
+      c.codes.map((k: { unitId: number; currentUserids: string[] }) => [k.unitId, k.currentUserids]),
     ).toEqual([
-      [t.fx.units.sh1, 'sh1a'],
-      [t.fx.units.sh2, 'sh2a'],
+      [t.fx.units.sh1, ['sh1a', 'sh1b']],
+      [t.fx.units.sh2, ['sh2a']],
     ]);
     const seenBySh1 = (await call(sh1, 'GET', `/channels/${c.id}`)).json();
     expect(seenBySh1.codes.map((k: { unitId: number }) => k.unitId)).toEqual([t.fx.units.sh1]);
@@ -182,7 +182,7 @@ describe('channel codes through the API', () => {
         staff: [],
       }),
     );
-    expect(res.json().codes.map((k: { currentUserid: string }) => k.currentUserid)).toEqual(['ops1']);
+    expect(res.json().codes.map((k: { currentUserids: string[] }) => k.currentUserids)).toEqual([['ops1']]);
     await call(admin, 'PUT', `/acquisition-settings/${t.fx.units.hq}`, {
       linkage: 'friend_then_group',
       addsModel: 'journey',
@@ -239,10 +239,11 @@ describe('channel codes through the API', () => {
     const least = (
       await call(sh1, 'POST', '/channels', body({ name: '最少负载', poolStrategy: 'least_loaded' }))
     ).json();
-    expect(least.codes[0].currentUserid).toBe('sh1b');
+    expect(least.codes[0].currentUserids).toEqual(['sh1b']);
+    expect((await outbox('add_contact_way')).at(-1)?.request).toMatchObject({ type: 1, user: ['sh1b'] });
 
     const capped = (await call(sh1, 'POST', '/channels', body({ name: '每日上限', dailyCap: 1 }))).json();
-    expect(capped.codes[0].currentUserid).toBe('sh1a');
+    expect(capped.codes[0].currentUserids).toEqual(['sh1a', 'sh1b']);
     await t.database.db
       .insertInto('channel_adds')
       .values({
@@ -255,7 +256,9 @@ describe('channel codes through the API', () => {
       })
       .execute();
     await rerouteAll({ cdb: corpDb(t.database.db, 'acme'), clock: systemClock, pii });
-    expect((await call(sh1, 'GET', `/channels/${capped.id}`)).json().codes[0].currentUserid).toBe('sh1b');
+    expect((await call(sh1, 'GET', `/channels/${capped.id}`)).json().codes[0].currentUserids).toEqual([
+      'sh1b',
+    ]);
     // The way was not created in WeCom yet: the pending add now carries the new member.
     const add = (await outbox('add_contact_way')).find((r) => r.idem_key === `cw:add:${capped.codes[0].id}`);
     expect(add?.request).toMatchObject({ user: ['sh1b'] });
@@ -273,7 +276,7 @@ describe('channel codes through the API', () => {
     await t.database.db.deleteFrom('channel_adds').where('channel_id', '=', capped.id).execute();
     await rerouteAll({ cdb: corpDb(t.database.db, 'acme'), clock: systemClock, pii });
     const update = (await outbox('update_contact_way')).at(-1);
-    expect(update?.request).toMatchObject({ config_id: 'cfg-cap', user: ['sh1a'] });
+    expect(update?.request).toMatchObject({ config_id: 'cfg-cap', user: ['sh1a', 'sh1b'] });
   });
 
   it('archives a channel: its landing page answers 404 and the way is deleted in WeCom once it exists', async () => {

@@ -1,10 +1,10 @@
+import { sql } from 'kysely';
 import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import type { ContactAdded } from '../connector/handlers.ts';
 import { addTimeline } from '../customers/timeline.ts';
 import type { WelcomeTemplate } from '../tables.ts';
 import { routeCode } from './routing.ts';
-import { effectiveLinkage } from './settings.ts';
 import { renderTemplate, welcomeRequest } from './welcome.ts';
 
 /** WeCom accepts send_welcome_msg only within 20 s of the add event. */
@@ -36,6 +36,12 @@ export async function onChannelAdd(added: ContactAdded): Promise<void> {
       'c.bait',
       'c.welcome',
       'c.remark_template',
+      'c.daily_cap',
+      'c.pool_strategy',
+      sql<{ id: number; name: string; wecomId: string | null }[]>`coalesce((
+        select json_agg(json_build_object('id', t.id, 'name', t.name, 'wecomId', t.wecom_tag_id) order by t.id)
+        from channel_tags ct join tags t on t.corp_id = ct.corp_id and t.id = ct.tag_id
+        where ct.corp_id = c.corp_id and ct.channel_id = c.id), '[]')`.as('tags'),
     ])
     .where('k.corp_id', '=', cdb.corpId)
     .where('k.state', '=', event.state)
@@ -90,8 +96,7 @@ export async function onChannelAdd(added: ContactAdded): Promise<void> {
       .executeTakeFirst();
     if (!inserted) return false;
     const jobs = jobsDb(tx.db);
-    const linkage = await effectiveLinkage(tx, code.unit_id);
-    const request = welcomeKey && welcomeRequest(event.welcomeCode!, welcome, vars, linkage, now);
+    const request = welcomeKey && welcomeRequest(event.welcomeCode!, welcome, vars, now);
     if (welcomeKey && request) {
       await enqueueOutbox(
         jobs,
@@ -106,13 +111,7 @@ export async function onChannelAdd(added: ContactAdded): Promise<void> {
         now,
       );
     }
-    const tags = await tx.db
-      .selectFrom('channel_tags as ct')
-      .innerJoin('tags as t', (j) => j.onRef('t.corp_id', '=', 'ct.corp_id').onRef('t.id', '=', 'ct.tag_id'))
-      .select(['t.id', 't.name', 't.wecom_tag_id'])
-      .where('ct.corp_id', '=', tx.corpId)
-      .where('ct.channel_id', '=', code.channelId)
-      .execute();
+    const { tags } = code;
     if (tags.length) {
       await tx.db
         .insertInto('customer_tags')
@@ -127,7 +126,7 @@ export async function onChannelAdd(added: ContactAdded): Promise<void> {
         )
         .onConflict((oc) => oc.columns(['corp_id', 'customer_id', 'tag_id']).doNothing())
         .execute();
-      const wecomIds = tags.map((t) => t.wecom_tag_id).filter((id): id is string => id !== null);
+      const wecomIds = tags.map((t) => t.wecomId).filter((id): id is string => id !== null);
       if (wecomIds.length) {
         await enqueueOutbox(
           jobs,
@@ -179,5 +178,8 @@ export async function onChannelAdd(added: ContactAdded): Promise<void> {
     ]);
     return true;
   });
-  if (recorded) await routeCode(ctx, code.codeId, { advance: true });
+  // Round robin is WeCom's; the list changes after an add only when a cap or the load can move it.
+  if (recorded && (code.daily_cap !== null || code.pool_strategy === 'least_loaded')) {
+    await routeCode(ctx, code.codeId);
+  }
 }

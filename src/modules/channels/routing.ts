@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import type { SyncCtx } from '../context.ts';
-import { brandDayStart, type Candidate, pickStaff } from './assignment.ts';
+import { brandDayStart, type Candidate, routeTargets, takesTurnsInWecom } from './assignment.ts';
 import { effectiveSettings } from './settings.ts';
 
 /**
@@ -91,15 +91,14 @@ async function candidatesOf(
 }
 
 /**
- * Works out who the code should route to now and, when that changed (or the way does not exist yet),
- * enqueues the WeCom call. `advance` moves round robin on by one (after an add through the code).
- * Returns the member chosen, or null when nobody can receive.
+ * Works out whom the code should list now and, when that changed (or the way does not exist yet), enqueues
+ * the WeCom call. Returns the members listed, empty when nobody can receive.
  */
 export async function routeCode(
   ctx: SyncCtx,
   codeId: number,
-  opts: { advance?: boolean; force?: boolean } = {},
-): Promise<string | null> {
+  opts: { force?: boolean } = {},
+): Promise<string[]> {
   return ctx.cdb.transaction(async (tx) => {
     const tctx = { ...ctx, cdb: tx };
     const code = await tx.db
@@ -111,8 +110,7 @@ export async function routeCode(
         'k.id',
         'k.state',
         'k.config_id',
-        'k.current_userid',
-        'k.rr_position',
+        'k.current_users',
         'c.name',
         'c.status',
         'c.assign_mode',
@@ -125,40 +123,41 @@ export async function routeCode(
       .where('k.id', '=', codeId)
       .forUpdate()
       .executeTakeFirstOrThrow();
-    if (code.status !== 'active') return null;
-    const position = code.rr_position + (opts.advance ? 1 : 0);
-    const pick = pickStaff(
-      {
-        mode: code.assign_mode,
-        strategy: code.pool_strategy,
-        dailyCap: code.daily_cap,
-        workingHours: code.working_hours,
-      },
+    if (code.status !== 'active') return [];
+    const rule = {
+      mode: code.assign_mode,
+      strategy: code.pool_strategy,
+      dailyCap: code.daily_cap,
+      workingHours: code.working_hours,
+    };
+    const target = routeTargets(
+      rule,
       await candidatesOf(tctx, codeId, {
         load: code.pool_strategy === 'least_loaded',
         addsToday: code.daily_cap !== null,
       }),
-      position,
       ctx.clock.now(),
     );
-    const userid = pick?.userid ?? null;
+    const users = target?.userids ?? [];
+    const same =
+      users.length === code.current_users.length && users.every((u, i) => u === code.current_users[i]);
+    if (same && code.config_id && !opts.force) return users;
     await tx.db
       .updateTable('channel_codes')
-      .set({ rr_position: position, current_userid: userid })
+      .set({ current_users: users })
       .where('corp_id', '=', tx.corpId)
       .where('id', '=', codeId)
       .execute();
-    if (!userid) return null;
-    if (code.config_id && userid === code.current_userid && !opts.force) return userid;
+    if (users.length === 0) return users;
     const now = ctx.clock.now();
     const way = {
       remark: code.name.slice(0, 30),
       skip_verify: code.skip_verify,
       state: code.state,
-      user: [userid],
+      user: users,
     };
     if (!code.config_id) {
-      const request = { type: 1, scene: 2, ...way };
+      const request = { type: takesTurnsInWecom(rule) ? 2 : 1, scene: 2, ...way };
       const { created } = await enqueueOutbox(
         jobsDb(tx.db),
         tx.corpId,
@@ -180,7 +179,7 @@ export async function routeCode(
         jobsDb(tx.db),
         tx.corpId,
         {
-          idemKey: `cw:update:${codeId}:${position}:${userid}:${now.getTime()}`,
+          idemKey: `cw:update:${codeId}:${users.join(',')}:${now.getTime()}`,
           lane: 'normal',
           kind: UPDATE_CONTACT_WAY,
           request: { config_id: code.config_id, ...way },
@@ -188,7 +187,7 @@ export async function routeCode(
         now,
       );
     }
-    return userid;
+    return users;
   });
 }
 
@@ -206,11 +205,12 @@ export async function storeContactWay(
     .set({ config_id: result.config_id, qr_code: typeof result.qr_code === 'string' ? result.qr_code : null })
     .where('corp_id', '=', ctx.cdb.corpId)
     .where('id', '=', codeId)
-    .returning('current_userid')
+    .returning('current_users')
     .executeTakeFirst();
-  // Routing moved on while the way was being created: point it at the current member.
-  const sent = (row.request.user as string[] | undefined)?.[0];
-  if (stored?.current_userid && stored.current_userid !== sent) await routeCode(ctx, codeId, { force: true });
+  // Routing moved on while the way was being created: point it at the current members.
+  const sent = (row.request.user as string[] | undefined) ?? [];
+  const now = stored?.current_users ?? [];
+  if (now.length && now.join(',') !== sent.join(',')) await routeCode(ctx, codeId, { force: true });
 }
 
 /** Re-routes every active code of a corp: working hours starting or ending, a new day resetting the caps. */
@@ -220,19 +220,13 @@ export async function rerouteAll(ctx: SyncCtx): Promise<number> {
     .innerJoin('channels as c', (j) =>
       j.onRef('c.corp_id', '=', 'k.corp_id').onRef('c.id', '=', 'k.channel_id'),
     )
-    .select('k.id')
+    .select(['k.id', 'k.current_users'])
     .where('k.corp_id', '=', ctx.cdb.corpId)
     .where('c.status', '=', 'active')
     .execute();
   let changed = 0;
-  for (const { id } of codes) {
-    const before = await ctx.cdb.db
-      .selectFrom('channel_codes')
-      .select('current_userid')
-      .where('corp_id', '=', ctx.cdb.corpId)
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
-    if ((await routeCode(ctx, id)) !== before.current_userid) changed++;
+  for (const { id, current_users } of codes) {
+    if ((await routeCode(ctx, id)).join(',') !== current_users.join(',')) changed++;
   }
   return changed;
 }

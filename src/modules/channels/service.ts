@@ -167,10 +167,15 @@ export async function createChannel(ctx: Ctx, input: ChannelInput) {
 
 export async function updateChannel(ctx: Ctx, id: number, input: ChannelInput) {
   const existing = await editable(ctx, id);
-  if (input.assignMode !== existing.assign_mode || input.unitId !== existing.unit_id) {
+  // They decide the kind of «联系我» made in WeCom (one member, or several taking turns), fixed at creation.
+  if (
+    input.assignMode !== existing.assign_mode ||
+    input.unitId !== existing.unit_id ||
+    input.poolStrategy !== existing.pool_strategy
+  ) {
     throw new AppError('bad_request', {
-      zh: '渠道的归属组织和分配方式创建后不能修改，请新建渠道',
-      en: "A channel's unit and assignment mode cannot change; create a new channel",
+      zh: '渠道的归属组织、分配方式和轮流/最少负载策略创建后不能修改，请新建渠道',
+      en: "A channel's unit, assignment mode and pool strategy cannot change; create a new channel",
     });
   }
   await validate(ctx, input);
@@ -310,7 +315,7 @@ export async function getChannel(ctx: Ctx, id: number) {
       'k.state',
       'k.config_id',
       'k.qr_code',
-      'k.current_userid',
+      'k.current_users',
       'k.scans',
       'o.status as sync_status',
       'o.last_error as sync_error',
@@ -363,7 +368,7 @@ export async function getChannel(ctx: Ctx, id: number) {
       state: k.state,
       configId: k.config_id,
       qrCode: k.qr_code,
-      currentUserid: k.current_userid,
+      currentUserids: k.current_users,
       scans: k.scans,
       sync: (k.config_id ? 'ready' : k.sync_status === 'failed' ? 'failed' : 'pending') as
         | 'ready'

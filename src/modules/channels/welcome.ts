@@ -21,22 +21,21 @@ function clipBytes(text: string, max: number): string {
 
 /**
  * The send_welcome_msg body for a channel's welcome, or null when the channel has none (the add is still
- * attributed and tagged). With the friend-then-group linkage the group invitation joins the attachments;
- * the groups capability fills `groupInvite` (until then the text alone invites).
+ * attributed and tagged). `invite` is the seam for the groups capability: it passes the code's effective
+ * linkage and a group invitation attachment, which joins the welcome under the friend-then-group linkage.
  */
 export function welcomeRequest(
   welcomeCode: string,
   w: WelcomeTemplate,
   vars: TemplateVars,
-  linkage: Linkage,
-  now: Date = new Date(),
-  groupInvite?: Record<string, unknown>,
+  now: Date,
+  invite?: { linkage: Linkage; attachment: Record<string, unknown> },
 ): Record<string, unknown> | null {
   const attachments: Record<string, unknown>[] = [];
   if (w.imageUrl) attachments.push({ msgtype: 'image', image: { pic_url: w.imageUrl } });
   if (w.link) attachments.push({ msgtype: 'link', link: { ...w.link, desc: w.link.desc ?? '' } });
   if (w.miniprogram) attachments.push({ msgtype: 'miniprogram', miniprogram: w.miniprogram });
-  if (groupInvite && welcomeInvitesToGroup(linkage)) attachments.push(groupInvite);
+  if (invite && welcomeInvitesToGroup(invite.linkage)) attachments.push(invite.attachment);
   const text = w.text ? clipBytes(renderTemplate(w.text, vars, now), MAX_TEXT_BYTES) : '';
   if (!text && attachments.length === 0) return null;
   return {

@@ -6,7 +6,14 @@ import type { Clock } from '../../platform/clock.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { InboxRecorder } from '../../platform/jobs/inbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
-import { CallbackError, dedupKey, openCallback, parseEvent, verifyUrl } from '../../wecom/callback.ts';
+import {
+  CallbackError,
+  dedupKey,
+  openCallback,
+  parseEvent,
+  verifyUrl,
+  type WecomEvent,
+} from '../../wecom/callback.ts';
 import type { Tables } from '../tables.ts';
 import type { ConnectionRegistry } from './service.ts';
 
@@ -22,6 +29,14 @@ export interface CallbackDeps {
   links: ConnectionRegistry;
   /** Called after a new event is recorded (the dispatcher is kicked instead of waiting for its poll). */
   onRecorded?: () => void;
+}
+
+/** One customer's (or group's, or the tag list's) events are handled in order; different ones in parallel. */
+export function orderKeyOf(event: WecomEvent): string {
+  if ('externalUserId' in event && event.externalUserId) return `customer:${event.externalUserId}`;
+  if ('chatId' in event && event.chatId) return `chat:${event.chatId}`;
+  if (event.type.startsWith('external_tag_')) return 'tags';
+  return event.type;
 }
 
 const corpParam = z.object({ corp: z.string().regex(/^[a-z0-9][a-z0-9-]{1,31}$/) });
@@ -112,6 +127,7 @@ export function callbackRoutes(deps: CallbackDeps) {
         const created = await inbox.record({
           corpId: link.corpId,
           dedupKey: dedupKey(event),
+          orderKey: orderKeyOf(event),
           eventType: event.type,
           event: event as unknown as Record<string, unknown>,
           receivedAt,

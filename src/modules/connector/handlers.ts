@@ -169,7 +169,6 @@ async function refreshCustomer(
   event: AddExternalContactEvent | AddHalfExternalContactEvent | EditExternalContactEvent,
   at: Date,
 ) {
-  await ensureStaff(ctx, client, [event.userId]);
   const follows: FollowUser[] = [];
   let contact: Awaited<ReturnType<WecomClient['getExternalContact']>>['external_contact'] | undefined;
   let cursor: string | undefined;
@@ -180,11 +179,12 @@ async function refreshCustomer(
     cursor = page.next_cursor || undefined;
   } while (cursor);
   if (!contact) return null;
+  // One lookup for every follower; only the event's member is fetched from WeCom when new to Siyu.
   const known = await ensureStaff(
     ctx,
     client,
-    follows.map((f) => f.userid),
-    { fetchMissing: false },
+    [...new Set([event.userId, ...follows.map((f) => f.userid)])],
+    { fetchMissing: [event.userId] },
   );
   await ensureTags(ctx, client, follows);
   return upsertCustomerFromWecom(ctx, contact, follows.map(toWecomFollow), {
@@ -211,7 +211,7 @@ async function ensureStaff(
   ctx: SyncCtx,
   client: WecomClient,
   userids: string[],
-  opts: { fetchMissing: boolean } = { fetchMissing: true },
+  opts: { fetchMissing: string[] },
 ): Promise<Set<string>> {
   const rows = userids.length
     ? await ctx.cdb.db
@@ -222,8 +222,7 @@ async function ensureStaff(
         .execute()
     : [];
   const known = new Set(rows.map((r) => r.userid));
-  if (!opts.fetchMissing) return known;
-  const missing = userids.filter((u) => !known.has(u));
+  const missing = opts.fetchMissing.filter((u) => !known.has(u));
   if (missing.length) {
     const units = await unitsByDepartment(ctx);
     for (const userid of missing) {

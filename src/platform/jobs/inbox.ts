@@ -16,6 +16,8 @@ export interface InboxEvent {
 export interface InboxRecord {
   corpId: string;
   dedupKey: string;
+  /** Rows with one key are handled in id order, one at a time (default: the event type). */
+  orderKey?: string;
   eventType: string;
   event: Record<string, unknown>;
   receivedAt: Date;
@@ -34,6 +36,7 @@ export async function recordInboxBatch(db: Kysely<JobTables>, rows: InboxRecord[
     rows.map((r) => ({
       corp_id: r.corpId,
       dedup_key: r.dedupKey,
+      order_key: r.orderKey ?? r.eventType,
       event_type: r.eventType,
       event: r.event,
       received_at: r.receivedAt,
@@ -41,10 +44,10 @@ export async function recordInboxBatch(db: Kysely<JobTables>, rows: InboxRecord[
     })),
   );
   const inserted = await sql<{ corp_id: string; dedup_key: string }>`
-    insert into wecom_inbox (corp_id, dedup_key, event_type, event, received_at, next_attempt_at)
-    select corp_id, dedup_key, event_type, event, received_at, next_attempt_at
-    from jsonb_to_recordset(${json}::jsonb) as r(corp_id text, dedup_key text, event_type text, event jsonb,
-      received_at timestamptz, next_attempt_at timestamptz)
+    insert into wecom_inbox (corp_id, dedup_key, order_key, event_type, event, received_at, next_attempt_at)
+    select corp_id, dedup_key, order_key, event_type, event, received_at, next_attempt_at
+    from jsonb_to_recordset(${json}::jsonb) as r(corp_id text, dedup_key text, order_key text, event_type text,
+      event jsonb, received_at timestamptz, next_attempt_at timestamptz)
     on conflict (corp_id, dedup_key) do nothing
     returning corp_id, dedup_key`.execute(db);
   const fresh = new Set(inserted.rows.map((r) => `${r.corp_id}\n${r.dedup_key}`));
@@ -113,6 +116,8 @@ export interface InboxDispatcherOptions {
   clock: Clock;
   handle(event: InboxEvent): Promise<void>;
   batchSize?: number;
+  /** Rows handled at once; never two of one order key. */
+  concurrency?: number;
   /** After this many failed attempts a row is parked: kept, visible, never dropped. */
   maxAttempts?: number;
   /** A claimed row is due again after this long if its worker died mid-way. */
@@ -122,9 +127,11 @@ export interface InboxDispatcherOptions {
 }
 
 /**
- * Hands due inbox rows, oldest first, to `handle`. Rows are claimed with a lease (FOR UPDATE SKIP LOCKED),
- * so several workers on one PostgreSQL server never take the same row; handlers are idempotent, so a row
- * retried after a crash has its effect once.
+ * Hands due inbox rows, oldest first, to `handle`, several at once. Rows are claimed with a lease (FOR
+ * UPDATE SKIP LOCKED), so several workers on one PostgreSQL server never take the same row; a row is only
+ * claimed when no older row of its order key is still pending (claimed, due or backing off), so one
+ * customer's events are handled in order, one at a time, while other customers' run in parallel. Handlers
+ * are idempotent, so a row retried after a crash has its effect once.
  */
 export class InboxDispatcher {
   private readonly loop: WorkLoop;
@@ -132,7 +139,7 @@ export class InboxDispatcher {
     Pick<InboxDispatcherOptions, 'onError'>;
 
   constructor(opts: InboxDispatcherOptions) {
-    this.o = { batchSize: 50, maxAttempts: 8, leaseMs: 60_000, pollMs: 1_000, ...opts };
+    this.o = { batchSize: 50, concurrency: 8, maxAttempts: 8, leaseMs: 60_000, pollMs: 1_000, ...opts };
     this.loop = new WorkLoop(
       () => this.tick(),
       this.o.pollMs,
@@ -166,45 +173,62 @@ export class InboxDispatcher {
     }>`
       update wecom_inbox set attempts = attempts + 1, next_attempt_at = ${new Date(now.getTime() + this.o.leaseMs)}
       where (corp_id, id) in (
-        select corp_id, id from wecom_inbox
-        where status = 'pending' and next_attempt_at <= ${now}
-        order by id limit ${this.o.batchSize}
+        select i.corp_id, i.id from wecom_inbox i
+        where i.status = 'pending' and i.next_attempt_at <= ${now}
+          and not exists (
+            select 1 from wecom_inbox o
+            where o.corp_id = i.corp_id and o.order_key = i.order_key and o.status = 'pending' and o.id < i.id)
+        order by i.id limit ${this.o.batchSize}
         for update skip locked)
       returning corp_id, id, event_type, event, attempts, received_at`.execute(db);
     if (claimed.rows.length === 0) return false;
     const rows = claimed.rows.sort((a, b) => a.id - b.id);
-    for (const r of rows) {
-      const event: InboxEvent = {
-        corpId: r.corp_id,
-        id: r.id,
-        eventType: r.event_type,
-        event: r.event,
-        attempts: r.attempts,
-        receivedAt: r.received_at,
-      };
-      try {
-        await this.o.handle(event);
-        await db
-          .updateTable('wecom_inbox')
-          .set({ status: 'done', done_at: clock.now(), last_error: null })
-          .where('corp_id', '=', r.corp_id)
-          .where('id', '=', r.id)
-          .execute();
-      } catch (err) {
-        this.o.onError?.(err, event);
-        const parked = r.attempts >= this.o.maxAttempts;
-        await db
-          .updateTable('wecom_inbox')
-          .set({
-            status: parked ? 'parked' : 'pending',
-            last_error: String((err as Error)?.message ?? err).slice(0, 2000),
-            next_attempt_at: new Date(clock.now().getTime() + backoffMs(r.attempts, 1_000, 300_000)),
-          })
-          .where('corp_id', '=', r.corp_id)
-          .where('id', '=', r.id)
-          .execute();
-      }
-    }
+    let next = 0;
+    const worker = async () => {
+      while (next < rows.length) await this.handleOne(rows[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.o.concurrency, rows.length) }, worker));
     return true;
+  }
+
+  private async handleOne(r: {
+    corp_id: string;
+    id: number;
+    event_type: string;
+    event: Record<string, unknown>;
+    attempts: number;
+    received_at: Date;
+  }): Promise<void> {
+    const { db, clock } = this.o;
+    const event: InboxEvent = {
+      corpId: r.corp_id,
+      id: r.id,
+      eventType: r.event_type,
+      event: r.event,
+      attempts: r.attempts,
+      receivedAt: r.received_at,
+    };
+    try {
+      await this.o.handle(event);
+      await db
+        .updateTable('wecom_inbox')
+        .set({ status: 'done', done_at: clock.now(), last_error: null })
+        .where('corp_id', '=', r.corp_id)
+        .where('id', '=', r.id)
+        .execute();
+    } catch (err) {
+      this.o.onError?.(err, event);
+      const parked = r.attempts >= this.o.maxAttempts;
+      await db
+        .updateTable('wecom_inbox')
+        .set({
+          status: parked ? 'parked' : 'pending',
+          last_error: String((err as Error)?.message ?? err).slice(0, 2000),
+          next_attempt_at: new Date(clock.now().getTime() + backoffMs(r.attempts, 1_000, 300_000)),
+        })
+        .where('corp_id', '=', r.corp_id)
+        .where('id', '=', r.id)
+        .execute();
+    }
   }
 }

@@ -170,6 +170,99 @@ describe('the inbox dispatcher', () => {
   });
 });
 
+describe('keyed parallel dispatch', () => {
+  const rec = (key: string, orderKey: string) =>
+    recordInbox(db(), {
+      corpId: 'acme',
+      dedupKey: key,
+      orderKey,
+      eventType: 't',
+      event: { key, orderKey },
+      receivedAt: clock.now(),
+    });
+
+  it('runs different keys at once, up to the concurrency, and one key never twice at once', async () => {
+    for (let i = 0; i < 12; i++) await rec(`e${i}`, `k${i % 6}`);
+    let running = 0;
+    let peak = 0;
+    const busy = new Set<string>();
+    const overlaps: string[] = [];
+    const d = new InboxDispatcher({
+      db: db(),
+      clock,
+      concurrency: 4,
+      handle: async (e) => {
+        const k = e.event.orderKey as string;
+        if (busy.has(k)) overlaps.push(k);
+        busy.add(k);
+        peak = Math.max(peak, ++running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        busy.delete(k);
+      },
+    });
+    await d.drain();
+    expect(peak).toBe(4);
+    expect(overlaps).toEqual([]);
+    const left = await database.db
+      .selectFrom('wecom_inbox')
+      .select('status')
+      .where('status', '!=', 'done')
+      .execute();
+    expect(left).toEqual([]);
+  });
+
+  it('keeps each key in id order across random arrivals', async () => {
+    const keys = ['a', 'b', 'c'];
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const sent: Record<string, string[]> = { a: [], b: [], c: [] };
+    for (let i = 0; i < 60; i++) {
+      const k = keys[Math.floor(rand() * keys.length)]!;
+      sent[k]!.push(`${k}${i}`);
+      await rec(`${k}${i}`, k);
+    }
+    const seen: Record<string, string[]> = { a: [], b: [], c: [] };
+    const d = new InboxDispatcher({
+      db: db(),
+      clock,
+      concurrency: 3,
+      batchSize: 7,
+      handle: async (e) => {
+        await new Promise((r) => setTimeout(r, Math.floor(rand() * 5)));
+        seen[e.event.orderKey as string]!.push(e.event.key as string);
+      },
+    });
+    await d.drain();
+    expect(seen).toEqual(sent);
+  });
+
+  it('holds back the later rows of a failing key until it succeeds, while other keys go on', async () => {
+    await rec('x1', 'x');
+    await rec('x2', 'x');
+    await rec('y1', 'y');
+    let failX1 = true;
+    const order: string[] = [];
+    const d = new InboxDispatcher({
+      db: db(),
+      clock,
+      handle: async (e) => {
+        if (e.event.key === 'x1' && failX1) throw new Error('WeCom busy');
+        order.push(e.event.key as string);
+      },
+    });
+    await d.drain();
+    expect(order).toEqual(['y1']); // x2 waits for x1, which backs off
+    failX1 = false;
+    clock.advance(10 * 60_000);
+    await d.drain();
+    expect(order).toEqual(['y1', 'x1', 'x2']);
+  });
+});
+
 describe('the outbox sender', () => {
   const item = (key: string, lane: 'welcome' | 'normal' | 'bulk', deadlineAt?: Date) => ({
     idemKey: key,

@@ -85,6 +85,7 @@ const LANE_ORDER = sql`case lane when 'welcome' then 0 when 'normal' then 1 else
  */
 export class OutboxSender {
   private readonly loop: WorkLoop;
+  private lastExpiry = Number.NEGATIVE_INFINITY;
   private readonly o: Required<Omit<OutboxSenderOptions, 'onError' | 'onDone'>> &
     Pick<OutboxSenderOptions, 'onError' | 'onDone'>;
 
@@ -113,12 +114,16 @@ export class OutboxSender {
   async tick(): Promise<boolean> {
     const { db, clock } = this.o;
     const now = clock.now();
-    await db
-      .updateTable('wecom_outbox')
-      .set({ status: 'expired', done_at: now, last_error: 'deadline passed before it could be sent' })
-      .where('status', '=', 'pending')
-      .where('deadline_at', '<', now)
-      .execute();
+    // Expiring is a sweep over the whole table: once a second is enough (a tick runs after every event).
+    if (now.getTime() - this.lastExpiry >= 1_000) {
+      this.lastExpiry = now.getTime();
+      await db
+        .updateTable('wecom_outbox')
+        .set({ status: 'expired', done_at: now, last_error: 'deadline passed before it could be sent' })
+        .where('status', '=', 'pending')
+        .where('deadline_at', '<', now)
+        .execute();
+    }
     const claimed = await sql<{
       corp_id: string;
       id: number;
@@ -131,7 +136,7 @@ export class OutboxSender {
       update wecom_outbox set attempts = attempts + 1, next_attempt_at = ${new Date(now.getTime() + this.o.leaseMs)}
       where (corp_id, id) in (
         select corp_id, id from wecom_outbox
-        where status = 'pending' and next_attempt_at <= ${now}
+        where status = 'pending' and next_attempt_at <= ${now} and (deadline_at is null or deadline_at >= ${now})
         order by ${LANE_ORDER}, id limit ${this.o.batchSize}
         for update skip locked)
       returning corp_id, id, idem_key, lane, kind, request, attempts`.execute(db);

@@ -15,6 +15,7 @@ export interface WecomInboxTable {
   next_attempt_at: Timestamp;
   last_error: string | null;
   done_at: Timestamp | null;
+  order_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type OutboxLane = 'welcome' | 'normal' | 'bulk';
