@@ -25,6 +25,7 @@ import { createCustomer, insertFollow } from '../src/simulator/contacts.ts';
 import { createCorp } from '../src/simulator/corps.ts';
 import { createMember } from '../src/simulator/directory.ts';
 import { startSimulator } from '../src/simulator/server.ts';
+import type { Simulator } from '../src/simulator/state.ts';
 
 export const BRAND = 'bench';
 export const CORP = {
@@ -99,12 +100,15 @@ async function adminQuery(url: string, text: string): Promise<void> {
   }
 }
 
-/** The brand, its staff and the connection in Siyu; the corp, members, customers and follows in WeCom. */
-export async function seedWorld(database: Database<Tables>, secretKey: string, customers: number) {
-  const db = database.db;
-  const simulator = await startSimulator({ port: 0, seed: 1 });
-  const sim = simulator.sim;
+/** The bench's members (= Siyu's staff). */
+export const STAFF_USERIDS = Array.from(
+  { length: STAFF },
+  (_, i) => `bench${String(i + 1).padStart(2, '0')}`,
+);
 
+/** Siyu's side of the bench brand: the brand, a root unit, the staff, and the connection to `apiBaseUrl`. */
+export async function seedSiyuBrand(database: Database<Tables>, secretKey: string, apiBaseUrl: string) {
+  const db = database.db;
   await db
     .insertInto('corps')
     .values({ corp_id: BRAND, name: CORP.name, wecom_corp_id: CORP.corpid, business_type: null })
@@ -127,24 +131,13 @@ export async function seedWorld(database: Database<Tables>, secretKey: string, c
     .set({ path: `/${unitId}/` })
     .where('corp_id', '=', BRAND)
     .execute();
-
-  const corp = createCorp(sim, {
-    ...CORP,
-    callback_url: null,
-    limits: { rate_per_minute: UNLIMITED_PER_MINUTE },
-  });
-  const userids: string[] = [];
-  for (let s = 1; s <= STAFF; s++) {
-    const userid = `bench${String(s).padStart(2, '0')}`;
-    const name = `导购${s}号`;
-    userids.push(userid);
-    createMember(sim, corp, { userid, name, department: [1], position: '导购' });
+  for (const [i, userid] of STAFF_USERIDS.entries()) {
     await db
       .insertInto('staff')
       .values({
         corp_id: BRAND,
         userid,
-        name,
+        name: `导购${i + 1}号`,
         unit_id: unitId,
         persona: 'sales',
         persona_name: null,
@@ -154,11 +147,42 @@ export async function seedWorld(database: Database<Tables>, secretKey: string, c
       })
       .execute();
   }
+  await saveConnection(db, createPii(secretKey), BRAND, {
+    wecomCorpId: CORP.corpid,
+    agentId: String(CORP.agentid),
+    apiBaseUrl,
+    secret: CORP.secret,
+    callbackToken: CORP.token,
+    encodingAesKey: CORP.encoding_aes_key,
+    simulated: true,
+  });
+  return { unitId };
+}
+
+/** WeCom's side: the corp (rate limit lifted) and its members, in a simulator. */
+export function seedSimulatorCorp(sim: Simulator, callbackUrl: string | null) {
+  const corp = createCorp(sim, {
+    ...CORP,
+    callback_url: callbackUrl,
+    limits: { rate_per_minute: UNLIMITED_PER_MINUTE },
+  });
+  for (const [i, userid] of STAFF_USERIDS.entries()) {
+    createMember(sim, corp, { userid, name: `导购${i + 1}号`, department: [1], position: '导购' });
+  }
+  return corp;
+}
+
+/** The brand, its staff and the connection in Siyu; the corp, members, customers and follows in WeCom. */
+export async function seedWorld(database: Database<Tables>, secretKey: string, customers: number) {
+  const simulator = await startSimulator({ port: 0, seed: 1 });
+  const sim = simulator.sim;
+  const corp = seedSimulatorCorp(sim, null);
+  await seedSiyuBrand(database, secretKey, simulator.url);
 
   // One follow per customer, so that each event's effect is exactly one follow (and the customer row).
   const pairs: [string, string][] = [];
   for (let i = 0; i < customers; i++) {
-    const userid = userids[i % userids.length]!;
+    const userid = STAFF_USERIDS[i % STAFF_USERIDS.length]!;
     const customer = createCustomer(sim, corp, { name: `压测客户${i}`, gender: (i % 3) as 0 | 1 | 2 });
     insertFollow(corp, {
       userid,
@@ -175,16 +199,6 @@ export async function seedWorld(database: Database<Tables>, secretKey: string, c
     });
     pairs.push([userid, customer.external_userid]);
   }
-
-  await saveConnection(db, createPii(secretKey), BRAND, {
-    wecomCorpId: CORP.corpid,
-    agentId: String(CORP.agentid),
-    apiBaseUrl: simulator.url,
-    secret: CORP.secret,
-    callbackToken: CORP.token,
-    encodingAesKey: CORP.encoding_aes_key,
-    simulated: true,
-  });
   return { simulator, pairs };
 }
 

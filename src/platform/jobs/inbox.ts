@@ -116,7 +116,7 @@ export interface InboxDispatcherOptions {
   clock: Clock;
   handle(event: InboxEvent): Promise<void>;
   batchSize?: number;
-  /** Rows handled at once; never two of one order key. */
+  /** Rows handled at once (default 16: handlers mostly wait on WeCom and the database); never two of one key. */
   concurrency?: number;
   /** After this many failed attempts a row is parked: kept, visible, never dropped. */
   maxAttempts?: number;
@@ -139,7 +139,7 @@ export class InboxDispatcher {
     Pick<InboxDispatcherOptions, 'onError'>;
 
   constructor(opts: InboxDispatcherOptions) {
-    this.o = { batchSize: 50, concurrency: 8, maxAttempts: 8, leaseMs: 60_000, pollMs: 1_000, ...opts };
+    this.o = { batchSize: 50, concurrency: 16, maxAttempts: 8, leaseMs: 60_000, pollMs: 1_000, ...opts };
     this.loop = new WorkLoop(
       () => this.tick(),
       this.o.pollMs,

@@ -1,0 +1,61 @@
+/**
+ * bench:welcome's second process: WeCom (the simulator) and its customers, off Siyu's CPU as real WeCom is.
+ * Protocol, JSON lines: reads `{"callbackUrl"}` on stdin, answers `{"url"}` once the simulator listens; reads
+ * `{"configId","rate","seconds"}`, makes customers scan that «联系我» at the rate, waits until every
+ * WelcomeCode was used or had its 20 s (plus 5 s), and answers a WelcomeReport. Not meant to be run by hand.
+ */
+import { createInterface } from 'node:readline';
+import { scanContactWay } from '../src/simulator/contact-ways.ts';
+import { createCustomer } from '../src/simulator/contacts.ts';
+import { startSimulator } from '../src/simulator/server.ts';
+import { seedSimulatorCorp } from './setup.ts';
+
+export interface WelcomeReport {
+  adds: number;
+  addSeconds: number;
+  /** Add (WelcomeCode issued) → welcome accepted, ms, for the codes used. */
+  latencies: number[];
+  codes: number;
+}
+
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const next = async <T>() => JSON.parse((await lines.next()).value as string) as T;
+const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+
+const { callbackUrl } = await next<{ callbackUrl: string }>();
+const simulator = await startSimulator({ port: 0, seed: 2 });
+const corp = seedSimulatorCorp(simulator.sim, callbackUrl);
+process.stdout.write(`${JSON.stringify({ url: simulator.url })}\n`);
+
+const { configId, rate, seconds } = await next<{ configId: string; rate: number; seconds: number }>();
+const total = Math.round(rate * seconds);
+const codes: string[] = [];
+const t0 = Date.now();
+let made = 0;
+while (made < total) {
+  const due = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * rate) + 1);
+  for (; made < due; made++) {
+    const customer = createCustomer(simulator.sim, corp, {
+      name: `扫码客户${made}`,
+      gender: (made % 3) as 0 | 1 | 2,
+    });
+    const added = scanContactWay(simulator.sim, corp, {
+      config_id: configId,
+      external_userid: customer.external_userid,
+    });
+    if (added.welcome_code) codes.push(added.welcome_code);
+  }
+  await sleep(5);
+}
+const addSeconds = (Date.now() - t0) / 1000;
+const settled = () => codes.every((c) => corp.welcome_codes[c]?.used_at_ms != null);
+const deadline = Date.now() + 25_000;
+while (!settled() && Date.now() < deadline) await sleep(200);
+const latencies = codes
+  .map((c) => corp.welcome_codes[c]!)
+  .filter((w) => w.used_at_ms !== null)
+  .map((w) => w.used_at_ms! - w.issued_at_ms);
+const report: WelcomeReport = { adds: made, addSeconds, latencies, codes: codes.length };
+process.stdout.write(`${JSON.stringify(report)}\n`);
+await simulator.close();
+process.exit(0);
