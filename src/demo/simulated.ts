@@ -706,6 +706,10 @@ async function playLive(
     const code = codeOf(p.store, PLACEMENT_METHOD[placement[0]]);
     if (!code?.config_id)
       throw new Error(`the demo's ${placement[1]} code of store ${p.store} is not in WeCom`);
+    // The phone opens the material's landing page (counted as a scan) before the customer adds; about one
+    // passer-by in three looks and does not add.
+    const landing = `${opts.siyuUrl.replace(/\/+$/, '')}/c/${CORP}/${encodeURIComponent(code.state)}`;
+    for (let look = rng.chance(0.35) ? 2 : 1; look > 0; look--) await fetch(landing).then((r) => r.text());
     const scanned = await http.scenario('scan-contact-way', {
       config_id: code.config_id,
       external_userid: ext,

@@ -222,6 +222,41 @@ describe('console: a store manager sees only her store', () => {
     await page.screenshot({ path: join(resultsDir, 'e2e-profile.png'), fullPage: true });
   });
 
+  test('渠道活码 lists the channels with their funnel, the code of her store, and the methods compared', async (ctx) => {
+    onFailure(ctx, 'channels');
+    await page.goto('/channels');
+    const table = page.getByTestId('channels-table');
+    await table.waitFor({ state: 'visible', timeout: 30_000 });
+    const from = new Date(Date.now() - 30 * 86_400_000).toISOString();
+    const api = await getJson<{ items: { id: number; name: string; adds: number; method: string }[] }>(
+      page.request,
+      `/api/v1/channels?from=${encodeURIComponent(from)}`,
+    );
+    expect(api.items.length).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await table.textContent()) ?? '', { timeout: 15_000 })
+      .toContain(api.items[0]!.name);
+    const text = (await table.textContent()) ?? '';
+    for (const c of api.items) expect(text).toContain(c.name);
+    expect(text).toContain('台卡');
+
+    // Expanding a store channel shows only this store's code, with whom it routes to.
+    await table.locator('.ant-table-row-expand-icon').first().click();
+    const codes = page.getByTestId('channel-codes');
+    await codes.waitFor({ state: 'visible', timeout: 15_000 });
+    await expect
+      .poll(async () => (await codes.textContent()) ?? '', { timeout: 15_000 })
+      .toContain(OWN_STORE);
+    expect((await codes.textContent()) ?? '').toContain('当前接待');
+    await page.screenshot({ path: join(resultsDir, 'e2e-channel-codes.png'), fullPage: true });
+
+    await page.getByRole('tab', { name: '方式对比' }).click();
+    const methods = page.getByTestId('method-comparison');
+    await methods.waitFor({ state: 'visible', timeout: 15_000 });
+    expect((await methods.textContent()) ?? '').toContain('台卡');
+    await page.screenshot({ path: join(resultsDir, 'e2e-channels.png'), fullPage: true });
+  });
+
   test('the server stops cleanly on SIGTERM', async (ctx) => {
     onFailure(ctx, 'shutdown');
     await browser.close();

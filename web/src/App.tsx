@@ -13,6 +13,7 @@ const StaffPage = lazy(() => import('./pages/Staff'));
 const CustomersPage = lazy(() => import('./pages/Customers'));
 const CustomerProfilePage = lazy(() => import('./pages/CustomerProfile'));
 const WecomPage = lazy(() => import('./pages/Wecom'));
+const ChannelsPage = lazy(() => import('./pages/Channels'));
 const NotFoundPage = lazy(() => import('./pages/NotFound'));
 
 const FONT_FAMILY = [
@@ -105,6 +106,7 @@ export function App() {
                 <Route path="staff" element={<StaffPage />} />
                 <Route path="customers" element={<CustomersPage />} />
                 <Route path="customers/:id" element={<CustomerProfilePage />} />
+                <Route path="channels" element={<ChannelsPage />} />
                 <Route path="wecom" element={<WecomPage />} />
                 <Route
                   path="*"

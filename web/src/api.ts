@@ -323,7 +323,82 @@ export const api = {
   wecomStatus: (signal?: AbortSignal) => request<WecomStatus>('/wecom/status', { signal }),
   /** Starts (or resumes) a full sync; `started` is false when one is already running; 409 when not connected. */
   startWecomSync: () => request<{ started: boolean }>('/wecom/sync', { method: 'POST', body: {} }),
+  channels: (period: Period, signal?: AbortSignal) =>
+    request<{ items: ChannelRow[] }>('/channels', { query: { ...period }, signal }),
+  channelMethods: (period: Period, signal?: AbortSignal) =>
+    request<{ items: MethodRow[] }>('/channel-methods', { query: { ...period }, signal }),
+  channel: (id: number, signal?: AbortSignal) => request<ChannelDetail>(`/channels/${id}`, { signal }),
 };
+
+export type ChannelMethod =
+  | 'package_card'
+  | 'sms'
+  | 'ai_call'
+  | 'rollup_banner'
+  | 'table_card'
+  | 'poster'
+  | 'wangwang'
+  | 'livestream'
+  | 'mini_program'
+  | 'other';
+
+/** The funnel over a period: landing-page scans → adds → still friends 7 days on → follows ended. */
+export interface ChannelFunnel {
+  scans: number;
+  adds: number;
+  /** Adds at least 7 days old: the base of the 7-day retention. */
+  adds7dOld: number;
+  retained7d: number;
+  deleted: number;
+}
+
+export interface ChannelRow extends ChannelFunnel {
+  id: number;
+  name: string;
+  scene: string;
+  method: ChannelMethod;
+  scalable: boolean;
+  bait: string;
+  unitId: number;
+  unitName: string;
+  assignMode: 'single' | 'pool' | 'store';
+  status: 'active' | 'archived';
+}
+
+export interface MethodRow extends ChannelFunnel {
+  method: ChannelMethod;
+  channels: number;
+  scalable: boolean;
+  retention7d: number | null;
+}
+
+export interface ChannelCode {
+  id: number;
+  unitId: number;
+  unitName: string;
+  state: string;
+  configId: string | null;
+  qrCode: string | null;
+  currentUserids: string[];
+  currentStaffNames: string[];
+  scans: number;
+  sync: 'pending' | 'ready' | 'failed';
+  syncError: string | null;
+}
+
+export interface ChannelDetail {
+  id: number;
+  name: string;
+  bait: string;
+  codes: ChannelCode[];
+  staff: { staffId: number; name: string; userid: string; backup: boolean }[];
+  tags: { id: number; name: string }[];
+}
+
+export interface Period {
+  from?: string;
+  to?: string;
+}
 
 export function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === 'AbortError';

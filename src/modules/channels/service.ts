@@ -341,6 +341,19 @@ export async function getChannel(ctx: Ctx, id: number) {
     .where('ct.channel_id', '=', id)
     .orderBy('t.id')
     .execute();
+  const routedTo = [...new Set(codes.flatMap((k) => k.current_users))];
+  const names = new Map(
+    routedTo.length
+      ? (
+          await ctx.cdb.db
+            .selectFrom('staff')
+            .select(['userid', 'name'])
+            .where('corp_id', '=', ctx.cdb.corpId)
+            .where('userid', 'in', routedTo)
+            .execute()
+        ).map((s) => [s.userid, s.name])
+      : [],
+  );
   return {
     id: c.id,
     name: c.name,
@@ -369,6 +382,8 @@ export async function getChannel(ctx: Ctx, id: number) {
       configId: k.config_id,
       qrCode: k.qr_code,
       currentUserids: k.current_users,
+      /** Who the code routes to now, by name (the same order as currentUserids). */
+      currentStaffNames: k.current_users.map((u) => names.get(u) ?? u),
       scans: k.scans,
       sync: (k.config_id ? 'ready' : k.sync_status === 'failed' ? 'failed' : 'pending') as
         | 'ready'

@@ -4,6 +4,7 @@ import {
   LogoutOutlined,
   MenuFoldOutlined,
   MenuUnfoldOutlined,
+  QrcodeOutlined,
   ShopOutlined,
   TeamOutlined,
   WechatWorkOutlined,
@@ -27,7 +28,7 @@ const ROLE_COLOR: Record<Role, string> = {
 interface MenuEntry {
   key: string;
   icon: ReactNode;
-  label: 'menu.org' | 'menu.staff' | 'menu.customers' | 'menu.wecom';
+  label: 'menu.org' | 'menu.staff' | 'menu.customers' | 'menu.channels' | 'menu.wecom';
   /** Only these roles see the entry; everyone when absent. */
   roles?: readonly Role[];
 }
@@ -36,6 +37,7 @@ const MENU: readonly MenuEntry[] = [
   { key: '/org', icon: <ApartmentOutlined />, label: 'menu.org' },
   { key: '/staff', icon: <TeamOutlined />, label: 'menu.staff' },
   { key: '/customers', icon: <ContactsOutlined />, label: 'menu.customers' },
+  { key: '/channels', icon: <QrcodeOutlined />, label: 'menu.channels' },
   { key: '/wecom', icon: <WechatWorkOutlined />, label: 'menu.wecom', roles: ['hq_admin'] },
 ];
 
