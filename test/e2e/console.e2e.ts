@@ -257,6 +257,35 @@ describe('console: a store manager sees only her store', () => {
     await page.screenshot({ path: join(resultsDir, 'e2e-channels.png'), fullPage: true });
   });
 
+  test('she creates a table-card channel, previewing the welcome as the customer will see it', async (ctx) => {
+    onFailure(ctx, 'channel-create');
+    await page.getByRole('tab', { name: '渠道' }).click();
+    await page.getByTestId('channel-create').click();
+    const drawer = page.locator('.ant-drawer');
+    await drawer.waitFor({ state: 'visible', timeout: 15_000 });
+    await drawer.locator('#name').fill('收银台新台卡');
+    await drawer.locator('#scene').fill('收银台');
+    await drawer.locator('#bait').fill('免费加料券');
+    // Her unit, then the first of her staff as receiver.
+    await drawer.locator('#unitId').click();
+    await page.locator('.ant-select-tree-node-content-wrapper', { hasText: OWN_STORE }).first().click();
+    await drawer.locator('#staffIds').click();
+    await page.locator('.ant-select-item-option').first().click();
+    await page.keyboard.press('Escape');
+    const preview = page.getByTestId('welcome-preview');
+    await expect
+      .poll(async () => (await preview.textContent()) ?? '', { timeout: 10_000 })
+      .toContain('免费加料券');
+    expect((await preview.textContent()) ?? '').toContain('林小满');
+    await page.screenshot({ path: join(resultsDir, 'e2e-channel-editor.png'), fullPage: true });
+    await page.getByTestId('channel-save').click();
+    await drawer.waitFor({ state: 'hidden', timeout: 15_000 });
+    const table = page.getByTestId('channels-table');
+    await expect
+      .poll(async () => (await table.textContent()) ?? '', { timeout: 15_000 })
+      .toContain('收银台新台卡');
+  });
+
   test('the server stops cleanly on SIGTERM', async (ctx) => {
     onFailure(ctx, 'shutdown');
     await browser.close();

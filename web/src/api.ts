@@ -328,6 +328,10 @@ export const api = {
   channelMethods: (period: Period, signal?: AbortSignal) =>
     request<{ items: MethodRow[] }>('/channel-methods', { query: { ...period }, signal }),
   channel: (id: number, signal?: AbortSignal) => request<ChannelDetail>(`/channels/${id}`, { signal }),
+  createChannel: (input: ChannelInput) =>
+    request<ChannelDetail>('/channels', { method: 'POST', body: input }),
+  updateChannel: (id: number, input: ChannelInput) =>
+    request<ChannelDetail>(`/channels/${id}`, { method: 'PUT', body: input }),
 };
 
 export type ChannelMethod =
@@ -386,10 +390,33 @@ export interface ChannelCode {
   syncError: string | null;
 }
 
-export interface ChannelDetail {
-  id: number;
+export interface WelcomeTemplate {
+  text?: string;
+  link?: { title: string; url: string; desc?: string };
+  miniprogram?: { title: string; appid: string; page: string };
+  imageUrl?: string;
+}
+
+/** What the editor sends (POST /channels, PUT /channels/:id). */
+export interface ChannelInput {
   name: string;
+  scene: string;
+  method: ChannelMethod;
   bait: string;
+  unitId: number;
+  assignMode: 'single' | 'pool' | 'store';
+  poolStrategy: 'round_robin' | 'least_loaded';
+  dailyCap: number | null;
+  workingHours: { days: number[]; start: string; end: string } | null;
+  skipVerify: boolean;
+  remarkTemplate: string;
+  welcome: WelcomeTemplate;
+  staff: { staffId: number; backup: boolean }[];
+  tagIds: number[];
+}
+
+export interface ChannelDetail extends Omit<ChannelInput, 'staff' | 'tagIds'> {
+  id: number;
   codes: ChannelCode[];
   staff: { staffId: number; name: string; userid: string; backup: boolean }[];
   tags: { id: number; name: string }[];

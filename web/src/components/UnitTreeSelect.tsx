@@ -17,6 +17,8 @@ export function UnitTreeSelect(props: {
   onChange(value: number | undefined): void;
   placeholder: string;
   style?: React.CSSProperties;
+  /** Set by a Form.Item, so that its label points at the control. */
+  id?: string;
 }) {
   const { t } = useTranslation();
   const units = useAsync((signal) => api.units(signal), 'units');
@@ -31,6 +33,7 @@ export function UnitTreeSelect(props: {
 
   return (
     <TreeSelect<number>
+      id={props.id}
       allowClear
       showSearch={{ treeNodeFilterProp: 'title' }}
       treeDefaultExpandAll

@@ -1,11 +1,13 @@
-import { WarningOutlined } from '@ant-design/icons';
+import { EditOutlined, PlusOutlined, WarningOutlined } from '@ant-design/icons';
 import {
+  Button,
   Card,
   Empty,
   Flex,
   Progress,
   Segmented,
   Skeleton,
+  Space,
   Table,
   type TableColumnsType,
   Tabs,
@@ -16,8 +18,9 @@ import {
 import type { TFunction } from 'i18next';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, type ChannelFunnel, type ChannelRow, type MethodRow } from '../api';
+import { api, type ChannelDetail, type ChannelFunnel, type ChannelRow, type MethodRow } from '../api';
 import { useMe } from '../auth';
+import { ChannelEditor } from '../components/ChannelEditor';
 import { ErrorAlert, PageHeader } from '../components/common';
 import { useAsync } from '../hooks';
 
@@ -178,6 +181,9 @@ function MethodComparison({ rows }: { rows: MethodRow[] }) {
 
 export default function ChannelsPage() {
   const { t } = useTranslation();
+  const me = useMe();
+  const canEdit = me.role !== 'staff';
+  const [editor, setEditor] = useState<{ open: boolean; channel?: ChannelDetail }>({ open: false });
   const [days, setDays] = useState<Days>(30);
   const period = useMemo(() => ({ from: new Date(Date.now() - days * 86_400_000).toISOString() }), [days]);
   const channels = useAsync((signal) => api.channels(period, signal), `channels:${days}`);
@@ -206,8 +212,26 @@ export default function ChannelsPage() {
       { key: 'unit', title: t('channels.unit'), dataIndex: 'unitName' },
       { key: 'mode', title: t('channels.assignMode'), render: (_, r) => t(`channels.mode.${r.assignMode}`) },
       ...funnelColumns<ChannelRow>(t),
+      ...(canEdit
+        ? [
+            {
+              key: 'edit',
+              title: '',
+              render: (_: unknown, r: ChannelRow) =>
+                r.status === 'active' ? (
+                  <Button
+                    size="small"
+                    icon={<EditOutlined />}
+                    onClick={async () => setEditor({ open: true, channel: await api.channel(r.id) })}
+                  >
+                    {t('channelEditor.edit')}
+                  </Button>
+                ) : null,
+            },
+          ]
+        : []),
     ],
-    [t],
+    [t, canEdit],
   );
 
   return (
@@ -216,12 +240,34 @@ export default function ChannelsPage() {
         title={t('channels.title')}
         subtitle={t('channels.subtitle')}
         extra={
-          <Segmented<Days>
-            value={days}
-            onChange={setDays}
-            options={PERIODS.map((d) => ({ value: d, label: t('channels.lastDays', { count: d }) }))}
-          />
+          <Space>
+            <Segmented<Days>
+              value={days}
+              onChange={setDays}
+              options={PERIODS.map((d) => ({ value: d, label: t('channels.lastDays', { count: d }) }))}
+            />
+            {canEdit ? (
+              <Button
+                type="primary"
+                icon={<PlusOutlined />}
+                onClick={() => setEditor({ open: true })}
+                data-testid="channel-create"
+              >
+                {t('channelEditor.createTitle')}
+              </Button>
+            ) : null}
+          </Space>
         }
+      />
+      <ChannelEditor
+        open={editor.open}
+        channel={editor.channel}
+        onClose={() => setEditor({ open: false })}
+        onSaved={() => {
+          setEditor({ open: false });
+          channels.reload();
+          methods.reload();
+        }}
       />
       <Card>
         <Tabs
