@@ -286,6 +286,24 @@ describe('console: a store manager sees only her store', () => {
       .toContain('收银台新台卡');
   });
 
+  test('she sets her store to friend-only linkage', async (ctx) => {
+    onFailure(ctx, 'linkage');
+    await page.getByRole('tab', { name: '链接方式' }).click();
+    const card = page.getByTestId('linkage-settings').filter({ hasText: OWN_STORE });
+    await card.waitFor({ state: 'visible', timeout: 15_000 });
+    expect((await card.textContent()) ?? '').toContain('沿用上级');
+    await card.getByRole('radio', { name: /仅加好友/ }).check();
+    await card.getByRole('button', { name: '保存' }).click();
+    await expect
+      .poll(async () => (await card.textContent()) ?? '', { timeout: 10_000 })
+      .not.toContain('沿用上级');
+    const saved = await getJson<{ own: { linkage: string } | null; effective: string }>(
+      page.request,
+      `/api/v1/acquisition-settings/${me.account.unitId}`,
+    );
+    expect(saved).toMatchObject({ own: { linkage: 'friend_only' }, effective: 'friend_only' });
+  });
+
   test('the server stops cleanly on SIGTERM', async (ctx) => {
     onFailure(ctx, 'shutdown');
     await browser.close();

@@ -330,6 +330,10 @@ export const api = {
   channel: (id: number, signal?: AbortSignal) => request<ChannelDetail>(`/channels/${id}`, { signal }),
   createChannel: (input: ChannelInput) =>
     request<ChannelDetail>('/channels', { method: 'POST', body: input }),
+  acquisitionSettings: (unitId: number, signal?: AbortSignal) =>
+    request<AcquisitionSettings>(`/acquisition-settings/${unitId}`, { signal }),
+  setAcquisitionSettings: (unitId: number, input: { linkage: Linkage; addsModel: AddsModel }) =>
+    request<AcquisitionSettings>(`/acquisition-settings/${unitId}`, { method: 'PUT', body: input }),
   updateChannel: (id: number, input: ChannelInput) =>
     request<ChannelDetail>(`/channels/${id}`, { method: 'PUT', body: input }),
 };
@@ -420,6 +424,18 @@ export interface ChannelDetail extends Omit<ChannelInput, 'staff' | 'tagIds'> {
   codes: ChannelCode[];
   staff: { staffId: number; name: string; userid: string; backup: boolean }[];
   tags: { id: number; name: string }[];
+}
+
+export type Linkage = 'friend_only' | 'group_only' | 'friend_then_group' | 'group_then_friend';
+export type AddsModel = 'central' | 'journey';
+
+export interface AcquisitionSettings {
+  unitId: number;
+  own: { linkage: Linkage; addsModel: AddsModel } | null;
+  effective: Linkage;
+  effectiveAddsModel: AddsModel;
+  recommended: Linkage;
+  businessType: string | null;
 }
 
 export interface Period {

@@ -22,6 +22,7 @@ import { api, type ChannelDetail, type ChannelFunnel, type ChannelRow, type Meth
 import { useMe } from '../auth';
 import { ChannelEditor } from '../components/ChannelEditor';
 import { ErrorAlert, PageHeader } from '../components/common';
+import { LinkageSettings } from '../components/LinkageSettings';
 import { useAsync } from '../hooks';
 
 const PERIODS = [7, 30, 90] as const;
@@ -187,6 +188,9 @@ export default function ChannelsPage() {
   const [days, setDays] = useState<Days>(30);
   const period = useMemo(() => ({ from: new Date(Date.now() - days * 86_400_000).toISOString() }), [days]);
   const channels = useAsync((signal) => api.channels(period, signal), `channels:${days}`);
+  const units = useAsync((signal) => api.units(signal), 'units');
+  // The linkage is set for the brand (its root) and per store.
+  const linkageUnits = (units.data?.items ?? []).filter((u) => u.parentId === null || u.kind === 'store');
   const methods = useAsync((signal) => api.channelMethods(period, signal), `methods:${days}`);
 
   const columns: TableColumnsType<ChannelRow> = useMemo(
@@ -295,6 +299,22 @@ export default function ChannelsPage() {
                     }}
                   />
                 </>
+              ),
+            },
+            {
+              key: 'linkage',
+              label: t('channels.tabLinkage'),
+              children: (
+                <Flex vertical gap={12}>
+                  <Typography.Paragraph type="secondary">{t('linkage.intro')}</Typography.Paragraph>
+                  <Flex gap={12} wrap align="flex-start">
+                    {linkageUnits.map((u) => (
+                      <div key={u.id} style={{ width: 420 }}>
+                        <LinkageSettings unitId={u.id} unitName={u.name} />
+                      </div>
+                    ))}
+                  </Flex>
+                </Flex>
               ),
             },
             {
