@@ -1,6 +1,7 @@
 import {
   Alert,
   Button,
+  Checkbox,
   Col,
   Drawer,
   Flex,
@@ -33,6 +34,7 @@ export const CHANNEL_METHODS: ChannelMethod[] = [
   'other',
 ];
 const VARIABLES = ['客户昵称', '员工', '诱饵', '渠道', '日期'] as const;
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 interface FormValues {
   name: string;
@@ -51,9 +53,14 @@ interface FormValues {
   staffIds: number[];
   backupIds: number[];
   tagIds: number[];
+  hoursOn: boolean;
+  hoursDays: number[];
+  hoursStart: string;
+  hoursEnd: string;
 }
 
-function toInput(v: FormValues, workingHours: ChannelInput['workingHours']): ChannelInput {
+function toInput(v: FormValues): ChannelInput {
+  const workingHours = v.hoursOn ? { days: v.hoursDays, start: v.hoursStart, end: v.hoursEnd } : null;
   return {
     name: v.name,
     scene: v.scene,
@@ -160,6 +167,10 @@ export function ChannelEditor(props: {
             staffIds: c.staff.filter((s) => !s.backup).map((s) => s.staffId),
             backupIds: c.staff.filter((s) => s.backup).map((s) => s.staffId),
             tagIds: c.tags.map((tag) => tag.id),
+            hoursOn: c.workingHours !== null,
+            hoursDays: c.workingHours?.days ?? [1, 2, 3, 4, 5, 6, 7],
+            hoursStart: c.workingHours?.start ?? '09:00',
+            hoursEnd: c.workingHours?.end ?? '21:00',
           }
         : {
             method: 'table_card',
@@ -171,6 +182,10 @@ export function ChannelEditor(props: {
             staffIds: [],
             backupIds: [],
             tagIds: [],
+            hoursOn: false,
+            hoursDays: [1, 2, 3, 4, 5, 6, 7],
+            hoursStart: '09:00',
+            hoursEnd: '21:00',
           },
     );
   }, [props.open, props.channel, form, t]);
@@ -183,7 +198,7 @@ export function ChannelEditor(props: {
     setSaving(true);
     setError(null);
     try {
-      const input = toInput(v, props.channel?.workingHours ?? null);
+      const input = toInput(v);
       const saved = props.channel
         ? await api.updateChannel(props.channel.id, input)
         : await api.createChannel(input);
@@ -302,6 +317,43 @@ export function ChannelEditor(props: {
                     optionFilterProp="label"
                   />
                 </Form.Item>
+              </Col>
+              <Col span={24}>
+                <Flex gap={12} align="center" wrap>
+                  <Form.Item name="hoursOn" label={t('channelEditor.workingHours')} valuePropName="checked">
+                    <Switch />
+                  </Form.Item>
+                  {values?.hoursOn ? (
+                    <>
+                      <Form.Item
+                        name="hoursDays"
+                        label={t('channelEditor.days')}
+                        rules={[{ required: true, type: 'array', min: 1 }]}
+                      >
+                        <Checkbox.Group
+                          options={([1, 2, 3, 4, 5, 6, 7] as const).map((d) => ({
+                            value: d,
+                            label: t(`channelEditor.weekday.d${d}`),
+                          }))}
+                        />
+                      </Form.Item>
+                      <Form.Item
+                        name="hoursStart"
+                        label={t('channelEditor.from')}
+                        rules={[{ required: true, pattern: HHMM }]}
+                      >
+                        <Input style={{ width: 90 }} placeholder="09:00" />
+                      </Form.Item>
+                      <Form.Item
+                        name="hoursEnd"
+                        label={t('channelEditor.to')}
+                        rules={[{ required: true, pattern: HHMM }]}
+                      >
+                        <Input style={{ width: 90 }} placeholder="21:00" />
+                      </Form.Item>
+                    </>
+                  ) : null}
+                </Flex>
               </Col>
               <Col span={24}>
                 <Form.Item name="backupIds" label={t('channelEditor.backups')}>
