@@ -19,7 +19,7 @@ import { systemClock } from '../src/platform/clock.ts';
 import { loadConfig } from '../src/platform/config.ts';
 import type { Database } from '../src/platform/db/connect.ts';
 import { createPii } from '../src/platform/pii.ts';
-import { createRuntime } from '../src/runtime.ts';
+import { createRuntime, inboxConcurrencyFor } from '../src/runtime.ts';
 import { createServer, openSiyuDatabase } from '../src/server.ts';
 import { createCustomer, insertFollow } from '../src/simulator/contacts.ts';
 import { createCorp } from '../src/simulator/corps.ts';
@@ -220,6 +220,7 @@ export async function startSiyu(database: Database<Tables>, secretKey: string) {
   const runtime = createRuntime(deps, {
     logger,
     clientOptions: { rateLimitPerMinute: UNLIMITED_PER_MINUTE },
+    inboxConcurrency: inboxConcurrencyFor(database.kind),
   });
   const app = await createServer({ database, secretKey, logger: false, runtime });
   // Siyu's own view of each callback: Fastify's request received → reply sent, in ms.

@@ -5,6 +5,7 @@ import { SyncRunner } from './modules/connector/full-sync.ts';
 import { type ContactAdded, createEventHandler } from './modules/connector/handlers.ts';
 import { ConnectionRegistry } from './modules/connector/service.ts';
 import type { Deps } from './modules/context.ts';
+import type { DatabaseKind } from './platform/db/connect.ts';
 import { corpDb } from './platform/db/corp-db.ts';
 import { InboxDispatcher } from './platform/jobs/inbox.ts';
 import { WorkLoop } from './platform/jobs/loop.ts';
@@ -26,6 +27,16 @@ export interface RuntimeOptions {
   logger?: FastifyBaseLogger;
   clientOptions?: Partial<WecomClientOptions>;
   onContactAdded?: ((added: ContactAdded) => Promise<void>)[];
+  /** Inbox events handled at once; see inboxConcurrencyFor. */
+  inboxConcurrency?: number;
+}
+
+/**
+ * PGlite is one connection in this process: handlers running side by side only queue on it and keep the
+ * outbox (the welcome lane) waiting, so two at once; a PostgreSQL server takes the dispatcher's default.
+ */
+export function inboxConcurrencyFor(kind: DatabaseKind): number | undefined {
+  return kind === 'pglite' ? 2 : undefined;
 }
 
 export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
@@ -39,6 +50,7 @@ export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
   const dispatcher = new InboxDispatcher({
     db: jobsDb(deps.db),
     clock: deps.clock,
+    ...(opts.inboxConcurrency ? { concurrency: opts.inboxConcurrency } : {}),
     // A handled event may have enqueued calls (a welcome has 20 s): wake the sender rather than wait for its poll.
     handle: async (event) => {
       await handleEvent(event);

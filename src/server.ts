@@ -17,7 +17,7 @@ import { type Database, openDatabase } from './platform/db/connect.ts';
 import { loadMigrations, migrate } from './platform/db/migrate.ts';
 import { buildApp } from './platform/http/app.ts';
 import { createPii } from './platform/pii.ts';
-import { createRuntime, type Runtime } from './runtime.ts';
+import { createRuntime, inboxConcurrencyFor, type Runtime } from './runtime.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const WEB_DIST = join(ROOT, 'web', 'dist');
@@ -78,7 +78,10 @@ export async function createServer(opts: ServerOptions) {
   const deps: Deps = { db: opts.database.db, clock, pii: createPii(opts.secretKey) };
   const runtime =
     opts.runtime ??
-    createRuntime(deps, { logger: typeof opts.logger === 'object' ? opts.logger : undefined });
+    createRuntime(deps, {
+      logger: typeof opts.logger === 'object' ? opts.logger : undefined,
+      inboxConcurrency: inboxConcurrencyFor(opts.database.kind),
+    });
   const app = await buildApp({
     logger: opts.logger,
     webDir: opts.webDir,
