@@ -1,6 +1,14 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import jsqrModule from 'jsqr';
 import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+
+type DecodeQr = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
+/** jsqr is CommonJS: its default export arrives as the module or under `default`, depending on the loader. */
+const jsQR: DecodeQr =
+  (jsqrModule as unknown as { default?: DecodeQr }).default ?? (jsqrModule as unknown as DecodeQr);
+
 import { afterAll, beforeAll, describe, expect, type TestContext, test } from 'vitest';
 import { launchChromium, resultsDir, type SiyuServer, startSiyu, tail } from './harness.ts';
 
@@ -249,6 +257,21 @@ describe('console: a store manager sees only her store', () => {
       .toContain(OWN_STORE);
     expect((await codes.textContent()) ?? '').toContain('当前接待');
     await page.screenshot({ path: join(resultsDir, 'e2e-channel-codes.png'), fullPage: true });
+
+    // The table card downloads as a PNG whose QR leads to the code's landing page, which counts the scan.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      codes.getByTestId('material').getByRole('button', { name: /台卡/ }).first().click(),
+    ]);
+    const file = join(resultsDir, 'e2e-table-card.png');
+    await download.saveAs(file);
+    const png = PNG.sync.read(readFileSync(file));
+    expect([png.width, png.height]).toEqual([1200, 900]);
+    const qr = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+    expect(qr?.data).toMatch(new RegExp(`^${server.baseUrl}/c/demo/sy\\d+-\\d+$`));
+    const landing = await page.request.get(qr!.data);
+    expect(landing.status()).toBe(200);
+    expect(await landing.text()).toContain('长按识别二维码');
 
     await page.getByRole('tab', { name: '方式对比' }).click();
     const methods = page.getByTestId('method-comparison');

@@ -187,6 +187,7 @@ export const en: Messages = {
     notScalableHint: 'Wangwang invitations are sent one by one by hand: a supplement, not a growth channel',
     channelCount: '{{count}} channels',
     routesTo: 'Receiving now',
+    material: { poster: 'Poster', table_card: 'Table card', rollup: 'Roll-up' },
     landing: 'Scan landing page',
     wecomQr: 'WeCom QR code',
     tagsOnAdd: 'Tagged on add:',

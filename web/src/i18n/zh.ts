@@ -184,6 +184,7 @@ export const zh = {
     notScalableHint: '旺旺邀请需要人工逐个发送，适合补充，不适合作为主要增长渠道',
     channelCount: '{{count}} 个渠道',
     routesTo: '当前接待',
+    material: { poster: '海报', table_card: '台卡', rollup: '易拉宝' },
     landing: '扫码落地页',
     wecomQr: '企业微信二维码',
     tagsOnAdd: '添加后自动打标签：',

@@ -1,4 +1,4 @@
-import { EditOutlined, PlusOutlined, WarningOutlined } from '@ant-design/icons';
+import { DownloadOutlined, EditOutlined, PlusOutlined, WarningOutlined } from '@ant-design/icons';
 import {
   Button,
   Card,
@@ -24,6 +24,7 @@ import { ChannelEditor } from '../components/ChannelEditor';
 import { ErrorAlert, PageHeader } from '../components/common';
 import { LinkageSettings } from '../components/LinkageSettings';
 import { useAsync } from '../hooks';
+import { downloadMaterial, type MaterialKind } from '../material';
 
 const PERIODS = [7, 30, 90] as const;
 type Days = (typeof PERIODS)[number];
@@ -137,6 +138,30 @@ function ChannelCodes({ id }: { id: number }) {
               <Typography.Text className="mono" copyable>
                 {code.state}
               </Typography.Text>
+              <Flex gap={6} wrap justify="center" data-testid="material">
+                {(['poster', 'table_card', 'rollup'] as MaterialKind[]).map((kind) => (
+                  <Button
+                    key={kind}
+                    size="small"
+                    icon={<DownloadOutlined />}
+                    onClick={() =>
+                      downloadMaterial(
+                        {
+                          kind,
+                          url: `${window.location.origin}/c/${me.corpId}/${encodeURIComponent(code.state)}`,
+                          brandName: me.corpName,
+                          title: detail.data?.name ?? '',
+                          bait: detail.data?.bait ?? '',
+                          storeName: code.unitName,
+                        },
+                        `${detail.data?.name ?? 'channel'}-${code.unitName}-${t(`channels.material.${kind}`)}`,
+                      )
+                    }
+                  >
+                    {t(`channels.material.${kind}`)}
+                  </Button>
+                ))}
+              </Flex>
             </Flex>
           </Card>
         ))}
