@@ -64,6 +64,8 @@ export interface ServerOptions {
   clock?: Clock;
   loginLimits?: { perLogin: number; perIp: number };
   webDir?: string;
+  /** SIYU_PUBLIC_URL: where customers and WeCom reach Siyu. */
+  publicUrl?: string;
   runtime?: Runtime;
   /** false: /healthz answers 503 until app.markReady(). */
   ready?: boolean;
@@ -90,6 +92,7 @@ export async function createServer(opts: ServerOptions) {
     routes: moduleRoutes(deps, runtime, {
       secureCookies: opts.secureCookies ?? false,
       loginLimits: opts.loginLimits,
+      publicUrl: opts.publicUrl,
     }),
     rootRoutes: async (root) => {
       await root.register(

@@ -283,6 +283,7 @@ async function start(): Promise<void> {
       logger,
       secureCookies: config.SIYU_SECURE_COOKIES,
       webDir: WEB_DIST,
+      publicUrl: config.SIYU_PUBLIC_URL,
       ready: false,
     });
     const address = await app.listen({ port: config.PORT, host: config.HOST });

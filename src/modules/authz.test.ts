@@ -18,6 +18,7 @@ const loginOf = (role: Role) =>
   })[role];
 
 let gz1Channel: number;
+let gz1Code: number;
 beforeAll(async () => {
   t = await openTestApp();
   gz1Channel = (
@@ -36,17 +37,25 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
+  gz1Code = (
+    await t.database.db
+      .insertInto('channel_codes')
+      .values({ corp_id: 'acme', channel_id: gz1Channel, unit_id: t.fx.units.gz1, state: 'probe-gz1' })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
   for (const role of ROLES) sessions[role] = await t.login(loginOf(role));
 });
 afterAll(() => t.close());
 
 /** Ids in store gz1 (region south): outside sh1, outside east, outside staff sh1a's follows. */
-function outOfScope(url: string): Record<string, number> | undefined {
-  const probes: Record<string, Record<string, number>> = {
+function outOfScope(url: string): Record<string, number | string> | undefined {
+  const probes: Record<string, Record<string, number | string>> = {
     '/api/v1/customers/:id': { id: t.fx.customers.zhao },
     '/api/v1/staff/:id': { id: t.fx.staff.gz1a },
     '/api/v1/channels/:id': { id: gz1Channel },
     '/api/v1/channels/:id/archive': { id: gz1Channel },
+    '/api/v1/channels/:id/codes/:codeId/material/:kind': { id: gz1Channel, codeId: gz1Code, kind: 'poster' },
     '/api/v1/acquisition-settings/:unitId': { unitId: t.fx.units.gz1 },
   };
   return probes[url];
@@ -68,7 +77,7 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
   return bodies[`${method} ${url}`] ?? {};
 }
 
-const fill = (url: string, params: Record<string, number>) =>
+const fill = (url: string, params: Record<string, number | string>) =>
   url.replace(/:(\w+)/g, (_, k: string) => String(params[k]));
 
 describe('authorization of every route', () => {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { jobsMigrationDir } from '../platform/jobs/index.ts';
 import { type AccountRouteOptions, accountRoutes } from './accounts/routes.ts';
-import { channelRoutes } from './channels/routes.ts';
+import { type ChannelRouteOptions, channelRoutes } from './channels/routes.ts';
 import type { SyncRunner } from './connector/full-sync.ts';
 import { connectorRoutes } from './connector/routes.ts';
 import type { Deps } from './context.ts';
@@ -30,7 +30,11 @@ export const migrationDirs: string[] = [
     }),
 ];
 
-export function moduleRoutes(deps: Deps, runtime: { sync: SyncRunner }, opts: AccountRouteOptions) {
+export function moduleRoutes(
+  deps: Deps,
+  runtime: { sync: SyncRunner },
+  opts: AccountRouteOptions & ChannelRouteOptions,
+) {
   return async (app: FastifyInstance) => {
     await app.register(accountRoutes(deps, opts));
     await app.register(orgRoutes(deps));
@@ -38,6 +42,6 @@ export function moduleRoutes(deps: Deps, runtime: { sync: SyncRunner }, opts: Ac
     await app.register(customerRoutes(deps));
     await app.register(tagRoutes(deps));
     await app.register(connectorRoutes(deps, runtime.sync));
-    await app.register(channelRoutes(deps));
+    await app.register(channelRoutes(deps, opts));
   };
 }

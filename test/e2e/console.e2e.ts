@@ -1,15 +1,9 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import jsqrModule from 'jsqr';
 import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwright-core';
-import { PNG } from 'pngjs';
-
-type DecodeQr = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
-/** jsqr is CommonJS: its default export arrives as the module or under `default`, depending on the loader. */
-const jsQR: DecodeQr =
-  (jsqrModule as unknown as { default?: DecodeQr }).default ?? (jsqrModule as unknown as DecodeQr);
 
 import { afterAll, beforeAll, describe, expect, type TestContext, test } from 'vitest';
+import { decodePng, readQr } from '../../src/testing/qr.ts';
 import { launchChromium, resultsDir, type SiyuServer, startSiyu, tail } from './harness.ts';
 
 // A store manager of the demo brand signs in to the console, sees only her store's customers (checked
@@ -261,15 +255,15 @@ describe('console: a store manager sees only her store', () => {
     // The table card downloads as a PNG whose QR leads to the code's landing page, which counts the scan.
     const [download] = await Promise.all([
       page.waitForEvent('download'),
-      codes.getByTestId('material').getByRole('button', { name: /台卡/ }).first().click(),
+      codes.getByTestId('material').getByRole('link', { name: /台卡/ }).first().click(),
     ]);
     const file = join(resultsDir, 'e2e-table-card.png');
     await download.saveAs(file);
-    const png = PNG.sync.read(readFileSync(file));
+    const png = decodePng(readFileSync(file));
     expect([png.width, png.height]).toEqual([1200, 900]);
-    const qr = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
-    expect(qr?.data).toMatch(new RegExp(`^${server.baseUrl}/c/demo/sy\\d+-\\d+$`));
-    const landing = await page.request.get(qr!.data);
+    const qr = readQr(png);
+    expect(qr).toMatch(new RegExp(`^${server.baseUrl}/c/demo/sy\\d+-\\d+$`));
+    const landing = await page.request.get(qr!);
     expect(landing.status()).toBe(200);
     expect(await landing.text()).toContain('长按识别二维码');
 

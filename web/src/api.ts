@@ -199,6 +199,9 @@ export class ApiError extends Error {
 }
 
 const BASE = '/api/v1';
+
+export const MATERIAL_KINDS = ['poster', 'table_card', 'rollup'] as const;
+export type MaterialKind = (typeof MATERIAL_KINDS)[number];
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 let csrfToken: string | null = null;
@@ -328,6 +331,9 @@ export const api = {
   channelMethods: (period: Period, signal?: AbortSignal) =>
     request<{ items: MethodRow[] }>('/channel-methods', { query: { ...period }, signal }),
   channel: (id: number, signal?: AbortSignal) => request<ChannelDetail>(`/channels/${id}`, { signal }),
+  /** A plain link (the browser downloads it with the session cookie): the code's material as PNG. */
+  materialUrl: (channelId: number, codeId: number, kind: MaterialKind) =>
+    `${BASE}/channels/${channelId}/codes/${codeId}/material/${kind}`,
   createChannel: (input: ChannelInput) =>
     request<ChannelDetail>('/channels', { method: 'POST', body: input }),
   acquisitionSettings: (unitId: number, signal?: AbortSignal) =>

@@ -3,6 +3,7 @@ import { systemClock } from '../../platform/clock.ts';
 import { corpDb } from '../../platform/db/corp-db.ts';
 import { openTestApp, type TestApp, type TestSession } from '../../testing/app.ts';
 import { pii } from '../../testing/fixture.ts';
+import { decodePng, readQr } from '../../testing/qr.ts';
 import { rerouteAll } from './routing.ts';
 
 let t: TestApp;
@@ -127,6 +128,31 @@ describe('channel codes through the API', () => {
     // Front-line staff read, never write.
     expect((await call(staff, 'GET', '/channels')).statusCode).toBe(200);
     expect((await call(staff, 'POST', '/channels', body())).statusCode).toBe(403);
+  });
+
+  it("draws a code's material as PNG whose QR leads to its landing page, for its own scope only", async () => {
+    const created = await call(sh1, 'POST', '/channels', body({ name: '物料台卡' }));
+    expect(created.statusCode, created.body).toBe(201);
+    const { id } = created.json();
+    const code = (await call(sh1, 'GET', `/channels/${id}`)).json().codes[0];
+    const codeIds = [code.id];
+    const res = await call(sh1, 'GET', `/channels/${id}/codes/${codeIds[0]}/material/table_card`);
+    expect(res.statusCode, res.body.slice(0, 200)).toBe(200);
+    expect(res.headers['content-type']).toBe('image/png');
+    expect(res.headers['content-disposition']).toContain(encodeURIComponent('物料台卡'));
+    const image = decodePng(res.rawPayload);
+    expect([image.width, image.height]).toEqual([1200, 900]);
+    expect(readQr(image)).toBe(`http://localhost:80/c/acme/${code.state}`);
+
+    expect((await call(sh1, 'GET', `/channels/${id}/codes/${codeIds[0]}/material/flyer`)).statusCode).toBe(
+      400,
+    );
+    expect((await call(sh1, 'GET', `/channels/${id}/codes/999999/material/poster`)).statusCode).toBe(404);
+    // Another store's manager reaches neither the channel nor its material.
+    const gz = await t.login(t.fx.logins.gz1);
+    expect((await call(gz, 'GET', `/channels/${id}/codes/${codeIds[0]}/material/poster`)).statusCode).toBe(
+      404,
+    );
   });
 
   it('gives a store channel one code per store, each seen by its own store only', async () => {

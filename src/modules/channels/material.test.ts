@@ -1,6 +1,5 @@
-import jsqrModule from 'jsqr';
-import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { decodePng, type Image, readQr } from '../../testing/qr.ts';
 import {
   type Box,
   MATERIAL_SIZES,
@@ -9,11 +8,6 @@ import {
   materialLayout,
   renderMaterial,
 } from './material.ts';
-
-type DecodeQr = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
-/** jsqr is CommonJS: its default export arrives as the module or under `default`, depending on the loader. */
-const jsQR: DecodeQr =
-  (jsqrModule as unknown as { default?: DecodeQr }).default ?? (jsqrModule as unknown as DecodeQr);
 
 const KINDS: MaterialKind[] = ['poster', 'table_card', 'rollup'];
 
@@ -26,13 +20,7 @@ const base: Omit<MaterialInput, 'kind'> = {
   staffName: '店长 小林',
 };
 
-const decode = (png: Buffer) => PNG.sync.read(png);
-type Image = ReturnType<typeof decode>;
-
-function readQr(image: Image): string | undefined {
-  const pixels = new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length);
-  return jsQR(pixels, image.width, image.height)?.data;
-}
+const decode = decodePng;
 
 function count(image: Image, box: Box, test: (r: number, g: number, b: number) => boolean): number {
   let n = 0;

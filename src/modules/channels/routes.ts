@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
-import { AppError } from '../../platform/http/errors.ts';
+import { AppError, notFound } from '../../platform/http/errors.ts';
 import { ctxOf, type Deps } from '../context.ts';
+import { landingPath } from './landing.ts';
+import { type MaterialKind, renderMaterial } from './material.ts';
 import {
   archiveChannel,
   CHANNEL_METHODS,
@@ -78,7 +80,12 @@ function periodOf(q: { from?: Date; to?: Date }, now: Date) {
   return { from, to };
 }
 
-export function channelRoutes(deps: Deps) {
+export interface ChannelRouteOptions {
+  /** Where customers reach Siyu (SIYU_PUBLIC_URL); the material's QR points there. Default: the request's origin. */
+  publicUrl?: string;
+}
+
+export function channelRoutes(deps: Deps, opts: ChannelRouteOptions = {}) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     const read = { access: { roles: ROLES, scope: 'subtree' as const } };
@@ -164,6 +171,48 @@ export function channelRoutes(deps: Deps) {
         },
       },
       async (request) => archiveChannel(ctxOf(deps, request), request.params.id),
+    );
+    app.get(
+      '/channels/:id/codes/:codeId/material/:kind',
+      {
+        config: read,
+        schema: {
+          tags: ['channels'],
+          summary:
+            "A code's printable material as PNG (poster 1080×1920, table card 1200×900, roll-up 800×2000); its QR leads to the code's landing page",
+          params: z.object({ id, codeId: id, kind: z.enum(['poster', 'table_card', 'rollup']) }),
+        },
+      },
+      async (request, reply) => {
+        const ctx = ctxOf(deps, request);
+        const { id: channelId, codeId, kind } = request.params;
+        const channel = await getChannel(ctx, channelId);
+        const code = channel.codes.find((k) => k.id === codeId);
+        if (!code) throw notFound({ zh: '渠道活码', en: 'Channel code' });
+        const corp = await ctx.cdb.db
+          .selectFrom('corps')
+          .select('name')
+          .where('corp_id', '=', ctx.cdb.corpId)
+          .executeTakeFirstOrThrow();
+        const origin = (opts.publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
+        const png = await renderMaterial({
+          kind: kind as MaterialKind,
+          qrText: `${origin}${landingPath(ctx.cdb.corpId, code.state)}`,
+          brandName: corp.name,
+          title: channel.name,
+          bait: channel.bait,
+          storeName: code.unitName,
+        });
+        const file = `${channel.name}-${code.unitName}-${kind}.png`;
+        return reply
+          .type('image/png')
+          .header('cache-control', 'private, no-store')
+          .header(
+            'content-disposition',
+            `attachment; filename="material.png"; filename*=UTF-8''${encodeURIComponent(file)}`,
+          )
+          .send(png);
+      },
     );
     app.get(
       '/acquisition-settings/:unitId',

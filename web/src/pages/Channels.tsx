@@ -18,13 +18,19 @@ import {
 import type { TFunction } from 'i18next';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, type ChannelDetail, type ChannelFunnel, type ChannelRow, type MethodRow } from '../api';
+import {
+  api,
+  type ChannelDetail,
+  type ChannelFunnel,
+  type ChannelRow,
+  MATERIAL_KINDS,
+  type MethodRow,
+} from '../api';
 import { useMe } from '../auth';
 import { ChannelEditor } from '../components/ChannelEditor';
 import { ErrorAlert, PageHeader } from '../components/common';
 import { LinkageSettings } from '../components/LinkageSettings';
 import { useAsync } from '../hooks';
-import { downloadMaterial, type MaterialKind } from '../material';
 
 const PERIODS = [7, 30, 90] as const;
 type Days = (typeof PERIODS)[number];
@@ -139,24 +145,13 @@ function ChannelCodes({ id }: { id: number }) {
                 {code.state}
               </Typography.Text>
               <Flex gap={6} wrap justify="center" data-testid="material">
-                {(['poster', 'table_card', 'rollup'] as MaterialKind[]).map((kind) => (
+                {MATERIAL_KINDS.map((kind) => (
                   <Button
                     key={kind}
                     size="small"
                     icon={<DownloadOutlined />}
-                    onClick={() =>
-                      downloadMaterial(
-                        {
-                          kind,
-                          url: `${window.location.origin}/c/${me.corpId}/${encodeURIComponent(code.state)}`,
-                          brandName: me.corpName,
-                          title: detail.data?.name ?? '',
-                          bait: detail.data?.bait ?? '',
-                          storeName: code.unitName,
-                        },
-                        `${detail.data?.name ?? 'channel'}-${code.unitName}-${t(`channels.material.${kind}`)}`,
-                      )
-                    }
+                    href={api.materialUrl(id, code.id, kind)}
+                    download
                   >
                     {t(`channels.material.${kind}`)}
                   </Button>
