@@ -288,6 +288,90 @@ export interface AcquisitionSettingsTable {
   updated_at: DefaultTimestamp;
 }
 
+export type IdentityKind = 'external_userid' | 'unionid' | 'openid' | 'phone';
+
+export interface OrdersTable {
+  corp_id: string;
+  id: Generated<number>;
+  source: string;
+  source_order_id: string;
+  channel: 'miniprogram' | 'ecommerce' | 'pos';
+  unit_id: number | null;
+  customer_id: number | null;
+  external_userid: string | null;
+  unionid: string | null;
+  openid: string | null;
+  phone_hash: string | null;
+  /** Money is integer fen (bigint, parsed as a number on both engines). */
+  total_fen: number;
+  paid_fen: number;
+  coupon_code: string | null;
+  coupon_fen: Generated<number>;
+  ordered_at: Timestamp;
+  linked_by: IdentityKind | null;
+  created_at: DefaultTimestamp;
+}
+
+export interface OrderItemsTable {
+  corp_id: string;
+  order_id: number;
+  line: number;
+  product_code: string;
+  product_name: string;
+  quantity: number;
+  price_fen: number;
+}
+
+export interface CustomerIdentitiesTable {
+  corp_id: string;
+  id: Generated<number>;
+  customer_id: number;
+  kind: IdentityKind;
+  value: string;
+  source: string;
+  created_at: DefaultTimestamp;
+}
+
+export interface MembersTable {
+  corp_id: string;
+  id: Generated<number>;
+  source: string;
+  member_no: string;
+  customer_id: number | null;
+  level: string | null;
+  joined_at: string | null;
+  birthday: string | null;
+  points: number | null;
+  external_userid: string | null;
+  unionid: string | null;
+  openid: string | null;
+  phone_hash: string | null;
+  linked_by: IdentityKind | null;
+  updated_at: DefaultTimestamp;
+}
+
+export type LifecycleStage = 'new' | 'active' | 'repeat' | 'super' | 'dormant' | 'churned';
+
+export interface CustomerFactsTable {
+  corp_id: string;
+  customer_id: number;
+  order_count: Generated<number>;
+  paid_fen: Generated<number>;
+  first_order_at: Timestamp | null;
+  last_order_at: Timestamp | null;
+  coupon_orders: Generated<number>;
+  coupon_share: number | null;
+  top_unit_id: number | null;
+  r_score: number | null;
+  f_score: number | null;
+  m_score: number | null;
+  stage: Generated<LifecycleStage>;
+  member_level: string | null;
+  member_since: string | null;
+  birthday: string | null;
+  computed_at: Timestamp;
+}
+
 export interface Tables extends JobTables {
   corps: CorpsTable;
   org_units: OrgUnitsTable;
@@ -310,4 +394,9 @@ export interface Tables extends JobTables {
   channel_codes: ChannelCodesTable;
   channel_adds: ChannelAddsTable;
   acquisition_settings: AcquisitionSettingsTable;
+  orders: OrdersTable;
+  order_items: OrderItemsTable;
+  customer_identities: CustomerIdentitiesTable;
+  members: MembersTable;
+  customer_facts: CustomerFactsTable;
 }

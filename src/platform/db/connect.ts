@@ -8,6 +8,8 @@ import pg from 'pg';
 // int8 and numeric come back as strings from pg by default; our ids and money fit in JS numbers safely
 // (ids are identities, money is fen), so parse them once here for every query on both engines.
 pg.types.setTypeParser(20, (v) => Number(v));
+// A date (a birthday, a membership anniversary) has no time zone: keep it as the 'YYYY-MM-DD' text it is.
+pg.types.setTypeParser(1082, (v) => v);
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
