@@ -350,6 +350,39 @@ export interface MembersTable {
   updated_at: DefaultTimestamp;
 }
 
+export interface IntegrationsTable {
+  corp_id: string;
+  id: Generated<number>;
+  source: string;
+  secret_cipher: string;
+  created_by: number | null;
+  created_at: DefaultTimestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface IdentityUnlinksTable {
+  corp_id: string;
+  kind: IdentityKind;
+  value: string;
+  customer_id: number;
+  source: string;
+  linked_at: Timestamp;
+  undone_by: number | null;
+  undone_at: Timestamp;
+}
+
+export interface IdentityConflictsTable {
+  corp_id: string;
+  id: Generated<number>;
+  kind: IdentityKind;
+  value: string;
+  owner_customer_id: number;
+  claimant_customer_id: number;
+  source: string;
+  seen_at: Timestamp;
+}
+
 export type LifecycleStage = 'new' | 'active' | 'repeat' | 'super' | 'dormant' | 'churned';
 
 export interface CustomerFactsTable {
@@ -398,5 +431,8 @@ export interface Tables extends JobTables {
   order_items: OrderItemsTable;
   customer_identities: CustomerIdentitiesTable;
   members: MembersTable;
+  integrations: IntegrationsTable;
+  identity_unlinks: IdentityUnlinksTable;
+  identity_conflicts: IdentityConflictsTable;
   customer_facts: CustomerFactsTable;
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { CorpDb } from '../../platform/db/corp-db.ts';
 import type { Tables } from '../tables.ts';
 
@@ -12,6 +13,9 @@ export type TimelineKind =
   | 'group_left'
   | 'transfer_failed'
   | 'channel_add'
+  | 'order'
+  | 'member'
+  | 'identity_unlinked'
   | 'note';
 
 export interface TimelineEntry {
@@ -39,5 +43,22 @@ export async function addTimeline(cdb: CorpDb<Tables>, entries: TimelineEntry[])
         data: JSON.stringify(e.data ?? {}),
       })),
     )
+    .execute();
+}
+
+/** Takes back events that no longer hold, e.g. a customer's orders moved away when a merge is undone. */
+export async function removeTimeline(
+  cdb: CorpDb<Tables>,
+  customerId: number,
+  kind: TimelineKind,
+  ref: { key: string; values: (string | number)[] },
+): Promise<void> {
+  if (ref.values.length === 0) return;
+  await cdb.db
+    .deleteFrom('customer_events')
+    .where('corp_id', '=', cdb.corpId)
+    .where('customer_id', '=', customerId)
+    .where('kind', '=', kind)
+    .where(sql<string>`data ->> ${ref.key}`, 'in', ref.values.map(String))
     .execute();
 }
