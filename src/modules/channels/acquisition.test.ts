@@ -246,7 +246,7 @@ describe('the welcome is sent once', () => {
         throw new Error('killed');
       },
     });
-    await dying.tick();
+    await dying.drain();
 
     // The process comes back: the same row is handled again, the outbox sends.
     t.app.runtime.start();

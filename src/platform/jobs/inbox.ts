@@ -1,7 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { backoffMs } from './backoff.ts';
-import { WorkLoop } from './loop.ts';
+import { Batcher } from './batcher.ts';
+import { JobPump } from './pump.ts';
 import type { JobTables } from './tables.ts';
 
 export interface InboxEvent {
@@ -61,53 +62,16 @@ export async function recordInbox(db: Kysely<JobTables>, row: InboxRecord): Prom
   return created === true;
 }
 
-/**
- * Coalesces concurrent recordInbox calls into batches: while one batch is being written, new calls queue
- * and go together in the next. A lone call is written at once, so batching adds no latency at low load
- * and cuts the database's work per event at high load. A batch that fails is retried row by row, so one
- * bad row fails only its own request.
- */
+/** Coalesces concurrent recordInbox calls into one statement per batch (see Batcher). */
 export class InboxRecorder {
-  private queue: { row: InboxRecord; settle: (created: boolean) => void; fail: (err: unknown) => void }[] =
-    [];
-  private writing = false;
+  private readonly batcher: Batcher<InboxRecord, boolean>;
 
-  constructor(
-    private readonly db: Kysely<JobTables>,
-    private readonly maxBatch = 500,
-  ) {}
-
-  record(row: InboxRecord): Promise<boolean> {
-    return new Promise((settle, fail) => {
-      this.queue.push({ row, settle, fail });
-      if (!this.writing) void this.writeAll();
-    });
+  constructor(db: Kysely<JobTables>, maxBatch = 500) {
+    this.batcher = new Batcher((rows) => recordInboxBatch(db, rows), maxBatch);
   }
 
-  private async writeAll(): Promise<void> {
-    this.writing = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
-        try {
-          const created = await recordInboxBatch(
-            this.db,
-            batch.map((b) => b.row),
-          );
-          for (const [i, b] of batch.entries()) b.settle(created[i] === true);
-        } catch (err) {
-          if (batch.length === 1) {
-            batch[0]?.fail(err);
-            continue;
-          }
-          for (const b of batch) {
-            await recordInbox(this.db, b.row).then(b.settle, b.fail);
-          }
-        }
-      }
-    } finally {
-      this.writing = false;
-    }
+  record(row: InboxRecord): Promise<boolean> {
+    return this.batcher.add(row);
   }
 }
 
@@ -134,43 +98,53 @@ export interface InboxDispatcherOptions {
  * are idempotent, so a row retried after a crash has its effect once.
  */
 export class InboxDispatcher {
-  private readonly loop: WorkLoop;
+  private readonly pump: JobPump<ClaimedRow>;
+  private readonly done: Batcher<{ corpId: string; id: number }, undefined>;
   private readonly o: Required<Omit<InboxDispatcherOptions, 'onError'>> &
     Pick<InboxDispatcherOptions, 'onError'>;
 
   constructor(opts: InboxDispatcherOptions) {
     this.o = { batchSize: 50, concurrency: 16, maxAttempts: 8, leaseMs: 60_000, pollMs: 1_000, ...opts };
-    this.loop = new WorkLoop(
-      () => this.tick(),
-      this.o.pollMs,
-      (err) => this.o.onError?.(err),
-    );
+    this.pump = new JobPump({
+      claim: (limit) => this.claim(limit),
+      run: (row) => this.handleOne(row),
+      concurrency: this.o.concurrency,
+      batchSize: this.o.batchSize,
+      pollMs: this.o.pollMs,
+      onError: (err) => this.o.onError?.(err),
+    });
+    // Handled rows are marked done together: one statement for all that finished meanwhile.
+    this.done = new Batcher(async (rows) => {
+      const json = JSON.stringify(rows.map((r) => ({ corp_id: r.corpId, id: r.id })));
+      await sql`
+        update wecom_inbox i set status = 'done', done_at = ${this.o.clock.now()}, last_error = null
+        from jsonb_to_recordset(${json}::jsonb) as r(corp_id text, id bigint)
+        where i.corp_id = r.corp_id and i.id = r.id`.execute(this.o.db);
+      return rows.map(() => undefined);
+    });
   }
 
   start(): void {
-    this.loop.start();
+    this.pump.start();
   }
   kick(): void {
-    this.loop.kick();
+    this.pump.kick();
   }
   drain(): Promise<void> {
-    return this.loop.drain();
+    return this.pump.drain();
   }
   stop(): Promise<void> {
-    return this.loop.stop();
+    return this.pump.stop();
+  }
+  /** Claims what free slots allow and starts handling it (without waiting for the handlers). */
+  tick(): Promise<boolean> {
+    return this.pump.tick();
   }
 
-  async tick(): Promise<boolean> {
+  private async claim(limit: number): Promise<ClaimedRow[]> {
     const { db, clock } = this.o;
     const now = clock.now();
-    const claimed = await sql<{
-      corp_id: string;
-      id: number;
-      event_type: string;
-      event: Record<string, unknown>;
-      attempts: number;
-      received_at: Date;
-    }>`
+    const claimed = await sql<ClaimedRow>`
       update wecom_inbox set attempts = attempts + 1, next_attempt_at = ${new Date(now.getTime() + this.o.leaseMs)}
       where (corp_id, id) in (
         select i.corp_id, i.id from wecom_inbox i
@@ -178,27 +152,13 @@ export class InboxDispatcher {
           and not exists (
             select 1 from wecom_inbox o
             where o.corp_id = i.corp_id and o.order_key = i.order_key and o.status = 'pending' and o.id < i.id)
-        order by i.id limit ${this.o.batchSize}
+        order by i.id limit ${limit}
         for update skip locked)
       returning corp_id, id, event_type, event, attempts, received_at`.execute(db);
-    if (claimed.rows.length === 0) return false;
-    const rows = claimed.rows.sort((a, b) => a.id - b.id);
-    let next = 0;
-    const worker = async () => {
-      while (next < rows.length) await this.handleOne(rows[next++]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(this.o.concurrency, rows.length) }, worker));
-    return true;
+    return claimed.rows.sort((a, b) => a.id - b.id);
   }
 
-  private async handleOne(r: {
-    corp_id: string;
-    id: number;
-    event_type: string;
-    event: Record<string, unknown>;
-    attempts: number;
-    received_at: Date;
-  }): Promise<void> {
+  private async handleOne(r: ClaimedRow): Promise<void> {
     const { db, clock } = this.o;
     const event: InboxEvent = {
       corpId: r.corp_id,
@@ -210,12 +170,6 @@ export class InboxDispatcher {
     };
     try {
       await this.o.handle(event);
-      await db
-        .updateTable('wecom_inbox')
-        .set({ status: 'done', done_at: clock.now(), last_error: null })
-        .where('corp_id', '=', r.corp_id)
-        .where('id', '=', r.id)
-        .execute();
     } catch (err) {
       this.o.onError?.(err, event);
       const parked = r.attempts >= this.o.maxAttempts;
@@ -229,6 +183,17 @@ export class InboxDispatcher {
         .where('corp_id', '=', r.corp_id)
         .where('id', '=', r.id)
         .execute();
+      return;
     }
+    await this.done.add({ corpId: r.corp_id, id: r.id });
   }
+}
+
+interface ClaimedRow {
+  corp_id: string;
+  id: number;
+  event_type: string;
+  event: Record<string, unknown>;
+  attempts: number;
+  received_at: Date;
 }

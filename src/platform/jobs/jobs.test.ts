@@ -212,6 +212,41 @@ describe('keyed parallel dispatch', () => {
     expect(left).toEqual([]);
   });
 
+  it('hands a new event to a free slot while a slow one is still running', async () => {
+    await rec('slow', 'a');
+    let release = () => {};
+    const handled: string[] = [];
+    let slowStarted = () => {};
+    const started = new Promise<void>((r) => {
+      slowStarted = r;
+    });
+    const blocked = new Promise<void>((r) => {
+      release = r;
+    });
+    const d = new InboxDispatcher({
+      db: db(),
+      clock,
+      concurrency: 4,
+      pollMs: 60_000,
+      handle: async (e) => {
+        if (e.event.key === 'slow') {
+          slowStarted();
+          await blocked;
+        }
+        handled.push(e.event.key as string);
+      },
+    });
+    d.start();
+    await started;
+    await rec('quick', 'b');
+    d.kick();
+    await expect.poll(() => handled, { timeout: 5_000 }).toEqual(['quick']);
+    release();
+    await d.drain();
+    expect(handled).toEqual(['quick', 'slow']);
+    await d.stop();
+  });
+
   it('keeps each key in id order across random arrivals', async () => {
     const keys = ['a', 'b', 'c'];
     let seed = 7;
@@ -296,6 +331,40 @@ describe('the outbox sender', () => {
       .orderBy('id')
       .execute();
     expect(rows.every((r) => r.status === 'done' && r.errcode === 0)).toBe(true);
+  });
+
+  it('sends a welcome while a slow call of an earlier claim is still waiting on WeCom', async () => {
+    await enqueueOutbox(db(), 'acme', item('normal:slow', 'normal'), clock.now());
+    let release = () => {};
+    const blocked = new Promise<void>((r) => {
+      release = r;
+    });
+    const sent: string[] = [];
+    const s = new OutboxSender({
+      db: db(),
+      clock,
+      concurrency: 2,
+      pollMs: 60_000,
+      send: async (r) => {
+        if (r.idemKey === 'normal:slow') await blocked;
+        sent.push(r.idemKey);
+        return { errcode: 0 };
+      },
+    });
+    s.start();
+    await expect
+      .poll(
+        async () =>
+          (await database.db.selectFrom('wecom_outbox').select('attempts').executeTakeFirst())?.attempts,
+      )
+      .toBe(1);
+    await enqueueOutbox(db(), 'acme', item('welcome:2', 'welcome'), clock.now());
+    s.kick();
+    await expect.poll(() => sent, { timeout: 5_000 }).toEqual(['welcome:2']);
+    release();
+    await s.drain();
+    expect(sent).toEqual(['welcome:2', 'normal:slow']);
+    await s.stop();
   });
 
   it('retries retryable errors, fails the others at once, and expires what is past its deadline', async () => {

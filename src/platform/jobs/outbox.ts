@@ -1,7 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { backoffMs } from './backoff.ts';
-import { WorkLoop } from './loop.ts';
+import { Batcher } from './batcher.ts';
+import { JobPump } from './pump.ts';
 import type { JobTables, OutboxLane } from './tables.ts';
 
 export interface OutboxItem {
@@ -84,34 +85,54 @@ const LANE_ORDER = sql`case lane when 'welcome' then 0 when 'normal' then 1 else
  * of attempts) or `expired` (deadline passed); retryable errors are retried with backoff.
  */
 export class OutboxSender {
-  private readonly loop: WorkLoop;
+  private readonly pump: JobPump<OutboxRow>;
+  private readonly done: Batcher<{ row: OutboxRow; result: Record<string, unknown> }, undefined>;
   private lastExpiry = Number.NEGATIVE_INFINITY;
   private readonly o: Required<Omit<OutboxSenderOptions, 'onError' | 'onDone'>> &
     Pick<OutboxSenderOptions, 'onError' | 'onDone'>;
 
   constructor(opts: OutboxSenderOptions) {
     this.o = { batchSize: 50, concurrency: 8, maxAttempts: 6, leaseMs: 60_000, pollMs: 500, ...opts };
-    this.loop = new WorkLoop(
-      () => this.tick(),
-      this.o.pollMs,
-      (err) => this.o.onError?.(err),
-    );
+    this.pump = new JobPump({
+      claim: (limit) => this.claim(limit),
+      run: (row) => this.sendOne(row),
+      concurrency: this.o.concurrency,
+      batchSize: this.o.batchSize,
+      pollMs: this.o.pollMs,
+      onError: (err) => this.o.onError?.(err),
+    });
+    // Sent rows are marked done together: one statement for all that finished meanwhile.
+    this.done = new Batcher(async (items) => {
+      const json = JSON.stringify(
+        items.map(({ row, result }) => ({ corp_id: row.corpId, id: row.id, result })),
+      );
+      await sql`
+        update wecom_outbox o set status = 'done', done_at = ${this.o.clock.now()}, result = r.result,
+          errcode = 0, last_error = null
+        from jsonb_to_recordset(${json}::jsonb) as r(corp_id text, id bigint, result jsonb)
+        where o.corp_id = r.corp_id and o.id = r.id`.execute(this.o.db);
+      return items.map(() => undefined);
+    });
   }
 
   start(): void {
-    this.loop.start();
+    this.pump.start();
   }
   kick(): void {
-    this.loop.kick();
+    this.pump.kick();
   }
   drain(): Promise<void> {
-    return this.loop.drain();
+    return this.pump.drain();
   }
   stop(): Promise<void> {
-    return this.loop.stop();
+    return this.pump.stop();
+  }
+  /** Claims what free slots allow and starts sending it (without waiting for the calls). */
+  tick(): Promise<boolean> {
+    return this.pump.tick();
   }
 
-  async tick(): Promise<boolean> {
+  private async claim(limit: number): Promise<OutboxRow[]> {
     const { db, clock } = this.o;
     const now = clock.now();
     // Expiring is a sweep over the whole table: once a second is enough (a tick runs after every event).
@@ -137,12 +158,11 @@ export class OutboxSender {
       where (corp_id, id) in (
         select corp_id, id from wecom_outbox
         where status = 'pending' and next_attempt_at <= ${now} and (deadline_at is null or deadline_at >= ${now})
-        order by ${LANE_ORDER}, id limit ${this.o.batchSize}
+        order by ${LANE_ORDER}, id limit ${limit}
         for update skip locked)
       returning corp_id, id, idem_key, lane, kind, request, attempts`.execute(db);
-    if (claimed.rows.length === 0) return false;
     const rank = { welcome: 0, normal: 1, bulk: 2 } as const;
-    const rows: OutboxRow[] = claimed.rows
+    return claimed.rows
       .map((r) => ({
         corpId: r.corp_id,
         id: r.id,
@@ -153,31 +173,13 @@ export class OutboxSender {
         attempts: r.attempts,
       }))
       .sort((a, b) => rank[a.lane] - rank[b.lane] || a.id - b.id);
-    let next = 0;
-    const worker = async () => {
-      while (next < rows.length) await this.sendOne(rows[next++]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(this.o.concurrency, rows.length) }, worker));
-    return true;
   }
 
   private async sendOne(row: OutboxRow): Promise<void> {
     const { db, clock } = this.o;
+    let result: Record<string, unknown>;
     try {
-      const result = await this.o.send(row);
-      await db
-        .updateTable('wecom_outbox')
-        .set({
-          status: 'done',
-          done_at: clock.now(),
-          result: JSON.stringify(result),
-          errcode: 0,
-          last_error: null,
-        })
-        .where('corp_id', '=', row.corpId)
-        .where('id', '=', row.id)
-        .execute();
-      await this.o.onDone?.(row, result);
+      result = await this.o.send(row);
     } catch (err) {
       this.o.onError?.(err, row);
       const e = err as SendError;
@@ -195,6 +197,13 @@ export class OutboxSender {
         .where('corp_id', '=', row.corpId)
         .where('id', '=', row.id)
         .execute();
+      return;
+    }
+    await this.done.add({ row, result });
+    try {
+      await this.o.onDone?.(row, result);
+    } catch (err) {
+      this.o.onError?.(err, row);
     }
   }
 }
