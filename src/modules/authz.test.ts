@@ -19,6 +19,8 @@ const loginOf = (role: Role) =>
 
 let gz1Channel: number;
 let gz1Code: number;
+let gz1Segment: number;
+let gz1Layering: number;
 beforeAll(async () => {
   t = await openTestApp();
   gz1Channel = (
@@ -44,6 +46,46 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
+  const at = new Date('2026-06-01T08:00:00Z');
+  gz1Segment = (
+    await t.database.db
+      .insertInto('segments')
+      .values({
+        corp_id: 'acme',
+        unit_id: t.fx.units.gz1,
+        name: '广州老客',
+        rule: JSON.stringify({ field: 'order_count', cmp: 'gte', value: 2 }),
+        created_by: null,
+        created_at: at,
+        updated_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  gz1Layering = (
+    await t.database.db
+      .insertInto('layerings')
+      .values({
+        corp_id: 'acme',
+        unit_id: t.fx.units.gz1,
+        name: '广州分层',
+        created_by: null,
+        created_at: at,
+        updated_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  await t.database.db
+    .insertInto('layering_layers')
+    .values({
+      corp_id: 'acme',
+      layering_id: gz1Layering,
+      position: 0,
+      segment_id: gz1Segment,
+      operation: '老客回访',
+    })
+    .execute();
   for (const role of ROLES) sessions[role] = await t.login(loginOf(role));
 });
 afterAll(() => t.close());
@@ -57,6 +99,8 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/channels/:id/archive': { id: gz1Channel },
     '/api/v1/channels/:id/codes/:codeId/material/:kind': { id: gz1Channel, codeId: gz1Code, kind: 'poster' },
     '/api/v1/acquisition-settings/:unitId': { unitId: t.fx.units.gz1 },
+    '/api/v1/segments/:id': { id: gz1Segment },
+    '/api/v1/layerings/:id': { id: gz1Layering },
   };
   return probes[url];
 }
@@ -73,6 +117,8 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
       staff: [{ staffId: t.fx.staff.sh1a }],
     },
     'PUT /api/v1/acquisition-settings/:unitId': { linkage: 'friend_only', addsModel: 'central' },
+    'PUT /api/v1/segments/:id': { name: '探针', rule: { field: 'order_count', cmp: 'gte', value: 1 } },
+    'PUT /api/v1/layerings/:id': { name: '探针', layers: [{ segmentId: gz1Segment, operation: '回访' }] },
   };
   return bodies[`${method} ${url}`] ?? {};
 }

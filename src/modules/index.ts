@@ -10,6 +10,7 @@ import { connectorRoutes } from './connector/routes.ts';
 import type { Deps } from './context.ts';
 import { customerRoutes } from './customers/routes.ts';
 import { orgRoutes } from './org/routes.ts';
+import { segmentRoutes } from './segments/routes.ts';
 import { staffRoutes } from './staff/routes.ts';
 import { tagRoutes } from './tags/routes.ts';
 
@@ -43,5 +44,6 @@ export function moduleRoutes(
     await app.register(tagRoutes(deps));
     await app.register(connectorRoutes(deps, runtime.sync));
     await app.register(channelRoutes(deps, opts));
+    await app.register(segmentRoutes(deps));
   };
 }

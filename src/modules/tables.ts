@@ -405,6 +405,74 @@ export interface CustomerFactsTable {
   computed_at: Timestamp;
 }
 
+export interface SegmentsTable {
+  corp_id: string;
+  id: Generated<number>;
+  unit_id: number;
+  name: string;
+  description: Generated<string>;
+  /** a rule tree (segments/rule.ts); written as JSON text */
+  rule: ColumnType<unknown, string, string>;
+  created_by: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface LayeringsTable {
+  corp_id: string;
+  id: Generated<number>;
+  unit_id: number;
+  name: string;
+  created_by: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface LayeringLayersTable {
+  corp_id: string;
+  layering_id: number;
+  position: number;
+  segment_id: number;
+  operation: string;
+}
+
+export interface OrderImportsTable {
+  corp_id: string;
+  id: Generated<number>;
+  file_name: string;
+  source: string;
+  status: 'running' | 'done' | 'failed';
+  scope_unit_id: number | null;
+  created_by: number | null;
+  created_by_name: string;
+  file: Uint8Array | null;
+  total_lines: number;
+  total_orders: number;
+  valid_orders: number;
+  cursor: Generated<number>;
+  created: Generated<number>;
+  duplicates: Generated<number>;
+  invalid: Generated<number>;
+  error_count: Generated<number>;
+  failure: string | null;
+  lease_until: Timestamp | null;
+  started_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export interface OrderImportErrorsTable {
+  corp_id: string;
+  import_id: number;
+  seq: number;
+  row_no: number;
+  column_name: string;
+  field: string;
+  order_no: string | null;
+  message_zh: string;
+  message_en: string;
+}
+
 export interface Tables extends JobTables {
   corps: CorpsTable;
   org_units: OrgUnitsTable;
@@ -435,4 +503,7 @@ export interface Tables extends JobTables {
   identity_unlinks: IdentityUnlinksTable;
   identity_conflicts: IdentityConflictsTable;
   customer_facts: CustomerFactsTable;
+  segments: SegmentsTable;
+  layerings: LayeringsTable;
+  layering_layers: LayeringLayersTable;
 }

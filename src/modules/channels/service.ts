@@ -43,7 +43,7 @@ export interface ChannelInput {
 const canEdit = (ctx: Ctx) => ctx.actor.role !== 'staff';
 
 /** Channels the caller may see: owned by a unit in their subtree, or with a store code in it. */
-function visibleChannels(ctx: Ctx) {
+export function visibleChannels(ctx: Ctx) {
   const units = [...ctx.actor.unitIds];
   return ctx.cdb.db
     .selectFrom('channels as c')

@@ -13,7 +13,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
  * The scope rule for customers: visible when one of their follows (current or past) is with a staff member
  * of the caller's subtree; a front-line account sees only the customers it follows itself.
  */
-function visibleTo(ctx: Ctx) {
+export function visibleTo(ctx: Ctx) {
   const { actor } = ctx;
   return (eb: ExpressionBuilder<Tables & { c: Tables['customers'] }, 'c'>) => {
     if (actor.seesWholeCorp) return eb.lit(true);

@@ -1,0 +1,326 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { Ctx } from '../context.ts';
+import { visibleTo } from '../customers/service.ts';
+import { type Condition, FIELD_BY_KEY, type FieldKind, type Rule } from './rule.ts';
+
+/**
+ * The reference implementation of segments: one rule tree → one SQL statement, every value a bound parameter.
+ *
+ * The tree compiles to set algebra over customer ids: each condition is a select of ids that an index can
+ * serve (customer_tags by tag, customer_facts by stage, orders by customer…), `and` is INTERSECT, `or` is
+ * UNION and `not` is EXCEPT from the caller's scope (the customers service's scope rule, as the CTE `scope`).
+ * A compiled node is either a set or the complement of one within the scope (`neg`), so that `not`, `none`,
+ * and conditions that hold for customers without any row ("fewer than 2 orders") cost an EXCEPT, not a scan
+ * of every customer.
+ */
+interface Compiled {
+  /** true: the node's customers are the scope minus `sql`'s ids. */
+  neg: boolean;
+  sql: RawBuilder<unknown>;
+}
+
+const DAY_MS = 86_400_000;
+const EMPTY = sql`select null::bigint as id where false`;
+const SCOPE = sql`select id from scope`;
+
+const list = (values: readonly unknown[]) =>
+  sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  );
+const intersect = (sets: RawBuilder<unknown>[]) =>
+  sets.length === 1
+    ? sets[0]!
+    : sql.join(
+        sets.map((s) => sql`(${s})`),
+        sql` intersect `,
+      );
+const union = (sets: RawBuilder<unknown>[]) =>
+  sets.length === 1
+    ? sets[0]!
+    : sql.join(
+        sets.map((s) => sql`(${s})`),
+        sql` union `,
+      );
+const minus = (a: RawBuilder<unknown>, b: RawBuilder<unknown>) => sql`(${a}) except (${b})`;
+
+/** Whether `x` satisfies a numeric comparison, for the value customers without a row have. */
+function holds(cmp: string, value: unknown, x: number): boolean {
+  const v = value as number;
+  switch (cmp) {
+    case 'eq':
+      return x === v;
+    case 'ne':
+      return x !== v;
+    case 'gt':
+      return x > v;
+    case 'gte':
+      return x >= v;
+    case 'lt':
+      return x < v;
+    case 'lte':
+      return x <= v;
+    case 'between': {
+      const [a, b] = value as [number, number];
+      return x >= a && x <= b;
+    }
+    default:
+      throw new Error(`not a numeric comparison: ${cmp}`);
+  }
+}
+
+/** `expr <cmp> value` in SQL; `param` casts the value to the column's type where needed. */
+function compare(expr: RawBuilder<unknown>, cmp: string, value: unknown, param = (v: unknown) => sql`${v}`) {
+  switch (cmp) {
+    case 'eq':
+      return sql`${expr} = ${param(value)}`;
+    case 'ne':
+      return sql`${expr} <> ${param(value)}`;
+    case 'gt':
+      return sql`${expr} > ${param(value)}`;
+    case 'gte':
+      return sql`${expr} >= ${param(value)}`;
+    case 'lt':
+      return sql`${expr} < ${param(value)}`;
+    case 'lte':
+      return sql`${expr} <= ${param(value)}`;
+    case 'between': {
+      const [a, b] = value as [unknown, unknown];
+      return sql`${expr} between ${param(a)} and ${param(b)}`;
+    }
+    default:
+      throw new Error(`not a numeric comparison: ${cmp}`);
+  }
+}
+
+/** `cmp` on whole days since `t`, as bounds on `t` (so an index on the timestamp serves it). */
+function daysSince(t: RawBuilder<unknown>, cmp: string, value: unknown, now: Date) {
+  // floor((now − t) / day) ≥ n  ⇔  t ≤ now − n days;   floor(…) ≤ n  ⇔  t > now − (n + 1) days
+  const at = (n: number) => new Date(now.getTime() - n * DAY_MS);
+  const atLeast = (n: number) => sql`${t} <= ${at(n)}`;
+  const atMost = (n: number) => sql`${t} > ${at(n + 1)}`;
+  const n = value as number;
+  switch (cmp) {
+    case 'gte':
+      return atLeast(n);
+    case 'gt':
+      return atLeast(n + 1);
+    case 'lte':
+      return atMost(n);
+    case 'lt':
+      return atMost(n - 1);
+    case 'eq':
+      return sql`${atLeast(n)} and ${atMost(n)}`;
+    case 'ne':
+      return sql`${t} is not null and not (${atLeast(n)} and ${atMost(n)})`;
+    case 'between': {
+      const [a, b] = value as [number, number];
+      return sql`${atLeast(a)} and ${atMost(b)}`;
+    }
+    default:
+      throw new Error(`not a numeric comparison: ${cmp}`);
+  }
+}
+
+type SetOf = Extract<FieldKind, { kind: 'set' }>['of'];
+
+/** (id, v) pairs of a set field, restricted to `values` when given. */
+function pairs(corpId: string, of: SetOf, values?: readonly unknown[]) {
+  const only = (column: RawBuilder<unknown>) => (values ? sql`and ${column} in (${list(values)})` : sql``);
+  switch (of) {
+    case 'tag':
+      return sql`select ct.customer_id as id, ct.tag_id as v from customer_tags ct
+        where ct.corp_id = ${corpId} ${only(sql`ct.tag_id`)}`;
+    case 'staff':
+      return sql`select f.customer_id as id, f.staff_id as v from follows f
+        where f.corp_id = ${corpId} and f.status = 'active' ${only(sql`f.staff_id`)}`;
+    case 'follow_unit':
+      if (!values) {
+        return sql`select f.customer_id as id, f.staff_id as v from follows f
+          where f.corp_id = ${corpId} and f.status = 'active'`;
+      }
+      return sql`select f.customer_id as id, r.id as v from follows f
+        join staff s on s.corp_id = f.corp_id and s.id = f.staff_id
+        join org_units su on su.corp_id = s.corp_id and su.id = s.unit_id
+        join org_units r on r.corp_id = su.corp_id and su.path like r.path || '%'
+        where f.corp_id = ${corpId} and f.status = 'active' ${only(sql`r.id`)}`;
+    case 'channel':
+      return sql`select a.customer_id as id, a.channel_id as v from channel_adds a
+        where a.corp_id = ${corpId} ${only(sql`a.channel_id`)}`;
+    case 'method':
+      return sql`select a.customer_id as id, ch.method as v from channel_adds a
+        join channels ch on ch.corp_id = a.corp_id and ch.id = a.channel_id
+        where a.corp_id = ${corpId} ${only(sql`ch.method`)}`;
+    case 'product':
+      return sql`select o.customer_id as id, i.product_code as v from order_items i
+        join orders o on o.corp_id = i.corp_id and o.id = i.order_id
+        where i.corp_id = ${corpId} and o.customer_id is not null ${only(sql`i.product_code`)}`;
+    case 'group':
+      return sql`select gm.customer_id as id, gm.group_id as v from group_members gm
+        where gm.corp_id = ${corpId} and gm.customer_id is not null and gm.left_at is null
+        ${only(sql`gm.group_id`)}`;
+  }
+}
+
+function condition(ctx: Ctx, c: Condition): Compiled {
+  const field = FIELD_BY_KEY.get(c.field);
+  if (!field) throw new Error(`unknown field ${c.field}`);
+  const corpId = ctx.cdb.corpId;
+  const store = field.store;
+  const facts = (where: RawBuilder<unknown>) =>
+    sql`select f.customer_id as id from customer_facts f where f.corp_id = ${corpId} and ${where}`;
+  const pos = (s: RawBuilder<unknown>): Compiled => ({ neg: false, sql: s });
+  const neg = (s: RawBuilder<unknown>): Compiled => ({ neg: true, sql: s });
+
+  switch (store.kind) {
+    case 'fact': {
+      // Customers without facts have 0: when 0 satisfies the comparison, the answer is "all but those whose
+      // facts do not".
+      const column = sql.ref(`f.${store.column}`);
+      return holds(c.cmp, c.value, 0)
+        ? neg(facts(sql`not (${compare(column, c.cmp, c.value)})`))
+        : pos(facts(compare(column, c.cmp, c.value)));
+    }
+    case 'nullable_fact': {
+      const column = sql.ref(`f.${store.column}`);
+      if (c.cmp === 'is_null') return neg(facts(sql`${column} is not null`));
+      if (c.cmp === 'not_null') return pos(facts(sql`${column} is not null`));
+      // coupon_share is a real: compare with the value as a real, as it was stored
+      const param = store.column === 'coupon_share' ? (v: unknown) => sql`${v}::real` : undefined;
+      return pos(facts(compare(column, c.cmp, c.value, param)));
+    }
+    case 'days_since': {
+      const column = sql.ref(`f.${store.column}`);
+      if (c.cmp === 'is_null') return neg(facts(sql`${column} is not null`));
+      if (c.cmp === 'not_null') return pos(facts(sql`${column} is not null`));
+      return pos(facts(daysSince(column, c.cmp, c.value, ctx.clock.now())));
+    }
+    case 'stage': {
+      const values = c.value as string[];
+      // customers without facts are 'new'
+      const hit = values.includes('new') !== (c.cmp === 'not_in');
+      return hit
+        ? neg(facts(sql`f.stage ${c.cmp === 'in' ? sql`not in` : sql`in`} (${list(values)})`))
+        : pos(facts(sql`f.stage ${c.cmp === 'in' ? sql`in` : sql`not in`} (${list(values)})`));
+    }
+    case 'top_unit': {
+      const known = facts(sql`f.top_unit_id is not null`);
+      if (c.cmp === 'is_null') return neg(known);
+      if (c.cmp === 'not_null') return pos(known);
+      const inUnits = sql`select f.customer_id as id from customer_facts f
+        join org_units su on su.corp_id = f.corp_id and su.id = f.top_unit_id
+        join org_units r on r.corp_id = su.corp_id and su.path like r.path || '%'
+        where f.corp_id = ${corpId} and r.id in (${list(c.value as number[])})`;
+      return pos(c.cmp === 'in' ? inUnits : minus(known, inUnits));
+    }
+    case 'window': {
+      const since = new Date(ctx.clock.now().getTime() - store.days * DAY_MS);
+      const measure = store.measure === 'count' ? sql`count(*)` : sql`sum(o.paid_fen)`;
+      const grouped = (having: RawBuilder<unknown>) =>
+        sql`select o.customer_id as id from orders o
+          where o.corp_id = ${corpId} and o.customer_id is not null and o.ordered_at >= ${since}
+          group by o.customer_id having ${having}`;
+      // A customer without orders in the window has 0 of both.
+      return holds(c.cmp, c.value, 0)
+        ? neg(grouped(sql`not (${compare(measure, c.cmp, c.value)})`))
+        : pos(grouped(compare(measure, c.cmp, c.value)));
+    }
+    case 'set': {
+      if (c.cmp === 'any') return pos(sql`select id from (${pairs(corpId, store.of)}) p`);
+      if (c.cmp === 'none') return neg(sql`select id from (${pairs(corpId, store.of)}) p`);
+      const values = [...new Set(c.value as unknown[])];
+      const matching = sql`select id from (${pairs(corpId, store.of, values)}) p`;
+      if (c.cmp === 'in') return pos(matching);
+      if (c.cmp === 'not_in') return neg(matching);
+      return pos(sql`${matching} group by id having count(distinct v) = ${values.length}`);
+    }
+  }
+}
+
+function node(ctx: Ctx, rule: Rule): Compiled {
+  if ('field' in rule) return condition(ctx, rule);
+  if (rule.op === 'not') {
+    const inner = node(ctx, rule.rule);
+    return { neg: !inner.neg, sql: inner.sql };
+  }
+  const children = rule.rules.map((r) => node(ctx, r));
+  const plain = children.filter((c) => !c.neg).map((c) => c.sql);
+  const negated = children.filter((c) => c.neg).map((c) => c.sql);
+  if (rule.op === 'and') {
+    // A ∩ B ∩ (S∖X) ∩ (S∖Y) = (A ∩ B) ∖ (X ∪ Y);  (S∖X) ∩ (S∖Y) = S ∖ (X ∪ Y)
+    if (plain.length)
+      return { neg: false, sql: negated.length ? minus(intersect(plain), union(negated)) : intersect(plain) };
+    return { neg: true, sql: negated.length ? union(negated) : EMPTY };
+  }
+  // or is and's dual: A ∪ (S∖X) ∪ (S∖Y) = S ∖ ((X ∩ Y) ∖ A)
+  if (negated.length)
+    return { neg: true, sql: plain.length ? minus(intersect(negated), union(plain)) : intersect(negated) };
+  return { neg: false, sql: plain.length ? union(plain) : EMPTY };
+}
+
+/** `with scope as (…)`: the customers the caller may see (the customers service's rule). */
+export function scopeCte(ctx: Ctx) {
+  const visible = ctx.cdb.db
+    .selectFrom('customers as c')
+    .select('c.id')
+    .where('c.corp_id', '=', ctx.cdb.corpId)
+    .where(visibleTo(ctx));
+  return sql`with scope as (${visible})`;
+}
+
+/** The ids of the rule's customers within the caller's scope, as a select; needs `scopeCte` before it. */
+export function audienceIds(ctx: Ctx, rule: Rule): RawBuilder<unknown> {
+  const compiled = node(ctx, rule);
+  if (compiled.neg) return minus(SCOPE, compiled.sql);
+  // Every row the conditions read belongs to a customer of the corp, so the whole corp needs no intersection.
+  return ctx.actor.seesWholeCorp ? compiled.sql : sql`(${SCOPE}) intersect (${compiled.sql})`;
+}
+
+export async function countAudience(ctx: Ctx, rule: Rule): Promise<number> {
+  const { rows } = await sql<{ n: number }>`${scopeCte(ctx)}
+    select count(*) as n from (${audienceIds(ctx, rule)}) m`.execute(ctx.cdb.db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+export interface AudienceMember {
+  id: number;
+  name: string;
+  avatar: string | null;
+  stage: string | null;
+  ltvFen: number;
+  lastOrderAt: string | null;
+}
+
+/** The first `limit` members, newest customer first (the customer list's order). */
+export async function sampleAudience(ctx: Ctx, rule: Rule, limit = 20): Promise<AudienceMember[]> {
+  const { rows } = await sql<{
+    id: number;
+    name: string;
+    avatar: string | null;
+    stage: string;
+    ltv_fen: number;
+    last_order_at: Date | null;
+  }>`${scopeCte(ctx)}
+    select c.id, c.name, c.avatar, coalesce(f.stage, 'new') as stage, coalesce(f.paid_fen, 0) as ltv_fen,
+      f.last_order_at
+    from customers c
+    left join customer_facts f on f.corp_id = c.corp_id and f.customer_id = c.id
+    where c.corp_id = ${ctx.cdb.corpId} and c.id in (${audienceIds(ctx, rule)})
+    order by c.id desc
+    limit ${limit}`.execute(ctx.cdb.db);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    name: r.name,
+    avatar: r.avatar,
+    stage: r.stage,
+    ltvFen: Number(r.ltv_fen),
+    lastOrderAt: r.last_order_at ? new Date(r.last_order_at).toISOString() : null,
+  }));
+}
+
+/** Every member id, ascending (tests and small audiences only). */
+export async function listAudience(ctx: Ctx, rule: Rule): Promise<number[]> {
+  const { rows } = await sql<{ id: number }>`${scopeCte(ctx)}
+    select id from (${audienceIds(ctx, rule)}) m order by id`.execute(ctx.cdb.db);
+  return rows.map((r) => Number(r.id));
+}

@@ -1,0 +1,262 @@
+import type { CorpDb } from '../../platform/db/corp-db.ts';
+import type { Tables } from '../tables.ts';
+import { FIELD_BY_KEY, type Rule } from './rule.ts';
+
+/**
+ * The brute-force reading of a rule (the test oracle for compile.ts): every row of the corp loaded into
+ * memory, every customer checked one by one against the rule's meaning as rule.ts states it. Written
+ * independently of the compiler on purpose — no shared predicate code — and only ever run on test data.
+ */
+export interface World {
+  now: Date;
+  customers: number[];
+  facts: Map<
+    number,
+    {
+      order_count: number;
+      paid_fen: number;
+      r_score: number | null;
+      f_score: number | null;
+      m_score: number | null;
+      coupon_share: number | null;
+      stage: string;
+      last_order_at: Date | null;
+      top_unit_id: number | null;
+    }
+  >;
+  unitPath: Map<number, string>;
+  tags: Map<number, Set<number>>;
+  /** active follows: staff ids, and the unit of each */
+  follows: Map<number, { staffId: number; unitId: number }[]>;
+  channels: Map<number, Set<number>>;
+  methods: Map<number, Set<string>>;
+  orders: Map<number, { at: Date; paid: number; products: string[] }[]>;
+  groups: Map<number, Set<number>>;
+}
+
+const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+};
+const add = <K, V>(map: Map<K, Set<V>>, key: K, value: V) => {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
+};
+
+export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> {
+  const { db, corpId } = cdb;
+  const [customers, facts, units, tags, follows, adds, orders, items, members] = await Promise.all([
+    db.selectFrom('customers').select('id').where('corp_id', '=', corpId).orderBy('id').execute(),
+    db.selectFrom('customer_facts').selectAll().where('corp_id', '=', corpId).execute(),
+    db.selectFrom('org_units').select(['id', 'path']).where('corp_id', '=', corpId).execute(),
+    db.selectFrom('customer_tags').select(['customer_id', 'tag_id']).where('corp_id', '=', corpId).execute(),
+    db
+      .selectFrom('follows as f')
+      .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
+      .select(['f.customer_id', 'f.staff_id', 's.unit_id', 'f.status'])
+      .where('f.corp_id', '=', corpId)
+      .execute(),
+    db
+      .selectFrom('channel_adds as a')
+      .innerJoin('channels as c', (j) =>
+        j.onRef('c.corp_id', '=', 'a.corp_id').onRef('c.id', '=', 'a.channel_id'),
+      )
+      .select(['a.customer_id', 'a.channel_id', 'c.method'])
+      .where('a.corp_id', '=', corpId)
+      .execute(),
+    db
+      .selectFrom('orders')
+      .select(['id', 'customer_id', 'ordered_at', 'paid_fen'])
+      .where('corp_id', '=', corpId)
+      .execute(),
+    db.selectFrom('order_items').select(['order_id', 'product_code']).where('corp_id', '=', corpId).execute(),
+    db
+      .selectFrom('group_members')
+      .select(['customer_id', 'group_id', 'left_at'])
+      .where('corp_id', '=', corpId)
+      .execute(),
+  ]);
+  const world: World = {
+    now,
+    customers: customers.map((c) => c.id),
+    facts: new Map(facts.map((f) => [f.customer_id, f])),
+    unitPath: new Map(units.map((u) => [u.id, u.path])),
+    tags: new Map(),
+    follows: new Map(),
+    channels: new Map(),
+    methods: new Map(),
+    orders: new Map(),
+    groups: new Map(),
+  };
+  for (const t of tags) add(world.tags, t.customer_id, t.tag_id);
+  for (const f of follows) {
+    if (f.status === 'active') push(world.follows, f.customer_id, { staffId: f.staff_id, unitId: f.unit_id });
+  }
+  for (const a of adds) {
+    add(world.channels, a.customer_id, a.channel_id);
+    add(world.methods, a.customer_id, a.method);
+  }
+  const products = new Map<number, string[]>();
+  for (const i of items) push(products, i.order_id, i.product_code);
+  for (const o of orders) {
+    if (o.customer_id === null) continue;
+    push(world.orders, o.customer_id, {
+      at: o.ordered_at,
+      paid: Number(o.paid_fen),
+      products: products.get(o.id) ?? [],
+    });
+  }
+  for (const m of members) {
+    if (m.customer_id !== null && m.left_at === null) add(world.groups, m.customer_id, m.group_id);
+  }
+  return world;
+}
+
+function compareNumber(cmp: string, value: unknown, x: number | null): boolean {
+  if (cmp === 'is_null') return x === null;
+  if (cmp === 'not_null') return x !== null;
+  if (x === null) return false;
+  if (cmp === 'between') {
+    const [lo, hi] = value as [number, number];
+    return lo <= x && x <= hi;
+  }
+  const v = value as number;
+  return (
+    {
+      eq: x === v,
+      ne: x !== v,
+      gt: x > v,
+      gte: x >= v,
+      lt: x < v,
+      lte: x <= v,
+    } as Record<string, boolean>
+  )[cmp] as boolean;
+}
+
+function compareSet<T>(cmp: string, value: unknown, have: readonly T[], matches: (have: T, v: T) => boolean) {
+  const wanted = (value ?? []) as T[];
+  const hit = (v: T) => have.some((h) => matches(h, v));
+  switch (cmp) {
+    case 'any':
+      return have.length > 0;
+    case 'none':
+      return have.length === 0;
+    case 'in':
+      return wanted.some(hit);
+    case 'all':
+      return wanted.every(hit);
+    case 'not_in':
+      return !wanted.some(hit);
+  }
+  throw new Error(`not a set comparison: ${cmp}`);
+}
+
+/** `unit` lies in the subtree of `root` (both must exist). */
+function within(world: World, unit: number, root: number): boolean {
+  const path = world.unitPath.get(unit);
+  const rootPath = world.unitPath.get(root);
+  return path !== undefined && rootPath !== undefined && path.startsWith(rootPath);
+}
+
+const same = <T>(a: T, b: T) => a === b;
+
+export function matches(world: World, rule: Rule, customerId: number): boolean {
+  if ('op' in rule) {
+    if (rule.op === 'not') return !matches(world, rule.rule, customerId);
+    if (rule.op === 'and') return rule.rules.every((r) => matches(world, r, customerId));
+    return rule.rules.some((r) => matches(world, r, customerId));
+  }
+  const { field, cmp, value } = rule;
+  const facts = world.facts.get(customerId);
+  const orders = world.orders.get(customerId) ?? [];
+  const windowed = (days: number) =>
+    orders.filter((o) => o.at.getTime() >= world.now.getTime() - days * 86_400_000);
+  const window = /^(orders|spend)_(\d+)d/.exec(field);
+  if (window) {
+    const inWindow = windowed(Number(window[2]));
+    const x = window[1] === 'orders' ? inWindow.length : inWindow.reduce((s, o) => s + o.paid, 0);
+    return compareNumber(cmp, value, x);
+  }
+  switch (field) {
+    case 'order_count':
+      return compareNumber(cmp, value, facts?.order_count ?? 0);
+    case 'ltv_fen':
+      return compareNumber(cmp, value, Number(facts?.paid_fen ?? 0));
+    case 'r_score':
+    case 'f_score':
+    case 'm_score':
+      return compareNumber(cmp, value, facts?.[field] ?? null);
+    case 'coupon_share': {
+      // stored as a real: both sides compare as reals
+      const share = facts?.coupon_share ?? null;
+      return compareNumber(
+        cmp,
+        Array.isArray(value)
+          ? value.map(Math.fround)
+          : typeof value === 'number'
+            ? Math.fround(value)
+            : value,
+        share === null ? null : Math.fround(share),
+      );
+    }
+    case 'last_order_days': {
+      const at = facts?.last_order_at;
+      const days = at ? Math.floor((world.now.getTime() - at.getTime()) / 86_400_000) : null;
+      return compareNumber(cmp, value, days);
+    }
+    case 'stage': {
+      const stage = facts?.stage ?? 'new';
+      const inList = (value as string[]).includes(stage);
+      return cmp === 'in' ? inList : !inList;
+    }
+    case 'top_unit': {
+      const unit = facts?.top_unit_id ?? null;
+      if (cmp === 'is_null') return unit === null;
+      if (cmp === 'not_null') return unit !== null;
+      if (unit === null) return false;
+      const inside = (value as number[]).some((root) => within(world, unit, root));
+      return cmp === 'in' ? inside : !inside;
+    }
+    case 'tag':
+      return compareSet(cmp, value, [...(world.tags.get(customerId) ?? [])], same);
+    case 'staff':
+      return compareSet(
+        cmp,
+        value,
+        (world.follows.get(customerId) ?? []).map((f) => f.staffId),
+        same,
+      );
+    case 'follow_unit':
+      return compareSet(
+        cmp,
+        value,
+        (world.follows.get(customerId) ?? []).map((f) => f.unitId),
+        (unit, root) => within(world, unit, root),
+      );
+    case 'channel':
+      return compareSet(cmp, value, [...(world.channels.get(customerId) ?? [])], same);
+    case 'channel_method':
+      return compareSet(cmp, value, [...(world.methods.get(customerId) ?? [])], same);
+    case 'product':
+      return compareSet(
+        cmp,
+        value,
+        orders.flatMap((o) => o.products),
+        same,
+      );
+    case 'group':
+      return compareSet(cmp, value, [...(world.groups.get(customerId) ?? [])], same);
+  }
+  throw new Error(`unknown field ${field} (known: ${[...FIELD_BY_KEY.keys()].join(', ')})`);
+}
+
+/** The rule's customers among `candidates` (default: every customer of the corp), ascending. */
+export function evaluate(
+  world: World,
+  rule: Rule,
+  candidates: readonly number[] = world.customers,
+): number[] {
+  return candidates.filter((id) => matches(world, rule, id)).sort((a, b) => a - b);
+}

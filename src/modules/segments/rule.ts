@@ -1,0 +1,380 @@
+import { z } from 'zod';
+
+/**
+ * A segment's rule: a tree of and / or / not over conditions on one customer. The same meaning is given twice,
+ * by the SQL compiler (compile.ts, the reference) and by a brute-force evaluator (evaluate.ts, the test oracle);
+ * what follows is that meaning.
+ *
+ * - A customer without a customer_facts row has the table's defaults: 0 orders, 0 fen, stage 'new', and no
+ *   RFM scores, coupon share, last order or top store.
+ * - A comparison on an absent value (no R score, never ordered, no top store) is false; `is_null` /
+ *   `not_null` ask for absence itself, and `not` includes the absent ones.
+ * - Set fields (tags, staff, stores followed by, channels, methods, products, groups): `in` = at least one of
+ *   the values, `all` = every value, `not_in` = none of them, `any` / `none` = at least one / none at all.
+ * - A unit stands for its subtree (a region includes its stores). Follows count only while active; group
+ *   membership only while the customer has not left.
+ * - Windows (`orders_30d`, `spend_90d_fen`…) count paid orders with ordered_at ≥ now − N days.
+ * - `last_order_days` is whole days since the last order: floor((now − last_order_at) / 24 h).
+ * - An empty `and` is everyone in scope, an empty `or` no one (the API asks for at least one child).
+ */
+export type Rule =
+  | { op: 'and' | 'or'; rules: Rule[] }
+  | { op: 'not'; rule: Rule }
+  | { field: string; cmp: string; value?: unknown };
+export type Condition = Extract<Rule, { field: string }>;
+
+export const MAX_DEPTH = 6;
+export const MAX_CONDITIONS = 100;
+export const MAX_CHILDREN = 50;
+export const MAX_VALUES = 200;
+
+export type FieldGroup = 'tags' | 'rfm' | 'lifecycle' | 'org' | 'channel' | 'orders' | 'groups' | 'price';
+export type FieldType =
+  | 'tag'
+  | 'number'
+  | 'money'
+  | 'days'
+  | 'enum'
+  | 'unit'
+  | 'staff'
+  | 'channel'
+  | 'method'
+  | 'product'
+  | 'group'
+  | 'share';
+
+/** How a field is stored, which decides its comparisons and how absence reads. */
+export type FieldKind =
+  /** a number every customer has (customer_facts, default 0) */
+  | { kind: 'fact'; column: 'order_count' | 'paid_fen' }
+  /** a number a customer may lack (customer_facts, null or no row) */
+  | { kind: 'nullable_fact'; column: 'r_score' | 'f_score' | 'm_score' | 'coupon_share' }
+  /** whole days since customer_facts.last_order_at */
+  | { kind: 'days_since'; column: 'last_order_at' }
+  /** the lifecycle stage, 'new' without facts */
+  | { kind: 'stage' }
+  /** customer_facts.top_unit_id, by subtree */
+  | { kind: 'top_unit' }
+  /** count or paid sum of the customer's orders in the last N days */
+  | { kind: 'window'; measure: 'count' | 'spend'; days: number }
+  /** a set of values per customer */
+  | { kind: 'set'; of: 'tag' | 'staff' | 'follow_unit' | 'channel' | 'method' | 'product' | 'group' };
+
+export interface FieldDef {
+  key: string;
+  group: FieldGroup;
+  label: { zh: string; en: string };
+  type: FieldType;
+  cmps: readonly string[];
+  store: FieldKind;
+}
+
+export const STAGES = ['new', 'active', 'repeat', 'super', 'dormant', 'churned'] as const;
+
+const NUMBER_CMPS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between'] as const;
+const NULLABLE_NUMBER_CMPS = [...NUMBER_CMPS, 'is_null', 'not_null'] as const;
+const SET_CMPS = ['in', 'all', 'not_in', 'any', 'none'] as const;
+
+const windowFields = [30, 90, 365].flatMap((days): FieldDef[] => [
+  {
+    key: `orders_${days}d`,
+    group: 'orders',
+    label: { zh: `近${days}天订单数`, en: `Orders in the last ${days} days` },
+    type: 'number',
+    cmps: NUMBER_CMPS,
+    store: { kind: 'window', measure: 'count', days },
+  },
+  {
+    key: `spend_${days}d_fen`,
+    group: 'orders',
+    label: { zh: `近${days}天消费金额`, en: `Spend in the last ${days} days` },
+    type: 'money',
+    cmps: NUMBER_CMPS,
+    store: { kind: 'window', measure: 'spend', days },
+  },
+]);
+
+export const FIELDS: readonly FieldDef[] = [
+  {
+    key: 'tag',
+    group: 'tags',
+    label: { zh: '客户标签', en: 'Tags' },
+    type: 'tag',
+    cmps: SET_CMPS,
+    store: { kind: 'set', of: 'tag' },
+  },
+  ...(['r', 'f', 'm'] as const).map(
+    (s): FieldDef => ({
+      key: `${s}_score`,
+      group: 'rfm',
+      label: {
+        zh: { r: 'R 最近消费得分', f: 'F 消费频次得分', m: 'M 消费金额得分' }[s],
+        en: { r: 'R (recency) score', f: 'F (frequency) score', m: 'M (monetary) score' }[s],
+      },
+      type: 'number',
+      cmps: NULLABLE_NUMBER_CMPS,
+      store: { kind: 'nullable_fact', column: `${s}_score` },
+    }),
+  ),
+  {
+    key: 'stage',
+    group: 'lifecycle',
+    label: { zh: '生命周期阶段', en: 'Lifecycle stage' },
+    type: 'enum',
+    cmps: ['in', 'not_in'],
+    store: { kind: 'stage' },
+  },
+  {
+    key: 'ltv_fen',
+    group: 'lifecycle',
+    label: { zh: '累计消费（LTV）', en: 'Lifetime value (LTV)' },
+    type: 'money',
+    cmps: NUMBER_CMPS,
+    store: { kind: 'fact', column: 'paid_fen' },
+  },
+  {
+    key: 'coupon_share',
+    group: 'price',
+    label: { zh: '用券订单占比（价格敏感度）', en: 'Share of orders with a coupon (price sensitivity)' },
+    type: 'share',
+    cmps: NULLABLE_NUMBER_CMPS,
+    store: { kind: 'nullable_fact', column: 'coupon_share' },
+  },
+  {
+    key: 'follow_unit',
+    group: 'org',
+    label: { zh: '所属门店/组织（添加的员工所在）', en: 'Followed by staff of' },
+    type: 'unit',
+    cmps: SET_CMPS,
+    store: { kind: 'set', of: 'follow_unit' },
+  },
+  {
+    key: 'top_unit',
+    group: 'org',
+    label: { zh: '最常消费门店', en: 'Most-frequent store' },
+    type: 'unit',
+    cmps: ['in', 'not_in', 'is_null', 'not_null'],
+    store: { kind: 'top_unit' },
+  },
+  {
+    key: 'staff',
+    group: 'org',
+    label: { zh: '跟进员工', en: 'Followed by staff member' },
+    type: 'staff',
+    cmps: SET_CMPS,
+    store: { kind: 'set', of: 'staff' },
+  },
+  {
+    key: 'channel',
+    group: 'channel',
+    label: { zh: '来源渠道', en: 'Came through channel' },
+    type: 'channel',
+    cmps: SET_CMPS,
+    store: { kind: 'set', of: 'channel' },
+  },
+  {
+    key: 'channel_method',
+    group: 'channel',
+    label: { zh: '引流方式', en: 'Came through method' },
+    type: 'method',
+    cmps: SET_CMPS,
+    store: { kind: 'set', of: 'method' },
+  },
+  {
+    key: 'order_count',
+    group: 'orders',
+    label: { zh: '累计订单数', en: 'Orders (all time)' },
+    type: 'number',
+    cmps: NUMBER_CMPS,
+    store: { kind: 'fact', column: 'order_count' },
+  },
+  ...windowFields,
+  {
+    key: 'last_order_days',
+    group: 'orders',
+    label: { zh: '距上次消费天数', en: 'Days since the last order' },
+    type: 'days',
+    cmps: NULLABLE_NUMBER_CMPS,
+    store: { kind: 'days_since', column: 'last_order_at' },
+  },
+  {
+    key: 'product',
+    group: 'orders',
+    label: { zh: '购买过的商品', en: 'Bought product' },
+    type: 'product',
+    cmps: SET_CMPS,
+    store: { kind: 'set', of: 'product' },
+  },
+  {
+    key: 'group',
+    group: 'groups',
+    label: { zh: '所在客户群', en: 'Member of group' },
+    type: 'group',
+    cmps: SET_CMPS,
+    store: { kind: 'set', of: 'group' },
+  },
+];
+
+export const FIELD_BY_KEY: ReadonlyMap<string, FieldDef> = new Map(FIELDS.map((f) => [f.key, f]));
+
+/** The methods a channel can have (channels.method); kept equal to the channels module's list by a test. */
+export const METHODS = [
+  'package_card',
+  'sms',
+  'ai_call',
+  'rollup_banner',
+  'table_card',
+  'poster',
+  'wangwang',
+  'livestream',
+  'mini_program',
+  'other',
+] as const;
+
+/** Bounds per type: integers where the column is an integer, so parameters bind to the column's type. */
+const scalarOf: Record<FieldType, z.ZodType<number | string> | null> = {
+  number: z.number().int().min(-1_000_000_000).max(1_000_000_000),
+  money: z.number().int().min(-1e15).max(1e15),
+  days: z.number().int().min(-36_500).max(36_500),
+  share: z.number().min(0).max(1),
+  tag: z.number().int().positive(),
+  unit: z.number().int().positive(),
+  staff: z.number().int().positive(),
+  channel: z.number().int().positive(),
+  group: z.number().int().positive(),
+  enum: z.enum(STAGES),
+  method: z.enum(METHODS),
+  product: z.string().min(1).max(64),
+};
+
+function valueSchema(field: FieldDef, cmp: string): z.ZodType | null {
+  const scalar = scalarOf[field.type];
+  if (!scalar) return null;
+  switch (cmp) {
+    case 'eq':
+    case 'ne':
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      return scalar;
+    case 'between':
+      return z
+        .tuple([scalar, scalar])
+        .refine(([a, b]) => (a as number) <= (b as number), 'the lower bound must not exceed the upper');
+    case 'in':
+    case 'all':
+    case 'not_in':
+      return z.array(scalar).min(1).max(MAX_VALUES);
+    default:
+      return null; // is_null, not_null, any, none take no value
+  }
+}
+
+const conditionShape = z.strictObject({
+  field: z.string().max(40),
+  cmp: z.string().max(20),
+  value: z.unknown().optional(),
+});
+const groupShape = z.strictObject({
+  op: z.enum(['and', 'or']),
+  rules: z.array(z.unknown()).min(1).max(MAX_CHILDREN),
+});
+const notShape = z.strictObject({ op: z.literal('not'), rule: z.unknown() });
+
+export interface RuleIssue {
+  /** Where in the rule, e.g. `rules[2].value` ('' for the root). */
+  path: string;
+  message: string;
+}
+
+const join = (path: string, key: string | number) =>
+  typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+
+function issuesOf(error: z.ZodError, at: string): RuleIssue[] {
+  return error.issues.map((i) => ({
+    path: i.path.reduce<string>((p, k) => join(p, k as string | number), at),
+    message: i.message,
+  }));
+}
+
+/** Checks a rule; every problem comes with the path of the node that has it. */
+export function checkRule(input: unknown): { rule: Rule; issues: [] } | { rule: null; issues: RuleIssue[] } {
+  const issues: RuleIssue[] = [];
+  let conditions = 0;
+  const fail = (error: z.ZodError, path: string) => {
+    issues.push(...issuesOf(error, path));
+    return null;
+  };
+  const walk = (node: unknown, path: string, depth: number): Rule | null => {
+    if (depth > MAX_DEPTH) {
+      issues.push({ path, message: `the rule is nested deeper than ${MAX_DEPTH} levels` });
+      return null;
+    }
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) {
+      issues.push({ path, message: 'expected a rule object' });
+      return null;
+    }
+    if ('op' in node) {
+      if ((node as { op: unknown }).op === 'not') {
+        const parsed = notShape.safeParse(node);
+        if (!parsed.success) return fail(parsed.error, path);
+        const child = walk(parsed.data.rule, join(path, 'rule'), depth + 1);
+        return child && { op: 'not', rule: child };
+      }
+      const parsed = groupShape.safeParse(node);
+      if (!parsed.success) return fail(parsed.error, path);
+      const children = parsed.data.rules.map((c, i) => walk(c, join(join(path, 'rules'), i), depth + 1));
+      return children.every((c): c is Rule => c !== null) ? { op: parsed.data.op, rules: children } : null;
+    }
+    conditions++;
+    const parsed = conditionShape.safeParse(node);
+    if (!parsed.success) return fail(parsed.error, path);
+    const { field: key, cmp, value } = parsed.data;
+    const field = FIELD_BY_KEY.get(key);
+    if (!field) {
+      issues.push({ path: join(path, 'field'), message: `unknown field "${key}"` });
+      return null;
+    }
+    if (!field.cmps.includes(cmp)) {
+      issues.push({
+        path: join(path, 'cmp'),
+        message: `"${cmp}" does not apply to ${key}; use one of ${field.cmps.join(', ')}`,
+      });
+      return null;
+    }
+    const schema = valueSchema(field, cmp);
+    if (!schema) return { field: key, cmp };
+    const v = schema.safeParse(value);
+    if (!v.success) return fail(v.error, join(path, 'value'));
+    return { field: key, cmp, value: v.data };
+  };
+  const rule = walk(input, '', 1);
+  if (conditions > MAX_CONDITIONS) {
+    issues.push({ path: '', message: `the rule has ${conditions} conditions; at most ${MAX_CONDITIONS}` });
+  }
+  return rule && issues.length === 0 ? { rule, issues: [] } : { rule: null, issues };
+}
+
+/** The rule as a zod schema for request bodies: a bad rule is a 400 naming the path of the bad node. */
+export const ruleSchema = z
+  .unknown()
+  .transform((input, ctx) => {
+    const checked = checkRule(input);
+    if (checked.rule) return checked.rule;
+    for (const issue of checked.issues.slice(0, 5)) {
+      ctx.addIssue({ code: 'custom', message: `${issue.path || '(root)'}: ${issue.message}` });
+    }
+    return z.NEVER;
+  })
+  .describe(
+    "A rule tree: { op: 'and' | 'or', rules: Rule[] } | { op: 'not', rule: Rule } | { field, cmp, value? }; " +
+      `at most ${MAX_DEPTH} levels and ${MAX_CONDITIONS} conditions. GET /segment-fields lists the fields.`,
+  );
+
+/** Every condition of a rule, in order. */
+export function conditionsOf(rule: Rule): Condition[] {
+  if ('field' in rule) return [rule];
+  if (rule.op === 'not') return conditionsOf(rule.rule);
+  return rule.rules.flatMap(conditionsOf);
+}
