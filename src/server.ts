@@ -8,6 +8,7 @@ import { DEMO_PASSWORD, type DemoLogin } from './demo/seed.ts';
 import { resolveSession, SESSION_COOKIE } from './modules/accounts/service.ts';
 import { landingRoutes } from './modules/channels/landing.ts';
 import { callbackRoutes } from './modules/connector/callback-routes.ts';
+import { hookRoutes } from './modules/orders/hooks.ts';
 import type { Deps } from './modules/context.ts';
 import { migrationDirs, moduleRoutes } from './modules/index.ts';
 import type { Tables } from './modules/tables.ts';
@@ -26,7 +27,11 @@ export function createLogger(level: Config['SIYU_LOG_LEVEL']): FastifyBaseLogger
   return pino({
     level,
     redact: {
-      paths: ['req.headers.cookie', 'req.headers["x-csrf-token"]', 'req.headers.authorization', '*.password'],
+      paths: ['req.headers.cookie', 'req.headers["x-csrf-token"]', 'req.headers.authorization',
+        'req.headers["x-siyu-signature"]',
+        '*.password',
+        '*.secret',
+      ],
       censor: '[redacted]',
     },
   });
@@ -104,6 +109,7 @@ export async function createServer(opts: ServerOptions) {
         }),
       );
       await root.register(landingRoutes(deps));
+      await root.register(hookRoutes(deps));
     },
   });
   app.addHook('onClose', () => runtime.stop());

@@ -94,6 +94,11 @@ afterAll(() => t.close());
 function outOfScope(url: string): Record<string, number | string> | undefined {
   const probes: Record<string, Record<string, number | string>> = {
     '/api/v1/customers/:id': { id: t.fx.customers.zhao },
+    '/api/v1/customers/:id/orders': { id: t.fx.customers.zhao },
+    '/api/v1/customers/:id/identities': { id: t.fx.customers.zhao },
+    '/api/v1/customers/:id/identities/:identityId/undo': { id: t.fx.customers.zhao, identityId: 1 },
+    // corp-wide (hq_admin only): an id of no integration
+    '/api/v1/integrations/:id/revoke': { id: 999_999 },
     '/api/v1/staff/:id': { id: t.fx.staff.gz1a },
     '/api/v1/channels/:id': { id: gz1Channel },
     '/api/v1/channels/:id/archive': { id: gz1Channel },

@@ -9,6 +9,7 @@ import type { SyncRunner } from './connector/full-sync.ts';
 import { connectorRoutes } from './connector/routes.ts';
 import type { Deps } from './context.ts';
 import { customerRoutes } from './customers/routes.ts';
+import { orderRoutes } from './orders/routes.ts';
 import { orgRoutes } from './org/routes.ts';
 import { segmentRoutes } from './segments/routes.ts';
 import { staffRoutes } from './staff/routes.ts';
@@ -44,6 +45,7 @@ export function moduleRoutes(
     await app.register(tagRoutes(deps));
     await app.register(connectorRoutes(deps, runtime.sync));
     await app.register(channelRoutes(deps, opts));
+    await app.register(orderRoutes(deps));
     await app.register(segmentRoutes(deps));
   };
 }

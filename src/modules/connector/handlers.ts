@@ -20,6 +20,7 @@ import {
 } from '../customers/sync.ts';
 import { addTimeline } from '../customers/timeline.ts';
 import { dismissGroupFromWecom, upsertGroupFromWecom } from '../groups/sync.ts';
+import { linkWecomIdentities } from '../orders/oneid.ts';
 import { unitsByDepartment, upsertStaffFromWecom } from '../staff/sync.ts';
 import type { Tables } from '../tables.ts';
 import { removeGroups, removeTags, syncCorpTags } from '../tags/sync.ts';
@@ -85,6 +86,8 @@ async function handle(
           });
         }
       }
+      // the orders and members that were waiting for this customer's identities (unionid, phone) link now
+      if (result) await linkWecomIdentities(ctx, [result.customerId]);
       return;
     }
     case 'del_external_contact':

@@ -300,3 +300,15 @@ export async function customerCountsByUnit(ctx: Ctx): Promise<Map<number, number
   const rows = await query.execute();
   return new Map(rows.map((r) => [r.id, Number(r.n)]));
 }
+
+/** 404 unless the caller can see this customer (the profile's scope rule), for routes under a customer. */
+export async function assertCustomerVisible(ctx: Ctx, id: number): Promise<void> {
+  const found = await ctx.cdb.db
+    .selectFrom('customers as c')
+    .select('c.id')
+    .where('c.corp_id', '=', ctx.cdb.corpId)
+    .where('c.id', '=', id)
+    .where(visibleTo(ctx))
+    .executeTakeFirst();
+  if (!found) throw notFound({ zh: '客户', en: 'Customer' });
+}

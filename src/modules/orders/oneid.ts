@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { SyncCtx } from '../context.ts';
 import { refreshFacts } from '../customers/facts.ts';
-import { addTimeline, type TimelineEntry } from '../customers/timeline.ts';
+import { addTimeline, removeTimeline, type TimelineEntry } from '../customers/timeline.ts';
 import type { IdentityKind } from '../tables.ts';
 import { afterOrdersLinked, type LinkedOrder } from './linked.ts';
 
@@ -434,4 +434,101 @@ export async function announceLinks(ctx: SyncCtx, linking: Linking): Promise<voi
     ...new Set(members.flatMap((m) => (m.customer_id === null ? [] : [m.customer_id]))),
   ].filter((id) => !orderCustomers.has(id));
   if (memberOnly.length) await refreshFacts(ctx, memberOnly);
+}
+
+export const KIND_ZH: Record<IdentityKind, string> = {
+  external_userid: '企业微信客户ID',
+  unionid: 'UnionID',
+  openid: 'OpenID',
+  phone: '手机号',
+};
+
+/**
+ * Undoes one link: the identity leaves the customer, the orders and members of the customer that carry it
+ * go back to unresolved (their order events leave the timeline), the pairing is remembered so automatic
+ * linking never ties them again, and those records are linked afresh (to someone else, or nobody).
+ * Answers null when the customer holds no such identity.
+ */
+export async function unlinkIdentity(
+  ctx: SyncCtx,
+  input: { customerId: number; identityId: number; accountId: number | null },
+): Promise<{ ordersUnlinked: number; membersUnlinked: number } | null> {
+  const { customerId } = input;
+  const result = await ctx.cdb.transaction(async (cdb) => {
+    const tx = { ...ctx, cdb };
+    const now = ctx.clock.now();
+    const identity = await cdb.db
+      .deleteFrom('customer_identities')
+      .where('corp_id', '=', cdb.corpId)
+      .where('id', '=', input.identityId)
+      .where('customer_id', '=', customerId)
+      .returning(['kind', 'value', 'source', 'created_at'])
+      .executeTakeFirst();
+    if (!identity) return null;
+    await cdb.db
+      .insertInto('identity_unlinks')
+      .values({
+        corp_id: cdb.corpId,
+        kind: identity.kind,
+        value: identity.value,
+        customer_id: customerId,
+        source: identity.source,
+        linked_at: identity.created_at,
+        undone_by: input.accountId,
+        undone_at: now,
+      })
+      .onConflict((oc) =>
+        oc.columns(['corp_id', 'kind', 'value', 'customer_id']).doUpdateSet({
+          source: identity.source,
+          linked_at: identity.created_at,
+          undone_by: input.accountId,
+          undone_at: now,
+        }),
+      )
+      .execute();
+    const column = COLUMN_OF[identity.kind];
+    const unlink = (table: 'orders' | 'members') =>
+      cdb.db
+        .updateTable(table as 'orders')
+        .set({ customer_id: null, linked_by: null })
+        .where('corp_id', '=', cdb.corpId)
+        .where('customer_id', '=', customerId)
+        .where(column, '=', identity.value)
+        .returning([...carriedColumns])
+        .execute();
+    const orders = await unlink('orders');
+    const members = await unlink('members');
+    await removeTimeline(cdb, customerId, 'order', { key: 'orderId', values: orders.map((o) => o.id) });
+    await addTimeline(cdb, [
+      {
+        customerId,
+        kind: 'identity_unlinked',
+        at: now,
+        summary: `撤销了${KIND_ZH[identity.kind]}的关联（来源 ${identity.source}）：${orders.length} 笔订单、${members.length} 个会员移出`,
+        data: {
+          kind: identity.kind,
+          source: identity.source,
+          orders: orders.length,
+          members: members.length,
+          accountId: input.accountId,
+        },
+      },
+    ]);
+    const again = await linkAndFollow(tx, {
+      table: 'orders',
+      records: orders.map((o) => ({ ...o, learnedAs: `order:${o.source}` })),
+    });
+    const againMembers = await linkAndFollow(tx, {
+      table: 'members',
+      records: members.map((m) => ({ ...m, learnedAs: `member:${m.source}` })),
+    });
+    const linking = {
+      orders: [...again.orders, ...againMembers.orders],
+      members: [...again.members, ...againMembers.members],
+    };
+    await announceLinks(tx, linking);
+    await refreshFacts(tx, [customerId]);
+    return { ordersUnlinked: orders.length, membersUnlinked: members.length };
+  });
+  return result;
 }
