@@ -8,9 +8,9 @@ import { DEMO_PASSWORD, type DemoLogin } from './demo/seed.ts';
 import { resolveSession, SESSION_COOKIE } from './modules/accounts/service.ts';
 import { landingRoutes } from './modules/channels/landing.ts';
 import { callbackRoutes } from './modules/connector/callback-routes.ts';
-import { hookRoutes } from './modules/orders/hooks.ts';
 import type { Deps } from './modules/context.ts';
 import { migrationDirs, moduleRoutes } from './modules/index.ts';
+import { hookRoutes } from './modules/orders/hooks.ts';
 import type { Tables } from './modules/tables.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
 import type { Config } from './platform/config.ts';
@@ -27,7 +27,10 @@ export function createLogger(level: Config['SIYU_LOG_LEVEL']): FastifyBaseLogger
   return pino({
     level,
     redact: {
-      paths: ['req.headers.cookie', 'req.headers["x-csrf-token"]', 'req.headers.authorization',
+      paths: [
+        'req.headers.cookie',
+        'req.headers["x-csrf-token"]',
+        'req.headers.authorization',
         'req.headers["x-siyu-signature"]',
         '*.password',
         '*.secret',

@@ -5,8 +5,8 @@ import type { Pii } from '../../platform/pii.ts';
 import { WecomApiError } from '../../wecom/errors.ts';
 import type { SyncCtx } from '../context.ts';
 import { upsertCustomersFromWecom } from '../customers/sync.ts';
-import { linkWecomIdentities } from '../orders/oneid.ts';
 import { upsertGroupFromWecom } from '../groups/sync.ts';
+import { linkWecomIdentities } from '../orders/oneid.ts';
 import { syncDepartments } from '../org/sync.ts';
 import { unitsByDepartment, upsertStaffFromWecom } from '../staff/sync.ts';
 import type { Tables } from '../tables.ts';
@@ -188,7 +188,10 @@ export async function runFullSync(
           follows: [{ ...e.follow_info, tagIds: e.follow_info.tag_id ?? [] }],
         }));
         const results = await upsertCustomersFromWecom(ctx, entries, { complete: false, at: clock.now() });
-        await linkWecomIdentities(ctx, results.map((r) => r.customerId));
+        await linkWecomIdentities(
+          ctx,
+          results.map((r) => r.customerId),
+        );
         bump('customersCreated', results.filter((r) => r.created).length);
         bump('follows', entries.length);
         await save({
