@@ -5,6 +5,7 @@ import { SyncRunner } from './modules/connector/full-sync.ts';
 import { type ContactAdded, createEventHandler } from './modules/connector/handlers.ts';
 import { ConnectionRegistry } from './modules/connector/service.ts';
 import type { Deps } from './modules/context.ts';
+import { ImportRunner } from './modules/orders/import-runner.ts';
 import type { DatabaseKind } from './platform/db/connect.ts';
 import { corpDb } from './platform/db/corp-db.ts';
 import { InboxDispatcher } from './platform/jobs/inbox.ts';
@@ -19,6 +20,7 @@ export interface Runtime {
   dispatcher: InboxDispatcher;
   sender: OutboxSender;
   sync: SyncRunner;
+  imports: ImportRunner;
   start(): void;
   stop(): Promise<void>;
 }
@@ -88,18 +90,33 @@ export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
     (err) => log?.warn({ err }, 'channel re-routing failed'),
   );
   const sync = new SyncRunner({ ...deps, links }, (err) => log?.warn({ err }, 'full sync failed'));
+  const imports = new ImportRunner(deps, (err) => log?.warn({ err }, 'order import failed'));
+  // Order imports left running by a stopped or crashed process resume once their lease runs out.
+  const resumeImports = new WorkLoop(
+    () => imports.resumeInterrupted(),
+    60_000,
+    (err) => log?.warn({ err }, 'resuming order imports failed'),
+  );
   return {
     links,
     dispatcher,
     sender,
     sync,
+    imports,
     start() {
       dispatcher.start();
       sender.start();
       reroute.start();
+      resumeImports.start();
     },
     async stop() {
-      await Promise.all([dispatcher.stop(), sender.stop(), reroute.stop()]);
+      await Promise.all([
+        dispatcher.stop(),
+        sender.stop(),
+        reroute.stop(),
+        resumeImports.stop(),
+        imports.stop(),
+      ]);
     },
   };
 }

@@ -19,6 +19,7 @@ const loginOf = (role: Role) =>
 
 let gz1Channel: number;
 let gz1Code: number;
+let gz1Import: number;
 let gz1Segment: number;
 let gz1Layering: number;
 beforeAll(async () => {
@@ -43,6 +44,25 @@ beforeAll(async () => {
     await t.database.db
       .insertInto('channel_codes')
       .values({ corp_id: 'acme', channel_id: gz1Channel, unit_id: t.fx.units.gz1, state: 'probe-gz1' })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  gz1Import = (
+    await t.database.db
+      .insertInto('order_imports')
+      .values({
+        corp_id: 'acme',
+        file_name: 'gz1.xlsx',
+        source: 'import',
+        status: 'done',
+        scope_unit_id: t.fx.units.gz1,
+        created_by_name: '广州店长',
+        total_lines: 0,
+        total_orders: 0,
+        valid_orders: 0,
+        started_at: new Date('2026-06-01T08:00:00Z'),
+        updated_at: new Date('2026-06-01T08:00:00Z'),
+      })
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
@@ -104,6 +124,8 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/channels/:id/archive': { id: gz1Channel },
     '/api/v1/channels/:id/codes/:codeId/material/:kind': { id: gz1Channel, codeId: gz1Code, kind: 'poster' },
     '/api/v1/acquisition-settings/:unitId': { unitId: t.fx.units.gz1 },
+    '/api/v1/order-imports/:id': { id: gz1Import },
+    '/api/v1/order-imports/:id/errors.csv': { id: gz1Import },
     '/api/v1/segments/:id': { id: gz1Segment },
     '/api/v1/layerings/:id': { id: gz1Layering },
   };

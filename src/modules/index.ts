@@ -9,6 +9,8 @@ import type { SyncRunner } from './connector/full-sync.ts';
 import { connectorRoutes } from './connector/routes.ts';
 import type { Deps } from './context.ts';
 import { customerRoutes } from './customers/routes.ts';
+import { importRoutes } from './orders/import-routes.ts';
+import type { ImportRunner } from './orders/import-runner.ts';
 import { orderRoutes } from './orders/routes.ts';
 import { orgRoutes } from './org/routes.ts';
 import { segmentRoutes } from './segments/routes.ts';
@@ -34,7 +36,7 @@ export const migrationDirs: string[] = [
 
 export function moduleRoutes(
   deps: Deps,
-  runtime: { sync: SyncRunner },
+  runtime: { sync: SyncRunner; imports: ImportRunner },
   opts: AccountRouteOptions & ChannelRouteOptions,
 ) {
   return async (app: FastifyInstance) => {
@@ -45,6 +47,7 @@ export function moduleRoutes(
     await app.register(tagRoutes(deps));
     await app.register(connectorRoutes(deps, runtime.sync));
     await app.register(channelRoutes(deps, opts));
+    await app.register(importRoutes(deps, runtime.imports));
     await app.register(orderRoutes(deps));
     await app.register(segmentRoutes(deps));
   };

@@ -506,4 +506,6 @@ export interface Tables extends JobTables {
   segments: SegmentsTable;
   layerings: LayeringsTable;
   layering_layers: LayeringLayersTable;
+  order_imports: OrderImportsTable;
+  order_import_errors: OrderImportErrorsTable;
 }

@@ -1,0 +1,151 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../platform/http/errors.ts';
+import { ctxOf, type Deps } from '../context.ts';
+import type { ImportRunner } from './import-runner.ts';
+import {
+  createImport,
+  DEFAULT_SOURCE,
+  getImport,
+  importErrorsCsv,
+  importerOf,
+  listImports,
+  MAX_IMPORT_BYTES,
+  previewImport,
+  SOURCE_PATTERN,
+} from './import-service.ts';
+import { importTemplate } from './import-template.ts';
+
+/** HQ imports for the whole brand; region and store managers for the stores they manage. */
+const IMPORTERS = ['hq_admin', 'region_manager', 'store_manager'] as const;
+const access = { access: { roles: IMPORTERS, scope: 'subtree' as const } };
+const FILE_TYPES = [
+  'application/octet-stream',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.ms-excel',
+  'text/csv',
+  'text/plain',
+];
+const MB = MAX_IMPORT_BYTES / 1024 / 1024;
+const tooLarge = () =>
+  new AppError('payload_too_large', {
+    zh: `文件超过 ${MB} MB 上限，请拆分后分批导入`,
+    en: `The file exceeds the ${MB} MB limit: split it and import the parts`,
+  });
+
+const attachment = (fileName: string) =>
+  `attachment; filename="${fileName.replace(/[^\w.-]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+
+export function importRoutes(deps: Deps, runner: ImportRunner) {
+  return async (base: FastifyInstance) => {
+    const app = base.withTypeProvider<ZodTypeProvider>();
+    // The upload is the file itself as the body (no multipart): `curl --data-binary @orders.xlsx`.
+    app.addContentTypeParser(
+      FILE_TYPES,
+      { parseAs: 'buffer', bodyLimit: MAX_IMPORT_BYTES },
+      (_req, body, done) => done(null, body),
+    );
+    // Before reading the body: a declared size over the limit is refused at once, with the limit in the message.
+    app.addHook('onRequest', async (request) => {
+      if (Number(request.headers['content-length'] ?? 0) > MAX_IMPORT_BYTES) throw tooLarge();
+    });
+
+    app.post(
+      '/order-imports',
+      {
+        config: access,
+        bodyLimit: MAX_IMPORT_BYTES,
+        schema: {
+          tags: ['orders'],
+          summary:
+            'Import orders from an .xlsx or CSV file sent as the request body (content-type application/octet-stream, text/csv or the .xlsx type). dryRun=true checks and counts everything and writes nothing; otherwise 202 with the import, which runs in the background (GET /order-imports/:id for progress)',
+          querystring: z.object({
+            fileName: z.string().trim().min(1).max(200).default('orders'),
+            source: z
+              .string()
+              .trim()
+              .regex(SOURCE_PATTERN, 'lowercase letters, digits, _ and -, at most 32')
+              .default(DEFAULT_SOURCE)
+              .describe('the orders’ source system: idempotency is by (source, 订单号)'),
+            dryRun: z.stringbool().default(false),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const ctx = ctxOf(deps, request);
+        if (!Buffer.isBuffer(request.body) || request.body.length === 0) {
+          throw new AppError('bad_request', {
+            zh: '请把 .xlsx 或 CSV 文件本身作为请求体上传（content-type: application/octet-stream）',
+            en: 'Send the .xlsx or CSV file itself as the request body (content-type: application/octet-stream)',
+          });
+        }
+        const file = { ...request.query, bytes: request.body };
+        if (request.query.dryRun) return previewImport(ctx, importerOf(ctx.actor), file);
+        const { job, checked } = await createImport(ctx, importerOf(ctx.actor), file);
+        runner.start(ctx.cdb.corpId, job.id, { checked });
+        return reply.code(202).send(job);
+      },
+    );
+    app.get(
+      '/order-imports',
+      {
+        config: access,
+        schema: {
+          tags: ['orders'],
+          summary:
+            'The latest imports the caller may see (HQ: all; managers: those made inside their subtree)',
+          querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }),
+        },
+      },
+      async (request) => ({ items: await listImports(ctxOf(deps, request), request.query.limit) }),
+    );
+    app.get(
+      '/order-imports/template.xlsx',
+      {
+        config: access,
+        schema: {
+          tags: ['orders'],
+          summary: 'The import template: the columns, two example orders, and a sheet explaining each column',
+        },
+      },
+      async (_request, reply) =>
+        reply
+          .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+          .header('content-disposition', attachment('订单导入模板.xlsx'))
+          .send(await importTemplate()),
+    );
+    app.get(
+      '/order-imports/:id',
+      {
+        config: access,
+        schema: {
+          tags: ['orders'],
+          summary: "An import's progress and totals, with the first 200 rows of its error report",
+          params: z.object({ id: z.coerce.number().int().positive() }),
+        },
+      },
+      async (request) => getImport(ctxOf(deps, request), request.params.id),
+    );
+    app.get(
+      '/order-imports/:id/errors.csv',
+      {
+        config: access,
+        schema: {
+          tags: ['orders'],
+          summary:
+            "An import's whole error report as CSV: row, column, order number, reason in Chinese and English",
+          params: z.object({ id: z.coerce.number().int().positive() }),
+        },
+      },
+      async (request, reply) => {
+        const { fileName, csv } = await importErrorsCsv(ctxOf(deps, request), request.params.id);
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('cache-control', 'private, no-store')
+          .header('content-disposition', attachment(fileName))
+          .send(csv);
+      },
+    );
+  };
+}

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../platform/clock.ts';
+import { corpDb } from '../../platform/db/corp-db.ts';
+import { pii } from '../../testing/fixture.ts';
+import { type Linked, openLinked } from '../../testing/linked.ts';
+import { ingestOrders, type OrderInput } from './ingest.ts';
+
+let t: Linked;
+beforeAll(async () => {
+  t = await openLinked();
+});
+afterAll(() => t.close());
+
+const ctx = () => ({ cdb: corpDb(t.database.db, 'acme'), clock: systemClock, pii });
+const order = (id: string, customer: OrderInput['customer']): OrderInput => ({
+  sourceOrderId: id,
+  storeCode: 'sh1',
+  channel: 'miniprogram',
+  orderedAt: '2026-05-01T12:00:00+08:00',
+  items: [{ productCode: 'T01', productName: '杨枝甘露', quantity: 1, priceFen: 1800 }],
+  totalFen: 1800,
+  paidFen: 1800,
+  customer,
+});
+const customerOfOrder = (id: number) =>
+  t.database.db
+    .selectFrom('orders')
+    .select(['customer_id', 'linked_by'])
+    .where('corp_id', '=', 'acme')
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, what: string): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    await t.settle();
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('orders waiting for an identity that WeCom reveals (real callbacks)', () => {
+  it('links an order by unionid when the customer adds a member, and by phone when a member records it', async () => {
+    const [byUnionid, byPhone] = await ingestOrders(ctx(), 'mini', [
+      order('W1', { unionid: 'o_late_union' }),
+      order('W2', { phone: '13955556666' }),
+    ]);
+    expect([byUnionid!.customerId, byPhone!.customerId]).toEqual([null, null]);
+
+    const wm = (await t.corp('POST', '/customers', { name: '吴晓', gender: 2, unionid: 'o_late_union' }))
+      .external_userid as string;
+    await t.corp('POST', '/scenarios/member-adds-customer', {
+      userid: 'sh1a',
+      external_userid: wm,
+      add_way: 1,
+    });
+    const linked = await waitFor(async () => {
+      const o = await customerOfOrder(byUnionid!.orderId!);
+      return o.customer_id !== null ? o : null;
+    }, 'the order linked by unionid');
+    expect(linked.linked_by).toBe('unionid');
+    const customer = await t.database.db
+      .selectFrom('customers')
+      .select('id')
+      .where('corp_id', '=', 'acme')
+      .where('external_userid', '=', wm)
+      .executeTakeFirstOrThrow();
+    expect(linked.customer_id).toBe(customer.id);
+
+    await t.corp('POST', '/scenarios/member-edits-contact', {
+      userid: 'sh1a',
+      external_userid: wm,
+      remark: '吴女士',
+      remark_mobiles: ['13955556666'],
+    });
+    const second = await waitFor(async () => {
+      const o = await customerOfOrder(byPhone!.orderId!);
+      return o.customer_id !== null ? o : null;
+    }, 'the order linked by phone');
+    expect(second).toEqual({ customer_id: customer.id, linked_by: 'phone' });
+  });
+});
