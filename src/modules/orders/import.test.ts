@@ -1,5 +1,6 @@
 import readXlsxFile from 'read-excel-file/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Runtime } from '../../runtime.ts';
 import { openTestApp, type TestApp, type TestSession } from '../../testing/app.ts';
 import { syncCtx } from '../../testing/sync-ctx.ts';
 import {
@@ -11,6 +12,8 @@ import {
 } from './import-service.ts';
 
 let t: TestApp;
+/** The server's import runner (TestApp types the app as a plain Fastify instance). */
+const runner = () => (t.app as unknown as { runtime: Runtime }).runtime.imports;
 let admin: TestSession;
 beforeAll(async () => {
   t = await openTestApp();
@@ -51,7 +54,7 @@ async function importFile(s: TestSession, body: Buffer, query: Record<string, st
   expect(res.statusCode, res.body).toBe(202);
   const job = res.json() as ImportJob;
   expect(job.status).toBe('running');
-  await t.app.runtime.imports.wait('acme', job.id);
+  await runner().wait('acme', job.id);
   return (await get(s, `/order-imports/${job.id}`)).json() as ImportJob & {
     errors: { row: number; column: string; orderNo: string | null; zh: string; en: string }[];
   };
@@ -343,8 +346,8 @@ describe('an import as a job', () => {
       .where('corp_id', '=', 'acme')
       .where('id', '=', job.id)
       .execute();
-    await t.app.runtime.imports.resumeInterrupted();
-    const done = await t.app.runtime.imports.wait('acme', job.id);
+    await runner().resumeInterrupted();
+    const done = await runner().wait('acme', job.id);
     expect(done).toMatchObject({ status: 'done', processed: 4, created: 3, duplicates: 0, invalid: 1 });
     expect(await count('orders', 'resume')).toBe(3);
   });
