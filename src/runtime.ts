@@ -5,6 +5,8 @@ import { SyncRunner } from './modules/connector/full-sync.ts';
 import { type ContactAdded, createEventHandler } from './modules/connector/handlers.ts';
 import { ConnectionRegistry } from './modules/connector/service.ts';
 import type { Deps } from './modules/context.ts';
+import { runFactsJob } from './modules/customers/facts.ts';
+import { DAY_MS } from './modules/customers/rfm.ts';
 import { ImportRunner } from './modules/orders/import-runner.ts';
 import type { DatabaseKind } from './platform/db/connect.ts';
 import { corpDb } from './platform/db/corp-db.ts';
@@ -21,6 +23,8 @@ export interface Runtime {
   sender: OutboxSender;
   sync: SyncRunner;
   imports: ImportRunner;
+  /** The customer facts job: full recomputes after a settings change, the daily pass over stale facts. */
+  facts: WorkLoop;
   start(): void;
   stop(): Promise<void>;
 }
@@ -31,6 +35,8 @@ export interface RuntimeOptions {
   onContactAdded?: ((added: ContactAdded) => Promise<void>)[];
   /** Inbox events handled at once; see inboxConcurrencyFor. */
   inboxConcurrency?: number;
+  /** How often the facts job looks for customers whose stage moved with time alone; default a day. */
+  factsDriftMs?: number;
 }
 
 /**
@@ -89,6 +95,22 @@ export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
     60_000,
     (err) => log?.warn({ err }, 'channel re-routing failed'),
   );
+  // Customer facts: a full recompute when a brand's thresholds changed (kicked by the settings API), and
+  // once a day the customers whose stage moved with time alone (dormant without any event). Hourly polls
+  // that find neither are one read per brand.
+  const facts = new WorkLoop(
+    async () => {
+      const corps = await deps.db.selectFrom('corps').select('corp_id').execute();
+      for (const { corp_id } of corps) {
+        await runFactsJob(syncCtx(corp_id), { driftEveryMs: opts.factsDriftMs ?? DAY_MS }).catch((err) =>
+          log?.warn({ err, corp: corp_id }, 'customer facts job failed'),
+        );
+      }
+      return false;
+    },
+    3_600_000,
+    (err) => log?.warn({ err }, 'customer facts job failed'),
+  );
   const sync = new SyncRunner({ ...deps, links }, (err) => log?.warn({ err }, 'full sync failed'));
   const imports = new ImportRunner(deps, (err) => log?.warn({ err }, 'order import failed'));
   // Order imports left running by a stopped or crashed process resume once their lease runs out.
@@ -103,11 +125,13 @@ export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
     sender,
     sync,
     imports,
+    facts,
     start() {
       dispatcher.start();
       sender.start();
       reroute.start();
       resumeImports.start();
+      facts.start();
     },
     async stop() {
       await Promise.all([
@@ -115,6 +139,7 @@ export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
         sender.stop(),
         reroute.stop(),
         resumeImports.stop(),
+        facts.stop(),
         imports.stop(),
       ]);
     },

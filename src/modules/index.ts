@@ -8,6 +8,7 @@ import { type ChannelRouteOptions, channelRoutes } from './channels/routes.ts';
 import type { SyncRunner } from './connector/full-sync.ts';
 import { connectorRoutes } from './connector/routes.ts';
 import type { Deps } from './context.ts';
+import { factsRoutes } from './customers/facts-routes.ts';
 import { customerRoutes } from './customers/routes.ts';
 import { importRoutes } from './orders/import-routes.ts';
 import type { ImportRunner } from './orders/import-runner.ts';
@@ -36,7 +37,7 @@ export const migrationDirs: string[] = [
 
 export function moduleRoutes(
   deps: Deps,
-  runtime: { sync: SyncRunner; imports: ImportRunner },
+  runtime: { sync: SyncRunner; imports: ImportRunner; facts: { kick(): void } },
   opts: AccountRouteOptions & ChannelRouteOptions,
 ) {
   return async (app: FastifyInstance) => {
@@ -44,6 +45,7 @@ export function moduleRoutes(
     await app.register(orgRoutes(deps));
     await app.register(staffRoutes(deps));
     await app.register(customerRoutes(deps));
+    await app.register(factsRoutes(deps, runtime.facts));
     await app.register(tagRoutes(deps));
     await app.register(connectorRoutes(deps, runtime.sync));
     await app.register(channelRoutes(deps, opts));

@@ -473,6 +473,28 @@ export interface OrderImportErrorsTable {
   message_en: string;
 }
 
+export interface LifecycleSettingsTable {
+  corp_id: string;
+  recency_days: number[];
+  frequency_orders: number[];
+  monetary_fen: number[];
+  repeat_orders: number;
+  super_min_r: number;
+  super_min_f: number;
+  super_min_m: number;
+  dormant_days: number;
+  churned_days: number;
+  settings_version: Generated<number>;
+  settings_at: Timestamp | null;
+  updated_by: number | null;
+  recompute_version: Generated<number>;
+  recompute_started_at: Timestamp | null;
+  recompute_finished_at: Timestamp | null;
+  recompute_done: Generated<number>;
+  recompute_total: Generated<number>;
+  drift_checked_at: Timestamp | null;
+}
+
 export interface Tables extends JobTables {
   corps: CorpsTable;
   org_units: OrgUnitsTable;
@@ -503,6 +525,7 @@ export interface Tables extends JobTables {
   identity_unlinks: IdentityUnlinksTable;
   identity_conflicts: IdentityConflictsTable;
   customer_facts: CustomerFactsTable;
+  lifecycle_settings: LifecycleSettingsTable;
   segments: SegmentsTable;
   layerings: LayeringsTable;
   layering_layers: LayeringLayersTable;

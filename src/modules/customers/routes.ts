@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
 import { pageQuery, pageReply } from '../../platform/http/pagination.ts';
 import { ctxOf, type Deps } from '../context.ts';
+import { factsCard, stage } from './facts-routes.ts';
 import { getCustomerProfile, listCustomers } from './service.ts';
 
 const id = z.coerce.number().int().positive();
@@ -17,6 +18,7 @@ const customerRow = z.object({
   avatar: z.string().nullable(),
   phoneMasked: z.string().nullable(),
   firstAddedAt: z.string().nullable(),
+  stage: stage.nullable().describe('lifecycle stage; null until the facts job first computes it'),
   tags: z.array(z.object({ id: z.number(), name: z.string() })),
   owners: z.array(z.object({ staffId: z.number(), staffName: z.string(), journeyRole: z.string() })),
 });
@@ -63,6 +65,7 @@ const profile = z.object({
       staffName: z.string().nullable(),
     }),
   ),
+  facts: factsCard.nullable().describe('derived from orders and membership; null until first computed'),
   acquisition: z
     .array(
       z.object({
@@ -96,6 +99,7 @@ export function customerRoutes(deps: Deps) {
             unitId: id.optional(),
             tagId: id.optional(),
             staffId: id.optional(),
+            stage: stage.optional(),
             ...pageQuery,
           }),
           response: { 200: pageReply(customerRow) },

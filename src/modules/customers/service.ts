@@ -5,7 +5,8 @@ import { normalizePhone } from '../../platform/pii.ts';
 import { acquisitionOf } from '../channels/service.ts';
 import type { Ctx } from '../context.ts';
 import { assertUnitInScope } from '../org/service.ts';
-import type { Tables } from '../tables.ts';
+import type { LifecycleStage, Tables } from '../tables.ts';
+import { factsCard } from './facts.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -36,6 +37,7 @@ export interface CustomerListInput {
   unitId?: number;
   tagId?: number;
   staffId?: number;
+  stage?: LifecycleStage;
   cursor?: string;
   limit: number;
 }
@@ -50,6 +52,9 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
 
   let query = cdb.db
     .selectFrom('customers as c')
+    .leftJoin('customer_facts as cf', (j) =>
+      j.onRef('cf.corp_id', '=', 'c.corp_id').onRef('cf.customer_id', '=', 'c.id'),
+    )
     .select([
       'c.id',
       'c.external_userid',
@@ -58,9 +63,11 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
       'c.avatar',
       'c.phone_masked',
       'c.first_added_at',
+      'cf.stage',
     ])
     .where('c.corp_id', '=', cdb.corpId)
     .where(visibleTo(ctx));
+  if (input.stage !== undefined) query = query.where('cf.stage', '=', input.stage);
   if (after !== undefined) query = query.where('c.id', '<', after);
 
   const q = input.q?.trim().toLowerCase();
@@ -152,6 +159,7 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
       avatar: r.avatar,
       phoneMasked: r.phone_masked,
       firstAddedAt: iso(r.first_added_at),
+      stage: r.stage,
       tags: tags.filter((t) => t.customer_id === r.id).map((t) => ({ id: t.id, name: t.name })),
       owners: owners
         .filter((o) => o.customer_id === r.id)
@@ -278,6 +286,7 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
       staffName: e.staff_name,
     })),
     acquisition: acquisition.map((a) => ({ ...a, addedAt: a.addedAt.toISOString() })),
+    facts: await factsCard(ctx, id),
   };
 }
 

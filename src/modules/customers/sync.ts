@@ -2,6 +2,7 @@ import { type Insertable, sql } from 'kysely';
 import { maskPhone, normalizePhone } from '../../platform/pii.ts';
 import type { SyncCtx } from '../context.ts';
 import type { Tables } from '../tables.ts';
+import { refreshFacts } from './facts.ts';
 import { namePinyin, searchText } from './rules.ts';
 import { addTimeline, type TimelineEntry } from './timeline.ts';
 
@@ -361,7 +362,7 @@ export async function endFollowFromWecom(
   input: { externalUserid: string; userid: string; by: 'customer' | 'staff'; at: Date; source?: string },
 ): Promise<boolean> {
   const { cdb } = ctx;
-  return cdb.transaction(async (tx) => {
+  const ended = await cdb.transaction(async (tx) => {
     const row = await tx.db
       .selectFrom('follows as f')
       .innerJoin('customers as c', (j) =>
@@ -373,7 +374,7 @@ export async function endFollowFromWecom(
       .where('c.external_userid', '=', input.externalUserid)
       .where('s.userid', '=', input.userid)
       .executeTakeFirst();
-    if (row?.status !== 'active') return false;
+    if (row?.status !== 'active') return null;
     const status = input.by === 'customer' ? 'deleted_by_customer' : 'deleted_by_staff';
     await tx.db
       .updateTable('follows')
@@ -394,8 +395,12 @@ export async function endFollowFromWecom(
         data: { userid: input.userid, source: input.source ?? null },
       },
     ]);
-    return true;
+    return row.customer_id;
   });
+  if (ended === null) return false;
+  // A customer with no follow left is churned: the facts follow at once.
+  await refreshFacts(ctx, [ended]);
+  return true;
 }
 
 export async function customerIdByExternalUserid(

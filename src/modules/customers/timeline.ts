@@ -13,6 +13,7 @@ export type TimelineKind =
   | 'group_left'
   | 'transfer_failed'
   | 'channel_add'
+  | 'stage_changed'
   | 'order'
   | 'member'
   | 'identity_unlinked'
