@@ -272,8 +272,11 @@ export function scopeCte(ctx: Ctx) {
 export function audienceIds(ctx: Ctx, rule: Rule): RawBuilder<unknown> {
   const compiled = node(ctx, rule);
   if (compiled.neg) return minus(SCOPE, compiled.sql);
-  // Every row the conditions read belongs to a customer of the corp, so the whole corp needs no intersection.
-  return ctx.actor.seesWholeCorp ? compiled.sql : sql`(${SCOPE}) intersect (${compiled.sql})`;
+  // Every row the conditions read belongs to a customer of the corp, so the whole corp needs no intersection;
+  // a lone condition can still name a customer twice (two of the tags asked for).
+  return ctx.actor.seesWholeCorp
+    ? sql`select distinct id from (${compiled.sql}) d`
+    : sql`(${SCOPE}) intersect (${compiled.sql})`;
 }
 
 export async function countAudience(ctx: Ctx, rule: Rule): Promise<number> {
