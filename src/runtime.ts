@@ -1,13 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { onChannelAdd } from './modules/channels/on-add.ts';
-import { rerouteAll, storeContactWay } from './modules/channels/routing.ts';
+import { channelOutboxEffects, rerouteAll } from './modules/channels/routing.ts';
 import { SyncRunner } from './modules/connector/full-sync.ts';
 import { type ContactAdded, createEventHandler } from './modules/connector/handlers.ts';
+import type { OutboxEffects } from './modules/connector/outbox-effects.ts';
 import { ConnectionRegistry } from './modules/connector/service.ts';
 import type { Deps } from './modules/context.ts';
 import { runFactsJob } from './modules/customers/facts.ts';
 import { DAY_MS } from './modules/customers/rfm.ts';
 import { ImportRunner } from './modules/orders/import-runner.ts';
+import { onAddTagRules } from './modules/tags/auto-rules.ts';
+import { tagOutboxEffects } from './modules/tags/push.ts';
 import type { DatabaseKind } from './platform/db/connect.ts';
 import { corpDb } from './platform/db/corp-db.ts';
 import { InboxDispatcher } from './platform/jobs/inbox.ts';
@@ -53,7 +56,8 @@ export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
   const handleEvent = createEventHandler({
     ...deps,
     links,
-    onContactAdded: [onChannelAdd, ...(opts.onContactAdded ?? [])],
+    // The channel's attribution and welcome first (WeCom's 20 s window), then the channel tag rules.
+    onContactAdded: [onChannelAdd, onAddTagRules, ...(opts.onContactAdded ?? [])],
   });
   const dispatcher = new InboxDispatcher({
     db: jobsDb(deps.db),
@@ -70,14 +74,21 @@ export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
         'inbox event failed',
       ),
   });
+  // What the modules do around their calls, by kind (the WeCom API path).
+  const effects: OutboxEffects = { ...channelOutboxEffects, ...tagOutboxEffects };
   const sender = new OutboxSender({
     db: jobsDb(deps.db),
     clock: deps.clock,
-    send: async (row) =>
-      (await links.require(row.corpId)).client.post(row.kind, row.request) as Promise<
-        Record<string, unknown>
-      >,
-    onDone: (row, result) => storeContactWay(syncCtx(row.corpId), row, result),
+    send: async (row) => {
+      const { client } = await links.require(row.corpId);
+      const send = effects[row.kind]?.send;
+      return send
+        ? send(syncCtx(row.corpId), client, row)
+        : (client.post(row.kind, row.request) as Promise<Record<string, unknown>>);
+    },
+    onDone: async (row, result) => {
+      await effects[row.kind]?.onDone?.(syncCtx(row.corpId), row, result);
+    },
     onError: (err, row) =>
       log?.warn(
         { err, outbox: row && { corp: row.corpId, id: row.id, kind: row.kind } },

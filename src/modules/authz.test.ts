@@ -128,6 +128,13 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/order-imports/:id/errors.csv': { id: gz1Import },
     '/api/v1/segments/:id': { id: gz1Segment },
     '/api/v1/layerings/:id': { id: gz1Layering },
+    '/api/v1/customers/:id/tags': { id: t.fx.customers.zhao },
+    // corp tags and tag rules are corp-wide (hq_admin only): ids of none
+    '/api/v1/tag-groups/:id': { id: 999_999 },
+    '/api/v1/tag-groups/:id/tags': { id: 999_999 },
+    '/api/v1/tag-groups/:id/tag-order': { id: 999_999 },
+    '/api/v1/tags/:id': { id: 999_999 },
+    '/api/v1/tag-rules/:id': { id: 999_999 },
   };
   return probes[url];
 }
@@ -146,6 +153,7 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
     'PUT /api/v1/acquisition-settings/:unitId': { linkage: 'friend_only', addsModel: 'central' },
     'PUT /api/v1/segments/:id': { name: '探针', rule: { field: 'order_count', cmp: 'gte', value: 1 } },
     'PUT /api/v1/layerings/:id': { name: '探针', layers: [{ segmentId: gz1Segment, operation: '回访' }] },
+    'POST /api/v1/customers/:id/tags': { add: [t.fx.tags.vip] },
   };
   return bodies[`${method} ${url}`] ?? {};
 }

@@ -93,6 +93,7 @@ export interface TagGroupsTable {
   audience: Generated<'all' | 'ops' | 'front_line'>;
   sort_order: Generated<number>;
   created_at: DefaultTimestamp;
+  sync_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TagsTable {
@@ -103,6 +104,35 @@ export interface TagsTable {
   name: string;
   sort_order: Generated<number>;
   created_at: DefaultTimestamp;
+  sync_key: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export type TagRuleKind = 'order_product' | 'order_amount' | 'order_coupon' | 'keyword' | 'channel';
+
+export interface TagRulesTable {
+  corp_id: string;
+  id: Generated<number>;
+  name: string;
+  kind: TagRuleKind;
+  condition: ColumnType<Record<string, unknown>, string, string>;
+  enabled: Generated<boolean>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface TagRuleTagsTable {
+  corp_id: string;
+  rule_id: number;
+  tag_id: number;
+}
+
+export interface TagRuleHitsTable {
+  corp_id: string;
+  rule_id: number;
+  customer_id: number;
+  trigger: string;
+  tags_added: number;
+  at: Timestamp;
 }
 
 export interface CustomerTagsTable {
@@ -505,6 +535,9 @@ export interface Tables extends JobTables {
   tag_groups: TagGroupsTable;
   tags: TagsTable;
   customer_tags: CustomerTagsTable;
+  tag_rules: TagRulesTable;
+  tag_rule_tags: TagRuleTagsTable;
+  tag_rule_hits: TagRuleHitsTable;
   accounts: AccountsTable;
   sessions: SessionsTable;
   groups: GroupsTable;

@@ -18,6 +18,8 @@ export const KNOWN_ERRCODES: Readonly<Record<number, { en: string; zh: string }>
   40001: { en: 'invalid secret', zh: '不合法的secret参数' },
   40013: { en: 'invalid corpid', zh: '不合法的CorpID' },
   40014: { en: 'invalid or expired access_token', zh: '不合法的access_token' },
+  40068: { en: 'invalid tag id (no such tag or tag group)', zh: '不合法的标签ID' },
+  40071: { en: 'a tag of that name already exists', zh: '标签名字已经存在' },
   40096: { en: 'invalid external userid', zh: '不合法的外部联系人userid' },
   41001: { en: 'access_token missing', zh: '缺少access_token参数' },
   41037: { en: 'contact way type missing', zh: '缺少「联系我」type参数' },

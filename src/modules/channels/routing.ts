@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
+import type { OutboxEffects } from '../connector/outbox-effects.ts';
 import type { SyncCtx } from '../context.ts';
 import { brandDayStart, type Candidate, routeTargets, takesTurnsInWecom } from './assignment.ts';
 import { effectiveSettings } from './settings.ts';
@@ -212,6 +213,11 @@ export async function storeContactWay(
   const now = stored?.current_users ?? [];
   if (now.length && now.join(',') !== sent.join(',')) await routeCode(ctx, codeId, { force: true });
 }
+
+/** The channel module's outbox calls that need more than a send. */
+export const channelOutboxEffects: OutboxEffects = {
+  [ADD_CONTACT_WAY]: { onDone: storeContactWay },
+};
 
 /** Re-routes every active code of a corp: working hours starting or ending, a new day resetting the caps. */
 export async function rerouteAll(ctx: SyncCtx): Promise<number> {

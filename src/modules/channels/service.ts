@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { CorpDb } from '../../platform/db/corp-db.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
@@ -111,6 +112,16 @@ async function validate(ctx: Ctx, input: ChannelInput): Promise<void> {
       throw new AppError('bad_request', { zh: '有标签不存在', en: 'A tag does not exist' });
     }
   }
+}
+
+/** Deleted tags leave the channels that applied them. */
+export async function detachTagsFromChannels(cdb: CorpDb<Tables>, tagIds: number[]): Promise<void> {
+  if (tagIds.length === 0) return;
+  await cdb.db
+    .deleteFrom('channel_tags')
+    .where('corp_id', '=', cdb.corpId)
+    .where('tag_id', 'in', tagIds)
+    .execute();
 }
 
 /** The units that get their own code: every store under the channel's unit (store mode), else the unit. */

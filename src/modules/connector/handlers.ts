@@ -152,8 +152,8 @@ async function handle(
     case 'external_tag_delete':
       await ctx.cdb.transaction((tx) =>
         event.tagType === 'tag_group'
-          ? removeGroups(tx, { wecomGroupIds: [event.id] })
-          : removeTags(tx, { wecomTagIds: [event.id] }),
+          ? removeGroups(tx, { wecomGroupIds: [event.id] }, at)
+          : removeTags(tx, { wecomTagIds: [event.id] }, at),
       );
       return;
     case 'message':

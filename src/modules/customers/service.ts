@@ -6,6 +6,7 @@ import { acquisitionOf } from '../channels/service.ts';
 import type { Ctx } from '../context.ts';
 import { assertUnitInScope } from '../org/service.ts';
 import type { LifecycleStage, Tables } from '../tables.ts';
+import { assertTagsVisible, timelineTagFilter, visibleTagIds } from '../tags/audience.ts';
 import { factsCard } from './facts.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -104,6 +105,7 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
     });
   }
   if (input.tagId !== undefined) {
+    await assertTagsVisible(ctx, [input.tagId]);
     const tagId = input.tagId;
     query = query.where((eb) =>
       eb.exists(
@@ -123,6 +125,7 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
     .execute();
   const page = toPage(rows, input.limit);
   const ids = page.items.map((r) => r.id);
+  const shownTags = visibleTagIds(ctx); // tag views per role
   const [tags, owners] = ids.length
     ? await Promise.all([
         cdb.db
@@ -133,6 +136,7 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
           .select(['ct.customer_id', 't.id', 't.name'])
           .where('ct.corp_id', '=', cdb.corpId)
           .where('ct.customer_id', 'in', ids)
+          .$if(shownTags !== null, (q) => q.where('t.id', 'in', shownTags!))
           .orderBy('t.id')
           .execute(),
         cdb.db
@@ -194,6 +198,9 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
     .executeTakeFirst();
   // Out of scope and absent look the same: a 404 tells nothing about other stores' customers.
   if (!customer) throw notFound({ zh: '客户', en: 'Customer' });
+  // Tag views per role: the tags of groups meant for others, and their timeline events, stay out.
+  const shownTags = visibleTagIds(ctx);
+  const tagEvents = timelineTagFilter(ctx);
 
   const [follows, tags, timeline, acquisition] = await Promise.all([
     cdb.db
@@ -231,6 +238,7 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
       .select(['t.id', 't.name', 'g.id as group_id', 'g.name as group_name'])
       .where('ct.corp_id', '=', cdb.corpId)
       .where('ct.customer_id', '=', id)
+      .$if(shownTags !== null, (q) => q.where('t.id', 'in', shownTags!))
       .orderBy('g.sort_order')
       .orderBy('t.sort_order')
       .execute(),
@@ -240,6 +248,7 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
       .select(['e.id', 'e.at', 'e.kind', 'e.summary', 's.name as staff_name'])
       .where('e.corp_id', '=', cdb.corpId)
       .where('e.customer_id', '=', id)
+      .$if(tagEvents !== null, (q) => q.where(tagEvents!))
       .orderBy('e.at', 'desc')
       .orderBy('e.id', 'desc')
       .limit(200)

@@ -2,6 +2,7 @@ import { type Insertable, sql } from 'kysely';
 import { maskPhone, normalizePhone } from '../../platform/pii.ts';
 import type { SyncCtx } from '../context.ts';
 import type { Tables } from '../tables.ts';
+import { pendingTagMarks } from '../tags/customer-tags.ts';
 import { refreshFacts } from './facts.ts';
 import { namePinyin, searchText } from './rules.ts';
 import { addTimeline, type TimelineEntry } from './timeline.ts';
@@ -255,8 +256,10 @@ async function reconcileWecomTags(
   const db = tx.db;
   const corp_id = tx.corpId;
   const wanted = new Map<number, Map<string, number | null>>();
+  const externalOf = new Map<number, string>();
   for (const { contact, follows } of items) {
     const customerId = idOf.get(contact.external_userid)!;
+    externalOf.set(customerId, contact.external_userid);
     const w = new Map<string, number | null>();
     for (const f of follows)
       for (const t of f.tagIds) if (!w.has(t)) w.set(t, staffBy.get(f.userid)?.id ?? null);
@@ -284,12 +287,25 @@ async function reconcileWecomTags(
   const out: TimelineEntry[] = [];
   const toAdd: Insertable<Tables['customer_tags']>[] = [];
   const toRemove: { customerId: number; tagId: number; name: string }[] = [];
+  // Siyu's own mark_tag calls still on their way: WeCom does not show them yet, and they win. Read only
+  // when WeCom's list differs from Siyu's.
+  const differs = [...wanted].some(([customerId, w]) => {
+    const mine = have.filter((h) => h.customer_id === customerId);
+    return (
+      [...w.keys()].some((id) => knownBy.has(id) && !mine.some((h) => h.wecom_tag_id === id)) ||
+      (complete && mine.some((h) => !w.has(h.wecom_tag_id!)))
+    );
+  });
+  const pending = differs
+    ? await pendingTagMarks(tx, [...externalOf.values()])
+    : new Map<string, { add: Set<string>; remove: Set<string> }>();
   for (const [customerId, w] of wanted) {
     const mine = have.filter((h) => h.customer_id === customerId);
     const mineIds = new Set(mine.map((h) => h.wecom_tag_id));
+    const siyu = pending.get(externalOf.get(customerId)!);
     for (const [wecomId, staffId] of w) {
       const k = knownBy.get(wecomId);
-      if (!k || mineIds.has(wecomId)) continue;
+      if (!k || mineIds.has(wecomId) || siyu?.remove.has(wecomId)) continue;
       toAdd.push({ corp_id, customer_id: customerId, tag_id: k.id, staff_id: staffId, tagged_at: at });
       out.push({
         customerId,
@@ -302,7 +318,8 @@ async function reconcileWecomTags(
     }
     if (complete) {
       for (const h of mine)
-        if (!w.has(h.wecom_tag_id!)) toRemove.push({ customerId, tagId: h.id, name: h.name });
+        if (!w.has(h.wecom_tag_id!) && !siyu?.add.has(h.wecom_tag_id!))
+          toRemove.push({ customerId, tagId: h.id, name: h.name });
     }
   }
   if (toAdd.length)

@@ -551,7 +551,8 @@ export async function getImport(ctx: Ctx, id: number): Promise<ImportJob & { err
   return { ...jobOf(row), errors: await importErrors(ctx, id, JOB_ERRORS) };
 }
 
-async function importErrors(ctx: SyncCtx, id: number, limit?: number): Promise<ReportError[]> {
+/** An import's report, by row. */
+export async function importErrors(ctx: SyncCtx, id: number, limit?: number): Promise<ReportError[]> {
   const rows = await ctx.cdb.db
     .selectFrom('order_import_errors')
     .select(['row_no', 'column_name', 'field', 'order_no', 'message_zh', 'message_en'])

@@ -1,4 +1,9 @@
+import { sql } from 'kysely';
+import type { CorpDb } from '../../platform/db/corp-db.ts';
+import { detachTagsFromChannels } from '../channels/service.ts';
 import type { SyncCtx } from '../context.ts';
+import { addTimeline } from '../customers/timeline.ts';
+import type { Tables } from '../tables.ts';
 
 /** get_corp_tag_list's tag_group entries (the fields Siyu keeps). */
 export interface WecomTagGroup {
@@ -9,10 +14,18 @@ export interface WecomTagGroup {
   tag: { id: string; name: string; order?: number; deleted?: boolean }[];
 }
 
+type Tx = CorpDb<Tables>;
+
+/** WeCom sorts a higher `order` first; Siyu sorts by ascending sort_order. */
+export const sortOrderOf = (order: number | undefined) => -(order ?? 0);
+export const wecomOrderOf = (sortOrder: number) => Math.max(0, -sortOrder);
+
 /**
  * Brings corp tag groups and tags in line with WeCom. A local group or tag with the same name and no WeCom
- * id yet is adopted rather than duplicated. With `complete` (a full list), synced groups and tags that WeCom
- * no longer has are removed locally, with their customer links.
+ * id yet is adopted rather than duplicated: a name created on both sides ends as one. A group or tag whose
+ * own change is still on its way to WeCom keeps its local name and order (Siyu's edit is newer). With
+ * `complete` (a full list), synced groups and tags that WeCom no longer has are removed locally, with their
+ * customer links.
  */
 export async function syncCorpTags(
   ctx: SyncCtx,
@@ -22,6 +35,7 @@ export async function syncCorpTags(
   return ctx.cdb.transaction(async (tx) => {
     const db = tx.db;
     const corp_id = tx.corpId;
+    const pending = await pendingSyncs(tx);
     let tagCount = 0;
     const seenGroups: string[] = [];
     const seenTags: string[] = [];
@@ -42,12 +56,12 @@ export async function syncCorpTags(
           .where('name', '=', g.group_name)
           .where('wecom_group_id', 'is', null)
           .executeTakeFirst());
-      const sort = -(g.order ?? 0); // WeCom sorts a higher order first
+      const fromWecom = { name: g.group_name, sort_order: sortOrderOf(g.order), sync_key: null };
       const groupId = existing
         ? (
             await db
               .updateTable('tag_groups')
-              .set({ wecom_group_id: g.group_id, name: g.group_name, sort_order: sort })
+              .set({ wecom_group_id: g.group_id, ...(pending.groups.has(existing.id) ? {} : fromWecom) })
               .where('corp_id', '=', corp_id)
               .where('id', '=', existing.id)
               .returning('id')
@@ -56,7 +70,7 @@ export async function syncCorpTags(
         : (
             await db
               .insertInto('tag_groups')
-              .values({ corp_id, wecom_group_id: g.group_id, name: g.group_name, sort_order: sort })
+              .values({ corp_id, wecom_group_id: g.group_id, ...fromWecom })
               .returning('id')
               .executeTakeFirstOrThrow()
           ).id;
@@ -79,45 +93,65 @@ export async function syncCorpTags(
             .where('name', '=', t.name)
             .where('wecom_tag_id', 'is', null)
             .executeTakeFirst());
-        const values = { group_id: groupId, wecom_tag_id: t.id, name: t.name, sort_order: -(t.order ?? 0) };
+        const values = { name: t.name, sort_order: sortOrderOf(t.order), sync_key: null };
         if (have) {
           await db
             .updateTable('tags')
-            .set(values)
+            .set({
+              group_id: groupId,
+              wecom_tag_id: t.id,
+              ...(pending.tags.has(have.id) ? {} : values),
+            })
             .where('corp_id', '=', corp_id)
             .where('id', '=', have.id)
             .execute();
         } else {
           await db
             .insertInto('tags')
-            .values({ corp_id, ...values })
+            .values({ corp_id, group_id: groupId, wecom_tag_id: t.id, ...values })
             .execute();
         }
       }
     }
+    const at = ctx.clock.now();
     let removed = 0;
     const deletedTags = groups.flatMap((g) => [
       ...g.tag.filter((t) => t.deleted).map((t) => t.id),
       ...(g.deleted ? g.tag.map((t) => t.id) : []),
     ]);
-    removed += await removeTags(tx, { wecomTagIds: deletedTags });
-    removed += await removeGroups(tx, {
-      wecomGroupIds: groups.filter((g) => g.deleted).map((g) => g.group_id),
-    });
+    removed += await removeTags(tx, { wecomTagIds: deletedTags }, at);
+    removed += await removeGroups(
+      tx,
+      { wecomGroupIds: groups.filter((g) => g.deleted).map((g) => g.group_id) },
+      at,
+    );
     if (opts.complete) {
-      removed += await removeTags(tx, { keepWecomTagIds: seenTags });
-      removed += await removeGroups(tx, { keepWecomGroupIds: seenGroups });
+      removed += await removeTags(tx, { keepWecomTagIds: seenTags }, at);
+      removed += await removeGroups(tx, { keepWecomGroupIds: seenGroups }, at);
     }
     return { groups: seenGroups.length, tags: tagCount, removed };
   });
 }
 
-type Tx = SyncCtx['cdb'];
+/** Groups and tags whose latest change from Siyu is still waiting for WeCom. */
+async function pendingSyncs(tx: Tx): Promise<{ groups: Set<number>; tags: Set<number> }> {
+  const pendingOf = async (table: 'tags' | 'tag_groups') =>
+    new Set(
+      (
+        await sql<{ id: number }>`
+          select x.id from ${sql.table(table)} x
+          join wecom_outbox o on o.corp_id = x.corp_id and o.idem_key = x.sync_key
+          where x.corp_id = ${tx.corpId} and o.status = 'pending'`.execute(tx.db)
+      ).rows.map((r) => Number(r.id)),
+    );
+  return { groups: await pendingOf('tag_groups'), tags: await pendingOf('tags') };
+}
 
 /** Removes synced tags (by WeCom id, or all synced ones except `keep`) with their customer links. */
 export async function removeTags(
   tx: Tx,
   which: { wecomTagIds: string[] } | { keepWecomTagIds: string[] },
+  at: Date,
 ): Promise<number> {
   let q = tx.db
     .selectFrom('tags')
@@ -131,19 +165,14 @@ export async function removeTags(
     q = q.where('wecom_tag_id', 'not in', which.keepWecomTagIds);
   }
   const ids = (await q.execute()).map((r) => r.id);
-  if (ids.length === 0) return 0;
-  await tx.db
-    .deleteFrom('customer_tags')
-    .where('corp_id', '=', tx.corpId)
-    .where('tag_id', 'in', ids)
-    .execute();
-  await tx.db.deleteFrom('tags').where('corp_id', '=', tx.corpId).where('id', 'in', ids).execute();
+  await dropTags(tx, ids, { source: 'wecom', at });
   return ids.length;
 }
 
 export async function removeGroups(
   tx: Tx,
   which: { wecomGroupIds: string[] } | { keepWecomGroupIds: string[] },
+  at: Date,
 ): Promise<number> {
   let q = tx.db
     .selectFrom('tag_groups')
@@ -157,23 +186,62 @@ export async function removeGroups(
     q = q.where('wecom_group_id', 'not in', which.keepWecomGroupIds);
   }
   const ids = (await q.execute()).map((r) => r.id);
-  if (ids.length === 0) return 0;
+  await dropGroups(tx, ids, { source: 'wecom', at });
+  return ids.length;
+}
+
+/**
+ * Deletes tags here: each customer who had one gets a tag_removed event saying where the tag was deleted,
+ * and the channels and rules that applied it let go of it.
+ */
+export async function dropTags(
+  tx: Tx,
+  tagIds: number[],
+  cause: { source: 'wecom' | 'siyu'; at: Date },
+): Promise<void> {
+  if (tagIds.length === 0) return;
+  const links = await tx.db
+    .selectFrom('customer_tags as ct')
+    .innerJoin('tags as t', (j) => j.onRef('t.corp_id', '=', 'ct.corp_id').onRef('t.id', '=', 'ct.tag_id'))
+    .select(['ct.customer_id', 't.id', 't.name'])
+    .where('ct.corp_id', '=', tx.corpId)
+    .where('ct.tag_id', 'in', tagIds)
+    .execute();
+  const where = cause.source === 'wecom' ? '在企业微信' : '在私域后台';
+  await addTimeline(
+    tx,
+    links.map((l) => ({
+      customerId: l.customer_id,
+      kind: 'tag_removed',
+      at: cause.at,
+      summary: `标签「${l.name}」已${where}删除`,
+      data: { tagId: l.id, tagName: l.name, source: cause.source, reason: 'tag_deleted' },
+    })),
+  );
+  await tx.db
+    .deleteFrom('customer_tags')
+    .where('corp_id', '=', tx.corpId)
+    .where('tag_id', 'in', tagIds)
+    .execute();
+  await detachTagsFromChannels(tx, tagIds);
+  // tag_rule_tags go with the tags (on delete cascade)
+  await tx.db.deleteFrom('tags').where('corp_id', '=', tx.corpId).where('id', 'in', tagIds).execute();
+}
+
+export async function dropGroups(
+  tx: Tx,
+  groupIds: number[],
+  cause: { source: 'wecom' | 'siyu'; at: Date },
+): Promise<void> {
+  if (groupIds.length === 0) return;
   const tagIds = (
     await tx.db
       .selectFrom('tags')
       .select('id')
       .where('corp_id', '=', tx.corpId)
-      .where('group_id', 'in', ids)
+      .where('group_id', 'in', groupIds)
       .execute()
   ).map((r) => r.id);
-  if (tagIds.length) {
-    await tx.db
-      .deleteFrom('customer_tags')
-      .where('corp_id', '=', tx.corpId)
-      .where('tag_id', 'in', tagIds)
-      .execute();
-    await tx.db.deleteFrom('tags').where('corp_id', '=', tx.corpId).where('id', 'in', tagIds).execute();
-  }
-  await tx.db.deleteFrom('tag_groups').where('corp_id', '=', tx.corpId).where('id', 'in', ids).execute();
-  return ids.length;
+  await dropTags(tx, tagIds, cause);
+  await tx.db.deleteFrom('tag_groups').where('corp_id', '=', tx.corpId).where('id', 'in', groupIds).execute();
 }

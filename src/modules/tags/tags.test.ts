@@ -1,19 +1,106 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestApp, type TestApp, type TestSession } from '../../testing/app.ts';
+import { syncCtx } from '../../testing/sync-ctx.ts';
+import type { LinkedOrder } from '../orders/linked.ts';
+import { applyKeywordRules, applyOrderTagRules, normalizeText } from './auto-rules.ts';
 
 let t: TestApp;
 const as: Record<string, TestSession> = {};
+let taste: number; // front-line group 口味偏好
+let fruitTea: number; // 果茶, in 口味偏好
 beforeAll(async () => {
   t = await openTestApp();
   for (const [k, login] of Object.entries(t.fx.logins)) as[k] = await t.login(login);
+  // A front-line group next to the fixture's 会员 (all) and 客户来源 (ops).
+  taste = (
+    await t.database.db
+      .insertInto('tag_groups')
+      .values({ corp_id: 'acme', name: '口味偏好', audience: 'front_line', wecom_group_id: null })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  fruitTea = (
+    await t.database.db
+      .insertInto('tags')
+      .values({ corp_id: 'acme', group_id: taste, name: '果茶', wecom_tag_id: null })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
 });
 afterAll(() => t.close());
 
-const get = (who: string, url: string) =>
-  t.app.inject({ method: 'GET', url, headers: { cookie: as[who]!.cookie } });
+const call = (
+  who: string,
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+) =>
+  t.app.inject({
+    method,
+    url,
+    headers: { cookie: as[who]!.cookie, 'x-csrf-token': as[who]!.csrfToken },
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+const get = (who: string, url: string) => call(who, 'GET', url);
 
-describe('tags', () => {
-  it('shows ops tag groups to HQ and only front-line groups to a store', async () => {
+async function customerTags(customerId: number) {
+  const rows = await t.database.db
+    .selectFrom('customer_tags as ct')
+    .innerJoin('tags as tg', (j) => j.onRef('tg.corp_id', '=', 'ct.corp_id').onRef('tg.id', '=', 'ct.tag_id'))
+    .select('tg.name')
+    .where('ct.corp_id', '=', 'acme')
+    .where('ct.customer_id', '=', customerId)
+    .orderBy('tg.name')
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+async function timeline(customerId: number, kind: string) {
+  return t.database.db
+    .selectFrom('customer_events')
+    .select(['summary', 'data', 'staff_id'])
+    .where('corp_id', '=', 'acme')
+    .where('customer_id', '=', customerId)
+    .where('kind', '=', kind)
+    .orderBy('id')
+    .execute();
+}
+
+async function outbox(prefix: string) {
+  return t.database.db
+    .selectFrom('wecom_outbox')
+    .select(['idem_key', 'kind', 'request', 'status'])
+    .where('corp_id', '=', 'acme')
+    .where('idem_key', 'like', `${prefix}%`)
+    .orderBy('id')
+    .execute();
+}
+
+describe('tag views per role', () => {
+  beforeAll(async () => {
+    // 王芳 (sh1a's customer) carries a tag of each audience: VIP (all, fixture), 包裹卡 (ops), 果茶 (front line).
+    await t.database.db
+      .insertInto('customer_tags')
+      .values([
+        {
+          corp_id: 'acme',
+          customer_id: t.fx.customers.wang,
+          tag_id: t.fx.tags.fruit,
+          staff_id: null,
+          tagged_at: new Date(),
+        },
+        {
+          corp_id: 'acme',
+          customer_id: t.fx.customers.wang,
+          tag_id: fruitTea,
+          staff_id: null,
+          tagged_at: new Date(),
+        },
+      ])
+      .execute();
+  });
+
+  it('lists the groups of each role’s view: HQ all, managers all + ops, staff all + front line', async () => {
     const groups = async (who: string) =>
       (await get(who, '/api/v1/tags'))
         .json()
@@ -21,7 +108,374 @@ describe('tags', () => {
     expect(await groups('admin')).toEqual([
       ['会员', ['VIP']],
       ['客户来源', ['包裹卡']],
+      ['口味偏好', ['果茶']],
     ]);
-    expect(await groups('sh1')).toEqual([['会员', ['VIP']]]);
+    expect(await groups('east')).toEqual([
+      ['会员', ['VIP']],
+      ['客户来源', ['包裹卡']],
+    ]);
+    expect(await groups('sh1')).toEqual([
+      ['会员', ['VIP']],
+      ['客户来源', ['包裹卡']],
+    ]);
+    expect(await groups('sh1a')).toEqual([
+      ['会员', ['VIP']],
+      ['口味偏好', ['果茶']],
+    ]);
+  });
+
+  it('shows on the profile and in the list only the tags of the caller’s view', async () => {
+    const profile = async (who: string) =>
+      (await get(who, `/api/v1/customers/${t.fx.customers.wang}`))
+        .json()
+        .tags.map((x: { name: string }) => x.name);
+    expect((await profile('admin')).sort()).toEqual(['VIP', '包裹卡', '果茶']);
+    expect((await profile('sh1')).sort()).toEqual(['VIP', '包裹卡']);
+    expect((await profile('sh1a')).sort()).toEqual(['VIP', '果茶']);
+    const listed = async (who: string) =>
+      (await get(who, '/api/v1/customers?limit=50'))
+        .json()
+        .items.find((c: { id: number }) => c.id === t.fx.customers.wang)
+        .tags.map((x: { name: string }) => x.name)
+        .sort();
+    expect(await listed('admin')).toEqual(['VIP', '包裹卡', '果茶']);
+    expect(await listed('east')).toEqual(['VIP', '包裹卡']);
+    expect(await listed('sh1a')).toEqual(['VIP', '果茶']);
+  });
+
+  it('refuses a list filter on a tag outside the caller’s view, and filters within it', async () => {
+    const byTag = (who: string, tagId: number) => get(who, `/api/v1/customers?tagId=${tagId}`);
+    expect((await byTag('sh1a', t.fx.tags.fruit)).statusCode).toBe(403);
+    expect((await byTag('sh1', fruitTea)).statusCode).toBe(403);
+    const mine = await byTag('sh1a', fruitTea);
+    expect(mine.statusCode).toBe(200);
+    expect(mine.json().items.map((c: { id: number }) => c.id)).toEqual([t.fx.customers.wang]);
+    expect((await byTag('admin', t.fx.tags.fruit)).json().items.map((c: { id: number }) => c.id)).toEqual(
+      expect.arrayContaining([t.fx.customers.wang, t.fx.customers.both]),
+    );
+  });
+
+  it('lets each role tag a customer within its view only; the timeline hides other views’ tag events', async () => {
+    const wang = t.fx.customers.wang;
+    await call('sh1a', 'POST', `/api/v1/customers/${wang}/tags`, { remove: [fruitTea] });
+    expect(
+      (await call('sh1a', 'POST', `/api/v1/customers/${wang}/tags`, { add: [t.fx.tags.fruit] })).statusCode,
+    ).toBe(403);
+    const added = await call('sh1a', 'POST', `/api/v1/customers/${wang}/tags`, { add: [fruitTea] });
+    expect(added.json()).toEqual({ added: [fruitTea], removed: [] });
+    const events = async (who: string) =>
+      (await get(who, `/api/v1/customers/${wang}`))
+        .json()
+        .timeline.filter((e: { kind: string }) => e.kind.startsWith('tag_'))
+        .map((e: { summary: string }) => e.summary);
+    expect(await events('sh1a')).toEqual([
+      '打上标签「果茶」（sh1a，私域后台）',
+      '移除标签「果茶」（sh1a，私域后台）',
+    ]);
+    expect(await events('sh1')).toEqual([]);
+    expect((await events('admin')).length).toBe(2);
+    // Another store's customer is out of reach, like any missing one.
+    expect(
+      (await call('sh1a', 'POST', `/api/v1/customers/${t.fx.customers.zhao}/tags`, { add: [fruitTea] }))
+        .statusCode,
+    ).toBe(404);
+  });
+});
+
+describe('corp tag management in Siyu (HQ)', () => {
+  it('creates a group with its tags, pending until WeCom has them, and queues one create', async () => {
+    const res = await call('admin', 'POST', '/api/v1/tag-groups', {
+      name: '消费等级',
+      audience: 'front_line',
+      tags: ['新客', '复购客'],
+    });
+    expect(res.statusCode).toBe(200);
+    const group = (await get('admin', '/api/v1/tags'))
+      .json()
+      .groups.find((g: { name: string }) => g.name === '消费等级');
+    expect(group).toMatchObject({ audience: 'front_line', sync: 'pending', syncError: null });
+    expect(group.tags.map((x: { name: string; sync: string }) => [x.name, x.sync])).toEqual([
+      ['新客', 'pending'],
+      ['复购客', 'pending'],
+    ]);
+    const rows = await outbox('tag:add:');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      kind: '/cgi-bin/externalcontact/add_corp_tag',
+      status: 'pending',
+      request: { group_name: '消费等级', tag: [{ name: '新客' }, { name: '复购客' }] },
+    });
+    // Same names refused: a group twice, a tag twice in a group.
+    expect((await call('admin', 'POST', '/api/v1/tag-groups', { name: '消费等级' })).statusCode).toBe(409);
+    expect(
+      (await call('admin', 'POST', `/api/v1/tag-groups/${res.json().id}/tags`, { names: ['新客'] }))
+        .statusCode,
+    ).toBe(409);
+    // WeCom's limit on names: 30 characters.
+    expect((await call('admin', 'POST', '/api/v1/tag-groups', { name: '长'.repeat(31) })).statusCode).toBe(
+      400,
+    );
+  });
+
+  it('only HQ manages corp tags; a manager reads them', async () => {
+    expect((await call('sh1', 'POST', '/api/v1/tag-groups', { name: '门店自建' })).statusCode).toBe(403);
+    expect((await call('east', 'DELETE', `/api/v1/tags/${t.fx.tags.vip}`)).statusCode).toBe(403);
+    expect((await get('east', '/api/v1/tags')).statusCode).toBe(200);
+  });
+
+  it('deletes a tag off every customer, each with a timeline event saying it was deleted in Siyu', async () => {
+    const { id } = (
+      await call('admin', 'POST', '/api/v1/tag-groups', { name: '临时', tags: ['试饮'] })
+    ).json();
+    const tagId = (await get('admin', '/api/v1/tags')).json().groups.find((g: { id: number }) => g.id === id)
+      .tags[0].id;
+    await call('admin', 'POST', `/api/v1/customers/${t.fx.customers.li}/tags`, { add: [tagId] });
+    expect(await customerTags(t.fx.customers.li)).toContain('试饮');
+    expect((await call('admin', 'DELETE', `/api/v1/tags/${tagId}`)).statusCode).toBe(200);
+    expect(await customerTags(t.fx.customers.li)).not.toContain('试饮');
+    const removed = await timeline(t.fx.customers.li, 'tag_removed');
+    expect(removed.at(-1)!.summary).toBe('标签「试饮」已在私域后台删除');
+  });
+});
+
+let nextOrder = 1;
+async function order(
+  customerId: number,
+  o: { paidFen: number; couponCode?: string; items: [code: string, name: string][]; unitId?: number },
+): Promise<LinkedOrder> {
+  const orderedAt = new Date('2026-06-20T04:00:00Z');
+  const { id } = await t.database.db
+    .insertInto('orders')
+    .values({
+      corp_id: 'acme',
+      source: 'test',
+      source_order_id: `T${nextOrder++}`,
+      channel: 'pos',
+      unit_id: o.unitId ?? null,
+      customer_id: customerId,
+      total_fen: o.paidFen,
+      paid_fen: o.paidFen,
+      coupon_code: o.couponCode ?? null,
+      coupon_fen: o.couponCode ? 500 : 0,
+      ordered_at: orderedAt,
+      linked_by: 'external_userid',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const items = o.items.map(([productCode, productName], i) => ({
+    productCode,
+    productName,
+    quantity: 1,
+    priceFen: Math.floor(o.paidFen / o.items.length),
+    line: i + 1,
+  }));
+  await t.database.db
+    .insertInto('order_items')
+    .values(
+      items.map((i) => ({
+        corp_id: 'acme',
+        order_id: id,
+        line: i.line,
+        product_code: i.productCode,
+        product_name: i.productName,
+        quantity: i.quantity,
+        price_fen: i.priceFen,
+      })),
+    )
+    .execute();
+  return {
+    id,
+    customerId,
+    unitId: o.unitId ?? null,
+    channel: 'pos',
+    totalFen: o.paidFen,
+    paidFen: o.paidFen,
+    couponCode: o.couponCode ?? null,
+    couponFen: o.couponCode ? 500 : 0,
+    orderedAt,
+    items: items.map(({ line: _l, ...i }) => i),
+  };
+}
+
+describe('auto-tag rules', () => {
+  const tag: Record<string, number> = {};
+  const rule: Record<string, number> = {};
+  beforeAll(async () => {
+    const { id } = (
+      await call('admin', 'POST', '/api/v1/tag-groups', {
+        name: '消费特征',
+        audience: 'front_line',
+        tags: ['杨枝甘露控', '高客单', '券敏感', '加盟意向', '会员意向'],
+      })
+    ).json();
+    const group = (await get('admin', '/api/v1/tags')).json().groups.find((g: { id: number }) => g.id === id);
+    for (const x of group.tags) tag[x.name] = x.id;
+    // As if WeCom had created them: marks can be sent.
+    for (const [name, tagId] of Object.entries(tag)) {
+      await t.database.db
+        .updateTable('tags')
+        .set({ wecom_tag_id: `et_${name}` })
+        .where('id', '=', tagId)
+        .execute();
+    }
+    const create = async (body: object) => {
+      const res = await call('admin', 'POST', '/api/v1/tag-rules', body);
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().id as number;
+    };
+    rule.product = await create({
+      name: '买过杨枝甘露',
+      kind: 'order_product',
+      condition: { productCodes: ['P-YZGL'] },
+      tagIds: [tag.杨枝甘露控],
+    });
+    rule.amount = await create({
+      name: '单笔满300',
+      kind: 'order_amount',
+      condition: { minPaidFen: 30000 },
+      tagIds: [tag.高客单],
+    });
+    rule.coupon = await create({ name: '用券', kind: 'order_coupon', condition: {}, tagIds: [tag.券敏感] });
+    rule.keyword = await create({
+      name: '问加盟',
+      kind: 'keyword',
+      condition: { keywords: ['加盟', 'ＶＩＰ'] },
+      tagIds: [tag.加盟意向],
+    });
+    rule.off = await create({
+      name: '停用的规则',
+      kind: 'order_amount',
+      condition: { minPaidFen: 1 },
+      tagIds: [tag.会员意向],
+      enabled: false,
+    });
+  });
+
+  it('refuses rules that make no sense, with the field named', async () => {
+    const bad = async (body: object) => {
+      const res = await call('admin', 'POST', '/api/v1/tag-rules', body);
+      return [res.statusCode, res.json().error.message as string] as const;
+    };
+    const base = { name: '坏规则', tagIds: [t.fx.tags.vip] };
+    expect((await bad({ ...base, kind: 'order_amount', condition: { minPaidFen: 0 } }))[0]).toBe(400);
+    expect((await bad({ ...base, kind: 'keyword', condition: { keywords: [] } }))[0]).toBe(400);
+    const channel = await bad({ ...base, kind: 'channel', condition: { methods: [], scenes: [] } });
+    expect(channel[0]).toBe(400);
+    expect(channel[1]).toContain('method or scene');
+    expect((await bad({ ...base, kind: 'on_birthday', condition: {} }))[0]).toBe(400);
+    expect((await bad({ ...base, kind: 'order_coupon', condition: {}, tagIds: [999999] }))[0]).toBe(400);
+    expect((await bad({ ...base, name: '用券', kind: 'order_coupon', condition: {} }))[0]).toBe(409);
+    expect(
+      (await call('sh1', 'POST', '/api/v1/tag-rules', { ...base, kind: 'order_coupon', condition: {} }))
+        .statusCode,
+    ).toBe(403);
+  });
+
+  it('tags on orders — product, single paid amount, coupon — once per order, with the cause on the timeline', async () => {
+    const li = t.fx.customers.li; // followed by sh1b in store sh1
+    const cheap = await order(li, {
+      paidFen: 1800,
+      items: [
+        ['P-YZGL', '杨枝甘露'],
+        ['P-MT', '奶茶'],
+      ],
+    });
+    const big = await order(li, {
+      paidFen: 35000,
+      couponCode: 'C10',
+      items: [['P-GIFT', '礼盒']],
+      unitId: t.fx.units.sh1,
+    });
+    const small = await order(li, { paidFen: 29999, items: [['P-MT', '奶茶']] });
+    const ctx = syncCtx(t.database);
+    await applyOrderTagRules(ctx, [cheap, big, small]);
+    await applyOrderTagRules(ctx, [cheap, big, small]); // the same orders again: nothing more
+    expect(await customerTags(li)).toEqual(expect.arrayContaining(['杨枝甘露控', '高客单', '券敏感']));
+    expect(await customerTags(li)).not.toContain('会员意向'); // its rule is disabled
+    const added = (await timeline(li, 'tag_added')).filter((e) => e.data.source === 'rule');
+    expect(added.map((e) => e.summary)).toEqual([
+      `打上标签「杨枝甘露控」（规则「买过杨枝甘露」：订单 #${cheap.id} 购买「杨枝甘露」）`,
+      `打上标签「高客单」（规则「单笔满300」：订单 #${big.id} 实付 ¥350（≥ ¥300））`,
+      `打上标签「券敏感」（规则「用券」：订单 #${big.id} 使用优惠券 C10）`,
+    ]);
+    expect(added[1]!.data).toMatchObject({
+      ruleId: rule.amount,
+      ruleName: '单笔满300',
+      trigger: `order:${big.id}`,
+    });
+    // Marked in WeCom once per order, on 李娜's follow with sh1b.
+    const marks = await outbox(`tag:rule:`);
+    expect(marks.map((m) => m.request)).toEqual([
+      { userid: 'sh1b', external_userid: 'wm_li', add_tag: ['et_杨枝甘露控'] },
+      { userid: 'sh1b', external_userid: 'wm_li', add_tag: ['et_高客单'] },
+      { userid: 'sh1b', external_userid: 'wm_li', add_tag: ['et_券敏感'] },
+    ]);
+    // A later order matching a rule whose tag the customer already has changes nothing visible.
+    await applyOrderTagRules(ctx, [await order(li, { paidFen: 40000, items: [['P-MT', '奶茶']] })]);
+    expect((await timeline(li, 'tag_added')).filter((e) => e.data.source === 'rule')).toHaveLength(3);
+  });
+
+  it('only an order with a coupon from the list matches a coupon rule that names codes', async () => {
+    const res = await call('admin', 'PUT', `/api/v1/tag-rules/${rule.coupon}`, {
+      name: '用券',
+      kind: 'order_coupon',
+      condition: { couponCodes: ['NEW5'] },
+      tagIds: [tag.券敏感],
+    });
+    expect(res.statusCode).toBe(200);
+    const zhao = t.fx.customers.zhao;
+    await applyOrderTagRules(syncCtx(t.database), [
+      await order(zhao, { paidFen: 100, couponCode: 'C10', items: [['P-MT', '奶茶']] }),
+    ]);
+    expect(await customerTags(zhao)).not.toContain('券敏感');
+    await applyOrderTagRules(syncCtx(t.database), [
+      await order(zhao, { paidFen: 100, couponCode: 'NEW5', items: [['P-MT', '奶茶']] }),
+    ]);
+    expect(await customerTags(zhao)).toContain('券敏感');
+  });
+
+  it('tags on a keyword in a customer’s message, matched in Chinese as written (spaces, full width)', async () => {
+    expect(normalizeText('想了解 加　盟，ｖｉｐ')).toBe('想了解加盟,vip');
+    const both = t.fx.customers.both;
+    const ctx = syncCtx(t.database);
+    const at = new Date('2026-06-21T02:00:00Z');
+    await applyKeywordRules(ctx, both, '你们还招商吗？', at);
+    expect(await customerTags(both)).not.toContain('加盟意向');
+    await applyKeywordRules(ctx, both, '请问怎么 加 盟？电话13812345678', at);
+    await applyKeywordRules(ctx, both, '请问怎么 加 盟？电话13812345678', at);
+    expect(await customerTags(both)).toContain('加盟意向');
+    const events = (await timeline(both, 'tag_added')).filter((e) => e.data.source === 'rule');
+    expect(events.map((e) => e.summary)).toEqual([
+      '打上标签「加盟意向」（规则「问加盟」：消息含关键词「加盟」）',
+    ]);
+    expect(JSON.stringify(events)).not.toContain('13812345678');
+    // The full-width keyword matches a half-width message, too.
+    await applyKeywordRules(ctx, t.fx.customers.hqonly, '我是vip吗', at);
+    expect(await customerTags(t.fx.customers.hqonly)).toContain('加盟意向');
+  });
+
+  it('lists each rule with the customers it tagged, counted within the caller’s scope', async () => {
+    const counts = async (who: string) =>
+      Object.fromEntries(
+        (await get(who, '/api/v1/tag-rules'))
+          .json()
+          .rules.map((r: { name: string; customersTagged: number }) => [r.name, r.customersTagged]),
+      );
+    expect(await counts('admin')).toEqual({
+      买过杨枝甘露: 1,
+      单笔满300: 1,
+      用券: 2,
+      问加盟: 2,
+      停用的规则: 0,
+    });
+    expect(await counts('sh1')).toEqual({ 买过杨枝甘露: 1, 单笔满300: 1, 用券: 1, 问加盟: 0, 停用的规则: 0 });
+    expect(await counts('gz1')).toEqual({ 买过杨枝甘露: 0, 单笔满300: 0, 用券: 1, 问加盟: 0, 停用的规则: 0 });
+    expect((await get('sh1a', '/api/v1/tag-rules')).statusCode).toBe(403);
+  });
+
+  it('deleting a rule keeps the tags it put on', async () => {
+    expect((await call('admin', 'DELETE', `/api/v1/tag-rules/${rule.product}`)).statusCode).toBe(200);
+    expect(await customerTags(t.fx.customers.li)).toContain('杨枝甘露控');
+    expect((await call('admin', 'DELETE', `/api/v1/tag-rules/${rule.product}`)).statusCode).toBe(404);
   });
 });
