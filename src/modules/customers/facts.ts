@@ -3,7 +3,7 @@ import type { CorpDb } from '../../platform/db/corp-db.ts';
 import type { SyncCtx } from '../context.ts';
 import type { LifecycleStage, Tables } from '../tables.ts';
 import { brandDay, DAY_MS, DEFAULT_SETTINGS, type LifecycleSettings, nextYearly } from './rfm.ts';
-import { addTimeline, type TimelineEntry } from './timeline.ts';
+import { foldTimeline, type TimelineEntry } from './timeline.ts';
 
 /**
  * Derived customer facts (customer_facts): orders, LTV, coupon share, top store, RFM, lifecycle stage,
@@ -330,27 +330,46 @@ async function computeFacts(
             : (r.stage === 'churned' && !r.followed) || (r.old_stage === 'churned' && r.followed)
               ? 'follows'
               : 'time';
-      entries.push({
-        customerId: r.customer_id,
-        kind: 'stage_changed',
-        at: now,
-        summary: `生命周期：${STAGE_ZH[r.old_stage]} → ${STAGE_ZH[r.stage]}（${CAUSE_ZH[cause]}）`,
-        data: {
-          from: r.old_stage,
-          to: r.stage,
-          cause,
+      entries.push(
+        stageEntry(r.customer_id, r.old_stage, r.stage, cause, now, {
           r: r.r_score,
           f: r.f_score,
           m: r.m_score,
           orderCount: r.order_count,
           paidFen: r.paid_fen,
           lastOrderAt: r.last_order_at ? new Date(r.last_order_at).toISOString() : null,
-        },
-      });
+        }),
+      );
     }
-    await addTimeline(tx, entries);
+    // Several changes of one cause in a day are one (orders arriving in batches: 新客 → 超级用户, not three).
+    const dayStart = new Date(`${brandDay(now)}T00:00:00+08:00`);
+    await foldTimeline(tx, entries, dayStart, (earlier, later) => {
+      const data = later.data as { from: LifecycleStage; to: LifecycleStage; cause: StageCause };
+      if (earlier.cause !== data.cause) return undefined;
+      const from = earlier.from as LifecycleStage;
+      return from === data.to
+        ? null
+        : stageEntry(later.customerId, from, data.to, data.cause, later.at, later.data!);
+    });
     return rows.length;
   });
+}
+
+function stageEntry(
+  customerId: number,
+  from: LifecycleStage,
+  to: LifecycleStage,
+  cause: StageCause,
+  at: Date,
+  facts: Record<string, unknown>,
+): TimelineEntry {
+  return {
+    customerId,
+    kind: 'stage_changed',
+    at,
+    summary: `生命周期：${STAGE_ZH[from]} → ${STAGE_ZH[to]}（${CAUSE_ZH[cause]}）`,
+    data: { ...facts, from, to, cause },
+  };
 }
 
 /* ---------- full recompute and the facts job ---------- */

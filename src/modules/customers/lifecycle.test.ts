@@ -164,7 +164,10 @@ describe('lifecycle settings', () => {
     // back to the defaults for the tests below
     await call(admin, 'PUT', '/lifecycle-settings', DEFAULT_SETTINGS);
     await runtime().facts.drain();
-    expect((await call(admin, 'GET', `/customers/${t.fx.customers.wang}`)).body.facts.stage).toBe('super');
+    const back = await call(admin, 'GET', `/customers/${t.fx.customers.wang}`);
+    expect(back.body.facts.stage).toBe('super');
+    // super → repeat → super the same day, both by settings: the two cancel out on the timeline
+    expect(back.body.timeline.filter((e: { kind: string }) => e.kind === 'stage_changed')).toEqual([]);
   });
 });
 

@@ -63,3 +63,57 @@ export async function removeTimeline(
     .where(sql<string>`data ->> ${ref.key}`, 'in', ref.values.map(String))
     .execute();
 }
+
+/**
+ * Lands entries like addTimeline, but an entry may fold into its customer's latest event of the same kind
+ * since `since`: `fold` gets that event's data and returns the combined entry (written in its place), null
+ * when the two cancel out (the earlier event goes), or undefined to keep both.
+ */
+export async function foldTimeline(
+  cdb: CorpDb<Tables>,
+  entries: TimelineEntry[],
+  since: Date,
+  fold: (earlier: Record<string, unknown>, later: TimelineEntry) => TimelineEntry | null | undefined,
+): Promise<void> {
+  if (entries.length === 0) return;
+  const kinds = [...new Set(entries.map((e) => e.kind))];
+  const latest = await cdb.db
+    .selectFrom('customer_events')
+    .select(['id', 'customer_id', 'kind', 'data'])
+    .distinctOn(['customer_id', 'kind'])
+    .where('corp_id', '=', cdb.corpId)
+    .where('customer_id', 'in', [...new Set(entries.map((e) => e.customerId))])
+    .where('kind', 'in', kinds)
+    .where('at', '>=', since)
+    .where('at', '<=', new Date(Math.max(...entries.map((e) => e.at.getTime()))))
+    .orderBy('customer_id')
+    .orderBy('kind')
+    .orderBy('at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  const earlier = new Map(latest.map((e) => [`${e.customer_id}:${e.kind}`, e]));
+  const add: TimelineEntry[] = [];
+  for (const entry of entries) {
+    const prev = earlier.get(`${entry.customerId}:${entry.kind}`);
+    const folded = prev ? fold(prev.data as Record<string, unknown>, entry) : undefined;
+    if (folded === undefined) {
+      add.push(entry);
+      continue;
+    }
+    if (folded === null) {
+      await cdb.db
+        .deleteFrom('customer_events')
+        .where('corp_id', '=', cdb.corpId)
+        .where('id', '=', prev!.id)
+        .execute();
+    } else {
+      await cdb.db
+        .updateTable('customer_events')
+        .set({ at: folded.at, summary: folded.summary, data: JSON.stringify(folded.data ?? {}) })
+        .where('corp_id', '=', cdb.corpId)
+        .where('id', '=', prev!.id)
+        .execute();
+    }
+  }
+  await addTimeline(cdb, add);
+}
