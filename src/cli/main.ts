@@ -33,12 +33,17 @@ const ENV_HELP = Object.entries(configHelp)
   .map(([k, v]) => `  ${k.padEnd(24)} ${v}`)
   .join('\n');
 
-/** A command's run may resolve to its exit code (a number); anything else is 0. */
-const COMMANDS: Record<string, { summary: string; help: string; run: (args: string[]) => Promise<unknown> }> =
-  {
-    start: {
-      summary: 'run Siyu: migrate, connect WeCom (or its simulator), serve the API and the console',
-      help: `Usage: siyu start
+interface Command {
+  summary: string;
+  help: string;
+  /** May resolve to the exit code (a number); anything else is 0. */
+  run: (args: string[]) => Promise<unknown>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  start: {
+    summary: 'run Siyu: migrate, connect WeCom (or its simulator), serve the API and the console',
+    help: `Usage: siyu start
 
 Runs Siyu as one process: applies pending migrations, builds the web console if it is missing or stale,
 and serves
@@ -56,27 +61,27 @@ Stops cleanly on Ctrl-C / SIGTERM (the embedded database is checkpointed and clo
 
 Environment:
 ${ENV_HELP}`,
-      run: start,
-    },
-    migrate: {
-      summary: 'apply pending database migrations and exit',
-      help: `Usage: siyu migrate
+    run: start,
+  },
+  migrate: {
+    summary: 'apply pending database migrations and exit',
+    help: `Usage: siyu migrate
 
 Applies every pending migration (forward-only, one transaction each) to the database named by
 DATABASE_URL, or to the embedded database in SIYU_DATA_DIR, then exits.
 
 Environment:
 ${ENV_HELP}`,
-      run: async () => {
-        const config = loadConfig();
-        const database = await openSiyuDatabase(config);
-        await database.close();
-        console.log(`Migrations applied (${describeDb(config)}).`);
-      },
+    run: async () => {
+      const config = loadConfig();
+      const database = await openSiyuDatabase(config);
+      await database.close();
+      console.log(`Migrations applied (${describeDb(config)}).`);
     },
-    demo: {
-      summary: 'remove the demo brand and build it again through the WeCom simulator',
-      help: `Usage: siyu demo [--customers N]
+  },
+  demo: {
+    summary: 'remove the demo brand and build it again through the WeCom simulator',
+    help: `Usage: siyu demo [--customers N]
 
 Deletes the demo brand (brand "demo") from Siyu and from the WeCom simulator, builds it again in the
 simulator and brings it into Siyu through a full sync and live callbacks, then prints its logins.
@@ -88,35 +93,35 @@ Options:
 
 Environment:
 ${ENV_HELP}`,
-      run: async (args) => {
-        const { values } = parseArgs({ args, options: { customers: { type: 'string' } } });
-        const customers = values.customers === undefined ? undefined : Number(values.customers);
-        if (
-          customers !== undefined &&
-          (!Number.isInteger(customers) || customers < 0 || customers > 1_000_000)
-        ) {
-          throw new UsageError('--customers takes a whole number from 0 to 1000000');
-        }
-        const config = loadConfig();
-        if (wecomCredentials(config))
-          throw new UsageError('The demo brand lives in the WeCom simulator: unset WECOM_* first');
-        await withServer(config, { port: 0 }, async ({ database, app, simulator, simClock, url }) => {
-          const wecomCorp = await database.db
-            .selectFrom('wecom_connections')
-            .select('wecom_corp_id')
-            .where('corp_id', '=', DEMO_CORP_ID)
-            .executeTakeFirst();
-          if (wecomCorp)
-            await fetch(`${simulator.url}/sim/corps/${wecomCorp.wecom_corp_id}`, { method: 'DELETE' });
-          await removeDemo(database.db);
-          const logins = await buildDemo(config, database, app, simulator, simClock, url, customers);
-          printLogins(logins);
-        });
-      },
+    run: async (args) => {
+      const { values } = parseArgs({ args, options: { customers: { type: 'string' } } });
+      const customers = values.customers === undefined ? undefined : Number(values.customers);
+      if (
+        customers !== undefined &&
+        (!Number.isInteger(customers) || customers < 0 || customers > 1_000_000)
+      ) {
+        throw new UsageError('--customers takes a whole number from 0 to 1000000');
+      }
+      const config = loadConfig();
+      if (wecomCredentials(config))
+        throw new UsageError('The demo brand lives in the WeCom simulator: unset WECOM_* first');
+      await withServer(config, { port: 0 }, async ({ database, app, simulator, simClock, url }) => {
+        const wecomCorp = await database.db
+          .selectFrom('wecom_connections')
+          .select('wecom_corp_id')
+          .where('corp_id', '=', DEMO_CORP_ID)
+          .executeTakeFirst();
+        if (wecomCorp)
+          await fetch(`${simulator.url}/sim/corps/${wecomCorp.wecom_corp_id}`, { method: 'DELETE' });
+        await removeDemo(database.db);
+        const logins = await buildDemo(config, database, app, simulator, simClock, url, customers);
+        printLogins(logins);
+      });
     },
-    sync: {
-      summary: 'run (or resume) a full sync of a brand from WeCom, with progress',
-      help: `Usage: siyu sync [--brand ID]
+  },
+  sync: {
+    summary: 'run (or resume) a full sync of a brand from WeCom, with progress',
+    help: `Usage: siyu sync [--brand ID]
 
 Pulls staff, corp tags, customers with their follows and groups with their members from WeCom (or the
 bundled simulator) into Siyu. A sync that failed or was interrupted resumes where it stopped. On the
@@ -127,48 +132,48 @@ Options:
 
 Environment:
 ${ENV_HELP}`,
-      run: async (args) => {
-        const { values } = parseArgs({ args, options: { brand: { type: 'string' } } });
-        const config = loadConfig();
-        const database = await openSiyuDatabase(config);
-        let simulator: RunningSimulator | undefined;
-        try {
-          const connected = await database.db
-            .selectFrom('wecom_connections')
-            .select(['corp_id', 'simulated'])
-            .execute();
-          const brand = values.brand ?? (connected.length === 1 ? connected[0]!.corp_id : undefined);
-          const link = connected.find((c) => c.corp_id === brand);
-          if (!link) {
-            const known = connected.map((c) => c.corp_id).join(', ') || 'none';
-            throw new UsageError(`Name a connected brand with --brand (connected: ${known})`);
-          }
-          if (link.simulated) {
-            simulator = await startBundledSimulator(config);
-            await relinkSimulatedBrands(
-              database.db,
-              simulator.url,
-              publicUrl(config, `http://${config.HOST}:${config.PORT}`),
-            );
-          }
-          const pii = createPii(resolveSecretKey(config));
-          const deps = {
-            db: database.db,
-            clock: systemClock,
-            pii,
-            links: new ConnectionRegistry(database.db, pii),
-          };
-          const run = await runFullSync(deps, link.corp_id, printSyncProgress);
-          console.log(`\nFull sync of ${link.corp_id} ${run.status}: ${describeCounts(run.counts)}`);
-        } finally {
-          await simulator?.close();
-          await database.close();
+    run: async (args) => {
+      const { values } = parseArgs({ args, options: { brand: { type: 'string' } } });
+      const config = loadConfig();
+      const database = await openSiyuDatabase(config);
+      let simulator: RunningSimulator | undefined;
+      try {
+        const connected = await database.db
+          .selectFrom('wecom_connections')
+          .select(['corp_id', 'simulated'])
+          .execute();
+        const brand = values.brand ?? (connected.length === 1 ? connected[0]!.corp_id : undefined);
+        const link = connected.find((c) => c.corp_id === brand);
+        if (!link) {
+          const known = connected.map((c) => c.corp_id).join(', ') || 'none';
+          throw new UsageError(`Name a connected brand with --brand (connected: ${known})`);
         }
-      },
+        if (link.simulated) {
+          simulator = await startBundledSimulator(config);
+          await relinkSimulatedBrands(
+            database.db,
+            simulator.url,
+            publicUrl(config, `http://${config.HOST}:${config.PORT}`),
+          );
+        }
+        const pii = createPii(resolveSecretKey(config));
+        const deps = {
+          db: database.db,
+          clock: systemClock,
+          pii,
+          links: new ConnectionRegistry(database.db, pii),
+        };
+        const run = await runFullSync(deps, link.corp_id, printSyncProgress);
+        console.log(`\nFull sync of ${link.corp_id} ${run.status}: ${describeCounts(run.counts)}`);
+      } finally {
+        await simulator?.close();
+        await database.close();
+      }
     },
-    import: {
-      summary: 'import orders from an .xlsx or CSV file, with a progress bar and a row-level error report',
-      help: `Usage: siyu import orders FILE [--source NAME] [--dry-run] [--brand ID] [--report PATH]
+  },
+  import: {
+    summary: 'import orders from an .xlsx or CSV file, with a progress bar and a row-level error report',
+    help: `Usage: siyu import orders FILE [--source NAME] [--dry-run] [--brand ID] [--report PATH]
 
 Imports the orders of an .xlsx or CSV file (the console's 订单导入 template: one row per order line, the
 rows with the same 订单号 are one order; see the README for the columns). Every row is checked first; an
@@ -186,49 +191,49 @@ Options:
 
 Environment:
 ${ENV_HELP}`,
-      run: async (args) => {
-        const { values, positionals } = parseArgs({
-          args,
-          allowPositionals: true,
-          options: {
-            source: { type: 'string' },
-            'dry-run': { type: 'boolean' },
-            brand: { type: 'string' },
-            report: { type: 'string' },
-          },
+    run: async (args) => {
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          source: { type: 'string' },
+          'dry-run': { type: 'boolean' },
+          brand: { type: 'string' },
+          report: { type: 'string' },
+        },
+      });
+      const [what, path, ...extra] = positionals;
+      if (what !== 'orders' || !path || extra.length)
+        throw new UsageError('Name what to import and the file: siyu import orders FILE');
+      const source = values.source ?? DEFAULT_SOURCE;
+      if (!SOURCE_PATTERN.test(source))
+        throw new UsageError('--source takes lowercase letters, digits, _ and - (at most 32)');
+      const bytes = await readFile(path).catch((err: Error) => {
+        throw new UsageError(`Cannot read ${path}: ${err.message}`);
+      });
+      const config = loadConfig();
+      const database = await openSiyuDatabase(config);
+      try {
+        const brands = (
+          await database.db.selectFrom('corps').select('corp_id').orderBy('corp_id').execute()
+        ).map((c) => c.corp_id);
+        const brand = values.brand ?? (brands.length === 1 ? brands[0] : undefined);
+        if (!brand || !brands.includes(brand))
+          throw new UsageError(`Name the brand with --brand (brands: ${brands.join(', ') || 'none'})`);
+        const deps = { db: database.db, clock: systemClock, pii: createPii(resolveSecretKey(config)) };
+        return await importOrdersCli(deps, brand, {
+          path,
+          bytes,
+          source,
+          dryRun: values['dry-run'] ?? false,
+          report: values.report,
         });
-        const [what, path, ...extra] = positionals;
-        if (what !== 'orders' || !path || extra.length)
-          throw new UsageError('Name what to import and the file: siyu import orders FILE');
-        const source = values.source ?? DEFAULT_SOURCE;
-        if (!SOURCE_PATTERN.test(source))
-          throw new UsageError('--source takes lowercase letters, digits, _ and - (at most 32)');
-        const bytes = await readFile(path).catch((err: Error) => {
-          throw new UsageError(`Cannot read ${path}: ${err.message}`);
-        });
-        const config = loadConfig();
-        const database = await openSiyuDatabase(config);
-        try {
-          const brands = (
-            await database.db.selectFrom('corps').select('corp_id').orderBy('corp_id').execute()
-          ).map((c) => c.corp_id);
-          const brand = values.brand ?? (brands.length === 1 ? brands[0] : undefined);
-          if (!brand || !brands.includes(brand))
-            throw new UsageError(`Name the brand with --brand (brands: ${brands.join(', ') || 'none'})`);
-          const deps = { db: database.db, clock: systemClock, pii: createPii(resolveSecretKey(config)) };
-          return await importOrdersCli(deps, brand, {
-            path,
-            bytes,
-            source,
-            dryRun: values['dry-run'] ?? false,
-            report: values.report,
-          });
-        } finally {
-          await database.close();
-        }
-      },
+      } finally {
+        await database.close();
+      }
     },
-  };
+  },
+};
 
 class UsageError extends Error {}
 
