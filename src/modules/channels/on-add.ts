@@ -23,10 +23,23 @@ export async function onChannelAdd(added: ContactAdded): Promise<void> {
   const { ctx, event, customerId } = added;
   if (!event.state) return;
   const { cdb, clock } = ctx;
-  const code = await cdb.db
+  // The code with its channel, and the follow this add made, in one read.
+  const found = await cdb.db
     .selectFrom('channel_codes as k')
     .innerJoin('channels as c', (j) =>
       j.onRef('c.corp_id', '=', 'k.corp_id').onRef('c.id', '=', 'k.channel_id'),
+    )
+    .innerJoin('follows as f', (j) =>
+      j.onRef('f.corp_id', '=', 'k.corp_id').on('f.customer_id', '=', customerId),
+    )
+    .innerJoin('staff as s', (j) =>
+      j
+        .onRef('s.corp_id', '=', 'f.corp_id')
+        .onRef('s.id', '=', 'f.staff_id')
+        .on('s.userid', '=', event.userId),
+    )
+    .innerJoin('customers as cu', (j) =>
+      j.onRef('cu.corp_id', '=', 'f.corp_id').onRef('cu.id', '=', 'f.customer_id'),
     )
     .select([
       'k.id as codeId',
@@ -42,19 +55,7 @@ export async function onChannelAdd(added: ContactAdded): Promise<void> {
         select json_agg(json_build_object('id', t.id, 'name', t.name, 'wecomId', t.wecom_tag_id) order by t.id)
         from channel_tags ct join tags t on t.corp_id = ct.corp_id and t.id = ct.tag_id
         where ct.corp_id = c.corp_id and ct.channel_id = c.id), '[]')`.as('tags'),
-    ])
-    .where('k.corp_id', '=', cdb.corpId)
-    .where('k.state', '=', event.state)
-    .executeTakeFirst();
-  if (!code) return;
-  const follow = await cdb.db
-    .selectFrom('follows as f')
-    .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
-    .innerJoin('customers as cu', (j) =>
-      j.onRef('cu.corp_id', '=', 'f.corp_id').onRef('cu.id', '=', 'f.customer_id'),
-    )
-    .select([
-      'f.id',
+      'f.id as followId',
       'f.added_at',
       'f.remark',
       's.id as staffId',
@@ -63,11 +64,12 @@ export async function onChannelAdd(added: ContactAdded): Promise<void> {
       'cu.name as customerName',
       'cu.external_userid',
     ])
-    .where('f.corp_id', '=', cdb.corpId)
-    .where('f.customer_id', '=', customerId)
-    .where('s.userid', '=', event.userId)
+    .where('k.corp_id', '=', cdb.corpId)
+    .where('k.state', '=', event.state)
     .executeTakeFirst();
-  if (!follow) return;
+  if (!found) return;
+  const code = found;
+  const follow = { ...found, id: found.followId };
   const now = clock.now();
   const eventAt = new Date(event.createTime * 1000);
   const welcome = code.welcome as WelcomeTemplate;

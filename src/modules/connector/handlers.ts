@@ -15,6 +15,7 @@ import type { SyncCtx } from '../context.ts';
 import {
   customerIdByExternalUserid,
   endFollowFromWecom,
+  type StaffRef,
   upsertCustomerFromWecom,
   type WecomFollow,
 } from '../customers/sync.ts';
@@ -191,8 +192,10 @@ async function refreshCustomer(
   );
   await ensureTags(ctx, client, follows);
   return upsertCustomerFromWecom(ctx, contact, follows.map(toWecomFollow), {
-    complete: follows.every((f) => known.has(f.userid)),
+    // the event's member is known now: ensureStaff fetched them if they were new
+    complete: follows.every((f) => known.has(f.userid) || f.userid === event.userId),
     at,
+    staff: known,
   });
 }
 
@@ -209,29 +212,29 @@ export function toWecomFollow(f: FollowUser): WecomFollow {
   };
 }
 
-/** Makes sure the members exist as staff (fetching user/get for new ones); returns the userids known. */
+/**
+ * Makes sure the members exist as staff (fetching user/get for the new ones in `fetchMissing`); returns
+ * the members Siyu knew already, by userid (a member just fetched is looked up again by the mirror).
+ */
 async function ensureStaff(
   ctx: SyncCtx,
   client: WecomClient,
   userids: string[],
   opts: { fetchMissing: string[] },
-): Promise<Set<string>> {
+): Promise<Map<string, StaffRef>> {
   const rows = userids.length
     ? await ctx.cdb.db
         .selectFrom('staff')
-        .select('userid')
+        .select(['id', 'userid', 'name', 'journey_role'])
         .where('corp_id', '=', ctx.cdb.corpId)
         .where('userid', 'in', userids)
         .execute()
     : [];
-  const known = new Set(rows.map((r) => r.userid));
+  const known = new Map(rows.map((r) => [r.userid, r]));
   const missing = opts.fetchMissing.filter((u) => !known.has(u));
   if (missing.length) {
     const units = await unitsByDepartment(ctx);
-    for (const userid of missing) {
-      await upsertStaffFromWecom(ctx, await client.getUser(userid), units);
-      known.add(userid);
-    }
+    for (const userid of missing) await upsertStaffFromWecom(ctx, await client.getUser(userid), units);
   }
   return known;
 }

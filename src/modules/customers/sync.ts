@@ -30,6 +30,14 @@ export interface WecomFollow {
   tagIds: string[];
 }
 
+/** A member as the mirror needs them; a caller that has looked them up already passes them in `staff`. */
+export interface StaffRef {
+  id: number;
+  userid: string;
+  name: string;
+  journey_role: Tables['staff']['journey_role'];
+}
+
 export interface UpsertResult {
   customerId: number;
   created: boolean;
@@ -48,7 +56,7 @@ export async function upsertCustomerFromWecom(
   ctx: SyncCtx,
   contact: WecomContact,
   follows: WecomFollow[],
-  opts: { complete: boolean; at: Date },
+  opts: { complete: boolean; at: Date; staff?: Map<string, StaffRef> },
 ): Promise<UpsertResult> {
   const [result] = await upsertCustomersFromWecom(ctx, [{ contact, follows }], opts);
   return result!;
@@ -61,7 +69,7 @@ export async function upsertCustomerFromWecom(
 export async function upsertCustomersFromWecom(
   ctx: SyncCtx,
   entries: { contact: WecomContact; follows: WecomFollow[] }[],
-  opts: { complete: boolean; at: Date },
+  opts: { complete: boolean; at: Date; staff?: Map<string, StaffRef> },
 ): Promise<UpsertResult[]> {
   const merged = new Map<string, { contact: WecomContact; follows: WecomFollow[] }>();
   for (const e of entries) {
@@ -76,22 +84,11 @@ export async function upsertCustomersFromWecom(
     const db = tx.db;
     const corp_id = tx.corpId;
     const now = clock.now();
-    const externalIds = items.map((i) => i.contact.external_userid);
-    const existing = await db
-      .selectFrom('customers')
-      .select(['id', 'external_userid', 'phone_hash'])
-      .where('corp_id', '=', corp_id)
-      .where('external_userid', 'in', externalIds)
-      .execute();
-    const existingBy = new Map(existing.map((c) => [c.external_userid, c]));
-
     const rows = items.map(({ contact, follows }) => {
       const phone = follows
         .flatMap((f) => f.remark_mobiles ?? [])
         .map(normalizePhone)
         .find((p) => /^1\d{10}$/.test(p));
-      const had = existingBy.get(contact.external_userid);
-      const keepPhone = !phone || (had !== undefined && had.phone_hash === pii.hash(phone));
       return {
         corp_id,
         external_userid: contact.external_userid,
@@ -102,15 +99,15 @@ export async function upsertCustomersFromWecom(
         unionid: contact.unionid || null,
         customer_type: contact.type ?? 1,
         updated_at: now,
-        phone_cipher: keepPhone ? null : pii.encrypt(phone),
-        phone_hash: keepPhone ? null : pii.hash(phone),
-        phone_masked: keepPhone ? null : maskPhone(phone),
-        keepPhone,
+        phone_cipher: phone ? pii.encrypt(phone) : null,
+        phone_hash: phone ? pii.hash(phone) : null,
+        phone_masked: phone ? maskPhone(phone) : null,
+        first_added_at: null,
       };
     });
     const upserted = await db
       .insertInto('customers')
-      .values(rows.map(({ keepPhone: _k, ...r }) => ({ ...r, first_added_at: null })))
+      .values(rows)
       .onConflict((oc) =>
         oc.columns(['corp_id', 'external_userid']).doUpdateSet((eb) => ({
           name: eb.ref('excluded.name'),
@@ -120,30 +117,37 @@ export async function upsertCustomersFromWecom(
           unionid: eb.ref('excluded.unionid'),
           customer_type: eb.ref('excluded.customer_type'),
           updated_at: eb.ref('excluded.updated_at'),
-          // a phone is only replaced by a new one, never cleared by an entry that carries none
-          phone_cipher: sql<string>`coalesce(excluded.phone_cipher, customers.phone_cipher)`,
+          // a phone is only replaced by a new one, never cleared by an entry that carries none; the same
+          // number keeps its cipher (each encryption differs)
+          phone_cipher: sql<string>`case when excluded.phone_hash is null
+            or excluded.phone_hash = customers.phone_hash then customers.phone_cipher
+            else excluded.phone_cipher end`,
           phone_hash: sql<string>`coalesce(excluded.phone_hash, customers.phone_hash)`,
           phone_masked: sql<string>`coalesce(excluded.phone_masked, customers.phone_masked)`,
         })),
       )
-      .returning(['id', 'external_userid'])
+      // xmax is 0 on a row this statement inserted, set on one it updated
+      .returning(['id', 'external_userid', 'name', 'phone_masked', sql<boolean>`xmax = 0`.as('inserted')])
       .execute();
     const idOf = new Map(upserted.map((r) => [r.external_userid, r.id]));
+    const insertedBy = new Map(upserted.map((r) => [r.id, r.inserted]));
     const customerIds = upserted.map((r) => r.id);
 
     const userids = [...new Set(items.flatMap((i) => i.follows.map((f) => f.userid)))];
-    const staff = userids.length
-      ? await db
-          .selectFrom('staff')
-          .select(['id', 'userid', 'name', 'journey_role'])
-          .where('corp_id', '=', corp_id)
-          .where('userid', 'in', userids)
-          .execute()
-      : [];
-    const staffBy = new Map(staff.map((s) => [s.userid, s]));
+    const staffBy = new Map(opts.staff);
+    const unknown = userids.filter((u) => !staffBy.has(u));
+    if (unknown.length) {
+      const staff = await db
+        .selectFrom('staff')
+        .select(['id', 'userid', 'name', 'journey_role'])
+        .where('corp_id', '=', corp_id)
+        .where('userid', 'in', unknown)
+        .execute();
+      for (const s of staff) staffBy.set(s.userid, s);
+    }
     const current = await db
       .selectFrom('follows')
-      .select(['id', 'customer_id', 'staff_id', 'status', 'remark', 'description'])
+      .select(['id', 'customer_id', 'staff_id', 'status', 'remark', 'description', 'added_at'])
       .where('corp_id', '=', corp_id)
       .where('customer_id', 'in', customerIds)
       .execute();
@@ -197,7 +201,7 @@ export async function upsertCustomersFromWecom(
           });
         }
       }
-      results.push({ customerId, created: !existingBy.has(contact.external_userid), addedFollows });
+      results.push({ customerId, created: insertedBy.get(customerId) === true, addedFollows });
     }
     if (followRows.length) {
       await db
@@ -236,7 +240,12 @@ export async function upsertCustomersFromWecom(
     }
 
     timeline.push(...(await reconcileWecomTags(tx, items, idOf, staffBy, opts)));
-    await refreshDerived(tx, customerIds);
+    // Every follow of these customers as it stands now: the ones just written, and the others as they were.
+    const written = new Set(followRows.map((r) => `${r.customer_id}:${r.staff_id}`));
+    await refreshDerived(tx, upserted, [
+      ...followRows,
+      ...current.filter((f) => !written.has(`${f.customer_id}:${f.staff_id}`)),
+    ]);
     await addTimeline(tx, timeline);
     return results;
   });
@@ -266,6 +275,7 @@ async function reconcileWecomTags(
     wanted.set(customerId, w);
   }
   const allWanted = [...new Set([...wanted.values()].flatMap((w) => [...w.keys()]))];
+  if (allWanted.length === 0 && !complete) return []; // nothing to add, and nothing may be removed
   const customerIds = [...wanted.keys()];
   const have = await db
     .selectFrom('customer_tags as ct')
@@ -346,31 +356,28 @@ async function reconcileWecomTags(
   return out;
 }
 
-/** search_text and first_added_at follow from the customers' names, follows and phones. */
-export async function refreshDerived(tx: SyncCtx['cdb'], customerIds: number[]): Promise<void> {
-  if (customerIds.length === 0) return;
-  const db = tx.db;
-  const customers = await db
-    .selectFrom('customers')
-    .select(['id', 'name', 'phone_masked'])
-    .where('corp_id', '=', tx.corpId)
-    .where('id', 'in', customerIds)
-    .execute();
-  const follows = await db
-    .selectFrom('follows')
-    .select(['customer_id', 'remark', 'added_at'])
-    .where('corp_id', '=', tx.corpId)
-    .where('customer_id', 'in', customerIds)
-    .execute();
+/**
+ * search_text and first_added_at follow from the customers' names, follows and phones. Given the
+ * customers and every follow they have (any status), one statement writes both.
+ */
+async function refreshDerived(
+  tx: SyncCtx['cdb'],
+  customers: { id: number; name: string; phone_masked: string | null }[],
+  follows: { customer_id: number; remark?: string | null; added_at: Date | string }[],
+): Promise<void> {
+  if (customers.length === 0) return;
   const values = customers.map((c) => {
     const mine = follows.filter((f) => f.customer_id === c.id);
-    const first = mine.reduce<Date | null>((m, f) => (!m || f.added_at < m ? f.added_at : m), null);
-    return sql`(${c.id}::bigint, ${searchText({ name: c.name, remarks: mine.map((f) => f.remark), phoneMasked: c.phone_masked })}::text, ${first}::timestamptz)`;
+    const first = mine.reduce<Date | null>((m, f) => {
+      const at = new Date(f.added_at);
+      return !m || at < m ? at : m;
+    }, null);
+    return sql`(${c.id}::bigint, ${searchText({ name: c.name, remarks: mine.map((f) => f.remark ?? null), phoneMasked: c.phone_masked })}::text, ${first}::timestamptz)`;
   });
   await sql`
     update customers as c set search_text = v.search_text, first_added_at = v.first_added_at
     from (values ${sql.join(values)}) as v(id, search_text, first_added_at)
-    where c.corp_id = ${tx.corpId} and c.id = v.id`.execute(db);
+    where c.corp_id = ${tx.corpId} and c.id = v.id`.execute(tx.db);
 }
 
 /** A follow ended: the customer deleted the member, or the member deleted the customer. */
