@@ -16,6 +16,8 @@ export interface WelcomeReport {
   /** Add (WelcomeCode issued) → welcome accepted, ms, for the codes used. */
   latencies: number[];
   codes: number;
+  /** CPU this process (WeCom) spent from the first add until every welcome settled, ms. */
+  cpuMs: number;
 }
 
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
@@ -30,6 +32,7 @@ process.stdout.write(`${JSON.stringify({ url: simulator.url })}\n`);
 const { configId, rate, seconds } = await next<{ configId: string; rate: number; seconds: number }>();
 const total = Math.round(rate * seconds);
 const codes: string[] = [];
+const cpu0 = process.cpuUsage();
 const t0 = Date.now();
 let made = 0;
 while (made < total) {
@@ -55,7 +58,14 @@ const latencies = codes
   .map((c) => corp.welcome_codes[c]!)
   .filter((w) => w.used_at_ms !== null)
   .map((w) => w.used_at_ms! - w.issued_at_ms);
-const report: WelcomeReport = { adds: made, addSeconds, latencies, codes: codes.length };
+const cpu = process.cpuUsage(cpu0);
+const report: WelcomeReport = {
+  adds: made,
+  addSeconds,
+  latencies,
+  codes: codes.length,
+  cpuMs: (cpu.user + cpu.system) / 1000,
+};
 process.stdout.write(`${JSON.stringify(report)}\n`);
 await simulator.close();
 process.exit(0);

@@ -13,6 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,27 @@ if (args.help) {
 const line = (label: string, value: string) => console.log(`  ${label.padEnd(22)} ${value}`);
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+
+/**
+ * CPU the PostgreSQL backends serving this database have used, ms, read from /proc: null on PGlite (it
+ * runs inside Siyu's process) or when the server is not on this machine.
+ */
+async function postgresCpuMs(database: Awaited<ReturnType<typeof openBenchDatabase>>['database']) {
+  if (database.kind !== 'postgres') return null;
+  const { rows } = await sql<{ pid: number }>`
+    select pid from pg_stat_activity where datname = current_database()`.execute(database.db);
+  let ticks = 0;
+  for (const { pid } of rows) {
+    try {
+      // utime and stime are fields 14 and 15; the command name (field 2) may hold spaces, so count from ')'
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return null;
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
 
 const bench = await openBenchDatabase();
 let failed = false;
@@ -137,16 +159,26 @@ try {
     `${cpu.length} cores (${cpu[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`,
   );
   line('load', `${rate} adds/s for ${seconds} s through one channel code (8 staff taking turns)`);
+  const pg0 = await postgresCpuMs(database);
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   const report = await ask<WelcomeReport>({ configId, rate, seconds });
   const siyuCpu = process.cpuUsage(cpu0);
+  const pgMs = pg0 === null ? null : ((await postgresCpuMs(database)) ?? pg0) - pg0;
   const wall = Date.now() - t0;
   line(
     'adds',
     `${report.adds} in ${report.addSeconds.toFixed(1)} s (${Math.round(report.adds / report.addSeconds)}/s), ${report.codes} with a WelcomeCode`,
   );
   line('Siyu CPU', `${Math.round(((siyuCpu.user + siyuCpu.system) / 1000 / wall) * 100)} % of a core`);
+  // CPU per add says what a machine can carry, whatever else shares it while the benchmark runs.
+  const perAdd = (cpuMs: number) => `${(cpuMs / report.adds).toFixed(1)} ms`;
+  const siyuMs = (siyuCpu.user + siyuCpu.system) / 1000;
+  const totalMs = siyuMs + report.cpuMs + (pgMs ?? 0);
+  line(
+    'CPU per add',
+    `Siyu ${perAdd(siyuMs)} · WeCom ${perAdd(report.cpuMs)} · PostgreSQL ${pgMs === null ? 'n/a' : perAdd(pgMs)} → ${(((totalMs / report.adds) * rate) / 1000).toFixed(2)} cores at ${rate} adds/s`,
+  );
   const { latencies } = report;
   const codes = { length: report.codes };
   const s = summarize(latencies);
