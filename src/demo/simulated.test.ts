@@ -108,7 +108,7 @@ describe('the demo brand, built through the WeCom simulator', () => {
   it('leaves the simulator on real time and reports every stage to the end', () => {
     expect(s.simClock.offsetMs).toBe(0);
     expect(Math.abs(s.simulator.sim.nowMs() - Date.now())).toBeLessThan(1000);
-    for (const stage of ['history', 'sync', 'live'] as const) {
+    for (const stage of ['history', 'sync', 'orders', 'live'] as const) {
       const seen = stages.get(stage)!;
       expect(seen.length, stage).toBeGreaterThanOrEqual(2);
       const [done, total] = seen.at(-1)!;
@@ -411,6 +411,39 @@ describe('the demo brand, built through the WeCom simulator', () => {
       .where('c.external_userid', '=', joiner)
       .executeTakeFirstOrThrow();
     expect(member).toMatchObject({ left_at: null, join_scene: 3 });
+  });
+
+  it('gives the customers months of orders and members through the ingest API, linked by OneID', async () => {
+    const db = s.database.db;
+    const orders = await db
+      .selectFrom('orders')
+      .select(['source', 'channel', 'customer_id', 'linked_by', 'coupon_code', 'unit_id', 'ordered_at'])
+      .where('corp_id', '=', CORP)
+      .execute();
+    expect(orders.length).toBe(counts.orders);
+    expect(new Set(orders.map((o) => o.channel))).toEqual(new Set(['pos', 'miniprogram', 'ecommerce']));
+    const linked = orders.filter((o) => o.customer_id !== null);
+    expect(linked.length).toBeGreaterThan(orders.length / 3);
+    expect(orders.length - linked.length).toBeGreaterThan(0);
+    // the mini-program's unionid, the tills' phones, and openids learned from an order that carried both
+    expect([...new Set(linked.map((o) => o.linked_by))].sort()).toEqual(['openid', 'phone', 'unionid']);
+    expect(orders.filter((o) => o.coupon_code).length).toBeGreaterThan(orders.length / 10);
+    const spanDays = (Date.now() - Math.min(...orders.map((o) => o.ordered_at.getTime()))) / DAY;
+    expect(spanDays).toBeGreaterThan(90);
+    expect(new Set(orders.flatMap((o) => (o.unit_id ? [o.unit_id] : []))).size).toBeGreaterThanOrEqual(5);
+    // each linked order is on its customer's timeline
+    const events = await db
+      .selectFrom('customer_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('corp_id', '=', CORP)
+      .where('kind', '=', 'order')
+      .executeTakeFirstOrThrow();
+    expect(Number(events.n)).toBe(linked.length);
+    expect(await count(s, 'members')).toBeGreaterThan(0);
+    // today's customers had bought before: their orders waited, and the ones whose identity appeared linked
+    expect(counts.live_orders_waiting).toBeGreaterThan(0);
+    expect(counts.live_orders_linked).toBeGreaterThan(0);
+    expect(counts.live_orders_linked).toBeLessThanOrEqual(counts.live_orders_waiting);
   });
 
   it('reports what it built', async () => {

@@ -13,6 +13,7 @@ import type { Runtime } from '../runtime.ts';
 import type { Simulator } from '../simulator/state.ts';
 import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
+import { demoOrders, ingestDemoOrders } from './orders.ts';
 import { mixSeed, Random } from './random.ts';
 import { DEMO_CORP_ID, DEMO_PASSWORD, type DemoLogin, insertDemoUnits } from './seed.ts';
 import type { ShiftableClock } from './shift-clock.ts';
@@ -59,8 +60,11 @@ export interface BuildDemoOptions {
   onProgress?: (stage: DemoStage, done: number, total: number) => void;
 }
 
-/** history: steps played in the simulator; sync: follows pulled by Siyu's full sync; live: today's events. */
-export type DemoStage = 'history' | 'sync' | 'live';
+/**
+ * history: steps played in the simulator; sync: follows pulled by Siyu's full sync; orders: the order
+ * history sent by the brand's tills, mini-program and shop; live: today's events.
+ */
+export type DemoStage = 'history' | 'sync' | 'orders' | 'live';
 
 const CORP = DEMO_CORP_ID;
 const DAY = 86_400_000;
@@ -156,7 +160,28 @@ export async function buildDemoThroughSimulator(
   const siyu = await connectSiyu(opts, http, credentials, history, now, progress);
   const t2 = performance.now();
 
+  // About eight months of orders and the membership system's members, as the brand's systems send them.
+  const ordered = await ingestDemoOrders(
+    { cdb: corpDb(db, CORP), clock: systemClock, pii: opts.pii },
+    demoOrders(
+      history.plans.map((plan, i) => ({ plan, key: String(i).padStart(5, '0') })),
+      seed,
+      now,
+      { from: 240, live: false },
+    ),
+    (done, total) => progress('orders', done, total),
+  );
+  const tOrders = performance.now();
+
   const live = await playLive(opts, http, history, { now, seed, liveTotal, progress });
+  // today's customers' earlier orders: their numbers carry `L` and the customer's index
+  const liveLinked = await db
+    .selectFrom('orders')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('corp_id', '=', CORP)
+    .where('source_order_id', 'like', '%L____%')
+    .where('customer_id', 'is not', null)
+    .executeTakeFirstOrThrow();
   const t3 = performance.now();
 
   const counts: Record<string, number> = {};
@@ -172,6 +197,9 @@ export async function buildDemoThroughSimulator(
     'customer_events',
     'groups',
     'group_members',
+    'orders',
+    'members',
+    'customer_identities',
   ] as const) {
     const { n } = await db
       .selectFrom(table)
@@ -191,12 +219,17 @@ export async function buildDemoThroughSimulator(
     sim_requests: http.operations,
     sync_follows: siyu.syncedFollows,
     notes: siyu.notes,
+    orders_sent: ordered.orders,
+    orders_linked: ordered.linked,
+    live_orders_waiting: live.ordersWaiting,
+    live_orders_linked: Number(liveLinked.n),
     live_customers: live.customers,
     live_callbacks: live.delivered,
     history_ms: Math.round(t1 - t0),
     sync_ms: Math.round(siyu.syncMs),
     siyu_setup_ms: Math.round(t2 - t1 - siyu.syncMs),
-    live_ms: Math.round(t3 - t2),
+    orders_ms: Math.round(tOrders - t2),
+    live_ms: Math.round(t3 - tOrders),
   });
 
   const logins = ACCOUNTS.map((a) => ({
@@ -654,7 +687,7 @@ async function playLive(
     liveTotal: number;
     progress: (stage: DemoStage, done: number, total: number) => void;
   },
-): Promise<{ customers: number; delivered: number }> {
+): Promise<{ customers: number; delivered: number; ordersWaiting: number }> {
   const { db } = opts;
   const callbackUrl = `${opts.siyuUrl.replace(/\/+$/, '')}/wecom/callback/${CORP}`;
   await http.corp('PATCH', '', { callback_url: callbackUrl });
@@ -670,6 +703,20 @@ async function playLive(
   // Who arrives: new people (their own generator stream), each scanning a table card or poster in a store.
   const rng = new Random(mixSeed(o.seed, 0x6c697665));
   const people = [...customerPlans(o.liveTotal, mixSeed(o.seed, 0x6e6577), o.now)];
+  // Some bought before, in the mini-program (unionid) or at the till (phone): their orders wait, unresolved,
+  // until they add a member today and Siyu learns the unionid, or the phone the assistant notes (every other one).
+  const earlier = await ingestDemoOrders(
+    { cdb: corpDb(db, CORP), clock: systemClock, pii: opts.pii },
+    demoOrders(
+      people.map((plan, k) => ({
+        plan: k % 2 === 0 ? plan : { ...plan, phone: null },
+        key: `L${String(k).padStart(4, '0')}`,
+      })),
+      o.seed,
+      o.now,
+      { from: 45, live: true },
+    ),
+  );
   const steps = o.liveTotal + 4;
   let done = 0;
   const tick = () => o.progress('live', Math.min(++done, steps), steps);
@@ -840,7 +887,11 @@ async function playLive(
     }
   }
   tick();
-  return { customers: live.length, delivered: pushed.deliveries.length };
+  return {
+    customers: live.length,
+    delivered: pushed.deliveries.length,
+    ordersWaiting: earlier.orders - earlier.linked,
+  };
 }
 
 const PLACEMENT_METHOD: Record<

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { normalizePhone } from '../../platform/pii.ts';
 import type { SyncCtx } from '../context.ts';
@@ -175,7 +176,6 @@ export async function ingestOrders(
     const txCtx = { ...ctx, cdb: tx };
     const now = ctx.clock.now();
     const rows = fresh.map(({ order: o }) => ({
-      corp_id: tx.corpId,
       source,
       source_order_id: o.sourceOrderId,
       channel: o.channel,
@@ -191,12 +191,20 @@ export async function ingestOrders(
       ordered_at: new Date(o.orderedAt),
       created_at: now,
     }));
-    const inserted = await tx.db
-      .insertInto('orders')
-      .values(rows)
-      .onConflict((oc) => oc.columns(['corp_id', 'source', 'source_order_id']).doNothing())
-      .returning(['id', 'source_order_id'])
-      .execute();
+    // Rows travel as one JSON parameter: thousands of bound parameters are slow to send (PGlite above all).
+    const inserted = (
+      await sql<{ id: number; source_order_id: string }>`
+        insert into orders (corp_id, source, source_order_id, channel, unit_id, external_userid, unionid, openid,
+          phone_hash, total_fen, paid_fen, coupon_code, coupon_fen, ordered_at, created_at)
+        select ${tx.corpId}, r.source, r.source_order_id, r.channel, r.unit_id, r.external_userid, r.unionid,
+          r.openid, r.phone_hash, r.total_fen, r.paid_fen, r.coupon_code, r.coupon_fen, r.ordered_at, r.created_at
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r (source text, source_order_id text,
+          channel text, unit_id bigint, external_userid text, unionid text, openid text, phone_hash text,
+          total_fen bigint, paid_fen bigint, coupon_code text, coupon_fen bigint, ordered_at timestamptz,
+          created_at timestamptz)
+        on conflict (corp_id, source, source_order_id) do nothing
+        returning id, source_order_id`.execute(tx.db)
+    ).rows.map((r) => ({ id: Number(r.id), source_order_id: r.source_order_id }));
     const createdId = new Map(inserted.map((r) => [r.source_order_id, r.id]));
     const resent = fresh
       .filter((p) => !createdId.has(p.order.sourceOrderId))
@@ -218,7 +226,6 @@ export async function ingestOrders(
       const orderId = createdId.get(o.sourceOrderId);
       if (orderId === undefined) return [];
       return o.items.map((i, line) => ({
-        corp_id: tx.corpId,
         order_id: orderId,
         line: line + 1,
         product_code: i.productCode,
@@ -227,12 +234,12 @@ export async function ingestOrders(
         price_fen: i.priceFen,
       }));
     });
-    // 7 parameters a row: well under PostgreSQL's 65,535 per statement
-    for (let i = 0; i < items.length; i += 5000) {
-      await tx.db
-        .insertInto('order_items')
-        .values(items.slice(i, i + 5000))
-        .execute();
+    if (items.length) {
+      await sql`
+        insert into order_items (corp_id, order_id, line, product_code, product_name, quantity, price_fen)
+        select ${tx.corpId}, i.order_id, i.line, i.product_code, i.product_name, i.quantity, i.price_fen
+        from jsonb_to_recordset(${JSON.stringify(items)}::jsonb) as i (order_id bigint, line smallint,
+          product_code text, product_name text, quantity integer, price_fen bigint)`.execute(tx.db);
     }
 
     const linking = await linkOrders(
