@@ -12,6 +12,7 @@ const OrgPage = lazy(() => import('./pages/Org'));
 const StaffPage = lazy(() => import('./pages/Staff'));
 const CustomersPage = lazy(() => import('./pages/Customers'));
 const CustomerProfilePage = lazy(() => import('./pages/CustomerProfile'));
+const SuperUsersPage = lazy(() => import('./pages/SuperUsers'));
 const WecomPage = lazy(() => import('./pages/Wecom'));
 const ChannelsPage = lazy(() => import('./pages/Channels'));
 const NotFoundPage = lazy(() => import('./pages/NotFound'));
@@ -106,6 +107,7 @@ export function App() {
                 <Route path="staff" element={<StaffPage />} />
                 <Route path="customers" element={<CustomersPage />} />
                 <Route path="customers/:id" element={<CustomerProfilePage />} />
+                <Route path="super-users" element={<SuperUsersPage />} />
                 <Route path="channels" element={<ChannelsPage />} />
                 <Route path="wecom" element={<WecomPage />} />
                 <Route

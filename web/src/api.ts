@@ -69,6 +69,8 @@ export interface CustomerRow {
   firstAddedAt: string | null;
   tags: { id: number; name: string }[];
   owners: { staffId: number; staffName: string; journeyRole: JourneyRole }[];
+  /** null until the facts job first computes it */
+  stage: LifecycleStage | null;
 }
 
 export interface Follow {
@@ -113,6 +115,8 @@ export interface CustomerDetail {
   follows: Follow[];
   tags: { id: number; name: string; groupId: number; groupName: string }[];
   timeline: TimelineEvent[];
+  /** Derived from orders and membership; null until first computed. */
+  facts: FactsCard | null;
   /** The channel codes the customer came through (attribution), oldest first. */
   acquisition: {
     channelId: number;
@@ -178,6 +182,7 @@ export interface StaffQuery {
 
 export interface CustomerQuery {
   q?: string;
+  stage?: LifecycleStage;
   unitId?: number;
   tagId?: number;
   staffId?: number;
@@ -322,6 +327,12 @@ export const api = {
     request<Page<CustomerRow>>('/customers', { query: { ...query }, signal }),
   customer: (id: number, signal?: AbortSignal) => request<CustomerDetail>(`/customers/${id}`, { signal }),
   tags: (signal?: AbortSignal) => request<{ groups: TagGroup[] }>('/tags', { signal }),
+  lifecycleSettings: (signal?: AbortSignal) => request<LifecycleState>('/lifecycle-settings', { signal }),
+  /** hq_admin only; the brand is then recomputed in the background (see `recompute`). 400 names every problem. */
+  setLifecycleSettings: (settings: LifecycleSettings) =>
+    request<LifecycleState>('/lifecycle-settings', { method: 'PUT', body: settings }),
+  superUsers: (query: { days: number; cursor?: string; limit?: number }, signal?: AbortSignal) =>
+    request<SuperUsersPage>('/super-users', { query: { ...query }, signal }),
   /** hq_admin only (403 otherwise). */
   wecomStatus: (signal?: AbortSignal) => request<WecomStatus>('/wecom/status', { signal }),
   /** Starts (or resumes) a full sync; `started` is false when one is already running; 409 when not connected. */
@@ -451,4 +462,88 @@ export interface Period {
 
 export function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === 'AbortError';
+}
+
+// ---- Customer facts: lifecycle, RFM, super users ----
+
+export const LIFECYCLE_STAGES = ['new', 'active', 'repeat', 'super', 'dormant', 'churned'] as const;
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+
+/** A birthday or membership anniversary, its next date (brand time) and how far away. */
+export type KeyDate =
+  | { kind: 'birthday'; date: string; inDays: number }
+  | { kind: 'member_anniversary'; date: string; inDays: number; years: number };
+
+export interface Rfm {
+  r: number;
+  f: number;
+  m: number;
+}
+
+export interface FactsCard {
+  stage: LifecycleStage;
+  /** null without orders */
+  rfm: Rfm | null;
+  paidFen: number;
+  orderCount: number;
+  firstOrderAt: string | null;
+  lastOrderAt: string | null;
+  topUnit: { id: number; name: string } | null;
+  couponOrders: number;
+  /** price sensitivity: share of orders with a coupon, 0–1 */
+  couponShare: number | null;
+  memberLevel: string | null;
+  memberSince: string | null;
+  birthday: string | null;
+  keyDates: KeyDate[];
+  computedAt: string;
+}
+
+type Four = [number, number, number, number];
+
+/** A brand's RFM cut points (ascending) and lifecycle rules. */
+export interface LifecycleSettings {
+  recencyDays: Four;
+  frequencyOrders: Four;
+  monetaryFen: Four;
+  repeatOrders: number;
+  superMin: Rfm;
+  dormantDays: number;
+  churnedDays: number;
+}
+
+export interface LifecycleState {
+  settings: LifecycleSettings;
+  defaults: LifecycleSettings;
+  updatedAt: string | null;
+  updatedBy: string | null;
+  recompute: {
+    status: 'pending' | 'running' | 'done' | 'never';
+    done: number;
+    total: number;
+    startedAt: string | null;
+    finishedAt: string | null;
+  };
+}
+
+export interface SuperUser {
+  id: number;
+  name: string;
+  avatar: string | null;
+  rfm: Rfm;
+  paidFen: number;
+  orderCount: number;
+  lastOrderAt: string | null;
+  topUnit: { id: number; name: string } | null;
+  memberLevel: string | null;
+  memberSince: string | null;
+  birthday: string | null;
+  keyDates: KeyDate[];
+  /** a key date falls within the window asked for */
+  upcoming: boolean;
+}
+
+export interface SuperUsersPage extends Page<SuperUser> {
+  total: number;
+  upcoming: number;
 }

@@ -44,6 +44,17 @@ export function formatNumber(value: number, lang: Lang): string {
   return new Intl.NumberFormat(displayLocale(lang)).format(value);
 }
 
+/** An amount in fen as yuan (¥1,234 or ¥1,234.50): whole yuan without decimals, otherwise two. */
+export function formatMoney(fen: number, lang: Lang): string {
+  const whole = fen % 100 === 0;
+  return new Intl.NumberFormat(displayLocale(lang), {
+    style: 'currency',
+    currency: 'CNY',
+    minimumFractionDigits: whole ? 0 : 2,
+    maximumFractionDigits: whole ? 0 : 2,
+  }).format(fen / 100);
+}
+
 const ADD_WAYS = new Set([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 201, 202]);
 
 /** WeCom's add_way code as words; unknown codes still show their number. */

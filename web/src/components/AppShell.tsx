@@ -1,6 +1,7 @@
 import {
   ApartmentOutlined,
   ContactsOutlined,
+  CrownOutlined,
   LogoutOutlined,
   MenuFoldOutlined,
   MenuUnfoldOutlined,
@@ -16,6 +17,7 @@ import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import type { Role } from '../api';
 import { useAuth, useMe } from '../auth';
 import { forgetListPages } from '../hooks';
+import type { Messages } from '../i18n/zh';
 import { LangSwitch } from './LangSwitch';
 
 const ROLE_COLOR: Record<Role, string> = {
@@ -28,7 +30,7 @@ const ROLE_COLOR: Record<Role, string> = {
 interface MenuEntry {
   key: string;
   icon: ReactNode;
-  label: 'menu.org' | 'menu.staff' | 'menu.customers' | 'menu.channels' | 'menu.wecom';
+  label: `menu.${keyof Messages['menu']}`;
   /** Only these roles see the entry; everyone when absent. */
   roles?: readonly Role[];
 }
@@ -37,6 +39,7 @@ const MENU: readonly MenuEntry[] = [
   { key: '/org', icon: <ApartmentOutlined />, label: 'menu.org' },
   { key: '/staff', icon: <TeamOutlined />, label: 'menu.staff' },
   { key: '/customers', icon: <ContactsOutlined />, label: 'menu.customers' },
+  { key: '/super-users', icon: <CrownOutlined />, label: 'menu.superUsers' },
   { key: '/channels', icon: <QrcodeOutlined />, label: 'menu.channels' },
   { key: '/wecom', icon: <WechatWorkOutlined />, label: 'menu.wecom', roles: ['hq_admin'] },
 ];

@@ -22,6 +22,7 @@ import { useNavigate, useParams } from 'react-router-dom';
 import { ApiError, api, type CustomerDetail, type Follow } from '../api';
 import { ErrorAlert, FollowStatusTag } from '../components/common';
 import { CustomerAvatar, GenderLabel } from '../components/customer';
+import { FactsCardView } from '../components/Lifecycle';
 import { JourneyRoleTag, PersonaTag } from '../components/staffColumns';
 import { addWayLabel, formatDateTime } from '../format';
 import { useAsync } from '../hooks';
@@ -36,6 +37,7 @@ const KIND_COLOR: Record<string, string> = {
   tag_removed: 'gray',
   group_joined: 'cyan',
   channel_add: 'purple',
+  stage_changed: 'geekblue',
   group_left: 'gray',
   order: 'orange',
   order_paid: 'orange',
@@ -207,6 +209,7 @@ function Profile({ data }: { data: CustomerDetail }) {
         </Col>
         <Col xs={24} xl={10}>
           <Flex vertical gap={16}>
+            <FactsCardView facts={data.facts} />
             <Card title={t('profile.acquisition')} data-testid="acquisition">
               {data.acquisition.length === 0 ? (
                 <Muted>{t('profile.noAcquisition')}</Muted>

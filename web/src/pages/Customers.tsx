@@ -4,9 +4,10 @@ import type { TFunction } from 'i18next';
 import { type HTMLAttributes, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useSearchParams } from 'react-router-dom';
-import { api, type CustomerRow, type Staff } from '../api';
+import { api, type CustomerRow, LIFECYCLE_STAGES, type LifecycleStage, type Staff } from '../api';
 import { CursorPager, ErrorAlert, PageHeader } from '../components/common';
 import { CustomerAvatar, GenderLabel } from '../components/customer';
+import { StageTag } from '../components/Lifecycle';
 import { JourneyRoleTag } from '../components/staffColumns';
 import { UnitTreeSelect } from '../components/UnitTreeSelect';
 import { formatDateTime } from '../format';
@@ -32,6 +33,11 @@ function columns(t: TFunction, lang: Lang, tagId: number | undefined): ColumnsTy
           </Typography.Text>
         </Flex>
       ),
+    },
+    {
+      title: t('facts.stage'),
+      key: 'stage',
+      render: (_, c) => <StageTag stage={c.stage} />,
     },
     {
       title: t('customers.gender'),
@@ -206,19 +212,21 @@ export default function CustomersPage() {
   const unitId = numberParam(params, 'unitId');
   const tagId = numberParam(params, 'tagId');
   const staffId = numberParam(params, 'staffId');
+  const stageParam = params.get('stage');
+  const stage = LIFECYCLE_STAGES.find((s) => s === stageParam);
 
-  const key = JSON.stringify({ q, unitId, tagId, staffId });
+  const key = JSON.stringify({ q, unitId, tagId, staffId, stage });
   const pages = useCursorPages(
     (cursor, signal) =>
       api.customers(
-        { q: q || undefined, unitId, tagId, staffId, cursor: cursor ?? undefined, limit: PAGE_SIZE },
+        { q: q || undefined, unitId, tagId, staffId, stage, cursor: cursor ?? undefined, limit: PAGE_SIZE },
         signal,
       ),
     key,
     'siyu.pages.customers',
   );
   const cols = useMemo(() => columns(t, lang, tagId), [t, lang, tagId]);
-  const filtered = Boolean(q || unitId || tagId || staffId);
+  const filtered = Boolean(q || unitId || tagId || staffId || stage);
 
   return (
     <>
@@ -244,6 +252,15 @@ export default function CustomersPage() {
             unitId={unitId}
             value={staffId}
             onChange={(v) => setSearchParams(setParams(params, { staffId: v }))}
+          />
+          <Select<LifecycleStage>
+            allowClear
+            placeholder={t('facts.stageFilter')}
+            value={stage}
+            onChange={(v) => setSearchParams(setParams(params, { stage: v }))}
+            options={LIFECYCLE_STAGES.map((s) => ({ value: s, label: t(`stage.${s}`) }))}
+            style={{ width: 140 }}
+            data-testid="stage-filter"
           />
           {filtered ? (
             <Button type="link" onClick={() => setSearchParams(new URLSearchParams())}>
