@@ -326,6 +326,20 @@ export const api = {
   customers: (query: CustomerQuery, signal?: AbortSignal) =>
     request<Page<CustomerRow>>('/customers', { query: { ...query }, signal }),
   customer: (id: number, signal?: AbortSignal) => request<CustomerDetail>(`/customers/${id}`, { signal }),
+  /** The customer's orders, newest first (cursor pages). */
+  customerOrders: (id: number, cursor: string | null, signal?: AbortSignal) =>
+    request<Page<CustomerOrder>>(`/customers/${id}/orders`, {
+      query: { limit: 10, ...(cursor ? { cursor } : {}) },
+      signal,
+    }),
+  customerIdentities: (id: number, signal?: AbortSignal) =>
+    request<CustomerIdentities>(`/customers/${id}/identities`, { signal }),
+  /** Managers only: the identity leaves the customer with its orders and members, and stays apart. */
+  undoIdentityLink: (id: number, identityId: number) =>
+    request<{ ordersUnlinked: number; membersUnlinked: number }>(
+      `/customers/${id}/identities/${identityId}/undo`,
+      { method: 'POST', body: {} },
+    ),
   tags: (signal?: AbortSignal) => request<{ groups: TagGroup[] }>('/tags', { signal }),
   lifecycleSettings: (signal?: AbortSignal) => request<LifecycleState>('/lifecycle-settings', { signal }),
   /** hq_admin only; the brand is then recomputed in the background (see `recompute`). 400 names every problem. */
@@ -546,4 +560,57 @@ export interface SuperUser {
 export interface SuperUsersPage extends Page<SuperUser> {
   total: number;
   upcoming: number;
+}
+
+// ---- Orders and OneID (订单与身份) ----
+
+export type OrderChannel = 'miniprogram' | 'ecommerce' | 'pos';
+export type IdentityKind = 'external_userid' | 'unionid' | 'openid' | 'phone';
+
+export interface CustomerOrder {
+  id: number;
+  source: string;
+  sourceOrderId: string;
+  channel: OrderChannel;
+  store: { id: number; name: string } | null;
+  totalFen: number;
+  paidFen: number;
+  couponCode: string | null;
+  couponFen: number;
+  orderedAt: string;
+  /** The identity that tied the order to the customer. */
+  linkedBy: IdentityKind | null;
+  items: { productCode: string; productName: string; quantity: number; priceFen: number }[];
+}
+
+export interface CustomerIdentities {
+  identities: {
+    id: number;
+    kind: IdentityKind;
+    /** The value; a phone only masked, and only when it is the customer's WeCom phone. */
+    display: string | null;
+    /** 'wecom', 'order:<source>' or 'member:<source>' */
+    source: string;
+    linkedAt: string;
+    orders: number;
+    members: number;
+    undoable: boolean;
+  }[];
+  unlinked: {
+    kind: IdentityKind;
+    display: string | null;
+    source: string;
+    linkedAt: string;
+    undoneAt: string;
+    undoneBy: string | null;
+  }[];
+  conflicts: {
+    id: number;
+    kind: IdentityKind;
+    display: string | null;
+    source: string;
+    seenAt: string;
+    role: 'held_here' | 'held_by_other';
+    otherCustomerId: number;
+  }[];
 }

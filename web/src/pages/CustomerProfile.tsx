@@ -16,10 +16,11 @@ import {
   Typography,
 } from 'antd';
 import type { TFunction } from 'i18next';
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
 import { ApiError, api, type CustomerDetail, type Follow } from '../api';
+import { IdentitiesCard, OrdersCard } from '../components/CustomerOrders';
 import { ErrorAlert, FollowStatusTag } from '../components/common';
 import { CustomerAvatar, GenderLabel } from '../components/customer';
 import { FactsCardView } from '../components/Lifecycle';
@@ -40,6 +41,8 @@ const KIND_COLOR: Record<string, string> = {
   stage_changed: 'geekblue',
   group_left: 'gray',
   order: 'orange',
+  member: 'gold',
+  identity_unlinked: 'magenta',
   order_paid: 'orange',
   refund: 'red',
 };
@@ -107,12 +110,18 @@ function groupTags(tags: CustomerDetail['tags']) {
   return [...groups.values()];
 }
 
-function Profile({ data }: { data: CustomerDetail }) {
+function Profile({ data, onChanged }: { data: CustomerDetail; onChanged(): void }) {
   const { t } = useTranslation();
   const lang = useLang();
   const { customer, follows, timeline } = data;
   const tagGroups = useMemo(() => groupTags(data.tags), [data.tags]);
   const none = <Muted>{t('common.none')}</Muted>;
+  // an undone identity link takes orders away: the orders card starts over
+  const [ordersVersion, setOrdersVersion] = useState(0);
+  const linksChanged = () => {
+    setOrdersVersion((v) => v + 1);
+    onChanged();
+  };
 
   return (
     <Flex vertical gap={16}>
@@ -184,28 +193,31 @@ function Profile({ data }: { data: CustomerDetail }) {
 
       <Row gutter={[16, 16]} align="top">
         <Col xs={24} xl={14}>
-          <Card
-            title={t('profile.follows')}
-            extra={<Muted>{t('profile.followsCount', { count: follows.length })}</Muted>}
-            data-testid="follows"
-          >
-            {follows.length > 1 ? (
-              <Alert
-                type="info"
-                showIcon
-                icon={<TeamOutlined />}
-                data-testid="multi-follow-note"
-                title={t('profile.multiFollow', { count: follows.length })}
-                description={t('profile.multiFollowDesc')}
-                style={{ marginBottom: 16 }}
-              />
-            ) : null}
-            {follows.length === 0 ? (
-              <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('profile.noFollows')} />
-            ) : (
-              follows.map((f) => <FollowCard key={f.id} follow={f} lang={lang} />)
-            )}
-          </Card>
+          <Flex vertical gap={16}>
+            <Card
+              title={t('profile.follows')}
+              extra={<Muted>{t('profile.followsCount', { count: follows.length })}</Muted>}
+              data-testid="follows"
+            >
+              {follows.length > 1 ? (
+                <Alert
+                  type="info"
+                  showIcon
+                  icon={<TeamOutlined />}
+                  data-testid="multi-follow-note"
+                  title={t('profile.multiFollow', { count: follows.length })}
+                  description={t('profile.multiFollowDesc')}
+                  style={{ marginBottom: 16 }}
+                />
+              ) : null}
+              {follows.length === 0 ? (
+                <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('profile.noFollows')} />
+              ) : (
+                follows.map((f) => <FollowCard key={f.id} follow={f} lang={lang} />)
+              )}
+            </Card>
+            <OrdersCard key={ordersVersion} customerId={customer.id} />
+          </Flex>
         </Col>
         <Col xs={24} xl={10}>
           <Flex vertical gap={16}>
@@ -232,6 +244,7 @@ function Profile({ data }: { data: CustomerDetail }) {
                 ))
               )}
             </Card>
+            <IdentitiesCard customerId={customer.id} onChanged={linksChanged} />
             <Card title={t('profile.tags')} data-testid="tags">
               {tagGroups.length === 0 ? (
                 <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('profile.noTags')} />
@@ -315,12 +328,12 @@ export default function CustomerProfilePage() {
         </Card>
       ) : detail.error ? (
         <ErrorAlert error={detail.error} onRetry={detail.reload} />
-      ) : detail.loading || !detail.data ? (
+      ) : !detail.data || (detail.loading && detail.data.customer.id !== customerId) ? (
         <Card>
           <Skeleton avatar active paragraph={{ rows: 4 }} />
         </Card>
       ) : (
-        <Profile data={detail.data} />
+        <Profile data={detail.data} onChanged={detail.reload} />
       )}
     </div>
   );
