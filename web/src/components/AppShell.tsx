@@ -2,6 +2,7 @@ import {
   ApartmentOutlined,
   ContactsOutlined,
   CrownOutlined,
+  ImportOutlined,
   LogoutOutlined,
   MenuFoldOutlined,
   MenuUnfoldOutlined,
@@ -41,6 +42,12 @@ const MENU: readonly MenuEntry[] = [
   { key: '/customers', icon: <ContactsOutlined />, label: 'menu.customers' },
   { key: '/super-users', icon: <CrownOutlined />, label: 'menu.superUsers' },
   { key: '/channels', icon: <QrcodeOutlined />, label: 'menu.channels' },
+  {
+    key: '/order-import',
+    icon: <ImportOutlined />,
+    label: 'menu.orderImport',
+    roles: ['hq_admin', 'region_manager', 'store_manager'],
+  },
   { key: '/wecom', icon: <WechatWorkOutlined />, label: 'menu.wecom', roles: ['hq_admin'] },
 ];
 
