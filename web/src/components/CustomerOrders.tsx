@@ -1,5 +1,6 @@
 import { LinkOutlined, ShopOutlined, UndoOutlined, WarningOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, Empty, Flex, Popconfirm, Skeleton, Tag, Tooltip, Typography } from 'antd';
+import type { TFunction } from 'i18next';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
@@ -145,7 +146,7 @@ export function OrdersCard({ customerId }: { customerId: number }) {
   );
 }
 
-function sourceLabel(t: ReturnType<typeof useTranslation>['t'], source: string): string {
+function sourceLabel(t: TFunction, source: string): string {
   if (source === 'wecom') return t('orders.source.wecom');
   const [kind, name] = [source.slice(0, source.indexOf(':')), source.slice(source.indexOf(':') + 1)];
   if (kind === 'order') return t('orders.source.order', { source: name });
@@ -206,9 +207,8 @@ export function IdentitiesCard({ customerId, onChanged }: { customerId: number; 
                 <span style={{ fontSize: 12 }}>
                   {sourceLabel(t, i.source)} ·{' '}
                   {t('orders.linkedAt', { at: formatDateTime(i.linkedAt, lang) })}
-                  {i.orders || i.members
-                    ? ` · ${t('orders.carries', { orders: i.orders, members: i.members })}`
-                    : ''}
+                  {i.orders ? ` · ${t('orders.carriesOrders', { count: i.orders })}` : ''}
+                  {i.members ? ` · ${t('orders.carriesMembers', { count: i.members })}` : ''}
                 </span>
               </Muted>
             </Flex>

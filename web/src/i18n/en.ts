@@ -516,7 +516,8 @@ export const en: Messages = {
     hidden: '(encrypted)',
     source: { wecom: 'WeCom', order: 'Order · {{source}}', member: 'Member · {{source}}' },
     linkedAt: 'linked {{at}}',
-    carries: '{{orders}} orders · {{members}} members',
+    carriesOrders: '{{count}} orders',
+    carriesMembers: '{{count}} members',
     undo: 'Undo link',
     undoConfirm:
       'The identity and the orders and members carrying it leave this customer, go back to unresolved, and are never linked to this customer automatically again.',
