@@ -251,10 +251,7 @@ interface RequestOptions {
 async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   const method = opts.method ?? 'GET';
   const headers: Record<string, string> = { Accept: 'application/json', 'Accept-Language': acceptLanguage };
-  // a file (Blob) goes as it is: the order import's upload
-  const raw = opts.body instanceof Blob;
-  if (opts.body !== undefined)
-    headers['Content-Type'] = raw ? 'application/octet-stream' : 'application/json';
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
   if (!SAFE.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
 
   let res: Response;
@@ -263,7 +260,7 @@ async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
       method,
       headers,
       credentials: 'same-origin',
-      body: opts.body === undefined ? undefined : raw ? (opts.body as Blob) : JSON.stringify(opts.body),
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       signal: opts.signal,
     });
   } catch (err) {
@@ -370,6 +367,26 @@ export const api = {
     request<AcquisitionSettings>(`/acquisition-settings/${unitId}`, { method: 'PUT', body: input }),
   updateChannel: (id: number, input: ChannelInput) =>
     request<ChannelDetail>(`/channels/${id}`, { method: 'PUT', body: input }),
+  segmentFields: (signal?: AbortSignal) => request<{ fields: SegmentField[] }>('/segment-fields', { signal }),
+  /** The exact audience of a rule and a few of its members; 400 naming the bad node's path when invalid. */
+  previewSegment: (rule: Rule, signal?: AbortSignal) =>
+    request<SegmentPreview>('/segments/preview', { method: 'POST', body: { rule }, signal }),
+  segments: (signal?: AbortSignal) => request<{ items: Segment[] }>('/segments', { signal }),
+  segment: (id: number, signal?: AbortSignal) => request<Segment>(`/segments/${id}`, { signal }),
+  createSegment: (input: SegmentInput) => request<Segment>('/segments', { method: 'POST', body: input }),
+  updateSegment: (id: number, input: SegmentInput) =>
+    request<Segment>(`/segments/${id}`, { method: 'PUT', body: input }),
+  deleteSegment: (id: number) => request<unknown>(`/segments/${id}`, { method: 'DELETE' }),
+  /** `days`: the GMV window (the server's default is 365). */
+  layerings: (days: number, signal?: AbortSignal) =>
+    request<{ items: Layering[] }>('/layerings', { query: { days }, signal }),
+  layering: (id: number, days: number, signal?: AbortSignal) =>
+    request<Layering>(`/layerings/${id}`, { query: { days }, signal }),
+  createLayering: (input: LayeringInput, days: number) =>
+    request<Layering>('/layerings', { method: 'POST', body: input, query: { days } }),
+  updateLayering: (id: number, input: LayeringInput, days: number) =>
+    request<Layering>(`/layerings/${id}`, { method: 'PUT', body: input, query: { days } }),
+  deleteLayering: (id: number) => request<unknown>(`/layerings/${id}`, { method: 'DELETE' }),
 };
 
 export type ChannelMethod =
@@ -618,100 +635,124 @@ export interface CustomerIdentities {
   }[];
 }
 
-/** Order import (订单导入): an .xlsx or CSV file checked row by row, then imported in the background. */
-export interface ImportRowError {
-  /** The row as Excel numbers it (the header is row 1). */
-  row: number;
-  /** The column as the file names it. */
-  column: string;
-  field: string;
-  orderNo: string | null;
-  zh: string;
-  en: string;
+// ---- Segments (分群) and layers (分层) ----
+
+/** A segment's rule tree: groups (and / or), a negation, or one condition on a field. */
+export type Rule =
+  | { op: 'and' | 'or'; rules: Rule[] }
+  | { op: 'not'; rule: Rule }
+  | { field: string; cmp: string; value?: unknown };
+
+export type SegmentFieldGroup =
+  | 'tags'
+  | 'rfm'
+  | 'lifecycle'
+  | 'org'
+  | 'channel'
+  | 'orders'
+  | 'groups'
+  | 'price';
+export type SegmentFieldType =
+  | 'tag'
+  | 'number'
+  | 'money'
+  | 'days'
+  | 'enum'
+  | 'unit'
+  | 'staff'
+  | 'channel'
+  | 'method'
+  | 'product'
+  | 'group'
+  | 'share';
+
+/** A field a condition can test, with the comparisons it allows and, for pickers, its choices. */
+export interface SegmentField {
+  key: string;
+  group: SegmentFieldGroup;
+  label: { zh: string; en: string };
+  type: SegmentFieldType;
+  cmps: string[];
+  /** Tags carry their tag group's name. */
+  options?: { value: string | number; label: string; group?: string }[];
 }
 
-export interface ImportPreviewLine {
-  row: number;
-  orderNo: string;
-  storeCode: string | null;
-  channel: 'miniprogram' | 'ecommerce' | 'pos';
-  /** Brand time with its offset, e.g. 2026-06-01T12:30:00+08:00. */
-  orderedAt: string;
-  productCode: string;
-  productName: string;
-  quantity: number;
-  priceFen: number;
-  totalFen: number;
-  paidFen: number;
-  couponCode: string | null;
-  couponFen: number;
-  identities: string[];
-  duplicate: boolean;
-}
-
-export interface ImportPreview {
-  fileName: string;
-  source: string;
-  lines: number;
-  orders: number;
-  valid: number;
-  wouldCreate: number;
-  duplicates: number;
-  invalid: number;
-  ignoredColumns: string[];
-  sample: ImportPreviewLine[];
-  errorCount: number;
-  errors: ImportRowError[];
-}
-
-export interface OrderImport {
+export interface SegmentMember {
   id: number;
-  fileName: string;
-  source: string;
-  status: 'running' | 'done' | 'failed';
-  createdBy: string;
-  lines: number;
-  orders: number;
-  processed: number;
-  created: number;
-  duplicates: number;
-  invalid: number;
-  errorCount: number;
-  failure: string | null;
-  startedAt: string;
+  name: string;
+  avatar: string | null;
+  stage: LifecycleStage;
+  ltvFen: number;
+  lastOrderAt: string | null;
+}
+
+export interface SegmentPreview {
+  count: number;
+  sample: SegmentMember[];
+}
+
+export interface Segment {
+  id: number;
+  name: string;
+  description: string;
+  rule: Rule;
+  /** The audience now, within the caller's scope. */
+  count: number;
+  /** The unit that owns it (the creator's). */
+  unitId: number;
+  unitName: string;
+  createdByName: string | null;
+  createdAt: string;
   updatedAt: string;
-  finishedAt: string | null;
+  /** The caller may change or delete it (its unit is in the caller's subtree, and not as staff). */
+  editable: boolean;
 }
 
-export interface OrderImportDetail extends OrderImport {
-  /** The first 200 rows of the report; the whole report is errorsCsvUrl. */
-  errors: ImportRowError[];
+export interface SegmentInput {
+  name: string;
+  description?: string;
+  rule: Rule;
 }
 
-const importQuery = (file: File, source: string, dryRun: boolean) => ({
-  fileName: file.name,
-  source,
-  dryRun: dryRun ? 'true' : undefined,
-});
+export interface LayerInput {
+  segmentId: number;
+  operation: string;
+}
 
-export const orderImportApi = {
-  /** Checks the whole file and counts; writes nothing. */
-  preview: (file: File, source: string) =>
-    request<ImportPreview>('/order-imports', {
-      method: 'POST',
-      body: file,
-      query: importQuery(file, source, true),
-    }),
-  /** Starts the import in the background (202). */
-  start: (file: File, source: string) =>
-    request<OrderImport>('/order-imports', {
-      method: 'POST',
-      body: file,
-      query: importQuery(file, source, false),
-    }),
-  get: (id: number, signal?: AbortSignal) => request<OrderImportDetail>(`/order-imports/${id}`, { signal }),
-  list: (signal?: AbortSignal) => request<{ items: OrderImport[] }>('/order-imports', { signal }),
-  /** Plain links: the browser downloads them with the session cookie. */
-  errorsCsvUrl: (id: number) => `${BASE}/order-imports/${id}/errors.csv`,
-  templateUrl: `${BASE}/order-imports/template.xlsx`,
-};
+export interface LayeringInput {
+  name: string;
+  layers: LayerInput[];
+}
+
+export interface Layer extends LayerInput {
+  segmentName: string;
+  size: number;
+  gmvFen: number;
+  /** 0..1 of the layering's total GMV. */
+  gmvShare: number;
+}
+
+export interface LayeringWarning {
+  /** Two layers receive the same operation, or two audiences share customers (`overlap` of them). */
+  kind: 'same_operation' | 'overlap';
+  operation: string;
+  segmentIds: number[];
+  overlap?: number;
+  message: string;
+}
+
+export interface Layering {
+  id: number;
+  name: string;
+  unitId: number;
+  unitName: string;
+  editable: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** GMV is over the paid orders of the last `days` days. */
+  days: number;
+  layers: Layer[];
+  /** The GMV of every customer in the caller's scope: the base of each layer's share. */
+  totalGmvFen: number;
+  warnings: LayeringWarning[];
+}

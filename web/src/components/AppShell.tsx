@@ -1,8 +1,9 @@
 import {
   ApartmentOutlined,
+  BlockOutlined,
   ContactsOutlined,
   CrownOutlined,
-  ImportOutlined,
+  FilterOutlined,
   LogoutOutlined,
   MenuFoldOutlined,
   MenuUnfoldOutlined,
@@ -42,12 +43,8 @@ const MENU: readonly MenuEntry[] = [
   { key: '/customers', icon: <ContactsOutlined />, label: 'menu.customers' },
   { key: '/super-users', icon: <CrownOutlined />, label: 'menu.superUsers' },
   { key: '/channels', icon: <QrcodeOutlined />, label: 'menu.channels' },
-  {
-    key: '/order-import',
-    icon: <ImportOutlined />,
-    label: 'menu.orderImport',
-    roles: ['hq_admin', 'region_manager', 'store_manager'],
-  },
+  { key: '/segments', icon: <FilterOutlined />, label: 'menu.segments' },
+  { key: '/layers', icon: <BlockOutlined />, label: 'menu.layers' },
   { key: '/wecom', icon: <WechatWorkOutlined />, label: 'menu.wecom', roles: ['hq_admin'] },
 ];
 
