@@ -15,6 +15,7 @@ const CustomerProfilePage = lazy(() => import('./pages/CustomerProfile'));
 const SuperUsersPage = lazy(() => import('./pages/SuperUsers'));
 const WecomPage = lazy(() => import('./pages/Wecom'));
 const ChannelsPage = lazy(() => import('./pages/Channels'));
+const OrderImportPage = lazy(() => import('./pages/OrderImport'));
 const SegmentsPage = lazy(() => import('./pages/Segments'));
 const LayersPage = lazy(() => import('./pages/Layers'));
 const NotFoundPage = lazy(() => import('./pages/NotFound'));
@@ -111,6 +112,7 @@ export function App() {
                 <Route path="customers/:id" element={<CustomerProfilePage />} />
                 <Route path="super-users" element={<SuperUsersPage />} />
                 <Route path="channels" element={<ChannelsPage />} />
+                <Route path="order-import" element={<OrderImportPage />} />
                 <Route path="segments" element={<SegmentsPage />} />
                 <Route path="segments/:id" element={<SegmentsPage />} />
                 <Route path="layers" element={<LayersPage />} />

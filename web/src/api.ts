@@ -251,7 +251,10 @@ interface RequestOptions {
 async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   const method = opts.method ?? 'GET';
   const headers: Record<string, string> = { Accept: 'application/json', 'Accept-Language': acceptLanguage };
-  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  // a file (Blob) goes as it is: the order import's upload
+  const raw = opts.body instanceof Blob;
+  if (opts.body !== undefined)
+    headers['Content-Type'] = raw ? 'application/octet-stream' : 'application/json';
   if (!SAFE.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
 
   let res: Response;
@@ -260,7 +263,7 @@ async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
       method,
       headers,
       credentials: 'same-origin',
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      body: opts.body === undefined ? undefined : raw ? (opts.body as Blob) : JSON.stringify(opts.body),
       signal: opts.signal,
     });
   } catch (err) {
@@ -634,6 +637,104 @@ export interface CustomerIdentities {
     otherCustomerId: number;
   }[];
 }
+
+/** Order import (订单导入): an .xlsx or CSV file checked row by row, then imported in the background. */
+export interface ImportRowError {
+  /** The row as Excel numbers it (the header is row 1). */
+  row: number;
+  /** The column as the file names it. */
+  column: string;
+  field: string;
+  orderNo: string | null;
+  zh: string;
+  en: string;
+}
+
+export interface ImportPreviewLine {
+  row: number;
+  orderNo: string;
+  storeCode: string | null;
+  channel: 'miniprogram' | 'ecommerce' | 'pos';
+  /** Brand time with its offset, e.g. 2026-06-01T12:30:00+08:00. */
+  orderedAt: string;
+  productCode: string;
+  productName: string;
+  quantity: number;
+  priceFen: number;
+  totalFen: number;
+  paidFen: number;
+  couponCode: string | null;
+  couponFen: number;
+  identities: string[];
+  duplicate: boolean;
+}
+
+export interface ImportPreview {
+  fileName: string;
+  source: string;
+  lines: number;
+  orders: number;
+  valid: number;
+  wouldCreate: number;
+  duplicates: number;
+  invalid: number;
+  ignoredColumns: string[];
+  sample: ImportPreviewLine[];
+  errorCount: number;
+  errors: ImportRowError[];
+}
+
+export interface OrderImport {
+  id: number;
+  fileName: string;
+  source: string;
+  status: 'running' | 'done' | 'failed';
+  createdBy: string;
+  lines: number;
+  orders: number;
+  processed: number;
+  created: number;
+  duplicates: number;
+  invalid: number;
+  errorCount: number;
+  failure: string | null;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+export interface OrderImportDetail extends OrderImport {
+  /** The first 200 rows of the report; the whole report is errorsCsvUrl. */
+  errors: ImportRowError[];
+}
+
+const importQuery = (file: File, source: string, dryRun: boolean) => ({
+  fileName: file.name,
+  source,
+  dryRun: dryRun ? 'true' : undefined,
+});
+
+export const orderImportApi = {
+  /** Checks the whole file and counts; writes nothing. */
+  preview: (file: File, source: string) =>
+    request<ImportPreview>('/order-imports', {
+      method: 'POST',
+      body: file,
+      query: importQuery(file, source, true),
+    }),
+  /** Starts the import in the background (202). */
+  start: (file: File, source: string) =>
+    request<OrderImport>('/order-imports', {
+      method: 'POST',
+      body: file,
+      query: importQuery(file, source, false),
+    }),
+  get: (id: number, signal?: AbortSignal) => request<OrderImportDetail>(`/order-imports/${id}`, { signal }),
+  list: (signal?: AbortSignal) => request<{ items: OrderImport[] }>('/order-imports', { signal }),
+  /** Plain links: the browser downloads them with the session cookie. */
+  errorsCsvUrl: (id: number) => `${BASE}/order-imports/${id}/errors.csv`,
+  templateUrl: `${BASE}/order-imports/template.xlsx`,
+};
 
 // ---- Segments (分群) and layers (分层) ----
 

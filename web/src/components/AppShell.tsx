@@ -4,6 +4,7 @@ import {
   ContactsOutlined,
   CrownOutlined,
   FilterOutlined,
+  ImportOutlined,
   LogoutOutlined,
   MenuFoldOutlined,
   MenuUnfoldOutlined,
@@ -45,6 +46,12 @@ const MENU: readonly MenuEntry[] = [
   { key: '/channels', icon: <QrcodeOutlined />, label: 'menu.channels' },
   { key: '/segments', icon: <FilterOutlined />, label: 'menu.segments' },
   { key: '/layers', icon: <BlockOutlined />, label: 'menu.layers' },
+  {
+    key: '/order-import',
+    icon: <ImportOutlined />,
+    label: 'menu.orderImport',
+    roles: ['hq_admin', 'region_manager', 'store_manager'],
+  },
   { key: '/wecom', icon: <WechatWorkOutlined />, label: 'menu.wecom', roles: ['hq_admin'] },
 ];
 
