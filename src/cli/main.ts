@@ -6,12 +6,14 @@ import { buildDemoThroughSimulator } from '../demo/simulated.ts';
 import { hashPassword } from '../modules/accounts/passwords.ts';
 import { runFullSync, type SyncRun } from '../modules/connector/full-sync.ts';
 import { ConnectionRegistry } from '../modules/connector/service.ts';
+import { recomputeAllFacts, stageCounts } from '../modules/customers/facts.ts';
 import { importOrdersCli } from '../modules/orders/import-cli.ts';
 import { DEFAULT_SOURCE, SOURCE_PATTERN } from '../modules/orders/import-service.ts';
 import type { Tables } from '../modules/tables.ts';
 import { systemClock } from '../platform/clock.ts';
 import { type Config, configHelp, loadConfig, wecomCredentials } from '../platform/config.ts';
 import type { Database } from '../platform/db/connect.ts';
+import { corpDb } from '../platform/db/corp-db.ts';
 import { createPii } from '../platform/pii.ts';
 import {
   createLogger,
@@ -233,6 +235,54 @@ ${ENV_HELP}`,
       }
     },
   },
+  facts: {
+    summary: "recompute a brand's customer facts (RFM, lifecycle stage, LTV, top store…), with progress",
+    help: `Usage: siyu facts recompute [--brand ID]
+
+Recomputes every customer's derived facts from their orders, membership and follows: order count, LTV,
+first and last order, coupon share, the store of most orders, RFM scores, lifecycle stage (new → active →
+repeat → super user → dormant → churned, by the brand's thresholds), member level, birthday. Runs in
+batches of 1,000 customers with a progress line; stage changes go on the customers' timelines. A running
+Siyu does the same by itself after orders arrive, when the thresholds change, and daily for the stages
+time moves. On the embedded database, stop a running Siyu first.
+
+Options:
+  --brand ID   the brand to recompute (default: the only brand)
+
+Environment:
+${ENV_HELP}`,
+    run: async (args) => {
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { brand: { type: 'string' } },
+      });
+      if (positionals.length !== 1 || positionals[0] !== 'recompute')
+        throw new UsageError('Name what to do: siyu facts recompute');
+      const config = loadConfig();
+      const database = await openSiyuDatabase(config);
+      try {
+        const brands = (
+          await database.db.selectFrom('corps').select('corp_id').orderBy('corp_id').execute()
+        ).map((c) => c.corp_id);
+        const brand = values.brand ?? (brands.length === 1 ? brands[0] : undefined);
+        if (!brand || !brands.includes(brand))
+          throw new UsageError(`Name the brand with --brand (brands: ${brands.join(', ') || 'none'})`);
+        const ctx = {
+          cdb: corpDb(database.db, brand),
+          clock: systemClock,
+          pii: createPii(resolveSecretKey(config)),
+        };
+        const { customers, changed } = await recomputeAllFacts(ctx, progressLine(`Facts of ${brand}`));
+        const stages = await stageCounts(ctx.cdb);
+        console.log(
+          `Facts of ${brand} recomputed: ${customers} customers, ${changed} changed — ${describeCounts(stages)}`,
+        );
+      } finally {
+        await database.close();
+      }
+    },
+  },
 };
 
 class UsageError extends Error {}
@@ -255,16 +305,25 @@ function printSyncProgress(run: SyncRun): void {
   else console.log(line);
 }
 
-function stageProgress(): (stage: string, done: number, total: number) => void {
+/** "LABEL: 42% (420/1000)", in place on a terminal, else a line per quarter (and at 100 %). */
+function progressLine(label: string): (done: number, total: number) => void {
   let last = '';
-  return (stage, done, total) => {
+  return (done, total) => {
     const pct = total ? Math.floor((done / total) * 100) : 100;
-    const key = `${stage}:${process.stdout.isTTY ? pct : Math.floor(pct / 25)}`;
+    const key = String(process.stdout.isTTY ? pct : Math.floor(pct / 25));
     if (key === last) return;
     last = key;
-    const line = `Demo brand: ${stage} ${pct}% (${done}/${total})`;
+    const line = `${label}: ${pct}% (${done}/${total})`;
     if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(80)}${pct === 100 ? '\n' : ''}`);
     else console.log(line);
+  };
+}
+
+function stageProgress(): (stage: string, done: number, total: number) => void {
+  const lines = new Map<string, (done: number, total: number) => void>();
+  return (stage, done, total) => {
+    if (!lines.has(stage)) lines.set(stage, progressLine(`Demo brand: ${stage}`));
+    lines.get(stage)!(done, total);
   };
 }
 

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../modules/accounts/passwords.ts';
+import { DEFAULT_SETTINGS, lifecycleStage, rfmScores } from '../modules/customers/rfm.ts';
 import type { Tables } from '../modules/tables.ts';
 import type { Database } from '../platform/db/connect.ts';
 import { createServer } from '../server.ts';
@@ -108,7 +109,7 @@ describe('the demo brand, built through the WeCom simulator', () => {
   it('leaves the simulator on real time and reports every stage to the end', () => {
     expect(s.simClock.offsetMs).toBe(0);
     expect(Math.abs(s.simulator.sim.nowMs() - Date.now())).toBeLessThan(1000);
-    for (const stage of ['history', 'sync', 'orders', 'live'] as const) {
+    for (const stage of ['history', 'sync', 'orders', 'live', 'facts'] as const) {
       const seen = stages.get(stage)!;
       expect(seen.length, stage).toBeGreaterThanOrEqual(2);
       const [done, total] = seen.at(-1)!;
@@ -444,6 +445,66 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(counts.live_orders_waiting).toBeGreaterThan(0);
     expect(counts.live_orders_linked).toBeGreaterThan(0);
     expect(counts.live_orders_linked).toBeLessThanOrEqual(counts.live_orders_waiting);
+  });
+
+  it('ends with every customer’s facts computed, by the rules, the batches of orders folded on the timeline', async () => {
+    const db = s.database.db;
+    const facts = await db
+      .selectFrom('customer_facts as f')
+      .innerJoin('customers as c', (j) =>
+        j.onRef('c.corp_id', '=', 'f.corp_id').onRef('c.id', '=', 'f.customer_id'),
+      )
+      .select([
+        'f.customer_id',
+        'f.order_count',
+        'f.paid_fen',
+        'f.last_order_at',
+        'f.r_score',
+        'f.f_score',
+        'f.m_score',
+        'f.stage',
+        'f.computed_at',
+        'c.first_added_at',
+        'c.created_at',
+        (eb) =>
+          eb
+            .exists(
+              eb
+                .selectFrom('follows as w')
+                .select('w.id')
+                .whereRef('w.corp_id', '=', 'c.corp_id')
+                .whereRef('w.customer_id', '=', 'c.id')
+                .where('w.status', '=', 'active'),
+            )
+            .as('followed'),
+      ])
+      .where('f.corp_id', '=', CORP)
+      .execute();
+    expect(facts.length).toBe(await count(s, 'customers'));
+    expect(counts.customer_facts).toBe(facts.length);
+    for (const f of facts) {
+      const input = {
+        orderCount: f.order_count,
+        paidFen: f.paid_fen,
+        lastOrderAt: f.last_order_at,
+        addedAt: f.first_added_at ?? f.created_at,
+        followed: Boolean(f.followed),
+      };
+      expect([f.r_score, f.f_score, f.m_score, f.stage], `customer ${f.customer_id}`).toEqual([
+        ...Object.values(rfmScores(input, f.computed_at, DEFAULT_SETTINGS)),
+        lifecycleStage(input, f.computed_at, DEFAULT_SETTINGS),
+      ]);
+    }
+    // a brand with months of orders has regulars, lapsed buyers and friends who never bought
+    const stages = new Set(facts.map((f) => f.stage));
+    for (const stage of ['new', 'repeat', 'dormant'] as const) expect(stages, stage).toContain(stage);
+    expect(counts.super_users).toBe(facts.filter((f) => f.stage === 'super').length);
+    // orders came in batches, each refreshing its buyers: one stage change per customer on the day, not one per batch
+    const { rows } = await sql<{ customer_id: number; n: number }>`
+      select customer_id, count(*)::int as n from customer_events
+      where corp_id = ${CORP} and kind = 'stage_changed' and data->>'cause' = 'orders'
+      group by customer_id having count(*) > 1`.execute(db);
+    expect(rows).toEqual([]);
   });
 
   it('reports what it built', async () => {

@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { createChannel } from '../modules/channels/service.ts';
 import { runFullSync } from '../modules/connector/full-sync.ts';
 import { saveConnection } from '../modules/connector/service.ts';
+import { recomputeAllFacts, stageCounts } from '../modules/customers/facts.ts';
 import { addTimeline, type TimelineEntry } from '../modules/customers/timeline.ts';
 import type { Tables } from '../modules/tables.ts';
 import { systemClock } from '../platform/clock.ts';
@@ -62,9 +63,10 @@ export interface BuildDemoOptions {
 
 /**
  * history: steps played in the simulator; sync: follows pulled by Siyu's full sync; orders: the order
- * history sent by the brand's tills, mini-program and shop; live: today's events.
+ * history sent by the brand's tills, mini-program and shop; live: today's events; facts: every customer's
+ * RFM, stage and the rest, computed once all of it is in.
  */
-export type DemoStage = 'history' | 'sync' | 'orders' | 'live';
+export type DemoStage = 'history' | 'sync' | 'orders' | 'live' | 'facts';
 
 const CORP = DEMO_CORP_ID;
 const DAY = 86_400_000;
@@ -184,6 +186,13 @@ export async function buildDemoThroughSimulator(
     .executeTakeFirstOrThrow();
   const t3 = performance.now();
 
+  // Orders refreshed their buyers' facts as they came; now every customer's, those without orders too, so
+  // the lists, segments and super users read them from the start (the facts job would, within the day).
+  const factsCtx = { cdb: corpDb(db, CORP), clock: systemClock, pii: opts.pii };
+  await recomputeAllFacts(factsCtx, (done, total) => progress('facts', done, total));
+  const stages = await stageCounts(factsCtx.cdb);
+  const t4 = performance.now();
+
   const counts: Record<string, number> = {};
   for (const table of [
     'org_units',
@@ -200,6 +209,7 @@ export async function buildDemoThroughSimulator(
     'orders',
     'members',
     'customer_identities',
+    'customer_facts',
   ] as const) {
     const { n } = await db
       .selectFrom(table)
@@ -230,6 +240,8 @@ export async function buildDemoThroughSimulator(
     siyu_setup_ms: Math.round(t2 - t1 - siyu.syncMs),
     orders_ms: Math.round(tOrders - t2),
     live_ms: Math.round(t3 - tOrders),
+    super_users: stages.super,
+    facts_ms: Math.round(t4 - t3),
   });
 
   const logins = ACCOUNTS.map((a) => ({

@@ -2,7 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import type { CorpDb } from '../../platform/db/corp-db.ts';
 import type { SyncCtx } from '../context.ts';
 import type { LifecycleStage, Tables } from '../tables.ts';
-import { brandDay, DAY_MS, DEFAULT_SETTINGS, type LifecycleSettings, nextYearly } from './rfm.ts';
+import { brandDay, DAY_MS, DEFAULT_SETTINGS, type LifecycleSettings, nextYearly, STAGES } from './rfm.ts';
 import { foldTimeline, type TimelineEntry } from './timeline.ts';
 
 /**
@@ -564,4 +564,17 @@ export async function factsCard(ctx: SyncCtx, customerId: number) {
     keyDates: keyDatesOf({ birthday: row.birthday, memberSince: row.member_since }, ctx.clock.now()),
     computedAt: row.computed_at.toISOString(),
   };
+}
+
+/** How many of the brand's customers are at each stage (customers without facts yet are not counted). */
+export async function stageCounts(cdb: CorpDb<Tables>): Promise<Record<LifecycleStage, number>> {
+  const rows = await cdb.db
+    .selectFrom('customer_facts')
+    .select(['stage', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('corp_id', '=', cdb.corpId)
+    .groupBy('stage')
+    .execute();
+  const counts = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<LifecycleStage, number>;
+  for (const r of rows) counts[r.stage] = Number(r.n);
+  return counts;
 }

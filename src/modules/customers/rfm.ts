@@ -33,7 +33,7 @@ export interface LifecycleSettings {
 }
 
 /**
- * For a tea-drinks brand (a ~¥25 ticket, bought weekly by its regulars): a regular orders within a week
+ * For a tea-drinks brand (a ¥25–45 ticket, bought weekly by its regulars): a regular orders within a week
  * (R5) and has 15+ orders (F5) and ¥1,000+ (M5); two months without an order is dormant, six churned.
  */
 export const DEFAULT_SETTINGS: LifecycleSettings = {
