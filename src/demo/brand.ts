@@ -250,6 +250,12 @@ export const TAG_GROUPS: readonly TagGroupDef[] = [
   { name: '口味偏好', audience: 'front_line', tags: ['果茶', '奶茶', '纯茶', '少糖', '芝士奶盖', '低因'] },
   { name: '消费等级', audience: 'front_line', tags: ['新客', '复购客', '高频客', '沉睡客'] },
   { name: '会员', audience: 'all', tags: ['普通会员', '银卡会员', '金卡会员'] },
+  // Put on by HQ's auto-tag rules (demo/tag-rules.ts) as orders, messages and adds come in.
+  {
+    name: '行为特征',
+    audience: 'front_line',
+    tags: ['礼盒客', '大单客', '用券达人', '加盟意向', '门店扫码'],
+  },
 ];
 
 /** Channel `state`s and the 客户来源 tag each implies. Store channels are `ch_<store>_<placement>`. */

@@ -19,6 +19,7 @@ import { mixSeed, Random } from './random.ts';
 import { DEMO_CORP_ID, DEMO_PASSWORD, type DemoLogin, insertDemoUnits } from './seed.ts';
 import type { ShiftableClock } from './shift-clock.ts';
 import { type ScenarioInput, SimDirect, SimHttp, type WecomSide } from './sim-port.ts';
+import { createDemoTagRules } from './tag-rules.ts';
 
 /**
  * The demo brand 禾木茶饮 built the way a real brand reaches Siyu: its history is played in the WeCom
@@ -162,6 +163,7 @@ export async function buildDemoThroughSimulator(
   const siyu = await connectSiyu(opts, http, credentials, history, now, progress);
   const t2 = performance.now();
 
+  await createDemoTagRules(db, CORP);
   // About eight months of orders and the membership system's members, as the brand's systems send them.
   const ordered = await ingestDemoOrders(
     { cdb: corpDb(db, CORP), clock: systemClock, pii: opts.pii },

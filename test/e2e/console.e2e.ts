@@ -321,6 +321,71 @@ describe('console: a store manager sees only her store', () => {
     expect(saved).toMatchObject({ own: { linkage: 'friend_only' }, effective: 'friend_only' });
   });
 
+  test('the HQ admin adds a tag group in 标签: it reaches WeCom, and the store manager’s view leaves it out', async (ctx) => {
+    onFailure(ctx, 'tags');
+    const adminPage = await adminContext.newPage();
+    ctx.onTestFailed(async () => {
+      await adminPage
+        .screenshot({ path: join(resultsDir, 'e2e-failure-tags-admin.png'), fullPage: true })
+        .catch(() => {});
+    });
+    const admin = adminContext.request;
+    const login = await admin.post('/api/v1/auth/login', { data: { login: ADMIN, password: PASSWORD } });
+    expect(login.status(), await login.text()).toBe(200);
+
+    await adminPage.goto('/customers');
+    await adminPage.getByRole('link', { name: '标签', exact: true }).click();
+    await adminPage.waitForURL((url) => url.pathname === '/tags', { timeout: 15_000 });
+    await adminPage.getByTestId('new-group').click();
+    await adminPage.getByTestId('group-name').fill('E2E 甜度');
+    await adminPage.getByTestId('group-tags').click();
+    await adminPage.keyboard.type('半糖,全糖,');
+    await adminPage.getByTestId('group-save').click();
+    const card = adminPage.getByTestId('tag-group').filter({ hasText: 'E2E 甜度' });
+    await card.waitFor({ state: 'visible', timeout: 15_000 });
+    // On its way, then in WeCom: the page looks again by itself while anything is pending.
+    await card
+      .locator('.ant-card-head')
+      .getByTestId('sync-synced')
+      .waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await card.getByTestId('tag-chip').allTextContents()).toEqual(['半糖', '全糖']);
+    type Group = { name: string; audience: string; sync: string; tags: { name: string; sync: string }[] };
+    const { groups } = await getJson<{ groups: Group[] }>(admin, '/api/v1/tags');
+    expect(groups.find((g) => g.name === 'E2E 甜度')).toMatchObject({
+      audience: 'front_line',
+      sync: 'synced',
+      tags: [
+        { name: '半糖', sync: 'synced' },
+        { name: '全糖', sync: 'synced' },
+      ],
+    });
+
+    // 自动打标签: the demo's rules, each with the customers it tagged, as the API counts them.
+    await adminPage.getByRole('tab', { name: '自动打标签' }).click();
+    const { rules } = await getJson<{ rules: { name: string; customersTagged: number }[] }>(
+      admin,
+      '/api/v1/tag-rules',
+    );
+    const top = rules.reduce((a, b) => (b.customersTagged > a.customersTagged ? b : a));
+    expect(top.customersTagged).toBeGreaterThan(0);
+    const row = adminPage.getByTestId('tag-rules').locator('tr').filter({ hasText: top.name });
+    await expect
+      .poll(async () => ((await row.textContent()) ?? '').replace(/,/g, ''), { timeout: 15_000 })
+      .toContain(String(top.customersTagged));
+    await adminPage.screenshot({ path: join(resultsDir, 'e2e-tag-rules.png'), fullPage: true });
+    await adminPage.close();
+
+    // The store manager sees the groups for everyone and for ops, not the new front-line one, and edits none.
+    await page.goto('/tags');
+    await page.getByTestId('tag-group').first().waitFor({ state: 'visible', timeout: 15_000 });
+    const names = await page.getByTestId('tag-group').locator('.ant-card-head strong').allTextContents();
+    expect(names).toContain('所属区域');
+    expect(names).not.toContain('口味偏好');
+    expect(names).not.toContain('E2E 甜度');
+    expect(await page.getByTestId('new-group').count()).toBe(0);
+    await page.screenshot({ path: join(resultsDir, 'e2e-tags-store-manager.png'), fullPage: true });
+  });
+
   test('the server stops cleanly on SIGTERM', async (ctx) => {
     onFailure(ctx, 'shutdown');
     await browser.close();

@@ -16,6 +16,7 @@ const SuperUsersPage = lazy(() => import('./pages/SuperUsers'));
 const WecomPage = lazy(() => import('./pages/Wecom'));
 const ChannelsPage = lazy(() => import('./pages/Channels'));
 const OrderImportPage = lazy(() => import('./pages/OrderImport'));
+const TagsPage = lazy(() => import('./pages/Tags'));
 const SegmentsPage = lazy(() => import('./pages/Segments'));
 const LayersPage = lazy(() => import('./pages/Layers'));
 const NotFoundPage = lazy(() => import('./pages/NotFound'));
@@ -113,6 +114,7 @@ export function App() {
                 <Route path="super-users" element={<SuperUsersPage />} />
                 <Route path="channels" element={<ChannelsPage />} />
                 <Route path="order-import" element={<OrderImportPage />} />
+                <Route path="tags" element={<TagsPage />} />
                 <Route path="segments" element={<SegmentsPage />} />
                 <Route path="segments/:id" element={<SegmentsPage />} />
                 <Route path="layers" element={<LayersPage />} />

@@ -129,10 +129,58 @@ export interface CustomerDetail {
   }[];
 }
 
-export interface TagGroup {
+/** A corp tag's or group's sync with WeCom: on its way, done, refused (with WeCom's error), or Siyu only. */
+export type TagSync = 'pending' | 'synced' | 'failed' | 'local';
+
+export interface TagSyncState {
+  sync: TagSync;
+  syncError: { errcode: number | null; message: string } | null;
+}
+
+export interface TagGroup extends TagSyncState {
   id: number;
   name: string;
   audience: TagAudience;
+  tags: ({ id: number; name: string } & TagSyncState)[];
+}
+
+export interface TagSyncFailure {
+  id: number;
+  action: 'create' | 'edit' | 'delete';
+  what: string;
+  errcode: number | null;
+  error: string;
+  at: string | null;
+}
+
+export type TagRuleKind = 'order_product' | 'order_amount' | 'order_coupon' | 'keyword' | 'channel';
+
+/** One kind of auto-tag rule and its condition. */
+export type TagRuleCondition =
+  | { kind: 'order_product'; condition: { productCodes: string[] } }
+  | { kind: 'order_amount'; condition: { minPaidFen: number } }
+  | { kind: 'order_coupon'; condition: { couponCodes: string[] } }
+  | { kind: 'keyword'; condition: { keywords: string[] } }
+  | { kind: 'channel'; condition: { methods: ChannelMethod[]; scenes: string[] } };
+
+export type TagRuleInput = TagRuleCondition & { name: string; tagIds: number[]; enabled: boolean };
+
+export type TagRule = TagRuleCondition & {
+  id: number;
+  name: string;
+  enabled: boolean;
+  tags: { id: number; name: string }[];
+  /** Customers in the caller's scope this rule has put a tag on. */
+  customersTagged: number;
+  updatedAt: string;
+};
+
+export interface ChannelTagsRow {
+  channelId: number;
+  name: string;
+  method: ChannelMethod;
+  scene: string;
+  status: 'active' | 'archived';
   tags: { id: number; name: string }[];
 }
 
@@ -344,6 +392,40 @@ export const api = {
       { method: 'POST', body: {} },
     ),
   tags: (signal?: AbortSignal) => request<{ groups: TagGroup[] }>('/tags', { signal }),
+  /** hq_admin only: the latest corp tag changes WeCom refused. */
+  tagSyncFailures: (signal?: AbortSignal) =>
+    request<{ items: TagSyncFailure[] }>('/tags/sync-failures', { signal }),
+  createTagGroup: (input: { name: string; audience: TagAudience; tags: string[] }) =>
+    request<{ id: number }>('/tag-groups', { method: 'POST', body: input }),
+  updateTagGroup: (id: number, input: { name?: string; audience?: TagAudience }) =>
+    request<{ ok: true }>(`/tag-groups/${id}`, { method: 'PATCH', body: input }),
+  deleteTagGroup: (id: number) => request<{ ok: true }>(`/tag-groups/${id}`, { method: 'DELETE' }),
+  addTags: (groupId: number, names: string[]) =>
+    request<{ ids: number[] }>(`/tag-groups/${groupId}/tags`, { method: 'POST', body: { names } }),
+  reorderTagGroups: (ids: number[]) =>
+    request<{ ok: true }>('/tag-groups/order', { method: 'PUT', body: { ids } }),
+  reorderTags: (groupId: number, ids: number[]) =>
+    request<{ ok: true }>(`/tag-groups/${groupId}/tag-order`, { method: 'PUT', body: { ids } }),
+  renameTag: (id: number, name: string) =>
+    request<{ ok: true }>(`/tags/${id}`, { method: 'PATCH', body: { name } }),
+  deleteTag: (id: number) => request<{ ok: true }>(`/tags/${id}`, { method: 'DELETE' }),
+  /** Adds and removes tags on a customer (within the caller's tag view); WeCom gets them by mark_tag. */
+  editCustomerTags: (customerId: number, input: { add?: number[]; remove?: number[]; staffId?: number }) =>
+    request<{ added: number[]; removed: number[] }>(`/customers/${customerId}/tags`, {
+      method: 'POST',
+      body: input,
+    }),
+  /** Managers: the auto-tag rules, and the channels that tag their own adds. */
+  tagRules: (signal?: AbortSignal) =>
+    request<{ rules: TagRule[]; channelTags: ChannelTagsRow[]; productNames: Record<string, string> }>(
+      '/tag-rules',
+      { signal },
+    ),
+  createTagRule: (input: TagRuleInput) =>
+    request<{ id: number }>('/tag-rules', { method: 'POST', body: input }),
+  updateTagRule: (id: number, input: TagRuleInput) =>
+    request<{ id: number }>(`/tag-rules/${id}`, { method: 'PUT', body: input }),
+  deleteTagRule: (id: number) => request<{ ok: true }>(`/tag-rules/${id}`, { method: 'DELETE' }),
   lifecycleSettings: (signal?: AbortSignal) => request<LifecycleState>('/lifecycle-settings', { signal }),
   /** hq_admin only; the brand is then recomputed in the background (see `recompute`). 400 names every problem. */
   setLifecycleSettings: (settings: LifecycleSettings) =>

@@ -339,7 +339,23 @@ export async function listTagRules(ctx: Ctx) {
     }
     entry.tags.push({ id: c.tag_id, name: c.tag_name });
   }
+  // The products the rules name, by the name orders gave them (Siyu keeps no catalogue).
+  const codes = [
+    ...new Set(
+      rules.flatMap((r) => (r.kind === 'order_product' ? (r.condition.productCodes as string[]) : [])),
+    ),
+  ];
+  // One item per code is enough for its name (an index lookup, however many orders there are).
+  const products = codes.length
+    ? (
+        await sql<{ code: string; name: string | null }>`
+          select c.code, (select i.product_name from order_items i
+            where i.corp_id = ${cdb.corpId} and i.product_code = c.code limit 1) as name
+          from unnest(${codes}::text[]) as c(code)`.execute(cdb.db)
+      ).rows
+    : [];
   return {
+    productNames: Object.fromEntries(products.filter((p) => p.name !== null).map((p) => [p.code, p.name!])),
     rules: rules.map((r) => ({
       id: r.id,
       name: r.name,

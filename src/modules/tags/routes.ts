@@ -265,6 +265,9 @@ export function tagRoutes(deps: Deps) {
           response: {
             200: z.object({
               rules: z.array(rule),
+              productNames: z
+                .record(z.string(), z.string())
+                .describe('product code → name, as orders name it'),
               channelTags: z.array(
                 z.object({
                   channelId: z.number(),

@@ -471,6 +471,8 @@ describe('auto-tag rules', () => {
     expect(await counts('sh1')).toEqual({ 买过杨枝甘露: 1, 单笔满300: 1, 用券: 1, 问加盟: 0, 停用的规则: 0 });
     expect(await counts('gz1')).toEqual({ 买过杨枝甘露: 0, 单笔满300: 0, 用券: 1, 问加盟: 0, 停用的规则: 0 });
     expect((await get('sh1a', '/api/v1/tag-rules')).statusCode).toBe(403);
+    // Products by the name their orders gave them.
+    expect((await get('admin', '/api/v1/tag-rules')).json().productNames).toEqual({ 'P-YZGL': '杨枝甘露' });
   });
 
   it('deleting a rule keeps the tags it put on', async () => {

@@ -10,6 +10,7 @@ import {
   MenuUnfoldOutlined,
   QrcodeOutlined,
   ShopOutlined,
+  TagsOutlined,
   TeamOutlined,
   WechatWorkOutlined,
 } from '@ant-design/icons';
@@ -44,6 +45,7 @@ const MENU: readonly MenuEntry[] = [
   { key: '/customers', icon: <ContactsOutlined />, label: 'menu.customers' },
   { key: '/super-users', icon: <CrownOutlined />, label: 'menu.superUsers' },
   { key: '/channels', icon: <QrcodeOutlined />, label: 'menu.channels' },
+  { key: '/tags', icon: <TagsOutlined />, label: 'menu.tags' },
   { key: '/segments', icon: <FilterOutlined />, label: 'menu.segments' },
   { key: '/layers', icon: <BlockOutlined />, label: 'menu.layers' },
   {

@@ -21,6 +21,7 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
 import { ApiError, api, type CustomerDetail, type Follow } from '../api';
 import { IdentitiesCard, OrdersCard } from '../components/CustomerOrders';
+import { CustomerTagsEditor } from '../components/CustomerTagsEditor';
 import { ErrorAlert, FollowStatusTag } from '../components/common';
 import { CustomerAvatar, GenderLabel } from '../components/customer';
 import { FactsCardView } from '../components/Lifecycle';
@@ -245,7 +246,11 @@ function Profile({ data, onChanged }: { data: CustomerDetail; onChanged(): void 
               )}
             </Card>
             <IdentitiesCard customerId={customer.id} onChanged={linksChanged} />
-            <Card title={t('profile.tags')} data-testid="tags">
+            <Card
+              title={t('profile.tags')}
+              data-testid="tags"
+              extra={<CustomerTagsEditor customerId={customer.id} current={data.tags} onSaved={onChanged} />}
+            >
               {tagGroups.length === 0 ? (
                 <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('profile.noTags')} />
               ) : (
