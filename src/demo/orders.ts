@@ -79,16 +79,16 @@ function buyerOrders(
   const rng = new Random(mixSeed(seed, hashKey(b.key)));
   const { plan } = b;
   const nowMs = now.getTime();
-  if (!window.live && !rng.chance(0.78)) return [];
+  if (!window.live && !rng.chance(0.72)) return [];
   const store = STORES.find((s) => s.code === plan.store)!;
   const start = Math.max(nowMs - window.from * DAY, nowMs - store.openedDaysAgo * DAY);
   const profile = window.live
     ? ([1, 2] as const)
     : rng.weighted([
-        [[1, 1] as const, 34],
+        [[1, 1] as const, 36],
         [[2, 3] as const, 34],
-        [[4, 9] as const, 24],
-        [[10, 24] as const, 8],
+        [[4, 8] as const, 22],
+        [[9, 20] as const, 8],
       ] as const);
   const count = rng.int(profile[0], profile[1]);
   // a quarter stop buying at some point: the later stages of the lifecycle
@@ -106,12 +106,15 @@ function buyerOrders(
     .filter((t) => t < nowMs)
     .sort((a, c) => a - c);
 
-  return times.map((t, k) => {
+  return times.flatMap((t, k): DemoOrder[] => {
     const source = rng.weighted([
       ['pos', 60],
       ['miniprogram', 30],
       ['tmall', 10],
     ] as const);
+    const tillPhone = source === 'pos' && plan.phone !== null && rng.chance(0.75);
+    // half the walk-in orders without a phone are left out: they stay unresolved for good
+    if (source === 'pos' && !tillPhone && rng.chance(0.5)) return [];
     const lines: { p: Product; quantity: number }[] = [];
     if (source === 'tmall') {
       lines.push({ p: rng.pick(RETAIL), quantity: rng.int(1, 2) });
@@ -144,7 +147,7 @@ function buyerOrders(
     const couponFen = Math.min(coupon?.fen ?? 0, totalFen);
     const customer: OrderInput['customer'] = {};
     if (source === 'pos') {
-      if (plan.phone && rng.chance(0.75)) customer.phone = plan.phone;
+      if (tillPhone && plan.phone) customer.phone = plan.phone;
     } else if (source === 'miniprogram') {
       customer.openid = openid;
       if (plan.unionid) customer.unionid = plan.unionid;
@@ -157,25 +160,27 @@ function buyerOrders(
           ? rng.pick(neighbours).code
           : store.code;
     const prefix = { pos: 'P', miniprogram: 'M', tmall: 'T' }[source];
-    return {
-      source,
-      order: {
-        sourceOrderId: `${prefix}${ymd(at).replaceAll('-', '')}${b.key}${String(k).padStart(2, '0')}`,
-        ...(storeCode ? { storeCode } : {}),
-        channel: source === 'pos' ? 'pos' : source === 'miniprogram' ? 'miniprogram' : 'ecommerce',
-        orderedAt: at.toISOString(),
-        items: lines.map((l) => ({
-          productCode: l.p.code,
-          productName: l.p.name,
-          quantity: l.quantity,
-          priceFen: l.p.priceFen,
-        })),
-        totalFen,
-        paidFen: totalFen - couponFen,
-        ...(coupon && couponFen > 0 ? { couponCode: coupon.code, couponFen } : {}),
-        customer,
+    return [
+      {
+        source,
+        order: {
+          sourceOrderId: `${prefix}${ymd(at).replaceAll('-', '')}${b.key}${String(k).padStart(2, '0')}`,
+          ...(storeCode ? { storeCode } : {}),
+          channel: source === 'pos' ? 'pos' : source === 'miniprogram' ? 'miniprogram' : 'ecommerce',
+          orderedAt: at.toISOString(),
+          items: lines.map((l) => ({
+            productCode: l.p.code,
+            productName: l.p.name,
+            quantity: l.quantity,
+            priceFen: l.p.priceFen,
+          })),
+          totalFen,
+          paidFen: totalFen - couponFen,
+          ...(coupon && couponFen > 0 ? { couponCode: coupon.code, couponFen } : {}),
+          customer,
+        },
       },
-    };
+    ];
   });
 }
 
@@ -218,11 +223,13 @@ export function demoOrders(
     const member = window.live ? null : buyerMember(b, mine, seed);
     if (member) members.push(member);
   }
-  orders.sort((a, c) => a.order.orderedAt.localeCompare(c.order.orderedAt));
   return { orders, members };
 }
 
-/** Writes the orders (by source, oldest first, 1,000 a batch) and then the members through the ingest API. */
+/**
+ * Writes the orders through the ingest API, 1,000 a batch by source, a customer's orders together (their
+ * facts are then refreshed once, not once a batch); then the members.
+ */
 export async function ingestDemoOrders(
   ctx: SyncCtx,
   data: { orders: DemoOrder[]; members: MemberInput[] },
