@@ -474,8 +474,8 @@ function ConditionEditor({ condition, ctx }: { condition: DraftCondition; ctx: C
             const next = ctx.fields.get(key);
             set({ field: key, cmp: next?.cmps[0], value: undefined });
           }}
-          style={{ width: 190 }}
-          popupMatchSelectWidth={240}
+          style={{ width: 170 }}
+          popupMatchSelectWidth={260}
           data-testid="rule-field"
         />
         {field ? (
@@ -488,7 +488,7 @@ function ConditionEditor({ condition, ctx }: { condition: DraftCondition; ctx: C
                 value: valueShape(cmp) === valueShape(condition.cmp) ? condition.value : undefined,
               })
             }
-            style={{ width: 150 }}
+            style={{ width: 124 }}
             popupMatchSelectWidth={false}
             data-testid="rule-cmp"
           />
@@ -591,7 +591,7 @@ function ValueInput({
         value={(value ?? (multiple ? [] : undefined)) as string | number | (string | number)[] | undefined}
         options={options}
         onChange={(v) => onChange(v ?? undefined)}
-        style={{ minWidth: 180, flex: '1 1 180px', maxWidth: 360 }}
+        style={{ minWidth: 150, flex: '1 1 150px', maxWidth: 360 }}
         popupMatchSelectWidth={false}
         data-testid="rule-value"
       />
