@@ -80,13 +80,14 @@ describe('console: a store manager sees only her store', () => {
 
   beforeAll(async () => {
     mkdirSync(resultsDir, { recursive: true });
-    server = await startSiyu({ name: 'e2e-console' });
+    // The demo brand (with its months of orders) takes minutes to build on a busy 2-core machine.
+    server = await startSiyu({ name: 'e2e-console', readyTimeoutMs: 330_000 });
     browser = await launchChromium();
     const options = { baseURL: server.baseUrl, locale: 'zh-CN', viewport: { width: 1366, height: 900 } };
     managerContext = await browser.newContext(options);
     adminContext = await browser.newContext(options);
     page = await managerContext.newPage();
-  });
+  }, 360_000);
 
   /** On failure: a screenshot of the page as it was (test-results/e2e-failure-<step>.png), and the server log. */
   function onFailure(ctx: TestContext, step: string) {
@@ -319,6 +320,134 @@ describe('console: a store manager sees only her store', () => {
       `/api/v1/acquisition-settings/${me.account.unitId}`,
     );
     expect(saved).toMatchObject({ own: { linkage: 'friend_only' }, effective: 'friend_only' });
+  });
+
+  test('the HQ admin builds a segment in 分群: the live count is the API preview of the same rule, and it saves', async (ctx) => {
+    onFailure(ctx, 'segments');
+    const adminPage = await adminContext.newPage();
+    ctx.onTestFailed(async () => {
+      await adminPage
+        .screenshot({ path: join(resultsDir, 'e2e-failure-segments-admin.png'), fullPage: true })
+        .catch(() => {});
+    });
+    const admin = adminContext.request;
+    const login = await admin.post('/api/v1/auth/login', { data: { login: ADMIN, password: PASSWORD } });
+    expect(login.status(), await login.text()).toBe(200);
+    const { csrfToken } = (await login.json()) as Me;
+    const preview = async (rule: unknown) => {
+      const res = await admin.post('/api/v1/segments/preview', {
+        data: { rule },
+        headers: { 'x-csrf-token': csrfToken },
+      });
+      expect(res.status(), await res.text()).toBe(200);
+      return (await res.json()) as { count: number; sample: { id: number; name: string }[] };
+    };
+
+    // The stage with the most customers, then a tag that narrows it (some but not all of them).
+    type Field = {
+      key: string;
+      label: { zh: string };
+      options?: { value: number | string; label: string }[];
+    };
+    const { fields } = await getJson<{ fields: Field[] }>(admin, '/api/v1/segment-fields');
+    const stageField = fields.find((f) => f.key === 'stage')!;
+    const tagField = fields.find((f) => f.key === 'tag')!;
+    const stageRule = (value: string | number) => ({ field: 'stage', cmp: 'in', value: [value] });
+    let stage = stageField.options![0]!;
+    let stageCount = -1;
+    for (const option of stageField.options!) {
+      const { count } = await preview({ op: 'and', rules: [stageRule(option.value)] });
+      if (count > stageCount) [stage, stageCount] = [option, count];
+    }
+    expect(stageCount).toBeGreaterThan(0);
+    let tag: { value: number | string; label: string } | undefined;
+    let rule: unknown;
+    let expected: { count: number; sample: { id: number; name: string }[] } | undefined;
+    for (const option of tagField.options!) {
+      rule = {
+        op: 'and',
+        rules: [stageRule(stage.value), { field: 'tag', cmp: 'in', value: [option.value] }],
+      };
+      expected = await preview(rule);
+      if (expected.count > 0 && expected.count < stageCount) {
+        tag = option;
+        break;
+      }
+    }
+    expect(tag, 'no tag narrows the largest stage').toBeDefined();
+
+    const option = (label: string) =>
+      adminPage.locator(
+        `.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option[title="${label}"]`,
+      );
+    const count = adminPage.getByTestId('audience-count');
+    /** The count on screen once counting settled, as a number. */
+    const settledCount = async () =>
+      (await count.getAttribute('data-counting')) === 'false'
+        ? Number(((await count.textContent()) ?? '').replace(/\D/g, '') || Number.NaN)
+        : Number.NaN;
+
+    await adminPage.goto('/customers');
+    await adminPage.getByRole('link', { name: '分群', exact: true }).click();
+    await adminPage.waitForURL((url) => url.pathname === '/segments', { timeout: 15_000 });
+    await adminPage.getByTestId('segment-create').click();
+    await adminPage.getByTestId('rule-builder').waitFor({ state: 'visible', timeout: 15_000 });
+
+    // Lifecycle stage is <stage>: the count shows that stage's audience.
+    const first = adminPage.getByTestId('rule-condition').first();
+    await first.getByTestId('rule-field').click();
+    await adminPage.keyboard.type(stageField.label.zh);
+    await option(stageField.label.zh).click();
+    await first.getByTestId('rule-value').click();
+    await option(stage.label).click();
+    await adminPage.keyboard.press('Escape');
+    await expect.poll(settledCount, { timeout: 15_000 }).toBe(stageCount);
+
+    // AND tag is <tag>: the count changes, live, to what the API's preview gives for the same rule.
+    await adminPage.getByTestId('rule-add-condition').first().click();
+    const second = adminPage.getByTestId('rule-condition').nth(1);
+    await second.getByTestId('rule-field').click();
+    await adminPage.keyboard.type(tagField.label.zh);
+    await option(tagField.label.zh).click();
+    await second.getByTestId('rule-value').click();
+    await adminPage.keyboard.type(tag!.label);
+    await option(tag!.label).click();
+    await adminPage.keyboard.press('Escape');
+    await expect.poll(settledCount, { timeout: 15_000 }).toBe(expected!.count);
+    expect(expected!.count).not.toBe(stageCount);
+    // The sample is the API's.
+    const members = adminPage.getByTestId('audience-member');
+    await expect.poll(() => members.count(), { timeout: 10_000 }).toBe(expected!.sample.length);
+    expect(((await members.first().textContent()) ?? '').trim()).toContain(expected!.sample[0]!.name);
+
+    const name = `${stage.label}·${tag!.label}`;
+    await adminPage.locator('#segment-name').fill(name);
+    await adminPage.screenshot({ path: join(resultsDir, 'e2e-segment-builder.png'), fullPage: true });
+    await adminPage.getByTestId('segment-save').click();
+    await adminPage.waitForURL((url) => url.pathname === '/segments', { timeout: 15_000 });
+    const row = adminPage.getByTestId('segment-row').filter({ hasText: name });
+    await row.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(((await row.getByTestId('segment-count').textContent()) ?? '').replace(/\D/g, '')).toBe(
+      String(expected!.count),
+    );
+    const saved = await getJson<{ items: { name: string; count: number; rule: unknown }[] }>(
+      admin,
+      '/api/v1/segments',
+    );
+    expect(saved.items.find((s) => s.name === name)).toMatchObject({ count: expected!.count, rule });
+    await adminPage.screenshot({ path: join(resultsDir, 'e2e-segments.png'), fullPage: true });
+
+    // Opened again, the saved rule counts the same; a member of the sample opens the customer's profile.
+    await row.click();
+    await adminPage.getByTestId('rule-builder').waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await adminPage.getByTestId('rule-condition').count()).toBe(2);
+    await expect.poll(settledCount, { timeout: 15_000 }).toBe(expected!.count);
+    await members.first().click();
+    await adminPage.waitForURL((url) => url.pathname === `/customers/${expected!.sample[0]!.id}`, {
+      timeout: 15_000,
+    });
+    await adminPage.getByTestId('customer-profile').waitFor({ state: 'visible', timeout: 15_000 });
+    await adminPage.close();
   });
 
   test('the HQ admin adds a tag group in 标签: it reaches WeCom, and the store manager’s view leaves it out', async (ctx) => {
