@@ -225,6 +225,43 @@ describe('console: a store manager sees only her store', () => {
     await page.screenshot({ path: join(resultsDir, 'e2e-profile.png'), fullPage: true });
   });
 
+  test('a customer who bought shows the orders and the identities that linked them', async (ctx) => {
+    onFailure(ctx, 'orders');
+    interface Order {
+      channel: string;
+      store: { name: string } | null;
+      items: { productName: string }[];
+    }
+    const mine = await listAll(page.request, '');
+    let found: { id: number; orders: Order[] } | null = null;
+    for (const c of mine.slice(0, 60)) {
+      const orders = await getJson<{ items: Order[] }>(
+        page.request,
+        `/api/v1/customers/${c.id}/orders?limit=10`,
+      );
+      if (orders.items.length >= 2) {
+        found = { id: c.id, orders: orders.items };
+        break;
+      }
+    }
+    expect(found, 'none of her first 60 customers has two orders').not.toBeNull();
+    const identities = await getJson<{ identities: { source: string }[] }>(
+      page.request,
+      `/api/v1/customers/${found!.id}/identities`,
+    );
+    await page.goto(`/customers/${found!.id}`);
+    const rows = page.getByTestId('order');
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(found!.orders.length);
+    const first = (await rows.first().textContent()) ?? '';
+    expect(first).toContain(found!.orders[0]!.items[0]!.productName);
+    if (found!.orders[0]!.store) expect(first).toContain(found!.orders[0]!.store.name);
+    const card = page.getByTestId('identities');
+    await expect.poll(() => page.getByTestId('identity').count()).toBe(identities.identities.length);
+    const text = (await card.textContent()) ?? '';
+    if (identities.identities.some((i) => i.source === 'wecom')) expect(text).toContain('企业微信');
+    await page.screenshot({ path: join(resultsDir, 'e2e-orders.png'), fullPage: true });
+  });
+
   test('渠道活码 lists the channels with their funnel, the code of her store, and the methods compared', async (ctx) => {
     onFailure(ctx, 'channels');
     await page.goto('/channels');
