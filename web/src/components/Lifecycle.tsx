@@ -128,7 +128,7 @@ function Cuts(props: {
           // biome-ignore lint/suspicious/noArrayIndexKey: the four cut points are positional
           key={i}
           min={props.money ? 0.01 : 1}
-          precision={props.money ? 2 : 0}
+          precision={props.money ? undefined : 0}
           value={v / scale}
           disabled={props.disabled}
           onChange={(n) => {

@@ -114,7 +114,7 @@ export default function SuperUsersPage() {
         }
       />
       <Row gutter={[16, 16]} style={{ marginBottom: 16 }}>
-        <Col xs={24} sm={12} lg={8}>
+        <Col xs={24} sm={12}>
           <Card size="small">
             <Statistic
               title={t('superUsers.total')}
@@ -125,7 +125,7 @@ export default function SuperUsersPage() {
             />
           </Card>
         </Col>
-        <Col xs={24} sm={12} lg={8}>
+        <Col xs={24} sm={12}>
           <Card size="small">
             <Statistic
               title={t('superUsers.upcoming', { count: days })}
