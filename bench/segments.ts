@@ -30,6 +30,7 @@ const HELP = `npm run bench:segments -- [options]
   --orders N      orders to generate (default 5 × customers)
   --runs N        timed runs per query after one warm-up (default 10)
   --seed N        the generator's seed (default 1)
+  --keep          PostgreSQL: keep the generated database (its name is printed) to look at plans
 
 The generated brand 压测品牌 (corp 'bench'), all rows inserted by set-based SQL:
   org        HQ → 1 region per 12 stores → one store per 20,000 customers (at least 4)
@@ -56,6 +57,7 @@ const { values: args } = parseArgs({
     orders: { type: 'string' },
     runs: { type: 'string', default: '10' },
     seed: { type: 'string', default: '1' },
+    keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -538,6 +540,9 @@ try {
   console.error(err);
   failed = true;
 } finally {
-  await bench.dispose();
+  if (args.keep && bench.database.kind === 'postgres') {
+    console.log(`\nkept: ${bench.label}`);
+    await bench.database.close();
+  } else await bench.dispose();
 }
 process.exit(failed ? 1 : 0);

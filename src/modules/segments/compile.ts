@@ -1,6 +1,7 @@
-import { type RawBuilder, sql } from 'kysely';
+import { expressionBuilder, type RawBuilder, sql } from 'kysely';
 import type { Ctx } from '../context.ts';
 import { visibleTo } from '../customers/service.ts';
+import type { Tables } from '../tables.ts';
 import { type Condition, FIELD_BY_KEY, type FieldKind, type Rule } from './rule.ts';
 
 /**
@@ -258,25 +259,35 @@ function node(ctx: Ctx, rule: Rule): Compiled {
   return { neg: false, sql: plain.length ? union(plain) : EMPTY };
 }
 
-/** `with scope as (…)`: the customers the caller may see (the customers service's rule). */
-export function scopeCte(ctx: Ctx) {
-  const visible = ctx.cdb.db
+/** The customers the caller may see (the customers service's rule), as `select c.id from customers c where …`. */
+function visibleCustomers(ctx: Ctx) {
+  return ctx.cdb.db
     .selectFrom('customers as c')
     .select('c.id')
     .where('c.corp_id', '=', ctx.cdb.corpId)
     .where(visibleTo(ctx));
-  return sql`with scope as (${visible})`;
+}
+
+/** `with scope as (…)`: the caller's customers, for complements (not X = scope except X). */
+export function scopeCte(ctx: Ctx) {
+  return sql`with scope as (${visibleCustomers(ctx)})`;
 }
 
 /** The ids of the rule's customers within the caller's scope, as a select; needs `scopeCte` before it. */
 export function audienceIds(ctx: Ctx, rule: Rule): RawBuilder<unknown> {
   const compiled = node(ctx, rule);
+  // Only a complement needs the whole scope; the tree's inner nodes never do (see node()).
   if (compiled.neg) return minus(SCOPE, compiled.sql);
-  // Every row the conditions read belongs to a customer of the corp, so the whole corp needs no intersection;
+  // Every row the conditions read belongs to a customer of the corp, so the whole corp needs no filter;
   // a lone condition can still name a customer twice (two of the tags asked for).
-  return ctx.actor.seesWholeCorp
-    ? sql`select distinct id from (${compiled.sql}) d`
-    : sql`(${SCOPE}) intersect (${compiled.sql})`;
+  if (ctx.actor.seesWholeCorp) return sql`select distinct id from (${compiled.sql}) d`;
+  // Otherwise the scope rule is checked on the candidates only, not computed for every customer. `= true`
+  // keeps it a per-candidate (or hashed) subplan: pulled up into a join, a planner without statistics (PGlite
+  // never analyzes on its own) can nest the whole scope inside a loop over the candidates.
+  const visible = visibleTo(ctx)(expressionBuilder<Tables & { c: Tables['customers'] }, 'c'>());
+  return sql`select c.id
+    from (select distinct id, ${ctx.cdb.corpId}::text as corp_id from (${compiled.sql}) x) c
+    where (${visible}) = true`;
 }
 
 export async function countAudience(ctx: Ctx, rule: Rule): Promise<number> {
@@ -303,14 +314,16 @@ export async function sampleAudience(ctx: Ctx, rule: Rule, limit = 20): Promise<
     stage: string;
     ltv_fen: number;
     last_order_at: Date | null;
-  }>`${scopeCte(ctx)}
+  }>`${scopeCte(ctx)},
+    -- the audience first, whole, then its top ids: the planner must not walk customers by id probing it
+    audience as materialized (${audienceIds(ctx, rule)}),
+    page as (select id from audience order by id desc limit ${limit})
     select c.id, c.name, c.avatar, coalesce(f.stage, 'new') as stage, coalesce(f.paid_fen, 0) as ltv_fen,
       f.last_order_at
-    from customers c
+    from page
+    join customers c on c.corp_id = ${ctx.cdb.corpId} and c.id = page.id
     left join customer_facts f on f.corp_id = c.corp_id and f.customer_id = c.id
-    where c.corp_id = ${ctx.cdb.corpId} and c.id in (${audienceIds(ctx, rule)})
-    order by c.id desc
-    limit ${limit}`.execute(ctx.cdb.db);
+    order by c.id desc`.execute(ctx.cdb.db);
   return rows.map((r) => ({
     id: Number(r.id),
     name: r.name,

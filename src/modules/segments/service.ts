@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import { AppError, type Lang, notFound } from '../../platform/http/errors.ts';
 import type { Ctx } from '../context.ts';
 import { assertUnitInScope } from '../org/service.ts';
@@ -362,10 +362,17 @@ async function layeringOf(ctx: Ctx, row: LayeringRow, opts: { days: number; lang
   const ctes = layers.map(
     (l, i) => sql`, ${name(i)} as materialized (${audienceIds(ctx, storedRule(l.rule))})`,
   );
-  const gmvOf = (ids: ReturnType<typeof sql>) =>
-    sql`select coalesce(sum(o.paid_fen), 0) from orders o
-      where o.corp_id = ${corpId} and o.ordered_at >= ${since} and o.customer_id in (${ids})`;
-  const parts = [sql`select 'total' as k, 0 as i, 0 as j, (${gmvOf(sql`select id from scope`)}) as n`];
+  // each customer's paid total in the window, summed once for every layer
+  const spend = sql`, spend as materialized (
+    select o.customer_id as id, sum(o.paid_fen) as paid from orders o
+    where o.corp_id = ${corpId} and o.ordered_at >= ${since} and o.customer_id is not null
+    group by o.customer_id)`;
+  const gmvOf = (ids: RawBuilder<unknown>) =>
+    sql`select coalesce(sum(sp.paid), 0) from spend sp join (${ids}) a on a.id = sp.id`;
+  const total = ctx.actor.seesWholeCorp
+    ? sql`select coalesce(sum(paid), 0) from spend`
+    : gmvOf(sql`select id from scope`);
+  const parts = [sql`select 'total' as k, 0 as i, 0 as j, (${total}) as n`];
   layers.forEach((_, i) => {
     parts.push(sql`select 'size', ${sql.lit(i)}, 0, (select count(*) from ${name(i)})`);
     parts.push(sql`select 'gmv', ${sql.lit(i)}, 0, (${gmvOf(sql`select id from ${name(i)}`)})`);
@@ -377,7 +384,7 @@ async function layeringOf(ctx: Ctx, row: LayeringRow, opts: { days: number; lang
     }
   });
   const { rows } = await sql<{ k: string; i: number; j: number; n: string | number }>`${scopeCte(ctx)}
-    ${sql.join(ctes, sql``)}
+    ${spend} ${sql.join(ctes, sql``)}
     ${sql.join(parts, sql` union all `)}`.execute(ctx.cdb.db);
   const value = (k: string, i = 0, j = 0) =>
     Number(rows.find((r) => r.k === k && Number(r.i) === i && Number(r.j) === j)?.n ?? 0);

@@ -46,8 +46,10 @@ create table layering_layers (
 create unique index layering_layers_segment on layering_layers (corp_id, layering_id, segment_id);
 create index layering_layers_by_segment on layering_layers (corp_id, segment_id);
 
--- What the compiled conditions read by value (compile.ts): facts by score, share, last order and top store;
--- orders by time for the windows (30/90/365 days), with the customer and the amount in the index.
+-- What the compiled conditions read (compile.ts), index-only: facts by last order and by top store; orders
+-- by time for the windows (30/90/365 days) with the customer and the amount; an order's customer by its id,
+-- for "bought product X" (order_items → orders).
 create index customer_facts_last_order on customer_facts (corp_id, last_order_at, customer_id);
 create index customer_facts_top_unit on customer_facts (corp_id, top_unit_id, customer_id);
 create index orders_window on orders (corp_id, ordered_at) include (customer_id, paid_fen);
+create index orders_customer_by_id on orders (corp_id, id) include (customer_id) where customer_id is not null;
