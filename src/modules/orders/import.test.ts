@@ -299,7 +299,7 @@ describe('importing an order file', () => {
 
 describe('an import as a job', () => {
   const file = csv(
-    'R1,sh1,POS,2026-06-04 10:00,T01,杨枝甘露,1,18,18,,,,,',
+    'R1,sh1,POS,2026-06-04 10:00,T01,杨枝甘露,1,18,18,,,,13812345678,',
     'R2,sh1,POS,2026-06-04 10:00,T01,杨枝甘露,1,18,18,,,,,',
     'R3,sh1,POS,2026-06-04 10:00,T01,杨枝甘露,1,18,18,,,,,',
     'R4,sh1,POS,2026-06-04 10:00,T01,杨枝甘露,1,18.001,18,,,,,',
@@ -320,6 +320,16 @@ describe('an import as a job', () => {
       errorCount: 1,
       createdBy: 'CLI',
     });
+    // kept to resume from, but never with a phone in clear
+    const stored = await t.database.db
+      .selectFrom('order_imports')
+      .select('file')
+      .where('corp_id', '=', 'acme')
+      .where('id', '=', job.id)
+      .executeTakeFirstOrThrow();
+    expect(stored.file!.length).toBeGreaterThan(file.length);
+    expect(Buffer.from(stored.file!).includes('13812345678')).toBe(false);
+    expect(Buffer.from(stored.file!).includes(file.toString('base64').slice(0, 40))).toBe(false);
     const seen: number[] = [];
     let batches = 0;
     const stopped = await runImport(ctx, job.id, {

@@ -1,6 +1,6 @@
--- Excel/CSV order imports: one row per import, with its progress and totals. The file is kept while the
--- import runs, so an interrupted one resumes from its cursor (ingestOrders is idempotent, so a batch done
--- twice creates nothing twice), and dropped when it ends.
+-- Excel/CSV order imports: one row per import, with its progress and totals. The file (encrypted with the
+-- PII key: it holds phone numbers) is kept while the import runs, so an interrupted one resumes from its
+-- cursor (ingestOrders is idempotent, so a batch done twice creates nothing twice), and dropped when it ends.
 create table order_imports (
   corp_id text not null references corps (corp_id),
   id bigint generated always as identity,
