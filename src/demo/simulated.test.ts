@@ -507,6 +507,39 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(rows).toEqual([]);
   });
 
+  it('saves HQ’s segments and a layering, whose two layers with the same operation are flagged', async () => {
+    const login = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'admin@demo', password: DEMO_PASSWORD }),
+    });
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const segments = (await (
+      await fetch(`${s.siyuUrl}/api/v1/segments`, { headers: { cookie } })
+    ).json()) as Json;
+    const superUsers = segments.items.find((g: Json) => g.name === '超级用户');
+    expect(superUsers.count).toBe(counts.super_users);
+    const layerings = (await (
+      await fetch(`${s.siyuUrl}/api/v1/layerings`, { headers: { cookie } })
+    ).json()) as Json;
+    expect(layerings.items).toHaveLength(1);
+    const [layering] = layerings.items;
+    expect(layering.layers.map((l: Json) => l.segmentName)).toEqual([
+      '超级用户',
+      '沉睡高价值',
+      '首单新客',
+      '价格敏感',
+    ]);
+    expect(layering.layers[0].size).toBe(counts.super_users);
+    expect(layering.totalGmvFen).toBeGreaterThan(0);
+    expect(layering.warnings).toContainEqual(
+      expect.objectContaining({ kind: 'same_operation', operation: '第二杯半价券' }),
+    );
+  });
+
   it('reports what it built', async () => {
     expect(counts).toMatchObject({
       corps: 1,

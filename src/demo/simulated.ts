@@ -17,6 +17,7 @@ import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMo
 import { demoOrders, ingestDemoOrders } from './orders.ts';
 import { mixSeed, Random } from './random.ts';
 import { DEMO_CORP_ID, DEMO_PASSWORD, type DemoLogin, insertDemoUnits } from './seed.ts';
+import { createDemoSegments } from './segments.ts';
 import type { ShiftableClock } from './shift-clock.ts';
 import { type ScenarioInput, SimDirect, SimHttp, type WecomSide } from './sim-port.ts';
 import { createDemoTagRules } from './tag-rules.ts';
@@ -193,6 +194,7 @@ export async function buildDemoThroughSimulator(
   const factsCtx = { cdb: corpDb(db, CORP), clock: systemClock, pii: opts.pii };
   await recomputeAllFacts(factsCtx, (done, total) => progress('facts', done, total));
   const stages = await stageCounts(factsCtx.cdb);
+  await createDemoSegments(db, CORP, systemClock, opts.pii);
   const t4 = performance.now();
 
   const counts: Record<string, number> = {};

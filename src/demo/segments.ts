@@ -1,0 +1,82 @@
+import type { Kysely } from 'kysely';
+import type { Ctx } from '../modules/context.ts';
+import { subtreeUnitIds } from '../modules/org/service.ts';
+import { createLayering, createSegment } from '../modules/segments/service.ts';
+import type { Tables } from '../modules/tables.ts';
+import type { Clock } from '../platform/clock.ts';
+import { corpDb } from '../platform/db/corp-db.ts';
+import type { Pii } from '../platform/pii.ts';
+
+/**
+ * HQ's segments and one layering (分层) for the demo brand, saved by the HQ admin once the facts are in, so
+ * 分群 and 分层 open on something an operator would have made. Two layers deliberately receive the same
+ * operation: the warning is part of what the page shows.
+ */
+export async function createDemoSegments(db: Kysely<Tables>, corpId: string, clock: Clock, pii: Pii) {
+  const admin = await db
+    .selectFrom('accounts')
+    .select(['id', 'unit_id'])
+    .where('corp_id', '=', corpId)
+    .where('username', '=', 'admin')
+    .executeTakeFirstOrThrow();
+  const cdb = corpDb(db, corpId);
+  const ctx: Ctx = {
+    cdb,
+    clock,
+    pii,
+    actor: {
+      corpId,
+      accountId: admin.id,
+      role: 'hq_admin',
+      unitId: admin.unit_id,
+      seesWholeCorp: true,
+      unitIds: await subtreeUnitIds(cdb, admin.unit_id),
+      staffId: null,
+    },
+  };
+  const save = async (name: string, description: string, rule: Parameters<typeof createSegment>[1]['rule']) =>
+    (await createSegment(ctx, { name, description, rule })).id;
+
+  const superUsers = await save('超级用户', 'RFM 三项都在 4 分以上的老客', {
+    field: 'stage',
+    cmp: 'in',
+    value: ['super'],
+  });
+  const dormantValuable = await save('沉睡高价值', '两个月没来、累计消费 300 元以上', {
+    op: 'and',
+    rules: [
+      { field: 'stage', cmp: 'in', value: ['dormant'] },
+      { field: 'ltv_fen', cmp: 'gte', value: 30_000 },
+    ],
+  });
+  const firstOrder = await save('首单新客', '30 天内刚下第一单', {
+    op: 'and',
+    rules: [
+      { field: 'order_count', cmp: 'eq', value: 1 },
+      { field: 'last_order_days', cmp: 'lte', value: 30 },
+    ],
+  });
+  const priceSensitive = await save('价格敏感', '一半以上的订单用了券，且不是超级用户', {
+    op: 'and',
+    rules: [
+      { field: 'coupon_share', cmp: 'gte', value: 0.5 },
+      { op: 'not', rule: { field: 'stage', cmp: 'in', value: ['super'] } },
+    ],
+  });
+  await save('买过礼盒', '送礼场景的客户', { field: 'product', cmp: 'in', value: ['R01', 'R02', 'R03'] });
+  await save('流失客户', '半年没有消费或已无人跟进', { field: 'stage', cmp: 'in', value: ['churned'] });
+
+  await createLayering(
+    ctx,
+    {
+      name: '会员日分层',
+      layers: [
+        { segmentId: superUsers, operation: '新品试饮邀请' },
+        { segmentId: dormantValuable, operation: '专属回归券' },
+        { segmentId: firstOrder, operation: '第二杯半价券' },
+        { segmentId: priceSensitive, operation: '第二杯半价券' },
+      ],
+    },
+    { days: 365, lang: 'zh' },
+  );
+}
