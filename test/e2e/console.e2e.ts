@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwright-core';
 
@@ -550,6 +550,48 @@ describe('console: a store manager sees only her store', () => {
     expect(names).not.toContain('E2E 甜度');
     expect(await page.getByTestId('new-group').count()).toBe(0);
     await page.screenshot({ path: join(resultsDir, 'e2e-tags-store-manager.png'), fullPage: true });
+  });
+
+  test('订单导入: she checks a file (a dry run that writes nothing), imports it, and only her store’s good order lands', async (ctx) => {
+    onFailure(ctx, 'order-import');
+    const file = join(resultsDir, 'e2e-orders.csv');
+    writeFileSync(
+      file,
+      [
+        '\uFEFF订单号,门店编码,渠道,下单时间,商品编码,商品名称,数量,单价(元),实付金额(元)',
+        'E2E-1,sh-jingan,POS,2026-06-01 10:00,D01,杨枝甘露,2,18.5,37',
+        'E2E-1,,,,D09,椰果,1,2,',
+        'E2E-2,sz-nanshan,POS,2026-06-01 10:00,D01,杨枝甘露,1,18.5,18.5',
+        'E2E-3,sh-jingan,POS,2026-06-01 10:00,D01,杨枝甘露,1,18.555,18.5',
+      ].join('\r\n'),
+    );
+    await page.goto('/order-import');
+    await page.getByTestId('import-upload').locator('input[type=file]').setInputFiles(file);
+    const preview = page.getByTestId('import-preview');
+    await preview.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await page.getByTestId('count-would-create').textContent()).toContain('1');
+    expect(await page.getByTestId('count-invalid').textContent()).toContain('2');
+    const problems = (await page.getByTestId('import-preview-errors').textContent()) ?? '';
+    expect(problems).toContain('不在你的管辖范围内');
+    expect(problems).toContain('两位小数');
+    const before = await getJson<{ items: { id: number }[] }>(page.request, '/api/v1/order-imports');
+    expect(before.items).toEqual([]);
+    await page.screenshot({ path: join(resultsDir, 'e2e-order-import-preview.png'), fullPage: true });
+
+    await page.getByTestId('import-start').click();
+    const result = page.getByTestId('import-result');
+    await result.waitFor({ state: 'visible', timeout: 60_000 });
+    const [job] = (
+      await getJson<{ items: { id: number; status: string; created: number; invalid: number }[] }>(
+        page.request,
+        '/api/v1/order-imports',
+      )
+    ).items;
+    expect(job).toMatchObject({ status: 'done', created: 1, invalid: 2 });
+    expect(await page.getByTestId('import-result-errors').locator('tbody tr.ant-table-row').count()).toBe(2);
+    const report = await page.request.get(`/api/v1/order-imports/${job!.id}/errors.csv`);
+    expect(await report.text()).toContain('5,单价(元),E2E-3');
+    await page.screenshot({ path: join(resultsDir, 'e2e-order-import-result.png'), fullPage: true });
   });
 
   test('the server stops cleanly on SIGTERM', async (ctx) => {
