@@ -16,7 +16,7 @@ import {
   Tooltip,
   Typography,
 } from 'antd';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
   ApiError,
@@ -181,8 +181,12 @@ function RecomputeStatus({ state }: { state: LifecycleState }) {
   );
 }
 
-/** The brand's lifecycle and RFM thresholds in a drawer: everyone reads them, the HQ admin changes them. */
-export function LifecycleRulesDrawer({ open, onClose }: { open: boolean; onClose(): void }) {
+/**
+ * The brand's lifecycle and RFM thresholds in a drawer: everyone reads them, the HQ admin changes them.
+ * `onRecomputed` runs when a recompute the drawer watched has finished (the page's lists are stale).
+ */
+export function LifecycleRulesDrawer(props: { open: boolean; onClose(): void; onRecomputed?(): void }) {
+  const { open, onClose, onRecomputed } = props;
   const { t } = useTranslation();
   const lang = useLang();
   const { message } = App.useApp();
@@ -211,6 +215,11 @@ export function LifecycleRulesDrawer({ open, onClose }: { open: boolean; onClose
 
   // While the brand is being recomputed, follow its progress.
   const busy = state?.recompute.status === 'pending' || state?.recompute.status === 'running';
+  const wasBusy = useRef(false);
+  useEffect(() => {
+    if (wasBusy.current && !busy) onRecomputed?.();
+    wasBusy.current = busy;
+  }, [busy, onRecomputed]);
   useEffect(() => {
     if (!open || !busy) return;
     const timer = window.setInterval(() => {
@@ -328,6 +337,7 @@ export function LifecycleRulesDrawer({ open, onClose }: { open: boolean; onClose
                   disabled={!canEdit}
                   onChange={(v) => set({ superMin: { ...draft.superMin, [k]: num(v) } })}
                   style={{ width: 80 }}
+                  data-testid={`super-min-${k}`}
                 />
               ))}
             </Space.Compact>

@@ -181,7 +181,11 @@ export default function SuperUsersPage() {
           onNext={pages.next}
         />
       </Card>
-      <LifecycleRulesDrawer open={rulesOpen} onClose={() => setRulesOpen(false)} />
+      <LifecycleRulesDrawer
+        open={rulesOpen}
+        onClose={() => setRulesOpen(false)}
+        onRecomputed={pages.reload}
+      />
     </>
   );
 }
