@@ -594,6 +594,57 @@ describe('console: a store manager sees only her store', () => {
     await page.screenshot({ path: join(resultsDir, 'e2e-order-import-result.png'), fullPage: true });
   });
 
+  test('超级用户: her store’s super users as the API lists them, key dates first; one opens a profile whose 客户价值 card agrees', async (ctx) => {
+    onFailure(ctx, 'super-users');
+    interface SuperUser {
+      id: number;
+      name: string;
+      paidFen: number;
+      rfm: { r: number; f: number; m: number };
+      upcoming: boolean;
+      keyDates: { inDays: number }[];
+    }
+    await page.goto('/super-users?days=90');
+    const listed = await getJson<{ items: SuperUser[]; total: number; upcoming: number }>(
+      page.request,
+      '/api/v1/super-users?days=90',
+    );
+    // those with a key date in the window first, soonest first
+    const upcoming = listed.items.filter((u) => u.upcoming);
+    expect(listed.items.slice(0, upcoming.length)).toEqual(upcoming);
+    const soonest = upcoming.map((u) => Math.min(...u.keyDates.map((k) => k.inDays)));
+    expect(soonest).toEqual([...soonest].sort((a, b) => a - b));
+    // every one of them is a customer of her store
+    const own = new Set(visible.map((c) => c.id));
+    for (const u of listed.items) expect(own.has(u.id), `${u.name} is not hers`).toBe(true);
+    await expect
+      .poll(() => page.getByTestId('super-users-total').textContent(), { timeout: 15_000 })
+      .toContain(String(listed.total));
+    if (listed.items.length === 0) {
+      await page.getByText('范围内还没有超级用户').waitFor();
+      return;
+    }
+    const rows = page.getByTestId('super-user-row');
+    await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await page.getByTestId('super-user-name').allTextContents()).toEqual(
+      listed.items.map((u) => u.name),
+    );
+    await page.screenshot({ path: join(resultsDir, 'e2e-super-users.png'), fullPage: true });
+
+    const first = listed.items[0]!;
+    await rows.first().click();
+    await page.waitForURL((url) => url.pathname === `/customers/${first.id}`);
+    const card = page.getByTestId('facts');
+    await card.waitFor({ state: 'visible', timeout: 30_000 });
+    const detail = await getJson<{ facts: { stage: string; paidFen: number } }>(
+      page.request,
+      `/api/v1/customers/${first.id}`,
+    );
+    expect(detail.facts).toMatchObject({ stage: 'super', paidFen: first.paidFen });
+    await expect.poll(() => card.getByTestId('stage-tag').textContent()).toBe('超级用户');
+    expect(await card.getByTestId('rfm').textContent()).toBe(`R${first.rfm.r}F${first.rfm.f}M${first.rfm.m}`);
+  });
+
   test('the server stops cleanly on SIGTERM', async (ctx) => {
     onFailure(ctx, 'shutdown');
     await browser.close();
