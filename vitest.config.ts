@@ -7,7 +7,8 @@ export default defineConfig({
     // server named by DATABASE_URL); two workers fit the 2-core machines.
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 30_000,
+    // the route-walking authz test visits every route × role: ~25 s on a busy 2-core machine
+    testTimeout: 60_000,
     hookTimeout: 60_000,
   },
 });
