@@ -305,7 +305,9 @@ async function generateRows(db: Conn) {
     sql`insert into customer_facts (corp_id, customer_id, order_count, paid_fen, first_order_at, last_order_at,
         coupon_orders, coupon_share, top_unit_id, r_score, f_score, m_score, stage, computed_at)
       select ${CORP}, customer_id, n, paid, first_at, last_at, coupons, coupons::real / n, top_unit,
-        ntile(5) over (order by last_at), ntile(5) over (order by n), ntile(5) over (order by paid),
+        -- ties broken by id, so both engines score alike
+        ntile(5) over (order by last_at, customer_id), ntile(5) over (order by n, customer_id),
+        ntile(5) over (order by paid, customer_id),
         case when last_at < ${now}::timestamptz - 180 * ${day} then 'churned'
              when last_at < ${now}::timestamptz - 60 * ${day} then 'dormant'
              when n >= 12 then 'super'
