@@ -1,5 +1,12 @@
-import { LeftOutlined, ReloadOutlined, RightOutlined } from '@ant-design/icons';
-import { Alert, Button, Flex, Space, Tag, Typography } from 'antd';
+import {
+  ArrowLeftOutlined,
+  DeleteOutlined,
+  LeftOutlined,
+  ReloadOutlined,
+  RightOutlined,
+  SaveOutlined,
+} from '@ant-design/icons';
+import { Alert, Button, Flex, Popconfirm, Space, Tag, Typography } from 'antd';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, type FollowStatus, type StaffStatus, type UnitKind } from '../api';
@@ -109,4 +116,56 @@ const FOLLOW_STATUS_COLOR: Record<FollowStatus, string> = {
 export function FollowStatusTag({ status }: { status: FollowStatus }) {
   const { t } = useTranslation();
   return <Tag color={FOLLOW_STATUS_COLOR[status]}>{t(`followStatus.${status}`)}</Tag>;
+}
+
+/**
+ * An editor page's header actions: back to the list, delete (confirmed) once saved, save. `strings` is the
+ * page's i18n prefix holding back, delete, cancel, save and confirmDelete ({{name}}).
+ */
+export function EditorActions(props: {
+  strings: 'layers' | 'segments';
+  backTo: string;
+  onBack: (path: string) => void;
+  /** The saved item's name: delete is offered only for a saved item. */
+  savedName: string | null;
+  canSave: boolean;
+  saving: boolean;
+  onSave: () => void;
+  onDelete: () => void;
+  saveTestId: string;
+}) {
+  const { t } = useTranslation();
+  const k = (key: 'back' | 'delete' | 'cancel' | 'save' | 'confirmDelete') =>
+    `${props.strings}.${key}` as const;
+  return (
+    <Space>
+      <Button icon={<ArrowLeftOutlined />} onClick={() => props.onBack(props.backTo)}>
+        {t(k('back'))}
+      </Button>
+      {props.savedName !== null && props.canSave ? (
+        <Popconfirm
+          title={t(k('confirmDelete'), { name: props.savedName })}
+          okText={t(k('delete'))}
+          cancelText={t(k('cancel'))}
+          okButtonProps={{ danger: true }}
+          onConfirm={props.onDelete}
+        >
+          <Button danger icon={<DeleteOutlined />}>
+            {t(k('delete'))}
+          </Button>
+        </Popconfirm>
+      ) : null}
+      {props.canSave ? (
+        <Button
+          type="primary"
+          icon={<SaveOutlined />}
+          loading={props.saving}
+          onClick={props.onSave}
+          data-testid={props.saveTestId}
+        >
+          {t(k('save'))}
+        </Button>
+      ) : null}
+    </Space>
+  );
 }

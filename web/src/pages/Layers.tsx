@@ -1,10 +1,4 @@
-import {
-  ArrowLeftOutlined,
-  DeleteOutlined,
-  PlusOutlined,
-  SaveOutlined,
-  WarningFilled,
-} from '@ant-design/icons';
+import { DeleteOutlined, PlusOutlined, WarningFilled } from '@ant-design/icons';
 import {
   Alert,
   App,
@@ -15,14 +9,12 @@ import {
   Empty,
   Flex,
   Input,
-  Popconfirm,
   Progress,
   Result,
   Row,
   Segmented,
   Select,
   Skeleton,
-  Space,
   Table,
   type TableColumnsType,
   Tag,
@@ -34,7 +26,7 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
 import { ApiError, api, isAbort, type Layer, type LayerInput, type Layering, type Segment } from '../api';
 import { useMe } from '../auth';
-import { ErrorAlert, PageHeader } from '../components/common';
+import { EditorActions, ErrorAlert, PageHeader } from '../components/common';
 import { formatMoney, formatNumber } from '../format';
 import { useAsync } from '../hooks';
 import { useLang } from '../i18n';
@@ -360,35 +352,17 @@ function LayeringEditor({ layering, segments }: { layering: Layering | null; seg
         title={saved ? saved.name : t('layers.createTitle')}
         subtitle={t('layers.editorSubtitle')}
         extra={
-          <Space>
-            <Button icon={<ArrowLeftOutlined />} onClick={() => navigate('/layers')}>
-              {t('layers.back')}
-            </Button>
-            {saved && canSave ? (
-              <Popconfirm
-                title={t('layers.confirmDelete', { name: saved.name })}
-                okText={t('layers.delete')}
-                cancelText={t('layers.cancel')}
-                okButtonProps={{ danger: true }}
-                onConfirm={remove}
-              >
-                <Button danger icon={<DeleteOutlined />}>
-                  {t('layers.delete')}
-                </Button>
-              </Popconfirm>
-            ) : null}
-            {canSave ? (
-              <Button
-                type="primary"
-                icon={<SaveOutlined />}
-                loading={saving}
-                onClick={save}
-                data-testid="layering-save"
-              >
-                {t('layers.save')}
-              </Button>
-            ) : null}
-          </Space>
+          <EditorActions
+            strings="layers"
+            backTo="/layers"
+            onBack={navigate}
+            savedName={saved ? saved.name : null}
+            canSave={canSave}
+            saving={saving}
+            onSave={save}
+            onDelete={remove}
+            saveTestId="layering-save"
+          />
         }
       />
       <Row gutter={[16, 16]}>

@@ -1,10 +1,4 @@
-import {
-  ArrowLeftOutlined,
-  DeleteOutlined,
-  EditOutlined,
-  PlusOutlined,
-  SaveOutlined,
-} from '@ant-design/icons';
+import { DeleteOutlined, EditOutlined, PlusOutlined } from '@ant-design/icons';
 import {
   Alert,
   App,
@@ -28,7 +22,7 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
 import { ApiError, api, type Segment, type SegmentField } from '../api';
 import { useMe } from '../auth';
-import { ErrorAlert, PageHeader } from '../components/common';
+import { EditorActions, ErrorAlert, PageHeader } from '../components/common';
 import { AudiencePanel, useAudience } from '../components/RuleAudience';
 import {
   type DraftGroup,
@@ -252,35 +246,17 @@ function SegmentEditor({ segment, fields }: { segment: Segment | null; fields: S
         title={segment ? t('segments.editTitle') : t('segments.createTitle')}
         subtitle={t('segments.editorSubtitle')}
         extra={
-          <Space>
-            <Button icon={<ArrowLeftOutlined />} onClick={() => navigate('/segments')}>
-              {t('segments.back')}
-            </Button>
-            {segment && canSave ? (
-              <Popconfirm
-                title={t('segments.confirmDelete', { name: segment.name })}
-                okText={t('segments.delete')}
-                cancelText={t('segments.cancel')}
-                okButtonProps={{ danger: true }}
-                onConfirm={remove}
-              >
-                <Button danger icon={<DeleteOutlined />}>
-                  {t('segments.delete')}
-                </Button>
-              </Popconfirm>
-            ) : null}
-            {canSave ? (
-              <Button
-                type="primary"
-                icon={<SaveOutlined />}
-                loading={saving}
-                onClick={save}
-                data-testid="segment-save"
-              >
-                {t('segments.save')}
-              </Button>
-            ) : null}
-          </Space>
+          <EditorActions
+            strings="segments"
+            backTo="/segments"
+            onBack={navigate}
+            savedName={segment ? segment.name : null}
+            canSave={canSave}
+            saving={saving}
+            onSave={save}
+            onDelete={remove}
+            saveTestId="segment-save"
+          />
         }
       />
       <Row gutter={[16, 16]}>
