@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { prepareRepeatedStatements } from './prepared.ts';
 
 // int8 and numeric come back as strings from pg by default; our ids and money fit in JS numbers safely
 // (ids are identities, money is fen), so parse them once here for every query on both engines.
@@ -28,6 +29,7 @@ export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database
     // An idle connection the server closes (a restart, a dropped database) must not crash the process:
     // the pool drops it and opens a new one on the next query.
     pool.on('error', (err) => console.warn(`siyu: PostgreSQL connection lost: ${err.message}`));
+    pool.on('connect', prepareRepeatedStatements);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     await sql`select 1`.execute(db);
     return { kind: 'postgres', db, close: once(() => db.destroy()) };
@@ -42,6 +44,7 @@ export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database
   try {
     const lite = await PGlite.create(location);
     const pool = new pg.Pool(createPgConfig(lite));
+    pool.on('connect', prepareRepeatedStatements);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return {
       kind: 'pglite',
