@@ -1,4 +1,5 @@
 import { expressionBuilder, type RawBuilder, sql } from 'kysely';
+import { AD_HOC } from '../../platform/db/prepared.ts';
 import type { Ctx } from '../context.ts';
 import { visibleTo } from '../customers/service.ts';
 import type { Tables } from '../tables.ts';
@@ -268,9 +269,12 @@ function visibleCustomers(ctx: Ctx) {
     .where(visibleTo(ctx));
 }
 
-/** `with scope as (…)`: the caller's customers, for complements (not X = scope except X). */
+/**
+ * `with scope as (…)`: the caller's customers, for complements (not X = scope except X). Starts every segment
+ * statement, so it also marks them ad hoc: planned for their values each time, never prepared.
+ */
 export function scopeCte(ctx: Ctx) {
-  return sql`with scope as (${visibleCustomers(ctx)})`;
+  return sql`${sql.raw(AD_HOC)} with scope as (${visibleCustomers(ctx)})`;
 }
 
 /** The ids of the rule's customers within the caller's scope, as a select; needs `scopeCte` before it. */

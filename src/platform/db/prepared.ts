@@ -9,6 +9,12 @@ const MAX_COUNTED = 5_000;
 const MAX_PER_CONNECTION = 500;
 
 /** Statement text → how often it ran, or its name once it is prepared. */
+/**
+ * A statement that starts with this is never prepared: analytics over skewed data (segments), where a plan
+ * made for the values at hand beats a generic one and planning is a small part of the run.
+ */
+export const AD_HOC = '/* ad hoc */';
+
 const runs = new Map<string, number | string>();
 
 /**
@@ -22,7 +28,7 @@ export function prepareRepeatedStatements(client: pg.PoolClient): void {
   const prepared = new Set<string>();
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
-    if (typeof text === 'string' && Array.isArray(values) && values.length > 0) {
+    if (typeof text === 'string' && Array.isArray(values) && values.length > 0 && !text.startsWith(AD_HOC)) {
       const name = statementName(text, prepared);
       if (name) return query({ name, text, values }, callback);
     }
