@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../platform/actor.ts';
 import { systemClock } from '../../platform/clock.ts';
@@ -270,5 +271,75 @@ describe('the welcome is sent once', () => {
       .execute();
     expect(adds).toHaveLength(1);
     await t.corp('PATCH', '', { callback_url: `${t.siyuUrl}/wecom/callback/acme` });
+  });
+});
+
+describe('an add whose reaction fails', () => {
+  it('leaves nothing half-done: no customer, no attribution, no welcome, until the retry does it all once', async () => {
+    const channel = await readyChannel(tableCard({ name: '失败重试台卡' }));
+    await t.app.runtime.stop(); // the event waits in the inbox for the workers below
+    const { ext } = await scan(channel.codes[0]!.configId!, '半途');
+    await t.simulator.sim.idle();
+    const deps = {
+      db: t.database.db,
+      clock: { now: () => new Date() },
+      pii,
+      links: t.app.runtime.links,
+    };
+    // The channel's attribution and welcome run, then a later reaction to the add fails.
+    const failing = createEventHandler({
+      ...deps,
+      onContactAdded: [
+        onChannelAdd,
+        async () => {
+          throw new Error('tag rules unavailable');
+        },
+      ],
+    });
+    const errors: unknown[] = [];
+    await new InboxDispatcher({
+      db: jobsDb(t.database.db),
+      clock: deps.clock,
+      handle: failing,
+      onError: (err) => errors.push(err),
+    }).drain();
+    expect(String(errors[0])).toContain('tag rules unavailable');
+    const customer = () =>
+      t.database.db
+        .selectFrom('customers')
+        .select('id')
+        .where('corp_id', '=', 'acme')
+        .where('external_userid', '=', ext)
+        .executeTakeFirst();
+    const adds = () =>
+      t.database.db.selectFrom('channel_adds').select('id').where('channel_id', '=', channel.id).execute();
+    const welcomes = () =>
+      t.database.db
+        .selectFrom('wecom_outbox as o')
+        .innerJoin('wecom_inbox as i', (j) => j.onRef('i.corp_id', '=', 'o.corp_id'))
+        .select('o.id')
+        .where('i.event_type', '=', 'add_external_contact')
+        .where(sql<boolean>`i.event ->> 'externalUserId' = ${ext}`)
+        .where(sql<boolean>`o.idem_key = 'welcome:' || (i.event ->> 'welcomeCode')`)
+        .execute();
+    expect(await welcomes()).toHaveLength(0);
+    expect(await customer()).toBeUndefined();
+    expect(await adds()).toHaveLength(0);
+
+    // The retry (the inbox row is due again) runs with every reaction working.
+    await t.database.db
+      .updateTable('wecom_inbox')
+      .set({ next_attempt_at: new Date() })
+      .where('status', '=', 'pending')
+      .execute();
+    await new InboxDispatcher({
+      db: jobsDb(t.database.db),
+      clock: deps.clock,
+      handle: createEventHandler({ ...deps, onContactAdded: [onChannelAdd] }),
+    }).drain();
+    expect(await customer()).toBeDefined();
+    expect(await adds()).toHaveLength(1);
+    expect(await welcomes()).toHaveLength(1);
+    t.app.runtime.start();
   });
 });

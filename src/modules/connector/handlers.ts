@@ -75,20 +75,32 @@ async function handle(
     case 'add_external_contact':
     case 'add_half_external_contact':
     case 'edit_external_contact': {
-      const result = await refreshCustomer(ctx, client, event, at);
-      if (event.type !== 'edit_external_contact' && result) {
-        for (const sub of deps.onContactAdded ?? []) {
-          await sub({
-            ctx,
-            client,
-            event,
-            customerId: result.customerId,
-            newFollow: result.addedFollows.includes(event.userId),
-          });
+      const wecom = await readCustomer(ctx, client, event);
+      if (!wecom) return;
+      // Everything the event changes in Siyu commits together (the mirror, what reacts to the add, OneID):
+      // nothing is half-done if one part fails and the event is retried, and it costs one transaction.
+      await ctx.cdb.transaction(async (tx) => {
+        const txCtx = { ...ctx, cdb: tx };
+        const result = await upsertCustomerFromWecom(txCtx, wecom.contact, wecom.follows.map(toWecomFollow), {
+          // the event's member is known now: readCustomer fetched them if they were new
+          complete: wecom.follows.every((f) => wecom.known.has(f.userid) || f.userid === event.userId),
+          at,
+          staff: wecom.known,
+        });
+        if (event.type !== 'edit_external_contact') {
+          for (const sub of deps.onContactAdded ?? []) {
+            await sub({
+              ctx: txCtx,
+              client,
+              event,
+              customerId: result.customerId,
+              newFollow: result.addedFollows.includes(event.userId),
+            });
+          }
         }
-      }
-      // the orders and members that were waiting for this customer's identities (unionid, phone) link now
-      if (result) await linkWecomIdentities(ctx, [result.customerId]);
+        // the orders and members that were waiting for this customer's identities (unionid, phone) link now
+        await linkWecomIdentities(txCtx, [result.customerId]);
+      });
       return;
     }
     case 'del_external_contact':
@@ -164,14 +176,14 @@ async function handle(
 }
 
 /**
- * Re-reads the customer with every follow (externalcontact/get) and mirrors it. The member of the event is
- * created first when Siyu does not know them yet; unknown corp tags trigger a tag refresh.
+ * Reads the customer with every follow (externalcontact/get) and makes sure Siyu can mirror it: the
+ * member of the event is created first when Siyu does not know them yet; unknown corp tags trigger a tag
+ * refresh. WeCom is called here, before the mirror's transaction opens. Null when WeCom has no customer.
  */
-async function refreshCustomer(
+async function readCustomer(
   ctx: SyncCtx,
   client: WecomClient,
   event: AddExternalContactEvent | AddHalfExternalContactEvent | EditExternalContactEvent,
-  at: Date,
 ) {
   const follows: FollowUser[] = [];
   let contact: Awaited<ReturnType<WecomClient['getExternalContact']>>['external_contact'] | undefined;
@@ -191,12 +203,7 @@ async function refreshCustomer(
     { fetchMissing: [event.userId] },
   );
   await ensureTags(ctx, client, follows);
-  return upsertCustomerFromWecom(ctx, contact, follows.map(toWecomFollow), {
-    // the event's member is known now: ensureStaff fetched them if they were new
-    complete: follows.every((f) => known.has(f.userid) || f.userid === event.userId),
-    at,
-    staff: known,
-  });
+  return { contact, follows, known };
 }
 
 export function toWecomFollow(f: FollowUser): WecomFollow {

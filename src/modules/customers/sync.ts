@@ -84,11 +84,29 @@ export async function upsertCustomersFromWecom(
     const db = tx.db;
     const corp_id = tx.corpId;
     const now = clock.now();
+    const userids = [...new Set(items.flatMap((i) => i.follows.map((f) => f.userid)))];
+    const staffBy = new Map(opts.staff);
+    const unknown = userids.filter((u) => !staffBy.has(u));
+    if (unknown.length) {
+      const staff = await db
+        .selectFrom('staff')
+        .select(['id', 'userid', 'name', 'journey_role'])
+        .where('corp_id', '=', corp_id)
+        .where('userid', 'in', unknown)
+        .execute();
+      for (const s of staff) staffBy.set(s.userid, s);
+    }
+    const addedAtOf = (f: WecomFollow) => (f.createtime ? new Date(f.createtime * 1000) : opts.at);
     const rows = items.map(({ contact, follows }) => {
       const phone = follows
         .flatMap((f) => f.remark_mobiles ?? [])
         .map(normalizePhone)
         .find((p) => /^1\d{10}$/.test(p));
+      const phoneMasked = phone ? maskPhone(phone) : null;
+      // A new customer's follows are exactly these, so its derived columns are written with it; a known
+      // customer's are refreshed after the follows (refreshDerived).
+      const kept = follows.filter((f) => staffBy.has(f.userid));
+      const firstAdded = kept.map(addedAtOf).reduce<Date | null>((m, d) => (!m || d < m ? d : m), null);
       return {
         corp_id,
         external_userid: contact.external_userid,
@@ -101,8 +119,13 @@ export async function upsertCustomersFromWecom(
         updated_at: now,
         phone_cipher: phone ? pii.encrypt(phone) : null,
         phone_hash: phone ? pii.hash(phone) : null,
-        phone_masked: phone ? maskPhone(phone) : null,
-        first_added_at: null,
+        phone_masked: phoneMasked,
+        search_text: searchText({
+          name: contact.name,
+          remarks: kept.map((f) => f.remark || null),
+          phoneMasked,
+        }),
+        first_added_at: firstAdded,
       };
     });
     const upserted = await db
@@ -131,26 +154,17 @@ export async function upsertCustomersFromWecom(
       .execute();
     const idOf = new Map(upserted.map((r) => [r.external_userid, r.id]));
     const insertedBy = new Map(upserted.map((r) => [r.id, r.inserted]));
-    const customerIds = upserted.map((r) => r.id);
-
-    const userids = [...new Set(items.flatMap((i) => i.follows.map((f) => f.userid)))];
-    const staffBy = new Map(opts.staff);
-    const unknown = userids.filter((u) => !staffBy.has(u));
-    if (unknown.length) {
-      const staff = await db
-        .selectFrom('staff')
-        .select(['id', 'userid', 'name', 'journey_role'])
-        .where('corp_id', '=', corp_id)
-        .where('userid', 'in', unknown)
-        .execute();
-      for (const s of staff) staffBy.set(s.userid, s);
-    }
-    const current = await db
-      .selectFrom('follows')
-      .select(['id', 'customer_id', 'staff_id', 'status', 'remark', 'description', 'added_at'])
-      .where('corp_id', '=', corp_id)
-      .where('customer_id', 'in', customerIds)
-      .execute();
+    // Customers this statement inserted have no follows, tags or derived columns to read back.
+    const known = upserted.filter((r) => !r.inserted);
+    const knownIds = known.map((r) => r.id);
+    const current = knownIds.length
+      ? await db
+          .selectFrom('follows')
+          .select(['id', 'customer_id', 'staff_id', 'status', 'remark', 'description', 'added_at'])
+          .where('corp_id', '=', corp_id)
+          .where('customer_id', 'in', knownIds)
+          .execute()
+      : [];
     const currentBy = new Map(current.map((f) => [`${f.customer_id}:${f.staff_id}`, f]));
 
     const timeline: TimelineEntry[] = [];
@@ -162,7 +176,7 @@ export async function upsertCustomersFromWecom(
       for (const f of follows) {
         const s = staffBy.get(f.userid);
         if (!s) continue;
-        const addedAt = f.createtime ? new Date(f.createtime * 1000) : opts.at;
+        const addedAt = addedAtOf(f);
         const row = {
           corp_id,
           customer_id: customerId,
@@ -239,10 +253,10 @@ export async function upsertCustomersFromWecom(
       }
     }
 
-    timeline.push(...(await reconcileWecomTags(tx, items, idOf, staffBy, opts)));
+    timeline.push(...(await reconcileWecomTags(tx, items, idOf, new Set(knownIds), staffBy, opts)));
     // Every follow of these customers as it stands now: the ones just written, and the others as they were.
     const written = new Set(followRows.map((r) => `${r.customer_id}:${r.staff_id}`));
-    await refreshDerived(tx, upserted, [
+    await refreshDerived(tx, known, [
       ...followRows,
       ...current.filter((f) => !written.has(`${f.customer_id}:${f.staff_id}`)),
     ]);
@@ -259,6 +273,8 @@ async function reconcileWecomTags(
   tx: SyncCtx['cdb'],
   items: { contact: WecomContact; follows: WecomFollow[] }[],
   idOf: Map<string, number>,
+  /** Customers that existed before this upsert; the others have no tags yet. */
+  existing: Set<number>,
   staffBy: Map<string, { id: number; name: string }>,
   { complete, at }: { complete: boolean; at: Date },
 ): Promise<TimelineEntry[]> {
@@ -276,15 +292,19 @@ async function reconcileWecomTags(
   }
   const allWanted = [...new Set([...wanted.values()].flatMap((w) => [...w.keys()]))];
   if (allWanted.length === 0 && !complete) return []; // nothing to add, and nothing may be removed
-  const customerIds = [...wanted.keys()];
-  const have = await db
-    .selectFrom('customer_tags as ct')
-    .innerJoin('tags as t', (j) => j.onRef('t.corp_id', '=', 'ct.corp_id').onRef('t.id', '=', 'ct.tag_id'))
-    .select(['ct.customer_id', 't.id', 't.name', 't.wecom_tag_id'])
-    .where('ct.corp_id', '=', corp_id)
-    .where('ct.customer_id', 'in', customerIds)
-    .where('t.wecom_tag_id', 'is not', null)
-    .execute();
+  const customerIds = [...wanted.keys()].filter((id) => existing.has(id));
+  const have = customerIds.length
+    ? await db
+        .selectFrom('customer_tags as ct')
+        .innerJoin('tags as t', (j) =>
+          j.onRef('t.corp_id', '=', 'ct.corp_id').onRef('t.id', '=', 'ct.tag_id'),
+        )
+        .select(['ct.customer_id', 't.id', 't.name', 't.wecom_tag_id'])
+        .where('ct.corp_id', '=', corp_id)
+        .where('ct.customer_id', 'in', customerIds)
+        .where('t.wecom_tag_id', 'is not', null)
+        .execute()
+    : [];
   const known = allWanted.length
     ? await db
         .selectFrom('tags')
