@@ -113,12 +113,12 @@ export class InboxDispatcher {
       pollMs: this.o.pollMs,
       onError: (err) => this.o.onError?.(err),
     });
-    // Handled rows are marked done together: one statement for all that finished meanwhile.
+    // Handled rows are marked done together: one statement for all that finished meanwhile. unnest (which
+    // the planner takes for a few rows) keeps it on the primary key however large the table grows.
     this.done = new Batcher(async (rows) => {
-      const json = JSON.stringify(rows.map((r) => ({ corp_id: r.corpId, id: r.id })));
       await sql`
         update wecom_inbox i set status = 'done', done_at = ${this.o.clock.now()}, last_error = null
-        from jsonb_to_recordset(${json}::jsonb) as r(corp_id text, id bigint)
+        from unnest(${rows.map((r) => r.corpId)}::text[], ${rows.map((r) => r.id)}::bigint[]) as r(corp_id, id)
         where i.corp_id = r.corp_id and i.id = r.id`.execute(this.o.db);
       return rows.map(() => undefined);
     });

@@ -320,17 +320,20 @@ describe('the outbox sender', () => {
       concurrency: 1,
       send: async (r) => {
         order.push(r.idemKey);
-        return { errcode: 0 };
+        return { errcode: 0, echo: { key: r.idemKey, quote: 'a "b" {c}' } };
       },
     });
     await s.drain();
     expect(order).toEqual(['welcome:1', 'normal:1', 'bulk:1']);
     const rows = await database.db
       .selectFrom('wecom_outbox')
-      .select(['idem_key', 'status', 'errcode'])
+      .select(['idem_key', 'status', 'errcode', 'result'])
       .orderBy('id')
       .execute();
     expect(rows.every((r) => r.status === 'done' && r.errcode === 0)).toBe(true);
+    // each row keeps its own WeCom answer, as JSON
+    for (const r of rows)
+      expect(r.result).toEqual({ errcode: 0, echo: { key: r.idem_key, quote: 'a "b" {c}' } });
   });
 
   it('sends a welcome while a slow call of an earlier claim is still waiting on WeCom', async () => {

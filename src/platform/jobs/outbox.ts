@@ -101,15 +101,14 @@ export class OutboxSender {
       pollMs: this.o.pollMs,
       onError: (err) => this.o.onError?.(err),
     });
-    // Sent rows are marked done together: one statement for all that finished meanwhile.
+    // Sent rows are marked done together: one statement for all that finished meanwhile (on the primary
+    // key, as the inbox's: see there).
     this.done = new Batcher(async (items) => {
-      const json = JSON.stringify(
-        items.map(({ row, result }) => ({ corp_id: row.corpId, id: row.id, result })),
-      );
       await sql`
         update wecom_outbox o set status = 'done', done_at = ${this.o.clock.now()}, result = r.result,
           errcode = 0, last_error = null
-        from jsonb_to_recordset(${json}::jsonb) as r(corp_id text, id bigint, result jsonb)
+        from unnest(${items.map((i) => i.row.corpId)}::text[], ${items.map((i) => i.row.id)}::bigint[],
+          ${items.map((i) => JSON.stringify(i.result))}::jsonb[]) as r(corp_id, id, result)
         where o.corp_id = r.corp_id and o.id = r.id`.execute(this.o.db);
       return items.map(() => undefined);
     });
