@@ -80,3 +80,54 @@ describe('orders waiting for an identity that WeCom reveals (real callbacks)', (
     expect(second).toEqual({ customer_id: customer.id, linked_by: 'phone' });
   });
 });
+
+describe('a customer that nothing waits for', () => {
+  it('has the WeCom identities recorded on the add, once, with WeCom as their source', async () => {
+    const wm = (await t.corp('POST', '/customers', { name: '郑雪', gender: 2, unionid: 'o_plain_union' }))
+      .external_userid as string;
+    const identities = () =>
+      t.database.db
+        .selectFrom('customer_identities as i')
+        .innerJoin('customers as c', (j) =>
+          j.onRef('c.corp_id', '=', 'i.corp_id').onRef('c.id', '=', 'i.customer_id'),
+        )
+        .select(['i.kind', 'i.value', 'i.source'])
+        .where('i.corp_id', '=', 'acme')
+        .where('c.external_userid', '=', wm)
+        .orderBy('i.kind')
+        .execute();
+    const expected = [
+      { kind: 'external_userid', value: wm, source: 'wecom' },
+      { kind: 'unionid', value: 'o_plain_union', source: 'wecom' },
+    ];
+    await t.corp('POST', '/scenarios/member-adds-customer', {
+      userid: 'sh1a',
+      external_userid: wm,
+      add_way: 1,
+    });
+    expect(
+      await waitFor(async () => (await identities()).length === 2 && identities(), 'the identities'),
+    ).toEqual(expected);
+    // a second member adds the same customer: nothing new to record
+    await t.corp('POST', '/scenarios/member-adds-customer', {
+      userid: 'sh1b',
+      external_userid: wm,
+      add_way: 1,
+    });
+    await waitFor(
+      async () =>
+        (
+          await t.database.db
+            .selectFrom('follows as f')
+            .innerJoin('customers as c', (j) =>
+              j.onRef('c.corp_id', '=', 'f.corp_id').onRef('c.id', '=', 'f.customer_id'),
+            )
+            .select('f.id')
+            .where('c.external_userid', '=', wm)
+            .execute()
+        ).length === 2,
+      'the second follow',
+    );
+    expect(await identities()).toEqual(expected);
+  });
+});
