@@ -300,43 +300,58 @@ export function linkMembers(
 export async function linkWecomIdentities(ctx: SyncCtx, customerIds: number[]): Promise<Linking> {
   if (customerIds.length === 0) return { orders: [], members: [] };
   const { cdb } = ctx;
-  // Most adds and edits have nothing to resolve, and one statement says so and records the customers'
-  // WeCom identities (a new customer's; a known one's are there already and conflict away). Anything
-  // waiting, shared with another customer or undone before takes the full path, which records them itself.
+  // Most adds and edits have nothing to resolve: one read says so (and, for a new customer, one insert
+  // records their identities). Anything waiting, shared with another customer or undone before takes the
+  // full path.
   const pending = (table: 'orders' | 'members', column: 'external_userid' | 'unionid' | 'phone_hash') =>
     sql`exists (select 1 from ${sql.table(table)} r where r.corp_id = c.corp_id and r.customer_id is null
       and r.${sql.ref(column)} = c.${sql.ref(column)})`;
   const heldElsewhere = (kind: IdentityKind, column: 'external_userid' | 'unionid' | 'phone_hash') =>
     sql`exists (select 1 from customer_identities i where i.corp_id = c.corp_id and i.kind = ${kind}
       and i.value = c.${sql.ref(column)} and i.customer_id <> c.id)`;
-  const wecomKinds = (['external_userid', 'unionid', 'phone'] as const).map(
-    (kind) => sql`(${kind}::text, c.${sql.ref(COLUMN_OF[kind])})`,
-  );
   const { rows: customers } = await sql<{
     id: number;
     external_userid: string;
     unionid: string | null;
     phone_hash: string | null;
+    recorded: number;
     simple: boolean;
   }>`
-    with c as (
-      select c.corp_id, c.id, c.external_userid, c.unionid, c.phone_hash,
-        not (${pending('orders', 'external_userid')} or ${pending('orders', 'unionid')} or ${pending('orders', 'phone_hash')}
-          or ${pending('members', 'external_userid')} or ${pending('members', 'unionid')} or ${pending('members', 'phone_hash')}
-          or ${heldElsewhere('external_userid', 'external_userid')} or ${heldElsewhere('unionid', 'unionid')}
-          or ${heldElsewhere('phone', 'phone_hash')}
-          or exists (select 1 from customers o where o.corp_id = c.corp_id and o.id <> c.id
-            and (o.unionid = c.unionid or o.phone_hash = c.phone_hash))
-          or exists (select 1 from identity_unlinks u where u.corp_id = c.corp_id and u.customer_id = c.id)) as simple
-      from customers c where c.corp_id = ${cdb.corpId} and c.id in (${sql.join(customerIds)})),
-    recorded as (
-      insert into customer_identities (corp_id, customer_id, kind, value, source, created_at)
-      select c.corp_id, c.id, v.kind, v.value, 'wecom', ${ctx.clock.now()}
-      from c cross join lateral (values ${sql.join(wecomKinds)}) as v(kind, value)
-      where v.value is not null and (select bool_and(simple) from c)
-      on conflict (corp_id, kind, value) do nothing)
-    select id, external_userid, unionid, phone_hash, simple from c`.execute(cdb.db);
-  if (customers.every((c) => c.simple)) return { orders: [], members: [] };
+    select c.id, c.external_userid, c.unionid, c.phone_hash,
+      (select count(*)::int from customer_identities i where i.corp_id = c.corp_id and i.customer_id = c.id
+        and ((i.kind = 'external_userid' and i.value = c.external_userid)
+          or (i.kind = 'unionid' and i.value = c.unionid) or (i.kind = 'phone' and i.value = c.phone_hash))) as recorded,
+      not (${pending('orders', 'external_userid')} or ${pending('orders', 'unionid')} or ${pending('orders', 'phone_hash')}
+        or ${pending('members', 'external_userid')} or ${pending('members', 'unionid')} or ${pending('members', 'phone_hash')}
+        or ${heldElsewhere('external_userid', 'external_userid')} or ${heldElsewhere('unionid', 'unionid')}
+        or ${heldElsewhere('phone', 'phone_hash')}
+        or exists (select 1 from customers o where o.corp_id = c.corp_id and o.id <> c.id
+          and (o.unionid = c.unionid or o.phone_hash = c.phone_hash))
+        or exists (select 1 from identity_unlinks u where u.corp_id = c.corp_id and u.customer_id = c.id)) as simple
+    from customers c where c.corp_id = ${cdb.corpId} and c.id in (${sql.join(customerIds)})`.execute(cdb.db);
+  const unrecorded = customers.flatMap((c) =>
+    c.recorded < identitiesOf({ ...c, openid: null }).length ? [c] : [],
+  );
+  if (customers.every((c) => c.simple)) {
+    if (unrecorded.length === 0) return { orders: [], members: [] };
+    const now = ctx.clock.now();
+    const rows = unrecorded.flatMap((c) =>
+      identitiesOf({ ...c, openid: null }).map((i) => ({
+        corp_id: cdb.corpId,
+        customer_id: c.id,
+        kind: i.kind,
+        value: i.value,
+        source: 'wecom',
+        created_at: now,
+      })),
+    );
+    await cdb.db
+      .insertInto('customer_identities')
+      .values(rows)
+      .onConflict((oc) => oc.columns(['corp_id', 'kind', 'value']).doNothing())
+      .execute();
+    return { orders: [], members: [] };
+  }
   const records = customers.map((c) => ({
     id: c.id,
     external_userid: c.external_userid,
