@@ -2,7 +2,8 @@
  * Welcome benchmark: customers scan a channel code at a steady rate in the WeCom simulator; each add is a
  * real encrypted callback to Siyu, which attributes it and sends the channel's welcome through the outbox's
  * welcome lane. Prints p50/p99 from the add (the moment WeCom issued the WelcomeCode) to the welcome
- * accepted by the simulator, and the share sent inside WeCom's 20 s window.
+ * accepted by the simulator, and the share sent inside WeCom's 20 s window, after a warm-up at the same rate
+ * (--warmup, printed but not counted).
  *
  *   npm run bench:welcome                                                       # PGlite, 100 adds/s for 20 s
  *   DATABASE_URL=$(bash scripts/pg-test-server.sh start) npm run bench:welcome  # PostgreSQL, 150 adds/s for 20 s
@@ -20,8 +21,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { createChannel, getChannel } from '../src/modules/channels/service.ts';
+import type { Tables } from '../src/modules/tables.ts';
 import type { Actor } from '../src/platform/actor.ts';
 import { systemClock } from '../src/platform/clock.ts';
+import type { Database } from '../src/platform/db/connect.ts';
 import { corpDb } from '../src/platform/db/corp-db.ts';
 import { createPii } from '../src/platform/pii.ts';
 import { summarize } from './protocol.ts';
@@ -30,12 +33,17 @@ import type { WelcomeReport } from './welcome-sim.ts';
 
 const HELP = `npm run bench:welcome -- [options]
   --rate N      adds per second (default 150 on PostgreSQL, 100 on PGlite)
-  --seconds N   how long to add customers (default 20)`;
+  --seconds N   how long to add customers, measured (default 20)
+  --warmup N    seconds of adds at the same rate before, not counted (default 5; 0 for a cold start)
+  --existing N  customers the brand has in Siyu already, with a follow, identities, timeline and handled
+                callbacks each (default 50,000; 0 for an empty brand)`;
 
 const { values: args } = parseArgs({
   options: {
     rate: { type: 'string' },
     seconds: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '5' },
+    existing: { type: 'string', default: '50000' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -46,6 +54,41 @@ if (args.help) {
 const line = (label: string, value: string) => console.log(`  ${label.padEnd(22)} ${value}`);
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+
+/**
+ * A brand that runs Siyu has customers already, and the statements of an add are planned for tables of
+ * that size: each customer with a follow, their WeCom identity, two timeline entries and a handled
+ * callback, written by set-based SQL, then ANALYZE (as autovacuum would have by then).
+ */
+async function seedExistingCustomers(database: Database<Tables>, n: number) {
+  if (n === 0) return;
+  const db = database.db;
+  await sql`
+    insert into customers (corp_id, external_userid, name, name_pinyin, search_text, first_added_at, updated_at)
+    select ${BRAND}, 'wm_old_' || g, '老客' || g, 'laoke', '老客' || g, now() - g * interval '1 minute', now()
+    from generate_series(1, ${n}) g`.execute(db);
+  await sql`
+    insert into follows (corp_id, customer_id, staff_id, journey_role, add_way, added_at, status)
+    select c.corp_id, c.id, s.id, 'store_staff', 1, c.first_added_at, 'active'
+    from customers c
+    join lateral (select id from staff where corp_id = c.corp_id order by id offset c.id % 8 limit 1) s on true
+    where c.corp_id = ${BRAND}`.execute(db);
+  await sql`
+    insert into customer_identities (corp_id, customer_id, kind, value, source, created_at)
+    select corp_id, id, 'external_userid', external_userid, 'wecom', first_added_at
+    from customers where corp_id = ${BRAND}`.execute(db);
+  await sql`
+    insert into customer_events (corp_id, customer_id, at, kind, staff_id, summary)
+    select f.corp_id, f.customer_id, f.added_at, k, f.staff_id, '添加了导购'
+    from follows f cross join unnest(array['follow_added', 'channel_add']) k
+    where f.corp_id = ${BRAND}`.execute(db);
+  await sql`
+    insert into wecom_inbox (corp_id, dedup_key, order_key, event_type, event, received_at, status, attempts,
+      next_attempt_at, done_at)
+    select ${BRAND}, 'old:' || g, 'customer:wm_old_' || g, 'add_external_contact', '{}', now(), 'done', 1, now(), now()
+    from generate_series(1, ${n}) g`.execute(db);
+  await sql`analyze`.execute(db);
+}
 
 /**
  * CPU the PostgreSQL backends serving this database have used, ms, read from /proc: null on PGlite (it
@@ -74,8 +117,17 @@ try {
   const { database } = bench;
   const rate = Number(args.rate ?? (database.kind === 'pglite' ? 100 : 150));
   const seconds = Number(args.seconds);
-  if (!(rate > 0 && rate <= 5000) || !(seconds > 0 && seconds <= 600)) {
-    throw new Error('--rate must be in (0, 5000] and --seconds in (0, 600]');
+  const warmup = Number(args.warmup);
+  const existing = Number(args.existing);
+  if (
+    !(rate > 0 && rate <= 5000) ||
+    !(seconds > 0 && seconds <= 600) ||
+    !(warmup >= 0 && warmup <= 600) ||
+    !(Number.isInteger(existing) && existing >= 0 && existing <= 10_000_000)
+  ) {
+    throw new Error(
+      '--rate must be in (0, 5000], --seconds in (0, 600], --warmup in [0, 600], --existing in [0, 1e7]',
+    );
   }
   const secretKey = randomBytes(32).toString('hex');
   // WeCom runs in its own process (bench/welcome-sim.ts), as the real one runs off Siyu's machine.
@@ -95,6 +147,7 @@ try {
   };
   // Siyu listens first (the simulator needs its callback URL), then learns the simulator's.
   const { unitId } = await seedSiyuBrand(database, secretKey, 'http://127.0.0.1:1');
+  await seedExistingCustomers(database, existing);
   const siyu = await startSiyu(database, secretKey);
   const { url: simulatorUrl } = await ask<{ url: string }>({
     callbackUrl: `${siyu.url}/wecom/callback/${BRAND}`,
@@ -158,7 +211,19 @@ try {
     'machine',
     `${cpu.length} cores (${cpu[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`,
   );
+  line('brand', `${existing.toLocaleString('en')} customers in Siyu before the first add`);
   line('load', `${rate} adds/s for ${seconds} s through one channel code (8 staff taking turns)`);
+  // A server that has just started is slower for its first seconds (new connections to PostgreSQL with cold
+  // caches, statements not prepared yet, code not optimised): the warm-up runs at the same rate, uncounted.
+  if (warmup > 0) {
+    const w = await ask<WelcomeReport>({ configId, rate, seconds: warmup });
+    const ws = summarize(w.latencies);
+    line(
+      'warm-up (not counted)',
+      `${w.adds} adds in ${w.addSeconds.toFixed(1)} s: p50 ${ms(ws.p50)} · p99 ${ms(ws.p99)} · max ${ms(ws.max)}`,
+    );
+  }
+  const measuredFrom = new Date();
   const pg0 = await postgresCpuMs(database);
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
@@ -194,6 +259,7 @@ try {
     .selectFrom('wecom_outbox')
     .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
     .where('lane', '=', 'welcome')
+    .where('created_at', '>=', measuredFrom)
     .groupBy('status')
     .execute();
   line('welcome lane', outbox.map((r) => `${r.status} ${r.n}`).join(', '));
@@ -203,9 +269,8 @@ try {
            extract(epoch from (o.done_at - o.created_at)) * 1000 as outbox_ms
     from wecom_inbox i
     join wecom_outbox o on o.corp_id = i.corp_id and o.idem_key = 'welcome:' || (i.event ->> 'welcomeCode')
-    where i.event_type = 'add_external_contact' and i.done_at is not null and o.done_at is not null`.execute(
-    database.db,
-  );
+    where i.event_type = 'add_external_contact' and i.done_at is not null and o.done_at is not null
+      and i.received_at >= ${measuredFrom}`.execute(database.db);
   const inboxS = summarize(stages.rows.map((r) => Number(r.inbox_ms)));
   const outboxS = summarize(stages.rows.map((r) => Number(r.outbox_ms)));
   line(
