@@ -78,6 +78,7 @@ export interface OutboxSenderOptions {
   onError?: (err: unknown, row?: OutboxRow) => void;
 }
 
+/** The claim order; the index wecom_outbox_pending (migration 0022) is on this very expression. */
 const LANE_ORDER = sql`case lane when 'welcome' then 0 when 'normal' then 1 else 2 end`;
 
 /**
