@@ -25,7 +25,9 @@ export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: t
 
 export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database<DB>> {
   if ('url' in target) {
-    const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    // A connection caches the plans of its prepared statements (prepared.ts); renewing connections every half
+    // hour bounds how long a plan made for tables of another size can outlive autoanalyze's corrections.
+    const pool = new pg.Pool({ connectionString: target.url, max: 10, maxLifetimeSeconds: 1800 });
     // An idle connection the server closes (a restart, a dropped database) must not crash the process:
     // the pool drops it and opens a new one on the next query.
     pool.on('error', (err) => console.warn(`siyu: PostgreSQL connection lost: ${err.message}`));
