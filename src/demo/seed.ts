@@ -239,18 +239,24 @@ async function insertCustomers(
   const staffId = (userid: string) => ids.staffIds.get(userid)!;
   const customerRows = batch.map((c) => {
     const phoneMasked = c.phone ? maskPhone(c.phone) : null;
+    const pinyin = namePinyin(c.name);
     return {
       corp_id: CORP,
       external_userid: c.externalUserid,
       unionid: c.unionid,
       name: c.name,
-      name_pinyin: namePinyin(c.name),
+      name_pinyin: pinyin,
       gender: c.gender,
       avatar: c.avatar,
       phone_cipher: c.phone ? pii.encrypt(c.phone) : null,
       phone_hash: c.phone ? pii.hash(c.phone) : null,
       phone_masked: phoneMasked,
-      search_text: searchText({ name: c.name, remarks: c.follows.map((f) => f.remark), phoneMasked }),
+      search_text: searchText({
+        name: c.name,
+        namePinyin: pinyin,
+        remarks: c.follows.map((f) => f.remark),
+        phoneMasked,
+      }),
       first_added_at: c.firstAddedAt,
       created_at: c.firstAddedAt,
       updated_at: c.updatedAt,

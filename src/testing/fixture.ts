@@ -115,6 +115,7 @@ export async function seedFixture(db: Kysely<Tables>): Promise<Fixture> {
     follows: { staffId: number; remark?: string; role: string }[],
   ) {
     const phoneMasked = phone ? maskPhone(phone) : null;
+    const pinyin = namePinyin(name);
     const { id } = await db
       .insertInto('customers')
       .values({
@@ -122,12 +123,17 @@ export async function seedFixture(db: Kysely<Tables>): Promise<Fixture> {
         external_userid: externalUserid,
         unionid: null,
         name,
-        name_pinyin: namePinyin(name),
+        name_pinyin: pinyin,
         avatar: null,
         phone_cipher: phone ? pii.encrypt(phone) : null,
         phone_hash: phone ? pii.hash(phone) : null,
         phone_masked: phoneMasked,
-        search_text: searchText({ name, remarks: follows.map((f) => f.remark ?? null), phoneMasked }),
+        search_text: searchText({
+          name,
+          namePinyin: pinyin,
+          remarks: follows.map((f) => f.remark ?? null),
+          phoneMasked,
+        }),
         first_added_at: now,
       })
       .returning('id')

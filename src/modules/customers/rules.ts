@@ -9,13 +9,17 @@ export function namePinyin(name: string): string {
   return `${full} ${initials}`.replace(/\s+/g, ' ').trim();
 }
 
-/** What a customer search matches: name, its pinyin, every follow's remark, and the masked phone. */
+/**
+ * What a customer search matches: name, its pinyin (namePinyin, which the caller has for the name_pinyin
+ * column already), every follow's remark, and the masked phone.
+ */
 export function searchText(input: {
   name: string;
+  namePinyin: string;
   remarks: (string | null)[];
   phoneMasked: string | null;
 }): string {
-  return [input.name, namePinyin(input.name), ...input.remarks, input.phoneMasked]
+  return [input.name, input.namePinyin, ...input.remarks, input.phoneMasked]
     .filter((s): s is string => Boolean(s))
     .join(' ')
     .toLowerCase();

@@ -106,12 +106,13 @@ export async function upsertCustomersFromWecom(
       // A new customer's follows are exactly these, so its derived columns are written with it; a known
       // customer's are refreshed after the follows (refreshDerived).
       const kept = follows.filter((f) => staffBy.has(f.userid));
+      const pinyin = namePinyin(contact.name);
       const firstAdded = kept.map(addedAtOf).reduce<Date | null>((m, d) => (!m || d < m ? d : m), null);
       return {
         corp_id,
         external_userid: contact.external_userid,
         name: contact.name,
-        name_pinyin: namePinyin(contact.name),
+        name_pinyin: pinyin,
         avatar: contact.avatar || null,
         gender: contact.gender ?? 0,
         unionid: contact.unionid || null,
@@ -122,6 +123,7 @@ export async function upsertCustomersFromWecom(
         phone_masked: phoneMasked,
         search_text: searchText({
           name: contact.name,
+          namePinyin: pinyin,
           remarks: kept.map((f) => f.remark || null),
           phoneMasked,
         }),
@@ -150,7 +152,14 @@ export async function upsertCustomersFromWecom(
         })),
       )
       // xmax is 0 on a row this statement inserted, set on one it updated
-      .returning(['id', 'external_userid', 'name', 'phone_masked', sql<boolean>`xmax = 0`.as('inserted')])
+      .returning([
+        'id',
+        'external_userid',
+        'name',
+        'name_pinyin',
+        'phone_masked',
+        sql<boolean>`xmax = 0`.as('inserted'),
+      ])
       .execute();
     const idOf = new Map(upserted.map((r) => [r.external_userid, r.id]));
     const insertedBy = new Map(upserted.map((r) => [r.id, r.inserted]));
@@ -382,7 +391,7 @@ async function reconcileWecomTags(
  */
 async function refreshDerived(
   tx: SyncCtx['cdb'],
-  customers: { id: number; name: string; phone_masked: string | null }[],
+  customers: { id: number; name: string; name_pinyin: string; phone_masked: string | null }[],
   follows: { customer_id: number; remark?: string | null; added_at: Date | string }[],
 ): Promise<void> {
   if (customers.length === 0) return;
@@ -392,7 +401,7 @@ async function refreshDerived(
       const at = new Date(f.added_at);
       return !m || at < m ? at : m;
     }, null);
-    return sql`(${c.id}::bigint, ${searchText({ name: c.name, remarks: mine.map((f) => f.remark ?? null), phoneMasked: c.phone_masked })}::text, ${first}::timestamptz)`;
+    return sql`(${c.id}::bigint, ${searchText({ name: c.name, namePinyin: c.name_pinyin, remarks: mine.map((f) => f.remark ?? null), phoneMasked: c.phone_masked })}::text, ${first}::timestamptz)`;
   });
   await sql`
     update customers as c set search_text = v.search_text, first_added_at = v.first_added_at
