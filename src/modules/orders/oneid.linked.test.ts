@@ -105,9 +105,11 @@ describe('a customer that nothing waits for', () => {
       external_userid: wm,
       add_way: 1,
     });
-    expect(
-      await waitFor(async () => (await identities()).length === 2 && identities(), 'the identities'),
-    ).toEqual(expected);
+    const recorded = await waitFor(async () => {
+      const rows = await identities();
+      return rows.length === 2 && rows;
+    }, 'the identities');
+    expect(recorded).toEqual(expected);
     // a second member adds the same customer: nothing new to record
     await t.corp('POST', '/scenarios/member-adds-customer', {
       userid: 'sh1b',
