@@ -1,4 +1,5 @@
 import { WecomApiError, WecomNetworkError } from './errors.ts';
+import { type HttpCall, httpCall } from './http.ts';
 import * as L from './limits.ts';
 
 export { isRetryable, WecomApiError, WecomNetworkError } from './errors.ts';
@@ -17,7 +18,8 @@ export interface WecomClientOptions {
   baseUrl: string;
   corpId: string;
   secret: string;
-  fetch?: typeof fetch;
+  /** The HTTP transport; tests pass a fetch (or one wrapping it) to watch or break the wire. */
+  fetch?: HttpCall;
   /** Per HTTP attempt, body included. Default 10 s. */
   timeoutMs?: number;
   /** Retries after the first attempt on retryable errors. Default 3 (API-FACTS §1: "retry at most 3 times"). */
@@ -574,7 +576,7 @@ export class WecomClient {
   readonly corpId: string;
   private readonly baseUrl: string;
   readonly #secret: string;
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: HttpCall;
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -597,7 +599,7 @@ export class WecomClient {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.corpId = opts.corpId;
     this.#secret = opts.secret;
-    this.fetchImpl = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    this.fetchImpl = opts.fetch ?? httpCall;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxRetries = opts.maxRetries ?? L.SYSTEM_BUSY_MAX_RETRIES;
     this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -1031,12 +1033,13 @@ export class WecomClient {
   }
 }
 
+/** node:http puts the system error's code on the error; fetch puts it on the error's cause. */
 function networkDetail(err: unknown): string {
   if (!(err instanceof Error)) return 'request failed';
-  const cause = (err as Error & { cause?: unknown }).cause;
-  const code =
-    cause && typeof cause === 'object' && 'code' in cause ? String((cause as { code: unknown }).code) : '';
-  return code ? `${err.message} (${code})` : err.message;
+  const codeOf = (e: unknown) =>
+    e && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : '';
+  const code = codeOf(err) || codeOf((err as Error & { cause?: unknown }).cause);
+  return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
 }
 
 // ── Paged reads for a full sync ────────────────────────────────────────────

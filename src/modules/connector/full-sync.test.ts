@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pii } from '../../testing/fixture.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
+import { type HttpCall, httpCall } from '../../wecom/http.ts';
 import { latestSyncRun, runFullSync, type SyncRun } from './full-sync.ts';
 import { ConnectionRegistry } from './service.ts';
 
@@ -60,10 +61,10 @@ describe('full sync', () => {
     const deps = { db: t.database.db, clock: { now: () => new Date() }, pii };
     // The network drops the second page of batch/get_by_user, once.
     let pages = 0;
-    const flaky: typeof fetch = (input, init) => {
-      if (String(input).includes('batch/get_by_user') && ++pages === 2)
-        return Promise.reject(new TypeError('fetch failed'));
-      return fetch(input, init);
+    const flaky: HttpCall = (url, init) => {
+      if (url.includes('batch/get_by_user') && ++pages === 2)
+        return Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+      return httpCall(url, init);
     };
     const strict = new ConnectionRegistry(t.database.db, pii, { maxRetries: 0, fetch: flaky });
     const progress: SyncRun[] = [];

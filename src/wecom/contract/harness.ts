@@ -9,6 +9,7 @@ import {
   type WecomClientOptions,
 } from '../client.ts';
 import { WecomApiError } from '../errors.ts';
+import { type HttpCall, httpCall } from '../http.ts';
 
 /**
  * The harness of the client ↔ simulator contract suite: a real simulator on 127.0.0.1:0 with a manual clock,
@@ -88,17 +89,19 @@ export interface WireEntry {
 }
 
 /**
- * A fetch that records the path and errcode of every answer on the wire (the simulator's counters do not
- * count calls refused for their token: a bad token names no corp).
+ * The client's transport, recording the path and errcode of every answer on the wire (the simulator's
+ * counters do not count calls refused for their token: a bad token names no corp).
  */
-export function wireLog(): { fetch: typeof fetch; log: WireEntry[]; errcodes(path: string): number[] } {
+export function wireLog(): { fetch: HttpCall; log: WireEntry[]; errcodes(path: string): number[] } {
   const log: WireEntry[] = [];
-  const spy: typeof fetch = async (input, init) => {
-    const res = await fetch(input, init);
-    const path = new URL(String(input)).pathname;
-    const body = (await res.clone().json()) as { errcode?: number };
-    log.push({ path, errcode: body.errcode ?? 0 });
-    return res;
+  const spy: HttpCall = async (url, init) => {
+    const res = await httpCall(url, init);
+    const text = await res.text();
+    log.push({
+      path: new URL(url).pathname,
+      errcode: (JSON.parse(text) as { errcode?: number }).errcode ?? 0,
+    });
+    return { status: res.status, text: async () => text };
   };
   return { fetch: spy, log, errcodes: (path) => log.filter((e) => e.path === path).map((e) => e.errcode) };
 }
