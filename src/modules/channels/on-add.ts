@@ -2,7 +2,6 @@ import { sql } from 'kysely';
 import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import type { ContactAdded } from '../connector/handlers.ts';
-import { addTimeline } from '../customers/timeline.ts';
 import type { WelcomeTemplate } from '../tables.ts';
 import { routeCode } from './routing.ts';
 import { renderTemplate, welcomeRequest } from './welcome.ts';
@@ -163,21 +162,19 @@ export async function onChannelAdd(added: ContactAdded): Promise<void> {
         now,
       );
     }
-    await addTimeline(tx, [
-      {
-        customerId,
-        kind: 'channel_add',
-        at: follow.added_at,
-        staffId: follow.staffId,
-        summary: `通过渠道「${code.name}」添加 ${follow.staffName}${code.bait ? `（诱饵：${code.bait}）` : ''}`,
-        data: {
-          channelId: code.channelId,
-          codeId: code.codeId,
-          bait: code.bait,
-          tags: tags.map((t) => t.name),
-        },
+    added.timeline.push({
+      customerId,
+      kind: 'channel_add',
+      at: follow.added_at,
+      staffId: follow.staffId,
+      summary: `通过渠道「${code.name}」添加 ${follow.staffName}${code.bait ? `（诱饵：${code.bait}）` : ''}`,
+      data: {
+        channelId: code.channelId,
+        codeId: code.codeId,
+        bait: code.bait,
+        tags: tags.map((t) => t.name),
       },
-    ]);
+    });
     return true;
   });
   // Round robin is WeCom's; the list changes after an add only when a cap or the load can move it.

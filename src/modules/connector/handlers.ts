@@ -19,7 +19,7 @@ import {
   upsertCustomerFromWecom,
   type WecomFollow,
 } from '../customers/sync.ts';
-import { addTimeline } from '../customers/timeline.ts';
+import { addTimeline, type TimelineEntry } from '../customers/timeline.ts';
 import { dismissGroupFromWecom, upsertGroupFromWecom } from '../groups/sync.ts';
 import { linkWecomIdentities } from '../orders/oneid.ts';
 import { unitsByDepartment, upsertStaffFromWecom } from '../staff/sync.ts';
@@ -37,6 +37,8 @@ export interface ContactAdded {
   customerId: number;
   /** True when this member's follow is new (or came back): a first add, not a re-delivery. */
   newFollow: boolean;
+  /** The add's timeline entries: a subscriber pushes its own, and all are written in one insert at the end. */
+  timeline: TimelineEntry[];
 }
 
 export interface EventHandlerDeps {
@@ -81,11 +83,13 @@ async function handle(
       // nothing is half-done if one part fails and the event is retried, and it costs one transaction.
       await ctx.cdb.transaction(async (tx) => {
         const txCtx = { ...ctx, cdb: tx };
+        const timeline: TimelineEntry[] = [];
         const result = await upsertCustomerFromWecom(txCtx, wecom.contact, wecom.follows.map(toWecomFollow), {
           // the event's member is known now: readCustomer fetched them if they were new
           complete: wecom.follows.every((f) => wecom.known.has(f.userid) || f.userid === event.userId),
           at,
           staff: wecom.known,
+          timeline,
         });
         if (event.type !== 'edit_external_contact') {
           for (const sub of deps.onContactAdded ?? []) {
@@ -95,9 +99,11 @@ async function handle(
               event,
               customerId: result.customerId,
               newFollow: result.addedFollows.includes(event.userId),
+              timeline,
             });
           }
         }
+        await addTimeline(tx, timeline);
         // the orders and members that were waiting for this customer's identities (unionid, phone) link now
         await linkWecomIdentities(txCtx, [result.customerId]);
       });

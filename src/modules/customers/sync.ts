@@ -45,6 +45,17 @@ export interface UpsertResult {
   addedFollows: string[];
 }
 
+export interface UpsertOptions {
+  complete: boolean;
+  at: Date;
+  staff?: Map<string, StaffRef>;
+  /**
+   * Given, the timeline entries are pushed here rather than written: the caller writes them with its own in
+   * one insert (a WeCom add writes the mirror's and the channel's together).
+   */
+  timeline?: TimelineEntry[];
+}
+
 /**
  * Brings one customer in line with what WeCom says: the customer row, every listed follow, and the corp
  * tags across those follows. Staff must exist already (unknown userids are skipped and reported by the
@@ -56,7 +67,7 @@ export async function upsertCustomerFromWecom(
   ctx: SyncCtx,
   contact: WecomContact,
   follows: WecomFollow[],
-  opts: { complete: boolean; at: Date; staff?: Map<string, StaffRef> },
+  opts: UpsertOptions,
 ): Promise<UpsertResult> {
   const [result] = await upsertCustomersFromWecom(ctx, [{ contact, follows }], opts);
   return result!;
@@ -69,7 +80,7 @@ export async function upsertCustomerFromWecom(
 export async function upsertCustomersFromWecom(
   ctx: SyncCtx,
   entries: { contact: WecomContact; follows: WecomFollow[] }[],
-  opts: { complete: boolean; at: Date; staff?: Map<string, StaffRef> },
+  opts: UpsertOptions,
 ): Promise<UpsertResult[]> {
   const merged = new Map<string, { contact: WecomContact; follows: WecomFollow[] }>();
   for (const e of entries) {
@@ -269,7 +280,8 @@ export async function upsertCustomersFromWecom(
       ...followRows,
       ...current.filter((f) => !written.has(`${f.customer_id}:${f.staff_id}`)),
     ]);
-    await addTimeline(tx, timeline);
+    if (opts.timeline) opts.timeline.push(...timeline);
+    else await addTimeline(tx, timeline);
     return results;
   });
 }
