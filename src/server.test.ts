@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tables } from './modules/tables.ts';
@@ -7,12 +6,13 @@ import type { Database } from './platform/db/connect.ts';
 import { createServer } from './server.ts';
 import { openTestDatabase } from './testing/db.ts';
 import { TEST_KEY } from './testing/fixture.ts';
+import { tempDir } from './testing/temp-dir.ts';
 
 let database: Database<Tables>;
 let app: Awaited<ReturnType<typeof createServer>>;
 beforeAll(async () => {
   database = await openTestDatabase();
-  const webDir = mkdtempSync(join(tmpdir(), 'siyu-web-'));
+  const webDir = tempDir('web');
   writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>Siyu console</title>');
   app = await createServer({ database, secretKey: TEST_KEY, logger: false, webDir });
 });

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../testing/temp-dir.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/siyu.js');
 
@@ -68,7 +68,7 @@ describe('the siyu command', () => {
   });
 
   it('migrates, starts, refuses a second opener of the same data, stops cleanly, re-seeds the demo and syncs it', async () => {
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'siyu-cli-')), 'data');
+    const dataDir = join(tempDir('cli'), 'data');
     const env = {
       SIYU_DATA_DIR: dataDir,
       SIYU_DEMO: 'false',

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrationDirs } from '../modules/index.ts';
@@ -8,6 +7,7 @@ import type { Tables } from '../modules/tables.ts';
 import { openDatabase } from '../platform/db/connect.ts';
 import { loadMigrations, migrate } from '../platform/db/migrate.ts';
 import { seedFixture } from '../testing/fixture.ts';
+import { tempDir } from '../testing/temp-dir.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/siyu.js');
 
@@ -24,7 +24,7 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
 
 describe('siyu facts recompute', () => {
   it('recomputes a brand’s facts with a progress line, and asks which brand when there are several', async () => {
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'siyu-facts-')), 'data');
+    const dataDir = join(tempDir('facts'), 'data');
     const env = { SIYU_DATA_DIR: dataDir, SIYU_LOG_LEVEL: 'warn' };
     const database = await openDatabase<Tables>({ dataDir });
     await migrate(database.db as never, loadMigrations(migrationDirs));

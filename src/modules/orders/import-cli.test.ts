@@ -1,17 +1,17 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import writeXlsxFile from 'write-excel-file/node';
 import { openDatabase } from '../../platform/db/connect.ts';
 import { loadMigrations, migrate } from '../../platform/db/migrate.ts';
 import { seedFixture, TEST_KEY } from '../../testing/fixture.ts';
+import { tempDir } from '../../testing/temp-dir.ts';
 import { migrationDirs } from '../index.ts';
 import type { Tables } from '../tables.ts';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/siyu.js');
-const dir = mkdtempSync(join(tmpdir(), 'siyu-import-'));
+const dir = tempDir('import');
 const dataDir = join(dir, 'data');
 const file = join(dir, '六月订单.xlsx');
 

@@ -1,13 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../testing/temp-dir.ts';
 import { openDatabase } from './connect.ts';
 
 describe('the embedded database', () => {
   it('keeps data across a clean close and reopen, and refuses a second opener meanwhile', async () => {
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'siyu-db-')), 'data');
+    const dataDir = join(tempDir('db'), 'data');
     const first = await openDatabase({ dataDir });
     await sql`create table kept (v int)`.execute(first.db);
     await sql`insert into kept values (42)`.execute(first.db);
@@ -22,7 +22,7 @@ describe('the embedded database', () => {
   });
 
   it('takes over the lock of a process that is gone', async () => {
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'siyu-db-')), 'data');
+    const dataDir = join(tempDir('db'), 'data');
     writeFileSync(`${dataDir}.lock`, '999999999');
     const db = await openDatabase({ dataDir });
     expect(readFileSync(`${dataDir}.lock`, 'utf8')).toBe(String(process.pid));

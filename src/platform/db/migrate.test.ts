@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationDirs } from '../../modules/index.ts';
 import { openTestDatabase } from '../../testing/db.ts';
+import { tempDir } from '../../testing/temp-dir.ts';
 import type { Database } from './connect.ts';
 import { loadMigrations, migrate } from './migrate.ts';
 
@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => database.close());
 
 function dir(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'siyu-mig-'));
+  const d = tempDir('mig');
   mkdirSync(d, { recursive: true });
   for (const [name, body] of Object.entries(files)) writeFileSync(join(d, name), body);
   return d;
