@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -93,24 +93,35 @@ async function seedExistingCustomers(database: Database<Tables>, n: number) {
 }
 
 /**
- * CPU the PostgreSQL backends serving this database have used, ms, read from /proc: null on PGlite (it
- * runs inside Siyu's process) or when the server is not on this machine.
+ * CPU the PostgreSQL server has used, ms, read from /proc: its live processes, and through the postmaster's
+ * children times those that ended (a pool closes idle connections, and their backends' CPU must still
+ * count). Null on PGlite (it runs inside Siyu's process) or when the server is not on this machine.
  */
 async function postgresCpuMs(database: Awaited<ReturnType<typeof openBenchDatabase>>['database']) {
   if (database.kind !== 'postgres') return null;
-  const { rows } = await sql<{ pid: number }>`
-    select pid from pg_stat_activity where datname = current_database()`.execute(database.db);
-  let ticks = 0;
-  for (const { pid } of rows) {
-    try {
-      // utime and stime are fields 14 and 15; the command name (field 2) may hold spaces, so count from ')'
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return null;
+  const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(database.db);
+  // Fields after the command name (which may hold spaces): [1] ppid, [11] utime, [12] stime, [13] cutime,
+  // [14] cstime, in clock ticks (USER_HZ, 100 on Linux).
+  const stat = (pid: number | string) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  try {
+    // A server on another machine: that pid here, if any, is some other process.
+    if (!readFileSync(`/proc/${rows[0]!.pid}/comm`, 'utf8').startsWith('postgres')) return null;
+    const postmaster = stat(rows[0]!.pid)[1]!;
+    const own = stat(postmaster);
+    let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const f = stat(pid);
+        if (f[1] === postmaster) ticks += Number(f[11]) + Number(f[12]);
+      } catch {
+        // it ended meanwhile: the postmaster's children times have it
+      }
     }
+    return ticks * 10;
+  } catch {
+    return null;
   }
-  return ticks * 10; // USER_HZ is 100 on Linux
 }
 
 const bench = await openBenchDatabase();
