@@ -135,7 +135,8 @@ export class OutboxSender {
   private async claim(limit: number): Promise<OutboxRow[]> {
     const { db, clock } = this.o;
     const now = clock.now();
-    // Expiring is a sweep over the whole table: once a second is enough (a tick runs after every event).
+    // Expiring reads the pending rows with a deadline (their index: migration 0023); once a second is
+    // enough (a tick runs after every event).
     if (now.getTime() - this.lastExpiry >= 1_000) {
       this.lastExpiry = now.getTime();
       await db
