@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { createChannel, getChannel } from '../src/modules/channels/service.ts';
+import { runFactsJob } from '../src/modules/customers/facts.ts';
 import type { Tables } from '../src/modules/tables.ts';
 import type { Actor } from '../src/platform/actor.ts';
 import { systemClock } from '../src/platform/clock.ts';
@@ -58,11 +59,11 @@ const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 /**
  * A brand that runs Siyu has customers already, and the statements of an add are planned for tables of
- * that size: each customer with a follow, their WeCom identity, two timeline entries and a handled
- * callback, written by set-based SQL, then VACUUM ANALYZE (as autovacuum would have by then; left to
+ * that size: each customer with a follow, their WeCom identity, two timeline entries, a handled callback
+ * and their facts, written by set-based SQL, then VACUUM ANALYZE (as autovacuum would have by then; left to
  * autovacuum, it runs during the measured adds and takes a core of this machine).
  */
-async function seedExistingCustomers(database: Database<Tables>, n: number) {
+async function seedExistingCustomers(database: Database<Tables>, n: number, secretKey: string) {
   if (n === 0) return;
   const db = database.db;
   await sql`
@@ -89,6 +90,10 @@ async function seedExistingCustomers(database: Database<Tables>, n: number) {
       next_attempt_at, done_at)
     select ${BRAND}, 'old:' || g, 'customer:wm_old_' || g, 'add_external_contact', '{}', now(), 'done', 1, now(), now()
     from generate_series(1, ${n}) g`.execute(db);
+  // A running brand has its customers' facts (stage, RFM) computed: without this, the server's facts job
+  // computes them for every customer in its first seconds, while the adds run.
+  const ctx = { cdb: corpDb(db, BRAND), clock: systemClock, pii: createPii(secretKey) };
+  await runFactsJob(ctx, { driftEveryMs: 86_400_000 });
   await sql`vacuum analyze`.execute(db);
 }
 
@@ -166,7 +171,7 @@ try {
   };
   // Siyu listens first (the simulator needs its callback URL), then learns the simulator's.
   const { unitId } = await seedSiyuBrand(database, secretKey, 'http://127.0.0.1:1');
-  await seedExistingCustomers(database, existing);
+  await seedExistingCustomers(database, existing, secretKey);
   const siyu = await startSiyu(database, secretKey);
   const { url: simulatorUrl } = await ask<{ url: string }>({
     callbackUrl: `${siyu.url}/wecom/callback/${BRAND}`,
