@@ -72,6 +72,8 @@ export interface FollowsTable {
   status: Generated<'active' | 'deleted_by_customer' | 'deleted_by_staff'>;
   added_at: Timestamp;
   ended_at: Timestamp | null;
+  /** The full sync run that last listed this follow in WeCom (migration 0024). */
+  synced_run: Generated<number | null>;
 }
 
 export interface CustomerEventsTable {

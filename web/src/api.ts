@@ -193,7 +193,7 @@ export interface WecomSyncRun {
   id: number;
   status: WecomSyncStatus;
   phase: WecomSyncPhase;
-  /** departments, staff, staffCreated, tagGroups, tags, followUsers, follows, customersCreated, groups */
+  /** departments, staff, staffCreated, tagGroups, tags, followUsers, follows, customersCreated, followsEnded, groups */
   counts: Record<string, number>;
   error: string | null;
   startedAt: string;

@@ -141,4 +141,72 @@ describe('full sync', () => {
       groups: await count('groups'),
     }).toEqual(before);
   });
+
+  it('ends the follows WeCom no longer has, whose deletions Siyu never heard of', async () => {
+    const activeOf = (externalUserid: string) =>
+      t.database.db
+        .selectFrom('follows as f')
+        .innerJoin('customers as c', (j) =>
+          j.onRef('c.corp_id', '=', 'f.corp_id').onRef('c.id', '=', 'f.customer_id'),
+        )
+        .innerJoin('staff as s', (j) =>
+          j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'),
+        )
+        .select(['s.userid', 'f.status'])
+        .where('c.external_userid', '=', externalUserid)
+        .orderBy('s.userid')
+        .execute();
+    expect(await activeOf(wms[0]!)).toEqual([
+      { userid: 'newbie', status: 'active' },
+      { userid: 'sh1a', status: 'active' },
+    ]);
+    // Callbacks are off: Siyu hears of neither deletion.
+    await t.corp('POST', '/scenarios/customer-deletes-member', { userid: 'newbie', external_userid: wms[0] });
+    await t.corp('POST', '/scenarios/member-deletes-customer', { userid: 'sh1a', external_userid: wms[3] });
+    expect((await activeOf(wms[3]!))[0]!.status).toBe('active');
+
+    const run = await runFullSync(
+      { db: t.database.db, clock: { now: () => new Date() }, pii, links: t.app.runtime.links },
+      'acme',
+    );
+    expect(run).toMatchObject({ status: 'done', counts: { followsEnded: 2 } });
+    expect(await activeOf(wms[0]!)).toEqual([
+      { userid: 'newbie', status: 'deleted_by_staff' },
+      { userid: 'sh1a', status: 'active' },
+    ]);
+    expect(await activeOf(wms[3]!)).toEqual([{ userid: 'sh1a', status: 'deleted_by_staff' }]);
+    const events = await t.database.db
+      .selectFrom('customer_events as e')
+      .innerJoin('customers as c', (j) =>
+        j.onRef('c.corp_id', '=', 'e.corp_id').onRef('c.id', '=', 'e.customer_id'),
+      )
+      .select(['c.external_userid', 'e.kind', 'e.data'])
+      .where('e.kind', '=', 'follow_deleted_by_staff')
+      .where('c.external_userid', 'in', [wms[0]!, wms[3]!])
+      .orderBy('c.external_userid')
+      .execute();
+    expect(events.map((e) => [e.external_userid, (e.data as { source: string }).source]).sort()).toEqual(
+      [
+        [wms[0], 'full_sync'],
+        [wms[3], 'full_sync'],
+      ].sort(),
+    );
+    // wms[3] has no follow left: churned at once, as when the deletion comes by callback.
+    const facts = await t.database.db
+      .selectFrom('customer_facts as f')
+      .innerJoin('customers as c', (j) =>
+        j.onRef('c.corp_id', '=', 'f.corp_id').onRef('c.id', '=', 'f.customer_id'),
+      )
+      .select('f.stage')
+      .where('c.external_userid', '=', wms[3]!)
+      .executeTakeFirstOrThrow();
+    expect(facts.stage).toBe('churned');
+
+    // Once ended, a further run ends nothing more.
+    const again = await runFullSync(
+      { db: t.database.db, clock: { now: () => new Date() }, pii, links: t.app.runtime.links },
+      'acme',
+    );
+    expect(again.counts.followsEnded ?? 0).toBe(0);
+  });
 });

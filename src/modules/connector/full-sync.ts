@@ -4,7 +4,7 @@ import { corpDb } from '../../platform/db/corp-db.ts';
 import type { Pii } from '../../platform/pii.ts';
 import { WecomApiError } from '../../wecom/errors.ts';
 import type { SyncCtx } from '../context.ts';
-import { upsertCustomersFromWecom } from '../customers/sync.ts';
+import { endFollowsMissingFromSync, upsertCustomersFromWecom } from '../customers/sync.ts';
 import { upsertGroupFromWecom } from '../groups/sync.ts';
 import { linkWecomIdentities } from '../orders/oneid.ts';
 import { syncDepartments } from '../org/sync.ts';
@@ -83,7 +83,7 @@ export async function runFullSync(
   const ctx: SyncCtx = { cdb: corpDb(db, corpId), clock, pii: deps.pii };
   const open = await db
     .selectFrom('wecom_sync_runs')
-    .select(['id', 'phase', 'cursor', 'counts'])
+    .select(['id', 'phase', 'cursor', 'counts', 'started_at'])
     .where('corp_id', '=', corpId)
     .where('status', 'in', ['running', 'failed'])
     .orderBy('id', 'desc')
@@ -102,7 +102,7 @@ export async function runFullSync(
           started_at: clock.now(),
           updated_at: clock.now(),
         })
-        .returning(['id', 'phase', 'cursor', 'counts'])
+        .returning(['id', 'phase', 'cursor', 'counts', 'started_at'])
         .executeTakeFirstOrThrow();
   let phase = run.phase as SyncPhase;
   let cursor = run.cursor as Cursor;
@@ -187,7 +187,11 @@ export async function runFullSync(
           contact: e.external_contact,
           follows: [{ ...e.follow_info, tagIds: e.follow_info.tag_id ?? [] }],
         }));
-        const results = await upsertCustomersFromWecom(ctx, entries, { complete: false, at: clock.now() });
+        const results = await upsertCustomersFromWecom(ctx, entries, {
+          complete: false,
+          at: clock.now(),
+          syncRun: run.id,
+        });
         await linkWecomIdentities(
           ctx,
           results.map((r) => r.customerId),
@@ -198,6 +202,11 @@ export async function runFullSync(
           cursor: page.next_cursor ? { index, next: page.next_cursor } : { index: index + USERS_PER_BATCH },
         });
       }
+      // Every follow of these members passed through the pages above: Siyu's others are gone from WeCom.
+      bump(
+        'followsEnded',
+        await endFollowsMissingFromSync(ctx, { id: run.id, startedAt: run.started_at, userids }),
+      );
       await save({ phase: 'groups', cursor: {} });
     }
     if (phase === 'groups') {

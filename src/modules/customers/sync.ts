@@ -54,6 +54,8 @@ export interface UpsertOptions {
    * one insert (a WeCom add writes the mirror's and the channel's together).
    */
   timeline?: TimelineEntry[];
+  /** The full sync run listing these follows: stamped on them (see endFollowsMissingFromSync). */
+  syncRun?: number;
 }
 
 /**
@@ -209,6 +211,7 @@ export async function upsertCustomersFromWecom(
           added_at: addedAt,
           status: 'active' as const,
           ended_at: null,
+          ...(opts.syncRun === undefined ? {} : { synced_run: opts.syncRun }),
         };
         const key = `${customerId}:${s.id}`;
         if (followRows.some((r) => `${r.customer_id}:${r.staff_id}` === key)) continue; // listed twice
@@ -250,6 +253,7 @@ export async function upsertCustomersFromWecom(
             added_at: eb.ref('excluded.added_at'),
             status: eb.ref('excluded.status'),
             ended_at: eb.ref('excluded.ended_at'),
+            ...(opts.syncRun === undefined ? {} : { synced_run: eb.ref('excluded.synced_run') }),
           })),
         )
         .execute();
@@ -466,6 +470,50 @@ export async function endFollowFromWecom(
   // A customer with no follow left is churned: the facts follow at once.
   await refreshFacts(ctx, [ended]);
   return true;
+}
+
+/**
+ * A full sync has listed every follow of these members (batch/get_by_user, stamping each with its run):
+ * their active follows it did not list are gone from WeCom, deletions whose callbacks Siyu missed (it was
+ * down, or WeCom gave up retrying). They end as deleted by staff, as the complete mirror ends a missing
+ * follow (WeCom no longer says who deleted), each with a timeline entry, and the customers' facts follow.
+ * A follow added since the run started is left alone: the run may have listed its member before it came.
+ */
+export async function endFollowsMissingFromSync(
+  ctx: SyncCtx,
+  run: { id: number; startedAt: Date; userids: string[] },
+): Promise<number> {
+  if (run.userids.length === 0) return 0;
+  const at = ctx.clock.now();
+  const ended = await ctx.cdb.transaction(async (tx) => {
+    const rows = await tx.db
+      .updateTable('follows as f')
+      .from('staff as s')
+      .set({ status: 'deleted_by_staff', ended_at: at })
+      .whereRef('s.corp_id', '=', 'f.corp_id')
+      .whereRef('s.id', '=', 'f.staff_id')
+      .where('f.corp_id', '=', tx.corpId)
+      .where('s.userid', 'in', run.userids)
+      .where('f.status', '=', 'active')
+      .where('f.added_at', '<', run.startedAt)
+      .where((eb) => eb.or([eb('f.synced_run', 'is', null), eb('f.synced_run', '!=', run.id)]))
+      .returning(['f.customer_id', 'f.staff_id', 's.name', 's.userid'])
+      .execute();
+    await addTimeline(
+      tx,
+      rows.map((r) => ({
+        customerId: r.customer_id,
+        kind: 'follow_deleted_by_staff' as const,
+        at,
+        staffId: r.staff_id,
+        summary: `全量同步：企业微信里 ${r.name} 与客户已不是好友`,
+        data: { userid: r.userid, source: 'full_sync' },
+      })),
+    );
+    return rows;
+  });
+  if (ended.length) await refreshFacts(ctx, [...new Set(ended.map((r) => r.customer_id))]);
+  return ended.length;
 }
 
 export async function customerIdByExternalUserid(

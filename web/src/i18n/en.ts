@@ -511,6 +511,7 @@ export const en: Messages = {
       followUsers: 'Staff with customers',
       follows: 'Follows',
       customersCreated: 'New customers',
+      followsEnded: 'Follows gone from WeCom (ended)',
       groups: 'Groups',
     },
     noCounts: 'No counts yet',

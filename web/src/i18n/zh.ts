@@ -500,6 +500,7 @@ export const zh = {
       followUsers: '有客户的员工',
       follows: '跟进关系',
       customersCreated: '新增客户',
+      followsEnded: '已不是好友（补记删除）',
       groups: '客户群',
     },
     noCounts: '暂无计数',

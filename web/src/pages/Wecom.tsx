@@ -50,6 +50,7 @@ const COUNT_KEYS = [
   'followUsers',
   'follows',
   'customersCreated',
+  'followsEnded',
   'groups',
 ] as const;
 type CountKey = (typeof COUNT_KEYS)[number];
