@@ -4,7 +4,7 @@ import { openTestDatabase } from '../../testing/db.ts';
 import { type Fixture, pii, seedFixture } from '../../testing/fixture.ts';
 import { syncCtx } from '../../testing/sync-ctx.ts';
 import type { Tables } from '../tables.ts';
-import { endFollowFromWecom, upsertCustomerFromWecom } from './sync.ts';
+import { endFollowFromWecom, endFollowsMissingFromSync, upsertCustomerFromWecom } from './sync.ts';
 
 let database: Database<Tables>;
 let fx: Fixture;
@@ -204,5 +204,40 @@ describe('customers from WeCom', () => {
     const p = await profile('wm_wang');
     expect(p.c.name).toBe('王芳改名');
     expect(p.follows.map((f) => f.userid)).toEqual(['sh1a']);
+  });
+
+  it('after a full sync, ends the listed members’ follows it did not see, but not newer ones nor others’', async () => {
+    const ctx = syncCtx(database);
+    // A first run that saw nothing clears what the fixture and the tests above left to sh1a.
+    await endFollowsMissingFromSync(ctx, { id: 40, startedAt: new Date('2100-01-01'), userids: ['sh1a'] });
+    const startedAt = new Date('2026-08-01T00:00:00Z');
+    const follow = (wm: string, userid: string, createtime: number, syncRun?: number) =>
+      upsertCustomerFromWecom(ctx, { external_userid: wm, name: wm }, [{ userid, createtime, tagIds: [] }], {
+        complete: false,
+        at,
+        ...(syncRun === undefined ? {} : { syncRun }),
+      });
+    await follow('wm_seen', 'sh1a', 1785000000, 41); // listed by run 41
+    await follow('wm_unseen', 'sh1a', 1785000000); // mirrored before, not listed: gone from WeCom
+    await follow('wm_came_later', 'sh1a', 1786500000); // added after run 41 began
+    await follow('wm_ops_member', 'ops1', 1785000000); // a member run 41 did not list
+
+    expect(await endFollowsMissingFromSync(ctx, { id: 41, startedAt, userids: ['sh1a'] })).toBe(1);
+    const status = async (wm: string) => (await profile(wm)).follows.map((f) => f.status);
+    expect({
+      seen: await status('wm_seen'),
+      unseen: await status('wm_unseen'),
+      later: await status('wm_came_later'),
+      ops: await status('wm_ops_member'),
+    }).toEqual({
+      seen: ['active'],
+      unseen: ['deleted_by_staff'],
+      later: ['active'],
+      ops: ['active'],
+    });
+    expect((await profile('wm_unseen')).timeline.at(-1)).toMatchObject({ kind: 'follow_deleted_by_staff' });
+    // A mirror by callback later (no run) keeps the stamp: the same run ends nothing more.
+    await follow('wm_seen', 'sh1a', 1785000000);
+    expect(await endFollowsMissingFromSync(ctx, { id: 41, startedAt, userids: ['sh1a'] })).toBe(0);
   });
 });
