@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../platform/db/connect.ts';
+import { corpDb } from '../../platform/db/corp-db.ts';
 import { openTestDatabase } from '../../testing/db.ts';
 import { type Fixture, pii, seedFixture } from '../../testing/fixture.ts';
 import { syncCtx } from '../../testing/sync-ctx.ts';
 import type { Tables } from '../tables.ts';
 import { endFollowFromWecom, endFollowsMissingFromSync, upsertCustomerFromWecom } from './sync.ts';
+import { addTimeline } from './timeline.ts';
 
 let database: Database<Tables>;
 let fx: Fixture;
@@ -239,5 +241,27 @@ describe('customers from WeCom', () => {
     // A mirror by callback later (no run) keeps the stamp: the same run ends nothing more.
     await follow('wm_seen', 'sh1a', 1785000000);
     expect(await endFollowsMissingFromSync(ctx, { id: 41, startedAt, userids: ['sh1a'] })).toBe(0);
+  });
+
+  it('lands thousands of timeline entries at once (a full sync may end that many follows)', async () => {
+    const n = 10_000; // 7 parameters an entry: one insert of them all would pass PostgreSQL's 65,535
+    const { c } = await profile('wm_unseen');
+    await addTimeline(
+      corpDb(database.db, 'acme'),
+      Array.from({ length: n }, (_, i) => ({
+        customerId: c.id,
+        kind: 'note' as const,
+        at,
+        summary: `批量 ${i}`,
+      })),
+    );
+    const notes = await database.db
+      .selectFrom('customer_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('corp_id', '=', 'acme')
+      .where('customer_id', '=', c.id)
+      .where('summary', 'like', '批量 %')
+      .executeTakeFirstOrThrow();
+    expect(Number(notes.n)).toBe(n);
   });
 });

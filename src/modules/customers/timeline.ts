@@ -28,23 +28,27 @@ export interface TimelineEntry {
   data?: Record<string, unknown>;
 }
 
-/** The one way anything lands on a customer's timeline. */
+/** Entries per insert: 7 parameters each keeps a statement well under PostgreSQL's 65,535. */
+const INSERT_BATCH = 1000;
+
+/** The one way anything lands on a customer's timeline (more than INSERT_BATCH entries: in a transaction). */
 export async function addTimeline(cdb: CorpDb<Tables>, entries: TimelineEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await cdb.db
-    .insertInto('customer_events')
-    .values(
-      entries.map((e) => ({
-        corp_id: cdb.corpId,
-        customer_id: e.customerId,
-        at: e.at,
-        kind: e.kind,
-        staff_id: e.staffId ?? null,
-        summary: e.summary,
-        data: JSON.stringify(e.data ?? {}),
-      })),
-    )
-    .execute();
+  for (let i = 0; i < entries.length; i += INSERT_BATCH) {
+    await cdb.db
+      .insertInto('customer_events')
+      .values(
+        entries.slice(i, i + INSERT_BATCH).map((e) => ({
+          corp_id: cdb.corpId,
+          customer_id: e.customerId,
+          at: e.at,
+          kind: e.kind,
+          staff_id: e.staffId ?? null,
+          summary: e.summary,
+          data: JSON.stringify(e.data ?? {}),
+        })),
+      )
+      .execute();
+  }
 }
 
 /** Takes back events that no longer hold, e.g. a customer's orders moved away when a merge is undone. */
