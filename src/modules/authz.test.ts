@@ -115,6 +115,7 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
   const probes: Record<string, Record<string, number | string>> = {
     '/api/v1/customers/:id': { id: t.fx.customers.zhao },
     '/api/v1/customers/:id/orders': { id: t.fx.customers.zhao },
+    '/api/v1/customers/:id/acquisition': { id: t.fx.customers.zhao },
     '/api/v1/customers/:id/identities': { id: t.fx.customers.zhao },
     '/api/v1/customers/:id/identities/:identityId/undo': { id: t.fx.customers.zhao, identityId: 1 },
     // corp-wide (hq_admin only): an id of no integration

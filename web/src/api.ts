@@ -41,6 +41,11 @@ export interface Unit {
   kind: UnitKind;
   name: string;
   code: string | null;
+}
+
+/** A unit's subtree totals: its staff, and the customers the caller sees through them. */
+export interface UnitCounts {
+  unitId: number;
   staffCount: number;
   customerCount: number;
 }
@@ -100,6 +105,17 @@ export interface TimelineEvent {
   staffName: string | null;
 }
 
+/** A channel code the customer came through (attribution). */
+export interface Acquisition {
+  channelId: number;
+  channelName: string;
+  method: string;
+  scene: string;
+  bait: string;
+  staffName: string;
+  addedAt: string;
+}
+
 export interface CustomerDetail {
   customer: {
     id: number;
@@ -117,16 +133,6 @@ export interface CustomerDetail {
   timeline: TimelineEvent[];
   /** Derived from orders and membership; null until first computed. */
   facts: FactsCard | null;
-  /** The channel codes the customer came through (attribution), oldest first. */
-  acquisition: {
-    channelId: number;
-    channelName: string;
-    method: string;
-    scene: string;
-    bait: string;
-    staffName: string;
-    addedAt: string;
-  }[];
 }
 
 /** A corp tag's or group's sync with WeCom: on its way, done, refused (with WeCom's error), or Siyu only. */
@@ -371,12 +377,15 @@ export const api = {
     }
   },
   units: (signal?: AbortSignal) => request<{ items: Unit[] }>('/org/units', { signal }),
+  unitCounts: (signal?: AbortSignal) => request<{ items: UnitCounts[] }>('/unit-counts', { signal }),
   staff: (query: StaffQuery, signal?: AbortSignal) =>
     request<Page<Staff>>('/staff', { query: { ...query }, signal }),
   staffById: (id: number, signal?: AbortSignal) => request<Staff>(`/staff/${id}`, { signal }),
   customers: (query: CustomerQuery, signal?: AbortSignal) =>
     request<Page<CustomerRow>>('/customers', { query: { ...query }, signal }),
   customer: (id: number, signal?: AbortSignal) => request<CustomerDetail>(`/customers/${id}`, { signal }),
+  customerAcquisition: (id: number, signal?: AbortSignal) =>
+    request<{ items: Acquisition[] }>(`/customers/${id}/acquisition`, { signal }),
   /** The customer's orders, newest first (cursor pages). */
   customerOrders: (id: number, cursor: string | null, signal?: AbortSignal) =>
     request<Page<CustomerOrder>>(`/customers/${id}/orders`, {

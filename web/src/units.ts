@@ -1,14 +1,12 @@
 import type { Unit } from './api';
 
-export interface UnitNode extends Unit {
-  children: UnitNode[];
-}
+export type UnitNode<U extends Unit = Unit> = U & { children: UnitNode<U>[] };
 
 /** The caller's units as a forest: an item whose parent is null or outside the list is a root. */
-export function buildUnitTree(units: Unit[]): UnitNode[] {
-  const nodes = new Map<number, UnitNode>();
+export function buildUnitTree<U extends Unit>(units: U[]): UnitNode<U>[] {
+  const nodes = new Map<number, UnitNode<U>>();
   for (const unit of units) nodes.set(unit.id, { ...unit, children: [] });
-  const roots: UnitNode[] = [];
+  const roots: UnitNode<U>[] = [];
   for (const node of nodes.values()) {
     const parent = node.parentId === null ? undefined : nodes.get(node.parentId);
     if (parent && parent !== node) parent.children.push(node);

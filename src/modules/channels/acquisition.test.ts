@@ -11,9 +11,8 @@ import { pii } from '../../testing/fixture.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
 import { createEventHandler } from '../connector/handlers.ts';
 import type { Ctx } from '../context.ts';
-import { getCustomerProfile } from '../customers/service.ts';
 import { onChannelAdd } from './on-add.ts';
-import { type ChannelInput, createChannel, getChannel, listChannels } from './service.ts';
+import { acquisitionOf, type ChannelInput, createChannel, getChannel, listChannels } from './service.ts';
 
 let t: Linked;
 let tagId: number;
@@ -164,8 +163,8 @@ describe('a customer scans a store table card', () => {
       to: new Date(now.getTime() + 60_000),
     });
     expect(rows.find((r) => r.id === channel.id)).toMatchObject({ scans: 1, adds: 1, deleted: 0 });
-    const profile = await getCustomerProfile(manager(), customer.id);
-    expect(profile.acquisition).toEqual([
+    const acquisition = await acquisitionOf(manager(), customer.id);
+    expect(acquisition).toEqual([
       expect.objectContaining({
         channelId: channel.id,
         method: 'table_card',

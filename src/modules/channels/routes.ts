@@ -4,9 +4,11 @@ import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { ctxOf, type Deps } from '../context.ts';
+import { assertCustomerVisible } from '../customers/service.ts';
 import { landingPath } from './landing.ts';
 import { type MaterialKind, renderMaterial } from './material.ts';
 import {
+  acquisitionOf,
   archiveChannel,
   CHANNEL_METHODS,
   compareMethods,
@@ -212,6 +214,39 @@ export function channelRoutes(deps: Deps, opts: ChannelRouteOptions = {}) {
             `attachment; filename="material.png"; filename*=UTF-8''${encodeURIComponent(file)}`,
           )
           .send(png);
+      },
+    );
+    app.get(
+      '/customers/:id/acquisition',
+      {
+        config: { access: { roles: ROLES, scope: 'subtree' } },
+        schema: {
+          tags: ['channels'],
+          summary:
+            'The channel codes a customer came through, with their bait and the staff added (404 outside scope)',
+          params: z.object({ id }),
+          response: {
+            200: z.object({
+              items: z.array(
+                z.object({
+                  channelId: z.number(),
+                  channelName: z.string(),
+                  method: z.string(),
+                  scene: z.string(),
+                  bait: z.string(),
+                  staffName: z.string(),
+                  addedAt: z.string(),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const ctx = ctxOf(deps, request);
+        await assertCustomerVisible(ctx, request.params.id);
+        const rows = await acquisitionOf(ctx, request.params.id);
+        return { items: rows.map((a) => ({ ...a, addedAt: a.addedAt.toISOString() })) };
       },
     );
     app.get(

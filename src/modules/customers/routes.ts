@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
 import { pageQuery, pageReply } from '../../platform/http/pagination.ts';
 import { ctxOf, type Deps } from '../context.ts';
+import { staffCountsByUnit } from '../staff/service.ts';
 import { factsCard, stage } from './facts-routes.ts';
-import { getCustomerProfile, listCustomers } from './service.ts';
+import { customerCountsByUnit, getCustomerProfile, listCustomers } from './service.ts';
 
 const id = z.coerce.number().int().positive();
 const gender = z.number().int().min(0).max(2).describe('0 unknown, 1 male, 2 female (WeCom)');
@@ -66,19 +67,6 @@ const profile = z.object({
     }),
   ),
   facts: factsCard.nullable().describe('derived from orders and membership; null until first computed'),
-  acquisition: z
-    .array(
-      z.object({
-        channelId: z.number(),
-        channelName: z.string(),
-        method: z.string(),
-        scene: z.string(),
-        bait: z.string(),
-        staffName: z.string(),
-        addedAt: z.string(),
-      }),
-    )
-    .describe('the channel codes this customer came through, with their bait and the staff added'),
 });
 
 export function customerRoutes(deps: Deps) {
@@ -119,6 +107,35 @@ export function customerRoutes(deps: Deps) {
         },
       },
       async (request) => getCustomerProfile(ctxOf(deps, request), request.params.id),
+    );
+    app.get(
+      '/unit-counts',
+      {
+        config: { access: { roles: ROLES, scope: 'subtree' } },
+        schema: {
+          tags: ['org'],
+          summary:
+            'Per unit of the caller’s subtree: its staff and the customers the caller sees (subtree totals)',
+          response: {
+            200: z.object({
+              items: z.array(
+                z.object({ unitId: z.number(), staffCount: z.number(), customerCount: z.number() }),
+              ),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const ctx = ctxOf(deps, request);
+        const [staff, customers] = await Promise.all([staffCountsByUnit(ctx), customerCountsByUnit(ctx)]);
+        return {
+          items: ctx.actor.unitIds.map((unitId) => ({
+            unitId,
+            staffCount: staff.get(unitId) ?? 0,
+            customerCount: customers.get(unitId) ?? 0,
+          })),
+        };
+      },
     );
   };
 }

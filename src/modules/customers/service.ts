@@ -2,7 +2,6 @@ import { type ExpressionBuilder, sql } from 'kysely';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { normalizePhone } from '../../platform/pii.ts';
-import { acquisitionOf } from '../channels/service.ts';
 import type { Ctx } from '../context.ts';
 import { assertUnitInScope } from '../org/service.ts';
 import type { LifecycleStage, Tables } from '../tables.ts';
@@ -202,7 +201,7 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
   const shownTags = visibleTagIds(ctx);
   const tagEvents = timelineTagFilter(ctx);
 
-  const [follows, tags, timeline, acquisition] = await Promise.all([
+  const [follows, tags, timeline] = await Promise.all([
     cdb.db
       .selectFrom('follows as f')
       .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
@@ -253,7 +252,6 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
       .orderBy('e.id', 'desc')
       .limit(200)
       .execute(),
-    acquisitionOf(ctx, id),
   ]);
 
   return {
@@ -294,7 +292,6 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
       summary: e.summary,
       staffName: e.staff_name,
     })),
-    acquisition: acquisition.map((a) => ({ ...a, addedAt: a.addedAt.toISOString() })),
     facts: await factsCard(ctx, id),
   };
 }

@@ -57,6 +57,46 @@ function Muted({ children }: { children: React.ReactNode }) {
   return <Typography.Text type="secondary">{children}</Typography.Text>;
 }
 
+/** How the customer was acquired: the channel codes they came through, with bait and staff. */
+function AcquisitionCard({ customerId }: { customerId: number }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const acquisition = useAsync(
+    (signal) => api.customerAcquisition(customerId, signal),
+    `acquisition:${customerId}`,
+  );
+  const items = acquisition.data?.items ?? [];
+  return (
+    <Card
+      title={t('profile.acquisition')}
+      data-testid="acquisition"
+      loading={acquisition.loading && !acquisition.data}
+    >
+      {acquisition.error ? <ErrorAlert error={acquisition.error} onRetry={acquisition.reload} /> : null}
+      {items.length === 0 ? (
+        <Muted>{t('profile.noAcquisition')}</Muted>
+      ) : (
+        items.map((a) => (
+          <Flex key={`${a.channelId}-${a.addedAt}`} vertical gap={4} className="acquisition-row">
+            <Flex align="center" gap={8} wrap>
+              <Typography.Text strong>{a.channelName}</Typography.Text>
+              {a.bait ? (
+                <Tag color="gold" variant="filled">
+                  {t('profile.bait')}：{a.bait}
+                </Tag>
+              ) : null}
+            </Flex>
+            <Muted>
+              {t('profile.acquiredVia', { scene: a.scene, staff: a.staffName })} ·{' '}
+              {formatDateTime(a.addedAt, lang)}
+            </Muted>
+          </Flex>
+        ))
+      )}
+    </Card>
+  );
+}
+
 function FollowCard({ follow, lang }: { follow: Follow; lang: Lang }) {
   const { t } = useTranslation();
   const none = <Muted>{t('common.none')}</Muted>;
@@ -223,28 +263,7 @@ function Profile({ data, onChanged }: { data: CustomerDetail; onChanged(): void 
         <Col xs={24} xl={10}>
           <Flex vertical gap={16}>
             <FactsCardView facts={data.facts} />
-            <Card title={t('profile.acquisition')} data-testid="acquisition">
-              {data.acquisition.length === 0 ? (
-                <Muted>{t('profile.noAcquisition')}</Muted>
-              ) : (
-                data.acquisition.map((a) => (
-                  <Flex key={`${a.channelId}-${a.addedAt}`} vertical gap={4} className="acquisition-row">
-                    <Flex align="center" gap={8} wrap>
-                      <Typography.Text strong>{a.channelName}</Typography.Text>
-                      {a.bait ? (
-                        <Tag color="gold" variant="filled">
-                          {t('profile.bait')}：{a.bait}
-                        </Tag>
-                      ) : null}
-                    </Flex>
-                    <Muted>
-                      {t('profile.acquiredVia', { scene: a.scene, staff: a.staffName })} ·{' '}
-                      {formatDateTime(a.addedAt, lang)}
-                    </Muted>
-                  </Flex>
-                ))
-              )}
-            </Card>
+            <AcquisitionCard customerId={customer.id} />
             <IdentitiesCard customerId={customer.id} onChanged={linksChanged} />
             <Card
               title={t('profile.tags')}

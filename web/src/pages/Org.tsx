@@ -4,7 +4,7 @@ import type { DataNode } from 'antd/es/tree';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
-import { api, type Unit } from '../api';
+import { api, type Unit, type UnitCounts } from '../api';
 import { CursorPager, ErrorAlert, PageHeader, UnitKindTag } from '../components/common';
 import { staffColumns } from '../components/staffColumns';
 import { formatNumber } from '../format';
@@ -13,13 +13,15 @@ import { type Lang, useLang } from '../i18n';
 import { numberParam, setParams } from '../params';
 import { buildUnitTree, idsToDepth, type UnitNode } from '../units';
 
+type CountedUnit = Unit & Omit<UnitCounts, 'unitId'>;
+
 interface UnitDataNode extends DataNode {
   key: number;
-  unit: Unit;
+  unit: CountedUnit;
   children: UnitDataNode[];
 }
 
-function UnitTitle({ unit, lang }: { unit: Unit; lang: Lang }) {
+function UnitTitle({ unit, lang }: { unit: CountedUnit; lang: Lang }) {
   const { t } = useTranslation();
   return (
     <span className="unit-node" data-testid="org-node">
@@ -34,10 +36,10 @@ function UnitTitle({ unit, lang }: { unit: Unit; lang: Lang }) {
 }
 
 /** Keeps the nodes whose name matches `q`, with their ancestors. */
-function filterTree(nodes: UnitNode[], q: string): UnitNode[] {
+function filterTree<U extends Unit>(nodes: UnitNode<U>[], q: string): UnitNode<U>[] {
   if (!q) return nodes;
   const needle = q.toLowerCase();
-  const out: UnitNode[] = [];
+  const out: UnitNode<U>[] = [];
   for (const node of nodes) {
     const children = filterTree(node.children, q);
     const hit = node.name.toLowerCase().includes(needle) || (node.code ?? '').toLowerCase().includes(needle);
@@ -51,7 +53,7 @@ function allIds(nodes: UnitNode[]): number[] {
   return nodes.flatMap((n) => [n.id, ...allIds(n.children)]);
 }
 
-function UnitStaff({ unit, hasChildren }: { unit: Unit; hasChildren: boolean }) {
+function UnitStaff({ unit, hasChildren }: { unit: CountedUnit; hasChildren: boolean }) {
   const { t } = useTranslation();
   const lang = useLang();
   const pages = useCursorPages(
@@ -113,7 +115,20 @@ function UnitStaff({ unit, hasChildren }: { unit: Unit; hasChildren: boolean }) 
 export default function OrgPage() {
   const { t } = useTranslation();
   const lang = useLang();
-  const units = useAsync((signal) => api.units(signal), 'units');
+  // The tree and its counts (a separate, slower read) in one state.
+  const units = useAsync(async (signal) => {
+    const [list, counts] = await Promise.all([api.units(signal), api.unitCounts(signal)]);
+    const by = new Map(counts.items.map((c) => [c.unitId, c]));
+    return {
+      items: list.items.map(
+        (u): CountedUnit => ({
+          ...u,
+          staffCount: by.get(u.id)?.staffCount ?? 0,
+          customerCount: by.get(u.id)?.customerCount ?? 0,
+        }),
+      ),
+    };
+  }, 'units');
   const [params, setSearchParams] = useSearchParams();
   const [search, setSearch] = useState('');
   const [expanded, setExpanded] = useState<number[] | null>(null);
@@ -126,7 +141,7 @@ export default function OrgPage() {
   const selected = items.find((u) => u.id === selectedId);
 
   const treeData = useMemo(() => {
-    const toData = (node: UnitNode): UnitDataNode => ({
+    const toData = (node: UnitNode<CountedUnit>): UnitDataNode => ({
       key: node.id,
       unit: node,
       title: node.name,
