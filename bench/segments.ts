@@ -14,15 +14,15 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
-import type { Ctx } from '../src/modules/context.ts';
+import { type Ctx, ctxFor } from '../src/modules/context.ts';
 import { countAudience, sampleAudience } from '../src/modules/segments/compile.ts';
 import { checkRule, type Rule } from '../src/modules/segments/rule.ts';
 import type { Tables } from '../src/modules/tables.ts';
 import type { Actor } from '../src/platform/actor.ts';
 import { ManualClock } from '../src/platform/clock.ts';
 import type { Database } from '../src/platform/db/connect.ts';
-import { corpDb } from '../src/platform/db/corp-db.ts';
 import { createPii } from '../src/platform/pii.ts';
+import { createRuntime } from '../src/runtime.ts';
 import { openBenchDatabase } from './setup.ts';
 
 const HELP = `npm run bench:segments -- [options]
@@ -512,9 +512,11 @@ try {
   );
   line('rows', counts.rows.map((r) => `${r.t} ${fmt(Number(r.n))}`).join(', '));
 
-  const pii = createPii('00'.repeat(32));
-  const clock = new ManualClock(NOW);
-  const cdb = corpDb(database.db, CORP);
+  const { deps } = createRuntime({
+    db: database.db,
+    clock: new ManualClock(NOW),
+    pii: createPii('00'.repeat(32)),
+  });
   const regionStores = Array.from({ length: Math.min(12, STORES) }, (_, k) => firstStore + k);
   const hq: Actor = {
     corpId: CORP,
@@ -536,8 +538,8 @@ try {
     seesWholeCorp: false,
     unitIds: [2, ...regionStores],
   };
-  await measure({ cdb, actor: hq, clock, pii }, 'HQ (the whole brand)');
-  await measure({ cdb, actor: region, clock, pii }, `A region manager (${regionStores.length} stores)`);
+  await measure(ctxFor(deps, hq), 'HQ (the whole brand)');
+  await measure(ctxFor(deps, region), `A region manager (${regionStores.length} stores)`);
 } catch (err) {
   console.error(err);
   failed = true;

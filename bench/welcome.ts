@@ -21,13 +21,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { createChannel, getChannel } from '../src/modules/channels/service.ts';
+import { ctxFor, syncCtxOf } from '../src/modules/context.ts';
 import { runFactsJob } from '../src/modules/customers/facts.ts';
 import type { Tables } from '../src/modules/tables.ts';
 import type { Actor } from '../src/platform/actor.ts';
 import { systemClock } from '../src/platform/clock.ts';
 import type { Database } from '../src/platform/db/connect.ts';
-import { corpDb } from '../src/platform/db/corp-db.ts';
 import { createPii } from '../src/platform/pii.ts';
+import { createRuntime } from '../src/runtime.ts';
 import { summarize } from './protocol.ts';
 import { BRAND, openBenchDatabase, seedSiyuBrand, startSiyu } from './setup.ts';
 import type { WelcomeReport } from './welcome-sim.ts';
@@ -92,7 +93,7 @@ async function seedExistingCustomers(database: Database<Tables>, n: number, secr
     from generate_series(1, ${n}) g`.execute(db);
   // A running brand has its customers' facts (stage, RFM) computed: without this, the server's facts job
   // computes them for every customer in its first seconds, while the adds run.
-  const ctx = { cdb: corpDb(db, BRAND), clock: systemClock, pii: createPii(secretKey) };
+  const ctx = syncCtxOf(createRuntime({ db, clock: systemClock, pii: createPii(secretKey) }).deps, BRAND);
   await runFactsJob(ctx, { driftEveryMs: 86_400_000 });
   await sql`vacuum analyze`.execute(db);
 }
@@ -181,8 +182,8 @@ try {
     .set({ api_base_url: simulatorUrl })
     .where('corp_id', '=', BRAND)
     .execute();
-  siyu.runtime.links.invalidate(BRAND);
-  siyu.runtime.start();
+  siyu.runtime.deps.links.invalidate(BRAND);
+  await siyu.runtime.start();
 
   // A pool channel over every staff member, with a welcome that uses the variables and the bait.
   const staff = await database.db
@@ -200,7 +201,7 @@ try {
     unitIds: [unitId],
     staffId: null,
   };
-  const ctx = { cdb: corpDb(database.db, BRAND), actor, clock: systemClock, pii: createPii(secretKey) };
+  const ctx = ctxFor(siyu.runtime.deps, actor);
   const created = await createChannel(ctx, {
     name: '压测台卡',
     scene: '收银台',

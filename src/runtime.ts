@@ -1,45 +1,57 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { onChannelAdd } from './modules/channels/on-add.ts';
-import { channelOutboxEffects, rerouteAll } from './modules/channels/routing.ts';
-import { SyncRunner } from './modules/connector/full-sync.ts';
-import { type ContactAdded, createEventHandler } from './modules/connector/handlers.ts';
-import type { OutboxEffects } from './modules/connector/outbox-effects.ts';
-import { ConnectionRegistry } from './modules/connector/service.ts';
-import type { Deps } from './modules/context.ts';
-import { runFactsJob } from './modules/customers/facts.ts';
-import { DAY_MS } from './modules/customers/rfm.ts';
-import { ImportRunner } from './modules/orders/import-runner.ts';
-import { onAddTagRules } from './modules/tags/auto-rules.ts';
-import { tagOutboxEffects } from './modules/tags/push.ts';
+import { type Kysely, sql } from 'kysely';
+import type { Deps, ProcessSettings, SyncCtx } from './modules/context.ts';
+import { syncCtxOf } from './modules/context.ts';
+import type { DomainEvent } from './modules/events.ts';
+import { MODULES } from './modules/index.ts';
+import type { ModuleManifest, OutboxEffects } from './modules/manifest.ts';
+import type { Tables } from './modules/tables.ts';
+import type { Clock } from './platform/clock.ts';
 import type { DatabaseKind } from './platform/db/connect.ts';
-import { corpDb } from './platform/db/corp-db.ts';
+import { EventBus } from './platform/events/bus.ts';
+import { EventDispatcher, purgeDomainEvents } from './platform/events/dispatcher.ts';
 import { InboxDispatcher } from './platform/jobs/inbox.ts';
 import { WorkLoop } from './platform/jobs/loop.ts';
 import { OutboxSender } from './platform/jobs/outbox.ts';
 import { jobsDb } from './platform/jobs/tables.ts';
+import { Waker } from './platform/jobs/wake.ts';
+import type { Pii } from './platform/pii.ts';
+import { platformDb } from './platform/tables.ts';
+import { ConnectionRegistry } from './platform/wecom-links.ts';
 import type { WecomClientOptions } from './wecom/client.ts';
 
-/** The background half of Siyu: WeCom links, the inbox dispatcher, the outbox sender, full syncs. */
+/** Domain events are kept this long after every delivery is done (README: Operations). */
+export const EVENT_RETENTION_DAYS = 30;
+
+/**
+ * The background half of Siyu, built from the module manifests: the inbox dispatcher (WeCom callbacks to
+ * the module that handles them), the domain-event dispatcher (after-commit subscribers), the outbox sender
+ * (WeCom calls, with the modules' effects) and the modules' jobs. A `web` process builds it for the deps
+ * its routes need and never starts it; a `worker` (or `all`) process starts it.
+ */
 export interface Runtime {
-  links: ConnectionRegistry;
-  dispatcher: InboxDispatcher;
+  deps: Deps;
+  inbox: InboxDispatcher;
+  events: EventDispatcher<SyncCtx, DomainEvent>;
   sender: OutboxSender;
-  sync: SyncRunner;
-  imports: ImportRunner;
-  /** The customer facts job: full recomputes after a settings change, the daily pass over stale facts. */
-  facts: WorkLoop;
-  start(): void;
+  jobs: ReadonlyMap<string, WorkLoop>;
+  start(): Promise<void>;
   stop(): Promise<void>;
+  /** Runs the inbox, the event deliveries and the outbox until none has work left (tests, CLI, demo). */
+  drain(): Promise<void>;
+  /** Runs one job until it finds nothing to do. */
+  runJob(name: string): Promise<void>;
 }
 
 export interface RuntimeOptions {
   logger?: FastifyBaseLogger;
   clientOptions?: Partial<WecomClientOptions>;
-  onContactAdded?: ((added: ContactAdded) => Promise<void>)[];
   /** Inbox events handled at once; see inboxConcurrencyFor. */
   inboxConcurrency?: number;
-  /** How often the facts job looks for customers whose stage moved with time alone; default a day. */
-  factsDriftMs?: number;
+  settings?: ProcessSettings;
+  modules?: readonly ModuleManifest[];
+  /** A PostgreSQL server's URL: wakes reach the other processes on it (LISTEN/NOTIFY). */
+  databaseUrl?: string;
 }
 
 /**
@@ -50,22 +62,47 @@ export function inboxConcurrencyFor(kind: DatabaseKind): number | undefined {
   return kind === 'pglite' ? 2 : undefined;
 }
 
-export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
+export function createRuntime(
+  base: { db: Kysely<Tables>; clock: Clock; pii: Pii },
+  opts: RuntimeOptions = {},
+): Runtime {
   const log = opts.logger;
-  const links = new ConnectionRegistry(deps.db, deps.pii, opts.clientOptions);
-  const handleEvent = createEventHandler({
-    ...deps,
-    links,
-    // The channel's attribution and welcome first (WeCom's 20 s window), then the channel tag rules.
-    onContactAdded: [onChannelAdd, onAddTagRules, ...(opts.onContactAdded ?? [])],
-  });
-  const dispatcher = new InboxDispatcher({
-    db: jobsDb(deps.db),
-    clock: deps.clock,
+  const modules = opts.modules ?? MODULES;
+  const { db, clock } = base;
+  const subscribers = modules.flatMap((m) => m.subscribes ?? []);
+  const loops = new Map<string, WorkLoop>();
+  const abort = new AbortController();
+
+  const kick = (name: string) => {
+    if (name === 'inbox') inbox.kick();
+    else if (name === 'outbox') sender.kick();
+    else if (name === 'events') events.kick();
+    else if (name.startsWith('job:')) loops.get(name.slice(4))?.kick();
+  };
+  const waker = new Waker(db as Kysely<unknown>, kick, opts.databaseUrl);
+  const bus = new EventBus<SyncCtx, DomainEvent>(subscribers, clock, () => waker.wake('events'));
+  const deps: Deps = {
+    ...base,
+    events: bus,
+    links: new ConnectionRegistry(platformDb(db), base.pii, opts.clientOptions),
+    wake: {
+      inbox: () => waker.wake('inbox'),
+      outbox: () => waker.wake('outbox'),
+      job: (name) => waker.wake(`job:${name}`),
+    },
+    settings: opts.settings ?? { secureCookies: false },
+  };
+
+  const handlers = modules.flatMap((m) => (m.inbox ? [m.inbox(deps)] : []));
+  if (handlers.length > 1) throw new Error('more than one module handles the WeCom inbox');
+  const handle = handlers[0];
+  const inbox = new InboxDispatcher({
+    db: jobsDb(db),
+    clock,
     ...(opts.inboxConcurrency ? { concurrency: opts.inboxConcurrency } : {}),
-    // A handled event may have enqueued calls (a welcome has 20 s): wake the sender rather than wait for its poll.
+    // A handled event may have queued calls (a welcome has 20 s): wake the sender rather than wait for its poll.
     handle: async (event) => {
-      await handleEvent(event);
+      await handle?.(event);
       sender.kick();
     },
     onError: (err, event) =>
@@ -74,20 +111,30 @@ export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
         'inbox event failed',
       ),
   });
-  // What the modules do around their calls, by kind (the WeCom API path).
-  const effects: OutboxEffects = { ...channelOutboxEffects, ...tagOutboxEffects };
+
+  const events = new EventDispatcher<SyncCtx, DomainEvent>({
+    db: db as Kysely<unknown>,
+    clock,
+    subscribers,
+    ctxFor: (corpId) => syncCtxOf(deps, corpId),
+    onError: (err, delivery) => log?.warn({ err, delivery }, 'domain event delivery failed'),
+  });
+
+  const effects: OutboxEffects = Object.assign({}, ...modules.map((m) => m.outboxEffects ?? {}));
   const sender = new OutboxSender({
-    db: jobsDb(deps.db),
-    clock: deps.clock,
+    db: jobsDb(db),
+    clock,
     send: async (row) => {
-      const { client } = await links.require(row.corpId);
+      const { client } = await deps.links.require(row.corpId);
       const send = effects[row.kind]?.send;
       return send
-        ? send(syncCtx(row.corpId), client, row)
+        ? send(syncCtxOf(deps, row.corpId), client, row)
         : (client.post(row.kind, row.request) as Promise<Record<string, unknown>>);
     },
     onDone: async (row, result) => {
-      await effects[row.kind]?.onDone?.(syncCtx(row.corpId), row, result);
+      await effects[row.kind]?.onDone?.(syncCtxOf(deps, row.corpId), row, result);
+      // what onDone published (an id kept, tags to mark) may have queued more calls
+      sender.kick();
     },
     onError: (err, row) =>
       log?.warn(
@@ -95,64 +142,104 @@ export function createRuntime(deps: Deps, opts: RuntimeOptions = {}): Runtime {
         'outbox call failed',
       ),
   });
-  const syncCtx = (corpId: string) => ({ cdb: corpDb(deps.db, corpId), clock: deps.clock, pii: deps.pii });
-  // Channel codes follow working hours and daily caps: re-route every code once a minute.
-  const reroute = new WorkLoop(
-    async () => {
-      const corps = await deps.db.selectFrom('corps').select('corp_id').execute();
-      for (const { corp_id } of corps) await rerouteAll(syncCtx(corp_id));
-      return false;
-    },
-    60_000,
-    (err) => log?.warn({ err }, 'channel re-routing failed'),
-  );
-  // Customer facts: a full recompute when a brand's thresholds changed (kicked by the settings API), and
-  // once a day the customers whose stage moved with time alone (dormant without any event). Hourly polls
-  // that find neither are one read per brand.
-  const facts = new WorkLoop(
-    async () => {
-      const corps = await deps.db.selectFrom('corps').select('corp_id').execute();
-      for (const { corp_id } of corps) {
-        await runFactsJob(syncCtx(corp_id), { driftEveryMs: opts.factsDriftMs ?? DAY_MS }).catch((err) =>
-          log?.warn({ err, corp: corp_id }, 'customer facts job failed'),
+
+  const jobs = [
+    ...modules.flatMap((m) => m.jobs ?? []),
+    {
+      name: 'platform.purge-events',
+      everyMs: 3_600_000,
+      run: async () => {
+        await purgeDomainEvents(
+          db as Kysely<unknown>,
+          new Date(clock.now().getTime() - EVENT_RETENTION_DAYS * 86_400_000),
         );
-      }
-      return false;
+        return false;
+      },
     },
-    3_600_000,
-    (err) => log?.warn({ err }, 'customer facts job failed'),
-  );
-  const sync = new SyncRunner({ ...deps, links }, (err) => log?.warn({ err }, 'full sync failed'));
-  const imports = new ImportRunner(deps, (err) => log?.warn({ err }, 'order import failed'));
-  // Order imports left running by a stopped or crashed process resume once their lease runs out.
-  const resumeImports = new WorkLoop(
-    () => imports.resumeInterrupted(),
-    60_000,
-    (err) => log?.warn({ err }, 'resuming order imports failed'),
-  );
+  ];
+  for (const job of jobs) {
+    if (loops.has(job.name)) throw new Error(`two jobs are named ${job.name}`);
+    loops.set(
+      job.name,
+      new WorkLoop(
+        () => exclusive(db, opts.databaseUrl !== undefined, job.name, () => job.run(deps, abort.signal)),
+        job.everyMs,
+        (err) => log?.warn({ err, job: job.name }, 'job failed'),
+      ),
+    );
+  }
+
   return {
-    links,
-    dispatcher,
+    deps,
+    inbox,
+    events,
     sender,
-    sync,
-    imports,
-    facts,
-    start() {
-      dispatcher.start();
+    jobs: loops,
+    async start() {
+      await waker.listen();
+      inbox.start();
+      events.start();
       sender.start();
-      reroute.start();
-      resumeImports.start();
-      facts.start();
+      for (const loop of loops.values()) loop.start();
     },
     async stop() {
+      abort.abort();
       await Promise.all([
-        dispatcher.stop(),
+        inbox.stop(),
+        events.stop(),
         sender.stop(),
-        reroute.stop(),
-        resumeImports.stop(),
-        facts.stop(),
-        imports.stop(),
+        ...[...loops.values()].map((l) => l.stop()),
       ]);
+      await waker.stop();
+    },
+    async drain() {
+      // each may give the others work (an event queues a call, a call's effect publishes an event)
+      for (let round = 0; round < 20; round++) {
+        await inbox.drain();
+        await events.drain();
+        await sender.drain();
+        if ((await dueWork(db, clock.now())) === 0) return;
+      }
+    },
+    async runJob(name) {
+      const loop = loops.get(name);
+      if (!loop) throw new Error(`no job ${name}`);
+      await loop.drain();
     },
   };
+}
+
+/** Rows due now in the inbox, the event deliveries and the outbox. */
+async function dueWork(db: Kysely<Tables>, now: Date): Promise<number> {
+  const due = (table: string) =>
+    sql`(select count(*) from ${sql.table(table)} where status = 'pending' and next_attempt_at <= ${now})`;
+  const { rows } = await sql<{ n: number }>`
+    select ${due('wecom_inbox')} + ${due('domain_event_deliveries')} + ${due('wecom_outbox')} as n`.execute(
+    db,
+  );
+  return Number(rows[0]!.n);
+}
+
+/**
+ * Runs a job in one process at a time on a PostgreSQL server (a session advisory lock on a connection held
+ * for the run; another process finding it taken skips this turn). PGlite is one process and one connection.
+ */
+async function exclusive(
+  db: Kysely<Tables>,
+  shared: boolean,
+  name: string,
+  run: () => Promise<boolean>,
+): Promise<boolean> {
+  if (!shared) return run();
+  return db.connection().execute(async (conn) => {
+    const { rows } = await sql<{
+      ok: boolean;
+    }>`select pg_try_advisory_lock(hashtext('siyu.job'), hashtext(${name})) as ok`.execute(conn);
+    if (!rows[0]!.ok) return false;
+    try {
+      return await run();
+    } finally {
+      await sql`select pg_advisory_unlock(hashtext('siyu.job'), hashtext(${name}))`.execute(conn);
+    }
+  });
 }

@@ -5,12 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { DEMO_PASSWORD, type DemoLogin } from './demo/seed.ts';
-import { resolveSession, SESSION_COOKIE } from './modules/accounts/service.ts';
-import { landingRoutes } from './modules/channels/landing.ts';
-import { callbackRoutes } from './modules/connector/callback-routes.ts';
-import type { Deps } from './modules/context.ts';
-import { migrationDirs, moduleRoutes } from './modules/index.ts';
-import { hookRoutes } from './modules/orders/hooks.ts';
+import { MIGRATION_SOURCES, MODULES } from './modules/index.ts';
 import type { Tables } from './modules/tables.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
 import type { Config } from './platform/config.ts';
@@ -45,7 +40,7 @@ export async function openSiyuDatabase(config: Config): Promise<Database<Tables>
     config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.dataDir },
   );
   try {
-    await migrate(database.db as never, loadMigrations(migrationDirs));
+    await migrate(database.db as never, loadMigrations(MIGRATION_SOURCES));
   } catch (err) {
     await database.close();
     throw err;
@@ -80,39 +75,40 @@ export interface ServerOptions {
 }
 
 /**
- * The HTTP app on top of a runtime (created here, not started, unless given): API routes, the WeCom
- * callback endpoint, the console. Closing the app stops the runtime's workers.
+ * The HTTP app on top of a runtime (created here, not started, unless given): every module's routes (the
+ * API, WeCom's callbacks, the signed webhooks, the landing pages) and the console. Closing the app stops
+ * the runtime's workers.
  */
 export async function createServer(opts: ServerOptions) {
   const clock = opts.clock ?? systemClock;
-  const deps: Deps = { db: opts.database.db, clock, pii: createPii(opts.secretKey) };
   const runtime =
     opts.runtime ??
-    createRuntime(deps, {
-      logger: typeof opts.logger === 'object' ? opts.logger : undefined,
-      inboxConcurrency: inboxConcurrencyFor(opts.database.kind),
-    });
+    createRuntime(
+      { db: opts.database.db, clock, pii: createPii(opts.secretKey) },
+      {
+        logger: typeof opts.logger === 'object' ? opts.logger : undefined,
+        inboxConcurrency: inboxConcurrencyFor(opts.database.kind),
+        databaseUrl: opts.database.url,
+        settings: {
+          secureCookies: opts.secureCookies ?? false,
+          loginLimits: opts.loginLimits,
+          publicUrl: opts.publicUrl,
+        },
+      },
+    );
+  const { deps } = runtime;
+  const authenticators = MODULES.flatMap((m) => (m.authenticate ? [m.authenticate(deps)] : []));
+  if (authenticators.length !== 1) throw new Error('exactly one module must authenticate requests');
   const app = await buildApp({
     logger: opts.logger,
     webDir: opts.webDir,
     ready: opts.ready,
-    authenticate: (request) => resolveSession(deps.db, clock, request.cookies[SESSION_COOKIE]),
-    routes: moduleRoutes(deps, runtime, {
-      secureCookies: opts.secureCookies ?? false,
-      loginLimits: opts.loginLimits,
-      publicUrl: opts.publicUrl,
-    }),
+    authenticate: authenticators[0]!,
+    routes: async (api) => {
+      for (const m of MODULES) if (m.routes) await api.register(m.routes(deps));
+    },
     rootRoutes: async (root) => {
-      await root.register(
-        callbackRoutes({
-          db: deps.db,
-          clock,
-          links: runtime.links,
-          onRecorded: () => runtime.dispatcher.kick(),
-        }),
-      );
-      await root.register(landingRoutes(deps));
-      await root.register(hookRoutes(deps));
+      for (const m of MODULES) if (m.rootRoutes) await root.register(m.rootRoutes(deps));
     },
   });
   app.addHook('onClose', () => runtime.stop());

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { hashPassword } from './modules/accounts/passwords.ts';
-import { saveConnection } from './modules/connector/service.ts';
+import { hashPassword } from './modules/accounts/index.ts';
 import type { Tables } from './modules/tables.ts';
 import type { Config, wecomCredentials } from './platform/config.ts';
 import type { Pii } from './platform/pii.ts';
+import { saveConnection } from './platform/wecom-links.ts';
 import type { Clock } from './simulator/clock.ts';
 import { type RunningSimulator, startSimulator } from './simulator/server.ts';
 

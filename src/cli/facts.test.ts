@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { migrationDirs } from '../modules/index.ts';
+import { MIGRATION_SOURCES } from '../modules/index.ts';
 import type { Tables } from '../modules/tables.ts';
 import { openDatabase } from '../platform/db/connect.ts';
 import { loadMigrations, migrate } from '../platform/db/migrate.ts';
@@ -27,7 +27,7 @@ describe('siyu facts recompute', () => {
     const dataDir = join(tempDir('facts'), 'data');
     const env = { SIYU_DATA_DIR: dataDir, SIYU_LOG_LEVEL: 'warn' };
     const database = await openDatabase<Tables>({ dataDir });
-    await migrate(database.db as never, loadMigrations(migrationDirs));
+    await migrate(database.db as never, loadMigrations(MIGRATION_SOURCES));
     const fx = await seedFixture(database.db);
     const now = Date.now();
     await database.db

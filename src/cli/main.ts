@@ -3,18 +3,17 @@ import { parseArgs } from 'node:util';
 import { DEMO_CORP_ID, type DemoLogin, removeDemo } from '../demo/seed.ts';
 import { ShiftableClock } from '../demo/shift-clock.ts';
 import { buildDemoThroughSimulator } from '../demo/simulated.ts';
-import { hashPassword } from '../modules/accounts/passwords.ts';
-import { runFullSync, type SyncRun } from '../modules/connector/full-sync.ts';
-import { ConnectionRegistry } from '../modules/connector/service.ts';
-import { recomputeAllFacts, stageCounts } from '../modules/customers/facts.ts';
-import { importOrdersCli } from '../modules/orders/import-cli.ts';
-import { DEFAULT_SOURCE, SOURCE_PATTERN } from '../modules/orders/import-service.ts';
+import { hashPassword } from '../modules/accounts/index.ts';
+import { requestFullSync, runFullSync, SYNC_JOB, type SyncRun } from '../modules/connector/index.ts';
+import { syncCtxOf } from '../modules/context.ts';
+import { recomputeAllFacts, stageCounts } from '../modules/customers/index.ts';
+import { DEFAULT_SOURCE, importOrdersCli, SOURCE_PATTERN } from '../modules/orders/index.ts';
 import type { Tables } from '../modules/tables.ts';
 import { systemClock } from '../platform/clock.ts';
 import { type Config, configHelp, loadConfig, wecomCredentials } from '../platform/config.ts';
 import type { Database } from '../platform/db/connect.ts';
-import { corpDb } from '../platform/db/corp-db.ts';
 import { createPii } from '../platform/pii.ts';
+import { createRuntime } from '../runtime.ts';
 import {
   createLogger,
   createServer,
@@ -158,14 +157,10 @@ ${ENV_HELP}`,
             publicUrl(config, `http://${config.HOST}:${config.PORT}`),
           );
         }
-        const pii = createPii(resolveSecretKey(config));
-        const deps = {
-          db: database.db,
-          clock: systemClock,
-          pii,
-          links: new ConnectionRegistry(database.db, pii),
-        };
-        const run = await runFullSync(deps, link.corp_id, printSyncProgress);
+        const runtime = cliRuntime(config, database);
+        const run = await runFullSync(runtime.deps, link.corp_id, printSyncProgress);
+        // what follows from the mirror (OneID, facts) is delivered now rather than at the next start
+        await runtime.events.drain();
         console.log(`\nFull sync of ${link.corp_id} ${run.status}: ${describeCounts(run.counts)}`);
       } finally {
         await simulator?.close();
@@ -222,14 +217,16 @@ ${ENV_HELP}`,
         const brand = values.brand ?? (brands.length === 1 ? brands[0] : undefined);
         if (!brand || !brands.includes(brand))
           throw new UsageError(`Name the brand with --brand (brands: ${brands.join(', ') || 'none'})`);
-        const deps = { db: database.db, clock: systemClock, pii: createPii(resolveSecretKey(config)) };
-        return await importOrdersCli(deps, brand, {
+        const runtime = cliRuntime(config, database);
+        const code = await importOrdersCli(runtime.deps, brand, {
           path,
           bytes,
           source,
           dryRun: values['dry-run'] ?? false,
           report: values.report,
         });
+        await runtime.events.drain();
+        return code;
       } finally {
         await database.close();
       }
@@ -268,11 +265,7 @@ ${ENV_HELP}`,
         const brand = values.brand ?? (brands.length === 1 ? brands[0] : undefined);
         if (!brand || !brands.includes(brand))
           throw new UsageError(`Name the brand with --brand (brands: ${brands.join(', ') || 'none'})`);
-        const ctx = {
-          cdb: corpDb(database.db, brand),
-          clock: systemClock,
-          pii: createPii(resolveSecretKey(config)),
-        };
+        const ctx = syncCtxOf(cliRuntime(config, database).deps, brand);
         const { customers, changed } = await recomputeAllFacts(ctx, progressLine(`Facts of ${brand}`));
         const stages = await stageCounts(ctx.cdb);
         console.log(
@@ -286,6 +279,11 @@ ${ENV_HELP}`,
 };
 
 class UsageError extends Error {}
+
+/** What a one-off command runs on: the modules' deps, its workers not started (it drains what it needs). */
+function cliRuntime(config: Config, database: Database<Tables>) {
+  return createRuntime({ db: database.db, clock: systemClock, pii: createPii(resolveSecretKey(config)) });
+}
 
 function describeDb(config: Config): string {
   return config.DATABASE_URL ? 'PostgreSQL server from DATABASE_URL' : `embedded PGlite in ${config.dataDir}`;
@@ -348,7 +346,7 @@ async function withServer(
   try {
     app = await createServer({ database, secretKey: resolveSecretKey(config), logger: false });
     const address = await app.listen({ port: opts.port, host: '127.0.0.1' });
-    app.runtime.start();
+    await app.runtime.start();
     simulator = await startBundledSimulator(config, simClock);
     await body({ database, app, simulator, simClock, url: address });
   } finally {
@@ -418,7 +416,7 @@ async function start(): Promise<void> {
       ready: false,
     });
     const address = await app.listen({ port: config.PORT, host: config.HOST });
-    app.runtime.start();
+    await app.runtime.start();
     const url = publicUrl(config, address);
     console.log(`Siyu is listening on ${address} (database: ${describeDb(config)})`);
     console.log(`  console  ${address}/`);
@@ -427,7 +425,7 @@ async function start(): Promise<void> {
     if (creds) {
       const pii = createPii(secretKey);
       const linked = await connectRealWecom(database.db, pii, config, creds);
-      app.runtime.links.invalidate(linked.brand);
+      app.runtime.deps.links.invalidate(linked.brand);
       console.log(`WeCom: corp ${creds.corpId} → brand ${linked.brand}`);
       console.log(`  set the app's callback URL (接收事件服务器) to ${callbackUrl(url, linked.brand)}`);
       if (linked.adminPassword)
@@ -437,7 +435,9 @@ async function start(): Promise<void> {
         .select('id')
         .where('corp_id', '=', linked.brand)
         .executeTakeFirst();
-      if (!synced) app.runtime.sync.start(linked.brand);
+      if (!synced && (await requestFullSync(database.db, linked.brand, systemClock.now()))) {
+        app.runtime.deps.wake.job(SYNC_JOB);
+      }
       app.markReady();
       return;
     }

@@ -1,4 +1,4 @@
-import type { StaffTable } from '../modules/tables.ts';
+import type { StaffTable } from '../modules/staff/index.ts';
 
 /**
  * The fixed part of the demo brand 禾木茶饮 (a fictional tea-drink chain): its org tree, its team and its

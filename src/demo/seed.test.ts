@@ -1,19 +1,12 @@
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { namePinyin } from '../modules/customers/rules.ts';
+import { namePinyin } from '../modules/customers/index.ts';
+import { MIGRATION_SOURCES } from '../modules/index.ts';
 import type { Tables } from '../modules/tables.ts';
 import { type Database, openDatabase } from '../platform/db/connect.ts';
 import { loadMigrations, migrate } from '../platform/db/migrate.ts';
 import { createPii } from '../platform/pii.ts';
 import { DEMO_CORP_ID, type DemoLogin, removeDemo, seedDemo } from './seed.ts';
-
-const modules = join(dirname(fileURLToPath(import.meta.url)), '..', 'modules');
-const migrationDirs = readdirSync(modules, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && readdirSync(join(modules, d.name)).includes('migrations'))
-  .map((d) => join(modules, d.name, 'migrations'));
 
 const pii = createPii('00'.repeat(32));
 const hashPassword = async (p: string) => `test$${p}`;
@@ -21,7 +14,7 @@ const now = new Date('2025-06-01T04:00:00Z');
 
 async function freshDb(): Promise<Database<Tables>> {
   const database = await openDatabase<Tables>({ memory: true });
-  await migrate(database.db as Kysely<unknown>, loadMigrations(migrationDirs));
+  await migrate(database.db as Kysely<unknown>, loadMigrations(MIGRATION_SOURCES));
   return database;
 }
 

@@ -1,29 +1,23 @@
-import type { Kysely } from 'kysely';
-import type { Ctx } from '../modules/context.ts';
-import { subtreeUnitIds } from '../modules/org/service.ts';
-import { createLayering, createSegment } from '../modules/segments/service.ts';
-import type { Tables } from '../modules/tables.ts';
-import type { Clock } from '../platform/clock.ts';
-import { corpDb } from '../platform/db/corp-db.ts';
-import type { Pii } from '../platform/pii.ts';
+import { type Ctx, type Deps, syncCtxOf } from '../modules/context.ts';
+import { subtreeUnitIds } from '../modules/org/index.ts';
+import { createLayering, createSegment } from '../modules/segments/index.ts';
 
 /**
  * HQ's segments and one layering (分层) for the demo brand, saved by the HQ admin once the facts are in, so
  * 分群 and 分层 open on something an operator would have made. Two layers deliberately receive the same
  * operation: the warning is part of what the page shows.
  */
-export async function createDemoSegments(db: Kysely<Tables>, corpId: string, clock: Clock, pii: Pii) {
-  const admin = await db
+export async function createDemoSegments(deps: Deps, corpId: string) {
+  const admin = await deps.db
     .selectFrom('accounts')
     .select(['id', 'unit_id'])
     .where('corp_id', '=', corpId)
     .where('username', '=', 'admin')
     .executeTakeFirstOrThrow();
-  const cdb = corpDb(db, corpId);
+  const base = syncCtxOf(deps, corpId);
+  const { cdb } = base;
   const ctx: Ctx = {
-    cdb,
-    clock,
-    pii,
+    ...base,
     actor: {
       corpId,
       accountId: admin.id,

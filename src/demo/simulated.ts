@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import { createChannel } from '../modules/channels/service.ts';
-import { runFullSync } from '../modules/connector/full-sync.ts';
-import { saveConnection } from '../modules/connector/service.ts';
-import { recomputeAllFacts, stageCounts } from '../modules/customers/facts.ts';
-import { addTimeline, type TimelineEntry } from '../modules/customers/timeline.ts';
+import { createChannel } from '../modules/channels/index.ts';
+import { runFullSync } from '../modules/connector/index.ts';
+import { syncCtxOf } from '../modules/context.ts';
+import {
+  addTimeline,
+  recomputeAllFacts,
+  stageCounts,
+  type TimelineEntry,
+} from '../modules/customers/index.ts';
 import type { Tables } from '../modules/tables.ts';
-import { systemClock } from '../platform/clock.ts';
 import { corpDb } from '../platform/db/corp-db.ts';
 import type { Pii } from '../platform/pii.ts';
-import { createPii } from '../platform/pii.ts';
+import { saveConnection } from '../platform/wecom-links.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Simulator } from '../simulator/state.ts';
 import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
@@ -167,7 +170,7 @@ export async function buildDemoThroughSimulator(
   await createDemoTagRules(db, CORP);
   // About eight months of orders and the membership system's members, as the brand's systems send them.
   const ordered = await ingestDemoOrders(
-    { cdb: corpDb(db, CORP), clock: systemClock, pii: opts.pii },
+    syncCtxOf(opts.runtime.deps, CORP),
     demoOrders(
       history.plans.map((plan, i) => ({ plan, key: String(i).padStart(5, '0') })),
       seed,
@@ -191,10 +194,12 @@ export async function buildDemoThroughSimulator(
 
   // Orders refreshed their buyers' facts as they came; now every customer's, those without orders too, so
   // the lists, segments and super users read them from the start (the facts job would, within the day).
-  const factsCtx = { cdb: corpDb(db, CORP), clock: systemClock, pii: opts.pii };
+  // What the orders set off after commit (their facts, tag rules) is done first.
+  await opts.runtime.drain();
+  const factsCtx = syncCtxOf(opts.runtime.deps, CORP);
   await recomputeAllFacts(factsCtx, (done, total) => progress('facts', done, total));
   const stages = await stageCounts(factsCtx.cdb);
-  await createDemoSegments(db, CORP, systemClock, opts.pii);
+  await createDemoSegments(opts.runtime.deps, CORP);
   const t4 = performance.now();
 
   const counts: Record<string, number> = {};
@@ -596,14 +601,14 @@ async function connectSiyu(
     encodingAesKey: credentials.encoding_aes_key,
     simulated: true,
   });
-  opts.runtime.links.invalidate(CORP);
+  opts.runtime.deps.links.invalidate(CORP);
 
   // The full sync: what a brand connecting its existing WeCom gets.
   const simCorp = await http.corp('GET', '');
   const expectedFollows: number = simCorp.counts.follows;
   progress('sync', 0, expectedFollows);
   const s0 = performance.now();
-  const run = await runFullSync({ db, clock: systemClock, pii, links: opts.runtime.links }, CORP, (r) =>
+  const run = await runFullSync(opts.runtime.deps, CORP, (r) =>
     progress('sync', Math.min(r.counts.follows ?? 0, expectedFollows), expectedFollows),
   );
   const syncMs = performance.now() - s0;
@@ -722,7 +727,7 @@ async function playLive(
   // Some bought before, in the mini-program (unionid) or at the till (phone): their orders wait, unresolved,
   // until they add a member today and Siyu learns the unionid, or the phone the assistant notes (every other one).
   const earlier = await ingestDemoOrders(
-    { cdb: corpDb(db, CORP), clock: systemClock, pii: opts.pii },
+    syncCtxOf(opts.runtime.deps, CORP),
     demoOrders(
       people.map((plan, k) => ({
         plan: k % 2 === 0 ? plan : { ...plan, phone: null },
@@ -739,7 +744,7 @@ async function playLive(
   o.progress('live', 0, steps);
 
   // HQ's channel codes: one per store for table cards, posters and roll-ups, each routed by Siyu.
-  const codes = await createDemoChannels(db, history, o.now);
+  const codes = await createDemoChannels(opts.runtime, history, o.now);
   await opts.runtime.sender.drain();
   const storeCodes = await db
     .selectFrom('channel_codes as k')
@@ -847,7 +852,7 @@ async function playLive(
   }
   tick();
   for (;;) {
-    await opts.runtime.dispatcher.drain();
+    await opts.runtime.drain();
     const open = await db
       .selectFrom('wecom_inbox')
       .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
@@ -924,11 +929,8 @@ const PLACEMENT_METHOD: Record<
  * (tagged with where the customer came from and welcoming with the bait), a package card routed to the
  * online team, and a Wangwang invitation (flagged as not scalable). Returns the channels' ids.
  */
-async function createDemoChannels(
-  db: BuildDemoOptions['db'],
-  history: HistoryResult,
-  now: Date,
-): Promise<number[]> {
+async function createDemoChannels(runtime: Runtime, history: HistoryResult, now: Date): Promise<number[]> {
+  const db = runtime.deps.db;
   const root = await db
     .selectFrom('org_units')
     .select('id')
@@ -955,9 +957,8 @@ async function createDemoChannels(
     .orderBy('id')
     .execute();
   const ctx = {
-    cdb: corpDb(db, CORP),
+    ...syncCtxOf(runtime.deps, CORP),
     clock: { now: () => now },
-    pii: createPii('0'.repeat(64)),
     actor: {
       corpId: CORP,
       accountId: 0,

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Tables, TagRuleKind } from '../modules/tables.ts';
+import type { Tables } from '../modules/tables.ts';
+import type { TagRuleKind } from '../modules/tag-rules/index.ts';
 
 /**
  * HQ's auto-tag rules for the demo brand, set before the orders arrive so that the orders tag customers as

@@ -1,56 +1,58 @@
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
-import { jobsMigrationDir } from '../platform/jobs/index.ts';
-import { type AccountRouteOptions, accountRoutes } from './accounts/routes.ts';
-import { type ChannelRouteOptions, channelRoutes } from './channels/routes.ts';
-import type { SyncRunner } from './connector/full-sync.ts';
-import { connectorRoutes } from './connector/routes.ts';
-import type { Deps } from './context.ts';
-import { factsRoutes } from './customers/facts-routes.ts';
-import { customerRoutes } from './customers/routes.ts';
-import { importRoutes } from './orders/import-routes.ts';
-import type { ImportRunner } from './orders/import-runner.ts';
-import { orderRoutes } from './orders/routes.ts';
-import { orgRoutes } from './org/routes.ts';
-import { segmentRoutes } from './segments/routes.ts';
-import { staffRoutes } from './staff/routes.ts';
-import { tagRoutes } from './tags/routes.ts';
+import type { MigrationSource } from '../platform/db/migrate.ts';
+import { platformMigrations } from '../platform/migrations.ts';
+import { accounts } from './accounts/module.ts';
+import { channels } from './channels/module.ts';
+import { connector } from './connector/module.ts';
+import { customers } from './customers/module.ts';
+import { groups } from './groups/module.ts';
+import type { ModuleManifest } from './manifest.ts';
+import { orders } from './orders/module.ts';
+import { org } from './org/module.ts';
+import { segments } from './segments/module.ts';
+import { staff } from './staff/module.ts';
+import { tagRules } from './tag-rules/module.ts';
+import { tags } from './tags/module.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** The platform's and every module's migrations folder; the runner orders their files by number. */
-export const migrationDirs: string[] = [
-  jobsMigrationDir,
-  ...readdirSync(here, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .map((d) => join(here, d.name, 'migrations'))
-    .filter((dir) => {
-      try {
-        return readdirSync(dir).length > 0;
-      } catch {
-        return false;
-      }
-    }),
+/** Every module of Siyu. A new module is one line here (its manifest says the rest). */
+const ALL: readonly ModuleManifest[] = [
+  org,
+  staff,
+  accounts,
+  tags,
+  customers,
+  groups,
+  channels,
+  orders,
+  tagRules,
+  segments,
+  connector,
 ];
 
-export function moduleRoutes(
-  deps: Deps,
-  runtime: { sync: SyncRunner; imports: ImportRunner; facts: { kick(): void } },
-  opts: AccountRouteOptions & ChannelRouteOptions,
-) {
-  return async (app: FastifyInstance) => {
-    await app.register(accountRoutes(deps, opts));
-    await app.register(orgRoutes(deps));
-    await app.register(staffRoutes(deps));
-    await app.register(customerRoutes(deps));
-    await app.register(factsRoutes(deps, runtime.facts));
-    await app.register(tagRoutes(deps));
-    await app.register(connectorRoutes(deps, runtime.sync));
-    await app.register(channelRoutes(deps, opts));
-    await app.register(importRoutes(deps, runtime.imports));
-    await app.register(orderRoutes(deps));
-    await app.register(segmentRoutes(deps));
+/** The modules in dependency order (a module after those it depends on); refuses unknown names and circles. */
+export function inDependencyOrder(modules: readonly ModuleManifest[]): ModuleManifest[] {
+  const byName = new Map(modules.map((m) => [m.name, m]));
+  const done = new Set<string>();
+  const out: ModuleManifest[] = [];
+  const visit = (m: ModuleManifest, path: string[]) => {
+    if (done.has(m.name)) return;
+    if (path.includes(m.name))
+      throw new Error(`modules depend on each other: ${[...path, m.name].join(' → ')}`);
+    for (const dep of m.dependsOn) {
+      const d = byName.get(dep);
+      if (!d) throw new Error(`module ${m.name} depends on ${dep}, which is not a module`);
+      visit(d, [...path, m.name]);
+    }
+    done.add(m.name);
+    out.push(m);
   };
+  for (const m of modules) visit(m, []);
+  return out;
 }
+
+export const MODULES: readonly ModuleManifest[] = inDependencyOrder(ALL);
+
+/** The platform's migrations, then each module's, in dependency order. */
+export const MIGRATION_SOURCES: readonly MigrationSource[] = [
+  platformMigrations,
+  ...MODULES.map((m) => ({ name: m.name, ...m.migrations })),
+];

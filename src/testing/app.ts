@@ -1,4 +1,3 @@
-import type { FastifyInstance } from 'fastify';
 import type { Tables } from '../modules/tables.ts';
 import type { Database } from '../platform/db/connect.ts';
 import { createServer } from '../server.ts';
@@ -11,7 +10,7 @@ export interface TestSession {
 }
 
 export interface TestApp {
-  app: FastifyInstance;
+  app: Awaited<ReturnType<typeof createServer>>;
   database: Database<Tables>;
   fx: Fixture;
   login(login: string): Promise<TestSession>;

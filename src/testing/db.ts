@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { migrationDirs } from '../modules/index.ts';
+import { MIGRATION_SOURCES } from '../modules/index.ts';
 import type { Tables } from '../modules/tables.ts';
 import { type Database, openDatabase } from '../platform/db/connect.ts';
 import { loadMigrations, migrate } from '../platform/db/migrate.ts';
@@ -23,7 +23,7 @@ export async function openTestDatabase(): Promise<Database<Tables>> {
   } else {
     database = await openDatabase<Tables>({ memory: true });
   }
-  await migrate(database.db as never, loadMigrations(migrationDirs));
+  await migrate(database.db as never, loadMigrations(MIGRATION_SOURCES));
   return {
     ...database,
     close: async () => {

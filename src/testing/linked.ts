@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { saveConnection } from '../modules/connector/service.ts';
 import type { Tables } from '../modules/tables.ts';
 import type { Database } from '../platform/db/connect.ts';
+import { saveConnection } from '../platform/wecom-links.ts';
 import { createServer } from '../server.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/server.ts';
 import { openTestDatabase } from './db.ts';
@@ -49,7 +49,7 @@ export async function openLinked(opts: { callbacks?: boolean; withMembers?: bool
   const app = await createServer({ database, secretKey: TEST_KEY, logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const siyuUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  app.runtime.start();
+  await app.runtime.start();
 
   const sim = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${simulator.url}${path}`, {
@@ -102,8 +102,7 @@ export async function openLinked(opts: { callbacks?: boolean; withMembers?: bool
     corp,
     async settle() {
       await simulator.sim.idle();
-      await app.runtime.dispatcher.drain();
-      await app.runtime.sender.drain();
+      await app.runtime.drain();
     },
     async close() {
       await app.close();

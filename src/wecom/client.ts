@@ -1,6 +1,17 @@
 import { WecomApiError, WecomNetworkError } from './errors.ts';
 import { type HttpCall, httpCall } from './http.ts';
 import * as L from './limits.ts';
+import {
+  ADD_CONTACT_WAY,
+  ADD_CORP_TAG,
+  DEL_CONTACT_WAY,
+  DEL_CORP_TAG,
+  EDIT_CORP_TAG,
+  MARK_TAG,
+  REMARK,
+  SEND_WELCOME_MSG,
+  UPDATE_CONTACT_WAY,
+} from './paths.ts';
 
 export { isRetryable, WecomApiError, WecomNetworkError } from './errors.ts';
 
@@ -829,7 +840,7 @@ export class WecomClient {
     maxChars('remark', req.remark, L.REMARK_MAX_CHARS);
     maxChars('description', req.description, L.REMARK_DESCRIPTION_MAX_CHARS);
     maxChars('remark_company', req.remark_company, L.REMARK_COMPANY_MAX_CHARS);
-    return this.post(`${EC}/remark`, req);
+    return this.post(REMARK, req);
   }
 
   // ── Corp tags ────────────────────────────────────────────────────────────
@@ -851,24 +862,24 @@ export class WecomClient {
       maxChars(`tag[${i}].name`, t.name, L.TAG_NAME_MAX_CHARS);
       intIn(`tag[${i}].order`, t.order, 0, L.TAG_ORDER_MAX);
     }
-    return this.post<WecomResponse & { tag_group: CorpTagGroup }>(`${EC}/add_corp_tag`, req);
+    return this.post<WecomResponse & { tag_group: CorpTagGroup }>(ADD_CORP_TAG, req);
   }
 
   /** Renames or reorders a tag or group (only those this app created: 301002 otherwise). */
   async editCorpTag(req: EditCorpTagRequest): Promise<WecomResponse> {
     maxChars('name', req.name, L.TAG_NAME_MAX_CHARS);
     intIn('order', req.order, 0, L.TAG_ORDER_MAX);
-    return this.post(`${EC}/edit_corp_tag`, req);
+    return this.post(EDIT_CORP_TAG, req);
   }
 
   async delCorpTag(req: DelCorpTagRequest): Promise<WecomResponse> {
     required('tag_id or group_id', (req.tag_id?.length ?? 0) + (req.group_id?.length ?? 0) > 0);
-    return this.post(`${EC}/del_corp_tag`, req);
+    return this.post(DEL_CORP_TAG, req);
   }
 
   async markTag(req: MarkTagRequest): Promise<WecomResponse> {
     required('add_tag or remove_tag', (req.add_tag?.length ?? 0) + (req.remove_tag?.length ?? 0) > 0);
-    return this.post(`${EC}/mark_tag`, req);
+    return this.post(MARK_TAG, req);
   }
 
   // ── «联系我» ─────────────────────────────────────────────────────────────
@@ -881,7 +892,7 @@ export class WecomClient {
       required('party', !req.party?.length, 'is only allowed when type is 2');
     }
     checkContactWay(req);
-    return this.post<AddContactWayResponse>(`${EC}/add_contact_way`, req);
+    return this.post<AddContactWayResponse>(ADD_CONTACT_WAY, req);
   }
 
   async getContactWay(config_id: string): Promise<{ contact_way: ContactWay }> {
@@ -895,11 +906,11 @@ export class WecomClient {
   /** Overwrites `user` and `party` when given. */
   async updateContactWay(req: UpdateContactWayRequest): Promise<WecomResponse> {
     checkContactWay(req);
-    return this.post(`${EC}/update_contact_way`, req);
+    return this.post(UPDATE_CONTACT_WAY, req);
   }
 
   async delContactWay(config_id: string): Promise<WecomResponse> {
-    return this.post(`${EC}/del_contact_way`, { config_id });
+    return this.post(DEL_CONTACT_WAY, { config_id });
   }
 
   // ── Welcome and mass messages ────────────────────────────────────────────
@@ -909,7 +920,7 @@ export class WecomClient {
     required('welcome_code', Boolean(req.welcome_code));
     required('text or attachments', Boolean(req.text?.content) || (req.attachments?.length ?? 0) > 0);
     checkMessage(req.text, req.attachments, L.WELCOME_TEXT_MAX_BYTES, L.WELCOME_MAX_ATTACHMENTS);
-    return this.post(`${EC}/send_welcome_msg`, req);
+    return this.post(SEND_WELCOME_MSG, req);
   }
 
   /** Creates a 群发 task; members must confirm it in their client before anything is sent. */

@@ -6,7 +6,7 @@ import { corpDb } from '../../platform/db/corp-db.ts';
 import type { Session } from '../../platform/http/app.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { FailureLimiter } from '../../platform/http/rate-limit.ts';
-import { isRootUnit, subtreeUnitIds } from '../org/service.ts';
+import { isRootUnit, subtreeUnitIds } from '../org/index.ts';
 import type { Tables } from '../tables.ts';
 import { DUMMY_HASH, verifyPassword } from './passwords.ts';
 

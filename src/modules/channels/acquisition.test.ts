@@ -3,15 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../platform/actor.ts';
-import { systemClock } from '../../platform/clock.ts';
-import { corpDb } from '../../platform/db/corp-db.ts';
 import { InboxDispatcher } from '../../platform/jobs/inbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
+import { createRuntime } from '../../runtime.ts';
 import { pii } from '../../testing/fixture.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
-import { createEventHandler } from '../connector/handlers.ts';
-import type { Ctx } from '../context.ts';
-import { onChannelAdd } from './on-add.ts';
+import { handleWecomEvent } from '../connector/events/index.ts';
+import { type Ctx, ctxFor } from '../context.ts';
+import { MODULES } from '../index.ts';
+import { type ModuleManifest, subscriber } from '../manifest.ts';
 import { acquisitionOf, type ChannelInput, createChannel, getChannel, listChannels } from './service.ts';
 
 let t: Linked;
@@ -20,7 +20,7 @@ let wecomTagId: string;
 beforeAll(async () => {
   t = await openLinked();
   // A corp tag that exists in WeCom (made through the API, as an operator would) and in Siyu.
-  const link = await t.app.runtime.links.require('acme');
+  const link = await t.app.runtime.deps.links.require('acme');
   const made = (await link.client.post('/cgi-bin/externalcontact/add_corp_tag', {
     group_name: '渠道来源',
     tag: [{ name: '门店台卡' }],
@@ -51,7 +51,7 @@ const manager = (): Ctx => {
     unitIds: [t.fx.units.sh1],
     staffId: null,
   };
-  return { cdb: corpDb(t.database.db, 'acme'), actor, clock: systemClock, pii };
+  return ctxFor(t.app.runtime.deps, actor);
 };
 
 const tableCard = (extra: Partial<ChannelInput> = {}): ChannelInput => ({
@@ -127,7 +127,7 @@ describe('a customer scans a store table card', () => {
     expect(sent.done_at!.getTime() - at).toBeLessThan(20_000);
 
     // In WeCom: the follow carries the channel's tag and the remark from the template.
-    const link = await t.app.runtime.links.require('acme');
+    const link = await t.app.runtime.deps.links.require('acme');
     const got = (await link.client.getExternalContact(ext)) as {
       follow_user: { userid: string; remark: string; state: string; tags?: { tag_id?: string }[] }[];
     };
@@ -231,13 +231,7 @@ describe('the welcome is sent once', () => {
 
     // A worker handles the event (its effects commit, the welcome is in the outbox) and dies before it can
     // mark the inbox row done.
-    const handle = createEventHandler({
-      db: t.database.db,
-      clock: { now: () => new Date() },
-      pii,
-      links: t.app.runtime.links,
-      onContactAdded: [onChannelAdd],
-    });
+    const handle = handleWecomEvent(t.app.runtime.deps);
     const dying = new InboxDispatcher({
       db: jobsDb(t.database.db),
       clock: { now: () => new Date() },
@@ -249,7 +243,7 @@ describe('the welcome is sent once', () => {
     await dying.drain();
 
     // The process comes back: the same row is handled again, the outbox sends.
-    t.app.runtime.start();
+    await t.app.runtime.start();
     for (let i = 0; i < 60; i++) {
       await t.settle();
       const row = await t.database.db
@@ -279,30 +273,32 @@ describe('an add whose reaction fails', () => {
     await t.app.runtime.stop(); // the event waits in the inbox for the workers below
     const { ext } = await scan(channel.codes[0]!.configId!, '半途');
     await t.simulator.sim.idle();
-    const deps = {
-      db: t.database.db,
-      clock: { now: () => new Date() },
-      pii,
-      links: t.app.runtime.links,
-    };
-    // The channel's attribution and welcome run, then a later reaction to the add fails.
-    const failing = createEventHandler({
-      ...deps,
-      onContactAdded: [
-        onChannelAdd,
-        async () => {
-          throw new Error('tag rules unavailable');
-        },
+    const clock = { now: () => new Date() };
+    // The channel's attribution and welcome run, then another reaction to the add in its transaction fails.
+    const failingModule: ModuleManifest = {
+      name: 'failing',
+      dependsOn: [],
+      tables: [],
+      migrations: { dir: '' },
+      publishes: [],
+      subscribes: [
+        subscriber('failing', 'on-add', 'ContactAdded', 'inTransaction', async () => {
+          throw new Error('a reaction in the add’s transaction failed');
+        }),
       ],
-    });
+    };
+    const failing = createRuntime(
+      { db: t.database.db, clock, pii },
+      { modules: [...MODULES, failingModule] },
+    );
     const errors: unknown[] = [];
     await new InboxDispatcher({
       db: jobsDb(t.database.db),
-      clock: deps.clock,
-      handle: failing,
+      clock,
+      handle: handleWecomEvent(failing.deps),
       onError: (err) => errors.push(err),
     }).drain();
-    expect(String(errors[0])).toContain('tag rules unavailable');
+    expect(String(errors[0])).toContain('a reaction in the add’s transaction failed');
     const customer = () =>
       t.database.db
         .selectFrom('customers')
@@ -333,12 +329,12 @@ describe('an add whose reaction fails', () => {
       .execute();
     await new InboxDispatcher({
       db: jobsDb(t.database.db),
-      clock: deps.clock,
-      handle: createEventHandler({ ...deps, onContactAdded: [onChannelAdd] }),
+      clock,
+      handle: handleWecomEvent(t.app.runtime.deps),
     }).drain();
     expect(await customer()).toBeDefined();
     expect(await adds()).toHaveLength(1);
     expect(await welcomes()).toHaveLength(1);
-    t.app.runtime.start();
+    await t.app.runtime.start();
   });
 });

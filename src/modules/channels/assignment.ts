@@ -1,4 +1,4 @@
-import type { WorkingHours } from '../tables.ts';
+import type { WorkingHours } from './schema.ts';
 
 /**
  * Who a channel code routes customers to. WeCom chooses per scan only among the members a «联系我» lists

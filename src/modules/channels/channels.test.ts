@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../platform/clock.ts';
-import { corpDb } from '../../platform/db/corp-db.ts';
 import { openTestApp, type TestApp, type TestSession } from '../../testing/app.ts';
-import { pii } from '../../testing/fixture.ts';
 import { decodePng, readQr } from '../../testing/qr.ts';
+import { syncCtxOf } from '../context.ts';
 import { rerouteAll } from './routing.ts';
 
 let t: TestApp;
@@ -281,7 +279,7 @@ describe('channel codes through the API', () => {
         added_at: new Date(),
       })
       .execute();
-    await rerouteAll({ cdb: corpDb(t.database.db, 'acme'), clock: systemClock, pii });
+    await rerouteAll(syncCtxOf(t.app.runtime.deps, 'acme'));
     expect((await call(sh1, 'GET', `/channels/${capped.id}`)).json().codes[0].currentUserids).toEqual([
       'sh1b',
     ]);
@@ -300,7 +298,7 @@ describe('channel codes through the API', () => {
       .where('id', '=', capped.codes[0].id)
       .execute();
     await t.database.db.deleteFrom('channel_adds').where('channel_id', '=', capped.id).execute();
-    await rerouteAll({ cdb: corpDb(t.database.db, 'acme'), clock: systemClock, pii });
+    await rerouteAll(syncCtxOf(t.app.runtime.deps, 'acme'));
     const update = (await outbox('update_contact_way')).at(-1);
     expect(update?.request).toMatchObject({ config_id: 'cfg-cap', user: ['sh1a', 'sh1b'] });
   });

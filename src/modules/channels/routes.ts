@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { ctxOf, type Deps } from '../context.ts';
-import { assertCustomerVisible } from '../customers/service.ts';
+import { assertCustomerVisible } from '../customers/index.ts';
 import { landingPath } from './landing.ts';
 import { type MaterialKind, renderMaterial } from './material.ts';
 import {

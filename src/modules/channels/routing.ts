@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
-import type { OutboxEffects } from '../connector/outbox-effects.ts';
+import { ADD_CONTACT_WAY, UPDATE_CONTACT_WAY } from '../../wecom/paths.ts';
 import type { SyncCtx } from '../context.ts';
+import type { OutboxEffects } from '../manifest.ts';
 import { brandDayStart, type Candidate, routeTargets, takesTurnsInWecom } from './assignment.ts';
 import { effectiveSettings } from './settings.ts';
 
@@ -10,10 +11,6 @@ import { effectiveSettings } from './settings.ts';
  * Keeps each channel code's «联系我» pointed at the member who should get the next customer. Every change is
  * an outbox effect: add_contact_way the first time, update_contact_way when the member changes.
  */
-
-export const ADD_CONTACT_WAY = '/cgi-bin/externalcontact/add_contact_way';
-export const UPDATE_CONTACT_WAY = '/cgi-bin/externalcontact/update_contact_way';
-export const DEL_CONTACT_WAY = '/cgi-bin/externalcontact/del_contact_way';
 
 /** The people a code may route to: the channel's list (for a store code, those in the store), else the store. */
 async function candidatesOf(

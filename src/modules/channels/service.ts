@@ -1,12 +1,14 @@
 import { sql } from 'kysely';
-import type { CorpDb } from '../../platform/db/corp-db.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
-import type { Ctx } from '../context.ts';
-import { assertUnitInScope } from '../org/service.ts';
-import type { ChannelMethod, Linkage, Tables, WelcomeTemplate, WorkingHours } from '../tables.ts';
-import { DEL_CONTACT_WAY, routeCode } from './routing.ts';
+import { DEL_CONTACT_WAY } from '../../wecom/paths.ts';
+import type { Ctx, SyncCtx } from '../context.ts';
+import type { TagsDeleted } from '../events.ts';
+import { assertUnitInScope } from '../org/index.ts';
+import type { Tables } from '../tables.ts';
+import { routeCode } from './routing.ts';
+import type { ChannelMethod, Linkage, WelcomeTemplate, WorkingHours } from './schema.ts';
 import { effectiveLinkage, effectiveSettings, recommendLinkage } from './settings.ts';
 
 export const CHANNEL_METHODS: ChannelMethod[] = [
@@ -114,12 +116,13 @@ async function validate(ctx: Ctx, input: ChannelInput): Promise<void> {
   }
 }
 
-/** Deleted tags leave the channels that applied them. */
-export async function detachTagsFromChannels(cdb: CorpDb<Tables>, tagIds: number[]): Promise<void> {
+/** Deleted tags (TagsDeleted, in the deleting transaction) leave the channels that applied them. */
+export async function detachDeletedTags(ctx: SyncCtx, events: TagsDeleted[]): Promise<void> {
+  const tagIds = events.flatMap((e) => e.tags.map((t) => t.id));
   if (tagIds.length === 0) return;
-  await cdb.db
+  await ctx.cdb.db
     .deleteFrom('channel_tags')
-    .where('corp_id', '=', cdb.corpId)
+    .where('corp_id', '=', ctx.cdb.corpId)
     .where('tag_id', 'in', tagIds)
     .execute();
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { CorpDb } from '../../platform/db/corp-db.ts';
-import type { Linkage, Tables } from '../tables.ts';
+import type { Tables } from '../tables.ts';
+import type { Linkage } from './schema.ts';
 
 /**
  * The four linkages of PLAYBOOK §2: how friends and groups link. Set for the brand (its root unit) and

@@ -1,4 +1,4 @@
-import type { Linkage, WelcomeTemplate } from '../tables.ts';
+import type { Linkage, WelcomeTemplate } from './schema.ts';
 import { welcomeInvitesToGroup } from './settings.ts';
 
 /** Variables a welcome or remark template may use, as `{客户昵称}`, `{员工}`, `{诱饵}`, `{渠道}`, `{日期}`. */

@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import type { Clock } from '../../platform/clock.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { InboxRecorder } from '../../platform/jobs/inbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
@@ -14,22 +12,13 @@ import {
   verifyUrl,
   type WecomEvent,
 } from '../../wecom/callback.ts';
-import type { Tables } from '../tables.ts';
-import type { ConnectionRegistry } from './service.ts';
+import type { Deps } from '../context.ts';
 
 /** WeCom retries with the original timestamp for a few seconds; anything older than this is a replay. */
 export const CALLBACK_MAX_SKEW_SECONDS = 300;
 export const CALLBACK_BODY_LIMIT = 64 * 1024;
 /** WeCom advises reading groupchat/get a moment after a group event: its data lags the event. */
 export const GROUP_EVENT_DELAY_MS = 2_000;
-
-export interface CallbackDeps {
-  db: Kysely<Tables>;
-  clock: Clock;
-  links: ConnectionRegistry;
-  /** Called after a new event is recorded (the dispatcher is kicked instead of waiting for its poll). */
-  onRecorded?: () => void;
-}
 
 /** One customer's (or group's, or the tag list's) events are handled in order; different ones in parallel. */
 export function orderKeyOf(event: WecomEvent): string {
@@ -63,7 +52,7 @@ function rejected(err: unknown): never {
  * `/wecom/callback/:corp`: WeCom's URL verification (GET) and event delivery (POST). A POST is verified,
  * decrypted, parsed and written to the inbox before the empty 200; nothing else happens in the request.
  */
-export function callbackRoutes(deps: CallbackDeps) {
+export function callbackRoutes(deps: Deps) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     app.removeAllContentTypeParsers();
@@ -133,7 +122,8 @@ export function callbackRoutes(deps: CallbackDeps) {
           receivedAt,
           notBefore: isGroup ? new Date(receivedAt.getTime() + GROUP_EVENT_DELAY_MS) : undefined,
         });
-        if (created) deps.onRecorded?.();
+        // the dispatcher is woken rather than left to its poll
+        if (created) deps.wake.inbox();
         return reply.code(200).type('text/plain').send('');
       },
     );

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { saveConnection } from '../../platform/wecom-links.ts';
 import { openTestApp, type TestApp } from '../../testing/app.ts';
 import { pii } from '../../testing/fixture.ts';
 import { callbackCrypto, encrypt, sealMessage, signature } from '../../wecom/crypto.ts';
 import { buildEventXml } from '../../wecom/events.ts';
-import { saveConnection } from './service.ts';
 
 const WECOM_CORP = 'wwacme0000000001';
 const TOKEN = 'callbacktoken123';

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { platformDb } from '../../platform/tables.ts';
+import { ConnectionRegistry } from '../../platform/wecom-links.ts';
 import { pii } from '../../testing/fixture.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
 import { type HttpCall, httpCall } from '../../wecom/http.ts';
 import { latestSyncRun, runFullSync, type SyncRun } from './full-sync.ts';
-import { ConnectionRegistry } from './service.ts';
 
 let t: Linked;
 const wms: string[] = [];
@@ -58,7 +59,7 @@ const count = async (table: 'customers' | 'follows' | 'groups' | 'staff' | 'tags
 
 describe('full sync', () => {
   it('fails cleanly mid-way, saving its place, and resumes the same run to the end', async () => {
-    const deps = { db: t.database.db, clock: { now: () => new Date() }, pii };
+    const deps = t.app.runtime.deps;
     // The network drops the second page of batch/get_by_user, once.
     let pages = 0;
     const flaky: HttpCall = (url, init) => {
@@ -66,7 +67,7 @@ describe('full sync', () => {
         return Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
       return httpCall(url, init);
     };
-    const strict = new ConnectionRegistry(t.database.db, pii, { maxRetries: 0, fetch: flaky });
+    const strict = new ConnectionRegistry(platformDb(t.database.db), pii, { maxRetries: 0, fetch: flaky });
     const progress: SyncRun[] = [];
     await expect(runFullSync({ ...deps, links: strict }, 'acme', (r) => progress.push(r))).rejects.toThrow();
     const failed = (await latestSyncRun(t.database.db, 'acme'))!;
@@ -129,10 +130,7 @@ describe('full sync', () => {
       follows: await count('follows'),
       groups: await count('groups'),
     };
-    const run = await runFullSync(
-      { db: t.database.db, clock: { now: () => new Date() }, pii, links: t.app.runtime.links },
-      'acme',
-    );
+    const run = await runFullSync(t.app.runtime.deps, 'acme');
     expect(run.status).toBe('done');
     expect(run.counts.customersCreated ?? 0).toBe(0);
     expect({
@@ -165,10 +163,7 @@ describe('full sync', () => {
     await t.corp('POST', '/scenarios/member-deletes-customer', { userid: 'sh1a', external_userid: wms[3] });
     expect((await activeOf(wms[3]!))[0]!.status).toBe('active');
 
-    const run = await runFullSync(
-      { db: t.database.db, clock: { now: () => new Date() }, pii, links: t.app.runtime.links },
-      'acme',
-    );
+    const run = await runFullSync(t.app.runtime.deps, 'acme');
     expect(run).toMatchObject({ status: 'done', counts: { followsEnded: 2 } });
     expect(await activeOf(wms[0]!)).toEqual([
       { userid: 'newbie', status: 'deleted_by_staff' },
@@ -203,10 +198,7 @@ describe('full sync', () => {
     expect(facts.stage).toBe('churned');
 
     // Once ended, a further run ends nothing more.
-    const again = await runFullSync(
-      { db: t.database.db, clock: { now: () => new Date() }, pii, links: t.app.runtime.links },
-      'acme',
-    );
+    const again = await runFullSync(t.app.runtime.deps, 'acme');
     expect(again.counts.followsEnded ?? 0).toBe(0);
   });
 });

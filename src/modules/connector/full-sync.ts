@@ -1,17 +1,12 @@
 import type { Kysely } from 'kysely';
-import type { Clock } from '../../platform/clock.ts';
-import { corpDb } from '../../platform/db/corp-db.ts';
-import type { Pii } from '../../platform/pii.ts';
 import { WecomApiError } from '../../wecom/errors.ts';
-import type { SyncCtx } from '../context.ts';
-import { endFollowsMissingFromSync, upsertCustomersFromWecom } from '../customers/sync.ts';
-import { upsertGroupFromWecom } from '../groups/sync.ts';
-import { linkWecomIdentities } from '../orders/oneid.ts';
-import { syncDepartments } from '../org/sync.ts';
-import { unitsByDepartment, upsertStaffFromWecom } from '../staff/sync.ts';
+import { type Deps, syncCtxOf } from '../context.ts';
+import { endFollowsMissingFromSync, upsertCustomersFromWecom } from '../customers/index.ts';
+import { upsertGroupFromWecom } from '../groups/index.ts';
+import { syncDepartments } from '../org/index.ts';
+import { unitsByDepartment, upsertStaffFromWecom } from '../staff/index.ts';
 import type { Tables } from '../tables.ts';
-import { syncCorpTags } from '../tags/sync.ts';
-import type { ConnectionRegistry } from './service.ts';
+import { syncCorpTags } from '../tags/index.ts';
 
 /**
  * Staff first (everyone else refers to them), then corp tags (customers' tags point at them), then customers
@@ -37,12 +32,12 @@ interface Cursor {
   index?: number;
 }
 
-export interface FullSyncDeps {
-  db: Kysely<Tables>;
-  clock: Clock;
-  pii: Pii;
-  links: ConnectionRegistry;
-}
+export type FullSyncDeps = Pick<Deps, 'db' | 'clock' | 'pii' | 'events' | 'links'>;
+
+/** The background job that runs requested syncs (module.ts); POST /wecom/sync wakes it. */
+export const SYNC_JOB = 'connector.full-sync';
+/** A run's lease: renewed with every page, so a live run keeps it; a dead process's run is free after this. */
+const LEASE_MS = 120_000;
 
 const USERS_PER_BATCH = 100;
 /** API not permitted, no privilege, IP not allowed: the secret in use cannot list members. */
@@ -70,8 +65,53 @@ export async function latestSyncRun(db: Kysely<Tables>, corpId: string): Promise
 }
 
 /**
+ * Asks for a full sync of one brand: the latest run reopened when it did not finish, else a new one; the
+ * sync job runs it. False when a run is being worked on already.
+ */
+export async function requestFullSync(db: Kysely<Tables>, corpId: string, now: Date): Promise<boolean> {
+  const latest = await latestSyncRun(db, corpId);
+  const row = latest
+    ? await db
+        .selectFrom('wecom_sync_runs')
+        .select(['status', 'lease_until'])
+        .where('corp_id', '=', corpId)
+        .where('id', '=', latest.id)
+        .executeTakeFirstOrThrow()
+    : null;
+  if (row?.status === 'running' && row.lease_until && row.lease_until > now) return false;
+  if (latest && latest.status !== 'done') {
+    await db
+      .updateTable('wecom_sync_runs')
+      .set({ status: 'running', lease_until: null, updated_at: now })
+      .where('corp_id', '=', corpId)
+      .where('id', '=', latest.id)
+      .execute();
+  } else {
+    await db
+      .insertInto('wecom_sync_runs')
+      .values({ corp_id: corpId, status: 'running', phase: 'staff', started_at: now, updated_at: now })
+      .execute();
+  }
+  return true;
+}
+
+/** Runs every requested sync nobody is working on (the sync job); true when it ran one. */
+export async function runRequestedSyncs(deps: FullSyncDeps): Promise<boolean> {
+  const open = await deps.db
+    .selectFrom('wecom_sync_runs')
+    .select('corp_id')
+    .distinct()
+    .where('status', '=', 'running')
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', deps.clock.now())]))
+    .execute();
+  for (const { corp_id } of open) await runFullSync(deps, corp_id);
+  return open.length > 0;
+}
+
+/**
  * Runs a full sync for one brand, resuming an unfinished run from its saved phase and cursor (a crash, a
- * restart or a failed call loses at most one page). Each page is committed with its cursor.
+ * restart or a failed call loses at most one page). Each page is committed with its cursor, renewing the
+ * run's lease. A run another process holds is left to it (its state is returned as it is).
  */
 export async function runFullSync(
   deps: FullSyncDeps,
@@ -80,30 +120,19 @@ export async function runFullSync(
 ): Promise<SyncRun> {
   const { db, clock } = deps;
   const client = (await deps.links.require(corpId)).client;
-  const ctx: SyncCtx = { cdb: corpDb(db, corpId), clock, pii: deps.pii };
-  const open = await db
-    .selectFrom('wecom_sync_runs')
-    .select(['id', 'phase', 'cursor', 'counts', 'started_at'])
-    .where('corp_id', '=', corpId)
-    .where('status', 'in', ['running', 'failed'])
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const ctx = syncCtxOf(deps, corpId);
   const latest = await latestSyncRun(db, corpId);
-  const resume = open && latest?.id === open.id;
-  const run = resume
-    ? open
-    : await db
-        .insertInto('wecom_sync_runs')
-        .values({
-          corp_id: corpId,
-          status: 'running',
-          phase: 'staff',
-          started_at: clock.now(),
-          updated_at: clock.now(),
-        })
-        .returning(['id', 'phase', 'cursor', 'counts', 'started_at'])
-        .executeTakeFirstOrThrow();
+  if (!latest || latest.status === 'done') await requestFullSync(db, corpId, clock.now());
+  const now = clock.now();
+  const run = await db
+    .updateTable('wecom_sync_runs')
+    .set({ status: 'running', lease_until: new Date(now.getTime() + LEASE_MS), updated_at: now })
+    .where('corp_id', '=', corpId)
+    .where('id', '=', (await latestSyncRun(db, corpId))!.id)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+    .returning(['id', 'phase', 'cursor', 'counts', 'started_at'])
+    .executeTakeFirst();
+  if (!run) return (await latestSyncRun(db, corpId))!;
   let phase = run.phase as SyncPhase;
   let cursor = run.cursor as Cursor;
   const counts: Record<string, number> = { ...run.counts };
@@ -129,6 +158,7 @@ export async function runFullSync(
         error: next.error ?? null,
         updated_at: now,
         finished_at: next.status === 'done' ? now : null,
+        lease_until: (next.status ?? 'running') === 'running' ? new Date(now.getTime() + LEASE_MS) : null,
       })
       .where('corp_id', '=', corpId)
       .where('id', '=', run.id)
@@ -192,10 +222,6 @@ export async function runFullSync(
           at: clock.now(),
           syncRun: run.id,
         });
-        await linkWecomIdentities(
-          ctx,
-          results.map((r) => r.customerId),
-        );
         bump('customersCreated', results.filter((r) => r.created).length);
         bump('follows', entries.length);
         await save({
@@ -226,29 +252,4 @@ export async function runFullSync(
     throw err;
   }
   return (await latestSyncRun(db, corpId))!;
-}
-
-/** Keeps at most one full sync per brand running in this process; the console starts it, anyone may watch. */
-export class SyncRunner {
-  private readonly running = new Map<string, Promise<SyncRun>>();
-  constructor(
-    private readonly deps: FullSyncDeps,
-    private readonly onError: (err: unknown) => void = () => {},
-  ) {}
-
-  start(corpId: string): { started: boolean } {
-    if (this.running.has(corpId)) return { started: false };
-    const p = runFullSync(this.deps, corpId).finally(() => this.running.delete(corpId));
-    p.catch(this.onError);
-    this.running.set(corpId, p);
-    return { started: true };
-  }
-
-  isRunning(corpId: string): boolean {
-    return this.running.has(corpId);
-  }
-
-  wait(corpId: string): Promise<SyncRun> | undefined {
-    return this.running.get(corpId);
-  }
 }

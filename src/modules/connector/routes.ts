@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../platform/http/errors.ts';
 import { ctxOf, type Deps } from '../context.ts';
-import { latestSyncRun, SYNC_PHASES, type SyncRunner } from './full-sync.ts';
+import { latestSyncRun, requestFullSync, SYNC_JOB, SYNC_PHASES } from './full-sync.ts';
 
 const syncRun = z
   .object({
@@ -30,7 +30,7 @@ const status = z.object({
   syncRunning: z.boolean(),
 });
 
-async function statusOf(deps: Deps, runner: SyncRunner, corpId: string) {
+async function statusOf(deps: Deps, corpId: string) {
   const conn = await deps.db
     .selectFrom('wecom_connections')
     .select(['wecom_corp_id', 'simulated'])
@@ -45,18 +45,19 @@ async function statusOf(deps: Deps, runner: SyncRunner, corpId: string) {
       .execute();
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   };
+  const sync = await latestSyncRun(deps.db, corpId);
   return {
     connected: conn !== undefined,
     wecomCorpId: conn?.wecom_corp_id ?? null,
     simulated: conn?.simulated ?? false,
     inbox: await byStatus('wecom_inbox'),
     outbox: await byStatus('wecom_outbox'),
-    sync: await latestSyncRun(deps.db, corpId),
-    syncRunning: runner.isRunning(corpId),
+    sync,
+    syncRunning: sync?.status === 'running',
   };
 }
 
-export function connectorRoutes(deps: Deps, runner: SyncRunner) {
+export function connectorRoutes(deps: Deps) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     app.get(
@@ -69,7 +70,7 @@ export function connectorRoutes(deps: Deps, runner: SyncRunner) {
           response: { 200: status },
         },
       },
-      async (request) => statusOf(deps, runner, ctxOf(deps, request).cdb.corpId),
+      async (request) => statusOf(deps, ctxOf(deps, request).cdb.corpId),
     );
     app.post(
       '/wecom/sync',
@@ -94,7 +95,9 @@ export function connectorRoutes(deps: Deps, runner: SyncRunner) {
             en: 'This brand is not connected to WeCom yet',
           });
         }
-        return reply.code(202).send(runner.start(corpId));
+        const started = await requestFullSync(deps.db, corpId, deps.clock.now());
+        if (started) deps.wake.job(SYNC_JOB);
+        return reply.code(202).send({ started });
       },
     );
   };

@@ -3,7 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
 import { ctxOf, type Deps } from '../context.ts';
-import type { LifecycleStage } from '../tables.ts';
+import type { LifecycleStage } from '../events.ts';
+import { FACTS_JOB } from './facts.ts';
 import { getLifecycleSettings, setLifecycleSettings } from './lifecycle.ts';
 import { type LifecycleSettings, STAGES } from './rfm.ts';
 import { listSuperUsers } from './super-users.ts';
@@ -81,7 +82,7 @@ export const factsCard = z.object({
 });
 
 /** Lifecycle settings (RFM cut points, stage rules) and the super users list. */
-export function factsRoutes(deps: Deps, facts: { kick(): void }) {
+export function factsRoutes(deps: Deps) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     app.get(
@@ -112,7 +113,9 @@ export function factsRoutes(deps: Deps, facts: { kick(): void }) {
         },
       },
       async (request) =>
-        setLifecycleSettings(ctxOf(deps, request), request.body as LifecycleSettings, () => facts.kick()),
+        setLifecycleSettings(ctxOf(deps, request), request.body as LifecycleSettings, () =>
+          deps.wake.job(FACTS_JOB),
+        ),
     );
     app.get(
       '/super-users',

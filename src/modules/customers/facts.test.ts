@@ -4,7 +4,7 @@ import type { Database } from '../../platform/db/connect.ts';
 import { openTestDatabase } from '../../testing/db.ts';
 import { type Fixture, seedFixture } from '../../testing/fixture.ts';
 import { syncCtx } from '../../testing/sync-ctx.ts';
-import { afterOrdersLinked } from '../orders/linked.ts';
+import { publish } from '../context.ts';
 import type { Tables } from '../tables.ts';
 import {
   lifecycleSettingsOf,
@@ -397,21 +397,27 @@ describe('facts kept fresh', () => {
     const linked = await insertOrders(wang, [
       { at: new Date(now.getTime() - 3 * DAY_MS), paidFen: 2_800, unitId: fx.units.sh1 },
     ]);
-    await afterOrdersLinked(
-      ctx,
-      linked.map((o) => ({
-        id: o.id,
-        customerId: o.customer_id!,
-        unitId: o.unit_id,
-        channel: 'pos',
-        totalFen: o.total_fen,
-        paidFen: o.paid_fen,
-        couponCode: o.coupon_code,
-        couponFen: o.coupon_fen,
-        orderedAt: o.ordered_at,
-        items: [],
-      })),
-    );
+    // the facts follow the link after it commits (the customers module subscribes to OrdersLinked)
+    await publish(ctx, [
+      {
+        type: 'OrdersLinked',
+        customerId: wang,
+        orders: linked.map((o) => ({
+          id: o.id,
+          customerId: o.customer_id!,
+          unitId: o.unit_id,
+          channel: 'pos' as const,
+          totalFen: o.total_fen,
+          paidFen: o.paid_fen,
+          couponCode: o.coupon_code,
+          couponFen: o.coupon_fen,
+          orderedAt: o.ordered_at.toISOString(),
+          items: [],
+        })),
+      },
+    ]);
+    expect((await factsOf([wang]))[0]).toMatchObject({ order_count: 0 });
+    await ctx.runtime.drain();
     const [after] = await factsOf([wang]);
     expect(after).toMatchObject({
       order_count: 1,
@@ -504,6 +510,8 @@ describe('facts kept fresh', () => {
       by: 'customer',
       at: ctx.clock.now(),
     });
+    // the facts follow the follow's end after it commits (FollowEnded)
+    await ctx.runtime.drain();
     expect((await factsOf([li]))[0]!.stage).toBe('churned');
     expect((await stageEvents(li)).at(-1)!.data).toMatchObject({
       from: 'active',

@@ -1,7 +1,8 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { CorpDb } from '../../platform/db/corp-db.ts';
-import type { SyncCtx } from '../context.ts';
-import type { LifecycleStage, Tables } from '../tables.ts';
+import { publish, type SyncCtx } from '../context.ts';
+import type { LifecycleStage, StageChanged } from '../events.ts';
+import type { Tables } from '../tables.ts';
 import { brandDay, DAY_MS, DEFAULT_SETTINGS, type LifecycleSettings, nextYearly, STAGES } from './rfm.ts';
 import { foldTimeline, type TimelineEntry } from './timeline.ts';
 
@@ -11,6 +12,9 @@ import { foldTimeline, type TimelineEntry } from './timeline.ts';
  * written only when something in it changed (computed_at is when it last did), and a change of stage goes
  * on the customer's timeline with its cause.
  */
+
+/** The background job that recomputes facts (module.ts runs it; the settings API wakes it). */
+export const FACTS_JOB = 'customers.facts';
 
 /** Customers per statement in a full recompute, and per read when looking for stale facts. */
 const COMPUTE_BATCH = 1000;
@@ -34,7 +38,10 @@ const CAUSE_ZH: Record<StageCause, string> = {
   time: '时间推移',
 };
 
-/** Recomputes the derived facts of these customers (after their orders or membership changed). */
+/**
+ * Recomputes the derived facts of these customers (after their orders, membership or follows changed: the
+ * module subscribes to those events).
+ */
 export async function refreshFacts(ctx: SyncCtx, customerIds: number[]): Promise<void> {
   const ids = [...new Set(customerIds)];
   if (ids.length === 0) return;
@@ -319,6 +326,7 @@ async function computeFacts(
       left join old on old.customer_id = up.customer_id`.execute(tx.db);
 
     const entries: TimelineEntry[] = [];
+    const changes: StageChanged[] = [];
     for (const r of rows) {
       // A first computation is the baseline, not a change.
       if (r.old_stage === null || r.old_stage === r.stage) continue;
@@ -330,6 +338,14 @@ async function computeFacts(
             : (r.stage === 'churned' && !r.followed) || (r.old_stage === 'churned' && r.followed)
               ? 'follows'
               : 'time';
+      changes.push({
+        type: 'StageChanged',
+        customerId: r.customer_id,
+        from: r.old_stage,
+        to: r.stage,
+        cause,
+        at: now.toISOString(),
+      });
       entries.push(
         stageEntry(r.customer_id, r.old_stage, r.stage, cause, now, {
           r: r.r_score,
@@ -351,6 +367,7 @@ async function computeFacts(
         ? null
         : stageEntry(later.customerId, from, data.to, data.cause, later.at, later.data!);
     });
+    await publish({ ...ctx, cdb: tx }, changes);
     return rows.length;
   });
 }

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../platform/clock.ts';
-import { corpDb } from '../../platform/db/corp-db.ts';
-import type { Runtime } from '../../runtime.ts';
 import { openTestApp, type TestApp, type TestSession } from '../../testing/app.ts';
-import { pii } from '../../testing/fixture.ts';
-import { recomputeAllFacts } from './facts.ts';
+import { syncCtxOf } from '../context.ts';
+import { FACTS_JOB, recomputeAllFacts } from './facts.ts';
 import { brandDay, DAY_MS, DEFAULT_SETTINGS, lifecycleStage, nextYearly } from './rfm.ts';
 
 /**
@@ -13,8 +10,8 @@ import { brandDay, DAY_MS, DEFAULT_SETTINGS, lifecycleStage, nextYearly } from '
  */
 let t: TestApp;
 let admin: TestSession;
-const runtime = () => (t.app as unknown as { runtime: Runtime }).runtime;
-const ctx = () => ({ cdb: corpDb(t.database.db, 'acme'), clock: systemClock, pii });
+const runtime = () => t.app.runtime;
+const ctx = () => syncCtxOf(t.app.runtime.deps, 'acme');
 
 async function call(s: TestSession, method: 'GET' | 'PUT', url: string, payload?: unknown, lang = 'zh-CN') {
   const res = await t.app.inject({
@@ -149,7 +146,7 @@ describe('lifecycle settings', () => {
     expect(saved.body.updatedBy).toBe('admin');
     expect(saved.body.recompute.status).toBe('pending');
 
-    await runtime().facts.drain();
+    await runtime().runJob(FACTS_JOB);
     const after = await call(admin, 'GET', '/lifecycle-settings');
     expect(after.body.recompute).toMatchObject({ status: 'done', done: after.body.recompute.total });
     expect(after.body.recompute.total).toBeGreaterThanOrEqual(5);
@@ -163,7 +160,7 @@ describe('lifecycle settings', () => {
 
     // back to the defaults for the tests below
     await call(admin, 'PUT', '/lifecycle-settings', DEFAULT_SETTINGS);
-    await runtime().facts.drain();
+    await runtime().runJob(FACTS_JOB);
     const back = await call(admin, 'GET', `/customers/${t.fx.customers.wang}`);
     expect(back.body.facts.stage).toBe('super');
     // super → repeat → super the same day, both by settings: the two cancel out on the timeline

@@ -1,4 +1,4 @@
-import type { LifecycleStage } from '../tables.ts';
+import type { LifecycleStage } from '../events.ts';
 
 /**
  * RFM scores and lifecycle stages: the pure rules. customers/facts.ts computes the same in SQL for

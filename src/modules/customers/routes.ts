@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
 import { pageQuery, pageReply } from '../../platform/http/pagination.ts';
 import { ctxOf, type Deps } from '../context.ts';
-import { staffCountsByUnit } from '../staff/service.ts';
+import { staffCountsByUnit } from '../staff/index.ts';
+import { editCustomerTags } from './customer-tags.ts';
 import { factsCard, stage } from './facts-routes.ts';
 import { customerCountsByUnit, getCustomerProfile, listCustomers } from './service.ts';
 
@@ -108,6 +109,31 @@ export function customerRoutes(deps: Deps) {
       },
       async (request) => getCustomerProfile(ctxOf(deps, request), request.params.id),
     );
+    app.post(
+      '/customers/:id/tags',
+      {
+        config: { access: { roles: ROLES, scope: 'subtree' } },
+        schema: {
+          tags: ['customers'],
+          summary:
+            'Adds and removes tags on a customer in scope, within the caller’s tag view, also in WeCom',
+          description:
+            'An added tag is marked in WeCom on the follow of staffId (default: the caller’s own follow, else ' +
+            'the earliest active one); a removed tag comes off every follow. 404 outside scope.',
+          params: z.object({ id }),
+          body: z
+            .strictObject({
+              add: z.array(id).max(50).default([]),
+              remove: z.array(id).max(50).default([]),
+              staffId: id.optional(),
+            })
+            .refine((b) => b.add.length + b.remove.length > 0, 'add or remove at least one tag'),
+          response: { 200: z.object({ added: z.array(z.number()), removed: z.array(z.number()) }) },
+        },
+      },
+      async (request) => editCustomerTags(ctxOf(deps, request), request.params.id, request.body),
+    );
+
     app.get(
       '/unit-counts',
       {

@@ -3,9 +3,10 @@ import { AppError, notFound } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { normalizePhone } from '../../platform/pii.ts';
 import type { Ctx } from '../context.ts';
-import { assertUnitInScope } from '../org/service.ts';
-import type { LifecycleStage, Tables } from '../tables.ts';
-import { assertTagsVisible, timelineTagFilter, visibleTagIds } from '../tags/audience.ts';
+import type { LifecycleStage } from '../events.ts';
+import { assertUnitInScope } from '../org/index.ts';
+import type { Tables } from '../tables.ts';
+import { assertTagsVisible, timelineTagFilter, visibleTagIds } from '../tags/index.ts';
 import { factsCard } from './facts.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);

@@ -1,9 +1,12 @@
 import { type Insertable, sql } from 'kysely';
+import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
+import { jobsDb } from '../../platform/jobs/tables.ts';
 import { maskPhone, normalizePhone } from '../../platform/pii.ts';
-import type { SyncCtx } from '../context.ts';
+import { REMARK } from '../../wecom/paths.ts';
+import { publish, type SyncCtx } from '../context.ts';
+import type { ContactAdded, CustomerMirrored, FollowEnded } from '../events.ts';
 import type { Tables } from '../tables.ts';
-import { pendingTagMarks } from '../tags/customer-tags.ts';
-import { refreshFacts } from './facts.ts';
+import { pendingTagMarks } from './customer-tags.ts';
 import { namePinyin, searchText } from './rules.ts';
 import { addTimeline, type TimelineEntry } from './timeline.ts';
 
@@ -49,13 +52,13 @@ export interface UpsertOptions {
   complete: boolean;
   at: Date;
   staff?: Map<string, StaffRef>;
-  /**
-   * Given, the timeline entries are pushed here rather than written: the caller writes them with its own in
-   * one insert (a WeCom add writes the mirror's and the channel's together).
-   */
-  timeline?: TimelineEntry[];
   /** The full sync run listing these follows: stamped on them (see endFollowsMissingFromSync). */
   syncRun?: number;
+  /**
+   * The WeCom add (add_external_contact) that made this mirror: when it made the member's follow new, the add
+   * is published (ContactAdded) in the mirror's transaction, with the code's state and the welcome code.
+   */
+  add?: { userid: string; state: string | null; welcomeCode: string | null; eventAt: Date };
 }
 
 /**
@@ -63,7 +66,7 @@ export interface UpsertOptions {
  * tags across those follows. Staff must exist already (unknown userids are skipped and reported by the
  * caller's staff sync). With `complete`, follows is every follow the customer has: one missing from the
  * list is ended and tags not on any listed follow are removed. Idempotent: the same input twice changes
- * nothing the second time.
+ * nothing the second time. Publishes CustomerMirrored (and ContactAdded, see `add`) in its transaction.
  */
 export async function upsertCustomerFromWecom(
   ctx: SyncCtx,
@@ -168,6 +171,8 @@ export async function upsertCustomersFromWecom(
       .returning([
         'id',
         'external_userid',
+        'unionid',
+        'phone_hash',
         'name',
         'name_pinyin',
         'phone_masked',
@@ -284,9 +289,51 @@ export async function upsertCustomersFromWecom(
       ...followRows,
       ...current.filter((f) => !written.has(`${f.customer_id}:${f.staff_id}`)),
     ]);
-    if (opts.timeline) opts.timeline.push(...timeline);
-    else await addTimeline(tx, timeline);
+    await addTimeline(tx, timeline);
+    await publish({ ...ctx, cdb: tx }, [
+      ...upserted.map(
+        (r): CustomerMirrored => ({
+          type: 'CustomerMirrored',
+          customerId: r.id,
+          externalUserid: r.external_userid,
+          unionid: r.unionid,
+          phoneHash: r.phone_hash,
+          created: r.inserted,
+        }),
+      ),
+      ...contactAdded(results, items, staffBy, opts),
+    ]);
     return results;
+  });
+}
+
+/** The WeCom add, as the event its subscribers (attribution, the welcome) react to. */
+function contactAdded(
+  results: UpsertResult[],
+  items: { contact: WecomContact; follows: WecomFollow[] }[],
+  staffBy: Map<string, StaffRef>,
+  opts: UpsertOptions,
+): ContactAdded[] {
+  const { add } = opts;
+  if (!add) return [];
+  return results.flatMap((r, i) => {
+    const follow = items[i]!.follows.find((f) => f.userid === add.userid);
+    const staff = staffBy.get(add.userid);
+    if (!follow || !staff) return [];
+    return [
+      {
+        type: 'ContactAdded',
+        customerId: r.customerId,
+        externalUserid: items[i]!.contact.external_userid,
+        userid: add.userid,
+        staffId: staff.id,
+        state: add.state,
+        welcomeCode: add.welcomeCode,
+        newFollow: r.addedFollows.includes(add.userid),
+        addedAt: (follow.createtime ? new Date(follow.createtime * 1000) : opts.at).toISOString(),
+        eventAt: add.eventAt.toISOString(),
+      },
+    ];
   });
 }
 
@@ -451,6 +498,16 @@ export async function endFollowFromWecom(
       .where('corp_id', '=', tx.corpId)
       .where('id', '=', row.id)
       .execute();
+    await publish({ ...ctx, cdb: tx }, [
+      await followEnded(tx, {
+        customerId: row.customer_id,
+        staffId: row.staff_id,
+        userid: input.userid,
+        by: input.by,
+        at: input.at,
+        source: input.source ?? null,
+      }),
+    ]);
     await addTimeline(tx, [
       {
         customerId: row.customer_id,
@@ -466,10 +523,22 @@ export async function endFollowFromWecom(
     ]);
     return row.customer_id;
   });
-  if (ended === null) return false;
-  // A customer with no follow left is churned: the facts follow at once.
-  await refreshFacts(ctx, [ended]);
-  return true;
+  return ended !== null;
+}
+
+/** The event of a follow that just ended, saying whether the customer still has another one. */
+async function followEnded(
+  tx: SyncCtx['cdb'],
+  f: Omit<FollowEnded, 'type' | 'at' | 'stillFollowed'> & { at: Date },
+): Promise<FollowEnded> {
+  const other = await tx.db
+    .selectFrom('follows')
+    .select('id')
+    .where('corp_id', '=', tx.corpId)
+    .where('customer_id', '=', f.customerId)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  return { type: 'FollowEnded', ...f, at: f.at.toISOString(), stillFollowed: other !== undefined };
 }
 
 /**
@@ -510,9 +579,39 @@ export async function endFollowsMissingFromSync(
         data: { userid: r.userid, source: 'full_sync' },
       })),
     );
+    const stillFollowed = new Set(
+      rows.length
+        ? (
+            await tx.db
+              .selectFrom('follows')
+              .select('customer_id')
+              .distinct()
+              .where('corp_id', '=', tx.corpId)
+              .where(
+                'customer_id',
+                'in',
+                rows.map((r) => r.customer_id),
+              )
+              .where('status', '=', 'active')
+              .execute()
+          ).map((r) => r.customer_id)
+        : [],
+    );
+    await publish(
+      { ...ctx, cdb: tx },
+      rows.map((r) => ({
+        type: 'FollowEnded',
+        customerId: r.customer_id,
+        staffId: r.staff_id,
+        userid: r.userid,
+        by: 'full_sync',
+        at: at.toISOString(),
+        source: 'full_sync',
+        stillFollowed: stillFollowed.has(r.customer_id),
+      })),
+    );
     return rows;
   });
-  if (ended.length) await refreshFacts(ctx, [...new Set(ended.map((r) => r.customer_id))]);
   return ended.length;
 }
 
@@ -527,4 +626,43 @@ export async function customerIdByExternalUserid(
     .where('external_userid', '=', externalUserid)
     .executeTakeFirst();
   return row?.id ?? null;
+}
+
+/**
+ * Siyu sets a follow's remark (a channel's remark template, on the add): here, and in WeCom through the
+ * outbox under `key`. A follow that has a remark keeps it.
+ */
+export async function setFollowRemark(
+  ctx: SyncCtx,
+  f: {
+    customerId: number;
+    staffId: number;
+    userid: string;
+    externalUserid: string;
+    remark: string;
+    key: string;
+  },
+): Promise<void> {
+  const tx = ctx.cdb;
+  const set = await tx.db
+    .updateTable('follows')
+    .set({ remark: f.remark })
+    .where('corp_id', '=', tx.corpId)
+    .where('customer_id', '=', f.customerId)
+    .where('staff_id', '=', f.staffId)
+    .where((eb) => eb.or([eb('remark', 'is', null), eb('remark', '=', '')]))
+    .returning('id')
+    .executeTakeFirst();
+  if (!set) return;
+  await enqueueOutbox(
+    jobsDb(tx.db),
+    tx.corpId,
+    {
+      idemKey: f.key,
+      lane: 'normal',
+      kind: REMARK,
+      request: { userid: f.userid, external_userid: f.externalUserid, remark: f.remark },
+    },
+    ctx.clock.now(),
+  );
 }

@@ -1,5 +1,5 @@
 import type { SyncCtx } from '../context.ts';
-import { addTimeline, type TimelineEntry } from '../customers/timeline.ts';
+import { addTimeline, type TimelineEntry } from '../customers/index.ts';
 
 /** groupchat/get's group_chat (the fields Siyu keeps). Member type 1 is a corp member, 2 a customer. */
 export interface WecomGroupChat {

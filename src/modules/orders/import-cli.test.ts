@@ -7,7 +7,7 @@ import { openDatabase } from '../../platform/db/connect.ts';
 import { loadMigrations, migrate } from '../../platform/db/migrate.ts';
 import { seedFixture, TEST_KEY } from '../../testing/fixture.ts';
 import { tempDir } from '../../testing/temp-dir.ts';
-import { migrationDirs } from '../index.ts';
+import { MIGRATION_SOURCES } from '../index.ts';
 import type { Tables } from '../tables.ts';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/siyu.js');
@@ -53,7 +53,7 @@ const ordersOf = (source: string) =>
 
 beforeAll(async () => {
   await withDb(async (d) => {
-    await migrate(d.db as never, loadMigrations(migrationDirs));
+    await migrate(d.db as never, loadMigrations(MIGRATION_SOURCES));
     await seedFixture(d.db);
   });
   const at = (h: number) => ({ value: new Date(Date.UTC(2026, 5, 1, h, 0)), format: 'yyyy-mm-dd hh:mm' });

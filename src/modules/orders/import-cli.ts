@@ -1,8 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { corpDb } from '../../platform/db/corp-db.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import type { Deps, SyncCtx } from '../context.ts';
+import { type Deps, syncCtxOf } from '../context.ts';
 import { yuan } from './import-rows.ts';
 import {
   createImport,
@@ -46,7 +45,7 @@ export async function importOrdersCli(
   opts: ImportCliOptions,
   term: Terminal = stdout,
 ): Promise<number> {
-  const ctx: SyncCtx = { cdb: corpDb(deps.db, corpId), clock: deps.clock, pii: deps.pii };
+  const ctx = syncCtxOf(deps, corpId);
   const importer = { accountId: null, scopeUnitId: null };
   const file = { fileName: basename(opts.path), source: opts.source, bytes: opts.bytes };
   const say = (line = '') => term.write(`${line}\n`);

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../platform/http/errors.ts';
 import { ctxOf, type Deps } from '../context.ts';
-import type { ImportRunner } from './import-runner.ts';
+import { IMPORT_JOB } from './import-runner.ts';
 import {
   createImport,
   DEFAULT_SOURCE,
@@ -13,9 +13,9 @@ import {
   listImports,
   MAX_IMPORT_BYTES,
   previewImport,
-  SOURCE_PATTERN,
 } from './import-service.ts';
 import { importTemplate } from './import-template.ts';
+import { SOURCE_PATTERN } from './integrations.ts';
 
 /** HQ imports for the whole brand; region and store managers for the stores they manage. */
 const IMPORTERS = ['hq_admin', 'region_manager', 'store_manager'] as const;
@@ -37,7 +37,7 @@ const tooLarge = () =>
 const attachment = (fileName: string) =>
   `attachment; filename="${fileName.replace(/[^\w.-]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 
-export function importRoutes(deps: Deps, runner: ImportRunner) {
+export function importRoutes(deps: Deps) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     // The upload is the file itself as the body (no multipart): `curl --data-binary @orders.xlsx`.
@@ -82,8 +82,8 @@ export function importRoutes(deps: Deps, runner: ImportRunner) {
         }
         const file = { ...request.query, bytes: request.body };
         if (request.query.dryRun) return previewImport(ctx, importerOf(ctx.actor), file);
-        const { job, checked } = await createImport(ctx, importerOf(ctx.actor), file);
-        runner.start(ctx.cdb.corpId, job.id, { checked });
+        const { job } = await createImport(ctx, importerOf(ctx.actor), file);
+        deps.wake.job(IMPORT_JOB);
         return reply.code(202).send(job);
       },
     );

@@ -1,52 +1,24 @@
-import { corpDb } from '../../platform/db/corp-db.ts';
-import type { Deps } from '../context.ts';
-import { type ImportJob, type RunOptions, runImport } from './import-service.ts';
+import { type Deps, syncCtxOf } from '../context.ts';
+import { runImport } from './import-service.ts';
+
+/** The background job that runs imports (module.ts); POST /order-imports wakes it. */
+export const IMPORT_JOB = 'orders.imports';
 
 /**
- * Runs imports in the background of the server, one promise per import; on start (and every minute) picks up
- * the imports left running by a process that stopped or crashed, once their lease has run out.
+ * Runs the oldest import waiting for a process: a new one, or one left by a stopped or crashed process once
+ * its lease has run out. Between batches it stops when the process stops, leaving the import resumable.
+ * True when it ran one (the job then looks for the next at once).
  */
-export class ImportRunner {
-  private readonly running = new Map<string, Promise<ImportJob | null>>();
-  private stopping = false;
-
-  constructor(
-    private readonly deps: Deps,
-    private readonly onError: (err: unknown) => void = () => {},
-  ) {}
-
-  start(corpId: string, id: number, opts: Pick<RunOptions, 'checked'> = {}): void {
-    const key = `${corpId}:${id}`;
-    if (this.running.has(key) || this.stopping) return;
-    const ctx = { cdb: corpDb(this.deps.db, corpId), clock: this.deps.clock, pii: this.deps.pii };
-    const p = runImport(ctx, id, { ...opts, shouldStop: () => this.stopping }).finally(() =>
-      this.running.delete(key),
-    );
-    p.catch(this.onError);
-    this.running.set(key, p);
-  }
-
-  /** The running import's end (tests and the CLI wait on it). */
-  wait(corpId: string, id: number): Promise<ImportJob | null> {
-    return this.running.get(`${corpId}:${id}`) ?? Promise.resolve(null);
-  }
-
-  /** Resumes every import whose process is gone; true when it found one. */
-  async resumeInterrupted(): Promise<boolean> {
-    const now = this.deps.clock.now();
-    const open = await this.deps.db
-      .selectFrom('order_imports')
-      .select(['corp_id', 'id'])
-      .where('status', '=', 'running')
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .execute();
-    for (const j of open) this.start(j.corp_id, j.id);
-    return false;
-  }
-
-  /** Lets each running import finish its batch and leave itself resumable. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await Promise.allSettled(this.running.values());
-  }
+export async function runWaitingImport(deps: Deps, signal?: AbortSignal): Promise<boolean> {
+  const open = await deps.db
+    .selectFrom('order_imports')
+    .select(['corp_id', 'id'])
+    .where('status', '=', 'running')
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', deps.clock.now())]))
+    .orderBy('started_at')
+    .limit(1)
+    .executeTakeFirst();
+  if (!open) return false;
+  await runImport(syncCtxOf(deps, open.corp_id), open.id, { shouldStop: () => signal?.aborted === true });
+  return true;
 }

@@ -2,7 +2,7 @@ import type { Actor } from '../../platform/actor.ts';
 import { notFound } from '../../platform/http/errors.ts';
 import { maskPhone } from '../../platform/pii.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
-import { subtreeUnitIds } from '../org/service.ts';
+import { subtreeUnitIds } from '../org/index.ts';
 import { readGrid, toCsv } from './import-file.ts';
 import {
   type ColumnKey,
@@ -30,7 +30,6 @@ const PREVIEW_LINES = 20;
 const DRY_RUN_ERRORS = 10_000;
 const JOB_ERRORS = 200;
 
-export const SOURCE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const DEFAULT_SOURCE = 'import';
 
 /** Who imports: an account (the stores of its subtree only) or the CLI (the whole brand). */

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { corpDb } from '../../platform/db/corp-db.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
-import type { Ctx, Deps, SyncCtx } from '../context.ts';
+import { type Ctx, type Deps, type SyncCtx, syncCtxOf } from '../context.ts';
 
 /** The headers of a signed /hooks request. */
 export const HOOK_HEADERS = {
@@ -77,7 +77,7 @@ export async function verifyHook(
     .where('corp_id', '=', cdb.corpId)
     .where('id', '=', integration.id)
     .execute();
-  return { ctx: { cdb, clock: deps.clock, pii: deps.pii }, source };
+  return { ctx: { ...syncCtxOf(deps, cdb.corpId), cdb }, source };
 }
 
 const view = (r: {

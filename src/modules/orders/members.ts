@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import type { SyncCtx } from '../context.ts';
-import { refreshFacts } from '../customers/facts.ts';
+import { publish, type SyncCtx } from '../context.ts';
+import type { MemberLinked } from '../events.ts';
 import { customerIdentityInput, type FieldError, fieldErrors } from './ingest.ts';
 import { announceLinks, linkMembers } from './oneid.ts';
 
@@ -104,6 +104,7 @@ export async function ingestMembers(
         'id',
         'source',
         'member_no',
+        'level',
         'customer_id',
         'external_userid',
         'unionid',
@@ -116,11 +117,9 @@ export async function ingestMembers(
     await announceLinks(txCtx, linking);
 
     const customerOf = new Map(linking.members.map((l) => [l.id, l.customerId]));
-    const alreadyLinked = new Set<number>();
     const byNo = new Map(rows.map((r) => [r.member_no, r]));
     for (const { index, member } of kept) {
       const row = byNo.get(member.memberNo)!;
-      if (row.customer_id !== null) alreadyLinked.add(row.customer_id);
       results[index] = {
         memberNo: member.memberNo,
         status: row.created ? 'created' : 'updated',
@@ -134,7 +133,23 @@ export async function ingestMembers(
       results[i] = { ...r, memberId: row.id, customerId: results[lastOf.get(r.memberNo)!.index]!.customerId };
     });
     // a linked member's level, points or dates changed: their customer's membership facts follow
-    if (alreadyLinked.size) await refreshFacts(txCtx, [...alreadyLinked]);
+    await publish(
+      txCtx,
+      rows.flatMap((r): MemberLinked[] =>
+        r.customer_id === null
+          ? []
+          : [
+              {
+                type: 'MemberLinked',
+                customerId: r.customer_id,
+                memberId: r.id,
+                memberNo: r.member_no,
+                level: r.level,
+                source: r.source,
+              },
+            ],
+      ),
+    );
     return results;
   });
 }

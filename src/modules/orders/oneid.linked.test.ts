@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../platform/clock.ts';
-import { corpDb } from '../../platform/db/corp-db.ts';
-import { pii } from '../../testing/fixture.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
+import { syncCtxOf } from '../context.ts';
 import { ingestOrders, type OrderInput } from './ingest.ts';
 
 let t: Linked;
@@ -11,7 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const ctx = () => ({ cdb: corpDb(t.database.db, 'acme'), clock: systemClock, pii });
+const ctx = () => syncCtxOf(t.app.runtime.deps, 'acme');
 const order = (id: string, customer: OrderInput['customer']): OrderInput => ({
   sourceOrderId: id,
   storeCode: 'sh1',

@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
-import type { SyncCtx } from '../context.ts';
-import { refreshFacts } from '../customers/facts.ts';
-import { addTimeline, removeTimeline, type TimelineEntry } from '../customers/timeline.ts';
-import type { IdentityKind } from '../tables.ts';
-import { afterOrdersLinked, type LinkedOrder } from './linked.ts';
+import { publish, type SyncCtx } from '../context.ts';
+import { addTimeline, removeTimeline, type TimelineEntry } from '../customers/index.ts';
+import type { CustomerMirrored, LinkedOrder, MemberLinked, OrdersLinked } from '../events.ts';
+import type { IdentityKind } from './schema.ts';
 
 /**
  * OneID: orders and members are tied to a customer by the identities they carry. The first identity, in
@@ -293,6 +292,11 @@ export function linkMembers(
   });
 }
 
+/** Customers mirrored from WeCom (CustomerMirrored, after commit): see linkWecomIdentities. */
+export async function onCustomersMirrored(ctx: SyncCtx, events: CustomerMirrored[]): Promise<void> {
+  await linkWecomIdentities(ctx, [...new Set(events.map((e) => e.customerId))]);
+}
+
 /**
  * A customer added or updated from WeCom: their external_userid, unionid and phone are recorded as WeCom's,
  * and the orders and members waiting for one of them are linked now. Call after the customer is written.
@@ -422,14 +426,14 @@ export async function linkedOrders(cdb: SyncCtx['cdb'], ids: number[]): Promise<
     paidFen: Number(o.paid_fen),
     couponCode: o.coupon_code,
     couponFen: Number(o.coupon_fen),
-    orderedAt: o.ordered_at,
+    orderedAt: o.ordered_at.toISOString(),
     items: itemsOf.get(o.id) ?? [],
   }));
 }
 
 /**
- * What follows new links: each order on its customer's timeline (at the time it was placed), the facts and
- * tag rules (afterOrdersLinked), and the facts of customers whose membership was linked.
+ * What follows new links: each order on its customer's timeline (at the time it was placed), and the links
+ * published (OrdersLinked per customer, MemberLinked): facts and tag rules follow after commit.
  */
 export async function announceLinks(ctx: SyncCtx, linking: Linking): Promise<void> {
   const { cdb } = ctx;
@@ -454,7 +458,7 @@ export async function announceLinks(ctx: SyncCtx, linking: Linking): Promise<voi
     return {
       customerId: o.customerId,
       kind: 'order',
-      at: o.orderedAt,
+      at: new Date(o.orderedAt),
       summary: `${where ? `在${where}` : `在${CHANNEL_ZH[o.channel]}`}下单 ${yuan(o.paidFen)}：${what}${o.couponCode ? `（用券 ${o.couponCode}）` : ''}`,
       data: { orderId: o.id, channel: o.channel, paidFen: o.paidFen, couponCode: o.couponCode },
     };
@@ -483,12 +487,27 @@ export async function announceLinks(ctx: SyncCtx, linking: Linking): Promise<voi
     });
   }
   await addTimeline(cdb, timeline);
-  await afterOrdersLinked(ctx, orders);
-  const orderCustomers = new Set(orders.map((o) => o.customerId));
-  const memberOnly = [
-    ...new Set(members.flatMap((m) => (m.customer_id === null ? [] : [m.customer_id]))),
-  ].filter((id) => !orderCustomers.has(id));
-  if (memberOnly.length) await refreshFacts(ctx, memberOnly);
+  const byCustomer = new Map<number, LinkedOrder[]>();
+  for (const o of orders) byCustomer.set(o.customerId, [...(byCustomer.get(o.customerId) ?? []), o]);
+  await publish(ctx, [
+    ...[...byCustomer].map(
+      ([customerId, linked]): OrdersLinked => ({ type: 'OrdersLinked', customerId, orders: linked }),
+    ),
+    ...members.flatMap((m): MemberLinked[] =>
+      m.customer_id === null
+        ? []
+        : [
+            {
+              type: 'MemberLinked',
+              customerId: m.customer_id,
+              memberId: m.id,
+              memberNo: m.member_no,
+              level: m.level,
+              source: m.source,
+            },
+          ],
+    ),
+  ]);
 }
 
 export const KIND_ZH: Record<IdentityKind, string> = {
@@ -582,7 +601,14 @@ export async function unlinkIdentity(
       members: [...again.members, ...againMembers.members],
     };
     await announceLinks(tx, linking);
-    await refreshFacts(tx, [customerId]);
+    await publish(tx, [
+      {
+        type: 'OrdersUnlinked',
+        customerId,
+        orderIds: orders.map((o) => o.id),
+        memberIds: members.map((m) => m.id),
+      },
+    ]);
     return { ordersUnlinked: orders.length, membersUnlinked: members.length };
   });
   return result;

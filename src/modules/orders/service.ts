@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import type { Ctx } from '../context.ts';
-import { assertCustomerVisible } from '../customers/service.ts';
-import type { IdentityKind } from '../tables.ts';
+import { assertCustomerVisible } from '../customers/index.ts';
 import { COLUMN_OF, unlinkIdentity } from './oneid.ts';
+import type { IdentityKind } from './schema.ts';
 
 /** Orders page newest first: the cursor is the last order's (ordered_at, id). */
 function encodeOrderCursor(at: Date, id: number): string {

@@ -3,7 +3,8 @@ import type { Actor } from '../../platform/actor.ts';
 import type { CorpDb } from '../../platform/db/corp-db.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { Ctx } from '../context.ts';
-import type { OrgUnitsTable, Tables } from '../tables.ts';
+import type { Tables } from '../tables.ts';
+import type { OrgUnitsTable } from './schema.ts';
 
 export interface UnitRow {
   id: number;

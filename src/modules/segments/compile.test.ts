@@ -5,9 +5,10 @@ import type { Database } from '../../platform/db/connect.ts';
 import { corpDb } from '../../platform/db/corp-db.ts';
 import { openTestDatabase } from '../../testing/db.ts';
 import { type Fixture, pii, seedFixture } from '../../testing/fixture.ts';
+import { syncCtx } from '../../testing/sync-ctx.ts';
 import type { Ctx } from '../context.ts';
 import { listCustomers } from '../customers/service.ts';
-import { subtreeUnitIds } from '../org/service.ts';
+import { subtreeUnitIds } from '../org/index.ts';
 import type { Tables } from '../tables.ts';
 import { countAudience, listAudience, sampleAudience } from './compile.ts';
 import { evaluate, loadWorld, type World } from './evaluate.ts';
@@ -384,7 +385,7 @@ async function scopeOf(role: Role, unitId: number, staffId: number | null) {
     unitIds: await subtreeUnitIds(cdb, unitId),
     staffId,
   };
-  const ctx: Ctx = { cdb, actor, clock, pii };
+  const ctx: Ctx = { cdb, actor, clock, pii, events: syncCtx(database).events };
   // the scope as the customers list sees it
   const visible: number[] = [];
   let cursor: string | undefined;

@@ -1,7 +1,7 @@
 import { expressionBuilder, type RawBuilder, sql } from 'kysely';
 import { AD_HOC } from '../../platform/db/prepared.ts';
 import type { Ctx } from '../context.ts';
-import { visibleTo } from '../customers/service.ts';
+import { visibleTo } from '../customers/index.ts';
 import type { Tables } from '../tables.ts';
 import { type Condition, FIELD_BY_KEY, type FieldKind, type Rule } from './rule.ts';
 

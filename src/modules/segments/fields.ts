@@ -1,8 +1,8 @@
 import type { Lang } from '../../platform/http/errors.ts';
-import { visibleChannels } from '../channels/service.ts';
+import { visibleChannels } from '../channels/index.ts';
 import type { Ctx } from '../context.ts';
-import { listUnits } from '../org/service.ts';
-import { listTagGroups } from '../tags/service.ts';
+import { listUnits } from '../org/index.ts';
+import { listTagGroups } from '../tags/index.ts';
 import { FIELDS, type FieldType, METHODS, STAGES } from './rule.ts';
 
 export interface FieldOption {

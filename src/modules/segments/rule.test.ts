@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHANNEL_METHODS } from '../channels/service.ts';
+import { CHANNEL_METHODS } from '../channels/index.ts';
 import { checkRule, conditionsOf, FIELDS, METHODS } from './rule.ts';
 
 describe('rule', () => {

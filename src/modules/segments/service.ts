@@ -1,7 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import { AppError, type Lang, notFound } from '../../platform/http/errors.ts';
 import type { Ctx } from '../context.ts';
-import { assertUnitInScope } from '../org/service.ts';
+import { assertUnitInScope } from '../org/index.ts';
 import { audienceIds, countAudience, sampleAudience, scopeCte } from './compile.ts';
 import { checkRule, conditionsOf, type Rule } from './rule.ts';
 

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { notFound } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import type { Ctx } from '../context.ts';
-import { assertUnitInScope } from '../org/service.ts';
+import { assertUnitInScope } from '../org/index.ts';
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
 

@@ -4,10 +4,10 @@ import { enqueueOutbox, type OutboxRow } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import type { CorpTag, WecomClient } from '../../wecom/client.ts';
 import { WecomApiError } from '../../wecom/errors.ts';
-import type { OutboxEffects } from '../connector/outbox-effects.ts';
-import type { SyncCtx } from '../context.ts';
+import { ADD_CORP_TAG, DEL_CORP_TAG, EDIT_CORP_TAG } from '../../wecom/paths.ts';
+import { publish, type SyncCtx } from '../context.ts';
+import type { OutboxEffects } from '../manifest.ts';
 import type { Tables } from '../tables.ts';
-import { markTagsInWecom } from './customer-tags.ts';
 import { wecomOrderOf } from './sync.ts';
 
 /**
@@ -15,10 +15,6 @@ import { wecomOrderOf } from './sync.ts';
  * ids WeCom gives are stored when the create is done. The row's key is the group's or tag's `sync_key`, so
  * its status (pending, done, failed with the error) is what the console shows.
  */
-
-export const ADD_CORP_TAG = '/cgi-bin/externalcontact/add_corp_tag';
-export const EDIT_CORP_TAG = '/cgi-bin/externalcontact/edit_corp_tag';
-export const DEL_CORP_TAG = '/cgi-bin/externalcontact/del_corp_tag';
 
 /** WeCom errcodes: the tag or group does not exist (any more); a tag of that name is already in the group. */
 const INVALID_TAG = 40068;
@@ -300,7 +296,8 @@ async function storeCreated(ctx: SyncCtx, row: OutboxRow, result: Record<string,
       if (!still && !created.adopted.includes(t.name)) gone.push(t.wecomId);
     }
     await pushDelete(tx, { tagIds: gone }, now);
-    await markTagsInWecom(tx, stored, now);
+    if (stored.length)
+      await publish({ ...ctx, cdb: tx }, [{ type: 'TagsReachedWecom', customerId: null, tagIds: stored }]);
   });
 }
 

@@ -4,13 +4,11 @@ import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
 import { ctxOf, type Deps } from '../context.ts';
 import { AUDIENCES } from './audience.ts';
-import { createTagRule, deleteTagRule, listTagRules, tagRuleInput, updateTagRule } from './auto-rules.ts';
 import {
   addTags,
   createTagGroup,
   deleteTag,
   deleteTagGroup,
-  editCustomerTags,
   listTagGroups,
   listTagSyncFailures,
   renameTag,
@@ -29,8 +27,6 @@ const sync = {
     .describe('pending: on its way to WeCom; failed: WeCom refused (syncError); local: not in WeCom'),
   syncError: z.object({ errcode: z.number().nullable(), message: z.string() }).nullable(),
 };
-
-const MANAGERS = ['hq_admin', 'region_manager', 'store_manager'] as const;
 
 export function tagRoutes(deps: Deps) {
   return async (base: FastifyInstance) => {
@@ -217,113 +213,6 @@ export function tagRoutes(deps: Deps) {
       },
       async (request) => {
         await deleteTag(ctxOf(deps, request), request.params.id);
-        return { ok: true as const };
-      },
-    );
-    app.post(
-      '/customers/:id/tags',
-      {
-        config: { access: { roles: ROLES, scope: 'subtree' } },
-        schema: {
-          tags: ['tags'],
-          summary:
-            'Adds and removes tags on a customer in scope, within the caller’s tag view, also in WeCom',
-          description:
-            'An added tag is marked in WeCom on the follow of staffId (default: the caller’s own follow, else ' +
-            'the earliest active one); a removed tag comes off every follow. 404 outside scope.',
-          params: z.object({ id }),
-          body: z
-            .strictObject({
-              add: z.array(id).max(50).default([]),
-              remove: z.array(id).max(50).default([]),
-              staffId: id.optional(),
-            })
-            .refine((b) => b.add.length + b.remove.length > 0, 'add or remove at least one tag'),
-          response: { 200: z.object({ added: z.array(z.number()), removed: z.array(z.number()) }) },
-        },
-      },
-      async (request) => editCustomerTags(ctxOf(deps, request), request.params.id, request.body),
-    );
-
-    const rule = z.object({
-      id: z.number(),
-      name: z.string(),
-      kind: z.enum(['order_product', 'order_amount', 'order_coupon', 'keyword', 'channel']),
-      condition: z.record(z.string(), z.unknown()),
-      enabled: z.boolean(),
-      tags: z.array(z.object({ id: z.number(), name: z.string() })),
-      customersTagged: z.number().describe('customers in the caller’s scope this rule has put a tag on'),
-      updatedAt: z.string(),
-    });
-    app.get(
-      '/tag-rules',
-      {
-        config: { access: { roles: MANAGERS, scope: 'subtree' } },
-        schema: {
-          tags: ['tags'],
-          summary: 'Auto-tag rules, and (read-only) the channels in scope that tag their own adds',
-          response: {
-            200: z.object({
-              rules: z.array(rule),
-              productNames: z
-                .record(z.string(), z.string())
-                .describe('product code → name, as orders name it'),
-              channelTags: z.array(
-                z.object({
-                  channelId: z.number(),
-                  name: z.string(),
-                  method: z.string(),
-                  scene: z.string(),
-                  status: z.string(),
-                  tags: z.array(z.object({ id: z.number(), name: z.string() })),
-                }),
-              ),
-            }),
-          },
-        },
-      },
-      async (request) => listTagRules(ctxOf(deps, request)),
-    );
-    app.post(
-      '/tag-rules',
-      {
-        config: admin,
-        schema: {
-          tags: ['tags'],
-          summary: 'Creates an auto-tag rule: on order (product, amount, coupon), on keyword, on channel',
-          body: tagRuleInput,
-          response: { 200: z.object({ id: z.number() }) },
-        },
-      },
-      async (request) => createTagRule(ctxOf(deps, request), request.body),
-    );
-    app.put(
-      '/tag-rules/:id',
-      {
-        config: admin,
-        schema: {
-          tags: ['tags'],
-          summary: 'Replaces a rule (from now on; tags it already put on stay)',
-          params: z.object({ id }),
-          body: tagRuleInput,
-          response: { 200: z.object({ id: z.number() }) },
-        },
-      },
-      async (request) => updateTagRule(ctxOf(deps, request), request.params.id, request.body),
-    );
-    app.delete(
-      '/tag-rules/:id',
-      {
-        config: admin,
-        schema: {
-          tags: ['tags'],
-          summary: 'Deletes a rule (the tags it put on stay)',
-          params: z.object({ id }),
-          response: { 200: done },
-        },
-      },
-      async (request) => {
-        await deleteTagRule(ctxOf(deps, request), request.params.id);
         return { ok: true as const };
       },
     );

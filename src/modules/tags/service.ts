@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { AppError, notFound } from '../../platform/http/errors.ts';
+import { ADD_CORP_TAG, DEL_CORP_TAG, EDIT_CORP_TAG } from '../../wecom/paths.ts';
 import type { Ctx } from '../context.ts';
-import { assertCustomerVisible } from '../customers/service.ts';
-import { type Audience, assertTagsVisible, audiencesOf } from './audience.ts';
-import { changeCustomerTags } from './customer-tags.ts';
-import { ADD_CORP_TAG, DEL_CORP_TAG, EDIT_CORP_TAG, pushDelete, pushEdit, pushNewTags } from './push.ts';
+import { type Audience, audiencesOf } from './audience.ts';
+import { pushDelete, pushEdit, pushNewTags } from './push.ts';
 import { dropGroups, dropTags } from './sync.ts';
 
 /** WeCom's cap on corp tags (API-FACTS §3: 10,000 in current docs); Siyu keeps to it. */
@@ -288,7 +286,7 @@ export async function deleteTagGroup(ctx: Ctx, id: number) {
   const g = await groupOr404(ctx, id);
   const now = ctx.clock.now();
   await ctx.cdb.transaction(async (tx) => {
-    await dropGroups(tx, [id], { source: 'siyu', at: now });
+    await dropGroups({ ...ctx, cdb: tx }, [id], { where: 'siyu', at: now });
     if (g.wecom_group_id) await pushDelete(tx, { groupIds: [g.wecom_group_id] }, now);
   });
 }
@@ -298,7 +296,7 @@ export async function deleteTag(ctx: Ctx, id: number) {
   const t = await tagOr404(ctx, id);
   const now = ctx.clock.now();
   await ctx.cdb.transaction(async (tx) => {
-    await dropTags(tx, [id], { source: 'siyu', at: now });
+    await dropTags({ ...ctx, cdb: tx }, [id], { where: 'siyu', at: now });
     if (!t.wecom_tag_id) return;
     await pushDelete(tx, { tagIds: [t.wecom_tag_id] }, now);
     // WeCom drops a group with no tag left: a new tag here then makes it again (by name).
@@ -318,70 +316,4 @@ export async function deleteTag(ctx: Ctx, id: number) {
         .execute();
     }
   });
-}
-
-/**
- * A staff member or manager adds or removes tags on a customer in their scope, within their tag view; WeCom
- * gets mark_tag on the follow of `staffId` (default: the caller's own follow, else the earliest).
- */
-export async function editCustomerTags(
-  ctx: Ctx,
-  customerId: number,
-  input: { add: number[]; remove: number[]; staffId?: number },
-) {
-  const { cdb, actor } = ctx;
-  await assertCustomerVisible(ctx, customerId);
-  await assertTagsVisible(ctx, [...input.add, ...input.remove]);
-  const exist = await cdb.db
-    .selectFrom('tags')
-    .select('id')
-    .where('corp_id', '=', cdb.corpId)
-    .where('id', 'in', [...input.add, ...input.remove, -1])
-    .execute();
-  if (exist.length !== new Set([...input.add, ...input.remove]).size) {
-    throw new AppError('bad_request', { zh: '有标签不存在', en: 'A tag does not exist' });
-  }
-  if (input.staffId !== undefined) {
-    const follow = await cdb.db
-      .selectFrom('follows as f')
-      .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
-      .select('f.id')
-      .where('f.corp_id', '=', cdb.corpId)
-      .where('f.customer_id', '=', customerId)
-      .where('f.staff_id', '=', input.staffId)
-      .where('f.status', '=', 'active')
-      .where('s.unit_id', 'in', [...actor.unitIds])
-      .executeTakeFirst();
-    if (!follow) {
-      throw new AppError('bad_request', {
-        zh: '该员工与客户没有你范围内的有效好友关系',
-        en: 'That staff member has no active follow with this customer in your scope',
-      });
-    }
-  }
-  const account = await cdb.db
-    .selectFrom('accounts')
-    .select('display_name')
-    .where('corp_id', '=', cdb.corpId)
-    .where('id', '=', actor.accountId)
-    .executeTakeFirst();
-  const now = ctx.clock.now();
-  const [changed] = await cdb.transaction((tx) =>
-    changeCustomerTags(
-      tx,
-      [
-        {
-          customerId,
-          add: input.add,
-          remove: input.remove,
-          via: { staffId: input.staffId ?? actor.staffId },
-          at: now,
-          cause: { source: 'siyu', by: account?.display_name ?? '', accountId: actor.accountId },
-          key: `tag:mark:${customerId}:${randomUUID()}`,
-        },
-      ],
-      now,
-    ),
-  );
-  return changed!;
 }

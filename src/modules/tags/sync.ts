@@ -1,8 +1,6 @@
 import { sql } from 'kysely';
 import type { CorpDb } from '../../platform/db/corp-db.ts';
-import { detachTagsFromChannels } from '../channels/service.ts';
-import type { SyncCtx } from '../context.ts';
-import { addTimeline } from '../customers/timeline.ts';
+import { publish, type SyncCtx } from '../context.ts';
 import type { Tables } from '../tables.ts';
 
 /** get_corp_tag_list's tag_group entries (the fields Siyu keeps). */
@@ -33,6 +31,7 @@ export async function syncCorpTags(
   opts: { complete: boolean },
 ): Promise<{ groups: number; tags: number; removed: number }> {
   return ctx.cdb.transaction(async (tx) => {
+    const txCtx = { ...ctx, cdb: tx };
     const db = tx.db;
     const corp_id = tx.corpId;
     const pending = await pendingSyncs(tx);
@@ -119,15 +118,15 @@ export async function syncCorpTags(
       ...g.tag.filter((t) => t.deleted).map((t) => t.id),
       ...(g.deleted ? g.tag.map((t) => t.id) : []),
     ]);
-    removed += await removeTags(tx, { wecomTagIds: deletedTags }, at);
+    removed += await removeTags(txCtx, { wecomTagIds: deletedTags }, at);
     removed += await removeGroups(
-      tx,
+      txCtx,
       { wecomGroupIds: groups.filter((g) => g.deleted).map((g) => g.group_id) },
       at,
     );
     if (opts.complete) {
-      removed += await removeTags(tx, { keepWecomTagIds: seenTags }, at);
-      removed += await removeGroups(tx, { keepWecomGroupIds: seenGroups }, at);
+      removed += await removeTags(txCtx, { keepWecomTagIds: seenTags }, at);
+      removed += await removeGroups(txCtx, { keepWecomGroupIds: seenGroups }, at);
     }
     return { groups: seenGroups.length, tags: tagCount, removed };
   });
@@ -149,10 +148,11 @@ async function pendingSyncs(tx: Tx): Promise<{ groups: Set<number>; tags: Set<nu
 
 /** Removes synced tags (by WeCom id, or all synced ones except `keep`) with their customer links. */
 export async function removeTags(
-  tx: Tx,
+  ctx: SyncCtx,
   which: { wecomTagIds: string[] } | { keepWecomTagIds: string[] },
   at: Date,
 ): Promise<number> {
+  const tx = ctx.cdb;
   let q = tx.db
     .selectFrom('tags')
     .select('id')
@@ -165,15 +165,16 @@ export async function removeTags(
     q = q.where('wecom_tag_id', 'not in', which.keepWecomTagIds);
   }
   const ids = (await q.execute()).map((r) => r.id);
-  await dropTags(tx, ids, { source: 'wecom', at });
+  await dropTags(ctx, ids, { where: 'wecom', at });
   return ids.length;
 }
 
 export async function removeGroups(
-  tx: Tx,
+  ctx: SyncCtx,
   which: { wecomGroupIds: string[] } | { keepWecomGroupIds: string[] },
   at: Date,
 ): Promise<number> {
+  const tx = ctx.cdb;
   let q = tx.db
     .selectFrom('tag_groups')
     .select('id')
@@ -186,62 +187,55 @@ export async function removeGroups(
     q = q.where('wecom_group_id', 'not in', which.keepWecomGroupIds);
   }
   const ids = (await q.execute()).map((r) => r.id);
-  await dropGroups(tx, ids, { source: 'wecom', at });
+  await dropGroups(ctx, ids, { where: 'wecom', at });
   return ids.length;
 }
 
 /**
- * Deletes tags here: each customer who had one gets a tag_removed event saying where the tag was deleted,
- * and the channels and rules that applied it let go of it.
+ * Deletes tags here. What refers to them lets go first, in this transaction (TagsDeleted): customers who had
+ * one get a timeline entry saying where it was deleted, channels and rules stop applying it.
  */
 export async function dropTags(
-  tx: Tx,
+  ctx: SyncCtx,
   tagIds: number[],
-  cause: { source: 'wecom' | 'siyu'; at: Date },
+  cause: { where: 'wecom' | 'siyu'; at: Date },
 ): Promise<void> {
   if (tagIds.length === 0) return;
-  const links = await tx.db
-    .selectFrom('customer_tags as ct')
-    .innerJoin('tags as t', (j) => j.onRef('t.corp_id', '=', 'ct.corp_id').onRef('t.id', '=', 'ct.tag_id'))
-    .select(['ct.customer_id', 't.id', 't.name'])
-    .where('ct.corp_id', '=', tx.corpId)
-    .where('ct.tag_id', 'in', tagIds)
-    .execute();
-  const where = cause.source === 'wecom' ? '在企业微信' : '在私域后台';
-  await addTimeline(
-    tx,
-    links.map((l) => ({
-      customerId: l.customer_id,
-      kind: 'tag_removed',
-      at: cause.at,
-      summary: `标签「${l.name}」已${where}删除`,
-      data: { tagId: l.id, tagName: l.name, source: cause.source, reason: 'tag_deleted' },
-    })),
-  );
-  await tx.db
-    .deleteFrom('customer_tags')
-    .where('corp_id', '=', tx.corpId)
-    .where('tag_id', 'in', tagIds)
-    .execute();
-  await detachTagsFromChannels(tx, tagIds);
-  // tag_rule_tags go with the tags (on delete cascade)
-  await tx.db.deleteFrom('tags').where('corp_id', '=', tx.corpId).where('id', 'in', tagIds).execute();
+  await ctx.cdb.transaction(async (tx) => {
+    const tags = await tx.db
+      .selectFrom('tags')
+      .select(['id', 'name'])
+      .where('corp_id', '=', tx.corpId)
+      .where('id', 'in', tagIds)
+      .orderBy('id')
+      .execute();
+    await publish({ ...ctx, cdb: tx }, [
+      { type: 'TagsDeleted', customerId: null, tags, where: cause.where, at: cause.at.toISOString() },
+    ]);
+    await tx.db.deleteFrom('tags').where('corp_id', '=', tx.corpId).where('id', 'in', tagIds).execute();
+  });
 }
 
 export async function dropGroups(
-  tx: Tx,
+  ctx: SyncCtx,
   groupIds: number[],
-  cause: { source: 'wecom' | 'siyu'; at: Date },
+  cause: { where: 'wecom' | 'siyu'; at: Date },
 ): Promise<void> {
   if (groupIds.length === 0) return;
-  const tagIds = (
+  await ctx.cdb.transaction(async (tx) => {
+    const tagIds = (
+      await tx.db
+        .selectFrom('tags')
+        .select('id')
+        .where('corp_id', '=', tx.corpId)
+        .where('group_id', 'in', groupIds)
+        .execute()
+    ).map((r) => r.id);
+    await dropTags({ ...ctx, cdb: tx }, tagIds, cause);
     await tx.db
-      .selectFrom('tags')
-      .select('id')
+      .deleteFrom('tag_groups')
       .where('corp_id', '=', tx.corpId)
-      .where('group_id', 'in', groupIds)
-      .execute()
-  ).map((r) => r.id);
-  await dropTags(tx, tagIds, cause);
-  await tx.db.deleteFrom('tag_groups').where('corp_id', '=', tx.corpId).where('id', 'in', groupIds).execute();
+      .where('id', 'in', groupIds)
+      .execute();
+  });
 }

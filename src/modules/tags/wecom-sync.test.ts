@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../platform/actor.ts';
-import { systemClock } from '../../platform/clock.ts';
-import { corpDb } from '../../platform/db/corp-db.ts';
-import { pii } from '../../testing/fixture.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
 import { createChannel } from '../channels/service.ts';
-import type { Ctx } from '../context.ts';
-import { createTagRule } from './auto-rules.ts';
+import { type Ctx, ctxFor } from '../context.ts';
+import { editCustomerTags } from '../customers/customer-tags.ts';
+import { createTagRule } from '../tag-rules/auto-rules.ts';
 import {
   addTags,
   createTagGroup,
   deleteTag,
   deleteTagGroup,
-  editCustomerTags,
   listTagGroups,
   renameTag,
   reorder,
@@ -47,7 +44,7 @@ beforeAll(async () => {
     unitIds: units.map((u) => u.id),
     staffId: null,
   };
-  admin = { cdb: corpDb(t.database.db, 'acme'), actor, clock: systemClock, pii };
+  admin = ctxFor(t.app.runtime.deps, actor);
 });
 afterAll(() => t.close());
 
@@ -210,7 +207,7 @@ describe('WeCom → Siyu', () => {
     await renameTag(admin, tag.id, '堂食为主'); // on its way
     await t.corp('POST', '/scenarios/admin-edit-tag', { id: wecomId, order: 5 }); // WeCom still says 堂食
     await t.simulator.sim.idle();
-    await t.app.runtime.dispatcher.drain(); // the callback first
+    await t.app.runtime.inbox.drain(); // the callback first
     expect((await siyuGroup('到店偏好'))!.tags[0]).toMatchObject({ name: '堂食为主', sync: 'pending' });
     await t.app.runtime.sender.drain();
     t.app.runtime.start();
@@ -250,7 +247,7 @@ describe('the same name made on both sides ends as one tag', () => {
       tag: [{ name: '沉睡客' }],
     });
     await t.simulator.sim.idle();
-    await t.app.runtime.dispatcher.drain();
+    await t.app.runtime.inbox.drain();
     await t.app.runtime.sender.drain();
     t.app.runtime.start();
     await settle();
@@ -329,7 +326,7 @@ describe('customer tags', () => {
       remark: '周女士',
     });
     await t.simulator.sim.idle();
-    await t.app.runtime.dispatcher.drain(); // WeCom still lists 复购客 and not 沉睡客
+    await t.app.runtime.inbox.drain(); // WeCom still lists 复购客 and not 沉睡客
     expect(await siyuTags()).toEqual(['沉睡客']);
     t.app.runtime.start();
     await settle();

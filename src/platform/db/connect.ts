@@ -17,6 +17,8 @@ export type DatabaseKind = 'pglite' | 'postgres';
 export interface Database<DB = unknown> {
   kind: DatabaseKind;
   db: Kysely<DB>;
+  /** The server's URL (postgres only): for a dedicated connection, e.g. to LISTEN. */
+  url?: string;
   /** Flushes (PGlite: CHECKPOINT) and closes; safe to call twice. */
   close(): Promise<void>;
 }
@@ -34,7 +36,7 @@ export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database
     pool.on('connect', prepareRepeatedStatements);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     await sql`select 1`.execute(db);
-    return { kind: 'postgres', db, close: once(() => db.destroy()) };
+    return { kind: 'postgres', db, url: target.url, close: once(() => db.destroy()) };
   }
   let releaseLock = () => {};
   let location = 'memory://';

@@ -7,16 +7,30 @@ import type { Kysely, Transaction } from 'kysely';
 export interface CorpDb<DB> {
   readonly corpId: string;
   readonly db: Kysely<DB>;
+  /** Runs `fn` in a transaction (the current one when this handle is already in one). */
   transaction<T>(fn: (tx: CorpDb<DB>) => Promise<T>): Promise<T>;
+  /** Runs `fn` once the outermost transaction has committed (at once outside a transaction); never on rollback. */
+  onCommit(fn: () => void): void;
 }
 
 export function corpDb<DB>(db: Kysely<DB>, corpId: string): CorpDb<DB> {
+  return handle(db, corpId, null);
+}
+
+function handle<DB>(db: Kysely<DB>, corpId: string, committed: (() => void)[] | null): CorpDb<DB> {
   return {
     corpId,
     db,
-    transaction: (fn) =>
-      db.isTransaction
-        ? fn(corpDb(db, corpId))
-        : db.transaction().execute((tx: Transaction<DB>) => fn(corpDb(tx, corpId))),
+    transaction: async (fn) => {
+      if (db.isTransaction) return fn(handle(db, corpId, committed ?? []));
+      const hooks: (() => void)[] = [];
+      const result = await db.transaction().execute((tx: Transaction<DB>) => fn(handle(tx, corpId, hooks)));
+      for (const hook of hooks) hook();
+      return result;
+    },
+    onCommit: (fn) => {
+      if (committed) committed.push(fn);
+      else fn();
+    },
   };
 }

@@ -1,8 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../clock.ts';
-import { backoffMs } from './backoff.ts';
 import { Batcher } from './batcher.ts';
-import { JobPump } from './pump.ts';
+import { QueueDispatcher } from './queue.ts';
 import type { JobTables } from './tables.ts';
 
 export interface InboxEvent {
@@ -91,102 +90,32 @@ export interface InboxDispatcherOptions {
 }
 
 /**
- * Hands due inbox rows, oldest first, to `handle`, several at once. Rows are claimed with a lease (FOR
- * UPDATE SKIP LOCKED), so several workers on one PostgreSQL server never take the same row; a row is only
- * claimed when no older row of its order key is still pending (claimed, due or backing off), so one
- * customer's events are handled in order, one at a time, while other customers' run in parallel. Handlers
- * are idempotent, so a row retried after a crash has its effect once.
+ * Hands due inbox rows, oldest first, to `handle`, several at once, one customer's (one group's, the tag
+ * list's) in order: see QueueDispatcher.
  */
-export class InboxDispatcher {
-  private readonly pump: JobPump<ClaimedRow>;
-  private readonly done: Batcher<{ corpId: string; id: number }, undefined>;
-  private readonly o: Required<Omit<InboxDispatcherOptions, 'onError'>> &
-    Pick<InboxDispatcherOptions, 'onError'>;
-
+export class InboxDispatcher extends QueueDispatcher<ClaimedRow> {
   constructor(opts: InboxDispatcherOptions) {
-    this.o = { batchSize: 50, concurrency: 16, maxAttempts: 8, leaseMs: 60_000, pollMs: 1_000, ...opts };
-    this.pump = new JobPump({
-      claim: (limit) => this.claim(limit),
-      run: (row) => this.handleOne(row),
-      concurrency: this.o.concurrency,
-      batchSize: this.o.batchSize,
-      pollMs: this.o.pollMs,
-      onError: (err) => this.o.onError?.(err),
-    });
-    // Handled rows are marked done together: one statement for all that finished meanwhile. unnest (which
-    // the planner takes for a few rows) keeps it on the primary key however large the table grows.
-    this.done = new Batcher(async (rows) => {
-      await sql`
-        update wecom_inbox i set status = 'done', done_at = ${this.o.clock.now()}, last_error = null
-        from unnest(${rows.map((r) => r.corpId)}::text[], ${rows.map((r) => r.id)}::bigint[]) as r(corp_id, id)
-        where i.corp_id = r.corp_id and i.id = r.id`.execute(this.o.db);
-      return rows.map(() => undefined);
+    const { handle, onError, ...rest } = opts;
+    super({
+      ...rest,
+      db: opts.db as Kysely<unknown>,
+      table: 'wecom_inbox',
+      columns: ['event_type', 'event', 'received_at'],
+      handle: ([r]) => handle(toEvent(r!)),
+      onError: (err, rows) => onError?.(err, rows?.[0] && toEvent(rows[0])),
     });
   }
+}
 
-  start(): void {
-    this.pump.start();
-  }
-  kick(): void {
-    this.pump.kick();
-  }
-  drain(): Promise<void> {
-    return this.pump.drain();
-  }
-  stop(): Promise<void> {
-    return this.pump.stop();
-  }
-  /** Claims what free slots allow and starts handling it (without waiting for the handlers). */
-  tick(): Promise<boolean> {
-    return this.pump.tick();
-  }
-
-  private async claim(limit: number): Promise<ClaimedRow[]> {
-    const { db, clock } = this.o;
-    const now = clock.now();
-    const claimed = await sql<ClaimedRow>`
-      update wecom_inbox set attempts = attempts + 1, next_attempt_at = ${new Date(now.getTime() + this.o.leaseMs)}
-      where (corp_id, id) in (
-        select i.corp_id, i.id from wecom_inbox i
-        where i.status = 'pending' and i.next_attempt_at <= ${now}
-          and not exists (
-            select 1 from wecom_inbox o
-            where o.corp_id = i.corp_id and o.order_key = i.order_key and o.status = 'pending' and o.id < i.id)
-        order by i.id limit ${limit}
-        for update skip locked)
-      returning corp_id, id, event_type, event, attempts, received_at`.execute(db);
-    return claimed.rows.sort((a, b) => a.id - b.id);
-  }
-
-  private async handleOne(r: ClaimedRow): Promise<void> {
-    const { db, clock } = this.o;
-    const event: InboxEvent = {
-      corpId: r.corp_id,
-      id: r.id,
-      eventType: r.event_type,
-      event: r.event,
-      attempts: r.attempts,
-      receivedAt: r.received_at,
-    };
-    try {
-      await this.o.handle(event);
-    } catch (err) {
-      this.o.onError?.(err, event);
-      const parked = r.attempts >= this.o.maxAttempts;
-      await db
-        .updateTable('wecom_inbox')
-        .set({
-          status: parked ? 'parked' : 'pending',
-          last_error: String((err as Error)?.message ?? err).slice(0, 2000),
-          next_attempt_at: new Date(clock.now().getTime() + backoffMs(r.attempts, 1_000, 300_000)),
-        })
-        .where('corp_id', '=', r.corp_id)
-        .where('id', '=', r.id)
-        .execute();
-      return;
-    }
-    await this.done.add({ corpId: r.corp_id, id: r.id });
-  }
+function toEvent(r: ClaimedRow): InboxEvent {
+  return {
+    corpId: r.corp_id,
+    id: r.id,
+    eventType: r.event_type,
+    event: r.event,
+    attempts: r.attempts,
+    receivedAt: r.received_at,
+  };
 }
 
 interface ClaimedRow {

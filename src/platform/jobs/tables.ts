@@ -1,7 +1,5 @@
 import type { ColumnType, Generated, Kysely } from 'kysely';
-
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
-type Json<T = unknown> = ColumnType<T, string, string>;
+import type { Json, Timestamp } from '../db/column-types.ts';
 
 export interface WecomInboxTable {
   corp_id: string;

@@ -1,0 +1,1 @@
+export { latestSyncRun, requestFullSync, runFullSync, SYNC_JOB, type SyncRun } from './full-sync.ts';

@@ -1,0 +1,17 @@
+export { changeCustomerTags, type TagChange } from './customer-tags.ts';
+export { recomputeAllFacts, STAGE_ZH, stageCounts } from './facts.ts';
+export { DAY_MS, STAGES } from './rfm.ts';
+export { namePinyin, searchText } from './rules.ts';
+export { assertCustomerVisible, visibleTo } from './service.ts';
+export {
+  customerIdByExternalUserid,
+  endFollowFromWecom,
+  endFollowsMissingFromSync,
+  type StaffRef,
+  setFollowRemark,
+  upsertCustomerFromWecom,
+  upsertCustomersFromWecom,
+  type WecomContact,
+  type WecomFollow,
+} from './sync.ts';
+export { addTimeline, removeTimeline, type TimelineEntry, type TimelineKind } from './timeline.ts';

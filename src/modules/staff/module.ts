@@ -1,0 +1,15 @@
+import { type ModuleManifest, migrationsOf } from '../manifest.ts';
+import { staffRoutes } from './routes.ts';
+
+/** WeCom members as staff: their unit, persona and journey role. */
+export const staff: ModuleManifest = {
+  name: 'staff',
+  dependsOn: ['org'],
+  tables: ['staff'],
+  migrations: {
+    dir: migrationsOf(import.meta.url),
+    legacy: { '0002_staff': ['0001_staff'] },
+  },
+  routes: staffRoutes,
+  publishes: [],
+};

@@ -1,0 +1,2 @@
+export { applyKeywordRules, normalizeText } from './auto-rules.ts';
+export type { TagRuleKind } from './schema.ts';

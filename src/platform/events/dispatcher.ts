@@ -1,0 +1,90 @@
+import { type Kysely, sql } from 'kysely';
+import type { Clock } from '../clock.ts';
+import { QueueDispatcher } from '../jobs/queue.ts';
+import type { BusSubscriber, DomainEventShape } from './bus.ts';
+
+interface DeliveryRow {
+  corp_id: string;
+  id: number;
+  attempts: number;
+  event_id: number;
+  subscriber: string;
+}
+
+export interface EventDispatcherOptions<C, E extends DomainEventShape> {
+  db: Kysely<unknown>;
+  clock: Clock;
+  subscribers: readonly BusSubscriber<C, E>[];
+  /** The context an after-commit subscriber runs in, for one corp. */
+  ctxFor(corpId: string): C;
+  concurrency?: number;
+  pollMs?: number;
+  onError?: (err: unknown, delivery?: { corpId: string; subscriber: string; eventIds: number[] }) => void;
+}
+
+/**
+ * Delivers the log to the after-commit subscribers at least once: claimed with a lease like the inbox's,
+ * in order per customer and subscriber, retried with backoff, parked after 8 failures (kept, visible).
+ * Deliveries claimed together for one subscriber and brand go to it in one call, in event order.
+ */
+export class EventDispatcher<C, E extends DomainEventShape> extends QueueDispatcher<DeliveryRow> {
+  constructor(opts: EventDispatcherOptions<C, E>) {
+    const byId = new Map(opts.subscribers.filter((s) => s.mode === 'afterCommit').map((s) => [s.id, s]));
+    super({
+      db: opts.db,
+      clock: opts.clock,
+      table: 'domain_event_deliveries',
+      columns: ['event_id', 'subscriber'],
+      groupOf: (r) => r.subscriber,
+      concurrency: opts.concurrency ?? 4,
+      pollMs: opts.pollMs ?? 1_000,
+      batchSize: 200,
+      handle: async (rows) => {
+        const { corp_id: corpId, subscriber } = rows[0]!;
+        const s = byId.get(subscriber);
+        if (!s) throw new Error(`no subscriber ${subscriber} in this process`);
+        const { rows: events } = await sql<{ payload: E }>`
+          select payload from domain_events
+          where corp_id = ${corpId} and id in (${sql.join(rows.map((r) => r.event_id))}) order by id`.execute(
+          opts.db,
+        );
+        await s.handle(
+          opts.ctxFor(corpId),
+          events.map((e) => e.payload),
+        );
+      },
+      onError: (err, rows) =>
+        opts.onError?.(
+          err,
+          rows?.[0] && {
+            corpId: rows[0].corp_id,
+            subscriber: rows[0].subscriber,
+            eventIds: rows.map((r) => r.event_id),
+          },
+        ),
+    });
+  }
+}
+
+/**
+ * Deletes events older than `before` whose deliveries are all done (their delivery rows go with them), in
+ * batches, so a large backlog never holds one long transaction. Parked or pending deliveries keep their
+ * event. Returns the number of events deleted.
+ */
+export async function purgeDomainEvents(db: Kysely<unknown>, before: Date, batch = 5_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rows } = await sql<{ n: number }>`
+      with gone as (
+        delete from domain_events e where (e.corp_id, e.id) in (
+          select x.corp_id, x.id from domain_events x
+          where x.created_at < ${before}
+            and not exists (select 1 from domain_event_deliveries d
+              where d.corp_id = x.corp_id and d.event_id = x.id and d.status <> 'done')
+          limit ${batch})
+        returning 1)
+      select count(*)::int as n from gone`.execute(db);
+    total += rows[0]!.n;
+    if (rows[0]!.n < batch) return total;
+  }
+}

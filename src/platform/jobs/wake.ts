@@ -1,0 +1,44 @@
+import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
+
+const CHANNEL = 'siyu_wake';
+
+/**
+ * Wakes workers at once instead of at their next poll: in this process by calling `onWake`, and, on a
+ * PostgreSQL server, in every process listening (NOTIFY, delivered when the notifying transaction commits).
+ * Names are the work to look at: `inbox`, `outbox`, `events`, `job:<name>`. Polls stay the fallback, so a
+ * lost notification only delays work.
+ */
+export class Waker {
+  private client: pg.Client | undefined;
+
+  constructor(
+    private readonly db: Kysely<unknown>,
+    private readonly onWake: (name: string) => void,
+    /** A PostgreSQL server's URL: other processes share it. Without one (PGlite) waking stays in process. */
+    private readonly url?: string,
+  ) {}
+
+  wake(name: string): void {
+    this.onWake(name);
+    if (this.url) sql`select pg_notify(${CHANNEL}, ${name})`.execute(this.db).catch(() => {});
+  }
+
+  /** Listens for the other processes' wakes (a worker). */
+  async listen(): Promise<void> {
+    if (!this.url || this.client) return;
+    const client = new pg.Client({ connectionString: this.url });
+    client.on('notification', (n) => n.payload && this.onWake(n.payload));
+    // a lost connection only means polling until the next start; it must not crash the process
+    client.on('error', () => {});
+    await client.connect();
+    await client.query(`listen ${CHANNEL}`);
+    this.client = client;
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => {});
+  }
+}

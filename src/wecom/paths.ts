@@ -1,0 +1,15 @@
+/**
+ * WeCom API paths that Siyu calls through its outbox, where the path is the row's `kind` (the client's
+ * methods use the same constants).
+ */
+const EC = '/cgi-bin/externalcontact';
+
+export const SEND_WELCOME_MSG = `${EC}/send_welcome_msg`;
+export const MARK_TAG = `${EC}/mark_tag`;
+export const REMARK = `${EC}/remark`;
+export const ADD_CORP_TAG = `${EC}/add_corp_tag`;
+export const EDIT_CORP_TAG = `${EC}/edit_corp_tag`;
+export const DEL_CORP_TAG = `${EC}/del_corp_tag`;
+export const ADD_CONTACT_WAY = `${EC}/add_contact_way`;
+export const UPDATE_CONTACT_WAY = `${EC}/update_contact_way`;
+export const DEL_CONTACT_WAY = `${EC}/del_contact_way`;
