@@ -71,7 +71,7 @@ export function createRuntime(
   const { db, clock } = base;
   const subscribers = modules.flatMap((m) => m.subscribes ?? []);
   const loops = new Map<string, WorkLoop>();
-  const abort = new AbortController();
+  let abort = new AbortController();
 
   const kick = (name: string) => {
     if (name === 'inbox') inbox.kick();
@@ -176,6 +176,7 @@ export function createRuntime(
     sender,
     jobs: loops,
     async start() {
+      abort = new AbortController();
       await waker.listen();
       inbox.start();
       events.start();

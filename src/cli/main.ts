@@ -13,7 +13,7 @@ import { systemClock } from '../platform/clock.ts';
 import { type Config, configHelp, loadConfig, wecomCredentials } from '../platform/config.ts';
 import type { Database } from '../platform/db/connect.ts';
 import { createPii } from '../platform/pii.ts';
-import { createRuntime } from '../runtime.ts';
+import { createRuntime, inboxConcurrencyFor } from '../runtime.ts';
 import {
   createLogger,
   createServer,
@@ -44,7 +44,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   start: {
     summary: 'run Siyu: migrate, connect WeCom (or its simulator), serve the API and the console',
-    help: `Usage: siyu start
+    help: `Usage: siyu start [--role all|web|worker]
 
 Runs Siyu as one process: applies pending migrations, builds the web console if it is missing or stale,
 and serves
@@ -60,9 +60,22 @@ SIYU_DEMO=false), builds the demo brand there: its history reaches Siyu through 
 customers through real encrypted callbacks.
 Stops cleanly on Ctrl-C / SIGTERM (the embedded database is checkpointed and closed).
 
+--role all (the default) is one process doing everything. On a PostgreSQL server (DATABASE_URL) the work
+can be split over several processes, any number of each:
+  --role web      serves HTTP only (the API, the console, WeCom's callbacks, the webhooks): what it
+                  receives is written to the database and the workers are woken (LISTEN/NOTIFY)
+  --role worker   runs the background work only: WeCom's callbacks from the inbox, the domain events, the
+                  calls to WeCom, full syncs, imports and the modules' jobs; no HTTP
+The inbox, the event log, the outbox and the jobs hand each row to one process (FOR UPDATE SKIP LOCKED,
+leases), so nothing is handled twice. The demo brand is built only by --role all (or siyu demo).
+
 Environment:
 ${ENV_HELP}`,
-    run: start,
+    run: (args) => {
+      const { values } = parseArgs({ args, options: { role: { type: 'string', default: 'all' } } });
+      if (!ROLES.includes(values.role as Role)) throw new UsageError(`--role takes ${ROLES.join(', ')}`);
+      return start(values.role as Role);
+    },
   },
   migrate: {
     summary: 'apply pending database migrations and exit',
@@ -379,8 +392,17 @@ function buildDemo(
   }).then((r) => r.logins);
 }
 
-async function start(): Promise<void> {
+const ROLES = ['all', 'web', 'worker'] as const;
+type Role = (typeof ROLES)[number];
+
+async function start(role: Role): Promise<void> {
   const config = loadConfig();
+  if (role !== 'all' && !config.DATABASE_URL) {
+    throw new UsageError(
+      `--role ${role} shares its work with other processes through a PostgreSQL server: set DATABASE_URL (the embedded database is one process)`,
+    );
+  }
+  if (role === 'worker') return startWorker(config);
   const creds = wecomCredentials(config);
   const { buildWebIfNeeded } = await import('../../scripts/build-web-if-needed.js');
   await buildWebIfNeeded();
@@ -416,9 +438,11 @@ async function start(): Promise<void> {
       ready: false,
     });
     const address = await app.listen({ port: config.PORT, host: config.HOST });
-    await app.runtime.start();
+    if (role === 'all') await app.runtime.start();
     const url = publicUrl(config, address);
-    console.log(`Siyu is listening on ${address} (database: ${describeDb(config)})`);
+    console.log(
+      `Siyu ${role === 'web' ? '(web only: workers run elsewhere) ' : ''}is listening on ${address} (database: ${describeDb(config)})`,
+    );
     console.log(`  console  ${address}/`);
     console.log(`  API docs ${address}/api/docs`);
 
@@ -445,7 +469,7 @@ async function start(): Promise<void> {
     simulator = await startBundledSimulator(config, simClock);
     console.log(`WeCom: the bundled simulator at ${simulator.url} (no WECOM_* credentials set)`);
     const empty = !(await database.db.selectFrom('corps').select('corp_id').limit(1).executeTakeFirst());
-    if (empty && config.SIYU_DEMO) {
+    if (empty && config.SIYU_DEMO && role === 'all') {
       console.log(
         'Building the demo brand in the simulator; it reaches Siyu through WeCom sync and callbacks…',
       );
@@ -459,6 +483,30 @@ async function start(): Promise<void> {
     await close();
     throw err;
   }
+}
+
+/** `siyu start --role worker`: the background work of Siyu on a shared PostgreSQL server, no HTTP. */
+async function startWorker(config: Config): Promise<void> {
+  const database = await openSiyuDatabase(config);
+  const runtime = createRuntime(
+    { db: database.db, clock: systemClock, pii: createPii(resolveSecretKey(config)) },
+    {
+      logger: createLogger(config.SIYU_LOG_LEVEL),
+      inboxConcurrency: inboxConcurrencyFor(database.kind),
+      databaseUrl: database.url,
+    },
+  );
+  const stop = async (signal: string) => {
+    await runtime.stop();
+    await database.close();
+    const handled = `inbox ${runtime.inbox.handled}, events ${runtime.events.handled}, outbox ${runtime.sender.sent}`;
+    console.log(`${signal}: Siyu worker ${process.pid} stopped (handled: ${handled})`);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  await runtime.start();
+  console.log(`Siyu worker ${process.pid} is running (database: ${describeDb(config)})`);
 }
 
 function usage(): string {

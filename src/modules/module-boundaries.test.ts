@@ -26,13 +26,17 @@ describe('module boundaries', () => {
   const planted = (path: string, source: string) => checkBoundaries([...files, { path, source }], modules);
 
   it('catches an import of another module’s internal file', () => {
-    expect(planted('modules/channels/planted.ts', "import { refreshFacts } from '../customers/facts.ts';")).toEqual([
+    expect(
+      planted('modules/channels/planted.ts', "import { refreshFacts } from '../customers/facts.ts';"),
+    ).toEqual([
       'modules/channels/planted.ts imports modules/customers/facts.ts: another module is reached through its index.ts only',
     ]);
   });
 
   it('catches a module reaching outside platform/, wecom/ and the contracts, and platform/ reaching a module', () => {
-    expect(planted('modules/tags/planted.ts', "import { createServer } from '../../server.ts';")).toHaveLength(1);
+    expect(
+      planted('modules/tags/planted.ts', "import { createServer } from '../../server.ts';"),
+    ).toHaveLength(1);
     expect(planted('platform/planted.ts', "import type { Tables } from '../modules/tables.ts';")).toEqual([
       'platform/planted.ts imports modules/tables.ts: platform/ and wecom/ know no module',
     ]);
@@ -42,21 +46,26 @@ describe('module boundaries', () => {
     // customers depends on tags; tags importing customers closes a circle
     const found = planted('modules/tags/planted.ts', "import { visibleTo } from '../customers/index.ts';");
     expect(found).toContain('tags imports customers but its manifest does not depend on it');
-    expect(found.some((v) => v.startsWith('import circle: ') && v.includes('tags') && v.includes('customers'))).toBe(
-      true,
-    );
+    expect(
+      found.some((v) => v.startsWith('import circle: ') && v.includes('tags') && v.includes('customers')),
+    ).toBe(true);
   });
 
   it('catches a write to another module’s table, through Kysely or SQL', () => {
     expect(
-      planted('modules/channels/planted.ts', "await tx.db.insertInto('customer_tags').values(rows).execute();"),
+      planted(
+        'modules/channels/planted.ts',
+        "await tx.db.insertInto('customer_tags').values(rows).execute();",
+      ),
     ).toEqual(['modules/channels/planted.ts writes customer_tags, which customers owns']);
-    expect(planted('modules/orders/planted.ts', 'await sql`update customer_facts set stage = ${s}`;')).toEqual([
-      'modules/orders/planted.ts writes customer_facts, which customers owns',
-    ]);
+    expect(
+      planted('modules/orders/planted.ts', 'await sql`update customer_facts set stage = ${s}`;'),
+    ).toEqual(['modules/orders/planted.ts writes customer_facts, which customers owns']);
     expect(planted('modules/tags/planted.ts', "db.deleteFrom('follows as f')")).toHaveLength(1);
     // its own tables, and reads of anyone's, are fine
-    expect(planted('modules/tags/planted.ts', "db.updateTable('tags'); db.selectFrom('follows')")).toEqual([]);
+    expect(planted('modules/tags/planted.ts', "db.updateTable('tags'); db.selectFrom('follows')")).toEqual(
+      [],
+    );
   });
 
   it('catches a table with two owners, and one its owner does not create', () => {

@@ -16,7 +16,12 @@ export interface ModuleFacts {
 }
 
 /** The files of modules/ that every module may import: the contracts they share. */
-export const SHARED_CONTRACTS = ['modules/events.ts', 'modules/context.ts', 'modules/manifest.ts', 'modules/tables.ts'];
+export const SHARED_CONTRACTS = [
+  'modules/events.ts',
+  'modules/context.ts',
+  'modules/manifest.ts',
+  'modules/tables.ts',
+];
 
 /** Every .ts file under src/ except tests (they may reach into a module to set a case up). */
 export function readSources(srcDir: string): SourceFile[] {
@@ -30,19 +35,24 @@ export function readSources(srcDir: string): SourceFile[] {
     .map((f) => ({ path: relative(srcDir, f).split(sep).join('/'), source: readFileSync(f, 'utf8') }));
 }
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 function importsOf(file: SourceFile): string[] {
   const out: string[] = [];
   for (const m of file.source.matchAll(IMPORT)) {
     const spec = m[1] ?? m[2]!;
     if (!spec.startsWith('.')) continue;
-    out.push(relative('/', resolve('/', dirname(file.path), spec)).split(sep).join('/'));
+    out.push(
+      relative('/', resolve('/', dirname(file.path), spec))
+        .split(sep)
+        .join('/'),
+    );
   }
   return out;
 }
 
-const moduleOf = (path: string) => (/^modules\/([^/]+)\//.exec(path)?.[1] ?? null);
+const moduleOf = (path: string) => /^modules\/([^/]+)\//.exec(path)?.[1] ?? null;
 
 /** Kysely's write calls and SQL's write statements naming a table (a literal name only). */
 const WRITES = [
@@ -66,7 +76,8 @@ export function checkBoundaries(files: readonly SourceFile[], modules: readonly 
       owner.set(t, m.name);
     }
     for (const t of m.created) {
-      if (!m.tables.includes(t)) bad.push(`${m.name}'s migrations create ${t}, which its manifest does not own`);
+      if (!m.tables.includes(t))
+        bad.push(`${m.name}'s migrations create ${t}, which its manifest does not own`);
     }
     for (const t of m.tables) {
       if (!m.created.includes(t)) bad.push(`${m.name} owns ${t}, which its migrations do not create`);
@@ -80,7 +91,10 @@ export function checkBoundaries(files: readonly SourceFile[], modules: readonly 
     for (const target of importsOf(file)) {
       const t = moduleOf(target);
       if (!inModules) {
-        if ((file.path.startsWith('platform/') || file.path.startsWith('wecom/')) && target.startsWith('modules/'))
+        if (
+          (file.path.startsWith('platform/') || file.path.startsWith('wecom/')) &&
+          target.startsWith('modules/')
+        )
           bad.push(`${file.path} imports ${target}: platform/ and wecom/ know no module`);
         continue;
       }
@@ -89,7 +103,10 @@ export function checkBoundaries(files: readonly SourceFile[], modules: readonly 
       if (t === null) {
         const allowed =
           target.startsWith('platform/') || target.startsWith('wecom/') || SHARED_CONTRACTS.includes(target);
-        if (!allowed) bad.push(`${file.path} imports ${target}: a module imports only platform/, wecom/, the shared contracts and modules' index.ts`);
+        if (!allowed)
+          bad.push(
+            `${file.path} imports ${target}: a module imports only platform/, wecom/, the shared contracts and modules' index.ts`,
+          );
         continue;
       }
       if (target !== `modules/${t}/index.ts`) {
@@ -137,8 +154,10 @@ export function createdTables(migrationsDir: string): string[] {
   return readdirSync(migrationsDir)
     .filter((f) => f.endsWith('.sql'))
     .flatMap((f) =>
-      [...readFileSync(join(migrationsDir, f), 'utf8').matchAll(/create table (?:if not exists )?([a-z_]+)/gi)].map(
-        (m) => m[1]!,
-      ),
+      [
+        ...readFileSync(join(migrationsDir, f), 'utf8').matchAll(
+          /create table (?:if not exists )?([a-z_]+)/gi,
+        ),
+      ].map((m) => m[1]!),
     );
 }

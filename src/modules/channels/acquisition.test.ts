@@ -338,3 +338,80 @@ describe('an add whose reaction fails', () => {
     await t.app.runtime.start();
   });
 });
+
+describe('an add whose later reaction fails', () => {
+  it('has committed its customer, attribution and welcome; the failing reaction is retried from the log alone', async () => {
+    const channel = await readyChannel(tableCard({ name: '慢反应台卡' }));
+    await t.app.runtime.stop(); // the event waits in the inbox for the workers below
+    const { ext } = await scan(channel.codes[0]!.configId!, '后来');
+    await t.simulator.sim.idle();
+    let broken = true;
+    const slowModule: ModuleManifest = {
+      name: 'slow',
+      dependsOn: [],
+      tables: [],
+      migrations: { dir: '' },
+      publishes: [],
+      subscribes: [
+        subscriber('slow', 'after-add', 'ContactAdded', 'afterCommit', async () => {
+          if (broken) throw new Error('a reaction after the add failed');
+        }),
+      ],
+    };
+    const clock = { now: () => new Date() };
+    const withSlow = createRuntime({ db: t.database.db, clock, pii }, { modules: [...MODULES, slowModule] });
+    await new InboxDispatcher({
+      db: jobsDb(t.database.db),
+      clock,
+      handle: handleWecomEvent(withSlow.deps),
+    }).drain();
+    await withSlow.events.drain();
+    // the add committed before anything slower: the customer, the attribution, the welcome queued
+    const customer = await t.database.db
+      .selectFrom('customers')
+      .select('id')
+      .where('corp_id', '=', 'acme')
+      .where('external_userid', '=', ext)
+      .executeTakeFirstOrThrow();
+    expect(await acquisitionOf(manager(), customer.id)).toHaveLength(1);
+    const welcome = await t.database.db
+      .selectFrom('wecom_outbox')
+      .select('status')
+      .where('idem_key', 'like', 'welcome:%')
+      .where(sql<boolean>`request ->> 'welcome_code' is not null`)
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(welcome.status).toBe('pending');
+    // the failing reaction waits, with its error, while the others (OneID) are done
+    const deliveries = await t.database.db
+      .selectFrom('domain_event_deliveries as d')
+      .innerJoin('domain_events as e', (j) =>
+        j.onRef('e.corp_id', '=', 'd.corp_id').onRef('e.id', '=', 'd.event_id'),
+      )
+      .select(['d.subscriber', 'd.status', 'd.last_error'])
+      .where('e.customer_id', '=', customer.id)
+      .orderBy('d.subscriber')
+      .execute();
+    expect(deliveries).toEqual(
+      expect.arrayContaining([
+        { subscriber: 'orders.link-wecom-identities', status: 'done', last_error: null },
+        { subscriber: 'slow.after-add', status: 'pending', last_error: 'a reaction after the add failed' },
+      ]),
+    );
+    // fixed, it is delivered on its retry
+    broken = false;
+    await t.database.db
+      .updateTable('domain_event_deliveries')
+      .set({ next_attempt_at: new Date() })
+      .where('subscriber', '=', 'slow.after-add')
+      .execute();
+    await withSlow.events.drain();
+    const retried = await t.database.db
+      .selectFrom('domain_event_deliveries')
+      .select(['status', 'attempts'])
+      .where('subscriber', '=', 'slow.after-add')
+      .executeTakeFirstOrThrow();
+    expect(retried).toEqual({ status: 'done', attempts: 2 });
+    await t.app.runtime.start();
+  });
+});

@@ -186,7 +186,9 @@ describe('full sync', () => {
         [wms[3], 'full_sync'],
       ].sort(),
     );
-    // wms[3] has no follow left: churned at once, as when the deletion comes by callback.
+    // wms[3] has no follow left: churned once the FollowEnded events are delivered, as when the deletion
+    // comes by callback.
+    await t.settle();
     const facts = await t.database.db
       .selectFrom('customer_facts as f')
       .innerJoin('customers as c', (j) =>

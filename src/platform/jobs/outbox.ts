@@ -86,6 +86,8 @@ const LANE_ORDER = sql`case lane when 'welcome' then 0 when 'normal' then 1 else
  * of attempts) or `expired` (deadline passed); retryable errors are retried with backoff.
  */
 export class OutboxSender {
+  /** Calls this sender has made with success, since it was made. */
+  sent = 0;
   private readonly pump: JobPump<OutboxRow>;
   private readonly done: Batcher<{ row: OutboxRow; result: Record<string, unknown> }, undefined>;
   private lastExpiry = Number.NEGATIVE_INFINITY;
@@ -201,6 +203,7 @@ export class OutboxSender {
       return;
     }
     await this.done.add({ row, result });
+    this.sent++;
     try {
       await this.o.onDone?.(row, result);
     } catch (err) {

@@ -41,6 +41,8 @@ export interface QueueOptions<R extends QueueRow> {
  * idempotent, so a row retried after a crash has its effect once.
  */
 export class QueueDispatcher<R extends QueueRow> {
+  /** Rows this dispatcher has handled to the end (done), since it was made. */
+  handled = 0;
   private readonly pump: JobPump<R[]>;
   private readonly done: Batcher<{ corpId: string; id: number }, undefined>;
   private readonly o: Required<Omit<QueueOptions<R>, 'onError' | 'groupOf'>> &
@@ -114,18 +116,22 @@ export class QueueDispatcher<R extends QueueRow> {
     try {
       await this.o.handle(rows);
     } catch (err) {
-      this.o.onError?.(err, rows);
-      const now = this.o.clock.now();
-      for (const r of rows) {
-        await sql`
-          update ${sql.table(this.o.table)} set
-            status = ${r.attempts >= this.o.maxAttempts ? 'parked' : 'pending'},
-            last_error = ${String((err as Error)?.message ?? err).slice(0, 2000)},
-            next_attempt_at = ${new Date(now.getTime() + backoffMs(r.attempts, 1_000, 300_000))}
-          where corp_id = ${r.corp_id} and id = ${r.id}`.execute(this.o.db);
+      // One bad row must not hold the others back: a failed group is tried again row by row.
+      if (rows.length > 1) {
+        for (const r of rows) await this.handleGroup([r]);
+        return;
       }
+      this.o.onError?.(err, rows);
+      const r = rows[0]!;
+      await sql`
+        update ${sql.table(this.o.table)} set
+          status = ${r.attempts >= this.o.maxAttempts ? 'parked' : 'pending'},
+          last_error = ${String((err as Error)?.message ?? err).slice(0, 2000)},
+          next_attempt_at = ${new Date(this.o.clock.now().getTime() + backoffMs(r.attempts, 1_000, 300_000))}
+        where corp_id = ${r.corp_id} and id = ${r.id}`.execute(this.o.db);
       return;
     }
     await Promise.all(rows.map((r) => this.done.add({ corpId: r.corp_id, id: r.id })));
+    this.handled += rows.length;
   }
 }

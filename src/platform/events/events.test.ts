@@ -1,0 +1,159 @@
+import { type Kysely, sql } from 'kysely';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openTestDatabase } from '../../testing/db.ts';
+import { ManualClock } from '../clock.ts';
+import type { Database } from '../db/connect.ts';
+import { type CorpDb, corpDb } from '../db/corp-db.ts';
+import { type BusSubscriber, EventBus } from './bus.ts';
+import { EventDispatcher, purgeDomainEvents } from './dispatcher.ts';
+
+interface Ev {
+  type: 'Noted' | 'Other';
+  customerId: number | null;
+  n: number;
+}
+interface Ctx {
+  cdb: CorpDb<unknown>;
+}
+
+let database: Database<unknown>;
+let db: Kysely<unknown>;
+const clock = new ManualClock(new Date('2026-07-01T10:00:00Z'));
+beforeAll(async () => {
+  database = (await openTestDatabase()) as Database<unknown>;
+  db = database.db;
+  await sql`insert into corps (corp_id, name) values ('evt', '事件测试')`.execute(db);
+  await sql`create table evt_probe (corp_id text, n int, primary key (corp_id, n))`.execute(db);
+});
+afterAll(() => database.close());
+beforeEach(async () => {
+  await sql`delete from domain_events`.execute(db);
+  await sql`delete from evt_probe`.execute(db);
+});
+
+const ctx = (): Ctx => ({ cdb: corpDb(db, 'evt') });
+const probe = async () =>
+  (await sql<{ n: number }>`select n from evt_probe order by n`.execute(db)).rows.map((r) => r.n);
+
+/** A bus whose in-transaction subscriber writes a probe row, and a dispatcher for `seen`'s subscriber. */
+function setUp(afterCommit: (events: Ev[]) => Promise<void>, inTx?: (events: Ev[]) => Promise<void>) {
+  const subscribers: BusSubscriber<Ctx, Ev>[] = [
+    {
+      id: 'test.in-tx',
+      event: 'Noted',
+      mode: 'inTransaction',
+      handle: async (c, events) => {
+        await inTx?.(events);
+        for (const e of events) await sql`insert into evt_probe values ('evt', ${e.n})`.execute(c.cdb.db);
+      },
+    },
+    { id: 'test.after', event: 'Noted', mode: 'afterCommit', handle: (_c, events) => afterCommit(events) },
+  ];
+  let woken = 0;
+  const bus = new EventBus<Ctx, Ev>(subscribers, clock, () => woken++);
+  const dispatcher = new EventDispatcher<Ctx, Ev>({ db, clock, subscribers, ctxFor: () => ctx() });
+  return { bus, dispatcher, woken: () => woken };
+}
+
+const noted = (n: number, customerId: number | null = n): Ev => ({ type: 'Noted', customerId, n });
+const deliveries = async () =>
+  (
+    await sql<{ status: string; attempts: number; order_key: string; last_error: string | null }>`
+      select status, attempts, order_key, last_error from domain_event_deliveries order by id`.execute(db)
+  ).rows;
+
+describe('domain events', () => {
+  it('are logged with the producer’s transaction, and their in-transaction subscribers commit or roll back with it', async () => {
+    const { bus, woken } = setUp(async () => {});
+    await expect(
+      ctx().cdb.transaction(async (tx) => {
+        await bus.publish({ cdb: tx }, [noted(1)]);
+        throw new Error('the producer fails after publishing');
+      }),
+    ).rejects.toThrow('the producer fails');
+    expect(await probe()).toEqual([]);
+    expect(await deliveries()).toEqual([]);
+    expect(woken()).toBe(0);
+
+    const failing = setUp(
+      async () => {},
+      async () => {
+        throw new Error('an in-transaction subscriber fails');
+      },
+    );
+    await expect(failing.bus.publish(ctx(), [noted(2)])).rejects.toThrow('in-transaction subscriber');
+    expect(await probe()).toEqual([]);
+    expect(await deliveries()).toEqual([]);
+
+    await bus.publish(ctx(), [noted(3), { type: 'Other', customerId: null, n: 4 }]);
+    expect(await probe()).toEqual([3]);
+    const logged = await sql<{ type: string; customer_id: number | null; payload: Ev }>`
+      select type, customer_id, payload from domain_events order by id`.execute(db);
+    expect(logged.rows).toEqual([
+      { type: 'Noted', customer_id: 3, payload: noted(3) },
+      { type: 'Other', customer_id: null, payload: { type: 'Other', customerId: null, n: 4 } },
+    ]);
+    // one delivery, for the after-commit subscriber of Noted; the dispatcher is woken once committed
+    expect(await deliveries()).toEqual([
+      { status: 'pending', attempts: 0, order_key: 'test.after:3', last_error: null },
+    ]);
+    expect(woken()).toBe(1);
+  });
+
+  it('are delivered after commit once, in order per customer, while other customers go on', async () => {
+    const seen: number[] = [];
+    let broken = true;
+    const { bus, dispatcher } = setUp(async (events) => {
+      if (events.some((e) => e.n === 11) && broken) throw new Error('11 cannot be handled yet');
+      seen.push(...events.map((e) => e.n));
+    });
+    await bus.publish(ctx(), [noted(11, 1), noted(12, 1), noted(21, 2)]);
+    await dispatcher.drain();
+    // customer 1's first event failed: its second waits behind it; customer 2's went through
+    expect(seen).toEqual([21]);
+    broken = false;
+    clock.advance(60_000); // past the backoff
+    await dispatcher.drain();
+    expect(seen).toEqual([21, 11, 12]);
+    await dispatcher.drain();
+    expect(seen).toEqual([21, 11, 12]);
+    expect((await deliveries()).map((d) => [d.status, d.attempts])).toEqual([
+      ['done', 2],
+      ['done', 1],
+      ['done', 1],
+    ]);
+  });
+
+  it('park a delivery that keeps failing, visibly, without holding back the customer’s later events', async () => {
+    const seen: number[] = [];
+    const { bus, dispatcher } = setUp(async (events) => {
+      if (events.some((e) => e.n === 31)) throw new Error('31 can never be handled');
+      seen.push(...events.map((e) => e.n));
+    });
+    await bus.publish(ctx(), [noted(31, 3)]);
+    for (let i = 0; i < 8; i++) {
+      await dispatcher.drain();
+      clock.advance(600_000);
+    }
+    expect(await deliveries()).toEqual([
+      { status: 'parked', attempts: 8, order_key: 'test.after:3', last_error: '31 can never be handled' },
+    ]);
+    await bus.publish(ctx(), [noted(32, 3)]);
+    await dispatcher.drain();
+    expect(seen).toEqual([32]);
+  });
+
+  it('are purged after the retention once delivered; a parked or pending one keeps its event', async () => {
+    const { bus, dispatcher } = setUp(async (events) => {
+      if (events.some((e) => e.n === 42)) throw new Error('not yet');
+    });
+    await bus.publish(ctx(), [noted(41), noted(42)]);
+    await dispatcher.drain();
+    expect(await purgeDomainEvents(db, new Date(clock.now().getTime() - 1))).toBe(0); // too recent
+    const purged = await purgeDomainEvents(db, new Date(clock.now().getTime() + 1), 1);
+    expect(purged).toBe(1);
+    const left = await sql<{ n: number }>`select (payload ->> 'n')::int as n from domain_events`.execute(db);
+    expect(left.rows).toEqual([{ n: 42 }]);
+    expect((await deliveries()).map((d) => d.status)).toEqual(['pending']);
+  });
+});
