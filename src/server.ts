@@ -9,6 +9,7 @@ import { MIGRATION_SOURCES, MODULES } from './modules/index.ts';
 import type { Tables } from './modules/tables.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
 import type { Config } from './platform/config.ts';
+import { uncleanStopReport } from './platform/db/check.ts';
 import { type Database, openDatabase } from './platform/db/connect.ts';
 import { loadMigrations, migrate } from './platform/db/migrate.ts';
 import { buildApp } from './platform/http/app.ts';
@@ -35,11 +36,20 @@ export function createLogger(level: Config['SIYU_LOG_LEVEL']): FastifyBaseLogger
   });
 }
 
-export async function openSiyuDatabase(config: Config): Promise<Database<Tables>> {
+/** Opens and migrates; after an unclean stop of the embedded database, says so and refuses a bad check. */
+export async function openSiyuDatabase(
+  config: Config,
+  warn: (line: string) => void = console.warn,
+): Promise<Database<Tables>> {
   const database = await openDatabase<Tables>(
     config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.dataDir },
   );
   try {
+    if (database.uncleanStop) {
+      const report = uncleanStopReport(config.dataDir, database.uncleanStop);
+      for (const line of report.lines) warn(`siyu: ${line}`);
+      if (!report.ok) throw new Error(report.lines.at(-1));
+    }
     await migrate(database.db as never, loadMigrations(MIGRATION_SOURCES));
   } catch (err) {
     await database.close();

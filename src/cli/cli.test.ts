@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../testing/temp-dir.ts';
@@ -46,7 +46,7 @@ describe('the siyu command', () => {
     expect(top.out).toMatch(/start\s+run Siyu/);
     expect(top.out).toMatch(/migrate/);
     expect(top.out).toMatch(/demo/);
-    for (const cmd of ['start', 'migrate', 'demo']) {
+    for (const cmd of ['start', 'migrate', 'demo', 'backup', 'doctor']) {
       const help = await run([cmd, '--help']);
       expect(help.code, cmd).toBe(0);
       expect(help.out).toContain(`Usage: siyu ${cmd}`);
@@ -91,6 +91,27 @@ describe('the siyu command', () => {
     server.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(existsSync(`${dataDir}.lock`)).toBe(false);
+    // The first start took the daily backup, the clean stop another.
+    expect(readdirSync(join(dataDir, '..', 'backups'))).toEqual([
+      expect.stringMatching(/^siyu-.*-daily\.tar\.gz$/),
+      expect.stringMatching(/^siyu-.*-stop\.tar\.gz$/),
+    ]);
+
+    const killed = spawn(process.execPath, [BIN, 'start'], { env: envWith(env) });
+    await waitFor(killed, /Siyu is ready/);
+    const gone = new Promise((done) => killed.on('exit', done));
+    killed.kill('SIGKILL');
+    await gone;
+    expect(existsSync(`${dataDir}.lock`)).toBe(true);
+    const restarted = spawn(process.execPath, [BIN, 'start'], { env: envWith(env) });
+    const said = await waitFor(
+      restarted,
+      /(did not stop cleanly[\s\S]*Checked it: [^\n]*)[\s\S]*Siyu is ready/,
+    );
+    expect(said).toMatch(/migrations in the ledger .*: OK$/);
+    const stopped = new Promise<number | null>((done) => restarted.on('exit', done));
+    restarted.kill('SIGTERM');
+    expect(await stopped).toBe(0);
 
     const demo = await run(['demo', '--customers', '40'], env);
     expect(demo.code, demo.out).toBe(0);
@@ -105,4 +126,30 @@ describe('the siyu command', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.out).toContain('connected: demo');
   }, 180_000);
+
+  it('backs the embedded database up, checks it, lists and restores backups; points a server to pg_dump', async () => {
+    const dataDir = join(tempDir('cli'), 'data');
+    const env = { SIYU_DATA_DIR: dataDir, SIYU_BACKUPS: '2', SIYU_LOG_LEVEL: 'warn' };
+    expect((await run(['migrate'], env)).code).toBe(0);
+    const backup = await run(['backup'], env);
+    expect(backup.code, backup.out).toBe(0);
+    expect(backup.out).toMatch(/Backup written: .*backups\/siyu-.*-manual\.tar\.gz/);
+
+    const doctor = await run(['doctor'], env);
+    expect(doctor.code, doctor.out).toBe(0);
+    expect(doctor.out).toMatch(
+      /migrations in the ledger .*, \d+ tables and indexes verified \(amcheck\): OK/,
+    );
+    expect(doctor.out).toMatch(/Backups in .*: 1 \(keeping the newest 2, SIYU_BACKUPS\)\n {2}siyu-.*-manual/);
+
+    const restore = await run(['doctor', '--restore', 'latest'], env);
+    expect(restore.code, restore.out).toBe(0);
+    expect(restore.out).toMatch(/Restored\. .*: OK[\s\S]*previous folder is kept at .*data\.before-restore-/);
+    expect((await run(['doctor'], env)).code).toBe(0);
+
+    const server = await run(['backup'], { ...env, DATABASE_URL: 'postgres://siyu@127.0.0.1:1/siyu' });
+    expect(server.code).toBe(1);
+    expect(server.out).toContain('pg_dump --format=custom');
+    expect(server.out).toContain('"$DATABASE_URL"');
+  }, 120_000);
 });

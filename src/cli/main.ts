@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DEMO_CORP_ID, type DemoLogin, removeDemo } from '../demo/seed.ts';
@@ -11,7 +12,18 @@ import { DEFAULT_SOURCE, importOrdersCli, SOURCE_PATTERN } from '../modules/orde
 import type { Tables } from '../modules/tables.ts';
 import { systemClock } from '../platform/clock.ts';
 import { type Config, configHelp, loadConfig, wecomCredentials } from '../platform/config.ts';
-import type { Database } from '../platform/db/connect.ts';
+import {
+  BackupSchedule,
+  backupsDir,
+  formatBytes,
+  listBackups,
+  resolveBackup,
+  restoreBackup,
+  writeBackup,
+} from '../platform/db/backup.ts';
+import { checkDatabase, describeCheck, uncleanStopReport } from '../platform/db/check.ts';
+import { type Database, lockHolder, openDatabase } from '../platform/db/connect.ts';
+import { corpDb } from '../platform/db/corp-db.ts';
 import { createPii } from '../platform/pii.ts';
 import { createRuntime, inboxConcurrencyFor } from '../runtime.ts';
 import {
@@ -58,7 +70,10 @@ SIYU_BRAND to that WeCom (creating the brand and admin@SIYU_BRAND on first start
 Without them, it starts the bundled WeCom simulator on SIYU_SIM_PORT and, on an empty database (unless
 SIYU_DEMO=false), builds the demo brand there: its history reaches Siyu through a full sync, its live
 customers through real encrypted callbacks.
-Stops cleanly on Ctrl-C / SIGTERM (the embedded database is checkpointed and closed).
+Stops cleanly on Ctrl-C / SIGTERM (the embedded database is checkpointed, backed up and closed).
+On the embedded database it also backs up daily, keeping the newest SIYU_BACKUPS in backups/ beside the
+data folder. After an unclean stop (a killed process) it says so and checks the database before serving;
+see "siyu doctor --help" when that check fails.
 
 --role all (the default) is one process doing everything. On a PostgreSQL server (DATABASE_URL) the work
 can be split over several processes, any number of each:
@@ -291,6 +306,158 @@ ${ENV_HELP}`,
   },
 };
 
+COMMANDS.backup = {
+  summary: 'back up the embedded database now (rolling backups beside the data folder)',
+  help: `Usage: siyu backup
+
+Writes a backup of the embedded database (SIYU_DATA_DIR) to the backups/ folder beside it:
+siyu-<UTC time>-manual.tar.gz, a gzipped tarball of the data folder (PGlite's dumpDataDir), then keeps the
+newest SIYU_BACKUPS (default 7) of all backups there. A running Siyu takes one itself every day and at each
+clean stop; it holds the database, so stop it to take one by hand. Restore one with
+"siyu doctor --restore FILE|latest". The secret key (SIYU_SECRET_KEY or the secret.key file beside the data
+folder) is not in the backup: keep a copy of it too, phone numbers cannot be read without it.
+
+On a PostgreSQL server (DATABASE_URL), Siyu does not back up: it prints the pg_dump command and exits 1.
+
+Environment:
+${ENV_HELP}`,
+  run: async () => {
+    const config = loadConfig();
+    if (config.DATABASE_URL) {
+      console.error(
+        "Siyu does not back up a PostgreSQL server database: back it up with the server's tools, e.g.\n" +
+          `  ${PG_DUMP}\n` +
+          'and restore such a file with\n' +
+          `  ${PG_RESTORE}`,
+      );
+      return 1;
+    }
+    if (!existsSync(config.dataDir)) throw new Error(`There is no database at ${config.dataDir} yet`);
+    const holder = lockHolder(config.dataDir);
+    if (holder !== null)
+      throw new Error(
+        `Siyu (process ${holder}) has the embedded database open. It backs up by itself every day and at ` +
+          'each clean stop; stop it (Ctrl-C) to take one now.',
+      );
+    const database = await openDatabase({ dataDir: config.dataDir });
+    try {
+      if (database.uncleanStop) {
+        const report = uncleanStopReport(config.dataDir, database.uncleanStop);
+        for (const line of report.lines.slice(0, -1)) console.warn(`siyu: ${line}`);
+        if (!report.ok)
+          throw new Error('Not backing up a database that does not read: run "siyu doctor" (see above)');
+      }
+      const started = performance.now();
+      const backup = await writeBackup(database as Database<unknown>, 'manual', config.SIYU_BACKUPS);
+      console.log(
+        `Backup written: ${backup.path} (${formatBytes(backup.bytes)}, ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+      );
+      console.log(`Keeping the newest ${Math.max(1, config.SIYU_BACKUPS)} in ${backupsDir(config.dataDir)}.`);
+    } finally {
+      await database.close();
+    }
+  },
+};
+
+COMMANDS.doctor = {
+  summary: 'check the embedded database and list its backups; --restore one',
+  help: `Usage: siyu doctor [--restore FILE|latest]
+
+Checks the embedded database (SIYU_DATA_DIR): that it opens, that the migrations ledger reads, that a sample
+of every table reads, and verifies every table and btree index with PostgreSQL's amcheck (in a transaction
+rolled back: the database is left as it was). Then lists the backups in the backups/ folder beside it.
+Exit code 0 when the database is fine, 1 otherwise. Siyu must be stopped: it holds the database.
+
+After a crash (a killed process, a power cut), "siyu start" says that the previous run did not stop cleanly
+and checks the database itself; when it does not open or does not read, restore a backup:
+
+Options:
+  --restore FILE|latest   restore a backup (a file, a name in backups/, or the newest) into the data
+                          folder: it is unpacked beside it and checked first, then the current folder is
+                          moved aside to <data>.before-restore-<time> (not deleted) and the restored one
+                          takes its place. Refused while a Siyu holds the database. Changes made after the
+                          backup are lost: WeCom's side comes back with a full sync (siyu sync).
+
+On a PostgreSQL server (DATABASE_URL) it only reads the migrations ledger and a sample of every table;
+back such a server up and check it with its own tools (pg_dump, pg_amcheck).
+
+Environment:
+${ENV_HELP}`,
+  run: async (args) => {
+    const { values } = parseArgs({ args, options: { restore: { type: 'string' } } });
+    const config = loadConfig();
+    if (config.DATABASE_URL) {
+      if (values.restore !== undefined)
+        throw new UsageError(`--restore is for the embedded database; on a PostgreSQL server: ${PG_RESTORE}`);
+      const database = await openDatabase({ url: config.DATABASE_URL });
+      try {
+        const check = await checkDatabase(database.db);
+        console.log(`PostgreSQL server from DATABASE_URL: ${describeCheck(check)}`);
+        for (const p of check.problems) console.log(`  ${p}`);
+        console.log(`Siyu does not back up a server database: ${PG_DUMP}`);
+        return check.ok ? 0 : 1;
+      } finally {
+        await database.close();
+      }
+    }
+    if (values.restore !== undefined) {
+      const file = resolveBackup(config.dataDir, values.restore);
+      console.log(`Restoring ${file} into ${config.dataDir}…`);
+      const { aside, check } = await restoreBackup(config.dataDir, file);
+      console.log(`Restored. The restored database ${check}`);
+      if (aside) console.log(`The previous folder is kept at ${aside}: delete it once Siyu runs well again.`);
+      console.log(
+        'Start Siyu again; then run a full sync (siyu sync, or the console’s 企业微信 page) so that what ' +
+          'changed in WeCom since the backup comes back.',
+      );
+      return 0;
+    }
+    return doctor(config);
+  },
+};
+
+const PG_DUMP = 'pg_dump --format=custom --file="siyu-$(date -u +%Y%m%dT%H%M%SZ).dump" "$DATABASE_URL"';
+const PG_RESTORE = 'pg_restore --clean --if-exists --no-owner --dbname="$DATABASE_URL" FILE.dump';
+
+async function doctor(config: Config): Promise<number> {
+  let ok = true;
+  console.log(`Embedded database: ${config.dataDir}`);
+  const holder = lockHolder(config.dataDir);
+  if (holder !== null) {
+    console.log(`  in use by process ${holder} (a running Siyu): stop it to check the database`);
+    ok = false;
+  } else if (!existsSync(config.dataDir)) {
+    console.log('  not created yet ("siyu start" creates it)');
+  } else {
+    try {
+      const database = await openDatabase({ dataDir: config.dataDir, amcheck: true });
+      try {
+        if (database.uncleanStop)
+          console.log(`  the previous run (process ${database.uncleanStop.pid}) did not stop cleanly`);
+        const check = await checkDatabase(database.db, { deep: true });
+        console.log(`  ${describeCheck(check)}`);
+        for (const p of check.problems) console.log(`    ${p}`);
+        ok = check.ok;
+      } finally {
+        await database.close();
+      }
+    } catch (err) {
+      console.log(`  ${(err as Error).message.replaceAll('\n', '\n  ')}`);
+      ok = false;
+    }
+  }
+  const dir = backupsDir(config.dataDir);
+  const backups = listBackups(dir);
+  console.log(
+    `Backups in ${dir}: ${backups.length} (keeping the newest ${config.SIYU_BACKUPS}, SIYU_BACKUPS)`,
+  );
+  for (const b of [...backups].reverse())
+    console.log(`  ${b.name}  ${b.reason.padEnd(6)}  ${formatBytes(b.bytes).padStart(9)}`);
+  if (!ok && backups.length)
+    console.log('Restore the newest with "siyu doctor --restore latest" (or name one).');
+  return ok ? 0 : 1;
+}
+
 class UsageError extends Error {}
 
 /** What a one-off command runs on: the modules' deps, its workers not started (it drains what it needs). */
@@ -412,15 +579,27 @@ async function start(role: Role): Promise<void> {
   const simClock = new ShiftableClock();
   let app: Awaited<ReturnType<typeof createServer>> | undefined;
   let simulator: RunningSimulator | undefined;
-  const close = async () => {
+  const backups = new BackupSchedule(database as Database<unknown>, config.SIYU_BACKUPS, (line) =>
+    console.log(line),
+  );
+  const close = async (withBackup = false) => {
     await app?.close();
     await simulator?.close();
+    await backups.stop();
+    if (withBackup && database.dumpDataDir && config.SIYU_BACKUPS > 0) {
+      try {
+        const b = await writeBackup(database as Database<unknown>, 'stop', config.SIYU_BACKUPS);
+        console.log(`Backup written: ${b.path} (${formatBytes(b.bytes)})`);
+      } catch (err) {
+        console.error(`siyu: the backup at stop failed: ${(err as Error).message}`);
+      }
+    }
     await database.close();
   };
   const shutdown = async (signal: string) => {
     console.log(`\n${signal}: stopping Siyu…`);
     try {
-      await close();
+      await close(true);
     } finally {
       process.exit(0);
     }
@@ -463,6 +642,7 @@ async function start(role: Role): Promise<void> {
         app.runtime.deps.wake.job(SYNC_JOB);
       }
       app.markReady();
+      backups.start();
       return;
     }
 
@@ -478,6 +658,7 @@ async function start(role: Role): Promise<void> {
       await relinkSimulatedBrands(database.db, simulator.url, url);
     }
     app.markReady();
+    backups.start();
     console.log('Siyu is ready.');
   } catch (err) {
     await close();

@@ -1,48 +1,38 @@
-import { scanContactWay } from '../simulator/contact-ways.ts';
-import {
-  type CustomerInput,
-  createCustomer,
+import { apiCall } from '../simulator/api-routes.ts';
+import type { scanContactWay } from '../simulator/contact-ways.ts';
+import type {
+  CustomerInput,
   customerDeletesMember,
   memberAddsCustomer,
   memberDeletesCustomer,
   memberEditsContact,
 } from '../simulator/contacts.ts';
-import { type CorpInput, createCorp } from '../simulator/corps.ts';
-import {
-  createDepartment,
-  createMember,
-  type DepartmentInput,
-  deleteMember,
-  type MemberInput,
-  updateDepartment,
-} from '../simulator/directory.ts';
-import { joinGroup, leaveGroup, memberCreatesGroup } from '../simulator/groups.ts';
-import type { CorpState } from '../simulator/model.ts';
+import { controlCall } from '../simulator/control-routes.ts';
+import type { CorpInput } from '../simulator/corps.ts';
+import type { DepartmentInput, MemberInput } from '../simulator/directory.ts';
+import type { joinGroup, leaveGroup, memberCreatesGroup } from '../simulator/groups.ts';
 import type { Simulator } from '../simulator/state.ts';
-import { adminCreateTags } from '../simulator/tags.ts';
-import { apiTransferCustomer, settleTransfers } from '../simulator/transfer.ts';
+import type { adminCreateTags } from '../simulator/tags.ts';
 import type { ShiftableClock } from './shift-clock.ts';
 
 /**
  * How the demo drives the WeCom side: the simulator's control API over HTTP (its documented interface), or,
- * when the simulator runs in this process, the same operations called directly on its state, as its routes
- * do (due transfers settled first, counters kept, the state file told). Both push the same callbacks; the
- * direct way skips HTTP and is an order of magnitude faster for the thousands of steps of a brand's history.
+ * when the simulator runs in this process, the same requests performed in process, as its routes perform
+ * them (due transfers settled first, the change journaled). Both push the same callbacks; the direct way
+ * skips HTTP and is an order of magnitude faster for the thousands of steps of a brand's history.
  */
 
-const SCENARIOS = {
-  'member-adds-customer': memberAddsCustomer,
-  'member-edits-contact': memberEditsContact,
-  'customer-deletes-member': customerDeletesMember,
-  'member-deletes-customer': memberDeletesCustomer,
-  'admin-create-tags': adminCreateTags,
-  'member-creates-group': memberCreatesGroup,
-  'join-group': joinGroup,
-  'leave-group': leaveGroup,
-  'scan-contact-way': scanContactWay,
-} as const;
-
-type Scenarios = typeof SCENARIOS;
+interface Scenarios {
+  'member-adds-customer': typeof memberAddsCustomer;
+  'member-edits-contact': typeof memberEditsContact;
+  'customer-deletes-member': typeof customerDeletesMember;
+  'member-deletes-customer': typeof memberDeletesCustomer;
+  'admin-create-tags': typeof adminCreateTags;
+  'member-creates-group': typeof memberCreatesGroup;
+  'join-group': typeof joinGroup;
+  'leave-group': typeof leaveGroup;
+  'scan-contact-way': typeof scanContactWay;
+}
 export type ScenarioName = keyof Scenarios;
 export type ScenarioInput<N extends ScenarioName> = Parameters<Scenarios[N]>[2];
 export type ScenarioResult<N extends ScenarioName> = ReturnType<Scenarios[N]>;
@@ -158,7 +148,10 @@ export class SimHttp implements WecomSide {
   }
 }
 
-/** The same operations on an in-process Simulator, the way its HTTP routes perform them. */
+/**
+ * The same operations on an in-process Simulator: each is the control-API request (or WeCom API call) its
+ * HTTP twin makes, performed in process as the route performs it, journaled like it.
+ */
 export class SimDirect implements WecomSide {
   operations = 0;
 
@@ -167,52 +160,47 @@ export class SimDirect implements WecomSide {
     readonly corpid: string,
   ) {}
 
-  private run<T>(fn: (corp: CorpState) => T, scenario?: string): T {
+  private control<T>(route: string, params: Record<string, string> = {}, body?: unknown): T {
     this.operations++;
-    const corp = this.sim.corp(this.corpid);
-    settleTransfers(this.sim, corp);
-    const result = fn(corp);
-    if (scenario) this.sim.countScenario(this.corpid, scenario);
-    this.sim.changed();
-    return result;
+    return controlCall(this.sim, route, { corpid: this.corpid, ...params }, body) as T;
   }
 
   async createCorp(input: CorpInput): Promise<void> {
-    this.operations++;
-    createCorp(this.sim, input);
-    this.sim.changed();
+    this.control('POST /corps', {}, input);
   }
 
   async createDepartment(input: DepartmentInput): Promise<number> {
-    return this.run((corp) => createDepartment(corp, input).id);
+    return this.control<{ id: number }>('POST /corps/:corpid/departments', {}, input).id;
   }
 
   async updateDepartment(id: number, patch: Partial<Omit<DepartmentInput, 'id'>>): Promise<void> {
-    this.run((corp) => updateDepartment(corp, id, patch));
+    this.control('PATCH /corps/:corpid/departments/:id', { id: String(id) }, patch);
   }
 
   async createMember(input: MemberInput): Promise<void> {
-    this.run((corp) => createMember(this.sim, corp, input));
+    this.control('POST /corps/:corpid/members', {}, input);
   }
 
   async deleteMember(userid: string): Promise<void> {
-    this.run((corp) => deleteMember(this.sim, corp, userid));
+    this.control('DELETE /corps/:corpid/members/:userid', { userid });
   }
 
   async createCustomer(input: CustomerInput): Promise<string> {
-    return this.run((corp) => createCustomer(this.sim, corp, input).external_userid);
+    return this.control<{ external_userid: string }>('POST /corps/:corpid/customers', {}, input)
+      .external_userid;
   }
 
   async scenario<N extends ScenarioName>(name: N, input: ScenarioInput<N>): Promise<ScenarioResult<N>> {
-    const handler = SCENARIOS[name] as (sim: Simulator, corp: CorpState, input: unknown) => ScenarioResult<N>;
-    return this.run((corp) => handler(this.sim, corp, input), name);
+    return this.control<ScenarioResult<N>>('POST /corps/:corpid/scenarios/:name', { name }, input);
   }
 
   async transferResigned(input: TransferInput) {
-    return this.run((corp) => {
-      const result = apiTransferCustomer(this.sim, corp, input, 'resigned');
-      this.sim.countApiCall(this.corpid, '/cgi-bin/externalcontact/resigned/transfer_customer', 0);
-      return result;
-    });
+    this.operations++;
+    const path = '/cgi-bin/externalcontact/resigned/transfer_customer';
+    const result = apiCall(this.sim, this.corpid, path, input) as {
+      customer: { external_userid: string; errcode: number }[];
+    };
+    this.sim.countApiCall(this.corpid, path, 0);
+    return result;
   }
 }

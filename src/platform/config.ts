@@ -7,6 +7,7 @@ export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: z.url().optional(),
   SIYU_DATA_DIR: z.string().default('./.siyu/data'),
+  SIYU_BACKUPS: z.coerce.number().int().min(0).max(1000).default(7),
   SIYU_SECRET_KEY: z
     .string()
     .regex(/^[0-9a-f]{64}$/i, 'SIYU_SECRET_KEY must be 64 hex characters (32 bytes)')
@@ -47,6 +48,8 @@ export const configHelp: Record<keyof z.infer<typeof configSchema>, string> = {
   HOST: 'address to listen on (default 127.0.0.1; 0.0.0.0 to expose)',
   DATABASE_URL: 'PostgreSQL server, e.g. postgres://siyu:pw@localhost:5432/siyu (default: embedded PGlite)',
   SIYU_DATA_DIR: 'where the embedded database and the secret key live (default ./.siyu/data)',
+  SIYU_BACKUPS:
+    'embedded database: backups kept in the data folder’s sibling backups/ (daily and at each clean stop; 0 = none; default 7)',
   SIYU_SECRET_KEY: '64 hex chars; encrypts PII at rest (default: generated once into the data folder)',
   SIYU_LOG_LEVEL: 'fatal|error|warn|info|debug|trace|silent (default info)',
   SIYU_SECURE_COOKIES: 'true behind HTTPS: session cookies get the Secure flag (default false)',

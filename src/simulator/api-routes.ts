@@ -42,7 +42,7 @@ import {
   apiGroupchatTransfer,
   apiTransferCustomer,
   apiTransferResult,
-  settleTransfers,
+  settleDueTransfers,
 } from './transfer.ts';
 import { apiSendWelcomeMsg } from './welcome.ts';
 
@@ -116,7 +116,7 @@ const ROUTES: [method: 'GET' | 'POST', path: string, handler: ApiHandler][] = [
   ],
 ];
 
-/** POST APIs that only read: they do not mark the state for saving. */
+/** POST APIs that only read: they are not journaled. */
 const READ_ONLY = new Set([
   '/cgi-bin/user/list_id',
   `${EC}/batch/get_by_user`,
@@ -157,7 +157,30 @@ function parseJsonBody(raw: unknown): unknown {
   }
 }
 
+const API_OP = 'api';
+const TOKEN_OP = 'gettoken';
+const HANDLERS = new Map(ROUTES.map(([, path, handler]) => [path, handler]));
+
+/** A WeCom API call that changes state, as one journaled operation (what its route and SimDirect run). */
+export function apiCall(
+  sim: Simulator,
+  corpid: string,
+  path: string,
+  body: unknown,
+): Record<string, unknown> {
+  return sim.run(API_OP, { corpid, path, body });
+}
+
 export function registerApiRoutes(app: FastifyInstance, sim: Simulator): void {
+  sim.defineOp<{ corpid: string; path: string; body: unknown }>(API_OP, ({ corpid, path, body }) => {
+    const handler = HANDLERS.get(path);
+    if (!handler) throw new Error(`simulator: no API ${path}`);
+    return handler({ sim, corp: sim.corp(corpid), query: {}, body });
+  });
+  sim.defineOp<{ corpid?: string; secret?: string }>(TOKEN_OP, ({ corpid, secret }) =>
+    getToken(sim, corpid, secret),
+  );
+
   const fail = (reply: FastifyReply, request: FastifyRequest, err: unknown) => {
     const error = err instanceof WecomError ? err : new WecomError(-1);
     if (!(err instanceof WecomError)) request.log.error({ err }, 'simulator API handler failed');
@@ -179,9 +202,11 @@ export function registerApiRoutes(app: FastifyInstance, sim: Simulator): void {
       ) {
         throw new WecomError(45009);
       }
-      const token = getToken(sim, query.corpid, query.corpsecret);
+      const token = sim.run<ReturnType<typeof getToken>>(TOKEN_OP, {
+        corpid: query.corpid,
+        secret: query.corpsecret,
+      });
       if (corp) sim.countApiCall(corp.corpid, '/cgi-bin/gettoken', 0);
-      if (token.issued) sim.changed();
       return reply.send({
         errcode: 0,
         errmsg: 'ok',
@@ -204,14 +229,16 @@ export function registerApiRoutes(app: FastifyInstance, sim: Simulator): void {
         let corp: CorpState | undefined;
         try {
           corp = authenticate(sim, query.access_token);
-          if (settleTransfers(sim, corp)) sim.changed();
+          settleDueTransfers(sim, corp);
           if (!sim.rateLimiter.take(`${corp.corpid}|${path}`, corp.limits.rate_per_minute, sim.nowMs())) {
             throw new WecomError(45009);
           }
           const body = method === 'POST' ? parseJsonBody(request.body) : undefined;
-          const result = handler({ sim, corp, query, body });
+          const result =
+            method === 'POST' && !READ_ONLY.has(path)
+              ? apiCall(sim, corp.corpid, path, body)
+              : handler({ sim, corp, query, body });
           sim.countApiCall(corp.corpid, path, 0);
-          if (method === 'POST' && !READ_ONLY.has(path)) sim.changed();
           return reply.send({ errcode: 0, errmsg: 'ok', ...result });
         } catch (err) {
           if (corp) sim.countApiCall(corp.corpid, path, err instanceof WecomError ? err.errcode : -1);

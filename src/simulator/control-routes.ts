@@ -43,7 +43,7 @@ import { POPULATION_KINDS, type Populations } from './population.ts';
 import { verifyCallbackUrl } from './push.ts';
 import type { Simulator } from './state.ts';
 import { adminCreateTags, adminDeleteTags, adminEditTag, tagView } from './tags.ts';
-import { customerRefusesTransfer, settleTransfers, transferList } from './transfer.ts';
+import { customerRefusesTransfer, settleDueTransfers, transferList } from './transfer.ts';
 
 /** The control API under /sim: drive user-side scenarios and inspect state. JSON in, JSON out, 4xx on errors. */
 
@@ -302,13 +302,42 @@ function corpView(sim: Simulator, corp: CorpState) {
   };
 }
 
+const CONTROL_OP = 'control';
+
+/**
+ * A control-API request performed in process, as its route performs it: one journaled operation. `route` is
+ * the method and path pattern, e.g. `POST /corps/:corpid/scenarios/:name`.
+ */
+export function controlCall(
+  sim: Simulator,
+  route: string,
+  params: Record<string, string>,
+  body: unknown = {},
+): unknown {
+  return sim.run(CONTROL_OP, { route, params, query: {}, body });
+}
+
 export function registerControlRoutes(app: FastifyInstance, sim: Simulator, populations: Populations): void {
+  const changes = new Map<string, (req: Req) => unknown>();
+  sim.defineOp<Req & { route: string }>(CONTROL_OP, ({ route, ...req }) => {
+    const handler = changes.get(route);
+    if (!handler) throw new Error(`simulator: no control route ${route}`);
+    return handler(req);
+  });
+
+  /**
+   * Every request but a GET changes state, and runs as a journaled operation; `journaled: false` for those
+   * that change nothing (or, like the population runner, journal their changes themselves).
+   */
   const route = (
     method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     url: string,
     handler: (req: Req) => unknown | Promise<unknown>,
     status = 200,
+    journaled = method !== 'GET',
   ) => {
+    const key = `${method} ${url}`;
+    if (journaled) changes.set(key, handler);
     app.route({
       method,
       url: `/sim${url}`,
@@ -318,8 +347,7 @@ export function registerControlRoutes(app: FastifyInstance, sim: Simulator, popu
           query: request.query as Record<string, unknown>,
           body: method === 'GET' || method === 'DELETE' ? {} : jsonBody(request),
         };
-        const result = await handler(req);
-        if (method !== 'GET') sim.changed();
+        const result = journaled ? sim.run(CONTROL_OP, { route: key, ...req }) : await handler(req);
         return reply.status(status).send(result ?? {});
       },
     });
@@ -328,7 +356,7 @@ export function registerControlRoutes(app: FastifyInstance, sim: Simulator, popu
   /** The corp, with due transfers settled first. */
   const corpOf = (req: Req): CorpState => {
     const corp = sim.corp(req.params.corpid!);
-    if (settleTransfers(sim, corp)) sim.changed();
+    settleDueTransfers(sim, corp);
     return corp;
   };
 
@@ -355,14 +383,20 @@ export function registerControlRoutes(app: FastifyInstance, sim: Simulator, popu
     now: sim.clock.now().toISOString(),
   }));
   route('GET', '/clock', () => ({ now: sim.clock.now().toISOString(), manual: isManualClock(sim.clock) }));
-  route('POST', '/clock', ({ body }) => {
-    const input = parse(clockMove, body, 'body');
-    if (!isManualClock(sim.clock))
-      throw new SimError(409, 'clock_not_manual', 'the simulator runs on the system clock');
-    if (input.advance_ms !== undefined) sim.clock.advance(input.advance_ms);
-    if (input.set !== undefined) sim.clock.set(input.set);
-    return { now: sim.clock.now().toISOString(), manual: true };
-  });
+  route(
+    'POST',
+    '/clock',
+    ({ body }) => {
+      const input = parse(clockMove, body, 'body');
+      if (!isManualClock(sim.clock))
+        throw new SimError(409, 'clock_not_manual', 'the simulator runs on the system clock');
+      if (input.advance_ms !== undefined) sim.clock.advance(input.advance_ms);
+      if (input.set !== undefined) sim.clock.set(input.set);
+      return { now: sim.clock.now().toISOString(), manual: true };
+    },
+    200,
+    false,
+  );
 
   /* corps */
   route('GET', '/corps', () => ({ corps: Object.values(sim.state.corps).map((c) => corpView(sim, c)) }));
@@ -379,17 +413,23 @@ export function registerControlRoutes(app: FastifyInstance, sim: Simulator, popu
   route('POST', '/corps/:corpid/revoke-tokens', (req) => ({
     revoked: revokeTokens(sim, corpOf(req).corpid),
   }));
-  route('POST', '/corps/:corpid/verify-callback', async (req) => {
-    const corp = corpOf(req);
-    const input = parse(
-      z.strictObject({ url: z.url({ protocol: /^https?$/ }).optional() }),
-      req.body,
-      'body',
-    );
-    const url = input.url ?? corp.callback_url;
-    if (!url) throw new SimError(409, 'no_callback_url', `corp ${corp.corpid} has no callback URL`);
-    return verifyCallbackUrl({ ...corp, url }, sim.nowS());
-  });
+  route(
+    'POST',
+    '/corps/:corpid/verify-callback',
+    async (req) => {
+      const corp = corpOf(req);
+      const input = parse(
+        z.strictObject({ url: z.url({ protocol: /^https?$/ }).optional() }),
+        req.body,
+        'body',
+      );
+      const url = input.url ?? corp.callback_url;
+      if (!url) throw new SimError(409, 'no_callback_url', `corp ${corp.corpid} has no callback URL`);
+      return verifyCallbackUrl({ ...corp, url }, sim.nowS());
+    },
+    200,
+    false,
+  );
 
   /* directory */
   route('GET', '/corps/:corpid/departments', (req) => ({ departments: corpOf(req).departments }));
@@ -510,23 +550,40 @@ export function registerControlRoutes(app: FastifyInstance, sim: Simulator, popu
   });
 
   /* population */
-  route('POST', '/corps/:corpid/population', (req) =>
-    populations.start(corpOf(req).corpid, parse(populationStart, req.body, 'body')),
+  route(
+    'POST',
+    '/corps/:corpid/population',
+    (req) => populations.start(corpOf(req).corpid, parse(populationStart, req.body, 'body')),
+    200,
+    false,
   );
-  route('POST', '/corps/:corpid/population/steps', (req) => {
-    const input = parse(populationSteps, req.body, 'body');
-    return populations.steps(corpOf(req).corpid, input.count, input);
-  });
+  route(
+    'POST',
+    '/corps/:corpid/population/steps',
+    (req) => {
+      const input = parse(populationSteps, req.body, 'body');
+      return populations.steps(corpOf(req).corpid, input.count, input);
+    },
+    200,
+    false,
+  );
   route('GET', '/corps/:corpid/population', (req) => {
     const runner = populations.get(corpOf(req).corpid);
     if (!runner) throw new SimError(404, 'not_found', `no population runner for corp ${req.params.corpid}`);
     return runner.progress();
   });
-  route('DELETE', '/corps/:corpid/population', (req) => {
-    const progress = populations.stop(corpOf(req).corpid);
-    if (!progress) throw new SimError(404, 'not_found', `no population runner for corp ${req.params.corpid}`);
-    return progress;
-  });
+  route(
+    'DELETE',
+    '/corps/:corpid/population',
+    (req) => {
+      const progress = populations.stop(corpOf(req).corpid);
+      if (!progress)
+        throw new SimError(404, 'not_found', `no population runner for corp ${req.params.corpid}`);
+      return progress;
+    },
+    200,
+    false,
+  );
 }
 
 function deliverySummary(log: readonly { status: string; attempts: unknown[] }[]) {

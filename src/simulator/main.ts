@@ -23,7 +23,8 @@ if (values.help) {
   console.log(`WeCom simulator
   --port N          listen port (default 4010, env SIYU_SIM_PORT; 0 = random)
   --host H          listen address (default 127.0.0.1, env SIYU_SIM_HOST)
-  --state FILE      keep state in FILE across restarts (env SIYU_SIM_STATE)
+  --state FILE      keep state in FILE (a snapshot) and FILE.wal.* (a journal of every change,
+                    fsynced before answering or pushing) across restarts and crashes (env SIYU_SIM_STATE)
   --seed N          reproducible ids
   --manual-clock    time stands still until POST /sim/clock moves it
   --log             log every request`);

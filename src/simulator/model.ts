@@ -5,6 +5,8 @@ export interface SimState {
   corps: Record<string, CorpState>;
   /** access_token → owner and expiry (ms). */
   tokens: Record<string, { corpid: string; expires_at_ms: number }>;
+  /** The state file: the last journaled operation it includes (persist.ts). */
+  seq?: number;
 }
 
 export interface CorpLimits {

@@ -88,7 +88,7 @@ const MESSAGES = [
 const GROUP_NAMES = ['福利群', '新客群', '会员群', '门店群', '粉丝群'];
 
 export class PopulationRunner {
-  private readonly rng: Rng;
+  private rng: number;
   private readonly seed: number;
   private readonly mix: Record<PopulationKind, number>;
   private readonly counts = Object.fromEntries(POPULATION_KINDS.map((k) => [k, 0])) as Record<
@@ -111,7 +111,7 @@ export class PopulationRunner {
     private readonly opts: PopulationOptions,
   ) {
     this.seed = opts.seed ?? randomSeed();
-    this.rng = new Rng(this.seed);
+    this.rng = new Rng(this.seed).state;
     this.mix = { ...DEFAULT_MIX, ...opts.mix };
     this.startedAt = sim.clock.now().toISOString();
   }
@@ -131,10 +131,19 @@ export class PopulationRunner {
     if (this.status === 'running') this.status = 'stopped';
   }
 
-  /** Runs `count` actions now (tests, or a burst from the control API). */
+  /** Runs `count` actions now (tests, or a burst from the control API), as one simulator operation. */
   step(count: number): void {
-    for (let i = 0; i < count; i++) this.act();
-    this.sim.changed();
+    this.attempted += count;
+    const step: PopulationStep = { corpid: this.corpid, mix: this.mix, rng: this.rng, count };
+    const outcome = this.sim.run<StepOutcome>(POPULATION_OP, step);
+    this.rng = outcome.rng;
+    for (const [kind, n] of Object.entries(outcome.performed) as [PopulationKind, number][]) {
+      this.counts[kind] += n;
+      this.done += n;
+    }
+    this.skipped += outcome.skipped;
+    this.errors += outcome.errors;
+    this.lastError = outcome.lastError ?? this.lastError;
   }
 
   progress(): PopulationProgress {
@@ -171,28 +180,61 @@ export class PopulationRunner {
       this.lastError = `corp ${this.corpid} was deleted`;
     }
   }
+}
+
+const POPULATION_OP = 'population';
+
+/** One journaled step of a runner: `count` actions drawn from `rng` (the runner's generator state). */
+interface PopulationStep {
+  corpid: string;
+  mix: Record<PopulationKind, number>;
+  rng: number;
+  count: number;
+}
+
+interface StepOutcome {
+  performed: Partial<Record<PopulationKind, number>>;
+  skipped: number;
+  errors: number;
+  lastError: string | null;
+  /** The generator's state after the step. */
+  rng: number;
+}
+
+/** Performs a step's actions on the state: what the runner's operation replays. */
+class PopulationActor {
+  private readonly rng = new Rng(0);
+  private readonly outcome: StepOutcome = { performed: {}, skipped: 0, errors: 0, lastError: null, rng: 0 };
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly step: PopulationStep,
+  ) {
+    this.rng.state = step.rng;
+  }
+
+  run(): StepOutcome {
+    for (let i = 0; i < this.step.count; i++) this.act();
+    this.outcome.rng = this.rng.state;
+    return this.outcome;
+  }
 
   private act(): void {
-    this.attempted++;
-    const corp = this.sim.findCorp(this.corpid);
+    const corp = this.sim.findCorp(this.step.corpid);
     if (!corp) return;
-    const kind = this.rng.weighted(this.mix);
+    const kind = this.rng.weighted(this.step.mix);
     try {
       const performed = this.perform(corp, kind) ?? this.perform(corp, 'new_customer');
-      if (performed) {
-        this.counts[performed]++;
-        this.done++;
-      } else {
-        this.skipped++;
-      }
+      if (performed) this.outcome.performed[performed] = (this.outcome.performed[performed] ?? 0) + 1;
+      else this.outcome.skipped++;
     } catch (err) {
       // A conflict (already a member, group full…) is a customer who could not do it: skipped, not an error.
       if (err instanceof SimError && err.status === 409 && err.code !== 'no_member') {
-        this.skipped++;
+        this.outcome.skipped++;
         return;
       }
-      this.errors++;
-      this.lastError = err instanceof Error ? err.message : String(err);
+      this.outcome.errors++;
+      this.outcome.lastError = err instanceof Error ? err.message : String(err);
     }
   }
 
@@ -370,7 +412,9 @@ export class PopulationRunner {
 export class Populations {
   private readonly runners = new Map<string, PopulationRunner>();
 
-  constructor(private readonly sim: Simulator) {}
+  constructor(private readonly sim: Simulator) {
+    sim.defineOp<PopulationStep>(POPULATION_OP, (step) => new PopulationActor(sim, step).run());
+  }
 
   start(corpid: string, opts: PopulationOptions): PopulationProgress {
     this.sim.corp(corpid);

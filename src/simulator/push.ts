@@ -77,7 +77,14 @@ export class Pusher {
     this.logLimit = opts.logLimit ?? 10_000;
   }
 
-  push(target: PushTarget, orderKey: string, event: SimEvent, createTime: number): Delivery {
+  /** `ready`: the delivery starts when it resolves (the journal has the change that made the event). */
+  push(
+    target: PushTarget,
+    orderKey: string,
+    event: SimEvent,
+    createTime: number,
+    ready?: Promise<void>,
+  ): Delivery {
     const delivery: Delivery = {
       id: ++this.seq,
       corpid: target.corpid,
@@ -97,8 +104,11 @@ export class Pusher {
       return delivery;
     }
     const key = `${target.corpid}|${orderKey}`;
+    // Handled through the chain below, possibly after it settles: not an unhandled rejection meanwhile.
+    ready?.catch(() => {});
     const previous = this.chains.get(key) ?? Promise.resolve();
     const next = previous
+      .then(() => ready)
       .then(() => this.withSlot(() => this.deliver(delivery, target)))
       .catch((err: unknown) => {
         // Never break the chain of the next events of this customer or group.

@@ -6,6 +6,13 @@ export class Rng {
   constructor(seed: number = randomSeed()) {
     this.s = seed >>> 0;
   }
+  /** The generator's whole state: a journaled operation records it, so that its replay draws the same. */
+  get state(): number {
+    return this.s;
+  }
+  set state(s: number) {
+    this.s = s >>> 0;
+  }
   next(): number {
     this.s = (this.s + 0x6d2b79f5) >>> 0;
     let t = this.s;

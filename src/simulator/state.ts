@@ -6,6 +6,7 @@ import { type CorpState, emptyState, type SimState } from './model.ts';
 import { type Delivery, Pusher, type PushOptions } from './push.ts';
 import { Rng } from './random.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { SETTLE_OP, settleTransfers } from './transfer.ts';
 
 export interface SimulatorOptions {
   clock?: Clock;
@@ -13,6 +14,25 @@ export interface SimulatorOptions {
   seed?: number;
   push?: PushOptions;
   state?: SimState;
+}
+
+/** A state change as the journal keeps it: replayed with the same time, random state and input, it does the same. */
+export interface OpRecord {
+  seq: number;
+  op: string;
+  /** The simulated time (ms) the operation ran at: nowMs() answers it throughout. */
+  at: number;
+  /** The id generator's state when it began. */
+  rng: number;
+  input: unknown;
+}
+
+/** Where operations are written before they run (persist.ts). */
+export interface OpJournal {
+  /** Appends one operation (the JSON text of its input given); returns its sequence number. */
+  append(op: string, at: number, rng: number, inputJson: string): number;
+  /** Resolves when every operation appended so far is on disk. */
+  durable(): Promise<void>;
 }
 
 export interface CorpCounters {
@@ -33,7 +53,10 @@ export class Simulator {
   readonly rateLimiter = new RateLimiter();
   state: SimState;
   private readonly counters = new Map<string, CorpCounters>();
-  private readonly listeners = new Set<() => void>();
+  private readonly ops = new Map<string, (input: never) => unknown>();
+  private journal: OpJournal | null = null;
+  private opAtMs: number | null = null;
+  private replaying = false;
 
   constructor(opts: SimulatorOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -41,10 +64,12 @@ export class Simulator {
     this.ids = new Ids(this.rng);
     this.pusher = new Pusher(this.clock, opts.push);
     this.state = opts.state ?? emptyState();
+    this.defineOp<{ corpid: string }>(SETTLE_OP, ({ corpid }) => settleTransfers(this, this.corp(corpid)));
   }
 
+  /** Inside an operation, the time it began: one operation reads one instant, and its replay the same. */
   nowMs(): number {
-    return this.clock.now().getTime();
+    return this.opAtMs ?? this.clock.now().getTime();
   }
 
   nowS(): number {
@@ -62,14 +87,77 @@ export class Simulator {
     return corp;
   }
 
-  /** Tells listeners (the state file) that state changed. */
-  changed(): void {
-    for (const listener of this.listeners) listener();
+  /**
+   * Names a kind of state change. Every change of the state goes through run(name, input): with a journal
+   * (a state file), the operation is appended before it runs and replayed after a crash, so a handler must
+   * be synchronous and depend only on the state, its input, nowMs() and this.rng.
+   */
+  defineOp<I>(name: string, handler: (input: I) => unknown): void {
+    this.ops.set(name, handler as (input: never) => unknown);
   }
 
-  onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Runs a state change as one journaled operation (nested calls are part of the outer one). */
+  run<R>(name: string, input: unknown): R {
+    const handler = this.ops.get(name) as ((input: unknown) => R) | undefined;
+    if (!handler) throw new Error(`simulator: no operation ${name}`);
+    if (this.opAtMs !== null) return handler(input);
+    const at = this.clock.now().getTime();
+    let given = input;
+    if (this.journal) {
+      const json = JSON.stringify(input ?? null);
+      this.journal.append(name, at, this.rng.state, json);
+      // The handler sees what the journal holds, so that its replay starts from the same input.
+      given = JSON.parse(json);
+    }
+    this.opAtMs = at;
+    try {
+      const result = handler(given);
+      if (result instanceof Promise) throw new Error(`simulator: operation ${name} must be synchronous`);
+      return result;
+    } finally {
+      this.opAtMs = null;
+    }
+  }
+
+  /**
+   * Replays journaled operations on the state they were recorded after; pushes nothing (what was pushed went
+   * out before the crash). An operation that failed when it ran fails again, the same way, and is passed over.
+   */
+  replay(records: Iterable<OpRecord>): number {
+    let n = 0;
+    this.replaying = true;
+    try {
+      for (const r of records) {
+        const handler = this.ops.get(r.op);
+        if (!handler)
+          throw new Error(
+            `the simulator's journal holds an operation this version does not know (${r.op}, #${r.seq})`,
+          );
+        this.rng.state = r.rng;
+        this.opAtMs = r.at;
+        try {
+          (handler as (input: unknown) => unknown)(r.input);
+        } catch {
+          // failed the same way when it ran
+        } finally {
+          this.opAtMs = null;
+        }
+        n++;
+      }
+    } finally {
+      this.replaying = false;
+    }
+    return n;
+  }
+
+  /** From now on, operations are appended to this journal before they run. */
+  attachJournal(journal: OpJournal | null): void {
+    this.journal = journal;
+  }
+
+  /** Resolves when every operation so far is on disk (at once without a journal). */
+  durable(): Promise<void> {
+    return this.journal ? this.journal.durable() : Promise.resolve();
   }
 
   /**
@@ -77,9 +165,11 @@ export class Simulator {
    * (`customer:<external_userid>`, `chat:<chat_id>`, `tags`).
    */
   emit(corp: CorpState, orderKey: string, event: SimEvent): Delivery {
+    if (this.replaying) return replayedDelivery(corp.corpid, orderKey, event);
     const counters = this.countersOf(corp.corpid);
     const name = `${event.Event}/${event.ChangeType}`;
     counters.events[name] = (counters.events[name] ?? 0) + 1;
+    // Pushed once the operation that emits it is on disk: what Siyu hears of, a crash cannot take back.
     return this.pusher.push(
       {
         corpid: corp.corpid,
@@ -91,6 +181,7 @@ export class Simulator {
       orderKey,
       event,
       this.nowS(),
+      this.journal?.durable(),
     );
   }
 
@@ -129,4 +220,20 @@ export class Simulator {
   async close(): Promise<void> {
     await this.pusher.close();
   }
+}
+
+function replayedDelivery(corpid: string, orderKey: string, event: SimEvent): Delivery {
+  return {
+    id: 0,
+    corpid,
+    event: event.Event,
+    change_type: event.ChangeType,
+    order_key: orderKey,
+    fields: event,
+    xml: '',
+    url: null,
+    created_at: '',
+    status: 'cancelled',
+    attempts: [],
+  };
 }

@@ -18,16 +18,21 @@ export const CORP = {
 // biome-ignore lint/suspicious/noExplicitAny: responses in tests are free-form JSON, read field by field
 export type Json = any;
 
-export interface TestSim extends RunningSimulator {
-  clock: ManualClock;
-  /** Waits for every queued callback delivery. */
-  idle(): Promise<void>;
+/** A small HTTP client of a simulator: its control API and its WeCom API (with a token of CORP). */
+export interface SimClient {
+  url: string;
   /** POST (body given) or GET to a WeCom API path with a fresh token when `token` is omitted. */
   api(path: string, body?: unknown, query?: Record<string, string>): Promise<Json>;
   token(): Promise<string>;
   control(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }>;
   /** control() that must succeed (2xx). */
   ok(method: string, path: string, body?: unknown): Promise<Json>;
+}
+
+export interface TestSim extends RunningSimulator, SimClient {
+  clock: ManualClock;
+  /** Waits for every queued callback delivery. */
+  idle(): Promise<void>;
 }
 
 export async function startTestSim(opts: SimulatorServerOptions = {}): Promise<TestSim> {
@@ -38,9 +43,18 @@ export async function startTestSim(opts: SimulatorServerOptions = {}): Promise<T
     push: { timeoutMs: 1000, retryDelaysMs: [10, 10, 10] },
     ...opts,
   });
+  return {
+    ...running,
+    ...simClient(running.url),
+    clock: (opts.clock as ManualClock | undefined) ?? clock,
+    idle: () => running.sim.idle(),
+  };
+}
+
+export function simClient(url: string): SimClient {
   let cachedToken: string | null = null;
   const control = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${running.url}${path}`, {
+    const res = await fetch(`${url}${path}`, {
       method,
       ...(body === undefined
         ? {}
@@ -49,11 +63,9 @@ export async function startTestSim(opts: SimulatorServerOptions = {}): Promise<T
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
   };
-  const sim: TestSim = {
-    ...running,
-    clock: (opts.clock as ManualClock | undefined) ?? clock,
+  const client: SimClient = {
+    url,
     control,
-    idle: () => running.sim.idle(),
     async ok(method, path, body) {
       const res = await control(method, path, body);
       if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
@@ -61,9 +73,7 @@ export async function startTestSim(opts: SimulatorServerOptions = {}): Promise<T
     },
     async token() {
       if (!cachedToken) {
-        const res = await fetch(
-          `${running.url}/cgi-bin/gettoken?corpid=${CORP.corpid}&corpsecret=${CORP.secret}`,
-        );
+        const res = await fetch(`${url}/cgi-bin/gettoken?corpid=${CORP.corpid}&corpsecret=${CORP.secret}`);
         cachedToken = ((await res.json()) as { access_token: string }).access_token;
       }
       return cachedToken;
@@ -71,10 +81,10 @@ export async function startTestSim(opts: SimulatorServerOptions = {}): Promise<T
     async api(path, body, query = {}) {
       const call = async () => {
         const params = new URLSearchParams({
-          access_token: query.access_token ?? (await sim.token()),
+          access_token: query.access_token ?? (await client.token()),
           ...query,
         });
-        const res = await fetch(`${running.url}${path}?${params}`, {
+        const res = await fetch(`${url}${path}?${params}`, {
           method: body === undefined ? 'GET' : 'POST',
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
@@ -89,11 +99,11 @@ export async function startTestSim(opts: SimulatorServerOptions = {}): Promise<T
       return first;
     },
   };
-  return sim;
+  return client;
 }
 
 /** A corp with departments 2 (华东) and members zhangsan, lisi (dept 2) and wangwu (dept 1). */
-export async function seedCorp(sim: TestSim, extra: Record<string, unknown> = {}): Promise<void> {
+export async function seedCorp(sim: SimClient, extra: Record<string, unknown> = {}): Promise<void> {
   await sim.ok('POST', '/sim/corps', { ...CORP, ...extra });
   await sim.ok('POST', `/sim/corps/${CORP.corpid}/departments`, { id: 2, name: '华东大区', parentid: 1 });
   for (const [userid, name, department] of [
@@ -107,12 +117,12 @@ export async function seedCorp(sim: TestSim, extra: Record<string, unknown> = {}
 
 export const corpPath = (path = '') => `/sim/corps/${CORP.corpid}${path}`;
 
-export async function newCustomer(sim: TestSim, name = '王小美'): Promise<string> {
+export async function newCustomer(sim: SimClient, name = '王小美'): Promise<string> {
   return (await sim.ok('POST', corpPath('/customers'), { name, gender: 2 })).external_userid;
 }
 
 /** A contact way made through the API; returns its config_id. */
-export async function newContactWay(sim: TestSim, body: Record<string, unknown> = {}): Promise<string> {
+export async function newContactWay(sim: SimClient, body: Record<string, unknown> = {}): Promise<string> {
   const res = await sim.api('/cgi-bin/externalcontact/add_contact_way', {
     type: 2,
     scene: 2,

@@ -113,6 +113,15 @@ export function apiGetUnassignedList(corp: CorpState, body: unknown) {
   return { info: items, is_last: next_cursor === '', next_cursor };
 }
 
+export const SETTLE_OP = 'settle-transfers';
+
+/** Settles the corp's due transfers, if any, as an operation of their own (inside one, as part of it). */
+export function settleDueTransfers(sim: Simulator, corp: CorpState): void {
+  const now = sim.nowS();
+  if (corp.transfers.some((t) => t.status === 2 && t.takeover_time <= now))
+    sim.run(SETTLE_OP, { corpid: corp.corpid });
+}
+
 /** Completes due transfers: the takeover member gets the follow (with remark and tags), the handover loses it. */
 export function settleTransfers(sim: Simulator, corp: CorpState): boolean {
   const now = sim.nowS();

@@ -1,9 +1,11 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { amcheck } from '@electric-sql/pglite/contrib/amcheck';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { checkDatabase, type DatabaseCheck } from './check.ts';
 import { prepareRepeatedStatements } from './prepared.ts';
 
 // int8 and numeric come back as strings from pg by default; our ids and money fit in JS numbers safely
@@ -21,9 +23,25 @@ export interface Database<DB = unknown> {
   url?: string;
   /** Flushes (PGlite: CHECKPOINT) and closes; safe to call twice. */
   close(): Promise<void>;
+  /** PGlite in a data folder: that folder. */
+  dataDir?: string;
+  /**
+   * PGlite in a data folder whose lock was left by a process that is gone (killed, crashed): the previous
+   * run did not stop cleanly. The database was checked on opening (checkDatabase).
+   */
+  uncleanStop?: { pid: number; check: DatabaseCheck };
+  /** PGlite in a data folder: CHECKPOINT, then the data folder as an uncompressed tarball (dumpDataDir). */
+  dumpDataDir?(): Promise<Uint8Array>;
 }
 
-export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
+export type DatabaseTarget =
+  | { url: string }
+  /**
+   * `amcheck`: load the extension so that checkDatabase can verify deeply. `loadFrom`: a tarball of
+   * dumpDataDir to fill the (empty) folder with.
+   */
+  | { dataDir: string; amcheck?: boolean; loadFrom?: Blob }
+  | { memory: true };
 
 export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database<DB>> {
   if ('url' in target) {
@@ -38,62 +56,111 @@ export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database
     await sql`select 1`.execute(db);
     return { kind: 'postgres', db, url: target.url, close: once(() => db.destroy()) };
   }
-  let releaseLock = () => {};
-  let location = 'memory://';
-  if ('dataDir' in target) {
-    mkdirSync(dirname(target.dataDir), { recursive: true });
-    releaseLock = lockDataDir(target.dataDir);
-    location = target.dataDir;
-  }
+  if ('memory' in target) return openPglite<DB>(await PGlite.create('memory://'));
+  const { dataDir } = target;
+  mkdirSync(dirname(dataDir), { recursive: true });
+  const lock = lockDataDir(dataDir);
+  let lite: PGlite;
   try {
-    const lite = await PGlite.create(location);
-    const pool = new pg.Pool(createPgConfig(lite));
-    pool.on('connect', prepareRepeatedStatements);
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return {
-      kind: 'pglite',
-      db,
-      close: once(async () => {
-        try {
-          await sql`checkpoint`.execute(db);
-        } finally {
-          await db.destroy();
-          await lite.close();
-          releaseLock();
-        }
-      }),
-    };
+    lite = await PGlite.create(dataDir, {
+      ...(target.amcheck ? { extensions: { amcheck } } : {}),
+      ...(target.loadFrom ? { loadDataDir: target.loadFrom } : {}),
+    });
   } catch (err) {
-    releaseLock();
-    throw err;
+    lock.release();
+    throw cannotOpen(dataDir, lock.stalePid, err);
   }
+  const database = openPglite<DB>(lite, lock.release);
+  database.dataDir = dataDir;
+  database.dumpDataDir = async () => {
+    // Flushed first, so the copy needs little WAL replay; dumpDataDir holds the query lock while it reads.
+    await sql`checkpoint`.execute(database.db);
+    const tar = await lite.dumpDataDir('none');
+    return new Uint8Array(await tar.arrayBuffer());
+  };
+  if (lock.stalePid !== null) {
+    database.uncleanStop = {
+      pid: lock.stalePid,
+      check: await checkDatabase(database.db as Kysely<unknown>),
+    };
+  }
+  return database;
+}
+
+function openPglite<DB>(lite: PGlite, releaseLock = () => {}): Database<DB> {
+  const pool = new pg.Pool(createPgConfig(lite));
+  pool.on('connect', prepareRepeatedStatements);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'pglite',
+    db,
+    close: once(async () => {
+      try {
+        await sql`checkpoint`.execute(db);
+      } finally {
+        await db.destroy();
+        await lite.close();
+        releaseLock();
+      }
+    }),
+  };
+}
+
+/** What to do when the data folder does not open: the error says where the way back is. */
+function cannotOpen(dataDir: string, stalePid: number | null, err: unknown): Error {
+  const unclean = stalePid === null ? '' : ` after an unclean stop (process ${stalePid} did not close it)`;
+  return new Error(
+    `The embedded database at ${dataDir} does not open${unclean}: ${(err as Error).message ?? err}\n` +
+      'Run "siyu doctor" to list the backups, then "siyu doctor --restore latest" to restore the newest ' +
+      '(the current folder is moved aside, not deleted).',
+    { cause: err },
+  );
 }
 
 const heldHere = new Set<string>();
 
-/** PGlite is one opener per data directory: two corrupt it, so the second one is refused. */
-function lockDataDir(dataDir: string): () => void {
+/**
+ * PGlite is one opener per data directory: two corrupt it, so the second one is refused. A lock whose process
+ * is gone is taken over, and its pid returned: that process never closed the database.
+ */
+export function lockDataDir(dataDir: string): { release: () => void; stalePid: number | null } {
   const lockPath = `${dataDir}.lock`;
   if (heldHere.has(lockPath)) throw inUse(dataDir, process.pid);
+  let stalePid: number | null = null;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
       heldHere.add(lockPath);
-      return () => {
+      const release = () => {
         heldHere.delete(lockPath);
         rmSync(lockPath, { force: true });
       };
+      return { release, stalePid };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(readFileSync(lockPath, 'utf8'));
       // Our own pid in a lock we do not hold is a leftover of an earlier run that had the same pid.
       if (holder && holder !== process.pid && isAlive(holder)) throw inUse(dataDir, holder);
-      rmSync(lockPath, { force: true }); // stale lock from a process that is gone
+      stalePid = holder || 0;
+      rmSync(lockPath, { force: true });
     }
   }
   throw new Error(`Could not lock ${dataDir}`);
+}
+
+/** The live process holding the data folder's lock, if any. */
+export function lockHolder(dataDir: string): number | null {
+  const lockPath = `${dataDir}.lock`;
+  if (heldHere.has(lockPath)) return process.pid;
+  let holder: number;
+  try {
+    holder = Number(readFileSync(lockPath, 'utf8'));
+  } catch {
+    return null;
+  }
+  return holder && holder !== process.pid && isAlive(holder) ? holder : null;
 }
 
 function inUse(dataDir: string, pid: number): Error {
