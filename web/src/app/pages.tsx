@@ -36,56 +36,56 @@ export const PAGES: readonly PageEntry[] = [
   {
     paths: ['org'],
     page: lazy(() => import('../features/org/OrgPage')),
-    menu: { icon: <ApartmentOutlined />, label: 'menu.org' },
+    menu: { icon: <ApartmentOutlined />, label: 'org.menu' },
   },
   {
     paths: ['staff'],
     page: lazy(() => import('../features/staff/StaffPage')),
-    menu: { icon: <TeamOutlined />, label: 'menu.staff' },
+    menu: { icon: <TeamOutlined />, label: 'staff.menu' },
   },
   {
     paths: ['customers'],
     page: lazy(() => import('../features/customers/CustomersPage')),
-    menu: { icon: <ContactsOutlined />, label: 'menu.customers' },
+    menu: { icon: <ContactsOutlined />, label: 'customers.menu' },
   },
   { paths: ['customers/:id'], page: lazy(() => import('../features/customers/CustomerProfilePage')) },
   {
     paths: ['super-users'],
     page: lazy(() => import('../features/customers/SuperUsersPage')),
-    menu: { icon: <CrownOutlined />, label: 'menu.superUsers' },
+    menu: { icon: <CrownOutlined />, label: 'superUsers.menu' },
   },
   {
     paths: ['channels'],
     page: lazy(() => import('../features/channels/ChannelsPage')),
-    menu: { icon: <QrcodeOutlined />, label: 'menu.channels' },
+    menu: { icon: <QrcodeOutlined />, label: 'channels.menu' },
   },
   {
     paths: ['tags'],
     page: lazy(() => import('../features/tags/TagsPage')),
-    menu: { icon: <TagsOutlined />, label: 'menu.tags' },
+    menu: { icon: <TagsOutlined />, label: 'tags.menu' },
   },
   {
     paths: ['segments', 'segments/:id'],
     page: lazy(() => import('../features/segments/SegmentsPage')),
-    menu: { icon: <FilterOutlined />, label: 'menu.segments' },
+    menu: { icon: <FilterOutlined />, label: 'segments.menu' },
   },
   {
     paths: ['layers', 'layers/:id'],
     page: lazy(() => import('../features/segments/LayersPage')),
-    menu: { icon: <BlockOutlined />, label: 'menu.layers' },
+    menu: { icon: <BlockOutlined />, label: 'layers.menu' },
   },
   {
     paths: ['order-import'],
     page: lazy(() => import('../features/orders/OrderImportPage')),
     menu: {
       icon: <ImportOutlined />,
-      label: 'menu.orderImport',
+      label: 'orderImport.menu',
       roles: ['hq_admin', 'region_manager', 'store_manager'],
     },
   },
   {
     paths: ['wecom'],
     page: lazy(() => import('../features/connector/WecomPage')),
-    menu: { icon: <WechatWorkOutlined />, label: 'menu.wecom', roles: ['hq_admin'] },
+    menu: { icon: <WechatWorkOutlined />, label: 'wecom.menu', roles: ['hq_admin'] },
   },
 ];

@@ -1,8 +1,47 @@
 import i18n from 'i18next';
 import { initReactI18next, useTranslation } from 'react-i18next';
-import { setApiLanguage } from '../api';
-import { en } from './en';
-import { type Messages, zh } from './zh';
+import { setApiLanguage } from './api';
+import * as app from './app/strings';
+import * as accounts from './features/accounts/strings';
+import * as channels from './features/channels/strings';
+import * as connector from './features/connector/strings';
+import * as customers from './features/customers/strings';
+import * as orders from './features/orders/strings';
+import * as org from './features/org/strings';
+import * as segments from './features/segments/strings';
+import * as staff from './features/staff/strings';
+import * as tags from './features/tags/strings';
+import * as shared from './shared/strings';
+
+/** Every string of the console, joined from each part's own namespaces (top-level keys). */
+const zh = {
+  ...shared.zh,
+  ...app.zh,
+  ...accounts.zh,
+  ...org.zh,
+  ...staff.zh,
+  ...customers.zh,
+  ...tags.zh,
+  ...channels.zh,
+  ...connector.zh,
+  ...orders.zh,
+  ...segments.zh,
+};
+const en: typeof zh = {
+  ...shared.en,
+  ...app.en,
+  ...accounts.en,
+  ...org.en,
+  ...staff.en,
+  ...customers.en,
+  ...tags.en,
+  ...channels.en,
+  ...connector.en,
+  ...orders.en,
+  ...segments.en,
+};
+
+export type Messages = typeof zh;
 
 export type Lang = 'zh' | 'en';
 
