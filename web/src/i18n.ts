@@ -1,6 +1,5 @@
 import i18n from 'i18next';
 import { initReactI18next, useTranslation } from 'react-i18next';
-import { setApiLanguage } from './api';
 import * as app from './app/strings';
 import * as accounts from './features/accounts/strings';
 import * as channels from './features/channels/strings';
@@ -11,6 +10,7 @@ import * as org from './features/org/strings';
 import * as segments from './features/segments/strings';
 import * as staff from './features/staff/strings';
 import * as tags from './features/tags/strings';
+import { setApiLanguage } from './shared/api/client';
 import * as shared from './shared/strings';
 
 /** Every string of the console, joined from each part's own namespaces (top-level keys). */

@@ -3,7 +3,7 @@ import { App, Avatar, Button, Flex, Layout, Menu, Spin, Tag, Tooltip, Typography
 import { Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
-import type { Role } from '../api';
+import type { Role } from '../features/accounts/api';
 import { useAuth, useMe } from '../features/accounts/auth';
 import { forgetListPages } from '../shared/hooks';
 import { LangSwitch } from '../shared/LangSwitch';

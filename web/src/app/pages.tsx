@@ -12,7 +12,7 @@ import {
 } from '@ant-design/icons';
 import type { ParseKeys } from 'i18next';
 import { type ComponentType, lazy, type ReactNode } from 'react';
-import type { Role } from '../api';
+import type { Role } from '../features/accounts/api';
 
 export interface PageEntry {
   /** Its routes inside the signed-in shell, e.g. ['segments', 'segments/:id']; the menu links to the first. */

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { isAbort, type Page } from '../api';
+import { isAbort } from './api/client';
 
 export interface AsyncState<T> {
   data: T | undefined;
@@ -69,7 +69,10 @@ export interface CursorPages<T> {
  * (e.g. from a customer profile) returns to the same page.
  */
 export function useCursorPages<T>(
-  fetchPage: (cursor: string | null, signal: AbortSignal) => Promise<Page<T>>,
+  fetchPage: (
+    cursor: string | null,
+    signal: AbortSignal,
+  ) => Promise<{ items: T[]; nextCursor: string | null }>,
   key: string,
   storageKey: string,
 ): CursorPages<T> {

@@ -3,7 +3,7 @@ import { Alert, Button, Card, Flex, Form, Input, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, useLocation, useNavigate } from 'react-router-dom';
-import { ApiError } from '../../api';
+import { ApiError } from '../../shared/api/client';
 import { LangSwitch } from '../../shared/LangSwitch';
 import { useAuth } from './auth';
 

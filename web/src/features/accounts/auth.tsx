@@ -1,5 +1,6 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import { api, type Me, setUnauthorizedHandler } from '../../api';
+import { setUnauthorizedHandler } from '../../shared/api/client';
+import { accountsApi, type Me } from './api';
 
 type AuthState =
   | { status: 'loading' }
@@ -25,7 +26,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     let live = true;
     setState({ status: 'loading' });
-    api.me().then(
+    accountsApi.me().then(
       (session) => {
         if (!live) return;
         setState(
@@ -48,14 +49,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const login = useCallback(async (login: string, password: string) => {
-    const session = await api.login(login, password);
+    const session = await accountsApi.login(login, password);
     setState({ status: 'signed-in', me: session.account });
     return session.account;
   }, []);
 
   const logout = useCallback(async () => {
     try {
-      await api.logout();
+      await accountsApi.logout();
     } finally {
       setState({ status: 'anonymous', expired: false });
     }

@@ -17,9 +17,12 @@ import {
 } from 'antd';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError, api, type ChannelDetail, type ChannelInput, type ChannelMethod } from '../../api';
+import { ApiError } from '../../shared/api/client';
 import { useAsync } from '../../shared/hooks';
 import { UnitTreeSelect } from '../org/UnitTreeSelect';
+import { staffApi } from '../staff/api';
+import { tagsApi } from '../tags/api';
+import { type ChannelDetail, type ChannelInput, type ChannelMethod, channelsApi } from './api';
 
 export const CHANNEL_METHODS: ChannelMethod[] = [
   'table_card',
@@ -134,10 +137,10 @@ export function ChannelEditor(props: {
   const editing = props.channel !== undefined;
   const unitId = values?.unitId;
   const staff = useAsync(
-    (signal) => api.staff({ unitId, limit: 100 }, signal),
+    (signal) => staffApi.staff({ unitId, limit: 100 }, signal),
     `channel-editor-staff:${unitId ?? ''}`,
   );
-  const tags = useAsync((signal) => api.tags(signal), 'channel-editor-tags');
+  const tags = useAsync((signal) => tagsApi.tags(signal), 'channel-editor-tags');
   const staffOptions = useMemo(
     () => (staff.data?.items ?? []).map((s) => ({ value: s.id, label: `${s.name} · ${s.unitName}` })),
     [staff.data],
@@ -200,8 +203,8 @@ export function ChannelEditor(props: {
     try {
       const input = toInput(v);
       const saved = props.channel
-        ? await api.updateChannel(props.channel.id, input)
-        : await api.createChannel(input);
+        ? await channelsApi.updateChannel(props.channel.id, input)
+        : await channelsApi.createChannel(input);
       props.onSaved(saved);
     } catch (err) {
       setError(err instanceof ApiError ? err.message : String(err));

@@ -18,17 +18,18 @@ import {
 import type { TFunction } from 'i18next';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import {
-  api,
-  type ChannelDetail,
-  type ChannelFunnel,
-  type ChannelRow,
-  MATERIAL_KINDS,
-  type MethodRow,
-} from '../../api';
 import { ErrorAlert, PageHeader } from '../../shared/components';
 import { useAsync } from '../../shared/hooks';
 import { useMe } from '../accounts/auth';
+import { orgApi } from '../org/api';
+import {
+  type ChannelDetail,
+  type ChannelFunnel,
+  type ChannelRow,
+  channelsApi,
+  MATERIAL_KINDS,
+  type MethodRow,
+} from './api';
 import { ChannelEditor } from './ChannelEditor';
 import { LinkageSettings } from './LinkageSettings';
 
@@ -101,7 +102,7 @@ function MethodTag({ row }: { row: { method: string; scalable: boolean } }) {
 function ChannelCodes({ id }: { id: number }) {
   const { t } = useTranslation();
   const me = useMe();
-  const detail = useAsync((signal) => api.channel(id, signal), `channel:${id}`);
+  const detail = useAsync((signal) => channelsApi.channel(id, signal), `channel:${id}`);
   if (detail.error) return <ErrorAlert error={detail.error} onRetry={detail.reload} />;
   if (!detail.data) return <Skeleton active paragraph={{ rows: 2 }} />;
   const { codes, tags } = detail.data;
@@ -150,7 +151,7 @@ function ChannelCodes({ id }: { id: number }) {
                     key={kind}
                     size="small"
                     icon={<DownloadOutlined />}
-                    href={api.materialUrl(id, code.id, kind)}
+                    href={channelsApi.materialUrl(id, code.id, kind)}
                     download
                   >
                     {t(`channels.material.${kind}`)}
@@ -207,11 +208,11 @@ export default function ChannelsPage() {
   const [editor, setEditor] = useState<{ open: boolean; channel?: ChannelDetail }>({ open: false });
   const [days, setDays] = useState<Days>(30);
   const period = useMemo(() => ({ from: new Date(Date.now() - days * 86_400_000).toISOString() }), [days]);
-  const channels = useAsync((signal) => api.channels(period, signal), `channels:${days}`);
-  const units = useAsync((signal) => api.units(signal), 'units');
+  const channels = useAsync((signal) => channelsApi.channels(period, signal), `channels:${days}`);
+  const units = useAsync((signal) => orgApi.units(signal), 'units');
   // The linkage is set for the brand (its root) and per store.
   const linkageUnits = (units.data?.items ?? []).filter((u) => u.parentId === null || u.kind === 'store');
-  const methods = useAsync((signal) => api.channelMethods(period, signal), `methods:${days}`);
+  const methods = useAsync((signal) => channelsApi.channelMethods(period, signal), `methods:${days}`);
 
   const columns: TableColumnsType<ChannelRow> = useMemo(
     () => [
@@ -246,7 +247,7 @@ export default function ChannelsPage() {
                   <Button
                     size="small"
                     icon={<EditOutlined />}
-                    onClick={async () => setEditor({ open: true, channel: await api.channel(r.id) })}
+                    onClick={async () => setEditor({ open: true, channel: await channelsApi.channel(r.id) })}
                   >
                     {t('channelEditor.edit')}
                   </Button>

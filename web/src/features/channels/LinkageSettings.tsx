@@ -1,10 +1,11 @@
 import { App, Button, Card, Descriptions, Flex, Radio, Skeleton, Tag, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { type AddsModel, ApiError, api, type Linkage } from '../../api';
+import { ApiError } from '../../shared/api/client';
 import { ErrorAlert } from '../../shared/components';
 import { useAsync } from '../../shared/hooks';
 import { useMe } from '../accounts/auth';
+import { type AddsModel, channelsApi, type Linkage } from './api';
 
 const LINKAGES: Linkage[] = ['friend_only', 'group_only', 'friend_then_group', 'group_then_friend'];
 
@@ -16,7 +17,7 @@ export function LinkageSettings({ unitId, unitName }: { unitId: number; unitName
   const { t } = useTranslation();
   const { message } = App.useApp();
   const me = useMe();
-  const settings = useAsync((signal) => api.acquisitionSettings(unitId, signal), `linkage:${unitId}`);
+  const settings = useAsync((signal) => channelsApi.acquisitionSettings(unitId, signal), `linkage:${unitId}`);
   const [linkage, setLinkage] = useState<Linkage | undefined>();
   const [addsModel, setAddsModel] = useState<AddsModel | undefined>();
   const [saving, setSaving] = useState(false);
@@ -33,7 +34,7 @@ export function LinkageSettings({ unitId, unitName }: { unitId: number; unitName
     if (!linkage || !addsModel) return;
     setSaving(true);
     try {
-      await api.setAcquisitionSettings(unitId, { linkage, addsModel });
+      await channelsApi.setAcquisitionSettings(unitId, { linkage, addsModel });
       message.success(t('linkage.saved'));
       settings.reload();
     } catch (err) {

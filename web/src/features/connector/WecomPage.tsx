@@ -33,11 +33,12 @@ import {
 import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
-import { ApiError, api, isAbort, WECOM_SYNC_PHASES, type WecomStatus, type WecomSyncPhase } from '../../api';
 import { useLang } from '../../i18n';
+import { ApiError, isAbort } from '../../shared/api/client';
 import { ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDateTime } from '../../shared/format';
 import { useMe } from '../accounts/auth';
+import { connectorApi, WECOM_SYNC_PHASES, type WecomStatus, type WecomSyncPhase } from './api';
 
 const INBOX_STATUSES = ['pending', 'done', 'parked'] as const;
 const OUTBOX_STATUSES = ['pending', 'done', 'failed', 'expired'] as const;
@@ -101,7 +102,7 @@ function useWecomStatus() {
   useEffect(() => {
     const ctrl = new AbortController();
     if (!call.quiet) setLoading(true);
-    api.wecomStatus(ctrl.signal).then(
+    connectorApi.wecomStatus(ctrl.signal).then(
       (value) => {
         if (ctrl.signal.aborted) return;
         setData(value);
@@ -461,7 +462,7 @@ function WecomConsole() {
   const onStart = async () => {
     setStarting(true);
     try {
-      const r = await api.startWecomSync();
+      const r = await connectorApi.startWecomSync();
       if (r.started) message.success(t('wecom.syncStarted'));
       else message.info(t('wecom.syncAlreadyRunning'));
       status.markRunning();

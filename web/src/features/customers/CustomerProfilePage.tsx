@@ -19,14 +19,16 @@ import type { TFunction } from 'i18next';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
-import { ApiError, api, type CustomerDetail, type Follow } from '../../api';
 import i18n, { type Lang, useLang } from '../../i18n';
+import { ApiError } from '../../shared/api/client';
 import { ErrorAlert } from '../../shared/components';
 import { formatDateTime } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
+import { channelsApi } from '../channels/api';
 import { IdentitiesCard, OrdersCard } from '../orders/CustomerOrders';
 import { JourneyRoleTag, PersonaTag } from '../staff/staffColumns';
 import { CustomerTagsEditor } from '../tags/CustomerTagsEditor';
+import { type CustomerDetail, customersApi, type Follow } from './api';
 import { addWayLabel, CustomerAvatar, FollowStatusTag, GenderLabel } from './customer';
 import { FactsCardView } from './Lifecycle';
 
@@ -62,7 +64,7 @@ function AcquisitionCard({ customerId }: { customerId: number }) {
   const { t } = useTranslation();
   const lang = useLang();
   const acquisition = useAsync(
-    (signal) => api.customerAcquisition(customerId, signal),
+    (signal) => channelsApi.customerAcquisition(customerId, signal),
     `acquisition:${customerId}`,
   );
   const items = acquisition.data?.items ?? [];
@@ -326,7 +328,7 @@ export default function CustomerProfilePage() {
   const valid = Number.isSafeInteger(customerId) && customerId > 0;
   const detail = useAsync(
     (signal) =>
-      valid ? api.customer(customerId, signal) : Promise.reject(new ApiError(404, 'not_found', '')),
+      valid ? customersApi.customer(customerId, signal) : Promise.reject(new ApiError(404, 'not_found', '')),
     String(id),
   );
   const notFound = detail.error instanceof ApiError && detail.error.status === 404;

@@ -4,14 +4,16 @@ import type { TFunction } from 'i18next';
 import { type HTMLAttributes, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useSearchParams } from 'react-router-dom';
-import { api, type CustomerRow, LIFECYCLE_STAGES, type LifecycleStage, type Staff } from '../../api';
 import { type Lang, useLang } from '../../i18n';
 import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDateTime } from '../../shared/format';
 import { useAsync, useCursorPages } from '../../shared/hooks';
 import { numberParam, setParams } from '../../shared/params';
 import { UnitTreeSelect } from '../org/UnitTreeSelect';
+import { type Staff, staffApi } from '../staff/api';
 import { JourneyRoleTag } from '../staff/staffColumns';
+import { tagsApi } from '../tags/api';
+import { type CustomerRow, customersApi, LIFECYCLE_STAGES, type LifecycleStage } from './api';
 import { CustomerAvatar, GenderLabel } from './customer';
 import { StageTag } from './Lifecycle';
 
@@ -124,11 +126,11 @@ function StaffSelect(props: {
   }, [q]);
 
   const list = useAsync(
-    (signal) => api.staff({ unitId: props.unitId, q: debounced || undefined, limit: 50 }, signal),
+    (signal) => staffApi.staff({ unitId: props.unitId, q: debounced || undefined, limit: 50 }, signal),
     JSON.stringify({ unitId: props.unitId, q: debounced }),
   );
   const chosen = useAsync<Staff | null>(
-    (signal) => (props.value === undefined ? Promise.resolve(null) : api.staffById(props.value, signal)),
+    (signal) => (props.value === undefined ? Promise.resolve(null) : staffApi.staffById(props.value, signal)),
     String(props.value ?? ''),
   );
 
@@ -172,7 +174,7 @@ function StaffSelect(props: {
 
 function TagSelect(props: { value: number | undefined; onChange(v?: number): void }) {
   const { t } = useTranslation();
-  const tags = useAsync((signal) => api.tags(signal), 'tags');
+  const tags = useAsync((signal) => tagsApi.tags(signal), 'tags');
   const options = useMemo(
     () =>
       (tags.data?.groups ?? []).map((g) => ({
@@ -218,7 +220,7 @@ export default function CustomersPage() {
   const key = JSON.stringify({ q, unitId, tagId, staffId, stage });
   const pages = useCursorPages(
     (cursor, signal) =>
-      api.customers(
+      customersApi.customers(
         { q: q || undefined, unitId, tagId, staffId, stage, cursor: cursor ?? undefined, limit: PAGE_SIZE },
         signal,
       ),

@@ -18,20 +18,20 @@ import {
 } from 'antd';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { type Lang, useLang } from '../../i18n';
+import { ApiError } from '../../shared/api/client';
+import { ErrorAlert } from '../../shared/components';
+import { formatDate, formatDateTime, formatMoney } from '../../shared/format';
+import { useMe } from '../accounts/auth';
 import {
-  ApiError,
-  api,
+  customersApi,
   type FactsCard,
   type KeyDate,
   type LifecycleSettings,
   type LifecycleStage,
   type LifecycleState,
   type Rfm,
-} from '../../api';
-import { type Lang, useLang } from '../../i18n';
-import { ErrorAlert } from '../../shared/components';
-import { formatDate, formatDateTime, formatMoney } from '../../shared/format';
-import { useMe } from '../accounts/auth';
+} from './api';
 
 const STAGE_COLOR: Record<LifecycleStage, string> = {
   new: 'cyan',
@@ -202,7 +202,7 @@ export function LifecycleRulesDrawer(props: { open: boolean; onClose(): void; on
   useEffect(() => {
     if (!open) return;
     const ctrl = new AbortController();
-    api.lifecycleSettings(ctrl.signal).then(
+    customersApi.lifecycleSettings(ctrl.signal).then(
       (s) => {
         setState(s);
         setDraft(s.settings);
@@ -223,7 +223,7 @@ export function LifecycleRulesDrawer(props: { open: boolean; onClose(): void; on
   useEffect(() => {
     if (!open || !busy) return;
     const timer = window.setInterval(() => {
-      api.lifecycleSettings().then(setState, () => undefined);
+      customersApi.lifecycleSettings().then(setState, () => undefined);
     }, 1500);
     return () => window.clearInterval(timer);
   }, [open, busy]);
@@ -232,7 +232,7 @@ export function LifecycleRulesDrawer(props: { open: boolean; onClose(): void; on
     if (!draft) return;
     setSaving(true);
     try {
-      const saved = await api.setLifecycleSettings(draft);
+      const saved = await customersApi.setLifecycleSettings(draft);
       setState(saved);
       setDraft(saved.settings);
       message.success(t('lifecycle.saved'));

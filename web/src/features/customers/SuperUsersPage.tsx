@@ -5,12 +5,12 @@ import type { TFunction } from 'i18next';
 import { type HTMLAttributes, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useSearchParams } from 'react-router-dom';
-import { api, type SuperUser } from '../../api';
 import { type Lang, useLang } from '../../i18n';
 import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDate, formatMoney } from '../../shared/format';
 import { useCursorPages } from '../../shared/hooks';
 import { setParams } from '../../shared/params';
+import { customersApi, type SuperUser } from './api';
 import { CustomerAvatar } from './customer';
 import { KeyDateTag, LifecycleRulesDrawer, RfmScores } from './Lifecycle';
 
@@ -88,10 +88,12 @@ export default function SuperUsersPage() {
   const [summary, setSummary] = useState<{ days: number; total: number; upcoming: number } | null>(null);
   const pages = useCursorPages(
     (cursor, signal) =>
-      api.superUsers({ days, cursor: cursor ?? undefined, limit: PAGE_SIZE }, signal).then((page) => {
-        setSummary({ days, total: page.total, upcoming: page.upcoming });
-        return page;
-      }),
+      customersApi
+        .superUsers({ days, cursor: cursor ?? undefined, limit: PAGE_SIZE }, signal)
+        .then((page) => {
+          setSummary({ days, total: page.total, upcoming: page.upcoming });
+          return page;
+        }),
     `days:${days}`,
     'siyu.pages.superUsers',
   );

@@ -2,7 +2,7 @@ import { ManOutlined, UserOutlined, WomanOutlined } from '@ant-design/icons';
 import { Avatar, Flex, Tag } from 'antd';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
-import type { FollowStatus, Gender } from '../../api';
+import type { FollowStatus, Gender } from './api';
 
 export function GenderLabel({ gender }: { gender: Gender }) {
   const { t } = useTranslation();
@@ -15,7 +15,7 @@ export function GenderLabel({ gender }: { gender: Gender }) {
   return (
     <Flex align="center" gap={4} component="span">
       {icon}
-      <span>{t(`gender.${gender}`)}</span>
+      <span>{t(gender === 1 ? 'gender.1' : gender === 2 ? 'gender.2' : 'gender.0')}</span>
     </Flex>
   );
 }

@@ -4,20 +4,19 @@ import type { TFunction } from 'i18next';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
-import {
-  ApiError,
-  api,
-  type CustomerIdentities,
-  type CustomerOrder,
-  type IdentityKind,
-  isAbort,
-  type OrderChannel,
-} from '../../api';
 import { useLang } from '../../i18n';
+import { ApiError, isAbort } from '../../shared/api/client';
 import { ErrorAlert } from '../../shared/components';
 import { formatDateTime, formatMoney } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
 import { useMe } from '../accounts/auth';
+import {
+  type CustomerIdentities,
+  type CustomerOrder,
+  type IdentityKind,
+  type OrderChannel,
+  ordersApi,
+} from './api';
 
 const CHANNEL_COLOR: Record<OrderChannel, string> = {
   miniprogram: 'green',
@@ -101,7 +100,7 @@ export function OrdersCard({ customerId }: { customerId: number }) {
   const load = (cursor: string | null, signal?: AbortSignal) => {
     setLoading(true);
     setError(null);
-    api.customerOrders(customerId, cursor, signal).then(
+    ordersApi.customerOrders(customerId, cursor, signal).then(
       (page) => {
         setOrders((had) => (cursor ? [...had, ...page.items] : page.items));
         setNext(page.nextCursor);
@@ -162,14 +161,14 @@ export function IdentitiesCard({ customerId, onChanged }: { customerId: number; 
   const lang = useLang();
   const me = useMe();
   const { message } = App.useApp();
-  const data = useAsync((signal) => api.customerIdentities(customerId, signal), String(customerId));
+  const data = useAsync((signal) => ordersApi.customerIdentities(customerId, signal), String(customerId));
   const [busy, setBusy] = useState<number | null>(null);
   const canUndo = MANAGERS.has(me.role);
 
   const undo = async (identityId: number) => {
     setBusy(identityId);
     try {
-      const r = await api.undoIdentityLink(customerId, identityId);
+      const r = await ordersApi.undoIdentityLink(customerId, identityId);
       message.success(t('orders.undoDone', { orders: r.ordersUnlinked, members: r.membersUnlinked }));
       data.reload();
       onChanged();

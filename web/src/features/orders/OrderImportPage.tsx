@@ -32,20 +32,20 @@ import {
 } from 'antd';
 import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import {
-  type ImportPreview,
-  type ImportPreviewLine,
-  type ImportRowError,
-  isAbort,
-  type OrderImport,
-  type OrderImportDetail,
-  orderImportApi,
-} from '../../api';
 import { useLang } from '../../i18n';
+import { isAbort } from '../../shared/api/client';
 import { ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDateTime, formatMoney, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
 import { useMe } from '../accounts/auth';
+import {
+  type ImportPreview,
+  type ImportPreviewLine,
+  type ImportRowError,
+  type OrderImport,
+  type OrderImportDetail,
+  orderImportApi,
+} from './api';
 
 const POLL_MS = 1000;
 const SOURCE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;

@@ -4,13 +4,15 @@ import type { DataNode } from 'antd/es/tree';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
-import { api, type Unit, type UnitCounts } from '../../api';
 import { type Lang, useLang } from '../../i18n';
 import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
 import { formatNumber } from '../../shared/format';
 import { useAsync, useCursorPages } from '../../shared/hooks';
 import { numberParam, setParams } from '../../shared/params';
+import { customersApi, type UnitCounts } from '../customers/api';
+import { staffApi } from '../staff/api';
 import { staffColumns } from '../staff/staffColumns';
+import { orgApi, type Unit } from './api';
 import { UnitKindTag } from './UnitKindTag';
 import { buildUnitTree, idsToDepth, type UnitNode } from './units';
 
@@ -58,7 +60,7 @@ function UnitStaff({ unit, hasChildren }: { unit: CountedUnit; hasChildren: bool
   const { t } = useTranslation();
   const lang = useLang();
   const pages = useCursorPages(
-    (cursor, signal) => api.staff({ unitId: unit.id, cursor: cursor ?? undefined, limit: 20 }, signal),
+    (cursor, signal) => staffApi.staff({ unitId: unit.id, cursor: cursor ?? undefined, limit: 20 }, signal),
     String(unit.id),
     'siyu.pages.org-staff',
   );
@@ -118,7 +120,7 @@ export default function OrgPage() {
   const lang = useLang();
   // The tree and its counts (a separate, slower read) in one state.
   const units = useAsync(async (signal) => {
-    const [list, counts] = await Promise.all([api.units(signal), api.unitCounts(signal)]);
+    const [list, counts] = await Promise.all([orgApi.units(signal), customersApi.unitCounts(signal)]);
     const by = new Map(counts.items.map((c) => [c.unitId, c]));
     return {
       items: list.items.map(

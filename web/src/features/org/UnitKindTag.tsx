@@ -1,6 +1,6 @@
 import { Tag } from 'antd';
 import { useTranslation } from 'react-i18next';
-import type { UnitKind } from '../../api';
+import type { UnitKind } from './api';
 
 const KIND_COLOR: Record<UnitKind, string> = {
   hq: 'magenta',

@@ -1,8 +1,8 @@
 import { TreeSelect } from 'antd';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api } from '../../api';
 import { useAsync } from '../../shared/hooks';
+import { orgApi } from './api';
 import { buildUnitTree, type UnitNode } from './units';
 
 interface TreeOption {
@@ -21,7 +21,7 @@ export function UnitTreeSelect(props: {
   id?: string;
 }) {
   const { t } = useTranslation();
-  const units = useAsync((signal) => api.units(signal), 'units');
+  const units = useAsync((signal) => orgApi.units(signal), 'units');
   const treeData = useMemo(() => {
     const toOption = (node: UnitNode): TreeOption => ({
       value: node.id,

@@ -1,4 +1,4 @@
-import type { Unit } from '../../api';
+import type { Unit } from './api';
 
 export type UnitNode<U extends Unit = Unit> = U & { children: UnitNode<U>[] };
 

@@ -24,12 +24,13 @@ import {
 import { type HTMLAttributes, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
-import { ApiError, api, isAbort, type Layer, type LayerInput, type Layering, type Segment } from '../../api';
 import { useLang } from '../../i18n';
+import { ApiError, isAbort } from '../../shared/api/client';
 import { ErrorAlert, PageHeader } from '../../shared/components';
 import { formatMoney, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
 import { useMe } from '../accounts/auth';
+import { type Layer, type LayerInput, type Layering, type Segment, segmentsApi } from './api';
 import { EditorActions } from './EditorActions';
 
 /** Operations an operator most often gives a layer; any text is allowed. */
@@ -164,7 +165,7 @@ function LayeringList() {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const canCreate = useMe().role !== 'staff';
-  const list = useAsync((signal) => api.layerings(365, signal), 'layerings');
+  const list = useAsync((signal) => segmentsApi.layerings(365, signal), 'layerings');
   const columns: TableColumnsType<Layering> = [
     {
       key: 'name',
@@ -275,7 +276,7 @@ function LayeringEditor({ layering, segments }: { layering: Layering | null; seg
   useEffect(() => {
     if (!savedId) return;
     const ctrl = new AbortController();
-    api.layering(savedId, days, ctrl.signal).then(
+    segmentsApi.layering(savedId, days, ctrl.signal).then(
       (result) => {
         if (!ctrl.signal.aborted) setSaved(result);
       },
@@ -323,8 +324,8 @@ function LayeringEditor({ layering, segments }: { layering: Layering | null; seg
         layers: complete.map((l) => ({ segmentId: l.segmentId!, operation: l.operation!.trim() })),
       };
       const result = saved
-        ? await api.updateLayering(saved.id, input, days)
-        : await api.createLayering(input, days);
+        ? await segmentsApi.updateLayering(saved.id, input, days)
+        : await segmentsApi.createLayering(input, days);
       setSaved(result);
       setDirty(false);
       message.success(t('layers.saved'));
@@ -339,7 +340,7 @@ function LayeringEditor({ layering, segments }: { layering: Layering | null; seg
   const remove = async () => {
     if (!saved) return;
     try {
-      await api.deleteLayering(saved.id);
+      await segmentsApi.deleteLayering(saved.id);
       message.success(t('layers.deleted', { name: saved.name }));
       navigate('/layers');
     } catch (err) {
@@ -491,11 +492,11 @@ export default function LayersPage() {
   const editing = id !== undefined;
   const layeringId = id && id !== 'new' ? Number(id) : undefined;
   const segments = useAsync(
-    (signal) => (editing ? api.segments(signal) : Promise.resolve(null)),
+    (signal) => (editing ? segmentsApi.segments(signal) : Promise.resolve(null)),
     `segments:${editing}`,
   );
   const layering = useAsync(
-    (signal) => (layeringId ? api.layering(layeringId, 365, signal) : Promise.resolve(null)),
+    (signal) => (layeringId ? segmentsApi.layering(layeringId, 365, signal) : Promise.resolve(null)),
     `layering:${layeringId ?? ''}`,
   );
 

@@ -3,11 +3,12 @@ import { Alert, Empty, Flex, Spin, Table, type TableColumnsType, Typography } fr
 import { type HTMLAttributes, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router-dom';
-import { api, isAbort, type Rule, type SegmentMember, type SegmentPreview } from '../../api';
 import { useLang } from '../../i18n';
+import { isAbort } from '../../shared/api/client';
 import { formatDate, formatMoney, formatNumber } from '../../shared/format';
 import { CustomerAvatar } from '../customers/customer';
 import { StageTag } from '../customers/Lifecycle';
+import { type Rule, type SegmentMember, type SegmentPreview, segmentsApi } from './api';
 
 /** How long the rule must stay unchanged before it is counted. */
 const DEBOUNCE_MS = 300;
@@ -37,7 +38,7 @@ export function useAudience(rule: Rule | null): Audience {
     const ctrl = new AbortController();
     setState((s) => ({ ...s, counting: true }));
     const timer = window.setTimeout(() => {
-      api.previewSegment(rule, ctrl.signal).then(
+      segmentsApi.previewSegment(rule, ctrl.signal).then(
         (preview) => {
           if (!ctrl.signal.aborted) setState({ preview, counting: false, error: null });
         },

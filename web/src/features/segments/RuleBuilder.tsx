@@ -3,8 +3,8 @@ import { Button, Flex, InputNumber, Segmented, Select, Space, Tag, Tooltip, Typo
 import type { TFunction } from 'i18next';
 import { type ReactNode, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Rule, SegmentField, SegmentFieldGroup } from '../../api';
 import i18n, { type Lang, useLang } from '../../i18n';
+import type { Rule, SegmentField, SegmentFieldGroup } from './api';
 
 /** The server's limits on a rule tree. */
 export const MAX_DEPTH = 6;

@@ -20,12 +20,13 @@ import {
 import { type HTMLAttributes, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
-import { ApiError, api, type Segment, type SegmentField } from '../../api';
 import { useLang } from '../../i18n';
+import { ApiError } from '../../shared/api/client';
 import { ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDateTime, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
 import { useMe } from '../accounts/auth';
+import { type Segment, type SegmentField, segmentsApi } from './api';
 import { EditorActions } from './EditorActions';
 import { AudiencePanel, useAudience } from './RuleAudience';
 import {
@@ -49,11 +50,11 @@ function SegmentList() {
   const navigate = useNavigate();
   const { message } = App.useApp();
   const canCreate = useMe().role !== 'staff';
-  const list = useAsync((signal) => api.segments(signal), 'segments');
+  const list = useAsync((signal) => segmentsApi.segments(signal), 'segments');
 
   const remove = async (segment: Segment) => {
     try {
-      await api.deleteSegment(segment.id);
+      await segmentsApi.deleteSegment(segment.id);
       message.success(t('segments.deleted', { name: segment.name }));
       list.reload();
     } catch (err) {
@@ -220,7 +221,9 @@ function SegmentEditor({ segment, fields }: { segment: Segment | null; fields: S
     setSaving(true);
     try {
       const input = { name: name.trim(), description: description.trim() || undefined, rule: compiled.rule };
-      const saved = segment ? await api.updateSegment(segment.id, input) : await api.createSegment(input);
+      const saved = segment
+        ? await segmentsApi.updateSegment(segment.id, input)
+        : await segmentsApi.createSegment(input);
       message.success(t('segments.saved', { name: saved.name, count: saved.count }));
       navigate('/segments');
     } catch (err) {
@@ -233,7 +236,7 @@ function SegmentEditor({ segment, fields }: { segment: Segment | null; fields: S
   const remove = async () => {
     if (!segment) return;
     try {
-      await api.deleteSegment(segment.id);
+      await segmentsApi.deleteSegment(segment.id);
       message.success(t('segments.deleted', { name: segment.name }));
       navigate('/segments');
     } catch (err) {
@@ -325,11 +328,11 @@ export default function SegmentsPage() {
   const editing = id !== undefined;
   const segmentId = id && id !== 'new' ? Number(id) : undefined;
   const fields = useAsync(
-    (signal) => (editing ? api.segmentFields(signal) : Promise.resolve(null)),
+    (signal) => (editing ? segmentsApi.segmentFields(signal) : Promise.resolve(null)),
     `fields:${editing}`,
   );
   const segment = useAsync(
-    (signal) => (segmentId ? api.segment(segmentId, signal) : Promise.resolve(null)),
+    (signal) => (segmentId ? segmentsApi.segment(segmentId, signal) : Promise.resolve(null)),
     `segment:${segmentId ?? ''}`,
   );
 

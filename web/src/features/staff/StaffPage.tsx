@@ -2,12 +2,12 @@ import { Card, Empty, Flex, Input, Table } from 'antd';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
-import { api } from '../../api';
 import { useLang } from '../../i18n';
 import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
 import { useCursorPages } from '../../shared/hooks';
 import { numberParam, setParams } from '../../shared/params';
 import { UnitTreeSelect } from '../org/UnitTreeSelect';
+import { staffApi } from './api';
 import { staffColumns } from './staffColumns';
 
 const PAGE_SIZE = 20;
@@ -22,7 +22,7 @@ export default function StaffPage() {
   const key = JSON.stringify({ q, unitId });
   const pages = useCursorPages(
     (cursor, signal) =>
-      api.staff({ q: q || undefined, unitId, cursor: cursor ?? undefined, limit: PAGE_SIZE }, signal),
+      staffApi.staff({ q: q || undefined, unitId, cursor: cursor ?? undefined, limit: PAGE_SIZE }, signal),
     key,
     'siyu.pages.staff',
   );

@@ -2,9 +2,9 @@ import { Avatar, Flex, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
-import type { JourneyRole, Persona, Staff, StaffStatus } from '../../api';
 import type { Lang } from '../../i18n';
 import { formatNumber } from '../../shared/format';
+import type { JourneyRole, Persona, Staff, StaffStatus } from './api';
 
 const PERSONA_COLOR: Record<Persona, string> = {
   brand: 'blue',
@@ -23,17 +23,27 @@ const JOURNEY_COLOR: Record<JourneyRole, string> = {
   store_staff: 'green',
 };
 
-export function PersonaTag({ persona, name }: { persona: Persona; name?: string | null }) {
-  const { t } = useTranslation();
-  const label = t(`persona.${persona}`);
-  return <Tag color={PERSONA_COLOR[persona]}>{name ? `${label} · ${name}` : label}</Tag>;
+/**
+ * The customers routes name a persona or journey role as a plain string (the staff routes as an enum):
+ * one this console does not know shows as it is.
+ */
+function isKnown<K extends string>(colors: Record<K, string>, value: string): value is K {
+  return Object.hasOwn(colors, value);
 }
 
-export function JourneyRoleTag({ role }: { role: JourneyRole }) {
+export function PersonaTag({ persona, name }: { persona: string; name?: string | null }) {
   const { t } = useTranslation();
+  const known = isKnown(PERSONA_COLOR, persona);
+  const label = known ? t(`persona.${persona}`) : persona;
+  return <Tag color={known ? PERSONA_COLOR[persona] : undefined}>{name ? `${label} · ${name}` : label}</Tag>;
+}
+
+export function JourneyRoleTag({ role }: { role: string }) {
+  const { t } = useTranslation();
+  const known = isKnown(JOURNEY_COLOR, role);
   return (
-    <Tag color={JOURNEY_COLOR[role]} variant="outlined">
-      {t(`journeyRole.${role}`)}
+    <Tag color={known ? JOURNEY_COLOR[role] : undefined} variant="outlined">
+      {known ? t(`journeyRole.${role}`) : role}
     </Tag>
   );
 }

@@ -2,8 +2,10 @@ import { EditOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Modal, Select, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError, api, type CustomerDetail } from '../../api';
+import { ApiError } from '../../shared/api/client';
 import { useAsync } from '../../shared/hooks';
+import type { CustomerDetail } from '../customers/api';
+import { tagsApi } from './api';
 
 /**
  * Puts tags on and takes tags off one customer, among the tags of the caller's view; WeCom gets the change
@@ -21,7 +23,7 @@ export function CustomerTagsEditor(props: {
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const tags = useAsync(
-    (signal) => (open ? api.tags(signal) : Promise.resolve(null)),
+    (signal) => (open ? tagsApi.tags(signal) : Promise.resolve(null)),
     `customer-tags:${open}`,
   );
 
@@ -41,7 +43,7 @@ export function CustomerTagsEditor(props: {
     setSaving(true);
     setError(null);
     try {
-      await api.editCustomerTags(props.customerId, { add, remove });
+      await tagsApi.editCustomerTags(props.customerId, { add, remove });
       message.success(t('tags.saved'));
       setOpen(false);
       props.onSaved();

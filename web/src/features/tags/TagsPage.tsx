@@ -42,10 +42,14 @@ import {
 import type { TFunction } from 'i18next';
 import { type ReactNode, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useLang } from '../../i18n';
+import { ApiError } from '../../shared/api/client';
+import { ErrorAlert, PageHeader } from '../../shared/components';
+import { formatDateTime, formatNumber } from '../../shared/format';
+import { useAsync } from '../../shared/hooks';
+import { useMe } from '../accounts/auth';
+import type { ChannelMethod } from '../channels/api';
 import {
-  ApiError,
-  api,
-  type ChannelMethod,
   type ChannelTagsRow,
   type TagAudience,
   type TagGroup,
@@ -53,12 +57,8 @@ import {
   type TagRuleInput,
   type TagRuleKind,
   type TagSyncState,
-} from '../../api';
-import { useLang } from '../../i18n';
-import { ErrorAlert, PageHeader } from '../../shared/components';
-import { formatDateTime, formatNumber } from '../../shared/format';
-import { useAsync } from '../../shared/hooks';
-import { useMe } from '../accounts/auth';
+  tagsApi,
+} from './api';
 
 const AUDIENCE_COLOR: Record<TagAudience, string> = { all: 'default', ops: 'geekblue', front_line: 'green' };
 const METHODS: ChannelMethod[] = [
@@ -150,9 +150,9 @@ function GroupModal(props: { group: TagGroup | null; open: boolean; onClose(): v
     setError(null);
     try {
       if (props.group) {
-        await api.updateTagGroup(props.group.id, { name: values.name.trim(), audience: values.audience });
+        await tagsApi.updateTagGroup(props.group.id, { name: values.name.trim(), audience: values.audience });
       } else {
-        await api.createTagGroup({
+        await tagsApi.createTagGroup({
           name: values.name.trim(),
           audience: values.audience,
           tags: values.tags.map((x) => x.trim()).filter(Boolean),
@@ -308,13 +308,13 @@ function GroupCard(props: {
       message.error(t('tags.nameMax'));
       return;
     }
-    await run(() => api.addTags(group.id, [name]));
+    await run(() => tagsApi.addTags(group.id, [name]));
     setAdding('');
   };
   const moveTag = (index: number, delta: -1 | 1) => {
     const ids = group.tags.map((x) => x.id);
     [ids[index], ids[index + delta]] = [ids[index + delta]!, ids[index]!];
-    void run(() => api.reorderTags(group.id, ids));
+    void run(() => tagsApi.reorderTags(group.id, ids));
   };
   const rename = (tag: TagGroup['tags'][number]) => {
     let value = tag.name;
@@ -324,7 +324,7 @@ function GroupCard(props: {
       content: (
         <Input defaultValue={tag.name} maxLength={30} showCount onChange={(e) => (value = e.target.value)} />
       ),
-      onOk: () => run(() => api.renameTag(tag.id, value.trim())),
+      onOk: () => run(() => tagsApi.renameTag(tag.id, value.trim())),
     });
   };
 
@@ -369,7 +369,7 @@ function GroupCard(props: {
             <Popconfirm
               title={t('tags.deleteGroupConfirm', { name: group.name, count: group.tags.length })}
               okButtonProps={{ danger: true }}
-              onConfirm={() => run(() => api.deleteTagGroup(group.id), t('tags.deleted'))}
+              onConfirm={() => run(() => tagsApi.deleteTagGroup(group.id), t('tags.deleted'))}
             >
               <Tooltip title={t('tags.deleteGroup')}>
                 <Button type="text" size="small" danger icon={<DeleteOutlined />} />
@@ -397,7 +397,7 @@ function GroupCard(props: {
             last={i === group.tags.length - 1}
             onRename={() => rename(tag)}
             onMove={(d) => moveTag(i, d)}
-            onDelete={() => run(() => api.deleteTag(tag.id), t('tags.deleted'))}
+            onDelete={() => run(() => tagsApi.deleteTag(tag.id), t('tags.deleted'))}
           />
         ))}
         {props.editable ? (
@@ -425,9 +425,9 @@ function GroupsPanel() {
   const me = useMe();
   const { message } = App.useApp();
   const isAdmin = me.role === 'hq_admin';
-  const tags = useAsync((signal) => api.tags(signal), 'tags-page');
+  const tags = useAsync((signal) => tagsApi.tags(signal), 'tags-page');
   const failures = useAsync(
-    (signal) => (isAdmin ? api.tagSyncFailures(signal) : Promise.resolve({ items: [] })),
+    (signal) => (isAdmin ? tagsApi.tagSyncFailures(signal) : Promise.resolve({ items: [] })),
     `tag-failures:${isAdmin}`,
   );
   const [editing, setEditing] = useState<TagGroup | null | 'new'>(null);
@@ -450,7 +450,7 @@ function GroupsPanel() {
     const ids = groups.map((g) => g.id);
     [ids[index], ids[index + delta]] = [ids[index + delta]!, ids[index]!];
     try {
-      await api.reorderTagGroups(ids);
+      await tagsApi.reorderTagGroups(ids);
       reloadAll();
     } catch (err) {
       message.error(errorText(err));
@@ -609,7 +609,7 @@ function RuleEditor(props: { rule: TagRule | null; open: boolean; onClose(): voi
   const { message } = App.useApp();
   const [form] = Form.useForm<RuleForm>();
   const kind = Form.useWatch('kind', form) as TagRuleKind | undefined;
-  const tags = useAsync((signal) => api.tags(signal), 'rule-editor-tags');
+  const tags = useAsync((signal) => tagsApi.tags(signal), 'rule-editor-tags');
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -649,8 +649,8 @@ function RuleEditor(props: { rule: TagRule | null; open: boolean; onClose(): voi
     setError(null);
     try {
       const input = toInput(values);
-      if (props.rule) await api.updateTagRule(props.rule.id, input);
-      else await api.createTagRule(input);
+      if (props.rule) await tagsApi.updateTagRule(props.rule.id, input);
+      else await tagsApi.createTagRule(input);
       message.success(t('tags.saved'));
       props.onSaved();
     } catch (err) {
@@ -794,7 +794,7 @@ function RulesPanel() {
   const me = useMe();
   const { message } = App.useApp();
   const isAdmin = me.role === 'hq_admin';
-  const rules = useAsync((signal) => api.tagRules(signal), 'tag-rules');
+  const rules = useAsync((signal) => tagsApi.tagRules(signal), 'tag-rules');
   const [editing, setEditing] = useState<TagRule | null | 'new'>(null);
 
   const act = async (fn: () => Promise<unknown>, done = t('tags.saved')) => {
@@ -856,7 +856,7 @@ function RulesPanel() {
           disabled={!isAdmin}
           onChange={(enabled) =>
             act(() =>
-              api.updateTagRule(r.id, {
+              tagsApi.updateTagRule(r.id, {
                 ...({ kind: r.kind, condition: r.condition } as TagRuleInput),
                 name: r.name,
                 tagIds: r.tags.map((x) => x.id),
@@ -880,7 +880,7 @@ function RulesPanel() {
                 <Popconfirm
                   title={t('tags.deleteRuleConfirm', { name: r.name })}
                   okButtonProps={{ danger: true }}
-                  onConfirm={() => act(() => api.deleteTagRule(r.id), t('tags.deleted'))}
+                  onConfirm={() => act(() => tagsApi.deleteTagRule(r.id), t('tags.deleted'))}
                 >
                   <Button size="small" type="link" danger icon={<DeleteOutlined />}>
                     {t('tags.delete')}
