@@ -1,0 +1,112 @@
+import { LogoutOutlined, MenuFoldOutlined, MenuUnfoldOutlined, ShopOutlined } from '@ant-design/icons';
+import { App, Avatar, Button, Flex, Layout, Menu, Spin, Tag, Tooltip, Typography } from 'antd';
+import { Suspense, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
+import type { Role } from '../features/accounts/api';
+import { useAuth, useMe } from '../features/accounts/auth';
+import { forgetListPages } from '../shared/hooks';
+import { LangSwitch } from '../shared/LangSwitch';
+import { PAGES } from './pages';
+
+const ROLE_COLOR: Record<Role, string> = {
+  hq_admin: 'red',
+  region_manager: 'purple',
+  store_manager: 'blue',
+  staff: 'green',
+};
+
+export function PageLoading() {
+  return (
+    <Flex justify="center" align="center" style={{ minHeight: 240 }}>
+      <Spin size="large" />
+    </Flex>
+  );
+}
+
+/** The signed-in frame: side menu, header with brand, account, role, language and sign-out. */
+export function AppShell() {
+  const { t } = useTranslation();
+  const me = useMe();
+  const { logout } = useAuth();
+  const { message } = App.useApp();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const [collapsed, setCollapsed] = useState(false);
+
+  const menu = PAGES.flatMap(({ paths, menu: entry }) =>
+    entry && (!entry.roles || entry.roles.includes(me.role)) ? [{ key: `/${paths[0]}`, ...entry }] : [],
+  );
+  const selected = menu.find((m) => location.pathname === m.key || location.pathname.startsWith(`${m.key}/`));
+
+  const onLogout = async () => {
+    forgetListPages();
+    await logout().catch(() => undefined);
+    message.success(t('shell.logoutDone'));
+    navigate('/login', { replace: true });
+  };
+
+  return (
+    <Layout className="shell">
+      <Layout.Sider
+        theme="light"
+        collapsible
+        collapsed={collapsed}
+        onCollapse={setCollapsed}
+        breakpoint="lg"
+        trigger={null}
+        width={208}
+        className="shell-sider"
+      >
+        <Link to="/customers" className="shell-logo">
+          <span className="brand-mark">私</span>
+          {collapsed ? null : <span className="shell-logo-text">{t('app.name')}</span>}
+        </Link>
+        <Menu
+          mode="inline"
+          style={{ borderInlineEnd: 'none' }}
+          selectedKeys={selected ? [selected.key] : []}
+          items={menu.map((m) => ({ key: m.key, icon: m.icon, label: <Link to={m.key}>{t(m.label)}</Link> }))}
+        />
+      </Layout.Sider>
+      <Layout>
+        <Layout.Header className="shell-header">
+          <Flex align="center" gap={12} style={{ minWidth: 0 }}>
+            <Button
+              type="text"
+              aria-label={t('shell.collapse')}
+              icon={collapsed ? <MenuUnfoldOutlined /> : <MenuFoldOutlined />}
+              onClick={() => setCollapsed(!collapsed)}
+            />
+            <ShopOutlined className="shell-corp-icon" />
+            <Typography.Text strong className="shell-corp" data-testid="corp-name" ellipsis>
+              {me.corpName}
+            </Typography.Text>
+          </Flex>
+          <Flex align="center" gap={16} wrap={false}>
+            <LangSwitch size="small" />
+            <Tooltip title={me.unitName}>
+              <Flex align="center" gap={8} className="shell-account" data-testid="account">
+                <Avatar size="small" style={{ backgroundColor: '#1677ff' }}>
+                  {me.displayName.slice(0, 1)}
+                </Avatar>
+                <Typography.Text className="shell-account-name">{me.displayName}</Typography.Text>
+                <Tag color={ROLE_COLOR[me.role]} style={{ marginInlineEnd: 0 }} data-testid="account-role">
+                  {t(`role.${me.role}`)}
+                </Tag>
+              </Flex>
+            </Tooltip>
+            <Button icon={<LogoutOutlined />} onClick={onLogout} data-testid="logout">
+              {t('shell.logout')}
+            </Button>
+          </Flex>
+        </Layout.Header>
+        <Layout.Content className="shell-content">
+          <Suspense fallback={<PageLoading />}>
+            <Outlet />
+          </Suspense>
+        </Layout.Content>
+      </Layout>
+    </Layout>
+  );
+}

@@ -1,0 +1,91 @@
+import {
+  ApartmentOutlined,
+  BlockOutlined,
+  ContactsOutlined,
+  CrownOutlined,
+  FilterOutlined,
+  ImportOutlined,
+  QrcodeOutlined,
+  TagsOutlined,
+  TeamOutlined,
+  WechatWorkOutlined,
+} from '@ant-design/icons';
+import type { ParseKeys } from 'i18next';
+import { type ComponentType, lazy, type ReactNode } from 'react';
+import type { Role } from '../features/accounts/api';
+
+export interface PageEntry {
+  /** Its routes inside the signed-in shell, e.g. ['segments', 'segments/:id']; the menu links to the first. */
+  paths: readonly string[];
+  /** Loaded when first visited. */
+  page: ComponentType;
+  /** The page's side-menu entry (menu order is this list's order); a detail page has none. */
+  menu?: {
+    icon: ReactNode;
+    label: ParseKeys;
+    /** Only these roles see the entry; everyone when absent. */
+    roles?: readonly Role[];
+  };
+}
+
+/**
+ * Every page of the signed-in console, one entry each: a page lives in its feature folder
+ * (features/<module>/) and is registered here, and nowhere else.
+ */
+export const PAGES: readonly PageEntry[] = [
+  {
+    paths: ['org'],
+    page: lazy(() => import('../features/org/OrgPage')),
+    menu: { icon: <ApartmentOutlined />, label: 'org.menu' },
+  },
+  {
+    paths: ['staff'],
+    page: lazy(() => import('../features/staff/StaffPage')),
+    menu: { icon: <TeamOutlined />, label: 'staff.menu' },
+  },
+  {
+    paths: ['customers'],
+    page: lazy(() => import('../features/customers/CustomersPage')),
+    menu: { icon: <ContactsOutlined />, label: 'customers.menu' },
+  },
+  { paths: ['customers/:id'], page: lazy(() => import('../features/customers/CustomerProfilePage')) },
+  {
+    paths: ['super-users'],
+    page: lazy(() => import('../features/customers/SuperUsersPage')),
+    menu: { icon: <CrownOutlined />, label: 'superUsers.menu' },
+  },
+  {
+    paths: ['channels'],
+    page: lazy(() => import('../features/channels/ChannelsPage')),
+    menu: { icon: <QrcodeOutlined />, label: 'channels.menu' },
+  },
+  {
+    paths: ['tags'],
+    page: lazy(() => import('../features/tags/TagsPage')),
+    menu: { icon: <TagsOutlined />, label: 'tags.menu' },
+  },
+  {
+    paths: ['segments', 'segments/:id'],
+    page: lazy(() => import('../features/segments/SegmentsPage')),
+    menu: { icon: <FilterOutlined />, label: 'segments.menu' },
+  },
+  {
+    paths: ['layers', 'layers/:id'],
+    page: lazy(() => import('../features/segments/LayersPage')),
+    menu: { icon: <BlockOutlined />, label: 'layers.menu' },
+  },
+  {
+    paths: ['order-import'],
+    page: lazy(() => import('../features/orders/OrderImportPage')),
+    menu: {
+      icon: <ImportOutlined />,
+      label: 'orderImport.menu',
+      roles: ['hq_admin', 'region_manager', 'store_manager'],
+    },
+  },
+  {
+    paths: ['wecom'],
+    page: lazy(() => import('../features/connector/WecomPage')),
+    menu: { icon: <WechatWorkOutlined />, label: 'wecom.menu', roles: ['hq_admin'] },
+  },
+];

@@ -1,0 +1,308 @@
+import { Button, Card, Empty, Flex, Input, Select, Table, Tag, Tooltip, Typography } from 'antd';
+import type { ColumnsType } from 'antd/es/table';
+import type { TFunction } from 'i18next';
+import { type HTMLAttributes, useEffect, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useNavigate, useSearchParams } from 'react-router-dom';
+import { type Lang, useLang } from '../../i18n';
+import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
+import { formatDateTime } from '../../shared/format';
+import { useAsync, useCursorPages } from '../../shared/hooks';
+import { numberParam, setParams } from '../../shared/params';
+import { UnitTreeSelect } from '../org/UnitTreeSelect';
+import { type Staff, staffApi } from '../staff/api';
+import { JourneyRoleTag } from '../staff/staffColumns';
+import { tagsApi } from '../tags/api';
+import { type CustomerRow, customersApi, LIFECYCLE_STAGES, type LifecycleStage } from './api';
+import { CustomerAvatar, GenderLabel } from './customer';
+import { StageTag } from './Lifecycle';
+
+const PAGE_SIZE = 20;
+const MAX_TAGS = 3;
+
+/** `tagId`: the tag being filtered on is shown first, so it is never hidden behind "+n". */
+function columns(t: TFunction, lang: Lang, tagId: number | undefined): ColumnsType<CustomerRow> {
+  return [
+    {
+      title: t('customers.customer'),
+      key: 'name',
+      fixed: 'left',
+      render: (_, c) => (
+        <Flex align="center" gap={10}>
+          <CustomerAvatar name={c.name} avatar={c.avatar} />
+          <Typography.Text strong data-testid="customer-name">
+            {c.name}
+          </Typography.Text>
+        </Flex>
+      ),
+    },
+    {
+      title: t('facts.stage'),
+      key: 'stage',
+      render: (_, c) => <StageTag stage={c.stage} />,
+    },
+    {
+      title: t('customers.gender'),
+      key: 'gender',
+      render: (_, c) => <GenderLabel gender={c.gender} />,
+    },
+    {
+      title: t('customers.phone'),
+      dataIndex: 'phoneMasked',
+      key: 'phone',
+      render: (v: string | null) =>
+        v ? (
+          <span className="mono">{v}</span>
+        ) : (
+          <Typography.Text type="secondary">{t('common.none')}</Typography.Text>
+        ),
+    },
+    {
+      title: t('customers.tags'),
+      key: 'tags',
+      render: (_, c) => {
+        if (c.tags.length === 0)
+          return <Typography.Text type="secondary">{t('common.none')}</Typography.Text>;
+        const tags =
+          tagId === undefined
+            ? c.tags
+            : [...c.tags].sort((a, b) => Number(b.id === tagId) - Number(a.id === tagId));
+        const shown = tags.slice(0, MAX_TAGS);
+        const rest = tags.slice(MAX_TAGS);
+        return (
+          <span className="tag-chips">
+            {shown.map((tag) => (
+              <Tag key={tag.id} color="blue" variant="filled">
+                {tag.name}
+              </Tag>
+            ))}
+            {rest.length > 0 ? (
+              <Tooltip title={rest.map((tag) => tag.name).join('、')}>
+                <Tag>{t('customers.moreTags', { count: rest.length })}</Tag>
+              </Tooltip>
+            ) : null}
+          </span>
+        );
+      },
+    },
+    {
+      title: t('customers.owners'),
+      key: 'owners',
+      render: (_, c) =>
+        c.owners.length === 0 ? (
+          <Typography.Text type="secondary">{t('common.none')}</Typography.Text>
+        ) : (
+          <Flex vertical gap={4}>
+            {c.owners.map((o) => (
+              <Flex key={o.staffId} align="center" gap={6} wrap={false}>
+                <span>{o.staffName}</span>
+                <JourneyRoleTag role={o.journeyRole} />
+              </Flex>
+            ))}
+          </Flex>
+        ),
+    },
+    {
+      title: t('customers.firstAdded'),
+      dataIndex: 'firstAddedAt',
+      key: 'firstAddedAt',
+      render: (v: string | null) => <span style={{ whiteSpace: 'nowrap' }}>{formatDateTime(v, lang)}</span>,
+    },
+  ];
+}
+
+/** Staff picker for the filter: searches /staff in the chosen unit, and shows the chosen one by name. */
+function StaffSelect(props: {
+  unitId: number | undefined;
+  value: number | undefined;
+  onChange(v?: number): void;
+}) {
+  const { t } = useTranslation();
+  const [q, setQ] = useState('');
+  const [debounced, setDebounced] = useState('');
+  useEffect(() => {
+    const timer = window.setTimeout(() => setDebounced(q.trim()), 250);
+    return () => window.clearTimeout(timer);
+  }, [q]);
+
+  const list = useAsync(
+    (signal) => staffApi.staff({ unitId: props.unitId, q: debounced || undefined, limit: 50 }, signal),
+    JSON.stringify({ unitId: props.unitId, q: debounced }),
+  );
+  const chosen = useAsync<Staff | null>(
+    (signal) => (props.value === undefined ? Promise.resolve(null) : staffApi.staffById(props.value, signal)),
+    String(props.value ?? ''),
+  );
+
+  const options = useMemo(() => {
+    const items = [...(list.data?.items ?? [])];
+    const picked = chosen.data;
+    if (picked && !items.some((s) => s.id === picked.id)) items.unshift(picked);
+    return items.map((s) => ({
+      value: s.id,
+      label: s.name,
+      unit: s.unitName,
+    }));
+  }, [list.data, chosen.data]);
+
+  return (
+    <Select<number>
+      allowClear
+      showSearch={{ filterOption: false, onSearch: setQ }}
+      loading={list.loading}
+      placeholder={t('customers.staffPlaceholder')}
+      value={props.value}
+      onChange={(v) => {
+        setQ('');
+        props.onChange(v ?? undefined);
+      }}
+      options={options}
+      optionRender={(o) => (
+        <Flex justify="space-between" gap={12}>
+          <span>{o.data.label}</span>
+          <Typography.Text type="secondary" ellipsis>
+            {o.data.unit}
+          </Typography.Text>
+        </Flex>
+      )}
+      notFoundContent={list.loading ? t('common.loading') : undefined}
+      style={{ width: 200 }}
+      popupMatchSelectWidth={280}
+    />
+  );
+}
+
+function TagSelect(props: { value: number | undefined; onChange(v?: number): void }) {
+  const { t } = useTranslation();
+  const tags = useAsync((signal) => tagsApi.tags(signal), 'tags');
+  const options = useMemo(
+    () =>
+      (tags.data?.groups ?? []).map((g) => ({
+        label: (
+          <Flex justify="space-between" gap={8}>
+            <span>{g.name}</span>
+            <span>{t(`audience.${g.audience}`)}</span>
+          </Flex>
+        ),
+        title: g.name,
+        options: g.tags.map((tag) => ({ value: tag.id, label: tag.name, group: g.name })),
+      })),
+    [tags.data, t],
+  );
+  return (
+    <Select<number>
+      allowClear
+      showSearch={{ optionFilterProp: ['label', 'group'] }}
+      loading={tags.loading}
+      status={tags.error ? 'error' : undefined}
+      placeholder={tags.error ? tags.error.message : t('customers.tagPlaceholder')}
+      value={props.value}
+      onChange={(v) => props.onChange(v ?? undefined)}
+      options={options}
+      style={{ width: 200 }}
+      popupMatchSelectWidth={260}
+    />
+  );
+}
+
+export default function CustomersPage() {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const navigate = useNavigate();
+  const [params, setSearchParams] = useSearchParams();
+  const q = params.get('q') ?? '';
+  const unitId = numberParam(params, 'unitId');
+  const tagId = numberParam(params, 'tagId');
+  const staffId = numberParam(params, 'staffId');
+  const stageParam = params.get('stage');
+  const stage = LIFECYCLE_STAGES.find((s) => s === stageParam);
+
+  const key = JSON.stringify({ q, unitId, tagId, staffId, stage });
+  const pages = useCursorPages(
+    (cursor, signal) =>
+      customersApi.customers(
+        { q: q || undefined, unitId, tagId, staffId, stage, cursor: cursor ?? undefined, limit: PAGE_SIZE },
+        signal,
+      ),
+    key,
+    'siyu.pages.customers',
+  );
+  const cols = useMemo(() => columns(t, lang, tagId), [t, lang, tagId]);
+  const filtered = Boolean(q || unitId || tagId || staffId || stage);
+
+  return (
+    <>
+      <PageHeader title={t('customers.title')} subtitle={t('customers.subtitle')} />
+      <Card>
+        <Flex gap={12} wrap style={{ marginBottom: 16 }}>
+          <Input.Search
+            key={`q:${q}`}
+            allowClear
+            defaultValue={q}
+            placeholder={t('customers.searchPlaceholder')}
+            onSearch={(value) => setSearchParams(setParams(params, { q: value.trim() || undefined }))}
+            style={{ width: 280 }}
+            data-testid="customer-search"
+          />
+          <UnitTreeSelect
+            value={unitId}
+            onChange={(v) => setSearchParams(setParams(params, { unitId: v, staffId: undefined }))}
+            placeholder={t('customers.unitPlaceholder')}
+          />
+          <TagSelect value={tagId} onChange={(v) => setSearchParams(setParams(params, { tagId: v }))} />
+          <StaffSelect
+            unitId={unitId}
+            value={staffId}
+            onChange={(v) => setSearchParams(setParams(params, { staffId: v }))}
+          />
+          <Select<LifecycleStage>
+            allowClear
+            placeholder={t('facts.stageFilter')}
+            value={stage}
+            onChange={(v) => setSearchParams(setParams(params, { stage: v }))}
+            options={LIFECYCLE_STAGES.map((s) => ({ value: s, label: t(`stage.${s}`) }))}
+            style={{ width: 140 }}
+            data-testid="stage-filter"
+          />
+          {filtered ? (
+            <Button type="link" onClick={() => setSearchParams(new URLSearchParams())}>
+              {t('common.reset')}
+            </Button>
+          ) : null}
+        </Flex>
+        {pages.error ? <ErrorAlert error={pages.error} onRetry={pages.reload} /> : null}
+        <Table<CustomerRow>
+          className="clickable-rows"
+          rowKey="id"
+          size="middle"
+          columns={cols}
+          dataSource={pages.items}
+          loading={pages.loading}
+          pagination={false}
+          scroll={{ x: 'max-content' }}
+          onRow={(record) =>
+            ({
+              'data-testid': 'customer-row',
+              tabIndex: 0,
+              onClick: () => navigate(`/customers/${record.id}`),
+              onKeyDown: (e) => {
+                if (e.key === 'Enter') navigate(`/customers/${record.id}`);
+              },
+            }) as HTMLAttributes<HTMLElement>
+          }
+          locale={{
+            emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('customers.empty')} />,
+          }}
+        />
+        <CursorPager
+          page={pages.page}
+          hasPrev={pages.hasPrev}
+          hasNext={pages.hasNext}
+          loading={pages.loading}
+          onPrev={pages.prev}
+          onNext={pages.next}
+        />
+      </Card>
+    </>
+  );
+}

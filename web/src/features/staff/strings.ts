@@ -1,0 +1,78 @@
+/** The staff feature's strings: Chinese (the default) and English, with the same keys. */
+export const zh = {
+  staff: {
+    menu: '员工',
+    title: '员工',
+    subtitle: '企业微信成员及其人设、旅程角色与客户数',
+    name: '姓名',
+    userid: '企业微信账号',
+    unit: '所属单元',
+    persona: '人设',
+    journeyRole: '旅程角色',
+    title_: '职位',
+    status: '状态',
+    customerCount: '客户数',
+    searchPlaceholder: '姓名 / 账号',
+    unitPlaceholder: '全部单元',
+    empty: '没有符合条件的员工',
+  },
+  persona: {
+    brand: '品牌号',
+    expert: '专家',
+    founder: '创始人',
+    sales: '销售',
+    assistant: '助理',
+  },
+  journeyRole: {
+    online_ops: '线上运营',
+    customer_service: '客服',
+    consultant: '顾问',
+    sales: '销售',
+    doctor: '医生',
+    store_staff: '门店导购',
+  },
+  staffStatus: {
+    active: '在职',
+    disabled: '已停用',
+    departed: '已离职',
+  },
+};
+
+export const en: typeof zh = {
+  staff: {
+    menu: 'Staff',
+    title: 'Staff',
+    subtitle: 'WeCom members with their persona, journey role and customers',
+    name: 'Name',
+    userid: 'WeCom userid',
+    unit: 'Unit',
+    persona: 'Persona',
+    journeyRole: 'Journey role',
+    title_: 'Title',
+    status: 'Status',
+    customerCount: 'Customers',
+    searchPlaceholder: 'Name / userid',
+    unitPlaceholder: 'All units',
+    empty: 'No staff match these filters',
+  },
+  persona: {
+    brand: 'Brand',
+    expert: 'Expert',
+    founder: 'Founder',
+    sales: 'Sales',
+    assistant: 'Assistant',
+  },
+  journeyRole: {
+    online_ops: 'Online ops',
+    customer_service: 'Customer service',
+    consultant: 'Consultant',
+    sales: 'Sales',
+    doctor: 'Doctor',
+    store_staff: 'Store associate',
+  },
+  staffStatus: {
+    active: 'Active',
+    disabled: 'Disabled',
+    departed: 'Departed',
+  },
+};

@@ -1,0 +1,102 @@
+import i18n from 'i18next';
+import { initReactI18next, useTranslation } from 'react-i18next';
+import * as app from './app/strings';
+import * as accounts from './features/accounts/strings';
+import * as channels from './features/channels/strings';
+import * as connector from './features/connector/strings';
+import * as customers from './features/customers/strings';
+import * as orders from './features/orders/strings';
+import * as org from './features/org/strings';
+import * as segments from './features/segments/strings';
+import * as staff from './features/staff/strings';
+import * as tags from './features/tags/strings';
+import { setApiLanguage } from './shared/api/client';
+import * as shared from './shared/strings';
+
+/** Every string of the console, joined from each part's own namespaces (top-level keys). */
+const zh = {
+  ...shared.zh,
+  ...app.zh,
+  ...accounts.zh,
+  ...org.zh,
+  ...staff.zh,
+  ...customers.zh,
+  ...tags.zh,
+  ...channels.zh,
+  ...connector.zh,
+  ...orders.zh,
+  ...segments.zh,
+};
+const en: typeof zh = {
+  ...shared.en,
+  ...app.en,
+  ...accounts.en,
+  ...org.en,
+  ...staff.en,
+  ...customers.en,
+  ...tags.en,
+  ...channels.en,
+  ...connector.en,
+  ...orders.en,
+  ...segments.en,
+};
+
+export type Messages = typeof zh;
+
+export type Lang = 'zh' | 'en';
+
+declare module 'i18next' {
+  interface CustomTypeOptions {
+    defaultNS: 'translation';
+    resources: { translation: Messages };
+  }
+}
+
+/** localStorage key holding the chosen language: 'zh-CN' or 'en' (the Accept-Language sent to the server). */
+export const LANG_KEY = 'siyu.lang';
+
+function storedLang(): Lang {
+  try {
+    const value = window.localStorage.getItem(LANG_KEY);
+    return value?.toLowerCase().startsWith('en') ? 'en' : 'zh';
+  } catch {
+    return 'zh';
+  }
+}
+
+function applyLang(lang: Lang) {
+  setApiLanguage(lang);
+  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
+}
+
+const initial = storedLang();
+applyLang(initial);
+
+void i18n.use(initReactI18next).init({
+  resources: { zh: { translation: zh }, en: { translation: en } },
+  lng: initial,
+  fallbackLng: 'zh',
+  interpolation: { escapeValue: false },
+});
+
+export function currentLang(): Lang {
+  return i18n.language === 'en' ? 'en' : 'zh';
+}
+
+export async function changeLang(lang: Lang) {
+  try {
+    window.localStorage.setItem(LANG_KEY, lang === 'en' ? 'en' : 'zh-CN');
+  } catch {
+    // private mode: the choice lasts for this page only
+  }
+  applyLang(lang);
+  await i18n.changeLanguage(lang);
+}
+
+export default i18n;
+
+/** The UI language, re-rendering on change. */
+export function useLang(): Lang {
+  const { i18n: instance } = useTranslation();
+  return instance.language === 'en' ? 'en' : 'zh';
+}

@@ -1,0 +1,73 @@
+import { LeftOutlined, ReloadOutlined, RightOutlined } from '@ant-design/icons';
+import { Alert, Button, Flex, Space, Typography } from 'antd';
+import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ApiError } from './api/client';
+
+export function PageHeader({
+  title,
+  subtitle,
+  extra,
+}: {
+  title: ReactNode;
+  subtitle?: ReactNode;
+  extra?: ReactNode;
+}) {
+  return (
+    <Flex className="page-header" justify="space-between" align="flex-end" wrap gap={12}>
+      <div>
+        <Typography.Title level={3} style={{ margin: 0 }}>
+          {title}
+        </Typography.Title>
+        {subtitle ? <Typography.Text type="secondary">{subtitle}</Typography.Text> : null}
+      </div>
+      {extra}
+    </Flex>
+  );
+}
+
+export function ErrorAlert({ error, onRetry }: { error: Error; onRetry?: () => void }) {
+  const { t } = useTranslation();
+  const requestId = error instanceof ApiError ? error.requestId : undefined;
+  return (
+    <Alert
+      type="error"
+      showIcon
+      title={`${t('common.loadFailed')}: ${error.message}`}
+      description={requestId ? t('common.requestId', { id: requestId }) : undefined}
+      action={
+        onRetry ? (
+          <Button size="small" icon={<ReloadOutlined />} onClick={onRetry}>
+            {t('common.retry')}
+          </Button>
+        ) : undefined
+      }
+      style={{ marginBottom: 16 }}
+    />
+  );
+}
+
+export function CursorPager(props: {
+  page: number;
+  hasPrev: boolean;
+  hasNext: boolean;
+  loading: boolean;
+  onPrev(): void;
+  onNext(): void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <Flex justify="flex-end" align="center" gap={12} className="cursor-pager">
+      <Typography.Text type="secondary">{t('common.page', { page: props.page })}</Typography.Text>
+      <Space.Compact>
+        <Button icon={<LeftOutlined />} disabled={!props.hasPrev || props.loading} onClick={props.onPrev}>
+          {t('common.prevPage')}
+        </Button>
+        <Button disabled={!props.hasNext || props.loading} onClick={props.onNext}>
+          {t('common.nextPage')}
+          <RightOutlined />
+        </Button>
+      </Space.Compact>
+    </Flex>
+  );
+}
