@@ -11,7 +11,7 @@ import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
-import { migrationDirs } from '../src/modules/index.ts';
+import { MIGRATION_SOURCES } from '../src/modules/index.ts';
 import type { Tables } from '../src/modules/tables.ts';
 import { openDatabase } from '../src/platform/db/connect.ts';
 import { loadMigrations, migrate } from '../src/platform/db/migrate.ts';
@@ -31,7 +31,7 @@ const HEADER = `/**
 export async function openApiDocument(): Promise<OpenAPI3> {
   const database = await openDatabase<Tables>({ memory: true });
   try {
-    await migrate(database.db as never, loadMigrations(migrationDirs));
+    await migrate(database.db as never, loadMigrations(MIGRATION_SOURCES));
     const app = await createServer({ database, secretKey: randomBytes(32).toString('hex'), logger: false });
     try {
       await app.ready();

@@ -23,7 +23,6 @@ import {
 } from '../platform/db/backup.ts';
 import { checkDatabase, describeCheck, uncleanStopReport } from '../platform/db/check.ts';
 import { type Database, lockHolder, openDatabase } from '../platform/db/connect.ts';
-import { corpDb } from '../platform/db/corp-db.ts';
 import { createPii } from '../platform/pii.ts';
 import { createRuntime, inboxConcurrencyFor } from '../runtime.ts';
 import {

@@ -4,152 +4,6 @@
  */
 
 export interface paths {
-    "/api/v1/auth/login": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Sign in with "username@brand" and a password; sets the session cookie */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        login: string;
-                        password: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            account: {
-                                id: number;
-                                username: string;
-                                displayName: string;
-                                /** @enum {string} */
-                                role: "hq_admin" | "region_manager" | "store_manager" | "staff";
-                                corpId: string;
-                                corpName: string;
-                                unitId: number;
-                                unitName: string;
-                                staffId: number | null;
-                            };
-                            csrfToken: string;
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/logout": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** End this session */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            ok: true;
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The signed-in account and its CSRF token */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            account: {
-                                id: number;
-                                username: string;
-                                displayName: string;
-                                /** @enum {string} */
-                                role: "hq_admin" | "region_manager" | "store_manager" | "staff";
-                                corpId: string;
-                                corpName: string;
-                                unitId: number;
-                                unitName: string;
-                                staffId: number | null;
-                            };
-                            csrfToken: string;
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/org/units": {
         parameters: {
             query?: never;
@@ -308,330 +162,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/customers": {
+    "/api/v1/auth/login": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /**
-         * Customers the caller can see, newest first
-         * @description q matches name, pinyin (full or initials), any follow remark, or the masked phone; a full mobile number is matched exactly through its keyed hash. unitId includes the unit’s subtree.
-         */
-        get: {
-            parameters: {
-                query?: {
-                    q?: string;
-                    unitId?: number;
-                    tagId?: number;
-                    staffId?: number;
-                    stage?: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
-                    /** @description nextCursor from the previous page */
-                    cursor?: string;
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                id: number;
-                                externalUserid: string;
-                                name: string;
-                                /** @description 0 unknown, 1 male, 2 female (WeCom) */
-                                gender: number;
-                                avatar: string | null;
-                                phoneMasked: string | null;
-                                firstAddedAt: string | null;
-                                /**
-                                 * @description lifecycle stage; null until the facts job first computes it
-                                 * @enum {string|null}
-                                 */
-                                stage: "new" | "active" | "repeat" | "super" | "dormant" | "churned" | null;
-                                tags: {
-                                    id: number;
-                                    name: string;
-                                }[];
-                                owners: {
-                                    staffId: number;
-                                    staffName: string;
-                                    journeyRole: string;
-                                }[];
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get?: never;
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/customers/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Customer 360: every follow with its staff’s role, tags, timeline (404 outside scope) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            customer: {
-                                id: number;
-                                externalUserid: string;
-                                unionid: string | null;
-                                name: string;
-                                /** @description 0 unknown, 1 male, 2 female (WeCom) */
-                                gender: number;
-                                avatar: string | null;
-                                phoneMasked: string | null;
-                                firstAddedAt: string | null;
-                                createdAt: string;
-                            };
-                            follows: {
-                                id: number;
-                                staff: {
-                                    id: number;
-                                    name: string;
-                                    persona: string;
-                                    personaName: string | null;
-                                    unitId: number;
-                                    unitName: string;
-                                };
-                                remark: string | null;
-                                description: string | null;
-                                /** @description WeCom add_way code */
-                                addWay: number;
-                                /** @description the channel code state the customer came through */
-                                state: string | null;
-                                /** @description the staff member's role at this node of the customer's journey */
-                                journeyRole: string;
-                                /** @enum {string} */
-                                status: "active" | "deleted_by_customer" | "deleted_by_staff";
-                                addedAt: string;
-                            }[];
-                            tags: {
-                                id: number;
-                                name: string;
-                                groupId: number;
-                                groupName: string;
-                            }[];
-                            timeline: {
-                                id: number;
-                                at: string;
-                                kind: string;
-                                summary: string;
-                                staffName: string | null;
-                            }[];
-                            /** @description derived from orders and membership; null until first computed */
-                            facts: {
-                                /** @enum {string} */
-                                stage: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
-                                /** @description null without orders */
-                                rfm: {
-                                    r: number;
-                                    f: number;
-                                    m: number;
-                                } | null;
-                                /** @description LTV: paid in all, fen */
-                                paidFen: number;
-                                orderCount: number;
-                                firstOrderAt: string | null;
-                                lastOrderAt: string | null;
-                                /** @description the store of most orders */
-                                topUnit: {
-                                    id: number;
-                                    name: string;
-                                } | null;
-                                couponOrders: number;
-                                /** @description price sensitivity: share of orders with a coupon, 0–1 */
-                                couponShare: number | null;
-                                memberLevel: string | null;
-                                memberSince: string | null;
-                                birthday: string | null;
-                                keyDates: {
-                                    /** @enum {string} */
-                                    kind: "birthday" | "member_anniversary";
-                                    /** @description YYYY-MM-DD, brand time */
-                                    date: string;
-                                    inDays: number;
-                                    /** @description member_anniversary: years of membership it marks */
-                                    years?: number;
-                                }[];
-                                /** @description when these facts last changed */
-                                computedAt: string;
-                            } | null;
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/unit-counts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Per unit of the caller’s subtree: its staff and the customers the caller sees (subtree totals) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                unitId: number;
-                                staffCount: number;
-                                customerCount: number;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/lifecycle-settings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The brand's RFM cut points and lifecycle rules, the defaults, and the recompute they caused */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            settings: {
-                                /** @description four strictly ascending cut points: days since the last order; within the 1st scores R5 … past the 4th R1 */
-                                recencyDays: number[];
-                                /** @description four strictly ascending cut points: orders in all; reaching the k-th adds one to F */
-                                frequencyOrders: number[];
-                                /** @description four strictly ascending cut points: paid fen in all (LTV); reaching the k-th adds one to M */
-                                monetaryFen: number[];
-                                /** @description repeat: at least this many orders */
-                                repeatOrders: number;
-                                /** @description super user: each score at least this */
-                                superMin: {
-                                    r: number;
-                                    f: number;
-                                    m: number;
-                                };
-                                /** @description dormant: no order (or add, without orders) for this many days */
-                                dormantDays: number;
-                                /** @description churned: no order (add) for this many days, or no follow left */
-                                churnedDays: number;
-                            };
-                            defaults: {
-                                /** @description four strictly ascending cut points: days since the last order; within the 1st scores R5 … past the 4th R1 */
-                                recencyDays: number[];
-                                /** @description four strictly ascending cut points: orders in all; reaching the k-th adds one to F */
-                                frequencyOrders: number[];
-                                /** @description four strictly ascending cut points: paid fen in all (LTV); reaching the k-th adds one to M */
-                                monetaryFen: number[];
-                                /** @description repeat: at least this many orders */
-                                repeatOrders: number;
-                                /** @description super user: each score at least this */
-                                superMin: {
-                                    r: number;
-                                    f: number;
-                                    m: number;
-                                };
-                                /** @description dormant: no order (or add, without orders) for this many days */
-                                dormantDays: number;
-                                /** @description churned: no order (add) for this many days, or no follow left */
-                                churnedDays: number;
-                            };
-                            updatedAt: string | null;
-                            updatedBy: string | null;
-                            recompute: {
-                                /** @enum {string} */
-                                status: "pending" | "running" | "done" | "never";
-                                done: number;
-                                total: number;
-                                startedAt: string | null;
-                                finishedAt: string | null;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        /**
-         * Change the thresholds; every customer is recomputed in the background (see recompute)
-         * @description Cut points must strictly increase; repeatOrders ≥ 2; scores 1–5; churnedDays > dormantDays. A 400 names every problem.
-         */
-        put: {
+        /** Sign in with "username@brand" and a password; sets the session cookie */
+        post: {
             parameters: {
                 query?: never;
                 header?: never;
@@ -641,24 +182,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description four strictly ascending cut points: days since the last order; within the 1st scores R5 … past the 4th R1 */
-                        recencyDays: number[];
-                        /** @description four strictly ascending cut points: orders in all; reaching the k-th adds one to F */
-                        frequencyOrders: number[];
-                        /** @description four strictly ascending cut points: paid fen in all (LTV); reaching the k-th adds one to M */
-                        monetaryFen: number[];
-                        /** @description repeat: at least this many orders */
-                        repeatOrders: number;
-                        /** @description super user: each score at least this */
-                        superMin: {
-                            r: number;
-                            f: number;
-                            m: number;
-                        };
-                        /** @description dormant: no order (or add, without orders) for this many days */
-                        dormantDays: number;
-                        /** @description churned: no order (add) for this many days, or no follow left */
-                        churnedDays: number;
+                        login: string;
+                        password: string;
                     };
                 };
             };
@@ -670,84 +195,43 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            settings: {
-                                /** @description four strictly ascending cut points: days since the last order; within the 1st scores R5 … past the 4th R1 */
-                                recencyDays: number[];
-                                /** @description four strictly ascending cut points: orders in all; reaching the k-th adds one to F */
-                                frequencyOrders: number[];
-                                /** @description four strictly ascending cut points: paid fen in all (LTV); reaching the k-th adds one to M */
-                                monetaryFen: number[];
-                                /** @description repeat: at least this many orders */
-                                repeatOrders: number;
-                                /** @description super user: each score at least this */
-                                superMin: {
-                                    r: number;
-                                    f: number;
-                                    m: number;
-                                };
-                                /** @description dormant: no order (or add, without orders) for this many days */
-                                dormantDays: number;
-                                /** @description churned: no order (add) for this many days, or no follow left */
-                                churnedDays: number;
-                            };
-                            defaults: {
-                                /** @description four strictly ascending cut points: days since the last order; within the 1st scores R5 … past the 4th R1 */
-                                recencyDays: number[];
-                                /** @description four strictly ascending cut points: orders in all; reaching the k-th adds one to F */
-                                frequencyOrders: number[];
-                                /** @description four strictly ascending cut points: paid fen in all (LTV); reaching the k-th adds one to M */
-                                monetaryFen: number[];
-                                /** @description repeat: at least this many orders */
-                                repeatOrders: number;
-                                /** @description super user: each score at least this */
-                                superMin: {
-                                    r: number;
-                                    f: number;
-                                    m: number;
-                                };
-                                /** @description dormant: no order (or add, without orders) for this many days */
-                                dormantDays: number;
-                                /** @description churned: no order (add) for this many days, or no follow left */
-                                churnedDays: number;
-                            };
-                            updatedAt: string | null;
-                            updatedBy: string | null;
-                            recompute: {
+                            account: {
+                                id: number;
+                                username: string;
+                                displayName: string;
                                 /** @enum {string} */
-                                status: "pending" | "running" | "done" | "never";
-                                done: number;
-                                total: number;
-                                startedAt: string | null;
-                                finishedAt: string | null;
+                                role: "hq_admin" | "region_manager" | "store_manager" | "staff";
+                                corpId: string;
+                                corpName: string;
+                                unitId: number;
+                                unitName: string;
+                                staffId: number | null;
                             };
+                            csrfToken: string;
                         };
                     };
                 };
             };
         };
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/super-users": {
+    "/api/v1/auth/logout": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Super users in scope with RFM, LTV and their key dates; those with a key date in the coming days first */
-        get: {
+        get?: never;
+        put?: never;
+        /** End this session */
+        post: {
             parameters: {
-                query?: {
-                    days?: number;
-                    /** @description nextCursor from the previous page */
-                    cursor?: string;
-                    limit?: number;
-                };
+                query?: never;
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -761,44 +245,56 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            total: number;
-                            /** @description super users with a key date in the coming `days` */
-                            upcoming: number;
-                            items: {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in account and its CSRF token */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account: {
                                 id: number;
-                                name: string;
-                                avatar: string | null;
-                                rfm: {
-                                    r: number;
-                                    f: number;
-                                    m: number;
-                                };
-                                /** @description LTV: paid in all, fen */
-                                paidFen: number;
-                                orderCount: number;
-                                lastOrderAt: string | null;
-                                /** @description the store of most orders */
-                                topUnit: {
-                                    id: number;
-                                    name: string;
-                                } | null;
-                                memberLevel: string | null;
-                                memberSince: string | null;
-                                birthday: string | null;
-                                /** @description the next birthday and membership anniversary, soonest first */
-                                keyDates: {
-                                    /** @enum {string} */
-                                    kind: "birthday" | "member_anniversary";
-                                    /** @description YYYY-MM-DD, brand time */
-                                    date: string;
-                                    inDays: number;
-                                    /** @description member_anniversary: years of membership it marks */
-                                    years?: number;
-                                }[];
-                                /** @description a key date falls within the coming `days` */
-                                upcoming: boolean;
-                            }[];
-                            nextCursor: string | null;
+                                username: string;
+                                displayName: string;
+                                /** @enum {string} */
+                                role: "hq_admin" | "region_manager" | "store_manager" | "staff";
+                                corpId: string;
+                                corpName: string;
+                                unitId: number;
+                                unitName: string;
+                                staffId: number | null;
+                            };
+                            csrfToken: string;
                         };
                     };
                 };
@@ -1261,6 +757,204 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Customers the caller can see, newest first
+         * @description q matches name, pinyin (full or initials), any follow remark, or the masked phone; a full mobile number is matched exactly through its keyed hash. unitId includes the unit’s subtree.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    q?: string;
+                    unitId?: number;
+                    tagId?: number;
+                    staffId?: number;
+                    stage?: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                externalUserid: string;
+                                name: string;
+                                /** @description 0 unknown, 1 male, 2 female (WeCom) */
+                                gender: number;
+                                avatar: string | null;
+                                phoneMasked: string | null;
+                                firstAddedAt: string | null;
+                                /**
+                                 * @description lifecycle stage; null until the facts job first computes it
+                                 * @enum {string|null}
+                                 */
+                                stage: "new" | "active" | "repeat" | "super" | "dormant" | "churned" | null;
+                                tags: {
+                                    id: number;
+                                    name: string;
+                                }[];
+                                owners: {
+                                    staffId: number;
+                                    staffName: string;
+                                    journeyRole: string;
+                                }[];
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customer 360: every follow with its staff’s role, tags, timeline (404 outside scope) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            customer: {
+                                id: number;
+                                externalUserid: string;
+                                unionid: string | null;
+                                name: string;
+                                /** @description 0 unknown, 1 male, 2 female (WeCom) */
+                                gender: number;
+                                avatar: string | null;
+                                phoneMasked: string | null;
+                                firstAddedAt: string | null;
+                                createdAt: string;
+                            };
+                            follows: {
+                                id: number;
+                                staff: {
+                                    id: number;
+                                    name: string;
+                                    persona: string;
+                                    personaName: string | null;
+                                    unitId: number;
+                                    unitName: string;
+                                };
+                                remark: string | null;
+                                description: string | null;
+                                /** @description WeCom add_way code */
+                                addWay: number;
+                                /** @description the channel code state the customer came through */
+                                state: string | null;
+                                /** @description the staff member's role at this node of the customer's journey */
+                                journeyRole: string;
+                                /** @enum {string} */
+                                status: "active" | "deleted_by_customer" | "deleted_by_staff";
+                                addedAt: string;
+                            }[];
+                            tags: {
+                                id: number;
+                                name: string;
+                                groupId: number;
+                                groupName: string;
+                            }[];
+                            timeline: {
+                                id: number;
+                                at: string;
+                                kind: string;
+                                summary: string;
+                                staffName: string | null;
+                            }[];
+                            /** @description derived from orders and membership; null until first computed */
+                            facts: {
+                                /** @enum {string} */
+                                stage: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
+                                /** @description null without orders */
+                                rfm: {
+                                    r: number;
+                                    f: number;
+                                    m: number;
+                                } | null;
+                                /** @description LTV: paid in all, fen */
+                                paidFen: number;
+                                orderCount: number;
+                                firstOrderAt: string | null;
+                                lastOrderAt: string | null;
+                                /** @description the store of most orders */
+                                topUnit: {
+                                    id: number;
+                                    name: string;
+                                } | null;
+                                couponOrders: number;
+                                /** @description price sensitivity: share of orders with a coupon, 0–1 */
+                                couponShare: number | null;
+                                memberLevel: string | null;
+                                memberSince: string | null;
+                                birthday: string | null;
+                                keyDates: {
+                                    /** @enum {string} */
+                                    kind: "birthday" | "member_anniversary";
+                                    /** @description YYYY-MM-DD, brand time */
+                                    date: string;
+                                    inDays: number;
+                                    /** @description member_anniversary: years of membership it marks */
+                                    years?: number;
+                                }[];
+                                /** @description when these facts last changed */
+                                computedAt: string;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{id}/tags": {
         parameters: {
             query?: never;
@@ -1315,14 +1009,14 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/tag-rules": {
+    "/api/v1/unit-counts": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Auto-tag rules, and (read-only) the channels in scope that tag their own adds */
+        /** Per unit of the caller’s subtree: its staff and the customers the caller sees (subtree totals) */
         get: {
             parameters: {
                 query?: never;
@@ -1339,37 +1033,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            rules: {
-                                id: number;
-                                name: string;
-                                /** @enum {string} */
-                                kind: "order_product" | "order_amount" | "order_coupon" | "keyword" | "channel";
-                                condition: {
-                                    [key: string]: unknown;
-                                };
-                                enabled: boolean;
-                                tags: {
-                                    id: number;
-                                    name: string;
-                                }[];
-                                /** @description customers in the caller’s scope this rule has put a tag on */
-                                customersTagged: number;
-                                updatedAt: string;
-                            }[];
-                            /** @description product code → name, as orders name it */
-                            productNames: {
-                                [key: string]: string;
-                            };
-                            channelTags: {
-                                channelId: number;
-                                name: string;
-                                method: string;
-                                scene: string;
-                                status: string;
-                                tags: {
-                                    id: number;
-                                    name: string;
-                                }[];
+                            items: {
+                                unitId: number;
+                                staffCount: number;
+                                customerCount: number;
                             }[];
                         };
                     };
@@ -1377,73 +1044,29 @@ export interface paths {
             };
         };
         put?: never;
-        /** Creates an auto-tag rule: on order (product, amount, coupon), on keyword, on channel */
-        post: {
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lifecycle-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The brand's RFM cut points and lifecycle rules, the defaults, and the recompute they caused */
+        get: {
             parameters: {
                 query?: never;
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        name: string;
-                        tagIds: number[];
-                        /** @default true */
-                        enabled?: boolean;
-                        /** @enum {string} */
-                        kind: "order_product";
-                        condition: {
-                            productCodes: string[];
-                        };
-                    } | {
-                        name: string;
-                        tagIds: number[];
-                        /** @default true */
-                        enabled?: boolean;
-                        /** @enum {string} */
-                        kind: "order_amount";
-                        condition: {
-                            minPaidFen: number;
-                        };
-                    } | {
-                        name: string;
-                        tagIds: number[];
-                        /** @default true */
-                        enabled?: boolean;
-                        /** @enum {string} */
-                        kind: "order_coupon";
-                        condition: {
-                            /** @default [] */
-                            couponCodes?: string[];
-                        };
-                    } | {
-                        name: string;
-                        tagIds: number[];
-                        /** @default true */
-                        enabled?: boolean;
-                        /** @enum {string} */
-                        kind: "keyword";
-                        condition: {
-                            keywords: string[];
-                        };
-                    } | {
-                        name: string;
-                        tagIds: number[];
-                        /** @default true */
-                        enabled?: boolean;
-                        /** @enum {string} */
-                        kind: "channel";
-                        condition: {
-                            /** @default [] */
-                            methods?: ("package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other")[];
-                            /** @default [] */
-                            scenes?: string[];
-                        };
-                    };
-                };
-            };
+            requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
@@ -1452,92 +1075,93 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id: number;
+                            settings: {
+                                /** @description four strictly ascending cut points: days since the last order; within the 1st scores R5 … past the 4th R1 */
+                                recencyDays: number[];
+                                /** @description four strictly ascending cut points: orders in all; reaching the k-th adds one to F */
+                                frequencyOrders: number[];
+                                /** @description four strictly ascending cut points: paid fen in all (LTV); reaching the k-th adds one to M */
+                                monetaryFen: number[];
+                                /** @description repeat: at least this many orders */
+                                repeatOrders: number;
+                                /** @description super user: each score at least this */
+                                superMin: {
+                                    r: number;
+                                    f: number;
+                                    m: number;
+                                };
+                                /** @description dormant: no order (or add, without orders) for this many days */
+                                dormantDays: number;
+                                /** @description churned: no order (add) for this many days, or no follow left */
+                                churnedDays: number;
+                            };
+                            defaults: {
+                                /** @description four strictly ascending cut points: days since the last order; within the 1st scores R5 … past the 4th R1 */
+                                recencyDays: number[];
+                                /** @description four strictly ascending cut points: orders in all; reaching the k-th adds one to F */
+                                frequencyOrders: number[];
+                                /** @description four strictly ascending cut points: paid fen in all (LTV); reaching the k-th adds one to M */
+                                monetaryFen: number[];
+                                /** @description repeat: at least this many orders */
+                                repeatOrders: number;
+                                /** @description super user: each score at least this */
+                                superMin: {
+                                    r: number;
+                                    f: number;
+                                    m: number;
+                                };
+                                /** @description dormant: no order (or add, without orders) for this many days */
+                                dormantDays: number;
+                                /** @description churned: no order (add) for this many days, or no follow left */
+                                churnedDays: number;
+                            };
+                            updatedAt: string | null;
+                            updatedBy: string | null;
+                            recompute: {
+                                /** @enum {string} */
+                                status: "pending" | "running" | "done" | "never";
+                                done: number;
+                                total: number;
+                                startedAt: string | null;
+                                finishedAt: string | null;
+                            };
                         };
                     };
                 };
             };
         };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/tag-rules/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** Replaces a rule (from now on; tags it already put on stay) */
+        /**
+         * Change the thresholds; every customer is recomputed in the background (see recompute)
+         * @description Cut points must strictly increase; repeatOrders ≥ 2; scores 1–5; churnedDays > dormantDays. A 400 names every problem.
+         */
         put: {
             parameters: {
                 query?: never;
                 header?: never;
-                path: {
-                    id: number;
-                };
+                path?: never;
                 cookie?: never;
             };
             requestBody: {
                 content: {
                     "application/json": {
-                        name: string;
-                        tagIds: number[];
-                        /** @default true */
-                        enabled?: boolean;
-                        /** @enum {string} */
-                        kind: "order_product";
-                        condition: {
-                            productCodes: string[];
+                        /** @description four strictly ascending cut points: days since the last order; within the 1st scores R5 … past the 4th R1 */
+                        recencyDays: number[];
+                        /** @description four strictly ascending cut points: orders in all; reaching the k-th adds one to F */
+                        frequencyOrders: number[];
+                        /** @description four strictly ascending cut points: paid fen in all (LTV); reaching the k-th adds one to M */
+                        monetaryFen: number[];
+                        /** @description repeat: at least this many orders */
+                        repeatOrders: number;
+                        /** @description super user: each score at least this */
+                        superMin: {
+                            r: number;
+                            f: number;
+                            m: number;
                         };
-                    } | {
-                        name: string;
-                        tagIds: number[];
-                        /** @default true */
-                        enabled?: boolean;
-                        /** @enum {string} */
-                        kind: "order_amount";
-                        condition: {
-                            minPaidFen: number;
-                        };
-                    } | {
-                        name: string;
-                        tagIds: number[];
-                        /** @default true */
-                        enabled?: boolean;
-                        /** @enum {string} */
-                        kind: "order_coupon";
-                        condition: {
-                            /** @default [] */
-                            couponCodes?: string[];
-                        };
-                    } | {
-                        name: string;
-                        tagIds: number[];
-                        /** @default true */
-                        enabled?: boolean;
-                        /** @enum {string} */
-                        kind: "keyword";
-                        condition: {
-                            keywords: string[];
-                        };
-                    } | {
-                        name: string;
-                        tagIds: number[];
-                        /** @default true */
-                        enabled?: boolean;
-                        /** @enum {string} */
-                        kind: "channel";
-                        condition: {
-                            /** @default [] */
-                            methods?: ("package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other")[];
-                            /** @default [] */
-                            scenes?: string[];
-                        };
+                        /** @description dormant: no order (or add, without orders) for this many days */
+                        dormantDays: number;
+                        /** @description churned: no order (add) for this many days, or no follow left */
+                        churnedDays: number;
                     };
                 };
             };
@@ -1549,100 +1173,61 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id: number;
-                        };
-                    };
-                };
-            };
-        };
-        post?: never;
-        /** Deletes a rule (the tags it put on stay) */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            ok: true;
-                        };
-                    };
-                };
-            };
-        };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/wecom/status": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The brand’s WeCom connection: inbox and outbox by status, the latest full sync */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            connected: boolean;
-                            wecomCorpId: string | null;
-                            simulated: boolean;
-                            /** @description callback events by status: pending, done, parked */
-                            inbox: {
-                                [key: string]: number;
-                            };
-                            /** @description calls to WeCom by status: pending, done, failed, expired */
-                            outbox: {
-                                [key: string]: number;
-                            };
-                            sync: {
-                                id: number;
-                                /** @enum {string} */
-                                status: "running" | "done" | "failed";
-                                /** @enum {string} */
-                                phase: "staff" | "tags" | "customers" | "groups" | "done";
-                                counts: {
-                                    [key: string]: number;
+                            settings: {
+                                /** @description four strictly ascending cut points: days since the last order; within the 1st scores R5 … past the 4th R1 */
+                                recencyDays: number[];
+                                /** @description four strictly ascending cut points: orders in all; reaching the k-th adds one to F */
+                                frequencyOrders: number[];
+                                /** @description four strictly ascending cut points: paid fen in all (LTV); reaching the k-th adds one to M */
+                                monetaryFen: number[];
+                                /** @description repeat: at least this many orders */
+                                repeatOrders: number;
+                                /** @description super user: each score at least this */
+                                superMin: {
+                                    r: number;
+                                    f: number;
+                                    m: number;
                                 };
-                                error: string | null;
-                                startedAt: string;
-                                updatedAt: string;
+                                /** @description dormant: no order (or add, without orders) for this many days */
+                                dormantDays: number;
+                                /** @description churned: no order (add) for this many days, or no follow left */
+                                churnedDays: number;
+                            };
+                            defaults: {
+                                /** @description four strictly ascending cut points: days since the last order; within the 1st scores R5 … past the 4th R1 */
+                                recencyDays: number[];
+                                /** @description four strictly ascending cut points: orders in all; reaching the k-th adds one to F */
+                                frequencyOrders: number[];
+                                /** @description four strictly ascending cut points: paid fen in all (LTV); reaching the k-th adds one to M */
+                                monetaryFen: number[];
+                                /** @description repeat: at least this many orders */
+                                repeatOrders: number;
+                                /** @description super user: each score at least this */
+                                superMin: {
+                                    r: number;
+                                    f: number;
+                                    m: number;
+                                };
+                                /** @description dormant: no order (or add, without orders) for this many days */
+                                dormantDays: number;
+                                /** @description churned: no order (add) for this many days, or no follow left */
+                                churnedDays: number;
+                            };
+                            updatedAt: string | null;
+                            updatedBy: string | null;
+                            recompute: {
+                                /** @enum {string} */
+                                status: "pending" | "running" | "done" | "never";
+                                done: number;
+                                total: number;
+                                startedAt: string | null;
                                 finishedAt: string | null;
-                            } | null;
-                            syncRunning: boolean;
+                            };
                         };
                     };
                 };
             };
         };
-        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1650,38 +1235,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/wecom/sync": {
+    "/api/v1/super-users": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
-        /** Start (or resume) a full sync: staff → corp tags → customers with follows → groups */
-        post: {
+        /** Super users in scope with RFM, LTV and their key dates; those with a key date in the coming days first */
+        get: {
             parameters: {
-                query?: never;
+                query?: {
+                    days?: number;
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description false when one is already running */
-                202: {
+                /** @description Default Response */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            started: boolean;
+                            total: number;
+                            /** @description super users with a key date in the coming `days` */
+                            upcoming: number;
+                            items: {
+                                id: number;
+                                name: string;
+                                avatar: string | null;
+                                rfm: {
+                                    r: number;
+                                    f: number;
+                                    m: number;
+                                };
+                                /** @description LTV: paid in all, fen */
+                                paidFen: number;
+                                orderCount: number;
+                                lastOrderAt: string | null;
+                                /** @description the store of most orders */
+                                topUnit: {
+                                    id: number;
+                                    name: string;
+                                } | null;
+                                memberLevel: string | null;
+                                memberSince: string | null;
+                                birthday: string | null;
+                                /** @description the next birthday and membership anniversary, soonest first */
+                                keyDates: {
+                                    /** @enum {string} */
+                                    kind: "birthday" | "member_anniversary";
+                                    /** @description YYYY-MM-DD, brand time */
+                                    date: string;
+                                    inDays: number;
+                                    /** @description member_anniversary: years of membership it marks */
+                                    years?: number;
+                                }[];
+                                /** @description a key date falls within the coming `days` */
+                                upcoming: boolean;
+                            }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
             };
         };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2135,171 +1762,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/order-imports": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The latest imports the caller may see (HQ: all; managers: those made inside their subtree) */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        put?: never;
-        /** Import orders from an .xlsx or CSV file sent as the request body (content-type application/octet-stream, text/csv or the .xlsx type). dryRun=true checks and counts everything and writes nothing; otherwise 202 with the import, which runs in the background (GET /order-imports/:id for progress) */
-        post: {
-            parameters: {
-                query?: {
-                    fileName?: string;
-                    /** @description the orders’ source system: idempotency is by (source, 订单号) */
-                    source?: string;
-                    dryRun?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/order-imports/template.xlsx": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The import template: the columns, two example orders, and a sheet explaining each column */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/order-imports/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** An import's progress and totals, with the first 200 rows of its error report */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/order-imports/{id}/errors.csv": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** An import's whole error report as CSV: row, column, order number, reason in Chinese and English */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/customers/{id}/orders": {
         parameters: {
             query?: never;
@@ -2607,6 +2069,443 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/order-imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest imports the caller may see (HQ: all; managers: those made inside their subtree) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Import orders from an .xlsx or CSV file sent as the request body (content-type application/octet-stream, text/csv or the .xlsx type). dryRun=true checks and counts everything and writes nothing; otherwise 202 with the import, which runs in the background (GET /order-imports/:id for progress) */
+        post: {
+            parameters: {
+                query?: {
+                    fileName?: string;
+                    /** @description the orders’ source system: idempotency is by (source, 订单号) */
+                    source?: string;
+                    dryRun?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/order-imports/template.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The import template: the columns, two example orders, and a sheet explaining each column */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/order-imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An import's progress and totals, with the first 200 rows of its error report */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/order-imports/{id}/errors.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An import's whole error report as CSV: row, column, order number, reason in Chinese and English */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tag-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Auto-tag rules, and (read-only) the channels in scope that tag their own adds */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            rules: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                kind: "order_product" | "order_amount" | "order_coupon" | "keyword" | "channel";
+                                condition: {
+                                    [key: string]: unknown;
+                                };
+                                enabled: boolean;
+                                tags: {
+                                    id: number;
+                                    name: string;
+                                }[];
+                                /** @description customers in the caller’s scope this rule has put a tag on */
+                                customersTagged: number;
+                                updatedAt: string;
+                            }[];
+                            /** @description product code → name, as orders name it */
+                            productNames: {
+                                [key: string]: string;
+                            };
+                            channelTags: {
+                                channelId: number;
+                                name: string;
+                                method: string;
+                                scene: string;
+                                status: string;
+                                tags: {
+                                    id: number;
+                                    name: string;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Creates an auto-tag rule: on order (product, amount, coupon), on keyword, on channel */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        tagIds: number[];
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @enum {string} */
+                        kind: "order_product";
+                        condition: {
+                            productCodes: string[];
+                        };
+                    } | {
+                        name: string;
+                        tagIds: number[];
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @enum {string} */
+                        kind: "order_amount";
+                        condition: {
+                            minPaidFen: number;
+                        };
+                    } | {
+                        name: string;
+                        tagIds: number[];
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @enum {string} */
+                        kind: "order_coupon";
+                        condition: {
+                            /** @default [] */
+                            couponCodes?: string[];
+                        };
+                    } | {
+                        name: string;
+                        tagIds: number[];
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @enum {string} */
+                        kind: "keyword";
+                        condition: {
+                            keywords: string[];
+                        };
+                    } | {
+                        name: string;
+                        tagIds: number[];
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @enum {string} */
+                        kind: "channel";
+                        condition: {
+                            /** @default [] */
+                            methods?: ("package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other")[];
+                            /** @default [] */
+                            scenes?: string[];
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tag-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replaces a rule (from now on; tags it already put on stay) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        tagIds: number[];
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @enum {string} */
+                        kind: "order_product";
+                        condition: {
+                            productCodes: string[];
+                        };
+                    } | {
+                        name: string;
+                        tagIds: number[];
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @enum {string} */
+                        kind: "order_amount";
+                        condition: {
+                            minPaidFen: number;
+                        };
+                    } | {
+                        name: string;
+                        tagIds: number[];
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @enum {string} */
+                        kind: "order_coupon";
+                        condition: {
+                            /** @default [] */
+                            couponCodes?: string[];
+                        };
+                    } | {
+                        name: string;
+                        tagIds: number[];
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @enum {string} */
+                        kind: "keyword";
+                        condition: {
+                            keywords: string[];
+                        };
+                    } | {
+                        name: string;
+                        tagIds: number[];
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @enum {string} */
+                        kind: "channel";
+                        condition: {
+                            /** @default [] */
+                            methods?: ("package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other")[];
+                            /** @default [] */
+                            scenes?: string[];
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Deletes a rule (the tags it put on stay) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -2990,6 +2889,107 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wecom/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The brand’s WeCom connection: inbox and outbox by status, the latest full sync */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connected: boolean;
+                            wecomCorpId: string | null;
+                            simulated: boolean;
+                            /** @description callback events by status: pending, done, parked */
+                            inbox: {
+                                [key: string]: number;
+                            };
+                            /** @description calls to WeCom by status: pending, done, failed, expired */
+                            outbox: {
+                                [key: string]: number;
+                            };
+                            sync: {
+                                id: number;
+                                /** @enum {string} */
+                                status: "running" | "done" | "failed";
+                                /** @enum {string} */
+                                phase: "staff" | "tags" | "customers" | "groups" | "done";
+                                counts: {
+                                    [key: string]: number;
+                                };
+                                error: string | null;
+                                startedAt: string;
+                                updatedAt: string;
+                                finishedAt: string | null;
+                            } | null;
+                            syncRunning: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wecom/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start (or resume) a full sync: staff → corp tags → customers with follows → groups */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description false when one is already running */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            started: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
