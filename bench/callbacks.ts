@@ -9,12 +9,13 @@
  *   npm run bench:callbacks                                                       # PGlite, 5,000 events
  *   DATABASE_URL=$(bash scripts/pg-test-server.sh start) npm run bench:callbacks  # PostgreSQL, 20,000 events
  *   npm run bench:callbacks -- --rate 3000 --skip-processing      # paced: latency at 3,000 events/s offered
+ *   npm run bench:callbacks -- --workers 1   # PostgreSQL: this process is `--role web`, a worker process handles
  *
  * Without --rate the firer keeps --concurrency requests in flight (throughput; latency is then mostly
  * queueing). PostgreSQL runs in a scratch database created (and dropped) on DATABASE_URL's server; PGlite in
  * a fresh temp folder. Exits non-zero when the exactly-once check finds a discrepancy.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -33,7 +34,9 @@ const HELP = `npm run bench:callbacks -- [options]
   --concurrency N     requests in flight at most (default 64)
   --rate N            paced run: N requests started per second (default: as fast as the concurrency allows)
   --duplicates F      share of events sent twice (default 0.05)
-  --skip-processing   measure only the acks: the dispatcher does not run, effects are not checked`;
+  --skip-processing   measure only the acks: the dispatcher does not run, effects are not checked
+  --workers N         PostgreSQL only: Siyu here serves HTTP only (--role web) and N \`siyu start --role worker\`
+                      processes handle the events (default 0: one process does both, --role all)`;
 
 const { values: args } = parseArgs({
   options: {
@@ -42,6 +45,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '0' },
     duplicates: { type: 'string', default: '0.05' },
     'skip-processing': { type: 'boolean', default: false },
+    workers: { type: 'string', default: '0' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -72,7 +76,9 @@ try {
     rate: count('rate', args.rate, 0, 1_000_000),
     duplicates: count('duplicates', args.duplicates, 0, 1),
     process: !args['skip-processing'],
+    workers: Math.floor(count('workers', args.workers, 0, 16)),
   };
+  if (opts.workers && pglite) throw new Error('--workers needs a PostgreSQL server (DATABASE_URL)');
   const cpu = cpus();
   console.log('Siyu callback benchmark');
   line('database', bench.label);
@@ -83,14 +89,19 @@ try {
   line(
     'options',
     `--events ${opts.events} --concurrency ${opts.concurrency} ${opts.rate ? `--rate ${opts.rate}` : '(closed loop)'}` +
-      ` --duplicates ${opts.duplicates}${opts.process ? '' : ' --skip-processing'}`,
+      ` --duplicates ${opts.duplicates}${opts.process ? '' : ' --skip-processing'}` +
+      (opts.workers ? ` --workers ${opts.workers} (this process: --role web)` : ''),
   );
 
   const secretKey = randomBytes(32).toString('hex');
   const setupStart = performance.now();
   const { simulator, pairs } = await seedWorld(database, secretKey, opts.events);
   const siyu = await startSiyu(database, secretKey);
-  if (opts.process) siyu.runtime.start();
+  const workers =
+    opts.process && opts.workers
+      ? await Promise.all(Array.from({ length: opts.workers }, () => startWorker(database.url!, secretKey)))
+      : [];
+  if (opts.process && !opts.workers) await siyu.runtime.start();
   line(
     'setup',
     `${int(opts.events)} customers following ${STAFF} staff in the simulator (${ms(performance.now() - setupStart)})`,
@@ -145,6 +156,10 @@ try {
     for (const issue of issues) console.log(`  ✗ ${issue}`);
     failed = issues.length > 0;
   } finally {
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(
+      workers.map((w) => new Promise((r) => (w.exitCode === null ? w.on('exit', r) : r(null)))),
+    );
     await siyu.app.close();
     await simulator.close();
   }
@@ -152,6 +167,25 @@ try {
   await bench.dispose();
 }
 process.exit(failed ? 1 : 0);
+
+/** `siyu start --role worker` on the bench's database; resolves once it runs. */
+function startWorker(databaseUrl: string, secretKey: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('../bin/siyu.js', import.meta.url)), 'start', '--role', 'worker'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: databaseUrl, SIYU_SECRET_KEY: secretKey, SIYU_LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      if (/Siyu worker \d+ is running/.test(text)) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`a worker exited with ${code}`)));
+  });
+}
 
 /** Runs bench/fire.ts in a second process; `onMeasuring` when its warm-up is over. */
 function fire(job: FireJob, onMeasuring: () => void): Promise<FireReport> {

@@ -31,6 +31,12 @@ export const EVENT_RETENTION_DAYS = 30;
  */
 export interface Runtime {
   deps: Deps;
+  /**
+   * Requests this process is serving (set by the HTTP server in the same process): while at least
+   * BUSY_REQUESTS are, the inbox and the event deliveries run at most YIELDING_CONCURRENCY at once, so a
+   * burst of callbacks is acknowledged fast and handled right after (the ack never waits on business logic).
+   */
+  foreground: { inFlight: number };
   inbox: InboxDispatcher;
   events: EventDispatcher<SyncCtx, DomainEvent>;
   sender: OutboxSender;
@@ -54,6 +60,11 @@ export interface RuntimeOptions {
   databaseUrl?: string;
 }
 
+/** HTTP requests in flight from which this process's background work yields to them. */
+export const BUSY_REQUESTS = 32;
+/** What the inbox and the event deliveries may run at once while the foreground is busy. */
+const YIELDING_CONCURRENCY = 2;
+
 /**
  * PGlite is one connection in this process: handlers running side by side only queue on it and keep the
  * outbox (the welcome lane) waiting, so two at once; a PostgreSQL server takes the dispatcher's default.
@@ -72,6 +83,8 @@ export function createRuntime(
   const subscribers = modules.flatMap((m) => m.subscribes ?? []);
   const loops = new Map<string, WorkLoop>();
   let abort = new AbortController();
+  const foreground = { inFlight: 0 };
+  const limit = () => (foreground.inFlight >= BUSY_REQUESTS ? YIELDING_CONCURRENCY : Number.POSITIVE_INFINITY);
 
   const kick = (name: string) => {
     if (name === 'inbox') inbox.kick();
@@ -100,6 +113,7 @@ export function createRuntime(
     db: jobsDb(db),
     clock,
     ...(opts.inboxConcurrency ? { concurrency: opts.inboxConcurrency } : {}),
+    limit,
     // A handled event may have queued calls (a welcome has 20 s): wake the sender rather than wait for its poll.
     handle: async (event) => {
       await handle?.(event);
@@ -116,6 +130,7 @@ export function createRuntime(
     db: db as Kysely<unknown>,
     clock,
     subscribers,
+    limit,
     ctxFor: (corpId) => syncCtxOf(deps, corpId),
     onError: (err, delivery) => log?.warn({ err, delivery }, 'domain event delivery failed'),
   });
@@ -171,6 +186,7 @@ export function createRuntime(
 
   return {
     deps,
+    foreground,
     inbox,
     events,
     sender,

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tables } from './modules/tables.ts';
@@ -35,6 +36,24 @@ describe('the HTTP server', () => {
       expect.arrayContaining(['q', 'unitId', 'tagId', 'staffId', 'cursor', 'limit']),
     );
     expect((await app.inject({ method: 'GET', url: '/api/docs' })).statusCode).toBeLessThan(400);
+  });
+
+  it('counts the requests in flight for the background work to yield to, an aborted one too', async () => {
+    const { foreground } = app.runtime;
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    // a request whose body never finishes arriving, then is cut off
+    const socket = connect(port, '127.0.0.1');
+    socket.write(
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+    );
+    for (let i = 0; i < 200 && foreground.inFlight === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(foreground.inFlight).toBe(1);
+    socket.destroy();
+    for (let i = 0; i < 200 && foreground.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(foreground.inFlight).toBe(0);
+    await Promise.all([1, 2, 3].map(() => app.inject({ method: 'GET', url: '/api/v1/auth/me' })));
+    expect(foreground.inFlight).toBe(0);
   });
 
   it('serves the console for any page path and JSON errors for unknown API paths', async () => {

@@ -121,6 +121,12 @@ export async function createServer(opts: ServerOptions) {
       for (const m of MODULES) if (m.rootRoutes) await root.register(m.rootRoutes(deps));
     },
   });
+  // the background work yields to a busy foreground (Runtime.foreground); 'close' comes once per response,
+  // sent or aborted
+  app.addHook('onRequest', async (_request, reply) => {
+    runtime.foreground.inFlight++;
+    reply.raw.once('close', () => runtime.foreground.inFlight--);
+  });
   app.addHook('onClose', () => runtime.stop());
   return Object.assign(app, { runtime });
 }

@@ -18,6 +18,8 @@ export interface EventDispatcherOptions<C, E extends DomainEventShape> {
   /** The context an after-commit subscriber runs in, for one corp. */
   ctxFor(corpId: string): C;
   concurrency?: number;
+  /** The concurrency allowed now, when lower (see JobPumpOptions.limit). */
+  limit?: () => number;
   pollMs?: number;
   onError?: (err: unknown, delivery?: { corpId: string; subscriber: string; eventIds: number[] }) => void;
 }
@@ -37,6 +39,7 @@ export class EventDispatcher<C, E extends DomainEventShape> extends QueueDispatc
       columns: ['event_id', 'subscriber'],
       groupOf: (r) => r.subscriber,
       concurrency: opts.concurrency ?? 4,
+      limit: opts.limit,
       pollMs: opts.pollMs ?? 1_000,
       batchSize: 200,
       handle: async (rows) => {

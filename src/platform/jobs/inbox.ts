@@ -81,6 +81,8 @@ export interface InboxDispatcherOptions {
   batchSize?: number;
   /** Rows handled at once (default 16: handlers mostly wait on WeCom and the database); never two of one key. */
   concurrency?: number;
+  /** The concurrency allowed now, when lower (see JobPumpOptions.limit). */
+  limit?: () => number;
   /** After this many failed attempts a row is parked: kept, visible, never dropped. */
   maxAttempts?: number;
   /** A claimed row is due again after this long if its worker died mid-way. */

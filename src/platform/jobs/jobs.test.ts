@@ -212,6 +212,31 @@ describe('keyed parallel dispatch', () => {
     expect(left).toEqual([]);
   });
 
+  it('runs no more than its limit allows while the limit is lower (a busy foreground), and all again after', async () => {
+    for (let i = 0; i < 12; i++) await rec(`lim${i}`, `lk${i}`);
+    let allowed = 2;
+    let running = 0;
+    const peaks: number[] = [];
+    const d = new InboxDispatcher({
+      db: db(),
+      clock,
+      concurrency: 6,
+      limit: () => allowed,
+      handle: async () => {
+        peaks.push(++running);
+        await new Promise((r) => setTimeout(r, 10));
+        running--;
+      },
+    });
+    await d.drain();
+    expect(Math.max(...peaks)).toBe(2);
+    for (let i = 0; i < 12; i++) await rec(`lim-b${i}`, `lkb${i}`);
+    allowed = Number.POSITIVE_INFINITY;
+    peaks.length = 0;
+    await d.drain();
+    expect(Math.max(...peaks)).toBe(6);
+  });
+
   it('hands a new event to a free slot while a slow one is still running', async () => {
     await rec('slow', 'a');
     let release = () => {};

@@ -6,6 +6,8 @@ export interface JobPumpOptions<R> {
   /** Runs one claimed job to its end, recording the outcome; never throws. */
   run(job: R): Promise<void>;
   concurrency: number;
+  /** The concurrency allowed now, when lower (a busy foreground: see RuntimeOptions.busy). */
+  limit?: () => number;
   batchSize: number;
   pollMs: number;
   onError(err: unknown): void;
@@ -33,8 +35,9 @@ export class JobPump<R> {
 
   /** Claims what slots allow and starts it; true when it may find more at once. */
   async tick(): Promise<boolean> {
-    const free = this.o.concurrency - this.running.size;
-    if (free < Math.max(1, Math.floor(this.o.concurrency / 2))) return false;
+    const concurrency = Math.min(this.o.concurrency, this.o.limit?.() ?? this.o.concurrency);
+    const free = concurrency - this.running.size;
+    if (free < Math.max(1, Math.floor(concurrency / 2))) return false;
     const limit = Math.min(this.o.batchSize, free);
     const jobs = await this.o.claim(limit);
     for (const job of jobs) {

@@ -25,6 +25,8 @@ export interface QueueOptions<R extends QueueRow> {
   batchSize?: number;
   /** Calls of `handle` at once; never two rows of one order key. */
   concurrency?: number;
+  /** The concurrency allowed now, when lower (see JobPumpOptions.limit). */
+  limit?: () => number;
   /** After this many failed attempts a row is parked: kept, visible, never dropped. */
   maxAttempts?: number;
   /** A claimed row is due again after this long if its worker died mid-way. */
@@ -45,8 +47,8 @@ export class QueueDispatcher<R extends QueueRow> {
   handled = 0;
   private readonly pump: JobPump<R[]>;
   private readonly done: Batcher<{ corpId: string; id: number }, undefined>;
-  private readonly o: Required<Omit<QueueOptions<R>, 'onError' | 'groupOf'>> &
-    Pick<QueueOptions<R>, 'onError' | 'groupOf'>;
+  private readonly o: Required<Omit<QueueOptions<R>, 'onError' | 'groupOf' | 'limit'>> &
+    Pick<QueueOptions<R>, 'onError' | 'groupOf' | 'limit'>;
 
   constructor(opts: QueueOptions<R>) {
     this.o = { batchSize: 50, concurrency: 16, maxAttempts: 8, leaseMs: 60_000, pollMs: 1_000, ...opts };
@@ -54,6 +56,7 @@ export class QueueDispatcher<R extends QueueRow> {
       claim: (limit) => this.claim(limit),
       run: (rows) => this.handleGroup(rows),
       concurrency: this.o.concurrency,
+      limit: this.o.limit,
       batchSize: this.o.batchSize,
       pollMs: this.o.pollMs,
       onError: (err) => this.o.onError?.(err),

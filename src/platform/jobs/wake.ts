@@ -2,6 +2,8 @@ import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 
 const CHANNEL = 'siyu_wake';
+/** Wakes of one name within this window go out as one NOTIFY (other processes hear of them this much later). */
+const NOTIFY_WINDOW_MS = 10;
 
 /**
  * Wakes workers at once instead of at their next poll: in this process by calling `onWake`, and, on a
@@ -19,9 +21,17 @@ export class Waker {
     private readonly url?: string,
   ) {}
 
+  /** Names to notify at the end of the current window: a burst of wakes is one NOTIFY, not a round trip each. */
+  private readonly queued = new Set<string>();
+
   wake(name: string): void {
     this.onWake(name);
-    if (this.url) sql`select pg_notify(${CHANNEL}, ${name})`.execute(this.db).catch(() => {});
+    if (!this.url || this.queued.has(name)) return;
+    this.queued.add(name);
+    setTimeout(() => {
+      this.queued.delete(name);
+      sql`select pg_notify(${CHANNEL}, ${name})`.execute(this.db).catch(() => {});
+    }, NOTIFY_WINDOW_MS).unref();
   }
 
   /** Listens for the other processes' wakes (a worker). */
