@@ -2,8 +2,9 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import pg from 'pg';
+import { SiyuPostgresDialect } from './dialect.ts';
 import { prepareRepeatedStatements } from './prepared.ts';
 
 // int8 and numeric come back as strings from pg by default; our ids and money fit in JS numbers safely
@@ -32,7 +33,7 @@ export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database
     // the pool drops it and opens a new one on the next query.
     pool.on('error', (err) => console.warn(`siyu: PostgreSQL connection lost: ${err.message}`));
     pool.on('connect', prepareRepeatedStatements);
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<DB>({ dialect: new SiyuPostgresDialect({ pool }) });
     await sql`select 1`.execute(db);
     return { kind: 'postgres', db, close: once(() => db.destroy()) };
   }
@@ -47,7 +48,7 @@ export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database
     const lite = await PGlite.create(location);
     const pool = new pg.Pool(createPgConfig(lite));
     pool.on('connect', prepareRepeatedStatements);
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<DB>({ dialect: new SiyuPostgresDialect({ pool }) });
     return {
       kind: 'pglite',
       db,
