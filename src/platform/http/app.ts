@@ -10,11 +10,11 @@ import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
   serializerCompiler,
-  validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Actor, Role } from '../actor.ts';
 import { AppError, ERRORS, type ErrorCode, errorBody, pickLang } from './errors.ts';
+import { checkedValidatorCompiler } from './validation.ts';
 
 /**
  * Every /api/v1 route states who may call it and how its data is scoped. A route without this does not
@@ -71,7 +71,7 @@ export async function buildApp(opts: AppOptions) {
     genReqId: () => randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(checkedValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('actor', null);
   app.decorateRequest('csrfToken', null);
