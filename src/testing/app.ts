@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Tables } from '../modules/tables.ts';
 import type { Database } from '../platform/db/connect.ts';
 import { createServer } from '../server.ts';
@@ -20,14 +20,14 @@ export interface TestApp {
 
 /** A real server (inject only, no socket) on a fresh database seeded with the fixture brand. */
 export async function openTestApp(
-  opts: { loginLimits?: { perLogin: number; perIp: number } } = {},
+  opts: { loginLimits?: { perLogin: number; perIp: number }; logger?: FastifyBaseLogger } = {},
 ): Promise<TestApp> {
   const database = await openTestDatabase();
   const fx = await seedFixture(database.db);
   const app = await createServer({
     database,
     secretKey: TEST_KEY,
-    logger: false,
+    logger: opts.logger ?? false,
     loginLimits: opts.loginLimits ?? { perLogin: 1000, perIp: 1000 },
   });
   await app.ready();

@@ -6,6 +6,7 @@ import { corpDb } from '../../platform/db/corp-db.ts';
 import type { Session } from '../../platform/http/app.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { FailureLimiter } from '../../platform/http/rate-limit.ts';
+import { textProblem } from '../../platform/input.ts';
 import { isRootUnit, subtreeUnitIds } from '../org/service.ts';
 import type { Tables } from '../tables.ts';
 import { DUMMY_HASH, verifyPassword } from './passwords.ts';
@@ -91,7 +92,7 @@ export async function login(
 }
 
 function splitCookie(cookie: string | undefined): { corpId: string; tokenHash: string } | null {
-  if (!cookie) return null;
+  if (!cookie || textProblem(cookie)) return null;
   const dot = cookie.indexOf('.');
   if (dot <= 0) return null;
   return { corpId: cookie.slice(0, dot), tokenHash: sha256(cookie.slice(dot + 1)) };
