@@ -17,6 +17,7 @@ import type { Config } from './platform/config.ts';
 import { type Database, openDatabase } from './platform/db/connect.ts';
 import { loadMigrations, migrate } from './platform/db/migrate.ts';
 import { buildApp } from './platform/http/app.ts';
+import type { LoginLimits } from './platform/http/rate-limit.ts';
 import { createPii } from './platform/pii.ts';
 import { createRuntime, inboxConcurrencyFor, type Runtime } from './runtime.ts';
 
@@ -70,7 +71,9 @@ export interface ServerOptions {
   logger: FastifyBaseLogger | boolean;
   secureCookies?: boolean;
   clock?: Clock;
-  loginLimits?: { perLogin: number; perIp: number };
+  loginLimits?: Partial<LoginLimits>;
+  /** SIYU_TRUSTED_PROXIES: the reverse proxies whose X-Forwarded-For names the client. */
+  trustedProxies?: string[];
   webDir?: string;
   /** SIYU_PUBLIC_URL: where customers and WeCom reach Siyu. */
   publicUrl?: string;
@@ -96,6 +99,7 @@ export async function createServer(opts: ServerOptions) {
     logger: opts.logger,
     webDir: opts.webDir,
     ready: opts.ready,
+    trustedProxies: opts.trustedProxies,
     authenticate: (request) => resolveSession(deps.db, clock, request.cookies[SESSION_COOKIE]),
     routes: moduleRoutes(deps, runtime, {
       secureCookies: opts.secureCookies ?? false,

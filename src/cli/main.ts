@@ -413,6 +413,7 @@ async function start(): Promise<void> {
       secretKey,
       logger,
       secureCookies: config.SIYU_SECURE_COOKIES,
+      trustedProxies: config.SIYU_TRUSTED_PROXIES,
       webDir: WEB_DIST,
       publicUrl: config.SIYU_PUBLIC_URL,
       ready: false,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -16,6 +17,19 @@ export const configSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  SIYU_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .refine((list) => list.every(isProxySpec), {
+      error:
+        'SIYU_TRUSTED_PROXIES lists addresses or CIDR ranges (or loopback, linklocal, uniquelocal), comma-separated',
+    }),
   SIYU_DEMO: z
     .enum(['true', 'false'])
     .default('true')
@@ -50,6 +64,8 @@ export const configHelp: Record<keyof z.infer<typeof configSchema>, string> = {
   SIYU_SECRET_KEY: '64 hex chars; encrypts PII at rest (default: generated once into the data folder)',
   SIYU_LOG_LEVEL: 'fatal|error|warn|info|debug|trace|silent (default info)',
   SIYU_SECURE_COOKIES: 'true behind HTTPS: session cookies get the Secure flag (default false)',
+  SIYU_TRUSTED_PROXIES:
+    'behind a reverse proxy: its addresses or CIDR ranges, comma-separated (loopback for one on this machine); the client address is then read from X-Forwarded-For (default: none, X-Forwarded-For ignored)',
   SIYU_DEMO:
     'without WeCom credentials: build the demo brand in the WeCom simulator on an empty database (default true)',
   SIYU_DEMO_CUSTOMERS: 'how many customers the demo brand gets (default 3000)',
@@ -95,4 +111,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return { ...parsed.data, dataDir: resolve(parsed.data.SIYU_DATA_DIR) };
+}
+
+/** An address, a CIDR range, or one of the names proxy-addr (Fastify's trustProxy) knows. */
+function isProxySpec(spec: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(spec)) return true;
+  const [address = '', bits, ...rest] = spec.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }

@@ -6,16 +6,17 @@ import { parseLogin } from './service.ts';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await openTestApp({ loginLimits: { perLogin: 3, perIp: 1000 } });
+  t = await openTestApp({ loginLimits: { perAccountAddress: 3, perAccount: 6, perAddress: 1000 } });
 });
 afterAll(() => t.close());
 
-const post = (login: string, password: string, ip = '10.0.0.1') =>
+const post = (login: string, password: string, ip = '10.0.0.1', headers: Record<string, string> = {}) =>
   t.app.inject({
     method: 'POST',
     url: '/api/v1/auth/login',
     payload: { login, password },
     remoteAddress: ip,
+    headers,
   });
 
 describe('passwords', () => {
@@ -32,6 +33,8 @@ describe('passwords', () => {
   it('parses "user@brand" logins at the last @', () => {
     expect(parseLogin('Store1@Demo')).toEqual({ username: 'store1', corpId: 'demo' });
     expect(parseLogin('a@b@demo')).toEqual({ username: 'a@b', corpId: 'demo' });
+    expect(parseLogin(' Store1 @ Demo ')).toEqual({ username: 'store1', corpId: 'demo' });
+    expect(parseLogin('ｓｔｏｒｅ１＠ｄｅｍｏ')).toEqual({ username: 'store1', corpId: 'demo' });
     expect(parseLogin('nobrand')).toBeNull();
     expect(parseLogin('@demo')).toBeNull();
   });
@@ -101,12 +104,38 @@ describe('login and sessions', () => {
     expect(notJson.json().error.code).toBe('bad_request');
   });
 
-  it('rate-limits failed logins per login, even with the right password afterwards', async () => {
+  it('locks an account from the address that failed, even with the right password afterwards', async () => {
     for (let i = 0; i < 3; i++) expect((await post('gz1@acme', 'nope', '10.0.0.3')).statusCode).toBe(401);
     const blocked = await post('gz1@acme', PASSWORD, '10.0.0.3');
     expect(blocked.statusCode).toBe(429);
     expect(blocked.json().error.code).toBe('rate_limited');
     expect((await post('sh1@acme', PASSWORD, '10.0.0.3')).statusCode).toBe(200);
+    // the owner, elsewhere, is not locked out by someone else's guesses
+    expect((await post('gz1@acme', PASSWORD, '10.0.0.4')).statusCode).toBe(200);
+  });
+
+  it('counts every spelling of one login as that account', async () => {
+    for (let i = 0; i < 3; i++) expect((await post('sh2@acme', 'nope', '10.0.1.1')).statusCode).toBe(401);
+    for (const spelling of ['sh2 @acme', ' SH2@ACME ', 'sh2 @ acme', 'ｓｈ２＠ａｃｍｅ']) {
+      expect((await post(spelling, PASSWORD, '10.0.1.1')).statusCode, spelling).toBe(429);
+    }
+    expect((await post('ｓｈ２＠ａｃｍｅ', PASSWORD, '10.0.1.2')).statusCode).toBe(200);
+  });
+
+  it('ignores X-Forwarded-For unless a trusted proxy is configured', async () => {
+    for (let i = 0; i < 3; i++) {
+      const spoofed = { 'x-forwarded-for': `192.0.2.${i}` };
+      expect((await post('east@acme', 'nope', '10.0.2.1', spoofed)).statusCode).toBe(401);
+    }
+    const next = await post('east@acme', PASSWORD, '10.0.2.1', { 'x-forwarded-for': '192.0.2.99' });
+    expect(next.statusCode).toBe(429);
+  });
+
+  it('locks an account failing from many addresses, except from an address it signed in from', async () => {
+    expect((await post('sh1@acme', PASSWORD, '10.0.3.100')).statusCode).toBe(200);
+    for (let i = 0; i < 6; i++) expect((await post('sh1@acme', 'nope', `10.0.3.${i}`)).statusCode).toBe(401);
+    expect((await post('sh1@acme', PASSWORD, '10.0.3.50')).statusCode).toBe(429);
+    expect((await post('sh1@acme', PASSWORD, '10.0.3.100')).statusCode).toBe(200);
   });
 
   it('ends the session on logout', async () => {

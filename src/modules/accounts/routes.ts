@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { FailureLimiter } from '../../platform/http/rate-limit.ts';
+import { DEFAULT_LOGIN_LIMITS, LoginGuard, type LoginLimits } from '../../platform/http/rate-limit.ts';
 import type { Deps } from '../context.ts';
 import { loadMe, login, logout, SESSION_COOKIE, SESSION_TTL_MS } from './service.ts';
 
@@ -22,16 +22,12 @@ const sessionReply = z.object({ account: me, csrfToken: z.string() });
 
 export interface AccountRouteOptions {
   secureCookies: boolean;
-  /** Failed logins allowed per login and per IP within 15 minutes. */
-  loginLimits?: { perLogin: number; perIp: number };
+  /** Failed logins allowed within 15 minutes (see LoginGuard); DEFAULT_LOGIN_LIMITS otherwise. */
+  loginLimits?: Partial<LoginLimits>;
 }
 
 export function accountRoutes(deps: Deps, opts: AccountRouteOptions) {
-  const window = 15 * 60 * 1000;
-  const limits = {
-    perLogin: new FailureLimiter(opts.loginLimits?.perLogin ?? 5, window),
-    perIp: new FailureLimiter(opts.loginLimits?.perIp ?? 50, window),
-  };
+  const guard = new LoginGuard({ ...DEFAULT_LOGIN_LIMITS, ...opts.loginLimits });
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
 
@@ -47,7 +43,7 @@ export function accountRoutes(deps: Deps, opts: AccountRouteOptions) {
         },
       },
       async (request, reply) => {
-        const result = await login(deps.db, deps.clock, limits, { ...request.body, ip: request.ip });
+        const result = await login(deps.db, deps.clock, guard, { ...request.body, ip: request.ip });
         reply.setCookie(SESSION_COOKIE, result.cookie, {
           httpOnly: true,
           sameSite: 'lax',

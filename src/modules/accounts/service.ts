@@ -5,7 +5,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { corpDb } from '../../platform/db/corp-db.ts';
 import type { Session } from '../../platform/http/app.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import type { FailureLimiter } from '../../platform/http/rate-limit.ts';
+import type { LoginGuard } from '../../platform/http/rate-limit.ts';
 import { textProblem } from '../../platform/input.ts';
 import { isRootUnit, subtreeUnitIds } from '../org/service.ts';
 import type { Tables } from '../tables.ts';
@@ -26,13 +26,17 @@ export interface Me {
   staffId: number | null;
 }
 
-/** "store1@demo" -> { username: 'store1', corpId: 'demo' }; the last @ separates, names are lower-case. */
+/**
+ * "store1@demo" -> { username: 'store1', corpId: 'demo' }: the last @ separates, spaces around either part
+ * go, names are lower-case, and full-width forms typed with a Chinese IME (ｓｔｏｒｅ１＠ｄｅｍｏ) read as ASCII.
+ */
 export function parseLogin(login: string): { username: string; corpId: string } | null {
-  const at = login.lastIndexOf('@');
-  if (at <= 0 || at === login.length - 1) return null;
+  const text = login.normalize('NFKC');
+  const at = text.lastIndexOf('@');
+  if (at <= 0 || at === text.length - 1) return null;
   return {
-    username: login.slice(0, at).trim().toLowerCase(),
-    corpId: login
+    username: text.slice(0, at).trim().toLowerCase(),
+    corpId: text
       .slice(at + 1)
       .trim()
       .toLowerCase(),
@@ -41,21 +45,16 @@ export function parseLogin(login: string): { username: string; corpId: string } 
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-export interface LoginLimits {
-  perLogin: FailureLimiter;
-  perIp: FailureLimiter;
-}
-
 export async function login(
   db: Kysely<Tables>,
   clock: Clock,
-  limits: LoginLimits,
+  guard: LoginGuard,
   input: { login: string; password: string; ip: string },
 ): Promise<{ cookie: string; csrfToken: string; me: Me }> {
-  const loginKey = input.login.trim().toLowerCase();
-  if (limits.perLogin.isBlocked(loginKey) || limits.perIp.isBlocked(input.ip))
-    throw new AppError('rate_limited');
   const parsed = parseLogin(input.login);
+  // the limits count the account the lookup will read, so no other spelling of it escapes its count
+  const loginKey = parsed ? `${parsed.username}@${parsed.corpId}` : input.login.trim().toLowerCase();
+  if (guard.isBlocked(loginKey, input.ip)) throw new AppError('rate_limited');
   const account = parsed
     ? await db
         .selectFrom('accounts')
@@ -66,11 +65,10 @@ export async function login(
     : undefined;
   const ok = await verifyPassword(input.password, account?.password_hash ?? DUMMY_HASH);
   if (!account || !ok || account.disabled) {
-    limits.perLogin.fail(loginKey);
-    limits.perIp.fail(input.ip);
+    guard.failed(loginKey, input.ip);
     throw new AppError('bad_credentials');
   }
-  limits.perLogin.reset(loginKey);
+  guard.succeeded(loginKey, input.ip);
 
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');

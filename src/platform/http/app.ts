@@ -58,6 +58,12 @@ export interface AppOptions {
   webDir?: string;
   /** false: /healthz answers 503 until markReady() (default true). */
   ready?: boolean;
+  /**
+   * Addresses or CIDR ranges of the reverse proxies in front (SIYU_TRUSTED_PROXIES): a request from one
+   * of them gets its client address (request.ip) from X-Forwarded-For. None (the default): the socket's
+   * address, whatever X-Forwarded-For says — a client could otherwise name any address it likes.
+   */
+  trustedProxies?: string[];
 }
 
 export const API_PREFIX = '/api/v1';
@@ -69,6 +75,7 @@ export async function buildApp(opts: AppOptions) {
     logger: typeof opts.logger === 'boolean' ? opts.logger : undefined,
     bodyLimit: 1024 * 1024,
     genReqId: () => randomUUID(),
+    trustProxy: opts.trustedProxies?.length ? opts.trustedProxies : false,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(checkedValidatorCompiler);
