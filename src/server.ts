@@ -74,6 +74,8 @@ export interface ServerOptions {
   loginLimits?: Partial<LoginLimits>;
   /** SIYU_TRUSTED_PROXIES: the reverse proxies whose X-Forwarded-For names the client. */
   trustedProxies?: string[];
+  /** SIYU_FRAME_ANCESTORS: origins besides Siyu that may frame the console. */
+  frameAncestors?: string[];
   webDir?: string;
   /** SIYU_PUBLIC_URL: where customers and WeCom reach Siyu. */
   publicUrl?: string;
@@ -100,7 +102,9 @@ export async function createServer(opts: ServerOptions) {
     webDir: opts.webDir,
     ready: opts.ready,
     trustedProxies: opts.trustedProxies,
-    authenticate: (request) => resolveSession(deps.db, clock, request.cookies[SESSION_COOKIE]),
+    frameAncestors: opts.frameAncestors,
+    authenticate: (request) =>
+      resolveSession(deps.db, clock, request.cookies[SESSION_COOKIE], { ip: request.ip }),
     routes: moduleRoutes(deps, runtime, {
       secureCookies: opts.secureCookies ?? false,
       loginLimits: opts.loginLimits,

@@ -414,6 +414,7 @@ async function start(): Promise<void> {
       logger,
       secureCookies: config.SIYU_SECURE_COOKIES,
       trustedProxies: config.SIYU_TRUSTED_PROXIES,
+      frameAncestors: config.SIYU_FRAME_ANCESTORS,
       webDir: WEB_DIST,
       publicUrl: config.SIYU_PUBLIC_URL,
       ready: false,

@@ -14,3 +14,18 @@ describe('SIYU_TRUSTED_PROXIES', () => {
       expect(() => loadConfig({ SIYU_TRUSTED_PROXIES: bad }), bad).toThrow(/SIYU_TRUSTED_PROXIES/);
   });
 });
+
+describe('SIYU_FRAME_ANCESTORS', () => {
+  it('takes origins, a leading wildcard label allowed', () => {
+    expect(loadConfig({}).SIYU_FRAME_ANCESTORS).toEqual([]);
+    expect(
+      loadConfig({ SIYU_FRAME_ANCESTORS: 'https://work.weixin.qq.com, https://*.qq.com:8443' })
+        .SIYU_FRAME_ANCESTORS,
+    ).toEqual(['https://work.weixin.qq.com', 'https://*.qq.com:8443']);
+  });
+
+  it('refuses what would widen or break the policy', () => {
+    for (const bad of ['*', 'https:', "'none'", 'https://a.com/path', 'https://a.com; script-src *'])
+      expect(() => loadConfig({ SIYU_FRAME_ANCESTORS: bad }), bad).toThrow(/SIYU_FRAME_ANCESTORS/);
+  });
+});

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { FRAME_ANCESTOR } from './http/security-headers.ts';
 
 /** Every setting Siyu reads from the environment, with its default. Documented in the README and `siyu start --help`. */
 export const configSchema = z.object({
@@ -29,6 +30,14 @@ export const configSchema = z.object({
     .refine((list) => list.every(isProxySpec), {
       error:
         'SIYU_TRUSTED_PROXIES lists addresses or CIDR ranges (or loopback, linklocal, uniquelocal), comma-separated',
+    }),
+  SIYU_FRAME_ANCESTORS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .refine((list) => list.every((o) => FRAME_ANCESTOR.test(o)), {
+      error:
+        'SIYU_FRAME_ANCESTORS lists origins such as https://work.weixin.qq.com or https://*.example.com, comma-separated',
     }),
   SIYU_DEMO: z
     .enum(['true', 'false'])
@@ -66,6 +75,8 @@ export const configHelp: Record<keyof z.infer<typeof configSchema>, string> = {
   SIYU_SECURE_COOKIES: 'true behind HTTPS: session cookies get the Secure flag (default false)',
   SIYU_TRUSTED_PROXIES:
     'behind a reverse proxy: its addresses or CIDR ranges, comma-separated (loopback for one on this machine); the client address is then read from X-Forwarded-For (default: none, X-Forwarded-For ignored)',
+  SIYU_FRAME_ANCESTORS:
+    'origins besides Siyu itself that may show the console in a frame (CSP frame-ancestors), comma-separated, e.g. the WeCom client’s for the staff sidebar (default: none)',
   SIYU_DEMO:
     'without WeCom credentials: build the demo brand in the WeCom simulator on an empty database (default true)',
   SIYU_DEMO_CUSTOMERS: 'how many customers the demo brand gets (default 3000)',

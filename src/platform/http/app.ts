@@ -14,6 +14,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Actor, Role } from '../actor.ts';
 import { AppError, ERRORS, type ErrorCode, errorBody, pickLang } from './errors.ts';
+import { addSecurityHeaders } from './security-headers.ts';
 import { checkedValidatorCompiler } from './validation.ts';
 
 /**
@@ -64,6 +65,8 @@ export interface AppOptions {
    * address, whatever X-Forwarded-For says — a client could otherwise name any address it likes.
    */
   trustedProxies?: string[];
+  /** Origins besides Siyu that may frame its pages (SIYU_FRAME_ANCESTORS). */
+  frameAncestors?: string[];
 }
 
 export const API_PREFIX = '/api/v1';
@@ -80,6 +83,7 @@ export async function buildApp(opts: AppOptions) {
 
   app.setValidatorCompiler(checkedValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  addSecurityHeaders(app, { frameAncestors: opts.frameAncestors });
   app.decorateRequest('actor', null);
   app.decorateRequest('csrfToken', null);
   await app.register(fastifyCookie);
