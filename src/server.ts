@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
-import pino from 'pino';
 import { DEMO_PASSWORD, type DemoLogin } from './demo/seed.ts';
 import { resolveSession, SESSION_COOKIE } from './modules/accounts/service.ts';
 import { landingRoutes } from './modules/channels/landing.ts';
@@ -23,23 +22,6 @@ import { createRuntime, inboxConcurrencyFor, type Runtime } from './runtime.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const WEB_DIST = join(ROOT, 'web', 'dist');
-
-export function createLogger(level: Config['SIYU_LOG_LEVEL']): FastifyBaseLogger {
-  return pino({
-    level,
-    redact: {
-      paths: [
-        'req.headers.cookie',
-        'req.headers["x-csrf-token"]',
-        'req.headers.authorization',
-        'req.headers["x-siyu-signature"]',
-        '*.password',
-        '*.secret',
-      ],
-      censor: '[redacted]',
-    },
-  });
-}
 
 export async function openSiyuDatabase(config: Config): Promise<Database<Tables>> {
   const database = await openDatabase<Tables>(
@@ -76,6 +58,8 @@ export interface ServerOptions {
   trustedProxies?: string[];
   /** SIYU_FRAME_ANCESTORS: origins besides Siyu that may frame the console. */
   frameAncestors?: string[];
+  /** The level of the per-request log line (default info). */
+  accessLogLevel?: 'info' | 'debug';
   webDir?: string;
   /** SIYU_PUBLIC_URL: where customers and WeCom reach Siyu. */
   publicUrl?: string;
@@ -103,6 +87,7 @@ export async function createServer(opts: ServerOptions) {
     ready: opts.ready,
     trustedProxies: opts.trustedProxies,
     frameAncestors: opts.frameAncestors,
+    accessLogLevel: opts.accessLogLevel,
     authenticate: (request) =>
       resolveSession(deps.db, clock, request.cookies[SESSION_COOKIE], { ip: request.ip }),
     routes: moduleRoutes(deps, runtime, {

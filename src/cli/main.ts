@@ -14,15 +14,9 @@ import { systemClock } from '../platform/clock.ts';
 import { type Config, configHelp, loadConfig, wecomCredentials } from '../platform/config.ts';
 import type { Database } from '../platform/db/connect.ts';
 import { corpDb } from '../platform/db/corp-db.ts';
+import { createLogger, resolveLogFormat } from '../platform/log.ts';
 import { createPii } from '../platform/pii.ts';
-import {
-  createLogger,
-  createServer,
-  openSiyuDatabase,
-  printLogins,
-  resolveSecretKey,
-  WEB_DIST,
-} from '../server.ts';
+import { createServer, openSiyuDatabase, printLogins, resolveSecretKey, WEB_DIST } from '../server.ts';
 import type { RunningSimulator } from '../simulator/server.ts';
 import {
   callbackUrl,
@@ -388,7 +382,8 @@ async function start(): Promise<void> {
   await buildWebIfNeeded();
   const database = await openSiyuDatabase(config);
   const secretKey = resolveSecretKey(config);
-  const logger = createLogger(config.SIYU_LOG_LEVEL);
+  const logFormat = resolveLogFormat(config.SIYU_LOG_FORMAT, process.stdout.isTTY);
+  const logger = createLogger({ level: config.SIYU_LOG_LEVEL, format: logFormat });
   const simClock = new ShiftableClock();
   let app: Awaited<ReturnType<typeof createServer>> | undefined;
   let simulator: RunningSimulator | undefined;
@@ -415,6 +410,7 @@ async function start(): Promise<void> {
       secureCookies: config.SIYU_SECURE_COOKIES,
       trustedProxies: config.SIYU_TRUSTED_PROXIES,
       frameAncestors: config.SIYU_FRAME_ANCESTORS,
+      accessLogLevel: logFormat === 'json' ? 'info' : 'debug',
       webDir: WEB_DIST,
       publicUrl: config.SIYU_PUBLIC_URL,
       ready: false,

@@ -14,6 +14,7 @@ export const configSchema = z.object({
     .regex(/^[0-9a-f]{64}$/i, 'SIYU_SECRET_KEY must be 64 hex characters (32 bytes)')
     .optional(),
   SIYU_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SIYU_LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   SIYU_SECURE_COOKIES: z
     .enum(['true', 'false'])
     .default('false')
@@ -71,7 +72,10 @@ export const configHelp: Record<keyof z.infer<typeof configSchema>, string> = {
   DATABASE_URL: 'PostgreSQL server, e.g. postgres://siyu:pw@localhost:5432/siyu (default: embedded PGlite)',
   SIYU_DATA_DIR: 'where the embedded database and the secret key live (default ./.siyu/data)',
   SIYU_SECRET_KEY: '64 hex chars; encrypts PII at rest (default: generated once into the data folder)',
-  SIYU_LOG_LEVEL: 'fatal|error|warn|info|debug|trace|silent (default info)',
+  SIYU_LOG_LEVEL:
+    'fatal|error|warn|info|debug|trace|silent (default info); on a terminal a line per HTTP request shows at debug',
+  SIYU_LOG_FORMAT:
+    'auto|pretty|json: auto is readable lines on a terminal, JSON (a line per HTTP request at info) otherwise (default auto)',
   SIYU_SECURE_COOKIES: 'true behind HTTPS: session cookies get the Secure flag (default false)',
   SIYU_TRUSTED_PROXIES:
     'behind a reverse proxy: its addresses or CIDR ranges, comma-separated (loopback for one on this machine); the client address is then read from X-Forwarded-For (default: none, X-Forwarded-For ignored)',
