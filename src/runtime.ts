@@ -84,7 +84,8 @@ export function createRuntime(
   const loops = new Map<string, WorkLoop>();
   let abort = new AbortController();
   const foreground = { inFlight: 0 };
-  const limit = () => (foreground.inFlight >= BUSY_REQUESTS ? YIELDING_CONCURRENCY : Number.POSITIVE_INFINITY);
+  const limit = () =>
+    foreground.inFlight >= BUSY_REQUESTS ? YIELDING_CONCURRENCY : Number.POSITIVE_INFINITY;
 
   const kick = (name: string) => {
     if (name === 'inbox') inbox.kick();

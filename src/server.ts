@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
-import pino from 'pino';
 import { DEMO_PASSWORD, type DemoLogin } from './demo/seed.ts';
 import { MIGRATION_SOURCES, MODULES } from './modules/index.ts';
 import type { Tables } from './modules/tables.ts';
@@ -13,28 +12,12 @@ import { uncleanStopReport } from './platform/db/check.ts';
 import { type Database, openDatabase } from './platform/db/connect.ts';
 import { loadMigrations, migrate } from './platform/db/migrate.ts';
 import { buildApp } from './platform/http/app.ts';
+import type { LoginLimits } from './platform/http/rate-limit.ts';
 import { createPii } from './platform/pii.ts';
 import { createRuntime, inboxConcurrencyFor, type Runtime } from './runtime.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const WEB_DIST = join(ROOT, 'web', 'dist');
-
-export function createLogger(level: Config['SIYU_LOG_LEVEL']): FastifyBaseLogger {
-  return pino({
-    level,
-    redact: {
-      paths: [
-        'req.headers.cookie',
-        'req.headers["x-csrf-token"]',
-        'req.headers.authorization',
-        'req.headers["x-siyu-signature"]',
-        '*.password',
-        '*.secret',
-      ],
-      censor: '[redacted]',
-    },
-  });
-}
 
 /** Opens and migrates; after an unclean stop of the embedded database, says so and refuses a bad check. */
 export async function openSiyuDatabase(
@@ -75,7 +58,13 @@ export interface ServerOptions {
   logger: FastifyBaseLogger | boolean;
   secureCookies?: boolean;
   clock?: Clock;
-  loginLimits?: { perLogin: number; perIp: number };
+  loginLimits?: Partial<LoginLimits>;
+  /** SIYU_TRUSTED_PROXIES: the reverse proxies whose X-Forwarded-For names the client. */
+  trustedProxies?: string[];
+  /** SIYU_FRAME_ANCESTORS: origins besides Siyu that may frame the console. */
+  frameAncestors?: string[];
+  /** The level of the per-request log line (default info). */
+  accessLogLevel?: 'info' | 'debug';
   webDir?: string;
   /** SIYU_PUBLIC_URL: where customers and WeCom reach Siyu. */
   publicUrl?: string;
@@ -113,6 +102,9 @@ export async function createServer(opts: ServerOptions) {
     logger: opts.logger,
     webDir: opts.webDir,
     ready: opts.ready,
+    trustedProxies: opts.trustedProxies,
+    frameAncestors: opts.frameAncestors,
+    accessLogLevel: opts.accessLogLevel,
     authenticate: authenticators[0]!,
     routes: async (api) => {
       for (const m of MODULES) if (m.routes) await api.register(m.routes(deps));

@@ -23,16 +23,10 @@ import {
 } from '../platform/db/backup.ts';
 import { checkDatabase, describeCheck, uncleanStopReport } from '../platform/db/check.ts';
 import { type Database, lockHolder, openDatabase } from '../platform/db/connect.ts';
+import { createLogger, resolveLogFormat } from '../platform/log.ts';
 import { createPii } from '../platform/pii.ts';
 import { createRuntime, inboxConcurrencyFor } from '../runtime.ts';
-import {
-  createLogger,
-  createServer,
-  openSiyuDatabase,
-  printLogins,
-  resolveSecretKey,
-  WEB_DIST,
-} from '../server.ts';
+import { createServer, openSiyuDatabase, printLogins, resolveSecretKey, WEB_DIST } from '../server.ts';
 import type { RunningSimulator } from '../simulator/server.ts';
 import {
   callbackUrl,
@@ -574,7 +568,8 @@ async function start(role: Role): Promise<void> {
   await buildWebIfNeeded();
   const database = await openSiyuDatabase(config);
   const secretKey = resolveSecretKey(config);
-  const logger = createLogger(config.SIYU_LOG_LEVEL);
+  const logFormat = resolveLogFormat(config.SIYU_LOG_FORMAT, process.stdout.isTTY);
+  const logger = createLogger({ level: config.SIYU_LOG_LEVEL, format: logFormat });
   const simClock = new ShiftableClock();
   let app: Awaited<ReturnType<typeof createServer>> | undefined;
   let simulator: RunningSimulator | undefined;
@@ -611,6 +606,9 @@ async function start(role: Role): Promise<void> {
       secretKey,
       logger,
       secureCookies: config.SIYU_SECURE_COOKIES,
+      trustedProxies: config.SIYU_TRUSTED_PROXIES,
+      frameAncestors: config.SIYU_FRAME_ANCESTORS,
+      accessLogLevel: logFormat === 'json' ? 'info' : 'debug',
       webDir: WEB_DIST,
       publicUrl: config.SIYU_PUBLIC_URL,
       ready: false,
@@ -671,7 +669,10 @@ async function startWorker(config: Config): Promise<void> {
   const runtime = createRuntime(
     { db: database.db, clock: systemClock, pii: createPii(resolveSecretKey(config)) },
     {
-      logger: createLogger(config.SIYU_LOG_LEVEL),
+      logger: createLogger({
+        level: config.SIYU_LOG_LEVEL,
+        format: resolveLogFormat(config.SIYU_LOG_FORMAT, process.stdout.isTTY),
+      }),
       inboxConcurrency: inboxConcurrencyFor(database.kind),
       databaseUrl: database.url,
     },

@@ -5,6 +5,7 @@ import type { Clock } from '../platform/clock.ts';
 import { type CorpDb, corpDb } from '../platform/db/corp-db.ts';
 import type { EventBus } from '../platform/events/bus.ts';
 import { AppError } from '../platform/http/errors.ts';
+import type { LoginLimits } from '../platform/http/rate-limit.ts';
 import type { Pii } from '../platform/pii.ts';
 import type { ConnectionRegistry } from '../platform/wecom-links.ts';
 import type { DomainEvent } from './events.ts';
@@ -21,8 +22,8 @@ export interface Wake {
 /** How this process serves HTTP (from the configuration). */
 export interface ProcessSettings {
   secureCookies: boolean;
-  /** Failed logins allowed per login and per address within 15 minutes. */
-  loginLimits?: { perLogin: number; perIp: number };
+  /** Failed logins allowed (per account and address, per address, per account) within 15 minutes. */
+  loginLimits?: Partial<LoginLimits>;
   /** SIYU_PUBLIC_URL: where customers and WeCom reach Siyu. */
   publicUrl?: string;
 }

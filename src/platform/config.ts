@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { FRAME_ANCESTOR } from './http/security-headers.ts';
 
 /** Every setting Siyu reads from the environment, with its default. Documented in the README and `siyu start --help`. */
 export const configSchema = z.object({
@@ -13,10 +15,32 @@ export const configSchema = z.object({
     .regex(/^[0-9a-f]{64}$/i, 'SIYU_SECRET_KEY must be 64 hex characters (32 bytes)')
     .optional(),
   SIYU_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SIYU_LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   SIYU_SECURE_COOKIES: z
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  SIYU_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .refine((list) => list.every(isProxySpec), {
+      error:
+        'SIYU_TRUSTED_PROXIES lists addresses or CIDR ranges (or loopback, linklocal, uniquelocal), comma-separated',
+    }),
+  SIYU_FRAME_ANCESTORS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .refine((list) => list.every((o) => FRAME_ANCESTOR.test(o)), {
+      error:
+        'SIYU_FRAME_ANCESTORS lists origins such as https://work.weixin.qq.com or https://*.example.com, comma-separated',
+    }),
   SIYU_DEMO: z
     .enum(['true', 'false'])
     .default('true')
@@ -51,8 +75,15 @@ export const configHelp: Record<keyof z.infer<typeof configSchema>, string> = {
   SIYU_BACKUPS:
     'embedded database: backups kept in the data folder’s sibling backups/ (daily and at each clean stop; 0 = none; default 7)',
   SIYU_SECRET_KEY: '64 hex chars; encrypts PII at rest (default: generated once into the data folder)',
-  SIYU_LOG_LEVEL: 'fatal|error|warn|info|debug|trace|silent (default info)',
+  SIYU_LOG_LEVEL:
+    'fatal|error|warn|info|debug|trace|silent (default info); on a terminal a line per HTTP request shows at debug',
+  SIYU_LOG_FORMAT:
+    'auto|pretty|json: auto is readable lines on a terminal, JSON (a line per HTTP request at info) otherwise (default auto)',
   SIYU_SECURE_COOKIES: 'true behind HTTPS: session cookies get the Secure flag (default false)',
+  SIYU_TRUSTED_PROXIES:
+    'behind a reverse proxy: its addresses or CIDR ranges, comma-separated (loopback for one on this machine); the client address is then read from X-Forwarded-For (default: none, X-Forwarded-For ignored)',
+  SIYU_FRAME_ANCESTORS:
+    'origins besides Siyu itself that may show the console in a frame (CSP frame-ancestors), comma-separated, e.g. the WeCom client’s for the staff sidebar (default: none)',
   SIYU_DEMO:
     'without WeCom credentials: build the demo brand in the WeCom simulator on an empty database (default true)',
   SIYU_DEMO_CUSTOMERS: 'how many customers the demo brand gets (default 3000)',
@@ -98,4 +129,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return { ...parsed.data, dataDir: resolve(parsed.data.SIYU_DATA_DIR) };
+}
+
+/** An address, a CIDR range, or one of the names proxy-addr (Fastify's trustProxy) knows. */
+function isProxySpec(spec: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(spec)) return true;
+  const [address = '', bits, ...rest] = spec.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }

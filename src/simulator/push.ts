@@ -63,6 +63,12 @@ export class Pusher {
   private readonly logs = new Map<string, Delivery[]>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly closing = new AbortController();
+  /**
+   * What close() must interrupt: in-flight attempts and retry waits. A set rather than one abort listener
+   * each on `closing.signal`: at full concurrency that is more listeners than an EventTarget allows before
+   * it warns of a leak (MaxListenersExceededWarning, seen in bench:welcome).
+   */
+  private readonly onClose = new Set<() => void>();
   private active = 0;
   private readonly waiting: Array<() => void> = [];
   private seq = 0;
@@ -146,7 +152,14 @@ export class Pusher {
   /** Cancels queued and in-flight deliveries. */
   async close(): Promise<void> {
     this.closing.abort();
+    for (const cancel of [...this.onClose]) cancel();
     await this.idle();
+  }
+
+  /** Runs `cancel` when the pusher closes, until the returned function is called. */
+  private whileOpen(cancel: () => void): () => void {
+    this.onClose.add(cancel);
+    return () => this.onClose.delete(cancel);
   }
 
   private record(delivery: Delivery): void {
@@ -181,7 +194,7 @@ export class Pusher {
     const url = withQuery(target.url!, { msg_signature: msgSignature, timestamp, nonce });
 
     for (let n = 1; n <= this.retryDelaysMs.length + 1; n++) {
-      if (n > 1) await sleep(this.retryDelaysMs[n - 2]!, this.closing.signal);
+      if (n > 1) await this.sleep(this.retryDelaysMs[n - 2]!);
       if (this.closing.signal.aborted) {
         delivery.status = 'cancelled';
         return;
@@ -206,8 +219,7 @@ export class Pusher {
     // A timer and a listener rather than AbortSignal.timeout/any: those cost more CPU than the push itself.
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.timeoutMs);
-    const cancel = () => abort.abort();
-    this.closing.signal.addEventListener('abort', cancel);
+    const stopWatching = this.whileOpen(() => abort.abort());
     const took = () => Math.round(performance.now() - started);
     try {
       const res = await httpCall(url, {
@@ -232,8 +244,21 @@ export class Pusher {
       return { n, at, outcome: 'connection_error', error: describe(err), duration_ms: took() };
     } finally {
       clearTimeout(timer);
-      this.closing.signal.removeEventListener('abort', cancel);
+      stopWatching();
     }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.closing.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const stopWatching = this.whileOpen(done);
+      function done() {
+        clearTimeout(timer);
+        stopWatching();
+        resolve();
+      }
+    });
   }
 }
 
@@ -304,17 +329,4 @@ function describe(err: unknown): string {
     return err.message;
   }
   return String(err);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,5 +1,7 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Tables } from '../modules/tables.ts';
 import type { Database } from '../platform/db/connect.ts';
+import type { LoginLimits } from '../platform/http/rate-limit.ts';
 import { createServer } from '../server.ts';
 import { openTestDatabase } from './db.ts';
 import { type Fixture, PASSWORD, seedFixture, TEST_KEY } from './fixture.ts';
@@ -19,15 +21,16 @@ export interface TestApp {
 
 /** A real server (inject only, no socket) on a fresh database seeded with the fixture brand. */
 export async function openTestApp(
-  opts: { loginLimits?: { perLogin: number; perIp: number } } = {},
+  opts: { loginLimits?: Partial<LoginLimits>; logger?: FastifyBaseLogger; trustedProxies?: string[] } = {},
 ): Promise<TestApp> {
   const database = await openTestDatabase();
   const fx = await seedFixture(database.db);
   const app = await createServer({
     database,
     secretKey: TEST_KEY,
-    logger: false,
-    loginLimits: opts.loginLimits ?? { perLogin: 1000, perIp: 1000 },
+    logger: opts.logger ?? false,
+    loginLimits: opts.loginLimits ?? { perAccountAddress: 1000, perAccount: 1000, perAddress: 1000 },
+    trustedProxies: opts.trustedProxies,
   });
   await app.ready();
   return {

@@ -71,6 +71,8 @@ describe('console: a store manager sees only her store', () => {
   let adminContext: BrowserContext;
   let page: Page;
   let failed = false;
+  /** What the browser refused under the Content-Security-Policy, on any page of either session. */
+  const cspViolations: string[] = [];
 
   // Filled by the first tests, used by the later ones (Vitest runs the tests of a file in order).
   let me: Me;
@@ -85,6 +87,10 @@ describe('console: a store manager sees only her store', () => {
     const options = { baseURL: server.baseUrl, locale: 'zh-CN', viewport: { width: 1366, height: 900 } };
     managerContext = await browser.newContext(options);
     adminContext = await browser.newContext(options);
+    for (const context of [managerContext, adminContext])
+      context.on('console', (msg) => {
+        if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+      });
     page = await managerContext.newPage();
   }, 360_000);
 
@@ -106,7 +112,8 @@ describe('console: a store manager sees only her store', () => {
 
   test('the store manager signs in and lands on the customer list', async (ctx) => {
     onFailure(ctx, 'login');
-    await page.goto('/login');
+    const loginPage = await page.goto('/login');
+    expect(loginPage?.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.locator('#login').fill(STORE_MANAGER);
     await page.locator('#password').fill(PASSWORD);
     await page.locator('button[type=submit]').click();
@@ -646,6 +653,10 @@ describe('console: a store manager sees only her store', () => {
     expect(detail.facts).toMatchObject({ stage: 'super', paidFen: first.paidFen });
     await expect.poll(() => card.getByTestId('stage-tag').textContent()).toBe('超级用户');
     expect(await card.getByTestId('rfm').textContent()).toBe(`R${first.rfm.r}F${first.rfm.f}M${first.rfm.m}`);
+  });
+
+  test('no page broke the Content-Security-Policy', () => {
+    expect(cspViolations).toEqual([]);
   });
 
   test('the server stops cleanly on SIGTERM', async (ctx) => {

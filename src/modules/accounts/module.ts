@@ -12,6 +12,7 @@ export const accounts: ModuleManifest = {
     legacy: { '0005_accounts': ['0001_accounts'] },
   },
   routes: (deps) => accountRoutes(deps, deps.settings),
-  authenticate: (deps) => (request) => resolveSession(deps.db, deps.clock, request.cookies[SESSION_COOKIE]),
+  authenticate: (deps) => (request) =>
+    resolveSession(deps.db, deps.clock, request.cookies[SESSION_COOKIE], { ip: request.ip }),
   publishes: [],
 };

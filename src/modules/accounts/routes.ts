@@ -3,9 +3,18 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { FailureLimiter } from '../../platform/http/rate-limit.ts';
+import { DEFAULT_LOGIN_LIMITS, LoginGuard, type LoginLimits } from '../../platform/http/rate-limit.ts';
 import type { Deps } from '../context.ts';
-import { loadMe, login, logout, SESSION_COOKIE, SESSION_TTL_MS } from './service.ts';
+import {
+  endAllSessions,
+  endSession,
+  listSessions,
+  loadMe,
+  login,
+  logout,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+} from './service.ts';
 
 const me = z.object({
   id: z.number(),
@@ -22,16 +31,12 @@ const sessionReply = z.object({ account: me, csrfToken: z.string() });
 
 export interface AccountRouteOptions {
   secureCookies: boolean;
-  /** Failed logins allowed per login and per IP within 15 minutes. */
-  loginLimits?: { perLogin: number; perIp: number };
+  /** Failed logins allowed within 15 minutes (see LoginGuard); DEFAULT_LOGIN_LIMITS otherwise. */
+  loginLimits?: Partial<LoginLimits>;
 }
 
 export function accountRoutes(deps: Deps, opts: AccountRouteOptions) {
-  const window = 15 * 60 * 1000;
-  const limits = {
-    perLogin: new FailureLimiter(opts.loginLimits?.perLogin ?? 5, window),
-    perIp: new FailureLimiter(opts.loginLimits?.perIp ?? 50, window),
-  };
+  const guard = new LoginGuard({ ...DEFAULT_LOGIN_LIMITS, ...opts.loginLimits });
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
 
@@ -47,7 +52,11 @@ export function accountRoutes(deps: Deps, opts: AccountRouteOptions) {
         },
       },
       async (request, reply) => {
-        const result = await login(deps.db, deps.clock, limits, { ...request.body, ip: request.ip });
+        const result = await login(deps.db, deps.clock, guard, {
+          ...request.body,
+          ip: request.ip,
+          userAgent: request.headers['user-agent'],
+        });
         reply.setCookie(SESSION_COOKIE, result.cookie, {
           httpOnly: true,
           sameSite: 'lax',
@@ -73,6 +82,68 @@ export function accountRoutes(deps: Deps, opts: AccountRouteOptions) {
         await logout(deps.db, request.cookies[SESSION_COOKIE]);
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
         return { ok: true as const };
+      },
+    );
+
+    app.get(
+      '/auth/sessions',
+      {
+        config: { access: { roles: ROLES, scope: 'self' } },
+        schema: {
+          tags: ['auth'],
+          summary: "The signed-in account's live sessions, the most recently used first",
+          response: {
+            200: z.object({
+              items: z.array(
+                z.object({
+                  id: z.number(),
+                  createdAt: z.string(),
+                  lastSeenAt: z.string().describe('to the minute'),
+                  address: z.string().nullable().describe('the client address it was last used from'),
+                  userAgent: z.string().nullable(),
+                  current: z.boolean().describe('the session of this request'),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (request) => ({
+        items: await listSessions(deps.db, deps.clock, request.actor!, request.cookies[SESSION_COOKIE]),
+      }),
+    );
+
+    app.delete(
+      '/auth/sessions/:id',
+      {
+        config: { access: { roles: ROLES, scope: 'self' } },
+        schema: {
+          tags: ['auth'],
+          summary: 'End one of your sessions (another browser, or this one)',
+          params: z.object({ id: z.coerce.number().int().positive() }),
+          response: { 200: z.object({ ok: z.literal(true) }) },
+        },
+      },
+      async (request) => {
+        await endSession(deps.db, request.actor!, request.params.id);
+        return { ok: true as const };
+      },
+    );
+
+    app.post(
+      '/auth/logout-all',
+      {
+        config: { access: { roles: ROLES, scope: 'self' } },
+        schema: {
+          tags: ['auth'],
+          summary: 'End every session of your account, this one included',
+          response: { 200: z.object({ ok: z.literal(true), ended: z.number() }) },
+        },
+      },
+      async (request, reply) => {
+        const ended = await endAllSessions(deps.db, request.actor!);
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return { ok: true as const, ended };
       },
     );
 

@@ -16,11 +16,16 @@ export interface AccountsTable {
 
 export interface SessionsTable {
   corp_id: string;
+  id: Generated<number>;
   token_hash: string;
   account_id: number;
   csrf_token: string;
   created_at: Timestamp;
   expires_at: Timestamp;
+  last_seen_at: DefaultTimestamp;
+  /** the client address it was last used from */
+  ip: string | null;
+  user_agent: string | null;
 }
 
 /** The tables this module owns, as Kysely sees them. */

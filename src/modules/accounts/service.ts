@@ -4,14 +4,17 @@ import type { Actor, Role } from '../../platform/actor.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { corpDb } from '../../platform/db/corp-db.ts';
 import type { Session } from '../../platform/http/app.ts';
-import { AppError } from '../../platform/http/errors.ts';
-import type { FailureLimiter } from '../../platform/http/rate-limit.ts';
+import { AppError, notFound } from '../../platform/http/errors.ts';
+import type { LoginGuard } from '../../platform/http/rate-limit.ts';
+import { textProblem } from '../../platform/input.ts';
 import { isRootUnit, subtreeUnitIds } from '../org/index.ts';
 import type { Tables } from '../tables.ts';
 import { DUMMY_HASH, verifyPassword } from './passwords.ts';
 
 export const SESSION_COOKIE = 'siyu_session';
 export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
+const LAST_SEEN_STEP_MS = 60_000;
+const USER_AGENT_MAX = 512;
 
 export interface Me {
   id: number;
@@ -25,13 +28,17 @@ export interface Me {
   staffId: number | null;
 }
 
-/** "store1@demo" -> { username: 'store1', corpId: 'demo' }; the last @ separates, names are lower-case. */
+/**
+ * "store1@demo" -> { username: 'store1', corpId: 'demo' }: the last @ separates, spaces around either part
+ * go, names are lower-case, and full-width forms typed with a Chinese IME (ｓｔｏｒｅ１＠ｄｅｍｏ) read as ASCII.
+ */
 export function parseLogin(login: string): { username: string; corpId: string } | null {
-  const at = login.lastIndexOf('@');
-  if (at <= 0 || at === login.length - 1) return null;
+  const text = login.normalize('NFKC');
+  const at = text.lastIndexOf('@');
+  if (at <= 0 || at === text.length - 1) return null;
   return {
-    username: login.slice(0, at).trim().toLowerCase(),
-    corpId: login
+    username: text.slice(0, at).trim().toLowerCase(),
+    corpId: text
       .slice(at + 1)
       .trim()
       .toLowerCase(),
@@ -40,21 +47,16 @@ export function parseLogin(login: string): { username: string; corpId: string } 
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-export interface LoginLimits {
-  perLogin: FailureLimiter;
-  perIp: FailureLimiter;
-}
-
 export async function login(
   db: Kysely<Tables>,
   clock: Clock,
-  limits: LoginLimits,
-  input: { login: string; password: string; ip: string },
+  guard: LoginGuard,
+  input: { login: string; password: string; ip: string; userAgent?: string },
 ): Promise<{ cookie: string; csrfToken: string; me: Me }> {
-  const loginKey = input.login.trim().toLowerCase();
-  if (limits.perLogin.isBlocked(loginKey) || limits.perIp.isBlocked(input.ip))
-    throw new AppError('rate_limited');
   const parsed = parseLogin(input.login);
+  // the limits count the account the lookup will read, so no other spelling of it escapes its count
+  const loginKey = parsed ? `${parsed.username}@${parsed.corpId}` : input.login.trim().toLowerCase();
+  if (guard.isBlocked(loginKey, input.ip)) throw new AppError('rate_limited');
   const account = parsed
     ? await db
         .selectFrom('accounts')
@@ -65,11 +67,10 @@ export async function login(
     : undefined;
   const ok = await verifyPassword(input.password, account?.password_hash ?? DUMMY_HASH);
   if (!account || !ok || account.disabled) {
-    limits.perLogin.fail(loginKey);
-    limits.perIp.fail(input.ip);
+    guard.failed(loginKey, input.ip);
     throw new AppError('bad_credentials');
   }
-  limits.perLogin.reset(loginKey);
+  guard.succeeded(loginKey, input.ip);
 
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
@@ -83,7 +84,17 @@ export async function login(
       csrf_token: csrfToken,
       created_at: now,
       expires_at: new Date(now.getTime() + SESSION_TTL_MS),
+      last_seen_at: now,
+      ip: input.ip,
+      user_agent: input.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
     })
+    .execute();
+  // the account's expired sessions go now: nothing else removes them
+  await db
+    .deleteFrom('sessions')
+    .where('corp_id', '=', account.corp_id)
+    .where('account_id', '=', account.id)
+    .where('expires_at', '<=', now)
     .execute();
   const me = await loadMe(db, account.corp_id, account.id);
   if (!me) throw new AppError('bad_credentials');
@@ -91,7 +102,7 @@ export async function login(
 }
 
 function splitCookie(cookie: string | undefined): { corpId: string; tokenHash: string } | null {
-  if (!cookie) return null;
+  if (!cookie || textProblem(cookie)) return null;
   const dot = cookie.indexOf('.');
   if (dot <= 0) return null;
   return { corpId: cookie.slice(0, dot), tokenHash: sha256(cookie.slice(dot + 1)) };
@@ -101,21 +112,41 @@ export async function resolveSession(
   db: Kysely<Tables>,
   clock: Clock,
   cookie: string | undefined,
+  client: { ip: string },
 ): Promise<Session | null> {
   const key = splitCookie(cookie);
   if (!key) return null;
+  const now = clock.now();
   const row = await db
     .selectFrom('sessions as s')
     .innerJoin('accounts as a', (j) =>
       j.onRef('a.corp_id', '=', 's.corp_id').onRef('a.id', '=', 's.account_id'),
     )
-    .select(['s.account_id', 's.csrf_token', 'a.role', 'a.unit_id', 'a.staff_id'])
+    .select([
+      's.id',
+      's.account_id',
+      's.csrf_token',
+      's.last_seen_at',
+      's.ip',
+      'a.role',
+      'a.unit_id',
+      'a.staff_id',
+    ])
     .where('s.corp_id', '=', key.corpId)
     .where('s.token_hash', '=', key.tokenHash)
-    .where('s.expires_at', '>', clock.now())
+    .where('s.expires_at', '>', now)
     .where('a.disabled', '=', false)
     .executeTakeFirst();
   if (!row) return null;
+  // last seen to the minute: one write a minute per active session, not one per request
+  if (now.getTime() - row.last_seen_at.getTime() >= LAST_SEEN_STEP_MS || row.ip !== client.ip) {
+    await db
+      .updateTable('sessions')
+      .set({ last_seen_at: now, ip: client.ip })
+      .where('corp_id', '=', key.corpId)
+      .where('id', '=', row.id)
+      .execute();
+  }
   const cdb = corpDb(db, key.corpId);
   const actor: Actor = {
     corpId: key.corpId,
@@ -137,6 +168,63 @@ export async function logout(db: Kysely<Tables>, cookie: string | undefined): Pr
     .where('corp_id', '=', key.corpId)
     .where('token_hash', '=', key.tokenHash)
     .execute();
+}
+
+export interface SessionInfo {
+  id: number;
+  createdAt: string;
+  lastSeenAt: string;
+  address: string | null;
+  userAgent: string | null;
+  current: boolean;
+}
+
+/** The caller's live sessions, the most recently used first; `current` marks the one the cookie names. */
+export async function listSessions(
+  db: Kysely<Tables>,
+  clock: Clock,
+  actor: Actor,
+  cookie: string | undefined,
+): Promise<SessionInfo[]> {
+  const currentHash = splitCookie(cookie)?.tokenHash;
+  const rows = await db
+    .selectFrom('sessions')
+    .select(['id', 'token_hash', 'created_at', 'last_seen_at', 'ip', 'user_agent'])
+    .where('corp_id', '=', actor.corpId)
+    .where('account_id', '=', actor.accountId)
+    .where('expires_at', '>', clock.now())
+    .orderBy('last_seen_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    createdAt: r.created_at.toISOString(),
+    lastSeenAt: r.last_seen_at.toISOString(),
+    address: r.ip,
+    userAgent: r.user_agent,
+    current: r.token_hash === currentHash,
+  }));
+}
+
+/** Ends one of the caller's sessions; another account's session is not found, like a missing one. */
+export async function endSession(db: Kysely<Tables>, actor: Actor, id: number): Promise<void> {
+  const ended = await db
+    .deleteFrom('sessions')
+    .where('corp_id', '=', actor.corpId)
+    .where('account_id', '=', actor.accountId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (ended.numDeletedRows === 0n) throw notFound({ zh: '会话', en: 'Session' });
+}
+
+/** Ends every session of the caller's account, this one included; answers how many ended. */
+export async function endAllSessions(db: Kysely<Tables>, actor: Actor): Promise<number> {
+  const ended = await db
+    .deleteFrom('sessions')
+    .where('corp_id', '=', actor.corpId)
+    .where('account_id', '=', actor.accountId)
+    .executeTakeFirst();
+  return Number(ended.numDeletedRows);
 }
 
 export async function loadMe(db: Kysely<Tables>, corpId: string, accountId: number): Promise<Me | null> {

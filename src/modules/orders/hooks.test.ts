@@ -125,6 +125,27 @@ describe('POST /hooks/orders', () => {
     expect(results[1].errors.map((e: { field: string }) => e.field)).toContain('items.0.quantity');
   });
 
+  it('answers text PostgreSQL cannot store and a year it cannot hold as invalid orders, not a 500', async () => {
+    const nul = { ...order('H6'), items: [{ ...order('H6').items[0], productName: '杨枝\u0000甘露' }] };
+    const surrogate = { ...order('H7'), couponCode: 'A\ud800', couponFen: 0 };
+    const year0 = { ...order('H8'), orderedAt: '0000-01-01T00:00:00Z' };
+    const res = await hook('/hooks/orders', { orders: [nul, surrogate, year0, order('H10')] });
+    expect(res.statusCode).toBe(200);
+    const { results } = res.json();
+    expect(results.map((r: { status: string }) => r.status)).toEqual([
+      'invalid',
+      'invalid',
+      'invalid',
+      'created',
+    ]);
+    expect(results.map((r: { errors?: { field: string }[] }) => r.errors?.[0]?.field)).toEqual([
+      'items.0.productName',
+      'couponCode',
+      'orderedAt',
+      undefined,
+    ]);
+  });
+
   it('refuses a bad signature, a stale timestamp, the wrong source and a revoked secret with 401', async () => {
     const body = { orders: [order('H9')] };
     const cases = [
@@ -241,5 +262,18 @@ describe('POST /hooks/members', () => {
   it('reports a bad member by field', async () => {
     const res = await hook('/hooks/members', { members: [{ memberNo: 'M2', birthday: '1992-13-40' }] });
     expect(res.json().results[0]).toMatchObject({ status: 'invalid', errors: [{ field: 'birthday' }] });
+    const hostile = await hook('/hooks/members', {
+      members: [
+        { memberNo: 'M3\u0000' },
+        { memberNo: 'M4', level: '\udc00' },
+        { memberNo: 'M5', joinedAt: '0000-01-01' },
+      ],
+    });
+    expect(hostile.statusCode).toBe(200);
+    expect(hostile.json().results.map((r: { errors: { field: string }[] }) => r.errors[0]!.field)).toEqual([
+      'memberNo',
+      'level',
+      'joinedAt',
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { dateInRange, EARLIEST_DATE, LATEST_DATE, textProblem } from '../../platform/input.ts';
 import { normalizePhone } from '../../platform/pii.ts';
 import type { SyncCtx } from '../context.ts';
 import { announceLinks, linkOrders } from './oneid.ts';
@@ -10,7 +11,8 @@ const text = (what: string, max: number) =>
     .string({ error: `${what} must be text` })
     .trim()
     .min(1, { error: `${what} must not be empty` })
-    .max(max, { error: `${what} must be at most ${max} characters` });
+    .max(max, { error: `${what} must be at most ${max} characters` })
+    .refine((s) => !textProblem(s), { error: `${what} must not contain NUL or invalid Unicode` });
 const fen = (what: string) =>
   z
     .number({ error: `${what} must be a number of fen` })
@@ -48,10 +50,14 @@ export const orderInput = z
     channel: z.enum(['miniprogram', 'ecommerce', 'pos'], {
       error: 'channel must be miniprogram, ecommerce or pos',
     }),
-    orderedAt: z.iso.datetime({
-      offset: true,
-      error: 'orderedAt must be an ISO time, e.g. 2026-05-01T12:30:00+08:00',
-    }),
+    orderedAt: z.iso
+      .datetime({
+        offset: true,
+        error: 'orderedAt must be an ISO time, e.g. 2026-05-01T12:30:00+08:00',
+      })
+      .refine((s) => Number.isNaN(Date.parse(s)) || dateInRange(new Date(s)), {
+        error: `orderedAt must be from ${EARLIEST_DATE} to ${LATEST_DATE}`,
+      }),
     items: z
       .array(orderItemInput, { error: 'items must be a list' })
       .min(1, { error: 'items must hold at least 1 item' })

@@ -1,11 +1,19 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { dateInRange, EARLIEST_DATE, LATEST_DATE, textProblem } from '../../platform/input.ts';
 import { publish, type SyncCtx } from '../context.ts';
 import type { MemberLinked } from '../events.ts';
 import { customerIdentityInput, type FieldError, fieldErrors } from './ingest.ts';
 import { announceLinks, linkMembers } from './oneid.ts';
 
-const date = (what: string) => z.iso.date({ error: `${what} must be a date, e.g. 1990-05-01` });
+const date = (what: string) =>
+  z.iso
+    .date({ error: `${what} must be a date, e.g. 1990-05-01` })
+    .refine((s) => Number.isNaN(Date.parse(s)) || dateInRange(new Date(s)), {
+      error: `${what} must be from ${EARLIEST_DATE} to ${LATEST_DATE}`,
+    });
+const clean = (what: string) =>
+  [(s: string) => !textProblem(s), { error: `${what} must not contain NUL or invalid Unicode` }] as const;
 
 /** One member of the brand's membership system, as that system knows them now. */
 export const memberInput = z.object({
@@ -13,8 +21,15 @@ export const memberInput = z.object({
     .string({ error: 'memberNo must be text' })
     .trim()
     .min(1, { error: 'memberNo must not be empty' })
-    .max(64, { error: 'memberNo must be at most 64 characters' }),
-  level: z.string().trim().min(1).max(32, { error: 'level must be at most 32 characters' }).optional(),
+    .max(64, { error: 'memberNo must be at most 64 characters' })
+    .refine(...clean('memberNo')),
+  level: z
+    .string()
+    .trim()
+    .min(1)
+    .max(32, { error: 'level must be at most 32 characters' })
+    .refine(...clean('level'))
+    .optional(),
   joinedAt: date('joinedAt').optional(),
   birthday: date('birthday').optional(),
   points: z

@@ -3,9 +3,10 @@ import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { amcheck } from '@electric-sql/pglite/contrib/amcheck';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { checkDatabase, type DatabaseCheck } from './check.ts';
+import { SiyuPostgresDialect } from './dialect.ts';
 import { prepareRepeatedStatements } from './prepared.ts';
 
 // int8 and numeric come back as strings from pg by default; our ids and money fit in JS numbers safely
@@ -52,7 +53,7 @@ export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database
     // the pool drops it and opens a new one on the next query.
     pool.on('error', (err) => console.warn(`siyu: PostgreSQL connection lost: ${err.message}`));
     pool.on('connect', prepareRepeatedStatements);
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<DB>({ dialect: new SiyuPostgresDialect({ pool }) });
     await sql`select 1`.execute(db);
     return { kind: 'postgres', db, url: target.url, close: once(() => db.destroy()) };
   }
@@ -90,7 +91,7 @@ export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database
 function openPglite<DB>(lite: PGlite, releaseLock = () => {}): Database<DB> {
   const pool = new pg.Pool(createPgConfig(lite));
   pool.on('connect', prepareRepeatedStatements);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new SiyuPostgresDialect({ pool }) });
   return {
     kind: 'pglite',
     db,

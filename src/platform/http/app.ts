@@ -5,16 +5,23 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
   serializerCompiler,
-  validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Actor, Role } from '../actor.ts';
 import { AppError, ERRORS, type ErrorCode, errorBody, pickLang } from './errors.ts';
+import { addSecurityHeaders } from './security-headers.ts';
+import { checkedValidatorCompiler } from './validation.ts';
 
 /**
  * Every /api/v1 route states who may call it and how its data is scoped. A route without this does not
@@ -58,9 +65,36 @@ export interface AppOptions {
   webDir?: string;
   /** false: /healthz answers 503 until markReady() (default true). */
   ready?: boolean;
+  /**
+   * Addresses or CIDR ranges of the reverse proxies in front (SIYU_TRUSTED_PROXIES): a request from one
+   * of them gets its client address (request.ip) from X-Forwarded-For. None (the default): the socket's
+   * address, whatever X-Forwarded-For says — a client could otherwise name any address it likes.
+   */
+  trustedProxies?: string[];
+  /** Origins besides Siyu that may frame its pages (SIYU_FRAME_ANCESTORS). */
+  frameAncestors?: string[];
+  /**
+   * The level of the one line logged per request (default info, for log shippers); a terminal gets them
+   * at debug only, or the landing pages' scans and the console's polling bury everything else.
+   */
+  accessLogLevel?: 'info' | 'debug';
 }
 
 export const API_PREFIX = '/api/v1';
+
+/** One line per request, when it is answered, at the chosen level, instead of Fastify's two at info. */
+class AccessLog extends LogController {
+  constructor(private readonly level: 'info' | 'debug') {
+    super();
+  }
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
+    const entry = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...entry, err: error }, 'request errored');
+    else reply.log[this.level](entry, 'request');
+  }
+}
+
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function buildApp(opts: AppOptions) {
@@ -69,10 +103,13 @@ export async function buildApp(opts: AppOptions) {
     logger: typeof opts.logger === 'boolean' ? opts.logger : undefined,
     bodyLimit: 1024 * 1024,
     genReqId: () => randomUUID(),
+    trustProxy: opts.trustedProxies?.length ? opts.trustedProxies : false,
+    logController: new AccessLog(opts.accessLogLevel ?? 'info'),
   }).withTypeProvider<ZodTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(checkedValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  addSecurityHeaders(app, { frameAncestors: opts.frameAncestors });
   app.decorateRequest('actor', null);
   app.decorateRequest('csrfToken', null);
   await app.register(fastifyCookie);
