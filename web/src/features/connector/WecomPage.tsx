@@ -242,12 +242,16 @@ function QueueCard({
   kind,
   icon,
   counts,
+  parked = [],
 }: {
   kind: 'inbox' | 'outbox';
   icon: ReactNode;
   counts: Record<string, number> | undefined;
+  /** The latest parked events, with why (inbox only). */
+  parked?: WecomStatus['inboxParked'];
 }) {
   const { t } = useTranslation();
+  const lang = useLang();
   const known: readonly string[] = kind === 'inbox' ? INBOX_STATUSES : OUTBOX_STATUSES;
   // A status the console does not know yet still shows, under its own name.
   const keys = [...known, ...Object.keys(counts ?? {}).filter((k) => !known.includes(k))];
@@ -293,6 +297,23 @@ function QueueCard({
           })}
         </Row>
       )}
+      {parked.length > 0 ? (
+        <Flex vertical gap={4} style={{ marginTop: 12 }} data-testid="wecom-inbox-parked-list">
+          <Typography.Text type="secondary">{t('wecom.parkedLatest')}</Typography.Text>
+          {parked.map((p) => (
+            <Typography.Text key={p.id} style={{ fontSize: 12 }}>
+              <span className="mono">#{p.id}</span> {p.eventType} ·{' '}
+              {formatDateTime(p.receivedAt, lang, { seconds: true })}
+              {p.lastError ? (
+                <Typography.Text type="danger" className="mono" style={{ fontSize: 12 }}>
+                  {' '}
+                  {p.lastError}
+                </Typography.Text>
+              ) : null}
+            </Typography.Text>
+          ))}
+        </Flex>
+      ) : null}
     </Card>
   );
 }
@@ -500,7 +521,12 @@ function WecomConsole() {
           </Col>
           <Col xs={24} xl={14}>
             <Flex vertical gap={16}>
-              <QueueCard kind="inbox" icon={<InboxOutlined />} counts={data?.inbox} />
+              <QueueCard
+                kind="inbox"
+                icon={<InboxOutlined />}
+                counts={data?.inbox}
+                parked={data?.inboxParked}
+              />
               <QueueCard kind="outbox" icon={<SendOutlined />} counts={data?.outbox} />
             </Flex>
           </Col>

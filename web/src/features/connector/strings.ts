@@ -35,7 +35,8 @@ export const zh = {
       failed: '失败',
       expired: '已过期',
     },
-    parkedHint: '多次处理失败的事件已搁置，需要排查',
+    parkedHint: '无法处理的事件（多次处理失败、含无法存储的字符、无法解析）已搁置，需要排查',
+    parkedLatest: '最近搁置的事件及原因',
     sync: '全量同步',
     syncHint: '按顺序从企业微信拉取员工、企业标签、客户与跟进关系、客户群；中断后可从断点继续',
     syncStart: '开始全量同步',
@@ -126,7 +127,9 @@ export const en: typeof zh = {
       failed: 'Failed',
       expired: 'Expired',
     },
-    parkedHint: 'Events that failed repeatedly were parked and need a look',
+    parkedHint:
+      'Events that cannot be handled (failed repeatedly, held text that cannot be stored, did not parse) were parked and need a look',
+    parkedLatest: 'Latest parked events, with why',
     sync: 'Full sync',
     syncHint:
       'Pulls staff, corp tags, customers with their follows, and groups from WeCom, in that order; an interrupted run resumes where it stopped',

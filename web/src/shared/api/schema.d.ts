@@ -3054,6 +3054,13 @@ export interface paths {
                             inbox: {
                                 [key: string]: number;
                             };
+                            /** @description the latest parked callback events (up to 5), newest first, with why they were parked */
+                            inboxParked: {
+                                id: number;
+                                eventType: string;
+                                receivedAt: string;
+                                lastError: string | null;
+                            }[];
                             /** @description calls to WeCom by status: pending, done, failed, expired */
                             outbox: {
                                 [key: string]: number;
