@@ -35,7 +35,9 @@ const status = z.object({
       }),
     )
     .describe('the latest parked callback events (up to 5), newest first, with why they were parked'),
-  outbox: counts.describe('calls to WeCom by status: pending, done, failed, expired'),
+  outbox: counts.describe(
+    'calls to WeCom by status: pending, done, failed, expired (never sent before its deadline), unknown (sent, its answer lost when its worker died)',
+  ),
   sync: syncRun,
   syncRunning: z.boolean(),
 });

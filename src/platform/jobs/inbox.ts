@@ -90,8 +90,11 @@ export interface InboxDispatcherOptions {
   limit?: () => number;
   /** After this many failed attempts a row is parked: kept, visible, never dropped. */
   maxAttempts?: number;
-  /** A claimed row is due again after this long if its worker died mid-way. */
+  /** This process's name on the leases it takes (see lease.ts). */
+  holder?: string;
+  /** A claimed row is due again after this long without a renewal: its worker died (see lease.ts). */
   leaseMs?: number;
+  heartbeatMs?: number;
   pollMs?: number;
   onError?: (err: unknown, event?: InboxEvent) => void;
 }

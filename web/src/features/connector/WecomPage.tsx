@@ -41,7 +41,7 @@ import { useMe } from '../accounts/auth';
 import { connectorApi, WECOM_SYNC_PHASES, type WecomStatus, type WecomSyncPhase } from './api';
 
 const INBOX_STATUSES = ['pending', 'done', 'parked'] as const;
-const OUTBOX_STATUSES = ['pending', 'done', 'failed', 'expired'] as const;
+const OUTBOX_STATUSES = ['pending', 'done', 'failed', 'expired', 'unknown'] as const;
 const COUNT_KEYS = [
   'departments',
   'staff',
@@ -262,6 +262,8 @@ function QueueCard({
         : t(`wecom.outboxStatus.${key as (typeof OUTBOX_STATUSES)[number]}`)
       : key;
   const alarming = (key: string) => key === 'parked' || key === 'failed';
+  const hint = (key: string) =>
+    key === 'parked' ? t('wecom.parkedHint') : key === 'unknown' ? t('wecom.unknownHint') : null;
   return (
     <Card title={<CardTitle icon={icon}>{t(`wecom.${kind}`)}</CardTitle>} data-testid={`wecom-${kind}`}>
       <Typography.Paragraph type="secondary" style={{ marginBottom: 12 }}>
@@ -274,16 +276,16 @@ function QueueCard({
           {keys.map((key) => {
             const value = counts[key] ?? 0;
             const danger = alarming(key) && value > 0;
-            const title =
-              key === 'parked' && danger ? (
-                <Tooltip title={t('wecom.parkedHint')}>
-                  <span>
-                    {label(key)} <WarningOutlined style={{ color: DANGER }} />
-                  </span>
-                </Tooltip>
-              ) : (
-                label(key)
-              );
+            const why = value > 0 ? hint(key) : null;
+            const title = why ? (
+              <Tooltip title={why}>
+                <span>
+                  {label(key)} <WarningOutlined style={danger ? { color: DANGER } : undefined} />
+                </span>
+              </Tooltip>
+            ) : (
+              label(key)
+            );
             return (
               <Col key={key} xs={12} sm={24 / Math.min(keys.length, 4)}>
                 <Statistic

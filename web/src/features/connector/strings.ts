@@ -34,9 +34,12 @@ export const zh = {
       done: '已完成',
       failed: '失败',
       expired: '已过期',
+      unknown: '结果未知',
     },
     parkedHint: '无法处理的事件（多次处理失败、含无法存储的字符、无法解析）已搁置，需要排查',
     parkedLatest: '最近搁置的事件及原因',
+    unknownHint:
+      '已发出但发送它的进程中途停止、没有记下企业微信的答复：企业微信可能已经接受（例如欢迎语可能已送达）。已过期则是截止前从未发出。',
     sync: '全量同步',
     syncHint: '按顺序从企业微信拉取员工、企业标签、客户与跟进关系、客户群；中断后可从断点继续',
     syncStart: '开始全量同步',
@@ -126,10 +129,13 @@ export const en: typeof zh = {
       done: 'Done',
       failed: 'Failed',
       expired: 'Expired',
+      unknown: 'Outcome unknown',
     },
     parkedHint:
       'Events that cannot be handled (failed repeatedly, held text that cannot be stored, did not parse) were parked and need a look',
     parkedLatest: 'Latest parked events, with why',
+    unknownHint:
+      "Sent, but the process sending it stopped before recording WeCom's answer: WeCom may have accepted it (a welcome may have reached the customer). Expired ones were never sent before their deadline.",
     sync: 'Full sync',
     syncHint:
       'Pulls staff, corp tags, customers with their follows, and groups from WeCom, in that order; an interrupted run resumes where it stopped',

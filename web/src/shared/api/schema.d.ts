@@ -3061,7 +3061,7 @@ export interface paths {
                                 receivedAt: string;
                                 lastError: string | null;
                             }[];
-                            /** @description calls to WeCom by status: pending, done, failed, expired */
+                            /** @description calls to WeCom by status: pending, done, failed, expired (never sent before its deadline), unknown (sent, its answer lost when its worker died) */
                             outbox: {
                                 [key: string]: number;
                             };
