@@ -1455,8 +1455,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    from?: unknown;
-                    to?: unknown;
+                    /** @description default: 90 days before `to` */
+                    from?: string;
+                    /** @description default: now */
+                    to?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1469,7 +1471,31 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                scene: string;
+                                /** @enum {string} */
+                                method: "package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other";
+                                scalable: boolean;
+                                bait: string;
+                                unitId: number;
+                                unitName: string;
+                                /** @enum {string} */
+                                assignMode: "single" | "pool" | "store";
+                                /** @enum {string} */
+                                status: "active" | "archived";
+                                scans: number;
+                                adds: number;
+                                /** @description adds at least 7 days old: the base of the 7-day retention */
+                                adds7dOld: number;
+                                retained7d: number;
+                                deleted: number;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -1541,11 +1567,82 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            scene: string;
+                            /** @enum {string} */
+                            method: "package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other";
+                            scalable: boolean;
+                            bait: string;
+                            unitId: number;
+                            unitName: string;
+                            /** @enum {string} */
+                            assignMode: "single" | "pool" | "store";
+                            /** @enum {string} */
+                            poolStrategy: "round_robin" | "least_loaded";
+                            dailyCap: number | null;
+                            workingHours: {
+                                days: number[];
+                                start: string;
+                                end: string;
+                            } | null;
+                            skipVerify: boolean;
+                            remarkTemplate: string;
+                            welcome: {
+                                text?: string;
+                                link?: {
+                                    title: string;
+                                    url: string;
+                                    desc?: string;
+                                };
+                                miniprogram?: {
+                                    title: string;
+                                    appid: string;
+                                    page: string;
+                                };
+                                imageUrl?: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "archived";
+                            /**
+                             * @description the linkage in effect at the channel's unit
+                             * @enum {string}
+                             */
+                            linkage: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                userid: string;
+                                backup: boolean;
+                            }[];
+                            tags: {
+                                id: number;
+                                name: string;
+                            }[];
+                            /** @description the codes the caller sees: a store sees its own */
+                            codes: {
+                                id: number;
+                                unitId: number;
+                                unitName: string;
+                                state: string;
+                                configId: string | null;
+                                qrCode: string | null;
+                                currentUserids: string[];
+                                /** @description who the code routes to now, as currentUserids */
+                                currentStaffNames: string[];
+                                scans: number;
+                                /** @enum {string} */
+                                sync: "pending" | "ready" | "failed";
+                                syncError: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -1566,8 +1663,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    from?: unknown;
-                    to?: unknown;
+                    /** @description default: 90 days before `to` */
+                    from?: string;
+                    /** @description default: now */
+                    to?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1580,7 +1679,24 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @enum {string} */
+                                method: "package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other";
+                                channels: number;
+                                scans: number;
+                                adds: number;
+                                /** @description adds at least 7 days old: the base of the 7-day retention */
+                                adds7dOld: number;
+                                retained7d: number;
+                                deleted: number;
+                                scalable: boolean;
+                                /** @description retained7d / adds7dOld; null without such adds */
+                                retention7d: number | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -1616,7 +1732,78 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            scene: string;
+                            /** @enum {string} */
+                            method: "package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other";
+                            scalable: boolean;
+                            bait: string;
+                            unitId: number;
+                            unitName: string;
+                            /** @enum {string} */
+                            assignMode: "single" | "pool" | "store";
+                            /** @enum {string} */
+                            poolStrategy: "round_robin" | "least_loaded";
+                            dailyCap: number | null;
+                            workingHours: {
+                                days: number[];
+                                start: string;
+                                end: string;
+                            } | null;
+                            skipVerify: boolean;
+                            remarkTemplate: string;
+                            welcome: {
+                                text?: string;
+                                link?: {
+                                    title: string;
+                                    url: string;
+                                    desc?: string;
+                                };
+                                miniprogram?: {
+                                    title: string;
+                                    appid: string;
+                                    page: string;
+                                };
+                                imageUrl?: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "archived";
+                            /**
+                             * @description the linkage in effect at the channel's unit
+                             * @enum {string}
+                             */
+                            linkage: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                userid: string;
+                                backup: boolean;
+                            }[];
+                            tags: {
+                                id: number;
+                                name: string;
+                            }[];
+                            /** @description the codes the caller sees: a store sees its own */
+                            codes: {
+                                id: number;
+                                unitId: number;
+                                unitName: string;
+                                state: string;
+                                configId: string | null;
+                                qrCode: string | null;
+                                currentUserids: string[];
+                                /** @description who the code routes to now, as currentUserids */
+                                currentStaffNames: string[];
+                                scans: number;
+                                /** @enum {string} */
+                                sync: "pending" | "ready" | "failed";
+                                syncError: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -1693,7 +1880,78 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            scene: string;
+                            /** @enum {string} */
+                            method: "package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other";
+                            scalable: boolean;
+                            bait: string;
+                            unitId: number;
+                            unitName: string;
+                            /** @enum {string} */
+                            assignMode: "single" | "pool" | "store";
+                            /** @enum {string} */
+                            poolStrategy: "round_robin" | "least_loaded";
+                            dailyCap: number | null;
+                            workingHours: {
+                                days: number[];
+                                start: string;
+                                end: string;
+                            } | null;
+                            skipVerify: boolean;
+                            remarkTemplate: string;
+                            welcome: {
+                                text?: string;
+                                link?: {
+                                    title: string;
+                                    url: string;
+                                    desc?: string;
+                                };
+                                miniprogram?: {
+                                    title: string;
+                                    appid: string;
+                                    page: string;
+                                };
+                                imageUrl?: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "archived";
+                            /**
+                             * @description the linkage in effect at the channel's unit
+                             * @enum {string}
+                             */
+                            linkage: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                userid: string;
+                                backup: boolean;
+                            }[];
+                            tags: {
+                                id: number;
+                                name: string;
+                            }[];
+                            /** @description the codes the caller sees: a store sees its own */
+                            codes: {
+                                id: number;
+                                unitId: number;
+                                unitName: string;
+                                state: string;
+                                configId: string | null;
+                                qrCode: string | null;
+                                currentUserids: string[];
+                                /** @description who the code routes to now, as currentUserids */
+                                currentStaffNames: string[];
+                                scans: number;
+                                /** @enum {string} */
+                                sync: "pending" | "ready" | "failed";
+                                syncError: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -1730,7 +1988,78 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            scene: string;
+                            /** @enum {string} */
+                            method: "package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other";
+                            scalable: boolean;
+                            bait: string;
+                            unitId: number;
+                            unitName: string;
+                            /** @enum {string} */
+                            assignMode: "single" | "pool" | "store";
+                            /** @enum {string} */
+                            poolStrategy: "round_robin" | "least_loaded";
+                            dailyCap: number | null;
+                            workingHours: {
+                                days: number[];
+                                start: string;
+                                end: string;
+                            } | null;
+                            skipVerify: boolean;
+                            remarkTemplate: string;
+                            welcome: {
+                                text?: string;
+                                link?: {
+                                    title: string;
+                                    url: string;
+                                    desc?: string;
+                                };
+                                miniprogram?: {
+                                    title: string;
+                                    appid: string;
+                                    page: string;
+                                };
+                                imageUrl?: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "archived";
+                            /**
+                             * @description the linkage in effect at the channel's unit
+                             * @enum {string}
+                             */
+                            linkage: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                userid: string;
+                                backup: boolean;
+                            }[];
+                            tags: {
+                                id: number;
+                                name: string;
+                            }[];
+                            /** @description the codes the caller sees: a store sees its own */
+                            codes: {
+                                id: number;
+                                unitId: number;
+                                unitName: string;
+                                state: string;
+                                configId: string | null;
+                                qrCode: string | null;
+                                currentUserids: string[];
+                                /** @description who the code routes to now, as currentUserids */
+                                currentStaffNames: string[];
+                                scans: number;
+                                /** @enum {string} */
+                                sync: "pending" | "ready" | "failed";
+                                syncError: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -1850,7 +2179,28 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            unitId: number;
+                            /** @description the unit's own setting; null when it inherits */
+                            own: {
+                                /** @enum {string} */
+                                linkage: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                                /** @enum {string} */
+                                addsModel: "central" | "journey";
+                            } | null;
+                            /** @enum {string} */
+                            effective: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            /** @enum {string} */
+                            effectiveAddsModel: "central" | "journey";
+                            /**
+                             * @description recommended for the brand's business type
+                             * @enum {string}
+                             */
+                            recommended: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            businessType: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -1880,7 +2230,28 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            unitId: number;
+                            /** @description the unit's own setting; null when it inherits */
+                            own: {
+                                /** @enum {string} */
+                                linkage: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                                /** @enum {string} */
+                                addsModel: "central" | "journey";
+                            } | null;
+                            /** @enum {string} */
+                            effective: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            /** @enum {string} */
+                            effectiveAddsModel: "central" | "journey";
+                            /**
+                             * @description recommended for the brand's business type
+                             * @enum {string}
+                             */
+                            recommended: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            businessType: string | null;
+                        };
+                    };
                 };
             };
         };
