@@ -11,11 +11,11 @@ import type { paths } from './schema';
 type Method = 'get' | 'put' | 'post' | 'patch' | 'delete';
 type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
 
-/** The JSON a route answers with on success. */
-export type Reply<P extends keyof paths, M extends Method> =
+/** The JSON a route answers with on success, or with the status named (a route answering two shapes). */
+export type Reply<P extends keyof paths, M extends Method, Status extends number = 200 | 201 | 202> =
   Operation<P, M> extends { responses: infer R }
     ? {
-        [S in keyof R]: S extends 200 | 201 | 202
+        [S in keyof R]: S extends Status
           ? R[S] extends { content: { 'application/json': infer T } }
             ? T
             : never

@@ -2598,7 +2598,31 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                fileName: string;
+                                source: string;
+                                /** @enum {string} */
+                                status: "running" | "done" | "failed";
+                                createdBy: string;
+                                lines: number;
+                                orders: number;
+                                /** @description orders handled so far (imported, duplicate or rejected), of `orders` */
+                                processed: number;
+                                created: number;
+                                duplicates: number;
+                                invalid: number;
+                                errorCount: number;
+                                /** @description why the import stopped, when it failed */
+                                failure: string | null;
+                                startedAt: string;
+                                updatedAt: string;
+                                finishedAt: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -2623,7 +2647,84 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            fileName: string;
+                            source: string;
+                            lines: number;
+                            orders: number;
+                            /** @description orders that pass every check */
+                            valid: number;
+                            wouldCreate: number;
+                            duplicates: number;
+                            invalid: number;
+                            ignoredColumns: string[];
+                            /** @description the first lines, as they will be imported */
+                            sample: {
+                                row: number;
+                                orderNo: string;
+                                storeCode: string | null;
+                                /** @enum {string} */
+                                channel: "miniprogram" | "ecommerce" | "pos";
+                                /** @description brand time with its offset, e.g. 2026-06-01T12:30:00+08:00 */
+                                orderedAt: string;
+                                productCode: string;
+                                productName: string;
+                                quantity: number;
+                                priceFen: number;
+                                totalFen: number;
+                                paidFen: number;
+                                couponCode: string | null;
+                                couponFen: number;
+                                /** @description the phone masked, in OneID’s order of trust */
+                                identities: string[];
+                                /** @description already imported from this source: counted as a duplicate */
+                                duplicate: boolean;
+                            }[];
+                            errorCount: number;
+                            /** @description the first 10,000 problems, by row */
+                            errors: {
+                                /** @description the row as Excel numbers it (the header is row 1) */
+                                row: number;
+                                /** @description the column as the file names it */
+                                column: string;
+                                /** @description the column’s key, e.g. orderNo */
+                                field: string;
+                                orderNo: string | null;
+                                zh: string;
+                                en: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            fileName: string;
+                            source: string;
+                            /** @enum {string} */
+                            status: "running" | "done" | "failed";
+                            createdBy: string;
+                            lines: number;
+                            orders: number;
+                            /** @description orders handled so far (imported, duplicate or rejected), of `orders` */
+                            processed: number;
+                            created: number;
+                            duplicates: number;
+                            invalid: number;
+                            errorCount: number;
+                            /** @description why the import stopped, when it failed */
+                            failure: string | null;
+                            startedAt: string;
+                            updatedAt: string;
+                            finishedAt: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -2691,7 +2792,40 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            fileName: string;
+                            source: string;
+                            /** @enum {string} */
+                            status: "running" | "done" | "failed";
+                            createdBy: string;
+                            lines: number;
+                            orders: number;
+                            /** @description orders handled so far (imported, duplicate or rejected), of `orders` */
+                            processed: number;
+                            created: number;
+                            duplicates: number;
+                            invalid: number;
+                            errorCount: number;
+                            /** @description why the import stopped, when it failed */
+                            failure: string | null;
+                            startedAt: string;
+                            updatedAt: string;
+                            finishedAt: string | null;
+                            errors: {
+                                /** @description the row as Excel numbers it (the header is row 1) */
+                                row: number;
+                                /** @description the column as the file names it */
+                                column: string;
+                                /** @description the column’s key, e.g. orderNo */
+                                field: string;
+                                orderNo: string | null;
+                                zh: string;
+                                en: string;
+                            }[];
+                        };
+                    };
                 };
             };
         };
