@@ -3167,7 +3167,29 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            fields: {
+                                key: string;
+                                /** @enum {string} */
+                                group: "tags" | "rfm" | "lifecycle" | "org" | "channel" | "orders" | "groups" | "price";
+                                label: {
+                                    zh: string;
+                                    en: string;
+                                };
+                                /** @enum {string} */
+                                type: "tag" | "number" | "money" | "days" | "enum" | "unit" | "staff" | "channel" | "method" | "product" | "group" | "share";
+                                cmps: ("eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none")[];
+                                /** @description the choices of a picker, scoped to the caller */
+                                options?: {
+                                    value: string | number;
+                                    label: string;
+                                    /** @description tags: the tag group's name */
+                                    group?: string;
+                                }[];
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3199,8 +3221,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description A rule tree: { op: 'and' | 'or', rules: Rule[] } | { op: 'not', rule: Rule } | { field, cmp, value? }; at most 6 levels and 100 conditions. GET /segment-fields lists the fields. */
-                        rule: unknown;
+                        /** @description At most 6 levels and 100 conditions; GET /segment-fields lists the fields, their comparisons and their values' choices. */
+                        rule: components["schemas"]["RuleInput"];
                     };
                 };
             };
@@ -3210,7 +3232,20 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            count: number;
+                            sample: {
+                                id: number;
+                                name: string;
+                                avatar: string | null;
+                                /** @enum {string} */
+                                stage: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
+                                ltvFen: number;
+                                lastOrderAt: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3242,7 +3277,26 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                description: string;
+                                rule: components["schemas"]["Rule"];
+                                /** @description the unit that owns it: its creator’s */
+                                unitId: number;
+                                unitName: string;
+                                createdByName: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                                /** @description the caller may change or delete it */
+                                editable: boolean;
+                                /** @description the audience now, within the caller’s scope */
+                                count: number;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3260,18 +3314,35 @@ export interface paths {
                     "application/json": {
                         name: string;
                         description?: string;
-                        /** @description A rule tree: { op: 'and' | 'or', rules: Rule[] } | { op: 'not', rule: Rule } | { field, cmp, value? }; at most 6 levels and 100 conditions. GET /segment-fields lists the fields. */
-                        rule: unknown;
+                        /** @description At most 6 levels and 100 conditions; GET /segment-fields lists the fields, their comparisons and their values' choices. */
+                        rule: components["schemas"]["RuleInput"];
                     };
                 };
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            description: string;
+                            rule: components["schemas"]["Rule"];
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            createdByName: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description the caller may change or delete it */
+                            editable: boolean;
+                            /** @description the audience now, within the caller’s scope */
+                            count: number;
+                        };
+                    };
                 };
             };
         };
@@ -3305,7 +3376,24 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            description: string;
+                            rule: components["schemas"]["Rule"];
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            createdByName: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description the caller may change or delete it */
+                            editable: boolean;
+                            /** @description the audience now, within the caller’s scope */
+                            count: number;
+                        };
+                    };
                 };
             };
         };
@@ -3324,8 +3412,8 @@ export interface paths {
                     "application/json": {
                         name: string;
                         description?: string;
-                        /** @description A rule tree: { op: 'and' | 'or', rules: Rule[] } | { op: 'not', rule: Rule } | { field, cmp, value? }; at most 6 levels and 100 conditions. GET /segment-fields lists the fields. */
-                        rule: unknown;
+                        /** @description At most 6 levels and 100 conditions; GET /segment-fields lists the fields, their comparisons and their values' choices. */
+                        rule: components["schemas"]["RuleInput"];
                     };
                 };
             };
@@ -3335,7 +3423,24 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            description: string;
+                            rule: components["schemas"]["Rule"];
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            createdByName: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description the caller may change or delete it */
+                            editable: boolean;
+                            /** @description the audience now, within the caller’s scope */
+                            count: number;
+                        };
+                    };
                 };
             };
         };
@@ -3357,7 +3462,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
                 };
             };
         };
@@ -3391,7 +3501,41 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                unitId: number;
+                                unitName: string;
+                                editable: boolean;
+                                createdAt: string;
+                                updatedAt: string;
+                                /** @description GMV is over the paid orders of the last `days` days */
+                                days: number;
+                                layers: {
+                                    segmentId: number;
+                                    segmentName: string;
+                                    operation: string;
+                                    size: number;
+                                    gmvFen: number;
+                                    /** @description 0–1 of the scope's GMV (totalGmvFen) */
+                                    gmvShare: number;
+                                }[];
+                                /** @description the GMV of every customer in the caller's scope */
+                                totalGmvFen: number;
+                                warnings: {
+                                    /** @enum {string} */
+                                    kind: "same_operation" | "overlap";
+                                    operation: string;
+                                    segmentIds: number[];
+                                    /** @description overlap: the customers the two audiences share */
+                                    overlap?: number;
+                                    message: string;
+                                }[];
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3421,11 +3565,43 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            unitName: string;
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description GMV is over the paid orders of the last `days` days */
+                            days: number;
+                            layers: {
+                                segmentId: number;
+                                segmentName: string;
+                                operation: string;
+                                size: number;
+                                gmvFen: number;
+                                /** @description 0–1 of the scope's GMV (totalGmvFen) */
+                                gmvShare: number;
+                            }[];
+                            /** @description the GMV of every customer in the caller's scope */
+                            totalGmvFen: number;
+                            warnings: {
+                                /** @enum {string} */
+                                kind: "same_operation" | "overlap";
+                                operation: string;
+                                segmentIds: number[];
+                                /** @description overlap: the customers the two audiences share */
+                                overlap?: number;
+                                message: string;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3462,7 +3638,39 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            unitName: string;
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description GMV is over the paid orders of the last `days` days */
+                            days: number;
+                            layers: {
+                                segmentId: number;
+                                segmentName: string;
+                                operation: string;
+                                size: number;
+                                gmvFen: number;
+                                /** @description 0–1 of the scope's GMV (totalGmvFen) */
+                                gmvShare: number;
+                            }[];
+                            /** @description the GMV of every customer in the caller's scope */
+                            totalGmvFen: number;
+                            warnings: {
+                                /** @enum {string} */
+                                kind: "same_operation" | "overlap";
+                                operation: string;
+                                segmentIds: number[];
+                                /** @description overlap: the customers the two audiences share */
+                                overlap?: number;
+                                message: string;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3497,7 +3705,39 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            unitName: string;
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description GMV is over the paid orders of the last `days` days */
+                            days: number;
+                            layers: {
+                                segmentId: number;
+                                segmentName: string;
+                                operation: string;
+                                size: number;
+                                gmvFen: number;
+                                /** @description 0–1 of the scope's GMV (totalGmvFen) */
+                                gmvShare: number;
+                            }[];
+                            /** @description the GMV of every customer in the caller's scope */
+                            totalGmvFen: number;
+                            warnings: {
+                                /** @enum {string} */
+                                kind: "same_operation" | "overlap";
+                                operation: string;
+                                segmentIds: number[];
+                                /** @description overlap: the customers the two audiences share */
+                                overlap?: number;
+                                message: string;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3519,7 +3759,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
                 };
             };
         };
@@ -3632,7 +3877,48 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        /** @description A rule tree: and / or over rules, not over a rule, or one condition */
+        RuleInput: {
+            /** @enum {string} */
+            op: "and" | "or";
+            rules: components["schemas"]["RuleInput"][];
+        } | {
+            /** @enum {string} */
+            op: "not";
+            rule: components["schemas"]["RuleInput"];
+        } | {
+            /** @description a key of GET /segment-fields */
+            field: string;
+            /**
+             * @description one of the field's cmps
+             * @enum {string}
+             */
+            cmp: "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none";
+            /** @description one value; [low, high] for between; a list for in, all, not_in; none for the others */
+            value?: (number | string) | (number | string)[];
+        };
+        /** @description A rule tree: and / or over rules, not over a rule, or one condition */
+        Rule: {
+            /** @enum {string} */
+            op: "and" | "or";
+            rules: components["schemas"]["Rule"][];
+        } | {
+            /** @enum {string} */
+            op: "not";
+            rule: components["schemas"]["Rule"];
+        } | {
+            /** @description a key of GET /segment-fields */
+            field: string;
+            /**
+             * @description one of the field's cmps
+             * @enum {string}
+             */
+            cmp: "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none";
+            /** @description one value; [low, high] for between; a list for in, all, not_in; none for the others */
+            value?: (number | string) | (number | string)[];
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
