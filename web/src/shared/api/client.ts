@@ -122,15 +122,6 @@ export async function unwrap<T>(call: Promise<{ data?: T }>): Promise<T> {
 }
 
 /**
- * The data of a call to a route that declares no response schema, so that OpenAPI types its reply as
- * nothing: the caller names the shape. Once the route declares one this no longer compiles, and the
- * hand-written shape gives way to Reply<…>.
- */
-export async function undeclared<T>(call: Promise<{ data?: undefined }>): Promise<T> {
-  return (await call).data as T;
-}
-
-/**
  * The options that send a file as it is (application/octet-stream) rather than as JSON: the order
  * import's upload, whose route reads the raw body (OpenAPI does not describe it).
  */
