@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { WecomApiError } from '../../wecom/errors.ts';
+import { WELCOME_WINDOW_SECONDS } from '../../wecom/limits.ts';
 import { type Deps, syncCtxOf } from '../context.ts';
 import { endFollowsMissingFromSync, upsertCustomersFromWecom } from '../customers/index.ts';
 import { upsertGroupFromWecom } from '../groups/index.ts';
@@ -93,6 +94,25 @@ export async function requestFullSync(db: Kysely<Tables>, corpId: string, now: D
       .execute();
   }
   return true;
+}
+
+/**
+ * Since when Siyu has listened to the brand's callbacks, as far as a sync can tell: the start of its first
+ * completed full sync. A follow a later sync finds new that began after it is an add whose callback Siyu
+ * missed; before it, a follow is history the first sync brought in (null: this is the first sync).
+ */
+async function listeningSince(db: Kysely<Tables>, corpId: string, runId: number): Promise<Date | null> {
+  const first = await db
+    .selectFrom('wecom_sync_runs')
+    .select('started_at')
+    .where('corp_id', '=', corpId)
+    .where('status', '=', 'done')
+    .where('id', '!=', runId)
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  // WeCom's createtime is in whole seconds: an add in the second the sync began counts as after it
+  return first ? new Date(Math.floor(first.started_at.getTime() / 1000) * 1000) : null;
 }
 
 /** Runs every requested sync nobody is working on (the sync job); true when it ran one. */
@@ -206,6 +226,7 @@ export async function runFullSync(
       await save({ phase: 'customers', cursor: { index: 0 } });
     }
     if (phase === 'customers') {
+      const since = await listeningSince(db, corpId, run.id);
       const { follow_user } = await client.getFollowUserList();
       const userids = [...follow_user].sort();
       counts.followUsers = userids.length;
@@ -217,12 +238,21 @@ export async function runFullSync(
           contact: e.external_contact,
           follows: [{ ...e.follow_info, tagIds: e.follow_info.tag_id ?? [] }],
         }));
+        const at = clock.now();
+        const before = new Date(at.getTime() - WELCOME_WINDOW_SECONDS * 1000);
         const results = await upsertCustomersFromWecom(ctx, entries, {
           complete: false,
-          at: clock.now(),
+          at,
           syncRun: run.id,
+          ...(since && { recover: { run: run.id, since, before } }),
         });
         bump('customersCreated', results.filter((r) => r.created).length);
+        if (since) {
+          bump(
+            'addsRecovered',
+            results.reduce((n, r) => n + r.recovered.length, 0),
+          );
+        }
         bump('follows', entries.length);
         await save({
           cursor: page.next_cursor ? { index, next: page.next_cursor } : { index: index + USERS_PER_BATCH },
@@ -233,6 +263,16 @@ export async function runFullSync(
         'followsEnded',
         await endFollowsMissingFromSync(ctx, { id: run.id, startedAt: run.started_at, userids }),
       );
+      if (since) {
+        // of the recovered adds, those the channels module attributed to a code (welcome missed)
+        const { n } = await db
+          .selectFrom('channel_adds')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('corp_id', '=', corpId)
+          .where('sync_run', '=', run.id)
+          .executeTakeFirstOrThrow();
+        counts.channelAddsRecovered = Number(n);
+      }
       await save({ phase: 'groups', cursor: {} });
     }
     if (phase === 'groups') {

@@ -52,6 +52,8 @@ const COUNT_KEYS = [
   'follows',
   'customersCreated',
   'followsEnded',
+  'addsRecovered',
+  'channelAddsRecovered',
   'groups',
 ] as const;
 type CountKey = (typeof COUNT_KEYS)[number];

@@ -41,7 +41,8 @@ export const zh = {
     unknownHint:
       '已发出但发送它的进程中途停止、没有记下企业微信的答复：企业微信可能已经接受（例如欢迎语可能已送达）。已过期则是截止前从未发出。',
     sync: '全量同步',
-    syncHint: '按顺序从企业微信拉取员工、企业标签、客户与跟进关系、客户群；中断后可从断点继续',
+    syncHint:
+      '按顺序从企业微信拉取员工、企业标签、客户与跟进关系、客户群；中断后可从断点继续。Siyu 停机超过企业微信的重试后运行一次，可补回其间错过的添加（归因到渠道）与删除',
     syncStart: '开始全量同步',
     syncResume: '继续同步',
     syncStarted: '全量同步已开始',
@@ -84,6 +85,8 @@ export const zh = {
       follows: '跟进关系',
       customersCreated: '新增客户',
       followsEnded: '已不是好友（补记删除）',
+      addsRecovered: '补回的添加（回调错过）',
+      channelAddsRecovered: '其中归因到渠道（欢迎语已错过）',
       groups: '客户群',
     },
     noCounts: '暂无计数',
@@ -138,7 +141,7 @@ export const en: typeof zh = {
       "Sent, but the process sending it stopped before recording WeCom's answer: WeCom may have accepted it (a welcome may have reached the customer). Expired ones were never sent before their deadline.",
     sync: 'Full sync',
     syncHint:
-      'Pulls staff, corp tags, customers with their follows, and groups from WeCom, in that order; an interrupted run resumes where it stopped',
+      'Pulls staff, corp tags, customers with their follows, and groups from WeCom, in that order; an interrupted run resumes where it stopped. Run it after Siyu was down longer than WeCom retries: it recovers the adds (attributed to their channels) and deletions missed meanwhile',
     syncStart: 'Start full sync',
     syncResume: 'Resume sync',
     syncStarted: 'Full sync started',
@@ -181,6 +184,8 @@ export const en: typeof zh = {
       follows: 'Follows',
       customersCreated: 'New customers',
       followsEnded: 'Follows gone from WeCom (ended)',
+      addsRecovered: 'Adds recovered (callbacks missed)',
+      channelAddsRecovered: 'Of which attributed to a channel (welcome missed)',
       groups: 'Groups',
     },
     noCounts: 'No counts yet',

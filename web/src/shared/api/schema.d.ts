@@ -1489,6 +1489,8 @@ export interface paths {
                                 status: "active" | "archived";
                                 scans: number;
                                 adds: number;
+                                /** @description of the adds, those a full sync recovered after their callback was missed: no welcome */
+                                welcomeMissed: number;
                                 /** @description adds at least 7 days old: the base of the 7-day retention */
                                 adds7dOld: number;
                                 retained7d: number;
@@ -1687,6 +1689,8 @@ export interface paths {
                                 channels: number;
                                 scans: number;
                                 adds: number;
+                                /** @description of the adds, those a full sync recovered after their callback was missed: no welcome */
+                                welcomeMissed: number;
                                 /** @description adds at least 7 days old: the base of the 7-day retention */
                                 adds7dOld: number;
                                 retained7d: number;
@@ -2141,6 +2145,8 @@ export interface paths {
                                 bait: string;
                                 staffName: string;
                                 addedAt: string;
+                                /** @description the add was recovered by a full sync after its callback was missed: no welcome */
+                                welcomeMissed: boolean;
                             }[];
                         };
                     };
