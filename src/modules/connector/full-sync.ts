@@ -115,6 +115,45 @@ async function listeningSince(db: Kysely<Tables>, corpId: string, runId: number)
   return first ? new Date(Math.floor(first.started_at.getTime() / 1000) * 1000) : null;
 }
 
+/** One entry of a batch/get_by_user page: a customer with one follow. */
+interface ListedFollow {
+  contact: { external_userid: string };
+  follows: { userid: string; createtime?: number }[];
+}
+const followKey = (e: ListedFollow) => `${e.contact.external_userid}:${e.follows[0]!.userid}`;
+
+/**
+ * The listed follows that began inside the welcome window (after `before`) and are not active in Siyu: adds
+ * whose callback may still be on its way, with the welcome code only it carries. The sync leaves them to it
+ * rather than mirror them unattributed; if that callback was lost too, the next sync recovers them.
+ */
+async function addsInWelcomeWindow(
+  db: Kysely<Tables>,
+  corpId: string,
+  listed: ListedFollow[],
+  before: Date,
+): Promise<Set<string>> {
+  const young = listed.filter((e) => (e.follows[0]!.createtime ?? 0) * 1000 >= before.getTime());
+  if (young.length === 0) return new Set();
+  const active = await db
+    .selectFrom('follows as f')
+    .innerJoin('customers as c', (j) =>
+      j.onRef('c.corp_id', '=', 'f.corp_id').onRef('c.id', '=', 'f.customer_id'),
+    )
+    .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
+    .select(['c.external_userid', 's.userid'])
+    .where('f.corp_id', '=', corpId)
+    .where('f.status', '=', 'active')
+    .where(
+      'c.external_userid',
+      'in',
+      young.map((e) => e.contact.external_userid),
+    )
+    .execute();
+  const mirrored = new Set(active.map((r) => `${r.external_userid}:${r.userid}`));
+  return new Set(young.map(followKey).filter((k) => !mirrored.has(k)));
+}
+
 /** Runs every requested sync nobody is working on (the sync job); true when it ran one. */
 export async function runRequestedSyncs(deps: FullSyncDeps): Promise<boolean> {
   const open = await deps.db
@@ -234,12 +273,14 @@ export async function runFullSync(
         const index = cursor.index ?? 0;
         const batch = userids.slice(index, index + USERS_PER_BATCH);
         const page = await client.batchGetByUser({ userid_list: batch, cursor: cursor.next, limit: 100 });
-        const entries = (page.external_contact_list ?? []).map((e) => ({
+        const listed = (page.external_contact_list ?? []).map((e) => ({
           contact: e.external_contact,
           follows: [{ ...e.follow_info, tagIds: e.follow_info.tag_id ?? [] }],
         }));
         const at = clock.now();
         const before = new Date(at.getTime() - WELCOME_WINDOW_SECONDS * 1000);
+        const waiting = since ? await addsInWelcomeWindow(db, corpId, listed, before) : new Set<string>();
+        const entries = listed.filter((e) => !waiting.has(followKey(e)));
         const results = await upsertCustomersFromWecom(ctx, entries, {
           complete: false,
           at,
@@ -252,8 +293,9 @@ export async function runFullSync(
             'addsRecovered',
             results.reduce((n, r) => n + r.recovered.length, 0),
           );
+          bump('addsLeftToCallback', waiting.size);
         }
-        bump('follows', entries.length);
+        bump('follows', listed.length);
         await save({
           cursor: page.next_cursor ? { index, next: page.next_cursor } : { index: index + USERS_PER_BATCH },
         });

@@ -70,6 +70,14 @@ async function customerId(ext: string) {
   ).id;
 }
 
+const customerRow = (ext: string) =>
+  t.database.db
+    .selectFrom('customers')
+    .select('id')
+    .where('corp_id', '=', 'acme')
+    .where('external_userid', '=', ext)
+    .executeTakeFirst();
+
 /** The channel's row in the funnel over the last day (as HQ sees it). */
 async function funnel() {
   const rows = await listChannels(ctxFor(t.app.runtime.deps, hq()), {
@@ -167,13 +175,25 @@ describe('a full sync after Siyu missed callbacks', () => {
     expect(again.counts).toMatchObject({ addsRecovered: 0, channelAddsRecovered: 0 });
   });
 
+  it('leaves an add inside its welcome window to its callback, and recovers it next time when that never came', async () => {
+    const lost = await scan('回调丢失');
+    const run = await runFullSync(t.app.runtime.deps, 'acme');
+    expect(run.counts).toMatchObject({ addsRecovered: 0, channelAddsRecovered: 0, addsLeftToCallback: 1 });
+    // not mirrored half-way (a follow without its channel): the callback, or the next sync, brings it whole
+    expect(await customerRow(lost)).toBeUndefined();
+
+    const next = await runFullSync(later(25_000), 'acme');
+    expect(next.counts).toMatchObject({ addsRecovered: 1, channelAddsRecovered: 1, addsLeftToCallback: 0 });
+    expect(await channelAdds(lost)).toEqual([{ welcome_missed: true, sync_run: next.id, welcome_key: null }]);
+  });
+
   it('leaves an add inside its welcome window to its callback, which still welcomes the customer', async () => {
     await t.corp('PATCH', '', { callback_url: `${t.siyuUrl}/wecom/callback/acme` });
     await t.app.runtime.stop(); // the callback waits in the inbox while the sync runs
     const young = await scan('刚扫码');
     await t.simulator.sim.idle();
     const run = await runFullSync(t.app.runtime.deps, 'acme');
-    expect(run.counts).toMatchObject({ addsRecovered: 0, channelAddsRecovered: 0 });
+    expect(run.counts).toMatchObject({ addsRecovered: 0, channelAddsRecovered: 0, addsLeftToCallback: 1 });
     expect(await channelAdds(young)).toEqual([]);
     await t.app.runtime.start();
     await t.settle();

@@ -54,6 +54,7 @@ const COUNT_KEYS = [
   'followsEnded',
   'addsRecovered',
   'channelAddsRecovered',
+  'addsLeftToCallback',
   'groups',
 ] as const;
 type CountKey = (typeof COUNT_KEYS)[number];
