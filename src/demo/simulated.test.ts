@@ -414,6 +414,44 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(member).toMatchObject({ left_at: null, join_scene: 3 });
   });
 
+  it('recovers the adds WeCom could not deliver before Siyu listened with a second full sync: attributed, welcome missed', async () => {
+    const db = s.database.db;
+    const runs = await db
+      .selectFrom('wecom_sync_runs')
+      .select(['id', 'status', 'counts', 'started_at'])
+      .where('corp_id', '=', CORP)
+      .orderBy('id')
+      .execute();
+    expect(runs.map((r) => r.status)).toEqual(['done', 'done']);
+    // 5 live customers → 2 missed adds: one through a store's code, one found by phone number
+    expect(counts).toMatchObject({ missed_adds: 2, adds_recovered: 2 });
+    expect(runs[1]!.counts).toMatchObject({
+      addsRecovered: 2,
+      channelAddsRecovered: 1,
+      addsLeftToCallback: 0,
+    });
+    const recovered = await db
+      .selectFrom('channel_adds as a')
+      .innerJoin('customers as c', (j) =>
+        j.onRef('c.corp_id', '=', 'a.corp_id').onRef('c.id', '=', 'a.customer_id'),
+      )
+      .select(['c.external_userid', 'a.added_at', 'a.sync_run'])
+      .where('a.corp_id', '=', CORP)
+      .where('a.welcome_missed', '=', true)
+      .execute();
+    expect(recovered).toEqual([
+      { external_userid: expect.any(String), added_at: expect.any(Date), sync_run: runs[1]!.id },
+    ]);
+    // added after the first sync began and before the second, past the welcome window: never welcomed
+    expect(recovered[0]!.added_at.getTime()).toBeGreaterThan(runs[0]!.started_at.getTime());
+    expect(recovered[0]!.added_at.getTime()).toBeLessThan(runs[1]!.started_at.getTime() - 20_000);
+    const welcomes = await simGet(
+      s,
+      `/sim/corps/${wecomCorpId}/customers/${recovered[0]!.external_userid}/welcomes`,
+    );
+    expect(welcomes.welcomes).toEqual([]);
+  });
+
   it('gives the customers months of orders and members through the ingest API, linked by OneID', async () => {
     const db = s.database.db;
     const orders = await db

@@ -289,6 +289,7 @@ describe('console: a store manager sees only her store', () => {
     const text = (await table.textContent()) ?? '';
     for (const c of api.items) expect(text).toContain(c.name);
     expect(text).toContain('台卡');
+    expect(text).toContain('欢迎语错过');
 
     // Expanding a store channel shows only this store's code, with whom it routes to.
     await table.locator('.ant-table-row-expand-icon').first().click();
@@ -653,6 +654,33 @@ describe('console: a store manager sees only her store', () => {
     expect(detail.facts).toMatchObject({ stage: 'super', paidFen: first.paidFen });
     await expect.poll(() => card.getByTestId('stage-tag').textContent()).toBe('超级用户');
     expect(await card.getByTestId('rfm').textContent()).toBe(`R${first.rfm.r}F${first.rfm.f}M${first.rfm.m}`);
+  });
+
+  test('企业微信 shows the HQ admin what the latest full sync recovered of the adds whose callbacks were missed', async (ctx) => {
+    onFailure(ctx, 'wecom');
+    const adminPage = await adminContext.newPage();
+    ctx.onTestFailed(async () => {
+      await adminPage
+        .screenshot({ path: join(resultsDir, 'e2e-failure-wecom-admin.png'), fullPage: true })
+        .catch(() => {});
+    });
+    const { sync } = await getJson<{ sync: { counts: Record<string, number> } }>(
+      adminContext.request,
+      '/api/v1/wecom/status',
+    );
+    expect(sync.counts.addsRecovered).toBeGreaterThan(0);
+    expect(sync.counts.channelAddsRecovered).toBeGreaterThan(0);
+    await adminPage.goto('/wecom');
+    const counts = adminPage.getByTestId('wecom-sync-counts');
+    await counts.waitFor({ state: 'visible', timeout: 30_000 });
+    const statistic = (label: string) =>
+      counts.locator('.ant-statistic').filter({ hasText: label }).locator('.ant-statistic-content');
+    await expect
+      .poll(() => statistic('补回的添加').textContent(), { timeout: 15_000 })
+      .toBe(String(sync.counts.addsRecovered));
+    expect(await statistic('其中归因到渠道').textContent()).toBe(String(sync.counts.channelAddsRecovered));
+    await adminPage.screenshot({ path: join(resultsDir, 'e2e-wecom.png'), fullPage: true });
+    await adminPage.close();
   });
 
   test('no page broke the Content-Security-Policy', () => {

@@ -85,6 +85,9 @@ export interface ChannelAddsTable {
   staff_id: number;
   added_at: Timestamp;
   welcome_key: string | null;
+  /** Recovered by a full sync after the welcome window: no welcome was sent (migration 0003). */
+  welcome_missed: Generated<boolean>;
+  sync_run: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export type Linkage = 'friend_only' | 'group_only' | 'friend_then_group' | 'group_then_friend';

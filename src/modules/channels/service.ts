@@ -441,6 +441,9 @@ export async function listChannels(ctx: Ctx, input: { from: Date; to: Date }) {
       sql<number>`(select count(*) from channel_adds a where a.corp_id = c.corp_id and a.channel_id = c.id and a.added_at >= ${input.from} and a.added_at < ${input.to} and a.added_at <= ${weekAgo} and ${inScope})`.as(
         'adds_7d_old',
       ),
+      sql<number>`(select count(*) from channel_adds a where a.corp_id = c.corp_id and a.channel_id = c.id and a.added_at >= ${input.from} and a.added_at < ${input.to} and a.welcome_missed and ${inScope})`.as(
+        'welcome_missed',
+      ),
       sql<number>`(select count(*) from channel_adds a join follows f on f.corp_id = a.corp_id and f.customer_id = a.customer_id and f.staff_id = a.staff_id where a.corp_id = c.corp_id and a.channel_id = c.id and a.added_at >= ${input.from} and a.added_at < ${input.to} and a.added_at <= ${weekAgo} and ${inScope} and (f.status = 'active' or f.ended_at > a.added_at + interval '7 days'))`.as(
         'retained_7d',
       ),
@@ -463,6 +466,8 @@ export async function listChannels(ctx: Ctx, input: { from: Date; to: Date }) {
     status: r.status,
     scans: Number(r.scans),
     adds: Number(r.adds),
+    /** Adds a full sync recovered after their callback was missed: no welcome was sent. */
+    welcomeMissed: Number(r.welcome_missed),
     adds7dOld: Number(r.adds_7d_old),
     retained7d: Number(r.retained_7d),
     deleted: Number(r.deleted),
@@ -479,6 +484,7 @@ export async function compareMethods(ctx: Ctx, input: { from: Date; to: Date }) 
       channels: number;
       scans: number;
       adds: number;
+      welcomeMissed: number;
       adds7dOld: number;
       retained7d: number;
       deleted: number;
@@ -490,6 +496,7 @@ export async function compareMethods(ctx: Ctx, input: { from: Date; to: Date }) 
       channels: 0,
       scans: 0,
       adds: 0,
+      welcomeMissed: 0,
       adds7dOld: 0,
       retained7d: 0,
       deleted: 0,
@@ -497,6 +504,7 @@ export async function compareMethods(ctx: Ctx, input: { from: Date; to: Date }) 
     m.channels++;
     m.scans += c.scans;
     m.adds += c.adds;
+    m.welcomeMissed += c.welcomeMissed;
     m.adds7dOld += c.adds7dOld;
     m.retained7d += c.retained7d;
     m.deleted += c.deleted;
@@ -525,6 +533,7 @@ export async function acquisitionOf(ctx: Pick<Ctx, 'cdb'>, customerId: number) {
       'c.bait',
       's.name as staffName',
       'a.added_at as addedAt',
+      'a.welcome_missed as welcomeMissed',
     ])
     .where('a.corp_id', '=', ctx.cdb.corpId)
     .where('a.customer_id', '=', customerId)

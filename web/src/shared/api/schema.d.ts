@@ -1489,6 +1489,8 @@ export interface paths {
                                 status: "active" | "archived";
                                 scans: number;
                                 adds: number;
+                                /** @description of the adds, those a full sync recovered after their callback was missed: no welcome */
+                                welcomeMissed: number;
                                 /** @description adds at least 7 days old: the base of the 7-day retention */
                                 adds7dOld: number;
                                 retained7d: number;
@@ -1687,6 +1689,8 @@ export interface paths {
                                 channels: number;
                                 scans: number;
                                 adds: number;
+                                /** @description of the adds, those a full sync recovered after their callback was missed: no welcome */
+                                welcomeMissed: number;
                                 /** @description adds at least 7 days old: the base of the 7-day retention */
                                 adds7dOld: number;
                                 retained7d: number;
@@ -2141,6 +2145,8 @@ export interface paths {
                                 bait: string;
                                 staffName: string;
                                 addedAt: string;
+                                /** @description the add was recovered by a full sync after its callback was missed: no welcome */
+                                welcomeMissed: boolean;
                             }[];
                         };
                     };
@@ -3804,7 +3810,14 @@ export interface paths {
                             inbox: {
                                 [key: string]: number;
                             };
-                            /** @description calls to WeCom by status: pending, done, failed, expired */
+                            /** @description the latest parked callback events (up to 5), newest first, with why they were parked */
+                            inboxParked: {
+                                id: number;
+                                eventType: string;
+                                receivedAt: string;
+                                lastError: string | null;
+                            }[];
+                            /** @description calls to WeCom by status: pending, done, failed, expired (never sent before its deadline), unknown (sent, its answer lost when its worker died) */
                             outbox: {
                                 [key: string]: number;
                             };
