@@ -12,7 +12,8 @@ import {
   parseOrders,
   type RowError,
 } from './import-rows.ts';
-import { fieldErrors, ingestOrders, orderInput } from './ingest.ts';
+import { ingestOrders } from './ingest.ts';
+import { fieldErrors, orderInputAt } from './order-input.ts';
 
 /**
  * The order import: a file checked row by row (a dry run stops there and writes nothing), then an import
@@ -84,14 +85,23 @@ async function checkFile(ctx: SyncCtx, importer: Importer, bytes: Uint8Array): P
     ...new Set(parsed.orders.flatMap((o) => (o.input.storeCode ? [o.input.storeCode] : []))),
   ]);
   const orders: ParsedOrder[] = [];
+  const schema = orderInputAt(ctx.clock.now());
   let invalidOrders = parsed.invalidOrders;
   for (const order of parsed.orders) {
     const { storeCode, sourceOrderId } = order.input;
     const fail = (key: ColumnKey, zh: string, en: string) =>
       errors.push({ row: order.rows[0]!, column: columns[key], field: key, orderNo: sourceOrderId, zh, en });
-    const unitId = storeCode ? units.get(storeCode) : undefined;
-    if (storeCode && unitId === undefined) {
+    const unit = storeCode ? units.get(storeCode) : undefined;
+    const unitId = unit?.id;
+    if (storeCode && unit === undefined) {
       fail('storeCode', `门店编码「${storeCode}」不存在`, `No store has the code "${storeCode}"`);
+    } else if (unit && unit.kind !== 'store') {
+      const [zh, en] = unit.kind === 'hq' ? ['总部', 'the HQ'] : ['大区', 'a region'];
+      fail(
+        'storeCode',
+        `「${storeCode}」是${zh}的编码，不是门店：请填写门店编码`,
+        `"${storeCode}" is the code of ${en}, not of a store: fill in a store's code`,
+      );
     } else if (inScope && unitId === undefined) {
       fail(
         'storeCode',
@@ -106,7 +116,7 @@ async function checkFile(ctx: SyncCtx, importer: Importer, bytes: Uint8Array): P
       );
     } else {
       // what ingestOrders will check: the last word on validity (and its English message)
-      const check = orderInput.safeParse(order.input);
+      const check = schema.safeParse(order.input);
       if (check.success) {
         orders.push(order);
         continue;
@@ -143,16 +153,19 @@ function ingestError(
   };
 }
 
-async function unitsByCode(ctx: SyncCtx, codes: string[]): Promise<Map<string, number>> {
-  const units = new Map<string, number>();
+async function unitsByCode(
+  ctx: SyncCtx,
+  codes: string[],
+): Promise<Map<string, { id: number; kind: string }>> {
+  const units = new Map<string, { id: number; kind: string }>();
   for (let i = 0; i < codes.length; i += 1000) {
     const rows = await ctx.cdb.db
       .selectFrom('org_units')
-      .select(['id', 'code'])
+      .select(['id', 'code', 'kind'])
       .where('corp_id', '=', ctx.cdb.corpId)
       .where('code', 'in', codes.slice(i, i + 1000))
       .execute();
-    for (const r of rows) units.set(r.code!, r.id);
+    for (const r of rows) units.set(r.code!, { id: r.id, kind: r.kind });
   }
   return units;
 }

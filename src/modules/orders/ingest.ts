@@ -1,108 +1,10 @@
 import { sql } from 'kysely';
-import { z } from 'zod';
-import { dateInRange, EARLIEST_DATE, LATEST_DATE, textProblem } from '../../platform/input.ts';
-import { normalizePhone } from '../../platform/pii.ts';
+import type { z } from 'zod';
 import type { SyncCtx } from '../context.ts';
 import { announceLinks, linkOrders } from './oneid.ts';
+import { type FieldError, fieldErrors, type OrderInput, orderInputAt } from './order-input.ts';
 
-const MOBILE = /^1\d{10}$/;
-const text = (what: string, max: number) =>
-  z
-    .string({ error: `${what} must be text` })
-    .trim()
-    .min(1, { error: `${what} must not be empty` })
-    .max(max, { error: `${what} must be at most ${max} characters` })
-    .refine((s) => !textProblem(s), { error: `${what} must not contain NUL or invalid Unicode` });
-const fen = (what: string) =>
-  z
-    .number({ error: `${what} must be a number of fen` })
-    .int({ error: `${what} must be a whole number of fen` })
-    .min(0, { error: `${what} must not be negative` })
-    .max(1e12, { error: `${what} is too large` });
-
-/** The identities an order or member carries; the phone is hashed on arrival and never stored in clear. */
-export const customerIdentityInput = z.object({
-  externalUserid: text('externalUserid', 64).optional(),
-  unionid: text('unionid', 64).optional(),
-  openid: text('openid', 64).optional(),
-  phone: z
-    .string({ error: 'phone must be text' })
-    .refine((p) => MOBILE.test(normalizePhone(p)), { error: 'phone must be a mainland mobile number' })
-    .optional(),
-});
-
-export const orderItemInput = z.object({
-  productCode: text('productCode', 64),
-  productName: text('productName', 128),
-  quantity: z
-    .number({ error: 'quantity must be a number' })
-    .int({ error: 'quantity must be a whole number' })
-    .min(1, { error: 'quantity must be at least 1' })
-    .max(1_000_000, { error: 'quantity is too large' }),
-  priceFen: fen('priceFen'),
-});
-
-/** One order from an integrator or an import. Amounts are integer fen; totalFen is the items' sum. */
-export const orderInput = z
-  .object({
-    sourceOrderId: text('sourceOrderId', 64),
-    storeCode: text('storeCode', 64).optional().describe('org_units.code of the store'),
-    channel: z.enum(['miniprogram', 'ecommerce', 'pos'], {
-      error: 'channel must be miniprogram, ecommerce or pos',
-    }),
-    orderedAt: z.iso
-      .datetime({
-        offset: true,
-        error: 'orderedAt must be an ISO time, e.g. 2026-05-01T12:30:00+08:00',
-      })
-      .refine((s) => Number.isNaN(Date.parse(s)) || dateInRange(new Date(s)), {
-        error: `orderedAt must be from ${EARLIEST_DATE} to ${LATEST_DATE}`,
-      }),
-    items: z
-      .array(orderItemInput, { error: 'items must be a list' })
-      .min(1, { error: 'items must hold at least 1 item' })
-      .max(200, { error: 'items must hold at most 200 items' }),
-    totalFen: fen('totalFen'),
-    paidFen: fen('paidFen'),
-    couponCode: text('couponCode', 64).optional(),
-    couponFen: fen('couponFen').optional(),
-    customer: customerIdentityInput.default({}),
-  })
-  .superRefine((o, ctx) => {
-    const sum = o.items.reduce((s, i) => s + i.quantity * i.priceFen, 0);
-    if (o.totalFen !== sum) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['totalFen'],
-        message: `totalFen must equal the items' sum (quantity × priceFen = ${sum})`,
-      });
-    }
-    const coupon = o.couponFen ?? 0;
-    if (coupon > o.totalFen) {
-      ctx.addIssue({ code: 'custom', path: ['couponFen'], message: 'couponFen must not exceed totalFen' });
-    }
-    if (coupon > 0 && !o.couponCode) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['couponCode'],
-        message: 'couponCode is required with couponFen',
-      });
-    }
-    if (o.paidFen > o.totalFen - Math.min(coupon, o.totalFen)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['paidFen'],
-        message: 'paidFen must not exceed totalFen minus couponFen',
-      });
-    }
-  });
-
-export type OrderInput = z.input<typeof orderInput>;
-
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type { OrderInput } from './order-input.ts';
 
 export interface OrderResult {
   sourceOrderId: string;
@@ -113,11 +15,6 @@ export interface OrderResult {
 }
 
 export const MAX_BATCH = 1000;
-
-/** zod issues as { field: 'items.0.quantity', message }. */
-export function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((i) => ({ field: i.path.join('.') || '(root)', message: i.message }));
-}
 
 const idOf = (raw: unknown) => {
   const id = (raw as { sourceOrderId?: unknown } | null)?.sourceOrderId;
@@ -136,9 +33,10 @@ export async function ingestOrders(
   orders: OrderInput[],
 ): Promise<OrderResult[]> {
   const results: OrderResult[] = orders.map((raw) => ({ sourceOrderId: idOf(raw), status: 'invalid' }));
-  const parsed: { index: number; order: z.output<typeof orderInput> }[] = [];
+  const schema = orderInputAt(ctx.clock.now());
+  const parsed: { index: number; order: z.output<typeof schema> }[] = [];
   orders.forEach((raw, index) => {
-    const r = orderInput.safeParse(raw);
+    const r = schema.safeParse(raw);
     if (r.success) parsed.push({ index, order: r.data });
     else results[index]!.errors = fieldErrors(r.error);
   });
@@ -149,12 +47,12 @@ export async function ingestOrders(
     (codes.length
       ? await cdb.db
           .selectFrom('org_units')
-          .select(['id', 'code'])
+          .select(['id', 'code', 'kind'])
           .where('corp_id', '=', cdb.corpId)
           .where('code', 'in', codes)
           .execute()
       : []
-    ).map((u) => [u.code!, u.id]),
+    ).map((u) => [u.code!, u]),
   );
   const firstOf = new Map<string, number>();
   const fresh: typeof parsed = [];
@@ -162,8 +60,12 @@ export async function ingestOrders(
   for (const p of parsed) {
     const { storeCode, sourceOrderId } = p.order;
     results[p.index]!.sourceOrderId = sourceOrderId;
-    if (storeCode && !units.has(storeCode)) {
-      results[p.index]!.errors = [{ field: 'storeCode', message: `no store has the code ${storeCode}` }];
+    const unit = storeCode ? units.get(storeCode) : undefined;
+    if (storeCode && unit?.kind !== 'store') {
+      const message = unit
+        ? `${storeCode} is the code of ${unit.kind === 'hq' ? 'the HQ' : 'a region'}, not of a store`
+        : `no store has the code ${storeCode}`;
+      results[p.index]!.errors = [{ field: 'storeCode', message }];
       continue;
     }
     const first = firstOf.get(sourceOrderId);
@@ -185,7 +87,7 @@ export async function ingestOrders(
       source,
       source_order_id: o.sourceOrderId,
       channel: o.channel,
-      unit_id: o.storeCode ? units.get(o.storeCode)! : null,
+      unit_id: o.storeCode ? units.get(o.storeCode)!.id : null,
       external_userid: o.customer.externalUserid ?? null,
       unionid: o.customer.unionid ?? null,
       openid: o.customer.openid ?? null,

@@ -74,6 +74,14 @@ export interface IntegrationsTable {
   revoked_at: Timestamp | null;
 }
 
+/** A signed /hooks request seen within the timestamp window (replays are refused). */
+export interface HookSignaturesTable {
+  corp_id: string;
+  signature: string;
+  source: string;
+  signed_at: Timestamp;
+}
+
 export interface IdentityUnlinksTable {
   corp_id: string;
   kind: IdentityKind;
@@ -140,6 +148,7 @@ export interface OrdersTables {
   customer_identities: CustomerIdentitiesTable;
   members: MembersTable;
   integrations: IntegrationsTable;
+  hook_signatures: HookSignaturesTable;
   identity_unlinks: IdentityUnlinksTable;
   identity_conflicts: IdentityConflictsTable;
   order_imports: OrderImportsTable;
