@@ -2,6 +2,7 @@ import type { Actor } from '../../platform/actor.ts';
 import { notFound } from '../../platform/http/errors.ts';
 import { maskPhone } from '../../platform/pii.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
+import { visibleIn } from '../customers/index.ts';
 import { subtreeUnitIds } from '../org/index.ts';
 import { readGrid, toCsv } from './import-file.ts';
 import {
@@ -32,6 +33,12 @@ const DRY_RUN_ERRORS = 10_000;
 const JOB_ERRORS = 200;
 
 export const DEFAULT_SOURCE = 'import';
+/**
+ * Imports have their own namespace of sources: the name an importer gives becomes `import:<name>`. An
+ * integration's source has no colon (SOURCE_PATTERN), so an import can never take an integrator's order
+ * numbers, nor the reverse.
+ */
+export const importSource = (name: string) => `import:${name}`;
 
 /** Who imports: an account (the stores of its subtree only) or the CLI (the whole brand). */
 export interface Importer {
@@ -47,6 +54,7 @@ export const importerOf = (actor: Actor): Importer => ({
 
 export interface ImportFile {
   fileName: string;
+  /** The name the importer gives the source: the orders' source is `import:<name>` (importSource). */
   source: string;
   bytes: Uint8Array;
 }
@@ -170,15 +178,43 @@ async function unitsByCode(
   return units;
 }
 
-async function existingOrderIds(ctx: SyncCtx, source: string, ids: string[]): Promise<Set<string>> {
+/**
+ * The orders of the file already imported from this source that the importer may see: for a manager, those
+ * of the stores they manage or of customers in their scope (the customers module's rule). Others are not
+ * told apart from new ones.
+ */
+async function existingOrderIds(
+  ctx: SyncCtx,
+  importer: Importer,
+  source: string,
+  ids: string[],
+): Promise<Set<string>> {
+  const { cdb } = ctx;
+  const unitIds = importer.scopeUnitId === null ? null : await subtreeUnitIds(cdb, importer.scopeUnitId);
   const found = new Set<string>();
   for (let i = 0; i < ids.length; i += 1000) {
-    const rows = await ctx.cdb.db
-      .selectFrom('orders')
-      .select('source_order_id')
-      .where('corp_id', '=', ctx.cdb.corpId)
-      .where('source', '=', source)
-      .where('source_order_id', 'in', ids.slice(i, i + 1000))
+    const rows = await cdb.db
+      .selectFrom('orders as o')
+      .select('o.source_order_id')
+      .where('o.corp_id', '=', cdb.corpId)
+      .where('o.source', '=', source)
+      .where('o.source_order_id', 'in', ids.slice(i, i + 1000))
+      .$if(unitIds !== null, (q) =>
+        q.where((eb) =>
+          eb.or([
+            eb('o.unit_id', 'in', unitIds!),
+            eb(
+              'o.customer_id',
+              'in',
+              eb
+                .selectFrom('customers as c')
+                .select('c.id')
+                .where('c.corp_id', '=', cdb.corpId)
+                .where(visibleIn({ wholeCorp: false, unitIds: unitIds!, staffId: null })),
+            ),
+          ]),
+        ),
+      )
       .execute();
     for (const r of rows) found.add(r.source_order_id);
   }
@@ -230,10 +266,12 @@ export async function previewImport(
   importer: Importer,
   file: ImportFile,
 ): Promise<ImportPreview> {
+  const source = importSource(file.source);
   const checked = await checkFile(ctx, importer, file.bytes);
   const existing = await existingOrderIds(
     ctx,
-    file.source,
+    importer,
+    source,
     checked.orders.map((o) => o.input.sourceOrderId),
   );
   const sample: PreviewLine[] = [];
@@ -268,7 +306,7 @@ export async function previewImport(
   }
   return {
     fileName: file.fileName,
-    source: file.source,
+    source,
     lines: checked.lines,
     orders: checked.orderCount,
     valid: checked.orders.length,
@@ -384,7 +422,7 @@ export async function createImport(
       .values({
         corp_id: tx.corpId,
         file_name: file.fileName,
-        source: file.source,
+        source: importSource(file.source),
         status: 'running',
         scope_unit_id: importer.scopeUnitId,
         created_by: importer.accountId,
@@ -489,6 +527,7 @@ export async function runImport(ctx: SyncCtx, id: number, opts: RunOptions = {})
         ctx,
         claimed.source,
         batch.map((o) => o.input),
+        { linkScopeUnitId: claimed.scope_unit_id },
       );
       const rejected = results.flatMap((r, i) =>
         r.status === 'invalid'

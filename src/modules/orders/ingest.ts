@@ -25,12 +25,14 @@ const idOf = (raw: unknown) => {
  * Writes a batch of one source's orders: one result per input, in order. Idempotent by (source,
  * sourceOrderId): a resend, or a second input with the same id, is a 'duplicate' that changes nothing. An
  * invalid order (bad field, unknown store) is reported and never stops the others; the valid ones and their
- * items are written in one transaction with a fixed number of statements, then linked by OneID.
+ * items are written in one transaction with a fixed number of statements, then linked by OneID. Orders of a
+ * manager's import carry `linkScopeUnitId`: OneID links them only to customers of that unit's subtree.
  */
 export async function ingestOrders(
   ctx: SyncCtx,
   source: string,
   orders: OrderInput[],
+  opts: { linkScopeUnitId?: number | null } = {},
 ): Promise<OrderResult[]> {
   const results: OrderResult[] = orders.map((raw) => ({ sourceOrderId: idOf(raw), status: 'invalid' }));
   const schema = orderInputAt(ctx.clock.now());
@@ -97,19 +99,21 @@ export async function ingestOrders(
       coupon_code: o.couponCode ?? null,
       coupon_fen: o.couponFen ?? 0,
       ordered_at: new Date(o.orderedAt),
+      link_scope_unit_id: opts.linkScopeUnitId ?? null,
       created_at: now,
     }));
     // Rows travel as one JSON parameter: thousands of bound parameters are slow to send (PGlite above all).
     const inserted = (
       await sql<{ id: number; source_order_id: string }>`
         insert into orders (corp_id, source, source_order_id, channel, unit_id, external_userid, unionid, openid,
-          phone_hash, total_fen, paid_fen, coupon_code, coupon_fen, ordered_at, created_at)
+          phone_hash, total_fen, paid_fen, coupon_code, coupon_fen, ordered_at, link_scope_unit_id, created_at)
         select ${tx.corpId}, r.source, r.source_order_id, r.channel, r.unit_id, r.external_userid, r.unionid,
-          r.openid, r.phone_hash, r.total_fen, r.paid_fen, r.coupon_code, r.coupon_fen, r.ordered_at, r.created_at
+          r.openid, r.phone_hash, r.total_fen, r.paid_fen, r.coupon_code, r.coupon_fen, r.ordered_at,
+          r.link_scope_unit_id, r.created_at
         from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r (source text, source_order_id text,
           channel text, unit_id bigint, external_userid text, unionid text, openid text, phone_hash text,
           total_fen bigint, paid_fen bigint, coupon_code text, coupon_fen bigint, ordered_at timestamptz,
-          created_at timestamptz)
+          link_scope_unit_id bigint, created_at timestamptz)
         on conflict (corp_id, source, source_order_id) do nothing
         returning id, source_order_id`.execute(tx.db)
     ).rows.map((r) => ({ id: Number(r.id), source_order_id: r.source_order_id }));

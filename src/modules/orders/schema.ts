@@ -22,6 +22,8 @@ export interface OrdersTable {
   coupon_fen: Generated<number>;
   ordered_at: Timestamp;
   linked_by: IdentityKind | null;
+  /** A manager's import: only customers of this unit's subtree may be linked (null: any). */
+  link_scope_unit_id: number | null;
   created_at: DefaultTimestamp;
 }
 
