@@ -13,7 +13,7 @@ import {
   parseOrders,
   type RowError,
 } from './import-rows.ts';
-import { ingestOrders } from './ingest.ts';
+import { ingestOrders, type OrderInput } from './ingest.ts';
 import { fieldErrors, orderInputAt } from './order-input.ts';
 
 /**
@@ -227,7 +227,7 @@ export interface PreviewLine {
   row: number;
   orderNo: string;
   storeCode: string | null;
-  channel: string;
+  channel: OrderInput['channel'];
   orderedAt: string;
   productCode: string;
   productName: string;
