@@ -673,6 +673,23 @@ export function isoInBrandTime(at: Date): string {
   return `${new Date(at.getTime() + BRAND_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
 }
 
+/** One of ingestOrders' field errors for an order of the file, as a row of the report. */
+export function ingestError(
+  order: ParsedOrder,
+  e: { field: string; message: string },
+  columns: Record<ColumnKey, string>,
+): RowError {
+  const { row, key } = locateField(order, e.field);
+  return {
+    row,
+    column: columns[key],
+    field: key,
+    orderNo: order.input.sourceOrderId,
+    zh: `订单未导入：${e.message}`,
+    en: `Order not imported: ${e.message}`,
+  };
+}
+
 /** A field of ingestOrders' errors ('items.2.quantity', 'customer.phone') → the column and the row it came from. */
 export function locateField(order: ParsedOrder, field: string): { row: number; key: ColumnKey } {
   const item = /^items\.(\d+)(?:\.(\w+))?/.exec(field);

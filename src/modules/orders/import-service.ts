@@ -4,17 +4,10 @@ import { maskPhone } from '../../platform/pii.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
 import { visibleIn } from '../customers/index.ts';
 import { subtreeUnitIds } from '../org/index.ts';
-import { readGrid, toCsv } from './import-file.ts';
-import {
-  type ColumnKey,
-  headerNames,
-  locateField,
-  type ParsedOrder,
-  parseOrders,
-  type RowError,
-} from './import-rows.ts';
+import { toCsv } from './import-file.ts';
+import { ParseStopped, parseOrderFileOffThread } from './import-parse.ts';
+import { type ColumnKey, ingestError, type ParsedOrder, type RowError } from './import-rows.ts';
 import { ingestOrders, type OrderInput } from './ingest.ts';
-import { fieldErrors, orderInputAt } from './order-input.ts';
 
 /**
  * The order import: a file checked row by row (a dry run stops there and writes nothing), then an import
@@ -83,19 +76,16 @@ interface Checked {
  * scope, each order valid for ingestOrders. Writes nothing.
  */
 async function checkFile(ctx: SyncCtx, importer: Importer, bytes: Uint8Array): Promise<Checked> {
-  const grid = await readGrid(bytes);
-  const parsed = parseOrders(grid, ctx.clock.now());
-  const columns = headerNames(grid);
-  const errors = [...parsed.errors];
+  const parsed = await parseOrderFileOffThread(bytes, ctx.clock.now());
+  const { columns, errors } = parsed;
   const inScope =
     importer.scopeUnitId === null ? null : new Set(await subtreeUnitIds(ctx.cdb, importer.scopeUnitId));
   const units = await unitsByCode(ctx, [
-    ...new Set(parsed.orders.flatMap((o) => (o.input.storeCode ? [o.input.storeCode] : []))),
+    ...new Set(parsed.orders.flatMap((o) => (o.order.input.storeCode ? [o.order.input.storeCode] : []))),
   ]);
   const orders: ParsedOrder[] = [];
-  const schema = orderInputAt(ctx.clock.now());
   let invalidOrders = parsed.invalidOrders;
-  for (const order of parsed.orders) {
+  for (const { order, problems } of parsed.orders) {
     const { storeCode, sourceOrderId } = order.input;
     const fail = (key: ColumnKey, zh: string, en: string) =>
       errors.push({ row: order.rows[0]!, column: columns[key], field: key, orderNo: sourceOrderId, zh, en });
@@ -122,14 +112,12 @@ async function checkFile(ctx: SyncCtx, importer: Importer, bytes: Uint8Array): P
         `门店「${storeCode}」不在你的管辖范围内`,
         `The store "${storeCode}" is outside the stores you manage`,
       );
+    } else if (problems.length === 0) {
+      orders.push(order);
+      continue;
     } else {
-      // what ingestOrders will check: the last word on validity (and its English message)
-      const check = schema.safeParse(order.input);
-      if (check.success) {
-        orders.push(order);
-        continue;
-      }
-      for (const e of fieldErrors(check.error)) errors.push(ingestError(order, e, columns));
+      // what ingestOrders would say (checked in the worker): the last word on validity
+      for (const p of problems) errors.push(p);
     }
     invalidOrders++;
   }
@@ -142,22 +130,6 @@ async function checkFile(ctx: SyncCtx, importer: Importer, bytes: Uint8Array): P
     errors,
     ignoredColumns: parsed.ignoredColumns,
     columns,
-  };
-}
-
-function ingestError(
-  order: ParsedOrder,
-  e: { field: string; message: string },
-  columns: Record<ColumnKey, string>,
-): RowError {
-  const { row, key } = locateField(order, e.field);
-  return {
-    row,
-    column: columns[key],
-    field: key,
-    orderNo: order.input.sourceOrderId,
-    zh: `订单未导入：${e.message}`,
-    en: `Order not imported: ${e.message}`,
   };
 }
 
@@ -561,14 +533,48 @@ export async function runImport(ctx: SyncCtx, id: number, opts: RunOptions = {})
     }
     await finish(ctx, id, 'done', null);
   } catch (err) {
-    await finish(ctx, id, 'failed', (err as Error).message || String(err));
+    if (err instanceof ParseStopped && (await readAgainLater(ctx, id))) return getJob(ctx, id);
+    await finish(
+      ctx,
+      id,
+      'failed',
+      err instanceof ParseStopped ? PARSE_GAVE_UP : (err as Error).message || String(err),
+    );
   }
   const job = (await getJob(ctx, id))!;
   opts.onProgress?.(job);
   return job;
 }
 
+/** Times a process reads an import's stored file whose reading worker died, before the import fails. */
+const PARSE_ATTEMPTS = 3;
+const parseDeaths = new Map<string, number>();
+const PARSE_GAVE_UP = `读取文件的线程 ${PARSE_ATTEMPTS} 次意外停止：已导入的订单保留，重新导入同一文件只补上其余的 / The thread reading the file stopped ${PARSE_ATTEMPTS} times: the orders imported stay, and importing the file again adds only the rest`;
+
+/**
+ * The worker reading an import's stored file died (out of memory, or killed): the import keeps its file, its
+ * cursor and its counts, and its lease is released so that the runner reads it again at once; after
+ * PARSE_ATTEMPTS deaths in this process it fails instead (false).
+ */
+async function readAgainLater(ctx: SyncCtx, id: number): Promise<boolean> {
+  const key = `${ctx.cdb.corpId}:${id}`;
+  const deaths = (parseDeaths.get(key) ?? 0) + 1;
+  if (deaths >= PARSE_ATTEMPTS) {
+    parseDeaths.delete(key);
+    return false;
+  }
+  parseDeaths.set(key, deaths);
+  await ctx.cdb.db
+    .updateTable('order_imports')
+    .set({ lease_until: null, updated_at: ctx.clock.now() })
+    .where('corp_id', '=', ctx.cdb.corpId)
+    .where('id', '=', id)
+    .execute();
+  return true;
+}
+
 async function finish(ctx: SyncCtx, id: number, status: 'done' | 'failed', failure: string | null) {
+  parseDeaths.delete(`${ctx.cdb.corpId}:${id}`);
   const at = ctx.clock.now();
   await ctx.cdb.db
     .updateTable('order_imports')
