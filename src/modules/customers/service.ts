@@ -1,4 +1,5 @@
 import { type ExpressionBuilder, sql } from 'kysely';
+import type { Actor } from '../../platform/actor.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { normalizePhone } from '../../platform/pii.ts';
@@ -11,14 +12,34 @@ import { factsCard } from './facts.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/** Whose customers: the whole brand, those of the staff of some units, or one front-line member's. */
+export interface CustomerScope {
+  wholeCorp: boolean;
+  /** Units whose staff's customers are in scope (a subtree, its root included). */
+  unitIds: readonly number[];
+  /** A front-line account: only the customers this member follows, of those units. */
+  staffId: number | null;
+}
+
+/** A caller's customer scope. */
+export const customerScopeOf = (actor: Actor): CustomerScope => ({
+  wholeCorp: actor.seesWholeCorp,
+  unitIds: actor.unitIds,
+  staffId: actor.role === 'staff' ? (actor.staffId ?? -1) : null,
+});
+
 /**
  * The scope rule for customers: visible when one of their follows (current or past) is with a staff member
  * of the caller's subtree; a front-line account sees only the customers it follows itself.
  */
 export function visibleTo(ctx: Ctx) {
-  const { actor } = ctx;
+  return visibleIn(customerScopeOf(ctx.actor));
+}
+
+/** The scope rule (see visibleTo) for any scope: a caller's, or one a background job acts within. */
+export function visibleIn(scope: CustomerScope) {
   return (eb: ExpressionBuilder<Tables & { c: Tables['customers'] }, 'c'>) => {
-    if (actor.seesWholeCorp) return eb.lit(true);
+    if (scope.wholeCorp) return eb.lit(true);
     let follows = eb
       .selectFrom('follows as vf')
       .innerJoin('staff as vs', (j) =>
@@ -27,10 +48,27 @@ export function visibleTo(ctx: Ctx) {
       .select(eb.lit(1).as('one'))
       .whereRef('vf.corp_id', '=', 'c.corp_id')
       .whereRef('vf.customer_id', '=', 'c.id')
-      .where('vs.unit_id', 'in', [...actor.unitIds]);
-    if (actor.role === 'staff') follows = follows.where('vf.staff_id', '=', actor.staffId ?? -1);
+      .where('vs.unit_id', 'in', [...scope.unitIds]);
+    if (scope.staffId !== null) follows = follows.where('vf.staff_id', '=', scope.staffId);
     return eb.exists(follows);
   };
+}
+
+/** Of these customers, the ones the scope sees. */
+export async function customersVisibleIn(
+  cdb: Ctx['cdb'],
+  scope: CustomerScope,
+  ids: readonly number[],
+): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await cdb.db
+    .selectFrom('customers as c')
+    .select('c.id')
+    .where('c.corp_id', '=', cdb.corpId)
+    .where('c.id', 'in', [...new Set(ids)])
+    .where(visibleIn(scope))
+    .execute();
+  return new Set(rows.map((r) => r.id));
 }
 
 export interface CustomerListInput {

@@ -2638,7 +2638,7 @@ export interface paths {
             parameters: {
                 query?: {
                     fileName?: string;
-                    /** @description the orders’ source system: idempotency is by (source, 订单号) */
+                    /** @description the name of the orders’ source system: they are kept as source import:<name>, and (source, 订单号) is imported once */
                     source?: string;
                     dryRun?: string;
                 };
