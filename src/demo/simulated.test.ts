@@ -540,6 +540,31 @@ describe('the demo brand, built through the WeCom simulator', () => {
     );
   });
 
+  it('shows a store manager the front-line tags and the segments on them; HQ’s own tags stay with HQ', async () => {
+    const as = async (login: string) => {
+      const res = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login, password: DEMO_PASSWORD }),
+      });
+      const cookie = res.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
+      return async (path: string) =>
+        (await (await fetch(`${s.siyuUrl}/api/v1${path}`, { headers: { cookie } })).json()) as Json;
+    };
+    const [admin, store] = [await as('admin@demo'), await as('sh-jingan@demo')];
+    const groups = async (get: typeof admin) => (await get('/tags')).groups.map((g: Json) => g.name);
+    expect(await groups(store)).toEqual(expect.arrayContaining(['口味偏好', '消费等级', '行为特征']));
+    expect(await groups(store)).not.toContain('招商线索');
+    expect(await groups(admin)).toContain('招商线索');
+    const segments = async (get: typeof admin) => (await get('/segments')).items.map((g: Json) => g.name);
+    expect(await segments(store)).toContain('果茶复购客');
+    expect(await segments(store)).not.toContain('加盟线索');
+    expect(await segments(admin)).toEqual(expect.arrayContaining(['果茶复购客', '加盟线索']));
+  });
+
   it('reports what it built', async () => {
     expect(counts).toMatchObject({
       corps: 1,
