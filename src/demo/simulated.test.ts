@@ -333,13 +333,15 @@ describe('the demo brand, built through the WeCom simulator', () => {
 
     const adds = pushed.filter((d) => d.change_type === 'add_external_contact');
     expect(adds).toHaveLength(5);
-    // Each of them opened the code's landing page first: counted as scans, at least one per add.
+    // Each of them opened the code's landing page first, some twice (one scan each), and two passers-by
+    // (the 2nd and 5th code) looked without adding: 7 visitors.
     const scans = await db
       .selectFrom('channel_codes')
       .select((eb) => eb.fn.sum<number>('scans').as('n'))
       .where('corp_id', '=', CORP)
       .executeTakeFirstOrThrow();
-    expect(Number(scans.n)).toBeGreaterThanOrEqual(5);
+    expect(Number(scans.n)).toBe(7);
+    expect(await count(s, 'channel_scans')).toBe(7);
     expect(counts.live_customers).toBe(5);
     for (const d of adds) {
       const ext: string = d.fields.ExternalUserID;
@@ -576,6 +578,31 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(layering.warnings).toContainEqual(
       expect.objectContaining({ kind: 'same_operation', operation: '第二杯半价券' }),
     );
+  });
+
+  it('shows a store manager the front-line tags and the segments on them; HQ’s own tags stay with HQ', async () => {
+    const as = async (login: string) => {
+      const res = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login, password: DEMO_PASSWORD }),
+      });
+      const cookie = res.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
+      return async (path: string) =>
+        (await (await fetch(`${s.siyuUrl}/api/v1${path}`, { headers: { cookie } })).json()) as Json;
+    };
+    const [admin, store] = [await as('admin@demo'), await as('sh-jingan@demo')];
+    const groups = async (get: typeof admin) => (await get('/tags')).groups.map((g: Json) => g.name);
+    expect(await groups(store)).toEqual(expect.arrayContaining(['口味偏好', '消费等级', '行为特征']));
+    expect(await groups(store)).not.toContain('招商线索');
+    expect(await groups(admin)).toContain('招商线索');
+    const segments = async (get: typeof admin) => (await get('/segments')).items.map((g: Json) => g.name);
+    expect(await segments(store)).toContain('果茶复购客');
+    expect(await segments(store)).not.toContain('加盟线索');
+    expect(await segments(admin)).toEqual(expect.arrayContaining(['果茶复购客', '加盟线索']));
   });
 
   it('reports what it built', async () => {

@@ -701,6 +701,13 @@ async function connectSiyu(
 
 /* ---------- 3. Live: customers arrive today, through real callbacks ---------- */
 
+/** The user agent of a demo customer's phone: distinct per person, as WeChat's in-app browser reports it. */
+function demoPhone(n: number): string {
+  return n % 2
+    ? `Mozilla/5.0 (iPhone; CPU iPhone OS 17_${n % 7} like Mac OS X) AppleWebKit/605.1.15 Mobile/15E${148 + n} MicroMessenger/8.0.${40 + (n % 13)} NetType/WIFI Language/zh_CN`
+    : `Mozilla/5.0 (Linux; Android 14; V${2300 + n}) AppleWebKit/537.36 MicroMessenger/8.0.${40 + (n % 13)} NetType/5G Language/zh_CN`;
+}
+
 async function playLive(
   opts: BuildDemoOptions,
   http: SimHttp,
@@ -791,10 +798,18 @@ async function playLive(
     const code = codeOf(p.store, PLACEMENT_METHOD[placement[0]]);
     if (!code?.config_id)
       throw new Error(`the demo's ${placement[1]} code of store ${p.store} is not in WeCom`);
-    // The phone opens the material's landing page (counted as a scan) before the customer adds; about one
-    // passer-by in three looks and does not add.
+    // The phone opens the material's landing page (a scan) before the customer adds; about one in three
+    // opens it again (the same phone, its cookie: still one scan), and every third code is looked at by a
+    // passer-by who does not add.
     const landing = `${opts.siyuUrl.replace(/\/+$/, '')}/c/${CORP}/${encodeURIComponent(code.state)}`;
-    for (let look = rng.chance(0.35) ? 2 : 1; look > 0; look--) await fetch(landing).then((r) => r.text());
+    const look = async (phone: string, cookie?: string) => {
+      const res = await fetch(landing, { headers: { 'user-agent': phone, ...(cookie ? { cookie } : {}) } });
+      await res.text();
+      return res.headers.get('set-cookie')?.split(';')[0];
+    };
+    const cookie = await look(demoPhone(k));
+    if (rng.chance(0.35)) await look(demoPhone(k), cookie);
+    if (k % 3 === 1) await look(demoPhone(k + 1000));
     const scanned = await http.scenario('scan-contact-way', {
       config_id: code.config_id,
       external_userid: ext,

@@ -311,7 +311,7 @@ describe('console: a store manager sees only her store', () => {
     const png = decodePng(readFileSync(file));
     expect([png.width, png.height]).toEqual([1200, 900]);
     const qr = readQr(png);
-    expect(qr).toMatch(new RegExp(`^${server.baseUrl}/c/demo/sy\\d+-\\d+$`));
+    expect(qr).toMatch(new RegExp(`^${server.baseUrl}/c/demo/sy[0-9a-f]{20}$`));
     const landing = await page.request.get(qr!);
     expect(landing.status()).toBe(200);
     expect(await landing.text()).toContain('长按识别二维码');
@@ -498,7 +498,7 @@ describe('console: a store manager sees only her store', () => {
     await adminPage.close();
   });
 
-  test('the HQ admin adds a tag group in 标签: it reaches WeCom, and the store manager’s view leaves it out', async (ctx) => {
+  test('the HQ admin adds a tag group in 标签: it reaches WeCom, and the store manager, who follows customers, sees it', async (ctx) => {
     onFailure(ctx, 'tags');
     const adminPage = await adminContext.newPage();
     ctx.onTestFailed(async () => {
@@ -552,13 +552,13 @@ describe('console: a store manager sees only her store', () => {
     await adminPage.screenshot({ path: join(resultsDir, 'e2e-tag-rules.png'), fullPage: true });
     await adminPage.close();
 
-    // The store manager sees the groups for everyone and for ops, not the new front-line one, and edits none.
+    // The store manager follows customers too: she sees the front-line groups (the new one included) beside
+    // those for everyone and for ops, not HQ's own (招商线索), and edits none.
     await page.goto('/tags');
     await page.getByTestId('tag-group').first().waitFor({ state: 'visible', timeout: 15_000 });
     const names = await page.getByTestId('tag-group').locator('.ant-card-head strong').allTextContents();
-    expect(names).toContain('所属区域');
-    expect(names).not.toContain('口味偏好');
-    expect(names).not.toContain('E2E 甜度');
+    expect(names).toEqual(expect.arrayContaining(['所属区域', '口味偏好', '消费等级', 'E2E 甜度']));
+    expect(names).not.toContain('招商线索');
     expect(await page.getByTestId('new-group').count()).toBe(0);
     await page.screenshot({ path: join(resultsDir, 'e2e-tags-store-manager.png'), fullPage: true });
   });

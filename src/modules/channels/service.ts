@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
@@ -44,6 +45,14 @@ export interface ChannelInput {
 }
 
 const canEdit = (ctx: Ctx) => ctx.actor.role !== 'staff';
+
+/**
+ * A new code's `state`: what WeCom hands back with each add through it, and the path of its landing page.
+ * Random (80 bits), so that nobody can walk other codes' landing pages or forge their scans; 22 characters,
+ * within WeCom's 30. Codes made before had `sy<channel>-<unit>` and keep it: printed material carries it, and
+ * attribution and the landing page look a code up by its state whatever its form.
+ */
+export const newCodeState = () => `sy${randomBytes(10).toString('hex')}`;
 
 /** Channels the caller may see: owned by a unit in their subtree, or with a store code in it. */
 export function visibleChannels(ctx: Ctx) {
@@ -168,7 +177,7 @@ export async function createChannel(ctx: Ctx, input: ChannelInput) {
           corp_id: tx.corpId,
           channel_id: id,
           unit_id: unitId,
-          state: `sy${id}-${unitId}`,
+          state: newCodeState(),
         })),
       )
       .returning('id')
@@ -409,14 +418,15 @@ export async function getChannel(ctx: Ctx, id: number) {
 }
 
 /**
- * Channels with their funnel over a period: scans of the code's landing page → adds → still friends 7
- * days after the add (among adds at least 7 days old) → follows ended since.
+ * Channels with their funnel over a period: scans of the code's landing page (one a visitor a day) → adds →
+ * still friends 7 days after the add (among adds at least 7 days old) → follows ended since. A scoped caller's
+ * funnel is their codes' (a code counts for its unit): their scans over their adds, never the brand's.
  */
 export async function listChannels(ctx: Ctx, input: { from: Date; to: Date }) {
   const units = [...ctx.actor.unitIds];
-  const inScope = ctx.actor.seesWholeCorp
-    ? sql`true`
-    : sql`a.code_id in (select id from channel_codes where corp_id = ${ctx.cdb.corpId} and unit_id in (${sql.join(units)}))`;
+  const codesInScope = sql`select id from channel_codes where corp_id = ${ctx.cdb.corpId} and unit_id in (${sql.join(units)})`;
+  const inScope = ctx.actor.seesWholeCorp ? sql`true` : sql`a.code_id in (${codesInScope})`;
+  const scanInScope = ctx.actor.seesWholeCorp ? sql`true` : sql`s.code_id in (${codesInScope})`;
   const weekAgo = new Date(ctx.clock.now().getTime() - 7 * 86_400_000);
   const rows = await visibleChannels(ctx)
     .innerJoin('org_units as u', (j) =>
@@ -432,7 +442,7 @@ export async function listChannels(ctx: Ctx, input: { from: Date; to: Date }) {
       'u.name as unit_name',
       'c.assign_mode',
       'c.status',
-      sql<number>`(select coalesce(sum(k.scans), 0) from channel_codes k where k.corp_id = c.corp_id and k.channel_id = c.id)`.as(
+      sql<number>`(select count(*) from channel_scans s join channel_codes k on k.corp_id = s.corp_id and k.id = s.code_id where s.corp_id = c.corp_id and k.channel_id = c.id and s.scanned_at >= ${input.from} and s.scanned_at < ${input.to} and ${scanInScope})`.as(
         'scans',
       ),
       sql<number>`(select count(*) from channel_adds a where a.corp_id = c.corp_id and a.channel_id = c.id and a.added_at >= ${input.from} and a.added_at < ${input.to} and ${inScope})`.as(

@@ -1,3 +1,4 @@
+export { assertMayAsk, type CustomerQuestion, tagsInView } from './access.ts';
 export { changeCustomerTags, type TagChange } from './customer-tags.ts';
 export { recomputeAllFacts, STAGE_ZH, stageCounts } from './facts.ts';
 export { DAY_MS, STAGES } from './rfm.ts';

@@ -5,9 +5,9 @@ import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { normalizePhone } from '../../platform/pii.ts';
 import type { Ctx } from '../context.ts';
 import type { LifecycleStage } from '../events.ts';
-import { assertUnitInScope } from '../org/index.ts';
 import type { Tables } from '../tables.ts';
-import { assertTagsVisible, timelineTagFilter, visibleTagIds } from '../tags/index.ts';
+import { timelineTagFilter } from '../tags/index.ts';
+import { assertMayAsk, tagsInView } from './access.ts';
 import { factsCard } from './facts.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -85,8 +85,11 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
 
 export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
   const { cdb } = ctx;
-  if (input.unitId !== undefined) assertUnitInScope(ctx.actor, input.unitId);
-  if (input.staffId !== undefined) await assertStaffInScope(ctx, input.staffId);
+  await assertMayAsk(ctx, {
+    unitIds: input.unitId === undefined ? [] : [input.unitId],
+    staffIds: input.staffId === undefined ? [] : [input.staffId],
+    tagIds: input.tagId === undefined ? [] : [input.tagId],
+  });
   const after = decodeCursor(input.cursor);
 
   let query = cdb.db
@@ -143,7 +146,6 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
     });
   }
   if (input.tagId !== undefined) {
-    await assertTagsVisible(ctx, [input.tagId]);
     const tagId = input.tagId;
     query = query.where((eb) =>
       eb.exists(
@@ -163,7 +165,7 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
     .execute();
   const page = toPage(rows, input.limit);
   const ids = page.items.map((r) => r.id);
-  const shownTags = visibleTagIds(ctx); // tag views per role
+  const shownTags = tagsInView(ctx); // tag views per role
   const [tags, owners] = ids.length
     ? await Promise.all([
         cdb.db
@@ -210,21 +212,6 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
   };
 }
 
-async function assertStaffInScope(ctx: Ctx, staffId: number): Promise<void> {
-  const staff = await ctx.cdb.db
-    .selectFrom('staff')
-    .select('unit_id')
-    .where('corp_id', '=', ctx.cdb.corpId)
-    .where('id', '=', staffId)
-    .executeTakeFirst();
-  if (!staff || !ctx.actor.unitIds.includes(staff.unit_id)) {
-    throw new AppError('forbidden', {
-      zh: `员工 ${staffId} 不在你的权限范围内`,
-      en: `Staff ${staffId} is outside your scope`,
-    });
-  }
-}
-
 export async function getCustomerProfile(ctx: Ctx, id: number) {
   const { cdb } = ctx;
   const customer = await cdb.db
@@ -237,7 +224,7 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
   // Out of scope and absent look the same: a 404 tells nothing about other stores' customers.
   if (!customer) throw notFound({ zh: '客户', en: 'Customer' });
   // Tag views per role: the tags of groups meant for others, and their timeline events, stay out.
-  const shownTags = visibleTagIds(ctx);
+  const shownTags = tagsInView(ctx);
   const tagEvents = timelineTagFilter(ctx);
 
   const [follows, tags, timeline] = await Promise.all([

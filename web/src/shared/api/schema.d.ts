@@ -446,7 +446,7 @@ export interface paths {
         };
         /**
          * Corp tag groups with their tags, as the caller’s role sees them, and their WeCom sync
-         * @description Tag views per role: HQ admins see every group; region and store managers the groups for all and for ops (region, channel); staff the groups for all and for the front line (need, consumption).
+         * @description Tag views per role: HQ admins see every group; region and store managers the groups for all, for ops (region, channel) and for the front line (need, consumption); staff the groups for all and for the front line; groups for hq stay with HQ.
          */
         get: {
             parameters: {
@@ -468,7 +468,7 @@ export interface paths {
                                 id: number;
                                 name: string;
                                 /** @enum {string} */
-                                audience: "all" | "ops" | "front_line";
+                                audience: "all" | "ops" | "front_line" | "hq";
                                 /**
                                  * @description pending: on its way to WeCom; failed: WeCom refused (syncError); local: not in WeCom
                                  * @enum {string}
@@ -576,7 +576,7 @@ export interface paths {
                          * @default all
                          * @enum {string}
                          */
-                        audience?: "all" | "ops" | "front_line";
+                        audience?: "all" | "ops" | "front_line" | "hq";
                         /** @default [] */
                         tags?: string[];
                     };
@@ -655,7 +655,7 @@ export interface paths {
                     "application/json": {
                         name?: string;
                         /** @enum {string} */
-                        audience?: "all" | "ops" | "front_line";
+                        audience?: "all" | "ops" | "front_line" | "hq";
                     };
                 };
             };
