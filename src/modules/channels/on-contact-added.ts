@@ -107,7 +107,7 @@ async function attribute(ctx: SyncCtx, event: ContactAdded): Promise<ChannelAttr
       at: addedAt,
       staffId: event.staffId,
       summary: `通过渠道「${code.name}」添加 ${code.staffName}${code.bait ? `（诱饵：${code.bait}）` : ''}`,
-      data: { channelId: code.channelId, codeId: code.codeId, bait: code.bait },
+      data: { channelId: code.channelId, channelName: code.name, codeId: code.codeId, bait: code.bait },
     },
   ]);
   const who = `${event.externalUserid}:${event.userid}`;

@@ -45,6 +45,13 @@ export interface ChannelInput {
 
 const canEdit = (ctx: Ctx) => ctx.actor.role !== 'staff';
 
+/**
+ * Whether the caller may change (edit, archive) a channel of this unit: a manager's own subtree's. The one
+ * rule: the services enforce it and the replies carry it per channel (`editable`) for the console.
+ */
+export const mayEditChannel = (ctx: Ctx, unitId: number) =>
+  canEdit(ctx) && ctx.actor.unitIds.includes(unitId);
+
 /** Channels the caller may see: owned by a unit in their subtree, or with a store code in it. */
 export function visibleChannels(ctx: Ctx) {
   const units = [...ctx.actor.unitIds];
@@ -289,7 +296,7 @@ async function writeLists(db: Ctx['cdb']['db'], corpId: string, channelId: numbe
 async function editable(ctx: Ctx, id: number) {
   const row = await visibleChannels(ctx).selectAll('c').where('c.id', '=', id).executeTakeFirst();
   if (!row) throw notFound({ zh: '渠道', en: 'Channel' });
-  if (!canEdit(ctx) || !ctx.actor.unitIds.includes(row.unit_id)) throw new AppError('forbidden');
+  if (!mayEditChannel(ctx, row.unit_id)) throw new AppError('forbidden');
   return row;
 }
 
@@ -385,6 +392,7 @@ export async function getChannel(ctx: Ctx, id: number) {
     remarkTemplate: c.remark_template,
     welcome: c.welcome,
     status: c.status,
+    editable: mayEditChannel(ctx, c.unit_id),
     linkage: await effectiveLinkage(ctx.cdb, c.unit_id),
     staff: staff.map((s) => ({ staffId: s.id, name: s.name, userid: s.userid, backup: s.backup })),
     tags: tags.map((t) => ({ id: t.id, name: t.name })),
@@ -461,6 +469,7 @@ export async function listChannels(ctx: Ctx, input: { from: Date; to: Date }) {
     unitName: r.unit_name,
     assignMode: r.assign_mode,
     status: r.status,
+    editable: mayEditChannel(ctx, r.unit_id),
     scans: Number(r.scans),
     adds: Number(r.adds),
     adds7dOld: Number(r.adds_7d_old),

@@ -1,4 +1,4 @@
-export { changeCustomerTags, type TagChange } from './customer-tags.ts';
+export { changeCustomerTags, editCustomerTags, type TagChange } from './customer-tags.ts';
 export { recomputeAllFacts, STAGE_ZH, stageCounts } from './facts.ts';
 export { DAY_MS, STAGES } from './rfm.ts';
 export { namePinyin, searchText } from './rules.ts';

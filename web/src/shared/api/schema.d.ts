@@ -1014,6 +1014,11 @@ export interface paths {
                                 addWay: number;
                                 /** @description the channel code state the customer came through */
                                 state: string | null;
+                                /** @description the channel whose code that state is, when it is one */
+                                channel: {
+                                    id: number;
+                                    name: string;
+                                } | null;
                                 /** @description the staff member's role at this node of the customer's journey */
                                 journeyRole: string;
                                 /** @enum {string} */
@@ -1030,8 +1035,15 @@ export interface paths {
                                 id: number;
                                 at: string;
                                 kind: string;
-                                summary: string;
+                                /** @description the entry in words, rendered from its data in each language */
+                                text: {
+                                    zh: string;
+                                    en: string;
+                                };
+                                /** @description the staff member the entry is about */
                                 staffName: string | null;
+                                /** @description who acted: the account for a change made in Siyu, else the staff member */
+                                actorName: string | null;
                             }[];
                             /** @description derived from orders and membership; null until first computed */
                             facts: {
@@ -1487,6 +1499,8 @@ export interface paths {
                                 assignMode: "single" | "pool" | "store";
                                 /** @enum {string} */
                                 status: "active" | "archived";
+                                /** @description whether the caller may edit and archive it (a channel of their subtree) */
+                                editable: boolean;
                                 scans: number;
                                 adds: number;
                                 /** @description adds at least 7 days old: the base of the 7-day retention */
@@ -1610,6 +1624,8 @@ export interface paths {
                             };
                             /** @enum {string} */
                             status: "active" | "archived";
+                            /** @description whether the caller may edit and archive it (a channel of their subtree) */
+                            editable: boolean;
                             /**
                              * @description the linkage in effect at the channel's unit
                              * @enum {string}
@@ -1771,6 +1787,8 @@ export interface paths {
                             };
                             /** @enum {string} */
                             status: "active" | "archived";
+                            /** @description whether the caller may edit and archive it (a channel of their subtree) */
+                            editable: boolean;
                             /**
                              * @description the linkage in effect at the channel's unit
                              * @enum {string}
@@ -1919,6 +1937,8 @@ export interface paths {
                             };
                             /** @enum {string} */
                             status: "active" | "archived";
+                            /** @description whether the caller may edit and archive it (a channel of their subtree) */
+                            editable: boolean;
                             /**
                              * @description the linkage in effect at the channel's unit
                              * @enum {string}
@@ -2027,6 +2047,8 @@ export interface paths {
                             };
                             /** @enum {string} */
                             status: "active" | "archived";
+                            /** @description whether the caller may edit and archive it (a channel of their subtree) */
+                            editable: boolean;
                             /**
                              * @description the linkage in effect at the channel's unit
                              * @enum {string}
