@@ -124,6 +124,22 @@ describe('domain events', () => {
     ]);
   });
 
+  it('reach a customer queued behind hundreds of events of another customer whose first is backing off', async () => {
+    const seen: number[] = [];
+    const { bus, dispatcher } = setUp(async (events) => {
+      if (events.some((e) => e.n === 1000)) throw new Error('1000 cannot be handled yet');
+      seen.push(...events.map((e) => e.n));
+    });
+    // more waiting rows of customer 5 than a claim's window of the oldest due rows holds
+    await bus.publish(
+      ctx(),
+      Array.from({ length: 800 }, (_, k) => noted(1000 + k, 5)),
+    );
+    await bus.publish(ctx(), [noted(7, 7)]);
+    await dispatcher.drain();
+    expect(seen).toEqual([7]);
+  });
+
   it('park a delivery that keeps failing, visibly, without holding back the customer’s later events', async () => {
     const seen: number[] = [];
     const { bus, dispatcher } = setUp(async (events) => {

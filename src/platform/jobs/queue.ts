@@ -91,22 +91,12 @@ export class QueueDispatcher<R extends QueueRow> {
 
   /** Claims up to `limit` rows, grouped as `handle` takes them. */
   private async claim(limit: number): Promise<R[][]> {
-    const { db, clock, table } = this.o;
-    const now = clock.now();
-    const claimed = await sql<R>`
-      update ${sql.table(table)} set attempts = attempts + 1, next_attempt_at = ${new Date(now.getTime() + this.o.leaseMs)}
-      where (corp_id, id) in (
-        select i.corp_id, i.id from ${sql.table(table)} i
-        where i.status = 'pending' and i.next_attempt_at <= ${now}
-          -- the head of its order key; a scalar subquery so that the plan stays an index lookup per row
-          -- whatever the statistics say (an anti-join planned on stale ones rescans every pending row)
-          and i.id = (
-            select min(o.id) from ${sql.table(table)} o
-            where o.corp_id = i.corp_id and o.order_key = i.order_key and o.status = 'pending')
-        order by i.id limit ${limit}
-        for update skip locked)
-      returning corp_id, id, attempts, ${sql.raw(this.o.columns.join(', '))}`.execute(db);
-    const rows = claimed.rows.sort((a, b) => a.id - b.id);
+    // A claim looks at a window of the oldest due rows, so it costs what it takes, not the backlog; only
+    // when the window is full of rows waiting behind their order key's head does it look at every due row.
+    const window = Math.max(500, limit * 10);
+    let claimed = await this.claimFrom(limit, window);
+    if (claimed.length === 0 && (await this.dueAtLeast(window))) claimed = await this.claimFrom(limit, null);
+    const rows = claimed.sort((a, b) => a.id - b.id);
     const { groupOf } = this.o;
     if (!groupOf) return rows.map((r) => [r]);
     const groups = new Map<string, R[]>();
@@ -115,6 +105,41 @@ export class QueueDispatcher<R extends QueueRow> {
       groups.set(key, [...(groups.get(key) ?? []), r]);
     }
     return [...groups.values()];
+  }
+
+  private async claimFrom(limit: number, window: number | null): Promise<R[]> {
+    const { db, clock, table } = this.o;
+    const now = clock.now();
+    const t = sql.table(table);
+    // The due rows in id order (off the pending index), each kept only if it heads its order key (a scalar
+    // subquery: an index lookup per row whatever the statistics say, where an anti-join planned on missing
+    // ones rescans every pending row). Ordered by the window's id, the plan stops after `limit` heads.
+    const { rows } = await sql<R>`
+      update ${t} set attempts = attempts + 1, next_attempt_at = ${new Date(now.getTime() + this.o.leaseMs)}
+      where (corp_id, id) in (
+        select i.corp_id, i.id
+        from (
+          select w.corp_id, w.id from ${t} w where w.status = 'pending' and w.next_attempt_at <= ${now}
+          order by w.id ${window ? sql`limit ${sql.lit(window)}` : sql``}
+        ) w
+        join ${t} i on i.corp_id = w.corp_id and i.id = w.id
+        where i.id = (
+          select min(o.id) from ${t} o
+          where o.corp_id = i.corp_id and o.order_key = i.order_key and o.status = 'pending')
+        order by w.id limit ${sql.lit(limit)}
+        for update of i skip locked)
+      returning corp_id, id, attempts, ${sql.raw(this.o.columns.join(', '))}`.execute(db);
+    return rows;
+  }
+
+  private async dueAtLeast(n: number): Promise<boolean> {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from (
+        select 1 from ${sql.table(this.o.table)}
+        where status = 'pending' and next_attempt_at <= ${this.o.clock.now()} limit ${n}) d`.execute(
+      this.o.db,
+    );
+    return rows[0]!.n >= n;
   }
 
   private async handleGroup(rows: R[]): Promise<void> {
