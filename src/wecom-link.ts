@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { hashPassword } from './modules/accounts/index.ts';
 import type { Tables } from './modules/tables.ts';
 import type { Config, wecomCredentials } from './platform/config.ts';
+import { AVATAR_PATH } from './platform/http/avatars.ts';
 import type { Pii } from './platform/pii.ts';
 import { saveConnection } from './platform/wecom-links.ts';
 import type { Clock } from './simulator/clock.ts';
@@ -23,6 +24,8 @@ export function startBundledSimulator(config: Config, clock?: Clock): Promise<Ru
     host: '127.0.0.1',
     clock,
     stateFile: simulatorStateFile(config),
+    // Siyu draws the simulated people's avatars (platform/http/avatars.ts): no outside host, no plain http.
+    avatarBase: AVATAR_PATH,
   });
 }
 

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { createChannel } from '../modules/channels/index.ts';
 import { runFullSync } from '../modules/connector/index.ts';
-import { syncCtxOf } from '../modules/context.ts';
+import { ctxFor, syncCtxOf } from '../modules/context.ts';
 import {
   addTimeline,
+  editCustomerTags,
   recomputeAllFacts,
   stageCounts,
   type TimelineEntry,
@@ -201,6 +202,7 @@ export async function buildDemoThroughSimulator(
   await recomputeAllFacts(factsCtx, (done, total) => progress('facts', done, total));
   const stages = await stageCounts(factsCtx.cdb);
   await createDemoSegments(opts.runtime.deps, CORP);
+  await tagAsStoreManager(opts.runtime, now);
   const t4 = performance.now();
 
   const counts: Record<string, number> = {};
@@ -1039,6 +1041,67 @@ const PLACEMENT_METHOD: Record<
  * (tagged with where the customer came from and welcoming with the bait), a package card routed to the
  * online team, and a Wangwang invitation (flagged as not scalable). Returns the channels' ids.
  */
+/**
+ * The 上海静安店 manager tags a few of her store's customers with their region in the console, as HQ asked:
+ * their timelines name her as the one who did it, not the member whose follow carries the tag in WeCom.
+ */
+async function tagAsStoreManager(runtime: Runtime, now: Date): Promise<void> {
+  const db = runtime.deps.db;
+  const account = await db
+    .selectFrom('accounts')
+    .select(['id', 'unit_id'])
+    .where('corp_id', '=', CORP)
+    .where('username', '=', 'sh-jingan')
+    .executeTakeFirst();
+  const tag = await db
+    .selectFrom('tags as t')
+    .innerJoin('tag_groups as g', (j) =>
+      j.onRef('g.corp_id', '=', 't.corp_id').onRef('g.id', '=', 't.group_id'),
+    )
+    .select('t.id')
+    .where('t.corp_id', '=', CORP)
+    .where('g.name', '=', '所属区域')
+    .where('t.name', '=', '上海')
+    .executeTakeFirst();
+  if (!account || !tag) return;
+  const customers = await db
+    .selectFrom('follows as f')
+    .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
+    .select('f.customer_id')
+    .distinct()
+    .where('f.corp_id', '=', CORP)
+    .where('s.unit_id', '=', account.unit_id)
+    .where('f.status', '=', 'active')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('customer_tags as ct')
+            .select('ct.tag_id')
+            .whereRef('ct.corp_id', '=', 'f.corp_id')
+            .whereRef('ct.customer_id', '=', 'f.customer_id')
+            .where('ct.tag_id', '=', tag.id),
+        ),
+      ),
+    )
+    .orderBy('f.customer_id')
+    .limit(5)
+    .execute();
+  const ctx = {
+    ...ctxFor(runtime.deps, {
+      corpId: CORP,
+      accountId: account.id,
+      role: 'store_manager',
+      unitId: account.unit_id,
+      seesWholeCorp: false,
+      unitIds: [account.unit_id],
+      staffId: null,
+    }),
+    clock: { now: () => now },
+  };
+  for (const c of customers) await editCustomerTags(ctx, c.customer_id, { add: [tag.id], remove: [] });
+}
+
 async function createDemoChannels(runtime: Runtime, history: HistoryResult, now: Date): Promise<number[]> {
   const db = runtime.deps.db;
   const root = await db

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MANAGER_ROLES } from '../../web/src/features/accounts/permissions.ts';
 import { ROLES, type Role } from '../platform/actor.ts';
 import { openTestApp, type TestApp, type TestSession } from '../testing/app.ts';
 
@@ -182,6 +183,14 @@ describe('authorization of every route', () => {
     for (const r of t.app.apiRoutes) {
       if (r.url.includes(':'))
         expect(outOfScope(r.url), `${r.method} ${r.url} has no scope probe`).toBeDefined();
+    }
+  });
+
+  it('agrees with the console on who may create channels, segments and layerings', () => {
+    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings']) {
+      const route = t.app.apiRoutes.find((r) => r.method === 'POST' && r.url === url);
+      const roles = route && !('public' in route.access) ? [...route.access.roles].sort() : [];
+      expect(roles, url).toEqual([...MANAGER_ROLES].sort());
     }
   });
 

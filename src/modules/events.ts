@@ -59,7 +59,7 @@ export interface CustomerMirrored {
 /** Why a customer's tags changed. */
 export type TagCause =
   | { source: 'siyu'; by: string; accountId: number }
-  | { source: 'rule'; ruleId: number; ruleName: string; trigger: string; why: string }
+  | { source: 'rule'; ruleId: number; ruleName: string; trigger: string; why: { zh: string; en: string } }
   | { source: 'channel'; channelId: number; channelName: string }
   | { source: 'wecom' }
   | { source: 'tag_deleted'; where: 'wecom' | 'siyu' };

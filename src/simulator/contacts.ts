@@ -101,7 +101,7 @@ export function createCustomer(sim: Simulator, corp: CorpState, input: CustomerI
     name: input.name,
     gender: input.gender ?? 0,
     unionid: input.unionid ?? '',
-    avatar: input.avatar ?? sim.ids.avatar(),
+    avatar: input.avatar ?? sim.ids.avatar(input.name),
     type: input.type ?? 1,
     corp_name: input.corp_name ?? '',
     position: input.position ?? '',

@@ -147,7 +147,7 @@ export function createMember(sim: Simulator, corp: CorpState, input: MemberInput
     gender: input.gender ?? '0',
     email: input.email ?? '',
     alias: input.alias ?? '',
-    avatar: input.avatar ?? sim.ids.avatar(),
+    avatar: input.avatar ?? sim.ids.avatar(input.name),
     status: input.status ?? 1,
     resigned_at: null,
   };

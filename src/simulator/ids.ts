@@ -4,10 +4,19 @@ const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const URLSAFE = `${ALNUM}-_`;
 const HEX = '0123456789abcdef';
 const DIGITS = '0123456789';
+/** How many colours Siyu draws avatars in (platform/http/avatars.ts). */
+const AVATAR_COLOURS = 8;
 
 /** Ids in WeCom's formats (API-FACTS §5). */
 export class Ids {
-  constructor(private readonly rng: Rng) {}
+  /**
+   * @param avatarBase where avatars are served: WeCom's image host by default; the simulator bundled with
+   * Siyu gives `/avatars`, initials Siyu draws itself (same origin: offline and under HTTPS too).
+   */
+  constructor(
+    private readonly rng: Rng,
+    private readonly avatarBase?: string,
+  ) {}
 
   /** WeChat customer: `wm` + 30 characters. */
   externalUserId(): string {
@@ -44,7 +53,10 @@ export class Ids {
   qrCode(): string {
     return `https://wework.qpic.cn/wwpic/${this.rng.string(6, DIGITS)}_${this.rng.string(22, ALNUM)}/0`;
   }
-  avatar(): string {
-    return `http://wx.qlogo.cn/mmhead/${this.rng.string(40, ALNUM)}/0`;
+  avatar(name = ''): string {
+    const random = this.rng.string(40, ALNUM);
+    if (this.avatarBase === undefined) return `http://wx.qlogo.cn/mmhead/${random}/0`;
+    const initial = [...name.trim()][0] ?? '?';
+    return `${this.avatarBase}/${ALNUM.indexOf(random[0]!) % AVATAR_COLOURS}/${encodeURIComponent(initial)}.svg`;
   }
 }

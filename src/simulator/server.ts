@@ -25,6 +25,8 @@ export interface SimulatorServerOptions {
   push?: PushOptions;
   /** Journal bytes after which the state is written as a new snapshot (default 8 MB). */
   compactBytes?: number;
+  /** Where avatars are served (SimulatorOptions.avatarBase). */
+  avatarBase?: string;
 }
 
 export interface RunningSimulator {
@@ -46,7 +48,13 @@ export async function startSimulator(opts: SimulatorServerOptions = {}): Promise
     unlock();
     throw err;
   }
-  const sim = new Simulator({ clock: opts.clock, seed: opts.seed, push: opts.push, state: persisted?.state });
+  const sim = new Simulator({
+    clock: opts.clock,
+    seed: opts.seed,
+    push: opts.push,
+    state: persisted?.state,
+    avatarBase: opts.avatarBase,
+  });
   const populations = new Populations(sim);
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 2 * 1024 * 1024 });

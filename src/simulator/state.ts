@@ -14,6 +14,8 @@ export interface SimulatorOptions {
   seed?: number;
   push?: PushOptions;
   state?: SimState;
+  /** Where members' and customers' avatars are served (see Ids); default WeCom's image host. */
+  avatarBase?: string;
 }
 
 /** A state change as the journal keeps it: replayed with the same time, random state and input, it does the same. */
@@ -61,7 +63,7 @@ export class Simulator {
   constructor(opts: SimulatorOptions = {}) {
     this.clock = opts.clock ?? systemClock;
     this.rng = new Rng(opts.seed);
-    this.ids = new Ids(this.rng);
+    this.ids = new Ids(this.rng, opts.avatarBase);
     this.pusher = new Pusher(this.clock, opts.push);
     this.state = opts.state ?? emptyState();
     this.defineOp<{ corpid: string }>(SETTLE_OP, ({ corpid }) => settleTransfers(this, this.corp(corpid)));

@@ -123,6 +123,14 @@ describe('console: a store manager sees only her store', () => {
     await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
     listedNames = (await rows.allTextContents()).map((t) => t.trim());
     expect(listedNames.length).toBeGreaterThan(0);
+    // Avatars come from Siyu (drawn initials) or are inline: nothing from an outside host, nothing over http.
+    const avatars = await rows
+      .locator('img')
+      .evaluateAll((imgs) => imgs.map((i) => i.getAttribute('src') ?? ''));
+    expect(avatars.length).toBeGreaterThan(0);
+    for (const src of avatars) expect(src).toMatch(/^(\/avatars\/[0-7]\/|data:image\/svg\+xml)/);
+    const drawn = avatars.find((src) => src.startsWith('/avatars/'));
+    if (drawn) expect((await page.request.get(drawn)).headers()['content-type']).toContain('image/svg+xml');
 
     me = await getJson<Me>(page.request, '/api/v1/auth/me');
     expect(me.account.role).toBe('store_manager');
@@ -235,6 +243,69 @@ describe('console: a store manager sees only her store', () => {
     await page.screenshot({ path: join(resultsDir, 'e2e-profile.png'), fullPage: true });
   });
 
+  test('the profile speaks in words, in either language: channels by name, who acted, no raw ids', async (ctx) => {
+    onFailure(ctx, 'profile-words');
+    interface Entry {
+      kind: string;
+      text: { zh: string; en: string };
+      actorName: string | null;
+    }
+    interface Detail {
+      customer: { id: number; externalUserid: string };
+      follows: { state: string | null; channel: { name: string } | null }[];
+      timeline: Entry[];
+    }
+    let viaChannel: Detail | undefined;
+    let taggedByHer: Detail | undefined;
+    for (const row of visible) {
+      if (viaChannel && taggedByHer) break;
+      const d = await getJson<Detail>(page.request, `/api/v1/customers/${row.id}`);
+      if (!viaChannel && d.follows.some((f) => f.channel)) viaChannel = d;
+      const hers = (e: Entry) => e.kind === 'tag_added' && (e.actorName ?? '').includes('店长');
+      if (!taggedByHer && d.timeline.some(hers)) taggedByHer = d;
+    }
+    expect(viaChannel, 'none of her customers came through a channel code').toBeDefined();
+    expect(taggedByHer, 'she tagged none of her customers in the console').toBeDefined();
+
+    await page.goto(`/customers/${viaChannel!.customer.id}`);
+    const profile = page.getByTestId('customer-profile');
+    const texts = page.getByTestId('timeline-text');
+    await expect
+      .poll(() => texts.allTextContents(), { timeout: 30_000 })
+      .toEqual(viaChannel!.timeline.map((e) => e.text.zh));
+    const shown = (await profile.textContent()) ?? '';
+    for (const f of viaChannel!.follows) {
+      if (f.channel) expect(shown).toContain(f.channel.name);
+      if (f.state) expect(shown, `the code state ${f.state} is on the page`).not.toContain(f.state);
+    }
+    // the header shows the person; the WeCom id is among the identities (OneID), with what it is
+    const header = (await page.getByTestId('profile-header').textContent()) ?? '';
+    expect(header).not.toContain(viaChannel!.customer.externalUserid);
+    await page.screenshot({ path: join(resultsDir, 'e2e-profile-words.png'), fullPage: true });
+
+    // English: the timeline is rendered from its data, the acquisition card says "Bait:"
+    await page.getByTestId('lang-en').click();
+    await expect
+      .poll(() => texts.allTextContents(), { timeout: 15_000 })
+      .toEqual(viaChannel!.timeline.map((e) => e.text.en));
+    const acquisition = (await page.getByTestId('acquisition').textContent()) ?? '';
+    expect(acquisition).not.toContain('诱饵');
+    if (/Bait/.test(acquisition)) expect(acquisition).toContain('Bait: ');
+    await page.screenshot({ path: join(resultsDir, 'e2e-profile-en.png'), fullPage: true });
+    await page.getByTestId('lang-zh').click();
+
+    // A tag she put on in the console names her, not the member whose follow carries it.
+    await page.goto(`/customers/${taggedByHer!.customer.id}`);
+    const entry = taggedByHer!.timeline.find((e) => e.kind === 'tag_added' && e.actorName?.includes('店长'))!;
+    const item = page
+      .getByTestId('timeline')
+      .locator('.ant-timeline-item')
+      .filter({ hasText: entry.text.zh });
+    await expect
+      .poll(async () => (await item.first().textContent()) ?? '', { timeout: 15_000 })
+      .toContain(`经办：${entry.actorName}`);
+  });
+
   test('a customer who bought shows the orders and the identities that linked them', async (ctx) => {
     onFailure(ctx, 'orders');
     interface Order {
@@ -269,6 +340,9 @@ describe('console: a store manager sees only her store', () => {
     await expect.poll(() => page.getByTestId('identity').count()).toBe(identities.identities.length);
     const text = (await card.textContent()) ?? '';
     if (identities.identities.some((i) => i.source === 'wecom')) expect(text).toContain('企业微信');
+    // an integration's source in words, not its code name
+    expect(text).not.toMatch(/(订单|会员) · (pos|miniprogram|tmall)\b/);
+    expect((await rows.first().textContent()) ?? '').not.toMatch(/\b(pos|miniprogram|tmall) · /);
     await page.screenshot({ path: join(resultsDir, 'e2e-orders.png'), fullPage: true });
   });
 
@@ -352,12 +426,41 @@ describe('console: a store manager sees only her store', () => {
       .toContain('收银台新台卡');
   });
 
+  test('she may edit and archive her store’s channels only: HQ’s are read-only; she archives hers', async (ctx) => {
+    onFailure(ctx, 'channel-archive');
+    const from = new Date(Date.now() - 30 * 86_400_000).toISOString();
+    type Row = { id: number; name: string; editable: boolean; status: string };
+    const { items } = await getJson<{ items: Row[] }>(
+      page.request,
+      `/api/v1/channels?from=${encodeURIComponent(from)}`,
+    );
+    const hq = items.filter((c) => !c.editable);
+    expect(hq.length).toBeGreaterThan(0);
+    const table = page.getByTestId('channels-table');
+    const row = (name: string) => table.locator('tr.ant-table-row').filter({ hasText: name });
+    for (const c of hq) {
+      await row(c.name).first().waitFor({ state: 'visible', timeout: 15_000 });
+      expect(await row(c.name).getByTestId('channel-actions').count(), c.name).toBe(0);
+    }
+    const mine = items.find((c) => c.name === '收银台新台卡')!;
+    expect(mine).toMatchObject({ editable: true, status: 'active' });
+    await row(mine.name).getByTestId('channel-archive').click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: '归档' }).click();
+    await expect
+      .poll(async () => (await row(mine.name).textContent()) ?? '', { timeout: 15_000 })
+      .toContain('已归档');
+    expect(await row(mine.name).getByTestId('channel-actions').count()).toBe(0);
+    const after = await getJson<Row>(page.request, `/api/v1/channels/${mine.id}`);
+    expect(after.status).toBe('archived');
+  });
+
   test('she sets her store to friend-only linkage', async (ctx) => {
     onFailure(ctx, 'linkage');
     await page.getByRole('tab', { name: '链接方式' }).click();
     const card = page.getByTestId('linkage-settings').filter({ hasText: OWN_STORE });
     await card.waitFor({ state: 'visible', timeout: 15_000 });
     expect((await card.textContent()) ?? '').toContain('沿用上级');
+    expect((await card.textContent()) ?? '').toContain('业态：茶饮');
     await card.getByRole('radio', { name: /仅加好友/ }).check();
     await card.getByRole('button', { name: '保存' }).click();
     await expect
@@ -498,6 +601,42 @@ describe('console: a store manager sees only her store', () => {
     await adminPage.close();
   });
 
+  test('HQ’s segments and layerings are read-only for the store manager: no live inputs, nothing to delete', async (ctx) => {
+    onFailure(ctx, 'segments-read-only');
+    type Saved = { id: number; name: string; editable: boolean };
+    const { items: segments } = await getJson<{ items: Saved[] }>(page.request, '/api/v1/segments');
+    const segment = segments.find((s) => !s.editable);
+    expect(segment, 'the store manager sees no HQ segment').toBeDefined();
+    await page.goto(`/segments/${segment!.id}`);
+    const builder = page.getByTestId('rule-builder');
+    await builder.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await builder.getAttribute('data-readonly')).toBe('true');
+    expect(await page.getByTestId('segment-name-text').textContent()).toBe(segment!.name);
+    for (const id of ['rule-remove', 'rule-negate', 'rule-add-condition', 'rule-add-group', 'segment-save'])
+      expect(await page.getByTestId(id).count(), id).toBe(0);
+    expect(await page.locator('#segment-name').count()).toBe(0);
+    expect(await builder.locator('.ant-select:not(.ant-select-disabled)').count()).toBe(0);
+    expect(await page.locator('.anticon-delete').count()).toBe(0);
+    await page.screenshot({ path: join(resultsDir, 'e2e-segment-read-only.png'), fullPage: true });
+
+    const { items: layerings } = await getJson<{ items: Saved[] }>(
+      page.request,
+      '/api/v1/layerings?days=365',
+    );
+    const layering = layerings.find((l) => !l.editable);
+    expect(layering, 'the store manager sees no HQ layering').toBeDefined();
+    await page.goto(`/layers/${layering!.id}`);
+    await page.getByTestId('layering-readonly').waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await page.getByTestId('layer-draft').count()).toBe(0);
+    expect(await page.getByTestId('layer-add').count()).toBe(0);
+    expect(await page.getByTestId('layering-save').count()).toBe(0);
+    expect(await page.locator('.anticon-delete').count()).toBe(0);
+    // a warning names two different operations, or one once
+    const warnings = (await page.getByTestId('layering-warnings').allTextContents()).join(' ');
+    expect(warnings).not.toMatch(/「([^」]+)」和「\1」/);
+    await page.screenshot({ path: join(resultsDir, 'e2e-layering-read-only.png'), fullPage: true });
+  });
+
   test('the HQ admin adds a tag group in 标签: it reaches WeCom, and the store manager, who follows customers, sees it', async (ctx) => {
     onFailure(ctx, 'tags');
     const adminPage = await adminContext.newPage();
@@ -550,6 +689,11 @@ describe('console: a store manager sees only her store', () => {
       .poll(async () => ((await row.textContent()) ?? '').replace(/,/g, ''), { timeout: 15_000 })
       .toContain(String(top.customersTagged));
     await adminPage.screenshot({ path: join(resultsDir, 'e2e-tag-rules.png'), fullPage: true });
+
+    // 企业微信: what the simulator lets one try is what exists (no 群发 yet).
+    await adminPage.goto('/wecom');
+    await adminPage.getByText('当前连接的是 Siyu 自带的企业微信模拟器').waitFor({ timeout: 15_000 });
+    expect((await adminPage.locator('main').textContent()) ?? '').not.toContain('群发');
     await adminPage.close();
 
     // The store manager follows customers too: she sees the front-line groups (the new one included) beside

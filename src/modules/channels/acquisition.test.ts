@@ -10,6 +10,7 @@ import { pii } from '../../testing/fixture.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
 import { handleWecomEvent } from '../connector/events/index.ts';
 import { type Ctx, ctxFor } from '../context.ts';
+import { getCustomerProfile } from '../customers/service.ts';
 import { MODULES } from '../index.ts';
 import { type ModuleManifest, subscriber } from '../manifest.ts';
 import { acquisitionOf, type ChannelInput, createChannel, getChannel, listChannels } from './service.ts';
@@ -155,6 +156,19 @@ describe('a customer scans a store table card', () => {
       .orderBy('id')
       .execute();
     expect(timeline.map((e) => e.kind)).toContain('channel_add');
+    // The profile names the channel, never the code's state, in either language.
+    const profile = await getCustomerProfile(manager(), customer.id);
+    const mine = profile.follows.find((f) => f.staff.name === '张丽')!;
+    expect(mine).toMatchObject({ state: code.state, channel: { id: channel.id, name: '静安店收银台台卡' } });
+    const added = profile.timeline.find((e) => e.kind === 'follow_added')!;
+    expect(added.text).toEqual({
+      zh: '添加了 张丽（渠道「静安店收银台台卡」）',
+      en: 'Added 张丽 (channel “静安店收银台台卡”)',
+    });
+    expect(profile.timeline.find((e) => e.kind === 'channel_add')!.text.en).toBe(
+      'Added 张丽 through the channel “静安店收银台台卡” (bait: 第二杯半价券)',
+    );
+    expect(JSON.stringify(profile.timeline)).not.toContain(code.state);
 
     // The store's channel numbers count the add; round robin moved the code on to the next member.
     const now = new Date();

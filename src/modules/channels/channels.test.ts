@@ -176,6 +176,18 @@ describe('channel codes through the API', () => {
     ]);
     const seenBySh1 = (await call(sh1, 'GET', `/channels/${c.id}`)).json();
     expect(seenBySh1.codes.map((k: { unitId: number }) => k.unitId)).toEqual([t.fx.units.sh1]);
+    // The reply says what the caller may do with it, by the rule the writes enforce below.
+    expect(c.editable).toBe(true);
+    expect(seenBySh1.editable).toBe(false);
+    const listed = async (s: TestSession) =>
+      (await call(s, 'GET', '/channels')).json().items.find((r: { id: number }) => r.id === c.id)?.editable;
+    expect([await listed(admin), await listed(east), await listed(sh1), await listed(staff)]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect((await call(sh1, 'POST', `/channels/${c.id}/archive`)).statusCode).toBe(403);
     expect(
       (
         await call(

@@ -116,6 +116,7 @@ async function attribute(ctx: SyncCtx, event: ContactAdded): Promise<ChannelAttr
       summary: `通过渠道「${code.name}」添加 ${code.staffName}${code.bait ? `（诱饵：${code.bait}）` : ''}${missed ? '；回调错过，由全量同步补回，欢迎语已错过' : ''}`,
       data: {
         channelId: code.channelId,
+        channelName: code.name,
         codeId: code.codeId,
         bait: code.bait,
         ...(missed ? { welcomeMissed: true, syncRun: event.syncRun } : {}),

@@ -110,6 +110,7 @@ const channelRow = z.object({
   unitName: z.string(),
   assignMode,
   status,
+  editable: z.boolean().describe('whether the caller may edit and archive it (a channel of their subtree)'),
   ...funnel,
 });
 
@@ -143,6 +144,7 @@ const channelDetail = z.object({
     imageUrl: z.string().optional(),
   }),
   status,
+  editable: z.boolean().describe('whether the caller may edit and archive it (a channel of their subtree)'),
   linkage: linkage.describe("the linkage in effect at the channel's unit"),
   staff: z.array(
     z.object({ staffId: z.number(), name: z.string(), userid: z.string(), backup: z.boolean() }),

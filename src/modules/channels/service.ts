@@ -54,6 +54,13 @@ const canEdit = (ctx: Ctx) => ctx.actor.role !== 'staff';
  */
 export const newCodeState = () => `sy${randomBytes(10).toString('hex')}`;
 
+/**
+ * Whether the caller may change (edit, archive) a channel of this unit: a manager's own subtree's. The one
+ * rule: the services enforce it and the replies carry it per channel (`editable`) for the console.
+ */
+export const mayEditChannel = (ctx: Ctx, unitId: number) =>
+  canEdit(ctx) && ctx.actor.unitIds.includes(unitId);
+
 /** Channels the caller may see: owned by a unit in their subtree, or with a store code in it. */
 export function visibleChannels(ctx: Ctx) {
   const units = [...ctx.actor.unitIds];
@@ -298,7 +305,7 @@ async function writeLists(db: Ctx['cdb']['db'], corpId: string, channelId: numbe
 async function editable(ctx: Ctx, id: number) {
   const row = await visibleChannels(ctx).selectAll('c').where('c.id', '=', id).executeTakeFirst();
   if (!row) throw notFound({ zh: '渠道', en: 'Channel' });
-  if (!canEdit(ctx) || !ctx.actor.unitIds.includes(row.unit_id)) throw new AppError('forbidden');
+  if (!mayEditChannel(ctx, row.unit_id)) throw new AppError('forbidden');
   return row;
 }
 
@@ -394,6 +401,7 @@ export async function getChannel(ctx: Ctx, id: number) {
     remarkTemplate: c.remark_template,
     welcome: c.welcome,
     status: c.status,
+    editable: mayEditChannel(ctx, c.unit_id),
     linkage: await effectiveLinkage(ctx.cdb, c.unit_id),
     staff: staff.map((s) => ({ staffId: s.id, name: s.name, userid: s.userid, backup: s.backup })),
     tags: tags.map((t) => ({ id: t.id, name: t.name })),
@@ -474,6 +482,7 @@ export async function listChannels(ctx: Ctx, input: { from: Date; to: Date }) {
     unitName: r.unit_name,
     assignMode: r.assign_mode,
     status: r.status,
+    editable: mayEditChannel(ctx, r.unit_id),
     scans: Number(r.scans),
     adds: Number(r.adds),
     /** Adds a full sync recovered after their callback was missed: no welcome was sent. */

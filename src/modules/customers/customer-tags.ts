@@ -147,7 +147,10 @@ async function applyTagChanges(
           customerId: change.customerId,
           kind,
           at: change.at,
-          staffId: kind === 'tag_added' ? (via?.staff_id ?? null) : null,
+          // Who acted: the account for a change made in Siyu; a rule or a channel is no person (the member
+          // whose follow carries the tag in WeCom did nothing). Only a member's own tagging in WeCom names them.
+          staffId: change.cause.source === 'wecom' && kind === 'tag_added' ? (via?.staff_id ?? null) : null,
+          accountId: change.cause.source === 'siyu' ? change.cause.accountId : null,
           summary: `${kind === 'tag_added' ? '打上' : '移除'}标签「${name}」（${cause.text}）`,
           data: { tagId: id, tagName: name, ...cause.data },
         });
@@ -196,13 +199,19 @@ function describe(cause: TagCause): { text: string; data: Record<string, unknown
       return { text: `${cause.by}，私域后台`, data: { source: 'siyu', accountId: cause.accountId } };
     case 'rule':
       return {
-        text: `规则「${cause.ruleName}」：${cause.why}`,
-        data: { source: 'rule', ruleId: cause.ruleId, ruleName: cause.ruleName, trigger: cause.trigger },
+        text: `规则「${cause.ruleName}」：${cause.why.zh}`,
+        data: {
+          source: 'rule',
+          ruleId: cause.ruleId,
+          ruleName: cause.ruleName,
+          trigger: cause.trigger,
+          why: cause.why,
+        },
       };
     case 'channel':
       return {
         text: `渠道「${cause.channelName}」`,
-        data: { source: 'channel', channelId: cause.channelId },
+        data: { source: 'channel', channelId: cause.channelId, channelName: cause.channelName },
       };
     case 'wecom':
       return { text: '企业微信', data: { source: 'wecom' } };

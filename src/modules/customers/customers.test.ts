@@ -145,7 +145,10 @@ describe('customer profile', () => {
       { id: t.fx.tags.fruit, name: '包裹卡', groupId: expect.any(Number), groupName: '客户来源' },
     ]);
     expect(body.timeline).toHaveLength(2);
-    expect(body.timeline[0]).toMatchObject({ kind: 'follow_added', summary: '添加好友' });
+    expect(body.timeline[0]).toMatchObject({
+      kind: 'follow_added',
+      text: { zh: expect.stringMatching(/^添加了 /) },
+    });
   });
 
   it('shows a masked phone, never the number', async () => {

@@ -1,5 +1,5 @@
 export { assertMayAsk, type CustomerQuestion, tagsInView } from './access.ts';
-export { changeCustomerTags, type TagChange } from './customer-tags.ts';
+export { changeCustomerTags, editCustomerTags, type TagChange } from './customer-tags.ts';
 export { recomputeAllFacts, STAGE_ZH, stageCounts } from './facts.ts';
 export { DAY_MS, STAGES } from './rfm.ts';
 export { namePinyin, searchText } from './rules.ts';

@@ -52,6 +52,10 @@ const profile = z.object({
       description: z.string().nullable(),
       addWay: z.number().describe('WeCom add_way code'),
       state: z.string().nullable().describe('the channel code state the customer came through'),
+      channel: z
+        .object({ id: z.number(), name: z.string() })
+        .nullable()
+        .describe('the channel whose code that state is, when it is one'),
       journeyRole: z.string().describe("the staff member's role at this node of the customer's journey"),
       status: z.enum(['active', 'deleted_by_customer', 'deleted_by_staff']),
       addedAt: z.string(),
@@ -63,8 +67,14 @@ const profile = z.object({
       id: z.number(),
       at: z.string(),
       kind: z.string(),
-      summary: z.string(),
-      staffName: z.string().nullable(),
+      text: z
+        .object({ zh: z.string(), en: z.string() })
+        .describe('the entry in words, rendered from its data in each language'),
+      staffName: z.string().nullable().describe('the staff member the entry is about'),
+      actorName: z
+        .string()
+        .nullable()
+        .describe('who acted: the account for a change made in Siyu, else the staff member'),
     }),
   ),
   facts: factsCard.nullable().describe('derived from orders and membership; null until first computed'),

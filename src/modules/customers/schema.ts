@@ -45,6 +45,8 @@ export interface CustomerEventsTable {
   at: Timestamp;
   kind: string;
   staff_id: number | null;
+  /** The account that acted, for changes made in Siyu. */
+  account_id: Generated<number | null>;
   summary: string;
   data: ColumnType<Record<string, unknown>, string | undefined, string>;
 }

@@ -9,6 +9,7 @@ import type { Tables } from '../tables.ts';
 import { timelineTagFilter } from '../tags/index.ts';
 import { assertMayAsk, tagsInView } from './access.ts';
 import { factsCard } from './facts.ts';
+import { timelineText } from './timeline-text.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -270,7 +271,18 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
     cdb.db
       .selectFrom('customer_events as e')
       .leftJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'e.corp_id').onRef('s.id', '=', 'e.staff_id'))
-      .select(['e.id', 'e.at', 'e.kind', 'e.summary', 's.name as staff_name'])
+      .leftJoin('accounts as a', (j) =>
+        j.onRef('a.corp_id', '=', 'e.corp_id').onRef('a.id', '=', 'e.account_id'),
+      )
+      .select([
+        'e.id',
+        'e.at',
+        'e.kind',
+        'e.summary',
+        'e.data',
+        's.name as staff_name',
+        'a.display_name as account_name',
+      ])
       .where('e.corp_id', '=', cdb.corpId)
       .where('e.customer_id', '=', id)
       .$if(tagEvents !== null, (q) => q.where(tagEvents!))
@@ -279,6 +291,29 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
       .limit(200)
       .execute(),
   ]);
+  // A follow's channel code state, as the channel it belongs to (states are codes, not words).
+  const states = [
+    ...new Set([
+      ...follows.map((f) => f.state),
+      ...timeline.map((e) => (e.kind === 'follow_added' ? e.data.state : null)),
+    ]),
+  ].filter((v): v is string => typeof v === 'string' && v !== '');
+  const channels = new Map(
+    states.length
+      ? (
+          await cdb.db
+            .selectFrom('channel_codes as k')
+            .innerJoin('channels as ch', (j) =>
+              j.onRef('ch.corp_id', '=', 'k.corp_id').onRef('ch.id', '=', 'k.channel_id'),
+            )
+            .select(['k.state', 'ch.id', 'ch.name'])
+            .where('k.corp_id', '=', cdb.corpId)
+            .where('k.state', 'in', states)
+            .execute()
+        ).map((k) => [k.state, { id: k.id, name: k.name }])
+      : [],
+  );
+  const channelOf = (state: unknown) => (typeof state === 'string' ? (channels.get(state) ?? null) : null);
 
   return {
     customer: {
@@ -306,6 +341,7 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
       description: f.description,
       addWay: f.add_way,
       state: f.state,
+      channel: channelOf(f.state),
       journeyRole: f.journey_role,
       status: f.status,
       addedAt: f.added_at.toISOString(),
@@ -315,8 +351,16 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
       id: e.id,
       at: e.at.toISOString(),
       kind: e.kind,
-      summary: e.summary,
+      text: timelineText({
+        kind: e.kind,
+        summary: e.summary,
+        data: e.data,
+        staffName: e.staff_name,
+        channelName: e.kind === 'follow_added' ? (channelOf(e.data.state)?.name ?? null) : null,
+      }),
       staffName: e.staff_name,
+      // Who acted: the account for a change made in Siyu, else the staff member of the entry.
+      actorName: e.account_name ?? e.staff_name,
     })),
     facts: await factsCard(ctx, id),
   };

@@ -463,7 +463,7 @@ async function reconcileWecomTags(
         at,
         staffId,
         summary: `打上标签「${k.name}」（企业微信）`,
-        data: { tagId: k.id, source: 'wecom' },
+        data: { tagId: k.id, tagName: k.name, source: 'wecom' },
       });
     }
     if (complete) {
@@ -490,7 +490,7 @@ async function reconcileWecomTags(
       kind: 'tag_removed',
       at,
       summary: `移除标签「${r.name}」（企业微信）`,
-      data: { tagId: r.tagId, source: 'wecom' },
+      data: { tagId: r.tagId, tagName: r.name, source: 'wecom' },
     });
   }
   return out;

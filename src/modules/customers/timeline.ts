@@ -24,6 +24,9 @@ export interface TimelineEntry {
   kind: TimelineKind;
   at: Date;
   staffId?: number | null;
+  /** The account that acted, for a change made in Siyu (the timeline names this person). */
+  accountId?: number | null;
+  /** The entry in Chinese as written; the timeline renders `data` per language (timeline-text.ts). */
   summary: string;
   data?: Record<string, unknown>;
 }
@@ -43,6 +46,7 @@ export async function addTimeline(cdb: CorpDb<Tables>, entries: TimelineEntry[])
           at: e.at,
           kind: e.kind,
           staff_id: e.staffId ?? null,
+          account_id: e.accountId ?? null,
           summary: e.summary,
           data: JSON.stringify(e.data ?? {}),
         })),

@@ -118,7 +118,7 @@ export async function upsertGroupFromWecom(
           kind: 'group_joined',
           at: row.join_time ?? at,
           summary: `加入客户群「${groupName}」${m.join_scene ? `（${JOIN_SCENES[m.join_scene] ?? '其他方式'}）` : ''}`,
-          data: { chatId: chat.chat_id, joinScene: m.join_scene ?? null },
+          data: { chatId: chat.chat_id, groupName, joinScene: m.join_scene ?? null },
         });
       }
     }
@@ -143,7 +143,7 @@ export async function upsertGroupFromWecom(
             kind: 'group_left',
             at,
             summary: `离开客户群「${groupName}」`,
-            data: { chatId: chat.chat_id },
+            data: { chatId: chat.chat_id, groupName },
           });
         }
       }
@@ -182,7 +182,7 @@ export async function dismissGroupFromWecom(ctx: SyncCtx, chatId: string, at: Da
           kind: 'group_left' as const,
           at,
           summary: `客户群「${group.name || chatId}」已解散`,
-          data: { chatId, dismissed: true },
+          data: { chatId, groupName: group.name || chatId, dismissed: true },
         })),
     );
     return true;

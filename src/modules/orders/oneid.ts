@@ -496,7 +496,14 @@ export async function announceLinks(ctx: SyncCtx, linking: Linking): Promise<voi
       kind: 'order',
       at: new Date(o.orderedAt),
       summary: `${where ? `在${where}` : `在${CHANNEL_ZH[o.channel]}`}下单 ${yuan(o.paidFen)}：${what}${o.couponCode ? `（用券 ${o.couponCode}）` : ''}`,
-      data: { orderId: o.id, channel: o.channel, paidFen: o.paidFen, couponCode: o.couponCode },
+      data: {
+        orderId: o.id,
+        channel: o.channel,
+        store: where ?? null,
+        items: o.items.map((i) => ({ name: i.productName, quantity: i.quantity })),
+        paidFen: o.paidFen,
+        couponCode: o.couponCode,
+      },
     };
   });
   const members = linking.members.length
@@ -519,7 +526,7 @@ export async function announceLinks(ctx: SyncCtx, linking: Linking): Promise<voi
       kind: 'member',
       at: now,
       summary: `会员身份已关联：${m.member_no}${m.level ? `（${m.level}）` : ''}`,
-      data: { memberId: m.id, source: m.source },
+      data: { memberId: m.id, source: m.source, memberNo: m.member_no, level: m.level },
     });
   }
   await addTimeline(cdb, timeline);
@@ -614,6 +621,7 @@ export async function unlinkIdentity(
         customerId,
         kind: 'identity_unlinked',
         at: now,
+        accountId: input.accountId,
         summary: `撤销了${KIND_ZH[identity.kind]}的关联（来源 ${identity.source}）：${orders.length} 笔订单、${members.length} 个会员移出`,
         data: {
           kind: identity.kind,

@@ -261,7 +261,11 @@ describe('layerings', () => {
     // buyers (wang, zhao) and VIP (wang, zhao) share both; neither meets the never-bought layer
     expect(overlaps).toHaveLength(1);
     expect(overlaps[0]).toMatchObject({ segmentIds: [buyers, vip], overlap: 2 });
-    expect(overlaps[0].message).toContain('2');
+    // The same operation on both: named once, not "both X and X".
+    expect(overlaps[0]).toMatchObject({
+      operation: 'Coupon  10 off',
+      message: '"消费过" and "VIP" share 2 customers, who would receive "Coupon  10 off" twice',
+    });
 
     const fixed = await call(admin, 'PUT', `/layerings/${layering.id}`, {
       name: '会员日',

@@ -444,14 +444,19 @@ async function layeringOf(ctx: Ctx, row: LayeringRow, opts: { days: number; lang
       const overlap = value('overlap', i, j);
       if (!overlap) continue;
       const [a, b] = [layers[i]!, layers[j]!];
+      const same = normaliseOperation(a.operation) === normaliseOperation(b.operation);
       warnings.push({
         kind: 'overlap',
-        operation: `${a.operation} / ${b.operation}`,
+        operation: same ? a.operation : `${a.operation} / ${b.operation}`,
         segmentIds: [a.segment_id, b.segment_id],
         overlap,
-        message: zh
-          ? `「${a.name}」与「${b.name}」有 ${overlap} 位客户重叠，他们会同时收到「${a.operation}」和「${b.operation}」`
-          : `"${a.name}" and "${b.name}" share ${overlap} customers, who would receive both "${a.operation}" and "${b.operation}"`,
+        message: same
+          ? zh
+            ? `「${a.name}」与「${b.name}」有 ${overlap} 位客户重叠，他们会收到两次「${a.operation}」`
+            : `"${a.name}" and "${b.name}" share ${overlap} customers, who would receive "${a.operation}" twice`
+          : zh
+            ? `「${a.name}」与「${b.name}」有 ${overlap} 位客户重叠，他们会同时收到「${a.operation}」和「${b.operation}」`
+            : `"${a.name}" and "${b.name}" share ${overlap} customers, who would receive both "${a.operation}" and "${b.operation}"`,
       });
     }
   }

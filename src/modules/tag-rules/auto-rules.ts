@@ -94,8 +94,8 @@ interface Hit {
   customerId: number;
   /** What fired it, unique per rule and customer: `order:<id>`, `msg:<hash>`, `add:<userid>:<time>`. */
   trigger: string;
-  /** In words, for the timeline. */
-  why: string;
+  /** In words, for the timeline, in each language. */
+  why: { zh: string; en: string };
   at: Date;
   via: TagChange['via'];
 }
@@ -151,23 +151,34 @@ async function applyHits(ctx: SyncCtx, hits: Hit[]): Promise<void> {
 const yuan = (fen: number) => `¥${(fen / 100).toFixed(2).replace(/\.00$/, '')}`;
 
 /** Why an order matches a rule, in words; null when it does not. */
-function orderMatch(rule: Rule, order: LinkedOrder): string | null {
+function orderMatch(rule: Rule, order: LinkedOrder): { zh: string; en: string } | null {
   const c = rule.condition;
   switch (rule.kind) {
     case 'order_product': {
       const codes = new Set(c.productCodes as string[]);
       const item = order.items.find((i) => codes.has(i.productCode));
-      return item ? `订单 #${order.id} 购买「${item.productName}」` : null;
+      return item
+        ? {
+            zh: `订单 #${order.id} 购买「${item.productName}」`,
+            en: `order #${order.id} bought “${item.productName}”`,
+          }
+        : null;
     }
     case 'order_amount':
       return order.paidFen >= (c.minPaidFen as number)
-        ? `订单 #${order.id} 实付 ${yuan(order.paidFen)}（≥ ${yuan(c.minPaidFen as number)}）`
+        ? {
+            zh: `订单 #${order.id} 实付 ${yuan(order.paidFen)}（≥ ${yuan(c.minPaidFen as number)}）`,
+            en: `order #${order.id} paid ${yuan(order.paidFen)} (≥ ${yuan(c.minPaidFen as number)})`,
+          }
         : null;
     case 'order_coupon': {
       const used = order.couponCode !== null || order.couponFen > 0;
       const codes = c.couponCodes as string[];
       if (!used || (codes.length > 0 && !codes.includes(order.couponCode ?? ''))) return null;
-      return `订单 #${order.id} 使用优惠券${order.couponCode ? ` ${order.couponCode}` : ''}`;
+      return {
+        zh: `订单 #${order.id} 使用优惠券${order.couponCode ? ` ${order.couponCode}` : ''}`,
+        en: `order #${order.id} used a coupon${order.couponCode ? ` ${order.couponCode}` : ''}`,
+      };
     }
     default:
       return null;
@@ -230,7 +241,7 @@ export async function applyKeywordRules(
       rule,
       customerId,
       trigger: `msg:${message}`,
-      why: `消息含关键词「${keyword}」`,
+      why: { zh: `消息含关键词「${keyword}」`, en: `the message has the keyword “${keyword}”` },
       at,
       via: {},
     });
@@ -258,7 +269,10 @@ export async function applyChannelTagRules(ctx: SyncCtx, adds: ChannelAttributed
         rule,
         customerId: add.customerId,
         trigger: `add:${add.userid}:${Math.floor(Date.parse(add.addedAt) / 1000)}`,
-        why: `通过渠道「${add.channelName}」添加（场景：${add.scene}）`,
+        why: {
+          zh: `通过渠道「${add.channelName}」添加（场景：${add.scene}）`,
+          en: `added through the channel “${add.channelName}” (scene: ${add.scene})`,
+        },
         at: new Date(add.addedAt),
         via: { userid: add.userid },
       })),

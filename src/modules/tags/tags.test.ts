@@ -192,10 +192,10 @@ describe('tag views per role', () => {
       (await get(who, `/api/v1/customers/${wang}`))
         .json()
         .timeline.filter((e: { kind: string }) => e.kind.startsWith('tag_'))
-        .map((e: { summary: string }) => e.summary);
+        .map((e: { text: { zh: string }; actorName: string | null }) => `${e.text.zh} · ${e.actorName}`);
     expect(await events('sh1a')).toEqual([
-      '打上标签「果茶」（sh1a，私域后台）',
-      '移除标签「果茶」（sh1a，私域后台）',
+      '打上标签「果茶」（私域后台） · sh1a',
+      '移除标签「果茶」（私域后台） · sh1a',
     ]);
     // The store manager follows up the same customers: she sees the front-line tag changes too.
     expect(await events('sh1')).toEqual(await events('sh1a'));

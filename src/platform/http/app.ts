@@ -20,6 +20,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Actor, Role } from '../actor.ts';
+import { avatarRoutes } from './avatars.ts';
 import { AppError, ERRORS, type ErrorCode, errorBody, pickLang } from './errors.ts';
 import { addSecurityHeaders } from './security-headers.ts';
 import { checkedValidatorCompiler } from './validation.ts';
@@ -185,6 +186,7 @@ export async function buildApp(opts: AppOptions) {
 
   await app.register(opts.routes, { prefix: API_PREFIX });
   if (opts.rootRoutes) await app.register(opts.rootRoutes);
+  await app.register(avatarRoutes);
 
   // 503 while the process is still starting (migrations done, but e.g. the demo brand still being built).
   let ready = opts.ready ?? true;

@@ -248,7 +248,16 @@ export function ChannelEditor(props: {
                 </Form.Item>
               </Col>
               <Col span={12}>
-                <Form.Item name="method" label={t('channels.method')} rules={[{ required: true }]}>
+                <Form.Item
+                  name="method"
+                  label={t('channels.method')}
+                  rules={[
+                    {
+                      required: true,
+                      message: t('channelEditor.selectRequired', { label: t('channels.method') }),
+                    },
+                  ]}
+                >
                   <Select
                     options={CHANNEL_METHODS.map((m) => ({ value: m, label: t(`channelMethod.${m}`) }))}
                   />
@@ -265,7 +274,16 @@ export function ChannelEditor(props: {
                 </Form.Item>
               </Col>
               <Col span={12}>
-                <Form.Item name="unitId" label={t('channels.unit')} rules={[{ required: true }]}>
+                <Form.Item
+                  name="unitId"
+                  label={t('channels.unit')}
+                  rules={[
+                    {
+                      required: true,
+                      message: t('channelEditor.selectRequired', { label: t('channels.unit') }),
+                    },
+                  ]}
+                >
                   <UnitTreeSelect
                     value={values?.unitId}
                     onChange={(v) => form.setFieldValue('unitId', v)}
@@ -331,7 +349,14 @@ export function ChannelEditor(props: {
                       <Form.Item
                         name="hoursDays"
                         label={t('channelEditor.days')}
-                        rules={[{ required: true, type: 'array', min: 1 }]}
+                        rules={[
+                          {
+                            required: true,
+                            type: 'array',
+                            min: 1,
+                            message: t('channelEditor.selectRequired', { label: t('channelEditor.days') }),
+                          },
+                        ]}
                       >
                         <Checkbox.Group
                           options={([1, 2, 3, 4, 5, 6, 7] as const).map((d) => ({

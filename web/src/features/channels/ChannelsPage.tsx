@@ -1,9 +1,17 @@
-import { DownloadOutlined, EditOutlined, PlusOutlined, WarningOutlined } from '@ant-design/icons';
 import {
+  DownloadOutlined,
+  EditOutlined,
+  InboxOutlined,
+  PlusOutlined,
+  WarningOutlined,
+} from '@ant-design/icons';
+import {
+  App,
   Button,
   Card,
   Empty,
   Flex,
+  Popconfirm,
   Progress,
   Segmented,
   Skeleton,
@@ -16,11 +24,13 @@ import {
   Typography,
 } from 'antd';
 import type { TFunction } from 'i18next';
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useLang } from '../../i18n';
 import { ErrorAlert, PageHeader } from '../../shared/components';
 import { useAsync } from '../../shared/hooks';
 import { useMe } from '../accounts/auth';
+import { mayCreate } from '../accounts/permissions';
 import { orgApi } from '../org/api';
 import {
   type ChannelDetail,
@@ -108,6 +118,7 @@ function MethodTag({ row }: { row: { method: string; scalable: boolean } }) {
 /** The codes of one channel (one per store for store channels): whom they route to, their QR and scans. */
 function ChannelCodes({ id }: { id: number }) {
   const { t } = useTranslation();
+  const lang = useLang();
   const me = useMe();
   const detail = useAsync((signal) => channelsApi.channel(id, signal), `channel:${id}`);
   if (detail.error) return <ErrorAlert error={detail.error} onRetry={detail.reload} />;
@@ -134,10 +145,12 @@ function ChannelCodes({ id }: { id: number }) {
               </Tag>
               {code.syncError ? <Typography.Text type="danger">{code.syncError}</Typography.Text> : null}
               <Typography.Text type="secondary">
-                {t('channels.routesTo')}：{code.currentStaffNames.join('、') || t('common.none')}
+                {t('channels.routesTo', {
+                  names: code.currentStaffNames.join(lang === 'zh' ? '、' : ', ') || t('common.none'),
+                })}
               </Typography.Text>
               <Typography.Text type="secondary">
-                {t('channels.scans')} {code.scans}
+                {t('channels.scanCount', { count: code.scans })}
               </Typography.Text>
               <Flex gap={12}>
                 <Typography.Link href={`/c/${me.corpId}/${encodeURIComponent(code.state)}`} target="_blank">
@@ -210,8 +223,9 @@ function MethodComparison({ rows }: { rows: MethodRow[] }) {
 
 export default function ChannelsPage() {
   const { t } = useTranslation();
+  const { message } = App.useApp();
   const me = useMe();
-  const canEdit = me.role !== 'staff';
+  const canCreate = mayCreate(me);
   const [editor, setEditor] = useState<{ open: boolean; channel?: ChannelDetail }>({ open: false });
   const [days, setDays] = useState<Days>(30);
   const period = useMemo(() => ({ from: new Date(Date.now() - days * 86_400_000).toISOString() }), [days]);
@@ -220,6 +234,12 @@ export default function ChannelsPage() {
   // The linkage is set for the brand (its root) and per store.
   const linkageUnits = (units.data?.items ?? []).filter((u) => u.parentId === null || u.kind === 'store');
   const methods = useAsync((signal) => channelsApi.channelMethods(period, signal), `methods:${days}`);
+  const { reload: reloadChannels } = channels;
+  const { reload: reloadMethods } = methods;
+  const reloadAll = useCallback(() => {
+    reloadChannels();
+    reloadMethods();
+  }, [reloadChannels, reloadMethods]);
 
   const columns: TableColumnsType<ChannelRow> = useMemo(
     () => [
@@ -244,26 +264,45 @@ export default function ChannelsPage() {
       { key: 'unit', title: t('channels.unit'), dataIndex: 'unitName' },
       { key: 'mode', title: t('channels.assignMode'), render: (_, r) => t(`channels.mode.${r.assignMode}`) },
       ...funnelColumns<ChannelRow>(t),
-      ...(canEdit
-        ? [
-            {
-              key: 'edit',
-              title: '',
-              render: (_: unknown, r: ChannelRow) =>
-                r.status === 'active' ? (
-                  <Button
-                    size="small"
-                    icon={<EditOutlined />}
-                    onClick={async () => setEditor({ open: true, channel: await channelsApi.channel(r.id) })}
-                  >
-                    {t('channelEditor.edit')}
-                  </Button>
-                ) : null,
-            },
-          ]
-        : []),
+      {
+        key: 'actions',
+        title: '',
+        // What the server says this caller may do with this channel: nothing on another unit's.
+        render: (_: unknown, r: ChannelRow) =>
+          r.editable && r.status === 'active' ? (
+            <Space size={4} data-testid="channel-actions">
+              <Button
+                size="small"
+                icon={<EditOutlined />}
+                data-testid="channel-edit"
+                onClick={async () => setEditor({ open: true, channel: await channelsApi.channel(r.id) })}
+              >
+                {t('channelEditor.edit')}
+              </Button>
+              <Popconfirm
+                title={t('channels.archiveConfirm', { name: r.name })}
+                okText={t('channels.archive')}
+                cancelText={t('channelEditor.cancel')}
+                okButtonProps={{ danger: true }}
+                onConfirm={async () => {
+                  try {
+                    await channelsApi.archiveChannel(r.id);
+                    message.success(t('channels.archivedDone', { name: r.name }));
+                    reloadAll();
+                  } catch (err) {
+                    message.error((err as Error).message);
+                  }
+                }}
+              >
+                <Button size="small" icon={<InboxOutlined />} data-testid="channel-archive">
+                  {t('channels.archive')}
+                </Button>
+              </Popconfirm>
+            </Space>
+          ) : null,
+      },
     ],
-    [t, canEdit],
+    [t, message, reloadAll],
   );
 
   return (
@@ -278,7 +317,7 @@ export default function ChannelsPage() {
               onChange={setDays}
               options={PERIODS.map((d) => ({ value: d, label: t('channels.lastDays', { count: d }) }))}
             />
-            {canEdit ? (
+            {canCreate ? (
               <Button
                 type="primary"
                 icon={<PlusOutlined />}
@@ -297,8 +336,7 @@ export default function ChannelsPage() {
         onClose={() => setEditor({ open: false })}
         onSaved={() => {
           setEditor({ open: false });
-          channels.reload();
-          methods.reload();
+          reloadAll();
         }}
       />
       <Card>

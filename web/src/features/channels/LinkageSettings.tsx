@@ -1,6 +1,7 @@
 import { App, Button, Card, Descriptions, Flex, Radio, Skeleton, Tag, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import i18n from '../../i18n';
 import { ApiError } from '../../shared/api/client';
 import { ErrorAlert } from '../../shared/components';
 import { useAsync } from '../../shared/hooks';
@@ -62,7 +63,15 @@ export function LinkageSettings({ unitId, unitName }: { unitId: number; unitName
               <span>
                 <Tag color="gold">{t(`linkage.option.${data.recommended}`)}</Tag>
                 <Typography.Text type="secondary">
-                  {t('linkage.businessType', { type: data.businessType ?? t('common.none') })}
+                  {t('linkage.businessType', {
+                    type: data.businessType
+                      ? i18n.exists(`linkage.businessTypes.${data.businessType}`)
+                        ? t(
+                            `linkage.businessTypes.${data.businessType}` as 'linkage.businessTypes.tea_drinks',
+                          )
+                        : data.businessType
+                      : t('common.none'),
+                  })}
                 </Typography.Text>
               </span>
             ),

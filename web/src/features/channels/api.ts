@@ -41,6 +41,9 @@ export const channelsApi = {
   channel: (id: number, signal?: AbortSignal) =>
     unwrap(client.GET('/api/v1/channels/{id}', { params: { path: { id } }, signal })),
   createChannel: (input: ChannelInput) => unwrap(client.POST('/api/v1/channels', { body: input })),
+  /** Its codes stop working in WeCom; its customers and figures stay. */
+  archiveChannel: (id: number) =>
+    unwrap(client.POST('/api/v1/channels/{id}/archive', { params: { path: { id } } })),
   updateChannel: (id: number, input: ChannelInput) =>
     unwrap(client.PUT('/api/v1/channels/{id}', { params: { path: { id } }, body: input })),
   /** A plain link (the browser downloads it with the session cookie): the code's material as PNG. */

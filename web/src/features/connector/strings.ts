@@ -16,7 +16,7 @@ export const zh = {
     real: '企业微信',
     simulatorTitle: '当前连接的是 Siyu 自带的企业微信模拟器',
     simulatorDesc:
-      '模拟器是一个仿真的企业微信服务：接口、错误码、频率限制和加密回调都与企业微信一致，成员、客户、标签和客户群都是演示数据。可以放心试用同步、群发等功能，不会触达任何真实客户。',
+      '模拟器是一个仿真的企业微信服务：接口、错误码、频率限制和加密回调都与企业微信一致，成员、客户、标签和客户群都是演示数据。可以放心试用全量同步、渠道活码的添加与欢迎语、客户标签的双向同步，不会触达任何真实客户。',
     notConnectedTitle: '尚未连接企业微信',
     notConnectedDesc:
       '连接后，企业微信的成员、客户标签、客户与跟进关系、客户群会同步到 Siyu；企业微信推送的回调事件和 Siyu 对企业微信的调用也会显示在本页。',
@@ -115,7 +115,7 @@ export const en: typeof zh = {
     real: 'WeCom',
     simulatorTitle: 'Connected to the WeCom simulator bundled with Siyu',
     simulatorDesc:
-      'The simulator is a stand-in WeCom service: the same APIs, error codes, rate limits and encrypted callbacks as WeCom, with demo staff, customers, tags and groups. Try sync, mass sends and the rest freely: no real customer is ever reached.',
+      'The simulator is a stand-in WeCom service: the same APIs, error codes, rate limits and encrypted callbacks as WeCom, with demo staff, customers, tags and groups. Try the full sync, channel codes with their welcomes, and tags synced both ways freely: no real customer is ever reached.',
     notConnectedTitle: 'Not connected to WeCom yet',
     notConnectedDesc:
       "Once connected, WeCom's staff, customer tags, customers with their follows, and customer groups sync into Siyu; the callback events WeCom pushes and Siyu's calls to WeCom show up on this page.",

@@ -85,7 +85,7 @@ function AcquisitionCard({ customerId }: { customerId: number }) {
               <Typography.Text strong>{a.channelName}</Typography.Text>
               {a.bait ? (
                 <Tag color="gold" variant="filled">
-                  {t('profile.bait')}：{a.bait}
+                  {t('profile.bait', { bait: a.bait })}
                 </Tag>
               ) : null}
               {a.welcomeMissed ? (
@@ -137,7 +137,14 @@ function FollowCard({ follow, lang }: { follow: Follow; lang: Lang }) {
           {
             key: 'state',
             label: t('profile.state'),
-            children: follow.state ? <span className="mono">{follow.state}</span> : none,
+            // the channel the code's state belongs to; a state no channel of Siyu's made stays as it is
+            children: follow.channel ? (
+              follow.channel.name
+            ) : follow.state ? (
+              <span className="mono">{follow.state}</span>
+            ) : (
+              none
+            ),
           },
           { key: 'description', label: t('profile.description'), children: follow.description || none },
         ]}
@@ -174,7 +181,7 @@ function Profile({ data, onChanged }: { data: CustomerDetail; onChanged(): void 
 
   return (
     <Flex vertical gap={16}>
-      <Card>
+      <Card data-testid="profile-header">
         <Flex gap={20} align="flex-start" wrap>
           <CustomerAvatar name={customer.name} avatar={customer.avatar} size={72} />
           <Flex vertical gap={8} style={{ flex: 1, minWidth: 260 }}>
@@ -200,26 +207,6 @@ function Profile({ data, onChanged }: { data: CustomerDetail; onChanged(): void 
                   label: t('profile.phone'),
                   children: customer.phoneMasked ? (
                     <span className="mono">{customer.phoneMasked}</span>
-                  ) : (
-                    none
-                  ),
-                },
-                {
-                  key: 'externalUserid',
-                  label: t('profile.externalUserid'),
-                  children: (
-                    <Typography.Text className="mono" copyable>
-                      {customer.externalUserid}
-                    </Typography.Text>
-                  ),
-                },
-                {
-                  key: 'unionid',
-                  label: t('profile.unionid'),
-                  children: customer.unionid ? (
-                    <Typography.Text className="mono" copyable>
-                      {customer.unionid}
-                    </Typography.Text>
                   ) : (
                     none
                   ),
@@ -311,8 +298,10 @@ function Profile({ data, onChanged }: { data: CustomerDetail; onChanged(): void 
                             {kindLabel(t, e.kind)}
                           </Tag>
                         </Flex>
-                        <span className="timeline-summary">{e.summary}</span>
-                        {e.staffName ? <Muted>{t('profile.by', { name: e.staffName })}</Muted> : null}
+                        <span className="timeline-summary" data-testid="timeline-text">
+                          {e.text[lang]}
+                        </span>
+                        {e.actorName ? <Muted>{t('profile.by', { name: e.actorName })}</Muted> : null}
                       </div>
                     ),
                   }))}

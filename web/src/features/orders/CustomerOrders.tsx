@@ -4,7 +4,7 @@ import type { TFunction } from 'i18next';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
-import { useLang } from '../../i18n';
+import i18n, { useLang } from '../../i18n';
 import { ApiError, isAbort } from '../../shared/api/client';
 import { ErrorAlert } from '../../shared/components';
 import { formatDateTime, formatMoney } from '../../shared/format';
@@ -81,7 +81,7 @@ function OrderRow({ order }: { order: CustomerOrder }) {
       </Flex>
       <Muted>
         <span className="order-meta">
-          {order.source} · {order.sourceOrderId}
+          {sourceName(t, order.source)} · {order.sourceOrderId}
           {order.linkedBy ? ` · ${t('orders.linkedBy', { kind: t(`orders.kind.${order.linkedBy}`) })}` : ''}
         </span>
       </Muted>
@@ -145,11 +145,17 @@ export function OrdersCard({ customerId }: { customerId: number }) {
   );
 }
 
+/** An integration's source name (`miniprogram`, `pos` …) in words; a name of the brand's own stays as it is. */
+function sourceName(t: TFunction, name: string): string {
+  const key = `orders.sourceName.${name}`;
+  return i18n.exists(key) ? t(key as 'orders.sourceName.pos') : name;
+}
+
 function sourceLabel(t: TFunction, source: string): string {
   if (source === 'wecom') return t('orders.source.wecom');
   const [kind, name] = [source.slice(0, source.indexOf(':')), source.slice(source.indexOf(':') + 1)];
-  if (kind === 'order') return t('orders.source.order', { source: name });
-  if (kind === 'member') return t('orders.source.member', { source: name });
+  if (kind === 'order') return t('orders.source.order', { source: sourceName(t, name) });
+  if (kind === 'member') return t('orders.source.member', { source: sourceName(t, name) });
   return source;
 }
 

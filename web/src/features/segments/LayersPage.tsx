@@ -30,6 +30,7 @@ import { ErrorAlert, PageHeader } from '../../shared/components';
 import { formatMoney, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
 import { useMe } from '../accounts/auth';
+import { mayCreate } from '../accounts/permissions';
 import { type Layer, type LayerInput, type Layering, type Segment, segmentsApi } from './api';
 import { EditorActions } from './EditorActions';
 
@@ -164,7 +165,7 @@ function LayerResults({ layering }: { layering: Layering }) {
 function LayeringList() {
   const { t } = useTranslation();
   const navigate = useNavigate();
-  const canCreate = useMe().role !== 'staff';
+  const canCreate = mayCreate(useMe());
   const list = useAsync((signal) => segmentsApi.layerings(365, signal), 'layerings');
   const columns: TableColumnsType<Layering> = [
     {
@@ -269,7 +270,8 @@ function LayeringEditor({ layering, segments }: { layering: Layering | null; seg
   const [dirty, setDirty] = useState(false);
   const [days, setDays] = useState<GmvDays>(365);
   const me = useMe();
-  const canSave = saved ? saved.editable : me.role !== 'staff';
+  // What the server says this caller may do with this layering; a new one, what the routes allow.
+  const canSave = saved ? saved.editable : mayCreate(me);
 
   // Another GMV window: the same layering, recomputed.
   const savedId = saved?.id;
@@ -370,91 +372,120 @@ function LayeringEditor({ layering, segments }: { layering: Layering | null; seg
       <Row gutter={[16, 16]}>
         <Col xs={24} xl={9}>
           <Card title={t('layers.editTitle')}>
-            <Flex vertical gap={12}>
-              <Input
-                id="layering-name"
-                size="large"
-                placeholder={t('layers.namePlaceholder')}
-                value={name}
-                maxLength={60}
-                onChange={(e) => {
-                  setName(e.target.value);
-                  setDirty(true);
-                }}
-              />
-              {segments.length === 0 ? (
+            {canSave ? (
+              <Flex vertical gap={12}>
+                <Input
+                  id="layering-name"
+                  size="large"
+                  placeholder={t('layers.namePlaceholder')}
+                  value={name}
+                  maxLength={60}
+                  onChange={(e) => {
+                    setName(e.target.value);
+                    setDirty(true);
+                  }}
+                />
+                {segments.length === 0 ? (
+                  <Alert
+                    type="info"
+                    showIcon
+                    title={t('layers.noSegments')}
+                    action={
+                      <Button size="small" onClick={() => navigate('/segments/new')}>
+                        {t('layers.createSegment')}
+                      </Button>
+                    }
+                  />
+                ) : null}
+                {layers.map((l, i) => (
+                  <Flex key={l.key} align="center" gap={8} className="layer-draft" data-testid="layer-draft">
+                    <span className="layer-index">{i + 1}</span>
+                    <Select<number>
+                      showSearch={{ optionFilterProp: 'label' }}
+                      placeholder={t('layers.segmentPlaceholder')}
+                      value={l.segmentId}
+                      // A segment is one layer: the ones other layers took are greyed out.
+                      options={segmentOptions.map((o) => ({
+                        ...o,
+                        disabled: o.value !== l.segmentId && layers.some((x) => x.segmentId === o.value),
+                      }))}
+                      optionRender={(o) => (
+                        <Flex justify="space-between" gap={12}>
+                          <span>{o.data.label}</span>
+                          <Typography.Text type="secondary">
+                            {t('layers.people', { count: o.data.count, n: formatNumber(o.data.count, lang) })}
+                          </Typography.Text>
+                        </Flex>
+                      )}
+                      onChange={(segmentId) => change(l.key, { segmentId })}
+                      style={{ flex: '1 1 0', minWidth: 140 }}
+                      popupMatchSelectWidth={280}
+                      data-testid="layer-segment"
+                    />
+                    <AutoComplete
+                      placeholder={t('layers.operationPlaceholder')}
+                      value={l.operation}
+                      options={operationOptions}
+                      showSearch={{
+                        filterOption: (input, option) => (option?.value ?? '').includes(input.trim()),
+                      }}
+                      onChange={(operation: string) => change(l.key, { operation })}
+                      style={{ flex: '1 1 0', minWidth: 120 }}
+                      data-testid="layer-operation"
+                    />
+                    <Button
+                      type="text"
+                      icon={<DeleteOutlined />}
+                      aria-label={t('layers.removeLayer')}
+                      disabled={layers.length === 1}
+                      onClick={() => {
+                        setLayers((ls) => ls.filter((x) => x.key !== l.key));
+                        setDirty(true);
+                      }}
+                    />
+                  </Flex>
+                ))}
+                <Button
+                  type="dashed"
+                  icon={<PlusOutlined />}
+                  onClick={() => {
+                    setLayers((ls) => [...ls, draftOf()]);
+                    setDirty(true);
+                  }}
+                  data-testid="layer-add"
+                >
+                  {t('layers.addLayer')}
+                </Button>
+                <Typography.Text type="secondary">{t('layers.purposeHint')}</Typography.Text>
+              </Flex>
+            ) : (
+              <Flex vertical gap={12} data-testid="layering-readonly">
                 <Alert
                   type="info"
                   showIcon
-                  title={t('layers.noSegments')}
-                  action={
-                    <Button size="small" onClick={() => navigate('/segments/new')}>
-                      {t('layers.createSegment')}
-                    </Button>
-                  }
+                  title={t('layers.readOnly', { unit: saved?.unitName ?? me.unitName })}
                 />
-              ) : null}
-              {layers.map((l, i) => (
-                <Flex key={l.key} align="center" gap={8} className="layer-draft" data-testid="layer-draft">
-                  <span className="layer-index">{i + 1}</span>
-                  <Select<number>
-                    showSearch={{ optionFilterProp: 'label' }}
-                    placeholder={t('layers.segmentPlaceholder')}
-                    value={l.segmentId}
-                    // A segment is one layer: the ones other layers took are greyed out.
-                    options={segmentOptions.map((o) => ({
-                      ...o,
-                      disabled: o.value !== l.segmentId && layers.some((x) => x.segmentId === o.value),
-                    }))}
-                    optionRender={(o) => (
-                      <Flex justify="space-between" gap={12}>
-                        <span>{o.data.label}</span>
-                        <Typography.Text type="secondary">
-                          {t('layers.people', { count: o.data.count, n: formatNumber(o.data.count, lang) })}
-                        </Typography.Text>
-                      </Flex>
-                    )}
-                    onChange={(segmentId) => change(l.key, { segmentId })}
-                    style={{ flex: '1 1 0', minWidth: 140 }}
-                    popupMatchSelectWidth={280}
-                    data-testid="layer-segment"
-                  />
-                  <AutoComplete
-                    placeholder={t('layers.operationPlaceholder')}
-                    value={l.operation}
-                    options={operationOptions}
-                    showSearch={{
-                      filterOption: (input, option) => (option?.value ?? '').includes(input.trim()),
-                    }}
-                    onChange={(operation: string) => change(l.key, { operation })}
-                    style={{ flex: '1 1 0', minWidth: 120 }}
-                    data-testid="layer-operation"
-                  />
-                  <Button
-                    type="text"
-                    icon={<DeleteOutlined />}
-                    aria-label={t('layers.removeLayer')}
-                    disabled={layers.length === 1}
-                    onClick={() => {
-                      setLayers((ls) => ls.filter((x) => x.key !== l.key));
-                      setDirty(true);
-                    }}
-                  />
-                </Flex>
-              ))}
-              <Button
-                type="dashed"
-                icon={<PlusOutlined />}
-                onClick={() => {
-                  setLayers((ls) => [...ls, draftOf()]);
-                  setDirty(true);
-                }}
-                data-testid="layer-add"
-              >
-                {t('layers.addLayer')}
-              </Button>
-              <Typography.Text type="secondary">{t('layers.purposeHint')}</Typography.Text>
-            </Flex>
+                <Typography.Title level={4} style={{ margin: 0 }}>
+                  {name}
+                </Typography.Title>
+                {(saved?.layers ?? []).map((l, i) => (
+                  <Flex
+                    key={l.segmentId}
+                    align="center"
+                    gap={8}
+                    className="layer-draft"
+                    data-testid="layer-view"
+                  >
+                    <span className="layer-index">{i + 1}</span>
+                    <Typography.Text strong>{l.segmentName}</Typography.Text>
+                    <Typography.Text type="secondary">→</Typography.Text>
+                    <Tag color="blue" style={{ marginInlineEnd: 0 }}>
+                      {l.operation}
+                    </Tag>
+                  </Flex>
+                ))}
+              </Flex>
+            )}
           </Card>
         </Col>
         <Col xs={24} xl={15}>

@@ -1,5 +1,16 @@
 import { DeleteOutlined, FolderAddOutlined, PlusOutlined, StopOutlined } from '@ant-design/icons';
-import { Button, Flex, InputNumber, Segmented, Select, Space, Tag, Tooltip, Typography } from 'antd';
+import {
+  Button,
+  ConfigProvider,
+  Flex,
+  InputNumber,
+  Segmented,
+  Select,
+  Space,
+  Tag,
+  Tooltip,
+  Typography,
+} from 'antd';
 import type { TFunction } from 'i18next';
 import { type ReactNode, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -251,6 +262,7 @@ interface Ctx {
   errorKey?: string;
   errorMessage?: string;
   canAdd: boolean;
+  readOnly: boolean;
   update(key: string, f: (n: DraftNode) => DraftNode | null): void;
 }
 
@@ -263,6 +275,8 @@ export interface RuleBuilderProps {
   /** The node the server rejected, and why. */
   errorKey?: string;
   errorMessage?: string;
+  /** Shown, not edited: the caller may not change this segment (no live inputs, no add or remove). */
+  readOnly?: boolean;
 }
 
 /** A nested and / or / not tree of conditions over the segment fields the server offers. */
@@ -290,14 +304,17 @@ export function RuleBuilder(props: RuleBuilderProps) {
     errorKey: props.errorKey,
     errorMessage: props.errorMessage,
     canAdd: conditionCount(value) < MAX_CONDITIONS,
+    readOnly: props.readOnly ?? false,
     update: (key, f) => {
       const next = mapNode(value, key, f);
       if (next && next.kind === 'group') onChange(next);
     },
   };
   return (
-    <div className="rule-builder" data-testid="rule-builder">
-      <GroupEditor group={value} ctx={ctx} level={1} root />
+    <div className="rule-builder" data-testid="rule-builder" data-readonly={ctx.readOnly}>
+      <ConfigProvider componentDisabled={ctx.readOnly}>
+        <GroupEditor group={value} ctx={ctx} level={1} root />
+      </ConfigProvider>
     </div>
   );
 }
@@ -387,43 +404,51 @@ function GroupEditor({
             {t('ruleBuilder.not')}
           </Tag>
         ) : null}
-        <Segmented<'and' | 'or'>
-          size="small"
-          value={group.op}
-          onChange={(op) => ctx.update(group.key, (n) => (n.kind === 'group' ? { ...n, op } : n))}
-          options={[
-            { value: 'and', label: t('ruleBuilder.all') },
-            { value: 'or', label: t('ruleBuilder.any') },
-          ]}
-          data-testid="rule-op"
-        />
-        <Typography.Text type="secondary">{t('ruleBuilder.ofTheseConditions')}</Typography.Text>
-        <Space size={4} style={{ marginInlineStart: 'auto' }}>
-          <Button
+        {ctx.readOnly ? (
+          <Typography.Text strong>
+            {group.op === 'and' ? t('ruleBuilder.all') : t('ruleBuilder.any')}
+          </Typography.Text>
+        ) : (
+          <Segmented<'and' | 'or'>
             size="small"
-            icon={<PlusOutlined />}
-            disabled={!canAddCondition}
-            onClick={() => add(emptyCondition())}
-            data-testid="rule-add-condition"
-          >
-            {t('ruleBuilder.addCondition')}
-          </Button>
-          <Tooltip
-            title={ctx.canAdd && !canAddGroup ? t('ruleBuilder.tooDeep', { max: MAX_DEPTH }) : undefined}
-          >
+            value={group.op}
+            onChange={(op) => ctx.update(group.key, (n) => (n.kind === 'group' ? { ...n, op } : n))}
+            options={[
+              { value: 'and', label: t('ruleBuilder.all') },
+              { value: 'or', label: t('ruleBuilder.any') },
+            ]}
+            data-testid="rule-op"
+          />
+        )}
+        <Typography.Text type="secondary">{t('ruleBuilder.ofTheseConditions')}</Typography.Text>
+        {ctx.readOnly ? null : (
+          <Space size={4} style={{ marginInlineStart: 'auto' }}>
             <Button
               size="small"
-              icon={<FolderAddOutlined />}
-              disabled={!canAddGroup}
-              onClick={() => add(emptyGroup())}
-              data-testid="rule-add-group"
+              icon={<PlusOutlined />}
+              disabled={!canAddCondition}
+              onClick={() => add(emptyCondition())}
+              data-testid="rule-add-condition"
             >
-              {t('ruleBuilder.addGroup')}
+              {t('ruleBuilder.addCondition')}
             </Button>
-          </Tooltip>
-          <NegateButton node={group} ctx={ctx} />
-          {root ? null : <RemoveButton node={group} ctx={ctx} />}
-        </Space>
+            <Tooltip
+              title={ctx.canAdd && !canAddGroup ? t('ruleBuilder.tooDeep', { max: MAX_DEPTH }) : undefined}
+            >
+              <Button
+                size="small"
+                icon={<FolderAddOutlined />}
+                disabled={!canAddGroup}
+                onClick={() => add(emptyGroup())}
+                data-testid="rule-add-group"
+              >
+                {t('ruleBuilder.addGroup')}
+              </Button>
+            </Tooltip>
+            <NegateButton node={group} ctx={ctx} />
+            {root ? null : <RemoveButton node={group} ctx={ctx} />}
+          </Space>
+        )}
       </Flex>
       <NodeError node={group} ctx={ctx} />
       {group.children.length === 0 ? (
@@ -502,10 +527,12 @@ function ConditionEditor({ condition, ctx }: { condition: DraftCondition; ctx: C
             onChange={(value) => set({ value })}
           />
         ) : null}
-        <Space size={2} style={{ marginInlineStart: 'auto' }}>
-          <NegateButton node={condition} ctx={ctx} />
-          <RemoveButton node={condition} ctx={ctx} />
-        </Space>
+        {ctx.readOnly ? null : (
+          <Space size={2} style={{ marginInlineStart: 'auto' }}>
+            <NegateButton node={condition} ctx={ctx} />
+            <RemoveButton node={condition} ctx={ctx} />
+          </Space>
+        )}
       </Flex>
       {unfinished ? (
         <Typography.Text type="secondary" className="rule-hint">

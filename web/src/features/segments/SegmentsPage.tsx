@@ -26,6 +26,7 @@ import { ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDateTime, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
 import { useMe } from '../accounts/auth';
+import { mayCreate } from '../accounts/permissions';
 import { type Segment, type SegmentField, segmentsApi } from './api';
 import { EditorActions } from './EditorActions';
 import { AudiencePanel, useAudience } from './RuleAudience';
@@ -49,7 +50,7 @@ function SegmentList() {
   const lang = useLang();
   const navigate = useNavigate();
   const { message } = App.useApp();
-  const canCreate = useMe().role !== 'staff';
+  const canCreate = mayCreate(useMe());
   const list = useAsync((signal) => segmentsApi.segments(signal), 'segments');
 
   const remove = async (segment: Segment) => {
@@ -195,9 +196,9 @@ function SegmentEditor({ segment, fields }: { segment: Segment | null; fields: S
   );
   const [saving, setSaving] = useState(false);
   const [nameMissing, setNameMissing] = useState(false);
-  // Anyone may try rules on a segment they cannot change; only saving is withheld.
+  // What the server says this caller may do with this segment; a new one, what the routes allow.
   const me = useMe();
-  const canSave = segment ? segment.editable : me.role !== 'staff';
+  const canSave = segment ? segment.editable : mayCreate(me);
 
   const compiled = useMemo(() => toRule(root, fieldMap), [root, fieldMap]);
   const audience = useAudience(compiled.rule);
@@ -247,7 +248,9 @@ function SegmentEditor({ segment, fields }: { segment: Segment | null; fields: S
   return (
     <>
       <PageHeader
-        title={segment ? t('segments.editTitle') : t('segments.createTitle')}
+        title={
+          !segment ? t('segments.createTitle') : canSave ? t('segments.editTitle') : t('segments.viewTitle')
+        }
         subtitle={t('segments.editorSubtitle')}
         extra={
           <EditorActions
@@ -274,23 +277,36 @@ function SegmentEditor({ segment, fields }: { segment: Segment | null; fields: S
                   title={t('segments.readOnly', { unit: segment?.unitName ?? me.unitName })}
                 />
               )}
-              <Input
-                id="segment-name"
-                size="large"
-                status={nameMissing && !name.trim() ? 'error' : undefined}
-                placeholder={t('segments.namePlaceholder')}
-                value={name}
-                maxLength={60}
-                onChange={(e) => setName(e.target.value)}
-              />
-              <Input.TextArea
-                id="segment-description"
-                placeholder={t('segments.descriptionPlaceholder')}
-                value={description}
-                maxLength={200}
-                autoSize={{ minRows: 1, maxRows: 3 }}
-                onChange={(e) => setDescription(e.target.value)}
-              />
+              {canSave ? (
+                <>
+                  <Input
+                    id="segment-name"
+                    size="large"
+                    status={nameMissing && !name.trim() ? 'error' : undefined}
+                    placeholder={t('segments.namePlaceholder')}
+                    value={name}
+                    maxLength={60}
+                    onChange={(e) => setName(e.target.value)}
+                  />
+                  <Input.TextArea
+                    id="segment-description"
+                    placeholder={t('segments.descriptionPlaceholder')}
+                    value={description}
+                    maxLength={200}
+                    autoSize={{ minRows: 1, maxRows: 3 }}
+                    onChange={(e) => setDescription(e.target.value)}
+                  />
+                </>
+              ) : (
+                <>
+                  <Typography.Title level={4} style={{ margin: 0 }} data-testid="segment-name-text">
+                    {name}
+                  </Typography.Title>
+                  {description ? (
+                    <Typography.Paragraph type="secondary">{description}</Typography.Paragraph>
+                  ) : null}
+                </>
+              )}
               <Typography.Title level={5} style={{ margin: '8px 0 0' }}>
                 {t('segments.rule')}
               </Typography.Title>
@@ -299,6 +315,7 @@ function SegmentEditor({ segment, fields }: { segment: Segment | null; fields: S
                 value={root}
                 onChange={setRoot}
                 unfinished={compiled.unfinished}
+                readOnly={!canSave}
                 errorKey={errorKey}
                 errorMessage={rejected ? nodeMessage(audience.error?.message ?? '') : undefined}
               />

@@ -1014,6 +1014,11 @@ export interface paths {
                                 addWay: number;
                                 /** @description the channel code state the customer came through */
                                 state: string | null;
+                                /** @description the channel whose code that state is, when it is one */
+                                channel: {
+                                    id: number;
+                                    name: string;
+                                } | null;
                                 /** @description the staff member's role at this node of the customer's journey */
                                 journeyRole: string;
                                 /** @enum {string} */
@@ -1030,8 +1035,15 @@ export interface paths {
                                 id: number;
                                 at: string;
                                 kind: string;
-                                summary: string;
+                                /** @description the entry in words, rendered from its data in each language */
+                                text: {
+                                    zh: string;
+                                    en: string;
+                                };
+                                /** @description the staff member the entry is about */
                                 staffName: string | null;
+                                /** @description who acted: the account for a change made in Siyu, else the staff member */
+                                actorName: string | null;
                             }[];
                             /** @description derived from orders and membership; null until first computed */
                             facts: {
@@ -1487,6 +1499,8 @@ export interface paths {
                                 assignMode: "single" | "pool" | "store";
                                 /** @enum {string} */
                                 status: "active" | "archived";
+                                /** @description whether the caller may edit and archive it (a channel of their subtree) */
+                                editable: boolean;
                                 scans: number;
                                 adds: number;
                                 /** @description of the adds, those a full sync recovered after their callback was missed: no welcome */
@@ -1612,6 +1626,8 @@ export interface paths {
                             };
                             /** @enum {string} */
                             status: "active" | "archived";
+                            /** @description whether the caller may edit and archive it (a channel of their subtree) */
+                            editable: boolean;
                             /**
                              * @description the linkage in effect at the channel's unit
                              * @enum {string}
@@ -1775,6 +1791,8 @@ export interface paths {
                             };
                             /** @enum {string} */
                             status: "active" | "archived";
+                            /** @description whether the caller may edit and archive it (a channel of their subtree) */
+                            editable: boolean;
                             /**
                              * @description the linkage in effect at the channel's unit
                              * @enum {string}
@@ -1923,6 +1941,8 @@ export interface paths {
                             };
                             /** @enum {string} */
                             status: "active" | "archived";
+                            /** @description whether the caller may edit and archive it (a channel of their subtree) */
+                            editable: boolean;
                             /**
                              * @description the linkage in effect at the channel's unit
                              * @enum {string}
@@ -2031,6 +2051,8 @@ export interface paths {
                             };
                             /** @enum {string} */
                             status: "active" | "archived";
+                            /** @description whether the caller may edit and archive it (a channel of their subtree) */
+                            editable: boolean;
                             /**
                              * @description the linkage in effect at the channel's unit
                              * @enum {string}
