@@ -18,7 +18,7 @@ const refresh = (ctx: Parameters<typeof refreshFacts>[0], events: { customerId: 
  */
 export const customers: ModuleManifest = {
   name: 'customers',
-  dependsOn: ['org', 'staff', 'accounts', 'tags'],
+  dependsOn: ['audit', 'org', 'staff', 'accounts', 'tags'],
   tables: [
     'customers',
     'follows',

@@ -82,7 +82,9 @@ export function customerRoutes(deps: Deps) {
           summary: 'Customers the caller can see, newest first',
           description:
             'q matches name, pinyin (full or initials), any follow remark, or the masked phone; a full mobile ' +
-            'number is matched exactly through its keyed hash. unitId includes the unit’s subtree.',
+            'number is matched exactly through its keyed hash: such a search is audited and counted against ' +
+            'the caller’s budget per hour and per day (by role; 429 once spent). unitId includes the unit’s ' +
+            'subtree. total counts every customer of the filters in scope.',
           querystring: z.object({
             q: z.string().max(64).optional(),
             unitId: id.optional(),
@@ -91,7 +93,7 @@ export function customerRoutes(deps: Deps) {
             stage: stage.optional(),
             ...pageQuery,
           }),
-          response: { 200: pageReply(customerRow) },
+          response: { 200: pageReply(customerRow).extend({ total: z.number() }) },
         },
       },
       async (request) => listCustomers(ctxOf(deps, request), request.query),
