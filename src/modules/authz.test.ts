@@ -140,6 +140,8 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/order-imports/:id': { id: gz1Import },
     '/api/v1/order-imports/:id/errors.csv': { id: gz1Import },
     '/api/v1/segments/:id': { id: gz1Segment },
+    '/api/v1/segments/:id/members': { id: gz1Segment },
+    '/api/v1/segments/:id/members/export': { id: gz1Segment },
     '/api/v1/layerings/:id': { id: gz1Layering },
     '/api/v1/customers/:id/tags': { id: t.fx.customers.zhao },
     // corp tags and tag rules are corp-wide (hq_admin only): ids of none

@@ -1,4 +1,5 @@
 export { changeCustomerTags, type TagChange } from './customer-tags.ts';
+export { customersFile, tooManyToExport } from './export.ts';
 export { recomputeAllFacts, STAGE_ZH, stageCounts } from './facts.ts';
 export { DAY_MS, STAGES } from './rfm.ts';
 export { namePinyin, searchText } from './rules.ts';

@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
+import { attachment, EXPORT_FORMATS, MAX_EXPORT_ROWS } from '../../platform/export.ts';
 import { pageQuery, pageReply } from '../../platform/http/pagination.ts';
 import { ctxOf, type Deps } from '../context.ts';
 import { staffCountsByUnit } from '../staff/index.ts';
 import { editCustomerTags } from './customer-tags.ts';
+import { exportCustomers } from './export.ts';
 import { factsCard, stage } from './facts-routes.ts';
 import { customerCountsByUnit, getCustomerProfile, listCustomers } from './service.ts';
 
@@ -70,6 +72,18 @@ const profile = z.object({
   facts: factsCard.nullable().describe('derived from orders and membership; null until first computed'),
 });
 
+/** The customer list's filters: the list, its export and bulk tagging take the same. */
+const filterQuery = {
+  q: z.string().max(64).optional(),
+  unitId: id.optional(),
+  tagId: id.optional(),
+  staffId: id.optional(),
+  stage: stage.optional(),
+};
+
+/** Who may take customers out as a file: managers, for the customers of their scope. */
+const EXPORTERS = ['hq_admin', 'region_manager', 'store_manager'] as const;
+
 export function customerRoutes(deps: Deps) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
@@ -85,18 +99,33 @@ export function customerRoutes(deps: Deps) {
             'number is matched exactly through its keyed hash: such a search is audited and counted against ' +
             'the caller’s budget per hour and per day (by role; 429 once spent). unitId includes the unit’s ' +
             'subtree. total counts every customer of the filters in scope.',
-          querystring: z.object({
-            q: z.string().max(64).optional(),
-            unitId: id.optional(),
-            tagId: id.optional(),
-            staffId: id.optional(),
-            stage: stage.optional(),
-            ...pageQuery,
-          }),
+          querystring: z.object({ ...filterQuery, ...pageQuery }),
           response: { 200: pageReply(customerRow).extend({ total: z.number() }) },
         },
       },
       async (request) => listCustomers(ctxOf(deps, request), request.query),
+    );
+    app.get(
+      '/customers/export',
+      {
+        config: { access: { roles: EXPORTERS, scope: 'subtree' } },
+        schema: {
+          tags: ['customers'],
+          summary: 'The customer list with its filters as a file (.xlsx, or CSV in UTF-8 with BOM)',
+          description:
+            `At most ${MAX_EXPORT_ROWS} customers (more: 422 saying how many). Phones are masked; text that ` +
+            'a spreadsheet would run as a formula starts with an apostrophe. Each export is audited.',
+          querystring: z.object({ ...filterQuery, format: z.enum(EXPORT_FORMATS).default('xlsx') }),
+        },
+      },
+      async (request, reply) => {
+        const { format, ...filter } = request.query;
+        const file = await exportCustomers(ctxOf(deps, request), filter, format);
+        return reply
+          .type(file.contentType)
+          .header('content-disposition', attachment(file.fileName))
+          .send(file.body);
+      },
     );
     app.get(
       '/customers/:id',

@@ -51,7 +51,7 @@ async function assertRuleInScope(ctx: Ctx, rule: Rule): Promise<void> {
 }
 
 /** A rule as stored: checked again, since a stored rule outlives the code that checked it. */
-function storedRule(value: unknown): Rule {
+export function storedRule(value: unknown): Rule {
   const checked = checkRule(value);
   if (!checked.rule) throw new Error(`stored segment rule is invalid: ${JSON.stringify(checked.issues)}`);
   return checked.rule;
@@ -113,7 +113,7 @@ export async function listSegments(ctx: Ctx) {
   return { items };
 }
 
-async function visibleSegment(ctx: Ctx, id: number) {
+export async function visibleSegment(ctx: Ctx, id: number) {
   const row = await segmentQuery(ctx).where('x.id', '=', id).executeTakeFirst();
   if (!row) throw notFound({ zh: '人群', en: 'Segment' });
   return row;
