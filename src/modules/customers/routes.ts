@@ -10,6 +10,7 @@ import { editCustomerTags } from './customer-tags.ts';
 import { exportCustomers } from './export.ts';
 import { factsCard, stage } from './facts-routes.ts';
 import { customerCountsByUnit, getCustomerProfile, listCustomers } from './service.ts';
+import { getTagJob, INLINE_BULK_CUSTOMERS, MAX_BULK_CUSTOMERS, startTagJob } from './tag-jobs.ts';
 
 const id = z.coerce.number().int().positive();
 const gender = z.number().int().min(0).max(2).describe('0 unknown, 1 male, 2 female (WeCom)');
@@ -163,6 +164,63 @@ export function customerRoutes(deps: Deps) {
         },
       },
       async (request) => editCustomerTags(ctxOf(deps, request), request.params.id, request.body),
+    );
+
+    const tagJob = z.object({
+      id: z.number(),
+      status: z.enum(['running', 'done', 'failed']),
+      total: z.number().describe('customers the job reaches'),
+      done: z.number().describe('customers handled so far'),
+      changed: z.number().describe('customers whose tags changed (the others had them already, or not)'),
+      error: z.string().nullable(),
+      add: z.array(z.number()),
+      remove: z.array(z.number()),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    });
+    app.post(
+      '/customers/tag-jobs',
+      {
+        config: { access: { roles: ROLES, scope: 'subtree' } },
+        schema: {
+          tags: ['customers'],
+          summary: 'Adds and removes tags on the customers of a filter or a selection (bulk tagging)',
+          description:
+            'Within the caller’s tag view and scope; each customer as through POST /customers/:id/tags (mark_tag ' +
+            `in WeCom, the timeline naming the bulk change). Up to ${INLINE_BULK_CUSTOMERS} customers are done ` +
+            `in the request (200, status done); more (at most ${MAX_BULK_CUSTOMERS}) run as a job (202): follow ` +
+            'GET /customers/tag-jobs/:id. A selected customer outside the scope: 404. Audited.',
+          body: z
+            .strictObject({
+              filter: z.strictObject(filterQuery).optional(),
+              customerIds: z.array(id).min(1).max(1000).optional(),
+              add: z.array(id).max(50).default([]),
+              remove: z.array(id).max(50).default([]),
+            })
+            .refine((b) => b.add.length + b.remove.length > 0, 'add or remove at least one tag')
+            .refine((b) => (b.filter === undefined) !== (b.customerIds === undefined), {
+              message: 'give either filter or customerIds',
+            }),
+          response: { 200: tagJob, 202: tagJob },
+        },
+      },
+      async (request, reply) => {
+        const job = await startTagJob(ctxOf(deps, request), deps, request.body);
+        return reply.code(job.status === 'running' ? 202 : 200).send(job);
+      },
+    );
+    app.get(
+      '/customers/tag-jobs/:id',
+      {
+        config: { access: { roles: ROLES, scope: 'self' } },
+        schema: {
+          tags: ['customers'],
+          summary: 'A bulk tagging job’s progress (its maker only)',
+          params: z.object({ id }),
+          response: { 200: tagJob },
+        },
+      },
+      async (request) => getTagJob(ctxOf(deps, request), request.params.id),
     );
 
     app.get(
