@@ -1,4 +1,5 @@
-import { type Body, client, undeclared } from '../../shared/api/client';
+import { type Body, client, type Reply, undeclared, unwrap } from '../../shared/api/client';
+import { saveDownload } from '../../shared/download';
 import type { LifecycleStage } from '../customers/api';
 
 export type SegmentInput = Omit<Body<'/api/v1/segments', 'post'>, 'rule'> & { rule: Rule };
@@ -116,7 +117,26 @@ export interface Layering {
   warnings: LayeringWarning[];
 }
 
+export type SegmentMembersPage = Reply<'/api/v1/segments/{id}/members', 'get'>;
+
 export const segmentsApi = {
+  /** A saved segment's members in scope, newest first, a page at a time. */
+  segmentMembers: (id: number, cursor: string | null, signal?: AbortSignal) =>
+    unwrap(
+      client.GET('/api/v1/segments/{id}/members', {
+        params: { path: { id }, query: { cursor: cursor ?? undefined, limit: 20 } },
+        signal,
+      }),
+    ),
+  /** Saves its members as .xlsx or CSV (managers; 422 past the export limit). */
+  exportSegmentMembers: (id: number, format: 'xlsx' | 'csv') =>
+    saveDownload(
+      client.GET('/api/v1/segments/{id}/members/export', {
+        params: { path: { id }, query: { format } },
+        parseAs: 'blob',
+      }),
+      `segment-${id}.${format}`,
+    ),
   segmentFields: (signal?: AbortSignal) =>
     undeclared<{ fields: SegmentField[] }>(client.GET('/api/v1/segment-fields', { signal })),
   /** The exact audience of a rule and a few of its members; 400 naming the bad node's path when invalid. */
