@@ -7,6 +7,7 @@ import { ctxOf, type Deps } from '../context.ts';
 import { assertCustomerVisible } from '../customers/index.ts';
 import { landingPath } from './landing.ts';
 import { type MaterialKind, renderMaterial } from './material.ts';
+import type { ChannelMethod, Linkage } from './schema.ts';
 import {
   acquisitionOf,
   archiveChannel,
@@ -25,15 +26,20 @@ const EDITORS = ['hq_admin', 'region_manager', 'store_manager'] as const;
 const id = z.coerce.number().int().positive();
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
 const httpsUrl = z.url({ protocol: /^https?$/ }).max(1024);
+const method = z.enum(CHANNEL_METHODS as [ChannelMethod, ...ChannelMethod[]]);
+const assignMode = z.enum(['single', 'pool', 'store']);
+const poolStrategy = z.enum(['round_robin', 'least_loaded']);
+const linkage = z.enum(LINKAGES as [Linkage, ...Linkage[]]);
+const addsModel = z.enum(['central', 'journey']);
 
 const channelInput = z.strictObject({
   name: z.string().trim().min(1).max(40),
   scene: z.string().trim().min(1).max(60),
-  method: z.enum(CHANNEL_METHODS as [string, ...string[]]),
+  method,
   bait: z.string().trim().max(60).default(''),
   unitId: id,
-  assignMode: z.enum(['single', 'pool', 'store']),
-  poolStrategy: z.enum(['round_robin', 'least_loaded']).default('round_robin'),
+  assignMode,
+  poolStrategy: poolStrategy.default('round_robin'),
   dailyCap: z.number().int().min(1).max(10_000).nullable().default(null),
   workingHours: z
     .strictObject({ days: z.array(z.number().int().min(1).max(7)).min(1).max(7), start: hhmm, end: hhmm })
@@ -69,9 +75,102 @@ const channelInput = z.strictObject({
   tagIds: z.array(id).max(50).default([]),
 });
 
+/** An ISO 8601 date-time with its offset (`Z` or `+08:00`), or a date (its midnight UTC), as a Date. */
+const instant = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()], {
+    error: 'expected an ISO date-time such as 2026-06-01T00:00:00+08:00, or a date such as 2026-06-01',
+  })
+  .transform((s) => new Date(s));
 const period = z.object({
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
+  from: instant.optional().describe('default: 90 days before `to`'),
+  to: instant.optional().describe('default: now'),
+});
+
+/** The funnel over a period: landing-page scans → adds → still friends 7 days on → follows ended. */
+const funnel = {
+  scans: z.number(),
+  adds: z.number(),
+  adds7dOld: z.number().describe('adds at least 7 days old: the base of the 7-day retention'),
+  retained7d: z.number(),
+  deleted: z.number(),
+};
+const status = z.enum(['active', 'archived']);
+
+const channelRow = z.object({
+  id: z.number(),
+  name: z.string(),
+  scene: z.string(),
+  method,
+  scalable: z.boolean(),
+  bait: z.string(),
+  unitId: z.number(),
+  unitName: z.string(),
+  assignMode,
+  status,
+  ...funnel,
+});
+
+const methodRow = z.object({
+  method,
+  channels: z.number(),
+  ...funnel,
+  scalable: z.boolean(),
+  retention7d: z.number().nullable().describe('retained7d / adds7dOld; null without such adds'),
+});
+
+const channelDetail = z.object({
+  id: z.number(),
+  name: z.string(),
+  scene: z.string(),
+  method,
+  scalable: z.boolean(),
+  bait: z.string(),
+  unitId: z.number(),
+  unitName: z.string(),
+  assignMode,
+  poolStrategy,
+  dailyCap: z.number().nullable(),
+  workingHours: z.object({ days: z.array(z.number()), start: z.string(), end: z.string() }).nullable(),
+  skipVerify: z.boolean(),
+  remarkTemplate: z.string(),
+  welcome: z.object({
+    text: z.string().optional(),
+    link: z.object({ title: z.string(), url: z.string(), desc: z.string().optional() }).optional(),
+    miniprogram: z.object({ title: z.string(), appid: z.string(), page: z.string() }).optional(),
+    imageUrl: z.string().optional(),
+  }),
+  status,
+  linkage: linkage.describe("the linkage in effect at the channel's unit"),
+  staff: z.array(
+    z.object({ staffId: z.number(), name: z.string(), userid: z.string(), backup: z.boolean() }),
+  ),
+  tags: z.array(z.object({ id: z.number(), name: z.string() })),
+  codes: z
+    .array(
+      z.object({
+        id: z.number(),
+        unitId: z.number(),
+        unitName: z.string(),
+        state: z.string(),
+        configId: z.string().nullable(),
+        qrCode: z.string().nullable(),
+        currentUserids: z.array(z.string()),
+        currentStaffNames: z.array(z.string()).describe('who the code routes to now, as currentUserids'),
+        scans: z.number(),
+        sync: z.enum(['pending', 'ready', 'failed']),
+        syncError: z.string().nullable(),
+      }),
+    )
+    .describe('the codes the caller sees: a store sees its own'),
+});
+
+const acquisitionSettings = z.object({
+  unitId: z.number(),
+  own: z.object({ linkage, addsModel }).nullable().describe("the unit's own setting; null when it inherits"),
+  effective: linkage,
+  effectiveAddsModel: addsModel,
+  recommended: linkage.describe("recommended for the brand's business type"),
+  businessType: z.string().nullable(),
 });
 
 function periodOf(q: { from?: Date; to?: Date }, now: Date) {
@@ -102,6 +201,7 @@ export function channelRoutes(deps: Deps, opts: ChannelRouteOptions = {}) {
           summary:
             'Channel codes in scope, each with its funnel: scans → adds → still friends after 7 days → deleted',
           querystring: period,
+          response: { 200: z.object({ items: z.array(channelRow) }) },
         },
       },
       async (request) => {
@@ -117,6 +217,7 @@ export function channelRoutes(deps: Deps, opts: ChannelRouteOptions = {}) {
           tags: ['channels'],
           summary: 'The funnel summed per method, to compare methods',
           querystring: period,
+          response: { 200: z.object({ items: z.array(methodRow) }) },
         },
       },
       async (request) => {
@@ -132,10 +233,10 @@ export function channelRoutes(deps: Deps, opts: ChannelRouteOptions = {}) {
           tags: ['channels'],
           summary: 'Create a channel; its «联系我» codes are created in WeCom through the outbox',
           body: channelInput,
+          response: { 201: channelDetail },
         },
       },
-      async (request, reply) =>
-        reply.code(201).send(await createChannel(ctxOf(deps, request), request.body as never)),
+      async (request, reply) => reply.code(201).send(await createChannel(ctxOf(deps, request), request.body)),
     );
     app.get(
       '/channels/:id',
@@ -145,6 +246,7 @@ export function channelRoutes(deps: Deps, opts: ChannelRouteOptions = {}) {
           tags: ['channels'],
           summary: 'One channel with its codes, staff and tags',
           params: z.object({ id }),
+          response: { 200: channelDetail },
         },
       },
       async (request) => getChannel(ctxOf(deps, request), request.params.id),
@@ -158,9 +260,10 @@ export function channelRoutes(deps: Deps, opts: ChannelRouteOptions = {}) {
           summary: 'Edit a channel (not its unit or assignment mode)',
           params: z.object({ id }),
           body: channelInput,
+          response: { 200: channelDetail },
         },
       },
-      async (request) => updateChannel(ctxOf(deps, request), request.params.id, request.body as never),
+      async (request) => updateChannel(ctxOf(deps, request), request.params.id, request.body),
     );
     app.post(
       '/channels/:id/archive',
@@ -170,6 +273,7 @@ export function channelRoutes(deps: Deps, opts: ChannelRouteOptions = {}) {
           tags: ['channels'],
           summary: 'Archive a channel: its codes stop working in WeCom',
           params: z.object({ id }),
+          response: { 200: channelDetail },
         },
       },
       async (request) => archiveChannel(ctxOf(deps, request), request.params.id),
@@ -257,6 +361,7 @@ export function channelRoutes(deps: Deps, opts: ChannelRouteOptions = {}) {
           tags: ['channels'],
           summary: "A unit's linkage (own, effective, recommended by business type) and who-adds model",
           params: z.object({ unitId: id }),
+          response: { 200: acquisitionSettings },
         },
       },
       async (request) => getLinkage(ctxOf(deps, request), request.params.unitId),
@@ -269,13 +374,11 @@ export function channelRoutes(deps: Deps, opts: ChannelRouteOptions = {}) {
           tags: ['channels'],
           summary: 'Set the linkage for the brand (root unit) or a store',
           params: z.object({ unitId: id }),
-          body: z.strictObject({
-            linkage: z.enum(LINKAGES as [string, ...string[]]),
-            addsModel: z.enum(['central', 'journey']),
-          }),
+          body: z.strictObject({ linkage, addsModel }),
+          response: { 200: acquisitionSettings },
         },
       },
-      async (request) => setLinkage(ctxOf(deps, request), request.params.unitId, request.body as never),
+      async (request) => setLinkage(ctxOf(deps, request), request.params.unitId, request.body),
     );
   };
 }

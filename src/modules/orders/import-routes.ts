@@ -16,6 +16,7 @@ import {
 } from './import-service.ts';
 import { importTemplate } from './import-template.ts';
 import { SOURCE_PATTERN } from './integrations.ts';
+import { orderChannel } from './routes.ts';
 
 /** HQ imports for the whole brand; region and store managers for the stores they manage. */
 const IMPORTERS = ['hq_admin', 'region_manager', 'store_manager'] as const;
@@ -33,6 +34,69 @@ const tooLarge = () =>
     zh: `文件超过 ${MB} MB 上限，请拆分后分批导入`,
     en: `The file exceeds the ${MB} MB limit: split it and import the parts`,
   });
+
+const rowError = z.object({
+  row: z.number().describe('the row as Excel numbers it (the header is row 1)'),
+  column: z.string().describe('the column as the file names it'),
+  field: z.string().describe('the column’s key, e.g. orderNo'),
+  orderNo: z.string().nullable(),
+  zh: z.string(),
+  en: z.string(),
+});
+
+const preview = z.object({
+  fileName: z.string(),
+  source: z.string(),
+  lines: z.number(),
+  orders: z.number(),
+  valid: z.number().describe('orders that pass every check'),
+  wouldCreate: z.number(),
+  duplicates: z.number(),
+  invalid: z.number(),
+  ignoredColumns: z.array(z.string()),
+  sample: z
+    .array(
+      z.object({
+        row: z.number(),
+        orderNo: z.string(),
+        storeCode: z.string().nullable(),
+        channel: orderChannel,
+        orderedAt: z.string().describe('brand time with its offset, e.g. 2026-06-01T12:30:00+08:00'),
+        productCode: z.string(),
+        productName: z.string(),
+        quantity: z.number(),
+        priceFen: z.number(),
+        totalFen: z.number(),
+        paidFen: z.number(),
+        couponCode: z.string().nullable(),
+        couponFen: z.number(),
+        identities: z.array(z.string()).describe('the phone masked, in OneID’s order of trust'),
+        duplicate: z.boolean().describe('already imported from this source: counted as a duplicate'),
+      }),
+    )
+    .describe('the first lines, as they will be imported'),
+  errorCount: z.number(),
+  errors: z.array(rowError).describe('the first 10,000 problems, by row'),
+});
+
+const job = z.object({
+  id: z.number(),
+  fileName: z.string(),
+  source: z.string(),
+  status: z.enum(['running', 'done', 'failed']),
+  createdBy: z.string(),
+  lines: z.number(),
+  orders: z.number(),
+  processed: z.number().describe('orders handled so far (imported, duplicate or rejected), of `orders`'),
+  created: z.number(),
+  duplicates: z.number(),
+  invalid: z.number(),
+  errorCount: z.number(),
+  failure: z.string().nullable().describe('why the import stopped, when it failed'),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
 
 const attachment = (fileName: string) =>
   `attachment; filename="${fileName.replace(/[^\w.-]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
@@ -70,6 +134,7 @@ export function importRoutes(deps: Deps) {
               .describe('the orders’ source system: idempotency is by (source, 订单号)'),
             dryRun: z.stringbool().default(false),
           }),
+          response: { 200: preview, 202: job },
         },
       },
       async (request, reply) => {
@@ -96,6 +161,7 @@ export function importRoutes(deps: Deps) {
           summary:
             'The latest imports the caller may see (HQ: all; managers: those made inside their subtree)',
           querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }),
+          response: { 200: z.object({ items: z.array(job) }) },
         },
       },
       async (request) => ({ items: await listImports(ctxOf(deps, request), request.query.limit) }),
@@ -123,6 +189,7 @@ export function importRoutes(deps: Deps) {
           tags: ['orders'],
           summary: "An import's progress and totals, with the first 200 rows of its error report",
           params: z.object({ id: z.coerce.number().int().positive() }),
+          response: { 200: job.extend({ errors: z.array(rowError) }) },
         },
       },
       async (request) => getImport(ctxOf(deps, request), request.params.id),

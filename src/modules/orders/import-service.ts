@@ -12,7 +12,7 @@ import {
   parseOrders,
   type RowError,
 } from './import-rows.ts';
-import { fieldErrors, ingestOrders, orderInput } from './ingest.ts';
+import { fieldErrors, ingestOrders, type OrderInput, orderInput } from './ingest.ts';
 
 /**
  * The order import: a file checked row by row (a dry run stops there and writes nothing), then an import
@@ -178,7 +178,7 @@ export interface PreviewLine {
   row: number;
   orderNo: string;
   storeCode: string | null;
-  channel: string;
+  channel: OrderInput['channel'];
   orderedAt: string;
   productCode: string;
   productName: string;

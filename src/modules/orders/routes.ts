@@ -10,7 +10,7 @@ import { customerIdentities, customerOrders, undoIdentityLink } from './service.
 const id = z.coerce.number().int().positive();
 const MANAGERS = ['hq_admin', 'region_manager', 'store_manager'] as const;
 const identityKind = z.enum(['external_userid', 'unionid', 'openid', 'phone']);
-const channel = z.enum(['miniprogram', 'ecommerce', 'pos']);
+export const orderChannel = z.enum(['miniprogram', 'ecommerce', 'pos']);
 
 const integration = z.object({
   id: z.number(),
@@ -24,7 +24,7 @@ const order = z.object({
   id: z.number(),
   source: z.string(),
   sourceOrderId: z.string(),
-  channel,
+  channel: orderChannel,
   store: z.object({ id: z.number(), name: z.string() }).nullable(),
   totalFen: z.number(),
   paidFen: z.number(),

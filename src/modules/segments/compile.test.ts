@@ -329,7 +329,7 @@ function randomCondition(r: ReturnType<typeof rng>): Rule {
         return field.key.endsWith('_score') ? r.int(0, 6) : r.int(0, 6);
     }
   };
-  const members = (): unknown[] => {
+  const members = (): (number | string)[] => {
     switch (field.type) {
       case 'tag':
         return r.some([...ids.tags, 999_999], 3);
@@ -354,8 +354,8 @@ function randomCondition(r: ReturnType<typeof rng>): Rule {
   if (['is_null', 'not_null', 'any', 'none'].includes(cmp)) return { field: field.key, cmp };
   if (['in', 'all', 'not_in'].includes(cmp)) return { field: field.key, cmp, value: members() };
   if (cmp === 'between') {
-    const [a, b] = [numbers(), numbers()].sort((x, y) => x - y);
-    return { field: field.key, cmp, value: [a, b] };
+    const [a, b] = [numbers(), numbers()];
+    return { field: field.key, cmp, value: [Math.min(a, b), Math.max(a, b)] };
   }
   return { field: field.key, cmp, value: numbers() };
 }

@@ -2,6 +2,7 @@ import { expressionBuilder, type RawBuilder, sql } from 'kysely';
 import { AD_HOC } from '../../platform/db/prepared.ts';
 import type { Ctx } from '../context.ts';
 import { visibleTo } from '../customers/index.ts';
+import type { LifecycleStage } from '../events.ts';
 import type { Tables } from '../tables.ts';
 import { type Condition, FIELD_BY_KEY, type FieldKind, type Rule } from './rule.ts';
 
@@ -304,7 +305,7 @@ export interface AudienceMember {
   id: number;
   name: string;
   avatar: string | null;
-  stage: string | null;
+  stage: LifecycleStage;
   ltvFen: number;
   lastOrderAt: string | null;
 }
@@ -320,7 +321,7 @@ export async function sampleAudience(
     id: number;
     name: string;
     avatar: string | null;
-    stage: string;
+    stage: LifecycleStage;
     ltv_fen: number;
     last_order_at: Date | null;
   }>`${scopeCte(ctx)},

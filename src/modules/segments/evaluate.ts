@@ -194,7 +194,7 @@ export function matches(world: World, rule: Rule, customerId: number): boolean {
       return compareNumber(
         cmp,
         Array.isArray(value)
-          ? value.map(Math.fround)
+          ? (value as number[]).map(Math.fround)
           : typeof value === 'number'
             ? Math.fround(value)
             : value,

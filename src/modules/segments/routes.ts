@@ -5,7 +5,7 @@ import { ROLES } from '../../platform/actor.ts';
 import { pickLang } from '../../platform/http/errors.ts';
 import { ctxOf, type Deps } from '../context.ts';
 import { segmentFields } from './fields.ts';
-import { ruleSchema } from './rule.ts';
+import { CMPS, FIELD_GROUPS, FIELD_TYPES, ruleSchema, ruleTree, STAGES } from './rule.ts';
 import {
   createLayering,
   createSegment,
@@ -41,6 +41,86 @@ const layeringInput = z.strictObject({
     .min(1)
     .max(MAX_LAYERS),
 });
+
+const segmentField = z.object({
+  key: z.string(),
+  group: z.enum(FIELD_GROUPS),
+  label: z.object({ zh: z.string(), en: z.string() }),
+  type: z.enum(FIELD_TYPES),
+  cmps: z.array(z.enum(CMPS)),
+  options: z
+    .array(
+      z.object({
+        value: z.union([z.string(), z.number()]),
+        label: z.string(),
+        group: z.string().optional().describe("tags: the tag group's name"),
+      }),
+    )
+    .optional()
+    .describe('the choices of a picker, scoped to the caller'),
+});
+
+const segmentPreview = z.object({
+  count: z.number(),
+  sample: z.array(
+    z.object({
+      id: z.number(),
+      name: z.string(),
+      avatar: z.string().nullable(),
+      stage: z.enum(STAGES),
+      ltvFen: z.number(),
+      lastOrderAt: z.string().nullable(),
+    }),
+  ),
+});
+
+const segment = z.object({
+  id: z.number(),
+  name: z.string(),
+  description: z.string(),
+  rule: ruleTree,
+  unitId: z.number().describe('the unit that owns it: its creator’s'),
+  unitName: z.string(),
+  createdByName: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  editable: z.boolean().describe('the caller may change or delete it'),
+  count: z.number().describe('the audience now, within the caller’s scope'),
+});
+
+const layering = z.object({
+  id: z.number(),
+  name: z.string(),
+  unitId: z.number(),
+  unitName: z.string(),
+  editable: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  days: z.number().describe('GMV is over the paid orders of the last `days` days'),
+  layers: z.array(
+    z.object({
+      segmentId: z.number(),
+      segmentName: z.string(),
+      operation: z.string(),
+      size: z.number(),
+      gmvFen: z.number(),
+      gmvShare: z.number().describe("0–1 of the scope's GMV (totalGmvFen)"),
+    }),
+  ),
+  totalGmvFen: z.number().describe("the GMV of every customer in the caller's scope"),
+  warnings: z.array(
+    z.object({
+      kind: z.enum(['same_operation', 'overlap']),
+      operation: z.string(),
+      segmentIds: z.array(z.number()),
+      overlap: z.number().optional().describe('overlap: the customers the two audiences share'),
+      message: z.string(),
+    }),
+  ),
+});
+
+const done = z.object({ ok: z.literal(true) });
+
 const gmvWindow = z.object({
   days: z.coerce
     .number()
@@ -65,6 +145,7 @@ export function segmentRoutes(deps: Deps) {
         schema: {
           tags,
           summary: "The segment builder's fields, their comparisons, and options scoped to the caller",
+          response: { 200: z.object({ fields: z.array(segmentField) }) },
         },
       },
       async (request) => segmentFields(ctxOf(deps, request), pickLang(request.headers['accept-language'])),
@@ -77,33 +158,60 @@ export function segmentRoutes(deps: Deps) {
           tags,
           summary: "A rule's audience within the caller's scope: the exact count and the first 20 members",
           body: z.strictObject({ rule: ruleSchema }),
+          response: { 200: segmentPreview },
         },
       },
       async (request) => previewSegment(ctxOf(deps, request), request.body.rule),
     );
     app.get(
       '/segments',
-      { config: read, schema: { tags, summary: 'Segments visible to the caller, each counted in scope' } },
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'Segments visible to the caller, each counted in scope',
+          response: { 200: z.object({ items: z.array(segment) }) },
+        },
+      },
       async (request) => listSegments(ctxOf(deps, request)),
     );
     app.post(
       '/segments',
       {
         config: write,
-        schema: { tags, summary: "Save a segment; it belongs to the caller's unit", body: segmentInput },
+        schema: {
+          tags,
+          summary: "Save a segment; it belongs to the caller's unit",
+          body: segmentInput,
+          response: { 201: segment },
+        },
       },
       async (request, reply) => reply.code(201).send(await createSegment(ctxOf(deps, request), request.body)),
     );
     app.get(
       '/segments/:id',
-      { config: read, schema: { tags, summary: 'One segment, counted in scope', params: z.object({ id }) } },
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'One segment, counted in scope',
+          params: z.object({ id }),
+          response: { 200: segment },
+        },
+      },
       async (request) => getSegment(ctxOf(deps, request), request.params.id),
     );
     app.put(
       '/segments/:id',
       {
         config: write,
-        schema: { tags, summary: 'Change a segment', params: z.object({ id }), body: segmentInput },
+        schema: {
+          tags,
+          summary: 'Change a segment',
+          params: z.object({ id }),
+          body: segmentInput,
+          response: { 200: segment },
+        },
       },
       async (request) => updateSegment(ctxOf(deps, request), request.params.id, request.body),
     );
@@ -111,7 +219,12 @@ export function segmentRoutes(deps: Deps) {
       '/segments/:id',
       {
         config: write,
-        schema: { tags, summary: 'Delete a segment no layering uses', params: z.object({ id }) },
+        schema: {
+          tags,
+          summary: 'Delete a segment no layering uses',
+          params: z.object({ id }),
+          response: { 200: done },
+        },
       },
       async (request) => deleteSegment(ctxOf(deps, request), request.params.id),
     );
@@ -128,6 +241,7 @@ export function segmentRoutes(deps: Deps) {
           tags,
           summary: 'Layerings (分层方案) with each layer’s size and GMV share, and their warnings',
           querystring: gmvWindow,
+          response: { 200: z.object({ items: z.array(layering) }) },
         },
       },
       async (request) => listLayerings(ctxOf(deps, request), opts(request, request.query.days)),
@@ -141,6 +255,7 @@ export function segmentRoutes(deps: Deps) {
           summary: 'Create a layering: segments, each with the operation it receives',
           querystring: gmvWindow,
           body: layeringInput,
+          response: { 201: layering },
         },
       },
       async (request, reply) =>
@@ -158,6 +273,7 @@ export function segmentRoutes(deps: Deps) {
             'One layering: layer sizes, GMV and its share of the scope’s GMV (totalGmvFen); warnings for layers with the same operation and for overlapping audiences',
           params: z.object({ id }),
           querystring: gmvWindow,
+          response: { 200: layering },
         },
       },
       async (request) =>
@@ -173,6 +289,7 @@ export function segmentRoutes(deps: Deps) {
           params: z.object({ id }),
           querystring: gmvWindow,
           body: layeringInput,
+          response: { 200: layering },
         },
       },
       async (request) =>
@@ -185,7 +302,10 @@ export function segmentRoutes(deps: Deps) {
     );
     app.delete(
       '/layerings/:id',
-      { config: write, schema: { tags, summary: 'Delete a layering', params: z.object({ id }) } },
+      {
+        config: write,
+        schema: { tags, summary: 'Delete a layering', params: z.object({ id }), response: { 200: done } },
+      },
       async (request) => deleteLayering(ctxOf(deps, request), request.params.id),
     );
   };

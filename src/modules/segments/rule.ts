@@ -1,47 +1,36 @@
 import { z } from 'zod';
 
-/**
- * A segment's rule: a tree of and / or / not over conditions on one customer. The same meaning is given twice,
- * by the SQL compiler (compile.ts, the reference) and by a brute-force evaluator (evaluate.ts, the test oracle);
- * what follows is that meaning.
- *
- * - A customer without a customer_facts row has the table's defaults: 0 orders, 0 fen, stage 'new', and no
- *   RFM scores, coupon share, last order or top store.
- * - A comparison on an absent value (no R score, never ordered, no top store) is false; `is_null` /
- *   `not_null` ask for absence itself, and `not` includes the absent ones.
- * - Set fields (tags, staff, stores followed by, channels, methods, products, groups): `in` = at least one of
- *   the values, `all` = every value, `not_in` = none of them, `any` / `none` = at least one / none at all.
- * - A unit stands for its subtree (a region includes its stores). Follows count only while active; group
- *   membership only while the customer has not left.
- * - Windows (`orders_30d`, `spend_90d_fen`…) count paid orders with ordered_at ≥ now − N days.
- * - `last_order_days` is whole days since the last order: floor((now − last_order_at) / 24 h).
- * - An empty `and` is everyone in scope, an empty `or` no one (the API asks for at least one child).
- */
-export type Rule =
-  | { op: 'and' | 'or'; rules: Rule[] }
-  | { op: 'not'; rule: Rule }
-  | { field: string; cmp: string; value?: unknown };
-export type Condition = Extract<Rule, { field: string }>;
-
 export const MAX_DEPTH = 6;
 export const MAX_CONDITIONS = 100;
 export const MAX_CHILDREN = 50;
 export const MAX_VALUES = 200;
 
-export type FieldGroup = 'tags' | 'rfm' | 'lifecycle' | 'org' | 'channel' | 'orders' | 'groups' | 'price';
-export type FieldType =
-  | 'tag'
-  | 'number'
-  | 'money'
-  | 'days'
-  | 'enum'
-  | 'unit'
-  | 'staff'
-  | 'channel'
-  | 'method'
-  | 'product'
-  | 'group'
-  | 'share';
+export const FIELD_GROUPS = [
+  'tags',
+  'rfm',
+  'lifecycle',
+  'org',
+  'channel',
+  'orders',
+  'groups',
+  'price',
+] as const;
+export type FieldGroup = (typeof FIELD_GROUPS)[number];
+export const FIELD_TYPES = [
+  'tag',
+  'number',
+  'money',
+  'days',
+  'enum',
+  'unit',
+  'staff',
+  'channel',
+  'method',
+  'product',
+  'group',
+  'share',
+] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
 
 /** How a field is stored, which decides its comparisons and how absence reads. */
 export type FieldKind =
@@ -65,7 +54,7 @@ export interface FieldDef {
   group: FieldGroup;
   label: { zh: string; en: string };
   type: FieldType;
-  cmps: readonly string[];
+  cmps: readonly Cmp[];
   store: FieldKind;
 }
 
@@ -74,6 +63,58 @@ export const STAGES = ['new', 'active', 'repeat', 'super', 'dormant', 'churned']
 const NUMBER_CMPS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between'] as const;
 const NULLABLE_NUMBER_CMPS = [...NUMBER_CMPS, 'is_null', 'not_null'] as const;
 const SET_CMPS = ['in', 'all', 'not_in', 'any', 'none'] as const;
+/** Every comparison; each field allows some of them (FieldDef.cmps). */
+export const CMPS = [...NULLABLE_NUMBER_CMPS, ...SET_CMPS] as const;
+export type Cmp = (typeof CMPS)[number];
+
+const scalar = z.union([z.number(), z.string()]);
+
+/**
+ * A segment's rule: a tree of and / or / not over conditions on one customer. The same meaning is given twice,
+ * by the SQL compiler (compile.ts, the reference) and by a brute-force evaluator (evaluate.ts, the test oracle);
+ * what follows is that meaning.
+ *
+ * - A customer without a customer_facts row has the table's defaults: 0 orders, 0 fen, stage 'new', and no
+ *   RFM scores, coupon share, last order or top store.
+ * - A comparison on an absent value (no R score, never ordered, no top store) is false; `is_null` /
+ *   `not_null` ask for absence itself, and `not` includes the absent ones.
+ * - Set fields (tags, staff, stores followed by, channels, methods, products, groups): `in` = at least one of
+ *   the values, `all` = every value, `not_in` = none of them, `any` / `none` = at least one / none at all.
+ * - A unit stands for its subtree (a region includes its stores). Follows count only while active; group
+ *   membership only while the customer has not left.
+ * - Windows (`orders_30d`, `spend_90d_fen`…) count paid orders with ordered_at ≥ now − N days.
+ * - `last_order_days` is whole days since the last order: floor((now − last_order_at) / 24 h).
+ * - An empty `and` is everyone in scope, an empty `or` no one (the API asks for at least one child).
+ *
+ * This schema is the tree's shape, for OpenAPI (the component `Rule`) and for the type; what a request may
+ * hold is decided by checkRule, node by node: the fields, each field's comparisons and values, the limits.
+ */
+export const ruleTree = z
+  .union([
+    z.strictObject({
+      op: z.enum(['and', 'or']),
+      get rules() {
+        return z.array(ruleTree);
+      },
+    }),
+    z.strictObject({
+      op: z.literal('not'),
+      get rule() {
+        return ruleTree;
+      },
+    }),
+    z.strictObject({
+      field: z.string().describe('a key of GET /segment-fields'),
+      cmp: z.enum(CMPS).describe("one of the field's cmps"),
+      value: z
+        .union([scalar, z.array(scalar)])
+        .optional()
+        .describe('one value; [low, high] for between; a list for in, all, not_in; none for the others'),
+    }),
+  ])
+  .meta({ id: 'Rule', description: 'A rule tree: and / or over rules, not over a rule, or one condition' });
+export type Rule = z.output<typeof ruleTree>;
+export type Condition = Extract<Rule, { field: string }>;
 
 const windowFields = [30, 90, 365].flatMap((days): FieldDef[] => [
   {
@@ -247,7 +288,7 @@ const scalarOf: Record<FieldType, z.ZodType<number | string> | null> = {
   product: z.string().min(1).max(64),
 };
 
-function valueSchema(field: FieldDef, cmp: string): z.ZodType | null {
+function valueSchema(field: FieldDef, cmp: Cmp): z.ZodType<NonNullable<Condition['value']>> | null {
   const scalar = scalarOf[field.type];
   if (!scalar) return null;
   switch (cmp) {
@@ -336,18 +377,19 @@ export function checkRule(input: unknown): { rule: Rule; issues: [] } | { rule: 
       issues.push({ path: join(path, 'field'), message: `unknown field "${key}"` });
       return null;
     }
-    if (!field.cmps.includes(cmp)) {
+    const allowed = field.cmps.find((c) => c === cmp);
+    if (!allowed) {
       issues.push({
         path: join(path, 'cmp'),
         message: `"${cmp}" does not apply to ${key}; use one of ${field.cmps.join(', ')}`,
       });
       return null;
     }
-    const schema = valueSchema(field, cmp);
-    if (!schema) return { field: key, cmp };
+    const schema = valueSchema(field, allowed);
+    if (!schema) return { field: key, cmp: allowed };
     const v = schema.safeParse(value);
     if (!v.success) return fail(v.error, join(path, 'value'));
-    return { field: key, cmp, value: v.data };
+    return { field: key, cmp: allowed, value: v.data };
   };
   const rule = walk(input, '', 1);
   if (conditions > MAX_CONDITIONS) {
@@ -356,20 +398,22 @@ export function checkRule(input: unknown): { rule: Rule; issues: [] } | { rule: 
   return rule && issues.length === 0 ? { rule, issues: [] } : { rule: null, issues };
 }
 
-/** The rule as a zod schema for request bodies: a bad rule is a 400 naming the path of the bad node. */
+/**
+ * The rule as a zod schema for request bodies: checkRule decides, and a bad rule is a 400 naming the path of
+ * the bad node; OpenAPI shows the tree (a preprocess step is documented by the schema it hands on to).
+ */
 export const ruleSchema = z
-  .unknown()
-  .transform((input, ctx) => {
+  .preprocess((input, ctx) => {
     const checked = checkRule(input);
     if (checked.rule) return checked.rule;
     for (const issue of checked.issues.slice(0, 5)) {
       ctx.addIssue({ code: 'custom', message: `${issue.path || '(root)'}: ${issue.message}` });
     }
     return z.NEVER;
-  })
+  }, ruleTree)
   .describe(
-    "A rule tree: { op: 'and' | 'or', rules: Rule[] } | { op: 'not', rule: Rule } | { field, cmp, value? }; " +
-      `at most ${MAX_DEPTH} levels and ${MAX_CONDITIONS} conditions. GET /segment-fields lists the fields.`,
+    `At most ${MAX_DEPTH} levels and ${MAX_CONDITIONS} conditions; GET /segment-fields lists the fields, ` +
+      "their comparisons and their values' choices.",
   );
 
 /** Every condition of a rule, in order. */

@@ -15,6 +15,7 @@ import Fastify, {
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
+  jsonSchemaTransformObject,
   serializerCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
@@ -172,6 +173,8 @@ export async function buildApp(opts: AppOptions) {
       },
     },
     transform: jsonSchemaTransform,
+    // schemas registered with an id (`.meta({ id })`) become components: how a recursive schema is described
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
 

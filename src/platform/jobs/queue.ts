@@ -98,9 +98,11 @@ export class QueueDispatcher<R extends QueueRow> {
       where (corp_id, id) in (
         select i.corp_id, i.id from ${sql.table(table)} i
         where i.status = 'pending' and i.next_attempt_at <= ${now}
-          and not exists (
-            select 1 from ${sql.table(table)} o
-            where o.corp_id = i.corp_id and o.order_key = i.order_key and o.status = 'pending' and o.id < i.id)
+          -- the head of its order key; a scalar subquery so that the plan stays an index lookup per row
+          -- whatever the statistics say (an anti-join planned on stale ones rescans every pending row)
+          and i.id = (
+            select min(o.id) from ${sql.table(table)} o
+            where o.corp_id = i.corp_id and o.order_key = i.order_key and o.status = 'pending')
         order by i.id limit ${limit}
         for update skip locked)
       returning corp_id, id, attempts, ${sql.raw(this.o.columns.join(', '))}`.execute(db);

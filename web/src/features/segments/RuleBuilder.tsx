@@ -4,7 +4,7 @@ import type { TFunction } from 'i18next';
 import { type ReactNode, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import i18n, { type Lang, useLang } from '../../i18n';
-import type { Rule, SegmentField, SegmentFieldGroup } from './api';
+import type { Cmp, Rule, RuleValue, SegmentField, SegmentFieldGroup } from './api';
 
 /** The server's limits on a rule tree. */
 export const MAX_DEPTH = 6;
@@ -38,7 +38,7 @@ export interface DraftCondition {
   key: string;
   negated: boolean;
   field?: string;
-  cmp?: string;
+  cmp?: Cmp;
   /** As entered: money in yuan, shares in percent; `toRule` converts to the API's fen and 0..1. */
   value?: unknown;
 }
@@ -63,7 +63,7 @@ export function emptyGroup(withCondition = true): DraftGroup {
 /** What a comparison takes as its value: `any` / `none` ask whether a set is empty, so they take none. */
 type ValueShape = 'none' | 'one' | 'range' | 'list';
 
-export function valueShape(cmp: string | undefined): ValueShape {
+export function valueShape(cmp: Cmp | undefined): ValueShape {
   switch (cmp) {
     case 'eq':
     case 'ne':
@@ -174,7 +174,8 @@ export function toRule(root: DraftGroup, fields: Map<string, SegmentField>): Com
           : {
               field: field.key,
               cmp: node.cmp,
-              value: mapValue(node.value, (v) => encodeScalar(field.type, v)),
+              // as entered, of the shape isFilled checked
+              value: mapValue(node.value, (v) => encodeScalar(field.type, v)) as RuleValue,
             };
     } else {
       const rules: Rule[] = [];
@@ -479,7 +480,7 @@ function ConditionEditor({ condition, ctx }: { condition: DraftCondition; ctx: C
           data-testid="rule-field"
         />
         {field ? (
-          <Select<string>
+          <Select<Cmp>
             value={condition.cmp}
             options={field.cmps.map((c) => ({ value: c, label: cmpLabel(t, field, c) }))}
             onChange={(cmp) =>

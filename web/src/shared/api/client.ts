@@ -11,11 +11,11 @@ import type { paths } from './schema';
 type Method = 'get' | 'put' | 'post' | 'patch' | 'delete';
 type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
 
-/** The JSON a route answers with on success. */
-export type Reply<P extends keyof paths, M extends Method> =
+/** The JSON a route answers with on success, or with the status named (a route answering two shapes). */
+export type Reply<P extends keyof paths, M extends Method, Status extends number = 200 | 201 | 202> =
   Operation<P, M> extends { responses: infer R }
     ? {
-        [S in keyof R]: S extends 200 | 201 | 202
+        [S in keyof R]: S extends Status
           ? R[S] extends { content: { 'application/json': infer T } }
             ? T
             : never
@@ -118,15 +118,6 @@ export const client = createClient<paths>({
 
 /** The data of a call made through `client` (anything but a 2xx was thrown as ApiError by `send`). */
 export async function unwrap<T>(call: Promise<{ data?: T }>): Promise<T> {
-  return (await call).data as T;
-}
-
-/**
- * The data of a call to a route that declares no response schema, so that OpenAPI types its reply as
- * nothing: the caller names the shape. Once the route declares one this no longer compiles, and the
- * hand-written shape gives way to Reply<…>.
- */
-export async function undeclared<T>(call: Promise<{ data?: undefined }>): Promise<T> {
   return (await call).data as T;
 }
 

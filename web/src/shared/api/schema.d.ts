@@ -1717,8 +1717,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    from?: unknown;
-                    to?: unknown;
+                    /** @description default: 90 days before `to` */
+                    from?: string;
+                    /** @description default: now */
+                    to?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1731,7 +1733,31 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                scene: string;
+                                /** @enum {string} */
+                                method: "package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other";
+                                scalable: boolean;
+                                bait: string;
+                                unitId: number;
+                                unitName: string;
+                                /** @enum {string} */
+                                assignMode: "single" | "pool" | "store";
+                                /** @enum {string} */
+                                status: "active" | "archived";
+                                scans: number;
+                                adds: number;
+                                /** @description adds at least 7 days old: the base of the 7-day retention */
+                                adds7dOld: number;
+                                retained7d: number;
+                                deleted: number;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -1803,11 +1829,82 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            scene: string;
+                            /** @enum {string} */
+                            method: "package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other";
+                            scalable: boolean;
+                            bait: string;
+                            unitId: number;
+                            unitName: string;
+                            /** @enum {string} */
+                            assignMode: "single" | "pool" | "store";
+                            /** @enum {string} */
+                            poolStrategy: "round_robin" | "least_loaded";
+                            dailyCap: number | null;
+                            workingHours: {
+                                days: number[];
+                                start: string;
+                                end: string;
+                            } | null;
+                            skipVerify: boolean;
+                            remarkTemplate: string;
+                            welcome: {
+                                text?: string;
+                                link?: {
+                                    title: string;
+                                    url: string;
+                                    desc?: string;
+                                };
+                                miniprogram?: {
+                                    title: string;
+                                    appid: string;
+                                    page: string;
+                                };
+                                imageUrl?: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "archived";
+                            /**
+                             * @description the linkage in effect at the channel's unit
+                             * @enum {string}
+                             */
+                            linkage: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                userid: string;
+                                backup: boolean;
+                            }[];
+                            tags: {
+                                id: number;
+                                name: string;
+                            }[];
+                            /** @description the codes the caller sees: a store sees its own */
+                            codes: {
+                                id: number;
+                                unitId: number;
+                                unitName: string;
+                                state: string;
+                                configId: string | null;
+                                qrCode: string | null;
+                                currentUserids: string[];
+                                /** @description who the code routes to now, as currentUserids */
+                                currentStaffNames: string[];
+                                scans: number;
+                                /** @enum {string} */
+                                sync: "pending" | "ready" | "failed";
+                                syncError: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -1828,8 +1925,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    from?: unknown;
-                    to?: unknown;
+                    /** @description default: 90 days before `to` */
+                    from?: string;
+                    /** @description default: now */
+                    to?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1842,7 +1941,24 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @enum {string} */
+                                method: "package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other";
+                                channels: number;
+                                scans: number;
+                                adds: number;
+                                /** @description adds at least 7 days old: the base of the 7-day retention */
+                                adds7dOld: number;
+                                retained7d: number;
+                                deleted: number;
+                                scalable: boolean;
+                                /** @description retained7d / adds7dOld; null without such adds */
+                                retention7d: number | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -1878,7 +1994,78 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            scene: string;
+                            /** @enum {string} */
+                            method: "package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other";
+                            scalable: boolean;
+                            bait: string;
+                            unitId: number;
+                            unitName: string;
+                            /** @enum {string} */
+                            assignMode: "single" | "pool" | "store";
+                            /** @enum {string} */
+                            poolStrategy: "round_robin" | "least_loaded";
+                            dailyCap: number | null;
+                            workingHours: {
+                                days: number[];
+                                start: string;
+                                end: string;
+                            } | null;
+                            skipVerify: boolean;
+                            remarkTemplate: string;
+                            welcome: {
+                                text?: string;
+                                link?: {
+                                    title: string;
+                                    url: string;
+                                    desc?: string;
+                                };
+                                miniprogram?: {
+                                    title: string;
+                                    appid: string;
+                                    page: string;
+                                };
+                                imageUrl?: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "archived";
+                            /**
+                             * @description the linkage in effect at the channel's unit
+                             * @enum {string}
+                             */
+                            linkage: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                userid: string;
+                                backup: boolean;
+                            }[];
+                            tags: {
+                                id: number;
+                                name: string;
+                            }[];
+                            /** @description the codes the caller sees: a store sees its own */
+                            codes: {
+                                id: number;
+                                unitId: number;
+                                unitName: string;
+                                state: string;
+                                configId: string | null;
+                                qrCode: string | null;
+                                currentUserids: string[];
+                                /** @description who the code routes to now, as currentUserids */
+                                currentStaffNames: string[];
+                                scans: number;
+                                /** @enum {string} */
+                                sync: "pending" | "ready" | "failed";
+                                syncError: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -1955,7 +2142,78 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            scene: string;
+                            /** @enum {string} */
+                            method: "package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other";
+                            scalable: boolean;
+                            bait: string;
+                            unitId: number;
+                            unitName: string;
+                            /** @enum {string} */
+                            assignMode: "single" | "pool" | "store";
+                            /** @enum {string} */
+                            poolStrategy: "round_robin" | "least_loaded";
+                            dailyCap: number | null;
+                            workingHours: {
+                                days: number[];
+                                start: string;
+                                end: string;
+                            } | null;
+                            skipVerify: boolean;
+                            remarkTemplate: string;
+                            welcome: {
+                                text?: string;
+                                link?: {
+                                    title: string;
+                                    url: string;
+                                    desc?: string;
+                                };
+                                miniprogram?: {
+                                    title: string;
+                                    appid: string;
+                                    page: string;
+                                };
+                                imageUrl?: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "archived";
+                            /**
+                             * @description the linkage in effect at the channel's unit
+                             * @enum {string}
+                             */
+                            linkage: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                userid: string;
+                                backup: boolean;
+                            }[];
+                            tags: {
+                                id: number;
+                                name: string;
+                            }[];
+                            /** @description the codes the caller sees: a store sees its own */
+                            codes: {
+                                id: number;
+                                unitId: number;
+                                unitName: string;
+                                state: string;
+                                configId: string | null;
+                                qrCode: string | null;
+                                currentUserids: string[];
+                                /** @description who the code routes to now, as currentUserids */
+                                currentStaffNames: string[];
+                                scans: number;
+                                /** @enum {string} */
+                                sync: "pending" | "ready" | "failed";
+                                syncError: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -1992,7 +2250,78 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            scene: string;
+                            /** @enum {string} */
+                            method: "package_card" | "sms" | "ai_call" | "rollup_banner" | "table_card" | "poster" | "wangwang" | "livestream" | "mini_program" | "other";
+                            scalable: boolean;
+                            bait: string;
+                            unitId: number;
+                            unitName: string;
+                            /** @enum {string} */
+                            assignMode: "single" | "pool" | "store";
+                            /** @enum {string} */
+                            poolStrategy: "round_robin" | "least_loaded";
+                            dailyCap: number | null;
+                            workingHours: {
+                                days: number[];
+                                start: string;
+                                end: string;
+                            } | null;
+                            skipVerify: boolean;
+                            remarkTemplate: string;
+                            welcome: {
+                                text?: string;
+                                link?: {
+                                    title: string;
+                                    url: string;
+                                    desc?: string;
+                                };
+                                miniprogram?: {
+                                    title: string;
+                                    appid: string;
+                                    page: string;
+                                };
+                                imageUrl?: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "archived";
+                            /**
+                             * @description the linkage in effect at the channel's unit
+                             * @enum {string}
+                             */
+                            linkage: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                userid: string;
+                                backup: boolean;
+                            }[];
+                            tags: {
+                                id: number;
+                                name: string;
+                            }[];
+                            /** @description the codes the caller sees: a store sees its own */
+                            codes: {
+                                id: number;
+                                unitId: number;
+                                unitName: string;
+                                state: string;
+                                configId: string | null;
+                                qrCode: string | null;
+                                currentUserids: string[];
+                                /** @description who the code routes to now, as currentUserids */
+                                currentStaffNames: string[];
+                                scans: number;
+                                /** @enum {string} */
+                                sync: "pending" | "ready" | "failed";
+                                syncError: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -2112,7 +2441,28 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            unitId: number;
+                            /** @description the unit's own setting; null when it inherits */
+                            own: {
+                                /** @enum {string} */
+                                linkage: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                                /** @enum {string} */
+                                addsModel: "central" | "journey";
+                            } | null;
+                            /** @enum {string} */
+                            effective: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            /** @enum {string} */
+                            effectiveAddsModel: "central" | "journey";
+                            /**
+                             * @description recommended for the brand's business type
+                             * @enum {string}
+                             */
+                            recommended: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            businessType: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -2142,7 +2492,28 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            unitId: number;
+                            /** @description the unit's own setting; null when it inherits */
+                            own: {
+                                /** @enum {string} */
+                                linkage: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                                /** @enum {string} */
+                                addsModel: "central" | "journey";
+                            } | null;
+                            /** @enum {string} */
+                            effective: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            /** @enum {string} */
+                            effectiveAddsModel: "central" | "journey";
+                            /**
+                             * @description recommended for the brand's business type
+                             * @enum {string}
+                             */
+                            recommended: "friend_only" | "group_only" | "friend_then_group" | "group_then_friend";
+                            businessType: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -2489,7 +2860,31 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                fileName: string;
+                                source: string;
+                                /** @enum {string} */
+                                status: "running" | "done" | "failed";
+                                createdBy: string;
+                                lines: number;
+                                orders: number;
+                                /** @description orders handled so far (imported, duplicate or rejected), of `orders` */
+                                processed: number;
+                                created: number;
+                                duplicates: number;
+                                invalid: number;
+                                errorCount: number;
+                                /** @description why the import stopped, when it failed */
+                                failure: string | null;
+                                startedAt: string;
+                                updatedAt: string;
+                                finishedAt: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -2514,7 +2909,84 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            fileName: string;
+                            source: string;
+                            lines: number;
+                            orders: number;
+                            /** @description orders that pass every check */
+                            valid: number;
+                            wouldCreate: number;
+                            duplicates: number;
+                            invalid: number;
+                            ignoredColumns: string[];
+                            /** @description the first lines, as they will be imported */
+                            sample: {
+                                row: number;
+                                orderNo: string;
+                                storeCode: string | null;
+                                /** @enum {string} */
+                                channel: "miniprogram" | "ecommerce" | "pos";
+                                /** @description brand time with its offset, e.g. 2026-06-01T12:30:00+08:00 */
+                                orderedAt: string;
+                                productCode: string;
+                                productName: string;
+                                quantity: number;
+                                priceFen: number;
+                                totalFen: number;
+                                paidFen: number;
+                                couponCode: string | null;
+                                couponFen: number;
+                                /** @description the phone masked, in OneID’s order of trust */
+                                identities: string[];
+                                /** @description already imported from this source: counted as a duplicate */
+                                duplicate: boolean;
+                            }[];
+                            errorCount: number;
+                            /** @description the first 10,000 problems, by row */
+                            errors: {
+                                /** @description the row as Excel numbers it (the header is row 1) */
+                                row: number;
+                                /** @description the column as the file names it */
+                                column: string;
+                                /** @description the column’s key, e.g. orderNo */
+                                field: string;
+                                orderNo: string | null;
+                                zh: string;
+                                en: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            fileName: string;
+                            source: string;
+                            /** @enum {string} */
+                            status: "running" | "done" | "failed";
+                            createdBy: string;
+                            lines: number;
+                            orders: number;
+                            /** @description orders handled so far (imported, duplicate or rejected), of `orders` */
+                            processed: number;
+                            created: number;
+                            duplicates: number;
+                            invalid: number;
+                            errorCount: number;
+                            /** @description why the import stopped, when it failed */
+                            failure: string | null;
+                            startedAt: string;
+                            updatedAt: string;
+                            finishedAt: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -2582,7 +3054,40 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            fileName: string;
+                            source: string;
+                            /** @enum {string} */
+                            status: "running" | "done" | "failed";
+                            createdBy: string;
+                            lines: number;
+                            orders: number;
+                            /** @description orders handled so far (imported, duplicate or rejected), of `orders` */
+                            processed: number;
+                            created: number;
+                            duplicates: number;
+                            invalid: number;
+                            errorCount: number;
+                            /** @description why the import stopped, when it failed */
+                            failure: string | null;
+                            startedAt: string;
+                            updatedAt: string;
+                            finishedAt: string | null;
+                            errors: {
+                                /** @description the row as Excel numbers it (the header is row 1) */
+                                row: number;
+                                /** @description the column as the file names it */
+                                column: string;
+                                /** @description the column’s key, e.g. orderNo */
+                                field: string;
+                                orderNo: string | null;
+                                zh: string;
+                                en: string;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -2924,7 +3429,29 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            fields: {
+                                key: string;
+                                /** @enum {string} */
+                                group: "tags" | "rfm" | "lifecycle" | "org" | "channel" | "orders" | "groups" | "price";
+                                label: {
+                                    zh: string;
+                                    en: string;
+                                };
+                                /** @enum {string} */
+                                type: "tag" | "number" | "money" | "days" | "enum" | "unit" | "staff" | "channel" | "method" | "product" | "group" | "share";
+                                cmps: ("eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none")[];
+                                /** @description the choices of a picker, scoped to the caller */
+                                options?: {
+                                    value: string | number;
+                                    label: string;
+                                    /** @description tags: the tag group's name */
+                                    group?: string;
+                                }[];
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -2956,8 +3483,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description A rule tree: { op: 'and' | 'or', rules: Rule[] } | { op: 'not', rule: Rule } | { field, cmp, value? }; at most 6 levels and 100 conditions. GET /segment-fields lists the fields. */
-                        rule: unknown;
+                        /** @description At most 6 levels and 100 conditions; GET /segment-fields lists the fields, their comparisons and their values' choices. */
+                        rule: components["schemas"]["RuleInput"];
                     };
                 };
             };
@@ -2967,7 +3494,20 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            count: number;
+                            sample: {
+                                id: number;
+                                name: string;
+                                avatar: string | null;
+                                /** @enum {string} */
+                                stage: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
+                                ltvFen: number;
+                                lastOrderAt: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -2999,7 +3539,26 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                description: string;
+                                rule: components["schemas"]["Rule"];
+                                /** @description the unit that owns it: its creator’s */
+                                unitId: number;
+                                unitName: string;
+                                createdByName: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                                /** @description the caller may change or delete it */
+                                editable: boolean;
+                                /** @description the audience now, within the caller’s scope */
+                                count: number;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3017,18 +3576,35 @@ export interface paths {
                     "application/json": {
                         name: string;
                         description?: string;
-                        /** @description A rule tree: { op: 'and' | 'or', rules: Rule[] } | { op: 'not', rule: Rule } | { field, cmp, value? }; at most 6 levels and 100 conditions. GET /segment-fields lists the fields. */
-                        rule: unknown;
+                        /** @description At most 6 levels and 100 conditions; GET /segment-fields lists the fields, their comparisons and their values' choices. */
+                        rule: components["schemas"]["RuleInput"];
                     };
                 };
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            description: string;
+                            rule: components["schemas"]["Rule"];
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            createdByName: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description the caller may change or delete it */
+                            editable: boolean;
+                            /** @description the audience now, within the caller’s scope */
+                            count: number;
+                        };
+                    };
                 };
             };
         };
@@ -3062,7 +3638,24 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            description: string;
+                            rule: components["schemas"]["Rule"];
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            createdByName: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description the caller may change or delete it */
+                            editable: boolean;
+                            /** @description the audience now, within the caller’s scope */
+                            count: number;
+                        };
+                    };
                 };
             };
         };
@@ -3081,8 +3674,8 @@ export interface paths {
                     "application/json": {
                         name: string;
                         description?: string;
-                        /** @description A rule tree: { op: 'and' | 'or', rules: Rule[] } | { op: 'not', rule: Rule } | { field, cmp, value? }; at most 6 levels and 100 conditions. GET /segment-fields lists the fields. */
-                        rule: unknown;
+                        /** @description At most 6 levels and 100 conditions; GET /segment-fields lists the fields, their comparisons and their values' choices. */
+                        rule: components["schemas"]["RuleInput"];
                     };
                 };
             };
@@ -3092,7 +3685,24 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            description: string;
+                            rule: components["schemas"]["Rule"];
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            createdByName: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description the caller may change or delete it */
+                            editable: boolean;
+                            /** @description the audience now, within the caller’s scope */
+                            count: number;
+                        };
+                    };
                 };
             };
         };
@@ -3114,7 +3724,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
                 };
             };
         };
@@ -3148,7 +3763,41 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                unitId: number;
+                                unitName: string;
+                                editable: boolean;
+                                createdAt: string;
+                                updatedAt: string;
+                                /** @description GMV is over the paid orders of the last `days` days */
+                                days: number;
+                                layers: {
+                                    segmentId: number;
+                                    segmentName: string;
+                                    operation: string;
+                                    size: number;
+                                    gmvFen: number;
+                                    /** @description 0–1 of the scope's GMV (totalGmvFen) */
+                                    gmvShare: number;
+                                }[];
+                                /** @description the GMV of every customer in the caller's scope */
+                                totalGmvFen: number;
+                                warnings: {
+                                    /** @enum {string} */
+                                    kind: "same_operation" | "overlap";
+                                    operation: string;
+                                    segmentIds: number[];
+                                    /** @description overlap: the customers the two audiences share */
+                                    overlap?: number;
+                                    message: string;
+                                }[];
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3178,11 +3827,43 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            unitName: string;
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description GMV is over the paid orders of the last `days` days */
+                            days: number;
+                            layers: {
+                                segmentId: number;
+                                segmentName: string;
+                                operation: string;
+                                size: number;
+                                gmvFen: number;
+                                /** @description 0–1 of the scope's GMV (totalGmvFen) */
+                                gmvShare: number;
+                            }[];
+                            /** @description the GMV of every customer in the caller's scope */
+                            totalGmvFen: number;
+                            warnings: {
+                                /** @enum {string} */
+                                kind: "same_operation" | "overlap";
+                                operation: string;
+                                segmentIds: number[];
+                                /** @description overlap: the customers the two audiences share */
+                                overlap?: number;
+                                message: string;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3219,7 +3900,39 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            unitName: string;
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description GMV is over the paid orders of the last `days` days */
+                            days: number;
+                            layers: {
+                                segmentId: number;
+                                segmentName: string;
+                                operation: string;
+                                size: number;
+                                gmvFen: number;
+                                /** @description 0–1 of the scope's GMV (totalGmvFen) */
+                                gmvShare: number;
+                            }[];
+                            /** @description the GMV of every customer in the caller's scope */
+                            totalGmvFen: number;
+                            warnings: {
+                                /** @enum {string} */
+                                kind: "same_operation" | "overlap";
+                                operation: string;
+                                segmentIds: number[];
+                                /** @description overlap: the customers the two audiences share */
+                                overlap?: number;
+                                message: string;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3254,7 +3967,39 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            unitName: string;
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description GMV is over the paid orders of the last `days` days */
+                            days: number;
+                            layers: {
+                                segmentId: number;
+                                segmentName: string;
+                                operation: string;
+                                size: number;
+                                gmvFen: number;
+                                /** @description 0–1 of the scope's GMV (totalGmvFen) */
+                                gmvShare: number;
+                            }[];
+                            /** @description the GMV of every customer in the caller's scope */
+                            totalGmvFen: number;
+                            warnings: {
+                                /** @enum {string} */
+                                kind: "same_operation" | "overlap";
+                                operation: string;
+                                segmentIds: number[];
+                                /** @description overlap: the customers the two audiences share */
+                                overlap?: number;
+                                message: string;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3276,7 +4021,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
                 };
             };
         };
@@ -3482,7 +4232,48 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        /** @description A rule tree: and / or over rules, not over a rule, or one condition */
+        RuleInput: {
+            /** @enum {string} */
+            op: "and" | "or";
+            rules: components["schemas"]["RuleInput"][];
+        } | {
+            /** @enum {string} */
+            op: "not";
+            rule: components["schemas"]["RuleInput"];
+        } | {
+            /** @description a key of GET /segment-fields */
+            field: string;
+            /**
+             * @description one of the field's cmps
+             * @enum {string}
+             */
+            cmp: "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none";
+            /** @description one value; [low, high] for between; a list for in, all, not_in; none for the others */
+            value?: (number | string) | (number | string)[];
+        };
+        /** @description A rule tree: and / or over rules, not over a rule, or one condition */
+        Rule: {
+            /** @enum {string} */
+            op: "and" | "or";
+            rules: components["schemas"]["Rule"][];
+        } | {
+            /** @enum {string} */
+            op: "not";
+            rule: components["schemas"]["Rule"];
+        } | {
+            /** @description a key of GET /segment-fields */
+            field: string;
+            /**
+             * @description one of the field's cmps
+             * @enum {string}
+             */
+            cmp: "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none";
+            /** @description one value; [low, high] for between; a list for in, all, not_in; none for the others */
+            value?: (number | string) | (number | string)[];
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
