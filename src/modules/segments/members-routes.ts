@@ -6,13 +6,14 @@ import { attachment, EXPORT_FORMATS, MAX_EXPORT_ROWS } from '../../platform/expo
 import { pageQuery, pageReply } from '../../platform/http/pagination.ts';
 import { ctxOf, type Deps } from '../context.ts';
 import { exportSegmentMembers, segmentMembers } from './members.ts';
+import { STAGES } from './rule.ts';
 
 const id = z.coerce.number().int().positive();
 const member = z.object({
   id: z.number(),
   name: z.string(),
   avatar: z.string().nullable(),
-  stage: z.string().nullable(),
+  stage: z.enum(STAGES),
   ltvFen: z.number(),
   lastOrderAt: z.string().nullable(),
 });

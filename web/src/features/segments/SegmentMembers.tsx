@@ -41,7 +41,7 @@ export function SegmentMembers({ segmentId }: { segmentId: number }) {
       {
         key: 'stage',
         title: t('ruleAudience.stageTitle'),
-        render: (_, m) => <StageTag stage={m.stage as Parameters<typeof StageTag>[0]['stage']} />,
+        render: (_, m) => <StageTag stage={m.stage} />,
       },
       {
         key: 'ltv',

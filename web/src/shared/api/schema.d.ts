@@ -4069,7 +4069,8 @@ export interface paths {
                                 id: number;
                                 name: string;
                                 avatar: string | null;
-                                stage: string | null;
+                                /** @enum {string} */
+                                stage: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
                                 ltvFen: number;
                                 lastOrderAt: string | null;
                             }[];
