@@ -15,6 +15,7 @@ import type { Pii } from '../platform/pii.ts';
 import { saveConnection } from '../platform/wecom-links.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Simulator } from '../simulator/state.ts';
+import { doDemoAuditedWork } from './audit.ts';
 import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
@@ -200,6 +201,7 @@ export async function buildDemoThroughSimulator(
   await recomputeAllFacts(factsCtx, (done, total) => progress('facts', done, total));
   const stages = await stageCounts(factsCtx.cdb);
   await createDemoSegments(opts.runtime.deps, CORP);
+  const audited = await doDemoAuditedWork(opts.runtime.deps, CORP, now);
   const t4 = performance.now();
 
   const counts: Record<string, number> = {};
@@ -219,6 +221,7 @@ export async function buildDemoThroughSimulator(
     'members',
     'customer_identities',
     'customer_facts',
+    'audit_log',
   ] as const) {
     const { n } = await db
       .selectFrom(table)
@@ -250,6 +253,7 @@ export async function buildDemoThroughSimulator(
     orders_ms: Math.round(tOrders - t2),
     live_ms: Math.round(t3 - tOrders),
     super_users: stages.super,
+    audited_actions: audited,
     facts_ms: Math.round(t4 - t3),
   });
 

@@ -1,9 +1,9 @@
 export { changeCustomerTags, type TagChange } from './customer-tags.ts';
-export { customersFile, tooManyToExport } from './export.ts';
+export { customersFile, exportCustomers, tooManyToExport } from './export.ts';
 export { recomputeAllFacts, STAGE_ZH, stageCounts } from './facts.ts';
 export { DAY_MS, STAGES } from './rfm.ts';
 export { namePinyin, searchText } from './rules.ts';
-export { assertCustomerVisible, visibleTo } from './service.ts';
+export { assertCustomerVisible, listCustomers, visibleTo } from './service.ts';
 export {
   customerIdByExternalUserid,
   endFollowFromWecom,
@@ -15,4 +15,5 @@ export {
   type WecomContact,
   type WecomFollow,
 } from './sync.ts';
+export { startTagJob } from './tag-jobs.ts';
 export { addTimeline, removeTimeline, type TimelineEntry, type TimelineKind } from './timeline.ts';
