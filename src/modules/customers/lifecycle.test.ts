@@ -154,7 +154,7 @@ describe('lifecycle settings', () => {
     const wang = await call(admin, 'GET', `/customers/${t.fx.customers.wang}`);
     expect(wang.body.facts).toMatchObject({ stage: 'repeat', rfm: { r: 5, f: 4, m: 4 } });
     const stageEvent = wang.body.timeline.find((e: { kind: string }) => e.kind === 'stage_changed');
-    expect(stageEvent.summary).toBe('生命周期：超级用户 → 复购（生命周期阈值调整）');
+    expect(stageEvent.text.zh).toBe('生命周期：超级用户 → 复购（生命周期阈值调整）');
     const both = await call(admin, 'GET', `/customers/${t.fx.customers.both}`);
     expect(both.body.facts).toMatchObject({ stage: 'super', rfm: { r: 5, f: 4, m: 5 } }); // ¥1,080
 

@@ -152,7 +152,9 @@ export class QueueDispatcher<R extends QueueRow> {
           order by w.id ${window ? sql`limit ${sql.lit(window)}` : sql``}
         ) w
         join ${t} i on i.corp_id = w.corp_id and i.id = w.id
-        where i.id = (
+        -- checked again on the locked row: a row another worker claimed meanwhile is no longer due
+        where i.status = 'pending' and i.next_attempt_at <= ${now}
+          and i.id = (
           select min(o.id) from ${t} o
           where o.corp_id = i.corp_id and o.order_key = i.order_key and o.status = 'pending')
         order by w.id limit ${sql.lit(limit)}
