@@ -11,6 +11,7 @@ import type { DatabaseKind } from './platform/db/connect.ts';
 import { EventBus } from './platform/events/bus.ts';
 import { EventDispatcher, purgeDomainEvents } from './platform/events/dispatcher.ts';
 import { InboxDispatcher } from './platform/jobs/inbox.ts';
+import { newHolder } from './platform/jobs/lease.ts';
 import { WorkLoop } from './platform/jobs/loop.ts';
 import { OutboxSender } from './platform/jobs/outbox.ts';
 import { jobsDb } from './platform/jobs/tables.ts';
@@ -86,6 +87,8 @@ export function createRuntime(
   const foreground = { inFlight: 0 };
   const limit = () =>
     foreground.inFlight >= BUSY_REQUESTS ? YIELDING_CONCURRENCY : Number.POSITIVE_INFINITY;
+  // the name this process's leases carry: renewed while it lives, so a dead one's rows come back in seconds
+  const holder = newHolder();
 
   const kick = (name: string) => {
     if (name === 'inbox') inbox.kick();
@@ -115,6 +118,7 @@ export function createRuntime(
     clock,
     ...(opts.inboxConcurrency ? { concurrency: opts.inboxConcurrency } : {}),
     limit,
+    holder,
     // A handled event may have queued calls (a welcome has 20 s): wake the sender rather than wait for its poll.
     handle: async (event) => {
       await handle?.(event);
@@ -132,6 +136,7 @@ export function createRuntime(
     clock,
     subscribers,
     limit,
+    holder,
     ctxFor: (corpId) => syncCtxOf(deps, corpId),
     onError: (err, delivery) => log?.warn({ err, delivery }, 'domain event delivery failed'),
   });
@@ -140,6 +145,7 @@ export function createRuntime(
   const sender = new OutboxSender({
     db: jobsDb(db),
     clock,
+    holder,
     send: async (row) => {
       const { client } = await deps.links.require(row.corpId);
       const send = effects[row.kind]?.send;

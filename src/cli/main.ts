@@ -202,7 +202,8 @@ On the embedded database, stop a running Siyu first (or use the console's 订单
 Exit code: 0 all imported, 2 some orders rejected (see the report), 1 the import failed or was stopped.
 
 Options:
-  --source NAME   the orders' source system (default "${DEFAULT_SOURCE}"): lowercase letters, digits, _ and -
+  --source NAME   the orders' source system (default "${DEFAULT_SOURCE}"): lowercase letters, digits, _ and -;
+                  the orders are kept under the source import:NAME
   --dry-run       check and count everything, show the first lines as they will land; write nothing
   --brand ID      the brand to import into (default: the only brand)
   --report PATH   where to save the error report (default: FILE's name + -errors.csv, beside it)

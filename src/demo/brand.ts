@@ -236,7 +236,7 @@ export const ACCOUNTS: readonly AccountDef[] = [
 
 export interface TagGroupDef {
   name: string;
-  audience: 'all' | 'ops' | 'front_line';
+  audience: 'all' | 'ops' | 'front_line' | 'hq';
   tags: readonly string[];
 }
 
@@ -254,8 +254,10 @@ export const TAG_GROUPS: readonly TagGroupDef[] = [
   {
     name: '行为特征',
     audience: 'front_line',
-    tags: ['礼盒客', '大单客', '用券达人', '加盟意向', '门店扫码'],
+    tags: ['礼盒客', '大单客', '用券达人', '门店扫码'],
   },
+  // HQ's own: franchise enquiries go to HQ's franchise team, not to the stores they might compete with.
+  { name: '招商线索', audience: 'hq', tags: ['加盟意向', '渠道合作'] },
 ];
 
 /** Channel `state`s and the 客户来源 tag each implies. Store channels are `ch_<store>_<placement>`. */

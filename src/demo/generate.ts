@@ -461,6 +461,9 @@ function chooseTags(ctx: Ctx, store: UnitDef, follows: FollowPlan[]): TagPlan[] 
     out.push({ group, tag, staff: by.staff, at: laterThan(ctx, by) });
   };
 
+  // A franchise enquiry the store passed on to HQ: tagged in HQ's own group, which stores do not see.
+  const enquiry = follows.find((f) => f.description?.includes('加盟'));
+  if (enquiry) add('招商线索', '加盟意向', enquiry);
   const source = sourceTag(first.state);
   if (source && rng.chance(0.55)) add('客户来源', source, first);
   if (rng.chance(0.5)) add('所属区域', store.city!, ops);

@@ -4,7 +4,7 @@ import { createLayering, createSegment } from '../modules/segments/index.ts';
 
 /**
  * HQ's segments and one layering (分层) for the demo brand, saved by the HQ admin once the facts are in, so
- * 分群 and 分层 open on something an operator would have made. Two layers deliberately receive the same
+ * 分群 and 分层 open on something an operator would have made; the one on HQ's own tag stays HQ's. Two layers deliberately receive the same
  * operation: the warning is part of what the page shows.
  */
 export async function createDemoSegments(deps: Deps, corpId: string) {
@@ -58,6 +58,32 @@ export async function createDemoSegments(deps: Deps, corpId: string) {
     ],
   });
   await save('买过礼盒', '送礼场景的客户', { field: 'product', cmp: 'in', value: ['R01', 'R02', 'R03'] });
+  // On tags: a front-line one (stores see and use this segment) and HQ's own (stores never see this one).
+  const tag = async (group: string, name: string) =>
+    (
+      await cdb.db
+        .selectFrom('tags as t')
+        .innerJoin('tag_groups as g', (j) =>
+          j.onRef('g.corp_id', '=', 't.corp_id').onRef('g.id', '=', 't.group_id'),
+        )
+        .select('t.id')
+        .where('t.corp_id', '=', corpId)
+        .where('g.name', '=', group)
+        .where('t.name', '=', name)
+        .executeTakeFirstOrThrow()
+    ).id;
+  await save('果茶复购客', '爱喝果茶、买过两次以上：新品果茶先请他们试', {
+    op: 'and',
+    rules: [
+      { field: 'tag', cmp: 'in', value: [await tag('口味偏好', '果茶')] },
+      { field: 'order_count', cmp: 'gte', value: 2 },
+    ],
+  });
+  await save('加盟线索', '咨询过加盟的客户，总部招商跟进', {
+    field: 'tag',
+    cmp: 'in',
+    value: [await tag('招商线索', '加盟意向')],
+  });
   await save('流失客户', '半年没有消费或已无人跟进', { field: 'stage', cmp: 'in', value: ['churned'] });
 
   await createLayering(

@@ -333,13 +333,15 @@ describe('the demo brand, built through the WeCom simulator', () => {
 
     const adds = pushed.filter((d) => d.change_type === 'add_external_contact');
     expect(adds).toHaveLength(5);
-    // Each of them opened the code's landing page first: counted as scans, at least one per add.
+    // Each of them opened the code's landing page first, some twice (one scan each), and two passers-by
+    // (the 2nd and 5th code) looked without adding: 7 visitors.
     const scans = await db
       .selectFrom('channel_codes')
       .select((eb) => eb.fn.sum<number>('scans').as('n'))
       .where('corp_id', '=', CORP)
       .executeTakeFirstOrThrow();
-    expect(Number(scans.n)).toBeGreaterThanOrEqual(5);
+    expect(Number(scans.n)).toBe(7);
+    expect(await count(s, 'channel_scans')).toBe(7);
     expect(counts.live_customers).toBe(5);
     for (const d of adds) {
       const ext: string = d.fields.ExternalUserID;
@@ -412,6 +414,44 @@ describe('the demo brand, built through the WeCom simulator', () => {
       .where('c.external_userid', '=', joiner)
       .executeTakeFirstOrThrow();
     expect(member).toMatchObject({ left_at: null, join_scene: 3 });
+  });
+
+  it('recovers the adds WeCom could not deliver before Siyu listened with a second full sync: attributed, welcome missed', async () => {
+    const db = s.database.db;
+    const runs = await db
+      .selectFrom('wecom_sync_runs')
+      .select(['id', 'status', 'counts', 'started_at'])
+      .where('corp_id', '=', CORP)
+      .orderBy('id')
+      .execute();
+    expect(runs.map((r) => r.status)).toEqual(['done', 'done']);
+    // 5 live customers → 2 missed adds: one through a store's code, one found by phone number
+    expect(counts).toMatchObject({ missed_adds: 2, adds_recovered: 2 });
+    expect(runs[1]!.counts).toMatchObject({
+      addsRecovered: 2,
+      channelAddsRecovered: 1,
+      addsLeftToCallback: 0,
+    });
+    const recovered = await db
+      .selectFrom('channel_adds as a')
+      .innerJoin('customers as c', (j) =>
+        j.onRef('c.corp_id', '=', 'a.corp_id').onRef('c.id', '=', 'a.customer_id'),
+      )
+      .select(['c.external_userid', 'a.added_at', 'a.sync_run'])
+      .where('a.corp_id', '=', CORP)
+      .where('a.welcome_missed', '=', true)
+      .execute();
+    expect(recovered).toEqual([
+      { external_userid: expect.any(String), added_at: expect.any(Date), sync_run: runs[1]!.id },
+    ]);
+    // added after the first sync began and before the second, past the welcome window: never welcomed
+    expect(recovered[0]!.added_at.getTime()).toBeGreaterThan(runs[0]!.started_at.getTime());
+    expect(recovered[0]!.added_at.getTime()).toBeLessThan(runs[1]!.started_at.getTime() - 20_000);
+    const welcomes = await simGet(
+      s,
+      `/sim/corps/${wecomCorpId}/customers/${recovered[0]!.external_userid}/welcomes`,
+    );
+    expect(welcomes.welcomes).toEqual([]);
   });
 
   it('gives the customers months of orders and members through the ingest API, linked by OneID', async () => {
@@ -538,6 +578,31 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(layering.warnings).toContainEqual(
       expect.objectContaining({ kind: 'same_operation', operation: '第二杯半价券' }),
     );
+  });
+
+  it('shows a store manager the front-line tags and the segments on them; HQ’s own tags stay with HQ', async () => {
+    const as = async (login: string) => {
+      const res = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login, password: DEMO_PASSWORD }),
+      });
+      const cookie = res.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
+      return async (path: string) =>
+        (await (await fetch(`${s.siyuUrl}/api/v1${path}`, { headers: { cookie } })).json()) as Json;
+    };
+    const [admin, store] = [await as('admin@demo'), await as('sh-jingan@demo')];
+    const groups = async (get: typeof admin) => (await get('/tags')).groups.map((g: Json) => g.name);
+    expect(await groups(store)).toEqual(expect.arrayContaining(['口味偏好', '消费等级', '行为特征']));
+    expect(await groups(store)).not.toContain('招商线索');
+    expect(await groups(admin)).toContain('招商线索');
+    const segments = async (get: typeof admin) => (await get('/segments')).items.map((g: Json) => g.name);
+    expect(await segments(store)).toContain('果茶复购客');
+    expect(await segments(store)).not.toContain('加盟线索');
+    expect(await segments(admin)).toEqual(expect.arrayContaining(['果茶复购客', '加盟线索']));
   });
 
   it('reports what it built', async () => {

@@ -16,6 +16,7 @@ import type { Pii } from '../platform/pii.ts';
 import { saveConnection } from '../platform/wecom-links.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Simulator } from '../simulator/state.ts';
+import { WELCOME_WINDOW_SECONDS } from '../wecom/limits.ts';
 import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
@@ -246,6 +247,8 @@ export async function buildDemoThroughSimulator(
     live_orders_linked: Number(liveLinked.n),
     live_customers: live.customers,
     live_callbacks: live.delivered,
+    missed_adds: live.missedAdds,
+    adds_recovered: live.addsRecovered,
     history_ms: Math.round(t1 - t0),
     sync_ms: Math.round(siyu.syncMs),
     siyu_setup_ms: Math.round(t2 - t1 - siyu.syncMs),
@@ -700,6 +703,13 @@ async function connectSiyu(
 
 /* ---------- 3. Live: customers arrive today, through real callbacks ---------- */
 
+/** The user agent of a demo customer's phone: distinct per person, as WeChat's in-app browser reports it. */
+function demoPhone(n: number): string {
+  return n % 2
+    ? `Mozilla/5.0 (iPhone; CPU iPhone OS 17_${n % 7} like Mac OS X) AppleWebKit/605.1.15 Mobile/15E${148 + n} MicroMessenger/8.0.${40 + (n % 13)} NetType/WIFI Language/zh_CN`
+    : `Mozilla/5.0 (Linux; Android 14; V${2300 + n}) AppleWebKit/537.36 MicroMessenger/8.0.${40 + (n % 13)} NetType/5G Language/zh_CN`;
+}
+
 async function playLive(
   opts: BuildDemoOptions,
   http: SimHttp,
@@ -710,18 +720,14 @@ async function playLive(
     liveTotal: number;
     progress: (stage: DemoStage, done: number, total: number) => void;
   },
-): Promise<{ customers: number; delivered: number; ordersWaiting: number }> {
+): Promise<{
+  customers: number;
+  delivered: number;
+  ordersWaiting: number;
+  missedAdds: number;
+  addsRecovered: number;
+}> {
   const { db } = opts;
-  const callbackUrl = `${opts.siyuUrl.replace(/\/+$/, '')}/wecom/callback/${CORP}`;
-  await http.corp('PATCH', '', { callback_url: callbackUrl });
-  const check = await http.corp('POST', '/verify-callback', {});
-  if (!check.ok) {
-    throw new Error(
-      `the simulator could not verify Siyu's callback URL ${callbackUrl}: ${check.error ?? 'unknown error'} (HTTP ${check.http_status})`,
-    );
-  }
-  const before = await http.corp('GET', '/deliveries?limit=1');
-  const sinceId: number = before.deliveries.at(-1)?.id ?? 0;
 
   // Who arrives: new people (their own generator stream), each scanning a table card or poster in a store.
   const rng = new Random(mixSeed(o.seed, 0x6c697665));
@@ -740,7 +746,7 @@ async function playLive(
       { from: 45, live: true },
     ),
   );
-  const steps = o.liveTotal + 4;
+  const steps = o.liveTotal + 5;
   let done = 0;
   const tick = () => o.progress('live', Math.min(++done, steps), steps);
   o.progress('live', 0, steps);
@@ -763,6 +769,24 @@ async function playLive(
   const codeOf = (store: string, method: string) =>
     storeCodes.find((k) => k.code === store && k.method === method && k.config_id);
 
+  // Before Siyu's callbacks reached it, a few customers added members: WeCom could not deliver those adds.
+  const outage = await playMissedAdds(opts, http, codeOf, {
+    now: o.now,
+    seed: o.seed,
+    count: Math.max(2, Math.round(o.liveTotal / 5)),
+  });
+
+  const callbackUrl = `${opts.siyuUrl.replace(/\/+$/, '')}/wecom/callback/${CORP}`;
+  await http.corp('PATCH', '', { callback_url: callbackUrl });
+  const check = await http.corp('POST', '/verify-callback', {});
+  if (!check.ok) {
+    throw new Error(
+      `the simulator could not verify Siyu's callback URL ${callbackUrl}: ${check.error ?? 'unknown error'} (HTTP ${check.http_status})`,
+    );
+  }
+  const before = await http.corp('GET', '/deliveries?limit=1');
+  const sinceId: number = before.deliveries.at(-1)?.id ?? 0;
+
   const live: { ext: string; userid: string; state: string; store: string }[] = [];
   for (const [k, p] of people.entries()) {
     const ext = await http.createCustomer({
@@ -776,10 +800,18 @@ async function playLive(
     const code = codeOf(p.store, PLACEMENT_METHOD[placement[0]]);
     if (!code?.config_id)
       throw new Error(`the demo's ${placement[1]} code of store ${p.store} is not in WeCom`);
-    // The phone opens the material's landing page (counted as a scan) before the customer adds; about one
-    // passer-by in three looks and does not add.
+    // The phone opens the material's landing page (a scan) before the customer adds; about one in three
+    // opens it again (the same phone, its cookie: still one scan), and every third code is looked at by a
+    // passer-by who does not add.
     const landing = `${opts.siyuUrl.replace(/\/+$/, '')}/c/${CORP}/${encodeURIComponent(code.state)}`;
-    for (let look = rng.chance(0.35) ? 2 : 1; look > 0; look--) await fetch(landing).then((r) => r.text());
+    const look = async (phone: string, cookie?: string) => {
+      const res = await fetch(landing, { headers: { 'user-agent': phone, ...(cookie ? { cookie } : {}) } });
+      await res.text();
+      return res.headers.get('set-cookie')?.split(';')[0];
+    };
+    const cookie = await look(demoPhone(k));
+    if (rng.chance(0.35)) await look(demoPhone(k), cookie);
+    if (k % 3 === 1) await look(demoPhone(k + 1000));
     const scanned = await http.scenario('scan-contact-way', {
       config_id: code.config_id,
       external_userid: ext,
@@ -910,11 +942,89 @@ async function playLive(
     }
   }
   tick();
+
+  // HQ notices the gap and runs a full sync (企业微信 → 全量同步): it recovers the missed adds, attributed to
+  // their codes with the welcome marked missed. Each must be past WeCom's welcome window, or the sync leaves
+  // it to a callback that will never come.
+  const wait = outage.lastAt + WELCOME_WINDOW_SECONDS * 1000 + 1000 - Date.now();
+  if (wait > 0) await sleep(wait);
+  const recovery = await runFullSync(opts.runtime.deps, CORP);
+  const { addsRecovered, channelAddsRecovered } = recovery.counts;
+  if (
+    recovery.status !== 'done' ||
+    addsRecovered !== outage.adds ||
+    channelAddsRecovered !== outage.viaCodes
+  ) {
+    throw new Error(
+      `the demo's second full sync ended ${recovery.status} and recovered ${addsRecovered} adds (${channelAddsRecovered} through codes) of the ${outage.adds} (${outage.viaCodes}) Siyu missed`,
+    );
+  }
+  tick();
   return {
     customers: live.length,
     delivered: pushed.deliveries.length,
     ordersWaiting: earlier.orders - earlier.linked,
+    missedAdds: outage.adds,
+    addsRecovered,
   };
+}
+
+/**
+ * Customers who added members after Siyu's first sync but while their callbacks could not reach it: most
+ * scanned a store's code, the last one found a store member by phone number. The simulator has no callback
+ * URL yet, so WeCom keeps these adds to itself; their moments are spread between the first sync and 20 s
+ * ago, past WeCom's welcome window. Returns how many, how many through codes, and the last one's time.
+ */
+async function playMissedAdds(
+  opts: BuildDemoOptions,
+  http: SimHttp,
+  codeOf: (store: string, method: string) => { config_id: string | null } | undefined,
+  o: { now: Date; seed: number; count: number },
+): Promise<{ adds: number; viaCodes: number; lastAt: number }> {
+  const first = await opts.db
+    .selectFrom('wecom_sync_runs')
+    .select('started_at')
+    .where('corp_id', '=', CORP)
+    .where('status', '=', 'done')
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirstOrThrow();
+  const from = first.started_at.getTime() + 2000;
+  const to = Math.max(from + o.count * 1000, Date.now() - WELCOME_WINDOW_SECONDS * 1000 - 5000);
+  const rng = new Random(mixSeed(o.seed, 0x6d697373));
+  const people = [...customerPlans(o.count, mixSeed(o.seed, 0x6f757461), o.now)];
+  let viaCodes = 0;
+  let lastAt = 0;
+  try {
+    for (const [k, p] of people.entries()) {
+      lastAt = from + Math.round(((to - from) * (k + 1)) / (people.length + 1));
+      opts.simClock.shiftTo(lastAt);
+      const ext = await http.createCustomer({
+        name: p.name,
+        gender: p.gender,
+        ...(p.unionid ? { unionid: p.unionid } : {}),
+        ...(p.avatar ? { avatar: p.avatar } : {}),
+      });
+      if (k < people.length - 1) {
+        const placement = rng.weighted(STORE_PLACEMENTS.map((x) => [x, x[2]] as const));
+        const code = codeOf(p.store, PLACEMENT_METHOD[placement[0]]);
+        if (!code?.config_id)
+          throw new Error(`the demo's ${placement[1]} code of store ${p.store} is not in WeCom`);
+        await http.scenario('scan-contact-way', { config_id: code.config_id, external_userid: ext });
+        viaCodes++;
+      } else {
+        const member = STAFF.find((s) => s.unit === p.store && s.departedDaysAgo === undefined)!;
+        await http.scenario('member-adds-customer', {
+          userid: member.userid,
+          external_userid: ext,
+          add_way: 2,
+        });
+      }
+    }
+  } finally {
+    opts.simClock.reset();
+  }
+  return { adds: people.length, viaCodes, lastAt };
 }
 
 const PLACEMENT_METHOD: Record<

@@ -36,7 +36,7 @@ const RULES: { name: string; kind: TagRuleKind; condition: Record<string, unknow
     name: '咨询加盟',
     kind: 'keyword',
     condition: { keywords: ['加盟', '代理', '开店'] },
-    tags: ['行为特征/加盟意向'],
+    tags: ['招商线索/加盟意向'],
   },
   {
     name: '门店物料扫码',

@@ -66,7 +66,7 @@ beforeAll(async () => {
       .values({
         corp_id: 'acme',
         file_name: 'gz1.xlsx',
-        source: 'import',
+        source: 'import:import',
         status: 'done',
         scope_unit_id: t.fx.units.gz1,
         created_by_name: '广州店长',

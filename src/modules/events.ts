@@ -5,9 +5,16 @@
  * producer's tables again; the log keeps them for the retention the README states.
  */
 
-/** WeCom said a customer added a member (add_external_contact), and Siyu has mirrored the follow. */
+/**
+ * A customer added a member and Siyu has mirrored the follow: WeCom said so (add_external_contact), or a full
+ * sync found the follow, whose callback Siyu missed (it was down longer than WeCom retries), once the
+ * welcome window had passed.
+ */
 export interface ContactAdded {
   type: 'ContactAdded';
+  /** `full_sync`: recovered by that sync run (`syncRun`), the welcome window past and no welcome code. */
+  via: 'callback' | 'full_sync';
+  syncRun: number | null;
   customerId: number;
   externalUserid: string;
   /** The member (WeCom userid) and their staff id. */

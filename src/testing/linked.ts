@@ -3,6 +3,7 @@ import type { Tables } from '../modules/tables.ts';
 import type { Database } from '../platform/db/connect.ts';
 import { saveConnection } from '../platform/wecom-links.ts';
 import { createServer } from '../server.ts';
+import type { Clock } from '../simulator/clock.ts';
 import { type RunningSimulator, startSimulator } from '../simulator/server.ts';
 import { openTestDatabase } from './db.ts';
 import { type Fixture, pii, seedFixture, TEST_KEY } from './fixture.ts';
@@ -39,11 +40,14 @@ export interface Linked {
  * simulator: the simulator's corp has the fixture's org as departments and its staff as members, and pushes
  * its callbacks to Siyu's callback URL.
  */
-export async function openLinked(opts: { callbacks?: boolean; withMembers?: boolean } = {}): Promise<Linked> {
+export async function openLinked(
+  opts: { callbacks?: boolean; withMembers?: boolean; simClock?: Clock } = {},
+): Promise<Linked> {
   const database = await openTestDatabase();
   const fx = await seedFixture(database.db);
   const simulator = await startSimulator({
     port: 0,
+    clock: opts.simClock,
     push: { timeoutMs: 2000, retryDelaysMs: [50, 100, 200] },
   });
   const app = await createServer({ database, secretKey: TEST_KEY, logger: false });

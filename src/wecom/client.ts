@@ -12,6 +12,7 @@ import {
   SEND_WELCOME_MSG,
   UPDATE_CONTACT_WAY,
 } from './paths.ts';
+import { parseStorableJson } from './text.ts';
 
 export { isRetryable, WecomApiError, WecomNetworkError } from './errors.ts';
 
@@ -766,7 +767,8 @@ export class WecomClient {
     }
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      // WeCom's text (a nickname, a remark) reaches the database: made storable here, once for every read
+      json = parseStorableJson(text);
     } catch {
       throw new WecomNetworkError(path, 'bad_response', 'the response is not JSON');
     }

@@ -39,7 +39,7 @@ describe('the callback XML reader', () => {
     ['<xml></xml>trailing', 'text after the root element'],
     ['<xml>a & b</xml>', 'invalid entity reference'],
     ['<xml>&lol;</xml>', 'invalid entity reference'],
-    ['<xml>&#0;</xml>', 'invalid entity reference'],
+    ['<xml>&#x110000;</xml>', 'invalid entity reference'],
     ['<xml>a < b</xml>', 'expected a tag name'],
     ['<xml a=1></xml>', 'malformed tag <xml>'],
     ['<xml><!-- open</xml>', 'unclosed comment'],
@@ -54,5 +54,9 @@ describe('the callback XML reader', () => {
 
   it('says where the document broke', () => {
     expect(refused('<xml>\n  <A>1</B>\n</xml>')).toMatch(/line 2, column 7/);
+  });
+
+  it('decodes a reference to U+0000 or to a lone surrogate as that code point, for the caller to replace', () => {
+    expect(parseXml('<xml>a&#0;b&#xD800;c\u0000</xml>').children).toEqual(['a\u0000b\ud800c\u0000']);
   });
 });

@@ -2,7 +2,8 @@
  * A strict, small XML reader for WeCom's callback documents, on the acknowledgement path of every callback
  * (so it must be cheap). It reads elements, text, CDATA, comments and processing instructions; attributes
  * are checked for form and dropped; text has the five predefined entities and character references
- * decoded. A DTD is refused outright (no entity can ever be expanded), as are unknown entities, bare `<` or
+ * decoded (any code point, U+0000 and lone surrogates included: what PostgreSQL cannot store is the
+ * caller's to replace, see text.ts). A DTD is refused outright (no entity can ever be expanded), as are unknown entities, bare `<` or
  * `&`, mismatched or unclosed tags, text or a second element after the root, and nesting deeper than 16.
  */
 
@@ -138,7 +139,8 @@ function decodeText(text: string, invalid: () => never): string {
     const ref = (m as RegExpExecArray)[1] as string;
     if (ref[0] === '#') {
       const code = ref[1] === 'x' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
-      if (code <= 0 || code > 0x10ffff) invalid();
+      // &#0; reads as a raw U+0000 does (XML forbids both): the caller makes such text storable
+      if (code > 0x10ffff) invalid();
       out += String.fromCodePoint(code);
     } else {
       out += NAMED_ENTITIES[ref];

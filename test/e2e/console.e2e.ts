@@ -363,6 +363,7 @@ describe('console: a store manager sees only her store', () => {
     const text = (await table.textContent()) ?? '';
     for (const c of api.items) expect(text).toContain(c.name);
     expect(text).toContain('台卡');
+    expect(text).toContain('欢迎语错过');
 
     // Expanding a store channel shows only this store's code, with whom it routes to.
     await table.locator('.ant-table-row-expand-icon').first().click();
@@ -384,7 +385,7 @@ describe('console: a store manager sees only her store', () => {
     const png = decodePng(readFileSync(file));
     expect([png.width, png.height]).toEqual([1200, 900]);
     const qr = readQr(png);
-    expect(qr).toMatch(new RegExp(`^${server.baseUrl}/c/demo/sy\\d+-\\d+$`));
+    expect(qr).toMatch(new RegExp(`^${server.baseUrl}/c/demo/sy[0-9a-f]{20}$`));
     const landing = await page.request.get(qr!);
     expect(landing.status()).toBe(200);
     expect(await landing.text()).toContain('长按识别二维码');
@@ -636,7 +637,7 @@ describe('console: a store manager sees only her store', () => {
     await page.screenshot({ path: join(resultsDir, 'e2e-layering-read-only.png'), fullPage: true });
   });
 
-  test('the HQ admin adds a tag group in 标签: it reaches WeCom, and the store manager’s view leaves it out', async (ctx) => {
+  test('the HQ admin adds a tag group in 标签: it reaches WeCom, and the store manager, who follows customers, sees it', async (ctx) => {
     onFailure(ctx, 'tags');
     const adminPage = await adminContext.newPage();
     ctx.onTestFailed(async () => {
@@ -695,13 +696,13 @@ describe('console: a store manager sees only her store', () => {
     expect((await adminPage.locator('main').textContent()) ?? '').not.toContain('群发');
     await adminPage.close();
 
-    // The store manager sees the groups for everyone and for ops, not the new front-line one, and edits none.
+    // The store manager follows customers too: she sees the front-line groups (the new one included) beside
+    // those for everyone and for ops, not HQ's own (招商线索), and edits none.
     await page.goto('/tags');
     await page.getByTestId('tag-group').first().waitFor({ state: 'visible', timeout: 15_000 });
     const names = await page.getByTestId('tag-group').locator('.ant-card-head strong').allTextContents();
-    expect(names).toContain('所属区域');
-    expect(names).not.toContain('口味偏好');
-    expect(names).not.toContain('E2E 甜度');
+    expect(names).toEqual(expect.arrayContaining(['所属区域', '口味偏好', '消费等级', 'E2E 甜度']));
+    expect(names).not.toContain('招商线索');
     expect(await page.getByTestId('new-group').count()).toBe(0);
     await page.screenshot({ path: join(resultsDir, 'e2e-tags-store-manager.png'), fullPage: true });
   });
@@ -797,6 +798,33 @@ describe('console: a store manager sees only her store', () => {
     expect(detail.facts).toMatchObject({ stage: 'super', paidFen: first.paidFen });
     await expect.poll(() => card.getByTestId('stage-tag').textContent()).toBe('超级用户');
     expect(await card.getByTestId('rfm').textContent()).toBe(`R${first.rfm.r}F${first.rfm.f}M${first.rfm.m}`);
+  });
+
+  test('企业微信 shows the HQ admin what the latest full sync recovered of the adds whose callbacks were missed', async (ctx) => {
+    onFailure(ctx, 'wecom');
+    const adminPage = await adminContext.newPage();
+    ctx.onTestFailed(async () => {
+      await adminPage
+        .screenshot({ path: join(resultsDir, 'e2e-failure-wecom-admin.png'), fullPage: true })
+        .catch(() => {});
+    });
+    const { sync } = await getJson<{ sync: { counts: Record<string, number> } }>(
+      adminContext.request,
+      '/api/v1/wecom/status',
+    );
+    expect(sync.counts.addsRecovered).toBeGreaterThan(0);
+    expect(sync.counts.channelAddsRecovered).toBeGreaterThan(0);
+    await adminPage.goto('/wecom');
+    const counts = adminPage.getByTestId('wecom-sync-counts');
+    await counts.waitFor({ state: 'visible', timeout: 30_000 });
+    const statistic = (label: string) =>
+      counts.locator('.ant-statistic').filter({ hasText: label }).locator('.ant-statistic-content');
+    await expect
+      .poll(() => statistic('补回的添加').textContent(), { timeout: 15_000 })
+      .toBe(String(sync.counts.addsRecovered));
+    expect(await statistic('其中归因到渠道').textContent()).toBe(String(sync.counts.channelAddsRecovered));
+    await adminPage.screenshot({ path: join(resultsDir, 'e2e-wecom.png'), fullPage: true });
+    await adminPage.close();
   });
 
   test('no page broke the Content-Security-Policy', () => {

@@ -58,7 +58,7 @@ describe('channel codes through the API', () => {
     expect(c.codes).toEqual([
       expect.objectContaining({
         unitId: t.fx.units.sh1,
-        state: `sy${c.id}-${t.fx.units.sh1}`,
+        state: expect.stringMatching(/^sy[0-9a-f]{20}$/),
         sync: 'pending',
         currentUserids: ['sh1a', 'sh1b'],
       }),
@@ -331,5 +331,123 @@ describe('channel codes through the API', () => {
       idem_key: `cw:del:${code.id}`,
       request: { config_id: 'cfg-x' },
     });
+  });
+});
+
+describe('the funnel', () => {
+  const visit = (state: string, phone: { ip: string; agent: string; cookie?: string }) =>
+    t.app.inject({
+      method: 'GET',
+      url: `/c/acme/${state}`,
+      remoteAddress: phone.ip,
+      headers: { 'user-agent': phone.agent, ...(phone.cookie ? { cookie: phone.cookie } : {}) },
+    });
+  const funnel = async (s: TestSession, id: number) =>
+    (await call(s, 'GET', '/channels')).json().items.find((c: { id: number }) => c.id === id) as {
+      scans: number;
+      adds: number;
+    };
+
+  it('counts a visitor once per code and day, however often they reload, with or without the cookie', async () => {
+    const c = (await call(sh1, 'POST', '/channels', body({ name: '收银台台卡' }))).json();
+    const state = c.codes[0].state as string;
+    const phone = { ip: '10.0.0.1', agent: 'Mozilla/5.0 (iPhone) MicroMessenger/8.0' };
+    const first = await visit(state, phone);
+    expect(first.statusCode).toBe(200);
+    const cookie = first.cookies.find((x) => x.name === 'sy_v');
+    expect(cookie).toMatchObject({ path: '/c/', httpOnly: true });
+    // The cookie is a keyed hash: neither the address nor the browser is in it.
+    expect(cookie!.value).not.toContain('10.0.0.1');
+    for (let i = 0; i < 5; i++) await visit(state, { ...phone, cookie: `sy_v=${cookie!.value}` });
+    for (let i = 0; i < 5; i++) await visit(state, phone);
+    // Moved to mobile data: the cookie still says who it is.
+    await visit(state, { ...phone, ip: '10.9.9.9', cookie: `sy_v=${cookie!.value}` });
+    // A forged cookie counts for nothing more than the address and browser it comes from.
+    for (const forged of ['0123456789abcdef0123456789abcdef.0123456789abcdef', 'x.y']) {
+      await visit(state, { ...phone, cookie: `sy_v=${forged}` });
+    }
+    expect(await funnel(sh1, c.id)).toMatchObject({ scans: 1 });
+    await visit(state, { ip: '10.0.0.2', agent: 'Mozilla/5.0 (Android) MicroMessenger/8.0' });
+    expect(await funnel(sh1, c.id)).toMatchObject({ scans: 2 });
+    const stored = await t.database.db
+      .selectFrom('channel_scans')
+      .select('visitor')
+      .where('code_id', '=', c.codes[0].id)
+      .execute();
+    expect(stored.map((r) => r.visitor).join()).not.toMatch(/10\.0\.0|iPhone|Android/);
+    expect((await call(sh1, 'GET', `/channels/${c.id}`)).json().codes[0].scans).toBe(2);
+  });
+
+  it("gives a scoped caller their codes' scans over their codes' adds, never the brand's scans", async () => {
+    const res = await call(
+      east,
+      'POST',
+      '/channels',
+      body({ name: '华东海报', method: 'poster', unitId: t.fx.units.east, assignMode: 'store', staff: [] }),
+    );
+    const c = res.json();
+    const code = (unit: number) => c.codes.find((k: { unitId: number }) => k.unitId === unit);
+    const [sh1Code, sh2Code] = [code(t.fx.units.sh1), code(t.fx.units.sh2)];
+    // 2 people scan the first store's poster, 5 the second's; each store gets 1 add.
+    for (let i = 0; i < 2; i++) await visit(sh1Code.state, { ip: `10.1.0.${i}`, agent: 'phone' });
+    for (let i = 0; i < 5; i++) await visit(sh2Code.state, { ip: `10.2.0.${i}`, agent: 'phone' });
+    const now = new Date();
+    await t.database.db
+      .insertInto('channel_adds')
+      .values([
+        {
+          corp_id: 'acme',
+          code_id: sh1Code.id,
+          channel_id: c.id,
+          customer_id: t.fx.customers.wang,
+          staff_id: t.fx.staff.sh1a,
+          added_at: now,
+        },
+        {
+          corp_id: 'acme',
+          code_id: sh2Code.id,
+          channel_id: c.id,
+          customer_id: t.fx.customers.both,
+          staff_id: t.fx.staff.sh2a,
+          added_at: now,
+        },
+      ])
+      .execute();
+    expect(await funnel(sh1, c.id)).toMatchObject({ scans: 2, adds: 1 });
+    expect(await funnel(east, c.id)).toMatchObject({ scans: 7, adds: 2 });
+    expect(await funnel(admin, c.id)).toMatchObject({ scans: 7, adds: 2 });
+    // …and only within the period asked for.
+    const hours = (n: number) => new Date(now.getTime() + n * 3_600_000).toISOString();
+    const after = (await call(sh1, 'GET', `/channels?from=${hours(1)}&to=${hours(2)}`))
+      .json()
+      .items.find((x: { id: number }) => x.id === c.id);
+    expect(after).toMatchObject({ scans: 0, adds: 0 });
+    // The methods' comparison reads the same scoped funnel.
+    const methods = (await call(sh1, 'GET', '/channel-methods')).json().items;
+    expect(methods.find((m: { method: string }) => m.method === 'poster')).toMatchObject({
+      scans: 2,
+      adds: 1,
+    });
+  });
+
+  it('makes new states unguessable; a code made with the old form of state keeps working', async () => {
+    const a = (await call(sh1, 'POST', '/channels', body({ name: '甲' }))).json();
+    const b = (await call(sh1, 'POST', '/channels', body({ name: '乙' }))).json();
+    expect(a.codes[0].state).toMatch(/^sy[0-9a-f]{20}$/);
+    expect(a.codes[0].state.length).toBeLessThanOrEqual(30);
+    expect(b.codes[0].state).not.toBe(a.codes[0].state);
+    // The old pattern no longer finds a new code.
+    expect((await visit(`sy${a.id}-${t.fx.units.sh1}`, { ip: '10.3.0.1', agent: 'phone' })).statusCode).toBe(
+      404,
+    );
+    // A code from before: its printed material carries sy<channel>-<unit>.
+    const legacy = `sy${b.id}-${t.fx.units.sh1}`;
+    await t.database.db
+      .updateTable('channel_codes')
+      .set({ state: legacy })
+      .where('id', '=', b.codes[0].id)
+      .execute();
+    expect((await visit(legacy, { ip: '10.3.0.1', agent: 'phone' })).statusCode).toBe(200);
+    expect(await funnel(sh1, b.id)).toMatchObject({ scans: 1 });
   });
 });

@@ -19,6 +19,7 @@ export const channels: ModuleManifest = {
     'channel_tags',
     'channel_codes',
     'channel_adds',
+    'channel_scans',
     'acquisition_settings',
   ],
   migrations: {

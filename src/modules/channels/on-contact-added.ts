@@ -16,8 +16,10 @@ export const WELCOME_WINDOW_MS = 20_000;
  * Customers added members through channel codes (the event's state names the code), in the add's
  * transaction: the follow is attributed to the channel and the welcome queued in the welcome lane inside
  * WeCom's window, so both commit with the mirror and before anything slower; the channel's tags and remark
- * go on the customer (here, and in WeCom through the outbox). Idempotent: every effect has its key, so a
- * redelivered or retried event changes nothing more. Publishes ChannelAttributed for each fresh add.
+ * go on the customer (here, and in WeCom through the outbox). An add a full sync recovered (its callback
+ * missed, the window past) is attributed the same way, with its welcome marked missed instead of sent.
+ * Idempotent: every effect has its key, so a redelivered or retried event changes nothing more (nor does a
+ * late callback for an add a sync recovered). Publishes ChannelAttributed for each fresh add.
  */
 export async function attributeChannelAdds(ctx: SyncCtx, events: ContactAdded[]): Promise<void> {
   const attributed: ChannelAttributed[] = [];
@@ -61,7 +63,8 @@ async function attribute(ctx: SyncCtx, event: ContactAdded): Promise<ChannelAttr
   if (!code) return null;
   const now = clock.now();
   const addedAt = new Date(event.addedAt);
-  const welcomeKey = event.welcomeCode ? `welcome:${event.welcomeCode}` : null;
+  const missed = event.via === 'full_sync';
+  const welcomeKey = event.welcomeCode && !missed ? `welcome:${event.welcomeCode}` : null;
   const inserted = await cdb.db
     .insertInto('channel_adds')
     .values({
@@ -72,6 +75,8 @@ async function attribute(ctx: SyncCtx, event: ContactAdded): Promise<ChannelAttr
       staff_id: event.staffId,
       added_at: addedAt,
       welcome_key: welcomeKey,
+      welcome_missed: missed,
+      sync_run: missed ? event.syncRun : null,
     })
     .onConflict((oc) => oc.columns(['corp_id', 'customer_id', 'staff_id', 'added_at']).doNothing())
     .returning('id')
@@ -85,7 +90,9 @@ async function attribute(ctx: SyncCtx, event: ContactAdded): Promise<ChannelAttr
     渠道: code.name,
   };
   const request =
-    event.welcomeCode && welcomeRequest(event.welcomeCode, code.welcome as WelcomeTemplate, vars, now);
+    welcomeKey && event.welcomeCode
+      ? welcomeRequest(event.welcomeCode, code.welcome as WelcomeTemplate, vars, now)
+      : null;
   if (welcomeKey && request) {
     await enqueueOutbox(
       jobsDb(cdb.db),
@@ -106,8 +113,14 @@ async function attribute(ctx: SyncCtx, event: ContactAdded): Promise<ChannelAttr
       kind: 'channel_add',
       at: addedAt,
       staffId: event.staffId,
-      summary: `通过渠道「${code.name}」添加 ${code.staffName}${code.bait ? `（诱饵：${code.bait}）` : ''}`,
-      data: { channelId: code.channelId, channelName: code.name, codeId: code.codeId, bait: code.bait },
+      summary: `通过渠道「${code.name}」添加 ${code.staffName}${code.bait ? `（诱饵：${code.bait}）` : ''}${missed ? '；回调错过，由全量同步补回，欢迎语已错过' : ''}`,
+      data: {
+        channelId: code.channelId,
+        channelName: code.name,
+        codeId: code.codeId,
+        bait: code.bait,
+        ...(missed ? { welcomeMissed: true, syncRun: event.syncRun } : {}),
+      },
     },
   ]);
   const who = `${event.externalUserid}:${event.userid}`;

@@ -90,6 +90,9 @@ const period = z.object({
 const funnel = {
   scans: z.number(),
   adds: z.number(),
+  welcomeMissed: z
+    .number()
+    .describe('of the adds, those a full sync recovered after their callback was missed: no welcome'),
   adds7dOld: z.number().describe('adds at least 7 days old: the base of the 7-day retention'),
   retained7d: z.number(),
   deleted: z.number(),
@@ -342,6 +345,11 @@ export function channelRoutes(deps: Deps, opts: ChannelRouteOptions = {}) {
                   bait: z.string(),
                   staffName: z.string(),
                   addedAt: z.string(),
+                  welcomeMissed: z
+                    .boolean()
+                    .describe(
+                      'the add was recovered by a full sync after its callback was missed: no welcome',
+                    ),
                 }),
               ),
             }),

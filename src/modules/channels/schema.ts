@@ -85,6 +85,20 @@ export interface ChannelAddsTable {
   staff_id: number;
   added_at: Timestamp;
   welcome_key: string | null;
+  /** Recovered by a full sync after the welcome window: no welcome was sent (migration 0003). */
+  welcome_missed: Generated<boolean>;
+  sync_run: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** One visitor's first look at a code's landing page in a brand day. */
+export interface ChannelScansTable {
+  corp_id: string;
+  code_id: number;
+  /** the start of the brand day (UTC+8) */
+  day: Timestamp;
+  /** a keyed hash: of the landing page's cookie, or of the address and browser while there is none */
+  visitor: string;
+  scanned_at: Timestamp;
 }
 
 export type Linkage = 'friend_only' | 'group_only' | 'friend_then_group' | 'group_then_friend';
@@ -104,5 +118,6 @@ export interface ChannelsTables {
   channel_tags: ChannelTagsTable;
   channel_codes: ChannelCodesTable;
   channel_adds: ChannelAddsTable;
+  channel_scans: ChannelScansTable;
   acquisition_settings: AcquisitionSettingsTable;
 }

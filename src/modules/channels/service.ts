@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
@@ -44,6 +45,14 @@ export interface ChannelInput {
 }
 
 const canEdit = (ctx: Ctx) => ctx.actor.role !== 'staff';
+
+/**
+ * A new code's `state`: what WeCom hands back with each add through it, and the path of its landing page.
+ * Random (80 bits), so that nobody can walk other codes' landing pages or forge their scans; 22 characters,
+ * within WeCom's 30. Codes made before had `sy<channel>-<unit>` and keep it: printed material carries it, and
+ * attribution and the landing page look a code up by its state whatever its form.
+ */
+export const newCodeState = () => `sy${randomBytes(10).toString('hex')}`;
 
 /**
  * Whether the caller may change (edit, archive) a channel of this unit: a manager's own subtree's. The one
@@ -175,7 +184,7 @@ export async function createChannel(ctx: Ctx, input: ChannelInput) {
           corp_id: tx.corpId,
           channel_id: id,
           unit_id: unitId,
-          state: `sy${id}-${unitId}`,
+          state: newCodeState(),
         })),
       )
       .returning('id')
@@ -417,14 +426,15 @@ export async function getChannel(ctx: Ctx, id: number) {
 }
 
 /**
- * Channels with their funnel over a period: scans of the code's landing page → adds → still friends 7
- * days after the add (among adds at least 7 days old) → follows ended since.
+ * Channels with their funnel over a period: scans of the code's landing page (one a visitor a day) → adds →
+ * still friends 7 days after the add (among adds at least 7 days old) → follows ended since. A scoped caller's
+ * funnel is their codes' (a code counts for its unit): their scans over their adds, never the brand's.
  */
 export async function listChannels(ctx: Ctx, input: { from: Date; to: Date }) {
   const units = [...ctx.actor.unitIds];
-  const inScope = ctx.actor.seesWholeCorp
-    ? sql`true`
-    : sql`a.code_id in (select id from channel_codes where corp_id = ${ctx.cdb.corpId} and unit_id in (${sql.join(units)}))`;
+  const codesInScope = sql`select id from channel_codes where corp_id = ${ctx.cdb.corpId} and unit_id in (${sql.join(units)})`;
+  const inScope = ctx.actor.seesWholeCorp ? sql`true` : sql`a.code_id in (${codesInScope})`;
+  const scanInScope = ctx.actor.seesWholeCorp ? sql`true` : sql`s.code_id in (${codesInScope})`;
   const weekAgo = new Date(ctx.clock.now().getTime() - 7 * 86_400_000);
   const rows = await visibleChannels(ctx)
     .innerJoin('org_units as u', (j) =>
@@ -440,7 +450,7 @@ export async function listChannels(ctx: Ctx, input: { from: Date; to: Date }) {
       'u.name as unit_name',
       'c.assign_mode',
       'c.status',
-      sql<number>`(select coalesce(sum(k.scans), 0) from channel_codes k where k.corp_id = c.corp_id and k.channel_id = c.id)`.as(
+      sql<number>`(select count(*) from channel_scans s join channel_codes k on k.corp_id = s.corp_id and k.id = s.code_id where s.corp_id = c.corp_id and k.channel_id = c.id and s.scanned_at >= ${input.from} and s.scanned_at < ${input.to} and ${scanInScope})`.as(
         'scans',
       ),
       sql<number>`(select count(*) from channel_adds a where a.corp_id = c.corp_id and a.channel_id = c.id and a.added_at >= ${input.from} and a.added_at < ${input.to} and ${inScope})`.as(
@@ -448,6 +458,9 @@ export async function listChannels(ctx: Ctx, input: { from: Date; to: Date }) {
       ),
       sql<number>`(select count(*) from channel_adds a where a.corp_id = c.corp_id and a.channel_id = c.id and a.added_at >= ${input.from} and a.added_at < ${input.to} and a.added_at <= ${weekAgo} and ${inScope})`.as(
         'adds_7d_old',
+      ),
+      sql<number>`(select count(*) from channel_adds a where a.corp_id = c.corp_id and a.channel_id = c.id and a.added_at >= ${input.from} and a.added_at < ${input.to} and a.welcome_missed and ${inScope})`.as(
+        'welcome_missed',
       ),
       sql<number>`(select count(*) from channel_adds a join follows f on f.corp_id = a.corp_id and f.customer_id = a.customer_id and f.staff_id = a.staff_id where a.corp_id = c.corp_id and a.channel_id = c.id and a.added_at >= ${input.from} and a.added_at < ${input.to} and a.added_at <= ${weekAgo} and ${inScope} and (f.status = 'active' or f.ended_at > a.added_at + interval '7 days'))`.as(
         'retained_7d',
@@ -472,6 +485,8 @@ export async function listChannels(ctx: Ctx, input: { from: Date; to: Date }) {
     editable: mayEditChannel(ctx, r.unit_id),
     scans: Number(r.scans),
     adds: Number(r.adds),
+    /** Adds a full sync recovered after their callback was missed: no welcome was sent. */
+    welcomeMissed: Number(r.welcome_missed),
     adds7dOld: Number(r.adds_7d_old),
     retained7d: Number(r.retained_7d),
     deleted: Number(r.deleted),
@@ -488,6 +503,7 @@ export async function compareMethods(ctx: Ctx, input: { from: Date; to: Date }) 
       channels: number;
       scans: number;
       adds: number;
+      welcomeMissed: number;
       adds7dOld: number;
       retained7d: number;
       deleted: number;
@@ -499,6 +515,7 @@ export async function compareMethods(ctx: Ctx, input: { from: Date; to: Date }) 
       channels: 0,
       scans: 0,
       adds: 0,
+      welcomeMissed: 0,
       adds7dOld: 0,
       retained7d: 0,
       deleted: 0,
@@ -506,6 +523,7 @@ export async function compareMethods(ctx: Ctx, input: { from: Date; to: Date }) 
     m.channels++;
     m.scans += c.scans;
     m.adds += c.adds;
+    m.welcomeMissed += c.welcomeMissed;
     m.adds7dOld += c.adds7dOld;
     m.retained7d += c.retained7d;
     m.deleted += c.deleted;
@@ -534,6 +552,7 @@ export async function acquisitionOf(ctx: Pick<Ctx, 'cdb'>, customerId: number) {
       'c.bait',
       's.name as staffName',
       'a.added_at as addedAt',
+      'a.welcome_missed as welcomeMissed',
     ])
     .where('a.corp_id', '=', ctx.cdb.corpId)
     .where('a.customer_id', '=', customerId)

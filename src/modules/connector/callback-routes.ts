@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, notFound } from '../../platform/http/errors.ts';
-import { InboxRecorder } from '../../platform/jobs/inbox.ts';
+import { type InboxRecord, InboxRecorder } from '../../platform/jobs/inbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import {
   CallbackError,
@@ -12,6 +13,7 @@ import {
   verifyUrl,
   type WecomEvent,
 } from '../../wecom/callback.ts';
+import { storableText, storableValue } from '../../wecom/text.ts';
 import type { Deps } from '../context.ts';
 
 /** WeCom retries with the original timestamp for a few seconds; anything older than this is a replay. */
@@ -34,6 +36,61 @@ const signed = {
   timestamp: z.string().regex(/^\d{1,12}$/),
   nonce: z.string().max(128),
 };
+
+/** The fields by which an event is matched to WeCom's records: changed, the event cannot be used. */
+const IDENTITY_FIELDS = ['UserID', 'ExternalUserID', 'ChatId', 'Id'];
+
+/**
+ * An authenticated callback (its inner XML) as the inbox stores it: never refused, since WeCom would only
+ * retry it in vain. Text PostgreSQL cannot store (U+0000, lone surrogates: wecom/text.ts) becomes U+FFFD,
+ * the fields it was in listed under `replaced`; when one of them is an id, the event is stored parked with
+ * the XML kept whole, since nothing in WeCom can be found by it. XML that does not parse is kept and parked.
+ */
+export function inboxRecordOf(corpId: string, xml: string, receivedAt: Date): InboxRecord {
+  let event: WecomEvent;
+  try {
+    event = parseEvent(xml);
+  } catch (err) {
+    if (!(err instanceof CallbackError)) throw err;
+    return unparsableRecord(corpId, xml, err, receivedAt);
+  }
+  const { value: clean, changed } = storableValue(event);
+  const replaced = changed.filter((p) => p.startsWith('raw.')).map((p) => p.slice(4));
+  const ids = replaced.filter((f) => IDENTITY_FIELDS.includes(f));
+  const isGroup = clean.type === 'external_chat_create' || clean.type === 'external_chat_update';
+  return {
+    corpId,
+    dedupKey: dedupKey(clean),
+    orderKey: orderKeyOf(clean),
+    eventType: clean.type,
+    event: {
+      ...clean,
+      ...(replaced.length ? { replaced } : {}),
+      ...(ids.length ? { xmlBase64: Buffer.from(xml).toString('base64') } : {}),
+    },
+    receivedAt,
+    notBefore: isGroup ? new Date(receivedAt.getTime() + GROUP_EVENT_DELAY_MS) : undefined,
+    ...(ids.length
+      ? {
+          parked: `${ids.join(', ')} held a character PostgreSQL cannot store (U+0000 or a lone surrogate), replaced by U+FFFD: the event cannot be matched to WeCom; the XML is kept in xmlBase64`,
+        }
+      : {}),
+  };
+}
+
+/** An authenticated callback whose decrypted XML does not parse: kept raw, parked, never refused. */
+function unparsableRecord(corpId: string, xml: string, err: CallbackError, receivedAt: Date): InboxRecord {
+  const why = storableText(err.message);
+  return {
+    corpId,
+    dedupKey: `raw:${createHash('sha256').update(xml).digest('hex').slice(0, 32)}`,
+    orderKey: 'unparsable',
+    eventType: 'unparsable',
+    event: { type: 'unparsable', error: why, xmlBase64: Buffer.from(xml).toString('base64') },
+    receivedAt,
+    parked: `the decrypted callback does not parse (${why}); the XML is kept in xmlBase64`,
+  };
+}
 
 function rejected(err: unknown): never {
   if (err instanceof CallbackError) {
@@ -105,23 +162,21 @@ export function callbackRoutes(deps: Deps) {
         if (typeof request.body !== 'string' || request.body.length === 0) {
           throw new AppError('bad_request', { zh: '回调内容为空', en: 'Empty callback body' });
         }
-        let event: ReturnType<typeof parseEvent>;
+        let inner: string;
         try {
-          event = parseEvent(openCallback(link.crypto, request.query, request.body, window()));
+          inner = openCallback(link.crypto, request.query, request.body, window());
         } catch (err) {
           rejected(err);
         }
         const receivedAt = deps.clock.now();
-        const isGroup = event.type === 'external_chat_create' || event.type === 'external_chat_update';
-        const created = await inbox.record({
-          corpId: link.corpId,
-          dedupKey: dedupKey(event),
-          orderKey: orderKeyOf(event),
-          eventType: event.type,
-          event: event as unknown as Record<string, unknown>,
-          receivedAt,
-          notBefore: isGroup ? new Date(receivedAt.getTime() + GROUP_EVENT_DELAY_MS) : undefined,
-        });
+        const row = inboxRecordOf(link.corpId, inner, receivedAt);
+        if (row.parked) {
+          request.log.warn(
+            { corp: link.corpId, eventType: row.eventType, dedupKey: row.dedupKey, why: row.parked },
+            'callback stored parked',
+          );
+        }
+        const created = await inbox.record(row);
         // the dispatcher is woken rather than left to its poll
         if (created) deps.wake.inbox();
         return reply.code(200).type('text/plain').send('');

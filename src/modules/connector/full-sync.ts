@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { WecomApiError } from '../../wecom/errors.ts';
+import { WELCOME_WINDOW_SECONDS } from '../../wecom/limits.ts';
 import { type Deps, syncCtxOf } from '../context.ts';
 import { endFollowsMissingFromSync, upsertCustomersFromWecom } from '../customers/index.ts';
 import { upsertGroupFromWecom } from '../groups/index.ts';
@@ -93,6 +94,64 @@ export async function requestFullSync(db: Kysely<Tables>, corpId: string, now: D
       .execute();
   }
   return true;
+}
+
+/**
+ * Since when Siyu has listened to the brand's callbacks, as far as a sync can tell: the start of its first
+ * completed full sync. A follow a later sync finds new that began after it is an add whose callback Siyu
+ * missed; before it, a follow is history the first sync brought in (null: this is the first sync).
+ */
+async function listeningSince(db: Kysely<Tables>, corpId: string, runId: number): Promise<Date | null> {
+  const first = await db
+    .selectFrom('wecom_sync_runs')
+    .select('started_at')
+    .where('corp_id', '=', corpId)
+    .where('status', '=', 'done')
+    .where('id', '!=', runId)
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  // WeCom's createtime is in whole seconds: an add in the second the sync began counts as after it
+  return first ? new Date(Math.floor(first.started_at.getTime() / 1000) * 1000) : null;
+}
+
+/** One entry of a batch/get_by_user page: a customer with one follow. */
+interface ListedFollow {
+  contact: { external_userid: string };
+  follows: { userid: string; createtime?: number }[];
+}
+const followKey = (e: ListedFollow) => `${e.contact.external_userid}:${e.follows[0]!.userid}`;
+
+/**
+ * The listed follows that began inside the welcome window (after `before`) and are not active in Siyu: adds
+ * whose callback may still be on its way, with the welcome code only it carries. The sync leaves them to it
+ * rather than mirror them unattributed; if that callback was lost too, the next sync recovers them.
+ */
+async function addsInWelcomeWindow(
+  db: Kysely<Tables>,
+  corpId: string,
+  listed: ListedFollow[],
+  before: Date,
+): Promise<Set<string>> {
+  const young = listed.filter((e) => (e.follows[0]!.createtime ?? 0) * 1000 >= before.getTime());
+  if (young.length === 0) return new Set();
+  const active = await db
+    .selectFrom('follows as f')
+    .innerJoin('customers as c', (j) =>
+      j.onRef('c.corp_id', '=', 'f.corp_id').onRef('c.id', '=', 'f.customer_id'),
+    )
+    .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
+    .select(['c.external_userid', 's.userid'])
+    .where('f.corp_id', '=', corpId)
+    .where('f.status', '=', 'active')
+    .where(
+      'c.external_userid',
+      'in',
+      young.map((e) => e.contact.external_userid),
+    )
+    .execute();
+  const mirrored = new Set(active.map((r) => `${r.external_userid}:${r.userid}`));
+  return new Set(young.map(followKey).filter((k) => !mirrored.has(k)));
 }
 
 /** Runs every requested sync nobody is working on (the sync job); true when it ran one. */
@@ -206,6 +265,7 @@ export async function runFullSync(
       await save({ phase: 'customers', cursor: { index: 0 } });
     }
     if (phase === 'customers') {
+      const since = await listeningSince(db, corpId, run.id);
       const { follow_user } = await client.getFollowUserList();
       const userids = [...follow_user].sort();
       counts.followUsers = userids.length;
@@ -213,17 +273,29 @@ export async function runFullSync(
         const index = cursor.index ?? 0;
         const batch = userids.slice(index, index + USERS_PER_BATCH);
         const page = await client.batchGetByUser({ userid_list: batch, cursor: cursor.next, limit: 100 });
-        const entries = (page.external_contact_list ?? []).map((e) => ({
+        const listed = (page.external_contact_list ?? []).map((e) => ({
           contact: e.external_contact,
           follows: [{ ...e.follow_info, tagIds: e.follow_info.tag_id ?? [] }],
         }));
+        const at = clock.now();
+        const before = new Date(at.getTime() - WELCOME_WINDOW_SECONDS * 1000);
+        const waiting = since ? await addsInWelcomeWindow(db, corpId, listed, before) : new Set<string>();
+        const entries = listed.filter((e) => !waiting.has(followKey(e)));
         const results = await upsertCustomersFromWecom(ctx, entries, {
           complete: false,
-          at: clock.now(),
+          at,
           syncRun: run.id,
+          ...(since && { recover: { run: run.id, since, before } }),
         });
         bump('customersCreated', results.filter((r) => r.created).length);
-        bump('follows', entries.length);
+        if (since) {
+          bump(
+            'addsRecovered',
+            results.reduce((n, r) => n + r.recovered.length, 0),
+          );
+          bump('addsLeftToCallback', waiting.size);
+        }
+        bump('follows', listed.length);
         await save({
           cursor: page.next_cursor ? { index, next: page.next_cursor } : { index: index + USERS_PER_BATCH },
         });
@@ -233,6 +305,16 @@ export async function runFullSync(
         'followsEnded',
         await endFollowsMissingFromSync(ctx, { id: run.id, startedAt: run.started_at, userids }),
       );
+      if (since) {
+        // of the recovered adds, those the channels module attributed to a code (welcome missed)
+        const { n } = await db
+          .selectFrom('channel_adds')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('corp_id', '=', corpId)
+          .where('sync_run', '=', run.id)
+          .executeTakeFirstOrThrow();
+        counts.channelAddsRecovered = Number(n);
+      }
       await save({ phase: 'groups', cursor: {} });
     }
     if (phase === 'groups') {

@@ -25,7 +25,19 @@ const status = z.object({
   wecomCorpId: z.string().nullable(),
   simulated: z.boolean(),
   inbox: counts.describe('callback events by status: pending, done, parked'),
-  outbox: counts.describe('calls to WeCom by status: pending, done, failed, expired'),
+  inboxParked: z
+    .array(
+      z.object({
+        id: z.number(),
+        eventType: z.string(),
+        receivedAt: z.string(),
+        lastError: z.string().nullable(),
+      }),
+    )
+    .describe('the latest parked callback events (up to 5), newest first, with why they were parked'),
+  outbox: counts.describe(
+    'calls to WeCom by status: pending, done, failed, expired (never sent before its deadline), unknown (sent, its answer lost when its worker died)',
+  ),
   sync: syncRun,
   syncRunning: z.boolean(),
 });
@@ -46,11 +58,25 @@ async function statusOf(deps: Deps, corpId: string) {
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   };
   const sync = await latestSyncRun(deps.db, corpId);
+  const parked = await deps.db
+    .selectFrom('wecom_inbox')
+    .select(['id', 'event_type', 'received_at', 'last_error'])
+    .where('corp_id', '=', corpId)
+    .where('status', '=', 'parked')
+    .orderBy('id', 'desc')
+    .limit(5)
+    .execute();
   return {
     connected: conn !== undefined,
     wecomCorpId: conn?.wecom_corp_id ?? null,
     simulated: conn?.simulated ?? false,
     inbox: await byStatus('wecom_inbox'),
+    inboxParked: parked.map((r) => ({
+      id: r.id,
+      eventType: r.event_type,
+      receivedAt: r.received_at.toISOString(),
+      lastError: r.last_error,
+    })),
     outbox: await byStatus('wecom_outbox'),
     sync,
     syncRunning: sync?.status === 'running',

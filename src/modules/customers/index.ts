@@ -1,8 +1,16 @@
+export { assertMayAsk, type CustomerQuestion, tagsInView } from './access.ts';
 export { changeCustomerTags, editCustomerTags, type TagChange } from './customer-tags.ts';
 export { recomputeAllFacts, STAGE_ZH, stageCounts } from './facts.ts';
 export { DAY_MS, STAGES } from './rfm.ts';
 export { namePinyin, searchText } from './rules.ts';
-export { assertCustomerVisible, visibleTo } from './service.ts';
+export {
+  assertCustomerVisible,
+  type CustomerScope,
+  customerScopeOf,
+  customersVisibleIn,
+  visibleIn,
+  visibleTo,
+} from './service.ts';
 export {
   customerIdByExternalUserid,
   endFollowFromWecom,

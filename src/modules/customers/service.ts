@@ -1,25 +1,46 @@
 import { type ExpressionBuilder, sql } from 'kysely';
+import type { Actor } from '../../platform/actor.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { normalizePhone } from '../../platform/pii.ts';
 import type { Ctx } from '../context.ts';
 import type { LifecycleStage } from '../events.ts';
-import { assertUnitInScope } from '../org/index.ts';
 import type { Tables } from '../tables.ts';
-import { assertTagsVisible, timelineTagFilter, visibleTagIds } from '../tags/index.ts';
+import { timelineTagFilter } from '../tags/index.ts';
+import { assertMayAsk, tagsInView } from './access.ts';
 import { factsCard } from './facts.ts';
 import { timelineText } from './timeline-text.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** Whose customers: the whole brand, those of the staff of some units, or one front-line member's. */
+export interface CustomerScope {
+  wholeCorp: boolean;
+  /** Units whose staff's customers are in scope (a subtree, its root included). */
+  unitIds: readonly number[];
+  /** A front-line account: only the customers this member follows, of those units. */
+  staffId: number | null;
+}
+
+/** A caller's customer scope. */
+export const customerScopeOf = (actor: Actor): CustomerScope => ({
+  wholeCorp: actor.seesWholeCorp,
+  unitIds: actor.unitIds,
+  staffId: actor.role === 'staff' ? (actor.staffId ?? -1) : null,
+});
 
 /**
  * The scope rule for customers: visible when one of their follows (current or past) is with a staff member
  * of the caller's subtree; a front-line account sees only the customers it follows itself.
  */
 export function visibleTo(ctx: Ctx) {
-  const { actor } = ctx;
+  return visibleIn(customerScopeOf(ctx.actor));
+}
+
+/** The scope rule (see visibleTo) for any scope: a caller's, or one a background job acts within. */
+export function visibleIn(scope: CustomerScope) {
   return (eb: ExpressionBuilder<Tables & { c: Tables['customers'] }, 'c'>) => {
-    if (actor.seesWholeCorp) return eb.lit(true);
+    if (scope.wholeCorp) return eb.lit(true);
     let follows = eb
       .selectFrom('follows as vf')
       .innerJoin('staff as vs', (j) =>
@@ -28,10 +49,27 @@ export function visibleTo(ctx: Ctx) {
       .select(eb.lit(1).as('one'))
       .whereRef('vf.corp_id', '=', 'c.corp_id')
       .whereRef('vf.customer_id', '=', 'c.id')
-      .where('vs.unit_id', 'in', [...actor.unitIds]);
-    if (actor.role === 'staff') follows = follows.where('vf.staff_id', '=', actor.staffId ?? -1);
+      .where('vs.unit_id', 'in', [...scope.unitIds]);
+    if (scope.staffId !== null) follows = follows.where('vf.staff_id', '=', scope.staffId);
     return eb.exists(follows);
   };
+}
+
+/** Of these customers, the ones the scope sees. */
+export async function customersVisibleIn(
+  cdb: Ctx['cdb'],
+  scope: CustomerScope,
+  ids: readonly number[],
+): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await cdb.db
+    .selectFrom('customers as c')
+    .select('c.id')
+    .where('c.corp_id', '=', cdb.corpId)
+    .where('c.id', 'in', [...new Set(ids)])
+    .where(visibleIn(scope))
+    .execute();
+  return new Set(rows.map((r) => r.id));
 }
 
 export interface CustomerListInput {
@@ -48,8 +86,11 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
 
 export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
   const { cdb } = ctx;
-  if (input.unitId !== undefined) assertUnitInScope(ctx.actor, input.unitId);
-  if (input.staffId !== undefined) await assertStaffInScope(ctx, input.staffId);
+  await assertMayAsk(ctx, {
+    unitIds: input.unitId === undefined ? [] : [input.unitId],
+    staffIds: input.staffId === undefined ? [] : [input.staffId],
+    tagIds: input.tagId === undefined ? [] : [input.tagId],
+  });
   const after = decodeCursor(input.cursor);
 
   let query = cdb.db
@@ -106,7 +147,6 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
     });
   }
   if (input.tagId !== undefined) {
-    await assertTagsVisible(ctx, [input.tagId]);
     const tagId = input.tagId;
     query = query.where((eb) =>
       eb.exists(
@@ -126,7 +166,7 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
     .execute();
   const page = toPage(rows, input.limit);
   const ids = page.items.map((r) => r.id);
-  const shownTags = visibleTagIds(ctx); // tag views per role
+  const shownTags = tagsInView(ctx); // tag views per role
   const [tags, owners] = ids.length
     ? await Promise.all([
         cdb.db
@@ -173,21 +213,6 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
   };
 }
 
-async function assertStaffInScope(ctx: Ctx, staffId: number): Promise<void> {
-  const staff = await ctx.cdb.db
-    .selectFrom('staff')
-    .select('unit_id')
-    .where('corp_id', '=', ctx.cdb.corpId)
-    .where('id', '=', staffId)
-    .executeTakeFirst();
-  if (!staff || !ctx.actor.unitIds.includes(staff.unit_id)) {
-    throw new AppError('forbidden', {
-      zh: `员工 ${staffId} 不在你的权限范围内`,
-      en: `Staff ${staffId} is outside your scope`,
-    });
-  }
-}
-
 export async function getCustomerProfile(ctx: Ctx, id: number) {
   const { cdb } = ctx;
   const customer = await cdb.db
@@ -200,7 +225,7 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
   // Out of scope and absent look the same: a 404 tells nothing about other stores' customers.
   if (!customer) throw notFound({ zh: '客户', en: 'Customer' });
   // Tag views per role: the tags of groups meant for others, and their timeline events, stay out.
-  const shownTags = visibleTagIds(ctx);
+  const shownTags = tagsInView(ctx);
   const tagEvents = timelineTagFilter(ctx);
 
   const [follows, tags, timeline] = await Promise.all([

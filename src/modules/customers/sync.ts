@@ -46,6 +46,8 @@ export interface UpsertResult {
   created: boolean;
   /** userids whose follow was new or came back (a customer re-adding a member). */
   addedFollows: string[];
+  /** Of those, the adds a full sync recovered (see UpsertOptions.recover). */
+  recovered: string[];
 }
 
 export interface UpsertOptions {
@@ -59,6 +61,13 @@ export interface UpsertOptions {
    * is published (ContactAdded) in the mirror's transaction, with the code's state and the welcome code.
    */
   add?: { userid: string; state: string | null; welcomeCode: string | null; eventAt: Date };
+  /**
+   * A full sync run: a follow new to Siyu (or back) that began in [since, before) is an add whose callback
+   * Siyu missed while it listened (`since`: the brand's first completed sync began) and whose welcome window
+   * has passed (`before`: now − 20 s; a younger one is left to its callback, which may be on its way). Each
+   * is published as ContactAdded via `full_sync`, in the mirror's transaction, and marked on the timeline.
+   */
+  recover?: { run: number; since: Date; before: Date };
 }
 
 /**
@@ -200,6 +209,7 @@ export async function upsertCustomersFromWecom(
     for (const { contact, follows } of items) {
       const customerId = idOf.get(contact.external_userid)!;
       const addedFollows: string[] = [];
+      const recovered: string[] = [];
       for (const f of follows) {
         const s = staffBy.get(f.userid);
         if (!s) continue;
@@ -224,13 +234,21 @@ export async function upsertCustomersFromWecom(
         const had = currentBy.get(key);
         if (had?.status !== 'active') {
           addedFollows.push(f.userid);
+          const { recover } = opts;
+          const missed = recover !== undefined && addedAt >= recover.since && addedAt < recover.before;
+          if (missed) recovered.push(f.userid);
           timeline.push({
             customerId,
             kind: 'follow_added',
             at: addedAt,
             staffId: s.id,
-            summary: `添加了 ${s.name}${f.state ? `（渠道 ${f.state}）` : ''}`,
-            data: { userid: f.userid, add_way: f.add_way ?? 0, state: f.state ?? null },
+            summary: `添加了 ${s.name}${f.state ? `（渠道 ${f.state}）` : ''}${missed ? '（回调错过，全量同步补回）' : ''}`,
+            data: {
+              userid: f.userid,
+              add_way: f.add_way ?? 0,
+              state: f.state ?? null,
+              ...(missed ? { recoveredBySync: recover.run } : {}),
+            },
           });
         } else if ((had.remark ?? null) !== row.remark || (had.description ?? null) !== row.description) {
           timeline.push({
@@ -243,7 +261,7 @@ export async function upsertCustomersFromWecom(
           });
         }
       }
-      results.push({ customerId, created: insertedBy.get(customerId) === true, addedFollows });
+      results.push({ customerId, created: insertedBy.get(customerId) === true, addedFollows, recovered });
     }
     if (followRows.length) {
       await db
@@ -307,33 +325,63 @@ export async function upsertCustomersFromWecom(
   });
 }
 
-/** The WeCom add, as the event its subscribers (attribution, the welcome) react to. */
+/**
+ * The WeCom adds, as the event their subscribers (attribution, the welcome) react to: the callback's add,
+ * or the adds a full sync recovered.
+ */
 function contactAdded(
   results: UpsertResult[],
   items: { contact: WecomContact; follows: WecomFollow[] }[],
   staffBy: Map<string, StaffRef>,
   opts: UpsertOptions,
 ): ContactAdded[] {
-  const { add } = opts;
-  if (!add) return [];
-  return results.flatMap((r, i) => {
-    const follow = items[i]!.follows.find((f) => f.userid === add.userid);
-    const staff = staffBy.get(add.userid);
-    if (!follow || !staff) return [];
-    return [
-      {
-        type: 'ContactAdded',
-        customerId: r.customerId,
-        externalUserid: items[i]!.contact.external_userid,
-        userid: add.userid,
-        staffId: staff.id,
-        state: add.state,
-        welcomeCode: add.welcomeCode,
-        newFollow: r.addedFollows.includes(add.userid),
-        addedAt: (follow.createtime ? new Date(follow.createtime * 1000) : opts.at).toISOString(),
-        eventAt: add.eventAt.toISOString(),
-      },
-    ];
+  const { add, recover } = opts;
+  const addedAtOf = (f: WecomFollow) =>
+    (f.createtime ? new Date(f.createtime * 1000) : opts.at).toISOString();
+  return results.flatMap((r, i): ContactAdded[] => {
+    const { contact, follows } = items[i]!;
+    const out: ContactAdded[] = [];
+    if (add) {
+      const follow = follows.find((f) => f.userid === add.userid);
+      const staff = staffBy.get(add.userid);
+      if (follow && staff) {
+        out.push({
+          type: 'ContactAdded',
+          via: 'callback',
+          syncRun: null,
+          customerId: r.customerId,
+          externalUserid: contact.external_userid,
+          userid: add.userid,
+          staffId: staff.id,
+          state: add.state,
+          welcomeCode: add.welcomeCode,
+          newFollow: r.addedFollows.includes(add.userid),
+          addedAt: addedAtOf(follow),
+          eventAt: add.eventAt.toISOString(),
+        });
+      }
+    }
+    if (recover) {
+      for (const userid of r.recovered) {
+        const follow = follows.find((f) => f.userid === userid)!;
+        const addedAt = addedAtOf(follow);
+        out.push({
+          type: 'ContactAdded',
+          via: 'full_sync',
+          syncRun: recover.run,
+          customerId: r.customerId,
+          externalUserid: contact.external_userid,
+          userid,
+          staffId: staffBy.get(userid)!.id,
+          state: follow.state || null,
+          welcomeCode: null,
+          newFollow: true,
+          addedAt,
+          eventAt: addedAt,
+        });
+      }
+    }
+    return out;
   });
 }
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from '../../server.ts';
 import { openTestApp, type TestApp, type TestSession } from '../../testing/app.ts';
+import { TEST_KEY } from '../../testing/fixture.ts';
 import { HOOK_HEADERS, signHook } from './integrations.ts';
 
 let t: TestApp;
@@ -26,15 +28,16 @@ function api(s: TestSession, method: 'GET' | 'POST', url: string, payload?: unkn
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-function hook(
+type Signed = { url: string; headers: Record<string, string>; payload: string };
+
+function signed(
   path: '/hooks/orders' | '/hooks/members',
   body: unknown,
   over: { secret?: string; source?: string; brand?: string; timestamp?: number; signature?: string } = {},
-) {
+): Signed {
   const raw = JSON.stringify(body);
   const timestamp = String(over.timestamp ?? nowSeconds());
-  return t.app.inject({
-    method: 'POST',
+  return {
     url: path,
     headers: {
       'content-type': 'application/json',
@@ -44,7 +47,13 @@ function hook(
       [HOOK_HEADERS.signature]: over.signature ?? signHook(over.secret ?? secret, timestamp, raw),
     },
     payload: raw,
-  });
+  };
+}
+
+const send = (request: Signed, app = t.app) => app.inject({ method: 'POST', ...request });
+
+function hook(...args: Parameters<typeof signed>) {
+  return send(signed(...args));
 }
 
 const order = (id: string, customer: Record<string, string> = {}) => ({
@@ -146,6 +155,77 @@ describe('POST /hooks/orders', () => {
     ]);
   });
 
+  it('answers a NUL or a lone surrogate in any string of an order as that order invalid, naming the field', async () => {
+    const fields: [string, (o: ReturnType<typeof order>, bad: string) => object][] = [
+      ['sourceOrderId', (o, bad) => ({ ...o, sourceOrderId: `${o.sourceOrderId}${bad}` })],
+      ['storeCode', (o, bad) => ({ ...o, storeCode: `sh1${bad}` })],
+      ['channel', (o, bad) => ({ ...o, channel: `pos${bad}` })],
+      ['orderedAt', (o, bad) => ({ ...o, orderedAt: `${o.orderedAt}${bad}` })],
+      ['items.0.productCode', (o, bad) => ({ ...o, items: [{ ...o.items[0], productCode: `T${bad}` }] })],
+      ['items.0.productName', (o, bad) => ({ ...o, items: [{ ...o.items[0], productName: `茶${bad}` }] })],
+      ['couponCode', (o, bad) => ({ ...o, couponCode: `C${bad}` })],
+      ['customer.externalUserid', (o, bad) => ({ ...o, customer: { externalUserid: `wm${bad}` } })],
+      ['customer.unionid', (o, bad) => ({ ...o, customer: { unionid: `u${bad}` } })],
+      ['customer.openid', (o, bad) => ({ ...o, customer: { openid: `o${bad}` } })],
+      ['customer.phone', (o, bad) => ({ ...o, customer: { phone: `1381234${bad}5678` } })],
+    ];
+    for (const [n, bad] of ['\u0000', '\ud800', '\udc00'].entries()) {
+      const orders = fields.map(([, spoil], i) => spoil(order(`NUL${n}-${i}`), bad));
+      const res = await hook('/hooks/orders', { orders: [...orders, order(`NUL${n}-ok`)] });
+      expect(res.statusCode, res.body).toBe(200);
+      const { results } = res.json();
+      expect(
+        results.map((r: { status: string; errors?: { field: string }[] }) => r.errors?.[0]?.field),
+      ).toEqual([...fields.map(([field]) => field), undefined]);
+      expect(results.at(-1)).toMatchObject({ sourceOrderId: `NUL${n}-ok`, status: 'created' });
+    }
+  });
+
+  it('takes orders placed from 2000 to a day past its clock, no earlier and no later', async () => {
+    const tomorrow = new Date(Date.now() + 86_400_000 - 60_000).toISOString();
+    const res = await hook('/hooks/orders', {
+      orders: [
+        { ...order('T1'), orderedAt: '9999-12-31T00:00:00Z' },
+        { ...order('T2'), orderedAt: '0001-01-01T00:00:00Z' },
+        { ...order('T3'), orderedAt: '1999-12-31T23:59:59Z' },
+        { ...order('T4'), orderedAt: new Date(Date.now() + 2 * 86_400_000).toISOString() },
+        { ...order('T5'), orderedAt: '2000-01-01T00:00:00Z' },
+        { ...order('T6'), orderedAt: tomorrow },
+      ],
+    });
+    const { results } = res.json();
+    expect(results.map((r: { status: string }) => r.status)).toEqual([
+      'invalid',
+      'invalid',
+      'invalid',
+      'invalid',
+      'created',
+      'created',
+    ]);
+    for (const r of results.slice(0, 4)) {
+      expect(r.errors).toEqual([
+        { field: 'orderedAt', message: expect.stringMatching(/2000-01-01|later than/) },
+      ]);
+    }
+  });
+
+  it('takes a storeCode only when it names a store, not a region or the HQ', async () => {
+    const res = await hook('/hooks/orders', {
+      orders: [{ ...order('U1'), storeCode: 'east' }, { ...order('U2'), storeCode: 'hq' }, order('U3')],
+    });
+    expect(res.json().results).toMatchObject([
+      {
+        status: 'invalid',
+        errors: [{ field: 'storeCode', message: 'east is the code of a region, not of a store' }],
+      },
+      {
+        status: 'invalid',
+        errors: [{ field: 'storeCode', message: 'hq is the code of the HQ, not of a store' }],
+      },
+      { status: 'created' },
+    ]);
+  });
+
   it('refuses a bad signature, a stale timestamp, the wrong source and a revoked secret with 401', async () => {
     const body = { orders: [order('H9')] };
     const cases = [
@@ -229,6 +309,64 @@ describe('POST /hooks/orders', () => {
       { source: 'pos-east', secret: posSecret },
     );
     expect(refused.statusCode).toBe(401);
+  });
+});
+
+describe('replays', () => {
+  it('refuses a signed request seen before, in another process too, and takes it signed anew', async () => {
+    const gold = signed('/hooks/members', { members: [{ memberNo: 'R1', level: '金卡' }] });
+    expect((await send(gold)).json().results).toMatchObject([{ status: 'created' }]);
+    const silver = await hook('/hooks/members', { members: [{ memberNo: 'R1', level: '银卡' }] });
+    expect(silver.json().results).toMatchObject([{ status: 'updated' }]);
+
+    const replayed = await send(gold);
+    expect(replayed.statusCode).toBe(409);
+    expect(replayed.json().error.message).toContain('重放');
+    // another process on the same database (or this one after a restart) remembers it as well
+    const other = await createServer({ database: t.database, secretKey: TEST_KEY, logger: false });
+    try {
+      expect((await send(gold, other)).statusCode).toBe(409);
+      const level = () =>
+        t.database.db
+          .selectFrom('members')
+          .select('level')
+          .where('corp_id', '=', 'acme')
+          .where('member_no', '=', 'R1')
+          .executeTakeFirstOrThrow();
+      expect(await level()).toEqual({ level: '银卡' });
+      // the same orders replayed are refused too; signed again (a new timestamp) they are a harmless resend
+      const orders = signed('/hooks/orders', { orders: [order('R2')] });
+      expect((await send(orders, other)).json().results).toMatchObject([{ status: 'created' }]);
+      expect((await send(orders)).statusCode).toBe(409);
+      const later = await hook('/hooks/orders', { orders: [order('R2')] }, { timestamp: nowSeconds() + 1 });
+      expect(later.json().results).toMatchObject([{ status: 'duplicate' }]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('forgets signatures once their timestamps are out of the window', async () => {
+    const old = nowSeconds() - 700;
+    await t.database.db
+      .insertInto('hook_signatures')
+      .values([
+        {
+          corp_id: 'acme',
+          signature: 'a'.repeat(64),
+          source: 'miniprogram',
+          signed_at: new Date(old * 1000),
+        },
+        { corp_id: 'acme', signature: 'b'.repeat(64), source: 'miniprogram', signed_at: new Date() },
+      ])
+      .execute();
+    await t.app.runtime.runJob('orders.purge-hook-signatures');
+    const left = await t.database.db
+      .selectFrom('hook_signatures')
+      .select('signature')
+      .where('corp_id', '=', 'acme')
+      .where('signature', 'in', ['a'.repeat(64), 'b'.repeat(64)])
+      .execute();
+    expect(left).toEqual([{ signature: 'b'.repeat(64) }]);
   });
 });
 

@@ -103,7 +103,7 @@ describe('siyu import orders', () => {
     expect(dry.out).toContain('2 | N1 | sh1 | pos | 2026-06-01T09:00:00+08:00 | T1 奶茶 | 2 | 9.90 | 19.80');
     expect(dry.out).toContain('第 5 行 row 5, 门店编码 [N3]: 门店编码「nowhere」不存在');
     expect(dry.out).toContain('Nothing was written');
-    expect(await ordersOf('xlsx')).toEqual([]);
+    expect(await ordersOf('import:xlsx')).toEqual([]);
     const report = join(dir, '六月订单-errors.csv');
     expect(readFileSync(report, 'utf8')).toContain('5,门店编码,N3,门店编码「nowhere」不存在');
 
@@ -122,14 +122,14 @@ describe('siyu import orders', () => {
     expect(run.out).toMatch(/\[█+\] 100% 3\/3 orders · created 2 · duplicates 0 · invalid 1/);
     expect(run.out).toContain('完成 Done: 新建 created 2 · 已存在 duplicates 0 · 有错 invalid 1');
     expect(existsSync(join(dir, 'r.csv'))).toBe(true);
-    expect(await ordersOf('xlsx')).toEqual([
+    expect(await ordersOf('import:xlsx')).toEqual([
       { source_order_id: 'N1', paid_fen: 1980 },
       { source_order_id: 'N2', paid_fen: 1000 },
     ]);
 
     const again = await siyu(['import', 'orders', file, '--brand', 'acme', '--source', 'xlsx']);
     expect(again.out).toContain('新建 created 0 · 已存在 duplicates 2 · 有错 invalid 1');
-    expect(await ordersOf('xlsx')).toHaveLength(2);
+    expect(await ordersOf('import:xlsx')).toHaveLength(2);
     const jobs = await withDb((d) =>
       d.db
         .selectFrom('order_imports')

@@ -9,6 +9,7 @@ import {
   type ImportJob,
   type ImportPreview,
   importErrors,
+  importSource,
   previewImport,
   type ReportError,
   reportName,
@@ -58,7 +59,7 @@ export async function importOrdersCli(
 
   try {
     if (opts.dryRun) {
-      say(`试运行 Dry run: ${file.fileName} → ${corpId}, source ${file.source}`);
+      say(`试运行 Dry run: ${file.fileName} → ${corpId}, source ${importSource(file.source)}`);
       const p = await previewImport(ctx, importer, file);
       printCounts(say, p);
       printSample(say, p);
@@ -68,7 +69,7 @@ export async function importOrdersCli(
       return p.invalid ? 2 : 0;
     }
 
-    say(`导入 Importing ${file.fileName} → ${corpId}, source ${file.source}`);
+    say(`导入 Importing ${file.fileName} → ${corpId}, source ${importSource(file.source)}`);
     const { job, checked } = await createImport(ctx, importer, file);
     let stop = false;
     const onSigint = () => {

@@ -1,3 +1,4 @@
+import { Unzip, UnzipInflate, unzipSync } from 'fflate';
 import { readSheet } from 'read-excel-file/node';
 import { AppError } from '../../platform/http/errors.ts';
 
@@ -29,10 +30,25 @@ export interface Grid {
 
 export const fileError = (zh: string, en: string) => new AppError('bad_request', { zh, en });
 
-export async function readGrid(bytes: Uint8Array): Promise<Grid> {
+export interface GridLimits {
+  /** Rows holding a value, the header included: one more and the file is refused before it is read whole. */
+  maxRows: number;
+}
+
+/** The uncompressed size an .xlsx may unpack to (its sheet read as it streams; all its parts by their headers). */
+export const MAX_XLSX_UNPACKED = 1024 * 1024 * 1024;
+
+export const tooManyRows = (maxRows: number) =>
+  fileError(
+    `文件超过 ${maxRows - 1} 行明细（不含表头），单次最多 ${maxRows - 1} 行，请拆分后分批导入`,
+    `The file has more than ${maxRows - 1} rows under its header; at most ${maxRows - 1} per import: split it`,
+  );
+
+export async function readGrid(bytes: Uint8Array, limits?: GridLimits): Promise<Grid> {
   if (bytes.length === 0) throw fileError('文件为空', 'The file is empty');
   const head = bytes.subarray(0, 4);
   if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
+    if (limits) checkXlsxSize(bytes, limits);
     return { kind: 'xlsx', rows: await readXlsx(bytes) };
   }
   if (head[0] === 0xd0 && head[1] === 0xcf && head[2] === 0x11 && head[3] === 0xe0) {
@@ -41,7 +57,111 @@ export async function readGrid(bytes: Uint8Array): Promise<Grid> {
       'Old .xls files are not supported: save the file as .xlsx or CSV in Excel and import that',
     );
   }
-  return { kind: 'csv', rows: parseDelimited(decodeText(bytes)) };
+  return { kind: 'csv', rows: parseDelimited(decodeText(bytes), limits?.maxRows) };
+}
+
+const unreadable = () =>
+  fileError(
+    '无法读取该 Excel 文件（文件损坏或不是 .xlsx）',
+    'Cannot read this Excel file (damaged, or not .xlsx)',
+  );
+const unpacksTooLarge = () =>
+  new AppError('payload_too_large', {
+    zh: `该 Excel 文件解压后超过 ${MAX_XLSX_UNPACKED / 1024 ** 3} GB，请拆分后分批导入`,
+    en: `This Excel file unpacks to more than ${MAX_XLSX_UNPACKED / 1024 ** 3} GB: split it and import the parts`,
+  });
+
+/**
+ * Before an .xlsx is read whole (read-excel-file holds every row): its parts' declared sizes, then its first
+ * sheet inflated as a stream and its rows with a value counted, stopping at the first row over the limit. So
+ * a file of a million rows, or one that unpacks to gigabytes, is refused after reading a fraction of it.
+ */
+function checkXlsxSize(bytes: Uint8Array, limits: GridLimits): void {
+  let declared = 0;
+  let parts: Record<string, Uint8Array>;
+  try {
+    parts = unzipSync(bytes, {
+      filter: (f) => {
+        declared += f.originalSize;
+        return f.name === 'xl/workbook.xml' || f.name === 'xl/_rels/workbook.xml.rels';
+      },
+    });
+  } catch {
+    throw unreadable();
+  }
+  if (declared > MAX_XLSX_UNPACKED) throw unpacksTooLarge();
+  const sheet = firstSheetPath(parts);
+  if (!sheet) return; // not laid out as Excel lays it out: read-excel-file judges it
+  const counter = new RowCounter();
+  let unpacked = 0;
+  const stop = new Error('stop');
+  let refused: AppError | null = null;
+  const unzip = new Unzip((file) => {
+    if (file.name !== sheet) return;
+    file.ondata = (err, chunk, final) => {
+      if (err) throw err;
+      unpacked += chunk.length;
+      if (unpacked > MAX_XLSX_UNPACKED) refused = unpacksTooLarge();
+      else if (counter.push(chunk, final) > limits.maxRows) refused = tooManyRows(limits.maxRows);
+      if (refused) throw stop;
+    };
+    file.start();
+  });
+  unzip.register(UnzipInflate);
+  const piece = 64 * 1024;
+  try {
+    for (let i = 0; i < bytes.length; i += piece) {
+      unzip.push(bytes.subarray(i, i + piece), i + piece >= bytes.length);
+    }
+  } catch (err) {
+    if (refused) throw refused;
+    if (err !== stop) throw unreadable();
+  }
+}
+
+function firstSheetPath(parts: Record<string, Uint8Array>): string | null {
+  const text = (name: string) => (parts[name] ? new TextDecoder().decode(parts[name]) : '');
+  const sheetTag = /<(?:\w+:)?sheet\s[^>]*>/.exec(text('xl/workbook.xml'))?.[0];
+  const rid = sheetTag && /\s(?:\w+:)?id="([^"]+)"/.exec(sheetTag)?.[1];
+  if (!rid) return null;
+  for (const tag of text('xl/_rels/workbook.xml.rels').match(/<(?:\w+:)?Relationship\s[^>]*>/g) ?? []) {
+    if (/\sId="([^"]+)"/.exec(tag)?.[1] !== rid) continue;
+    const target = /\sTarget="([^"]+)"/.exec(tag)?.[1];
+    if (!target) return null;
+    return target.startsWith('/') ? target.slice(1) : `xl/${target}`;
+  }
+  return null;
+}
+
+/** Counts a sheet's rows that hold a value (`<v>` or an inline string) as its XML streams by, any prefix (`<x:row>`). */
+class RowCounter {
+  private rows = 0;
+  private rowHasValue = false;
+  private carry = '';
+  private readonly decoder = new TextDecoder('latin1');
+  private static readonly TAG = /<(\/?)(?:\w{1,16}:)?(row|v|is)[\s>/]/g;
+
+  /** Feeds the next bytes of sheet XML (`final`: the last); answers the rows with a value so far. */
+  push(chunk: Uint8Array, final = false): number {
+    // tags are ASCII: bytes read one to one as latin1 characters
+    const text = this.carry + this.decoder.decode(chunk, { stream: !final });
+    // a tag starting before safeEnd is whole in `text`; the rest waits for the next chunk
+    const safeEnd = final ? text.length : text.length - 32;
+    const tag = RowCounter.TAG;
+    tag.lastIndex = 0;
+    let next = 0;
+    for (let m = tag.exec(text); m && m.index < safeEnd; m = tag.exec(text)) {
+      next = tag.lastIndex;
+      if (m[2] === 'row') {
+        if (m[1]) {
+          if (this.rowHasValue) this.rows++;
+        }
+        this.rowHasValue = false;
+      } else if (!m[1]) this.rowHasValue = true;
+    }
+    this.carry = text.slice(Math.max(next, safeEnd, 0));
+    return this.rows;
+  }
 }
 
 async function readXlsx(bytes: Uint8Array): Promise<Cell[][]> {
@@ -51,10 +171,7 @@ async function readXlsx(bytes: Uint8Array): Promise<Cell[][]> {
       parseNumber: (raw: string) => new ExcelNumber(raw),
     });
   } catch {
-    throw fileError(
-      '无法读取该 Excel 文件（文件损坏或不是 .xlsx）',
-      'Cannot read this Excel file (damaged, or not .xlsx)',
-    );
+    throw unreadable();
   }
   return data.map((row) =>
     row.map((v): Cell => {
@@ -87,8 +204,11 @@ export function decodeText(bytes: Uint8Array): string {
   }
 }
 
-/** RFC 4180: quoted fields may hold the delimiter, "" and line breaks. The delimiter is guessed from row 1. */
-export function parseDelimited(text: string): string[][] {
+/**
+ * RFC 4180: quoted fields may hold the delimiter, "" and line breaks. The delimiter is guessed from row 1.
+ * With `maxRows`, reading stops at the first row holding a value past it, and the file is refused.
+ */
+export function parseDelimited(text: string, maxRows = Number.POSITIVE_INFINITY): string[][] {
   if (text.includes('\u0000'))
     throw fileError('无法识别的文件格式：请上传 .xlsx 或 CSV', 'Unknown file format: upload .xlsx or CSV');
   const firstLine = text.slice(0, text.search(/\r?\n|$/));
@@ -99,6 +219,7 @@ export function parseDelimited(text: string): string[][] {
   let row: string[] = [];
   let field = '';
   let quoted = false;
+  let filled = 0;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
@@ -115,6 +236,7 @@ export function parseDelimited(text: string): string[][] {
     } else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
+      if (row.some((f) => f.trim() !== '') && ++filled > maxRows) throw tooManyRows(maxRows);
       rows.push(row);
       row = [];
       field = '';

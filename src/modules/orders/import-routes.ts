@@ -131,7 +131,9 @@ export function importRoutes(deps: Deps) {
               .trim()
               .regex(SOURCE_PATTERN, 'lowercase letters, digits, _ and -, at most 32')
               .default(DEFAULT_SOURCE)
-              .describe('the orders’ source system: idempotency is by (source, 订单号)'),
+              .describe(
+                'the name of the orders’ source system: they are kept as source import:<name>, and (source, 订单号) is imported once',
+              ),
             dryRun: z.stringbool().default(false),
           }),
           response: { 200: preview, 202: job },

@@ -1,6 +1,6 @@
 import { normalizePhone } from '../../platform/pii.ts';
 import { type Cell, ExcelNumber, fileError, type Grid } from './import-file.ts';
-import type { OrderInput } from './ingest.ts';
+import { ORDERS_AHEAD_MS, ORDERS_FROM_MS, type OrderInput } from './order-input.ts';
 
 /**
  * From a grid of cells (row 1 the header) to orders: one row per order line, the rows sharing an 订单号 are
@@ -393,12 +393,12 @@ export function parseOrderedAt(cell: Cell, now: Date): Parsed<Date> {
       },
     };
   }
-  if (at.getTime() > now.getTime() + 86_400_000) {
+  if (at.getTime() > now.getTime() + ORDERS_AHEAD_MS) {
     return {
       problem: { zh: `下单时间「${text}」晚于现在`, en: `The order time "${text}" is in the future` },
     };
   }
-  if (at.getTime() < Date.UTC(2000, 0, 1)) {
+  if (at.getTime() < ORDERS_FROM_MS) {
     return {
       problem: { zh: `下单时间「${text}」早于 2000 年`, en: `The order time "${text}" is before 2000` },
     };
@@ -671,6 +671,23 @@ export const yuan = (fen: number) => `${Math.trunc(fen / 100)}.${String(fen % 10
 /** 2026-06-01T12:30:00+08:00: the time as the brand reads it, with its offset. */
 export function isoInBrandTime(at: Date): string {
   return `${new Date(at.getTime() + BRAND_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
+}
+
+/** One of ingestOrders' field errors for an order of the file, as a row of the report. */
+export function ingestError(
+  order: ParsedOrder,
+  e: { field: string; message: string },
+  columns: Record<ColumnKey, string>,
+): RowError {
+  const { row, key } = locateField(order, e.field);
+  return {
+    row,
+    column: columns[key],
+    field: key,
+    orderNo: order.input.sourceOrderId,
+    zh: `订单未导入：${e.message}`,
+    en: `Order not imported: ${e.message}`,
+  };
 }
 
 /** A field of ingestOrders' errors ('items.2.quantity', 'customer.phone') → the column and the row it came from. */

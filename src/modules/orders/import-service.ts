@@ -2,17 +2,12 @@ import type { Actor } from '../../platform/actor.ts';
 import { notFound } from '../../platform/http/errors.ts';
 import { maskPhone } from '../../platform/pii.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
+import { visibleIn } from '../customers/index.ts';
 import { subtreeUnitIds } from '../org/index.ts';
-import { readGrid, toCsv } from './import-file.ts';
-import {
-  type ColumnKey,
-  headerNames,
-  locateField,
-  type ParsedOrder,
-  parseOrders,
-  type RowError,
-} from './import-rows.ts';
-import { fieldErrors, ingestOrders, type OrderInput, orderInput } from './ingest.ts';
+import { toCsv } from './import-file.ts';
+import { ParseStopped, parseOrderFileOffThread } from './import-parse.ts';
+import { type ColumnKey, ingestError, type ParsedOrder, type RowError } from './import-rows.ts';
+import { ingestOrders, type OrderInput } from './ingest.ts';
 
 /**
  * The order import: a file checked row by row (a dry run stops there and writes nothing), then an import
@@ -31,6 +26,12 @@ const DRY_RUN_ERRORS = 10_000;
 const JOB_ERRORS = 200;
 
 export const DEFAULT_SOURCE = 'import';
+/**
+ * Imports have their own namespace of sources: the name an importer gives becomes `import:<name>`. An
+ * integration's source has no colon (SOURCE_PATTERN), so an import can never take an integrator's order
+ * numbers, nor the reverse.
+ */
+export const importSource = (name: string) => `import:${name}`;
 
 /** Who imports: an account (the stores of its subtree only) or the CLI (the whole brand). */
 export interface Importer {
@@ -46,6 +47,7 @@ export const importerOf = (actor: Actor): Importer => ({
 
 export interface ImportFile {
   fileName: string;
+  /** The name the importer gives the source: the orders' source is `import:<name>` (importSource). */
   source: string;
   bytes: Uint8Array;
 }
@@ -74,24 +76,30 @@ interface Checked {
  * scope, each order valid for ingestOrders. Writes nothing.
  */
 async function checkFile(ctx: SyncCtx, importer: Importer, bytes: Uint8Array): Promise<Checked> {
-  const grid = await readGrid(bytes);
-  const parsed = parseOrders(grid, ctx.clock.now());
-  const columns = headerNames(grid);
-  const errors = [...parsed.errors];
+  const parsed = await parseOrderFileOffThread(bytes, ctx.clock.now());
+  const { columns, errors } = parsed;
   const inScope =
     importer.scopeUnitId === null ? null : new Set(await subtreeUnitIds(ctx.cdb, importer.scopeUnitId));
   const units = await unitsByCode(ctx, [
-    ...new Set(parsed.orders.flatMap((o) => (o.input.storeCode ? [o.input.storeCode] : []))),
+    ...new Set(parsed.orders.flatMap((o) => (o.order.input.storeCode ? [o.order.input.storeCode] : []))),
   ]);
   const orders: ParsedOrder[] = [];
   let invalidOrders = parsed.invalidOrders;
-  for (const order of parsed.orders) {
+  for (const { order, problems } of parsed.orders) {
     const { storeCode, sourceOrderId } = order.input;
     const fail = (key: ColumnKey, zh: string, en: string) =>
       errors.push({ row: order.rows[0]!, column: columns[key], field: key, orderNo: sourceOrderId, zh, en });
-    const unitId = storeCode ? units.get(storeCode) : undefined;
-    if (storeCode && unitId === undefined) {
+    const unit = storeCode ? units.get(storeCode) : undefined;
+    const unitId = unit?.id;
+    if (storeCode && unit === undefined) {
       fail('storeCode', `门店编码「${storeCode}」不存在`, `No store has the code "${storeCode}"`);
+    } else if (unit && unit.kind !== 'store') {
+      const [zh, en] = unit.kind === 'hq' ? ['总部', 'the HQ'] : ['大区', 'a region'];
+      fail(
+        'storeCode',
+        `「${storeCode}」是${zh}的编码，不是门店：请填写门店编码`,
+        `"${storeCode}" is the code of ${en}, not of a store: fill in a store's code`,
+      );
     } else if (inScope && unitId === undefined) {
       fail(
         'storeCode',
@@ -104,14 +112,12 @@ async function checkFile(ctx: SyncCtx, importer: Importer, bytes: Uint8Array): P
         `门店「${storeCode}」不在你的管辖范围内`,
         `The store "${storeCode}" is outside the stores you manage`,
       );
+    } else if (problems.length === 0) {
+      orders.push(order);
+      continue;
     } else {
-      // what ingestOrders will check: the last word on validity (and its English message)
-      const check = orderInput.safeParse(order.input);
-      if (check.success) {
-        orders.push(order);
-        continue;
-      }
-      for (const e of fieldErrors(check.error)) errors.push(ingestError(order, e, columns));
+      // what ingestOrders would say (checked in the worker): the last word on validity
+      for (const p of problems) errors.push(p);
     }
     invalidOrders++;
   }
@@ -127,45 +133,60 @@ async function checkFile(ctx: SyncCtx, importer: Importer, bytes: Uint8Array): P
   };
 }
 
-function ingestError(
-  order: ParsedOrder,
-  e: { field: string; message: string },
-  columns: Record<ColumnKey, string>,
-): RowError {
-  const { row, key } = locateField(order, e.field);
-  return {
-    row,
-    column: columns[key],
-    field: key,
-    orderNo: order.input.sourceOrderId,
-    zh: `订单未导入：${e.message}`,
-    en: `Order not imported: ${e.message}`,
-  };
-}
-
-async function unitsByCode(ctx: SyncCtx, codes: string[]): Promise<Map<string, number>> {
-  const units = new Map<string, number>();
+async function unitsByCode(
+  ctx: SyncCtx,
+  codes: string[],
+): Promise<Map<string, { id: number; kind: string }>> {
+  const units = new Map<string, { id: number; kind: string }>();
   for (let i = 0; i < codes.length; i += 1000) {
     const rows = await ctx.cdb.db
       .selectFrom('org_units')
-      .select(['id', 'code'])
+      .select(['id', 'code', 'kind'])
       .where('corp_id', '=', ctx.cdb.corpId)
       .where('code', 'in', codes.slice(i, i + 1000))
       .execute();
-    for (const r of rows) units.set(r.code!, r.id);
+    for (const r of rows) units.set(r.code!, { id: r.id, kind: r.kind });
   }
   return units;
 }
 
-async function existingOrderIds(ctx: SyncCtx, source: string, ids: string[]): Promise<Set<string>> {
+/**
+ * The orders of the file already imported from this source that the importer may see: for a manager, those
+ * of the stores they manage or of customers in their scope (the customers module's rule). Others are not
+ * told apart from new ones.
+ */
+async function existingOrderIds(
+  ctx: SyncCtx,
+  importer: Importer,
+  source: string,
+  ids: string[],
+): Promise<Set<string>> {
+  const { cdb } = ctx;
+  const unitIds = importer.scopeUnitId === null ? null : await subtreeUnitIds(cdb, importer.scopeUnitId);
   const found = new Set<string>();
   for (let i = 0; i < ids.length; i += 1000) {
-    const rows = await ctx.cdb.db
-      .selectFrom('orders')
-      .select('source_order_id')
-      .where('corp_id', '=', ctx.cdb.corpId)
-      .where('source', '=', source)
-      .where('source_order_id', 'in', ids.slice(i, i + 1000))
+    const rows = await cdb.db
+      .selectFrom('orders as o')
+      .select('o.source_order_id')
+      .where('o.corp_id', '=', cdb.corpId)
+      .where('o.source', '=', source)
+      .where('o.source_order_id', 'in', ids.slice(i, i + 1000))
+      .$if(unitIds !== null, (q) =>
+        q.where((eb) =>
+          eb.or([
+            eb('o.unit_id', 'in', unitIds!),
+            eb(
+              'o.customer_id',
+              'in',
+              eb
+                .selectFrom('customers as c')
+                .select('c.id')
+                .where('c.corp_id', '=', cdb.corpId)
+                .where(visibleIn({ wholeCorp: false, unitIds: unitIds!, staffId: null })),
+            ),
+          ]),
+        ),
+      )
       .execute();
     for (const r of rows) found.add(r.source_order_id);
   }
@@ -217,10 +238,12 @@ export async function previewImport(
   importer: Importer,
   file: ImportFile,
 ): Promise<ImportPreview> {
+  const source = importSource(file.source);
   const checked = await checkFile(ctx, importer, file.bytes);
   const existing = await existingOrderIds(
     ctx,
-    file.source,
+    importer,
+    source,
     checked.orders.map((o) => o.input.sourceOrderId),
   );
   const sample: PreviewLine[] = [];
@@ -255,7 +278,7 @@ export async function previewImport(
   }
   return {
     fileName: file.fileName,
-    source: file.source,
+    source,
     lines: checked.lines,
     orders: checked.orderCount,
     valid: checked.orders.length,
@@ -371,7 +394,7 @@ export async function createImport(
       .values({
         corp_id: tx.corpId,
         file_name: file.fileName,
-        source: file.source,
+        source: importSource(file.source),
         status: 'running',
         scope_unit_id: importer.scopeUnitId,
         created_by: importer.accountId,
@@ -476,6 +499,7 @@ export async function runImport(ctx: SyncCtx, id: number, opts: RunOptions = {})
         ctx,
         claimed.source,
         batch.map((o) => o.input),
+        { linkScopeUnitId: claimed.scope_unit_id },
       );
       const rejected = results.flatMap((r, i) =>
         r.status === 'invalid'
@@ -509,14 +533,48 @@ export async function runImport(ctx: SyncCtx, id: number, opts: RunOptions = {})
     }
     await finish(ctx, id, 'done', null);
   } catch (err) {
-    await finish(ctx, id, 'failed', (err as Error).message || String(err));
+    if (err instanceof ParseStopped && (await readAgainLater(ctx, id))) return getJob(ctx, id);
+    await finish(
+      ctx,
+      id,
+      'failed',
+      err instanceof ParseStopped ? PARSE_GAVE_UP : (err as Error).message || String(err),
+    );
   }
   const job = (await getJob(ctx, id))!;
   opts.onProgress?.(job);
   return job;
 }
 
+/** Times a process reads an import's stored file whose reading worker died, before the import fails. */
+const PARSE_ATTEMPTS = 3;
+const parseDeaths = new Map<string, number>();
+const PARSE_GAVE_UP = `读取文件的线程 ${PARSE_ATTEMPTS} 次意外停止：已导入的订单保留，重新导入同一文件只补上其余的 / The thread reading the file stopped ${PARSE_ATTEMPTS} times: the orders imported stay, and importing the file again adds only the rest`;
+
+/**
+ * The worker reading an import's stored file died (out of memory, or killed): the import keeps its file, its
+ * cursor and its counts, and its lease is released so that the runner reads it again at once; after
+ * PARSE_ATTEMPTS deaths in this process it fails instead (false).
+ */
+async function readAgainLater(ctx: SyncCtx, id: number): Promise<boolean> {
+  const key = `${ctx.cdb.corpId}:${id}`;
+  const deaths = (parseDeaths.get(key) ?? 0) + 1;
+  if (deaths >= PARSE_ATTEMPTS) {
+    parseDeaths.delete(key);
+    return false;
+  }
+  parseDeaths.set(key, deaths);
+  await ctx.cdb.db
+    .updateTable('order_imports')
+    .set({ lease_until: null, updated_at: ctx.clock.now() })
+    .where('corp_id', '=', ctx.cdb.corpId)
+    .where('id', '=', id)
+    .execute();
+  return true;
+}
+
 async function finish(ctx: SyncCtx, id: number, status: 'done' | 'failed', failure: string | null) {
+  parseDeaths.delete(`${ctx.cdb.corpId}:${id}`);
   const at = ctx.clock.now();
   await ctx.cdb.db
     .updateTable('order_imports')

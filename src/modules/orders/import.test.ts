@@ -105,7 +105,7 @@ describe('importing an order file', () => {
     const p = res.json() as ImportPreview;
     expect(p).toMatchObject({
       fileName: 'orders.csv',
-      source: 'dry',
+      source: 'import:dry',
       lines: 7,
       orders: 5,
       valid: 2,
@@ -143,7 +143,7 @@ describe('importing an order file', () => {
     expect(job).toMatchObject({
       status: 'done',
       fileName: 'orders.csv',
-      source: 'shop',
+      source: 'import:shop',
       createdBy: expect.any(String),
       lines: 7,
       orders: 5,
@@ -155,7 +155,7 @@ describe('importing an order file', () => {
       failure: null,
     });
     expect(job.finishedAt).not.toBeNull();
-    const orders = await ordersOf('shop');
+    const orders = await ordersOf('import:shop');
     expect(orders.map((o) => o.source_order_id)).toEqual(['G1', 'G2']);
     expect(orders[0]).toMatchObject({
       unit_id: t.fx.units.sh1,
@@ -240,7 +240,7 @@ describe('importing an order file', () => {
       { source: 'store' },
     );
     expect(job).toMatchObject({ status: 'done', created: 1, invalid: 2 });
-    expect((await ordersOf('store')).map((o) => o.source_order_id)).toEqual(['S1']);
+    expect((await ordersOf('import:store')).map((o) => o.source_order_id)).toEqual(['S1']);
     expect(job.errors.map((e) => [e.row, e.column, e.zh])).toEqual([
       [3, '门店编码', '门店「gz1」不在你的管辖范围内'],
       [4, '门店编码', '请填写门店编码：你只能导入所辖门店的订单'],
@@ -279,6 +279,23 @@ describe('importing an order file', () => {
     expect(json.statusCode).toBe(400);
     expect(json.json().error.message).toContain('request body');
     expect(await count('order_imports')).toBe(before);
+  });
+
+  it('refuses a store code that names a region or the HQ', async () => {
+    const res = await upload(
+      admin,
+      csv(
+        'E1,east,POS,2026-06-01 13:00,T01,杨枝甘露,1,18,18,,,,,',
+        'E2,hq,POS,2026-06-01 13:00,T01,杨枝甘露,1,18,18,,,,,',
+      ),
+      { dryRun: 'true' },
+    );
+    const p = res.json() as ImportPreview;
+    expect(p).toMatchObject({ valid: 0, invalid: 2 });
+    expect(p.errors.map((e) => [e.row, e.column, e.zh])).toEqual([
+      [2, '门店编码', '「east」是大区的编码，不是门店：请填写门店编码'],
+      [3, '门店编码', '「hq」是总部的编码，不是门店：请填写门店编码'],
+    ]);
   });
 
   it('serves a template that imports as it is', async () => {
@@ -339,7 +356,7 @@ describe('an import as a job', () => {
     });
     expect(stopped).toMatchObject({ status: 'running', processed: 3, created: 2 });
     expect(seen).toEqual([2, 3]);
-    expect(await count('orders', 'resume')).toBe(2);
+    expect(await count('orders', 'import:resume')).toBe(2);
     // a second runner cannot take an import whose lease is held …
     const held = await t.database.db
       .updateTable('order_imports')
@@ -359,7 +376,7 @@ describe('an import as a job', () => {
     await runImports();
     const done = (await get(admin, `/order-imports/${job.id}`)).json();
     expect(done).toMatchObject({ status: 'done', processed: 4, created: 3, duplicates: 0, invalid: 1 });
-    expect(await count('orders', 'resume')).toBe(3);
+    expect(await count('orders', 'import:resume')).toBe(3);
   });
 
   it('ends as failed, with the reason, when writing fails; what was written stays and a re-run adds only the rest', async () => {
@@ -383,13 +400,13 @@ describe('an import as a job', () => {
     };
     const failed = await runImport(failing, job.id, { batchSize: 2 });
     expect(failed).toMatchObject({ status: 'failed', failure: 'connection lost', processed: 3, created: 2 });
-    expect(await count('orders', 'fail')).toBe(2);
+    expect(await count('orders', 'import:fail')).toBe(2);
     const again = await createImport(
       ctx,
       { accountId: null, scopeUnitId: null },
       { fileName: 'f.csv', source: 'fail', bytes: file },
     );
     expect(await runImport(ctx, again.job.id)).toMatchObject({ status: 'done', created: 1, duplicates: 2 });
-    expect(await count('orders', 'fail')).toBe(3);
+    expect(await count('orders', 'import:fail')).toBe(3);
   });
 });

@@ -22,15 +22,25 @@ export function signHook(secret: string, timestamp: string | number, rawBody: st
 
 const refused = (zh: string, en: string) => new AppError('unauthenticated', { zh, en });
 
+/** Who a /hooks request says it is, checked before its body is read. */
+export interface HookCaller {
+  cdb: SyncCtx['cdb'];
+  source: string;
+  integrationId: number;
+  secretCipher: string;
+  timestamp: string;
+  signature: string;
+}
+
 /**
- * Checks a /hooks request's brand, source, timestamp window and signature over the raw body, and answers
- * the brand's system context and the source. 400 for a missing or malformed header, 401 for the rest.
+ * The first half of a /hooks check, on the headers alone (before the body is read): brand, source,
+ * timestamp window, and a live secret for that brand and source. 400 for a missing or malformed header, 401
+ * for the rest.
  */
-export async function verifyHook(
+export async function hookCaller(
   deps: Deps,
   headers: Record<string, string | string[] | undefined>,
-  rawBody: string,
-): Promise<{ ctx: SyncCtx; source: string }> {
+): Promise<HookCaller> {
   const header = (name: string, pattern: RegExp) => {
     const v = headers[name];
     if (typeof v !== 'string' || !pattern.test(v)) {
@@ -44,10 +54,9 @@ export async function verifyHook(
   const brand = header(HOOK_HEADERS.brand, BRAND_PATTERN);
   const source = header(HOOK_HEADERS.source, SOURCE_PATTERN);
   const timestamp = header(HOOK_HEADERS.timestamp, /^\d{1,12}$/);
-  const signature = header(HOOK_HEADERS.signature, /^[0-9a-fA-F]{64}$/);
+  const signature = header(HOOK_HEADERS.signature, /^[0-9a-fA-F]{64}$/).toLowerCase();
 
-  const now = deps.clock.now();
-  if (Math.abs(Math.floor(now.getTime() / 1000) - Number(timestamp)) > HOOK_MAX_SKEW_SECONDS) {
+  if (Math.abs(Math.floor(deps.clock.now().getTime() / 1000) - Number(timestamp)) > HOOK_MAX_SKEW_SECONDS) {
     throw refused(
       `时间戳超出 ±${HOOK_MAX_SKEW_SECONDS} 秒窗口，请校准时钟后重新签名`,
       `${HOOK_HEADERS.timestamp} is more than ${HOOK_MAX_SKEW_SECONDS} s from the server's time; sign again with the current time`,
@@ -64,20 +73,71 @@ export async function verifyHook(
   if (!integration) {
     throw refused('该品牌与来源没有有效的对接密钥', 'No live secret for this brand and source');
   }
-  const expected = Buffer.from(
-    signHook(deps.pii.decrypt(integration.secret_cipher), timestamp, rawBody),
-    'hex',
-  );
+  return {
+    cdb,
+    source,
+    integrationId: integration.id,
+    secretCipher: integration.secret_cipher,
+    timestamp,
+    signature,
+  };
+}
+
+/**
+ * The second half: the signature over `timestamp.rawBody`, compared in constant time, then the request is
+ * recorded as seen. A signature seen before within the window is a replay: 409 (an integrator resending on
+ * purpose signs again with the current time; orders and members are idempotent). Answers the brand's system
+ * context, and `forget` to call when handling the request failed, so the same request may be retried.
+ */
+export async function verifyHookBody(
+  deps: Deps,
+  caller: HookCaller,
+  rawBody: string,
+): Promise<{ ctx: SyncCtx; source: string; forget: () => Promise<void> }> {
+  const { cdb, timestamp, signature } = caller;
+  const expected = Buffer.from(signHook(deps.pii.decrypt(caller.secretCipher), timestamp, rawBody), 'hex');
   if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
     throw refused('签名不匹配', 'The signature does not match (HMAC-SHA256 of "timestamp.rawBody")');
+  }
+  const now = deps.clock.now();
+  const fresh = await cdb.db
+    .insertInto('hook_signatures')
+    .values({
+      corp_id: cdb.corpId,
+      signature,
+      source: caller.source,
+      signed_at: new Date(Number(timestamp) * 1000),
+    })
+    .onConflict((oc) => oc.columns(['corp_id', 'signature']).doNothing())
+    .returning('signature')
+    .executeTakeFirst();
+  if (!fresh) {
+    throw new AppError('conflict', {
+      zh: '该签名请求已收到过（重放）。如需重发，请用当前时间戳重新签名',
+      en: 'This signed request was received before (a replay). To send it again, sign it anew with the current timestamp',
+    });
   }
   await cdb.db
     .updateTable('integrations')
     .set({ last_used_at: now })
     .where('corp_id', '=', cdb.corpId)
-    .where('id', '=', integration.id)
+    .where('id', '=', caller.integrationId)
     .execute();
-  return { ctx: { ...syncCtxOf(deps, cdb.corpId), cdb }, source };
+  const forget = async () => {
+    await cdb.db
+      .deleteFrom('hook_signatures')
+      .where('corp_id', '=', cdb.corpId)
+      .where('signature', '=', signature)
+      .execute();
+  };
+  return { ctx: { ...syncCtxOf(deps, cdb.corpId), cdb }, source: caller.source, forget };
+}
+
+/** Signatures older than the window can no longer pass the timestamp check: they need not be remembered. */
+export async function purgeHookSignatures(deps: Deps): Promise<boolean> {
+  const before = new Date(deps.clock.now().getTime() - 2 * HOOK_MAX_SKEW_SECONDS * 1000);
+  await deps.db.deleteFrom('hook_signatures').where('signed_at', '<', before).execute();
+  return false;
 }
 
 const view = (r: {

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { dateInRange, EARLIEST_DATE, LATEST_DATE, textProblem } from '../../platform/input.ts';
 import { publish, type SyncCtx } from '../context.ts';
 import type { MemberLinked } from '../events.ts';
-import { customerIdentityInput, type FieldError, fieldErrors } from './ingest.ts';
 import { announceLinks, linkMembers } from './oneid.ts';
+import { customerIdentityInput, type FieldError, fieldErrors } from './order-input.ts';
 
 const date = (what: string) =>
   z.iso

@@ -2,6 +2,7 @@ import { type ModuleManifest, migrationsOf, subscriber } from '../manifest.ts';
 import { hookRoutes } from './hooks.ts';
 import { importRoutes } from './import-routes.ts';
 import { IMPORT_JOB, runWaitingImport } from './import-runner.ts';
+import { purgeHookSignatures } from './integrations.ts';
 import { onCustomersMirrored } from './oneid.ts';
 import { orderRoutes } from './routes.ts';
 
@@ -18,6 +19,7 @@ export const orders: ModuleManifest = {
     'customer_identities',
     'members',
     'integrations',
+    'hook_signatures',
     'identity_unlinks',
     'identity_conflicts',
     'order_imports',
@@ -41,5 +43,8 @@ export const orders: ModuleManifest = {
     // the orders and members waiting for a customer's identities link once the customer is mirrored
     subscriber('orders', 'link-wecom-identities', 'CustomerMirrored', 'afterCommit', onCustomersMirrored),
   ],
-  jobs: [{ name: IMPORT_JOB, everyMs: 60_000, run: runWaitingImport }],
+  jobs: [
+    { name: IMPORT_JOB, everyMs: 60_000, run: runWaitingImport },
+    { name: 'orders.purge-hook-signatures', everyMs: 60_000, run: purgeHookSignatures },
+  ],
 };

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { publish, type SyncCtx } from '../context.ts';
-import { addTimeline, removeTimeline, type TimelineEntry } from '../customers/index.ts';
+import { addTimeline, customersVisibleIn, removeTimeline, type TimelineEntry } from '../customers/index.ts';
 import type { CustomerMirrored, LinkedOrder, MemberLinked, OrdersLinked } from '../events.ts';
+import { subtreeUnitIds } from '../org/index.ts';
 import type { IdentityKind } from './schema.ts';
 
 /**
@@ -47,6 +48,10 @@ class Book {
   private readonly blocked = new Set<string>();
   owner(i: Identity) {
     return this.owners.get(keyOf(i));
+  }
+  /** Every customer holding one of the identities read. */
+  customers(): number[] {
+    return [...new Set([...this.owners.values()].map((o) => o.customerId))];
   }
   hold(i: Identity, customerId: number, recorded: boolean) {
     if (!this.owners.has(keyOf(i))) this.owners.set(keyOf(i), { customerId, recorded });
@@ -112,6 +117,30 @@ interface LinkRecord extends Carried {
   customer_id: number | null;
   /** The source its identities are learned from: 'order:<source>', 'member:<source>', 'wecom'. */
   learnedAs: string;
+  /** An order of a manager's import: only customers of this unit's subtree may be linked (null: any). */
+  link_scope_unit_id?: number | null;
+}
+
+/**
+ * For each scope unit among the records, the customers (of those the book or the records name) that the
+ * scope sees: the customers module's scope rule, for a manager of that unit.
+ */
+async function scopesOf(cdb: SyncCtx['cdb'], book: Book, records: LinkRecord[]) {
+  const units = [...new Set(records.flatMap((r) => (r.link_scope_unit_id ? [r.link_scope_unit_id] : [])))];
+  const inScope = new Map<number, Set<number>>();
+  if (units.length === 0) return inScope;
+  const candidates = [
+    ...book.customers(),
+    ...records.flatMap((r) => (r.customer_id === null ? [] : [r.customer_id])),
+  ];
+  for (const unit of units) {
+    const unitIds = await subtreeUnitIds(cdb, unit);
+    inScope.set(
+      unit,
+      await customersVisibleIn(cdb, { wholeCorp: false, unitIds, staffId: null }, candidates),
+    );
+  }
+  return inScope;
 }
 
 export interface Link {
@@ -131,11 +160,15 @@ async function linkRecords(
 ): Promise<{ linked: Link[]; learned: Identity[] }> {
   const { cdb } = ctx;
   const book = await loadBook(cdb, records.flatMap(identitiesOf));
+  const scopes = await scopesOf(cdb, book, records);
   const linked: Link[] = [];
   const learn: (Identity & { customerId: number; source: string })[] = [];
   const conflicts: (Identity & { owner: number; claimant: number; source: string })[] = [];
   for (const r of records) {
     const ids = identitiesOf(r);
+    const scope = r.link_scope_unit_id ? scopes.get(r.link_scope_unit_id) : undefined;
+    // a scoped record naming anyone outside its scope stays unresolved and teaches nothing
+    if (scope && ids.some((i) => book.owner(i) && !scope.has(book.owner(i)!.customerId))) continue;
     let customerId = r.customer_id;
     if (customerId === null) {
       for (const i of ids) {
@@ -217,6 +250,9 @@ const carriedColumns = [
   'openid',
   'phone_hash',
 ] as const;
+/** An order carries its link scope too (members come from integrators only: they have none). */
+const scopeColumn = (table: 'orders' | 'members') =>
+  table === 'orders' ? sql<number | null>`link_scope_unit_id` : sql<null>`null::bigint`;
 
 /** The unlinked orders or members that carry one of these identities. */
 async function pendingCarrying(cdb: SyncCtx['cdb'], table: 'orders' | 'members', ids: Identity[]) {
@@ -225,7 +261,7 @@ async function pendingCarrying(cdb: SyncCtx['cdb'], table: 'orders' | 'members',
   if (kinds.length === 0) return [];
   return cdb.db
     .selectFrom(table as 'orders')
-    .select([...carriedColumns])
+    .select([...carriedColumns, scopeColumn(table).as('link_scope_unit_id')])
     .where('corp_id', '=', cdb.corpId)
     .where('customer_id', 'is', null)
     .where((eb) => eb.or(kinds.map((k) => eb(COLUMN_OF[k], 'in', byKind[k]!))))
@@ -273,7 +309,7 @@ async function linkAndFollow(
 /** Links freshly written orders (ingest) and whatever their identities resolve in turn. */
 export function linkOrders(
   ctx: SyncCtx,
-  orders: (Carried & { id: number; source: string })[],
+  orders: (Carried & { id: number; source: string; link_scope_unit_id: number | null })[],
 ): Promise<Linking> {
   return linkAndFollow(ctx, {
     table: 'orders',
@@ -575,7 +611,7 @@ export async function unlinkIdentity(
         .where('corp_id', '=', cdb.corpId)
         .where('customer_id', '=', customerId)
         .where(column, '=', identity.value)
-        .returning([...carriedColumns])
+        .returning([...carriedColumns, scopeColumn(table).as('link_scope_unit_id')])
         .execute();
     const orders = await unlink('orders');
     const members = await unlink('members');

@@ -22,6 +22,8 @@ export interface OrdersTable {
   coupon_fen: Generated<number>;
   ordered_at: Timestamp;
   linked_by: IdentityKind | null;
+  /** A manager's import: only customers of this unit's subtree may be linked (null: any). */
+  link_scope_unit_id: number | null;
   created_at: DefaultTimestamp;
 }
 
@@ -72,6 +74,14 @@ export interface IntegrationsTable {
   created_at: DefaultTimestamp;
   last_used_at: Timestamp | null;
   revoked_at: Timestamp | null;
+}
+
+/** A signed /hooks request seen within the timestamp window (replays are refused). */
+export interface HookSignaturesTable {
+  corp_id: string;
+  signature: string;
+  source: string;
+  signed_at: Timestamp;
 }
 
 export interface IdentityUnlinksTable {
@@ -140,6 +150,7 @@ export interface OrdersTables {
   customer_identities: CustomerIdentitiesTable;
   members: MembersTable;
   integrations: IntegrationsTable;
+  hook_signatures: HookSignaturesTable;
   identity_unlinks: IdentityUnlinksTable;
   identity_conflicts: IdentityConflictsTable;
   order_imports: OrderImportsTable;

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import type { Ctx } from '../context.ts';
-import { assertCustomerVisible } from '../customers/index.ts';
+import { assertCustomerVisible, visibleTo } from '../customers/index.ts';
 import { COLUMN_OF, unlinkIdentity } from './oneid.ts';
 import type { IdentityKind } from './schema.ts';
 
@@ -108,8 +108,8 @@ const carrying = (table: 'orders' | 'members', alias: string) =>
 
 /**
  * A customer's identities with their sources and what each brought (orders, members), the links undone,
- * and identities in conflict with another customer. A phone shows only masked, and only when it is the
- * customer's own WeCom phone; otherwise it stays a hidden hash.
+ * and identities in conflict with another customer the caller may see. A phone shows only masked, and only
+ * when it is the customer's own WeCom phone; otherwise it stays a hidden hash.
  */
 export async function customerIdentities(ctx: Ctx, customerId: number) {
   await assertCustomerVisible(ctx, customerId);
@@ -163,6 +163,16 @@ export async function customerIdentities(ctx: Ctx, customerId: number) {
       .where('k.corp_id', '=', cdb.corpId)
       .where((eb) =>
         eb.or([eb('k.owner_customer_id', '=', customerId), eb('k.claimant_customer_id', '=', customerId)]),
+      )
+      // only conflicts with a customer the caller may see: the others would tell who holds an identity
+      .where(
+        sql<number>`case when k.owner_customer_id = ${customerId} then k.claimant_customer_id else k.owner_customer_id end`,
+        'in',
+        cdb.db
+          .selectFrom('customers as c')
+          .select('c.id')
+          .where('c.corp_id', '=', cdb.corpId)
+          .where(visibleTo(ctx)),
       )
       .orderBy('k.id', 'desc')
       .limit(100)

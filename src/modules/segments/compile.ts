@@ -1,7 +1,7 @@
 import { expressionBuilder, type RawBuilder, sql } from 'kysely';
 import { AD_HOC } from '../../platform/db/prepared.ts';
 import type { Ctx } from '../context.ts';
-import { visibleTo } from '../customers/index.ts';
+import { tagsInView, visibleTo } from '../customers/index.ts';
 import type { LifecycleStage } from '../events.ts';
 import type { Tables } from '../tables.ts';
 import { type Condition, FIELD_BY_KEY, type FieldKind, type Rule } from './rule.ts';
@@ -127,13 +127,19 @@ function daysSince(t: RawBuilder<unknown>, cmp: string, value: unknown, now: Dat
 
 type SetOf = Extract<FieldKind, { kind: 'set' }>['of'];
 
-/** (id, v) pairs of a set field, restricted to `values` when given. */
-function pairs(corpId: string, of: SetOf, values?: readonly unknown[]) {
+/**
+ * (id, v) pairs of a set field, restricted to `values` when given. Tags are those of the caller's tag view
+ * only: the service refuses a rule naming others, and "has any tag" / "has none" must not count them either.
+ */
+function pairs(ctx: Ctx, of: SetOf, values?: readonly unknown[]) {
+  const corpId = ctx.cdb.corpId;
   const only = (column: RawBuilder<unknown>) => (values ? sql`and ${column} in (${list(values)})` : sql``);
   switch (of) {
-    case 'tag':
+    case 'tag': {
+      const view = tagsInView(ctx);
       return sql`select ct.customer_id as id, ct.tag_id as v from customer_tags ct
-        where ct.corp_id = ${corpId} ${only(sql`ct.tag_id`)}`;
+        where ct.corp_id = ${corpId} ${only(sql`ct.tag_id`)} ${view ? sql`and ct.tag_id in (${view})` : sql``}`;
+    }
     case 'staff':
       return sql`select f.customer_id as id, f.staff_id as v from follows f
         where f.corp_id = ${corpId} and f.status = 'active' ${only(sql`f.staff_id`)}`;
@@ -229,10 +235,10 @@ function condition(ctx: Ctx, c: Condition): Compiled {
         : pos(grouped(compare(measure, c.cmp, c.value)));
     }
     case 'set': {
-      if (c.cmp === 'any') return pos(sql`select id from (${pairs(corpId, store.of)}) p`);
-      if (c.cmp === 'none') return neg(sql`select id from (${pairs(corpId, store.of)}) p`);
+      if (c.cmp === 'any') return pos(sql`select id from (${pairs(ctx, store.of)}) p`);
+      if (c.cmp === 'none') return neg(sql`select id from (${pairs(ctx, store.of)}) p`);
       const values = [...new Set(c.value as unknown[])];
-      const matching = sql`select id from (${pairs(corpId, store.of, values)}) p`;
+      const matching = sql`select id from (${pairs(ctx, store.of, values)}) p`;
       if (c.cmp === 'in') return pos(matching);
       if (c.cmp === 'not_in') return neg(matching);
       return pos(sql`${matching} group by id having count(distinct v) = ${values.length}`);

@@ -252,6 +252,17 @@ export function matches(world: World, rule: Rule, customerId: number): boolean {
   throw new Error(`unknown field ${field} (known: ${[...FIELD_BY_KEY.keys()].join(', ')})`);
 }
 
+/** The world as a caller with a tag view sees it: only the tags in `view` (null: every tag). */
+export function inTagView(world: World, view: ReadonlySet<number> | null): World {
+  if (!view) return world;
+  const tags = new Map<number, Set<number>>();
+  for (const [customerId, have] of world.tags) {
+    const seen = [...have].filter((t) => view.has(t));
+    if (seen.length) tags.set(customerId, new Set(seen));
+  }
+  return { ...world, tags };
+}
+
 /** The rule's customers among `candidates` (default: every customer of the corp), ascending. */
 export function evaluate(
   world: World,

@@ -334,3 +334,101 @@ describe('layerings', () => {
     expect((await call(east, 'GET', `/layerings/${id}`)).json().editable).toBe(true);
   });
 });
+
+describe('tag views', () => {
+  // 加盟意向 (HQ only) on li, a customer of sh1 with no other tag; 包裹卡 (ops, fixture) is no front-line tag.
+  let franchise: number;
+  beforeAll(async () => {
+    const db = t.database.db;
+    const group = await db
+      .insertInto('tag_groups')
+      .values({ corp_id: 'acme', name: '招商线索', audience: 'hq', wecom_group_id: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    franchise = (
+      await db
+        .insertInto('tags')
+        .values({ corp_id: 'acme', group_id: group.id, name: '加盟意向', wecom_tag_id: null })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+    await db
+      .insertInto('customer_tags')
+      .values({
+        corp_id: 'acme',
+        customer_id: t.fx.customers.li,
+        tag_id: franchise,
+        staff_id: null,
+        tagged_at: new Date(),
+      })
+      .execute();
+  });
+  const hidden = (res: { statusCode: number; json(): { error: { message: string } } }) => {
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.message).toMatch(/outside your tag view/);
+  };
+
+  it('refuses a preview naming a tag outside the caller’s view, as the customer list does', async () => {
+    hidden(
+      await call(sh1, 'POST', '/segments/preview', { rule: { field: 'tag', cmp: 'in', value: [franchise] } }),
+    );
+    hidden(
+      await call(sh1a, 'POST', '/segments/preview', {
+        rule: { op: 'not', rule: { field: 'tag', cmp: 'all', value: [t.fx.tags.vip, t.fx.tags.fruit] } },
+      }),
+    );
+    const zh = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/segments/preview',
+      headers: { cookie: sh1.cookie, 'x-csrf-token': sh1.csrfToken, 'accept-language': 'zh-CN' },
+      payload: { rule: { field: 'tag', cmp: 'in', value: [franchise] } },
+    });
+    expect(zh.json().error.message).toContain('不在你的标签视图内');
+    expect((await preview(admin, { field: 'tag', cmp: 'in', value: [franchise] })).count).toBe(1);
+  });
+
+  it('counts "has a tag" / "has none" over the tags of the caller’s view only', async () => {
+    const { wang, li } = t.fx.customers;
+    const ids = async (s: TestSession, cmp: string) =>
+      (await preview(s, { field: 'tag', cmp })).sample.map((m) => m.id).sort();
+    expect(await ids(sh1, 'any')).toEqual([wang]);
+    expect(await ids(sh1, 'none')).toEqual([li]);
+    expect(await ids(admin, 'any')).toEqual(expect.arrayContaining([wang, li]));
+  });
+
+  it('refuses saving such a rule, and keeps HQ’s segments and layerings naming it from the store', async () => {
+    const rule = { field: 'tag', cmp: 'in', value: [franchise] };
+    hidden(await call(sh1, 'POST', '/segments', { name: '加盟线索', rule }));
+    const mine = (await call(sh1, 'POST', '/segments', { name: '一店全体', rule: everyone })).json();
+    hidden(await call(sh1, 'PUT', `/segments/${mine.id}`, { name: '加盟线索', rule }));
+
+    const leads = await call(admin, 'POST', '/segments', { name: '加盟线索', rule });
+    expect(leads.json()).toMatchObject({ count: 1 });
+    const id = leads.json().id as number;
+    hidden(await call(sh1, 'GET', `/segments/${id}`));
+    hidden(await call(east, 'GET', `/segments/${id}`));
+    const listed = async (s: TestSession) =>
+      (await call(s, 'GET', '/segments')).json().items.map((x: { id: number }) => x.id);
+    expect(await listed(sh1)).not.toContain(id);
+    expect(await listed(sh1)).toContain(mine.id);
+    expect(await listed(admin)).toContain(id);
+
+    const layering = (
+      await call(admin, 'POST', '/layerings', {
+        name: '招商',
+        layers: [
+          { segmentId: id, operation: '招商顾问回访' },
+          { segmentId: mine.id, operation: '到店礼' },
+        ],
+      })
+    ).json();
+    hidden(await call(sh1, 'GET', `/layerings/${layering.id}`));
+    expect(
+      (await call(sh1, 'GET', '/layerings')).json().items.map((x: { id: number }) => x.id),
+    ).not.toContain(layering.id);
+    hidden(
+      await call(sh1, 'POST', '/layerings', { name: 'x', layers: [{ segmentId: id, operation: '到店礼' }] }),
+    );
+    expect((await call(admin, 'GET', `/layerings/${layering.id}`)).json().layers[0].size).toBe(1);
+  });
+});

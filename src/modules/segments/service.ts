@@ -1,7 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import { AppError, type Lang, notFound } from '../../platform/http/errors.ts';
 import type { Ctx } from '../context.ts';
-import { assertUnitInScope } from '../org/index.ts';
+import { assertMayAsk, type CustomerQuestion } from '../customers/index.ts';
 import { audienceIds, countAudience, sampleAudience, scopeCte } from './compile.ts';
 import { checkRule, conditionsOf, type Rule } from './rule.ts';
 
@@ -22,32 +22,23 @@ function visibleFrom(ctx: Ctx) {
     where me.corp_id = x.corp_id and me.id = ${actor.unitId} and me.path like '%/' || x.unit_id || '/%'))`;
 }
 
-/** Units and staff a rule names must be the caller's, as for every filter (403 otherwise). */
-async function assertRuleInScope(ctx: Ctx, rule: Rule): Promise<void> {
+/** What a rule asks about customers: the tags, units and staff its conditions name. */
+function questionOf(rule: Rule): CustomerQuestion {
   const conditions = conditionsOf(rule);
-  for (const c of conditions) {
-    if ((c.field === 'follow_unit' || c.field === 'top_unit') && Array.isArray(c.value)) {
-      for (const unitId of c.value as number[]) assertUnitInScope(ctx.actor, unitId);
-    }
-  }
-  const staffIds = [
-    ...new Set(conditions.filter((c) => c.field === 'staff').flatMap((c) => (c.value ?? []) as number[])),
-  ];
-  if (!staffIds.length) return;
-  const found = await ctx.cdb.db
-    .selectFrom('staff')
-    .select('id')
-    .where('corp_id', '=', ctx.cdb.corpId)
-    .where('id', 'in', staffIds)
-    .where('unit_id', 'in', [...ctx.actor.unitIds])
-    .execute();
-  const missing = staffIds.filter((id) => !found.some((f) => f.id === id));
-  if (missing.length) {
-    throw new AppError('forbidden', {
-      zh: `员工 ${missing.join(', ')} 不在你的权限范围内`,
-      en: `Staff ${missing.join(', ')} outside your scope`,
-    });
-  }
+  const values = (...fields: string[]) =>
+    conditions
+      .filter((c) => fields.includes(c.field) && Array.isArray(c.value))
+      .flatMap((c) => c.value as number[]);
+  return { tagIds: values('tag'), unitIds: values('follow_unit', 'top_unit'), staffIds: values('staff') };
+}
+
+/**
+ * A rule may name only what the customer list would let the caller filter on (customers/access.ts): tags of
+ * their tag view, units of their subtree, staff of those units (403 otherwise). Checked on every read of a
+ * rule, a saved one included: a segment made by HQ, seen from a store, may name what the store may not ask.
+ */
+async function assertRuleInScope(ctx: Ctx, rule: Rule): Promise<void> {
+  await assertMayAsk(ctx, questionOf(rule));
 }
 
 /** A rule as stored: checked again, since a stored rule outlives the code that checked it. */
@@ -106,16 +97,35 @@ async function toSegment(ctx: Ctx, row: SegmentRow) {
   };
 }
 
+/** Whether the caller may read a stored rule: null, or the refusal saying why not. */
+async function refusalOf(ctx: Ctx, rule: unknown): Promise<AppError | null> {
+  try {
+    await assertRuleInScope(ctx, storedRule(rule));
+    return null;
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+}
+
+/** The segments the caller may read: seen from their unit, and asking only what they may ask. */
 export async function listSegments(ctx: Ctx) {
   const rows = await segmentQuery(ctx).orderBy('x.id', 'desc').execute();
   const items = [];
-  for (const row of rows) items.push(await toSegment(ctx, row));
+  for (const row of rows) if (!(await refusalOf(ctx, row.rule))) items.push(await toSegment(ctx, row));
   return { items };
 }
 
-async function visibleSegment(ctx: Ctx, id: number) {
+async function findSegment(ctx: Ctx, id: number) {
   const row = await segmentQuery(ctx).where('x.id', '=', id).executeTakeFirst();
   if (!row) throw notFound({ zh: '人群', en: 'Segment' });
+  return row;
+}
+
+/** A segment the caller sees (else 404) and whose rule they may ask (else 403): what every read goes through. */
+async function visibleSegment(ctx: Ctx, id: number) {
+  const row = await findSegment(ctx, id);
+  await assertRuleInScope(ctx, storedRule(row.rule));
   return row;
 }
 
@@ -179,7 +189,8 @@ export async function updateSegment(ctx: Ctx, id: number, input: SegmentInput) {
 }
 
 export async function deleteSegment(ctx: Ctx, id: number) {
-  const row = await visibleSegment(ctx, id);
+  // Its maker may delete it even if its rule now names a tag moved out of their view.
+  const row = await findSegment(ctx, id);
   await editableUnit(ctx, row.unit_id);
   const used = await ctx.cdb.db
     .selectFrom('layering_layers as l')
@@ -233,6 +244,7 @@ async function validateLayers(ctx: Ctx, input: LayeringInput) {
       en: `layers[${missing}].segmentId: segment ${ids[missing]} not found`,
     });
   }
+  for (const segment of found) await assertRuleInScope(ctx, storedRule(segment.rule));
 }
 
 async function writeLayers(ctx: Ctx, layeringId: number, input: LayeringInput) {
@@ -327,10 +339,17 @@ async function visibleLayering(ctx: Ctx, id: number) {
   return row;
 }
 
+/** The layerings the caller may read: those whose every layer's rule they may ask. */
 export async function listLayerings(ctx: Ctx, opts: { days: number; lang: Lang }) {
   const rows = await layeringQuery(ctx).orderBy('x.id', 'desc').execute();
   const items = [];
-  for (const row of rows) items.push(await layeringOf(ctx, row, opts));
+  for (const row of rows) {
+    try {
+      items.push(await layeringOf(ctx, row, opts));
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'forbidden')) throw err;
+    }
+  }
   return { items };
 }
 
@@ -356,12 +375,16 @@ async function layeringOf(ctx: Ctx, row: LayeringRow, opts: { days: number; lang
     .where('l.layering_id', '=', row.id)
     .orderBy('l.position')
     .execute();
+  const rules: Rule[] = [];
+  for (const l of layers) {
+    const rule = storedRule(l.rule);
+    await assertRuleInScope(ctx, rule);
+    rules.push(rule);
+  }
   const since = new Date(ctx.clock.now().getTime() - opts.days * DAY_MS);
   const corpId = ctx.cdb.corpId;
   const name = (i: number) => sql.raw(`l${i}`);
-  const ctes = layers.map(
-    (l, i) => sql`, ${name(i)} as materialized (${audienceIds(ctx, storedRule(l.rule))})`,
-  );
+  const ctes = layers.map((_, i) => sql`, ${name(i)} as materialized (${audienceIds(ctx, rules[i]!)})`);
   // each customer's paid total in the window, summed once for every layer
   const spend = sql`, spend as materialized (
     select o.customer_id as id, sum(o.paid_fen) as paid from orders o

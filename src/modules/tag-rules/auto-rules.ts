@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { CHANNEL_METHODS, visibleChannels } from '../channels/index.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
-import { changeCustomerTags, type TagChange, visibleTo } from '../customers/index.ts';
+import { changeCustomerTags, type TagChange, tagsInView, visibleTo } from '../customers/index.ts';
 import type { ChannelAttributed, LinkedOrder } from '../events.ts';
 import type { TagRuleKind } from './schema.ts';
 
@@ -287,9 +287,16 @@ export async function applyChannelTagRules(ctx: SyncCtx, adds: ChannelAttributed
  * the channels in scope that tag their adds themselves (set on the channel, shown here so the whole picture
  * of automatic tagging is in one place).
  */
+/**
+ * The rules and the channels that tag their adds, as the caller's tag view shows them (customers/access.ts):
+ * a tag outside it is left out, and so is a rule that puts on none of the caller's tags — its count would say
+ * how many of their customers carry a tag they may not see.
+ */
 export async function listTagRules(ctx: Ctx) {
   const { cdb } = ctx;
-  const rules = await cdb.db
+  const view = tagsInView(ctx);
+  const inView = view ? sql`and t.id in (${view})` : sql``;
+  const allRules = await cdb.db
     .selectFrom('tag_rules as r')
     .selectAll('r')
     .select(
@@ -297,11 +304,12 @@ export async function listTagRules(ctx: Ctx) {
         { id: number; name: string }[]
       >`coalesce((select json_agg(json_build_object('id', t.id, 'name', t.name)
         order by t.id) from tag_rule_tags rt join tags t on t.corp_id = rt.corp_id and t.id = rt.tag_id
-        where rt.corp_id = r.corp_id and rt.rule_id = r.id), '[]')`.as('tags'),
+        where rt.corp_id = r.corp_id and rt.rule_id = r.id ${inView}), '[]')`.as('tags'),
     )
     .where('r.corp_id', '=', cdb.corpId)
     .orderBy('r.id')
     .execute();
+  const rules = view ? allRules.filter((r) => r.tags.length > 0) : allRules;
   const counts = await cdb.db
     .selectFrom('tag_rule_hits as h')
     .innerJoin('customers as c', (j) =>
@@ -319,6 +327,7 @@ export async function listTagRules(ctx: Ctx) {
     )
     .innerJoin('tags as t', (j) => j.onRef('t.corp_id', '=', 'ct.corp_id').onRef('t.id', '=', 'ct.tag_id'))
     .select(['c.id', 'c.name', 'c.method', 'c.scene', 'c.status', 't.id as tag_id', 't.name as tag_name'])
+    .$if(view !== null, (q) => q.where('t.id', 'in', view!))
     .orderBy('c.id')
     .orderBy('t.id')
     .execute();

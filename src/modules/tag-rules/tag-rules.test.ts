@@ -296,6 +296,44 @@ describe('auto-tag rules', () => {
     expect((await get('admin', '/api/v1/tag-rules')).json().productNames).toEqual({ 'P-YZGL': '杨枝甘露' });
   });
 
+  it('lists rules as the caller’s tag view shows them: an HQ-only tag, and a rule only it, stay with HQ', async () => {
+    const { id } = (
+      await call('admin', 'POST', '/api/v1/tag-groups', {
+        name: '招商线索',
+        audience: 'hq',
+        tags: ['渠道合作'],
+      })
+    ).json();
+    const partner = (await get('admin', '/api/v1/tags'))
+      .json()
+      .groups.find((g: { id: number }) => g.id === id).tags[0].id as number;
+    for (const body of [
+      { name: '问合作', kind: 'keyword', condition: { keywords: ['合作'] }, tagIds: [partner] },
+      {
+        name: '合作会员',
+        kind: 'keyword',
+        condition: { keywords: ['会员合作'] },
+        tagIds: [partner, tag.会员意向],
+      },
+    ]) {
+      expect((await call('admin', 'POST', '/api/v1/tag-rules', body)).statusCode).toBe(200);
+    }
+    const rules = async (who: string) =>
+      Object.fromEntries(
+        (await get(who, '/api/v1/tag-rules'))
+          .json()
+          .rules.map((r: { name: string; tags: { name: string }[] }) => [r.name, r.tags.map((x) => x.name)]),
+      );
+    expect(await rules('admin')).toMatchObject({ 问合作: ['渠道合作'], 合作会员: ['会员意向', '渠道合作'] });
+    for (const who of ['sh1', 'east']) {
+      const seen = await rules(who);
+      expect(seen, who).not.toHaveProperty('问合作');
+      expect(seen.合作会员, who).toEqual(['会员意向']);
+      // The front-line tags the store's customers get are there, for the managers who follow them up.
+      expect(seen.单笔满300, who).toEqual(['高客单']);
+    }
+  });
+
   it('deleting a rule keeps the tags it put on', async () => {
     expect((await call('admin', 'DELETE', `/api/v1/tag-rules/${rule.product}`)).statusCode).toBe(200);
     expect(await customerTags(t.fx.customers.li)).toContain('杨枝甘露控');

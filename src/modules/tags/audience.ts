@@ -3,18 +3,20 @@ import type { Actor, Role } from '../../platform/actor.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { Ctx } from '../context.ts';
 
-export type Audience = 'all' | 'ops' | 'front_line';
-export const AUDIENCES: readonly Audience[] = ['all', 'ops', 'front_line'];
+export type Audience = 'all' | 'ops' | 'front_line' | 'hq';
+export const AUDIENCES: readonly Audience[] = ['all', 'ops', 'front_line', 'hq'];
 
 /**
- * Tag views per role (PLAYBOOK §4): ops — HQ, region and store managers — see the groups meant for them
- * (region, channel), the front line (staff) sees need and consumption tags; groups for `all` are everyone's.
- * HQ admins define the groups and their audience, so they see every group.
+ * Tag views per role (PLAYBOOK §4: different users need different tags). Need and consumption tags
+ * (`front_line`: taste, spend level, behaviour) are for whoever follows customers: front-line staff, and the
+ * store and region managers who follow customers themselves and run the stores' follow-up. Region and
+ * channel tags (`ops`) are for the managers; `hq` groups (franchise leads, pilot cohorts) stay with HQ;
+ * `all` is everyone's. HQ admins define the groups and their audience, so they see every group.
  */
 const VIEWS: Record<Role, readonly Audience[]> = {
   hq_admin: AUDIENCES,
-  region_manager: ['all', 'ops'],
-  store_manager: ['all', 'ops'],
+  region_manager: ['all', 'ops', 'front_line'],
+  store_manager: ['all', 'ops', 'front_line'],
   staff: ['all', 'front_line'],
 };
 

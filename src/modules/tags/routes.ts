@@ -20,7 +20,7 @@ const id = z.coerce.number().int().positive();
 const ids = z.array(id).max(10_000);
 /** WeCom's limit for group and tag names (API-FACTS §3: ≤30 characters). */
 const tagName = z.string().trim().min(1).max(30);
-const audience = z.enum(AUDIENCES as ['all', 'ops', 'front_line']);
+const audience = z.enum(AUDIENCES as ['all', 'ops', 'front_line', 'hq']);
 const sync = {
   sync: z
     .enum(['pending', 'synced', 'failed', 'local'])
@@ -42,8 +42,9 @@ export function tagRoutes(deps: Deps) {
           tags: ['tags'],
           summary: 'Corp tag groups with their tags, as the caller’s role sees them, and their WeCom sync',
           description:
-            'Tag views per role: HQ admins see every group; region and store managers the groups for all and ' +
-            'for ops (region, channel); staff the groups for all and for the front line (need, consumption).',
+            'Tag views per role: HQ admins see every group; region and store managers the groups for all, for ' +
+            'ops (region, channel) and for the front line (need, consumption); staff the groups for all and for ' +
+            'the front line; groups for hq stay with HQ.',
           response: {
             200: z.object({
               groups: z.array(

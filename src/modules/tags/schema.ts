@@ -6,7 +6,7 @@ export interface TagGroupsTable {
   id: Generated<number>;
   wecom_group_id: string | null;
   name: string;
-  audience: Generated<'all' | 'ops' | 'front_line'>;
+  audience: Generated<'all' | 'ops' | 'front_line' | 'hq'>;
   sort_order: Generated<number>;
   created_at: DefaultTimestamp;
   sync_key: ColumnType<string | null, string | null | undefined, string | null>;

@@ -16,7 +16,8 @@ function syncOf(
   row: { status: string | null; last_error: string | null; errcode: number | null },
 ): { sync: SyncState; syncError: { errcode: number | null; message: string } | null } {
   if (row.status === 'pending') return { sync: 'pending', syncError: null };
-  if (row.status === 'failed' || row.status === 'expired') {
+  // unknown: an attempt's answer was lost and a later one failed; its message says the first may have worked
+  if (row.status === 'failed' || row.status === 'expired' || row.status === 'unknown') {
     return { sync: 'failed', syncError: { errcode: row.errcode, message: row.last_error ?? '' } };
   }
   return { sync: wecomId ? 'synced' : 'local', syncError: null };
@@ -76,7 +77,7 @@ export async function listTagSyncFailures(ctx: Ctx) {
     .select(['id', 'kind', 'request', 'errcode', 'last_error', 'done_at'])
     .where('corp_id', '=', ctx.cdb.corpId)
     .where('kind', 'in', [ADD_CORP_TAG, EDIT_CORP_TAG, DEL_CORP_TAG])
-    .where('status', 'in', ['failed', 'expired'])
+    .where('status', 'in', ['failed', 'expired', 'unknown'])
     .orderBy('id', 'desc')
     .limit(10)
     .execute();

@@ -5,6 +5,7 @@ let t: TestApp;
 const as: Record<string, TestSession> = {};
 let taste: number; // front-line group 口味偏好
 let fruitTea: number; // 果茶, in 口味偏好
+let franchise: number; // 加盟意向, in the HQ-only group 招商线索
 beforeAll(async () => {
   t = await openTestApp();
   for (const [k, login] of Object.entries(t.fx.logins)) as[k] = await t.login(login);
@@ -20,6 +21,18 @@ beforeAll(async () => {
     await t.database.db
       .insertInto('tags')
       .values({ corp_id: 'acme', group_id: taste, name: '果茶', wecom_tag_id: null })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  const leads = await t.database.db
+    .insertInto('tag_groups')
+    .values({ corp_id: 'acme', name: '招商线索', audience: 'hq', wecom_group_id: null })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  franchise = (
+    await t.database.db
+      .insertInto('tags')
+      .values({ corp_id: 'acme', group_id: leads.id, name: '加盟意向', wecom_tag_id: null })
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
@@ -75,7 +88,8 @@ async function outbox(prefix: string) {
 
 describe('tag views per role', () => {
   beforeAll(async () => {
-    // 王芳 (sh1a's customer) carries a tag of each audience: VIP (all, fixture), 包裹卡 (ops), 果茶 (front line).
+    // 王芳 (sh1a's customer) carries a tag of each audience: VIP (all, fixture), 包裹卡 (ops), 果茶 (front line),
+    // 加盟意向 (HQ).
     await t.database.db
       .insertInto('customer_tags')
       .values([
@@ -93,11 +107,18 @@ describe('tag views per role', () => {
           staff_id: null,
           tagged_at: new Date(),
         },
+        {
+          corp_id: 'acme',
+          customer_id: t.fx.customers.wang,
+          tag_id: franchise,
+          staff_id: null,
+          tagged_at: new Date(),
+        },
       ])
       .execute();
   });
 
-  it('lists the groups of each role’s view: HQ all, managers all + ops, staff all + front line', async () => {
+  it('lists the groups of each role’s view: HQ all, managers all + ops + front line, staff all + front line', async () => {
     const groups = async (who: string) =>
       (await get(who, '/api/v1/tags'))
         .json()
@@ -106,14 +127,18 @@ describe('tag views per role', () => {
       ['会员', ['VIP']],
       ['客户来源', ['包裹卡']],
       ['口味偏好', ['果茶']],
+      ['招商线索', ['加盟意向']],
     ]);
+    // Managers follow customers too: they need the front-line tags; HQ's own stay with HQ.
     expect(await groups('east')).toEqual([
       ['会员', ['VIP']],
       ['客户来源', ['包裹卡']],
+      ['口味偏好', ['果茶']],
     ]);
     expect(await groups('sh1')).toEqual([
       ['会员', ['VIP']],
       ['客户来源', ['包裹卡']],
+      ['口味偏好', ['果茶']],
     ]);
     expect(await groups('sh1a')).toEqual([
       ['会员', ['VIP']],
@@ -126,8 +151,8 @@ describe('tag views per role', () => {
       (await get(who, `/api/v1/customers/${t.fx.customers.wang}`))
         .json()
         .tags.map((x: { name: string }) => x.name);
-    expect((await profile('admin')).sort()).toEqual(['VIP', '包裹卡', '果茶']);
-    expect((await profile('sh1')).sort()).toEqual(['VIP', '包裹卡']);
+    expect((await profile('admin')).sort()).toEqual(['VIP', '加盟意向', '包裹卡', '果茶']);
+    expect((await profile('sh1')).sort()).toEqual(['VIP', '包裹卡', '果茶']);
     expect((await profile('sh1a')).sort()).toEqual(['VIP', '果茶']);
     const listed = async (who: string) =>
       (await get(who, '/api/v1/customers?limit=50'))
@@ -135,18 +160,21 @@ describe('tag views per role', () => {
         .items.find((c: { id: number }) => c.id === t.fx.customers.wang)
         .tags.map((x: { name: string }) => x.name)
         .sort();
-    expect(await listed('admin')).toEqual(['VIP', '包裹卡', '果茶']);
-    expect(await listed('east')).toEqual(['VIP', '包裹卡']);
+    expect(await listed('admin')).toEqual(['VIP', '加盟意向', '包裹卡', '果茶']);
+    expect(await listed('east')).toEqual(['VIP', '包裹卡', '果茶']);
     expect(await listed('sh1a')).toEqual(['VIP', '果茶']);
   });
 
   it('refuses a list filter on a tag outside the caller’s view, and filters within it', async () => {
     const byTag = (who: string, tagId: number) => get(who, `/api/v1/customers?tagId=${tagId}`);
     expect((await byTag('sh1a', t.fx.tags.fruit)).statusCode).toBe(403);
-    expect((await byTag('sh1', fruitTea)).statusCode).toBe(403);
-    const mine = await byTag('sh1a', fruitTea);
-    expect(mine.statusCode).toBe(200);
-    expect(mine.json().items.map((c: { id: number }) => c.id)).toEqual([t.fx.customers.wang]);
+    expect((await byTag('sh1', franchise)).statusCode).toBe(403);
+    expect((await byTag('east', franchise)).statusCode).toBe(403);
+    for (const who of ['sh1a', 'sh1', 'east']) {
+      const mine = await byTag(who, fruitTea);
+      expect(mine.statusCode, who).toBe(200);
+      expect(mine.json().items.map((c: { id: number }) => c.id)).toEqual([t.fx.customers.wang]);
+    }
     expect((await byTag('admin', t.fx.tags.fruit)).json().items.map((c: { id: number }) => c.id)).toEqual(
       expect.arrayContaining([t.fx.customers.wang, t.fx.customers.both]),
     );
@@ -169,7 +197,11 @@ describe('tag views per role', () => {
       '打上标签「果茶」（私域后台） · sh1a',
       '移除标签「果茶」（私域后台） · sh1a',
     ]);
-    expect(await events('sh1')).toEqual([]);
+    // The store manager follows up the same customers: she sees the front-line tag changes too.
+    expect(await events('sh1')).toEqual(await events('sh1a'));
+    expect(
+      (await call('sh1', 'POST', `/api/v1/customers/${wang}/tags`, { add: [franchise] })).statusCode,
+    ).toBe(403);
     expect((await events('admin')).length).toBe(2);
     // Another store's customer is out of reach, like any missing one.
     expect(

@@ -20,6 +20,8 @@ export interface EventDispatcherOptions<C, E extends DomainEventShape> {
   concurrency?: number;
   /** The concurrency allowed now, when lower (see JobPumpOptions.limit). */
   limit?: () => number;
+  /** This process's name on the leases it takes (see jobs/lease.ts). */
+  holder?: string;
   pollMs?: number;
   onError?: (err: unknown, delivery?: { corpId: string; subscriber: string; eventIds: number[] }) => void;
 }
@@ -40,6 +42,7 @@ export class EventDispatcher<C, E extends DomainEventShape> extends QueueDispatc
       groupOf: (r) => r.subscriber,
       concurrency: opts.concurrency ?? 4,
       limit: opts.limit,
+      holder: opts.holder,
       pollMs: opts.pollMs ?? 1_000,
       batchSize: 200,
       handle: async (rows) => {

@@ -126,8 +126,9 @@ export async function buildApp(opts: AppOptions) {
       if (method !== 'HEAD') apiRoutes.push({ method, url: route.url, access });
   });
 
-  // Before validation: a caller without a session or the role learns nothing about the request's shape.
-  app.addHook('preValidation', async (request) => {
+  // Before the body is read (so nobody without a session makes Siyu read an upload of up to 32 MB) and before
+  // validation (a caller without a session or the role learns nothing about the request's shape).
+  app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config.access;
     if (!access || 'public' in access) return;
     const session = await opts.authenticate(request);
@@ -144,7 +145,11 @@ export async function buildApp(opts: AppOptions) {
     const lang = pickLang(request.headers['accept-language']);
     const send = (code: ErrorCode, message: string) =>
       reply.status(ERRORS[code].status).send(errorBody(code, message, request.id));
+    // refused before its body was read (no session, too large): the connection closes rather than Node
+    // reading the rest of the body to keep it alive
+    if (request.raw.complete === false) reply.header('connection', 'close');
     if (err instanceof AppError) {
+      if (err.status >= 500) request.log.error({ err }, 'request failed');
       return send(err.code, err.detail ? err.detail[lang] : ERRORS[err.code][lang]);
     }
     if (hasZodFastifySchemaValidationErrors(err)) {

@@ -22,6 +22,8 @@ export interface InboxRecord {
   event: Record<string, unknown>;
   receivedAt: Date;
   notBefore?: Date;
+  /** Why the event cannot be handled: it is stored parked with this as its last_error, never handled. */
+  parked?: string;
 }
 
 /**
@@ -41,13 +43,16 @@ export async function recordInboxBatch(db: Kysely<JobTables>, rows: InboxRecord[
       event: r.event,
       received_at: r.receivedAt,
       next_attempt_at: r.notBefore ?? r.receivedAt,
+      status: r.parked === undefined ? 'pending' : 'parked',
+      last_error: r.parked ?? null,
     })),
   );
   const inserted = await sql<{ corp_id: string; dedup_key: string }>`
-    insert into wecom_inbox (corp_id, dedup_key, order_key, event_type, event, received_at, next_attempt_at)
-    select corp_id, dedup_key, order_key, event_type, event, received_at, next_attempt_at
+    insert into wecom_inbox (corp_id, dedup_key, order_key, event_type, event, received_at, next_attempt_at,
+      status, last_error)
+    select corp_id, dedup_key, order_key, event_type, event, received_at, next_attempt_at, status, last_error
     from jsonb_to_recordset(${json}::jsonb) as r(corp_id text, dedup_key text, order_key text, event_type text,
-      event jsonb, received_at timestamptz, next_attempt_at timestamptz)
+      event jsonb, received_at timestamptz, next_attempt_at timestamptz, status text, last_error text)
     on conflict (corp_id, dedup_key) do nothing
     returning corp_id, dedup_key`.execute(db);
   const fresh = new Set(inserted.rows.map((r) => `${r.corp_id}\n${r.dedup_key}`));
@@ -85,8 +90,11 @@ export interface InboxDispatcherOptions {
   limit?: () => number;
   /** After this many failed attempts a row is parked: kept, visible, never dropped. */
   maxAttempts?: number;
-  /** A claimed row is due again after this long if its worker died mid-way. */
+  /** This process's name on the leases it takes (see lease.ts). */
+  holder?: string;
+  /** A claimed row is due again after this long without a renewal: its worker died (see lease.ts). */
   leaseMs?: number;
+  heartbeatMs?: number;
   pollMs?: number;
   onError?: (err: unknown, event?: InboxEvent) => void;
 }

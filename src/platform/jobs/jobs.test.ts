@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Tables } from '../../modules/tables.ts';
 import { openTestDatabase } from '../../testing/db.ts';
@@ -32,6 +33,13 @@ const record = (key: string, notBefore?: Date) =>
     receivedAt: clock.now(),
     notBefore,
   });
+
+/** A row claimed by a worker that was then killed: it renews nothing any more. */
+const claimedByTheDead = async (table: 'wecom_inbox' | 'wecom_outbox', leaseMs = 5_000) =>
+  sql`update ${sql.table(table)} set attempts = attempts + 1, claimed_by = 'host:123:dead',
+    next_attempt_at = ${new Date(clock.now().getTime() + leaseMs)} where status = 'pending'`.execute(
+    database.db,
+  );
 
 describe('recording callbacks', () => {
   const row = (key: string, notBefore?: Date) => ({
@@ -141,21 +149,9 @@ describe('the inbox dispatcher', () => {
     expect(row).toMatchObject({ status: 'parked', attempts: 3, last_error: 'boom 3' });
   });
 
-  it('takes back a row whose worker died mid-way, once its lease ran out', async () => {
+  it('takes back a row whose worker died mid-way as soon as its 5 s lease ran out', async () => {
     await record('orphan');
-    const dead = new InboxDispatcher({
-      db: db(),
-      clock,
-      leaseMs: 60_000,
-      handle: () => new Promise(() => {}),
-    });
-    void dead.tick(); // claims the row and never finishes
-    await expect
-      .poll(
-        async () =>
-          (await database.db.selectFrom('wecom_inbox').select('attempts').executeTakeFirst())?.attempts,
-      )
-      .toBe(1);
+    await claimedByTheDead('wecom_inbox');
     const seen: string[] = [];
     const alive = new InboxDispatcher({
       db: db(),
@@ -164,9 +160,54 @@ describe('the inbox dispatcher', () => {
     });
     await alive.drain();
     expect(seen).toEqual([]);
-    clock.advance(61_000);
+    clock.advance(5_000);
     await alive.drain();
     expect(seen).toEqual(['orphan']);
+    const row = await database.db.selectFrom('wecom_inbox').selectAll().executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'done', attempts: 2 });
+    expect(row.claimed_by).not.toBe('host:123:dead');
+  });
+
+  it('renews the leases of the rows it handles, however long they take, so nobody else takes them', async () => {
+    await record('slow');
+    let release = () => {};
+    const blocked = new Promise<void>((r) => {
+      release = r;
+    });
+    const seen: string[] = [];
+    const slow = new InboxDispatcher({
+      db: db(),
+      clock,
+      heartbeatMs: 20,
+      handle: async (e) => {
+        await blocked;
+        seen.push(`slow:${e.event.key}`);
+      },
+    });
+    void slow.tick();
+    const leaseEnd = async () =>
+      (
+        await database.db.selectFrom('wecom_inbox').select('next_attempt_at').executeTakeFirstOrThrow()
+      ).next_attempt_at.getTime();
+    await expect.poll(leaseEnd).toBe(clock.now().getTime() + 5_000);
+    // a minute later (a slow WeCom call, say) its heartbeat has kept the lease 5 s ahead
+    clock.advance(60_000);
+    await expect.poll(leaseEnd).toBe(clock.now().getTime() + 5_000);
+    const other = new InboxDispatcher({
+      db: db(),
+      clock,
+      handle: async (e) => void seen.push(`other:${e.event.key}`),
+    });
+    await other.drain();
+    // and a late heartbeat never makes it take its own row a second time
+    await database.db.updateTable('wecom_inbox').set({ next_attempt_at: clock.now() }).execute();
+    await slow.tick();
+    release();
+    await slow.drain();
+    expect(seen).toEqual(['slow:slow']);
+    expect(
+      await database.db.selectFrom('wecom_inbox').select(['status', 'attempts']).executeTakeFirstOrThrow(),
+    ).toEqual({ status: 'done', attempts: 1 });
   });
 });
 
@@ -433,5 +474,68 @@ describe('the outbox sender', () => {
       ).map((r) => [r.idem_key, [r.status, r.errcode, r.attempts]]),
     );
     expect(rows).toEqual({ busy: ['done', 0, 3], denied: ['failed', 60011, 1], late: ['expired', -1, 1] });
+  });
+
+  it('ends a row whose worker died after sending it as unknown, and one never sent as expired', async () => {
+    const deadline = new Date(clock.now().getTime() + 20_000);
+    await enqueueOutbox(db(), 'acme', item('welcome:sent', 'welcome', deadline), clock.now());
+    await claimedByTheDead('wecom_outbox'); // claimed (so sent, or about to be) when its worker was killed
+    await enqueueOutbox(db(), 'acme', item('welcome:never', 'welcome', deadline), clock.now());
+    const sent: string[] = [];
+    const s = new OutboxSender({
+      db: db(),
+      clock,
+      send: async (r) => {
+        sent.push(r.idemKey);
+        return { errcode: 0 };
+      },
+    });
+    clock.advance(25_000); // the restart came too late for both
+    await s.drain();
+    expect(sent).toEqual([]);
+    const rows = await database.db
+      .selectFrom('wecom_outbox')
+      .select(['idem_key', 'status', 'last_error'])
+      .orderBy('id')
+      .execute();
+    expect(rows.map((r) => [r.idem_key, r.status])).toEqual([
+      ['welcome:sent', 'unknown'],
+      ['welcome:never', 'expired'],
+    ]);
+    expect(rows[0]!.last_error).toContain('WeCom may have accepted it');
+  });
+
+  it('sends again a row whose worker died, inside its deadline: done if it goes through, unknown if WeCom says it was already sent', async () => {
+    const deadline = new Date(clock.now().getTime() + 20_000);
+    await enqueueOutbox(db(), 'acme', item('welcome:lost', 'welcome', deadline), clock.now());
+    await enqueueOutbox(db(), 'acme', item('welcome:accepted', 'welcome', deadline), clock.now());
+    await claimedByTheDead('wecom_outbox');
+    const s = new OutboxSender({
+      db: db(),
+      clock,
+      send: async (r) => {
+        // the first never reached WeCom; the second had, and its welcome_code is spent
+        if (r.idemKey === 'welcome:accepted')
+          throw Object.assign(new Error('welcome message already sent'), {
+            errcode: 41051,
+            retryable: false,
+          });
+        return { errcode: 0 };
+      },
+    });
+    clock.advance(5_000); // the lease ran out; the deadline has not passed
+    await s.drain();
+    const rows = await database.db
+      .selectFrom('wecom_outbox')
+      .select(['idem_key', 'status', 'errcode', 'attempts', 'last_error'])
+      .orderBy('id')
+      .execute();
+    expect(rows.map((r) => [r.idem_key, r.status, r.errcode, r.attempts])).toEqual([
+      ['welcome:lost', 'done', 0, 2],
+      ['welcome:accepted', 'unknown', 41051, 2],
+    ]);
+    expect(rows[1]!.last_error).toMatch(
+      /WeCom may have accepted it; a later attempt: welcome message already sent/,
+    );
   });
 });

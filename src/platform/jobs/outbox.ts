@@ -1,7 +1,9 @@
 import { type Kysely, sql } from 'kysely';
+import { storableText } from '../../wecom/text.ts';
 import type { Clock } from '../clock.ts';
 import { backoffMs } from './backoff.ts';
 import { Batcher } from './batcher.ts';
+import { HEARTBEAT_MS, LEASE_MS, Leases, newHolder } from './lease.ts';
 import { JobPump } from './pump.ts';
 import type { JobTables, OutboxLane } from './tables.ts';
 
@@ -11,7 +13,10 @@ export interface OutboxItem {
   lane: OutboxLane;
   kind: string;
   request: Record<string, unknown>;
-  /** Past this moment the effect is pointless (a welcome after 20 s): it ends as `expired`, unsent. */
+  /**
+   * Past this moment the effect is pointless (a welcome after 20 s): a row never sent ends `expired`; one
+   * whose sending worker died before recording WeCom's answer ends `unknown`.
+   */
   deadlineAt?: Date;
 }
 
@@ -54,6 +59,8 @@ export interface OutboxRow {
   kind: string;
   request: Record<string, unknown>;
   attempts: number;
+  /** An earlier attempt's worker died before recording WeCom's answer: that call may have been accepted. */
+  outcomeLost: boolean;
 }
 
 /** What a send may throw: WeCom errors carry errcode and whether a retry can help. */
@@ -73,7 +80,11 @@ export interface OutboxSenderOptions {
   batchSize?: number;
   concurrency?: number;
   maxAttempts?: number;
+  /** This process's name on the leases it takes (default: a new one; see lease.ts). */
+  holder?: string;
+  /** A claimed row is due again after this long without a renewal: its worker died (default LEASE_MS). */
   leaseMs?: number;
+  heartbeatMs?: number;
   pollMs?: number;
   onError?: (err: unknown, row?: OutboxRow) => void;
 }
@@ -81,9 +92,17 @@ export interface OutboxSenderOptions {
 /** The claim order; the index wecom_outbox_pending (migration 0022) is on this very expression. */
 const LANE_ORDER = sql`case lane when 'welcome' then 0 when 'normal' then 1 else 2 end`;
 
+/** What an `unknown` row says: the call may have been accepted, and nothing can tell now. */
+const OUTCOME_LOST =
+  'an attempt was sent, but its answer was never recorded (the process sending it stopped): WeCom may have accepted it';
+
 /**
  * Sends due outbox rows, welcome lane first. Each row ends `done`, `failed` (a non-retryable error, or out
- * of attempts) or `expired` (deadline passed); retryable errors are retried with backoff.
+ * of attempts), `expired` (deadline passed, never sent) or `unknown` (an attempt's worker died after
+ * claiming it and before recording WeCom's answer, and no later attempt succeeded: the call may have been
+ * accepted); retryable errors are retried with backoff. A dead worker's row is free again once its short
+ * lease lapses (lease.ts) and is sent again while its deadline allows: a welcome WeCom had accepted is then
+ * refused as already sent (41051), and the row ends `unknown`.
  */
 export class OutboxSender {
   /** Calls this sender has made with success, since it was made. */
@@ -91,11 +110,29 @@ export class OutboxSender {
   private readonly pump: JobPump<OutboxRow>;
   private readonly done: Batcher<{ row: OutboxRow; result: Record<string, unknown> }, undefined>;
   private lastExpiry = Number.NEGATIVE_INFINITY;
-  private readonly o: Required<Omit<OutboxSenderOptions, 'onError' | 'onDone'>> &
+  private readonly leases: Leases;
+  private readonly o: Required<Omit<OutboxSenderOptions, 'onError' | 'onDone' | 'holder'>> &
     Pick<OutboxSenderOptions, 'onError' | 'onDone'>;
 
   constructor(opts: OutboxSenderOptions) {
-    this.o = { batchSize: 50, concurrency: 8, maxAttempts: 6, leaseMs: 60_000, pollMs: 500, ...opts };
+    this.o = {
+      batchSize: 50,
+      concurrency: 8,
+      maxAttempts: 6,
+      leaseMs: LEASE_MS,
+      heartbeatMs: HEARTBEAT_MS,
+      pollMs: 500,
+      ...opts,
+    };
+    this.leases = new Leases({
+      db: this.o.db as Kysely<unknown>,
+      clock: this.o.clock,
+      table: 'wecom_outbox',
+      holder: opts.holder ?? newHolder(),
+      leaseMs: this.o.leaseMs,
+      heartbeatMs: this.o.heartbeatMs,
+      onError: (err) => this.o.onError?.(err),
+    });
     this.pump = new JobPump({
       claim: (limit) => this.claim(limit),
       run: (row) => this.sendOne(row),
@@ -138,15 +175,20 @@ export class OutboxSender {
     const { db, clock } = this.o;
     const now = clock.now();
     // Expiring reads the pending rows with a deadline (their index: migration 0023); once a second is
-    // enough (a tick runs after every event).
+    // enough (a tick runs after every event). A row a live worker is sending (its lease current) is left to
+    // it; one whose worker died mid-attempt (claimed_by set, lease lapsed) may have been accepted: unknown.
+    const held = this.leases.ids();
     if (now.getTime() - this.lastExpiry >= 1_000) {
       this.lastExpiry = now.getTime();
-      await db
-        .updateTable('wecom_outbox')
-        .set({ status: 'expired', done_at: now, last_error: 'deadline passed before it could be sent' })
-        .where('status', '=', 'pending')
-        .where('deadline_at', '<', now)
-        .execute();
+      await sql`
+        update wecom_outbox set
+          status = case when claimed_by is not null or outcome_lost then 'unknown' else 'expired' end,
+          last_error = case when claimed_by is not null or outcome_lost
+            then ${`${OUTCOME_LOST}; then the deadline passed`}
+            else 'deadline passed before it could be sent' end,
+          done_at = ${now}, claimed_by = null
+        where status = 'pending' and deadline_at < ${now}
+          and (claimed_by is null or next_attempt_at <= ${now}) and id <> all(${held}::bigint[])`.execute(db);
     }
     const claimed = await sql<{
       corp_id: string;
@@ -156,14 +198,18 @@ export class OutboxSender {
       kind: string;
       request: Record<string, unknown>;
       attempts: number;
+      outcome_lost: boolean;
     }>`
-      update wecom_outbox set attempts = attempts + 1, next_attempt_at = ${new Date(now.getTime() + this.o.leaseMs)}
+      update wecom_outbox set attempts = attempts + 1, next_attempt_at = ${this.leases.until(now)},
+        outcome_lost = outcome_lost or claimed_by is not null, claimed_by = ${this.leases.holder}
       where (corp_id, id) in (
         select corp_id, id from wecom_outbox
         where status = 'pending' and next_attempt_at <= ${now} and (deadline_at is null or deadline_at >= ${now})
+          and id <> all(${held}::bigint[])
         order by ${LANE_ORDER}, id limit ${limit}
         for update skip locked)
-      returning corp_id, id, idem_key, lane, kind, request, attempts`.execute(db);
+      returning corp_id, id, idem_key, lane, kind, request, attempts, outcome_lost`.execute(db);
+    this.leases.hold(claimed.rows);
     const rank = { welcome: 0, normal: 1, bulk: 2 } as const;
     return claimed.rows
       .map((r) => ({
@@ -174,11 +220,20 @@ export class OutboxSender {
         kind: r.kind,
         request: r.request,
         attempts: r.attempts,
+        outcomeLost: r.outcome_lost,
       }))
       .sort((a, b) => rank[a.lane] - rank[b.lane] || a.id - b.id);
   }
 
   private async sendOne(row: OutboxRow): Promise<void> {
+    try {
+      await this.sendHeld(row);
+    } finally {
+      this.leases.release(row.id);
+    }
+  }
+
+  private async sendHeld(row: OutboxRow): Promise<void> {
     const { db, clock } = this.o;
     let result: Record<string, unknown>;
     try {
@@ -188,17 +243,22 @@ export class OutboxSender {
       const e = err as SendError;
       const retry = e.retryable === true && row.attempts < this.o.maxAttempts;
       const [base, cap] = row.lane === 'welcome' ? [200, 2_000] : [1_000, 300_000];
+      const message = storableText(String(e.message ?? err)).slice(0, 1500);
+      // Only while the row is still this worker's (a worker that stalled past its lease has lost it).
       await db
         .updateTable('wecom_outbox')
         .set({
-          status: retry ? 'pending' : 'failed',
+          status: retry ? 'pending' : row.outcomeLost ? 'unknown' : 'failed',
           errcode: e.errcode ?? null,
-          last_error: String(e.message ?? err).slice(0, 2000),
+          last_error: !retry && row.outcomeLost ? `${OUTCOME_LOST}; a later attempt: ${message}` : message,
           next_attempt_at: new Date(clock.now().getTime() + backoffMs(row.attempts, base, cap)),
           done_at: retry ? null : clock.now(),
+          claimed_by: null,
         })
         .where('corp_id', '=', row.corpId)
         .where('id', '=', row.id)
+        .where('status', '=', 'pending')
+        .where('claimed_by', '=', this.leases.holder)
         .execute();
       return;
     }

@@ -1,7 +1,9 @@
 import { type Kysely, sql } from 'kysely';
+import { storableText } from '../../wecom/text.ts';
 import type { Clock } from '../clock.ts';
 import { backoffMs } from './backoff.ts';
 import { Batcher } from './batcher.ts';
+import { HEARTBEAT_MS, LEASE_MS, Leases, newHolder } from './lease.ts';
 import { JobPump } from './pump.ts';
 
 /** What a queue table has: (corp_id, id) key, order_key, status pending | done | parked, a lease, attempts. */
@@ -29,15 +31,21 @@ export interface QueueOptions<R extends QueueRow> {
   limit?: () => number;
   /** After this many failed attempts a row is parked: kept, visible, never dropped. */
   maxAttempts?: number;
-  /** A claimed row is due again after this long if its worker died mid-way. */
+  /** This process's name on the leases it takes (default: a new one; see lease.ts). */
+  holder?: string;
+  /** A claimed row is due again after this long without a renewal: its worker died (default LEASE_MS). */
   leaseMs?: number;
+  /** How often the leases of the rows being handled are renewed (default HEARTBEAT_MS). */
+  heartbeatMs?: number;
   pollMs?: number;
   onError?: (err: unknown, rows?: R[]) => void;
 }
 
 /**
  * Hands due rows of a queue table, oldest first, to `handle`, several at once. Rows are claimed with a lease
- * (FOR UPDATE SKIP LOCKED), so several workers on one PostgreSQL server never take the same row; a row is
+ * (FOR UPDATE SKIP LOCKED) that names this worker and that it renews while it handles them (lease.ts), so
+ * several workers on one PostgreSQL server never take the same row and a dead worker's rows are taken back
+ * within seconds; a row is
  * only claimed when no older row of its order key is still pending (claimed, due or backing off), so one
  * key's rows are handled in order, one at a time, while other keys' run in parallel. Handlers are
  * idempotent, so a row retried after a crash has its effect once.
@@ -47,11 +55,29 @@ export class QueueDispatcher<R extends QueueRow> {
   handled = 0;
   private readonly pump: JobPump<R[]>;
   private readonly done: Batcher<{ corpId: string; id: number }, undefined>;
-  private readonly o: Required<Omit<QueueOptions<R>, 'onError' | 'groupOf' | 'limit'>> &
+  private readonly leases: Leases;
+  private readonly o: Required<Omit<QueueOptions<R>, 'onError' | 'groupOf' | 'limit' | 'holder'>> &
     Pick<QueueOptions<R>, 'onError' | 'groupOf' | 'limit'>;
 
   constructor(opts: QueueOptions<R>) {
-    this.o = { batchSize: 50, concurrency: 16, maxAttempts: 8, leaseMs: 60_000, pollMs: 1_000, ...opts };
+    this.o = {
+      batchSize: 50,
+      concurrency: 16,
+      maxAttempts: 8,
+      leaseMs: LEASE_MS,
+      heartbeatMs: HEARTBEAT_MS,
+      pollMs: 1_000,
+      ...opts,
+    };
+    this.leases = new Leases({
+      db: this.o.db,
+      clock: this.o.clock,
+      table: this.o.table,
+      holder: opts.holder ?? newHolder(),
+      leaseMs: this.o.leaseMs,
+      heartbeatMs: this.o.heartbeatMs,
+      onError: (err) => this.o.onError?.(err),
+    });
     this.pump = new JobPump({
       claim: (limit) => this.claim(limit),
       run: (rows) => this.handleGroup(rows),
@@ -97,6 +123,7 @@ export class QueueDispatcher<R extends QueueRow> {
     let claimed = await this.claimFrom(limit, window);
     if (claimed.length === 0 && (await this.dueAtLeast(window))) claimed = await this.claimFrom(limit, null);
     const rows = claimed.sort((a, b) => a.id - b.id);
+    this.leases.hold(rows);
     const { groupOf } = this.o;
     if (!groupOf) return rows.map((r) => [r]);
     const groups = new Map<string, R[]>();
@@ -115,11 +142,13 @@ export class QueueDispatcher<R extends QueueRow> {
     // subquery: an index lookup per row whatever the statistics say, where an anti-join planned on missing
     // ones rescans every pending row). Ordered by the window's id, the plan stops after `limit` heads.
     const { rows } = await sql<R>`
-      update ${t} set attempts = attempts + 1, next_attempt_at = ${new Date(now.getTime() + this.o.leaseMs)}
+      update ${t} set attempts = attempts + 1, next_attempt_at = ${this.leases.until(now)},
+        claimed_by = ${this.leases.holder}
       where (corp_id, id) in (
         select i.corp_id, i.id
         from (
           select w.corp_id, w.id from ${t} w where w.status = 'pending' and w.next_attempt_at <= ${now}
+            and w.id <> all(${this.leases.ids()}::bigint[])
           order by w.id ${window ? sql`limit ${sql.lit(window)}` : sql``}
         ) w
         join ${t} i on i.corp_id = w.corp_id and i.id = w.id
@@ -144,21 +173,32 @@ export class QueueDispatcher<R extends QueueRow> {
 
   private async handleGroup(rows: R[]): Promise<void> {
     try {
+      await this.handleHeld(rows);
+    } finally {
+      for (const r of rows) this.leases.release(r.id);
+    }
+  }
+
+  private async handleHeld(rows: R[]): Promise<void> {
+    try {
       await this.o.handle(rows);
     } catch (err) {
       // One bad row must not hold the others back: a failed group is tried again row by row.
       if (rows.length > 1) {
-        for (const r of rows) await this.handleGroup([r]);
+        for (const r of rows) await this.handleHeld([r]);
         return;
       }
       this.o.onError?.(err, rows);
       const r = rows[0]!;
+      // Only while the row is still this worker's: one that stalled past its lease has lost it to another.
       await sql`
         update ${sql.table(this.o.table)} set
           status = ${r.attempts >= this.o.maxAttempts ? 'parked' : 'pending'},
-          last_error = ${String((err as Error)?.message ?? err).slice(0, 2000)},
-          next_attempt_at = ${new Date(this.o.clock.now().getTime() + backoffMs(r.attempts, 1_000, 300_000))}
-        where corp_id = ${r.corp_id} and id = ${r.id}`.execute(this.o.db);
+          last_error = ${storableText(String((err as Error)?.message ?? err).slice(0, 2000))},
+          next_attempt_at = ${new Date(this.o.clock.now().getTime() + backoffMs(r.attempts, 1_000, 300_000))},
+          claimed_by = null
+        where corp_id = ${r.corp_id} and id = ${r.id} and status = 'pending'
+          and claimed_by = ${this.leases.holder}`.execute(this.o.db);
       return;
     }
     await Promise.all(rows.map((r) => this.done.add({ corpId: r.corp_id, id: r.id })));

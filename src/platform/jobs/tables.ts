@@ -14,10 +14,12 @@ export interface WecomInboxTable {
   last_error: string | null;
   done_at: Timestamp | null;
   order_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The worker holding the row's lease (lease.ts). */
+  claimed_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type OutboxLane = 'welcome' | 'normal' | 'bulk';
-export type OutboxStatus = 'pending' | 'done' | 'failed' | 'expired';
+export type OutboxStatus = 'pending' | 'done' | 'failed' | 'expired' | 'unknown';
 
 export interface WecomOutboxTable {
   corp_id: string;
@@ -35,6 +37,10 @@ export interface WecomOutboxTable {
   last_error: string | null;
   created_at: Timestamp;
   done_at: Timestamp | null;
+  /** The worker holding the row's lease; still set on a pending row whose worker died mid-attempt. */
+  claimed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  /** An attempt's answer was lost (its worker died): the call may have been accepted. */
+  outcome_lost: Generated<boolean>;
 }
 
 export interface JobTables {

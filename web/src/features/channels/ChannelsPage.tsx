@@ -71,6 +71,13 @@ function funnelColumns<T extends ChannelFunnel>(t: TFunction): TableColumnsType<
       ),
     },
     {
+      key: 'welcomeMissed',
+      title: <Tooltip title={t('channels.welcomeMissedHint')}>{t('channels.welcomeMissed')}</Tooltip>,
+      align: 'right',
+      render: (_, r) =>
+        r.welcomeMissed ? <Typography.Text type="warning">{r.welcomeMissed}</Typography.Text> : 0,
+    },
+    {
       key: 'retained',
       title: <Tooltip title={t('channels.retainedHint')}>{t('channels.retained7d')}</Tooltip>,
       align: 'right',

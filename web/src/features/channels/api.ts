@@ -24,7 +24,10 @@ export const MATERIAL_KINDS = ['poster', 'table_card', 'rollup'] as const satisf
 export type ChannelRow = Reply<'/api/v1/channels', 'get'>['items'][number];
 export type MethodRow = Reply<'/api/v1/channel-methods', 'get'>['items'][number];
 /** The funnel over a period: landing-page scans → adds → still friends 7 days on → follows ended. */
-export type ChannelFunnel = Pick<ChannelRow, 'scans' | 'adds' | 'adds7dOld' | 'retained7d' | 'deleted'>;
+export type ChannelFunnel = Pick<
+  ChannelRow,
+  'scans' | 'adds' | 'welcomeMissed' | 'adds7dOld' | 'retained7d' | 'deleted'
+>;
 /** GET /channels/:id, and the reply of POST /channels and PUT /channels/:id. */
 export type ChannelDetail = Reply<'/api/v1/channels/{id}', 'get'>;
 /** GET and PUT /acquisition-settings/:unitId */

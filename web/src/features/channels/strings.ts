@@ -18,6 +18,9 @@ export const zh = {
     scans: '扫码',
     adds: '添加',
     addRate: '添加数 · 扫码后添加的比例',
+    welcomeMissed: '欢迎语错过',
+    welcomeMissedHint:
+      '回调错过的添加：Siyu 停机超过企业微信的重试，由全量同步补回并归因，此时已过 20 秒欢迎语时限，未发送欢迎语',
     retained7d: '7天留存',
     retainedHint: '添加满 7 天的客户中，7 天后仍是好友的比例',
     deleted: '删除',
@@ -151,6 +154,9 @@ export const en: typeof zh = {
     scans: 'Scans',
     adds: 'Adds',
     addRate: 'Adds · share of scans that added',
+    welcomeMissed: 'Welcome missed',
+    welcomeMissedHint:
+      'Adds whose callback Siyu missed (down longer than WeCom retries): a full sync recovered and attributed them after the 20 s welcome window, so no welcome was sent',
     retained7d: '7-day retention',
     retainedHint: 'Of the customers added at least 7 days ago, the share still friends 7 days after the add',
     deleted: 'Deleted',

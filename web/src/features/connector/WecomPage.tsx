@@ -41,7 +41,7 @@ import { useMe } from '../accounts/auth';
 import { connectorApi, WECOM_SYNC_PHASES, type WecomStatus, type WecomSyncPhase } from './api';
 
 const INBOX_STATUSES = ['pending', 'done', 'parked'] as const;
-const OUTBOX_STATUSES = ['pending', 'done', 'failed', 'expired'] as const;
+const OUTBOX_STATUSES = ['pending', 'done', 'failed', 'expired', 'unknown'] as const;
 const COUNT_KEYS = [
   'departments',
   'staff',
@@ -52,6 +52,9 @@ const COUNT_KEYS = [
   'follows',
   'customersCreated',
   'followsEnded',
+  'addsRecovered',
+  'channelAddsRecovered',
+  'addsLeftToCallback',
   'groups',
 ] as const;
 type CountKey = (typeof COUNT_KEYS)[number];
@@ -242,12 +245,16 @@ function QueueCard({
   kind,
   icon,
   counts,
+  parked = [],
 }: {
   kind: 'inbox' | 'outbox';
   icon: ReactNode;
   counts: Record<string, number> | undefined;
+  /** The latest parked events, with why (inbox only). */
+  parked?: WecomStatus['inboxParked'];
 }) {
   const { t } = useTranslation();
+  const lang = useLang();
   const known: readonly string[] = kind === 'inbox' ? INBOX_STATUSES : OUTBOX_STATUSES;
   // A status the console does not know yet still shows, under its own name.
   const keys = [...known, ...Object.keys(counts ?? {}).filter((k) => !known.includes(k))];
@@ -258,6 +265,8 @@ function QueueCard({
         : t(`wecom.outboxStatus.${key as (typeof OUTBOX_STATUSES)[number]}`)
       : key;
   const alarming = (key: string) => key === 'parked' || key === 'failed';
+  const hint = (key: string) =>
+    key === 'parked' ? t('wecom.parkedHint') : key === 'unknown' ? t('wecom.unknownHint') : null;
   return (
     <Card title={<CardTitle icon={icon}>{t(`wecom.${kind}`)}</CardTitle>} data-testid={`wecom-${kind}`}>
       <Typography.Paragraph type="secondary" style={{ marginBottom: 12 }}>
@@ -270,16 +279,16 @@ function QueueCard({
           {keys.map((key) => {
             const value = counts[key] ?? 0;
             const danger = alarming(key) && value > 0;
-            const title =
-              key === 'parked' && danger ? (
-                <Tooltip title={t('wecom.parkedHint')}>
-                  <span>
-                    {label(key)} <WarningOutlined style={{ color: DANGER }} />
-                  </span>
-                </Tooltip>
-              ) : (
-                label(key)
-              );
+            const why = value > 0 ? hint(key) : null;
+            const title = why ? (
+              <Tooltip title={why}>
+                <span>
+                  {label(key)} <WarningOutlined style={danger ? { color: DANGER } : undefined} />
+                </span>
+              </Tooltip>
+            ) : (
+              label(key)
+            );
             return (
               <Col key={key} xs={12} sm={24 / Math.min(keys.length, 4)}>
                 <Statistic
@@ -293,6 +302,23 @@ function QueueCard({
           })}
         </Row>
       )}
+      {parked.length > 0 ? (
+        <Flex vertical gap={4} style={{ marginTop: 12 }} data-testid="wecom-inbox-parked-list">
+          <Typography.Text type="secondary">{t('wecom.parkedLatest')}</Typography.Text>
+          {parked.map((p) => (
+            <Typography.Text key={p.id} style={{ fontSize: 12 }}>
+              <span className="mono">#{p.id}</span> {p.eventType} ·{' '}
+              {formatDateTime(p.receivedAt, lang, { seconds: true })}
+              {p.lastError ? (
+                <Typography.Text type="danger" className="mono" style={{ fontSize: 12 }}>
+                  {' '}
+                  {p.lastError}
+                </Typography.Text>
+              ) : null}
+            </Typography.Text>
+          ))}
+        </Flex>
+      ) : null}
     </Card>
   );
 }
@@ -500,7 +526,12 @@ function WecomConsole() {
           </Col>
           <Col xs={24} xl={14}>
             <Flex vertical gap={16}>
-              <QueueCard kind="inbox" icon={<InboxOutlined />} counts={data?.inbox} />
+              <QueueCard
+                kind="inbox"
+                icon={<InboxOutlined />}
+                counts={data?.inbox}
+                parked={data?.inboxParked}
+              />
               <QueueCard kind="outbox" icon={<SendOutlined />} counts={data?.outbox} />
             </Flex>
           </Col>

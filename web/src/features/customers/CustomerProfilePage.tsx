@@ -13,6 +13,7 @@ import {
   Skeleton,
   Tag,
   Timeline,
+  Tooltip,
   Typography,
 } from 'antd';
 import type { TFunction } from 'i18next';
@@ -86,6 +87,11 @@ function AcquisitionCard({ customerId }: { customerId: number }) {
                 <Tag color="gold" variant="filled">
                   {t('profile.bait', { bait: a.bait })}
                 </Tag>
+              ) : null}
+              {a.welcomeMissed ? (
+                <Tooltip title={t('profile.welcomeMissedHint')}>
+                  <Tag color="warning">{t('profile.welcomeMissed')}</Tag>
+                </Tooltip>
               ) : null}
             </Flex>
             <Muted>

@@ -44,6 +44,9 @@ export const zh = {
     noAcquisition: '不是通过渠道活码添加的',
     acquiredVia: '{{scene}} · 添加 {{staff}}',
     bait: '诱饵：{{bait}}',
+    welcomeMissed: '欢迎语已错过',
+    welcomeMissedHint:
+      '添加时 Siyu 未收到企业微信回调（停机超过企业微信的重试），由全量同步补回，此时已过 20 秒欢迎语时限',
   },
   timelineKind: {
     channel_add: '渠道添加',
@@ -238,6 +241,9 @@ export const en: typeof zh = {
     noAcquisition: 'Not added through a channel code',
     acquiredVia: '{{scene}} · added {{staff}}',
     bait: 'Bait: {{bait}}',
+    welcomeMissed: 'Welcome missed',
+    welcomeMissedHint:
+      "Siyu never got WeCom's callback for this add (it was down longer than WeCom retries); a full sync found it after the 20 s welcome window",
   },
   timelineKind: {
     channel_add: 'Added via channel',

@@ -46,7 +46,8 @@ export const zh = {
     steps: { pick: '选择文件', check: '预检', import: '导入', done: '完成' },
     uploadTitle: '上传订单文件',
     source: '订单来源',
-    sourceHelp: '同一来源按订单号去重，重复导入不会重复创建；与接口推送的来源同名即可互相去重',
+    sourceHelp:
+      '订单记在来源 import:<名称> 下，按来源和订单号去重，重复导入不会重复创建；与接口推送的订单互不相干',
     sourceInvalid: '只能用小写字母、数字、_ 和 -，最多 32 个字符',
     drop: '点击或拖拽 .xlsx / CSV 文件到这里',
     dropHint: '先预检，不写入任何数据；确认后再导入。文件最大 32 MB，单次最多 20 万行',
@@ -165,7 +166,7 @@ export const en: typeof zh = {
     uploadTitle: 'Upload an order file',
     source: 'Source',
     sourceHelp:
-      'Orders are known by source and order number: importing again creates nothing twice. Use the name of an integration to dedupe against it',
+      'The orders are kept under the source import:<name> and known by source and order number: importing again creates nothing twice. They never meet the orders integrations send',
     sourceInvalid: 'Lowercase letters, digits, _ and - only, at most 32',
     drop: 'Click or drop an .xlsx or CSV file here',
     dropHint: 'It is checked first and nothing is written; you import after. At most 32 MB and 200,000 rows',

@@ -60,7 +60,12 @@ import {
   tagsApi,
 } from './api';
 
-const AUDIENCE_COLOR: Record<TagAudience, string> = { all: 'default', ops: 'geekblue', front_line: 'green' };
+const AUDIENCE_COLOR: Record<TagAudience, string> = {
+  all: 'default',
+  ops: 'geekblue',
+  front_line: 'green',
+  hq: 'purple',
+};
 const METHODS: ChannelMethod[] = [
   'package_card',
   'sms',
@@ -184,7 +189,7 @@ function GroupModal(props: { group: TagGroup | null; open: boolean; onClose(): v
         </Form.Item>
         <Form.Item name="audience" label={t('tags.audienceLabel')}>
           <Select
-            options={(['all', 'ops', 'front_line'] as const).map((a) => ({
+            options={(['all', 'front_line', 'ops', 'hq'] as const).map((a) => ({
               value: a,
               label: (
                 <Flex gap={8} align="center">
@@ -463,7 +468,7 @@ function GroupsPanel() {
     <Flex vertical gap={16}>
       <Flex justify="space-between" align="center" gap={12} wrap>
         <Flex gap={8} align="center" wrap>
-          {(['all', 'ops', 'front_line'] as const).map((a) => (
+          {(['all', 'front_line', 'ops', 'hq'] as const).map((a) => (
             <AudienceTag key={a} audience={a} />
           ))}
           <Typography.Text type="secondary" style={{ maxWidth: 720 }}>

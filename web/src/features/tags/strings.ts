@@ -7,14 +7,15 @@ export const zh = {
     tabGroups: '企业标签',
     tabRules: '自动打标签',
     viewNote:
-      '总部管理员看到全部标签组；运营（大区经理、门店店长）看「全员」与「运营」组（区域、渠道标签）；一线员工看「全员」与「一线」组（需求、消费标签）。',
-    audience: { all: '全员', ops: '运营', front_line: '一线' },
+      '总部管理员看到全部标签组；跟进客户的人（一线员工、门店店长、大区经理）都看「一线」组（需求、消费标签）；「运营」组（区域、渠道标签）给店长和大区经理；「总部」组只有总部看到。',
+    audience: { all: '全员', ops: '运营', front_line: '一线', hq: '总部' },
     audienceLabel: '可见角色',
     save: '保存',
     audienceHint: {
       all: '所有角色可见',
       ops: '总部、大区经理、门店店长（区域、渠道标签）',
-      front_line: '一线员工（需求、消费标签）',
+      front_line: '跟进客户的人：一线员工、门店店长、大区经理、总部（需求、消费标签）',
+      hq: '仅总部（如招商线索、试点分组）',
     },
     sync: { pending: '同步中', synced: '已同步', failed: '同步失败', local: '仅私域' },
     syncHint: {
@@ -105,6 +106,7 @@ export const zh = {
     all: '全员',
     ops: '运营',
     front_line: '一线',
+    hq: '总部',
   },
 };
 
@@ -117,14 +119,15 @@ export const en: typeof zh = {
     tabGroups: 'Corp tags',
     tabRules: 'Auto-tagging',
     viewNote:
-      'HQ admins see every group; ops (region and store managers) see the groups for all and for ops (region, channel tags); front-line staff see the groups for all and for the front line (need, consumption tags).',
-    audience: { all: 'All', ops: 'Ops', front_line: 'Front line' },
+      'HQ admins see every group; whoever follows customers (front-line staff, store and region managers) sees the front-line groups (need, consumption tags); ops groups (region, channel tags) are for store and region managers; HQ groups stay with HQ.',
+    audience: { all: 'All', ops: 'Ops', front_line: 'Front line', hq: 'HQ' },
     audienceLabel: 'Seen by',
     save: 'Save',
     audienceHint: {
       all: 'Every role',
       ops: 'HQ, region and store managers (region, channel tags)',
-      front_line: 'Front-line staff (need, consumption tags)',
+      front_line: 'Whoever follows customers: staff, store and region managers, HQ (need, consumption tags)',
+      hq: 'HQ only (e.g. franchise leads, pilot cohorts)',
     },
     sync: { pending: 'Syncing', synced: 'Synced', failed: 'Sync failed', local: 'Siyu only' },
     syncHint: {
@@ -220,5 +223,6 @@ export const en: typeof zh = {
     all: 'Everyone',
     ops: 'Ops',
     front_line: 'Front line',
+    hq: 'HQ',
   },
 };

@@ -446,7 +446,7 @@ export interface paths {
         };
         /**
          * Corp tag groups with their tags, as the caller’s role sees them, and their WeCom sync
-         * @description Tag views per role: HQ admins see every group; region and store managers the groups for all and for ops (region, channel); staff the groups for all and for the front line (need, consumption).
+         * @description Tag views per role: HQ admins see every group; region and store managers the groups for all, for ops (region, channel) and for the front line (need, consumption); staff the groups for all and for the front line; groups for hq stay with HQ.
          */
         get: {
             parameters: {
@@ -468,7 +468,7 @@ export interface paths {
                                 id: number;
                                 name: string;
                                 /** @enum {string} */
-                                audience: "all" | "ops" | "front_line";
+                                audience: "all" | "ops" | "front_line" | "hq";
                                 /**
                                  * @description pending: on its way to WeCom; failed: WeCom refused (syncError); local: not in WeCom
                                  * @enum {string}
@@ -576,7 +576,7 @@ export interface paths {
                          * @default all
                          * @enum {string}
                          */
-                        audience?: "all" | "ops" | "front_line";
+                        audience?: "all" | "ops" | "front_line" | "hq";
                         /** @default [] */
                         tags?: string[];
                     };
@@ -655,7 +655,7 @@ export interface paths {
                     "application/json": {
                         name?: string;
                         /** @enum {string} */
-                        audience?: "all" | "ops" | "front_line";
+                        audience?: "all" | "ops" | "front_line" | "hq";
                     };
                 };
             };
@@ -1503,6 +1503,8 @@ export interface paths {
                                 editable: boolean;
                                 scans: number;
                                 adds: number;
+                                /** @description of the adds, those a full sync recovered after their callback was missed: no welcome */
+                                welcomeMissed: number;
                                 /** @description adds at least 7 days old: the base of the 7-day retention */
                                 adds7dOld: number;
                                 retained7d: number;
@@ -1703,6 +1705,8 @@ export interface paths {
                                 channels: number;
                                 scans: number;
                                 adds: number;
+                                /** @description of the adds, those a full sync recovered after their callback was missed: no welcome */
+                                welcomeMissed: number;
                                 /** @description adds at least 7 days old: the base of the 7-day retention */
                                 adds7dOld: number;
                                 retained7d: number;
@@ -2163,6 +2167,8 @@ export interface paths {
                                 bait: string;
                                 staffName: string;
                                 addedAt: string;
+                                /** @description the add was recovered by a full sync after its callback was missed: no welcome */
+                                welcomeMissed: boolean;
                             }[];
                         };
                     };
@@ -2654,7 +2660,7 @@ export interface paths {
             parameters: {
                 query?: {
                     fileName?: string;
-                    /** @description the orders’ source system: idempotency is by (source, 订单号) */
+                    /** @description the name of the orders’ source system: they are kept as source import:<name>, and (source, 订单号) is imported once */
                     source?: string;
                     dryRun?: string;
                 };
@@ -3826,7 +3832,14 @@ export interface paths {
                             inbox: {
                                 [key: string]: number;
                             };
-                            /** @description calls to WeCom by status: pending, done, failed, expired */
+                            /** @description the latest parked callback events (up to 5), newest first, with why they were parked */
+                            inboxParked: {
+                                id: number;
+                                eventType: string;
+                                receivedAt: string;
+                                lastError: string | null;
+                            }[];
+                            /** @description calls to WeCom by status: pending, done, failed, expired (never sent before its deadline), unknown (sent, its answer lost when its worker died) */
                             outbox: {
                                 [key: string]: number;
                             };
