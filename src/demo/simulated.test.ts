@@ -605,6 +605,49 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(await segments(admin)).toEqual(expect.arrayContaining(['果茶复购客', '加盟线索']));
   });
 
+  it('leaves what its people did in the audit log, for HQ’s 审计日志', async () => {
+    const login = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'admin@demo', password: DEMO_PASSWORD }),
+    });
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const res = await fetch(`${s.siyuUrl}/api/v1/audit`, { headers: { cookie } });
+    expect(res.status).toBe(200);
+    const { items } = (await res.json()) as Json;
+    const byAction = new Map<string, Json>(items.map((e: Json) => [e.action, e]));
+    expect(byAction.get('customers.phone_search')).toMatchObject({
+      username: 'wangfang',
+      role: 'staff',
+      details: { phoneMasked: expect.stringMatching(/^1\d\d\*{4}\d{4}$/), use: 'list' },
+    });
+    expect(byAction.get('customers.export')).toMatchObject({
+      username: 'sh-jingan',
+      details: { filter: { stage: 'dormant' }, format: 'xlsx' },
+    });
+    expect(byAction.get('customers.bulk_tags')).toMatchObject({
+      username: 'wangfang',
+      details: { selected: 3, customers: 3 },
+    });
+    expect(byAction.get('segments.export')).toMatchObject({
+      username: 'admin',
+      details: { segmentName: '沉睡高价值', format: 'csv' },
+    });
+    expect(items).toHaveLength(counts.audited_actions!);
+    expect(counts.audit_log).toBe(4);
+    // newest first, spread over the last days, and no number in clear
+    const times = items.map((e: Json) => Date.parse(e.at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(times.at(-1)).toBeLessThan(Date.now() - 24 * 3_600_000);
+    const { phoneHash, ...searched } = byAction.get('customers.phone_search').details;
+    expect(phoneHash).toMatch(/^[0-9a-f]{64}$/);
+    const withoutHash = items.map((e: Json) => (e.details.phoneHash ? { ...e, details: searched } : e));
+    expect(JSON.stringify(withoutHash)).not.toMatch(/(?<!\d)1\d{10}(?!\d)/);
+  });
+
   it('reports what it built', async () => {
     expect(counts).toMatchObject({
       corps: 1,

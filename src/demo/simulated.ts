@@ -17,6 +17,7 @@ import { saveConnection } from '../platform/wecom-links.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Simulator } from '../simulator/state.ts';
 import { WELCOME_WINDOW_SECONDS } from '../wecom/limits.ts';
+import { doDemoAuditedWork } from './audit.ts';
 import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
@@ -203,6 +204,7 @@ export async function buildDemoThroughSimulator(
   const stages = await stageCounts(factsCtx.cdb);
   await createDemoSegments(opts.runtime.deps, CORP);
   await tagAsStoreManager(opts.runtime, now);
+  const audited = await doDemoAuditedWork(opts.runtime.deps, CORP, now);
   const t4 = performance.now();
 
   const counts: Record<string, number> = {};
@@ -222,6 +224,7 @@ export async function buildDemoThroughSimulator(
     'members',
     'customer_identities',
     'customer_facts',
+    'audit_log',
   ] as const) {
     const { n } = await db
       .selectFrom(table)
@@ -255,6 +258,7 @@ export async function buildDemoThroughSimulator(
     orders_ms: Math.round(tOrders - t2),
     live_ms: Math.round(t3 - tOrders),
     super_users: stages.super,
+    audited_actions: audited,
     facts_ms: Math.round(t4 - t3),
   });
 

@@ -24,6 +24,7 @@ let gz1Import: number;
 let gz1Segment: number;
 let gz1Layering: number;
 let gz1Session: number;
+let gz1TagJob: number;
 beforeAll(async () => {
   t = await openTestApp();
   await t.login(t.fx.logins.gz1);
@@ -119,6 +120,34 @@ beforeAll(async () => {
       operation: '老客回访',
     })
     .execute();
+  const gz1Account = await t.database.db
+    .selectFrom('accounts')
+    .select(['id', 'unit_id'])
+    .where('corp_id', '=', 'acme')
+    .where('username', '=', 'gz1')
+    .executeTakeFirstOrThrow();
+  gz1TagJob = (
+    await t.database.db
+      .insertInto('customer_tag_jobs')
+      .values({
+        corp_id: 'acme',
+        account_id: gz1Account.id,
+        by_name: 'gz1',
+        staff_id: null,
+        unit_id: gz1Account.unit_id,
+        add_tags: '[]',
+        remove_tags: '[]',
+        customer_ids: '[]',
+        total: 0,
+        status: 'done',
+        error: null,
+        lease_until: null,
+        created_at: at,
+        updated_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
   for (const role of ROLES) sessions[role] = await t.login(loginOf(role));
 });
 afterAll(() => t.close());
@@ -141,8 +170,12 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/order-imports/:id': { id: gz1Import },
     '/api/v1/order-imports/:id/errors.csv': { id: gz1Import },
     '/api/v1/segments/:id': { id: gz1Segment },
+    '/api/v1/segments/:id/members': { id: gz1Segment },
+    '/api/v1/segments/:id/members/export': { id: gz1Segment },
     '/api/v1/layerings/:id': { id: gz1Layering },
     '/api/v1/customers/:id/tags': { id: t.fx.customers.zhao },
+    // a bulk tagging job is its maker's alone: gz1's, which even HQ does not see
+    '/api/v1/customers/tag-jobs/:id': { id: gz1TagJob },
     // corp tags and tag rules are corp-wide (hq_admin only): ids of none
     '/api/v1/tag-groups/:id': { id: 999_999 },
     '/api/v1/tag-groups/:id/tags': { id: 999_999 },

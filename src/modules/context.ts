@@ -50,6 +50,8 @@ export interface SyncCtx {
 /** One request's view: a handle bound to the caller's corp, and the caller. */
 export interface Ctx extends SyncCtx {
   actor: Actor;
+  /** The client's address, for a request (what the audit log records). */
+  address?: string;
 }
 
 export type Events = EventBus<SyncCtx, DomainEvent>;
@@ -71,5 +73,5 @@ export function ctxFor(deps: Pick<Deps, 'db' | 'clock' | 'pii' | 'events'>, acto
 export function ctxOf(deps: Deps, request: FastifyRequest): Ctx {
   const actor = request.actor;
   if (!actor) throw new AppError('unauthenticated');
-  return ctxFor(deps, actor);
+  return { ...ctxFor(deps, actor), address: request.ip };
 }

@@ -58,7 +58,7 @@ export interface CustomerMirrored {
 
 /** Why a customer's tags changed. */
 export type TagCause =
-  | { source: 'siyu'; by: string; accountId: number }
+  | { source: 'siyu'; by: string; accountId: number /** a bulk tagging job */; jobId?: number }
   | { source: 'rule'; ruleId: number; ruleName: string; trigger: string; why: { zh: string; en: string } }
   | { source: 'channel'; channelId: number; channelName: string }
   | { source: 'wecom' }

@@ -1,6 +1,7 @@
 import type { MigrationSource } from '../platform/db/migrate.ts';
 import { platformMigrations } from '../platform/migrations.ts';
 import { accounts } from './accounts/module.ts';
+import { audit } from './audit/module.ts';
 import { channels } from './channels/module.ts';
 import { connector } from './connector/module.ts';
 import { customers } from './customers/module.ts';
@@ -15,6 +16,7 @@ import { tags } from './tags/module.ts';
 
 /** Every module of Siyu. A new module is one line here (its manifest says the rest). */
 const ALL: readonly ModuleManifest[] = [
+  audit,
   org,
   staff,
   accounts,

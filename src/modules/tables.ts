@@ -1,5 +1,6 @@
 import type { PlatformTables } from '../platform/tables.ts';
 import type { AccountsTables } from './accounts/schema.ts';
+import type { AuditTables } from './audit/schema.ts';
 import type { ChannelsTables } from './channels/schema.ts';
 import type { ConnectorTables } from './connector/schema.ts';
 import type { CustomersTables } from './customers/schema.ts';
@@ -17,6 +18,7 @@ import type { TagsTables } from './tags/schema.ts';
  */
 export interface Tables
   extends PlatformTables,
+    AuditTables,
     OrgTables,
     StaffTables,
     AccountsTables,

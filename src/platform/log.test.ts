@@ -120,5 +120,10 @@ describe('the logger', () => {
       '/wecom/callback/demo?msg_signature=[redacted]&echostr=[redacted]&timestamp=[redacted]',
     );
     expect(redactUrl('/x?%71=1&flag')).toBe('/x?%71=[redacted]&flag=[redacted]');
+    // a number pasted where an id goes, or into a value that is otherwise kept
+    expect(redactUrl(`/api/v1/customers/${PHONE}/tags?unitId=${PHONE}&limit=20`)).toBe(
+      '/api/v1/customers/[redacted]/tags?unitId=[redacted]&limit=20',
+    );
+    expect(redactUrl('/api/v1/customers/1381234567')).toBe('/api/v1/customers/1381234567');
   });
 });

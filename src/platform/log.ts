@@ -27,7 +27,14 @@ const LOGGABLE_QUERY = new Set([
   'source',
 ]);
 
+/** A mainland mobile number anywhere in what is kept (a path like /customers/13812345678, a kept value). */
+const PHONE_SHAPED = /(?<!\d)1\d{10}(?!\d)/g;
+
 export function redactUrl(url: string): string {
+  return keepLoggableQuery(url).replace(PHONE_SHAPED, '[redacted]');
+}
+
+function keepLoggableQuery(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = url

@@ -2,6 +2,7 @@ import i18n from 'i18next';
 import { initReactI18next, useTranslation } from 'react-i18next';
 import * as app from './app/strings';
 import * as accounts from './features/accounts/strings';
+import * as audit from './features/audit/strings';
 import * as channels from './features/channels/strings';
 import * as connector from './features/connector/strings';
 import * as customers from './features/customers/strings';
@@ -26,6 +27,7 @@ const zh = {
   ...connector.zh,
   ...orders.zh,
   ...segments.zh,
+  ...audit.zh,
 };
 const en: typeof zh = {
   ...shared.en,
@@ -39,6 +41,7 @@ const en: typeof zh = {
   ...connector.en,
   ...orders.en,
   ...segments.en,
+  ...audit.en,
 };
 
 export type Messages = typeof zh;

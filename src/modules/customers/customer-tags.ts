@@ -196,7 +196,12 @@ async function applyTagChanges(
 function describe(cause: TagCause): { text: string; data: Record<string, unknown> } {
   switch (cause.source) {
     case 'siyu':
-      return { text: `${cause.by}，私域后台`, data: { source: 'siyu', accountId: cause.accountId } };
+      return cause.jobId === undefined
+        ? { text: `${cause.by}，私域后台`, data: { source: 'siyu', accountId: cause.accountId } }
+        : {
+            text: `${cause.by}，私域后台批量打标签`,
+            data: { source: 'siyu', accountId: cause.accountId, jobId: cause.jobId },
+          };
     case 'rule':
       return {
         text: `规则「${cause.ruleName}」：${cause.why.zh}`,

@@ -108,6 +108,24 @@ describe('customer list', () => {
     expect(seen.sort()).toEqual(['周杰', '孙悦', '李娜', '王芳', '赵磊'].sort());
   });
 
+  it('counts the whole filtered list in the caller’s scope, on every page', async () => {
+    const total = async (who: string, query: string) =>
+      (await get(who, `/api/v1/customers?${query}`)).json().total;
+    expect(await total('admin', 'limit=1')).toBe(5);
+    expect(
+      await total(
+        'admin',
+        `limit=1&cursor=${(await get('admin', '/api/v1/customers?limit=2')).json().nextCursor}`,
+      ),
+    ).toBe(5);
+    expect(await total('east', 'limit=1')).toBe(3);
+    expect(await total('sh1a', '')).toBe(1);
+    expect(await total('admin', `tagId=${t.fx.tags.vip}`)).toBe(2);
+    expect(await total('sh1', `tagId=${t.fx.tags.vip}`)).toBe(1);
+    expect(await total('admin', `q=${encodeURIComponent('王')}&unitId=${t.fx.units.east}`)).toBe(1);
+    expect(await total('gz1', 'q=13812345678')).toBe(0);
+  });
+
   it.each([
     ['limit=0', 'querystring.limit'],
     ['limit=101', 'querystring.limit'],

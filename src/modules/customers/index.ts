@@ -1,5 +1,6 @@
 export { assertMayAsk, type CustomerQuestion, tagsInView } from './access.ts';
 export { changeCustomerTags, editCustomerTags, type TagChange } from './customer-tags.ts';
+export { customersFile, exportCustomers, tooManyToExport } from './export.ts';
 export { recomputeAllFacts, STAGE_ZH, stageCounts } from './facts.ts';
 export { DAY_MS, STAGES } from './rfm.ts';
 export { namePinyin, searchText } from './rules.ts';
@@ -8,6 +9,7 @@ export {
   type CustomerScope,
   customerScopeOf,
   customersVisibleIn,
+  listCustomers,
   visibleIn,
   visibleTo,
 } from './service.ts';
@@ -22,4 +24,5 @@ export {
   type WecomContact,
   type WecomFollow,
 } from './sync.ts';
+export { startTagJob } from './tag-jobs.ts';
 export { addTimeline, removeTimeline, type TimelineEntry, type TimelineKind } from './timeline.ts';

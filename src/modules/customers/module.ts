@@ -5,6 +5,7 @@ import { FACTS_JOB, refreshFacts, runFactsJob } from './facts.ts';
 import { factsRoutes } from './facts-routes.ts';
 import { DAY_MS } from './rfm.ts';
 import { customerRoutes } from './routes.ts';
+import { runWaitingTagJob, TAG_JOBS_JOB } from './tag-jobs.ts';
 
 const refresh = (ctx: Parameters<typeof refreshFacts>[0], events: { customerId: number }[]) =>
   refreshFacts(
@@ -18,7 +19,7 @@ const refresh = (ctx: Parameters<typeof refreshFacts>[0], events: { customerId: 
  */
 export const customers: ModuleManifest = {
   name: 'customers',
-  dependsOn: ['org', 'staff', 'accounts', 'tags'],
+  dependsOn: ['audit', 'org', 'staff', 'accounts', 'tags'],
   tables: [
     'customers',
     'follows',
@@ -26,6 +27,7 @@ export const customers: ModuleManifest = {
     'customer_tags',
     'customer_facts',
     'lifecycle_settings',
+    'customer_tag_jobs',
   ],
   migrations: {
     dir: migrationsOf(import.meta.url),
@@ -65,5 +67,8 @@ export const customers: ModuleManifest = {
         return false;
       },
     },
+    // bulk tagging of more customers than a request does (woken when one is made; a poll resumes a job whose
+    // process stopped)
+    { name: TAG_JOBS_JOB, everyMs: 60_000, run: runWaitingTagJob },
   ],
 };

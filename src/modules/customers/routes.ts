@@ -2,12 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
+import { attachment, EXPORT_FORMATS, MAX_EXPORT_ROWS } from '../../platform/export.ts';
 import { pageQuery, pageReply } from '../../platform/http/pagination.ts';
 import { ctxOf, type Deps } from '../context.ts';
 import { staffCountsByUnit } from '../staff/index.ts';
 import { editCustomerTags } from './customer-tags.ts';
+import { exportCustomers } from './export.ts';
 import { factsCard, stage } from './facts-routes.ts';
 import { customerCountsByUnit, getCustomerProfile, listCustomers } from './service.ts';
+import { getTagJob, INLINE_BULK_CUSTOMERS, MAX_BULK_CUSTOMERS, startTagJob } from './tag-jobs.ts';
 
 const id = z.coerce.number().int().positive();
 const gender = z.number().int().min(0).max(2).describe('0 unknown, 1 male, 2 female (WeCom)');
@@ -80,6 +83,18 @@ const profile = z.object({
   facts: factsCard.nullable().describe('derived from orders and membership; null until first computed'),
 });
 
+/** The customer list's filters: the list, its export and bulk tagging take the same. */
+const filterQuery = {
+  q: z.string().max(64).optional(),
+  unitId: id.optional(),
+  tagId: id.optional(),
+  staffId: id.optional(),
+  stage: stage.optional(),
+};
+
+/** Who may take customers out as a file: managers, for the customers of their scope. */
+const EXPORTERS = ['hq_admin', 'region_manager', 'store_manager'] as const;
+
 export function customerRoutes(deps: Deps) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
@@ -92,19 +107,36 @@ export function customerRoutes(deps: Deps) {
           summary: 'Customers the caller can see, newest first',
           description:
             'q matches name, pinyin (full or initials), any follow remark, or the masked phone; a full mobile ' +
-            'number is matched exactly through its keyed hash. unitId includes the unit’s subtree.',
-          querystring: z.object({
-            q: z.string().max(64).optional(),
-            unitId: id.optional(),
-            tagId: id.optional(),
-            staffId: id.optional(),
-            stage: stage.optional(),
-            ...pageQuery,
-          }),
-          response: { 200: pageReply(customerRow) },
+            'number is matched exactly through its keyed hash: such a search is audited and counted against ' +
+            'the caller’s budget per hour and per day (by role; 429 once spent). unitId includes the unit’s ' +
+            'subtree. total counts every customer of the filters in scope.',
+          querystring: z.object({ ...filterQuery, ...pageQuery }),
+          response: { 200: pageReply(customerRow).extend({ total: z.number() }) },
         },
       },
       async (request) => listCustomers(ctxOf(deps, request), request.query),
+    );
+    app.get(
+      '/customers/export',
+      {
+        config: { access: { roles: EXPORTERS, scope: 'subtree' } },
+        schema: {
+          tags: ['customers'],
+          summary: 'The customer list with its filters as a file (.xlsx, or CSV in UTF-8 with BOM)',
+          description:
+            `At most ${MAX_EXPORT_ROWS} customers (more: 422 saying how many). Phones are masked; text that ` +
+            'a spreadsheet would run as a formula starts with an apostrophe. Each export is audited.',
+          querystring: z.object({ ...filterQuery, format: z.enum(EXPORT_FORMATS).default('xlsx') }),
+        },
+      },
+      async (request, reply) => {
+        const { format, ...filter } = request.query;
+        const file = await exportCustomers(ctxOf(deps, request), filter, format);
+        return reply
+          .type(file.contentType)
+          .header('content-disposition', attachment(file.fileName))
+          .send(file.body);
+      },
     );
     app.get(
       '/customers/:id',
@@ -142,6 +174,63 @@ export function customerRoutes(deps: Deps) {
         },
       },
       async (request) => editCustomerTags(ctxOf(deps, request), request.params.id, request.body),
+    );
+
+    const tagJob = z.object({
+      id: z.number(),
+      status: z.enum(['running', 'done', 'failed']),
+      total: z.number().describe('customers the job reaches'),
+      done: z.number().describe('customers handled so far'),
+      changed: z.number().describe('customers whose tags changed (the others had them already, or not)'),
+      error: z.string().nullable(),
+      add: z.array(z.number()),
+      remove: z.array(z.number()),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    });
+    app.post(
+      '/customers/tag-jobs',
+      {
+        config: { access: { roles: ROLES, scope: 'subtree' } },
+        schema: {
+          tags: ['customers'],
+          summary: 'Adds and removes tags on the customers of a filter or a selection (bulk tagging)',
+          description:
+            'Within the caller’s tag view and scope; each customer as through POST /customers/:id/tags (mark_tag ' +
+            `in WeCom, the timeline naming the bulk change). Up to ${INLINE_BULK_CUSTOMERS} customers are done ` +
+            `in the request (200, status done); more (at most ${MAX_BULK_CUSTOMERS}) run as a job (202): follow ` +
+            'GET /customers/tag-jobs/:id. A selected customer outside the scope: 404. Audited.',
+          body: z
+            .strictObject({
+              filter: z.strictObject(filterQuery).optional(),
+              customerIds: z.array(id).min(1).max(1000).optional(),
+              add: z.array(id).max(50).default([]),
+              remove: z.array(id).max(50).default([]),
+            })
+            .refine((b) => b.add.length + b.remove.length > 0, 'add or remove at least one tag')
+            .refine((b) => (b.filter === undefined) !== (b.customerIds === undefined), {
+              message: 'give either filter or customerIds',
+            }),
+          response: { 200: tagJob, 202: tagJob },
+        },
+      },
+      async (request, reply) => {
+        const job = await startTagJob(ctxOf(deps, request), deps, request.body);
+        return reply.code(job.status === 'running' ? 202 : 200).send(job);
+      },
+    );
+    app.get(
+      '/customers/tag-jobs/:id',
+      {
+        config: { access: { roles: ROLES, scope: 'self' } },
+        schema: {
+          tags: ['customers'],
+          summary: 'A bulk tagging job’s progress (its maker only)',
+          params: z.object({ id }),
+          response: { 200: tagJob },
+        },
+      },
+      async (request) => getTagJob(ctxOf(deps, request), request.params.id),
     );
 
     app.get(

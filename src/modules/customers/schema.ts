@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { DefaultTimestamp, Timestamp } from '../../platform/db/column-types.ts';
+import type { DefaultTimestamp, Json, Timestamp } from '../../platform/db/column-types.ts';
 import type { LifecycleStage } from '../events.ts';
 
 export interface CustomersTable {
@@ -81,6 +81,26 @@ export interface CustomerFactsTable {
   computed_at: Timestamp;
 }
 
+export interface CustomerTagJobsTable {
+  corp_id: string;
+  id: Generated<number>;
+  account_id: number;
+  by_name: string;
+  staff_id: number | null;
+  unit_id: number;
+  add_tags: Json<number[]>;
+  remove_tags: Json<number[]>;
+  customer_ids: Json<number[]>;
+  total: number;
+  done: Generated<number>;
+  changed: Generated<number>;
+  status: 'running' | 'done' | 'failed';
+  error: string | null;
+  lease_until: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface LifecycleSettingsTable {
   corp_id: string;
   recency_days: number[];
@@ -111,4 +131,5 @@ export interface CustomersTables {
   customer_tags: CustomerTagsTable;
   customer_facts: CustomerFactsTable;
   lifecycle_settings: LifecycleSettingsTable;
+  customer_tag_jobs: CustomerTagJobsTable;
 }

@@ -1,8 +1,9 @@
 import { type ExpressionBuilder, sql } from 'kysely';
-import type { Actor } from '../../platform/actor.ts';
+import type { Actor, Role } from '../../platform/actor.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
-import { normalizePhone } from '../../platform/pii.ts';
+import { maskPhone, normalizePhone } from '../../platform/pii.ts';
+import { type Budget, recordWithinBudget } from '../audit/index.ts';
 import type { Ctx } from '../context.ts';
 import type { LifecycleStage } from '../events.ts';
 import type { Tables } from '../tables.ts';
@@ -72,52 +73,82 @@ export async function customersVisibleIn(
   return new Set(rows.map((r) => r.id));
 }
 
-export interface CustomerListInput {
+/** The customer list's filters; the same select the export and bulk tagging. */
+export interface CustomerFilter {
   q?: string;
   unitId?: number;
   tagId?: number;
   staffId?: number;
   stage?: LifecycleStage;
+}
+
+export interface CustomerListInput extends CustomerFilter {
   cursor?: string;
   limit: number;
 }
 
+/** Why a list was asked for: named in the audit entry of a phone search. */
+export type FilterUse = 'list' | 'export' | 'bulk_tags';
+
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
 
-export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
+/**
+ * A full mobile number in a search finds a customer whose masked number it completes: each such search is
+ * audited and counted against the caller's budget per rolling hour and day (by role), so that the 4 hidden
+ * digits cannot be tried one by one. Front-line staff keep it (a customer at the counter gives their number)
+ * with the smallest budget; they only ever find the customers they follow.
+ */
+export const PHONE_SEARCH_BUDGET: Record<Role, Budget> = {
+  staff: { perHour: 10, perDay: 30 },
+  store_manager: { perHour: 20, perDay: 60 },
+  region_manager: { perHour: 30, perDay: 120 },
+  hq_admin: { perHour: 60, perDay: 300 },
+};
+
+/** The keyed hash of a phone-shaped search, once the caller's budget allows it (429 otherwise). */
+async function phoneSearchHash(ctx: Ctx, phone: string, use: FilterUse): Promise<string> {
+  const hash = ctx.pii.hash(phone);
+  const answer = await recordWithinBudget(
+    ctx,
+    { action: 'customers.phone_search', details: { phoneMasked: maskPhone(phone), phoneHash: hash, use } },
+    PHONE_SEARCH_BUDGET[ctx.actor.role],
+  );
+  if (!answer.ok) {
+    const hour = answer.window === 'hour';
+    throw new AppError('rate_limited', {
+      zh: `手机号查找次数已用完：每${hour ? '小时' : '天'}最多 ${answer.max} 次。请稍后再试，或按姓名、拼音、备注查找`,
+      en: `You have used up your phone-number searches: at most ${answer.max} per ${hour ? 'hour' : 'day'}. Try again later, or search by name, pinyin or remark`,
+    });
+  }
+  return hash;
+}
+
+/**
+ * The customers of a filter within the caller's scope, as a query on `customers as c` left-joined to their
+ * facts (`cf`), selecting nothing yet. Filters naming a unit or staff outside the scope are refused (403).
+ */
+export async function filteredCustomers(ctx: Ctx, input: CustomerFilter, use: FilterUse) {
   const { cdb } = ctx;
   await assertMayAsk(ctx, {
     unitIds: input.unitId === undefined ? [] : [input.unitId],
     staffIds: input.staffId === undefined ? [] : [input.staffId],
     tagIds: input.tagId === undefined ? [] : [input.tagId],
   });
-  const after = decodeCursor(input.cursor);
 
   let query = cdb.db
     .selectFrom('customers as c')
     .leftJoin('customer_facts as cf', (j) =>
       j.onRef('cf.corp_id', '=', 'c.corp_id').onRef('cf.customer_id', '=', 'c.id'),
     )
-    .select([
-      'c.id',
-      'c.external_userid',
-      'c.name',
-      'c.gender',
-      'c.avatar',
-      'c.phone_masked',
-      'c.first_added_at',
-      'cf.stage',
-    ])
     .where('c.corp_id', '=', cdb.corpId)
     .where(visibleTo(ctx));
   if (input.stage !== undefined) query = query.where('cf.stage', '=', input.stage);
-  if (after !== undefined) query = query.where('c.id', '<', after);
 
   const q = input.q?.trim().toLowerCase();
   if (q) {
     const phone = normalizePhone(q);
     query = /^1\d{10}$/.test(phone)
-      ? query.where('c.phone_hash', '=', ctx.pii.hash(phone))
+      ? query.where('c.phone_hash', '=', await phoneSearchHash(ctx, phone, use))
       : query.where('c.search_text', 'like', `%${likeEscape(q)}%`);
   }
   if (input.unitId !== undefined || input.staffId !== undefined) {
@@ -159,11 +190,38 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
       ),
     );
   }
+  return query;
+}
 
-  const rows = await query
-    .orderBy('c.id', 'desc')
-    .limit(input.limit + 1)
-    .execute();
+/** How many customers a filtered query holds. */
+export async function countFiltered(query: Awaited<ReturnType<typeof filteredCustomers>>): Promise<number> {
+  const { n } = await query.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
+  const { cdb } = ctx;
+  const after = decodeCursor(input.cursor);
+  const filtered = await filteredCustomers(ctx, input, 'list');
+  let query = filtered.select([
+    'c.id',
+    'c.external_userid',
+    'c.name',
+    'c.gender',
+    'c.avatar',
+    'c.phone_masked',
+    'c.first_added_at',
+    'cf.stage',
+  ]);
+  if (after !== undefined) query = query.where('c.id', '<', after);
+
+  const [rows, total] = await Promise.all([
+    query
+      .orderBy('c.id', 'desc')
+      .limit(input.limit + 1)
+      .execute(),
+    countFiltered(filtered),
+  ]);
   const page = toPage(rows, input.limit);
   const ids = page.items.map((r) => r.id);
   const shownTags = tagsInView(ctx); // tag views per role
@@ -195,6 +253,7 @@ export async function listCustomers(ctx: Ctx, input: CustomerListInput) {
     : [[], []];
 
   return {
+    total,
     nextCursor: page.nextCursor,
     items: page.items.map((r) => ({
       id: r.id,

@@ -316,8 +316,13 @@ export interface AudienceMember {
   lastOrderAt: string | null;
 }
 
-/** The first `limit` members, newest customer first (the customer list's order). */
-export async function sampleAudience(ctx: Ctx, rule: Rule, limit = 20): Promise<AudienceMember[]> {
+/** The first `limit` members, newest customer first (the customer list's order), after id `after` if given. */
+export async function sampleAudience(
+  ctx: Ctx,
+  rule: Rule,
+  limit = 20,
+  after?: number,
+): Promise<AudienceMember[]> {
   const { rows } = await sql<{
     id: number;
     name: string;
@@ -328,7 +333,8 @@ export async function sampleAudience(ctx: Ctx, rule: Rule, limit = 20): Promise<
   }>`${scopeCte(ctx)},
     -- the audience first, whole, then its top ids: the planner must not walk customers by id probing it
     audience as materialized (${audienceIds(ctx, rule)}),
-    page as (select id from audience order by id desc limit ${limit})
+    page as (select id from audience ${after === undefined ? sql`` : sql`where id < ${after}`}
+      order by id desc limit ${limit})
     select c.id, c.name, c.avatar, coalesce(f.stage, 'new') as stage, coalesce(f.paid_fen, 0) as ltv_fen,
       f.last_order_at
     from page
@@ -343,6 +349,13 @@ export async function sampleAudience(ctx: Ctx, rule: Rule, limit = 20): Promise<
     ltvFen: Number(r.ltv_fen),
     lastOrderAt: r.last_order_at ? new Date(r.last_order_at).toISOString() : null,
   }));
+}
+
+/** The newest `limit` member ids, newest first (an export's rows). */
+export async function newestAudienceIds(ctx: Ctx, rule: Rule, limit: number): Promise<number[]> {
+  const { rows } = await sql<{ id: number }>`${scopeCte(ctx)}
+    select id from (${audienceIds(ctx, rule)}) m order by id desc limit ${limit}`.execute(ctx.cdb.db);
+  return rows.map((r) => Number(r.id));
 }
 
 /** Every member id, ascending (tests and small audiences only). */

@@ -42,7 +42,7 @@ async function assertRuleInScope(ctx: Ctx, rule: Rule): Promise<void> {
 }
 
 /** A rule as stored: checked again, since a stored rule outlives the code that checked it. */
-function storedRule(value: unknown): Rule {
+export function storedRule(value: unknown): Rule {
   const checked = checkRule(value);
   if (!checked.rule) throw new Error(`stored segment rule is invalid: ${JSON.stringify(checked.issues)}`);
   return checked.rule;
@@ -123,7 +123,7 @@ async function findSegment(ctx: Ctx, id: number) {
 }
 
 /** A segment the caller sees (else 404) and whose rule they may ask (else 403): what every read goes through. */
-async function visibleSegment(ctx: Ctx, id: number) {
+export async function visibleSegment(ctx: Ctx, id: number) {
   const row = await findSegment(ctx, id);
   await assertRuleInScope(ctx, storedRule(row.rule));
   return row;

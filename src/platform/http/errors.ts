@@ -13,6 +13,7 @@ export const ERRORS = {
   not_found: { status: 404, zh: '找不到该资源', en: 'Not found' },
   conflict: { status: 409, zh: '与现有数据冲突', en: 'Conflicts with existing data' },
   payload_too_large: { status: 413, zh: '请求体过大', en: 'The request body is too large' },
+  too_many_rows: { status: 422, zh: '数据量超过单次上限', en: 'Too many rows at once' },
   rate_limited: { status: 429, zh: '尝试次数过多，请稍后再试', en: 'Too many attempts; try again later' },
   internal: { status: 500, zh: '服务器内部错误', en: 'Internal server error' },
 } as const;

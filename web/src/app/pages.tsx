@@ -1,5 +1,6 @@
 import {
   ApartmentOutlined,
+  AuditOutlined,
   BlockOutlined,
   ContactsOutlined,
   CrownOutlined,
@@ -87,5 +88,10 @@ export const PAGES: readonly PageEntry[] = [
     paths: ['wecom'],
     page: lazy(() => import('../features/connector/WecomPage')),
     menu: { icon: <WechatWorkOutlined />, label: 'wecom.menu', roles: ['hq_admin'] },
+  },
+  {
+    paths: ['audit'],
+    page: lazy(() => import('../features/audit/AuditPage')),
+    menu: { icon: <AuditOutlined />, label: 'audit.menu', roles: ['hq_admin'] },
   },
 ];

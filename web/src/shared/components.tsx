@@ -1,6 +1,6 @@
-import { LeftOutlined, ReloadOutlined, RightOutlined } from '@ant-design/icons';
-import { Alert, Button, Flex, Space, Typography } from 'antd';
-import type { ReactNode } from 'react';
+import { DownloadOutlined, LeftOutlined, ReloadOutlined, RightOutlined } from '@ant-design/icons';
+import { Alert, App, Button, Dropdown, Flex, Space, Typography } from 'antd';
+import { type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from './api/client';
 
@@ -69,5 +69,50 @@ export function CursorPager(props: {
         </Button>
       </Space.Compact>
     </Flex>
+  );
+}
+
+/**
+ * 导出 with its formats: `onExport` fetches and saves the file; a refusal (too many rows, say) shows the
+ * server's message.
+ */
+export function ExportButton({
+  onExport,
+  testId,
+}: {
+  onExport(format: 'xlsx' | 'csv'): Promise<void>;
+  testId?: string;
+}) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const [busy, setBusy] = useState(false);
+  const run = async (format: 'xlsx' | 'csv') => {
+    setBusy(true);
+    try {
+      await onExport(format);
+    } catch (err) {
+      message.error((err as Error).message, 6);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dropdown
+      trigger={['click']}
+      disabled={busy}
+      menu={{
+        items: [
+          { key: 'xlsx', label: t('common.exportXlsx') },
+          { key: 'csv', label: t('common.exportCsv') },
+          { type: 'divider' },
+          { key: 'hint', label: t('common.exportHint'), disabled: true },
+        ],
+        onClick: ({ key }) => run(key as 'xlsx' | 'csv'),
+      }}
+    >
+      <Button icon={<DownloadOutlined />} loading={busy} data-testid={testId}>
+        {t('common.export')}
+      </Button>
+    </Dropdown>
   );
 }

@@ -68,14 +68,11 @@ export interface CursorPages<T> {
  * kept in sessionStorage under `storageKey` for the same `key` (filters), so coming back to a list
  * (e.g. from a customer profile) returns to the same page.
  */
-export function useCursorPages<T>(
-  fetchPage: (
-    cursor: string | null,
-    signal: AbortSignal,
-  ) => Promise<{ items: T[]; nextCursor: string | null }>,
+export function useCursorPages<P extends { items: unknown[]; nextCursor: string | null }>(
+  fetchPage: (cursor: string | null, signal: AbortSignal) => Promise<P>,
   key: string,
   storageKey: string,
-): CursorPages<T> {
+): CursorPages<P['items'][number]> & { data: P | undefined } {
   const [stack, setStack] = useState<{ key: string; cursors: (string | null)[] }>(() => ({
     key,
     cursors: readStack(storageKey, key),
@@ -107,7 +104,8 @@ export function useCursorPages<T>(
   }, []);
 
   return {
-    items: state.data?.items ?? [],
+    data: state.data,
+    items: (state.data?.items ?? []) as P['items'][number][],
     page: cursors.length,
     hasPrev: cursors.length > 1,
     hasNext: Boolean(nextCursor) && !state.loading,

@@ -15,6 +15,10 @@ export const zh = {
     nextPage: '下一页',
     page: '第 {{page}} 页',
     requestId: '请求编号：{{id}}',
+    export: '导出',
+    exportXlsx: '导出 Excel（.xlsx）',
+    exportCsv: '导出 CSV',
+    exportHint: '手机号脱敏；每次导出都会记入审计日志',
   },
 };
 
@@ -34,5 +38,9 @@ export const en: typeof zh = {
     nextPage: 'Next',
     page: 'Page {{page}}',
     requestId: 'Request ID: {{id}}',
+    export: 'Export',
+    exportXlsx: 'Export Excel (.xlsx)',
+    exportCsv: 'Export CSV',
+    exportHint: 'Phones masked; every export is recorded in the audit log',
   },
 };

@@ -1,3 +1,4 @@
+import { TagsOutlined } from '@ant-design/icons';
 import { Button, Card, Empty, Flex, Input, Select, Table, Tag, Tooltip, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import type { TFunction } from 'i18next';
@@ -5,15 +6,17 @@ import { type HTMLAttributes, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { type Lang, useLang } from '../../i18n';
-import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
-import { formatDateTime } from '../../shared/format';
+import { CursorPager, ErrorAlert, ExportButton, PageHeader } from '../../shared/components';
+import { formatDateTime, formatNumber } from '../../shared/format';
 import { useAsync, useCursorPages } from '../../shared/hooks';
 import { numberParam, setParams } from '../../shared/params';
+import { useMe } from '../accounts/auth';
 import { UnitTreeSelect } from '../org/UnitTreeSelect';
 import { type Staff, staffApi } from '../staff/api';
 import { JourneyRoleTag } from '../staff/staffColumns';
 import { tagsApi } from '../tags/api';
 import { type CustomerRow, customersApi, LIFECYCLE_STAGES, type LifecycleStage } from './api';
+import { BulkTagsModal } from './BulkTags';
 import { CustomerAvatar, GenderLabel } from './customer';
 import { StageTag } from './Lifecycle';
 
@@ -229,6 +232,14 @@ export default function CustomersPage() {
   );
   const cols = useMemo(() => columns(t, lang, tagId), [t, lang, tagId]);
   const filtered = Boolean(q || unitId || tagId || staffId || stage);
+  const filter = { q: q || undefined, unitId, tagId, staffId, stage };
+  const total = pages.data?.total;
+  const canExport = useMe().role !== 'staff';
+  const [selected, setSelected] = useState<number[]>([]);
+  const [bulkOpen, setBulkOpen] = useState(false);
+  // a new filter is a new list: what was picked in the old one no longer shows
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` is the filters.
+  useEffect(() => setSelected([]), [key]);
 
   return (
     <>
@@ -270,8 +281,41 @@ export default function CustomersPage() {
             </Button>
           ) : null}
         </Flex>
+        <Flex justify="space-between" align="center" gap={12} wrap style={{ marginBottom: 12 }}>
+          <Flex align="center" gap={12} wrap>
+            <Typography.Text strong data-testid="customer-total">
+              {total === undefined ? '\u00a0' : t('customers.total', { n: formatNumber(total, lang) })}
+            </Typography.Text>
+            {selected.length ? (
+              <>
+                <Typography.Text type="secondary" data-testid="customer-selected">
+                  {t('customers.selectedCount', { count: selected.length })}
+                </Typography.Text>
+                <Button type="link" size="small" onClick={() => setSelected([])}>
+                  {t('customers.clearSelection')}
+                </Button>
+              </>
+            ) : null}
+          </Flex>
+          <Flex gap={8} wrap>
+            <Button icon={<TagsOutlined />} onClick={() => setBulkOpen(true)} data-testid="bulk-tags">
+              {t('customers.bulkTags')}
+            </Button>
+            {canExport ? (
+              <ExportButton
+                testId="customer-export"
+                onExport={(format) => customersApi.exportCustomers(filter, format)}
+              />
+            ) : null}
+          </Flex>
+        </Flex>
         {pages.error ? <ErrorAlert error={pages.error} onRetry={pages.reload} /> : null}
         <Table<CustomerRow>
+          rowSelection={{
+            selectedRowKeys: selected,
+            preserveSelectedRowKeys: true,
+            onChange: (keys) => setSelected(keys.map(Number)),
+          }}
           className="clickable-rows"
           rowKey="id"
           size="middle"
@@ -303,6 +347,17 @@ export default function CustomersPage() {
           onNext={pages.next}
         />
       </Card>
+      <BulkTagsModal
+        open={bulkOpen}
+        selectedIds={selected}
+        filter={filter}
+        total={total}
+        onClose={() => setBulkOpen(false)}
+        onDone={() => {
+          setSelected([]);
+          pages.reload();
+        }}
+      />
     </>
   );
 }

@@ -1,7 +1,12 @@
-import { client, type Query, type Reply, unwrap } from '../../shared/api/client';
+import { type Body, client, type Query, type Reply, unwrap } from '../../shared/api/client';
+import { saveDownload } from '../../shared/download';
 
 export type CustomerQuery = Query<'/api/v1/customers', 'get'>;
 export type CustomerRow = Reply<'/api/v1/customers', 'get'>['items'][number];
+/** The list's filters, as its export and bulk tagging take them. */
+export type CustomerFilter = Omit<CustomerQuery, 'cursor' | 'limit'>;
+export type TagJobInput = Body<'/api/v1/customers/tag-jobs', 'post'>;
+export type TagJob = Reply<'/api/v1/customers/tag-jobs/{id}', 'get'>;
 export type Gender = CustomerRow['gender'];
 export type CustomerDetail = Reply<'/api/v1/customers/{id}', 'get'>;
 export type Follow = CustomerDetail['follows'][number];
@@ -28,6 +33,16 @@ export const LIFECYCLE_STAGES = [
 export const customersApi = {
   customers: (query: CustomerQuery, signal?: AbortSignal) =>
     unwrap(client.GET('/api/v1/customers', { params: { query }, signal })),
+  /** Saves the list with these filters as .xlsx or CSV (managers; 422 past the export limit). */
+  exportCustomers: (filter: CustomerFilter, format: 'xlsx' | 'csv') =>
+    saveDownload(
+      client.GET('/api/v1/customers/export', { params: { query: { ...filter, format } }, parseAs: 'blob' }),
+      `customers.${format}`,
+    ),
+  /** Bulk tagging: done at once for a few customers, else a job to follow with `tagJob`. */
+  startTagJob: (input: TagJobInput) => unwrap(client.POST('/api/v1/customers/tag-jobs', { body: input })),
+  tagJob: (id: number, signal?: AbortSignal) =>
+    unwrap(client.GET('/api/v1/customers/tag-jobs/{id}', { params: { path: { id } }, signal })),
   customer: (id: number, signal?: AbortSignal) =>
     unwrap(client.GET('/api/v1/customers/{id}', { params: { path: { id } }, signal })),
   /** Each unit's subtree totals: its staff, and the customers the caller sees through them. */

@@ -38,6 +38,7 @@ import {
   rootFromRule,
   toRule,
 } from './RuleBuilder';
+import { SegmentMembers } from './SegmentMembers';
 
 /** The server's words about the bad node, without the generic prefix ("请求参数有误: body.rule: "). */
 function nodeMessage(message: string): string {
@@ -332,6 +333,11 @@ function SegmentEditor({ segment, fields }: { segment: Segment | null; fields: S
             <AudiencePanel audience={audience} hasRule={compiled.rule !== null} />
           </Card>
         </Col>
+        {segment ? (
+          <Col xs={24}>
+            <SegmentMembers segmentId={segment.id} />
+          </Col>
+        ) : null}
       </Row>
     </>
   );

@@ -1,4 +1,5 @@
 import { type Body, client, type Reply, unwrap } from '../../shared/api/client';
+import { saveDownload } from '../../shared/download';
 
 /** A segment's rule tree: groups (and / or), a negation, or one condition on a field. */
 export type Rule = Body<'/api/v1/segments/preview', 'post'>['rule'];
@@ -22,7 +23,26 @@ export type Segment = Reply<'/api/v1/segments/{id}', 'get'>;
 export type Layering = Reply<'/api/v1/layerings/{id}', 'get'>;
 export type Layer = Layering['layers'][number];
 
+export type SegmentMembersPage = Reply<'/api/v1/segments/{id}/members', 'get'>;
+
 export const segmentsApi = {
+  /** A saved segment's members in scope, newest first, a page at a time. */
+  segmentMembers: (id: number, cursor: string | null, signal?: AbortSignal) =>
+    unwrap(
+      client.GET('/api/v1/segments/{id}/members', {
+        params: { path: { id }, query: { cursor: cursor ?? undefined, limit: 20 } },
+        signal,
+      }),
+    ),
+  /** Saves its members as .xlsx or CSV (managers; 422 past the export limit). */
+  exportSegmentMembers: (id: number, format: 'xlsx' | 'csv') =>
+    saveDownload(
+      client.GET('/api/v1/segments/{id}/members/export', {
+        params: { path: { id }, query: { format } },
+        parseAs: 'blob',
+      }),
+      `segment-${id}.${format}`,
+    ),
   segmentFields: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/segment-fields', { signal })),
   /** The exact audience of a rule and a few of its members; 400 naming the bad node's path when invalid. */
   previewSegment: (rule: Rule, signal?: AbortSignal) =>

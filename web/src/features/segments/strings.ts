@@ -149,6 +149,10 @@ export const zh = {
     lastOrder: '最近下单',
     empty: '没有符合条件的客户',
   },
+  segmentMembers: {
+    title: '人群成员',
+    hint: '按已保存的条件，在你的范围内，新客户在前',
+  },
 };
 
 export const en: typeof zh = {
@@ -307,5 +311,9 @@ export const en: typeof zh = {
     ltv: 'LTV',
     lastOrder: 'Last order',
     empty: 'No customer matches',
+  },
+  segmentMembers: {
+    title: 'Members',
+    hint: 'By the saved rule, within your scope, newest customers first',
   },
 };

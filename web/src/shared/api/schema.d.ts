@@ -4,6 +4,74 @@
  */
 
 export interface paths {
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The brand’s audit log, newest first (HQ admins)
+         * @description action is exact (customers.export) or, ending with a dot, a prefix (customers.); from/to bound `at` (from inclusive, to exclusive).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    action?: string;
+                    accountId?: number;
+                    subject?: string;
+                    from?: string;
+                    to?: string;
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                at: string;
+                                /** @description null: the system (a job, the CLI) */
+                                accountId: number | null;
+                                username: string | null;
+                                displayName: string | null;
+                                role: string | null;
+                                /** @description the root of the caller’s scope when it acted */
+                                unitId: number | null;
+                                unitName: string | null;
+                                address: string | null;
+                                action: string;
+                                subject: string | null;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/org/units": {
         parameters: {
             query?: never;
@@ -895,7 +963,7 @@ export interface paths {
         };
         /**
          * Customers the caller can see, newest first
-         * @description q matches name, pinyin (full or initials), any follow remark, or the masked phone; a full mobile number is matched exactly through its keyed hash. unitId includes the unit’s subtree.
+         * @description q matches name, pinyin (full or initials), any follow remark, or the masked phone; a full mobile number is matched exactly through its keyed hash: such a search is audited and counted against the caller’s budget per hour and per day (by role; 429 once spent). unitId includes the unit’s subtree. total counts every customer of the filters in scope.
          */
         get: {
             parameters: {
@@ -947,8 +1015,53 @@ export interface paths {
                                 }[];
                             }[];
                             nextCursor: string | null;
+                            total: number;
                         };
                     };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The customer list with its filters as a file (.xlsx, or CSV in UTF-8 with BOM)
+         * @description At most 20000 customers (more: 422 saying how many). Phones are masked; text that a spreadsheet would run as a formula starts with an apostrophe. Each export is audited.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    q?: string;
+                    unitId?: number;
+                    tagId?: number;
+                    staffId?: number;
+                    stage?: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
+                    format?: "xlsx" | "csv";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
             };
         };
@@ -1144,6 +1257,155 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/tag-jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds and removes tags on the customers of a filter or a selection (bulk tagging)
+         * @description Within the caller’s tag view and scope; each customer as through POST /customers/:id/tags (mark_tag in WeCom, the timeline naming the bulk change). Up to 100 customers are done in the request (200, status done); more (at most 20000) run as a job (202): follow GET /customers/tag-jobs/:id. A selected customer outside the scope: 404. Audited.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        filter?: {
+                            q?: string;
+                            unitId?: number;
+                            tagId?: number;
+                            staffId?: number;
+                            /** @enum {string} */
+                            stage?: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
+                        };
+                        customerIds?: number[];
+                        /** @default [] */
+                        add?: number[];
+                        /** @default [] */
+                        remove?: number[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @enum {string} */
+                            status: "running" | "done" | "failed";
+                            /** @description customers the job reaches */
+                            total: number;
+                            /** @description customers handled so far */
+                            done: number;
+                            /** @description customers whose tags changed (the others had them already, or not) */
+                            changed: number;
+                            error: string | null;
+                            add: number[];
+                            remove: number[];
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @enum {string} */
+                            status: "running" | "done" | "failed";
+                            /** @description customers the job reaches */
+                            total: number;
+                            /** @description customers handled so far */
+                            done: number;
+                            /** @description customers whose tags changed (the others had them already, or not) */
+                            changed: number;
+                            error: string | null;
+                            add: number[];
+                            remove: number[];
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/tag-jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bulk tagging job’s progress (its maker only) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @enum {string} */
+                            status: "running" | "done" | "failed";
+                            /** @description customers the job reaches */
+                            total: number;
+                            /** @description customers handled so far */
+                            done: number;
+                            /** @description customers whose tags changed (the others had them already, or not) */
+                            changed: number;
+                            error: string | null;
+                            add: number[];
+                            remove: number[];
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3796,6 +4058,100 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/segments/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A segment's members in the caller's scope, newest customer first, paged by cursor */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                avatar: string | null;
+                                /** @enum {string} */
+                                stage: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
+                                ltvFen: number;
+                                lastOrderAt: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/segments/{id}/members/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A segment's members in the caller's scope as a file (.xlsx, or CSV in UTF-8 with BOM)
+         * @description At most 20000 customers (more: 422); phones masked; audited.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "xlsx" | "csv";
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;

@@ -1,0 +1,7 @@
+export {
+  type AuditEntry,
+  type Budget,
+  type BudgetAnswer,
+  recordAudit,
+  recordWithinBudget,
+} from './service.ts';

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { pageQuery, pageReply } from '../../platform/http/pagination.ts';
+import { ctxOf, type Deps } from '../context.ts';
+import { listAudit } from './service.ts';
+
+const entry = z.object({
+  id: z.number(),
+  at: z.string(),
+  accountId: z.number().nullable().describe('null: the system (a job, the CLI)'),
+  username: z.string().nullable(),
+  displayName: z.string().nullable(),
+  role: z.string().nullable(),
+  unitId: z.number().nullable().describe('the root of the caller’s scope when it acted'),
+  unitName: z.string().nullable(),
+  address: z.string().nullable(),
+  action: z.string(),
+  subject: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+/** Read-only: the audit log has no route that changes or deletes an entry. */
+export function auditRoutes(deps: Deps) {
+  return async (base: FastifyInstance) => {
+    const app = base.withTypeProvider<ZodTypeProvider>();
+    app.get(
+      '/audit',
+      {
+        config: { access: { roles: ['hq_admin'], scope: 'corp' } },
+        schema: {
+          tags: ['audit'],
+          summary: 'The brand’s audit log, newest first (HQ admins)',
+          description:
+            'action is exact (customers.export) or, ending with a dot, a prefix (customers.); from/to bound ' +
+            '`at` (from inclusive, to exclusive).',
+          querystring: z.object({
+            action: z.string().max(64).optional(),
+            accountId: z.coerce.number().int().positive().optional(),
+            subject: z.string().max(128).optional(),
+            from: z.iso.datetime({ offset: true }).optional(),
+            to: z.iso.datetime({ offset: true }).optional(),
+            ...pageQuery,
+          }),
+          response: { 200: pageReply(entry) },
+        },
+      },
+      async (request) => listAudit(ctxOf(deps, request), request.query),
+    );
+  };
+}

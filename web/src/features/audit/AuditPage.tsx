@@ -1,0 +1,201 @@
+import { Card, Empty, Flex, Select, Table, type TableColumnsType, Tag, Typography } from 'antd';
+import type { TFunction } from 'i18next';
+import { type HTMLAttributes, useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'react-router-dom';
+import { useLang } from '../../i18n';
+import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
+import { formatDateTime } from '../../shared/format';
+import { useAsync, useCursorPages } from '../../shared/hooks';
+import { setParams } from '../../shared/params';
+import type { Role } from '../accounts/api';
+import { orgApi } from '../org/api';
+import { tagsApi } from '../tags/api';
+import { type AuditEntry, auditApi } from './api';
+import type { zh } from './strings';
+
+const PAGE_SIZE = 30;
+type Action = keyof typeof zh.audit.actions;
+const ACTIONS = [
+  'customers.phone_search',
+  'customers.phone_search.refused',
+  'customers.export',
+  'customers.bulk_tags',
+  'segments.export',
+] as const satisfies readonly Action[];
+
+const isAction = (a: string): a is Action => (ACTIONS as readonly string[]).includes(a);
+
+/** Names for the ids an entry's details carry (tags, units), as HQ sees them all. */
+interface Names {
+  tags: Map<number, string>;
+  units: Map<number, string>;
+}
+
+function filterText(t: TFunction, filter: Record<string, unknown>, names: Names): string {
+  const parts = Object.entries(filter).map(([k, v]) => {
+    if (k === 'stage') return t(`stage.${v as 'new'}`);
+    if (k === 'tagId') return names.tags.get(Number(v)) ?? `#${v}`;
+    if (k === 'unitId') return names.units.get(Number(v)) ?? `#${v}`;
+    if (k === 'q') return `“${String(v)}”`;
+    return `${k} ${String(v)}`;
+  });
+  return parts.length ? parts.join('、') : t('audit.wholeList');
+}
+
+/** What an entry's details say, in words; the raw details for an action this console does not know. */
+function summary(t: TFunction, e: AuditEntry, names: Names): string {
+  const d = e.details as Record<string, unknown>;
+  const tagNames = (ids: unknown) =>
+    ((ids as number[] | undefined) ?? []).map((id) => names.tags.get(id) ?? `#${id}`).join('、');
+  switch (e.action) {
+    case 'customers.phone_search':
+      return t('audit.phoneSearch', {
+        phone: d.phoneMasked,
+        use: t(`audit.use.${(d.use as 'list') ?? 'list'}`),
+      });
+    case 'customers.phone_search.refused': {
+      const limit = d.limit as { window: 'hour' | 'day'; max: number } | undefined;
+      return t('audit.refused', {
+        phone: d.phoneMasked,
+        window: t(`audit.window.${limit?.window ?? 'hour'}`),
+        max: limit?.max ?? '?',
+      });
+    }
+    case 'customers.export':
+      return [
+        t('audit.exportRows', { rows: d.rows, format: String(d.format).toUpperCase() }),
+        t('audit.filter', { filter: filterText(t, (d.filter as Record<string, unknown>) ?? {}, names) }),
+      ].join(' · ');
+    case 'segments.export':
+      return [
+        t('audit.segment', { name: d.segmentName }),
+        t('audit.exportRows', { rows: d.rows, format: String(d.format).toUpperCase() }),
+      ].join(' · ');
+    case 'customers.bulk_tags':
+      return [
+        d.filter
+          ? `${t('audit.byFilter', { count: d.customers as number })}（${filterText(t, d.filter as Record<string, unknown>, names)}）`
+          : t('audit.selected', { count: d.customers as number }),
+        (d.add as number[] | undefined)?.length ? t('audit.addTags', { tags: tagNames(d.add) }) : null,
+        (d.remove as number[] | undefined)?.length
+          ? t('audit.removeTags', { tags: tagNames(d.remove) })
+          : null,
+      ]
+        .filter(Boolean)
+        .join(' · ');
+    default:
+      return JSON.stringify(d);
+  }
+}
+
+/** 审计日志 (HQ admins): the brand's audit log, newest first, by action. */
+export default function AuditPage() {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const [params, setSearchParams] = useSearchParams();
+  const action = params.get('action') ?? undefined;
+
+  const pages = useCursorPages(
+    (cursor, signal) => auditApi.entries({ action, cursor: cursor ?? undefined, limit: PAGE_SIZE }, signal),
+    JSON.stringify({ action }),
+    'siyu.pages.audit',
+  );
+  const tags = useAsync((signal) => tagsApi.tags(signal), 'tags');
+  const units = useAsync((signal) => orgApi.units(signal), 'units');
+  const names: Names = useMemo(
+    () => ({
+      tags: new Map((tags.data?.groups ?? []).flatMap((g) => g.tags.map((tag) => [tag.id, tag.name]))),
+      units: new Map((units.data?.items ?? []).map((u) => [u.id, u.name])),
+    }),
+    [tags.data, units.data],
+  );
+
+  const columns: TableColumnsType<AuditEntry> = useMemo(
+    () => [
+      {
+        key: 'at',
+        title: t('audit.at'),
+        render: (_, e) => (
+          <span style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at, lang, { seconds: true })}</span>
+        ),
+      },
+      {
+        key: 'who',
+        title: t('audit.who'),
+        render: (_, e) =>
+          e.accountId === null ? (
+            t('audit.system')
+          ) : (
+            <Flex vertical>
+              <Typography.Text strong style={{ whiteSpace: 'nowrap' }}>
+                {e.displayName ?? `#${e.accountId}`}
+              </Typography.Text>
+              <Typography.Text type="secondary" style={{ whiteSpace: 'nowrap', fontSize: 12 }}>
+                {[e.role ? t(`role.${e.role as Role}`) : null, e.unitName].filter(Boolean).join(' · ')}
+              </Typography.Text>
+            </Flex>
+          ),
+      },
+      {
+        key: 'action',
+        title: t('audit.action'),
+        render: (_, e) => (
+          <Tag color={e.action.endsWith('.refused') ? 'red' : undefined} style={{ whiteSpace: 'nowrap' }}>
+            {isAction(e.action) ? t(`audit.actions.${e.action}`) : e.action}
+          </Tag>
+        ),
+      },
+      {
+        key: 'what',
+        title: t('audit.what'),
+        render: (_, e) => (
+          <span style={{ minWidth: 240, display: 'inline-block' }}>{summary(t, e, names)}</span>
+        ),
+      },
+      { key: 'address', title: t('audit.address'), render: (_, e) => e.address ?? '—' },
+    ],
+    [t, lang, names],
+  );
+
+  return (
+    <>
+      <PageHeader title={t('audit.title')} subtitle={t('audit.subtitle')} />
+      <Card>
+        <Flex gap={12} wrap style={{ marginBottom: 16 }}>
+          <Select<string>
+            allowClear
+            value={action}
+            placeholder={t('audit.allActions')}
+            onChange={(v) => setSearchParams(setParams(params, { action: v }))}
+            options={ACTIONS.map((a) => ({ value: a, label: t(`audit.actions.${a}`) }))}
+            style={{ width: 220 }}
+            data-testid="audit-action"
+          />
+        </Flex>
+        {pages.error ? <ErrorAlert error={pages.error} onRetry={pages.reload} /> : null}
+        <Table<AuditEntry>
+          rowKey="id"
+          size="middle"
+          columns={columns}
+          dataSource={pages.items}
+          loading={pages.loading}
+          pagination={false}
+          scroll={{ x: 'max-content' }}
+          onRow={() => ({ 'data-testid': 'audit-row' }) as HTMLAttributes<HTMLElement>}
+          locale={{
+            emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('audit.empty')} />,
+          }}
+        />
+        <CursorPager
+          page={pages.page}
+          hasPrev={pages.hasPrev}
+          hasNext={pages.hasNext}
+          loading={pages.loading}
+          onPrev={pages.prev}
+          onNext={pages.next}
+        />
+      </Card>
+    </>
+  );
+}
