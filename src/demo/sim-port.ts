@@ -79,11 +79,19 @@ export class SimHttp implements WecomSide {
 
   async sim(method: string, path: string, body?: unknown): Promise<Json> {
     this.operations++;
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    const send = () =>
+      fetch(`${this.baseUrl}${path}`, {
+        method,
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      });
+    // After minutes without a call (the orders phase on a busy machine) the kept-alive connection may have
+    // been closed by the simulator just as it is reused: the reset comes before any request was read, so
+    // the call is sent once more, on a new connection.
+    const res = await send().catch((err: unknown) => {
+      if ((err as { cause?: { code?: string } }).cause?.code === 'ECONNRESET') return send();
+      throw err;
     });
     const text = await res.text();
     if (res.status >= 300) throw new Error(`simulator ${method} ${path} → HTTP ${res.status}: ${text}`);
