@@ -142,9 +142,7 @@ export class QueueDispatcher<R extends QueueRow> {
     // subquery: an index lookup per row whatever the statistics say, where an anti-join planned on missing
     // ones rescans every pending row). Ordered by the window's id, the plan stops after `limit` heads.
     const { rows } = await sql<R>`
-      update ${t} set attempts = attempts + 1, next_attempt_at = ${this.leases.until(now)},
-        claimed_by = ${this.leases.holder}
-      where (corp_id, id) in (
+      with picked as materialized (
         select i.corp_id, i.id
         from (
           select w.corp_id, w.id from ${t} w where w.status = 'pending' and w.next_attempt_at <= ${now}
@@ -152,14 +150,20 @@ export class QueueDispatcher<R extends QueueRow> {
           order by w.id ${window ? sql`limit ${sql.lit(window)}` : sql``}
         ) w
         join ${t} i on i.corp_id = w.corp_id and i.id = w.id
-        -- checked again on the locked row: a row another worker claimed meanwhile is no longer due
-        where i.status = 'pending' and i.next_attempt_at <= ${now}
-          and i.id = (
+        where i.id = (
           select min(o.id) from ${t} o
           where o.corp_id = i.corp_id and o.order_key = i.order_key and o.status = 'pending')
         order by w.id limit ${sql.lit(limit)}
         for update of i skip locked)
-      returning corp_id, id, attempts, ${sql.raw(this.o.columns.join(', '))}`.execute(db);
+      update ${t} q set attempts = q.attempts + 1, next_attempt_at = ${this.leases.until(now)},
+        claimed_by = ${this.leases.holder}
+      from picked p
+      -- checked again on the row updated: one another worker claimed meanwhile is no longer due (inside
+      -- the locking select the same check makes PGlite plan the window as a scan per row)
+      where q.corp_id = p.corp_id and q.id = p.id and q.status = 'pending' and q.next_attempt_at <= ${now}
+      returning q.corp_id, q.id, q.attempts, ${sql.raw(this.o.columns.map((c) => `q.${c}`).join(', '))}`.execute(
+      db,
+    );
     return rows;
   }
 
