@@ -824,6 +824,175 @@ describe('console: a store manager sees only her store', () => {
       .toBe(String(sync.counts.addsRecovered));
     expect(await statistic('其中归因到渠道').textContent()).toBe(String(sync.counts.channelAddsRecovered));
     await adminPage.screenshot({ path: join(resultsDir, 'e2e-wecom.png'), fullPage: true });
+
+  test('at 1280 wide the customer list shows her total, 导出 with both formats and 批量打标签 for a selection or the whole filter', async (ctx) => {
+    onFailure(ctx, 'list-tools');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const { total } = await getJson<{ total: number }>(page.request, '/api/v1/customers?limit=1');
+    expect(total).toBe(visible.length);
+    await page.goto('/customers');
+    const rows = page.getByTestId('customer-row');
+    await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await expect
+      .poll(async () => ((await page.getByTestId('customer-total').textContent()) ?? '').replace(/\D/g, ''))
+      .toBe(String(total));
+    for (const id of ['customer-total', 'customer-export', 'bulk-tags']) {
+      await expect.poll(() => page.getByTestId(id).isVisible(), { message: id }).toBe(true);
+    }
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+
+    await page.getByTestId('customer-export').click();
+    for (const name of ['导出 Excel', '导出 CSV']) {
+      await page.getByRole('menuitem', { name }).waitFor({ state: 'visible' });
+    }
+    await page.keyboard.press('Escape');
+
+    // the page's rows picked at once by the header's checkbox
+    await page.locator('.ant-table-thead .ant-checkbox-input').check();
+    const onPage = await rows.count();
+    expect(await page.getByTestId('customer-selected').textContent()).toContain(String(onPage));
+    await page.getByTestId('bulk-tags').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor({ state: 'visible' });
+    expect(await dialog.textContent()).toContain(`选中的 ${onPage} 位客户`);
+    expect(await dialog.textContent()).toContain(`当前筛选条件下的全部 ${total} 位客户`);
+    await page.screenshot({ path: join(resultsDir, 'e2e-customers-bulk-tags.png') });
+    await dialog.getByRole('button', { name: /关\s*闭/ }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.setViewportSize({ width: 1366, height: 900 });
+  });
+
+  test('at 390×844 she sees the total, tags two customers in bulk, exports the list and pages a segment’s members', async (ctx) => {
+    const mobile = await browser.newContext({
+      baseURL: server.baseUrl,
+      locale: 'zh-CN',
+      viewport: { width: 390, height: 844 },
+      acceptDownloads: true,
+    });
+    mobile.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+    });
+    const phone = await mobile.newPage();
+    ctx.onTestFailed(async () => {
+      failed = true;
+      await phone
+        .screenshot({ path: join(resultsDir, 'e2e-failure-mobile.png'), fullPage: true })
+        .catch(() => {});
+    });
+    const login = await mobile.request.post('/api/v1/auth/login', {
+      data: { login: STORE_MANAGER, password: PASSWORD },
+    });
+    expect(login.status(), await login.text()).toBe(200);
+    const { total } = await getJson<{ total: number }>(mobile.request, '/api/v1/customers?limit=1');
+    expect(total).toBe(visible.length);
+
+    await phone.goto('/customers');
+    const rows = phone.getByTestId('customer-row');
+    await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await expect
+      .poll(async () => ((await phone.getByTestId('customer-total').textContent()) ?? '').replace(/\D/g, ''))
+      .toBe(String(total));
+    const pageWidth = await phone.evaluate(() => document.documentElement.scrollWidth);
+    expect(pageWidth).toBeLessThanOrEqual(390);
+
+    // two customers picked by their checkboxes (the row itself would open the profile)
+    const picked = (
+      await rows.evaluateAll((trs) => trs.slice(0, 2).map((tr) => tr.getAttribute('data-row-key')))
+    ).map(Number);
+    for (const i of [0, 1]) await rows.nth(i).locator('.ant-checkbox-input').check();
+    // a tap that misses the box but lands in its cell stays on the list too
+    await rows
+      .nth(2)
+      .locator('td.ant-table-selection-column')
+      .click({ position: { x: 3, y: 3 } });
+    expect(new URL(phone.url()).pathname).toBe('/customers');
+    expect(await phone.getByTestId('customer-selected').textContent()).toContain('2');
+    await phone.screenshot({ path: join(resultsDir, 'e2e-mobile-customers.png'), fullPage: true });
+
+    const { groups } = await getJson<{ groups: { tags: { id: number; name: string }[] }[] }>(
+      mobile.request,
+      '/api/v1/tags',
+    );
+    const tag = groups.flatMap((g) => g.tags)[0]!;
+    await phone.getByTestId('bulk-tags').click();
+    await phone.getByTestId('bulk-tags-add').click();
+    await phone.keyboard.type(tag.name);
+    await phone
+      .locator(
+        `.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option[title="${tag.name}"]`,
+      )
+      .click();
+    await phone.keyboard.press('Escape');
+    await phone.screenshot({ path: join(resultsDir, 'e2e-mobile-bulk-tags.png'), fullPage: true });
+    await phone.getByTestId('bulk-tags-apply').click();
+    await phone.locator('.ant-message-success').waitFor({ state: 'visible', timeout: 30_000 });
+    for (const id of picked) {
+      const detail = await getJson<{ tags: { id: number }[] }>(mobile.request, `/api/v1/customers/${id}`);
+      expect(detail.tags.map((t) => t.id)).toContain(tag.id);
+    }
+
+    // the list as CSV: every customer of her scope, phones masked
+    await phone.getByTestId('customer-export').click();
+    const [download] = await Promise.all([
+      phone.waitForEvent('download'),
+      phone.getByRole('menuitem', { name: '导出 CSV' }).click(),
+    ]);
+    const file = readFileSync(await download.path());
+    expect([...file.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = file.toString('utf8');
+    expect(text.trim().split('\r\n')).toHaveLength(total + 1);
+    expect(text).not.toMatch(/(?<!\d)1\d{10}(?!\d)/);
+
+    // a segment HQ made, its members in her scope a page at a time
+    const { items: segments } = await getJson<{ items: { id: number; count: number }[] }>(
+      mobile.request,
+      '/api/v1/segments',
+    );
+    const segment = segments.reduce((a, b) => (b.count > a.count ? b : a));
+    expect(segment.count).toBeGreaterThan(0);
+    await phone.goto(`/segments/${segment.id}`);
+    const members = phone.getByTestId('segment-member');
+    await expect.poll(() => members.count(), { timeout: 30_000 }).toBe(Math.min(20, segment.count));
+    if (segment.count > 20) {
+      const firstPage = await members.first().textContent();
+      await phone
+        .getByTestId('segment-members')
+        .getByRole('button', { name: /下一页/ })
+        .click();
+      await expect.poll(() => members.first().textContent()).not.toBe(firstPage);
+    }
+    await phone.getByTestId('segment-members').scrollIntoViewIfNeeded();
+    await phone.screenshot({ path: join(resultsDir, 'e2e-mobile-segment.png'), fullPage: true });
+    await mobile.close();
+  });
+
+  test('the HQ admin’s 审计日志 lists what people did: the demo’s days, and her export and bulk change just now', async (ctx) => {
+    onFailure(ctx, 'audit');
+    interface Entry {
+      action: string;
+      username: string | null;
+      details: Record<string, unknown>;
+    }
+    const { items } = await getJson<{ items: Entry[] }>(adminContext.request, '/api/v1/audit?limit=30');
+    // what the demo's people did while it was built
+    expect(items.some((e) => e.username === 'wangfang' && e.action === 'customers.phone_search')).toBe(true);
+    expect(items.some((e) => e.username === 'admin' && e.action === 'segments.export')).toBe(true);
+    // and what the store manager did on her phone, newest first
+    expect(items[0]).toMatchObject({
+      username: 'sh-jingan',
+      action: 'customers.export',
+      details: { format: 'csv' },
+    });
+    expect(items.some((e) => e.username === 'sh-jingan' && e.action === 'customers.bulk_tags')).toBe(true);
+
+    const adminPage = await adminContext.newPage();
+    await adminPage.goto('/audit');
+    const rows = adminPage.getByTestId('audit-row');
+    await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await rows.count()).toBe(items.length);
+    const newest = (await rows.first().textContent()) ?? '';
+    for (const text of ['门店店长', OWN_STORE, '导出客户列表', 'CSV']) expect(newest).toContain(text);
+    await adminPage.screenshot({ path: join(resultsDir, 'e2e-audit-log.png'), fullPage: true });
     await adminPage.close();
   });
 

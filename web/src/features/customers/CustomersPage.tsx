@@ -2,7 +2,7 @@ import { TagsOutlined } from '@ant-design/icons';
 import { Button, Card, Empty, Flex, Input, Select, Table, Tag, Tooltip, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import type { TFunction } from 'i18next';
-import { type HTMLAttributes, useEffect, useMemo, useState } from 'react';
+import { type HTMLAttributes, type MouseEvent, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { type Lang, useLang } from '../../i18n';
@@ -328,7 +328,12 @@ export default function CustomersPage() {
             ({
               'data-testid': 'customer-row',
               tabIndex: 0,
-              onClick: () => navigate(`/customers/${record.id}`),
+              // a tap beside a row's checkbox (a small target on a phone) must not open the profile
+              onClick: (e: MouseEvent) => {
+                if (!(e.target as HTMLElement).closest('.ant-table-selection-column')) {
+                  navigate(`/customers/${record.id}`);
+                }
+              },
               onKeyDown: (e) => {
                 if (e.key === 'Enter') navigate(`/customers/${record.id}`);
               },
