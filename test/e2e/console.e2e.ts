@@ -824,6 +824,7 @@ describe('console: a store manager sees only her store', () => {
       .toBe(String(sync.counts.addsRecovered));
     expect(await statistic('其中归因到渠道').textContent()).toBe(String(sync.counts.channelAddsRecovered));
     await adminPage.screenshot({ path: join(resultsDir, 'e2e-wecom.png'), fullPage: true });
+  });
 
   test('at 1280 wide the customer list shows her total, 导出 with both formats and 批量打标签 for a selection or the whole filter', async (ctx) => {
     onFailure(ctx, 'list-tools');
