@@ -25,6 +25,7 @@ let gz1Segment: number;
 let gz1Layering: number;
 let gz1Session: number;
 let gz1TagJob: number;
+let gz1Task: number;
 beforeAll(async () => {
   t = await openTestApp();
   await t.login(t.fx.logins.gz1);
@@ -148,6 +149,33 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
+  gz1Task = (
+    await t.database.db
+      .insertInto('tasks')
+      .values({
+        corp_id: 'acme',
+        staff_id: t.fx.staff.gz1a,
+        unit_id: t.fx.units.gz1,
+        customer_id: t.fx.customers.zhao,
+        kind: 'call',
+        title: '探针',
+        content_id: null,
+        due_at: at,
+        remind_at: null,
+        source_kind: 'manual',
+        source_journey_id: null,
+        source_step_id: null,
+        source_key: null,
+        created_by: null,
+        created_at: at,
+        closed_at: null,
+        closed_by: null,
+        touch_id: null,
+        reminder_outbox_id: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
   for (const role of ROLES) sessions[role] = await t.login(loginOf(role));
 });
 afterAll(() => t.close());
@@ -184,6 +212,9 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/tag-rules/:id': { id: 999_999 },
     // sessions are their owner's alone, whatever the role: another account's, which even HQ cannot end
     '/api/v1/auth/sessions/:id': { id: gz1Session },
+    '/api/v1/tasks/:id': { id: gz1Task },
+    '/api/v1/tasks/:id/complete': { id: gz1Task },
+    '/api/v1/tasks/:id/dismiss': { id: gz1Task },
   };
   return probes[url];
 }
@@ -203,6 +234,7 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
     'PUT /api/v1/segments/:id': { name: '探针', rule: { field: 'order_count', cmp: 'gte', value: 1 } },
     'PUT /api/v1/layerings/:id': { name: '探针', layers: [{ segmentId: gz1Segment, operation: '回访' }] },
     'POST /api/v1/customers/:id/tags': { add: [t.fx.tags.vip] },
+    'POST /api/v1/tasks/:id/dismiss': { reason: '探针' },
   };
   return bodies[`${method} ${url}`] ?? {};
 }
@@ -219,8 +251,8 @@ describe('authorization of every route', () => {
     }
   });
 
-  it('agrees with the console on who may create channels, segments and layerings', () => {
-    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings']) {
+  it('agrees with the console on who may create channels, segments, layerings and tasks', () => {
+    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings', '/api/v1/tasks']) {
       const route = t.app.apiRoutes.find((r) => r.method === 'POST' && r.url === url);
       const roles = route && !('public' in route.access) ? [...route.access.roles].sort() : [];
       expect(roles, url).toEqual([...MANAGER_ROLES].sort());

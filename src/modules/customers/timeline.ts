@@ -17,6 +17,9 @@ export type TimelineKind =
   | 'order'
   | 'member'
   | 'identity_unlinked'
+  | 'task_created'
+  | 'task_done'
+  | 'task_dismissed'
   | 'note';
 
 export interface TimelineEntry {
