@@ -9,6 +9,7 @@ import { groups } from './groups/module.ts';
 import type { ModuleManifest } from './manifest.ts';
 import { orders } from './orders/module.ts';
 import { org } from './org/module.ts';
+import { outreach } from './outreach/module.ts';
 import { segments } from './segments/module.ts';
 import { staff } from './staff/module.ts';
 import { tagRules } from './tag-rules/module.ts';
@@ -28,6 +29,7 @@ const ALL: readonly ModuleManifest[] = [
   tagRules,
   segments,
   connector,
+  outreach,
 ];
 
 /** The modules in dependency order (a module after those it depends on); refuses unknown names and circles. */

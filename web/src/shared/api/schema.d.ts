@@ -4265,6 +4265,212 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/outreach/budgets/{unitId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A unit's touch budget: its own values, the effective ones, and where each comes from */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    unitId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unitId: number;
+                            /** @description what the unit sets itself; null inherits its parent's */
+                            own: {
+                                maxTouches: number | null;
+                                windowHours: number | null;
+                                quiet: {
+                                    start: string;
+                                    end: string;
+                                } | null;
+                            };
+                            effective: {
+                                maxTouches: number;
+                                windowHours: number;
+                                /** @description brand time (UTC+8); null: none */
+                                quiet: {
+                                    start: string;
+                                    end: string;
+                                } | null;
+                            };
+                            /** @description the unit each value comes from; null: Siyu's default */
+                            from: {
+                                maxTouches: number | null;
+                                windowHours: number | null;
+                                quiet: number | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Set a unit's touch budget (null values inherit); the caller's unit and those below it */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    unitId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description messages per window; null inherits */
+                        maxTouches: number | null;
+                        windowHours: number | null;
+                        /** @description quiet hours in brand time; null inherits; start = end: none */
+                        quiet: {
+                            start: string;
+                            end: string;
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unitId: number;
+                            /** @description what the unit sets itself; null inherits its parent's */
+                            own: {
+                                maxTouches: number | null;
+                                windowHours: number | null;
+                                quiet: {
+                                    start: string;
+                                    end: string;
+                                } | null;
+                            };
+                            effective: {
+                                maxTouches: number;
+                                windowHours: number;
+                                /** @description brand time (UTC+8); null: none */
+                                quiet: {
+                                    start: string;
+                                    end: string;
+                                } | null;
+                            };
+                            /** @description the unit each value comes from; null: Siyu's default */
+                            from: {
+                                maxTouches: number | null;
+                                windowHours: number | null;
+                                quiet: number | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The brand's outreach settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description WeCom's monthly receive cap per customer; null: the days of the month */
+                            monthlyCap: number | null;
+                            /** @description coupon share from which a customer is price-sensitive */
+                            priceSensitiveShare: number;
+                            /** @description orders this many days after a touch are credited to it */
+                            attributionDays: number;
+                        };
+                    };
+                };
+            };
+        };
+        /** Change the brand's outreach settings (HQ admins) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description WeCom's monthly receive cap per customer; null: the days of the month */
+                        monthlyCap?: number | null;
+                        /** @description coupon share from which a customer is price-sensitive */
+                        priceSensitiveShare?: number;
+                        /** @description orders this many days after a touch are credited to it */
+                        attributionDays?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description WeCom's monthly receive cap per customer; null: the days of the month */
+                            monthlyCap: number | null;
+                            /** @description coupon share from which a customer is price-sensitive */
+                            priceSensitiveShare: number;
+                            /** @description orders this many days after a touch are credited to it */
+                            attributionDays: number;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
