@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ctxOf, type Deps } from '../context.ts';
+import { MAX_LIST } from './audience.ts';
 import { budgetView, outreachSettingsOf, setBudget, setOutreachSettings } from './budget.ts';
+import { assertGuardAllowed, CONTENT_KINDS, EXCLUSIONS, GUARD_MODES, planAudience } from './plan.ts';
 
 const MANAGERS = ['hq_admin', 'region_manager', 'store_manager'] as const;
 const id = z.coerce.number().int().positive();
@@ -65,6 +67,71 @@ const settings = z.object({
     .describe('orders this many days after a touch are credited to it'),
 });
 
+export const audienceSchema = z
+  .union([
+    z.strictObject({ segmentId: id }),
+    z.strictObject({ layerId: id, layer: z.number().int().min(0).max(19).describe('the layer, from 0') }),
+    z.strictObject({ tagIds: z.array(id).min(1).max(100) }),
+    z.strictObject({ customerIds: z.array(id).min(1).max(MAX_LIST) }),
+  ])
+  .describe('a saved segment, one layer of a layering, customers with any of these tags, or a list');
+export const senderRuleSchema = z
+  .union([
+    z.strictObject({ prefer: z.enum(['store_staff', 'latest_follow']) }),
+    z.strictObject({
+      prefer: z.literal('role'),
+      role: z.enum(['online_ops', 'customer_service', 'consultant', 'sales', 'doctor', 'store_staff']),
+    }),
+  ])
+  .describe(
+    "which of a customer's followers sends: their store's staff, the latest follow, or a journey role",
+  );
+const sample = z.object({
+  id: z.number(),
+  name: z.string(),
+  staffId: z.number().nullable(),
+  staffName: z.string().nullable(),
+  senderReason: z.enum(['home_store', 'store_staff', 'role', 'latest_follow']).nullable(),
+});
+const classes = ['receiving', ...EXCLUSIONS] as const;
+export const planSchema = z.object({
+  at: z.string(),
+  total: z.number(),
+  receiving: z.number(),
+  excluded: z.object(
+    Object.fromEntries(EXCLUSIONS.map((e) => [e, z.number()])) as Record<
+      (typeof EXCLUSIONS)[number],
+      z.ZodNumber
+    >,
+  ),
+  deferred: z.object({
+    quietHoursUntil: z.string().nullable(),
+    cappedUntil: z.string().nullable().describe('by then every capped customer has a free slot'),
+    monthlyCapUntil: z.string().nullable(),
+  }),
+  samples: z.object(
+    Object.fromEntries(classes.map((c) => [c, z.array(sample)])) as Record<
+      (typeof classes)[number],
+      z.ZodArray<typeof sample>
+    >,
+  ),
+  senders: z.array(z.object({ staffId: z.number(), name: z.string(), customers: z.number() })),
+  guard: z.object({
+    applies: z.boolean(),
+    mode: z.enum(GUARD_MODES),
+    threshold: z.number(),
+    notPriceSensitive: z.number(),
+    blocked: z.boolean(),
+  }),
+});
+export const planInput = z.strictObject({
+  audience: audienceSchema,
+  senderRule: senderRuleSchema,
+  at: z.iso.datetime({ offset: true }).optional().describe('when it would go out; now when absent'),
+  contentKind: z.enum(CONTENT_KINDS).optional(),
+  guard: z.enum(GUARD_MODES).optional().describe('coupon content only; default stop'),
+});
+
 export function outreachRoutes(deps: Deps) {
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
@@ -97,6 +164,25 @@ export function outreachRoutes(deps: Deps) {
         },
       },
       async (request) => setBudget(ctxOf(deps, request), request.params.unitId, request.body),
+    );
+    app.post(
+      '/outreach/plans',
+      {
+        config: managers,
+        schema: {
+          tags,
+          summary:
+            'Plan a send: exact counts of who receives it and who is excluded by reason, samples, senders, the content guard',
+          body: planInput,
+          response: { 200: planSchema },
+        },
+      },
+      async (request) => {
+        const ctx = ctxOf(deps, request);
+        const { at, ...rest } = request.body;
+        assertGuardAllowed(ctx, rest, { needReason: false });
+        return planAudience(ctx, { ...rest, at: at ? new Date(at) : ctx.clock.now() });
+      },
     );
     app.get(
       '/outreach/settings',
