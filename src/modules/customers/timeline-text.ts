@@ -50,6 +50,12 @@ const TRANSFER_REASON: Record<string, Text> = {
   customer_limit_exceed: { zh: '接替成员客户数已满', en: 'the new member has too many customers' },
 };
 
+const TOUCH_SOURCE: Record<string, Text> = {
+  mass_send: { zh: '群发', en: 'mass send' },
+  journey: { zh: '旅程', en: 'journey' },
+  task: { zh: '待办', en: 'task' },
+};
+
 const TASK_KIND: Record<string, Text> = {
   call: { zh: '电话回访', en: 'call' },
   send_script: { zh: '发送话术', en: 'send a script' },
@@ -223,6 +229,15 @@ function render(e: StoredEntry): Text | null {
       return {
         zh: `撤销了${kind.zh}的关联（来源 ${source}）：${orders} 笔订单、${members} 个会员移出`,
         en: `Undid the ${kind.en} link (source ${source}): ${orders} order(s) and ${members} membership(s) moved out`,
+      };
+    }
+    case 'touch': {
+      const source = TOUCH_SOURCE[str(d.sourceKind) ?? ''];
+      if (!source || !staff) return null;
+      const name = str(d.sourceName);
+      return {
+        zh: `${staff} 向客户发送${source.zh}${name ? `「${name}」` : ''}`,
+        en: `${staff} messaged the customer (${source.en}${name ? ` “${name}”` : ''})`,
       };
     }
     case 'task_created':

@@ -17,6 +17,7 @@ export type TimelineKind =
   | 'order'
   | 'member'
   | 'identity_unlinked'
+  | 'touch'
   | 'task_created'
   | 'task_done'
   | 'task_dismissed'

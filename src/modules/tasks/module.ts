@@ -4,12 +4,11 @@ import { taskRoutes } from './routes.ts';
 
 /**
  * Staff tasks (待办): made by managers or journeys, reminded through WeCom's app messages, done or dismissed
- * by the member, counted per member and store. (Will depend on outreach — reserveTouch — and content once
- * they are merged: see touch.ts.)
+ * by the member (a send-script task takes a touch of the customer's budget), counted per member and store.
  */
 export const tasks: ModuleManifest = {
   name: 'tasks',
-  dependsOn: ['org', 'staff', 'accounts', 'customers'],
+  dependsOn: ['org', 'staff', 'accounts', 'customers', 'outreach'],
   tables: ['tasks'],
   migrations: { dir: migrationsOf(import.meta.url) },
   routes: taskRoutes,

@@ -3,6 +3,7 @@ import { AppError, notFound } from '../../platform/http/errors.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
 import { addTimeline, assertCustomerVisible } from '../customers/index.ts';
 import { assertUnitInScope, subtreeUnitIds } from '../org/index.ts';
+import type { Refusal } from '../outreach/index.ts';
 import type { TaskKind, TaskStatus } from './schema.ts';
 import { reserveTaskTouch } from './touch.ts';
 
@@ -35,6 +36,18 @@ const KIND_TEXT: Record<TaskKind, { zh: string; en: string }> = {
   custom: { zh: '自定义', en: 'Custom' },
 };
 export const kindText = (kind: TaskKind) => KIND_TEXT[kind];
+
+const REFUSAL: Record<Refusal, { zh: string; en: string }> = {
+  capped: { zh: '触达频次已达上限', en: 'their touch budget is used up' },
+  quiet_hours: { zh: '处于免打扰时段', en: 'it is within quiet hours' },
+  monthly_cap: { zh: '本月企业微信接收次数已满', en: 'WeCom’s monthly receive cap is reached' },
+  not_friend: { zh: '该员工已不是客户的好友', en: 'the member is no longer their friend' },
+  opted_out: { zh: '客户已退订', en: 'they opted out' },
+};
+
+/** Brand time (UTC+8), e.g. 2026-12-06 09:00. */
+const brandTime = (d: Date) =>
+  new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 16).replace('T', ' ');
 
 const accountOf = (ctx: SyncCtx): number | null => (ctx as Partial<Ctx>).actor?.accountId || null;
 
@@ -542,15 +555,19 @@ export async function completeTask(ctx: Ctx, id: number, input: { note?: string 
           staffId: row.staff_id,
           taskId: id,
           contentId: row.content_id,
+          title: row.title,
           at: now,
         },
       );
-      if (!touch.ok)
+      if (!touch.ok) {
+        const why = REFUSAL[touch.reason];
+        const when = touch.retryAt ? brandTime(touch.retryAt) : null;
         throw new AppError('conflict', {
-          zh: `客户的触达额度已用完（${touch.reason}）${touch.retryAt ? `，请在 ${touch.retryAt.toISOString()} 之后再发送` : ''}`,
-          en: `The customer's touch budget is used up (${touch.reason})${touch.retryAt ? `: send after ${touch.retryAt.toISOString()}` : ''}`,
+          zh: `现在不能给该客户发送：${why.zh}${when ? `，请在 ${when}（品牌时间）之后发送再完成` : ''}`,
+          en: `The customer cannot be messaged now: ${why.en}${when ? `; send after ${when} (brand time), then complete it` : ''}`,
         });
-      touchId = touch.touchId;
+      }
+      touchId = String(touch.touchId);
     }
     await tx.db
       .updateTable('tasks')

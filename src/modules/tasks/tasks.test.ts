@@ -20,6 +20,11 @@ const clock = new ShiftableClock();
 const sessions = new Map<string, { cookie: string; csrf: string }>();
 
 beforeAll(async () => {
+  // daytime in brand time (UTC+8), clear of the default quiet hours for the hours the tests move on
+  const day = new Date();
+  day.setUTCDate(day.getUTCDate() + 1);
+  day.setUTCHours(2, 0, 0, 0);
+  clock.shiftTo(day);
   t = await openLinked({ clock });
 });
 afterAll(() => t.close());
@@ -348,5 +353,52 @@ describe('tasks by code, and completion rates', () => {
     const own = await api('sh1a', 'GET', `/tasks/stats?${window}`);
     expect(own.body.items.map((i: Json) => i.id)).toEqual([t.fx.staff.sh1a]);
     expect((await api('gz1', 'GET', `/tasks/stats?by=store&unitId=${t.fx.units.sh1}`)).status).toBe(403);
+  });
+});
+
+describe('a send-script task takes a touch of the customer’s budget when done', () => {
+  const script = async (title: string) =>
+    (
+      await api('sh1', 'POST', '/tasks', {
+        staffId: t.fx.staff.sh1a,
+        customerId: t.fx.customers.wang,
+        kind: 'send_script',
+        title,
+        contentId: '42',
+        dueAt: inHours(4),
+        remindAt: null,
+      })
+    ).body.id as number;
+
+  it('records the touch on the customer’s timeline; a second within the budget’s window is refused, still open', async () => {
+    const first = await script('发送秋季新品话术');
+    const done = await api('sh1a', 'POST', `/tasks/${first}/complete`, {});
+    expect(done.status).toBe(200);
+    expect(done.body.touchId).toMatch(/^\d+$/);
+    const touch = await t.database.db
+      .selectFrom('touches')
+      .select(['source_kind', 'source_id', 'staff_id', 'content_id'])
+      .where('corp_id', '=', 'acme')
+      .where('id', '=', Number(done.body.touchId))
+      .executeTakeFirstOrThrow();
+    expect(touch).toEqual({
+      source_kind: 'task',
+      source_id: String(first),
+      staff_id: t.fx.staff.sh1a,
+      content_id: 42,
+    });
+    const profile = await api('sh1', 'GET', `/customers/${t.fx.customers.wang}`);
+    expect(profile.body.timeline.map((e: Json) => e.kind).slice(0, 2)).toEqual(['task_done', 'touch']);
+
+    const second = await script('发送会员日话术');
+    const refused = await api('sh1a', 'POST', `/tasks/${second}/complete`, {});
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(
+      /^The customer cannot be messaged now: their touch budget is used up; send after \d{4}-\d\d-\d\d \d\d:\d\d \(brand time\), then complete it$/,
+    );
+    expect((await api('sh1a', 'GET', `/tasks/${second}`)).body).toMatchObject({
+      status: 'open',
+      touchId: null,
+    });
   });
 });

@@ -1,25 +1,28 @@
 import type { SyncCtx } from '../context.ts';
-
-/** What the touch budget answers (the outreach module's `reserveTouch`, OUTREACH-PLAN.md). */
-export type TaskTouch =
-  | { ok: true; touchId: string | null }
-  | {
-      ok: false;
-      reason: 'capped' | 'quiet_hours' | 'monthly_cap' | 'not_friend' | 'opted_out';
-      retryAt?: Date;
-    };
+import { type ReserveTouchResult, reserveTouch } from '../outreach/index.ts';
 
 /**
- * A done send-script task takes a touch of its customer's budget, in the caller's transaction.
- *
- * TODO(outreach): call the outreach module's
- * `reserveTouch(ctx, { customerId, staffId, source: { kind: 'task', id: String(taskId) }, contentId, at })`
- * → `{ ok: true, touchId } | { ok: false, reason, retryAt? }` here (and add 'outreach' to the manifest's
- * dependsOn) once that module is merged. Until then every touch is allowed and none is recorded.
+ * A done send-script task takes a touch of its customer's budget (the outreach module's reserveTouch, source
+ * kind 'task'), in the caller's transaction: one small seam between the two modules.
  */
 export async function reserveTaskTouch(
-  _ctx: SyncCtx,
-  _input: { customerId: number; staffId: number; taskId: number; contentId: string | null; at: Date },
-): Promise<TaskTouch> {
-  return { ok: true, touchId: null };
+  ctx: SyncCtx,
+  input: {
+    customerId: number;
+    staffId: number;
+    taskId: number;
+    contentId: string | null;
+    title: string;
+    at: Date;
+  },
+): Promise<ReserveTouchResult> {
+  return reserveTouch(ctx, {
+    customerId: input.customerId,
+    staffId: input.staffId,
+    source: { kind: 'task', id: String(input.taskId) },
+    // the content library's ids are numbers in outreach's ledger; a task keeps its content id as text
+    contentId: input.contentId && /^\d{1,15}$/.test(input.contentId) ? Number(input.contentId) : null,
+    at: input.at,
+    label: input.title,
+  });
 }
