@@ -193,7 +193,7 @@ export async function createTaskFor(ctx: Ctx, input: TaskInput) {
       .where('corp_id', '=', cdb.corpId)
       .where('customer_id', '=', input.customerId)
       .where('staff_id', '=', staff.id)
-      .where('ended_at', 'is', null)
+      .where('status', '=', 'active')
       .executeTakeFirst();
     if (!follow)
       throw new AppError('bad_request', {
@@ -574,7 +574,7 @@ export async function completeTask(ctx: Ctx, id: number, input: { note?: string 
       .set({
         status: 'done',
         closed_at: now,
-        closed_by: ctx.actor.accountId,
+        closed_by: accountOf(ctx),
         close_note: input.note ?? '',
         touch_id: touchId,
       })
@@ -588,7 +588,7 @@ export async function completeTask(ctx: Ctx, id: number, input: { note?: string 
           kind: 'task_done',
           at: now,
           staffId: row.staff_id,
-          accountId: ctx.actor.accountId,
+          accountId: accountOf(ctx),
           summary: `完成待办：${row.title}`,
           data: {
             taskId: id,
@@ -614,7 +614,7 @@ export async function dismissTask(ctx: Ctx, id: number, input: { reason: string 
       });
     await tx.db
       .updateTable('tasks')
-      .set({ status: 'dismissed', closed_at: now, closed_by: ctx.actor.accountId, close_note: input.reason })
+      .set({ status: 'dismissed', closed_at: now, closed_by: accountOf(ctx), close_note: input.reason })
       .where('corp_id', '=', tx.corpId)
       .where('id', '=', id)
       .execute();
@@ -625,7 +625,7 @@ export async function dismissTask(ctx: Ctx, id: number, input: { reason: string 
           kind: 'task_dismissed',
           at: now,
           staffId: row.staff_id,
-          accountId: ctx.actor.accountId,
+          accountId: accountOf(ctx),
           summary: `忽略待办：${row.title}`,
           data: { taskId: id, taskKind: row.kind, title: row.title, reason: input.reason },
         },
