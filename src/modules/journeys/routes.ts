@@ -143,7 +143,7 @@ export function journeyRoutes(deps: Deps) {
           tags,
           summary: 'Change a journey: a new graph is a new version once anyone entered the current one',
           params: z.object({ id }),
-          body: input.partial({ graph: true, template: true }),
+          body: input.partial(),
           response: { 200: journey },
         },
       },
