@@ -96,7 +96,10 @@ describe('journey graphs', () => {
     expect(nextBrandTime(at, '10:00').toISOString()).toBe('2026-07-02T02:00:00.000Z');
     expect(nextBrandTime(at, '23:30').toISOString()).toBe('2026-07-01T15:30:00.000Z');
     expect(waitUntil({ days: 3, hours: 0, minutes: 0, at: '10:00' }, at).toISOString()).toBe(
-      '2026-07-05T02:00:00.000Z',
+      '2026-07-04T02:00:00.000Z',
+    );
+    expect(waitUntil({ days: 0, hours: 0, minutes: 0, at: '10:00' }, at).toISOString()).toBe(
+      '2026-07-02T02:00:00.000Z',
     );
     expect(waitUntil({ days: 0, hours: 2, minutes: 30 }, at).toISOString()).toBe('2026-07-01T18:00:00.000Z');
     expect(waitUntil({ untilDate: '2026-08-01', at: '09:00' }, at).toISOString()).toBe(

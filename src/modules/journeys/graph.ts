@@ -41,7 +41,7 @@ export const waitSpec = z.union([
         .min(0)
         .max(59 * 10)
         .default(0),
-      /** Then on to this time of day (brand time), e.g. "3 days, then at 10:00". */
+      /** At this time of day (brand time) on the day the duration ends: "3 days, at 10:00" is day 3 at 10:00. */
       at: hhmm.optional(),
     })
     .refine((w) => w.days + w.hours + w.minutes > 0 || w.at !== undefined, 'a wait is at least one minute'),
@@ -404,8 +404,11 @@ export function waitUntil(wait: WaitSpec, from: Date): Date {
     const at = atBrandTime(day, wait.at ?? '00:00');
     return new Date(Math.max(at, from.getTime()));
   }
-  const after = new Date(from.getTime() + ((wait.days * 24 + wait.hours) * 60 + wait.minutes) * 60_000);
-  return wait.at ? nextBrandTime(after, wait.at) : after;
+  const after = from.getTime() + ((wait.days * 24 + wait.hours) * 60 + wait.minutes) * 60_000;
+  if (!wait.at) return new Date(after);
+  // "3 days, at 10:00": 10:00 on the brand day three days on (day 3 of the journey), never before `from`
+  const sameDay = atBrandTime(after, wait.at);
+  return sameDay >= from.getTime() ? new Date(sameDay) : nextBrandTime(from, wait.at);
 }
 
 /** The arm of a split a customer takes: sticky (a hash of journey, node and customer), by percentage. */
