@@ -6,6 +6,7 @@ import { channels } from './channels/module.ts';
 import { connector } from './connector/module.ts';
 import { customers } from './customers/module.ts';
 import { groups } from './groups/module.ts';
+import { journeys } from './journeys/module.ts';
 import type { ModuleManifest } from './manifest.ts';
 import { orders } from './orders/module.ts';
 import { org } from './org/module.ts';
@@ -30,6 +31,7 @@ const ALL: readonly ModuleManifest[] = [
   segments,
   connector,
   outreach,
+  journeys,
 ];
 
 /** The modules in dependency order (a module after those it depends on); refuses unknown names and circles. */

@@ -5,6 +5,7 @@ import type { ChannelsTables } from './channels/schema.ts';
 import type { ConnectorTables } from './connector/schema.ts';
 import type { CustomersTables } from './customers/schema.ts';
 import type { GroupsTables } from './groups/schema.ts';
+import type { JourneysTables } from './journeys/schema.ts';
 import type { OrdersTables } from './orders/schema.ts';
 import type { OrgTables } from './org/schema.ts';
 import type { OutreachTables } from './outreach/schema.ts';
@@ -31,4 +32,5 @@ export interface Tables
     TagRulesTables,
     SegmentsTables,
     ConnectorTables,
-    OutreachTables {}
+    OutreachTables,
+    JourneysTables {}
