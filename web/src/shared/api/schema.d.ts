@@ -4563,6 +4563,773 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/outreach/mass-sends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Mass sends made in the caller's unit and below, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                status: "scheduled" | "sending" | "done" | "cancelled";
+                                /** @enum {string} */
+                                contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                                sendAt: string | null;
+                                createdAt: string;
+                                total: number;
+                                receiving: number;
+                                sent: number;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a mass send (群发): planned now, sent at its time, one add_msg_template per sender; coupon content is guarded */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /**
+                         * @description coupon content is guarded: only price-sensitive customers get it
+                         * @enum {string}
+                         */
+                        contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                        /** @description a content item (content module), when the send uses one */
+                        contentId?: number | null;
+                        /** @description ≤4000 bytes; shown as the message */
+                        text?: string;
+                        attachments?: ({
+                            /** @enum {string} */
+                            msgtype: "image";
+                            image: {
+                                /** Format: uri */
+                                pic_url: string;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            msgtype: "link";
+                            link: {
+                                /** @description ≤128 bytes */
+                                title: string;
+                                /** Format: uri */
+                                url: string;
+                                /** Format: uri */
+                                picurl?: string;
+                                desc?: string;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            msgtype: "miniprogram";
+                            miniprogram: {
+                                /** @description ≤64 bytes */
+                                title: string;
+                                pic_media_id: string;
+                                appid: string;
+                                page: string;
+                            };
+                        })[];
+                        /**
+                         * Format: date-time
+                         * @description when to send; now when absent
+                         */
+                        sendAt?: string | null;
+                        /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                        senderRule: {
+                            /** @enum {string} */
+                            prefer: "store_staff" | "latest_follow";
+                        } | {
+                            /** @enum {string} */
+                            prefer: "role";
+                            /** @enum {string} */
+                            role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                        };
+                        /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                        audience: {
+                            segmentId: number;
+                        } | {
+                            layerId: number;
+                            /** @description the layer, from 0 */
+                            layer: number;
+                        } | {
+                            tagIds: number[];
+                        } | {
+                            customerIds: number[];
+                        };
+                        /** @enum {string} */
+                        guard?: "stop" | "price_sensitive_only" | "override";
+                        /** @description required with guard = override (HQ admins) */
+                        overrideReason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            contentId: number | null;
+                            /** @enum {string} */
+                            contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                            text: string;
+                            attachments: unknown[];
+                            sendAt: string | null;
+                            /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                            senderRule: {
+                                /** @enum {string} */
+                                prefer: "store_staff" | "latest_follow";
+                            } | {
+                                /** @enum {string} */
+                                prefer: "role";
+                                /** @enum {string} */
+                                role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                            };
+                            /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                            audience: {
+                                segmentId: number;
+                            } | {
+                                layerId: number;
+                                /** @description the layer, from 0 */
+                                layer: number;
+                            } | {
+                                tagIds: number[];
+                            } | {
+                                customerIds: number[];
+                            };
+                            /** @enum {string} */
+                            guard: "stop" | "price_sensitive_only" | "override";
+                            overrideReason: string | null;
+                            /** @enum {string} */
+                            status: "scheduled" | "sending" | "done" | "cancelled";
+                            planned: {
+                                total: number;
+                                receiving: number;
+                                excluded: {
+                                    [key: string]: number;
+                                };
+                                deferred: {
+                                    quietHoursUntil: string | null;
+                                    cappedUntil: string | null;
+                                    monthlyCapUntil: string | null;
+                                };
+                                guard: {
+                                    applies: boolean;
+                                    /** @enum {string} */
+                                    mode: "stop" | "price_sensitive_only" | "override";
+                                    threshold: number;
+                                    notPriceSensitive: number;
+                                    blocked: boolean;
+                                };
+                            };
+                            createdAt: string;
+                            dispatchedAt: string | null;
+                            cancelledAt: string | null;
+                            total: number;
+                            recipients: {
+                                planned: number;
+                                deferred: number;
+                                excluded: number;
+                                queued: number;
+                                sent: number;
+                                unsent: number;
+                                not_friend: number;
+                                over_cap: number;
+                                failed: number;
+                                cancelled: number;
+                            };
+                            /** @description excluded, deferred and failed recipients by reason */
+                            reasons: {
+                                [key: string]: number;
+                            };
+                            reminds: {
+                                used24h: number;
+                                max: number;
+                                nextAt: string | null;
+                            };
+                            outcome: {
+                                /** @description customers WeCom reports sent */
+                                reached: number;
+                                confirmedStaff: number;
+                                staff: number;
+                                /** @description customers with an order credited to this send */
+                                converted: number;
+                                conversionRate: number;
+                                orders: number;
+                                gmvFen: number;
+                            };
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                unitName: string;
+                                tasks: number;
+                                confirmed: number;
+                                confirmationRate: number;
+                                recipients: number;
+                                sent: number;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                            stores: {
+                                unitId: number | null;
+                                name: string | null;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A mass send with its outcome: recipients by status, per-staff confirmation, attributed orders */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            contentId: number | null;
+                            /** @enum {string} */
+                            contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                            text: string;
+                            attachments: unknown[];
+                            sendAt: string | null;
+                            /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                            senderRule: {
+                                /** @enum {string} */
+                                prefer: "store_staff" | "latest_follow";
+                            } | {
+                                /** @enum {string} */
+                                prefer: "role";
+                                /** @enum {string} */
+                                role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                            };
+                            /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                            audience: {
+                                segmentId: number;
+                            } | {
+                                layerId: number;
+                                /** @description the layer, from 0 */
+                                layer: number;
+                            } | {
+                                tagIds: number[];
+                            } | {
+                                customerIds: number[];
+                            };
+                            /** @enum {string} */
+                            guard: "stop" | "price_sensitive_only" | "override";
+                            overrideReason: string | null;
+                            /** @enum {string} */
+                            status: "scheduled" | "sending" | "done" | "cancelled";
+                            planned: {
+                                total: number;
+                                receiving: number;
+                                excluded: {
+                                    [key: string]: number;
+                                };
+                                deferred: {
+                                    quietHoursUntil: string | null;
+                                    cappedUntil: string | null;
+                                    monthlyCapUntil: string | null;
+                                };
+                                guard: {
+                                    applies: boolean;
+                                    /** @enum {string} */
+                                    mode: "stop" | "price_sensitive_only" | "override";
+                                    threshold: number;
+                                    notPriceSensitive: number;
+                                    blocked: boolean;
+                                };
+                            };
+                            createdAt: string;
+                            dispatchedAt: string | null;
+                            cancelledAt: string | null;
+                            total: number;
+                            recipients: {
+                                planned: number;
+                                deferred: number;
+                                excluded: number;
+                                queued: number;
+                                sent: number;
+                                unsent: number;
+                                not_friend: number;
+                                over_cap: number;
+                                failed: number;
+                                cancelled: number;
+                            };
+                            /** @description excluded, deferred and failed recipients by reason */
+                            reasons: {
+                                [key: string]: number;
+                            };
+                            reminds: {
+                                used24h: number;
+                                max: number;
+                                nextAt: string | null;
+                            };
+                            outcome: {
+                                /** @description customers WeCom reports sent */
+                                reached: number;
+                                confirmedStaff: number;
+                                staff: number;
+                                /** @description customers with an order credited to this send */
+                                converted: number;
+                                conversionRate: number;
+                                orders: number;
+                                gmvFen: number;
+                            };
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                unitName: string;
+                                tasks: number;
+                                confirmed: number;
+                                confirmationRate: number;
+                                recipients: number;
+                                sent: number;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                            stores: {
+                                unitId: number | null;
+                                name: string | null;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends/{id}/recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per-customer outcomes of a mass send */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                    status?: "planned" | "deferred" | "excluded" | "queued" | "sent" | "unsent" | "not_friend" | "over_cap" | "failed" | "cancelled";
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                customerId: number;
+                                name: string;
+                                staffId: number | null;
+                                staffName: string | null;
+                                senderReason: string | null;
+                                /** @enum {string} */
+                                status: "planned" | "deferred" | "excluded" | "queued" | "sent" | "unsent" | "not_friend" | "over_cap" | "failed" | "cancelled";
+                                reason: string | null;
+                                retryAt: string | null;
+                                resultAt: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends/{id}/remind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Remind the members who have not sent yet (WeCom: at most 3 times in 24 hours) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            contentId: number | null;
+                            /** @enum {string} */
+                            contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                            text: string;
+                            attachments: unknown[];
+                            sendAt: string | null;
+                            /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                            senderRule: {
+                                /** @enum {string} */
+                                prefer: "store_staff" | "latest_follow";
+                            } | {
+                                /** @enum {string} */
+                                prefer: "role";
+                                /** @enum {string} */
+                                role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                            };
+                            /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                            audience: {
+                                segmentId: number;
+                            } | {
+                                layerId: number;
+                                /** @description the layer, from 0 */
+                                layer: number;
+                            } | {
+                                tagIds: number[];
+                            } | {
+                                customerIds: number[];
+                            };
+                            /** @enum {string} */
+                            guard: "stop" | "price_sensitive_only" | "override";
+                            overrideReason: string | null;
+                            /** @enum {string} */
+                            status: "scheduled" | "sending" | "done" | "cancelled";
+                            planned: {
+                                total: number;
+                                receiving: number;
+                                excluded: {
+                                    [key: string]: number;
+                                };
+                                deferred: {
+                                    quietHoursUntil: string | null;
+                                    cappedUntil: string | null;
+                                    monthlyCapUntil: string | null;
+                                };
+                                guard: {
+                                    applies: boolean;
+                                    /** @enum {string} */
+                                    mode: "stop" | "price_sensitive_only" | "override";
+                                    threshold: number;
+                                    notPriceSensitive: number;
+                                    blocked: boolean;
+                                };
+                            };
+                            createdAt: string;
+                            dispatchedAt: string | null;
+                            cancelledAt: string | null;
+                            total: number;
+                            recipients: {
+                                planned: number;
+                                deferred: number;
+                                excluded: number;
+                                queued: number;
+                                sent: number;
+                                unsent: number;
+                                not_friend: number;
+                                over_cap: number;
+                                failed: number;
+                                cancelled: number;
+                            };
+                            /** @description excluded, deferred and failed recipients by reason */
+                            reasons: {
+                                [key: string]: number;
+                            };
+                            reminds: {
+                                used24h: number;
+                                max: number;
+                                nextAt: string | null;
+                            };
+                            outcome: {
+                                /** @description customers WeCom reports sent */
+                                reached: number;
+                                confirmedStaff: number;
+                                staff: number;
+                                /** @description customers with an order credited to this send */
+                                converted: number;
+                                conversionRate: number;
+                                orders: number;
+                                gmvFen: number;
+                            };
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                unitName: string;
+                                tasks: number;
+                                confirmed: number;
+                                confirmationRate: number;
+                                recipients: number;
+                                sent: number;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                            stores: {
+                                unitId: number | null;
+                                name: string | null;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a mass send: what members have not sent stays unsent */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            contentId: number | null;
+                            /** @enum {string} */
+                            contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                            text: string;
+                            attachments: unknown[];
+                            sendAt: string | null;
+                            /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                            senderRule: {
+                                /** @enum {string} */
+                                prefer: "store_staff" | "latest_follow";
+                            } | {
+                                /** @enum {string} */
+                                prefer: "role";
+                                /** @enum {string} */
+                                role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                            };
+                            /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                            audience: {
+                                segmentId: number;
+                            } | {
+                                layerId: number;
+                                /** @description the layer, from 0 */
+                                layer: number;
+                            } | {
+                                tagIds: number[];
+                            } | {
+                                customerIds: number[];
+                            };
+                            /** @enum {string} */
+                            guard: "stop" | "price_sensitive_only" | "override";
+                            overrideReason: string | null;
+                            /** @enum {string} */
+                            status: "scheduled" | "sending" | "done" | "cancelled";
+                            planned: {
+                                total: number;
+                                receiving: number;
+                                excluded: {
+                                    [key: string]: number;
+                                };
+                                deferred: {
+                                    quietHoursUntil: string | null;
+                                    cappedUntil: string | null;
+                                    monthlyCapUntil: string | null;
+                                };
+                                guard: {
+                                    applies: boolean;
+                                    /** @enum {string} */
+                                    mode: "stop" | "price_sensitive_only" | "override";
+                                    threshold: number;
+                                    notPriceSensitive: number;
+                                    blocked: boolean;
+                                };
+                            };
+                            createdAt: string;
+                            dispatchedAt: string | null;
+                            cancelledAt: string | null;
+                            total: number;
+                            recipients: {
+                                planned: number;
+                                deferred: number;
+                                excluded: number;
+                                queued: number;
+                                sent: number;
+                                unsent: number;
+                                not_friend: number;
+                                over_cap: number;
+                                failed: number;
+                                cancelled: number;
+                            };
+                            /** @description excluded, deferred and failed recipients by reason */
+                            reasons: {
+                                [key: string]: number;
+                            };
+                            reminds: {
+                                used24h: number;
+                                max: number;
+                                nextAt: string | null;
+                            };
+                            outcome: {
+                                /** @description customers WeCom reports sent */
+                                reached: number;
+                                confirmedStaff: number;
+                                staff: number;
+                                /** @description customers with an order credited to this send */
+                                converted: number;
+                                conversionRate: number;
+                                orders: number;
+                                gmvFen: number;
+                            };
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                unitName: string;
+                                tasks: number;
+                                confirmed: number;
+                                confirmationRate: number;
+                                recipients: number;
+                                sent: number;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                            stores: {
+                                unitId: number | null;
+                                name: string | null;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/outreach/settings": {
         parameters: {
             query?: never;
