@@ -10,6 +10,7 @@ import { journeys } from './journeys/module.ts';
 import type { ModuleManifest } from './manifest.ts';
 import { orders } from './orders/module.ts';
 import { org } from './org/module.ts';
+import { outreach } from './outreach/module.ts';
 import { segments } from './segments/module.ts';
 import { staff } from './staff/module.ts';
 import { tagRules } from './tag-rules/module.ts';
@@ -29,6 +30,7 @@ const ALL: readonly ModuleManifest[] = [
   tagRules,
   segments,
   connector,
+  outreach,
   journeys,
 ];
 

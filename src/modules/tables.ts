@@ -8,6 +8,7 @@ import type { GroupsTables } from './groups/schema.ts';
 import type { JourneysTables } from './journeys/schema.ts';
 import type { OrdersTables } from './orders/schema.ts';
 import type { OrgTables } from './org/schema.ts';
+import type { OutreachTables } from './outreach/schema.ts';
 import type { SegmentsTables } from './segments/schema.ts';
 import type { StaffTables } from './staff/schema.ts';
 import type { TagRulesTables } from './tag-rules/schema.ts';
@@ -31,4 +32,5 @@ export interface Tables
     TagRulesTables,
     SegmentsTables,
     ConnectorTables,
+    OutreachTables,
     JourneysTables {}

@@ -4265,6 +4265,385 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/outreach/budgets/{unitId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A unit's touch budget: its own values, the effective ones, and where each comes from */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    unitId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unitId: number;
+                            /** @description what the unit sets itself; null inherits its parent's */
+                            own: {
+                                maxTouches: number | null;
+                                windowHours: number | null;
+                                quiet: {
+                                    start: string;
+                                    end: string;
+                                } | null;
+                            };
+                            effective: {
+                                maxTouches: number;
+                                windowHours: number;
+                                /** @description brand time (UTC+8); null: none */
+                                quiet: {
+                                    start: string;
+                                    end: string;
+                                } | null;
+                            };
+                            /** @description the unit each value comes from; null: Siyu's default */
+                            from: {
+                                maxTouches: number | null;
+                                windowHours: number | null;
+                                quiet: number | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Set a unit's touch budget (null values inherit); the caller's unit and those below it */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    unitId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description messages per window; null inherits */
+                        maxTouches: number | null;
+                        windowHours: number | null;
+                        /** @description quiet hours in brand time; null inherits; start = end: none */
+                        quiet: {
+                            start: string;
+                            end: string;
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unitId: number;
+                            /** @description what the unit sets itself; null inherits its parent's */
+                            own: {
+                                maxTouches: number | null;
+                                windowHours: number | null;
+                                quiet: {
+                                    start: string;
+                                    end: string;
+                                } | null;
+                            };
+                            effective: {
+                                maxTouches: number;
+                                windowHours: number;
+                                /** @description brand time (UTC+8); null: none */
+                                quiet: {
+                                    start: string;
+                                    end: string;
+                                } | null;
+                            };
+                            /** @description the unit each value comes from; null: Siyu's default */
+                            from: {
+                                maxTouches: number | null;
+                                windowHours: number | null;
+                                quiet: number | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Plan a send: exact counts of who receives it and who is excluded by reason, samples, senders, the content guard */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                        audience: {
+                            segmentId: number;
+                        } | {
+                            layerId: number;
+                            /** @description the layer, from 0 */
+                            layer: number;
+                        } | {
+                            tagIds: number[];
+                        } | {
+                            customerIds: number[];
+                        };
+                        /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                        senderRule: {
+                            /** @enum {string} */
+                            prefer: "store_staff" | "latest_follow";
+                        } | {
+                            /** @enum {string} */
+                            prefer: "role";
+                            /** @enum {string} */
+                            role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                        };
+                        /**
+                         * Format: date-time
+                         * @description when it would go out; now when absent
+                         */
+                        at?: string;
+                        /** @enum {string} */
+                        contentKind?: "coupon" | "product" | "trust" | "persona" | "event";
+                        /**
+                         * @description coupon content only; default stop
+                         * @enum {string}
+                         */
+                        guard?: "stop" | "price_sensitive_only" | "override";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            at: string;
+                            total: number;
+                            receiving: number;
+                            excluded: {
+                                not_friend: number;
+                                no_follow_in_scope: number;
+                                opted_out: number;
+                                not_price_sensitive: number;
+                                monthly_cap: number;
+                                capped: number;
+                                quiet_hours: number;
+                            };
+                            deferred: {
+                                quietHoursUntil: string | null;
+                                /** @description by then every capped customer has a free slot */
+                                cappedUntil: string | null;
+                                monthlyCapUntil: string | null;
+                            };
+                            samples: {
+                                receiving: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                not_friend: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                no_follow_in_scope: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                opted_out: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                not_price_sensitive: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                monthly_cap: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                capped: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                quiet_hours: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                            };
+                            senders: {
+                                staffId: number;
+                                name: string;
+                                customers: number;
+                            }[];
+                            guard: {
+                                applies: boolean;
+                                /** @enum {string} */
+                                mode: "stop" | "price_sensitive_only" | "override";
+                                threshold: number;
+                                notPriceSensitive: number;
+                                blocked: boolean;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The brand's outreach settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description WeCom's monthly receive cap per customer; null: the days of the month */
+                            monthlyCap: number | null;
+                            /** @description coupon share from which a customer is price-sensitive */
+                            priceSensitiveShare: number;
+                            /** @description orders this many days after a touch are credited to it */
+                            attributionDays: number;
+                        };
+                    };
+                };
+            };
+        };
+        /** Change the brand's outreach settings (HQ admins) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description WeCom's monthly receive cap per customer; null: the days of the month */
+                        monthlyCap?: number | null;
+                        /** @description coupon share from which a customer is price-sensitive */
+                        priceSensitiveShare?: number;
+                        /** @description orders this many days after a touch are credited to it */
+                        attributionDays?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description WeCom's monthly receive cap per customer; null: the days of the month */
+                            monthlyCap: number | null;
+                            /** @description coupon share from which a customer is price-sensitive */
+                            priceSensitiveShare: number;
+                            /** @description orders this many days after a touch are credited to it */
+                            attributionDays: number;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/journey-templates": {
         parameters: {
             query?: never;
