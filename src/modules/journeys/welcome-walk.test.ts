@@ -186,5 +186,14 @@ describe('the day 0 / 3 / 7 welcome journey', () => {
       .where('idem_key', 'like', 'journey:%')
       .execute();
     expect(outbox.map((o) => o.status)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    // each send took a slot of the customer's touch budget (outreach), and is on their timeline
+    const touches = await t.database.db
+      .selectFrom('touches')
+      .select(['customer_id', 'source_kind'])
+      .where('corp_id', '=', 'acme')
+      .execute();
+    expect(touches.filter((x) => x.customer_id === thriftyId)).toHaveLength(3);
+    expect(touches.filter((x) => x.customer_id === plainId)).toHaveLength(2);
+    expect(new Set(touches.map((x) => x.source_kind))).toEqual(new Set(['journey']));
   });
 });
