@@ -1,12 +1,13 @@
 import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
-import type { SyncCtx } from '../context.ts';
-import { fillText, nextBrandTime } from './graph.ts';
+import type { Ctx, SyncCtx } from '../context.ts';
+import { pickSender as outreachPickSender, reserveTouch as outreachReserveTouch } from '../outreach/index.ts';
+import { fillText } from './graph.ts';
 
 /**
  * What journeys need from the modules built beside them (outreach, content, tasks), each behind one function
- * with the contract's signature (OUTREACH-PLAN.md). The implementations here are the smallest that let the
- * engine run and be tested; each says which module's function replaces it when the branches meet.
+ * with the contract's signature (OUTREACH-PLAN.md). Outreach's budget and sender rule are wired; content and
+ * tasks are the smallest that let the engine run and be tested, each saying which function replaces it.
  */
 
 const EC = '/cgi-bin/externalcontact';
@@ -15,63 +16,55 @@ export const ADD_MSG_TEMPLATE = `${EC}/add_msg_template`;
 
 export type TouchSource = { kind: 'journey' | 'mass_send' | 'task'; id: string };
 export type TouchRefusal = 'capped' | 'quiet_hours' | 'monthly_cap' | 'not_friend' | 'opted_out';
-export type Reservation =
-  | { ok: true; touchId: string | number }
-  | { ok: false; reason: TouchRefusal; retryAt?: Date };
-
-const QUIET_FROM = '21:00';
-const QUIET_UNTIL = '09:00';
+export type Reservation = { ok: true; touchId: number } | { ok: false; reason: TouchRefusal; retryAt?: Date };
 
 /**
- * Asks the customer's touch budget for one message, in the caller's transaction.
- *
- * TODO(outreach): replace with outreach's `reserveTouch` (the per-customer budget row locked, the ledger, the
- * unit's caps and quiet hours, WeCom's monthly cap). Here only the default quiet hours (21:00–09:00 brand
- * time) are kept, deferring to their end; everything else is allowed.
+ * Asks the customer's touch budget for one message, in the step's transaction: outreach's `reserveTouch`
+ * (the per-customer lock, the ledger, the unit's caps and quiet hours, WeCom's monthly cap); the touch is on
+ * the customer's timeline under the journey's name.
  */
-export async function reserveTouch(
-  _ctx: SyncCtx,
-  input: { customerId: number; staffId: number; source: TouchSource; contentId?: number; at: Date },
+export function reserveTouch(
+  ctx: SyncCtx,
+  input: {
+    customerId: number;
+    staffId: number;
+    source: TouchSource;
+    contentId?: number;
+    at: Date;
+    label: string;
+  },
 ): Promise<Reservation> {
-  const end = nextBrandTime(input.at, QUIET_UNTIL);
-  const start = nextBrandTime(input.at, QUIET_FROM);
-  // inside quiet hours: from 21:00 (included) until 09:00 (excluded)
-  const at = input.at.getTime();
-  if (start.getTime() === at || (end.getTime() < start.getTime() && end.getTime() !== at)) {
-    return { ok: false, reason: 'quiet_hours', retryAt: end };
-  }
-  return { ok: true, touchId: `journey:${input.source.id}` };
+  return outreachReserveTouch(ctx, input);
 }
 
-export type SenderRule = { prefer: 'store_staff' | 'latest_follow' | 'role'; role?: string };
+export type SenderRule = { prefer: 'store_staff' | 'latest_follow' };
 export type SenderPick =
   | { customerId: number; staffId: number; userid: string; reason: string }
   | { customerId: number; excluded: 'not_friend' | 'no_follow_in_scope' };
 
 /**
- * One sender per customer. TODO(outreach): replace with outreach's `pickSender`. Here: the latest active
- * follow (the customer's store staff and roles are outreach's rule).
+ * One sender per customer, among the staff of the journey's scope (`ctx`'s actor): outreach's `pickSender`
+ * (the customer's home-store staff first, else store staff, else the latest follow), with the member's userid.
  */
-export async function pickSender(
-  ctx: SyncCtx,
-  customerIds: number[],
-  _rule: SenderRule,
-): Promise<SenderPick[]> {
-  const rows = await ctx.cdb.db
-    .selectFrom('follows as f')
-    .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
-    .select(['f.customer_id', 'f.staff_id', 's.userid', 'f.added_at', 'f.id'])
-    .where('f.corp_id', '=', ctx.cdb.corpId)
-    .where('f.customer_id', 'in', customerIds)
-    .where('f.status', '=', 'active')
-    .orderBy('f.added_at', 'desc')
-    .orderBy('f.id', 'desc')
-    .execute();
+export async function pickSender(ctx: Ctx, customerIds: number[], rule: SenderRule): Promise<SenderPick[]> {
+  const picks = await outreachPickSender(ctx, customerIds, rule);
+  const staffIds = [...picks.values()].flatMap((p) => ('staffId' in p ? [p.staffId] : []));
+  const userids = new Map(
+    (staffIds.length
+      ? await ctx.cdb.db
+          .selectFrom('staff')
+          .select(['id', 'userid'])
+          .where('corp_id', '=', ctx.cdb.corpId)
+          .where('id', 'in', staffIds)
+          .execute()
+      : []
+    ).map((s) => [s.id, s.userid]),
+  );
   return customerIds.map((customerId) => {
-    const f = rows.find((r) => r.customer_id === customerId);
-    return f
-      ? { customerId, staffId: f.staff_id, userid: f.userid, reason: 'latest_follow' }
-      : { customerId, excluded: 'not_friend' as const };
+    const p = picks.get(customerId);
+    if (!p) return { customerId, excluded: 'not_friend' as const };
+    if ('excluded' in p) return { customerId, excluded: p.excluded };
+    return { customerId, staffId: p.staffId, userid: userids.get(p.staffId)!, reason: p.reason };
   });
 }
 

@@ -221,7 +221,9 @@ export async function runNode(
       return { kind: 'split', next: node.arms[arm]!.next ?? null, outcome: { arm } };
     }
     case 'send': {
-      const [pick] = await pickSender(ctx, [e.customerId], { prefer: 'latest_follow' });
+      const [pick] = await pickSender(await journeyCtx(ctx, e.unitId), [e.customerId], {
+        prefer: 'store_staff',
+      });
       if (!pick || 'excluded' in pick) {
         const reason = pick && 'excluded' in pick ? pick.excluded : 'not_friend';
         return { kind: 'send', next: null, outcome: { sent: false, reason }, exit: reason };
@@ -251,6 +253,7 @@ export async function runNode(
         source,
         contentId: node.contentId,
         at: now,
+        label: `${e.journeyName} · ${node.label ?? node.id}`,
       });
       if (!touch.ok) {
         if (touch.retryAt) {
@@ -303,7 +306,9 @@ export async function runNode(
       };
     }
     case 'task': {
-      const [pick] = await pickSender(ctx, [e.customerId], { prefer: 'latest_follow' });
+      const [pick] = await pickSender(await journeyCtx(ctx, e.unitId), [e.customerId], {
+        prefer: 'store_staff',
+      });
       if (!pick || 'excluded' in pick) {
         const reason = pick && 'excluded' in pick ? pick.excluded : 'not_friend';
         return { kind: 'task', next: null, outcome: { created: false, reason }, exit: reason };
@@ -326,7 +331,9 @@ export async function runNode(
       };
     }
     case 'notify': {
-      const [pick] = await pickSender(ctx, [e.customerId], { prefer: 'latest_follow' });
+      const [pick] = await pickSender(await journeyCtx(ctx, e.unitId), [e.customerId], {
+        prefer: 'store_staff',
+      });
       const staffId = pick && 'staffId' in pick ? pick.staffId : null;
       const to = await notifyManager(ctx, { customerId: e.customerId, staffId, text: node.text });
       return { kind: 'notify', next: node.next ?? null, outcome: { unitId: to.unitId, text: node.text } };

@@ -4,7 +4,7 @@ import { openTestApp, type TestApp, type TestSession } from '../../testing/app.t
 import { type SyncCtx, syncCtxOf } from '../context.ts';
 import type { ChannelAttributed } from '../events.ts';
 import { advanceDue } from './engine.ts';
-import { onChannelAttributed } from './triggers.ts';
+import { onChannelAttributed, onTagsChanged } from './triggers.ts';
 
 let t: TestApp;
 const as: Record<string, TestSession> = {};
@@ -266,6 +266,56 @@ describe('enrolment and steps', () => {
     });
     expect(res.json().end).toBe('end');
     expect(await t.database.db.selectFrom('wecom_outbox').select('id').execute()).toHaveLength(before.length);
+  });
+});
+
+describe('the touch budget', () => {
+  it('defers a second send within the window until it opens, then sends it', async () => {
+    clock.set(new Date('2026-07-10T02:00:00Z')); // 10:00 in Shanghai
+    await advance(); // the earlier journeys' customers, first
+    const graph = {
+      trigger: { kind: 'tag_added', tagIds: [t.fx.tags.vip] },
+      start: 'one',
+      nodes: [
+        { id: 'one', kind: 'send', text: '第一条', next: 'two' },
+        { id: 'two', kind: 'send', text: '第二条' },
+      ],
+    };
+    const { id } = (await call('admin', 'POST', '/api/v1/journeys', { name: '连发', graph })).json();
+    await call('admin', 'POST', `/api/v1/journeys/${id}/status`, { status: 'active' });
+    await onTagsChanged(ctx(), [
+      {
+        type: 'TagsChanged',
+        customerId: t.fx.customers.hqonly,
+        added: [{ id: t.fx.tags.vip, name: 'VIP' }],
+        removed: [],
+        cause: { source: 'wecom' },
+        staffId: t.fx.staff.ops,
+        at: '2026-07-10T02:00:00.000Z',
+      },
+    ]);
+    expect(await advance()).toBe(2); // the first send, then the second deferred
+    const [row] = await t.database.db
+      .selectFrom('journey_enrolments')
+      .select(['node', 'due_at', 'deferrals', 'status'])
+      .where('corp_id', '=', 'acme')
+      .where('journey_id', '=', id)
+      .execute();
+    expect(row).toMatchObject({ node: 'two', deferrals: 1, status: 'active' });
+    // the default budget: one message per customer per 48 hours
+    expect(row!.due_at.getTime()).toBe(new Date('2026-07-12T02:00:00Z').getTime());
+    clock.set(row!.due_at);
+    expect(await advance()).toBe(1);
+    const touches = await t.database.db
+      .selectFrom('touches')
+      .select(['source_kind', 'staff_id'])
+      .where('corp_id', '=', 'acme')
+      .where('customer_id', '=', t.fx.customers.hqonly)
+      .execute();
+    expect(touches).toEqual([
+      { source_kind: 'journey', staff_id: t.fx.staff.ops },
+      { source_kind: 'journey', staff_id: t.fx.staff.ops },
+    ]);
   });
 });
 

@@ -15,12 +15,12 @@ import {
  * Journeys (客户旅程, customer SOPs): versioned graphs of trigger → waits, branches, splits and actions, the
  * customers enrolled in them, and the scheduler that moves each one step at a time.
  *
- * TODO(lead, on merging outreach, tasks and content): add 'outreach', 'tasks' and 'content' to dependsOn
- * and wire effects.ts to their faces.
+ * TODO(lead, on merging tasks and content): add 'tasks' and 'content' to dependsOn and wire effects.ts's
+ * createTask, notifyManager and renderMessage to their faces.
  */
 export const journeys: ModuleManifest = {
   name: 'journeys',
-  dependsOn: ['org', 'staff', 'accounts', 'tags', 'customers', 'channels', 'orders', 'segments'],
+  dependsOn: ['org', 'staff', 'accounts', 'tags', 'customers', 'channels', 'orders', 'segments', 'outreach'],
   tables: ['journeys', 'journey_versions', 'journey_enrolments', 'journey_steps'],
   migrations: { dir: migrationsOf(import.meta.url) },
   routes: journeyRoutes,

@@ -56,6 +56,9 @@ async function massSends(): Promise<{ userid: string; text: string }[]> {
   return list.map((m) => ({ userid: m.tasks[0]!.userid, text: m.text?.content ?? '' }));
 }
 
+/** A day's sends go out in parallel: compared sorted. */
+const sortedTexts = (sends: { text: string }[]) => sends.map((s) => s.text).sort();
+
 async function runDay() {
   await t.settle();
   await t.app.runtime.runJob(ADVANCE_JOB);
@@ -85,6 +88,8 @@ describe('the day 0 / 3 / 7 welcome journey', () => {
       skipVerify: true,
       staff: [{ staffId: t.fx.staff.sh1a, backup: false }],
       tagIds: [],
+      remarkTemplate: '',
+      welcome: { text: '{客户昵称}你好，欢迎光临' },
     });
     await t.settle();
     const channel = await getChannel(store(), created.id);
@@ -105,9 +110,10 @@ describe('the day 0 / 3 / 7 welcome journey', () => {
     // Day 0: both get the welcome pack from sh1a, at once.
     await runDay();
     let sent = await massSends();
-    expect(sent).toEqual([
-      { userid: 'sh1a', text: expect.stringContaining('券达人你好，我是') },
-      { userid: 'sh1a', text: expect.stringContaining('随便喝你好，我是') },
+    expect(sent.map((s) => s.userid)).toEqual(['sh1a', 'sh1a']);
+    expect(sortedTexts(sent)).toEqual([
+      expect.stringContaining('券达人你好，我是'),
+      expect.stringContaining('随便喝你好，我是'),
     ]);
 
     // The thrifty customer's earlier orders (found by OneID) mostly used coupons: price-sensitive.
@@ -142,7 +148,7 @@ describe('the day 0 / 3 / 7 welcome journey', () => {
     await runDay();
     sent = await massSends();
     expect(sent).toHaveLength(4);
-    expect(sent.slice(2).map((s) => s.text)).toEqual([
+    expect(sortedTexts(sent.slice(2))).toEqual([
       expect.stringContaining('券达人，分享一下我们的原料故事'),
       expect.stringContaining('随便喝，分享一下我们的原料故事'),
     ]);
@@ -180,5 +186,14 @@ describe('the day 0 / 3 / 7 welcome journey', () => {
       .where('idem_key', 'like', 'journey:%')
       .execute();
     expect(outbox.map((o) => o.status)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    // each send took a slot of the customer's touch budget (outreach), and is on their timeline
+    const touches = await t.database.db
+      .selectFrom('touches')
+      .select(['customer_id', 'source_kind'])
+      .where('corp_id', '=', 'acme')
+      .execute();
+    expect(touches.filter((x) => x.customer_id === thriftyId)).toHaveLength(3);
+    expect(touches.filter((x) => x.customer_id === plainId)).toHaveLength(2);
+    expect(new Set(touches.map((x) => x.source_kind))).toEqual(new Set(['journey']));
   });
 });
