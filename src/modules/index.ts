@@ -6,6 +6,7 @@ import { channels } from './channels/module.ts';
 import { connector } from './connector/module.ts';
 import { customers } from './customers/module.ts';
 import { groups } from './groups/module.ts';
+import { journeys } from './journeys/module.ts';
 import type { ModuleManifest } from './manifest.ts';
 import { orders } from './orders/module.ts';
 import { org } from './org/module.ts';
@@ -31,6 +32,7 @@ const ALL: readonly ModuleManifest[] = [
   segments,
   connector,
   outreach,
+  journeys,
   tasks,
 ];
 

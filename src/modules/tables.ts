@@ -5,6 +5,7 @@ import type { ChannelsTables } from './channels/schema.ts';
 import type { ConnectorTables } from './connector/schema.ts';
 import type { CustomersTables } from './customers/schema.ts';
 import type { GroupsTables } from './groups/schema.ts';
+import type { JourneysTables } from './journeys/schema.ts';
 import type { OrdersTables } from './orders/schema.ts';
 import type { OrgTables } from './org/schema.ts';
 import type { OutreachTables } from './outreach/schema.ts';
@@ -33,4 +34,5 @@ export interface Tables
     SegmentsTables,
     ConnectorTables,
     OutreachTables,
+    JourneysTables,
     TasksTables {}

@@ -92,6 +92,10 @@ function tagCause(d: Record<string, unknown>): Text | null {
       const channel = str(d.channelName);
       return channel ? { zh: `渠道「${channel}」`, en: `channel “${channel}”` } : null;
     }
+    case 'journey': {
+      const journey = str(d.journeyName);
+      return journey ? { zh: `客户旅程「${journey}」`, en: `journey “${journey}”` } : null;
+    }
     default:
       return null;
   }
