@@ -31,7 +31,6 @@ create table tasks (
   touch_id text,
   -- the outbox row of the reminder's latest attempt, and how many were queued (a missed one is queued again)
   reminder_outbox_id bigint,
-  reminder_queued_at timestamptz,
   reminder_rounds smallint not null default 0,
   primary key (corp_id, id),
   foreign key (corp_id, staff_id) references staff (corp_id, id),
@@ -46,8 +45,5 @@ create unique index tasks_source_key on tasks (corp_id, source_key) where source
 create index tasks_staff on tasks (corp_id, staff_id, due_at);
 create index tasks_unit on tasks (corp_id, unit_id, due_at);
 create index tasks_customer on tasks (corp_id, customer_id, due_at) where customer_id is not null;
--- what the reminder job looks for: open tasks whose reminder is due and not yet queued, and those queued
--- lately that may need another round (REMINDER_RETRY_WINDOW_MS and REMINDER_ROUNDS = 3 in reminders.ts)
+-- what the reminder job looks for: open tasks whose reminder is due and not yet queued
 create index tasks_reminder_due on tasks (remind_at) where status = 'open' and reminder_outbox_id is null;
-create index tasks_reminder_queued on tasks (reminder_queued_at)
-  where status = 'open' and reminder_outbox_id is not null and reminder_rounds < 3;
