@@ -179,12 +179,16 @@ export function createRuntime(
       },
     },
   ];
+  const jobSlots = new Slots(JOBS_AT_ONCE);
   for (const job of jobs) {
     if (loops.has(job.name)) throw new Error(`two jobs are named ${job.name}`);
     loops.set(
       job.name,
       new WorkLoop(
-        () => exclusive(db, opts.databaseUrl !== undefined, job.name, () => job.run(deps, abort.signal)),
+        () =>
+          exclusive(db, opts.databaseUrl !== undefined, job.name, jobSlots, () =>
+            job.run(deps, abort.signal),
+          ),
         job.everyMs,
         (err) => log?.warn({ err, job: job.name }, 'job failed'),
       ),
@@ -245,25 +249,56 @@ async function dueWork(db: Kysely<Tables>, now: Date): Promise<number> {
 }
 
 /**
+ * How many jobs a process runs at once on a PostgreSQL server. Each holds a pooled connection for its lock
+ * while its work takes others from the same pool (10): with every job of the modules started together and
+ * no limit, the locks alone could take the whole pool and each job wait for a connection none gives back.
+ */
+const JOBS_AT_ONCE = 3;
+
+/** At most `n` holders at once; the others wait in turn. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+/**
  * Runs a job in one process at a time on a PostgreSQL server (a session advisory lock on a connection held
- * for the run; another process finding it taken skips this turn). PGlite is one process and one connection.
+ * for the run; another process finding it taken skips this turn), JOBS_AT_ONCE of them at most in this
+ * process. PGlite is one process and one connection.
  */
 async function exclusive(
   db: Kysely<Tables>,
   shared: boolean,
   name: string,
+  slots: Slots,
   run: () => Promise<boolean>,
 ): Promise<boolean> {
   if (!shared) return run();
-  return db.connection().execute(async (conn) => {
-    const { rows } = await sql<{
-      ok: boolean;
-    }>`select pg_try_advisory_lock(hashtext('siyu.job'), hashtext(${name})) as ok`.execute(conn);
-    if (!rows[0]!.ok) return false;
-    try {
-      return await run();
-    } finally {
-      await sql`select pg_advisory_unlock(hashtext('siyu.job'), hashtext(${name}))`.execute(conn);
-    }
-  });
+  return slots.run(() =>
+    db.connection().execute(async (conn) => {
+      const { rows } = await sql<{
+        ok: boolean;
+      }>`select pg_try_advisory_lock(hashtext('siyu.job'), hashtext(${name})) as ok`.execute(conn);
+      if (!rows[0]!.ok) return false;
+      try {
+        return await run();
+      } finally {
+        await sql`select pg_advisory_unlock(hashtext('siyu.job'), hashtext(${name}))`.execute(conn);
+      }
+    }),
+  );
 }
