@@ -28,6 +28,7 @@ import { createDemoSegments } from './segments.ts';
 import type { ShiftableClock } from './shift-clock.ts';
 import { type ScenarioInput, SimDirect, SimHttp, type WecomSide } from './sim-port.ts';
 import { createDemoTagRules } from './tag-rules.ts';
+import { createDemoTasks } from './tasks.ts';
 
 /**
  * The demo brand 禾木茶饮 built the way a real brand reaches Siyu: its history is played in the WeCom
@@ -216,6 +217,7 @@ export async function buildDemoThroughSimulator(
     seed,
   });
   const audited = await doDemoAuditedWork(opts.runtime.deps, CORP, now);
+  const demoTasks = await createDemoTasks(opts.runtime, CORP, now);
   const t4 = performance.now();
 
   const counts: Record<string, number> = {};
@@ -271,6 +273,8 @@ export async function buildDemoThroughSimulator(
     super_users: stages.super,
     audited_actions: audited,
     mass_sends: massSends,
+    tasks: demoTasks.tasks,
+    task_reminders: demoTasks.reminders,
     facts_ms: Math.round(t4 - t3),
   });
 

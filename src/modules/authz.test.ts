@@ -25,6 +25,8 @@ let gz1Segment: number;
 let gz1Layering: number;
 let gz1Session: number;
 let gz1TagJob: number;
+let gz1Journey: number;
+let gz1Task: number;
 beforeAll(async () => {
   t = await openTestApp();
   await t.login(t.fx.logins.gz1);
@@ -148,6 +150,61 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
+  gz1Journey = (
+    await t.database.db
+      .insertInto('journeys')
+      .values({
+        corp_id: 'acme',
+        unit_id: t.fx.units.gz1,
+        name: '广州欢迎',
+        trigger_kind: 'first_order',
+        template: null,
+        next_scan_at: null,
+        created_by: null,
+        created_at: at,
+        updated_at: at,
+  gz1Task = (
+    await t.database.db
+      .insertInto('tasks')
+      .values({
+        corp_id: 'acme',
+        staff_id: t.fx.staff.gz1a,
+        unit_id: t.fx.units.gz1,
+        customer_id: t.fx.customers.zhao,
+        kind: 'call',
+        title: '探针',
+        content_id: null,
+        due_at: at,
+        remind_at: null,
+        source_kind: 'manual',
+        source_journey_id: null,
+        source_step_id: null,
+        source_key: null,
+        created_by: null,
+        created_at: at,
+        closed_at: null,
+        closed_by: null,
+        touch_id: null,
+        reminder_outbox_id: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  await t.database.db
+    .insertInto('journey_versions')
+    .values({
+      corp_id: 'acme',
+      journey_id: gz1Journey,
+      version: 1,
+      graph: JSON.stringify({
+        trigger: { kind: 'first_order' },
+        start: 'a',
+        nodes: [{ id: 'a', kind: 'exit' }],
+      }),
+      created_by: null,
+      created_at: at,
+    })
+    .execute();
   for (const role of ROLES) sessions[role] = await t.login(loginOf(role));
 });
 afterAll(() => t.close());
@@ -173,6 +230,10 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/segments/:id/members': { id: gz1Segment },
     '/api/v1/segments/:id/members/export': { id: gz1Segment },
     '/api/v1/layerings/:id': { id: gz1Layering },
+    '/api/v1/journeys/:id': { id: gz1Journey },
+    '/api/v1/journeys/:id/status': { id: gz1Journey },
+    '/api/v1/journeys/:id/versions/:version/counts': { id: gz1Journey, version: 1 },
+    '/api/v1/journeys/:id/dry-run': { id: gz1Journey },
     '/api/v1/customers/:id/tags': { id: t.fx.customers.zhao },
     // a bulk tagging job is its maker's alone: gz1's, which even HQ does not see
     '/api/v1/customers/tag-jobs/:id': { id: gz1TagJob },
@@ -184,6 +245,9 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/tag-rules/:id': { id: 999_999 },
     // sessions are their owner's alone, whatever the role: another account's, which even HQ cannot end
     '/api/v1/auth/sessions/:id': { id: gz1Session },
+    '/api/v1/tasks/:id': { id: gz1Task },
+    '/api/v1/tasks/:id/complete': { id: gz1Task },
+    '/api/v1/tasks/:id/dismiss': { id: gz1Task },
   };
   return probes[url];
 }
@@ -203,6 +267,10 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
     'PUT /api/v1/segments/:id': { name: '探针', rule: { field: 'order_count', cmp: 'gte', value: 1 } },
     'PUT /api/v1/layerings/:id': { name: '探针', layers: [{ segmentId: gz1Segment, operation: '回访' }] },
     'POST /api/v1/customers/:id/tags': { add: [t.fx.tags.vip] },
+    'POST /api/v1/journeys/:id/status': { status: 'paused' },
+    'POST /api/v1/journeys/:id/dry-run': { customerId: t.fx.customers.wang },
+    'PUT /api/v1/journeys/:id': { name: '探针' },
+    'POST /api/v1/tasks/:id/dismiss': { reason: '探针' },
   };
   return bodies[`${method} ${url}`] ?? {};
 }
@@ -220,7 +288,9 @@ describe('authorization of every route', () => {
   });
 
   it('agrees with the console on who may create channels, segments and layerings', () => {
-    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings']) {
+    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings', '/api/v1/journeys']) {
+  it('agrees with the console on who may create channels, segments, layerings and tasks', () => {
+    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings', '/api/v1/tasks']) {
       const route = t.app.apiRoutes.find((r) => r.method === 'POST' && r.url === url);
       const roles = route && !('public' in route.access) ? [...route.access.roles].sort() : [];
       expect(roles, url).toEqual([...MANAGER_ROLES].sort());

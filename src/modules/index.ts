@@ -6,6 +6,7 @@ import { channels } from './channels/module.ts';
 import { connector } from './connector/module.ts';
 import { customers } from './customers/module.ts';
 import { groups } from './groups/module.ts';
+import { journeys } from './journeys/module.ts';
 import type { ModuleManifest } from './manifest.ts';
 import { orders } from './orders/module.ts';
 import { org } from './org/module.ts';
@@ -14,6 +15,7 @@ import { segments } from './segments/module.ts';
 import { staff } from './staff/module.ts';
 import { tagRules } from './tag-rules/module.ts';
 import { tags } from './tags/module.ts';
+import { tasks } from './tasks/module.ts';
 
 /** Every module of Siyu. A new module is one line here (its manifest says the rest). */
 const ALL: readonly ModuleManifest[] = [
@@ -30,6 +32,8 @@ const ALL: readonly ModuleManifest[] = [
   segments,
   connector,
   outreach,
+  journeys,
+  tasks,
 ];
 
 /** The modules in dependency order (a module after those it depends on); refuses unknown names and circles. */

@@ -5,6 +5,7 @@ import type { ChannelsTables } from './channels/schema.ts';
 import type { ConnectorTables } from './connector/schema.ts';
 import type { CustomersTables } from './customers/schema.ts';
 import type { GroupsTables } from './groups/schema.ts';
+import type { JourneysTables } from './journeys/schema.ts';
 import type { OrdersTables } from './orders/schema.ts';
 import type { OrgTables } from './org/schema.ts';
 import type { OutreachTables } from './outreach/schema.ts';
@@ -12,6 +13,7 @@ import type { SegmentsTables } from './segments/schema.ts';
 import type { StaffTables } from './staff/schema.ts';
 import type { TagRulesTables } from './tag-rules/schema.ts';
 import type { TagsTables } from './tags/schema.ts';
+import type { TasksTables } from './tasks/schema.ts';
 
 /**
  * Kysely's view of the whole schema: the platform's tables and each module's (declared in its schema.ts).
@@ -31,4 +33,6 @@ export interface Tables
     TagRulesTables,
     SegmentsTables,
     ConnectorTables,
-    OutreachTables {}
+    OutreachTables,
+    JourneysTables,
+    TasksTables {}

@@ -5411,6 +5411,1007 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/journey-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Journeys from the playbook, to copy: day 0/3/7, birthday, anniversary, win-back */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                key: string;
+                                name: {
+                                    zh: string;
+                                    en: string;
+                                };
+                                description: {
+                                    zh: string;
+                                    en: string;
+                                };
+                                graph: components["schemas"]["JourneyGraph"];
+                            }[];
+                            nodeKinds: ("wait" | "branch" | "split" | "send" | "tag" | "task" | "notify" | "exit")[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Journeys the caller sees, with their enrolments among the caller's customers */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                status: "draft" | "active" | "paused" | "archived";
+                                unitId: number;
+                                unitName: string;
+                                trigger: string;
+                                currentVersion: number;
+                                template: string | null;
+                                active: number;
+                                done: number;
+                                exited: number;
+                                editable: boolean;
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a journey (a draft) in the caller's unit */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description At most 100 nodes; every cycle passes through a wait. */
+                        graph: components["schemas"]["JourneyGraphInput"];
+                        template?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            status: "draft" | "active" | "paused" | "archived";
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            template: string | null;
+                            /** @description the version new enrolments take */
+                            currentVersion: number;
+                            graph: components["schemas"]["JourneyGraph"];
+                            versions: {
+                                version: number;
+                                createdAt: string;
+                                active: number;
+                                done: number;
+                                exited: number;
+                            }[];
+                            /** @description the current version's nodes, over the caller's customers */
+                            counts: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One journey: its graph, versions and live counts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            status: "draft" | "active" | "paused" | "archived";
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            template: string | null;
+                            /** @description the version new enrolments take */
+                            currentVersion: number;
+                            graph: components["schemas"]["JourneyGraph"];
+                            versions: {
+                                version: number;
+                                createdAt: string;
+                                active: number;
+                                done: number;
+                                exited: number;
+                            }[];
+                            /** @description the current version's nodes, over the caller's customers */
+                            counts: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Change a journey: a new graph is a new version once anyone entered the current one */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @description At most 100 nodes; every cycle passes through a wait. */
+                        graph?: components["schemas"]["JourneyGraphInput"];
+                        template?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            status: "draft" | "active" | "paused" | "archived";
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            template: string | null;
+                            /** @description the version new enrolments take */
+                            currentVersion: number;
+                            graph: components["schemas"]["JourneyGraph"];
+                            versions: {
+                                version: number;
+                                createdAt: string;
+                                active: number;
+                                done: number;
+                                exited: number;
+                            }[];
+                            /** @description the current version's nodes, over the caller's customers */
+                            counts: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start, pause, resume or archive (running enrolments exit) a journey */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "active" | "paused" | "archived";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            status: "draft" | "active" | "paused" | "archived";
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            template: string | null;
+                            /** @description the version new enrolments take */
+                            currentVersion: number;
+                            graph: components["schemas"]["JourneyGraph"];
+                            versions: {
+                                version: number;
+                                createdAt: string;
+                                active: number;
+                                done: number;
+                                exited: number;
+                            }[];
+                            /** @description the current version's nodes, over the caller's customers */
+                            counts: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}/versions/{version}/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per node of a version: entered, waiting, done, exited (the caller's customers) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The path one customer would take now (nothing is sent or written) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        customerId: number;
+                        version?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            version: number;
+                            customerId: number;
+                            path: {
+                                node: string;
+                                kind: string;
+                                /** @description when the customer would be there */
+                                at: string;
+                                outcome: {
+                                    [key: string]: unknown;
+                                };
+                                next: string | null;
+                            }[];
+                            /** @description end, loop, too_long, or why the customer would leave */
+                            end: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tasks in the caller’s scope (a front-line member: their own), soonest due first; active = open or overdue */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "active" | "open" | "overdue" | "done" | "dismissed" | "all";
+                    staffId?: number;
+                    /** @description the unit and its subtree */
+                    unitId?: number;
+                    customerId?: number;
+                    /** @description due at or after */
+                    dueFrom?: string;
+                    /** @description due before */
+                    dueTo?: string;
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                staffId: number;
+                                staffName: string;
+                                unitId: number;
+                                unitName: string;
+                                customerId: number | null;
+                                customerName: string | null;
+                                customerAvatar: string | null;
+                                /** @enum {string} */
+                                kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                                title: string;
+                                note: string;
+                                contentId: string | null;
+                                dueAt: string;
+                                remindAt: string | null;
+                                source: {
+                                    /** @enum {string} */
+                                    kind: "manual" | "journey";
+                                    journeyId: string | null;
+                                    stepId: string | null;
+                                };
+                                /** @enum {string} */
+                                status: "open" | "done" | "dismissed";
+                                /**
+                                 * @description open: not yet due; overdue: open past its due time
+                                 * @enum {string}
+                                 */
+                                state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                                createdAt: string;
+                                closedAt: string | null;
+                                closeNote: string;
+                                /** @description the touch a done send-script task took of the customer’s budget */
+                                touchId: string | null;
+                                reminder: {
+                                    /** @enum {string} */
+                                    state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                    sentAt: string | null;
+                                    errcode: number | null;
+                                };
+                                /** @description the caller is the member it is for, and it is open */
+                                canComplete: boolean;
+                                canDismiss: boolean;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Give a member a task (for a customer they follow); they are reminded through WeCom’s app messages */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description a task for one member */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the member the task is for: in the caller’s subtree */
+                        staffId: number;
+                        /** @description required for call, send_script and birthday_care */
+                        customerId?: number | null;
+                        /** @enum {string} */
+                        kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                        title: string;
+                        note?: string;
+                        /** @description a script of the content library */
+                        contentId?: string | null;
+                        /** Format: date-time */
+                        dueAt: string;
+                        /**
+                         * Format: date-time
+                         * @description default: two hours before due (at once if that has passed); null: no reminder
+                         */
+                        remindAt?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            staffId: number;
+                            staffName: string;
+                            unitId: number;
+                            unitName: string;
+                            customerId: number | null;
+                            customerName: string | null;
+                            customerAvatar: string | null;
+                            /** @enum {string} */
+                            kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                            title: string;
+                            note: string;
+                            contentId: string | null;
+                            dueAt: string;
+                            remindAt: string | null;
+                            source: {
+                                /** @enum {string} */
+                                kind: "manual" | "journey";
+                                journeyId: string | null;
+                                stepId: string | null;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "done" | "dismissed";
+                            /**
+                             * @description open: not yet due; overdue: open past its due time
+                             * @enum {string}
+                             */
+                            state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                            createdAt: string;
+                            closedAt: string | null;
+                            closeNote: string;
+                            /** @description the touch a done send-script task took of the customer’s budget */
+                            touchId: string | null;
+                            reminder: {
+                                /** @enum {string} */
+                                state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                sentAt: string | null;
+                                errcode: number | null;
+                            };
+                            /** @description the caller is the member it is for, and it is open */
+                            canComplete: boolean;
+                            canDismiss: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Completion rates per member or per store over the tasks due in a window */
+        get: {
+            parameters: {
+                query?: {
+                    by?: "staff" | "store";
+                    unitId?: number;
+                    /** @description default: 30 days ago */
+                    dueFrom?: string;
+                    /** @description default: 7 days ahead */
+                    dueTo?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            by: "staff" | "store";
+                            items: {
+                                id: number;
+                                name: string;
+                                unitName: string;
+                                onTime: number;
+                                late: number;
+                                /** @description not yet due */
+                                open: number;
+                                overdue: number;
+                                dismissed: number;
+                                /** @description done / (done + open + overdue) */
+                                completionRate: number | null;
+                                /** @description done on time / (done + open + overdue) */
+                                onTimeRate: number | null;
+                            }[];
+                            total: {
+                                onTime: number;
+                                late: number;
+                                /** @description not yet due */
+                                open: number;
+                                overdue: number;
+                                dismissed: number;
+                                /** @description done / (done + open + overdue) */
+                                completionRate: number | null;
+                                /** @description done on time / (done + open + overdue) */
+                                onTimeRate: number | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One task in the caller’s scope */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            staffId: number;
+                            staffName: string;
+                            unitId: number;
+                            unitName: string;
+                            customerId: number | null;
+                            customerName: string | null;
+                            customerAvatar: string | null;
+                            /** @enum {string} */
+                            kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                            title: string;
+                            note: string;
+                            contentId: string | null;
+                            dueAt: string;
+                            remindAt: string | null;
+                            source: {
+                                /** @enum {string} */
+                                kind: "manual" | "journey";
+                                journeyId: string | null;
+                                stepId: string | null;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "done" | "dismissed";
+                            /**
+                             * @description open: not yet due; overdue: open past its due time
+                             * @enum {string}
+                             */
+                            state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                            createdAt: string;
+                            closedAt: string | null;
+                            closeNote: string;
+                            /** @description the touch a done send-script task took of the customer’s budget */
+                            touchId: string | null;
+                            reminder: {
+                                /** @enum {string} */
+                                state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                sentAt: string | null;
+                                errcode: number | null;
+                            };
+                            /** @description the caller is the member it is for, and it is open */
+                            canComplete: boolean;
+                            canDismiss: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The member marks their task done; a send-script task takes a touch of the customer’s budget (409 when it has none) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            staffId: number;
+                            staffName: string;
+                            unitId: number;
+                            unitName: string;
+                            customerId: number | null;
+                            customerName: string | null;
+                            customerAvatar: string | null;
+                            /** @enum {string} */
+                            kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                            title: string;
+                            note: string;
+                            contentId: string | null;
+                            dueAt: string;
+                            remindAt: string | null;
+                            source: {
+                                /** @enum {string} */
+                                kind: "manual" | "journey";
+                                journeyId: string | null;
+                                stepId: string | null;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "done" | "dismissed";
+                            /**
+                             * @description open: not yet due; overdue: open past its due time
+                             * @enum {string}
+                             */
+                            state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                            createdAt: string;
+                            closedAt: string | null;
+                            closeNote: string;
+                            /** @description the touch a done send-script task took of the customer’s budget */
+                            touchId: string | null;
+                            reminder: {
+                                /** @enum {string} */
+                                state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                sentAt: string | null;
+                                errcode: number | null;
+                            };
+                            /** @description the caller is the member it is for, and it is open */
+                            canComplete: boolean;
+                            canDismiss: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The member, or a manager over them, dismisses an open task with a reason */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            staffId: number;
+                            staffName: string;
+                            unitId: number;
+                            unitName: string;
+                            customerId: number | null;
+                            customerName: string | null;
+                            customerAvatar: string | null;
+                            /** @enum {string} */
+                            kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                            title: string;
+                            note: string;
+                            contentId: string | null;
+                            dueAt: string;
+                            remindAt: string | null;
+                            source: {
+                                /** @enum {string} */
+                                kind: "manual" | "journey";
+                                journeyId: string | null;
+                                stepId: string | null;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "done" | "dismissed";
+                            /**
+                             * @description open: not yet due; overdue: open past its due time
+                             * @enum {string}
+                             */
+                            state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                            createdAt: string;
+                            closedAt: string | null;
+                            closeNote: string;
+                            /** @description the touch a done send-script task took of the customer’s budget */
+                            touchId: string | null;
+                            reminder: {
+                                /** @enum {string} */
+                                state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                sentAt: string | null;
+                                errcode: number | null;
+                            };
+                            /** @description the caller is the member it is for, and it is open */
+                            canComplete: boolean;
+                            canDismiss: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5435,6 +6436,233 @@ export interface components {
             /** @description one value; [low, high] for between; a list for in, all, not_in; none for the others */
             value?: (number | string) | (number | string)[];
         };
+        /** @description A trigger, then nodes linked by their next / yes / no / arms */
+        JourneyGraphInput: {
+            trigger: {
+                /** @enum {string} */
+                kind: "channel_add";
+                /** @default [] */
+                channelIds: number[];
+                /** @default [] */
+                methods: string[];
+                /** @default [] */
+                scenes: string[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "tag_added";
+                tagIds: number[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "tag_removed";
+                tagIds: number[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "first_order";
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "order";
+                minPaidFen?: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "stage_changed";
+                to: ("new" | "active" | "repeat" | "super" | "dormant" | "churned")[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "member_joined";
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "date";
+                /** @enum {string} */
+                date: "birthday" | "member_anniversary";
+                daysAhead: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "no_order";
+                days: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "segment_entry";
+                segmentId: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "broadcast";
+                audience: {
+                    segmentId: number;
+                } | {
+                    layeringId: number;
+                    segmentId: number;
+                };
+                /**
+                 * Format: date-time
+                 * @description the first (or only) run
+                 */
+                at: string;
+                /**
+                 * @default null
+                 * @enum {string|null}
+                 */
+                repeat: "daily" | "weekly" | "monthly" | null;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            };
+            /** @default false */
+            reentry: boolean;
+            /** @description unique in the graph */
+            start: string;
+            nodes: ({
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "wait";
+                wait: {
+                    /** @default 0 */
+                    days: number;
+                    /** @default 0 */
+                    hours: number;
+                    /** @default 0 */
+                    minutes: number;
+                    at?: string;
+                } | {
+                    /** @description the next time the brand’s clock shows this */
+                    untilTime: string;
+                } | {
+                    untilDate: string;
+                    at?: string;
+                };
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "branch";
+                /** @description a segment rule, evaluated for the one customer */
+                rule: components["schemas"]["RuleInput"];
+                /** @description unique in the graph */
+                yes?: string;
+                /** @description unique in the graph */
+                no?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "split";
+                arms: {
+                    percent: number;
+                    /** @description unique in the graph */
+                    next?: string;
+                }[];
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "send";
+                contentId?: number;
+                /** @description {{name}} the customer, {{staff}} the sender */
+                text?: string;
+                /** @enum {string} */
+                contentKind?: "coupon" | "product" | "trust" | "persona" | "event";
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "tag";
+                /** @default [] */
+                add: number[];
+                /** @default [] */
+                remove: number[];
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "task";
+                /** @enum {string} */
+                taskKind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                title: string;
+                contentId?: number;
+                /** @default 24 */
+                dueInHours: number;
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "notify";
+                text: string;
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "exit";
+            })[];
+        };
         /** @description A rule tree: and / or over rules, not over a rule, or one condition */
         Rule: {
             /** @enum {string} */
@@ -5454,6 +6682,233 @@ export interface components {
             cmp: "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none";
             /** @description one value; [low, high] for between; a list for in, all, not_in; none for the others */
             value?: (number | string) | (number | string)[];
+        };
+        /** @description A trigger, then nodes linked by their next / yes / no / arms */
+        JourneyGraph: {
+            trigger: {
+                /** @enum {string} */
+                kind: "channel_add";
+                /** @default [] */
+                channelIds: number[];
+                /** @default [] */
+                methods: string[];
+                /** @default [] */
+                scenes: string[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "tag_added";
+                tagIds: number[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "tag_removed";
+                tagIds: number[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "first_order";
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "order";
+                minPaidFen?: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "stage_changed";
+                to: ("new" | "active" | "repeat" | "super" | "dormant" | "churned")[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "member_joined";
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "date";
+                /** @enum {string} */
+                date: "birthday" | "member_anniversary";
+                daysAhead: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "no_order";
+                days: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "segment_entry";
+                segmentId: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "broadcast";
+                audience: {
+                    segmentId: number;
+                } | {
+                    layeringId: number;
+                    segmentId: number;
+                };
+                /**
+                 * Format: date-time
+                 * @description the first (or only) run
+                 */
+                at: string;
+                /**
+                 * @default null
+                 * @enum {string|null}
+                 */
+                repeat: "daily" | "weekly" | "monthly" | null;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            };
+            /** @default false */
+            reentry: boolean;
+            /** @description unique in the graph */
+            start: string;
+            nodes: ({
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "wait";
+                wait: {
+                    /** @default 0 */
+                    days: number;
+                    /** @default 0 */
+                    hours: number;
+                    /** @default 0 */
+                    minutes: number;
+                    at?: string;
+                } | {
+                    /** @description the next time the brand’s clock shows this */
+                    untilTime: string;
+                } | {
+                    untilDate: string;
+                    at?: string;
+                };
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "branch";
+                /** @description a segment rule, evaluated for the one customer */
+                rule: components["schemas"]["Rule"];
+                /** @description unique in the graph */
+                yes?: string;
+                /** @description unique in the graph */
+                no?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "split";
+                arms: {
+                    percent: number;
+                    /** @description unique in the graph */
+                    next?: string;
+                }[];
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "send";
+                contentId?: number;
+                /** @description {{name}} the customer, {{staff}} the sender */
+                text?: string;
+                /** @enum {string} */
+                contentKind?: "coupon" | "product" | "trust" | "persona" | "event";
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "tag";
+                /** @default [] */
+                add: number[];
+                /** @default [] */
+                remove: number[];
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "task";
+                /** @enum {string} */
+                taskKind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                title: string;
+                contentId?: number;
+                /** @default 24 */
+                dueInHours: number;
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "notify";
+                text: string;
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "exit";
+            })[];
         };
     };
     responses: never;
