@@ -150,19 +150,6 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
-  gz1Journey = (
-    await t.database.db
-      .insertInto('journeys')
-      .values({
-        corp_id: 'acme',
-        unit_id: t.fx.units.gz1,
-        name: '广州欢迎',
-        trigger_kind: 'first_order',
-        template: null,
-        next_scan_at: null,
-        created_by: null,
-        created_at: at,
-        updated_at: at,
   gz1Task = (
     await t.database.db
       .insertInto('tasks')
@@ -186,6 +173,23 @@ beforeAll(async () => {
         closed_by: null,
         touch_id: null,
         reminder_outbox_id: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  gz1Journey = (
+    await t.database.db
+      .insertInto('journeys')
+      .values({
+        corp_id: 'acme',
+        unit_id: t.fx.units.gz1,
+        name: '广州欢迎',
+        trigger_kind: 'first_order',
+        template: null,
+        next_scan_at: null,
+        created_by: null,
+        created_at: at,
+        updated_at: at,
       })
       .returning('id')
       .executeTakeFirstOrThrow()
@@ -288,9 +292,13 @@ describe('authorization of every route', () => {
   });
 
   it('agrees with the console on who may create channels, segments and layerings', () => {
-    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings', '/api/v1/journeys']) {
-  it('agrees with the console on who may create channels, segments, layerings and tasks', () => {
-    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings', '/api/v1/tasks']) {
+    for (const url of [
+      '/api/v1/channels',
+      '/api/v1/segments',
+      '/api/v1/layerings',
+      '/api/v1/journeys',
+      '/api/v1/tasks',
+    ]) {
       const route = t.app.apiRoutes.find((r) => r.method === 'POST' && r.url === url);
       const roles = route && !('public' in route.access) ? [...route.access.roles].sort() : [];
       expect(roles, url).toEqual([...MANAGER_ROLES].sort());
