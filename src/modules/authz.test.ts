@@ -25,6 +25,7 @@ let gz1Segment: number;
 let gz1Layering: number;
 let gz1Session: number;
 let gz1TagJob: number;
+let gz1Content: number;
 beforeAll(async () => {
   t = await openTestApp();
   await t.login(t.fx.logins.gz1);
@@ -148,6 +149,23 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
+  gz1Content = (
+    await t.database.db
+      .insertInto('content_items')
+      .values({
+        corp_id: 'acme',
+        unit_id: t.fx.units.gz1,
+        kind: 'product',
+        title: '广州限定',
+        text: '双皮奶上新',
+        attachments: '[]',
+        created_by: null,
+        created_at: at,
+        updated_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
   for (const role of ROLES) sessions[role] = await t.login(loginOf(role));
 });
 afterAll(() => t.close());
@@ -173,6 +191,7 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/segments/:id/members': { id: gz1Segment },
     '/api/v1/segments/:id/members/export': { id: gz1Segment },
     '/api/v1/layerings/:id': { id: gz1Layering },
+    '/api/v1/content/:id': { id: gz1Content },
     '/api/v1/customers/:id/tags': { id: t.fx.customers.zhao },
     // a bulk tagging job is its maker's alone: gz1's, which even HQ does not see
     '/api/v1/customers/tag-jobs/:id': { id: gz1TagJob },
@@ -203,6 +222,7 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
     'PUT /api/v1/segments/:id': { name: '探针', rule: { field: 'order_count', cmp: 'gte', value: 1 } },
     'PUT /api/v1/layerings/:id': { name: '探针', layers: [{ segmentId: gz1Segment, operation: '回访' }] },
     'POST /api/v1/customers/:id/tags': { add: [t.fx.tags.vip] },
+    'PUT /api/v1/content/:id': { kind: 'product', title: '探针', text: '探针' },
   };
   return bodies[`${method} ${url}`] ?? {};
 }

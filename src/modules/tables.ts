@@ -3,6 +3,7 @@ import type { AccountsTables } from './accounts/schema.ts';
 import type { AuditTables } from './audit/schema.ts';
 import type { ChannelsTables } from './channels/schema.ts';
 import type { ConnectorTables } from './connector/schema.ts';
+import type { ContentTables } from './content/schema.ts';
 import type { CustomersTables } from './customers/schema.ts';
 import type { GroupsTables } from './groups/schema.ts';
 import type { OrdersTables } from './orders/schema.ts';
@@ -29,4 +30,5 @@ export interface Tables
     OrdersTables,
     TagRulesTables,
     SegmentsTables,
-    ConnectorTables {}
+    ConnectorTables,
+    ContentTables {}
