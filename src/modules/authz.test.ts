@@ -26,6 +26,7 @@ let gz1Layering: number;
 let gz1Session: number;
 let gz1TagJob: number;
 let gz1Content: number;
+let gz1Journey: number;
 beforeAll(async () => {
   t = await openTestApp();
   await t.login(t.fx.logins.gz1);
@@ -149,6 +150,38 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
+  gz1Journey = (
+    await t.database.db
+      .insertInto('journeys')
+      .values({
+        corp_id: 'acme',
+        unit_id: t.fx.units.gz1,
+        name: '广州欢迎',
+        trigger_kind: 'first_order',
+        template: null,
+        next_scan_at: null,
+        created_by: null,
+        created_at: at,
+        updated_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  await t.database.db
+    .insertInto('journey_versions')
+    .values({
+      corp_id: 'acme',
+      journey_id: gz1Journey,
+      version: 1,
+      graph: JSON.stringify({
+        trigger: { kind: 'first_order' },
+        start: 'a',
+        nodes: [{ id: 'a', kind: 'exit' }],
+      }),
+      created_by: null,
+      created_at: at,
+    })
+    .execute();
   gz1Content = (
     await t.database.db
       .insertInto('content_items')
@@ -192,6 +225,10 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/segments/:id/members/export': { id: gz1Segment },
     '/api/v1/layerings/:id': { id: gz1Layering },
     '/api/v1/content/:id': { id: gz1Content },
+    '/api/v1/journeys/:id': { id: gz1Journey },
+    '/api/v1/journeys/:id/status': { id: gz1Journey },
+    '/api/v1/journeys/:id/versions/:version/counts': { id: gz1Journey, version: 1 },
+    '/api/v1/journeys/:id/dry-run': { id: gz1Journey },
     '/api/v1/customers/:id/tags': { id: t.fx.customers.zhao },
     // a bulk tagging job is its maker's alone: gz1's, which even HQ does not see
     '/api/v1/customers/tag-jobs/:id': { id: gz1TagJob },
@@ -222,7 +259,10 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
     'PUT /api/v1/segments/:id': { name: '探针', rule: { field: 'order_count', cmp: 'gte', value: 1 } },
     'PUT /api/v1/layerings/:id': { name: '探针', layers: [{ segmentId: gz1Segment, operation: '回访' }] },
     'POST /api/v1/customers/:id/tags': { add: [t.fx.tags.vip] },
+    'POST /api/v1/journeys/:id/status': { status: 'paused' },
     'PUT /api/v1/content/:id': { kind: 'product', title: '探针', text: '探针' },
+    'POST /api/v1/journeys/:id/dry-run': { customerId: t.fx.customers.wang },
+    'PUT /api/v1/journeys/:id': { name: '探针' },
   };
   return bodies[`${method} ${url}`] ?? {};
 }
@@ -240,7 +280,7 @@ describe('authorization of every route', () => {
   });
 
   it('agrees with the console on who may create channels, segments and layerings', () => {
-    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings']) {
+    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings', '/api/v1/journeys']) {
       const route = t.app.apiRoutes.find((r) => r.method === 'POST' && r.url === url);
       const roles = route && !('public' in route.access) ? [...route.access.roles].sort() : [];
       expect(roles, url).toEqual([...MANAGER_ROLES].sort());

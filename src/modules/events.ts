@@ -61,6 +61,7 @@ export type TagCause =
   | { source: 'siyu'; by: string; accountId: number /** a bulk tagging job */; jobId?: number }
   | { source: 'rule'; ruleId: number; ruleName: string; trigger: string; why: { zh: string; en: string } }
   | { source: 'channel'; channelId: number; channelName: string }
+  | { source: 'journey'; journeyId: number; journeyName: string; nodeId: string }
   | { source: 'wecom' }
   | { source: 'tag_deleted'; where: 'wecom' | 'siyu' };
 

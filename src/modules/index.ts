@@ -7,9 +7,11 @@ import { connector } from './connector/module.ts';
 import { content } from './content/module.ts';
 import { customers } from './customers/module.ts';
 import { groups } from './groups/module.ts';
+import { journeys } from './journeys/module.ts';
 import type { ModuleManifest } from './manifest.ts';
 import { orders } from './orders/module.ts';
 import { org } from './org/module.ts';
+import { outreach } from './outreach/module.ts';
 import { segments } from './segments/module.ts';
 import { staff } from './staff/module.ts';
 import { tagRules } from './tag-rules/module.ts';
@@ -30,6 +32,8 @@ const ALL: readonly ModuleManifest[] = [
   segments,
   connector,
   content,
+  outreach,
+  journeys,
 ];
 
 /** The modules in dependency order (a module after those it depends on); refuses unknown names and circles. */

@@ -6,8 +6,10 @@ import type { ConnectorTables } from './connector/schema.ts';
 import type { ContentTables } from './content/schema.ts';
 import type { CustomersTables } from './customers/schema.ts';
 import type { GroupsTables } from './groups/schema.ts';
+import type { JourneysTables } from './journeys/schema.ts';
 import type { OrdersTables } from './orders/schema.ts';
 import type { OrgTables } from './org/schema.ts';
+import type { OutreachTables } from './outreach/schema.ts';
 import type { SegmentsTables } from './segments/schema.ts';
 import type { StaffTables } from './staff/schema.ts';
 import type { TagRulesTables } from './tag-rules/schema.ts';
@@ -31,4 +33,6 @@ export interface Tables
     TagRulesTables,
     SegmentsTables,
     ConnectorTables,
-    ContentTables {}
+    ContentTables,
+    OutreachTables,
+    JourneysTables {}

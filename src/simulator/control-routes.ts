@@ -36,7 +36,14 @@ import {
   memberCreatesGroup,
   renameGroup,
 } from './groups.ts';
-import { massSendList, massSendView, memberConfirmsMassSend, receiveCap } from './mass-send.ts';
+import {
+  massSendList,
+  massSendView,
+  memberConfirmsMassSend,
+  memberIgnoresMassSend,
+  memberSendsPersonalMassSend,
+  receiveCap,
+} from './mass-send.ts';
 import { messagesOf } from './messages.ts';
 import type { CorpState } from './model.ts';
 import { POPULATION_KINDS, type Populations } from './population.ts';
@@ -180,7 +187,17 @@ const scenarioSchemas = {
     content: z.string().min(1).max(4000),
     msgtype: z.string().max(32).optional(),
   }),
-  'member-confirms-mass-send': z.strictObject({ msgid: id, userid }),
+  'member-confirms-mass-send': z.strictObject({
+    msgid: id,
+    userid,
+    external_userids: z.array(id).max(10_000).optional(),
+  }),
+  'member-ignores-mass-send': z.strictObject({ msgid: id, userid }),
+  'member-sends-personal-mass-send': z.strictObject({
+    userid,
+    external_userids: z.array(id).min(1).max(10_000),
+    content: z.string().min(1).max(4000),
+  }),
   'customer-refuses-transfer': z.strictObject({ external_userid: id }),
 } as const;
 
@@ -207,6 +224,8 @@ const scenarioHandlers: {
   'dismiss-group': dismissGroup,
   'customer-sends-message': customerSendsMessage,
   'member-confirms-mass-send': memberConfirmsMassSend,
+  'member-ignores-mass-send': memberIgnoresMassSend,
+  'member-sends-personal-mass-send': memberSendsPersonalMassSend,
   'customer-refuses-transfer': customerRefusesTransfer,
 };
 
@@ -215,16 +234,27 @@ export const SCENARIOS = Object.keys(scenarioSchemas) as ScenarioName[];
 const mix = z.strictObject(
   Object.fromEntries(POPULATION_KINDS.map((k) => [k, z.number().min(0).optional()])),
 );
+const massSendBehaviour = {
+  mass_send_confirm_rate: z.number().min(0).max(1).optional(),
+  mass_send_delay_s: z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .optional(),
+};
 const populationStart = z.strictObject({
   rate_per_minute: z.number().positive().max(600_000),
   duration_s: z.number().positive().optional(),
   mix: mix.optional(),
   seed: z.number().int().min(0).max(0xffffffff).optional(),
+  ...massSendBehaviour,
 });
 const populationSteps = z.strictObject({
   count: z.number().int().min(1).max(100_000),
   mix: mix.optional(),
   seed: z.number().int().min(0).max(0xffffffff).optional(),
+  ...massSendBehaviour,
 });
 
 const clockMove = z

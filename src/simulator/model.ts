@@ -211,6 +211,8 @@ export interface MassTask {
   status: 0 | 2;
   send_time: number;
   targets: MassTarget[];
+  /** The member chose not to send it (a control call, or the population runner): it stays unsent. */
+  ignored?: boolean;
 }
 
 export interface MassSend {
@@ -224,8 +226,10 @@ export interface MassSend {
   text: { content: string } | null;
   attachments: unknown[];
   tasks: MassTask[];
-  /** Unix seconds of each remind_groupmsg_send. */
+  /** Unix seconds of each remind_groupmsg_send that notified the members. */
   reminds?: number[];
+  /** Reminds beyond WeCom's 3 per 24 h: answered ok (no errcode is documented), nobody notified. */
+  reminds_over_limit?: number[];
   /** Set by cancel_groupmsg_send: the unsent tasks can no longer be sent. */
   cancelled_at?: number;
 }

@@ -41,16 +41,22 @@ export interface Linked {
  * its callbacks to Siyu's callback URL.
  */
 export async function openLinked(
-  opts: { callbacks?: boolean; withMembers?: boolean; simClock?: Clock } = {},
+  opts: {
+    callbacks?: boolean;
+    withMembers?: boolean;
+    simClock?: Clock;
+    /** Siyu's clock and, unless simClock is given, the simulator's (a ShiftableClock moves both). */
+    clock?: Clock;
+  } = {},
 ): Promise<Linked> {
   const database = await openTestDatabase();
   const fx = await seedFixture(database.db);
   const simulator = await startSimulator({
     port: 0,
-    clock: opts.simClock,
+    clock: opts.simClock ?? opts.clock,
     push: { timeoutMs: 2000, retryDelaysMs: [50, 100, 200] },
   });
-  const app = await createServer({ database, secretKey: TEST_KEY, logger: false });
+  const app = await createServer({ database, secretKey: TEST_KEY, logger: false, clock: opts.clock });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const siyuUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   await app.runtime.start();

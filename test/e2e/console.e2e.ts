@@ -858,7 +858,10 @@ describe('console: a store manager sees only her store', () => {
     expect(await dialog.textContent()).toContain(`选中的 ${onPage} 位客户`);
     expect(await dialog.textContent()).toContain(`当前筛选条件下的全部 ${total} 位客户`);
     await page.screenshot({ path: join(resultsDir, 'e2e-customers-bulk-tags.png') });
-    await dialog.getByRole('button', { name: /关\s*闭/ }).click();
+    await dialog
+      .locator('.ant-modal-footer')
+      .getByRole('button', { name: /关\s*闭/ })
+      .click();
     await dialog.waitFor({ state: 'hidden' });
     await page.setViewportSize({ width: 1366, height: 900 });
   });

@@ -218,6 +218,16 @@ function describe(cause: TagCause): { text: string; data: Record<string, unknown
         text: `渠道「${cause.channelName}」`,
         data: { source: 'channel', channelId: cause.channelId, channelName: cause.channelName },
       };
+    case 'journey':
+      return {
+        text: `客户旅程「${cause.journeyName}」`,
+        data: {
+          source: 'journey',
+          journeyId: cause.journeyId,
+          journeyName: cause.journeyName,
+          nodeId: cause.nodeId,
+        },
+      };
     case 'wecom':
       return { text: '企业微信', data: { source: 'wecom' } };
     case 'tag_deleted':

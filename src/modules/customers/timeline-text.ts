@@ -50,6 +50,12 @@ const TRANSFER_REASON: Record<string, Text> = {
   customer_limit_exceed: { zh: '接替成员客户数已满', en: 'the new member has too many customers' },
 };
 
+const TOUCH_SOURCE: Record<string, Text> = {
+  mass_send: { zh: '群发', en: 'mass send' },
+  journey: { zh: '旅程', en: 'journey' },
+  task: { zh: '待办', en: 'task' },
+};
+
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const text = (v: unknown): Text | null =>
@@ -77,6 +83,10 @@ function tagCause(d: Record<string, unknown>): Text | null {
     case 'channel': {
       const channel = str(d.channelName);
       return channel ? { zh: `渠道「${channel}」`, en: `channel “${channel}”` } : null;
+    }
+    case 'journey': {
+      const journey = str(d.journeyName);
+      return journey ? { zh: `客户旅程「${journey}」`, en: `journey “${journey}”` } : null;
     }
     default:
       return null;
@@ -215,6 +225,15 @@ function render(e: StoredEntry): Text | null {
       return {
         zh: `撤销了${kind.zh}的关联（来源 ${source}）：${orders} 笔订单、${members} 个会员移出`,
         en: `Undid the ${kind.en} link (source ${source}): ${orders} order(s) and ${members} membership(s) moved out`,
+      };
+    }
+    case 'touch': {
+      const source = TOUCH_SOURCE[str(d.sourceKind) ?? ''];
+      if (!source || !staff) return null;
+      const name = str(d.sourceName);
+      return {
+        zh: `${staff} 向客户发送${source.zh}${name ? `「${name}」` : ''}`,
+        en: `${staff} messaged the customer (${source.en}${name ? ` “${name}”` : ''})`,
       };
     }
     default:

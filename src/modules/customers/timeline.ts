@@ -17,6 +17,7 @@ export type TimelineKind =
   | 'order'
   | 'member'
   | 'identity_unlinked'
+  | 'touch'
   | 'note';
 
 export interface TimelineEntry {

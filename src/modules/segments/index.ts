@@ -1,4 +1,4 @@
-export { audienceIds, countAudience, listAudience } from './compile.ts';
+export { audienceIds, countAudience, listAudience, scopeCte } from './compile.ts';
 export { exportSegmentMembers } from './members.ts';
-export type { Rule } from './rule.ts';
-export { createLayering, createSegment } from './service.ts';
+export { checkRule, conditionsOf, type Rule, ruleSchema, ruleTree } from './rule.ts';
+export { createLayering, createSegment, layerRule, storedRule, visibleSegment } from './service.ts';

@@ -484,3 +484,25 @@ async function layeringOf(ctx: Ctx, row: LayeringRow, opts: { days: number; lang
     warnings,
   };
 }
+
+/**
+ * The rule of one layer (by position, from 0) of a layering the caller sees, whose rule they may ask: what a
+ * mass send to a layer reaches.
+ */
+export async function layerRule(ctx: Ctx, layeringId: number, position: number): Promise<Rule> {
+  await visibleLayering(ctx, layeringId);
+  const layer = await ctx.cdb.db
+    .selectFrom('layering_layers as l')
+    .innerJoin('segments as s', (j) =>
+      j.onRef('s.corp_id', '=', 'l.corp_id').onRef('s.id', '=', 'l.segment_id'),
+    )
+    .select('s.rule')
+    .where('l.corp_id', '=', ctx.cdb.corpId)
+    .where('l.layering_id', '=', layeringId)
+    .where('l.position', '=', position)
+    .executeTakeFirst();
+  if (!layer) throw notFound({ zh: '分层', en: 'Layer' });
+  const rule = storedRule(layer.rule);
+  await assertRuleInScope(ctx, rule);
+  return rule;
+}

@@ -83,7 +83,7 @@ export function AppShell() {
               {me.corpName}
             </Typography.Text>
           </Flex>
-          <Flex align="center" gap={16} wrap={false}>
+          <Flex align="center" wrap={false} className="shell-tools">
             <LangSwitch size="small" />
             <Tooltip title={me.unitName}>
               <Flex align="center" gap={8} className="shell-account" data-testid="account">
@@ -96,8 +96,13 @@ export function AppShell() {
                 </Tag>
               </Flex>
             </Tooltip>
-            <Button icon={<LogoutOutlined />} onClick={onLogout} data-testid="logout">
-              {t('shell.logout')}
+            <Button
+              icon={<LogoutOutlined />}
+              onClick={onLogout}
+              aria-label={t('shell.logout')}
+              data-testid="logout"
+            >
+              <span className="shell-logout-text">{t('shell.logout')}</span>
             </Button>
           </Flex>
         </Layout.Header>

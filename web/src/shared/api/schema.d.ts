@@ -4972,6 +4972,1645 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/outreach/budgets/{unitId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A unit's touch budget: its own values, the effective ones, and where each comes from */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    unitId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unitId: number;
+                            /** @description what the unit sets itself; null inherits its parent's */
+                            own: {
+                                maxTouches: number | null;
+                                windowHours: number | null;
+                                quiet: {
+                                    start: string;
+                                    end: string;
+                                } | null;
+                            };
+                            effective: {
+                                maxTouches: number;
+                                windowHours: number;
+                                /** @description brand time (UTC+8); null: none */
+                                quiet: {
+                                    start: string;
+                                    end: string;
+                                } | null;
+                            };
+                            /** @description the unit each value comes from; null: Siyu's default */
+                            from: {
+                                maxTouches: number | null;
+                                windowHours: number | null;
+                                quiet: number | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Set a unit's touch budget (null values inherit); the caller's unit and those below it */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    unitId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description messages per window; null inherits */
+                        maxTouches: number | null;
+                        windowHours: number | null;
+                        /** @description quiet hours in brand time; null inherits; start = end: none */
+                        quiet: {
+                            start: string;
+                            end: string;
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unitId: number;
+                            /** @description what the unit sets itself; null inherits its parent's */
+                            own: {
+                                maxTouches: number | null;
+                                windowHours: number | null;
+                                quiet: {
+                                    start: string;
+                                    end: string;
+                                } | null;
+                            };
+                            effective: {
+                                maxTouches: number;
+                                windowHours: number;
+                                /** @description brand time (UTC+8); null: none */
+                                quiet: {
+                                    start: string;
+                                    end: string;
+                                } | null;
+                            };
+                            /** @description the unit each value comes from; null: Siyu's default */
+                            from: {
+                                maxTouches: number | null;
+                                windowHours: number | null;
+                                quiet: number | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Plan a send: exact counts of who receives it and who is excluded by reason, samples, senders, the content guard */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                        audience: {
+                            segmentId: number;
+                        } | {
+                            layerId: number;
+                            /** @description the layer, from 0 */
+                            layer: number;
+                        } | {
+                            tagIds: number[];
+                        } | {
+                            customerIds: number[];
+                        };
+                        /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                        senderRule: {
+                            /** @enum {string} */
+                            prefer: "store_staff" | "latest_follow";
+                        } | {
+                            /** @enum {string} */
+                            prefer: "role";
+                            /** @enum {string} */
+                            role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                        };
+                        /**
+                         * Format: date-time
+                         * @description when it would go out; now when absent
+                         */
+                        at?: string;
+                        /** @enum {string} */
+                        contentKind?: "coupon" | "product" | "trust" | "persona" | "event";
+                        /**
+                         * @description coupon content only; default stop
+                         * @enum {string}
+                         */
+                        guard?: "stop" | "price_sensitive_only" | "override";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            at: string;
+                            total: number;
+                            receiving: number;
+                            excluded: {
+                                not_friend: number;
+                                no_follow_in_scope: number;
+                                opted_out: number;
+                                not_price_sensitive: number;
+                                monthly_cap: number;
+                                capped: number;
+                                quiet_hours: number;
+                            };
+                            deferred: {
+                                quietHoursUntil: string | null;
+                                /** @description by then every capped customer has a free slot */
+                                cappedUntil: string | null;
+                                monthlyCapUntil: string | null;
+                            };
+                            samples: {
+                                receiving: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                not_friend: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                no_follow_in_scope: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                opted_out: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                not_price_sensitive: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                monthly_cap: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                capped: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                                quiet_hours: {
+                                    id: number;
+                                    name: string;
+                                    staffId: number | null;
+                                    staffName: string | null;
+                                    /** @enum {string|null} */
+                                    senderReason: "home_store" | "store_staff" | "role" | "latest_follow" | null;
+                                }[];
+                            };
+                            senders: {
+                                staffId: number;
+                                name: string;
+                                customers: number;
+                            }[];
+                            guard: {
+                                applies: boolean;
+                                /** @enum {string} */
+                                mode: "stop" | "price_sensitive_only" | "override";
+                                threshold: number;
+                                notPriceSensitive: number;
+                                blocked: boolean;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Mass sends made in the caller's unit and below, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                status: "scheduled" | "sending" | "done" | "cancelled";
+                                /** @enum {string} */
+                                contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                                sendAt: string | null;
+                                createdAt: string;
+                                total: number;
+                                receiving: number;
+                                sent: number;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a mass send (群发): planned now, sent at its time, one add_msg_template per sender; coupon content is guarded */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /**
+                         * @description coupon content is guarded: only price-sensitive customers get it
+                         * @enum {string}
+                         */
+                        contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                        /** @description a content item (content module), when the send uses one */
+                        contentId?: number | null;
+                        /** @description ≤4000 bytes; shown as the message */
+                        text?: string;
+                        attachments?: ({
+                            /** @enum {string} */
+                            msgtype: "image";
+                            image: {
+                                /** Format: uri */
+                                pic_url: string;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            msgtype: "link";
+                            link: {
+                                /** @description ≤128 bytes */
+                                title: string;
+                                /** Format: uri */
+                                url: string;
+                                /** Format: uri */
+                                picurl?: string;
+                                desc?: string;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            msgtype: "miniprogram";
+                            miniprogram: {
+                                /** @description ≤64 bytes */
+                                title: string;
+                                pic_media_id: string;
+                                appid: string;
+                                page: string;
+                            };
+                        })[];
+                        /**
+                         * Format: date-time
+                         * @description when to send; now when absent
+                         */
+                        sendAt?: string | null;
+                        /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                        senderRule: {
+                            /** @enum {string} */
+                            prefer: "store_staff" | "latest_follow";
+                        } | {
+                            /** @enum {string} */
+                            prefer: "role";
+                            /** @enum {string} */
+                            role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                        };
+                        /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                        audience: {
+                            segmentId: number;
+                        } | {
+                            layerId: number;
+                            /** @description the layer, from 0 */
+                            layer: number;
+                        } | {
+                            tagIds: number[];
+                        } | {
+                            customerIds: number[];
+                        };
+                        /** @enum {string} */
+                        guard?: "stop" | "price_sensitive_only" | "override";
+                        /** @description required with guard = override (HQ admins) */
+                        overrideReason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            contentId: number | null;
+                            /** @enum {string} */
+                            contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                            text: string;
+                            attachments: unknown[];
+                            sendAt: string | null;
+                            /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                            senderRule: {
+                                /** @enum {string} */
+                                prefer: "store_staff" | "latest_follow";
+                            } | {
+                                /** @enum {string} */
+                                prefer: "role";
+                                /** @enum {string} */
+                                role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                            };
+                            /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                            audience: {
+                                segmentId: number;
+                            } | {
+                                layerId: number;
+                                /** @description the layer, from 0 */
+                                layer: number;
+                            } | {
+                                tagIds: number[];
+                            } | {
+                                customerIds: number[];
+                            };
+                            /** @enum {string} */
+                            guard: "stop" | "price_sensitive_only" | "override";
+                            overrideReason: string | null;
+                            /** @enum {string} */
+                            status: "scheduled" | "sending" | "done" | "cancelled";
+                            planned: {
+                                total: number;
+                                receiving: number;
+                                excluded: {
+                                    [key: string]: number;
+                                };
+                                deferred: {
+                                    quietHoursUntil: string | null;
+                                    cappedUntil: string | null;
+                                    monthlyCapUntil: string | null;
+                                };
+                                guard: {
+                                    applies: boolean;
+                                    /** @enum {string} */
+                                    mode: "stop" | "price_sensitive_only" | "override";
+                                    threshold: number;
+                                    notPriceSensitive: number;
+                                    blocked: boolean;
+                                };
+                            };
+                            createdAt: string;
+                            dispatchedAt: string | null;
+                            cancelledAt: string | null;
+                            total: number;
+                            recipients: {
+                                planned: number;
+                                deferred: number;
+                                excluded: number;
+                                queued: number;
+                                sent: number;
+                                unsent: number;
+                                not_friend: number;
+                                over_cap: number;
+                                failed: number;
+                                cancelled: number;
+                            };
+                            /** @description excluded, deferred and failed recipients by reason */
+                            reasons: {
+                                [key: string]: number;
+                            };
+                            reminds: {
+                                used24h: number;
+                                max: number;
+                                nextAt: string | null;
+                            };
+                            outcome: {
+                                /** @description customers WeCom reports sent */
+                                reached: number;
+                                confirmedStaff: number;
+                                staff: number;
+                                /** @description customers with an order credited to this send */
+                                converted: number;
+                                conversionRate: number;
+                                orders: number;
+                                gmvFen: number;
+                            };
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                unitName: string;
+                                tasks: number;
+                                confirmed: number;
+                                confirmationRate: number;
+                                recipients: number;
+                                sent: number;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                            stores: {
+                                unitId: number | null;
+                                name: string | null;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A mass send with its outcome: recipients by status, per-staff confirmation, attributed orders */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            contentId: number | null;
+                            /** @enum {string} */
+                            contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                            text: string;
+                            attachments: unknown[];
+                            sendAt: string | null;
+                            /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                            senderRule: {
+                                /** @enum {string} */
+                                prefer: "store_staff" | "latest_follow";
+                            } | {
+                                /** @enum {string} */
+                                prefer: "role";
+                                /** @enum {string} */
+                                role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                            };
+                            /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                            audience: {
+                                segmentId: number;
+                            } | {
+                                layerId: number;
+                                /** @description the layer, from 0 */
+                                layer: number;
+                            } | {
+                                tagIds: number[];
+                            } | {
+                                customerIds: number[];
+                            };
+                            /** @enum {string} */
+                            guard: "stop" | "price_sensitive_only" | "override";
+                            overrideReason: string | null;
+                            /** @enum {string} */
+                            status: "scheduled" | "sending" | "done" | "cancelled";
+                            planned: {
+                                total: number;
+                                receiving: number;
+                                excluded: {
+                                    [key: string]: number;
+                                };
+                                deferred: {
+                                    quietHoursUntil: string | null;
+                                    cappedUntil: string | null;
+                                    monthlyCapUntil: string | null;
+                                };
+                                guard: {
+                                    applies: boolean;
+                                    /** @enum {string} */
+                                    mode: "stop" | "price_sensitive_only" | "override";
+                                    threshold: number;
+                                    notPriceSensitive: number;
+                                    blocked: boolean;
+                                };
+                            };
+                            createdAt: string;
+                            dispatchedAt: string | null;
+                            cancelledAt: string | null;
+                            total: number;
+                            recipients: {
+                                planned: number;
+                                deferred: number;
+                                excluded: number;
+                                queued: number;
+                                sent: number;
+                                unsent: number;
+                                not_friend: number;
+                                over_cap: number;
+                                failed: number;
+                                cancelled: number;
+                            };
+                            /** @description excluded, deferred and failed recipients by reason */
+                            reasons: {
+                                [key: string]: number;
+                            };
+                            reminds: {
+                                used24h: number;
+                                max: number;
+                                nextAt: string | null;
+                            };
+                            outcome: {
+                                /** @description customers WeCom reports sent */
+                                reached: number;
+                                confirmedStaff: number;
+                                staff: number;
+                                /** @description customers with an order credited to this send */
+                                converted: number;
+                                conversionRate: number;
+                                orders: number;
+                                gmvFen: number;
+                            };
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                unitName: string;
+                                tasks: number;
+                                confirmed: number;
+                                confirmationRate: number;
+                                recipients: number;
+                                sent: number;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                            stores: {
+                                unitId: number | null;
+                                name: string | null;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends/{id}/recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per-customer outcomes of a mass send */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                    status?: "planned" | "deferred" | "excluded" | "queued" | "sent" | "unsent" | "not_friend" | "over_cap" | "failed" | "cancelled";
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                customerId: number;
+                                name: string;
+                                staffId: number | null;
+                                staffName: string | null;
+                                senderReason: string | null;
+                                /** @enum {string} */
+                                status: "planned" | "deferred" | "excluded" | "queued" | "sent" | "unsent" | "not_friend" | "over_cap" | "failed" | "cancelled";
+                                reason: string | null;
+                                retryAt: string | null;
+                                resultAt: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends/{id}/remind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Remind the members who have not sent yet (WeCom: at most 3 times in 24 hours) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            contentId: number | null;
+                            /** @enum {string} */
+                            contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                            text: string;
+                            attachments: unknown[];
+                            sendAt: string | null;
+                            /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                            senderRule: {
+                                /** @enum {string} */
+                                prefer: "store_staff" | "latest_follow";
+                            } | {
+                                /** @enum {string} */
+                                prefer: "role";
+                                /** @enum {string} */
+                                role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                            };
+                            /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                            audience: {
+                                segmentId: number;
+                            } | {
+                                layerId: number;
+                                /** @description the layer, from 0 */
+                                layer: number;
+                            } | {
+                                tagIds: number[];
+                            } | {
+                                customerIds: number[];
+                            };
+                            /** @enum {string} */
+                            guard: "stop" | "price_sensitive_only" | "override";
+                            overrideReason: string | null;
+                            /** @enum {string} */
+                            status: "scheduled" | "sending" | "done" | "cancelled";
+                            planned: {
+                                total: number;
+                                receiving: number;
+                                excluded: {
+                                    [key: string]: number;
+                                };
+                                deferred: {
+                                    quietHoursUntil: string | null;
+                                    cappedUntil: string | null;
+                                    monthlyCapUntil: string | null;
+                                };
+                                guard: {
+                                    applies: boolean;
+                                    /** @enum {string} */
+                                    mode: "stop" | "price_sensitive_only" | "override";
+                                    threshold: number;
+                                    notPriceSensitive: number;
+                                    blocked: boolean;
+                                };
+                            };
+                            createdAt: string;
+                            dispatchedAt: string | null;
+                            cancelledAt: string | null;
+                            total: number;
+                            recipients: {
+                                planned: number;
+                                deferred: number;
+                                excluded: number;
+                                queued: number;
+                                sent: number;
+                                unsent: number;
+                                not_friend: number;
+                                over_cap: number;
+                                failed: number;
+                                cancelled: number;
+                            };
+                            /** @description excluded, deferred and failed recipients by reason */
+                            reasons: {
+                                [key: string]: number;
+                            };
+                            reminds: {
+                                used24h: number;
+                                max: number;
+                                nextAt: string | null;
+                            };
+                            outcome: {
+                                /** @description customers WeCom reports sent */
+                                reached: number;
+                                confirmedStaff: number;
+                                staff: number;
+                                /** @description customers with an order credited to this send */
+                                converted: number;
+                                conversionRate: number;
+                                orders: number;
+                                gmvFen: number;
+                            };
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                unitName: string;
+                                tasks: number;
+                                confirmed: number;
+                                confirmationRate: number;
+                                recipients: number;
+                                sent: number;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                            stores: {
+                                unitId: number | null;
+                                name: string | null;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a mass send: what members have not sent stays unsent */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            contentId: number | null;
+                            /** @enum {string} */
+                            contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                            text: string;
+                            attachments: unknown[];
+                            sendAt: string | null;
+                            /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                            senderRule: {
+                                /** @enum {string} */
+                                prefer: "store_staff" | "latest_follow";
+                            } | {
+                                /** @enum {string} */
+                                prefer: "role";
+                                /** @enum {string} */
+                                role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                            };
+                            /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                            audience: {
+                                segmentId: number;
+                            } | {
+                                layerId: number;
+                                /** @description the layer, from 0 */
+                                layer: number;
+                            } | {
+                                tagIds: number[];
+                            } | {
+                                customerIds: number[];
+                            };
+                            /** @enum {string} */
+                            guard: "stop" | "price_sensitive_only" | "override";
+                            overrideReason: string | null;
+                            /** @enum {string} */
+                            status: "scheduled" | "sending" | "done" | "cancelled";
+                            planned: {
+                                total: number;
+                                receiving: number;
+                                excluded: {
+                                    [key: string]: number;
+                                };
+                                deferred: {
+                                    quietHoursUntil: string | null;
+                                    cappedUntil: string | null;
+                                    monthlyCapUntil: string | null;
+                                };
+                                guard: {
+                                    applies: boolean;
+                                    /** @enum {string} */
+                                    mode: "stop" | "price_sensitive_only" | "override";
+                                    threshold: number;
+                                    notPriceSensitive: number;
+                                    blocked: boolean;
+                                };
+                            };
+                            createdAt: string;
+                            dispatchedAt: string | null;
+                            cancelledAt: string | null;
+                            total: number;
+                            recipients: {
+                                planned: number;
+                                deferred: number;
+                                excluded: number;
+                                queued: number;
+                                sent: number;
+                                unsent: number;
+                                not_friend: number;
+                                over_cap: number;
+                                failed: number;
+                                cancelled: number;
+                            };
+                            /** @description excluded, deferred and failed recipients by reason */
+                            reasons: {
+                                [key: string]: number;
+                            };
+                            reminds: {
+                                used24h: number;
+                                max: number;
+                                nextAt: string | null;
+                            };
+                            outcome: {
+                                /** @description customers WeCom reports sent */
+                                reached: number;
+                                confirmedStaff: number;
+                                staff: number;
+                                /** @description customers with an order credited to this send */
+                                converted: number;
+                                conversionRate: number;
+                                orders: number;
+                                gmvFen: number;
+                            };
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                unitName: string;
+                                tasks: number;
+                                confirmed: number;
+                                confirmationRate: number;
+                                recipients: number;
+                                sent: number;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                            stores: {
+                                unitId: number | null;
+                                name: string | null;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The brand's outreach settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description WeCom's monthly receive cap per customer; null: the days of the month */
+                            monthlyCap: number | null;
+                            /** @description coupon share from which a customer is price-sensitive */
+                            priceSensitiveShare: number;
+                            /** @description orders this many days after a touch are credited to it */
+                            attributionDays: number;
+                        };
+                    };
+                };
+            };
+        };
+        /** Change the brand's outreach settings (HQ admins) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description WeCom's monthly receive cap per customer; null: the days of the month */
+                        monthlyCap?: number | null;
+                        /** @description coupon share from which a customer is price-sensitive */
+                        priceSensitiveShare?: number;
+                        /** @description orders this many days after a touch are credited to it */
+                        attributionDays?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description WeCom's monthly receive cap per customer; null: the days of the month */
+                            monthlyCap: number | null;
+                            /** @description coupon share from which a customer is price-sensitive */
+                            priceSensitiveShare: number;
+                            /** @description orders this many days after a touch are credited to it */
+                            attributionDays: number;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journey-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Journeys from the playbook, to copy: day 0/3/7, birthday, anniversary, win-back */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                key: string;
+                                name: {
+                                    zh: string;
+                                    en: string;
+                                };
+                                description: {
+                                    zh: string;
+                                    en: string;
+                                };
+                                graph: components["schemas"]["JourneyGraph"];
+                            }[];
+                            nodeKinds: ("wait" | "branch" | "split" | "send" | "tag" | "task" | "notify" | "exit")[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Journeys the caller sees, with their enrolments among the caller's customers */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                status: "draft" | "active" | "paused" | "archived";
+                                unitId: number;
+                                unitName: string;
+                                trigger: string;
+                                currentVersion: number;
+                                template: string | null;
+                                active: number;
+                                done: number;
+                                exited: number;
+                                editable: boolean;
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a journey (a draft) in the caller's unit */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description At most 100 nodes; every cycle passes through a wait. */
+                        graph: components["schemas"]["JourneyGraphInput"];
+                        template?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            status: "draft" | "active" | "paused" | "archived";
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            template: string | null;
+                            /** @description the version new enrolments take */
+                            currentVersion: number;
+                            graph: components["schemas"]["JourneyGraph"];
+                            versions: {
+                                version: number;
+                                createdAt: string;
+                                active: number;
+                                done: number;
+                                exited: number;
+                            }[];
+                            /** @description the current version's nodes, over the caller's customers */
+                            counts: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One journey: its graph, versions and live counts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            status: "draft" | "active" | "paused" | "archived";
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            template: string | null;
+                            /** @description the version new enrolments take */
+                            currentVersion: number;
+                            graph: components["schemas"]["JourneyGraph"];
+                            versions: {
+                                version: number;
+                                createdAt: string;
+                                active: number;
+                                done: number;
+                                exited: number;
+                            }[];
+                            /** @description the current version's nodes, over the caller's customers */
+                            counts: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Change a journey: a new graph is a new version once anyone entered the current one */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @description At most 100 nodes; every cycle passes through a wait. */
+                        graph?: components["schemas"]["JourneyGraphInput"];
+                        template?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            status: "draft" | "active" | "paused" | "archived";
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            template: string | null;
+                            /** @description the version new enrolments take */
+                            currentVersion: number;
+                            graph: components["schemas"]["JourneyGraph"];
+                            versions: {
+                                version: number;
+                                createdAt: string;
+                                active: number;
+                                done: number;
+                                exited: number;
+                            }[];
+                            /** @description the current version's nodes, over the caller's customers */
+                            counts: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start, pause, resume or archive (running enrolments exit) a journey */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "active" | "paused" | "archived";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            status: "draft" | "active" | "paused" | "archived";
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            template: string | null;
+                            /** @description the version new enrolments take */
+                            currentVersion: number;
+                            graph: components["schemas"]["JourneyGraph"];
+                            versions: {
+                                version: number;
+                                createdAt: string;
+                                active: number;
+                                done: number;
+                                exited: number;
+                            }[];
+                            /** @description the current version's nodes, over the caller's customers */
+                            counts: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}/versions/{version}/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per node of a version: entered, waiting, done, exited (the caller's customers) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The path one customer would take now (nothing is sent or written) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        customerId: number;
+                        version?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            version: number;
+                            customerId: number;
+                            path: {
+                                node: string;
+                                kind: string;
+                                /** @description when the customer would be there */
+                                at: string;
+                                outcome: {
+                                    [key: string]: unknown;
+                                };
+                                next: string | null;
+                            }[];
+                            /** @description end, loop, too_long, or why the customer would leave */
+                            end: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4996,6 +6635,233 @@ export interface components {
             /** @description one value; [low, high] for between; a list for in, all, not_in; none for the others */
             value?: (number | string) | (number | string)[];
         };
+        /** @description A trigger, then nodes linked by their next / yes / no / arms */
+        JourneyGraphInput: {
+            trigger: {
+                /** @enum {string} */
+                kind: "channel_add";
+                /** @default [] */
+                channelIds: number[];
+                /** @default [] */
+                methods: string[];
+                /** @default [] */
+                scenes: string[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "tag_added";
+                tagIds: number[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "tag_removed";
+                tagIds: number[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "first_order";
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "order";
+                minPaidFen?: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "stage_changed";
+                to: ("new" | "active" | "repeat" | "super" | "dormant" | "churned")[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "member_joined";
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "date";
+                /** @enum {string} */
+                date: "birthday" | "member_anniversary";
+                daysAhead: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "no_order";
+                days: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "segment_entry";
+                segmentId: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            } | {
+                /** @enum {string} */
+                kind: "broadcast";
+                audience: {
+                    segmentId: number;
+                } | {
+                    layeringId: number;
+                    segmentId: number;
+                };
+                /**
+                 * Format: date-time
+                 * @description the first (or only) run
+                 */
+                at: string;
+                /**
+                 * @default null
+                 * @enum {string|null}
+                 */
+                repeat: "daily" | "weekly" | "monthly" | null;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["RuleInput"];
+            };
+            /** @default false */
+            reentry: boolean;
+            /** @description unique in the graph */
+            start: string;
+            nodes: ({
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "wait";
+                wait: {
+                    /** @default 0 */
+                    days: number;
+                    /** @default 0 */
+                    hours: number;
+                    /** @default 0 */
+                    minutes: number;
+                    at?: string;
+                } | {
+                    /** @description the next time the brand’s clock shows this */
+                    untilTime: string;
+                } | {
+                    untilDate: string;
+                    at?: string;
+                };
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "branch";
+                /** @description a segment rule, evaluated for the one customer */
+                rule: components["schemas"]["RuleInput"];
+                /** @description unique in the graph */
+                yes?: string;
+                /** @description unique in the graph */
+                no?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "split";
+                arms: {
+                    percent: number;
+                    /** @description unique in the graph */
+                    next?: string;
+                }[];
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "send";
+                contentId?: number;
+                /** @description {{name}} the customer, {{staff}} the sender */
+                text?: string;
+                /** @enum {string} */
+                contentKind?: "coupon" | "product" | "trust" | "persona" | "event";
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "tag";
+                /** @default [] */
+                add: number[];
+                /** @default [] */
+                remove: number[];
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "task";
+                /** @enum {string} */
+                taskKind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                title: string;
+                contentId?: number;
+                /** @default 24 */
+                dueInHours: number;
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "notify";
+                text: string;
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "exit";
+            })[];
+        };
         /** @description A rule tree: and / or over rules, not over a rule, or one condition */
         Rule: {
             /** @enum {string} */
@@ -5015,6 +6881,233 @@ export interface components {
             cmp: "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none";
             /** @description one value; [low, high] for between; a list for in, all, not_in; none for the others */
             value?: (number | string) | (number | string)[];
+        };
+        /** @description A trigger, then nodes linked by their next / yes / no / arms */
+        JourneyGraph: {
+            trigger: {
+                /** @enum {string} */
+                kind: "channel_add";
+                /** @default [] */
+                channelIds: number[];
+                /** @default [] */
+                methods: string[];
+                /** @default [] */
+                scenes: string[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "tag_added";
+                tagIds: number[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "tag_removed";
+                tagIds: number[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "first_order";
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "order";
+                minPaidFen?: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "stage_changed";
+                to: ("new" | "active" | "repeat" | "super" | "dormant" | "churned")[];
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "member_joined";
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "date";
+                /** @enum {string} */
+                date: "birthday" | "member_anniversary";
+                daysAhead: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "no_order";
+                days: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "segment_entry";
+                segmentId: number;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            } | {
+                /** @enum {string} */
+                kind: "broadcast";
+                audience: {
+                    segmentId: number;
+                } | {
+                    layeringId: number;
+                    segmentId: number;
+                };
+                /**
+                 * Format: date-time
+                 * @description the first (or only) run
+                 */
+                at: string;
+                /**
+                 * @default null
+                 * @enum {string|null}
+                 */
+                repeat: "daily" | "weekly" | "monthly" | null;
+                /** @description only customers this segment rule holds for enter */
+                filter?: components["schemas"]["Rule"];
+            };
+            /** @default false */
+            reentry: boolean;
+            /** @description unique in the graph */
+            start: string;
+            nodes: ({
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "wait";
+                wait: {
+                    /** @default 0 */
+                    days: number;
+                    /** @default 0 */
+                    hours: number;
+                    /** @default 0 */
+                    minutes: number;
+                    at?: string;
+                } | {
+                    /** @description the next time the brand’s clock shows this */
+                    untilTime: string;
+                } | {
+                    untilDate: string;
+                    at?: string;
+                };
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "branch";
+                /** @description a segment rule, evaluated for the one customer */
+                rule: components["schemas"]["Rule"];
+                /** @description unique in the graph */
+                yes?: string;
+                /** @description unique in the graph */
+                no?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "split";
+                arms: {
+                    percent: number;
+                    /** @description unique in the graph */
+                    next?: string;
+                }[];
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "send";
+                contentId?: number;
+                /** @description {{name}} the customer, {{staff}} the sender */
+                text?: string;
+                /** @enum {string} */
+                contentKind?: "coupon" | "product" | "trust" | "persona" | "event";
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "tag";
+                /** @default [] */
+                add: number[];
+                /** @default [] */
+                remove: number[];
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "task";
+                /** @enum {string} */
+                taskKind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                title: string;
+                contentId?: number;
+                /** @default 24 */
+                dueInHours: number;
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "notify";
+                text: string;
+                /** @description unique in the graph */
+                next?: string;
+            } | {
+                /** @description unique in the graph */
+                id: string;
+                label?: string;
+                position?: {
+                    x: number;
+                    y: number;
+                };
+                /** @enum {string} */
+                kind: "exit";
+            })[];
         };
     };
     responses: never;

@@ -1,0 +1,45 @@
+import { type ModuleManifest, migrationsOf, subscriber } from '../manifest.ts';
+import { ADVANCE_JOB, advanceDue } from './engine.ts';
+import { journeyRoutes } from './routes.ts';
+import {
+  onChannelAttributed,
+  onMemberLinked,
+  onOrdersLinked,
+  onStageChanged,
+  onTagsChanged,
+  runScans,
+  SCAN_JOB,
+} from './triggers.ts';
+
+/**
+ * Journeys (客户旅程, customer SOPs): versioned graphs of trigger → waits, branches, splits and actions, the
+ * customers enrolled in them, and the scheduler that moves each one step at a time.
+ *
+ * TODO(lead, on merging tasks and content): add 'tasks' and 'content' to dependsOn and wire effects.ts's
+ * createTask, notifyManager and renderMessage to their faces.
+ */
+export const journeys: ModuleManifest = {
+  name: 'journeys',
+  dependsOn: ['org', 'staff', 'accounts', 'tags', 'customers', 'channels', 'orders', 'segments', 'outreach'],
+  tables: ['journeys', 'journey_versions', 'journey_enrolments', 'journey_steps'],
+  migrations: { dir: migrationsOf(import.meta.url) },
+  routes: journeyRoutes,
+  publishes: [],
+  subscribes: [
+    subscriber('journeys', 'enrol-on-channel-add', 'ChannelAttributed', 'afterCommit', onChannelAttributed),
+    subscriber('journeys', 'enrol-on-tags', 'TagsChanged', 'afterCommit', onTagsChanged),
+    subscriber('journeys', 'enrol-on-orders', 'OrdersLinked', 'afterCommit', onOrdersLinked),
+    subscriber('journeys', 'enrol-on-stage', 'StageChanged', 'afterCommit', onStageChanged),
+    subscriber('journeys', 'enrol-on-member', 'MemberLinked', 'afterCommit', onMemberLinked),
+  ],
+  jobs: [
+    // Due steps, one per transaction; polled every 2 s (a wait's end is a time, not an event).
+    {
+      name: ADVANCE_JOB,
+      everyMs: 2_000,
+      run: async (deps, signal) => (await advanceDue(deps, { maxSteps: 2_000, signal })) > 0,
+    },
+    // Dates, N days without an order and segment entry (hourly per journey), and broadcasts at their time.
+    { name: SCAN_JOB, everyMs: 60_000, run: async (deps) => (await runScans(deps)) > 0 },
+  ],
+};

@@ -1,0 +1,14 @@
+export type { Audience } from './audience.ts';
+export { type BudgetView, effectiveBudget, type OutreachSettings, outreachSettingsOf } from './budget.ts';
+export { type ContentKind, type Plan, type PlanInput, planAudience } from './plan.ts';
+export type { Budget, Refusal } from './rules.ts';
+export type { TouchSourceKind } from './schema.ts';
+export { pickSender, type SenderPick, type SenderRule } from './senders.ts';
+export {
+  markTouchesSent,
+  type ReserveTouchInput,
+  type ReserveTouchResult,
+  releaseTouch,
+  reserveTouch,
+  type TouchSource,
+} from './touches.ts';
