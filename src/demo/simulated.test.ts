@@ -648,6 +648,41 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(JSON.stringify(withoutHash)).not.toMatch(/(?<!\d)1\d{10}(?!\d)/);
   });
 
+  it('gives its front-line staff tasks in every state, and sends the due reminders into the simulator', async () => {
+    const login = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'sh-jingan@demo', password: DEMO_PASSWORD }),
+    });
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const get = async (path: string) => {
+      const res = await fetch(`${s.siyuUrl}/api/v1${path}`, { headers: { cookie } });
+      expect(res.status, path).toBe(200);
+      return (await res.json()) as Json;
+    };
+    const { items } = await get('/tasks?state=all&limit=100');
+    expect(items.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(items.map((t: Json) => t.unitName))).toEqual(new Set(['上海静安店']));
+    const states = new Set(items.map((t: Json) => t.state));
+    for (const state of ['done_on_time', 'done_late', 'overdue', 'open', 'dismissed'])
+      expect(states).toContain(state);
+    const stats = await get('/tasks/stats?by=staff');
+    expect(stats.items.length).toBe(2);
+    expect(stats.total.completionRate).toBeGreaterThan(0);
+    expect(stats.total.completionRate).toBeLessThan(1);
+
+    expect(counts.tasks).toBe(await count(s, 'tasks'));
+    expect(counts.task_reminders).toBeGreaterThan(0);
+    const { messages } = await simGet(s, `/sim/corps/${wecomCorpId}/app-messages?limit=1000`);
+    expect(messages).toHaveLength(counts.task_reminders!);
+    const sent = items.filter((t: Json) => t.reminder.state === 'sent');
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(sent.every((t: Json) => t.state === 'overdue' || t.state === 'open')).toBe(true);
+  });
+
   it('reports what it built', async () => {
     expect(counts).toMatchObject({
       corps: 1,

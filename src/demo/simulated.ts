@@ -27,6 +27,7 @@ import { createDemoSegments } from './segments.ts';
 import type { ShiftableClock } from './shift-clock.ts';
 import { type ScenarioInput, SimDirect, SimHttp, type WecomSide } from './sim-port.ts';
 import { createDemoTagRules } from './tag-rules.ts';
+import { createDemoTasks } from './tasks.ts';
 
 /**
  * The demo brand 禾木茶饮 built the way a real brand reaches Siyu: its history is played in the WeCom
@@ -205,6 +206,7 @@ export async function buildDemoThroughSimulator(
   await createDemoSegments(opts.runtime.deps, CORP);
   await tagAsStoreManager(opts.runtime, now);
   const audited = await doDemoAuditedWork(opts.runtime.deps, CORP, now);
+  const demoTasks = await createDemoTasks(opts.runtime, CORP, now);
   const t4 = performance.now();
 
   const counts: Record<string, number> = {};
@@ -259,6 +261,8 @@ export async function buildDemoThroughSimulator(
     live_ms: Math.round(t3 - tOrders),
     super_users: stages.super,
     audited_actions: audited,
+    tasks: demoTasks.tasks,
+    task_reminders: demoTasks.reminders,
     facts_ms: Math.round(t4 - t3),
   });
 

@@ -27,6 +27,7 @@ let gz1Session: number;
 let gz1TagJob: number;
 let gz1Content: number;
 let gz1Journey: number;
+let gz1Task: number;
 beforeAll(async () => {
   t = await openTestApp();
   await t.login(t.fx.logins.gz1);
@@ -163,6 +164,29 @@ beforeAll(async () => {
         created_by: null,
         created_at: at,
         updated_at: at,
+  gz1Task = (
+    await t.database.db
+      .insertInto('tasks')
+      .values({
+        corp_id: 'acme',
+        staff_id: t.fx.staff.gz1a,
+        unit_id: t.fx.units.gz1,
+        customer_id: t.fx.customers.zhao,
+        kind: 'call',
+        title: '探针',
+        content_id: null,
+        due_at: at,
+        remind_at: null,
+        source_kind: 'manual',
+        source_journey_id: null,
+        source_step_id: null,
+        source_key: null,
+        created_by: null,
+        created_at: at,
+        closed_at: null,
+        closed_by: null,
+        touch_id: null,
+        reminder_outbox_id: null,
       })
       .returning('id')
       .executeTakeFirstOrThrow()
@@ -240,6 +264,9 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/tag-rules/:id': { id: 999_999 },
     // sessions are their owner's alone, whatever the role: another account's, which even HQ cannot end
     '/api/v1/auth/sessions/:id': { id: gz1Session },
+    '/api/v1/tasks/:id': { id: gz1Task },
+    '/api/v1/tasks/:id/complete': { id: gz1Task },
+    '/api/v1/tasks/:id/dismiss': { id: gz1Task },
   };
   return probes[url];
 }
@@ -263,6 +290,7 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
     'PUT /api/v1/content/:id': { kind: 'product', title: '探针', text: '探针' },
     'POST /api/v1/journeys/:id/dry-run': { customerId: t.fx.customers.wang },
     'PUT /api/v1/journeys/:id': { name: '探针' },
+    'POST /api/v1/tasks/:id/dismiss': { reason: '探针' },
   };
   return bodies[`${method} ${url}`] ?? {};
 }
@@ -281,6 +309,8 @@ describe('authorization of every route', () => {
 
   it('agrees with the console on who may create channels, segments and layerings', () => {
     for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings', '/api/v1/journeys']) {
+  it('agrees with the console on who may create channels, segments, layerings and tasks', () => {
+    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings', '/api/v1/tasks']) {
       const route = t.app.apiRoutes.find((r) => r.method === 'POST' && r.url === url);
       const roles = route && !('public' in route.access) ? [...route.access.roles].sort() : [];
       expect(roles, url).toEqual([...MANAGER_ROLES].sort());

@@ -16,6 +16,7 @@ import { segments } from './segments/module.ts';
 import { staff } from './staff/module.ts';
 import { tagRules } from './tag-rules/module.ts';
 import { tags } from './tags/module.ts';
+import { tasks } from './tasks/module.ts';
 
 /** Every module of Siyu. A new module is one line here (its manifest says the rest). */
 const ALL: readonly ModuleManifest[] = [
@@ -34,6 +35,7 @@ const ALL: readonly ModuleManifest[] = [
   content,
   outreach,
   journeys,
+  tasks,
 ];
 
 /** The modules in dependency order (a module after those it depends on); refuses unknown names and circles. */

@@ -14,6 +14,7 @@ import type { SegmentsTables } from './segments/schema.ts';
 import type { StaffTables } from './staff/schema.ts';
 import type { TagRulesTables } from './tag-rules/schema.ts';
 import type { TagsTables } from './tags/schema.ts';
+import type { TasksTables } from './tasks/schema.ts';
 
 /**
  * Kysely's view of the whole schema: the platform's tables and each module's (declared in its schema.ts).
@@ -35,4 +36,5 @@ export interface Tables
     ConnectorTables,
     ContentTables,
     OutreachTables,
-    JourneysTables {}
+    JourneysTables,
+    TasksTables {}

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { appMessagesOf } from './app-messages.ts';
 import { isManualClock } from './clock.ts';
 import { contactWayOut, scanContactWay } from './contact-ways.ts';
 import {
@@ -274,6 +275,11 @@ const deliveriesQuery = z.object({
 });
 const messagesQuery = z.object({
   external_userid: z.string().optional(),
+  userid: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
+const appMessagesQuery = z.strictObject({
   userid: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });
@@ -556,6 +562,10 @@ export function registerControlRoutes(app: FastifyInstance, sim: Simulator, popu
   route('GET', '/corps/:corpid/messages', (req) => {
     const q = parse(messagesQuery, req.query, 'query');
     return { messages: messagesOf(corpOf(req), { ...q, limit: q.limit ?? 100 }) };
+  });
+  route('GET', '/corps/:corpid/app-messages', (req) => {
+    const q = parse(appMessagesQuery, req.query, 'query');
+    return { messages: appMessagesOf(corpOf(req), { ...q, limit: q.limit ?? 100 }) };
   });
   route('GET', '/corps/:corpid/deliveries', (req) => {
     const corp = corpOf(req);

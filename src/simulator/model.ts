@@ -42,6 +42,10 @@ export interface CorpState {
   mass_received: Record<string, number>;
   transfers: Transfer[];
   messages: Message[];
+  /** message/send: what the app sent to members (app-messages.ts); absent in states saved before it. */
+  app_messages?: AppMessage[];
+  /** message/send person-times per China day (only today's key is kept). */
+  app_messages_daily?: Record<string, number>;
 }
 
 export interface Department {
@@ -257,6 +261,20 @@ export interface Message {
   at: number;
 }
 
+/** An app message (message/send) as its members received it. */
+export interface AppMessage {
+  msgid: string;
+  agentid: number;
+  msgtype: 'text' | 'textcard' | 'markdown';
+  /** The msgtype's object as delivered (text truncated to WeCom's limits). */
+  content: Record<string, string>;
+  /** The members it reached (userids as the directory spells them). */
+  touser: string[];
+  at: number;
+  /** What enable_duplicate_check compares. */
+  dedup_key: string;
+}
+
 export function emptyState(): SimState {
   return { version: 1, corps: {}, tokens: {} };
 }
@@ -290,5 +308,6 @@ export function newCorp(input: {
     mass_received: {},
     transfers: [],
     messages: [],
+    app_messages: [],
   };
 }

@@ -16,3 +16,5 @@ export const DEL_CONTACT_WAY = `${EC}/del_contact_way`;
 export const ADD_MSG_TEMPLATE = `${EC}/add_msg_template`;
 export const REMIND_GROUPMSG_SEND = `${EC}/remind_groupmsg_send`;
 export const CANCEL_GROUPMSG_SEND = `${EC}/cancel_groupmsg_send`;
+/** 发送应用消息: the app writes to members (a task reminder). */
+export const MESSAGE_SEND = '/cgi-bin/message/send';

@@ -6611,6 +6611,514 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tasks in the caller’s scope (a front-line member: their own), soonest due first; active = open or overdue */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "active" | "open" | "overdue" | "done" | "dismissed" | "all";
+                    staffId?: number;
+                    /** @description the unit and its subtree */
+                    unitId?: number;
+                    customerId?: number;
+                    /** @description due at or after */
+                    dueFrom?: string;
+                    /** @description due before */
+                    dueTo?: string;
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                staffId: number;
+                                staffName: string;
+                                unitId: number;
+                                unitName: string;
+                                customerId: number | null;
+                                customerName: string | null;
+                                customerAvatar: string | null;
+                                /** @enum {string} */
+                                kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                                title: string;
+                                note: string;
+                                contentId: string | null;
+                                dueAt: string;
+                                remindAt: string | null;
+                                source: {
+                                    /** @enum {string} */
+                                    kind: "manual" | "journey";
+                                    journeyId: string | null;
+                                    stepId: string | null;
+                                };
+                                /** @enum {string} */
+                                status: "open" | "done" | "dismissed";
+                                /**
+                                 * @description open: not yet due; overdue: open past its due time
+                                 * @enum {string}
+                                 */
+                                state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                                createdAt: string;
+                                closedAt: string | null;
+                                closeNote: string;
+                                /** @description the touch a done send-script task took of the customer’s budget */
+                                touchId: string | null;
+                                reminder: {
+                                    /** @enum {string} */
+                                    state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                    sentAt: string | null;
+                                    errcode: number | null;
+                                };
+                                /** @description the caller is the member it is for, and it is open */
+                                canComplete: boolean;
+                                canDismiss: boolean;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Give a member a task (for a customer they follow); they are reminded through WeCom’s app messages */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description a task for one member */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the member the task is for: in the caller’s subtree */
+                        staffId: number;
+                        /** @description required for call, send_script and birthday_care */
+                        customerId?: number | null;
+                        /** @enum {string} */
+                        kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                        title: string;
+                        note?: string;
+                        /** @description a script of the content library */
+                        contentId?: string | null;
+                        /** Format: date-time */
+                        dueAt: string;
+                        /**
+                         * Format: date-time
+                         * @description default: two hours before due (at once if that has passed); null: no reminder
+                         */
+                        remindAt?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            staffId: number;
+                            staffName: string;
+                            unitId: number;
+                            unitName: string;
+                            customerId: number | null;
+                            customerName: string | null;
+                            customerAvatar: string | null;
+                            /** @enum {string} */
+                            kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                            title: string;
+                            note: string;
+                            contentId: string | null;
+                            dueAt: string;
+                            remindAt: string | null;
+                            source: {
+                                /** @enum {string} */
+                                kind: "manual" | "journey";
+                                journeyId: string | null;
+                                stepId: string | null;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "done" | "dismissed";
+                            /**
+                             * @description open: not yet due; overdue: open past its due time
+                             * @enum {string}
+                             */
+                            state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                            createdAt: string;
+                            closedAt: string | null;
+                            closeNote: string;
+                            /** @description the touch a done send-script task took of the customer’s budget */
+                            touchId: string | null;
+                            reminder: {
+                                /** @enum {string} */
+                                state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                sentAt: string | null;
+                                errcode: number | null;
+                            };
+                            /** @description the caller is the member it is for, and it is open */
+                            canComplete: boolean;
+                            canDismiss: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Completion rates per member or per store over the tasks due in a window */
+        get: {
+            parameters: {
+                query?: {
+                    by?: "staff" | "store";
+                    unitId?: number;
+                    /** @description default: 30 days ago */
+                    dueFrom?: string;
+                    /** @description default: 7 days ahead */
+                    dueTo?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            by: "staff" | "store";
+                            items: {
+                                id: number;
+                                name: string;
+                                unitName: string;
+                                onTime: number;
+                                late: number;
+                                /** @description not yet due */
+                                open: number;
+                                overdue: number;
+                                dismissed: number;
+                                /** @description done / (done + open + overdue) */
+                                completionRate: number | null;
+                                /** @description done on time / (done + open + overdue) */
+                                onTimeRate: number | null;
+                            }[];
+                            total: {
+                                onTime: number;
+                                late: number;
+                                /** @description not yet due */
+                                open: number;
+                                overdue: number;
+                                dismissed: number;
+                                /** @description done / (done + open + overdue) */
+                                completionRate: number | null;
+                                /** @description done on time / (done + open + overdue) */
+                                onTimeRate: number | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One task in the caller’s scope */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            staffId: number;
+                            staffName: string;
+                            unitId: number;
+                            unitName: string;
+                            customerId: number | null;
+                            customerName: string | null;
+                            customerAvatar: string | null;
+                            /** @enum {string} */
+                            kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                            title: string;
+                            note: string;
+                            contentId: string | null;
+                            dueAt: string;
+                            remindAt: string | null;
+                            source: {
+                                /** @enum {string} */
+                                kind: "manual" | "journey";
+                                journeyId: string | null;
+                                stepId: string | null;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "done" | "dismissed";
+                            /**
+                             * @description open: not yet due; overdue: open past its due time
+                             * @enum {string}
+                             */
+                            state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                            createdAt: string;
+                            closedAt: string | null;
+                            closeNote: string;
+                            /** @description the touch a done send-script task took of the customer’s budget */
+                            touchId: string | null;
+                            reminder: {
+                                /** @enum {string} */
+                                state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                sentAt: string | null;
+                                errcode: number | null;
+                            };
+                            /** @description the caller is the member it is for, and it is open */
+                            canComplete: boolean;
+                            canDismiss: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The member marks their task done; a send-script task takes a touch of the customer’s budget (409 when it has none) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            staffId: number;
+                            staffName: string;
+                            unitId: number;
+                            unitName: string;
+                            customerId: number | null;
+                            customerName: string | null;
+                            customerAvatar: string | null;
+                            /** @enum {string} */
+                            kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                            title: string;
+                            note: string;
+                            contentId: string | null;
+                            dueAt: string;
+                            remindAt: string | null;
+                            source: {
+                                /** @enum {string} */
+                                kind: "manual" | "journey";
+                                journeyId: string | null;
+                                stepId: string | null;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "done" | "dismissed";
+                            /**
+                             * @description open: not yet due; overdue: open past its due time
+                             * @enum {string}
+                             */
+                            state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                            createdAt: string;
+                            closedAt: string | null;
+                            closeNote: string;
+                            /** @description the touch a done send-script task took of the customer’s budget */
+                            touchId: string | null;
+                            reminder: {
+                                /** @enum {string} */
+                                state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                sentAt: string | null;
+                                errcode: number | null;
+                            };
+                            /** @description the caller is the member it is for, and it is open */
+                            canComplete: boolean;
+                            canDismiss: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The member, or a manager over them, dismisses an open task with a reason */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            staffId: number;
+                            staffName: string;
+                            unitId: number;
+                            unitName: string;
+                            customerId: number | null;
+                            customerName: string | null;
+                            customerAvatar: string | null;
+                            /** @enum {string} */
+                            kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                            title: string;
+                            note: string;
+                            contentId: string | null;
+                            dueAt: string;
+                            remindAt: string | null;
+                            source: {
+                                /** @enum {string} */
+                                kind: "manual" | "journey";
+                                journeyId: string | null;
+                                stepId: string | null;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "done" | "dismissed";
+                            /**
+                             * @description open: not yet due; overdue: open past its due time
+                             * @enum {string}
+                             */
+                            state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                            createdAt: string;
+                            closedAt: string | null;
+                            closeNote: string;
+                            /** @description the touch a done send-script task took of the customer’s budget */
+                            touchId: string | null;
+                            reminder: {
+                                /** @enum {string} */
+                                state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                sentAt: string | null;
+                                errcode: number | null;
+                            };
+                            /** @description the caller is the member it is for, and it is open */
+                            canComplete: boolean;
+                            canDismiss: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
