@@ -164,6 +164,10 @@ beforeAll(async () => {
         created_by: null,
         created_at: at,
         updated_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
   gz1Task = (
     await t.database.db
       .insertInto('tasks')
@@ -307,10 +311,14 @@ describe('authorization of every route', () => {
     }
   });
 
-  it('agrees with the console on who may create channels, segments and layerings', () => {
-    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings', '/api/v1/journeys']) {
-  it('agrees with the console on who may create channels, segments, layerings and tasks', () => {
-    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings', '/api/v1/tasks']) {
+  it('agrees with the console on who may create channels, segments, layerings, journeys and tasks', () => {
+    for (const url of [
+      '/api/v1/channels',
+      '/api/v1/segments',
+      '/api/v1/layerings',
+      '/api/v1/journeys',
+      '/api/v1/tasks',
+    ]) {
       const route = t.app.apiRoutes.find((r) => r.method === 'POST' && r.url === url);
       const roles = route && !('public' in route.access) ? [...route.access.roles].sort() : [];
       expect(roles, url).toEqual([...MANAGER_ROLES].sort());
