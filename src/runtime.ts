@@ -4,7 +4,7 @@ import type { Deps, ProcessSettings, SyncCtx } from './modules/context.ts';
 import { syncCtxOf } from './modules/context.ts';
 import type { DomainEvent } from './modules/events.ts';
 import { MODULES } from './modules/index.ts';
-import type { ModuleManifest, OutboxEffects } from './modules/manifest.ts';
+import type { ModuleManifest, OutboxEffect } from './modules/manifest.ts';
 import type { Tables } from './modules/tables.ts';
 import type { Clock } from './platform/clock.ts';
 import type { DatabaseKind } from './platform/db/connect.ts';
@@ -141,7 +141,7 @@ export function createRuntime(
     onError: (err, delivery) => log?.warn({ err, delivery }, 'domain event delivery failed'),
   });
 
-  const effects: OutboxEffects = Object.assign({}, ...modules.map((m) => m.outboxEffects ?? {}));
+  const effects = combineOutboxEffects(modules);
   const sender = new OutboxSender({
     db: jobsDb(db),
     clock,
@@ -154,7 +154,8 @@ export function createRuntime(
         : (client.post(row.kind, row.request) as Promise<Record<string, unknown>>);
     },
     onDone: async (row, result) => {
-      await effects[row.kind]?.onDone?.(syncCtxOf(deps, row.corpId), row, result);
+      for (const onDone of effects[row.kind]?.onDone ?? [])
+        await onDone(syncCtxOf(deps, row.corpId), row, result);
       // what onDone published (an id kept, tags to mark) may have queued more calls
       sender.kick();
     },
@@ -301,4 +302,29 @@ async function exclusive(
       }
     }),
   );
+}
+
+/**
+ * The modules' outbox effects by kind. Several modules may act on one kind of call (journeys and mass sends
+ * both post add_msg_template): each one's onDone runs (each looks at its own rows), and at most one may say
+ * how the call is sent, or which one wins would depend on the order of the module list.
+ */
+export function combineOutboxEffects(
+  modules: readonly ModuleManifest[],
+): Record<string, { send?: OutboxEffect['send']; onDone: NonNullable<OutboxEffect['onDone']>[] }> {
+  const out: Record<string, { send?: OutboxEffect['send']; onDone: NonNullable<OutboxEffect['onDone']>[] }> =
+    {};
+  const senders: Record<string, string> = {};
+  for (const m of modules) {
+    for (const [kind, effect] of Object.entries(m.outboxEffects ?? {})) {
+      const entry = (out[kind] ??= { onDone: [] });
+      if (effect.send) {
+        if (entry.send) throw new Error(`modules ${senders[kind]} and ${m.name} both send ${kind}`);
+        entry.send = effect.send;
+        senders[kind] = m.name;
+      }
+      if (effect.onDone) entry.onDone.push(effect.onDone);
+    }
+  }
+  return out;
 }
