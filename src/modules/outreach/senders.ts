@@ -28,11 +28,10 @@ export function staffInScope(actor: Actor): RawBuilder<unknown> {
 }
 
 /**
- * `select id, staff_id, reason` for each customer of `ids` (a select of ids) that has a sender, set-based:
- * one DISTINCT ON over their active follows.
+ * The sender rule as SQL over a follow's staff `s` and the customer's facts `cf`: `rank` orders a customer's
+ * follows (lowest first, then the latest follow), `reason` says why the first one was picked.
  */
-export function senderSql(ctx: Ctx, ids: RawBuilder<unknown>, rule: SenderRule): RawBuilder<unknown> {
-  const corpId = ctx.cdb.corpId;
+export function senderOrder(rule: SenderRule): { rank: RawBuilder<unknown>; reason: RawBuilder<unknown> } {
   const rank =
     rule.prefer === 'store_staff'
       ? sql`case when s.unit_id = cf.top_unit_id then 0 when s.journey_role = 'store_staff' then 1 else 2 end`
@@ -45,21 +44,34 @@ export function senderSql(ctx: Ctx, ids: RawBuilder<unknown>, rule: SenderRule):
       : rule.prefer === 'role'
         ? sql`case when s.journey_role = ${rule.role} then 'role' else 'latest_follow' end`
         : sql`'latest_follow'`;
+  return { rank, reason };
+}
+
+/**
+ * `select id, staff_id, reason` for each customer of `ids` (a select of distinct ids) that has a sender,
+ * set-based: one DISTINCT ON over their active follows. The ids are joined, not `in (…)`: the planner cannot
+ * know how many distinct ids a CTE holds (it guesses 200), and for a whole brand it then probed the follows
+ * index once per customer (about 6 s for 1M customers) instead of hashing.
+ */
+export function senderSql(ctx: Ctx, ids: RawBuilder<unknown>, rule: SenderRule): RawBuilder<unknown> {
+  const corpId = ctx.cdb.corpId;
+  const { rank, reason } = senderOrder(rule);
   return sql`select distinct on (f.customer_id) f.customer_id as id, f.staff_id, ${reason} as reason
     from follows f
+    join (${ids}) ids on ids.id = f.customer_id
     join staff s on s.corp_id = f.corp_id and s.id = f.staff_id
     left join customer_facts cf on cf.corp_id = f.corp_id and cf.customer_id = f.customer_id
     where f.corp_id = ${corpId} and f.status = 'active' and s.status = 'active'
-      and f.customer_id in (${ids}) and ${staffInScope(ctx.actor)}
+      and ${staffInScope(ctx.actor)}
     order by f.customer_id, ${rank}, f.added_at desc, f.staff_id`;
 }
 
-/** Customers of `ids` with an active follow by any active member (in scope or not). */
+/** Customers of `ids` (a select of distinct ids) with an active follow by any active member (in scope or not). */
 export function friendsSql(ctx: Ctx, ids: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`select distinct f.customer_id as id from follows f
+    join (${ids}) ids on ids.id = f.customer_id
     join staff s on s.corp_id = f.corp_id and s.id = f.staff_id
-    where f.corp_id = ${ctx.cdb.corpId} and f.status = 'active' and s.status = 'active'
-      and f.customer_id in (${ids})`;
+    where f.corp_id = ${ctx.cdb.corpId} and f.status = 'active' and s.status = 'active'`;
 }
 
 /** The sender of each customer (or why there is none), for journeys and small lists. */
