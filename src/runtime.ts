@@ -317,7 +317,8 @@ export function combineOutboxEffects(
   const senders: Record<string, string> = {};
   for (const m of modules) {
     for (const [kind, effect] of Object.entries(m.outboxEffects ?? {})) {
-      const entry = (out[kind] ??= { onDone: [] });
+      const entry = out[kind] ?? { onDone: [] };
+      out[kind] = entry;
       if (effect.send) {
         if (entry.send) throw new Error(`modules ${senders[kind]} and ${m.name} both send ${kind}`);
         entry.send = effect.send;
