@@ -19,6 +19,7 @@ import type { Simulator } from '../simulator/state.ts';
 import { WELCOME_WINDOW_SECONDS } from '../wecom/limits.ts';
 import { doDemoAuditedWork } from './audit.ts';
 import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
+import { createDemoContent } from './content.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
 import { mixSeed, Random } from './random.ts';
@@ -207,6 +208,7 @@ export async function buildDemoThroughSimulator(
   await tagAsStoreManager(opts.runtime, now);
   const audited = await doDemoAuditedWork(opts.runtime.deps, CORP, now);
   const demoTasks = await createDemoTasks(opts.runtime, CORP, now);
+  const demoContent = await createDemoContent(opts.runtime.deps, CORP, now);
   const t4 = performance.now();
 
   const counts: Record<string, number> = {};
@@ -263,6 +265,8 @@ export async function buildDemoThroughSimulator(
     audited_actions: audited,
     tasks: demoTasks.tasks,
     task_reminders: demoTasks.reminders,
+    content_items: demoContent.items,
+    content_uses: demoContent.uses,
     facts_ms: Math.round(t4 - t3),
   });
 
