@@ -21,6 +21,7 @@ import { doDemoAuditedWork } from './audit.ts';
 import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
 import { createDemoContent } from './content.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
+import { createDemoMassSends } from './mass-sends.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
 import { mixSeed, Random } from './random.ts';
 import { DEMO_CORP_ID, DEMO_PASSWORD, type DemoLogin, insertDemoUnits } from './seed.ts';
@@ -206,6 +207,16 @@ export async function buildDemoThroughSimulator(
   const stages = await stageCounts(factsCtx.cdb);
   await createDemoSegments(opts.runtime.deps, CORP);
   await tagAsStoreManager(opts.runtime, now);
+  // the 群发 of the last ten days first: the audit log is in time order, and the people's work is newer
+  const massSends = await createDemoMassSends({
+    runtime: opts.runtime,
+    corpId: CORP,
+    wecomCorpId: credentials.corpid,
+    sim: (method, path, body) => http.sim(method, path, body),
+    simClock,
+    now,
+    seed,
+  });
   const audited = await doDemoAuditedWork(opts.runtime.deps, CORP, now);
   const demoTasks = await createDemoTasks(opts.runtime, CORP, now);
   const demoContent = await createDemoContent(opts.runtime.deps, CORP, now);
@@ -263,6 +274,7 @@ export async function buildDemoThroughSimulator(
     live_ms: Math.round(t3 - tOrders),
     super_users: stages.super,
     audited_actions: audited,
+    mass_sends: massSends,
     tasks: demoTasks.tasks,
     task_reminders: demoTasks.reminders,
     content_items: demoContent.items,

@@ -151,23 +151,6 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
-  gz1Journey = (
-    await t.database.db
-      .insertInto('journeys')
-      .values({
-        corp_id: 'acme',
-        unit_id: t.fx.units.gz1,
-        name: '广州欢迎',
-        trigger_kind: 'first_order',
-        template: null,
-        next_scan_at: null,
-        created_by: null,
-        created_at: at,
-        updated_at: at,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-  ).id;
   gz1Task = (
     await t.database.db
       .insertInto('tasks')
@@ -191,6 +174,23 @@ beforeAll(async () => {
         closed_by: null,
         touch_id: null,
         reminder_outbox_id: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  gz1Journey = (
+    await t.database.db
+      .insertInto('journeys')
+      .values({
+        corp_id: 'acme',
+        unit_id: t.fx.units.gz1,
+        name: '广州欢迎',
+        trigger_kind: 'first_order',
+        template: null,
+        next_scan_at: null,
+        created_by: null,
+        created_at: at,
+        updated_at: at,
       })
       .returning('id')
       .executeTakeFirstOrThrow()
