@@ -5,6 +5,7 @@ import * as accounts from './features/accounts/strings';
 import * as audit from './features/audit/strings';
 import * as channels from './features/channels/strings';
 import * as connector from './features/connector/strings';
+import * as content from './features/content/strings';
 import * as customers from './features/customers/strings';
 import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
@@ -30,6 +31,7 @@ const zh = {
   ...segments.zh,
   ...audit.zh,
   ...tasks.zh,
+  ...content.zh,
 };
 const en: typeof zh = {
   ...shared.en,
@@ -45,6 +47,7 @@ const en: typeof zh = {
   ...segments.en,
   ...audit.en,
   ...tasks.en,
+  ...content.en,
 };
 
 export type Messages = typeof zh;

@@ -5,6 +5,7 @@ import {
   CarryOutOutlined,
   ContactsOutlined,
   CrownOutlined,
+  FileImageOutlined,
   FilterOutlined,
   ImportOutlined,
   QrcodeOutlined,
@@ -60,6 +61,11 @@ export const PAGES: readonly PageEntry[] = [
     paths: ['tasks', 'tasks/mine'],
     page: lazy(() => import('../features/tasks/TasksPage')),
     menu: { icon: <CarryOutOutlined />, label: 'tasks.menu' },
+  },
+  {
+    paths: ['content'],
+    page: lazy(() => import('../features/content/ContentPage')),
+    menu: { icon: <FileImageOutlined />, label: 'content.menu' },
   },
   {
     paths: ['channels'],
