@@ -8,6 +8,7 @@ import * as connector from './features/connector/strings';
 import * as customers from './features/customers/strings';
 import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
+import * as outreach from './features/outreach/strings';
 import * as segments from './features/segments/strings';
 import * as staff from './features/staff/strings';
 import * as tags from './features/tags/strings';
@@ -30,6 +31,7 @@ const zh = {
   ...segments.zh,
   ...audit.zh,
   ...tasks.zh,
+  ...outreach.zh,
 };
 const en: typeof zh = {
   ...shared.en,
@@ -45,6 +47,7 @@ const en: typeof zh = {
   ...segments.en,
   ...audit.en,
   ...tasks.en,
+  ...outreach.en,
 };
 
 export type Messages = typeof zh;
