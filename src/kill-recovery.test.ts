@@ -1,14 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tables } from './modules/tables.ts';
 import type { Database } from './platform/db/connect.ts';
 import { type RunningSimulator, startSimulator } from './simulator/server.ts';
 import { openTestDatabase } from './testing/db.ts';
-import { TEST_KEY } from './testing/fixture.ts';
 import { SIM_CORP } from './testing/linked.ts';
+import {
+  adminSession,
+  type Child,
+  killSiyu as kill,
+  startSiyu as startChild,
+  until,
+} from './testing/siyu-child.ts';
 import { tempDir } from './testing/temp-dir.ts';
 
 /**
@@ -18,18 +23,11 @@ import { tempDir } from './testing/temp-dir.ts';
  * `expired`. Siyu runs as a child process (`siyu start`, on the engine under test), WeCom is the simulator
  * in this process, behind a proxy that holds back the WeCom call at which the child is killed.
  */
-const BIN = resolve(import.meta.dirname, '../bin/siyu.js');
 const PASSWORD = 'kill-recovery-pw';
 const WINDOW_MS = 20_000;
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers are read field by field
 type Json = any;
-
-interface Child {
-  proc: ChildProcess;
-  url: string;
-  out: () => string;
-}
 
 let simulator: RunningSimulator;
 let proxy: Server;
@@ -75,89 +73,9 @@ function trapNext(path: string, forward: boolean): Promise<void> {
   });
 }
 
-function startSiyu(): Promise<Child> {
-  const { DATABASE_URL: _ignored, ...env } = process.env;
-  const proc = spawn(process.execPath, [BIN, 'start'], {
-    env: {
-      ...env,
-      ...(database?.url ? { DATABASE_URL: database.url } : {}),
-      SIYU_DATA_DIR: dataDir,
-      SIYU_SECRET_KEY: TEST_KEY,
-      SIYU_BACKUPS: '0',
-      SIYU_LOG_LEVEL: 'warn',
-      SIYU_LOG_FORMAT: 'json',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      WECOM_CORP_ID: SIM_CORP.corpid,
-      WECOM_SECRET: SIM_CORP.secret,
-      WECOM_TOKEN: SIM_CORP.token,
-      WECOM_ENCODING_AES_KEY: SIM_CORP.encoding_aes_key,
-      WECOM_API_URL: proxyUrl,
-      SIYU_BRAND: 'acme',
-      SIYU_ADMIN_PASSWORD: PASSWORD,
-    },
-  });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  return new Promise((done, fail) => {
-    const timer = setInterval(() => {
-      const m = /listening on (http:\/\/[\d.:]+)[\s\S]*WeCom: corp /.exec(out);
-      if (m) {
-        clearInterval(timer);
-        done({ proc, url: m[1]!, out: () => out });
-      }
-    }, 50);
-    proc.on('exit', (code) => {
-      clearInterval(timer);
-      fail(new Error(`siyu start exited with ${code}: ${out}`));
-    });
-  });
-}
-
-function kill(child: Child, signal: NodeJS.Signals): Promise<void> {
-  return new Promise((done) => {
-    if (child.proc.exitCode !== null || child.proc.signalCode !== null) return done();
-    child.proc.on('exit', () => done());
-    child.proc.kill(signal);
-  });
-}
-
-async function until<T>(what: string, fn: () => Promise<T | false>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** An HQ admin's session on a running Siyu. */
-async function session(child: Child) {
-  const login = await fetch(`${child.url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ login: 'admin@acme', password: PASSWORD }),
-  });
-  if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
-  const cookie = /siyu_session=[^;]+/.exec(login.headers.get('set-cookie') ?? '')![0];
-  const { csrfToken } = (await login.json()) as { csrfToken: string };
-  return async (method: string, path: string, body?: unknown): Promise<Json> => {
-    const res = await fetch(`${child.url}/api/v1${path}`, {
-      method,
-      headers: {
-        cookie,
-        'x-csrf-token': csrfToken,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  };
-}
+const startSiyu = () =>
+  startChild({ dataDir, databaseUrl: database?.url, wecomApiUrl: proxyUrl, adminPassword: PASSWORD });
+const session = (child: Child) => adminSession(child, PASSWORD);
 
 async function scan(configId: string, name: string) {
   const ext = (await sim('POST', '/customers', { name })).external_userid as string;

@@ -4,6 +4,7 @@ import { accounts } from './accounts/module.ts';
 import { audit } from './audit/module.ts';
 import { channels } from './channels/module.ts';
 import { connector } from './connector/module.ts';
+import { content } from './content/module.ts';
 import { customers } from './customers/module.ts';
 import { groups } from './groups/module.ts';
 import { journeys } from './journeys/module.ts';
@@ -31,6 +32,7 @@ const ALL: readonly ModuleManifest[] = [
   tagRules,
   segments,
   connector,
+  content,
   outreach,
   journeys,
   tasks,

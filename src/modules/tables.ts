@@ -3,6 +3,7 @@ import type { AccountsTables } from './accounts/schema.ts';
 import type { AuditTables } from './audit/schema.ts';
 import type { ChannelsTables } from './channels/schema.ts';
 import type { ConnectorTables } from './connector/schema.ts';
+import type { ContentTables } from './content/schema.ts';
 import type { CustomersTables } from './customers/schema.ts';
 import type { GroupsTables } from './groups/schema.ts';
 import type { JourneysTables } from './journeys/schema.ts';
@@ -33,6 +34,7 @@ export interface Tables
     TagRulesTables,
     SegmentsTables,
     ConnectorTables,
+    ContentTables,
     OutreachTables,
     JourneysTables,
     TasksTables {}

@@ -1,6 +1,8 @@
-import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
+import { enqueueOutbox, type OutboxRow } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
+import type { WecomClient } from '../../wecom/client.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
+import type { OutboxEffect } from '../manifest.ts';
 import { pickSender as outreachPickSender, reserveTouch as outreachReserveTouch } from '../outreach/index.ts';
 import { fillText } from './graph.ts';
 
@@ -149,4 +151,62 @@ export async function notifyManager(
     .where('id', '=', input.staffId)
     .executeTakeFirst();
   return { unitId: s?.unit_id ?? null };
+}
+
+/**
+ * The journeys' add_msg_template calls, sent once: when the worker that sent one died before WeCom's answer
+ * was recorded (`outcomeLost`), WeCom may already have the message, and sending it again would put a second
+ * task in the member's WeCom. So WeCom's list of the sender's messages since the row was made is read first:
+ * a message with the same text for this customer is the one sent, and nothing is sent again.
+ *
+ * TODO(outreach): mass sends use the same kind; the outbox has one effect per kind, so when outreach
+ * registers its own for add_msg_template, the two are to be one (this check applies to a mass send's
+ * lost outcome as well, matching each target).
+ */
+export const sendOnce: OutboxEffect = {
+  async send(ctx, client, row) {
+    if (row.outcomeLost) {
+      const found = await alreadySent(ctx, client, row);
+      if (found) return { errcode: 0, errmsg: 'ok', msgid: found, recovered: true };
+    }
+    return (await client.post(row.kind, row.request)) as Record<string, unknown>;
+  },
+};
+
+async function alreadySent(ctx: SyncCtx, client: WecomClient, row: OutboxRow): Promise<string | null> {
+  const req = row.request as {
+    sender?: string;
+    external_userid?: string[];
+    text?: { content: string };
+  };
+  const target = req.external_userid?.[0];
+  if (!req.sender || !target) return null;
+  const made = await ctx.cdb.db
+    .selectFrom('wecom_outbox')
+    .select('created_at')
+    .where('corp_id', '=', ctx.cdb.corpId)
+    .where('id', '=', row.id)
+    .executeTakeFirst();
+  const from = Math.floor((made?.created_at ?? ctx.clock.now()).getTime() / 1000) - 60;
+  const to = Math.floor(ctx.clock.now().getTime() / 1000) + 60;
+  let cursor: string | undefined;
+  for (let page = 0; page < 20; page++) {
+    const list = await client.getGroupMsgListV2({
+      chat_type: 'single',
+      start_time: from,
+      end_time: to,
+      creator: req.sender,
+      filter_type: 0,
+      limit: 100,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const m of list.group_msg_list) {
+      if ((m.text?.content ?? '') !== (req.text?.content ?? '')) continue;
+      const result = await client.getGroupMsgSendResult({ msgid: m.msgid, userid: req.sender });
+      if (result.send_list.some((s) => s.external_userid === target)) return m.msgid;
+    }
+    cursor = list.next_cursor || undefined;
+    if (!cursor) break;
+  }
+  return null;
 }

@@ -1,4 +1,5 @@
 import { type ModuleManifest, migrationsOf, subscriber } from '../manifest.ts';
+import { ADD_MSG_TEMPLATE, sendOnce } from './effects.ts';
 import { ADVANCE_JOB, advanceDue } from './engine.ts';
 import { journeyRoutes } from './routes.ts';
 import {
@@ -25,6 +26,7 @@ export const journeys: ModuleManifest = {
   migrations: { dir: migrationsOf(import.meta.url) },
   routes: journeyRoutes,
   publishes: [],
+  outboxEffects: { [ADD_MSG_TEMPLATE]: sendOnce },
   subscribes: [
     subscriber('journeys', 'enrol-on-channel-add', 'ChannelAttributed', 'afterCommit', onChannelAttributed),
     subscriber('journeys', 'enrol-on-tags', 'TagsChanged', 'afterCommit', onTagsChanged),

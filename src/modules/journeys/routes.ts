@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ctxOf, type Deps } from '../context.ts';
+import { ADVANCE_JOB } from './engine.ts';
 import { graphSchema, graphShape, NODE_KINDS } from './graph.ts';
 import {
   createJourney,
@@ -13,6 +14,7 @@ import {
   updateJourney,
 } from './service.ts';
 import { TEMPLATES } from './templates.ts';
+import { SCAN_JOB } from './triggers.ts';
 
 /** Journeys are the managers' (HQ, regions, stores); front-line staff receive their sends and tasks. */
 const MANAGERS = ['hq_admin', 'region_manager', 'store_manager'] as const;
@@ -79,6 +81,12 @@ export function journeyRoutes(deps: Deps) {
     const app = base.withTypeProvider<ZodTypeProvider>();
     const access = { access: { roles: MANAGERS, scope: 'subtree' as const } };
     const tags = ['journeys'];
+    /** A journey started or changed: its periodic trigger may be due now (a broadcast at once). */
+    const wake = <T>(answer: T): T => {
+      deps.wake.job(SCAN_JOB);
+      deps.wake.job(ADVANCE_JOB);
+      return answer;
+    };
 
     app.get(
       '/journey-templates',
@@ -147,7 +155,7 @@ export function journeyRoutes(deps: Deps) {
           response: { 200: journey },
         },
       },
-      async (request) => updateJourney(ctxOf(deps, request), request.params.id, request.body),
+      async (request) => wake(await updateJourney(ctxOf(deps, request), request.params.id, request.body)),
     );
     app.post(
       '/journeys/:id/status',
@@ -161,7 +169,8 @@ export function journeyRoutes(deps: Deps) {
           response: { 200: journey },
         },
       },
-      async (request) => setJourneyStatus(ctxOf(deps, request), request.params.id, request.body.status),
+      async (request) =>
+        wake(await setJourneyStatus(ctxOf(deps, request), request.params.id, request.body.status)),
     );
     app.get(
       '/journeys/:id/versions/:version/counts',

@@ -14,6 +14,8 @@ export const REMINDER_ROUNDS = 3;
 /** WeCom drops the same app message within this many seconds (enable_duplicate_check): a resend after a lost answer is not a second reminder. */
 const DUPLICATE_CHECK_SECONDS = 4 * 3600;
 const BATCH = 200;
+/** A round is looked at again this long after it was queued: the outbox has settled it well before. */
+export const REMINDER_RETRY_WINDOW_MS = 6 * 3600_000;
 
 /** Brand time (UTC+8), e.g. 12月06日 18:00. */
 function brandTime(d: Date): string {
@@ -72,22 +74,29 @@ export function reminderMessage(task: Due, publicUrl: string | undefined): Recor
 export async function sendDueReminders(deps: Deps): Promise<boolean> {
   const now = deps.clock.now();
   const retryable = [...RETRYABLE_ERRCODES];
+  const since = new Date(now.getTime() - REMINDER_RETRY_WINDOW_MS);
   const queued = await deps.db.transaction().execute(async (tx) => {
-    const { rows } = await sql<Due>`
-      select t.corp_id, t.id, t.kind, t.title, t.note, t.due_at, t.reminder_rounds, s.userid,
+    const pick = sql`select t.corp_id, t.id, t.kind, t.title, t.note, t.due_at, t.reminder_rounds, s.userid,
         c.name as customer_name, w.agent_id
       from tasks t
       join staff s on s.corp_id = t.corp_id and s.id = t.staff_id
       join wecom_connections w on w.corp_id = t.corp_id and w.agent_id is not null
-      left join customers c on c.corp_id = t.corp_id and c.id = t.customer_id
-      left join wecom_outbox o on o.corp_id = t.corp_id and o.id = t.reminder_outbox_id
-      where t.status = 'open' and t.remind_at <= ${now}
-        and (t.reminder_outbox_id is null
-          or (t.reminder_rounds < ${REMINDER_ROUNDS} and (o.status = 'expired'
-            or (o.status = 'failed' and (o.errcode is null or o.errcode = any(${retryable}::int[]))))))
-      order by t.remind_at, t.id
-      limit ${BATCH}
+      left join customers c on c.corp_id = t.corp_id and c.id = t.customer_id`;
+    // due and never queued; or queued lately, and WeCom never got it (a network or retryable error that
+    // used up the outbox's attempts, or it expired): each set read through its partial index
+    const due = await sql<Due>`${pick}
+      where t.status = 'open' and t.reminder_outbox_id is null and t.remind_at <= ${now}
+      order by t.remind_at, t.id limit ${BATCH}
       for update of t skip locked`.execute(tx);
+    const missed = await sql<Due>`${pick}
+      join wecom_outbox o on o.corp_id = t.corp_id and o.id = t.reminder_outbox_id
+      where t.status = 'open' and t.reminder_outbox_id is not null
+        and t.reminder_rounds < ${REMINDER_ROUNDS} and t.reminder_queued_at > ${since}
+        and (o.status = 'expired'
+          or (o.status = 'failed' and (o.errcode is null or o.errcode = any(${retryable}::int[]))))
+      order by t.reminder_queued_at, t.id limit ${BATCH}
+      for update of t skip locked`.execute(tx);
+    const rows = [...due.rows, ...missed.rows];
     for (const task of rows) {
       const round = task.reminder_rounds + 1;
       const { id } = await enqueueOutbox(
@@ -103,7 +112,7 @@ export async function sendDueReminders(deps: Deps): Promise<boolean> {
       );
       await tx
         .updateTable('tasks')
-        .set({ reminder_outbox_id: id, reminder_rounds: round })
+        .set({ reminder_outbox_id: id, reminder_rounds: round, reminder_queued_at: now })
         .where('corp_id', '=', task.corp_id)
         .where('id', '=', task.id)
         .execute();
@@ -111,5 +120,5 @@ export async function sendDueReminders(deps: Deps): Promise<boolean> {
     return rows.length;
   });
   if (queued > 0) deps.wake.outbox();
-  return queued === BATCH;
+  return queued >= BATCH;
 }

@@ -32,6 +32,7 @@ export interface TasksTable {
   close_note: Generated<string>;
   touch_id: string | null;
   reminder_outbox_id: number | null;
+  reminder_queued_at: Timestamp | null;
   reminder_rounds: Generated<number>;
 }
 

@@ -274,7 +274,9 @@ export function stateOf(status: TaskStatus, dueAt: Date, closedAt: Date | null, 
 }
 
 function reminderOf(r: Row): ReminderState {
-  if (r.reminder_outbox_id === null) return r.remind_at === null ? 'none' : 'scheduled';
+  // a task closed before its reminder was due never gets one
+  if (r.reminder_outbox_id === null)
+    return r.remind_at === null || r.status !== 'open' ? 'none' : 'scheduled';
   switch (r.reminder_status) {
     case 'done':
       return 'sent';

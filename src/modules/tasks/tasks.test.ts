@@ -193,7 +193,12 @@ describe('a reminder WeCom never got is sent again; one that may have reached it
         .executeTakeFirstOrThrow();
       await t.database.db
         .updateTable('tasks')
-        .set({ remind_at: clock.now(), reminder_outbox_id: row.id, reminder_rounds: 1 })
+        .set({
+          remind_at: clock.now(),
+          reminder_outbox_id: row.id,
+          reminder_rounds: 1,
+          reminder_queued_at: clock.now(),
+        })
         .where('corp_id', '=', 'acme')
         .where('id', '=', id)
         .execute();

@@ -47,7 +47,7 @@ export function CreateTaskButton({
     form.setFieldsValue({
       staffId: assignees[0]?.staffId,
       kind: 'call',
-      title: '',
+      title: t('tasks.kind.call'),
       note: '',
       due: localInput(due),
       remind: 'default',
@@ -106,7 +106,10 @@ export function CreateTaskButton({
             <Select
               options={TASK_KINDS.map((k) => ({ value: k, label: t(`tasks.kind.${k}`) }))}
               onChange={(k: TaskKind) => {
-                if (!form.getFieldValue('title')) form.setFieldValue('title', t(`tasks.kind.${k}`));
+                // the title follows the kind until someone writes one of their own
+                const title = form.getFieldValue('title') as string;
+                if (!title || TASK_KINDS.some((kind) => t(`tasks.kind.${kind}`) === title))
+                  form.setFieldValue('title', t(`tasks.kind.${k}`));
               }}
               data-testid="task-kind"
             />

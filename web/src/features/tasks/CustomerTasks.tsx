@@ -45,7 +45,7 @@ export function CustomerTasksCard({
       ) : (
         <Flex vertical gap={8}>
           {items.map((task) => (
-            <TaskCard key={task.id} task={task} showStaff onChanged={changed} />
+            <TaskCard key={task.id} task={task} showStaff hideCustomer onChanged={changed} />
           ))}
         </Flex>
       )}

@@ -102,11 +102,14 @@ export function TaskCard({
   task,
   onChanged,
   showStaff,
+  hideCustomer,
   highlight,
 }: {
   task: Task;
   onChanged(task: Task): void;
   showStaff?: boolean;
+  /** On the customer's own profile. */
+  hideCustomer?: boolean;
   highlight?: boolean;
 }) {
   const { t } = useTranslation();
@@ -133,7 +136,7 @@ export function TaskCard({
         </Typography.Text>
         {task.note ? <Typography.Text type="secondary">{task.note}</Typography.Text> : null}
         <Flex gap={12} wrap style={{ fontSize: 13 }}>
-          {task.customerId ? (
+          {hideCustomer ? null : task.customerId ? (
             <Link to={`/customers/${task.customerId}`}>
               <UserOutlined /> {task.customerName}
             </Link>
@@ -142,7 +145,7 @@ export function TaskCard({
           )}
           {showStaff ? (
             <Typography.Text type="secondary">
-              {t('tasks.staff')}：{task.staffName} · {task.unitName}
+              {t('tasks.staffOf', { name: task.staffName, unit: task.unitName })}
             </Typography.Text>
           ) : null}
         </Flex>
@@ -150,9 +153,11 @@ export function TaskCard({
           <Typography.Text type={task.state === 'overdue' ? 'danger' : 'secondary'}>
             {t('tasks.due')} {formatDateTime(task.dueAt, lang)}
           </Typography.Text>
-          <Typography.Text type="secondary">
-            <BellOutlined /> {t(`tasks.reminder.${task.reminder.state}`)}
-          </Typography.Text>
+          {task.reminder.state === 'none' ? null : (
+            <Typography.Text type={task.reminder.state === 'failed' ? 'warning' : 'secondary'}>
+              <BellOutlined /> {t(`tasks.reminder.${task.reminder.state}`)}
+            </Typography.Text>
+          )}
         </Flex>
         {task.closeNote ? <Typography.Text type="secondary">“{task.closeNote}”</Typography.Text> : null}
         <TaskActions task={task} onChanged={onChanged} />

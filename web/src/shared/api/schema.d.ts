@@ -4265,6 +4265,713 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/content-variables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The {{variables}} a text may hold, with a sample and the fallback used when a value is missing */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                name: string;
+                                label: {
+                                    zh: string;
+                                    en: string;
+                                };
+                                sample: string;
+                                fallback: string;
+                                maxChars: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/content/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** An unsaved item rendered with the sample values: what a customer would receive */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a stable name journeys and templates refer to, unique in the owning unit */
+                        key?: string | null;
+                        /** @enum {string} */
+                        kind: "coupon" | "product" | "trust" | "persona" | "event";
+                        /**
+                         * @description a script (话术) staff send themselves
+                         * @default false
+                         */
+                        script?: boolean;
+                        title: string;
+                        /** @default  */
+                        text?: string;
+                        /** @default [] */
+                        attachments?: ({
+                            /** @enum {string} */
+                            type: "image";
+                            /**
+                             * Format: uri
+                             * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                             */
+                            picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "link";
+                            title: string;
+                            /** Format: uri */
+                            url: string;
+                            /** Format: uri */
+                            picUrl?: string;
+                            desc?: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "miniprogram";
+                            title: string;
+                            appid: string;
+                            page: string;
+                            /**
+                             * Format: uri
+                             * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                             */
+                            picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "file";
+                            name: string;
+                            /**
+                             * Format: uri
+                             * @description where Siyu fetches the file to upload it as media_id when sent
+                             */
+                            url: string;
+                        })[];
+                        /** @default [] */
+                        personas?: ("brand" | "expert" | "founder" | "sales" | "assistant")[];
+                        /** @default [] */
+                        stages?: ("new" | "active" | "repeat" | "super" | "dormant" | "churned")[];
+                        /** @default [] */
+                        products?: string[];
+                        /** @default [] */
+                        scenes?: ("welcome" | "nurture" | "first_order" | "repurchase" | "birthday" | "anniversary" | "win_back" | "product_intro" | "event" | "service")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            text?: {
+                                content: string;
+                            };
+                            /** @description add_msg_template's attachments */
+                            attachments: ({
+                                /** @enum {string} */
+                                msgtype: "image" | "link" | "miniprogram" | "video" | "file";
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            /** @description attachments whose media the sender uploads before sending */
+                            media: {
+                                attachment: number;
+                                /** @enum {string} */
+                                mediaType: "image" | "file";
+                                /** @enum {string} */
+                                field: "pic_media_id" | "media_id";
+                                url: string;
+                                name?: string;
+                            }[];
+                            missing: ("customer_name" | "staff_name" | "persona_name" | "store_name" | "brand_name" | "member_level" | "coupon_name")[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The library as the caller sees it (its unit's, those above and below), with uses and the orders that followed */
+        get: {
+            parameters: {
+                query?: {
+                    kind?: "coupon" | "product" | "trust" | "persona" | "event";
+                    /** @description true: scripts (话术) only; false: content only */
+                    script?: "true" | "false";
+                    persona?: "brand" | "expert" | "founder" | "sales" | "assistant";
+                    stage?: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
+                    product?: string;
+                    scene?: "welcome" | "nurture" | "first_order" | "repurchase" | "birthday" | "anniversary" | "win_back" | "product_intro" | "event" | "service";
+                    owner?: "own" | "inherited" | "below";
+                    /** @description words in the title, text or key */
+                    q?: string;
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                /** @description the unit that owns it; only that unit edits it */
+                                unitId: number;
+                                unitName: string;
+                                key: string | null;
+                                /** @enum {string} */
+                                kind: "coupon" | "product" | "trust" | "persona" | "event";
+                                script: boolean;
+                                title: string;
+                                text: string;
+                                attachments: ({
+                                    /** @enum {string} */
+                                    type: "image";
+                                    /**
+                                     * Format: uri
+                                     * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                                     */
+                                    picUrl: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "link";
+                                    title: string;
+                                    /** Format: uri */
+                                    url: string;
+                                    /** Format: uri */
+                                    picUrl?: string;
+                                    desc?: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "miniprogram";
+                                    title: string;
+                                    appid: string;
+                                    page: string;
+                                    /**
+                                     * Format: uri
+                                     * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                                     */
+                                    picUrl: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "file";
+                                    name: string;
+                                    /**
+                                     * Format: uri
+                                     * @description where Siyu fetches the file to upload it as media_id when sent
+                                     */
+                                    url: string;
+                                })[];
+                                personas: string[];
+                                stages: string[];
+                                products: string[];
+                                scenes: string[];
+                                createdAt: string;
+                                updatedAt: string;
+                                editable: boolean;
+                                usage: {
+                                    uses: number;
+                                    customers: number;
+                                    /** @description orders within 7 days after a use, by customers the caller sees */
+                                    orders: number;
+                                    gmvFen: number;
+                                };
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add an item; it belongs to the caller's unit */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a stable name journeys and templates refer to, unique in the owning unit */
+                        key?: string | null;
+                        /** @enum {string} */
+                        kind: "coupon" | "product" | "trust" | "persona" | "event";
+                        /**
+                         * @description a script (话术) staff send themselves
+                         * @default false
+                         */
+                        script?: boolean;
+                        title: string;
+                        /** @default  */
+                        text?: string;
+                        /** @default [] */
+                        attachments?: ({
+                            /** @enum {string} */
+                            type: "image";
+                            /**
+                             * Format: uri
+                             * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                             */
+                            picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "link";
+                            title: string;
+                            /** Format: uri */
+                            url: string;
+                            /** Format: uri */
+                            picUrl?: string;
+                            desc?: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "miniprogram";
+                            title: string;
+                            appid: string;
+                            page: string;
+                            /**
+                             * Format: uri
+                             * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                             */
+                            picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "file";
+                            name: string;
+                            /**
+                             * Format: uri
+                             * @description where Siyu fetches the file to upload it as media_id when sent
+                             */
+                            url: string;
+                        })[];
+                        /** @default [] */
+                        personas?: ("brand" | "expert" | "founder" | "sales" | "assistant")[];
+                        /** @default [] */
+                        stages?: ("new" | "active" | "repeat" | "super" | "dormant" | "churned")[];
+                        /** @default [] */
+                        products?: string[];
+                        /** @default [] */
+                        scenes?: ("welcome" | "nurture" | "first_order" | "repurchase" | "birthday" | "anniversary" | "win_back" | "product_intro" | "event" | "service")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description the unit that owns it; only that unit edits it */
+                            unitId: number;
+                            unitName: string;
+                            key: string | null;
+                            /** @enum {string} */
+                            kind: "coupon" | "product" | "trust" | "persona" | "event";
+                            script: boolean;
+                            title: string;
+                            text: string;
+                            attachments: ({
+                                /** @enum {string} */
+                                type: "image";
+                                /**
+                                 * Format: uri
+                                 * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                                 */
+                                picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "link";
+                                title: string;
+                                /** Format: uri */
+                                url: string;
+                                /** Format: uri */
+                                picUrl?: string;
+                                desc?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "miniprogram";
+                                title: string;
+                                appid: string;
+                                page: string;
+                                /**
+                                 * Format: uri
+                                 * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                                 */
+                                picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "file";
+                                name: string;
+                                /**
+                                 * Format: uri
+                                 * @description where Siyu fetches the file to upload it as media_id when sent
+                                 */
+                                url: string;
+                            })[];
+                            personas: string[];
+                            stages: string[];
+                            products: string[];
+                            scenes: string[];
+                            createdAt: string;
+                            updatedAt: string;
+                            editable: boolean;
+                            usage: {
+                                uses: number;
+                                customers: number;
+                                /** @description orders within 7 days after a use, by customers the caller sees */
+                                orders: number;
+                                gmvFen: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/content/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One item with its usage */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description the unit that owns it; only that unit edits it */
+                            unitId: number;
+                            unitName: string;
+                            key: string | null;
+                            /** @enum {string} */
+                            kind: "coupon" | "product" | "trust" | "persona" | "event";
+                            script: boolean;
+                            title: string;
+                            text: string;
+                            attachments: ({
+                                /** @enum {string} */
+                                type: "image";
+                                /**
+                                 * Format: uri
+                                 * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                                 */
+                                picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "link";
+                                title: string;
+                                /** Format: uri */
+                                url: string;
+                                /** Format: uri */
+                                picUrl?: string;
+                                desc?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "miniprogram";
+                                title: string;
+                                appid: string;
+                                page: string;
+                                /**
+                                 * Format: uri
+                                 * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                                 */
+                                picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "file";
+                                name: string;
+                                /**
+                                 * Format: uri
+                                 * @description where Siyu fetches the file to upload it as media_id when sent
+                                 */
+                                url: string;
+                            })[];
+                            personas: string[];
+                            stages: string[];
+                            products: string[];
+                            scenes: string[];
+                            createdAt: string;
+                            updatedAt: string;
+                            editable: boolean;
+                            usage: {
+                                uses: number;
+                                customers: number;
+                                /** @description orders within 7 days after a use, by customers the caller sees */
+                                orders: number;
+                                gmvFen: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Change an item of the caller's own unit */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a stable name journeys and templates refer to, unique in the owning unit */
+                        key?: string | null;
+                        /** @enum {string} */
+                        kind: "coupon" | "product" | "trust" | "persona" | "event";
+                        /**
+                         * @description a script (话术) staff send themselves
+                         * @default false
+                         */
+                        script?: boolean;
+                        title: string;
+                        /** @default  */
+                        text?: string;
+                        /** @default [] */
+                        attachments?: ({
+                            /** @enum {string} */
+                            type: "image";
+                            /**
+                             * Format: uri
+                             * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                             */
+                            picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "link";
+                            title: string;
+                            /** Format: uri */
+                            url: string;
+                            /** Format: uri */
+                            picUrl?: string;
+                            desc?: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "miniprogram";
+                            title: string;
+                            appid: string;
+                            page: string;
+                            /**
+                             * Format: uri
+                             * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                             */
+                            picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "file";
+                            name: string;
+                            /**
+                             * Format: uri
+                             * @description where Siyu fetches the file to upload it as media_id when sent
+                             */
+                            url: string;
+                        })[];
+                        /** @default [] */
+                        personas?: ("brand" | "expert" | "founder" | "sales" | "assistant")[];
+                        /** @default [] */
+                        stages?: ("new" | "active" | "repeat" | "super" | "dormant" | "churned")[];
+                        /** @default [] */
+                        products?: string[];
+                        /** @default [] */
+                        scenes?: ("welcome" | "nurture" | "first_order" | "repurchase" | "birthday" | "anniversary" | "win_back" | "product_intro" | "event" | "service")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description the unit that owns it; only that unit edits it */
+                            unitId: number;
+                            unitName: string;
+                            key: string | null;
+                            /** @enum {string} */
+                            kind: "coupon" | "product" | "trust" | "persona" | "event";
+                            script: boolean;
+                            title: string;
+                            text: string;
+                            attachments: ({
+                                /** @enum {string} */
+                                type: "image";
+                                /**
+                                 * Format: uri
+                                 * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                                 */
+                                picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "link";
+                                title: string;
+                                /** Format: uri */
+                                url: string;
+                                /** Format: uri */
+                                picUrl?: string;
+                                desc?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "miniprogram";
+                                title: string;
+                                appid: string;
+                                page: string;
+                                /**
+                                 * Format: uri
+                                 * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                                 */
+                                picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "file";
+                                name: string;
+                                /**
+                                 * Format: uri
+                                 * @description where Siyu fetches the file to upload it as media_id when sent
+                                 */
+                                url: string;
+                            })[];
+                            personas: string[];
+                            stages: string[];
+                            products: string[];
+                            scenes: string[];
+                            createdAt: string;
+                            updatedAt: string;
+                            editable: boolean;
+                            usage: {
+                                uses: number;
+                                customers: number;
+                                /** @description orders within 7 days after a use, by customers the caller sees */
+                                orders: number;
+                                gmvFen: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete an item of the caller's own unit */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/outreach/budgets/{unitId}": {
         parameters: {
             query?: never;
