@@ -4,7 +4,7 @@ import type { Deps, ProcessSettings, SyncCtx } from './modules/context.ts';
 import { syncCtxOf } from './modules/context.ts';
 import type { DomainEvent } from './modules/events.ts';
 import { MODULES } from './modules/index.ts';
-import type { ModuleManifest, OutboxEffects } from './modules/manifest.ts';
+import type { ModuleManifest, OutboxEffect, OutboxEffects } from './modules/manifest.ts';
 import type { Tables } from './modules/tables.ts';
 import type { Clock } from './platform/clock.ts';
 import type { DatabaseKind } from './platform/db/connect.ts';
@@ -141,7 +141,7 @@ export function createRuntime(
     onError: (err, delivery) => log?.warn({ err, delivery }, 'domain event delivery failed'),
   });
 
-  const effects: OutboxEffects = Object.assign({}, ...modules.map((m) => m.outboxEffects ?? {}));
+  const effects = joinOutboxEffects(modules);
   const sender = new OutboxSender({
     db: jobsDb(db),
     clock,
@@ -266,4 +266,38 @@ async function exclusive(
       await sql`select pg_advisory_unlock(hashtext('siyu.job'), hashtext(${name}))`.execute(conn);
     }
   });
+}
+
+/**
+ * The modules' outbox effects, one per kind. Two modules may act around the same kind (journeys and mass sends
+ * both call add_msg_template): one of them may make the call (`send`), and each `onDone` runs, in module
+ * order (each handles the rows it queued, known by their keys). Two `send`s for a kind is a mistake.
+ */
+export function joinOutboxEffects(modules: readonly ModuleManifest[]): OutboxEffects {
+  const joined: Record<string, OutboxEffect & { by?: string }> = {};
+  for (const m of modules) {
+    for (const [kind, effect] of Object.entries(m.outboxEffects ?? {})) {
+      const prev = joined[kind];
+      if (!prev) {
+        joined[kind] = { ...effect, by: m.name };
+        continue;
+      }
+      if (prev.send && effect.send) {
+        throw new Error(`modules ${prev.by} and ${m.name} both make the outbox call ${kind} (send)`);
+      }
+      const [first, second] = [prev.onDone, effect.onDone];
+      joined[kind] = {
+        by: prev.by,
+        send: prev.send ?? effect.send,
+        onDone:
+          first && second
+            ? async (ctx, row, result) => {
+                await first(ctx, row, result);
+                await second(ctx, row, result);
+              }
+            : (first ?? second),
+      };
+    }
+  }
+  return joined;
 }
