@@ -11,6 +11,7 @@ import type { DatabaseKind } from './platform/db/connect.ts';
 import { EventBus } from './platform/events/bus.ts';
 import { EventDispatcher, purgeDomainEvents } from './platform/events/dispatcher.ts';
 import { InboxDispatcher } from './platform/jobs/inbox.ts';
+import { JobLocks } from './platform/jobs/job-locks.ts';
 import { newHolder } from './platform/jobs/lease.ts';
 import { WorkLoop } from './platform/jobs/loop.ts';
 import { OutboxSender } from './platform/jobs/outbox.ts';
@@ -165,6 +166,9 @@ export function createRuntime(
       ),
   });
 
+  // One process at a time runs a job on a PostgreSQL server (another finding it taken skips this turn);
+  // PGlite is one process and one connection.
+  const jobLocks = opts.databaseUrl ? new JobLocks(opts.databaseUrl) : null;
   const jobs = [
     ...modules.flatMap((m) => m.jobs ?? []),
     {
@@ -184,7 +188,10 @@ export function createRuntime(
     loops.set(
       job.name,
       new WorkLoop(
-        () => exclusive(db, opts.databaseUrl !== undefined, job.name, () => job.run(deps, abort.signal)),
+        () =>
+          jobLocks
+            ? jobLocks.exclusive(job.name, () => job.run(deps, abort.signal))
+            : job.run(deps, abort.signal),
         job.everyMs,
         (err) => log?.warn({ err, job: job.name }, 'job failed'),
       ),
@@ -215,6 +222,7 @@ export function createRuntime(
         ...[...loops.values()].map((l) => l.stop()),
       ]);
       await waker.stop();
+      await jobLocks?.close();
     },
     async drain() {
       // each may give the others work (an event queues a call, a call's effect publishes an event)
@@ -242,30 +250,6 @@ async function dueWork(db: Kysely<Tables>, now: Date): Promise<number> {
     db,
   );
   return Number(rows[0]!.n);
-}
-
-/**
- * Runs a job in one process at a time on a PostgreSQL server (a session advisory lock on a connection held
- * for the run; another process finding it taken skips this turn). PGlite is one process and one connection.
- */
-async function exclusive(
-  db: Kysely<Tables>,
-  shared: boolean,
-  name: string,
-  run: () => Promise<boolean>,
-): Promise<boolean> {
-  if (!shared) return run();
-  return db.connection().execute(async (conn) => {
-    const { rows } = await sql<{
-      ok: boolean;
-    }>`select pg_try_advisory_lock(hashtext('siyu.job'), hashtext(${name})) as ok`.execute(conn);
-    if (!rows[0]!.ok) return false;
-    try {
-      return await run();
-    } finally {
-      await sql`select pg_advisory_unlock(hashtext('siyu.job'), hashtext(${name}))`.execute(conn);
-    }
-  });
 }
 
 /**
