@@ -26,6 +26,7 @@ const HELP = `npm run bench:outreach -- [options]
   --customers N   customers to generate (default 1,000,000)
   --runs N        timed plans per case after one warm-up (default 5)
   --seed N        the generator's seed (default 1)
+  --keep          PostgreSQL: keep the generated database (its name is printed) to look at plans
 
 The generated brand 压测品牌 (corp 'bench'):
   org        HQ → 1 region per 12 stores → one store per 20,000 customers (at least 4)
@@ -34,7 +35,7 @@ The generated brand 压测品牌 (corp 'bench'):
              25 % also an HQ online-ops member
   facts      55 % of customers: coupon share u (price-sensitive from 0.5), top store = home store
   touches    20 % touched in the last 3 days (a journey or an earlier mass send), 1 % opted out
-  budgets    the defaults (1 per 48 h, quiet 21:00–09:00); the first region 2 per 72 h, a store no quiet hours
+  budgets    the defaults (1 per 48 h, quiet 21:00–09:00); the first store 2 per 72 h, the second no quiet hours
 Planned at 10:00 brand time, so quiet hours do not apply; the coupon case adds the price-sensitive guard.`;
 
 const { values: args } = parseArgs({
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     customers: { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
+    keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -114,7 +116,7 @@ async function generate(db: Kysely<Tables>) {
       db,
     );
     await sql`insert into touch_budget_settings (corp_id, unit_id, max_touches, window_hours, quiet_start, quiet_end, updated_at)
-      values (${CORP}, 2, 2, 72, null, null, ${now}), (${CORP}, ${firstStore}, null, null, 0, 0, ${now})`.execute(
+      values (${CORP}, ${firstStore}, 2, 72, null, null, ${now}), (${CORP}, ${firstStore + 1}, null, null, 0, 0, ${now})`.execute(
       db,
     );
   });
@@ -284,6 +286,9 @@ try {
   console.error(err);
   failed = true;
 } finally {
-  await bench.dispose();
+  if (args.keep && bench.database.kind === 'postgres') {
+    console.log(`\nkept: ${bench.label}`);
+    await bench.database.close();
+  } else await bench.dispose();
 }
 process.exit(failed ? 1 : 0);
