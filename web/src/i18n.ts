@@ -9,6 +9,7 @@ import * as content from './features/content/strings';
 import * as customers from './features/customers/strings';
 import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
+import * as outreach from './features/outreach/strings';
 import * as segments from './features/segments/strings';
 import * as staff from './features/staff/strings';
 import * as tags from './features/tags/strings';
@@ -32,6 +33,7 @@ const zh = {
   ...audit.zh,
   ...tasks.zh,
   ...content.zh,
+  ...outreach.zh,
 };
 const en: typeof zh = {
   ...shared.en,
@@ -48,6 +50,7 @@ const en: typeof zh = {
   ...audit.en,
   ...tasks.en,
   ...content.en,
+  ...outreach.en,
 };
 
 export type Messages = typeof zh;

@@ -9,6 +9,7 @@ import {
   FilterOutlined,
   ImportOutlined,
   QrcodeOutlined,
+  SendOutlined,
   TagsOutlined,
   TeamOutlined,
   WechatWorkOutlined,
@@ -86,6 +87,15 @@ export const PAGES: readonly PageEntry[] = [
     paths: ['layers', 'layers/:id'],
     page: lazy(() => import('../features/segments/LayersPage')),
     menu: { icon: <BlockOutlined />, label: 'layers.menu' },
+  },
+  {
+    paths: ['mass-sends', 'mass-sends/:id'],
+    page: lazy(() => import('../features/outreach/MassSendsPage')),
+    menu: {
+      icon: <SendOutlined />,
+      label: 'massSends.menu',
+      roles: ['hq_admin', 'region_manager', 'store_manager'],
+    },
   },
   {
     paths: ['order-import'],
