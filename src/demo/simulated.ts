@@ -20,6 +20,7 @@ import { WELCOME_WINDOW_SECONDS } from '../wecom/limits.ts';
 import { doDemoAuditedWork } from './audit.ts';
 import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
+import { createDemoJourneys, startDemoWelcome } from './journeys.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
 import { mixSeed, Random } from './random.ts';
 import { DEMO_CORP_ID, DEMO_PASSWORD, type DemoLogin, insertDemoUnits } from './seed.ts';
@@ -184,6 +185,8 @@ export async function buildDemoThroughSimulator(
   );
   const tOrders = performance.now();
 
+  // HQ's welcome journey runs before today's customers arrive: their day-0 pack goes out through it.
+  const welcomeJourney = await startDemoWelcome(opts.runtime.deps, CORP);
   const live = await playLive(opts, http, history, { now, seed, liveTotal, progress });
   // today's customers' earlier orders: their numbers carry `L` and the customer's index
   const liveLinked = await db
@@ -203,6 +206,7 @@ export async function buildDemoThroughSimulator(
   await recomputeAllFacts(factsCtx, (done, total) => progress('facts', done, total));
   const stages = await stageCounts(factsCtx.cdb);
   await createDemoSegments(opts.runtime.deps, CORP);
+  const journeys = await createDemoJourneys(opts.runtime.deps, CORP, welcomeJourney);
   await tagAsStoreManager(opts.runtime, now);
   const audited = await doDemoAuditedWork(opts.runtime.deps, CORP, now);
   const t4 = performance.now();
@@ -225,6 +229,8 @@ export async function buildDemoThroughSimulator(
     'customer_identities',
     'customer_facts',
     'audit_log',
+    'journeys',
+    'journey_enrolments',
   ] as const) {
     const { n } = await db
       .selectFrom(table)
@@ -259,6 +265,7 @@ export async function buildDemoThroughSimulator(
     live_ms: Math.round(t3 - tOrders),
     super_users: stages.super,
     audited_actions: audited,
+    journeys_enrolled: Object.values(journeys).reduce((a, b) => a + b, 0),
     facts_ms: Math.round(t4 - t3),
   });
 

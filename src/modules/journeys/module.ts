@@ -42,6 +42,6 @@ export const journeys: ModuleManifest = {
       run: async (deps, signal) => (await advanceDue(deps, { maxSteps: 2_000, signal })) > 0,
     },
     // Dates, N days without an order and segment entry (hourly per journey), and broadcasts at their time.
-    { name: SCAN_JOB, everyMs: 60_000, run: async (deps) => (await runScans(deps)) > 0 },
+    { name: SCAN_JOB, everyMs: 60_000, run: async (deps) => (await runScans(deps)).more },
   ],
 };
