@@ -4,7 +4,7 @@ import type { Deps, ProcessSettings, SyncCtx } from './modules/context.ts';
 import { syncCtxOf } from './modules/context.ts';
 import type { DomainEvent } from './modules/events.ts';
 import { MODULES } from './modules/index.ts';
-import type { ModuleManifest, OutboxEffects } from './modules/manifest.ts';
+import type { ModuleManifest, OutboxEffect, OutboxEffects } from './modules/manifest.ts';
 import type { Tables } from './modules/tables.ts';
 import type { Clock } from './platform/clock.ts';
 import type { DatabaseKind } from './platform/db/connect.ts';
@@ -141,7 +141,7 @@ export function createRuntime(
     onError: (err, delivery) => log?.warn({ err, delivery }, 'domain event delivery failed'),
   });
 
-  const effects: OutboxEffects = Object.assign({}, ...modules.map((m) => m.outboxEffects ?? {}));
+  const effects = combineEffects(modules);
   const sender = new OutboxSender({
     db: jobsDb(db),
     clock,
@@ -231,6 +231,37 @@ export function createRuntime(
       await loop.drain();
     },
   };
+}
+
+/**
+ * The modules' outbox effects by kind. Several modules may act on one kind (journeys send add_msg_template
+ * once, outreach keeps a mass send's msgid when it is done): each kind has at most one `send`, and every
+ * module's `onDone` runs, each looking only at its own rows.
+ */
+export function combineEffects(modules: readonly ModuleManifest[]): OutboxEffects {
+  const out: Record<string, OutboxEffect> = {};
+  for (const m of modules) {
+    for (const [kind, effect] of Object.entries(m.outboxEffects ?? {})) {
+      const had = out[kind];
+      if (!had) {
+        out[kind] = effect;
+        continue;
+      }
+      if (had.send && effect.send) throw new Error(`two modules send outbox calls of kind ${kind}`);
+      const onDones = [had.onDone, effect.onDone].filter((f): f is NonNullable<typeof f> => f !== undefined);
+      out[kind] = {
+        send: had.send ?? effect.send,
+        ...(onDones.length
+          ? {
+              onDone: async (ctx, row, result) => {
+                for (const f of onDones) await f(ctx, row, result);
+              },
+            }
+          : {}),
+      };
+    }
+  }
+  return out;
 }
 
 /** Rows due now in the inbox, the event deliveries and the outbox. */

@@ -21,6 +21,7 @@ import { doDemoAuditedWork } from './audit.ts';
 import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
 import { createDemoJourneys, startDemoWelcome } from './journeys.ts';
+import { createDemoMassSends } from './mass-sends.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
 import { mixSeed, Random } from './random.ts';
 import { DEMO_CORP_ID, DEMO_PASSWORD, type DemoLogin, insertDemoUnits } from './seed.ts';
@@ -28,6 +29,7 @@ import { createDemoSegments } from './segments.ts';
 import type { ShiftableClock } from './shift-clock.ts';
 import { type ScenarioInput, SimDirect, SimHttp, type WecomSide } from './sim-port.ts';
 import { createDemoTagRules } from './tag-rules.ts';
+import { createDemoTasks } from './tasks.ts';
 
 /**
  * The demo brand 禾木茶饮 built the way a real brand reaches Siyu: its history is played in the WeCom
@@ -208,7 +210,18 @@ export async function buildDemoThroughSimulator(
   await createDemoSegments(opts.runtime.deps, CORP);
   const journeys = await createDemoJourneys(opts.runtime.deps, CORP, welcomeJourney);
   await tagAsStoreManager(opts.runtime, now);
+  // the 群发 of the last ten days first: the audit log is in time order, and the people's work is newer
+  const massSends = await createDemoMassSends({
+    runtime: opts.runtime,
+    corpId: CORP,
+    wecomCorpId: credentials.corpid,
+    sim: (method, path, body) => http.sim(method, path, body),
+    simClock,
+    now,
+    seed,
+  });
   const audited = await doDemoAuditedWork(opts.runtime.deps, CORP, now);
+  const demoTasks = await createDemoTasks(opts.runtime, CORP, now);
   const t4 = performance.now();
 
   const counts: Record<string, number> = {};
@@ -266,6 +279,9 @@ export async function buildDemoThroughSimulator(
     super_users: stages.super,
     audited_actions: audited,
     journeys_enrolled: Object.values(journeys).reduce((a, b) => a + b, 0),
+    mass_sends: massSends,
+    tasks: demoTasks.tasks,
+    task_reminders: demoTasks.reminders,
     facts_ms: Math.round(t4 - t3),
   });
 

@@ -25,7 +25,9 @@ let gz1Segment: number;
 let gz1Layering: number;
 let gz1Session: number;
 let gz1TagJob: number;
+let gz1Content: number;
 let gz1Journey: number;
+let gz1Task: number;
 beforeAll(async () => {
   t = await openTestApp();
   await t.login(t.fx.logins.gz1);
@@ -149,6 +151,33 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
+  gz1Task = (
+    await t.database.db
+      .insertInto('tasks')
+      .values({
+        corp_id: 'acme',
+        staff_id: t.fx.staff.gz1a,
+        unit_id: t.fx.units.gz1,
+        customer_id: t.fx.customers.zhao,
+        kind: 'call',
+        title: '探针',
+        content_id: null,
+        due_at: at,
+        remind_at: null,
+        source_kind: 'manual',
+        source_journey_id: null,
+        source_step_id: null,
+        source_key: null,
+        created_by: null,
+        created_at: at,
+        closed_at: null,
+        closed_by: null,
+        touch_id: null,
+        reminder_outbox_id: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
   gz1Journey = (
     await t.database.db
       .insertInto('journeys')
@@ -181,6 +210,23 @@ beforeAll(async () => {
       created_at: at,
     })
     .execute();
+  gz1Content = (
+    await t.database.db
+      .insertInto('content_items')
+      .values({
+        corp_id: 'acme',
+        unit_id: t.fx.units.gz1,
+        kind: 'product',
+        title: '广州限定',
+        text: '双皮奶上新',
+        attachments: '[]',
+        created_by: null,
+        created_at: at,
+        updated_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
   for (const role of ROLES) sessions[role] = await t.login(loginOf(role));
 });
 afterAll(() => t.close());
@@ -206,6 +252,7 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/segments/:id/members': { id: gz1Segment },
     '/api/v1/segments/:id/members/export': { id: gz1Segment },
     '/api/v1/layerings/:id': { id: gz1Layering },
+    '/api/v1/content/:id': { id: gz1Content },
     '/api/v1/journeys/:id': { id: gz1Journey },
     '/api/v1/journeys/:id/status': { id: gz1Journey },
     '/api/v1/journeys/:id/versions/:version/counts': { id: gz1Journey, version: 1 },
@@ -221,6 +268,9 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/tag-rules/:id': { id: 999_999 },
     // sessions are their owner's alone, whatever the role: another account's, which even HQ cannot end
     '/api/v1/auth/sessions/:id': { id: gz1Session },
+    '/api/v1/tasks/:id': { id: gz1Task },
+    '/api/v1/tasks/:id/complete': { id: gz1Task },
+    '/api/v1/tasks/:id/dismiss': { id: gz1Task },
   };
   return probes[url];
 }
@@ -241,8 +291,10 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
     'PUT /api/v1/layerings/:id': { name: '探针', layers: [{ segmentId: gz1Segment, operation: '回访' }] },
     'POST /api/v1/customers/:id/tags': { add: [t.fx.tags.vip] },
     'POST /api/v1/journeys/:id/status': { status: 'paused' },
+    'PUT /api/v1/content/:id': { kind: 'product', title: '探针', text: '探针' },
     'POST /api/v1/journeys/:id/dry-run': { customerId: t.fx.customers.wang },
     'PUT /api/v1/journeys/:id': { name: '探针' },
+    'POST /api/v1/tasks/:id/dismiss': { reason: '探针' },
   };
   return bodies[`${method} ${url}`] ?? {};
 }
@@ -259,8 +311,14 @@ describe('authorization of every route', () => {
     }
   });
 
-  it('agrees with the console on who may create channels, segments and layerings', () => {
-    for (const url of ['/api/v1/channels', '/api/v1/segments', '/api/v1/layerings', '/api/v1/journeys']) {
+  it('agrees with the console on who may create channels, segments, layerings, journeys and tasks', () => {
+    for (const url of [
+      '/api/v1/channels',
+      '/api/v1/segments',
+      '/api/v1/layerings',
+      '/api/v1/journeys',
+      '/api/v1/tasks',
+    ]) {
       const route = t.app.apiRoutes.find((r) => r.method === 'POST' && r.url === url);
       const roles = route && !('public' in route.access) ? [...route.access.roles].sort() : [];
       expect(roles, url).toEqual([...MANAGER_ROLES].sort());

@@ -4,6 +4,7 @@ import { accounts } from './accounts/module.ts';
 import { audit } from './audit/module.ts';
 import { channels } from './channels/module.ts';
 import { connector } from './connector/module.ts';
+import { content } from './content/module.ts';
 import { customers } from './customers/module.ts';
 import { groups } from './groups/module.ts';
 import { journeys } from './journeys/module.ts';
@@ -15,6 +16,7 @@ import { segments } from './segments/module.ts';
 import { staff } from './staff/module.ts';
 import { tagRules } from './tag-rules/module.ts';
 import { tags } from './tags/module.ts';
+import { tasks } from './tasks/module.ts';
 
 /** Every module of Siyu. A new module is one line here (its manifest says the rest). */
 const ALL: readonly ModuleManifest[] = [
@@ -30,8 +32,10 @@ const ALL: readonly ModuleManifest[] = [
   tagRules,
   segments,
   connector,
+  content,
   outreach,
   journeys,
+  tasks,
 ];
 
 /** The modules in dependency order (a module after those it depends on); refuses unknown names and circles. */

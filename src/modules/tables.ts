@@ -3,6 +3,7 @@ import type { AccountsTables } from './accounts/schema.ts';
 import type { AuditTables } from './audit/schema.ts';
 import type { ChannelsTables } from './channels/schema.ts';
 import type { ConnectorTables } from './connector/schema.ts';
+import type { ContentTables } from './content/schema.ts';
 import type { CustomersTables } from './customers/schema.ts';
 import type { GroupsTables } from './groups/schema.ts';
 import type { JourneysTables } from './journeys/schema.ts';
@@ -13,6 +14,7 @@ import type { SegmentsTables } from './segments/schema.ts';
 import type { StaffTables } from './staff/schema.ts';
 import type { TagRulesTables } from './tag-rules/schema.ts';
 import type { TagsTables } from './tags/schema.ts';
+import type { TasksTables } from './tasks/schema.ts';
 
 /**
  * Kysely's view of the whole schema: the platform's tables and each module's (declared in its schema.ts).
@@ -32,5 +34,7 @@ export interface Tables
     TagRulesTables,
     SegmentsTables,
     ConnectorTables,
+    ContentTables,
     OutreachTables,
-    JourneysTables {}
+    JourneysTables,
+    TasksTables {}

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { apiMessageSend } from './app-messages.ts';
 import {
   apiAddContactWay,
   apiDelContactWay,
@@ -63,6 +64,7 @@ const ROUTES: [method: 'GET' | 'POST', path: string, handler: ApiHandler][] = [
   ['GET', '/cgi-bin/department/list', ({ corp, query }) => apiDepartmentList(corp, query.id)],
   ['POST', '/cgi-bin/user/list_id', ({ corp, body }) => apiUserListId(corp, body)],
   ['GET', '/cgi-bin/user/get', ({ corp, query }) => apiUserGet(corp, query.userid)],
+  ['POST', '/cgi-bin/message/send', ({ sim, corp, body }) => apiMessageSend(sim, corp, body)],
   ['GET', `${EC}/get_follow_user_list`, ({ corp }) => apiGetFollowUserList(corp)],
   ['GET', `${EC}/list`, ({ corp, query }) => apiList(corp, query.userid)],
   ['GET', `${EC}/get`, ({ corp, query }) => apiGet(corp, query.external_userid, query.cursor)],

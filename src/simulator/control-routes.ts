@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { appMessagesOf } from './app-messages.ts';
 import { isManualClock } from './clock.ts';
 import { contactWayOut, scanContactWay } from './contact-ways.ts';
 import {
@@ -36,7 +37,14 @@ import {
   memberCreatesGroup,
   renameGroup,
 } from './groups.ts';
-import { massSendList, massSendView, memberConfirmsMassSend, receiveCap } from './mass-send.ts';
+import {
+  massSendList,
+  massSendView,
+  memberConfirmsMassSend,
+  memberIgnoresMassSend,
+  memberSendsPersonalMassSend,
+  receiveCap,
+} from './mass-send.ts';
 import { messagesOf } from './messages.ts';
 import type { CorpState } from './model.ts';
 import { POPULATION_KINDS, type Populations } from './population.ts';
@@ -180,7 +188,17 @@ const scenarioSchemas = {
     content: z.string().min(1).max(4000),
     msgtype: z.string().max(32).optional(),
   }),
-  'member-confirms-mass-send': z.strictObject({ msgid: id, userid }),
+  'member-confirms-mass-send': z.strictObject({
+    msgid: id,
+    userid,
+    external_userids: z.array(id).max(10_000).optional(),
+  }),
+  'member-ignores-mass-send': z.strictObject({ msgid: id, userid }),
+  'member-sends-personal-mass-send': z.strictObject({
+    userid,
+    external_userids: z.array(id).min(1).max(10_000),
+    content: z.string().min(1).max(4000),
+  }),
   'customer-refuses-transfer': z.strictObject({ external_userid: id }),
 } as const;
 
@@ -207,6 +225,8 @@ const scenarioHandlers: {
   'dismiss-group': dismissGroup,
   'customer-sends-message': customerSendsMessage,
   'member-confirms-mass-send': memberConfirmsMassSend,
+  'member-ignores-mass-send': memberIgnoresMassSend,
+  'member-sends-personal-mass-send': memberSendsPersonalMassSend,
   'customer-refuses-transfer': customerRefusesTransfer,
 };
 
@@ -215,16 +235,27 @@ export const SCENARIOS = Object.keys(scenarioSchemas) as ScenarioName[];
 const mix = z.strictObject(
   Object.fromEntries(POPULATION_KINDS.map((k) => [k, z.number().min(0).optional()])),
 );
+const massSendBehaviour = {
+  mass_send_confirm_rate: z.number().min(0).max(1).optional(),
+  mass_send_delay_s: z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .optional(),
+};
 const populationStart = z.strictObject({
   rate_per_minute: z.number().positive().max(600_000),
   duration_s: z.number().positive().optional(),
   mix: mix.optional(),
   seed: z.number().int().min(0).max(0xffffffff).optional(),
+  ...massSendBehaviour,
 });
 const populationSteps = z.strictObject({
   count: z.number().int().min(1).max(100_000),
   mix: mix.optional(),
   seed: z.number().int().min(0).max(0xffffffff).optional(),
+  ...massSendBehaviour,
 });
 
 const clockMove = z
@@ -244,6 +275,11 @@ const deliveriesQuery = z.object({
 });
 const messagesQuery = z.object({
   external_userid: z.string().optional(),
+  userid: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
+const appMessagesQuery = z.strictObject({
   userid: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });
@@ -526,6 +562,10 @@ export function registerControlRoutes(app: FastifyInstance, sim: Simulator, popu
   route('GET', '/corps/:corpid/messages', (req) => {
     const q = parse(messagesQuery, req.query, 'query');
     return { messages: messagesOf(corpOf(req), { ...q, limit: q.limit ?? 100 }) };
+  });
+  route('GET', '/corps/:corpid/app-messages', (req) => {
+    const q = parse(appMessagesQuery, req.query, 'query');
+    return { messages: appMessagesOf(corpOf(req), { ...q, limit: q.limit ?? 100 }) };
   });
   route('GET', '/corps/:corpid/deliveries', (req) => {
     const corp = corpOf(req);

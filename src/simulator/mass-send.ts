@@ -194,13 +194,20 @@ function sendResultOut(userid: string, t: MassTarget) {
 
 const msgidBody = z.object({ msgid: z.string() });
 
+/** WeCom allows 3 reminders of one mass send per 24 hours (off:97610). */
+export const REMINDS_PER_DAY = 3;
+
 /**
  * remind_groupmsg_send: notifies the members with unsent tasks again. WeCom allows 3 reminders per 24 h
- * (API-FACTS §3) but documents no errcode for a 4th, so the simulator records reminders without refusing.
+ * (off:97610) but documents no errcode for a 4th, so the simulator answers ok and records it as over the
+ * limit (the members are not notified again); the view lists those under `reminds_over_limit`.
  */
 export function apiRemindGroupmsgSend(sim: Simulator, corp: CorpState, body: unknown) {
   const mass = requireMass(corp, parseApi(msgidBody, body).msgid);
-  mass.reminds = [...(mass.reminds ?? []), sim.nowS()];
+  const now = sim.nowS();
+  const recent = (mass.reminds ?? []).filter((at) => at > now - 86_400);
+  if (recent.length >= REMINDS_PER_DAY) mass.reminds_over_limit = [...(mass.reminds_over_limit ?? []), now];
+  else mass.reminds = [...(mass.reminds ?? []), now];
   return {};
 }
 
@@ -217,12 +224,10 @@ export function receiveCap(corp: CorpState, nowMs: number): { cap: number; month
   return { cap: corp.limits.receive_cap_per_month ?? days, month: key };
 }
 
-/** The member confirms the task in the WeCom client: each target gets it (1), isn't a friend (2) or is capped (3). */
-export function memberConfirmsMassSend(
-  sim: Simulator,
+function openTask(
   corp: CorpState,
   input: { msgid: string; userid: string },
-) {
+): { mass: MassSend; task: MassTask } {
   const mass = Object.hasOwn(corp.mass_sends, input.msgid) ? corp.mass_sends[input.msgid] : undefined;
   if (!mass) throw notFound('mass send', input.msgid);
   memberOr404(corp, input.userid);
@@ -230,9 +235,29 @@ export function memberConfirmsMassSend(
   if (!task) throw notFound('mass-send task of member', input.userid);
   if (task.status === 2) throw conflict('already_sent', `member ${input.userid} already sent ${input.msgid}`);
   if (mass.cancelled_at !== undefined) throw conflict('cancelled', `mass send ${input.msgid} was cancelled`);
+  return { mass, task };
+}
+
+/**
+ * The member confirms the task in the WeCom client: each target gets it (1), isn't a friend (2) or is capped
+ * (3). With allow_select the member may send to some of the targets only (`external_userids`): the others
+ * stay unsent (0).
+ */
+export function memberConfirmsMassSend(
+  sim: Simulator,
+  corp: CorpState,
+  input: { msgid: string; userid: string; external_userids?: string[] },
+) {
+  const { mass, task } = openTask(corp, input);
+  if (input.external_userids && !mass.allow_select) {
+    throw conflict('allow_select_off', `mass send ${input.msgid} does not let the member pick recipients`);
+  }
+  const picked = input.external_userids ? new Set(input.external_userids) : null;
+  task.ignored = false;
   const now = sim.nowS();
   const { cap, month } = receiveCap(corp, sim.nowMs());
   for (const t of task.targets) {
+    if (picked && !(t.external_userid && picked.has(t.external_userid))) continue;
     const reachable = t.external_userid
       ? !!findFollow(corp, input.userid, t.external_userid)
       : !!findGroupChat(corp, t.chat_id!)?.members.some((m) => m.userid === input.userid);
@@ -270,6 +295,95 @@ export function memberConfirmsMassSend(
   };
 }
 
+/** The member sees the task and does not send it: it stays unsent (the population runner leaves it too). */
+export function memberIgnoresMassSend(
+  _sim: Simulator,
+  corp: CorpState,
+  input: { msgid: string; userid: string },
+) {
+  const { task } = openTask(corp, input);
+  task.ignored = true;
+  return { msgid: input.msgid, userid: input.userid, ignored: true };
+}
+
+/**
+ * A member's own 群发 from the 群发助手 (create_type 1): sent at once to those of their customers given, and
+ * counted in the same monthly receive cap as the corp's (API-FACTS-2 §11): over it, a customer gets status 3.
+ */
+export function memberSendsPersonalMassSend(
+  sim: Simulator,
+  corp: CorpState,
+  input: { userid: string; external_userids: string[]; content: string },
+) {
+  requireMember(corp, input.userid);
+  const now = sim.nowS();
+  const { cap, month } = receiveCap(corp, sim.nowMs());
+  const targets: MassTarget[] = [];
+  for (const id of [...new Set(input.external_userids)]) {
+    if (!findFollow(corp, input.userid, id)) {
+      targets.push({ external_userid: id, status: 2, send_time: 0 });
+      continue;
+    }
+    const key = `${id}|${month}`;
+    const received = corp.mass_received[key] ?? 0;
+    if (received >= cap) {
+      targets.push({ external_userid: id, status: 3, send_time: 0 });
+      continue;
+    }
+    corp.mass_received[key] = received + 1;
+    targets.push({ external_userid: id, status: 1, send_time: now });
+    recordMessage(corp, {
+      direction: 'out',
+      kind: 'mass',
+      external_userid: id,
+      userid: input.userid,
+      msgtype: 'text',
+      content: input.content,
+      at: now,
+    });
+  }
+  const mass: MassSend = {
+    msgid: sim.ids.msgId(),
+    chat_type: 'single',
+    creator: input.userid,
+    create_type: 1,
+    create_time: now,
+    allow_select: false,
+    text: { content: input.content },
+    attachments: [],
+    tasks: [{ userid: input.userid, status: 2, send_time: now, targets }],
+  };
+  corp.mass_sends[mass.msgid] = mass;
+  return { msgid: mass.msgid, send_list: targets.map((t) => sendResultOut(input.userid, t)) };
+}
+
+/**
+ * What the population runner does with open 群发 tasks: each task unsent for at least `delayS` (and not
+ * cancelled or ignored) is confirmed with probability `confirmRate`, else ignored for good.
+ */
+export function settleMassTasks(
+  sim: Simulator,
+  corp: CorpState,
+  opts: { confirmRate: number; delayS: number; chance: (p: number) => boolean },
+): { confirmed: number; ignored: number } {
+  const out = { confirmed: 0, ignored: 0 };
+  const now = sim.nowS();
+  for (const mass of Object.values(corp.mass_sends)) {
+    if (mass.cancelled_at !== undefined || mass.create_time > now - opts.delayS) continue;
+    for (const task of mass.tasks) {
+      if (task.status === 2 || task.ignored || !corp.members[task.userid]) continue;
+      if (opts.chance(opts.confirmRate)) {
+        memberConfirmsMassSend(sim, corp, { msgid: mass.msgid, userid: task.userid });
+        out.confirmed++;
+      } else {
+        task.ignored = true;
+        out.ignored++;
+      }
+    }
+  }
+  return out;
+}
+
 export function massSendView(corp: CorpState, msgid: string) {
   const mass = Object.hasOwn(corp.mass_sends, msgid) ? corp.mass_sends[msgid] : undefined;
   if (!mass) throw notFound('mass send', msgid);
@@ -283,9 +397,13 @@ export function massSendList(corp: CorpState) {
     creator: m.creator,
     create_time: m.create_time,
     text: m.text,
+    create_type: m.create_type,
+    cancelled: m.cancelled_at !== undefined,
+    reminds: m.reminds?.length ?? 0,
     tasks: m.tasks.map((t) => ({
       userid: t.userid,
       status: t.status,
+      ignored: t.ignored ?? false,
       send_time: t.send_time,
       targets: t.targets.length,
       counts: {

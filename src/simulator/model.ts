@@ -42,6 +42,10 @@ export interface CorpState {
   mass_received: Record<string, number>;
   transfers: Transfer[];
   messages: Message[];
+  /** message/send: what the app sent to members (app-messages.ts); absent in states saved before it. */
+  app_messages?: AppMessage[];
+  /** message/send person-times per China day (only today's key is kept). */
+  app_messages_daily?: Record<string, number>;
 }
 
 export interface Department {
@@ -211,6 +215,8 @@ export interface MassTask {
   status: 0 | 2;
   send_time: number;
   targets: MassTarget[];
+  /** The member chose not to send it (a control call, or the population runner): it stays unsent. */
+  ignored?: boolean;
 }
 
 export interface MassSend {
@@ -224,8 +230,10 @@ export interface MassSend {
   text: { content: string } | null;
   attachments: unknown[];
   tasks: MassTask[];
-  /** Unix seconds of each remind_groupmsg_send. */
+  /** Unix seconds of each remind_groupmsg_send that notified the members. */
   reminds?: number[];
+  /** Reminds beyond WeCom's 3 per 24 h: answered ok (no errcode is documented), nobody notified. */
+  reminds_over_limit?: number[];
   /** Set by cancel_groupmsg_send: the unsent tasks can no longer be sent. */
   cancelled_at?: number;
 }
@@ -251,6 +259,20 @@ export interface Message {
   msgtype: string;
   content: string;
   at: number;
+}
+
+/** An app message (message/send) as its members received it. */
+export interface AppMessage {
+  msgid: string;
+  agentid: number;
+  msgtype: 'text' | 'textcard' | 'markdown';
+  /** The msgtype's object as delivered (text truncated to WeCom's limits). */
+  content: Record<string, string>;
+  /** The members it reached (userids as the directory spells them). */
+  touser: string[];
+  at: number;
+  /** What enable_duplicate_check compares. */
+  dedup_key: string;
 }
 
 export function emptyState(): SimState {
@@ -286,5 +308,6 @@ export function newCorp(input: {
     mass_received: {},
     transfers: [],
     messages: [],
+    app_messages: [],
   };
 }

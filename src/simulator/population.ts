@@ -12,6 +12,7 @@ import {
 import { activeMembers } from './directory.ts';
 import { SimError } from './errors.ts';
 import { findGroupChat, joinGroup, leaveGroup, memberCreatesGroup, QR_JOIN_CAP } from './groups.ts';
+import { settleMassTasks } from './mass-send.ts';
 import type { ContactWay, CorpState } from './model.ts';
 import { Rng, randomSeed } from './random.ts';
 import type { Simulator } from './state.ts';
@@ -51,7 +52,13 @@ export interface PopulationOptions {
   duration_s?: number | null;
   mix?: Partial<Record<PopulationKind, number>>;
   seed?: number;
+  /** Of the 群发 tasks members get, the share they confirm (default 0.85); the others they ignore. */
+  mass_send_confirm_rate?: number;
+  /** How long (simulated seconds) a member takes to look at a 群发 task (default 60). */
+  mass_send_delay_s?: number;
 }
+
+export const DEFAULT_MASS_SEND_BEHAVIOUR = { confirmRate: 0.85, delayS: 60 };
 
 export interface PopulationProgress {
   corpid: string;
@@ -67,6 +74,8 @@ export interface PopulationProgress {
   skipped: number;
   errors: number;
   last_error: string | null;
+  /** 群发 tasks the population's members confirmed and ignored. */
+  mass_sends: { confirmed: number; ignored: number };
 }
 
 const SURNAMES =
@@ -104,6 +113,7 @@ export class PopulationRunner {
   private errors = 0;
   private lastError: string | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private readonly massSends = { confirmed: 0, ignored: 0 };
 
   constructor(
     private readonly sim: Simulator,
@@ -134,7 +144,16 @@ export class PopulationRunner {
   /** Runs `count` actions now (tests, or a burst from the control API), as one simulator operation. */
   step(count: number): void {
     this.attempted += count;
-    const step: PopulationStep = { corpid: this.corpid, mix: this.mix, rng: this.rng, count };
+    const step: PopulationStep = {
+      corpid: this.corpid,
+      mix: this.mix,
+      rng: this.rng,
+      count,
+      mass_sends: {
+        confirmRate: this.opts.mass_send_confirm_rate ?? DEFAULT_MASS_SEND_BEHAVIOUR.confirmRate,
+        delayS: this.opts.mass_send_delay_s ?? DEFAULT_MASS_SEND_BEHAVIOUR.delayS,
+      },
+    };
     const outcome = this.sim.run<StepOutcome>(POPULATION_OP, step);
     this.rng = outcome.rng;
     for (const [kind, n] of Object.entries(outcome.performed) as [PopulationKind, number][]) {
@@ -143,6 +162,8 @@ export class PopulationRunner {
     }
     this.skipped += outcome.skipped;
     this.errors += outcome.errors;
+    this.massSends.confirmed += outcome.massSends?.confirmed ?? 0;
+    this.massSends.ignored += outcome.massSends?.ignored ?? 0;
     this.lastError = outcome.lastError ?? this.lastError;
   }
 
@@ -161,6 +182,7 @@ export class PopulationRunner {
       skipped: this.skipped,
       errors: this.errors,
       last_error: this.lastError,
+      mass_sends: { ...this.massSends },
     };
   }
 
@@ -190,6 +212,8 @@ interface PopulationStep {
   mix: Record<PopulationKind, number>;
   rng: number;
   count: number;
+  /** How members treat their 群发 tasks in this step; absent in steps journaled before it existed. */
+  mass_sends?: { confirmRate: number; delayS: number };
 }
 
 interface StepOutcome {
@@ -199,6 +223,7 @@ interface StepOutcome {
   lastError: string | null;
   /** The generator's state after the step. */
   rng: number;
+  massSends?: { confirmed: number; ignored: number };
 }
 
 /** Performs a step's actions on the state: what the runner's operation replays. */
@@ -215,6 +240,13 @@ class PopulationActor {
 
   run(): StepOutcome {
     for (let i = 0; i < this.step.count; i++) this.act();
+    const corp = this.sim.findCorp(this.step.corpid);
+    if (corp && this.step.mass_sends) {
+      this.outcome.massSends = settleMassTasks(this.sim, corp, {
+        ...this.step.mass_sends,
+        chance: (p) => this.rng.chance(p),
+      });
+    }
     this.outcome.rng = this.rng.state;
     return this.outcome;
   }

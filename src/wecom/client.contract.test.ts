@@ -587,6 +587,32 @@ describe('welcome message: send_welcome_msg', () => {
   });
 });
 
+describe('app messages: message/send', () => {
+  const c = useContract();
+
+  it('reaches the members named, answers the invalid ones, and 81013 when none is valid', async () => {
+    const { client, ok } = c();
+    const sent = await client.sendAppMessage({
+      agentid: CORP.agentid,
+      touser: 'zhangsan|ghost',
+      msgtype: 'textcard',
+      textcard: { title: '待办提醒', description: '给王芳回电话', url: 'https://siyu.example/tasks/mine' },
+    });
+    expect(sent).toMatchObject({ invaliduser: 'ghost', msgid: expect.any(String) });
+    const { messages } = await ok('GET', corpPath('/app-messages?userid=zhangsan'));
+    expect(messages).toEqual([expect.objectContaining({ msgid: sent.msgid, msgtype: 'textcard' })]);
+    const none = await apiError(
+      client.sendAppMessage({
+        agentid: CORP.agentid,
+        touser: 'ghost',
+        msgtype: 'text',
+        text: { content: 'x' },
+      }),
+    );
+    expect(none).toMatchObject({ errcode: 81013, retryable: false, api: '/cgi-bin/message/send' });
+  });
+});
+
 describe('mass send 群发: add_msg_template → list/task/result, remind, cancel', () => {
   const c = useContract();
 
@@ -1235,6 +1261,7 @@ describe('coverage of the contract', () => {
     updateContactWay: 'contact ways',
     delContactWay: 'contact ways',
     sendWelcomeMsg: 'welcome',
+    sendAppMessage: 'app messages',
     addMsgTemplate: 'mass send',
     getGroupMsgListV2: 'mass send',
     getGroupMsgTask: 'mass send',

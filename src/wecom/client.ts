@@ -8,6 +8,7 @@ import {
   DEL_CORP_TAG,
   EDIT_CORP_TAG,
   MARK_TAG,
+  MESSAGE_SEND,
   REMARK,
   SEND_WELCOME_MSG,
   UPDATE_CONTACT_WAY,
@@ -301,6 +302,31 @@ export interface SendWelcomeMsgRequest {
   welcome_code: string;
   text?: TextContent;
   attachments?: Attachment[];
+}
+
+/** 发送应用消息 (`message/send`): to members (`touser` userids `|`-separated, or `@all`), departments, tags. */
+export type AppMessageRequest = {
+  agentid: number;
+  touser?: string;
+  toparty?: string;
+  totag?: string;
+  safe?: 0 | 1;
+  enable_duplicate_check?: 0 | 1;
+  /** Seconds, default 1800, at most 4 h. */
+  duplicate_check_interval?: number;
+} & (
+  | { msgtype: 'text'; text: { content: string } }
+  | { msgtype: 'markdown'; markdown: { content: string } }
+  | { msgtype: 'textcard'; textcard: { title: string; description: string; url: string; btntxt?: string } }
+);
+
+/** Some recipients invalid: sent to the rest, the invalid ones named here (lower-cased userids). */
+export interface AppMessageResponse extends WecomResponse {
+  invaliduser?: string;
+  invalidparty?: string;
+  invalidtag?: string;
+  unlicenseduser?: string;
+  msgid: string;
 }
 
 export interface AddMsgTemplateRequest {
@@ -923,6 +949,35 @@ export class WecomClient {
     required('text or attachments', Boolean(req.text?.content) || (req.attachments?.length ?? 0) > 0);
     checkMessage(req.text, req.attachments, L.WELCOME_TEXT_MAX_BYTES, L.WELCOME_MAX_ATTACHMENTS);
     return this.post(SEND_WELCOME_MSG, req);
+  }
+
+  /**
+   * An app message to members (发送应用消息). Recipients partly invalid: sent to the others, the invalid
+   * ones in `invaliduser`/`invalidparty`/`invalidtag`; all invalid: 81013.
+   */
+  async sendAppMessage(req: AppMessageRequest): Promise<AppMessageResponse> {
+    required('agentid', Number.isInteger(req.agentid) && req.agentid > 0);
+    const ids = (s: string | undefined) => (s ? s.split('|').filter((x) => x !== '') : []);
+    required(
+      'touser, toparty or totag',
+      ids(req.touser).length + ids(req.toparty).length + ids(req.totag).length > 0,
+    );
+    countIn('touser', ids(req.touser), 0, L.APP_MSG_MAX_USERS);
+    countIn('toparty', ids(req.toparty), 0, L.APP_MSG_MAX_PARTIES);
+    countIn('totag', ids(req.totag), 0, L.APP_MSG_MAX_TAGS);
+    intIn('duplicate_check_interval', req.duplicate_check_interval, 1, L.APP_MSG_DUPLICATE_CHECK_MAX_SECONDS);
+    if (req.msgtype === 'text') required('text.content', Boolean(req.text?.content));
+    if (req.msgtype === 'markdown') {
+      required('markdown.content', Boolean(req.markdown?.content));
+      maxBytes('markdown.content', req.markdown.content, L.APP_MSG_MARKDOWN_MAX_BYTES);
+    }
+    if (req.msgtype === 'textcard') {
+      required('textcard.title', Boolean(req.textcard?.title));
+      required('textcard.description', Boolean(req.textcard?.description));
+      required('textcard.url', Boolean(req.textcard?.url));
+      maxBytes('textcard.url', req.textcard.url, L.TEXTCARD_URL_MAX_BYTES);
+    }
+    return this.post<AppMessageResponse>(MESSAGE_SEND, req);
   }
 
   /** Creates a 群发 task; members must confirm it in their client before anything is sent. */

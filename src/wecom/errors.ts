@@ -16,8 +16,11 @@ export const TOKEN_INVALID_ERRCODES: ReadonlySet<number> = new Set([40014, 42001
 export const KNOWN_ERRCODES: Readonly<Record<number, { en: string; zh: string }>> = {
   [-1]: { en: 'system busy, retry later', zh: '系统繁忙，请稍后再试' },
   40001: { en: 'invalid secret', zh: '不合法的secret参数' },
+  40008: { en: 'invalid message type', zh: '不合法的msgtype参数' },
   40013: { en: 'invalid corpid', zh: '不合法的CorpID' },
   40014: { en: 'invalid or expired access_token', zh: '不合法的access_token' },
+  40032: { en: 'too many userids (at most 1000)', zh: '不合法的UserID列表长度' },
+  40056: { en: 'invalid agentid', zh: '不合法的agentid' },
   40068: { en: 'invalid tag id (no such tag or tag group)', zh: '不合法的标签ID' },
   40071: { en: 'a tag of that name already exists', zh: '标签名字已经存在' },
   40096: { en: 'invalid external userid', zh: '不合法的外部联系人userid' },
@@ -29,6 +32,8 @@ export const KNOWN_ERRCODES: Readonly<Record<number, { en: string; zh: string }>
   },
   41096: { en: 'welcome message is being sent by another app', zh: '欢迎语正在被其他应用发送' },
   42001: { en: 'access_token expired', zh: 'access_token已过期' },
+  44004: { en: 'message content is empty', zh: '文本消息content参数为空' },
+  45002: { en: 'message content too long', zh: '消息内容超过限制' },
   45009: { en: 'API frequency limit exceeded', zh: '接口调用超过限制' },
   45033: { en: 'API concurrency limit exceeded', zh: '接口并发调用超过限制' },
   48002: { en: 'API not permitted for this app', zh: 'API接口无权限调用' },
@@ -37,6 +42,10 @@ export const KNOWN_ERRCODES: Readonly<Record<number, { en: string; zh: string }>
   81017: {
     en: 'owner_filter required: visible range exceeds 1000 people',
     zh: '可见范围超过1000人，需指定群主过滤',
+  },
+  81013: {
+    en: 'every recipient (user, department, tag) is invalid or out of the app’s range',
+    zh: 'UserID、部门ID、标签ID全部非法或无权限',
   },
   84061: { en: 'no external-contact relationship', zh: '不存在外部联系人的关系' },
   90500: { en: 'group owner has not resigned', zh: '群主并未离职' },

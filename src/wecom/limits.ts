@@ -94,6 +94,25 @@ export const GROUPMSG_TASK_MAX_LIMIT = 1000;
 /** `remind_groupmsg_send`: at most 3 reminders per 24 h (§3, off:97610). */
 export const GROUPMSG_REMINDS_PER_DAY = 3;
 
+// ── App messages (message/send, 发送应用消息) ──────────────────────────────
+/** `message/send`: touser ≤ 1000 userids (40032). */
+export const APP_MSG_MAX_USERS = 1000;
+/** `message/send`: toparty ≤ 100, totag ≤ 100. */
+export const APP_MSG_MAX_PARTIES = 100;
+export const APP_MSG_MAX_TAGS = 100;
+/** `message/send` text.content ≤ 2048 bytes (WeCom truncates longer); markdown.content ≤ 2048 bytes. */
+export const APP_MSG_TEXT_MAX_BYTES = 2048;
+export const APP_MSG_MARKDOWN_MAX_BYTES = 2048;
+/** textcard: title ≤ 128 bytes, description ≤ 512 bytes (truncated beyond), url ≤ 2048 bytes. */
+export const TEXTCARD_TITLE_MAX_BYTES = 128;
+export const TEXTCARD_DESCRIPTION_MAX_BYTES = 512;
+export const TEXTCARD_URL_MAX_BYTES = 2048;
+/** A member receives at most 30 app messages a minute and 1000 an hour (§1). */
+export const APP_MSG_PER_MEMBER_PER_MINUTE = 30;
+export const APP_MSG_PER_MEMBER_PER_HOUR = 1000;
+/** enable_duplicate_check: duplicate_check_interval defaults to 1800 s, at most 4 h. */
+export const APP_MSG_DUPLICATE_CHECK_MAX_SECONDS = 4 * 3600;
+
 // ── Customer groups ────────────────────────────────────────────────────────
 /** `groupchat/list`: limit 1–1000 (§3). */
 export const GROUPCHAT_LIST_MAX_LIMIT = 1000;

@@ -13,3 +13,8 @@ export const DEL_CORP_TAG = `${EC}/del_corp_tag`;
 export const ADD_CONTACT_WAY = `${EC}/add_contact_way`;
 export const UPDATE_CONTACT_WAY = `${EC}/update_contact_way`;
 export const DEL_CONTACT_WAY = `${EC}/del_contact_way`;
+export const ADD_MSG_TEMPLATE = `${EC}/add_msg_template`;
+export const REMIND_GROUPMSG_SEND = `${EC}/remind_groupmsg_send`;
+export const CANCEL_GROUPMSG_SEND = `${EC}/cancel_groupmsg_send`;
+/** 发送应用消息: the app writes to members (a task reminder). */
+export const MESSAGE_SEND = '/cgi-bin/message/send';

@@ -11,6 +11,7 @@ import * as org from './features/org/strings';
 import * as segments from './features/segments/strings';
 import * as staff from './features/staff/strings';
 import * as tags from './features/tags/strings';
+import * as tasks from './features/tasks/strings';
 import { setApiLanguage } from './shared/api/client';
 import * as shared from './shared/strings';
 
@@ -28,6 +29,7 @@ const zh = {
   ...orders.zh,
   ...segments.zh,
   ...audit.zh,
+  ...tasks.zh,
 };
 const en: typeof zh = {
   ...shared.en,
@@ -42,6 +44,7 @@ const en: typeof zh = {
   ...orders.en,
   ...segments.en,
   ...audit.en,
+  ...tasks.en,
 };
 
 export type Messages = typeof zh;

@@ -56,6 +56,14 @@ const TOUCH_SOURCE: Record<string, Text> = {
   task: { zh: '待办', en: 'task' },
 };
 
+const TASK_KIND: Record<string, Text> = {
+  call: { zh: '电话回访', en: 'call' },
+  send_script: { zh: '发送话术', en: 'send a script' },
+  invite_group: { zh: '邀请入群', en: 'invite to a group' },
+  birthday_care: { zh: '生日关怀', en: 'birthday care' },
+  custom: { zh: '待办', en: 'task' },
+};
+
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const text = (v: unknown): Text | null =>
@@ -234,6 +242,26 @@ function render(e: StoredEntry): Text | null {
       return {
         zh: `${staff} 向客户发送${source.zh}${name ? `「${name}」` : ''}`,
         en: `${staff} messaged the customer (${source.en}${name ? ` “${name}”` : ''})`,
+      };
+    }
+    case 'task_created':
+    case 'task_done':
+    case 'task_dismissed': {
+      const [title, kind] = [str(d.title), TASK_KIND[str(d.taskKind) ?? '']];
+      if (!title || !kind || !staff) return null;
+      if (e.kind === 'task_created')
+        return {
+          zh: `给 ${staff} 的待办（${kind.zh}）：${title}`,
+          en: `Task for ${staff} (${kind.en}): ${title}`,
+        };
+      if (e.kind === 'task_done')
+        return d.late
+          ? { zh: `${staff} 完成了待办（逾期）：${title}`, en: `${staff} did the task (late): ${title}` }
+          : { zh: `${staff} 完成了待办：${title}`, en: `${staff} did the task: ${title}` };
+      const reason = str(d.reason);
+      return {
+        zh: `待办已忽略：${title}${reason ? `（${reason}）` : ''}`,
+        en: `Task dismissed: ${title}${reason ? ` (${reason})` : ''}`,
       };
     }
     default:

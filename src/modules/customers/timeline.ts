@@ -18,6 +18,9 @@ export type TimelineKind =
   | 'member'
   | 'identity_unlinked'
   | 'touch'
+  | 'task_created'
+  | 'task_done'
+  | 'task_dismissed'
   | 'note';
 
 export interface TimelineEntry {

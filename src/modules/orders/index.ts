@@ -1,3 +1,4 @@
+export { customerOrders } from './following.ts';
 export { importOrdersCli } from './import-cli.ts';
 export { DEFAULT_SOURCE } from './import-service.ts';
 export { ingestOrders, type OrderResult } from './ingest.ts';

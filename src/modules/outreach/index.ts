@@ -1,5 +1,16 @@
+export { attributeOrdersSince } from './attribution.ts';
 export type { Audience } from './audience.ts';
 export { type BudgetView, effectiveBudget, type OutreachSettings, outreachSettingsOf } from './budget.ts';
+export {
+  cancelMassSend,
+  createMassSend,
+  dispatchDue,
+  followResults,
+  getMassSend,
+  MASS_SEND_JOB,
+  type MassSendInput,
+  remindMassSend,
+} from './mass-sends.ts';
 export { type ContentKind, type Plan, type PlanInput, planAudience } from './plan.ts';
 export type { Budget, Refusal } from './rules.ts';
 export type { TouchSourceKind } from './schema.ts';

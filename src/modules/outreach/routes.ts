@@ -1,9 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { decodeCursor, pageQuery, pageReply } from '../../platform/http/pagination.ts';
 import { ctxOf, type Deps } from '../context.ts';
+import { JOURNEY_ROLES } from '../staff/index.ts';
 import { MAX_LIST } from './audience.ts';
 import { budgetView, outreachSettingsOf, setBudget, setOutreachSettings } from './budget.ts';
+import {
+  cancelMassSend,
+  createMassSend,
+  getMassSend,
+  listMassSends,
+  listRecipients,
+  MASS_SEND_JOB,
+  remindMassSend,
+} from './mass-sends.ts';
 import { assertGuardAllowed, CONTENT_KINDS, EXCLUSIONS, GUARD_MODES, planAudience } from './plan.ts';
 
 const MANAGERS = ['hq_admin', 'region_manager', 'store_manager'] as const;
@@ -80,7 +91,7 @@ export const senderRuleSchema = z
     z.strictObject({ prefer: z.enum(['store_staff', 'latest_follow']) }),
     z.strictObject({
       prefer: z.literal('role'),
-      role: z.enum(['online_ops', 'customer_service', 'consultant', 'sales', 'doctor', 'store_staff']),
+      role: z.enum(JOURNEY_ROLES),
     }),
   ])
   .describe(
@@ -130,6 +141,161 @@ export const planInput = z.strictObject({
   at: z.iso.datetime({ offset: true }).optional().describe('when it would go out; now when absent'),
   contentKind: z.enum(CONTENT_KINDS).optional(),
   guard: z.enum(GUARD_MODES).optional().describe('coupon content only; default stop'),
+});
+
+const attachment = z.union([
+  z.strictObject({
+    msgtype: z.literal('image'),
+    image: z.strictObject({ pic_url: z.url().max(2048) }),
+  }),
+  z.strictObject({
+    msgtype: z.literal('link'),
+    link: z.strictObject({
+      title: z.string().min(1).max(42).describe('≤128 bytes'),
+      url: z.url().max(2048),
+      picurl: z.url().max(2048).optional(),
+      desc: z.string().max(170).optional(),
+    }),
+  }),
+  z.strictObject({
+    msgtype: z.literal('miniprogram'),
+    miniprogram: z.strictObject({
+      title: z.string().min(1).max(21).describe('≤64 bytes'),
+      pic_media_id: z.string().min(1).max(256),
+      appid: z.string().min(1).max(64),
+      page: z.string().min(1).max(512),
+    }),
+  }),
+]);
+const RECIPIENT_STATUSES = [
+  'planned',
+  'deferred',
+  'excluded',
+  'queued',
+  'sent',
+  'unsent',
+  'not_friend',
+  'over_cap',
+  'failed',
+  'cancelled',
+] as const;
+const massSendInput = z
+  .strictObject({
+    name: z.string().trim().min(1).max(60),
+    contentKind: z
+      .enum(CONTENT_KINDS)
+      .describe('coupon content is guarded: only price-sensitive customers get it'),
+    contentId: id.nullable().optional().describe('a content item (content module), when the send uses one'),
+    text: z.string().max(1333).optional().describe('≤4000 bytes; shown as the message'),
+    attachments: z.array(attachment).max(9).optional(),
+    sendAt: z.iso.datetime({ offset: true }).nullable().optional().describe('when to send; now when absent'),
+    senderRule: senderRuleSchema,
+    audience: audienceSchema,
+    guard: z.enum(GUARD_MODES).optional(),
+    overrideReason: z
+      .string()
+      .trim()
+      .max(200)
+      .optional()
+      .describe('required with guard = override (HQ admins)'),
+  })
+  .refine((v) => Boolean(v.text?.trim()) || (v.attachments?.length ?? 0) > 0, {
+    message: 'give a text or at least one attachment',
+    path: ['text'],
+  });
+const count = z.number();
+const massSend = z.object({
+  id: z.number(),
+  name: z.string(),
+  unitId: z.number(),
+  contentId: z.number().nullable(),
+  contentKind: z.enum(CONTENT_KINDS),
+  text: z.string(),
+  attachments: z.array(z.any()),
+  sendAt: z.string().nullable(),
+  senderRule: senderRuleSchema,
+  audience: audienceSchema,
+  guard: z.enum(GUARD_MODES),
+  overrideReason: z.string().nullable(),
+  status: z.enum(['scheduled', 'sending', 'done', 'cancelled']),
+  planned: z.object({
+    total: count,
+    receiving: count,
+    excluded: z.record(z.string(), count),
+    deferred: z.object({
+      quietHoursUntil: z.string().nullable(),
+      cappedUntil: z.string().nullable(),
+      monthlyCapUntil: z.string().nullable(),
+    }),
+    guard: z.object({
+      applies: z.boolean(),
+      mode: z.enum(GUARD_MODES),
+      threshold: z.number(),
+      notPriceSensitive: count,
+      blocked: z.boolean(),
+    }),
+  }),
+  createdAt: z.string(),
+  dispatchedAt: z.string().nullable(),
+  cancelledAt: z.string().nullable(),
+  total: count,
+  recipients: z.object(
+    Object.fromEntries(RECIPIENT_STATUSES.map((s) => [s, count])) as Record<
+      (typeof RECIPIENT_STATUSES)[number],
+      z.ZodNumber
+    >,
+  ),
+  reasons: z.record(z.string(), count).describe('excluded, deferred and failed recipients by reason'),
+  reminds: z.object({ used24h: count, max: count, nextAt: z.string().nullable() }),
+  outcome: z.object({
+    reached: count.describe('customers WeCom reports sent'),
+    confirmedStaff: count,
+    staff: count,
+    converted: count.describe('customers with an order credited to this send'),
+    conversionRate: z.number(),
+    orders: count,
+    gmvFen: count,
+  }),
+  staff: z.array(
+    z.object({
+      staffId: z.number(),
+      name: z.string(),
+      unitName: z.string(),
+      tasks: count,
+      confirmed: count,
+      confirmationRate: z.number(),
+      recipients: count,
+      sent: count,
+      orders: count,
+      gmvFen: count,
+    }),
+  ),
+  stores: z.array(
+    z.object({ unitId: z.number().nullable(), name: z.string().nullable(), orders: count, gmvFen: count }),
+  ),
+});
+const massSendItem = z.object({
+  id: z.number(),
+  name: z.string(),
+  status: z.enum(['scheduled', 'sending', 'done', 'cancelled']),
+  contentKind: z.enum(CONTENT_KINDS),
+  sendAt: z.string().nullable(),
+  createdAt: z.string(),
+  total: count,
+  receiving: count,
+  sent: count,
+});
+const recipient = z.object({
+  id: z.number(),
+  customerId: z.number(),
+  name: z.string(),
+  staffId: z.number().nullable(),
+  staffName: z.string().nullable(),
+  senderReason: z.string().nullable(),
+  status: z.enum(RECIPIENT_STATUSES),
+  reason: z.string().nullable(),
+  retryAt: z.string().nullable(),
+  resultAt: z.string().nullable(),
 });
 
 export function outreachRoutes(deps: Deps) {
@@ -183,6 +349,103 @@ export function outreachRoutes(deps: Deps) {
         assertGuardAllowed(ctx, rest, { needReason: false });
         return planAudience(ctx, { ...rest, at: at ? new Date(at) : ctx.clock.now() });
       },
+    );
+    const wakeJob = () => deps.wake.job(MASS_SEND_JOB);
+    const byId = z.object({ id });
+    app.get(
+      '/outreach/mass-sends',
+      {
+        config: managers,
+        schema: {
+          tags,
+          summary: "Mass sends made in the caller's unit and below, newest first",
+          querystring: z.object(pageQuery),
+          response: { 200: pageReply(massSendItem) },
+        },
+      },
+      async (request) =>
+        listMassSends(ctxOf(deps, request), {
+          cursor: decodeCursor(request.query.cursor),
+          limit: request.query.limit,
+        }),
+    );
+    app.post(
+      '/outreach/mass-sends',
+      {
+        config: managers,
+        schema: {
+          tags,
+          summary:
+            'Create a mass send (群发): planned now, sent at its time, one add_msg_template per sender; coupon content is guarded',
+          body: massSendInput,
+          response: { 201: massSend },
+        },
+      },
+      async (request, reply) =>
+        reply.code(201).send(await createMassSend(ctxOf(deps, request), request.body, wakeJob)),
+    );
+    app.get(
+      '/outreach/mass-sends/:id',
+      {
+        config: managers,
+        schema: {
+          tags,
+          summary:
+            'A mass send with its outcome: recipients by status, per-staff confirmation, attributed orders',
+          params: byId,
+          response: { 200: massSend },
+        },
+      },
+      async (request) => getMassSend(ctxOf(deps, request), request.params.id),
+    );
+    app.get(
+      '/outreach/mass-sends/:id/recipients',
+      {
+        config: managers,
+        schema: {
+          tags,
+          summary: 'Per-customer outcomes of a mass send',
+          params: byId,
+          querystring: z.object({ ...pageQuery, status: z.enum(RECIPIENT_STATUSES).optional() }),
+          response: { 200: pageReply(recipient) },
+        },
+      },
+      async (request) =>
+        listRecipients(ctxOf(deps, request), request.params.id, {
+          status: request.query.status,
+          cursor: decodeCursor(request.query.cursor),
+          limit: request.query.limit,
+        }),
+    );
+    app.post(
+      '/outreach/mass-sends/:id/remind',
+      {
+        config: managers,
+        schema: {
+          tags,
+          summary: 'Remind the members who have not sent yet (WeCom: at most 3 times in 24 hours)',
+          params: byId,
+          response: { 200: massSend },
+        },
+      },
+      async (request) => remindMassSend(ctxOf(deps, request), request.params.id, () => deps.wake.outbox()),
+    );
+    app.post(
+      '/outreach/mass-sends/:id/cancel',
+      {
+        config: managers,
+        schema: {
+          tags,
+          summary: 'Cancel a mass send: what members have not sent stays unsent',
+          params: byId,
+          response: { 200: massSend },
+        },
+      },
+      async (request) =>
+        cancelMassSend(ctxOf(deps, request), request.params.id, () => {
+          deps.wake.outbox();
+          wakeJob();
+        }),
     );
     app.get(
       '/outreach/settings',

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { Timestamp } from '../../platform/db/column-types.ts';
 
 export interface TouchBudgetSettingsTable {
@@ -51,10 +51,105 @@ export interface TouchesTable {
 }
 
 /** The tables this module owns, as Kysely sees them. */
-export interface OutreachTables {
+export interface OutreachTables extends MassSendTables {
   touch_budget_settings: TouchBudgetSettingsTable;
   outreach_settings: OutreachSettingsTable;
   touch_locks: TouchLocksTable;
   touch_opt_outs: TouchOptOutsTable;
   touches: TouchesTable;
+}
+
+export type MassSendStatus = 'scheduled' | 'sending' | 'done' | 'cancelled';
+
+export interface MassSendsTable {
+  corp_id: string;
+  id: Generated<number>;
+  unit_id: number;
+  name: string;
+  content_id: number | null;
+  content_kind: 'coupon' | 'product' | 'trust' | 'persona' | 'event';
+  text: Generated<string>;
+  attachments: ColumnType<unknown[], string | undefined, string>;
+  send_at: Timestamp | null;
+  sender_rule: ColumnType<unknown, string, string>;
+  audience: ColumnType<unknown, string, string>;
+  guard: Generated<'stop' | 'price_sensitive_only' | 'override'>;
+  override_reason: string | null;
+  status: Generated<MassSendStatus>;
+  planned: ColumnType<unknown, string, string>;
+  created_by: number | null;
+  created_at: Timestamp;
+  dispatched_at: Timestamp | null;
+  cancelled_at: Timestamp | null;
+}
+
+export type TaskStatus = 'pending' | 'created' | 'sent' | 'failed' | 'cancelled';
+
+export interface MassSendTasksTable {
+  corp_id: string;
+  id: Generated<number>;
+  mass_send_id: number;
+  staff_id: number;
+  wave: number;
+  status: Generated<TaskStatus>;
+  msgid: string | null;
+  recipients: number;
+  error: string | null;
+  created_at: Timestamp;
+  confirmed_at: Timestamp | null;
+  polled_at: Timestamp | null;
+}
+
+export type RecipientStatus =
+  | 'planned'
+  | 'deferred'
+  | 'excluded'
+  | 'queued'
+  | 'sent'
+  | 'unsent'
+  | 'not_friend'
+  | 'over_cap'
+  | 'failed'
+  | 'cancelled';
+
+export interface MassSendRecipientsTable {
+  corp_id: string;
+  mass_send_id: number;
+  customer_id: number;
+  staff_id: number | null;
+  sender_reason: string | null;
+  status: RecipientStatus;
+  reason: string | null;
+  retry_at: Timestamp | null;
+  touch_id: number | null;
+  task_id: number | null;
+  result_at: Timestamp | null;
+}
+
+export interface MassSendRemindsTable {
+  corp_id: string;
+  id: Generated<number>;
+  mass_send_id: number;
+  at: Timestamp;
+  account_id: number | null;
+}
+
+export interface TouchAttributionsTable {
+  corp_id: string;
+  order_id: number;
+  touch_id: number;
+  customer_id: number;
+  source_kind: TouchSourceKind;
+  source_id: string;
+  staff_id: number;
+  paid_fen: number;
+  ordered_at: Timestamp;
+}
+
+export interface MassSendTables {
+  mass_sends: MassSendsTable;
+  mass_send_tasks: MassSendTasksTable;
+  mass_send_recipients: MassSendRecipientsTable;
+  mass_send_reminds: MassSendRemindsTable;
+  touch_attributions: TouchAttributionsTable;
 }

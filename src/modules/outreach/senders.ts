@@ -1,6 +1,9 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Actor } from '../../platform/actor.ts';
 import type { Ctx } from '../context.ts';
+import type { StaffTable } from '../staff/index.ts';
+
+export type JourneyRole = StaffTable['journey_role'];
 
 /**
  * One sender per customer: of the customer's active follows with an active staff member in the caller's
@@ -10,7 +13,7 @@ import type { Ctx } from '../context.ts';
  */
 export type SenderRule =
   | { prefer: 'store_staff' | 'latest_follow'; role?: undefined }
-  | { prefer: 'role'; role: string };
+  | { prefer: 'role'; role: JourneyRole };
 
 export type SenderReason = 'home_store' | 'store_staff' | 'role' | 'latest_follow';
 export type SenderExclusion = 'not_friend' | 'no_follow_in_scope';

@@ -205,6 +205,17 @@ export async function releaseTouches(
     for (const r of released) {
       await removeTimeline(tx, r.customer_id, 'touch', { key: 'touchId', values: [r.id] });
     }
+    if (released.length) {
+      await tx.db
+        .deleteFrom('touch_attributions')
+        .where('corp_id', '=', tx.corpId)
+        .where(
+          'touch_id',
+          'in',
+          released.map((r) => r.id),
+        )
+        .execute();
+    }
   });
 }
 

@@ -2,6 +2,7 @@ import {
   ApartmentOutlined,
   AuditOutlined,
   BlockOutlined,
+  CarryOutOutlined,
   ContactsOutlined,
   CrownOutlined,
   FilterOutlined,
@@ -54,6 +55,11 @@ export const PAGES: readonly PageEntry[] = [
     paths: ['super-users'],
     page: lazy(() => import('../features/customers/SuperUsersPage')),
     menu: { icon: <CrownOutlined />, label: 'superUsers.menu' },
+  },
+  {
+    paths: ['tasks', 'tasks/mine'],
+    page: lazy(() => import('../features/tasks/TasksPage')),
+    menu: { icon: <CarryOutOutlined />, label: 'tasks.menu' },
   },
   {
     paths: ['channels'],

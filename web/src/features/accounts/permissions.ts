@@ -1,5 +1,5 @@
 /**
- * The roles that may create channels, segments and layerings: their POST routes' `config.access`
+ * The roles that may create channels, segments, layerings and tasks: their POST routes' `config.access`
  * (src/modules/authz.test.ts holds this list to them; no imports, so the server's tests can read it).
  * Whether the caller may change one that exists is the server's answer for that row (`editable`), never
  * guessed here.

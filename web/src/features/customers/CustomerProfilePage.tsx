@@ -29,6 +29,7 @@ import { channelsApi } from '../channels/api';
 import { IdentitiesCard, OrdersCard } from '../orders/CustomerOrders';
 import { JourneyRoleTag, PersonaTag } from '../staff/staffColumns';
 import { CustomerTagsEditor } from '../tags/CustomerTagsEditor';
+import { CustomerTasksCard } from '../tasks/CustomerTasks';
 import { type CustomerDetail, customersApi, type Follow } from './api';
 import { addWayLabel, CustomerAvatar, FollowStatusTag, GenderLabel } from './customer';
 import { FactsCardView } from './Lifecycle';
@@ -49,6 +50,9 @@ const KIND_COLOR: Record<string, string> = {
   identity_unlinked: 'magenta',
   order_paid: 'orange',
   refund: 'red',
+  task_created: 'cyan',
+  task_done: 'green',
+  task_dismissed: 'gray',
 };
 
 function kindLabel(t: TFunction, kind: string): string {
@@ -252,6 +256,13 @@ function Profile({ data, onChanged }: { data: CustomerDetail; onChanged(): void 
                 follows.map((f) => <FollowCard key={f.id} follow={f} lang={lang} />)
               )}
             </Card>
+            <CustomerTasksCard
+              customer={{ id: customer.id, name: customer.name }}
+              assignees={follows
+                .filter((f) => f.status === 'active')
+                .map((f) => ({ staffId: f.staff.id, name: `${f.staff.name} · ${f.staff.unitName}` }))}
+              onChanged={onChanged}
+            />
             <OrdersCard key={ordersVersion} customerId={customer.id} />
           </Flex>
         </Col>

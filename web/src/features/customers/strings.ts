@@ -90,6 +90,9 @@ export const zh = {
     member: '会员',
     identity_unlinked: '撤销关联',
     stage_changed: '生命周期',
+    task_created: '待办',
+    task_done: '待办完成',
+    task_dismissed: '待办忽略',
   },
   followStatus: {
     active: '正常',
@@ -307,6 +310,9 @@ export const en: typeof zh = {
     member: 'Membership',
     identity_unlinked: 'Link undone',
     stage_changed: 'Lifecycle',
+    task_created: 'Task',
+    task_done: 'Task done',
+    task_dismissed: 'Task dismissed',
   },
   followStatus: {
     active: 'Active',

@@ -4265,6 +4265,713 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/content-variables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The {{variables}} a text may hold, with a sample and the fallback used when a value is missing */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                name: string;
+                                label: {
+                                    zh: string;
+                                    en: string;
+                                };
+                                sample: string;
+                                fallback: string;
+                                maxChars: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/content/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** An unsaved item rendered with the sample values: what a customer would receive */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a stable name journeys and templates refer to, unique in the owning unit */
+                        key?: string | null;
+                        /** @enum {string} */
+                        kind: "coupon" | "product" | "trust" | "persona" | "event";
+                        /**
+                         * @description a script (话术) staff send themselves
+                         * @default false
+                         */
+                        script?: boolean;
+                        title: string;
+                        /** @default  */
+                        text?: string;
+                        /** @default [] */
+                        attachments?: ({
+                            /** @enum {string} */
+                            type: "image";
+                            /**
+                             * Format: uri
+                             * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                             */
+                            picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "link";
+                            title: string;
+                            /** Format: uri */
+                            url: string;
+                            /** Format: uri */
+                            picUrl?: string;
+                            desc?: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "miniprogram";
+                            title: string;
+                            appid: string;
+                            page: string;
+                            /**
+                             * Format: uri
+                             * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                             */
+                            picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "file";
+                            name: string;
+                            /**
+                             * Format: uri
+                             * @description where Siyu fetches the file to upload it as media_id when sent
+                             */
+                            url: string;
+                        })[];
+                        /** @default [] */
+                        personas?: ("brand" | "expert" | "founder" | "sales" | "assistant")[];
+                        /** @default [] */
+                        stages?: ("new" | "active" | "repeat" | "super" | "dormant" | "churned")[];
+                        /** @default [] */
+                        products?: string[];
+                        /** @default [] */
+                        scenes?: ("welcome" | "nurture" | "first_order" | "repurchase" | "birthday" | "anniversary" | "win_back" | "product_intro" | "event" | "service")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            text?: {
+                                content: string;
+                            };
+                            /** @description add_msg_template's attachments */
+                            attachments: ({
+                                /** @enum {string} */
+                                msgtype: "image" | "link" | "miniprogram" | "video" | "file";
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            /** @description attachments whose media the sender uploads before sending */
+                            media: {
+                                attachment: number;
+                                /** @enum {string} */
+                                mediaType: "image" | "file";
+                                /** @enum {string} */
+                                field: "pic_media_id" | "media_id";
+                                url: string;
+                                name?: string;
+                            }[];
+                            missing: ("customer_name" | "staff_name" | "persona_name" | "store_name" | "brand_name" | "member_level" | "coupon_name")[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The library as the caller sees it (its unit's, those above and below), with uses and the orders that followed */
+        get: {
+            parameters: {
+                query?: {
+                    kind?: "coupon" | "product" | "trust" | "persona" | "event";
+                    /** @description true: scripts (话术) only; false: content only */
+                    script?: "true" | "false";
+                    persona?: "brand" | "expert" | "founder" | "sales" | "assistant";
+                    stage?: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
+                    product?: string;
+                    scene?: "welcome" | "nurture" | "first_order" | "repurchase" | "birthday" | "anniversary" | "win_back" | "product_intro" | "event" | "service";
+                    owner?: "own" | "inherited" | "below";
+                    /** @description words in the title, text or key */
+                    q?: string;
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                /** @description the unit that owns it; only that unit edits it */
+                                unitId: number;
+                                unitName: string;
+                                key: string | null;
+                                /** @enum {string} */
+                                kind: "coupon" | "product" | "trust" | "persona" | "event";
+                                script: boolean;
+                                title: string;
+                                text: string;
+                                attachments: ({
+                                    /** @enum {string} */
+                                    type: "image";
+                                    /**
+                                     * Format: uri
+                                     * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                                     */
+                                    picUrl: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "link";
+                                    title: string;
+                                    /** Format: uri */
+                                    url: string;
+                                    /** Format: uri */
+                                    picUrl?: string;
+                                    desc?: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "miniprogram";
+                                    title: string;
+                                    appid: string;
+                                    page: string;
+                                    /**
+                                     * Format: uri
+                                     * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                                     */
+                                    picUrl: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "file";
+                                    name: string;
+                                    /**
+                                     * Format: uri
+                                     * @description where Siyu fetches the file to upload it as media_id when sent
+                                     */
+                                    url: string;
+                                })[];
+                                personas: string[];
+                                stages: string[];
+                                products: string[];
+                                scenes: string[];
+                                createdAt: string;
+                                updatedAt: string;
+                                editable: boolean;
+                                usage: {
+                                    uses: number;
+                                    customers: number;
+                                    /** @description orders within 7 days after a use, by customers the caller sees */
+                                    orders: number;
+                                    gmvFen: number;
+                                };
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add an item; it belongs to the caller's unit */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a stable name journeys and templates refer to, unique in the owning unit */
+                        key?: string | null;
+                        /** @enum {string} */
+                        kind: "coupon" | "product" | "trust" | "persona" | "event";
+                        /**
+                         * @description a script (话术) staff send themselves
+                         * @default false
+                         */
+                        script?: boolean;
+                        title: string;
+                        /** @default  */
+                        text?: string;
+                        /** @default [] */
+                        attachments?: ({
+                            /** @enum {string} */
+                            type: "image";
+                            /**
+                             * Format: uri
+                             * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                             */
+                            picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "link";
+                            title: string;
+                            /** Format: uri */
+                            url: string;
+                            /** Format: uri */
+                            picUrl?: string;
+                            desc?: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "miniprogram";
+                            title: string;
+                            appid: string;
+                            page: string;
+                            /**
+                             * Format: uri
+                             * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                             */
+                            picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "file";
+                            name: string;
+                            /**
+                             * Format: uri
+                             * @description where Siyu fetches the file to upload it as media_id when sent
+                             */
+                            url: string;
+                        })[];
+                        /** @default [] */
+                        personas?: ("brand" | "expert" | "founder" | "sales" | "assistant")[];
+                        /** @default [] */
+                        stages?: ("new" | "active" | "repeat" | "super" | "dormant" | "churned")[];
+                        /** @default [] */
+                        products?: string[];
+                        /** @default [] */
+                        scenes?: ("welcome" | "nurture" | "first_order" | "repurchase" | "birthday" | "anniversary" | "win_back" | "product_intro" | "event" | "service")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description the unit that owns it; only that unit edits it */
+                            unitId: number;
+                            unitName: string;
+                            key: string | null;
+                            /** @enum {string} */
+                            kind: "coupon" | "product" | "trust" | "persona" | "event";
+                            script: boolean;
+                            title: string;
+                            text: string;
+                            attachments: ({
+                                /** @enum {string} */
+                                type: "image";
+                                /**
+                                 * Format: uri
+                                 * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                                 */
+                                picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "link";
+                                title: string;
+                                /** Format: uri */
+                                url: string;
+                                /** Format: uri */
+                                picUrl?: string;
+                                desc?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "miniprogram";
+                                title: string;
+                                appid: string;
+                                page: string;
+                                /**
+                                 * Format: uri
+                                 * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                                 */
+                                picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "file";
+                                name: string;
+                                /**
+                                 * Format: uri
+                                 * @description where Siyu fetches the file to upload it as media_id when sent
+                                 */
+                                url: string;
+                            })[];
+                            personas: string[];
+                            stages: string[];
+                            products: string[];
+                            scenes: string[];
+                            createdAt: string;
+                            updatedAt: string;
+                            editable: boolean;
+                            usage: {
+                                uses: number;
+                                customers: number;
+                                /** @description orders within 7 days after a use, by customers the caller sees */
+                                orders: number;
+                                gmvFen: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/content/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One item with its usage */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description the unit that owns it; only that unit edits it */
+                            unitId: number;
+                            unitName: string;
+                            key: string | null;
+                            /** @enum {string} */
+                            kind: "coupon" | "product" | "trust" | "persona" | "event";
+                            script: boolean;
+                            title: string;
+                            text: string;
+                            attachments: ({
+                                /** @enum {string} */
+                                type: "image";
+                                /**
+                                 * Format: uri
+                                 * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                                 */
+                                picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "link";
+                                title: string;
+                                /** Format: uri */
+                                url: string;
+                                /** Format: uri */
+                                picUrl?: string;
+                                desc?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "miniprogram";
+                                title: string;
+                                appid: string;
+                                page: string;
+                                /**
+                                 * Format: uri
+                                 * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                                 */
+                                picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "file";
+                                name: string;
+                                /**
+                                 * Format: uri
+                                 * @description where Siyu fetches the file to upload it as media_id when sent
+                                 */
+                                url: string;
+                            })[];
+                            personas: string[];
+                            stages: string[];
+                            products: string[];
+                            scenes: string[];
+                            createdAt: string;
+                            updatedAt: string;
+                            editable: boolean;
+                            usage: {
+                                uses: number;
+                                customers: number;
+                                /** @description orders within 7 days after a use, by customers the caller sees */
+                                orders: number;
+                                gmvFen: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Change an item of the caller's own unit */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a stable name journeys and templates refer to, unique in the owning unit */
+                        key?: string | null;
+                        /** @enum {string} */
+                        kind: "coupon" | "product" | "trust" | "persona" | "event";
+                        /**
+                         * @description a script (话术) staff send themselves
+                         * @default false
+                         */
+                        script?: boolean;
+                        title: string;
+                        /** @default  */
+                        text?: string;
+                        /** @default [] */
+                        attachments?: ({
+                            /** @enum {string} */
+                            type: "image";
+                            /**
+                             * Format: uri
+                             * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                             */
+                            picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "link";
+                            title: string;
+                            /** Format: uri */
+                            url: string;
+                            /** Format: uri */
+                            picUrl?: string;
+                            desc?: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "miniprogram";
+                            title: string;
+                            appid: string;
+                            page: string;
+                            /**
+                             * Format: uri
+                             * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                             */
+                            picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "file";
+                            name: string;
+                            /**
+                             * Format: uri
+                             * @description where Siyu fetches the file to upload it as media_id when sent
+                             */
+                            url: string;
+                        })[];
+                        /** @default [] */
+                        personas?: ("brand" | "expert" | "founder" | "sales" | "assistant")[];
+                        /** @default [] */
+                        stages?: ("new" | "active" | "repeat" | "super" | "dormant" | "churned")[];
+                        /** @default [] */
+                        products?: string[];
+                        /** @default [] */
+                        scenes?: ("welcome" | "nurture" | "first_order" | "repurchase" | "birthday" | "anniversary" | "win_back" | "product_intro" | "event" | "service")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description the unit that owns it; only that unit edits it */
+                            unitId: number;
+                            unitName: string;
+                            key: string | null;
+                            /** @enum {string} */
+                            kind: "coupon" | "product" | "trust" | "persona" | "event";
+                            script: boolean;
+                            title: string;
+                            text: string;
+                            attachments: ({
+                                /** @enum {string} */
+                                type: "image";
+                                /**
+                                 * Format: uri
+                                 * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                                 */
+                                picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "link";
+                                title: string;
+                                /** Format: uri */
+                                url: string;
+                                /** Format: uri */
+                                picUrl?: string;
+                                desc?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "miniprogram";
+                                title: string;
+                                appid: string;
+                                page: string;
+                                /**
+                                 * Format: uri
+                                 * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
+                                 */
+                                picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "file";
+                                name: string;
+                                /**
+                                 * Format: uri
+                                 * @description where Siyu fetches the file to upload it as media_id when sent
+                                 */
+                                url: string;
+                            })[];
+                            personas: string[];
+                            stages: string[];
+                            products: string[];
+                            scenes: string[];
+                            createdAt: string;
+                            updatedAt: string;
+                            editable: boolean;
+                            usage: {
+                                uses: number;
+                                customers: number;
+                                /** @description orders within 7 days after a use, by customers the caller sees */
+                                orders: number;
+                                gmvFen: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete an item of the caller's own unit */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/outreach/budgets/{unitId}": {
         parameters: {
             query?: never;
@@ -4552,6 +5259,773 @@ export interface paths {
                                 notPriceSensitive: number;
                                 blocked: boolean;
                             };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Mass sends made in the caller's unit and below, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                status: "scheduled" | "sending" | "done" | "cancelled";
+                                /** @enum {string} */
+                                contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                                sendAt: string | null;
+                                createdAt: string;
+                                total: number;
+                                receiving: number;
+                                sent: number;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a mass send (群发): planned now, sent at its time, one add_msg_template per sender; coupon content is guarded */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /**
+                         * @description coupon content is guarded: only price-sensitive customers get it
+                         * @enum {string}
+                         */
+                        contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                        /** @description a content item (content module), when the send uses one */
+                        contentId?: number | null;
+                        /** @description ≤4000 bytes; shown as the message */
+                        text?: string;
+                        attachments?: ({
+                            /** @enum {string} */
+                            msgtype: "image";
+                            image: {
+                                /** Format: uri */
+                                pic_url: string;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            msgtype: "link";
+                            link: {
+                                /** @description ≤128 bytes */
+                                title: string;
+                                /** Format: uri */
+                                url: string;
+                                /** Format: uri */
+                                picurl?: string;
+                                desc?: string;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            msgtype: "miniprogram";
+                            miniprogram: {
+                                /** @description ≤64 bytes */
+                                title: string;
+                                pic_media_id: string;
+                                appid: string;
+                                page: string;
+                            };
+                        })[];
+                        /**
+                         * Format: date-time
+                         * @description when to send; now when absent
+                         */
+                        sendAt?: string | null;
+                        /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                        senderRule: {
+                            /** @enum {string} */
+                            prefer: "store_staff" | "latest_follow";
+                        } | {
+                            /** @enum {string} */
+                            prefer: "role";
+                            /** @enum {string} */
+                            role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                        };
+                        /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                        audience: {
+                            segmentId: number;
+                        } | {
+                            layerId: number;
+                            /** @description the layer, from 0 */
+                            layer: number;
+                        } | {
+                            tagIds: number[];
+                        } | {
+                            customerIds: number[];
+                        };
+                        /** @enum {string} */
+                        guard?: "stop" | "price_sensitive_only" | "override";
+                        /** @description required with guard = override (HQ admins) */
+                        overrideReason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            contentId: number | null;
+                            /** @enum {string} */
+                            contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                            text: string;
+                            attachments: unknown[];
+                            sendAt: string | null;
+                            /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                            senderRule: {
+                                /** @enum {string} */
+                                prefer: "store_staff" | "latest_follow";
+                            } | {
+                                /** @enum {string} */
+                                prefer: "role";
+                                /** @enum {string} */
+                                role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                            };
+                            /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                            audience: {
+                                segmentId: number;
+                            } | {
+                                layerId: number;
+                                /** @description the layer, from 0 */
+                                layer: number;
+                            } | {
+                                tagIds: number[];
+                            } | {
+                                customerIds: number[];
+                            };
+                            /** @enum {string} */
+                            guard: "stop" | "price_sensitive_only" | "override";
+                            overrideReason: string | null;
+                            /** @enum {string} */
+                            status: "scheduled" | "sending" | "done" | "cancelled";
+                            planned: {
+                                total: number;
+                                receiving: number;
+                                excluded: {
+                                    [key: string]: number;
+                                };
+                                deferred: {
+                                    quietHoursUntil: string | null;
+                                    cappedUntil: string | null;
+                                    monthlyCapUntil: string | null;
+                                };
+                                guard: {
+                                    applies: boolean;
+                                    /** @enum {string} */
+                                    mode: "stop" | "price_sensitive_only" | "override";
+                                    threshold: number;
+                                    notPriceSensitive: number;
+                                    blocked: boolean;
+                                };
+                            };
+                            createdAt: string;
+                            dispatchedAt: string | null;
+                            cancelledAt: string | null;
+                            total: number;
+                            recipients: {
+                                planned: number;
+                                deferred: number;
+                                excluded: number;
+                                queued: number;
+                                sent: number;
+                                unsent: number;
+                                not_friend: number;
+                                over_cap: number;
+                                failed: number;
+                                cancelled: number;
+                            };
+                            /** @description excluded, deferred and failed recipients by reason */
+                            reasons: {
+                                [key: string]: number;
+                            };
+                            reminds: {
+                                used24h: number;
+                                max: number;
+                                nextAt: string | null;
+                            };
+                            outcome: {
+                                /** @description customers WeCom reports sent */
+                                reached: number;
+                                confirmedStaff: number;
+                                staff: number;
+                                /** @description customers with an order credited to this send */
+                                converted: number;
+                                conversionRate: number;
+                                orders: number;
+                                gmvFen: number;
+                            };
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                unitName: string;
+                                tasks: number;
+                                confirmed: number;
+                                confirmationRate: number;
+                                recipients: number;
+                                sent: number;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                            stores: {
+                                unitId: number | null;
+                                name: string | null;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A mass send with its outcome: recipients by status, per-staff confirmation, attributed orders */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            contentId: number | null;
+                            /** @enum {string} */
+                            contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                            text: string;
+                            attachments: unknown[];
+                            sendAt: string | null;
+                            /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                            senderRule: {
+                                /** @enum {string} */
+                                prefer: "store_staff" | "latest_follow";
+                            } | {
+                                /** @enum {string} */
+                                prefer: "role";
+                                /** @enum {string} */
+                                role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                            };
+                            /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                            audience: {
+                                segmentId: number;
+                            } | {
+                                layerId: number;
+                                /** @description the layer, from 0 */
+                                layer: number;
+                            } | {
+                                tagIds: number[];
+                            } | {
+                                customerIds: number[];
+                            };
+                            /** @enum {string} */
+                            guard: "stop" | "price_sensitive_only" | "override";
+                            overrideReason: string | null;
+                            /** @enum {string} */
+                            status: "scheduled" | "sending" | "done" | "cancelled";
+                            planned: {
+                                total: number;
+                                receiving: number;
+                                excluded: {
+                                    [key: string]: number;
+                                };
+                                deferred: {
+                                    quietHoursUntil: string | null;
+                                    cappedUntil: string | null;
+                                    monthlyCapUntil: string | null;
+                                };
+                                guard: {
+                                    applies: boolean;
+                                    /** @enum {string} */
+                                    mode: "stop" | "price_sensitive_only" | "override";
+                                    threshold: number;
+                                    notPriceSensitive: number;
+                                    blocked: boolean;
+                                };
+                            };
+                            createdAt: string;
+                            dispatchedAt: string | null;
+                            cancelledAt: string | null;
+                            total: number;
+                            recipients: {
+                                planned: number;
+                                deferred: number;
+                                excluded: number;
+                                queued: number;
+                                sent: number;
+                                unsent: number;
+                                not_friend: number;
+                                over_cap: number;
+                                failed: number;
+                                cancelled: number;
+                            };
+                            /** @description excluded, deferred and failed recipients by reason */
+                            reasons: {
+                                [key: string]: number;
+                            };
+                            reminds: {
+                                used24h: number;
+                                max: number;
+                                nextAt: string | null;
+                            };
+                            outcome: {
+                                /** @description customers WeCom reports sent */
+                                reached: number;
+                                confirmedStaff: number;
+                                staff: number;
+                                /** @description customers with an order credited to this send */
+                                converted: number;
+                                conversionRate: number;
+                                orders: number;
+                                gmvFen: number;
+                            };
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                unitName: string;
+                                tasks: number;
+                                confirmed: number;
+                                confirmationRate: number;
+                                recipients: number;
+                                sent: number;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                            stores: {
+                                unitId: number | null;
+                                name: string | null;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends/{id}/recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per-customer outcomes of a mass send */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                    status?: "planned" | "deferred" | "excluded" | "queued" | "sent" | "unsent" | "not_friend" | "over_cap" | "failed" | "cancelled";
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                customerId: number;
+                                name: string;
+                                staffId: number | null;
+                                staffName: string | null;
+                                senderReason: string | null;
+                                /** @enum {string} */
+                                status: "planned" | "deferred" | "excluded" | "queued" | "sent" | "unsent" | "not_friend" | "over_cap" | "failed" | "cancelled";
+                                reason: string | null;
+                                retryAt: string | null;
+                                resultAt: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends/{id}/remind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Remind the members who have not sent yet (WeCom: at most 3 times in 24 hours) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            contentId: number | null;
+                            /** @enum {string} */
+                            contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                            text: string;
+                            attachments: unknown[];
+                            sendAt: string | null;
+                            /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                            senderRule: {
+                                /** @enum {string} */
+                                prefer: "store_staff" | "latest_follow";
+                            } | {
+                                /** @enum {string} */
+                                prefer: "role";
+                                /** @enum {string} */
+                                role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                            };
+                            /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                            audience: {
+                                segmentId: number;
+                            } | {
+                                layerId: number;
+                                /** @description the layer, from 0 */
+                                layer: number;
+                            } | {
+                                tagIds: number[];
+                            } | {
+                                customerIds: number[];
+                            };
+                            /** @enum {string} */
+                            guard: "stop" | "price_sensitive_only" | "override";
+                            overrideReason: string | null;
+                            /** @enum {string} */
+                            status: "scheduled" | "sending" | "done" | "cancelled";
+                            planned: {
+                                total: number;
+                                receiving: number;
+                                excluded: {
+                                    [key: string]: number;
+                                };
+                                deferred: {
+                                    quietHoursUntil: string | null;
+                                    cappedUntil: string | null;
+                                    monthlyCapUntil: string | null;
+                                };
+                                guard: {
+                                    applies: boolean;
+                                    /** @enum {string} */
+                                    mode: "stop" | "price_sensitive_only" | "override";
+                                    threshold: number;
+                                    notPriceSensitive: number;
+                                    blocked: boolean;
+                                };
+                            };
+                            createdAt: string;
+                            dispatchedAt: string | null;
+                            cancelledAt: string | null;
+                            total: number;
+                            recipients: {
+                                planned: number;
+                                deferred: number;
+                                excluded: number;
+                                queued: number;
+                                sent: number;
+                                unsent: number;
+                                not_friend: number;
+                                over_cap: number;
+                                failed: number;
+                                cancelled: number;
+                            };
+                            /** @description excluded, deferred and failed recipients by reason */
+                            reasons: {
+                                [key: string]: number;
+                            };
+                            reminds: {
+                                used24h: number;
+                                max: number;
+                                nextAt: string | null;
+                            };
+                            outcome: {
+                                /** @description customers WeCom reports sent */
+                                reached: number;
+                                confirmedStaff: number;
+                                staff: number;
+                                /** @description customers with an order credited to this send */
+                                converted: number;
+                                conversionRate: number;
+                                orders: number;
+                                gmvFen: number;
+                            };
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                unitName: string;
+                                tasks: number;
+                                confirmed: number;
+                                confirmationRate: number;
+                                recipients: number;
+                                sent: number;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                            stores: {
+                                unitId: number | null;
+                                name: string | null;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outreach/mass-sends/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a mass send: what members have not sent stays unsent */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            unitId: number;
+                            contentId: number | null;
+                            /** @enum {string} */
+                            contentKind: "coupon" | "product" | "trust" | "persona" | "event";
+                            text: string;
+                            attachments: unknown[];
+                            sendAt: string | null;
+                            /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
+                            senderRule: {
+                                /** @enum {string} */
+                                prefer: "store_staff" | "latest_follow";
+                            } | {
+                                /** @enum {string} */
+                                prefer: "role";
+                                /** @enum {string} */
+                                role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
+                            };
+                            /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
+                            audience: {
+                                segmentId: number;
+                            } | {
+                                layerId: number;
+                                /** @description the layer, from 0 */
+                                layer: number;
+                            } | {
+                                tagIds: number[];
+                            } | {
+                                customerIds: number[];
+                            };
+                            /** @enum {string} */
+                            guard: "stop" | "price_sensitive_only" | "override";
+                            overrideReason: string | null;
+                            /** @enum {string} */
+                            status: "scheduled" | "sending" | "done" | "cancelled";
+                            planned: {
+                                total: number;
+                                receiving: number;
+                                excluded: {
+                                    [key: string]: number;
+                                };
+                                deferred: {
+                                    quietHoursUntil: string | null;
+                                    cappedUntil: string | null;
+                                    monthlyCapUntil: string | null;
+                                };
+                                guard: {
+                                    applies: boolean;
+                                    /** @enum {string} */
+                                    mode: "stop" | "price_sensitive_only" | "override";
+                                    threshold: number;
+                                    notPriceSensitive: number;
+                                    blocked: boolean;
+                                };
+                            };
+                            createdAt: string;
+                            dispatchedAt: string | null;
+                            cancelledAt: string | null;
+                            total: number;
+                            recipients: {
+                                planned: number;
+                                deferred: number;
+                                excluded: number;
+                                queued: number;
+                                sent: number;
+                                unsent: number;
+                                not_friend: number;
+                                over_cap: number;
+                                failed: number;
+                                cancelled: number;
+                            };
+                            /** @description excluded, deferred and failed recipients by reason */
+                            reasons: {
+                                [key: string]: number;
+                            };
+                            reminds: {
+                                used24h: number;
+                                max: number;
+                                nextAt: string | null;
+                            };
+                            outcome: {
+                                /** @description customers WeCom reports sent */
+                                reached: number;
+                                confirmedStaff: number;
+                                staff: number;
+                                /** @description customers with an order credited to this send */
+                                converted: number;
+                                conversionRate: number;
+                                orders: number;
+                                gmvFen: number;
+                            };
+                            staff: {
+                                staffId: number;
+                                name: string;
+                                unitName: string;
+                                tasks: number;
+                                confirmed: number;
+                                confirmationRate: number;
+                                recipients: number;
+                                sent: number;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
+                            stores: {
+                                unitId: number | null;
+                                name: string | null;
+                                orders: number;
+                                gmvFen: number;
+                            }[];
                         };
                     };
                 };
@@ -5126,6 +6600,514 @@ export interface paths {
                             }[];
                             /** @description end, loop, too_long, or why the customer would leave */
                             end: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tasks in the caller’s scope (a front-line member: their own), soonest due first; active = open or overdue */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "active" | "open" | "overdue" | "done" | "dismissed" | "all";
+                    staffId?: number;
+                    /** @description the unit and its subtree */
+                    unitId?: number;
+                    customerId?: number;
+                    /** @description due at or after */
+                    dueFrom?: string;
+                    /** @description due before */
+                    dueTo?: string;
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                staffId: number;
+                                staffName: string;
+                                unitId: number;
+                                unitName: string;
+                                customerId: number | null;
+                                customerName: string | null;
+                                customerAvatar: string | null;
+                                /** @enum {string} */
+                                kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                                title: string;
+                                note: string;
+                                contentId: string | null;
+                                dueAt: string;
+                                remindAt: string | null;
+                                source: {
+                                    /** @enum {string} */
+                                    kind: "manual" | "journey";
+                                    journeyId: string | null;
+                                    stepId: string | null;
+                                };
+                                /** @enum {string} */
+                                status: "open" | "done" | "dismissed";
+                                /**
+                                 * @description open: not yet due; overdue: open past its due time
+                                 * @enum {string}
+                                 */
+                                state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                                createdAt: string;
+                                closedAt: string | null;
+                                closeNote: string;
+                                /** @description the touch a done send-script task took of the customer’s budget */
+                                touchId: string | null;
+                                reminder: {
+                                    /** @enum {string} */
+                                    state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                    sentAt: string | null;
+                                    errcode: number | null;
+                                };
+                                /** @description the caller is the member it is for, and it is open */
+                                canComplete: boolean;
+                                canDismiss: boolean;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Give a member a task (for a customer they follow); they are reminded through WeCom’s app messages */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description a task for one member */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the member the task is for: in the caller’s subtree */
+                        staffId: number;
+                        /** @description required for call, send_script and birthday_care */
+                        customerId?: number | null;
+                        /** @enum {string} */
+                        kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                        title: string;
+                        note?: string;
+                        /** @description a script of the content library */
+                        contentId?: string | null;
+                        /** Format: date-time */
+                        dueAt: string;
+                        /**
+                         * Format: date-time
+                         * @description default: two hours before due (at once if that has passed); null: no reminder
+                         */
+                        remindAt?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            staffId: number;
+                            staffName: string;
+                            unitId: number;
+                            unitName: string;
+                            customerId: number | null;
+                            customerName: string | null;
+                            customerAvatar: string | null;
+                            /** @enum {string} */
+                            kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                            title: string;
+                            note: string;
+                            contentId: string | null;
+                            dueAt: string;
+                            remindAt: string | null;
+                            source: {
+                                /** @enum {string} */
+                                kind: "manual" | "journey";
+                                journeyId: string | null;
+                                stepId: string | null;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "done" | "dismissed";
+                            /**
+                             * @description open: not yet due; overdue: open past its due time
+                             * @enum {string}
+                             */
+                            state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                            createdAt: string;
+                            closedAt: string | null;
+                            closeNote: string;
+                            /** @description the touch a done send-script task took of the customer’s budget */
+                            touchId: string | null;
+                            reminder: {
+                                /** @enum {string} */
+                                state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                sentAt: string | null;
+                                errcode: number | null;
+                            };
+                            /** @description the caller is the member it is for, and it is open */
+                            canComplete: boolean;
+                            canDismiss: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Completion rates per member or per store over the tasks due in a window */
+        get: {
+            parameters: {
+                query?: {
+                    by?: "staff" | "store";
+                    unitId?: number;
+                    /** @description default: 30 days ago */
+                    dueFrom?: string;
+                    /** @description default: 7 days ahead */
+                    dueTo?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            by: "staff" | "store";
+                            items: {
+                                id: number;
+                                name: string;
+                                unitName: string;
+                                onTime: number;
+                                late: number;
+                                /** @description not yet due */
+                                open: number;
+                                overdue: number;
+                                dismissed: number;
+                                /** @description done / (done + open + overdue) */
+                                completionRate: number | null;
+                                /** @description done on time / (done + open + overdue) */
+                                onTimeRate: number | null;
+                            }[];
+                            total: {
+                                onTime: number;
+                                late: number;
+                                /** @description not yet due */
+                                open: number;
+                                overdue: number;
+                                dismissed: number;
+                                /** @description done / (done + open + overdue) */
+                                completionRate: number | null;
+                                /** @description done on time / (done + open + overdue) */
+                                onTimeRate: number | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One task in the caller’s scope */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            staffId: number;
+                            staffName: string;
+                            unitId: number;
+                            unitName: string;
+                            customerId: number | null;
+                            customerName: string | null;
+                            customerAvatar: string | null;
+                            /** @enum {string} */
+                            kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                            title: string;
+                            note: string;
+                            contentId: string | null;
+                            dueAt: string;
+                            remindAt: string | null;
+                            source: {
+                                /** @enum {string} */
+                                kind: "manual" | "journey";
+                                journeyId: string | null;
+                                stepId: string | null;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "done" | "dismissed";
+                            /**
+                             * @description open: not yet due; overdue: open past its due time
+                             * @enum {string}
+                             */
+                            state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                            createdAt: string;
+                            closedAt: string | null;
+                            closeNote: string;
+                            /** @description the touch a done send-script task took of the customer’s budget */
+                            touchId: string | null;
+                            reminder: {
+                                /** @enum {string} */
+                                state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                sentAt: string | null;
+                                errcode: number | null;
+                            };
+                            /** @description the caller is the member it is for, and it is open */
+                            canComplete: boolean;
+                            canDismiss: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The member marks their task done; a send-script task takes a touch of the customer’s budget (409 when it has none) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            staffId: number;
+                            staffName: string;
+                            unitId: number;
+                            unitName: string;
+                            customerId: number | null;
+                            customerName: string | null;
+                            customerAvatar: string | null;
+                            /** @enum {string} */
+                            kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                            title: string;
+                            note: string;
+                            contentId: string | null;
+                            dueAt: string;
+                            remindAt: string | null;
+                            source: {
+                                /** @enum {string} */
+                                kind: "manual" | "journey";
+                                journeyId: string | null;
+                                stepId: string | null;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "done" | "dismissed";
+                            /**
+                             * @description open: not yet due; overdue: open past its due time
+                             * @enum {string}
+                             */
+                            state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                            createdAt: string;
+                            closedAt: string | null;
+                            closeNote: string;
+                            /** @description the touch a done send-script task took of the customer’s budget */
+                            touchId: string | null;
+                            reminder: {
+                                /** @enum {string} */
+                                state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                sentAt: string | null;
+                                errcode: number | null;
+                            };
+                            /** @description the caller is the member it is for, and it is open */
+                            canComplete: boolean;
+                            canDismiss: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The member, or a manager over them, dismisses an open task with a reason */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            staffId: number;
+                            staffName: string;
+                            unitId: number;
+                            unitName: string;
+                            customerId: number | null;
+                            customerName: string | null;
+                            customerAvatar: string | null;
+                            /** @enum {string} */
+                            kind: "call" | "send_script" | "invite_group" | "birthday_care" | "custom";
+                            title: string;
+                            note: string;
+                            contentId: string | null;
+                            dueAt: string;
+                            remindAt: string | null;
+                            source: {
+                                /** @enum {string} */
+                                kind: "manual" | "journey";
+                                journeyId: string | null;
+                                stepId: string | null;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "done" | "dismissed";
+                            /**
+                             * @description open: not yet due; overdue: open past its due time
+                             * @enum {string}
+                             */
+                            state: "open" | "overdue" | "done_on_time" | "done_late" | "dismissed";
+                            createdAt: string;
+                            closedAt: string | null;
+                            closeNote: string;
+                            /** @description the touch a done send-script task took of the customer’s budget */
+                            touchId: string | null;
+                            reminder: {
+                                /** @enum {string} */
+                                state: "none" | "scheduled" | "queued" | "sent" | "failed" | "unknown";
+                                sentAt: string | null;
+                                errcode: number | null;
+                            };
+                            /** @description the caller is the member it is for, and it is open */
+                            canComplete: boolean;
+                            canDismiss: boolean;
                         };
                     };
                 };

@@ -1,0 +1,211 @@
+import { type Ctx, syncCtxOf } from '../modules/context.ts';
+import { subtreeUnitIds } from '../modules/org/index.ts';
+import {
+  attributeOrdersSince,
+  cancelMassSend,
+  createMassSend,
+  dispatchDue,
+  followResults,
+  type MassSendInput,
+  planAudience,
+  remindMassSend,
+} from '../modules/outreach/index.ts';
+import type { Clock } from '../platform/clock.ts';
+import type { Runtime } from '../runtime.ts';
+import { Random } from './random.ts';
+import type { ShiftableClock } from './shift-clock.ts';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const BRAND_OFFSET = 8 * HOUR;
+
+/** A moment of the brand's calendar (UTC+8): `daysAgo` days before `now`'s day, at hh:mm. */
+function brandTime(now: Date, daysAgo: number, hh: number, mm = 0): Date {
+  const local = now.getTime() + BRAND_OFFSET;
+  const dayStart = local - (local % DAY) - BRAND_OFFSET;
+  return new Date(dayStart - daysAgo * DAY + hh * HOUR + mm * 60_000);
+}
+
+export interface DemoMassSendOptions {
+  runtime: Runtime;
+  corpId: string;
+  /** The simulator's corp id, for its control calls. */
+  wecomCorpId: string;
+  /** A control-API call to the simulator that must succeed. */
+  sim(method: string, path: string, body?: unknown): Promise<unknown>;
+  simClock: ShiftableClock;
+  now: Date;
+  seed: number;
+}
+
+/**
+ * The demo brand's 群发, made by the HQ admin through the same functions the API calls, each on its own day
+ * in the past (Siyu's side on a clock set to that moment, the simulator's clock shifted to it), so that the
+ * page opens on sends in every state: one done with results and the orders that followed, a coupon sent to
+ * the price-sensitive part only with a member still to confirm (reminded once), one cancelled part-way, and
+ * one scheduled for tomorrow morning.
+ */
+export async function createDemoMassSends(o: DemoMassSendOptions): Promise<number> {
+  const deps = o.runtime.deps;
+  const admin = await deps.db
+    .selectFrom('accounts')
+    .select(['id', 'unit_id'])
+    .where('corp_id', '=', o.corpId)
+    .where('username', '=', 'admin')
+    .executeTakeFirstOrThrow();
+  const unitIds = await subtreeUnitIds(syncCtxOf(deps, o.corpId).cdb, admin.unit_id);
+  const ctxAt = (at: Date): Ctx => {
+    const clock: Clock = { now: () => new Date(at) };
+    return {
+      ...syncCtxOf({ ...deps, clock }, o.corpId),
+      actor: {
+        corpId: o.corpId,
+        accountId: admin.id,
+        role: 'hq_admin',
+        unitId: admin.unit_id,
+        seesWholeCorp: true,
+        unitIds,
+        staffId: null,
+      },
+    };
+  };
+  const segment = async (name: string) =>
+    (
+      await deps.db
+        .selectFrom('segments')
+        .select('id')
+        .where('corp_id', '=', o.corpId)
+        .where('name', '=', name)
+        .executeTakeFirstOrThrow()
+    ).id;
+  const link = await deps.links.require(o.corpId);
+  const rng = new Random(o.seed ^ 0x6d617373);
+
+  /** Whether anyone would get it (a small demo brand may have nobody in a segment). */
+  const reaches = async (at: Date, input: MassSendInput) =>
+    (await planAudience(ctxAt(at), { ...input, at, contentKind: input.contentKind, guard: input.guard }))
+      .receiving > 0;
+
+  /**
+   * Creates and dispatches a send at `at`; members confirm with probability `confirm` an hour later. null
+   * when its audience has nobody to receive it.
+   */
+  async function send(at: Date, input: MassSendInput, confirm: number): Promise<number | null> {
+    if (!(await reaches(at, input))) return null;
+    o.simClock.shiftTo(at);
+    try {
+      const { id } = await createMassSend(ctxAt(at), input);
+      await dispatchDue(ctxAt(at));
+      deps.wake.outbox();
+      await o.runtime.drain();
+      const later = new Date(at.getTime() + HOUR);
+      o.simClock.shiftTo(later);
+      const tasks = await deps.db
+        .selectFrom('mass_send_tasks as t')
+        .innerJoin('staff as s', (j) =>
+          j.onRef('s.corp_id', '=', 't.corp_id').onRef('s.id', '=', 't.staff_id'),
+        )
+        .select(['t.msgid', 's.userid'])
+        .where('t.corp_id', '=', o.corpId)
+        .where('t.mass_send_id', '=', id)
+        .where('t.msgid', 'is not', null)
+        .orderBy('t.id')
+        .execute();
+      for (const t of tasks) {
+        if (!rng.chance(confirm)) continue;
+        await o.sim('POST', `/sim/corps/${o.wecomCorpId}/scenarios/member-confirms-mass-send`, {
+          msgid: t.msgid,
+          userid: t.userid,
+        });
+      }
+      await followResults(ctxAt(new Date(later.getTime() + HOUR)), link.client);
+      return id;
+    } finally {
+      o.simClock.reset();
+    }
+  }
+
+  const first = brandTime(o.now, 10, 10, 30);
+  await send(
+    first,
+    {
+      name: '新品上市：芒果多多',
+      contentKind: 'product',
+      text: '禾木新品「芒果多多」今天上市啦🥭 给老朋友留了第一口，到店报暗号「芒果」可免费加椰果～',
+      attachments: [
+        {
+          msgtype: 'link',
+          link: {
+            title: '芒果多多｜夏日限定',
+            url: 'https://demo.siyu.example/products/mango',
+            desc: '当季台农芒果，现切现做',
+          },
+        },
+      ],
+      senderRule: { prefer: 'store_staff' },
+      audience: { segmentId: await segment('超级用户') },
+    },
+    1,
+  );
+
+  const coupon = await send(
+    brandTime(o.now, 6, 15),
+    {
+      name: '会员日：满 30 减 5',
+      contentKind: 'coupon',
+      text: '周三会员日🎉 满 30 减 5 券已放进你的小程序卡包，今晚 24 点前有效～',
+      senderRule: { prefer: 'store_staff' },
+      audience: { segmentId: await segment('首单新客') },
+      guard: 'price_sensitive_only',
+    },
+    0.8,
+  );
+  // a member has not sent it yet: reminded once
+  if (coupon !== null) await remindMassSend(ctxAt(brandTime(o.now, 6, 18)), coupon).catch(() => {});
+
+  const winBack = brandTime(o.now, 3, 11);
+  const cancelled = await send(
+    winBack,
+    {
+      name: '好久不见：回归请你喝一杯',
+      contentKind: 'product',
+      text: '好久不见～这周回店，第二杯我们请🍵',
+      senderRule: { prefer: 'latest_follow' },
+      audience: { segmentId: await segment('沉睡高价值') },
+    },
+    0.5,
+  );
+  if (cancelled !== null) {
+    o.simClock.shiftTo(new Date(winBack.getTime() + 3 * HOUR));
+    try {
+      await cancelMassSend(ctxAt(new Date(winBack.getTime() + 3 * HOUR)), cancelled);
+      deps.wake.outbox();
+      await o.runtime.drain();
+      await followResults(ctxAt(new Date(winBack.getTime() + 4 * HOUR)), link.client);
+    } finally {
+      o.simClock.reset();
+    }
+  }
+
+  const weekend: MassSendInput = {
+    name: '周末亲子 DIY：做一杯自己的奶茶',
+    contentKind: 'event',
+    text: '本周六下午 2 点，门店亲子 DIY 奶茶课开课啦，名额 12 组，回复「报名」锁定～',
+    sendAt: brandTime(o.now, -1, 10).toISOString(),
+    senderRule: { prefer: 'store_staff' },
+    audience: { segmentId: await segment('果茶复购客') },
+  };
+  // planned three days ago for tomorrow morning (the audit log stays in time order)
+  if (await reaches(new Date(weekend.sendAt!), weekend)) {
+    await createMassSend(ctxAt(brandTime(o.now, 3, 16)), weekend);
+  }
+
+  // the orders since the first send that followed a touch
+  await attributeOrdersSince(syncCtxOf(deps, o.corpId), first);
+  const { n } = await deps.db
+    .selectFrom('mass_sends')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('corp_id', '=', o.corpId)
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}

@@ -1,0 +1,19 @@
+export {
+  type AttachmentInput,
+  type ContentKind,
+  KINDS,
+  type MediaUpload,
+  type RenderedMessage,
+  renderContent,
+  SCENES,
+} from './rules.ts';
+export {
+  type ContentItem,
+  type ContentUse,
+  contentByKey,
+  FOLLOWING_DAYS,
+  getContent,
+  recordContentUse,
+  type Usage,
+} from './service.ts';
+export { SAMPLE_VARS, VARIABLE_NAMES, VARIABLES, type VariableName, type Vars } from './variables.ts';

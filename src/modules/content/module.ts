@@ -1,0 +1,12 @@
+import { type ModuleManifest, migrationsOf } from '../manifest.ts';
+import { contentRoutes } from './routes.ts';
+
+/** The content library (素材库) and script library (话术库): what journeys, mass sends and staff send. */
+export const content: ModuleManifest = {
+  name: 'content',
+  dependsOn: ['org', 'accounts', 'staff', 'customers', 'orders'],
+  tables: ['content_items', 'content_uses'],
+  migrations: { dir: migrationsOf(import.meta.url) },
+  routes: (deps) => contentRoutes(deps),
+  publishes: [],
+};
