@@ -179,12 +179,19 @@ export function createRuntime(
       },
     },
   ];
+  // On a PostgreSQL server each running job holds a pooled connection for its lock and needs others for its
+  // work: with every job starting at once, as many jobs as the pool has connections would each wait for a
+  // second one forever. A few at a time leaves the pool room (the pool has 10).
+  const jobSlots = new Slots(3);
   for (const job of jobs) {
     if (loops.has(job.name)) throw new Error(`two jobs are named ${job.name}`);
     loops.set(
       job.name,
       new WorkLoop(
-        () => exclusive(db, opts.databaseUrl !== undefined, job.name, () => job.run(deps, abort.signal)),
+        () =>
+          jobSlots.run(() =>
+            exclusive(db, opts.databaseUrl !== undefined, job.name, () => job.run(deps, abort.signal)),
+          ),
         job.everyMs,
         (err) => log?.warn({ err, job: job.name }, 'job failed'),
       ),
@@ -231,6 +238,26 @@ export function createRuntime(
       await loop.drain();
     },
   };
+}
+
+/** At most `n` of the functions given to `run` at once; the others wait their turn, in order. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
 }
 
 /**
