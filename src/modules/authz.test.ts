@@ -28,9 +28,24 @@ let gz1TagJob: number;
 let gz1Content: number;
 let gz1Journey: number;
 let gz1Task: number;
+let gz1MassSend: number;
 beforeAll(async () => {
   t = await openTestApp();
-  await t.login(t.fx.logins.gz1);
+  const gz1 = await t.login(t.fx.logins.gz1);
+  const massSend = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/outreach/mass-sends',
+    headers: { cookie: gz1.cookie, 'x-csrf-token': gz1.csrfToken },
+    payload: {
+      name: '广州新品',
+      contentKind: 'product',
+      text: '新品上市',
+      senderRule: { prefer: 'latest_follow' },
+      audience: { customerIds: [t.fx.customers.zhao] },
+    },
+  });
+  expect(massSend.statusCode, massSend.body).toBe(201);
+  gz1MassSend = massSend.json().id;
   gz1Session = (
     await t.database.db
       .selectFrom('sessions as s')
@@ -253,6 +268,11 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/segments/:id/members/export': { id: gz1Segment },
     '/api/v1/layerings/:id': { id: gz1Layering },
     '/api/v1/content/:id': { id: gz1Content },
+    '/api/v1/outreach/budgets/:unitId': { unitId: t.fx.units.gz1 },
+    '/api/v1/outreach/mass-sends/:id': { id: gz1MassSend },
+    '/api/v1/outreach/mass-sends/:id/recipients': { id: gz1MassSend },
+    '/api/v1/outreach/mass-sends/:id/remind': { id: gz1MassSend },
+    '/api/v1/outreach/mass-sends/:id/cancel': { id: gz1MassSend },
     '/api/v1/journeys/:id': { id: gz1Journey },
     '/api/v1/journeys/:id/status': { id: gz1Journey },
     '/api/v1/journeys/:id/versions/:version/counts': { id: gz1Journey, version: 1 },
@@ -291,6 +311,7 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
     'PUT /api/v1/layerings/:id': { name: '探针', layers: [{ segmentId: gz1Segment, operation: '回访' }] },
     'POST /api/v1/customers/:id/tags': { add: [t.fx.tags.vip] },
     'POST /api/v1/journeys/:id/status': { status: 'paused' },
+    'PUT /api/v1/outreach/budgets/:unitId': { maxTouches: 2, windowHours: 48, quiet: null },
     'PUT /api/v1/content/:id': { kind: 'product', title: '探针', text: '探针' },
     'POST /api/v1/journeys/:id/dry-run': { customerId: t.fx.customers.wang },
     'PUT /api/v1/journeys/:id': { name: '探针' },

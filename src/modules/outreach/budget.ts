@@ -2,7 +2,6 @@ import type { CorpDb } from '../../platform/db/corp-db.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { recordAudit } from '../audit/index.ts';
 import type { Ctx } from '../context.ts';
-import { assertUnitInScope } from '../org/index.ts';
 import type { Tables } from '../tables.ts';
 import { type Budget, type BudgetSettings, foldBudget, hhmm, minutesOf, pathIds } from './rules.ts';
 
@@ -122,7 +121,7 @@ const quietOf = (start: number, end: number) =>
 
 /** A unit's budget as the console shows it: its own values, the effective ones and where each comes from. */
 export async function budgetView(ctx: Ctx, unitId: number): Promise<BudgetView> {
-  assertUnitInScope(ctx.actor, unitId);
+  unitInScope(ctx, unitId);
   const path = await unitPath(ctx.cdb, unitId);
   const own = new Map((await settingsRows(ctx.cdb)).map((r) => [r.unitId, r]));
   const chain = path.map((id) => own.get(id));
@@ -170,7 +169,7 @@ export interface BudgetInput {
  * admin the whole brand, a region manager the region and its stores.
  */
 export async function setBudget(ctx: Ctx, unitId: number, input: BudgetInput): Promise<BudgetView> {
-  assertUnitInScope(ctx.actor, unitId);
+  unitInScope(ctx, unitId);
   if (ctx.actor.role === 'staff') throw new AppError('forbidden');
   const now = ctx.clock.now();
   const values = {
@@ -194,4 +193,9 @@ export async function setBudget(ctx: Ctx, unitId: number, input: BudgetInput): P
     );
   });
   return budgetView(ctx, unitId);
+}
+
+/** A unit in the path: outside the caller's subtree it does not exist for them (404, as every path id). */
+function unitInScope(ctx: Ctx, unitId: number): void {
+  if (!ctx.actor.unitIds.includes(unitId)) throw notFound({ zh: '组织', en: 'Unit' });
 }
