@@ -21,6 +21,7 @@ import { doDemoAuditedWork } from './audit.ts';
 import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
 import { createDemoContent } from './content.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
+import { createDemoJourneys, startDemoWelcome } from './journeys.ts';
 import { createDemoMassSends } from './mass-sends.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
 import { mixSeed, Random } from './random.ts';
@@ -187,6 +188,8 @@ export async function buildDemoThroughSimulator(
   );
   const tOrders = performance.now();
 
+  // HQ's welcome journey runs before today's customers arrive: their day-0 pack goes out through it.
+  const welcomeJourney = await startDemoWelcome(opts.runtime.deps, CORP);
   const live = await playLive(opts, http, history, { now, seed, liveTotal, progress });
   // today's customers' earlier orders: their numbers carry `L` and the customer's index
   const liveLinked = await db
@@ -206,6 +209,7 @@ export async function buildDemoThroughSimulator(
   await recomputeAllFacts(factsCtx, (done, total) => progress('facts', done, total));
   const stages = await stageCounts(factsCtx.cdb);
   await createDemoSegments(opts.runtime.deps, CORP);
+  const journeys = await createDemoJourneys(opts.runtime.deps, CORP, welcomeJourney);
   await tagAsStoreManager(opts.runtime, now);
   // the 群发 of the last ten days first: the audit log is in time order, and the people's work is newer
   const massSends = await createDemoMassSends({
@@ -240,6 +244,8 @@ export async function buildDemoThroughSimulator(
     'customer_identities',
     'customer_facts',
     'audit_log',
+    'journeys',
+    'journey_enrolments',
   ] as const) {
     const { n } = await db
       .selectFrom(table)
@@ -274,6 +280,7 @@ export async function buildDemoThroughSimulator(
     live_ms: Math.round(t3 - tOrders),
     super_users: stages.super,
     audited_actions: audited,
+    journeys_enrolled: Object.values(journeys).reduce((a, b) => a + b, 0),
     mass_sends: massSends,
     tasks: demoTasks.tasks,
     task_reminders: demoTasks.reminders,
