@@ -4,7 +4,7 @@ import type { Deps, ProcessSettings, SyncCtx } from './modules/context.ts';
 import { syncCtxOf } from './modules/context.ts';
 import type { DomainEvent } from './modules/events.ts';
 import { MODULES } from './modules/index.ts';
-import type { ModuleManifest, OutboxEffects } from './modules/manifest.ts';
+import type { ModuleManifest, OutboxEffect } from './modules/manifest.ts';
 import type { Tables } from './modules/tables.ts';
 import type { Clock } from './platform/clock.ts';
 import type { DatabaseKind } from './platform/db/connect.ts';
@@ -141,7 +141,7 @@ export function createRuntime(
     onError: (err, delivery) => log?.warn({ err, delivery }, 'domain event delivery failed'),
   });
 
-  const effects: OutboxEffects = Object.assign({}, ...modules.map((m) => m.outboxEffects ?? {}));
+  const effects = combineOutboxEffects(modules);
   const sender = new OutboxSender({
     db: jobsDb(db),
     clock,
@@ -154,7 +154,8 @@ export function createRuntime(
         : (client.post(row.kind, row.request) as Promise<Record<string, unknown>>);
     },
     onDone: async (row, result) => {
-      await effects[row.kind]?.onDone?.(syncCtxOf(deps, row.corpId), row, result);
+      for (const onDone of effects[row.kind]?.onDone ?? [])
+        await onDone(syncCtxOf(deps, row.corpId), row, result);
       // what onDone published (an id kept, tags to mark) may have queued more calls
       sender.kick();
     },
@@ -179,12 +180,16 @@ export function createRuntime(
       },
     },
   ];
+  const jobSlots = new Slots(JOBS_AT_ONCE);
   for (const job of jobs) {
     if (loops.has(job.name)) throw new Error(`two jobs are named ${job.name}`);
     loops.set(
       job.name,
       new WorkLoop(
-        () => exclusive(db, opts.databaseUrl !== undefined, job.name, () => job.run(deps, abort.signal)),
+        () =>
+          exclusive(db, opts.databaseUrl !== undefined, job.name, jobSlots, () =>
+            job.run(deps, abort.signal),
+          ),
         job.everyMs,
         (err) => log?.warn({ err, job: job.name }, 'job failed'),
       ),
@@ -245,25 +250,82 @@ async function dueWork(db: Kysely<Tables>, now: Date): Promise<number> {
 }
 
 /**
+ * How many jobs a process runs at once on a PostgreSQL server. Each holds a pooled connection for its lock
+ * while its work takes others from the same pool (10): with every job of the modules started together and
+ * no limit, the locks alone could take the whole pool and each job wait for a connection none gives back.
+ */
+const JOBS_AT_ONCE = 3;
+
+/** At most `n` holders at once; the others wait in turn. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+/**
  * Runs a job in one process at a time on a PostgreSQL server (a session advisory lock on a connection held
- * for the run; another process finding it taken skips this turn). PGlite is one process and one connection.
+ * for the run; another process finding it taken skips this turn), JOBS_AT_ONCE of them at most in this
+ * process. PGlite is one process and one connection.
  */
 async function exclusive(
   db: Kysely<Tables>,
   shared: boolean,
   name: string,
+  slots: Slots,
   run: () => Promise<boolean>,
 ): Promise<boolean> {
   if (!shared) return run();
-  return db.connection().execute(async (conn) => {
-    const { rows } = await sql<{
-      ok: boolean;
-    }>`select pg_try_advisory_lock(hashtext('siyu.job'), hashtext(${name})) as ok`.execute(conn);
-    if (!rows[0]!.ok) return false;
-    try {
-      return await run();
-    } finally {
-      await sql`select pg_advisory_unlock(hashtext('siyu.job'), hashtext(${name}))`.execute(conn);
+  return slots.run(() =>
+    db.connection().execute(async (conn) => {
+      const { rows } = await sql<{
+        ok: boolean;
+      }>`select pg_try_advisory_lock(hashtext('siyu.job'), hashtext(${name})) as ok`.execute(conn);
+      if (!rows[0]!.ok) return false;
+      try {
+        return await run();
+      } finally {
+        await sql`select pg_advisory_unlock(hashtext('siyu.job'), hashtext(${name}))`.execute(conn);
+      }
+    }),
+  );
+}
+
+/**
+ * The modules' outbox effects by kind. Several modules may act on one kind of call (journeys and mass sends
+ * both post add_msg_template): each one's onDone runs (each looks at its own rows), and at most one may say
+ * how the call is sent, or which one wins would depend on the order of the module list.
+ */
+export function combineOutboxEffects(
+  modules: readonly ModuleManifest[],
+): Record<string, { send?: OutboxEffect['send']; onDone: NonNullable<OutboxEffect['onDone']>[] }> {
+  const out: Record<string, { send?: OutboxEffect['send']; onDone: NonNullable<OutboxEffect['onDone']>[] }> =
+    {};
+  const senders: Record<string, string> = {};
+  for (const m of modules) {
+    for (const [kind, effect] of Object.entries(m.outboxEffects ?? {})) {
+      const entry = out[kind] ?? { onDone: [] };
+      out[kind] = entry;
+      if (effect.send) {
+        if (entry.send) throw new Error(`modules ${senders[kind]} and ${m.name} both send ${kind}`);
+        entry.send = effect.send;
+        senders[kind] = m.name;
+      }
+      if (effect.onDone) entry.onDone.push(effect.onDone);
     }
-  });
+  }
+  return out;
 }

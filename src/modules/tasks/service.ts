@@ -16,7 +16,8 @@ export interface NewTask {
   kind: TaskKind;
   title: string;
   note?: string;
-  contentId?: string | null;
+  /** An item of the content library (its numeric id, or as text). */
+  contentId?: string | number | null;
   dueAt: Date;
   /** When the member is reminded through WeCom; default REMIND_BEFORE_MS before due (not before now); null: never. */
   remindAt?: Date | null;
@@ -105,7 +106,7 @@ export async function createTask(ctx: SyncCtx, input: NewTask): Promise<number> 
         kind: input.kind,
         title: input.title,
         note: input.note ?? '',
-        content_id: input.contentId ?? null,
+        content_id: input.contentId == null ? null : String(input.contentId),
         due_at: input.dueAt,
         remind_at: remindAt,
         source_kind: source.kind,
