@@ -49,3 +49,31 @@ it("keeps the planner's statistics of the tables it fills within autovacuum's th
     expect(actual - known).toBeLessThanOrEqual(50 + 0.1 * known);
   }
 });
+
+it('lets the event loop turn between its batches: a timer due at its start fires before it is done', async () => {
+  const ctx = syncCtx(database);
+  const { job, checked } = await createImport(
+    ctx,
+    { accountId: null, scopeUnitId: null },
+    { fileName: 'turns.csv', source: 'turns', bytes: orderCsv(600) },
+  );
+  let batches = 0;
+  let firedAfter: number | null = null;
+  // On PGlite every statement runs on this thread and answers through promises: without a turn of the loop
+  // between them, the whole import (the stored file already read: `checked`) would be one chain of
+  // microtasks, and neither this timer nor any request would run until its end.
+  setTimeout(() => {
+    firedAfter = batches;
+  }, 0);
+  const done = await runImport(ctx, job.id, {
+    checked,
+    batchSize: 100,
+    onProgress: (j) => {
+      if (j.status === 'running') batches++;
+    },
+  });
+  expect(done).toMatchObject({ status: 'done', created: 600 });
+  expect(batches).toBe(6);
+  expect(firedAfter).not.toBeNull();
+  expect(firedAfter!).toBeLessThanOrEqual(1);
+});
