@@ -164,9 +164,8 @@ await measure(`${LINES}.xlsx import`, xlsx, async () => {
   const res = await upload(xlsx, `fileName=${LINES}.xlsx&source=bench`);
   const job = res.json() as { id: number };
   for (;;) {
-    const now = (await (
-      await fetch(`${base}/api/v1/order-imports/${job.id}`, { headers: { cookie } })
-    ).json()) as {
+    // on a connection of its own, as the prober's: a keep-alive socket the server closes meanwhile fails fetch
+    const now = (await call('GET', `/api/v1/order-imports/${job.id}`, { cookie })).json() as {
       status: string;
       created: number;
     };

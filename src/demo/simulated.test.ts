@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../modules/accounts/passwords.ts';
 import { DEFAULT_SETTINGS, lifecycleStage, rfmScores } from '../modules/customers/rfm.ts';
+import { ADVANCE_JOB } from '../modules/journeys/index.ts';
 import type { Tables } from '../modules/tables.ts';
 import type { Database } from '../platform/db/connect.ts';
 import { createServer } from '../server.ts';
@@ -649,6 +650,45 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(phoneHash).toMatch(/^[0-9a-f]{64}$/);
     const withoutHash = items.map((e: Json) => (e.details.phoneHash ? { ...e, details: searched } : e));
     expect(JSON.stringify(withoutHash)).not.toMatch(/(?<!\d)1\d{10}(?!\d)/);
+  });
+
+  it('runs the playbook’s journeys: today’s customers got their day-0 pack, earlier ones are on their way', async () => {
+    const db = s.database.db;
+    const journeys = await db
+      .selectFrom('journeys')
+      .select(['id', 'name', 'status', 'template'])
+      .where('corp_id', '=', CORP)
+      .orderBy('id')
+      .execute();
+    expect(journeys.map((j) => [j.template, j.status])).toEqual([
+      ['welcome_series', 'active'],
+      ['win_back', 'active'],
+      ['birthday_care', 'active'],
+      ['member_anniversary', 'active'],
+    ]);
+    await s.app.runtime.runJob(ADVANCE_JOB);
+    await s.app.runtime.drain();
+    const welcome = await db
+      .selectFrom('journey_enrolments as e')
+      .innerJoin('customers as c', (j) =>
+        j.onRef('c.corp_id', '=', 'e.corp_id').onRef('c.id', '=', 'e.customer_id'),
+      )
+      .select(['e.id', 'e.node', 'e.status', 'e.steps', 'c.first_added_at'])
+      .where('e.corp_id', '=', CORP)
+      .where('e.journey_id', '=', journeys[0]!.id)
+      .execute();
+    const today = welcome.filter((e) => e.first_added_at!.getTime() > Date.now() - 3_600_000);
+    // today's adds (the live customers) sent their day-0 pack through the engine and wait for day 3
+    expect(today.length).toBeGreaterThanOrEqual(5);
+    for (const e of today) expect(e).toMatchObject({ node: 'wait3', status: 'active', steps: 1 });
+    const packs = await db
+      .selectFrom('wecom_outbox')
+      .select('status')
+      .where('corp_id', '=', CORP)
+      .where('kind', '=', '/cgi-bin/externalcontact/add_msg_template')
+      .execute();
+    expect(packs.length).toBeGreaterThanOrEqual(today.length);
+    expect(counts.journeys_enrolled).toBeGreaterThan(today.length);
   });
 
   it('has mass sends in several states, each customer once through one sender, dated in the past', async () => {

@@ -19,7 +19,9 @@ import type { Simulator } from '../simulator/state.ts';
 import { WELCOME_WINDOW_SECONDS } from '../wecom/limits.ts';
 import { doDemoAuditedWork } from './audit.ts';
 import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
+import { createDemoContent } from './content.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
+import { createDemoJourneys, startDemoWelcome } from './journeys.ts';
 import { createDemoMassSends } from './mass-sends.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
 import { mixSeed, Random } from './random.ts';
@@ -186,6 +188,8 @@ export async function buildDemoThroughSimulator(
   );
   const tOrders = performance.now();
 
+  // HQ's welcome journey runs before today's customers arrive: their day-0 pack goes out through it.
+  const welcomeJourney = await startDemoWelcome(opts.runtime.deps, CORP);
   const live = await playLive(opts, http, history, { now, seed, liveTotal, progress });
   // today's customers' earlier orders: their numbers carry `L` and the customer's index
   const liveLinked = await db
@@ -205,6 +209,7 @@ export async function buildDemoThroughSimulator(
   await recomputeAllFacts(factsCtx, (done, total) => progress('facts', done, total));
   const stages = await stageCounts(factsCtx.cdb);
   await createDemoSegments(opts.runtime.deps, CORP);
+  const journeys = await createDemoJourneys(opts.runtime.deps, CORP, welcomeJourney);
   await tagAsStoreManager(opts.runtime, now);
   // the 群发 of the last ten days first: the audit log is in time order, and the people's work is newer
   const massSends = await createDemoMassSends({
@@ -218,6 +223,7 @@ export async function buildDemoThroughSimulator(
   });
   const audited = await doDemoAuditedWork(opts.runtime.deps, CORP, now);
   const demoTasks = await createDemoTasks(opts.runtime, CORP, now);
+  const demoContent = await createDemoContent(opts.runtime.deps, CORP, now);
   const t4 = performance.now();
 
   const counts: Record<string, number> = {};
@@ -238,6 +244,8 @@ export async function buildDemoThroughSimulator(
     'customer_identities',
     'customer_facts',
     'audit_log',
+    'journeys',
+    'journey_enrolments',
   ] as const) {
     const { n } = await db
       .selectFrom(table)
@@ -272,9 +280,12 @@ export async function buildDemoThroughSimulator(
     live_ms: Math.round(t3 - tOrders),
     super_users: stages.super,
     audited_actions: audited,
+    journeys_enrolled: Object.values(journeys).reduce((a, b) => a + b, 0),
     mass_sends: massSends,
     tasks: demoTasks.tasks,
     task_reminders: demoTasks.reminders,
+    content_items: demoContent.items,
+    content_uses: demoContent.uses,
     facts_ms: Math.round(t4 - t3),
   });
 

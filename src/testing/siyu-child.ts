@@ -52,7 +52,14 @@ export function startSiyu(o: ChildOptions): Promise<Child> {
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   return new Promise((done, fail) => {
+    const began = Date.now();
     const timer = setInterval(() => {
+      if (Date.now() - began > 120_000) {
+        clearInterval(timer);
+        proc.kill('SIGKILL');
+        fail(new Error(`siyu start did not come up within 120 s: ${out}`));
+        return;
+      }
       const m = /listening on (http:\/\/[\d.:]+)[\s\S]*WeCom: corp /.exec(out);
       if (m) {
         clearInterval(timer);

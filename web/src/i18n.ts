@@ -5,9 +5,11 @@ import * as accounts from './features/accounts/strings';
 import * as audit from './features/audit/strings';
 import * as channels from './features/channels/strings';
 import * as connector from './features/connector/strings';
+import * as content from './features/content/strings';
 import * as customers from './features/customers/strings';
 import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
+import * as outreach from './features/outreach/strings';
 import * as segments from './features/segments/strings';
 import * as staff from './features/staff/strings';
 import * as tags from './features/tags/strings';
@@ -30,6 +32,8 @@ const zh = {
   ...segments.zh,
   ...audit.zh,
   ...tasks.zh,
+  ...content.zh,
+  ...outreach.zh,
 };
 const en: typeof zh = {
   ...shared.en,
@@ -45,6 +49,8 @@ const en: typeof zh = {
   ...segments.en,
   ...audit.en,
   ...tasks.en,
+  ...content.en,
+  ...outreach.en,
 };
 
 export type Messages = typeof zh;

@@ -11,6 +11,7 @@ export {
   type ContentItem,
   type ContentUse,
   contentByKey,
+  createContent,
   FOLLOWING_DAYS,
   getContent,
   recordContentUse,

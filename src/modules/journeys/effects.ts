@@ -1,20 +1,21 @@
 import { enqueueOutbox, type OutboxRow } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import type { WecomClient } from '../../wecom/client.ts';
+import { ADD_MSG_TEMPLATE } from '../../wecom/paths.ts';
+import { getContent, recordContentUse, renderContent, type Vars } from '../content/index.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
 import type { OutboxEffect } from '../manifest.ts';
 import { pickSender as outreachPickSender, reserveTouch as outreachReserveTouch } from '../outreach/index.ts';
+import { createTask as tasksCreateTask } from '../tasks/index.ts';
 import { fillText } from './graph.ts';
 
 /**
  * What journeys need from the modules built beside them (outreach, content, tasks), each behind one function
- * with the contract's signature (OUTREACH-PLAN.md). Outreach's budget and sender rule are wired; content and
- * tasks are the smallest that let the engine run and be tested, each saying which function replaces it.
+ * with the contract's signature (OUTREACH-PLAN.md): outreach's budget and sender rule, content's items, tasks'
+ * tasks. The manager's notice is still a stand-in (it says what replaces it).
  */
 
-const EC = '/cgi-bin/externalcontact';
-/** WeCom's 1:1 mass-send template (TODO(outreach): take the constant from wecom/paths.ts once it has it). */
-export const ADD_MSG_TEMPLATE = `${EC}/add_msg_template`;
+export { ADD_MSG_TEMPLATE };
 
 export type TouchSource = { kind: 'journey' | 'mass_send' | 'task'; id: string };
 export type TouchRefusal = 'capped' | 'quiet_hours' | 'monthly_cap' | 'not_friend' | 'opted_out';
@@ -76,17 +77,43 @@ export interface WecomMessage {
 }
 
 /**
- * A send step's message for one customer. TODO(content): a step naming `contentId` takes the item from
- * content's `getContent` and renders it with `renderContent(item, vars)` (and records its use with
- * `recordContentUse`); until then such a step sends its own text, or says which item it would have sent.
+ * A send step's message for one customer: a library item (content's `getContent` + `renderContent`, its
+ * `{{customer_name}}`-style variables filled), or the step's own text, where `{{name}}` and `{{staff}}` work
+ * too. An item whose attachments need media uploaded first is sent with its text only (the upload is the
+ * mass sends' to share: TODO(content/outreach)).
  */
 export async function renderMessage(
-  _ctx: SyncCtx,
+  ctx: SyncCtx,
   step: { contentId?: number; text?: string },
-  vars: Record<string, string>,
+  vars: { customer: string; staff: string; persona: string | null },
 ): Promise<WecomMessage> {
-  if (step.text) return { text: { content: fillText(step.text, vars) } };
-  return { text: { content: `[素材 #${step.contentId}]` } };
+  const contentVars: Vars = {
+    customer_name: vars.customer,
+    staff_name: vars.staff,
+    persona_name: vars.persona ?? vars.staff,
+  };
+  if (step.contentId !== undefined) {
+    const item = await getContent(ctx, step.contentId);
+    const rendered = renderContent(item, contentVars);
+    const attachments = rendered.media.length ? [] : rendered.attachments;
+    return {
+      ...(rendered.text ? { text: rendered.text } : {}),
+      ...(attachments.length ? { attachments: attachments as unknown as Record<string, unknown>[] } : {}),
+    };
+  }
+  const all = { name: vars.customer, staff: vars.persona ?? vars.staff, ...contentVars } as Record<
+    string,
+    string
+  >;
+  return { text: { content: fillText(step.text ?? '', all) } };
+}
+
+/** A library item sent: counted as used (content's usage and the orders that follow it). */
+export async function recordUse(
+  ctx: SyncCtx,
+  use: { contentId: number; customerId: number; touchId: number; at: Date },
+): Promise<void> {
+  await recordContentUse(ctx, use);
 }
 
 /** The 1:1 message: one add_msg_template for that staff member and that customer, through the outbox. */
@@ -117,12 +144,12 @@ export async function enqueueSend(
 export type TaskKind = 'call' | 'send_script' | 'invite_group' | 'birthday_care' | 'custom';
 
 /**
- * A staff task (待办). TODO(tasks): replace with tasks' `createTask` (the task row, its reminder through
- * message/send). Until then the step's outcome holds the task, and no id exists.
+ * A staff task (待办) through tasks' `createTask`: the member is reminded in WeCom; the step's key makes a
+ * retried step create none twice.
  */
 export async function createTask(
-  _ctx: SyncCtx,
-  _input: {
+  ctx: SyncCtx,
+  input: {
     staffId: number;
     customerId?: number;
     kind: TaskKind;
@@ -132,7 +159,17 @@ export async function createTask(
     source: TouchSource;
   },
 ): Promise<number | null> {
-  return null;
+  const [journeyId, stepId] = [input.source.id.split(':')[0]!, input.source.id];
+  return tasksCreateTask(ctx, {
+    staffId: input.staffId,
+    customerId: input.customerId ?? null,
+    kind: input.kind,
+    title: input.title,
+    contentId: input.contentId === undefined ? null : String(input.contentId),
+    dueAt: input.dueAt,
+    source: { kind: 'journey', journeyId, stepId },
+    idempotencyKey: `journey:${input.source.id}`,
+  });
 }
 
 /**
@@ -158,10 +195,8 @@ export async function notifyManager(
  * was recorded (`outcomeLost`), WeCom may already have the message, and sending it again would put a second
  * task in the member's WeCom. So WeCom's list of the sender's messages since the row was made is read first:
  * a message with the same text for this customer is the one sent, and nothing is sent again.
- *
- * TODO(outreach): mass sends use the same kind; the outbox has one effect per kind, so when outreach
- * registers its own for add_msg_template, the two are to be one (this check applies to a mass send's
- * lost outcome as well, matching each target).
+ * Outreach's mass sends are add_msg_template rows too: the same check applies to them (by their first
+ * target), and outreach's onDone runs beside it (runtime.ts combines the effects of a kind).
  */
 export const sendOnce: OutboxEffect = {
   async send(ctx, client, row) {

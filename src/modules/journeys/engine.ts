@@ -8,6 +8,7 @@ import {
   enqueueSend,
   notifyManager,
   pickSender,
+  recordUse,
   renderMessage,
   reserveTouch,
   type TouchSource,
@@ -243,7 +244,7 @@ export async function runNode(
       const message = await renderMessage(
         ctx,
         { contentId: node.contentId, text: node.text },
-        { name: customer.name, staff: staff.persona_name ?? staff.name },
+        { customer: customer.name, staff: staff.name, persona: staff.persona_name },
       );
       const base = { staffId: pick.staffId, userid: pick.userid, senderReason: pick.reason, message };
       if (!live) return { kind: 'send', next: node.next ?? null, outcome: { ...base, dryRun: true } };
@@ -276,6 +277,14 @@ export async function runNode(
         },
         now,
       );
+      if (node.contentId !== undefined) {
+        await recordUse(ctx, {
+          contentId: node.contentId,
+          customerId: e.customerId,
+          touchId: touch.touchId,
+          at: now,
+        });
+      }
       return {
         kind: 'send',
         next: node.next ?? null,

@@ -319,6 +319,83 @@ describe('the touch budget', () => {
   });
 });
 
+describe('library content and staff tasks', () => {
+  it('sends a library item with its variables, counts its use, and gives the staff member a task once', async () => {
+    clock.set(new Date('2026-07-20T02:00:00Z'));
+    await advance();
+    const item = await call('admin', 'POST', '/api/v1/content', {
+      kind: 'trust',
+      title: '原料故事',
+      text: '{{customer_name}}，我是{{staff_name}}，给你讲讲我们的茶园',
+    });
+    expect(item.statusCode).toBe(201);
+    const contentId = item.json().id;
+    const bad = await call('admin', 'POST', '/api/v1/journeys', {
+      name: '缺素材',
+      graph: {
+        trigger: { kind: 'member_joined' },
+        start: 'a',
+        nodes: [{ id: 'a', kind: 'send', contentId: 999_999 }],
+      },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toContain('999999');
+    const graph = {
+      trigger: { kind: 'tag_removed', tagIds: [t.fx.tags.vip] },
+      start: 'story',
+      nodes: [
+        { id: 'story', kind: 'send', contentId, next: 'call' },
+        { id: 'call', kind: 'task', taskKind: 'call', title: '回访：听听对茶园故事的反馈', dueInHours: 24 },
+      ],
+    };
+    const { id } = (await call('admin', 'POST', '/api/v1/journeys', { name: '讲故事', graph })).json();
+    await call('admin', 'POST', `/api/v1/journeys/${id}/status`, { status: 'active' });
+    await onTagsChanged(ctx(), [
+      {
+        type: 'TagsChanged',
+        customerId: t.fx.customers.zhao,
+        added: [],
+        removed: [{ id: t.fx.tags.vip, name: 'VIP' }],
+        cause: { source: 'wecom' },
+        staffId: t.fx.staff.gz1a,
+        at: '2026-07-20T02:00:00.000Z',
+      },
+    ]);
+    expect(await advance()).toBe(2);
+    const [sent] = await t.database.db
+      .selectFrom('wecom_outbox')
+      .select('request')
+      .where('corp_id', '=', 'acme')
+      .where('idem_key', 'like', 'journey:%')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .execute();
+    expect((sent!.request as { text: { content: string } }).text.content).toBe(
+      '赵磊，我是黄敏，给你讲讲我们的茶园',
+    );
+    const uses = await t.database.db
+      .selectFrom('content_uses')
+      .select(['customer_id'])
+      .where('corp_id', '=', 'acme')
+      .where('content_id', '=', contentId)
+      .execute();
+    expect(uses).toEqual([{ customer_id: t.fx.customers.zhao }]);
+    const tasks = await t.database.db
+      .selectFrom('tasks')
+      .select(['staff_id', 'customer_id', 'kind', 'title'])
+      .where('corp_id', '=', 'acme')
+      .execute();
+    expect(tasks).toEqual([
+      {
+        staff_id: t.fx.staff.gz1a,
+        customer_id: t.fx.customers.zhao,
+        kind: 'call',
+        title: '回访：听听对茶园故事的反馈',
+      },
+    ]);
+  });
+});
+
 describe('org scope', () => {
   it('a store manager sees HQ’s journeys (read-only) and counts only their customers', async () => {
     const list = (await call('sh1', 'GET', '/api/v1/journeys')).json().items;

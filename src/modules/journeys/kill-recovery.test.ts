@@ -63,9 +63,16 @@ async function relay(req: IncomingMessage, res: ServerResponse): Promise<void> {
   res.writeHead(up.status, { 'content-type': 'application/json' }).end(await up.text());
 }
 
-const trapNext = (path: string) =>
-  new Promise<void>((reached) => {
-    trap = { path, reached };
+const trapNext = (path: string, what: string, ms = 120_000) =>
+  new Promise<void>((reached, fail) => {
+    const timer = setTimeout(() => fail(new Error(`timed out waiting for ${what}`)), ms);
+    trap = {
+      path,
+      reached: () => {
+        clearTimeout(timer);
+        reached();
+      },
+    };
   });
 
 const start = () =>
@@ -101,7 +108,7 @@ beforeAll(async () => {
   }
   dataDir = join(tempDir('journey-kill'), 'data');
   if (process.env.DATABASE_URL) database = await openTestDatabase();
-});
+}, 180_000);
 
 afterAll(async () => {
   proxy?.closeAllConnections();
@@ -145,9 +152,8 @@ describe('Siyu killed with SIGKILL in the middle of a journey', () => {
           ],
         },
       });
-
       // 1. Killed while the scheduler goes through the first sends (at the first one WeCom would get).
-      const first = trapNext(ADD_MSG_TEMPLATE);
+      const first = trapNext(ADD_MSG_TEMPLATE, 'the first sends');
       await api('POST', `/journeys/${journey.id}/status`, { status: 'active' });
       await first;
       await killSiyu(child, 'SIGKILL');
@@ -158,9 +164,8 @@ describe('Siyu killed with SIGKILL in the middle of a journey', () => {
         async () => [...(await received()).values()].filter((s) => s.includes('A')).length === CUSTOMERS,
         60_000,
       );
-
       // 2. Killed again in the second sends, after the wait.
-      const second = trapNext(ADD_MSG_TEMPLATE);
+      const second = trapNext(ADD_MSG_TEMPLATE, 'the second sends');
       await second;
       await killSiyu(child, 'SIGKILL');
       child = await start();

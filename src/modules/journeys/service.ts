@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { AppError, notFound } from '../../platform/http/errors.ts';
+import { getContent } from '../content/index.ts';
 import type { Ctx } from '../context.ts';
 import { assertCustomerVisible, assertMayAsk, visibleTo } from '../customers/index.ts';
 import { conditionsOf } from '../segments/index.ts';
@@ -86,6 +87,23 @@ async function assertGraphInScope(ctx: Ctx, graph: Graph): Promise<void> {
       unitIds: values('follow_unit', 'top_unit'),
       staffIds: values('staff'),
     });
+  }
+  const contentIds = [
+    ...new Set(
+      graph.nodes.flatMap((n) =>
+        (n.kind === 'send' || n.kind === 'task') && n.contentId ? [n.contentId] : [],
+      ),
+    ),
+  ];
+  for (const contentId of contentIds) {
+    try {
+      await getContent(ctx, contentId);
+    } catch {
+      throw new AppError('bad_request', {
+        zh: `素材 ${contentId} 不存在或不在你的范围内`,
+        en: `Content item ${contentId} does not exist or is outside your scope`,
+      });
+    }
   }
   const segmentId =
     t.kind === 'segment_entry' ? t.segmentId : t.kind === 'broadcast' ? t.audience.segmentId : undefined;

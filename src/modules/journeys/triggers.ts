@@ -182,8 +182,13 @@ async function scanned(ctx: SyncCtx, j: JourneyRef, now: Date, runAt: Date | nul
   }
 }
 
-/** Runs the periodic triggers of every journey due for a look. Returns the customers enrolled. */
-export async function runScans(deps: Pick<Deps, 'db' | 'clock' | 'pii' | 'events'>): Promise<number> {
+/**
+ * Runs the periodic triggers of up to 100 journeys due for a look. Returns the customers enrolled, and
+ * whether more journeys may be due.
+ */
+export async function runScans(
+  deps: Pick<Deps, 'db' | 'clock' | 'pii' | 'events'>,
+): Promise<{ enrolled: number; more: boolean }> {
   const now = deps.clock.now();
   const due = await deps.db
     .selectFrom('journeys')
@@ -215,5 +220,5 @@ export async function runScans(deps: Pick<Deps, 'db' | 'clock' | 'pii' | 'events
         .execute();
     });
   }
-  return enrolled;
+  return { enrolled, more: due.length === 100 };
 }

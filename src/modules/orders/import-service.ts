@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import type { Actor } from '../../platform/actor.ts';
+import { analyzeIfGrown } from '../../platform/db/analyze.ts';
 import { notFound } from '../../platform/http/errors.ts';
 import { maskPhone } from '../../platform/pii.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
@@ -17,6 +19,8 @@ import { ingestOrders, type OrderInput } from './ingest.ts';
 
 /** Orders per ingestOrders call: one transaction each, and the unit of progress and of resuming. */
 export const IMPORT_BATCH = 500;
+/** The tables an import fills, analyzed as they grow: orders first (its size decides when). */
+const IMPORTED_TABLES = ['orders', 'order_items', 'customer_identities'];
 /** Upload limit. 100,000 order lines are ~5 MB as .xlsx and ~15 MB as CSV. */
 export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
 /** A running import holds its lease this long past its last batch; past it, another process may resume it. */
@@ -447,7 +451,8 @@ async function insertErrors(ctx: SyncCtx, importId: number, from: number, errors
 export interface RunOptions {
   /** The file as checked at creation, to skip reading it again. */
   checked?: Checked;
-  onProgress?: (job: ImportJob) => void;
+  /** Told after each batch and at the end; the import waits for what it returns, when a promise. */
+  onProgress?: (job: ImportJob) => unknown;
   /** Asked between batches: true leaves the import running (its lease released) for a later resume. */
   shouldStop?: () => boolean;
   batchSize?: number;
@@ -475,6 +480,8 @@ export async function runImport(ctx: SyncCtx, id: number, opts: RunOptions = {})
   const batchSize = opts.batchSize ?? IMPORT_BATCH;
   let cursor = claimed.cursor;
   let errorCount = claimed.error_count;
+  /** Orders written since the tables they go to were last analyzed here (analyzeIfGrown). */
+  let unanalyzed = 0;
   try {
     const checked =
       opts.checked ??
@@ -529,7 +536,11 @@ export async function runImport(ctx: SyncCtx, id: number, opts: RunOptions = {})
       });
       cursor += batch.length;
       errorCount += rejected.length;
-      if (opts.onProgress) opts.onProgress((await getJob(ctx, id))!);
+      // Between batches, in a statement of its own: the statistics keep up with the tables the import fills,
+      // or each batch's foreign-key checks would scan every order written before it (analyze.ts).
+      unanalyzed += count('created');
+      if (await analyzeIfGrown(cdb.db as Kysely<unknown>, IMPORTED_TABLES, unanalyzed)) unanalyzed = 0;
+      if (opts.onProgress) await opts.onProgress((await getJob(ctx, id))!);
     }
     await finish(ctx, id, 'done', null);
   } catch (err) {
@@ -542,7 +553,7 @@ export async function runImport(ctx: SyncCtx, id: number, opts: RunOptions = {})
     );
   }
   const job = (await getJob(ctx, id))!;
-  opts.onProgress?.(job);
+  await opts.onProgress?.(job);
   return job;
 }
 

@@ -15,7 +15,6 @@ import {
   type ContentKind,
   classifyCte,
   type GuardMode,
-  noJit,
   type Plan,
   planAudience,
 } from './plan.ts';
@@ -116,7 +115,7 @@ export async function createMassSend(ctx: Ctx, input: MassSendInput, wake?: () =
       .returning('id')
       .executeTakeFirstOrThrow();
     const cte = await classifyCte(txCtx, planInput, env);
-    await noJit.execute(tx.db);
+    await sql`set local jit = off`.execute(tx.db);
     await sql`${cte}
       insert into mass_send_recipients (corp_id, mass_send_id, customer_id, staff_id, sender_reason, status, reason, retry_at)
       select ${tx.corpId}, ${id}, id, staff_id, sender_reason,

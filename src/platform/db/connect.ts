@@ -89,6 +89,7 @@ export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database
 }
 
 function openPglite<DB>(lite: PGlite, releaseLock = () => {}): Database<DB> {
+  yieldBetweenStatements(lite);
   const pool = new pg.Pool(createPgConfig(lite));
   pool.on('connect', prepareRepeatedStatements);
   const db = new Kysely<DB>({ dialect: new SiyuPostgresDialect({ pool }) });
@@ -104,6 +105,22 @@ function openPglite<DB>(lite: PGlite, releaseLock = () => {}): Database<DB> {
         releaseLock();
       }
     }),
+  };
+}
+
+/**
+ * PGlite runs each statement synchronously on this thread and answers through promises only: a job that runs
+ * statement after statement (an import's batches, a subscriber's work) is one chain of microtasks, and the
+ * event loop never reaches its I/O phase until the chain ends, so no request is even read meanwhile, however
+ * short each statement. Every message to PGlite first waits for the loop's next turn (setImmediate, after
+ * pending I/O), so requests interleave with the work statement by statement. A transaction still holds the
+ * single connection: what yields there is the loop, not the connection.
+ */
+function yieldBetweenStatements(lite: PGlite) {
+  const exec = lite.execProtocolStream.bind(lite);
+  lite.execProtocolStream = async (...args) => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return exec(...args);
   };
 }
 

@@ -5,9 +5,11 @@ import {
   CarryOutOutlined,
   ContactsOutlined,
   CrownOutlined,
+  FileImageOutlined,
   FilterOutlined,
   ImportOutlined,
   QrcodeOutlined,
+  SendOutlined,
   TagsOutlined,
   TeamOutlined,
   WechatWorkOutlined,
@@ -62,6 +64,11 @@ export const PAGES: readonly PageEntry[] = [
     menu: { icon: <CarryOutOutlined />, label: 'tasks.menu' },
   },
   {
+    paths: ['content'],
+    page: lazy(() => import('../features/content/ContentPage')),
+    menu: { icon: <FileImageOutlined />, label: 'content.menu' },
+  },
+  {
     paths: ['channels'],
     page: lazy(() => import('../features/channels/ChannelsPage')),
     menu: { icon: <QrcodeOutlined />, label: 'channels.menu' },
@@ -80,6 +87,15 @@ export const PAGES: readonly PageEntry[] = [
     paths: ['layers', 'layers/:id'],
     page: lazy(() => import('../features/segments/LayersPage')),
     menu: { icon: <BlockOutlined />, label: 'layers.menu' },
+  },
+  {
+    paths: ['mass-sends', 'mass-sends/:id'],
+    page: lazy(() => import('../features/outreach/MassSendsPage')),
+    menu: {
+      icon: <SendOutlined />,
+      label: 'massSends.menu',
+      roles: ['hq_admin', 'region_manager', 'store_manager'],
+    },
   },
   {
     paths: ['order-import'],

@@ -6118,499 +6118,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/journey-templates": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Journeys from the playbook, to copy: day 0/3/7, birthday, anniversary, win-back */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                key: string;
-                                name: {
-                                    zh: string;
-                                    en: string;
-                                };
-                                description: {
-                                    zh: string;
-                                    en: string;
-                                };
-                                graph: components["schemas"]["JourneyGraph"];
-                            }[];
-                            nodeKinds: ("wait" | "branch" | "split" | "send" | "tag" | "task" | "notify" | "exit")[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/journeys": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Journeys the caller sees, with their enrolments among the caller's customers */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                id: number;
-                                name: string;
-                                /** @enum {string} */
-                                status: "draft" | "active" | "paused" | "archived";
-                                unitId: number;
-                                unitName: string;
-                                trigger: string;
-                                currentVersion: number;
-                                template: string | null;
-                                active: number;
-                                done: number;
-                                exited: number;
-                                editable: boolean;
-                                updatedAt: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        /** Create a journey (a draft) in the caller's unit */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        name: string;
-                        /** @description At most 100 nodes; every cycle passes through a wait. */
-                        graph: components["schemas"]["JourneyGraphInput"];
-                        template?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            name: string;
-                            /** @enum {string} */
-                            status: "draft" | "active" | "paused" | "archived";
-                            /** @description the unit that owns it: its creator’s */
-                            unitId: number;
-                            unitName: string;
-                            template: string | null;
-                            /** @description the version new enrolments take */
-                            currentVersion: number;
-                            graph: components["schemas"]["JourneyGraph"];
-                            versions: {
-                                version: number;
-                                createdAt: string;
-                                active: number;
-                                done: number;
-                                exited: number;
-                            }[];
-                            /** @description the current version's nodes, over the caller's customers */
-                            counts: {
-                                node: string;
-                                /** @description enrolments that reached the node */
-                                entered: number;
-                                /** @description there now, waiting for their time */
-                                waiting: number;
-                                /** @description its step done, moved on */
-                                done: number;
-                                /** @description left the journey there early */
-                                exited: number;
-                            }[];
-                            editable: boolean;
-                            createdAt: string;
-                            updatedAt: string;
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/journeys/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One journey: its graph, versions and live counts */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            name: string;
-                            /** @enum {string} */
-                            status: "draft" | "active" | "paused" | "archived";
-                            /** @description the unit that owns it: its creator’s */
-                            unitId: number;
-                            unitName: string;
-                            template: string | null;
-                            /** @description the version new enrolments take */
-                            currentVersion: number;
-                            graph: components["schemas"]["JourneyGraph"];
-                            versions: {
-                                version: number;
-                                createdAt: string;
-                                active: number;
-                                done: number;
-                                exited: number;
-                            }[];
-                            /** @description the current version's nodes, over the caller's customers */
-                            counts: {
-                                node: string;
-                                /** @description enrolments that reached the node */
-                                entered: number;
-                                /** @description there now, waiting for their time */
-                                waiting: number;
-                                /** @description its step done, moved on */
-                                done: number;
-                                /** @description left the journey there early */
-                                exited: number;
-                            }[];
-                            editable: boolean;
-                            createdAt: string;
-                            updatedAt: string;
-                        };
-                    };
-                };
-            };
-        };
-        /** Change a journey: a new graph is a new version once anyone entered the current one */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        name?: string;
-                        /** @description At most 100 nodes; every cycle passes through a wait. */
-                        graph?: components["schemas"]["JourneyGraphInput"];
-                        template?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            name: string;
-                            /** @enum {string} */
-                            status: "draft" | "active" | "paused" | "archived";
-                            /** @description the unit that owns it: its creator’s */
-                            unitId: number;
-                            unitName: string;
-                            template: string | null;
-                            /** @description the version new enrolments take */
-                            currentVersion: number;
-                            graph: components["schemas"]["JourneyGraph"];
-                            versions: {
-                                version: number;
-                                createdAt: string;
-                                active: number;
-                                done: number;
-                                exited: number;
-                            }[];
-                            /** @description the current version's nodes, over the caller's customers */
-                            counts: {
-                                node: string;
-                                /** @description enrolments that reached the node */
-                                entered: number;
-                                /** @description there now, waiting for their time */
-                                waiting: number;
-                                /** @description its step done, moved on */
-                                done: number;
-                                /** @description left the journey there early */
-                                exited: number;
-                            }[];
-                            editable: boolean;
-                            createdAt: string;
-                            updatedAt: string;
-                        };
-                    };
-                };
-            };
-        };
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/journeys/{id}/status": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start, pause, resume or archive (running enrolments exit) a journey */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "active" | "paused" | "archived";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            name: string;
-                            /** @enum {string} */
-                            status: "draft" | "active" | "paused" | "archived";
-                            /** @description the unit that owns it: its creator’s */
-                            unitId: number;
-                            unitName: string;
-                            template: string | null;
-                            /** @description the version new enrolments take */
-                            currentVersion: number;
-                            graph: components["schemas"]["JourneyGraph"];
-                            versions: {
-                                version: number;
-                                createdAt: string;
-                                active: number;
-                                done: number;
-                                exited: number;
-                            }[];
-                            /** @description the current version's nodes, over the caller's customers */
-                            counts: {
-                                node: string;
-                                /** @description enrolments that reached the node */
-                                entered: number;
-                                /** @description there now, waiting for their time */
-                                waiting: number;
-                                /** @description its step done, moved on */
-                                done: number;
-                                /** @description left the journey there early */
-                                exited: number;
-                            }[];
-                            editable: boolean;
-                            createdAt: string;
-                            updatedAt: string;
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/journeys/{id}/versions/{version}/counts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Per node of a version: entered, waiting, done, exited (the caller's customers) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                    version: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                node: string;
-                                /** @description enrolments that reached the node */
-                                entered: number;
-                                /** @description there now, waiting for their time */
-                                waiting: number;
-                                /** @description its step done, moved on */
-                                done: number;
-                                /** @description left the journey there early */
-                                exited: number;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/journeys/{id}/dry-run": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** The path one customer would take now (nothing is sent or written) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        customerId: number;
-                        version?: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            version: number;
-                            customerId: number;
-                            path: {
-                                node: string;
-                                kind: string;
-                                /** @description when the customer would be there */
-                                at: string;
-                                outcome: {
-                                    [key: string]: unknown;
-                                };
-                                next: string | null;
-                            }[];
-                            /** @description end, loop, too_long, or why the customer would leave */
-                            end: string;
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -7108,6 +6615,499 @@ export interface paths {
                             /** @description the caller is the member it is for, and it is open */
                             canComplete: boolean;
                             canDismiss: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journey-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Journeys from the playbook, to copy: day 0/3/7, birthday, anniversary, win-back */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                key: string;
+                                name: {
+                                    zh: string;
+                                    en: string;
+                                };
+                                description: {
+                                    zh: string;
+                                    en: string;
+                                };
+                                graph: components["schemas"]["JourneyGraph"];
+                            }[];
+                            nodeKinds: ("wait" | "branch" | "split" | "send" | "tag" | "task" | "notify" | "exit")[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Journeys the caller sees, with their enrolments among the caller's customers */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                status: "draft" | "active" | "paused" | "archived";
+                                unitId: number;
+                                unitName: string;
+                                trigger: string;
+                                currentVersion: number;
+                                template: string | null;
+                                active: number;
+                                done: number;
+                                exited: number;
+                                editable: boolean;
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a journey (a draft) in the caller's unit */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description At most 100 nodes; every cycle passes through a wait. */
+                        graph: components["schemas"]["JourneyGraphInput"];
+                        template?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            status: "draft" | "active" | "paused" | "archived";
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            template: string | null;
+                            /** @description the version new enrolments take */
+                            currentVersion: number;
+                            graph: components["schemas"]["JourneyGraph"];
+                            versions: {
+                                version: number;
+                                createdAt: string;
+                                active: number;
+                                done: number;
+                                exited: number;
+                            }[];
+                            /** @description the current version's nodes, over the caller's customers */
+                            counts: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One journey: its graph, versions and live counts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            status: "draft" | "active" | "paused" | "archived";
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            template: string | null;
+                            /** @description the version new enrolments take */
+                            currentVersion: number;
+                            graph: components["schemas"]["JourneyGraph"];
+                            versions: {
+                                version: number;
+                                createdAt: string;
+                                active: number;
+                                done: number;
+                                exited: number;
+                            }[];
+                            /** @description the current version's nodes, over the caller's customers */
+                            counts: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Change a journey: a new graph is a new version once anyone entered the current one */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @description At most 100 nodes; every cycle passes through a wait. */
+                        graph?: components["schemas"]["JourneyGraphInput"];
+                        template?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            status: "draft" | "active" | "paused" | "archived";
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            template: string | null;
+                            /** @description the version new enrolments take */
+                            currentVersion: number;
+                            graph: components["schemas"]["JourneyGraph"];
+                            versions: {
+                                version: number;
+                                createdAt: string;
+                                active: number;
+                                done: number;
+                                exited: number;
+                            }[];
+                            /** @description the current version's nodes, over the caller's customers */
+                            counts: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start, pause, resume or archive (running enrolments exit) a journey */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "active" | "paused" | "archived";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            status: "draft" | "active" | "paused" | "archived";
+                            /** @description the unit that owns it: its creator’s */
+                            unitId: number;
+                            unitName: string;
+                            template: string | null;
+                            /** @description the version new enrolments take */
+                            currentVersion: number;
+                            graph: components["schemas"]["JourneyGraph"];
+                            versions: {
+                                version: number;
+                                createdAt: string;
+                                active: number;
+                                done: number;
+                                exited: number;
+                            }[];
+                            /** @description the current version's nodes, over the caller's customers */
+                            counts: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}/versions/{version}/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per node of a version: entered, waiting, done, exited (the caller's customers) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                node: string;
+                                /** @description enrolments that reached the node */
+                                entered: number;
+                                /** @description there now, waiting for their time */
+                                waiting: number;
+                                /** @description its step done, moved on */
+                                done: number;
+                                /** @description left the journey there early */
+                                exited: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The path one customer would take now (nothing is sent or written) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        customerId: number;
+                        version?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            version: number;
+                            customerId: number;
+                            path: {
+                                node: string;
+                                kind: string;
+                                /** @description when the customer would be there */
+                                at: string;
+                                outcome: {
+                                    [key: string]: unknown;
+                                };
+                                next: string | null;
+                            }[];
+                            /** @description end, loop, too_long, or why the customer would leave */
+                            end: string;
                         };
                     };
                 };

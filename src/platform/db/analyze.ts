@@ -1,0 +1,31 @@
+import { type Kysely, sql } from 'kysely';
+
+/**
+ * Planner statistics for a bulk writer. PGlite runs no autovacuum, so a table it fills is never analyzed:
+ * the planner keeps believing the table is (nearly) empty, and a plan a connection caches for it, such as the
+ * foreign-key check that every order_items row runs against orders, stays a sequential scan however large
+ * the table grows. A batch then costs O(rows already written) and an import O(rows²), holding PGlite's single
+ * connection (and the event loop it runs on) for seconds per batch. PostgreSQL's autovacuum corrects this a
+ * minute or so later; a bulk writer need not wait for it.
+ *
+ * `written` counts the rows the caller added since the last call that analyzed; when they exceed
+ * autovacuum's own threshold (50 rows + 10 % of the rows the statistics know), the tables are analyzed (which
+ * also makes cached plans on them be planned again). Returns whether it analyzed.
+ */
+export async function analyzeIfGrown(
+  db: Kysely<unknown>,
+  tables: string[],
+  written: number,
+): Promise<boolean> {
+  if (written <= ANALYZE_BASE || tables.length === 0) return false;
+  const { rows } = await sql<{ known: number }>`
+    select coalesce(max(greatest(c.reltuples, 0)), 0)::float8 as known from pg_class c
+    where c.oid = to_regclass(${tables[0]!})`.execute(db);
+  if (written <= ANALYZE_BASE + ANALYZE_SCALE * (rows[0]?.known ?? 0)) return false;
+  await sql`analyze ${sql.join(tables.map((t) => sql.table(t)))}`.execute(db);
+  return true;
+}
+
+/** autovacuum_analyze_threshold and autovacuum_analyze_scale_factor's defaults. */
+const ANALYZE_BASE = 50;
+const ANALYZE_SCALE = 0.1;

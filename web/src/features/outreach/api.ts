@@ -1,0 +1,73 @@
+import { type Body, client, type Query, type Reply, unwrap } from '../../shared/api/client';
+
+/** POST /outreach/plans */
+export type PlanInput = Body<'/api/v1/outreach/plans', 'post'>;
+export type Plan = Reply<'/api/v1/outreach/plans', 'post'>;
+export type PlanSample = Plan['samples']['receiving'][number];
+export type Audience = PlanInput['audience'];
+export type SenderRule = PlanInput['senderRule'];
+export type ContentKind = NonNullable<PlanInput['contentKind']>;
+export type GuardMode = NonNullable<PlanInput['guard']>;
+export type Exclusion = keyof Plan['excluded'];
+/** POST /outreach/mass-sends */
+export type MassSendInput = Body<'/api/v1/outreach/mass-sends', 'post'>;
+export type Attachment = NonNullable<MassSendInput['attachments']>[number];
+/** GET /outreach/mass-sends/:id, and the reply of create, remind and cancel. */
+export type MassSend = Reply<'/api/v1/outreach/mass-sends/{id}', 'get'>;
+export type MassSendItem = Reply<'/api/v1/outreach/mass-sends', 'get'>['items'][number];
+export type MassSendStatus = MassSend['status'];
+export type Recipient = Reply<'/api/v1/outreach/mass-sends/{id}/recipients', 'get'>['items'][number];
+export type RecipientStatus = Recipient['status'];
+export type RecipientQuery = Query<'/api/v1/outreach/mass-sends/{id}/recipients', 'get'>;
+
+export const CONTENT_KINDS = [
+  'product',
+  'coupon',
+  'trust',
+  'persona',
+  'event',
+] as const satisfies readonly ContentKind[];
+export const EXCLUSIONS = [
+  'not_friend',
+  'no_follow_in_scope',
+  'opted_out',
+  'not_price_sensitive',
+  'monthly_cap',
+  'capped',
+  'quiet_hours',
+] as const satisfies readonly Exclusion[];
+export const RECIPIENT_STATUSES = [
+  'sent',
+  'queued',
+  'deferred',
+  'unsent',
+  'not_friend',
+  'over_cap',
+  'excluded',
+  'failed',
+  'cancelled',
+  'planned',
+] as const satisfies readonly RecipientStatus[];
+
+export const outreachApi = {
+  plan: (input: PlanInput, signal?: AbortSignal) =>
+    unwrap(client.POST('/api/v1/outreach/plans', { body: input, signal })),
+  list: (cursor: string | null, signal?: AbortSignal) =>
+    unwrap(
+      client.GET('/api/v1/outreach/mass-sends', {
+        params: { query: { cursor: cursor ?? undefined, limit: 20 } },
+        signal,
+      }),
+    ),
+  get: (id: number, signal?: AbortSignal) =>
+    unwrap(client.GET('/api/v1/outreach/mass-sends/{id}', { params: { path: { id } }, signal })),
+  create: (input: MassSendInput) => unwrap(client.POST('/api/v1/outreach/mass-sends', { body: input })),
+  recipients: (id: number, query: RecipientQuery, signal?: AbortSignal) =>
+    unwrap(
+      client.GET('/api/v1/outreach/mass-sends/{id}/recipients', { params: { path: { id }, query }, signal }),
+    ),
+  remind: (id: number) =>
+    unwrap(client.POST('/api/v1/outreach/mass-sends/{id}/remind', { params: { path: { id } } })),
+  cancel: (id: number) =>
+    unwrap(client.POST('/api/v1/outreach/mass-sends/{id}/cancel', { params: { path: { id } } })),
+};
