@@ -81,8 +81,9 @@ describe('console: a store manager sees only her store', () => {
 
   beforeAll(async () => {
     mkdirSync(resultsDir, { recursive: true });
-    // The demo brand (with its months of orders) takes minutes to build on a busy 2-core machine.
-    server = await startSiyu({ name: 'e2e-console', readyTimeoutMs: 330_000 });
+    // The demo brand (months of orders, journeys, 群发, tasks, the library) takes minutes to build on a busy
+    // 2-core machine: about 4 minutes beside another test run.
+    server = await startSiyu({ name: 'e2e-console', readyTimeoutMs: 570_000 });
     browser = await launchChromium();
     const options = { baseURL: server.baseUrl, locale: 'zh-CN', viewport: { width: 1366, height: 900 } };
     managerContext = await browser.newContext(options);
@@ -92,7 +93,7 @@ describe('console: a store manager sees only her store', () => {
         if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
       });
     page = await managerContext.newPage();
-  }, 360_000);
+  }, 600_000);
 
   /** On failure: a screenshot of the page as it was (test-results/e2e-failure-<step>.png), and the server log. */
   function onFailure(ctx: TestContext, step: string) {
