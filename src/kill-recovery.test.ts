@@ -11,6 +11,7 @@ import {
   adminSession,
   type Child,
   killSiyu as kill,
+  simCall,
   startSiyu as startChild,
   until,
 } from './testing/siyu-child.ts';
@@ -37,17 +38,8 @@ let dataDir: string;
 /** What the proxy does with the next WeCom call to `path`: nothing special, or answer never. */
 let trap: { path: string; forward: boolean; reached: () => void } | null = null;
 
-async function sim(method: string, path: string, body?: unknown): Promise<Json> {
-  const res = await fetch(`${simulator.url}/sim/corps/${SIM_CORP.corpid}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const sim = (method: string, path: string, body?: unknown): Promise<Json> =>
+  simCall(simulator.url, method, path, body);
 
 /** Forwards WeCom API calls to the simulator; a trapped call is forwarded or not, and never answered. */
 async function relay(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -116,3 +116,16 @@ export async function adminSession(child: Child, password: string) {
     return text ? JSON.parse(text) : null;
   };
 }
+
+/** A control call of the simulator at `simUrl` on SIM_CORP (/sim/corps/:corpid/...); JSON in and out. */
+export async function simCall(simUrl: string, method: string, path: string, body?: unknown): Promise<Json> {
+  const res = await fetch(`${simUrl}/sim/corps/${SIM_CORP.corpid}${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}

@@ -6,7 +6,7 @@ import type { Database } from '../../platform/db/connect.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { openTestDatabase } from '../../testing/db.ts';
 import { SIM_CORP } from '../../testing/linked.ts';
-import { adminSession, type Child, killSiyu, startSiyu, until } from '../../testing/siyu-child.ts';
+import { adminSession, type Child, killSiyu, simCall, startSiyu, until } from '../../testing/siyu-child.ts';
 import { tempDir } from '../../testing/temp-dir.ts';
 import type { Tables } from '../tables.ts';
 
@@ -33,17 +33,8 @@ let database: Database<Tables> | undefined;
 let dataDir: string;
 let trap: { path: string; reached: () => void } | null = null;
 
-async function sim(method: string, path: string, body?: unknown): Promise<Json> {
-  const res = await fetch(`${simulator.url}/sim/corps/${SIM_CORP.corpid}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const sim = (method: string, path: string, body?: unknown): Promise<Json> =>
+  simCall(simulator.url, method, path, body);
 
 /** Forwards WeCom API calls to the simulator; a trapped call is never forwarded nor answered. */
 async function relay(req: IncomingMessage, res: ServerResponse): Promise<void> {
