@@ -900,7 +900,7 @@ describe('console: a store manager sees only her store', () => {
     const pageWidth = await phone.evaluate(() => document.documentElement.scrollWidth);
     expect(pageWidth).toBeLessThanOrEqual(390);
 
-    // two customers picked by their checkboxes (the row itself would open the profile)
+    // a card per customer; two picked by their checkboxes (the card itself would open the profile)
     const picked = (
       await rows.evaluateAll((trs) => trs.slice(0, 2).map((tr) => tr.getAttribute('data-row-key')))
     ).map(Number);
@@ -908,7 +908,7 @@ describe('console: a store manager sees only her store', () => {
     // a tap that misses the box but lands in its cell stays on the list too
     await rows
       .nth(2)
-      .locator('td.ant-table-selection-column')
+      .locator('.row-select')
       .click({ position: { x: 3, y: 3 } });
     expect(new URL(phone.url()).pathname).toBe('/customers');
     expect(await phone.getByTestId('customer-selected').textContent()).toContain('2');
