@@ -3,7 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
+import { attachment, EXPORT_FORMATS } from '../../platform/export.ts';
 import { type Ctx, ctxOf, type Deps } from '../context.ts';
+import { exportView } from './export.ts';
 import { FACTORS } from './gmv.ts';
 import { home } from './home.ts';
 import {
@@ -12,6 +14,8 @@ import {
   cohorts,
   DIMENSIONS,
   type Dimension,
+  DRILL_STEPS,
+  drillCustomers,
   funnel,
   gmvCompare,
   monthOf,
@@ -312,6 +316,101 @@ export function insightRoutes(deps: Deps) {
         return {
           rows: sorted.map((r, i) => ({ ...r, label: names.get(r.key) ?? r.key, rank: i + 1 })),
         };
+      },
+    );
+
+    app.get(
+      '/insight/export',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary:
+            'A dashboard’s table as a file (.xlsx, or CSV in UTF-8 with BOM): figures only, no personal data',
+          querystring: z.strictObject({
+            view: z.enum(['gmv', 'funnel', 'cohorts', 'performance']),
+            format: z.enum(EXPORT_FORMATS).default('xlsx'),
+            month: month.optional(),
+            compareTo: month.optional(),
+            from: month.optional(),
+            to: month.optional(),
+            by: z.enum(DIMENSIONS).default('total'),
+            months: z.coerce.number().int().min(1).max(18).default(3),
+            ...scopeFilter,
+          }),
+        },
+      },
+      async (request, reply) => {
+        const ctx = ctxOf(deps, request);
+        const q = request.query;
+        const m = q.month ?? thisMonth();
+        const to = q.to ?? thisMonth();
+        const lang = String(request.headers['accept-language'] ?? '').startsWith('en') ? 'en' : 'zh';
+        const file = await exportView(ctx, await scopeOf(ctx, q), {
+          view: q.view,
+          format: q.format,
+          lang,
+          month: m,
+          compareTo: q.compareTo ?? addMonths(m, -1),
+          from: q.from ?? (q.view === 'performance' ? to : addMonths(to, -2)),
+          to,
+          by: q.by,
+          months: q.months,
+          labels: (by, keys) => labels(ctx, by, keys),
+        });
+        return reply
+          .type(file.contentType)
+          .header('content-disposition', attachment(file.fileName))
+          .send(file.body);
+      },
+    );
+
+    app.get(
+      '/insight/customers',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary:
+            'The customers behind a figure (a funnel step, a cohort, a stage) in the caller’s scope: each opens their profile',
+          querystring: z.strictObject({
+            step: z.enum(DRILL_STEPS).default('customers'),
+            stage: z.enum(['new', 'active', 'repeat', 'super', 'dormant', 'churned']).optional(),
+            from: month.optional().describe('acquired in or after this month'),
+            to: month.optional().describe('acquired in or before this month'),
+            by: z.enum(DIMENSIONS).default('total'),
+            key: z
+              .string()
+              .max(40)
+              .optional()
+              .describe('the key of `by` (a channel, method, store or member)'),
+            offset: z.coerce.number().int().min(0).max(100_000).default(0),
+            limit: z.coerce.number().int().min(1).max(100).default(20),
+            ...scopeFilter,
+          }),
+          response: {
+            200: z.object({
+              total: z.number(),
+              items: z.array(
+                z.object({
+                  id: z.number(),
+                  name: z.string(),
+                  avatar: z.string().nullable(),
+                  staffName: z.string(),
+                  unitName: z.string(),
+                  acquiredDay: z.string(),
+                  orderCount: z.number(),
+                  stage: z.string(),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const ctx = ctxOf(deps, request);
+        const q = request.query;
+        return drillCustomers(ctx, await scopeOf(ctx, q), q);
       },
     );
   };

@@ -333,3 +333,75 @@ export async function performance(
 }
 
 export { NEVER };
+
+export const DRILL_STEPS = ['customers', 'retained7d', 'joinedGroup', 'firstOrder', 'repurchase'] as const;
+export type DrillStep = (typeof DRILL_STEPS)[number];
+
+/**
+ * The customers behind a funnel or cohort figure, or behind a stage: owned in the scope, acquired in brand
+ * months [from, to], of one key of a dimension, up to a step; newest first, `limit` after `offset`.
+ */
+export async function drillCustomers(
+  ctx: Ctx,
+  scope: Scope,
+  q: {
+    step: DrillStep;
+    stage?: string;
+    from?: string;
+    to?: string;
+    by: Dimension;
+    key?: string;
+    offset: number;
+    limit: number;
+  },
+) {
+  const corp = ctx.cdb.corpId;
+  const step = {
+    customers: sql``,
+    retained7d: sql`and r.retained_7d`,
+    joinedGroup: sql`and r.in_group`,
+    firstOrder: sql`and r.order_count >= 1`,
+    repurchase: sql`and r.order_count >= 2`,
+  }[q.step];
+  const where = sql`r.corp_id = ${corp} ${inScope(scope)} ${step}
+    ${q.stage ? sql`and r.stage = ${q.stage} and r.lost_day is null` : sql``}
+    ${q.from ? sql`and r.acquired_day >= ${q.from}::date` : sql``}
+    ${q.to ? sql`and r.acquired_day < ${addMonths(q.to, 1)}::date` : sql``}
+    ${q.by !== 'total' && q.key !== undefined ? sql`and ${keyOf(q.by)} = ${q.key}` : sql``}`;
+  const [items, total] = await Promise.all([
+    sql<{
+      id: unknown;
+      name: string;
+      avatar: string | null;
+      staff: string;
+      unit: string;
+      acquired: string;
+      orders: unknown;
+      stage: string;
+    }>`
+      select r.customer_id id, c.name, c.avatar, s.name staff, u.name unit, r.acquired_day::text acquired,
+        r.order_count orders, r.stage
+      from insight_customers r
+      join customers c on c.corp_id = r.corp_id and c.id = r.customer_id
+      join staff s on s.corp_id = r.corp_id and s.id = r.staff_id
+      join org_units u on u.corp_id = r.corp_id and u.id = r.unit_id
+      where ${where}
+      order by r.acquired_day desc, r.customer_id desc limit ${q.limit} offset ${q.offset}`.execute(
+      ctx.cdb.db,
+    ),
+    sql<{ n: unknown }>`select count(*) n from insight_customers r where ${where}`.execute(ctx.cdb.db),
+  ]);
+  return {
+    total: n(total.rows[0]?.n),
+    items: items.rows.map((x) => ({
+      id: n(x.id),
+      name: x.name,
+      avatar: x.avatar,
+      staffName: x.staff,
+      unitName: x.unit,
+      acquiredDay: x.acquired,
+      orderCount: n(x.orders),
+      stage: x.stage,
+    })),
+  };
+}

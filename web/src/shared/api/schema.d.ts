@@ -7533,6 +7533,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/insight/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A dashboard’s table as a file (.xlsx, or CSV in UTF-8 with BOM): figures only, no personal data */
+        get: {
+            parameters: {
+                query: {
+                    view: "gmv" | "funnel" | "cohorts" | "performance";
+                    format?: "xlsx" | "csv";
+                    month?: string;
+                    compareTo?: string;
+                    from?: string;
+                    to?: string;
+                    by?: "total" | "channel" | "method" | "store" | "staff";
+                    months?: number;
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                    /** @description narrow to one member (inside the caller’s scope, else 403) */
+                    staffId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customers behind a figure (a funnel step, a cohort, a stage) in the caller’s scope: each opens their profile */
+        get: {
+            parameters: {
+                query?: {
+                    step?: "customers" | "retained7d" | "joinedGroup" | "firstOrder" | "repurchase";
+                    stage?: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
+                    /** @description acquired in or after this month */
+                    from?: string;
+                    /** @description acquired in or before this month */
+                    to?: string;
+                    by?: "total" | "channel" | "method" | "store" | "staff";
+                    /** @description the key of `by` (a channel, method, store or member) */
+                    key?: string;
+                    offset?: number;
+                    limit?: number;
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                    /** @description narrow to one member (inside the caller’s scope, else 403) */
+                    staffId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                name: string;
+                                avatar: string | null;
+                                staffName: string;
+                                unitName: string;
+                                acquiredDay: string;
+                                orderCount: number;
+                                stage: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
