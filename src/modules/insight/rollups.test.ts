@@ -17,6 +17,7 @@ import {
   cohorts,
   DIMENSIONS,
   type Dimension,
+  drillCustomers,
   funnel,
   gmvParts,
   monthOf,
@@ -583,6 +584,35 @@ describe('insight rollups', () => {
     expect(g[0]!.customers).toBeGreaterThan(g[0]!.buyers);
     expect(g[0]!.orders).toBeGreaterThan(g[0]!.buyers);
     expect(g[0]!.paidFen).toBeGreaterThan(0);
+    // drilling down gives the customers behind a figure: as many as it says, for every scope and step
+    for (const { name, ctx, filter } of contexts()) {
+      const scope = await scopeOf(ctx, filter);
+      for (const row of await funnel(ctx, scope, '2026-01-01', '2026-04-01', 'channel'))
+        for (const step of ['customers', 'retained7d', 'joinedGroup', 'firstOrder', 'repurchase'] as const) {
+          const d = await drillCustomers(ctx, scope, {
+            step,
+            from: '2026-01-01',
+            to: '2026-04-01',
+            by: 'channel',
+            key: row.key,
+            offset: 0,
+            limit: 100,
+          });
+          expect(d.total, `${name} drill ${step} ${row.key}`).toBe(row[step]);
+          expect(d.items.length).toBe(Math.min(100, row[step]));
+        }
+      const st = await stages(ctx, scope);
+      for (const [stage, count] of Object.entries(st)) {
+        const d = await drillCustomers(ctx, scope, {
+          step: 'customers',
+          stage,
+          by: 'total',
+          offset: 0,
+          limit: 1,
+        });
+        expect(d.total).toBeLessThanOrEqual(count); // the drill shows current friends only
+      }
+    }
     // the store manager's numbers are their store's only: nothing from sh2 or gz1
     const sh1 = contexts().find((c) => c.name === 'store sh1')!;
     const rows = await gmvParts(sh1.ctx, await scopeOf(sh1.ctx, {}), '2026-03-01', 'store');
