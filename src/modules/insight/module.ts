@@ -37,6 +37,7 @@ export const insight: ModuleManifest = {
     'insight_monthly',
     'insight_cohorts',
     'insight_stages',
+    'insight_active',
   ],
   migrations: { dir: migrationsOf(import.meta.url) },
   routes: insightRoutes,

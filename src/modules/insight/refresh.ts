@@ -78,6 +78,13 @@ async function contribute(cdb: Db, ids: readonly number[], sign: 1 | -1): Promis
       in_group = h.in_group + excluded.in_group, buyers = h.buyers + excluded.buyers,
       repeat_buyers = h.repeat_buyers + excluded.repeat_buyers`.execute(cdb.db);
   await sql`
+    insert into insight_active as v (corp_id, staff_id, unit_id, channel_id, method, follows)
+    select ${corp}, staff_id, unit_id, channel_id, method, ${s} * count(*)
+    from insight_follows where corp_id = ${corp} and customer_id = any(${arr}) and ended_day is null
+    group by 2, 3, 4, 5
+    on conflict (corp_id, unit_id, staff_id, channel_id, method) do update set
+      follows = v.follows + excluded.follows`.execute(cdb.db);
+  await sql`
     insert into insight_stages as g (corp_id, stage, staff_id, unit_id, channel_id, method, customers)
     select ${corp}, stage, staff_id, unit_id, channel_id, method, ${s} * count(*)
     from insight_customers where corp_id = ${corp} and customer_id = any(${arr})
@@ -221,6 +228,7 @@ export async function rebuildInsight(cdb: Db, batch = 5000): Promise<number> {
       'insight_monthly',
       'insight_cohorts',
       'insight_stages',
+      'insight_active',
       'insight_buyer_months',
       'insight_customers',
       'insight_follows',

@@ -77,6 +77,10 @@ export interface InsightStagesTable extends Key {
   customers: number;
 }
 
+export interface InsightActiveTable extends Key {
+  follows: number;
+}
+
 /** The tables this module owns, as Kysely sees them. */
 export interface InsightTables {
   insight_dirty: InsightDirtyTable;
@@ -87,4 +91,5 @@ export interface InsightTables {
   insight_monthly: InsightMonthlyTable;
   insight_cohorts: InsightCohortsTable;
   insight_stages: InsightStagesTable;
+  insight_active: InsightActiveTable;
 }

@@ -309,16 +309,18 @@ export async function performance(
   const r = await sql<Record<string, unknown>>`
     select key, sum(adds) adds, sum(del) del, sum(active) active, sum(owned) owned, sum(nc) nc, sum(b) b,
       sum(rb) rb from (
-      select ${keyOf(by)} as key,
-        case when r.day >= ${from}::date and r.day < ${end}::date then r.adds else 0 end adds,
-        case when r.day >= ${from}::date and r.day < ${end}::date then r.deletions else 0 end del,
-        r.adds - r.deletions - r.staff_deletions active, r.new_customers - r.lost_customers owned,
-        0 nc, 0 b, 0 rb
-      from insight_daily r where r.corp_id = ${corp} ${inScope(scope)}
+      select ${keyOf(by)} as key, r.adds, r.deletions del, 0 active, 0 owned, 0 nc, 0 b, 0 rb
+      from insight_daily r
+      where r.corp_id = ${corp} and r.day >= ${from}::date and r.day < ${end}::date ${inScope(scope)}
       union all
-      select ${keyOf(by)}, 0, 0, 0, 0, r.customers, r.buyers, r.repeat_buyers
-      from insight_cohorts r
-      where r.corp_id = ${corp} and r.acq_month >= ${from}::date and r.acq_month <= ${to}::date ${inScope(scope)}
+      select ${keyOf(by)}, 0, 0, r.follows, 0, 0, 0, 0
+      from insight_active r where r.corp_id = ${corp} ${inScope(scope)}
+      union all
+      select ${keyOf(by)}, 0, 0, 0, case when r.lost_month = ${NEVER}::date then r.customers else 0 end,
+        case when r.acq_month >= ${from}::date and r.acq_month <= ${to}::date then r.customers else 0 end,
+        case when r.acq_month >= ${from}::date and r.acq_month <= ${to}::date then r.buyers else 0 end,
+        case when r.acq_month >= ${from}::date and r.acq_month <= ${to}::date then r.repeat_buyers else 0 end
+      from insight_cohorts r where r.corp_id = ${corp} ${inScope(scope)}
     ) x group by key order by key`.execute(ctx.cdb.db);
   return r.rows.map((x) => ({
     key: String(x.key),

@@ -124,3 +124,4 @@ create table insight_stages (
 
 -- The recent adds whose welcome may have gone out after their refresh (insight.rollups looks each pass).
 create index insight_follows_unwelcomed on insight_follows (corp_id, added_day) where not welcomed;
+
