@@ -35,14 +35,15 @@ export function weekStartOf(day: string): string {
 }
 
 /**
- * The home page (工作台) of a scope: today and this week against yesterday and last week, this month's GMV and
- * its factors against last month's, customers by stage, tasks, and alerts.
+ * The home page (工作台) of a scope: today and this week against yesterday and last week, last month's GMV and
+ * its factors against the month before's, customers by stage, tasks, and alerts.
  */
 export async function home(ctx: Ctx, scope: Scope): Promise<Home> {
   const now = ctx.clock.now();
   const today = brandDay(now);
   const week = weekStartOf(today);
-  const month = monthOf(today);
+  // the last complete month against the one before: a month under way against a whole one misleads
+  const month = addMonths(monthOf(today), -1);
   const prevMonth = addMonths(month, -1);
   const [t, y, w, lw, gmv, st, tasks, customers, alerts] = await Promise.all([
     activity(ctx, scope, today, addDays(today, 1)),

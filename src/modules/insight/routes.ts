@@ -104,7 +104,7 @@ export function insightRoutes(deps: Deps) {
         schema: {
           tags,
           summary:
-            'The home page (工作台) of the caller’s scope: today and this week, this month’s GMV and factors, stages, tasks, alerts',
+            'The home page (工作台) of the caller’s scope: today and this week, last month’s GMV and factors against the month before, stages, tasks, alerts',
           querystring: z.strictObject(scopeFilter),
           response: {
             200: z.object({

@@ -84,7 +84,7 @@ export function waterfallOption(
         return `${p.name}: ${p.seriesIndex === 2 ? '−' : ''}${money(Number(p.value))}`;
       },
     },
-    xAxis: { type: 'category', data: labels, axisLabel: { interval: 0, fontSize: 11 } },
+    xAxis: { type: 'category', data: labels, axisLabel: { interval: 0, fontSize: 10, rotate: 30 } },
     yAxis: { type: 'value', axisLabel: { formatter: (v: number) => formatNumber(v, lang) } },
     series: [
       { type: 'bar', stack: 'w', itemStyle: { color: 'transparent' }, data: base, silent: true },
@@ -93,14 +93,24 @@ export function waterfallOption(
         stack: 'w',
         itemStyle: { color: '#52c41a' },
         data: up,
-        label: { show: true, position: 'top', formatter: (p: { value: number }) => money(p.value) },
+        label: {
+          show: true,
+          fontSize: 10,
+          position: 'top',
+          formatter: (p: { value: number }) => money(p.value),
+        },
       },
       {
         type: 'bar',
         stack: 'w',
         itemStyle: { color: '#ff4d4f' },
         data: down,
-        label: { show: true, position: 'bottom', formatter: (p: { value: number }) => `−${money(p.value)}` },
+        label: {
+          show: true,
+          fontSize: 10,
+          position: 'bottom',
+          formatter: (p: { value: number }) => `−${money(p.value)}`,
+        },
       },
     ],
   };
