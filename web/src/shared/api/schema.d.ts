@@ -7126,7 +7126,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The home page (工作台) of the caller’s scope: today and this week, this month’s GMV and factors, stages, tasks, alerts */
+        /** The home page (工作台) of the caller’s scope: today and this week, last month’s GMV and factors against the month before, stages, tasks, alerts */
         get: {
             parameters: {
                 query?: {
