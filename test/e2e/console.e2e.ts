@@ -1060,7 +1060,7 @@ describe('console: a store manager sees only her store', () => {
     );
     await phone
       .getByTestId('gmv-table')
-      .locator('tbody tr')
+      .locator('tbody tr.ant-table-row')
       .first()
       .waitFor({ state: 'visible', timeout: 30_000 });
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
@@ -1076,12 +1076,12 @@ describe('console: a store manager sees only her store', () => {
     await phone.goto('/insight?tab=funnel');
     await phone
       .getByTestId('funnel-table')
-      .locator('tbody tr')
+      .locator('tbody tr.ant-table-row')
       .first()
       .waitFor({ state: 'visible', timeout: 30_000 });
     await phone
       .getByTestId('cohort-table')
-      .locator('tbody tr')
+      .locator('tbody tr.ant-table-row')
       .first()
       .waitFor({ state: 'visible', timeout: 30_000 });
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);

@@ -31,6 +31,20 @@ const T = {
   repurchaseRate: { zh: '复购率', en: 'Repurchase rate' },
 } as const;
 
+const METHODS: Record<string, { zh: string; en: string }> = {
+  package_card: { zh: '包裹卡', en: 'Package card' },
+  sms: { zh: '短信', en: 'SMS' },
+  ai_call: { zh: 'AI电话', en: 'AI call' },
+  rollup_banner: { zh: '易拉宝', en: 'Roll-up banner' },
+  table_card: { zh: '台卡', en: 'Table card' },
+  poster: { zh: '海报', en: 'Poster' },
+  wangwang: { zh: '旺旺', en: 'Wangwang' },
+  livestream: { zh: '直播', en: 'Livestream' },
+  mini_program: { zh: '小程序', en: 'Mini-program' },
+  other: { zh: '其他', en: 'Other' },
+  none: { zh: '无渠道', en: 'No channel' },
+};
+
 const yuan = (fen: number) => Math.round(fen) / 100;
 const r4 = (x: number | null) => (x === null ? null : Math.round(x * 10_000) / 10_000);
 
@@ -54,6 +68,16 @@ export async function exportView(
   },
 ): Promise<ExportFile> {
   const l = (k: keyof typeof T) => T[k][q.lang];
+  const raw = q.labels;
+  const none = METHODS.none![q.lang];
+  // methods and "no channel" are named here; channels, stores and members by their names
+  q.labels = async (by, keys) => {
+    const names = await raw(by, keys);
+    if (by === 'total') for (const k of keys) names.set(k, q.lang === 'zh' ? '合计' : 'Total');
+    if (by === 'method') for (const k of keys) names.set(k, METHODS[k]?.[q.lang] ?? k);
+    if (by === 'channel') names.set('0', none);
+    return names;
+  };
   let header: string[] = [];
   let rows: Cell[][] = [];
   if (q.view === 'gmv') {
