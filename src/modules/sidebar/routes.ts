@@ -50,7 +50,7 @@ export function sidebarRoutes(deps: Deps) {
   const origin = (request: FastifyRequest) =>
     (deps.settings.publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
   const pageUrl = (b: string, error?: string) =>
-    `/sidebar?brand=${encodeURIComponent(b)}${error ? `&error=${error}` : ''}`;
+    `/sidebar?brand=${encodeURIComponent(b)}${error ? `&error=${error}` : '&signed_in=1'}`;
 
   return async (base: FastifyInstance) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
