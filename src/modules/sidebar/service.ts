@@ -16,26 +16,27 @@ const REFUSAL_TEXT = {
   monthly_cap: { zh: '本月群发次数已满', en: 'The monthly cap is reached' },
 } as const;
 
-/** The member behind the caller's account (the sidebar acts as that member), or a 403. */
-async function memberOf(
-  ctx: Ctx,
-): Promise<{ staffId: number; name: string; personaName: string | null; unitName: string }> {
+/** The member behind the caller's account (the sidebar acts as that member), or null. */
+async function memberOf(ctx: Ctx): Promise<{ staffId: number; name: string } | null> {
   const row = await ctx.cdb.db
     .selectFrom('accounts as a')
     .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'a.corp_id').onRef('s.id', '=', 'a.staff_id'))
-    .innerJoin('org_units as u', (j) =>
-      j.onRef('u.corp_id', '=', 's.corp_id').onRef('u.id', '=', 's.unit_id'),
-    )
-    .select(['s.id', 's.name', 's.persona_name', 'u.name as unit_name'])
+    .select(['s.id', 's.name'])
     .where('a.corp_id', '=', ctx.cdb.corpId)
     .where('a.id', '=', ctx.actor.accountId)
     .executeTakeFirst();
-  if (!row)
-    throw new AppError('forbidden', {
+  return row ? { staffId: row.id, name: row.name } : null;
+}
+
+/** The member who sends: a 409 for an account that is no WeCom member (it has no chat to send in). */
+async function senderOf(ctx: Ctx) {
+  const member = await memberOf(ctx);
+  if (!member)
+    throw new AppError('conflict', {
       zh: '该账号没有绑定企业微信成员，不能在侧边栏发送',
       en: 'This account is not a WeCom member: it cannot send from the sidebar',
     });
-  return { staffId: row.id, name: row.name, personaName: row.persona_name, unitName: row.unit_name };
+  return member;
 }
 
 export interface Recommendation {
@@ -193,7 +194,7 @@ export async function recommend(
  */
 export async function startSend(ctx: Ctx, customerId: number, contentId: number) {
   await assertCustomerVisible(ctx, customerId);
-  const member = await memberOf(ctx);
+  const member = await senderOf(ctx);
   const facts = await ctx.cdb.db
     .selectFrom('customer_facts')
     .select('stage')
@@ -226,14 +227,16 @@ export async function startSend(ctx: Ctx, customerId: number, contentId: number)
 
 /** sendChatMessage failed or was cancelled: the touch goes back (only the caller's own, else 404). */
 export async function cancelSend(ctx: Ctx, touchId: number) {
-  const member = await memberOf(ctx);
   const touch = await ctx.cdb.db
-    .selectFrom('touches')
-    .select(['id', 'status'])
-    .where('corp_id', '=', ctx.cdb.corpId)
-    .where('id', '=', touchId)
-    .where('staff_id', '=', member.staffId)
-    .where('source_kind', '=', 'sidebar')
+    .selectFrom('touches as t')
+    .innerJoin('accounts as a', (j) =>
+      j.onRef('a.corp_id', '=', 't.corp_id').onRef('a.staff_id', '=', 't.staff_id'),
+    )
+    .select(['t.id', 't.status'])
+    .where('t.corp_id', '=', ctx.cdb.corpId)
+    .where('t.id', '=', touchId)
+    .where('a.id', '=', ctx.actor.accountId)
+    .where('t.source_kind', '=', 'sidebar')
     .executeTakeFirst();
   if (!touch) throw notFound({ zh: '发送记录', en: 'Send' });
   if (touch.status !== 'released') await releaseTouch(ctx, touchId, 'client_refused');
@@ -250,7 +253,7 @@ export async function addFollowUpNote(ctx: Ctx, customerId: number, text: string
       customerId,
       kind: 'note',
       at,
-      staffId: member.staffId,
+      staffId: member?.staffId ?? null,
       accountId: ctx.actor.accountId,
       summary: text,
       data: { followUp: true, text },
