@@ -8,6 +8,9 @@ import { jsapiSignature } from '../../wecom/jssdk.ts';
 // tickets and signatures the simulated client checks, the customer and group cards within the caller's scope,
 // a script sent as a counted touch, and a follow-up note on the timeline.
 
+// biome-ignore lint/suspicious/noExplicitAny: API answers are read field by field in tests
+type Json = any;
+
 let linked: Linked;
 // on Siyu's time: the callbacks' timestamps must fall within its ±300 s window
 const simClock = new ManualClock(Date.now());
@@ -64,7 +67,7 @@ async function api(method: string, path: string, session: { cookie: string; csrf
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, json: (await res.json()) as Record<string, any> };
+  return { status: res.status, json: (await res.json()) as Json };
 }
 
 async function sessionOf(cookie: string) {
@@ -98,7 +101,7 @@ async function clientPage(query: string) {
       method: 'POST',
       body: JSON.stringify({ sid, api, params, url }),
     });
-    return (await r.json()) as Record<string, any>;
+    return (await r.json()) as Json;
   };
   return { html: res.body, sid, sidebar, invoke };
 }

@@ -359,7 +359,12 @@ function ContactView({ wx, externalUserid }: { wx: Wx; externalUserid: string })
         )}
       </Card>
 
-      <Card {...section} title={t('sidebar.latestOrders')}>
+      <Card
+        {...section}
+        title={t('sidebar.latestOrders')}
+        data-testid="sidebar-orders"
+        data-loaded={orders.data ? 'true' : 'false'}
+      >
         {(orders.data?.items ?? []).length === 0 ? (
           <Typography.Text type="secondary">{t('sidebar.noOrders')}</Typography.Text>
         ) : (

@@ -1,0 +1,84 @@
+/**
+ * Sidebar benchmark (issue 14): the first screen of the staff sidebar on the demo brand, in Chromium on the
+ * phone viewport (390×844), measured from the simulated WeCom client opening a chat to the customer card
+ * painted with its tags, latest orders and recommended scripts. Each open is complete: the chat page, the
+ * sidebar opened from its toolbar, WeCom's OAuth (authorize → code → getuserinfo → session), config and
+ * agentConfig (tickets cached by Siyu), getContext, getCurExternalContact, then the card's API calls.
+ * Prints p50 / p95 / max over --opens opens (one warm-up first), each on another of the member's customers.
+ *
+ *   npm run bench:sidebar                          # starts `siyu start` with the demo brand (minutes)
+ *   npm run bench:sidebar -- --base http://127.0.0.1:4800 --sim http://127.0.0.1:4810   # a running one
+ */
+import { cpus, loadavg, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { launchChromium, type SiyuServer, startSiyu } from '../test/e2e/harness.ts';
+
+const { values } = parseArgs({
+  options: {
+    base: { type: 'string' },
+    sim: { type: 'string' },
+    member: { type: 'string', default: 'wangfang' },
+    opens: { type: 'string', default: '20' },
+  },
+});
+const opens = Number(values.opens);
+const member = values.member!;
+
+let server: SiyuServer | null = null;
+let simUrl = values.sim;
+if (!values.base || !simUrl) {
+  console.log('starting siyu with the demo brand (this builds it: minutes)…');
+  server = await startSiyu({ name: 'bench-sidebar', readyTimeoutMs: 900_000 });
+  simUrl = /bundled simulator at (http:\/\/[^\s]+)/.exec(server.output())?.[1];
+  if (!simUrl) throw new Error('no simulator URL in the output of siyu start');
+}
+const corps = (await (await fetch(`${simUrl}/sim/corps`)).json()) as {
+  corps: { corpid: string; name: string }[];
+};
+const corpid = corps.corps.find((c) => c.name === '禾木茶饮')!.corpid;
+
+const browser = await launchChromium();
+const context = await browser.newContext({
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  locale: 'zh-CN',
+});
+const page = await context.newPage();
+await page.goto(`${simUrl}/sim/client?corpid=${corpid}&userid=${member}`);
+const chats = await page.$$eval('a.chat-link[data-kind="single"]', (as) =>
+  as.map((a) => a.getAttribute('data-external-userid') ?? ''),
+);
+if (chats.length === 0) throw new Error(`${member} has no customers`);
+
+async function openOnce(externalUserid: string): Promise<number> {
+  const t0 = performance.now();
+  await page.goto(`${simUrl}/sim/client?corpid=${corpid}&userid=${member}&chat=${externalUserid}`);
+  await page.click('#open-sidebar');
+  const frame = await (await page.waitForSelector('#sidebar')).contentFrame();
+  if (!frame) throw new Error('no sidebar frame');
+  await frame.waitForSelector('[data-testid="sidebar-orders"][data-loaded="true"]', { timeout: 30_000 });
+  await frame.waitForSelector(
+    '[data-testid="sidebar-recommendation"], [data-testid="sidebar-recommendations"] .ant-empty',
+  );
+  await frame.waitForSelector('[data-testid="sidebar-tags"]');
+  // painted: the next frame after the card is in the DOM
+  await frame.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+  return performance.now() - t0;
+}
+
+await openOnce(chats[0]!); // warm-up (the console bundle into the cache, tickets fetched)
+const times: number[] = [];
+for (let i = 0; i < opens; i++) times.push(await openOnce(chats[(i + 1) % chats.length]!));
+times.sort((a, b) => a - b);
+const q = (p: number) => times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)]!;
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GB, load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ')}`,
+);
+console.log(`sidebar first screen (${opens} opens of ${member}'s chats, 390×844 Chromium):`);
+console.log(
+  `  p50 ${q(50).toFixed(0)} ms   p95 ${q(95).toFixed(0)} ms   max ${times.at(-1)!.toFixed(0)} ms   (target p95 < 1000 ms)`,
+);
+await browser.close();
+await server?.stop();
