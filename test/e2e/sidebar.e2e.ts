@@ -116,7 +116,7 @@ describe('sidebar: a member inside WeCom on a phone', () => {
     );
     const tagName = (await option.getAttribute('title')) ?? (await option.textContent()) ?? '';
     await option.click();
-    await page.keyboard.press('Escape');
+    await sidebar.click('.ant-modal-title');
     await shot('tag-dialog');
     await sidebar.click('.ant-modal-footer .ant-btn-primary');
     await sidebar.waitForSelector(`[data-testid="sidebar-tags"] >> text=${tagName}`);

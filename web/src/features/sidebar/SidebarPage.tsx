@@ -47,10 +47,13 @@ export default function SidebarPage() {
       return setPhase({ kind: 'failed', message: t(`sidebar.oauthError.${known}`), signIn: true });
     }
     // inside WeCom the member signs in through OAuth each time the sidebar opens (never a stale session)
-    if (!signedIn || state.status === 'anonymous') {
+    if (!signedIn) {
       window.location.replace(startUrl);
       return;
     }
+    // back from the sign-in without a session: the cookie was not kept (never loop through OAuth)
+    if (state.status === 'anonymous')
+      return setPhase({ kind: 'failed', message: t('sidebar.noSession'), signIn: true });
     if (state.status !== 'signed-in') return;
     let live = true;
     (async () => {
