@@ -1,5 +1,5 @@
 import { type ModuleManifest, migrationsOf } from '../manifest.ts';
-import { sidebarRoutes } from './routes.ts';
+import { sidebarPageRoutes, sidebarRoutes } from './routes.ts';
 
 /**
  * The staff sidebar (聊天工具栏) inside WeCom: sign-in through WeCom's web OAuth, the JS-SDK signatures with
@@ -12,5 +12,6 @@ export const sidebar: ModuleManifest = {
   tables: ['sidebar_tickets'],
   migrations: { dir: migrationsOf(import.meta.url) },
   routes: sidebarRoutes,
+  rootRoutes: sidebarPageRoutes,
   publishes: [],
 };

@@ -285,3 +285,35 @@ export function sidebarRoutes(deps: Deps) {
     );
   };
 }
+
+/**
+ * The sidebar page itself: WeCom opens `/sidebar?brand=…`; without a fresh sign-in it goes straight to the
+ * OAuth start (no console bundle loaded just to redirect), after it the console's index.html.
+ */
+export function sidebarPageRoutes() {
+  return async (base: FastifyInstance) => {
+    const app = base.withTypeProvider<ZodTypeProvider>();
+    app.get(
+      '/sidebar',
+      {
+        schema: {
+          hide: true,
+          querystring: z.object({
+            brand: z.string().max(64).optional(),
+            signed_in: z.string().max(8).optional(),
+            error: z.string().max(32).optional(),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const { brand: b, signed_in: signedIn, error } = request.query;
+        if (b && !signedIn && !error)
+          return reply.redirect(`/api/v1/sidebar/oauth/start?brand=${encodeURIComponent(b)}`, 302);
+        // the console's page (served by @fastify/static when the web build exists)
+        const withFile = reply as typeof reply & { sendFile?: (file: string) => typeof reply };
+        if (typeof withFile.sendFile === 'function') return withFile.type('text/html').sendFile('index.html');
+        return reply.status(404).send({ error: { code: 'not_found', message: 'no web build' } });
+      },
+    );
+  };
+}
