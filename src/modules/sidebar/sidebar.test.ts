@@ -174,7 +174,7 @@ beforeAll(async () => {
       },
     ])
     .execute();
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
   await linked?.close();
