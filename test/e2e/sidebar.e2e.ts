@@ -170,8 +170,9 @@ describe('sidebar: a member inside WeCom on a phone', () => {
   });
 
   test('a reused OAuth code is refused with a clear message', async () => {
+    // the latest sign-in's callback (its state is the browser's current one), its code already used
     const other = await context.newPage();
-    await other.goto(callbacks[0]!);
+    await other.goto(callbacks.at(-1)!);
     await other.waitForSelector('[data-testid="sidebar-error"]');
     expect(other.url()).toContain('error=oauth_code');
     expect(await other.textContent('[data-testid="sidebar-error"]')).toContain('40029');
