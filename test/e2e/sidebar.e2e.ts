@@ -73,7 +73,8 @@ describe('sidebar: a member inside WeCom on a phone', () => {
       locale: 'zh-CN',
     });
     page = await context.newPage();
-    page.on('request', (r) => {
+    // every page of the context (each sign-in sets the browser's state cookie anew)
+    context.on('request', (r) => {
       if (r.url().includes('/api/v1/sidebar/oauth/callback')) callbacks.push(r.url());
     });
   }, 600_000);
