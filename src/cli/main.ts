@@ -646,6 +646,8 @@ async function start(role: Role): Promise<void> {
 
     simulator = await startBundledSimulator(config, simClock);
     console.log(`WeCom: the bundled simulator at ${simulator.url} (no WECOM_* credentials set)`);
+    // its WeCom client page (/sim/client) frames the staff sidebar and gives it the JS-SDK
+    app.allowOrigin(simulator.url);
     const empty = !(await database.db.selectFrom('corps').select('corp_id').limit(1).executeTakeFirst());
     if (empty && config.SIYU_DEMO && role === 'all') {
       console.log(

@@ -28,6 +28,7 @@ let gz1TagJob: number;
 let gz1Content: number;
 let gz1Journey: number;
 let gz1Task: number;
+let gz1Group: string;
 let gz1MassSend: number;
 beforeAll(async () => {
   t = await openTestApp();
@@ -166,6 +167,20 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
+  gz1Group = (
+    await t.database.db
+      .insertInto('groups')
+      .values({
+        corp_id: 'acme',
+        chat_id: 'wr_probe_gz1',
+        name: '探针群',
+        owner_userid: 'gz1a',
+        owner_staff_id: t.fx.staff.gz1a,
+        synced_at: at,
+      })
+      .returning('chat_id')
+      .executeTakeFirstOrThrow()
+  ).chat_id;
   gz1Task = (
     await t.database.db
       .insertInto('tasks')
@@ -291,6 +306,12 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/tasks/:id': { id: gz1Task },
     '/api/v1/tasks/:id/complete': { id: gz1Task },
     '/api/v1/tasks/:id/dismiss': { id: gz1Task },
+    // the sidebar: a customer and a group of gz1; a send (touch) is its member's alone
+    '/api/v1/sidebar/contacts/:externalUserid': { externalUserid: 'wm_zhao' },
+    '/api/v1/sidebar/groups/:chatId': { chatId: gz1Group },
+    '/api/v1/sidebar/customers/:id/sends': { id: t.fx.customers.zhao },
+    '/api/v1/sidebar/customers/:id/notes': { id: t.fx.customers.zhao },
+    '/api/v1/sidebar/sends/:touchId/cancel': { touchId: 999_999 },
   };
   return probes[url];
 }
@@ -316,6 +337,8 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
     'POST /api/v1/journeys/:id/dry-run': { customerId: t.fx.customers.wang },
     'PUT /api/v1/journeys/:id': { name: '探针' },
     'POST /api/v1/tasks/:id/dismiss': { reason: '探针' },
+    'POST /api/v1/sidebar/customers/:id/sends': { contentId: 1 },
+    'POST /api/v1/sidebar/customers/:id/notes': { text: '探针' },
   };
   return bodies[`${method} ${url}`] ?? {};
 }

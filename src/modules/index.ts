@@ -14,6 +14,7 @@ import { orders } from './orders/module.ts';
 import { org } from './org/module.ts';
 import { outreach } from './outreach/module.ts';
 import { segments } from './segments/module.ts';
+import { sidebar } from './sidebar/module.ts';
 import { staff } from './staff/module.ts';
 import { tagRules } from './tag-rules/module.ts';
 import { tags } from './tags/module.ts';
@@ -38,6 +39,7 @@ const ALL: readonly ModuleManifest[] = [
   journeys,
   tasks,
   insight,
+  sidebar,
 ];
 
 /** The modules in dependency order (a module after those it depends on); refuses unknown names and circles. */

@@ -12,6 +12,7 @@ import type { OrdersTables } from './orders/schema.ts';
 import type { OrgTables } from './org/schema.ts';
 import type { OutreachTables } from './outreach/schema.ts';
 import type { SegmentsTables } from './segments/schema.ts';
+import type { SidebarTables } from './sidebar/schema.ts';
 import type { StaffTables } from './staff/schema.ts';
 import type { TagRulesTables } from './tag-rules/schema.ts';
 import type { TagsTables } from './tags/schema.ts';
@@ -39,4 +40,5 @@ export interface Tables
     OutreachTables,
     JourneysTables,
     TasksTables,
-    InsightTables {}
+    InsightTables,
+    SidebarTables {}

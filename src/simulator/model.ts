@@ -46,6 +46,17 @@ export interface CorpState {
   app_messages?: AppMessage[];
   /** message/send person-times per China day (only today's key is kept). */
   app_messages_daily?: Record<string, number>;
+  /** The sidebar's web OAuth codes, JS-SDK tickets and their fetches (sidebar.ts); absent in older states. */
+  sidebar?: SidebarState;
+}
+
+/** What the sidebar (聊天工具栏) needs of WeCom: OAuth codes, JS-SDK tickets, the ticket fetches of the hour. */
+export interface SidebarState {
+  /** code → the member it signs in; single use, 300 s. */
+  codes: Record<string, { userid: string; expires_at_ms: number; used: boolean }>;
+  tickets: Partial<Record<'jsapi' | 'agent_config', { ticket: string; expires_at_ms: number }>>;
+  /** When each ticket was fetched within the last hour (ms), per kind: the hourly limits count them. */
+  fetches: Partial<Record<'jsapi' | 'agent_config', number[]>>;
 }
 
 export interface Department {
@@ -254,7 +265,10 @@ export interface Message {
   /** in: customer → member; out: member → customer (welcome, mass send). */
   direction: 'in' | 'out';
   kind: 'chat' | 'welcome' | 'mass';
+  /** The customer; for a message in a customer group, '' (the group is `chat_id`). */
   external_userid: string;
+  /** A message sent in a customer group (the sidebar's sendChatMessage in group_chat_tools). */
+  chat_id?: string;
   userid: string;
   msgtype: string;
   content: string;

@@ -5,6 +5,7 @@ import { registerControlRoutes } from './control-routes.ts';
 import { loadPersisted, lockStateFile, Persistence } from './persist.ts';
 import { Populations } from './population.ts';
 import type { PushOptions } from './push.ts';
+import { registerSidebarRoutes } from './sidebar.ts';
 import { Simulator } from './state.ts';
 
 export interface SimulatorServerOptions {
@@ -63,6 +64,7 @@ export async function startSimulator(opts: SimulatorServerOptions = {}): Promise
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   registerApiRoutes(app, sim);
   registerControlRoutes(app, sim, populations);
+  registerSidebarRoutes(app, sim);
   app.setNotFoundHandler((request, reply) => {
     if (request.url.startsWith('/cgi-bin/')) {
       return reply.status(404).send({

@@ -613,6 +613,62 @@ describe('app messages: message/send', () => {
   });
 });
 
+describe('sidebar: web OAuth codes and JS-SDK tickets (API-FACTS-2 §7)', () => {
+  const c = useContract();
+
+  /** The authorize page as the client's browser follows it: the code in the redirect. */
+  async function codeFor(sim: { url: string }, userid: string): Promise<string> {
+    const params = new URLSearchParams({
+      appid: CORP.corpid,
+      redirect_uri: 'https://siyu.example/api/v1/sidebar/oauth/callback?brand=demo',
+      response_type: 'code',
+      scope: 'snsapi_base',
+      state: 'abc123',
+      agentid: String(CORP.agentid),
+      sim_userid: userid,
+    });
+    const res = await fetch(`${sim.url}/connect/oauth2/authorize?${params}`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    const to = new URL(res.headers.get('location') ?? '');
+    expect(to.origin).toBe('https://siyu.example');
+    expect(to.searchParams.get('state')).toBe('abc123');
+    return to.searchParams.get('code') ?? '';
+  }
+
+  it('getUserInfoByCode: the member once; a reused or expired code is 40029; an untrusted redirect is refused', async () => {
+    const { client, ok, advance, sim } = c();
+    await ok('PATCH', corpPath(''), { callback_url: 'https://siyu.example/wecom/callback/demo' });
+    const code = await codeFor(sim, 'zhangsan');
+    expect(await client.getUserInfoByCode(code)).toMatchObject({ errcode: 0, userid: 'zhangsan' });
+    expect(await apiError(client.getUserInfoByCode(code))).toMatchObject({
+      errcode: 40029,
+      retryable: false,
+    });
+    const late = await codeFor(sim, 'zhangsan');
+    await advance(300_000);
+    expect(await apiError(client.getUserInfoByCode(late))).toMatchObject({ errcode: 40029 });
+    const evil = await fetch(
+      `${sim.url}/connect/oauth2/authorize?appid=${CORP.corpid}&redirect_uri=${encodeURIComponent('https://evil.example/x')}&response_type=code&scope=snsapi_base&sim_userid=zhangsan`,
+      { redirect: 'manual' },
+    );
+    expect(evil.status).toBe(200);
+    expect(await evil.text()).toContain('50001');
+  });
+
+  it('getJsapiTicket and getAgentConfigTicket: 7200 s, the same ticket while valid, two kinds', async () => {
+    const { client, advance } = c();
+    const a = await client.getJsapiTicket();
+    expect(a).toMatchObject({ errcode: 0, expires_in: 7200, ticket: expect.any(String) });
+    expect(Buffer.byteLength(a.ticket)).toBeLessThanOrEqual(512);
+    const agent = await client.getAgentConfigTicket();
+    expect(agent.ticket).not.toBe(a.ticket);
+    await advance(1000 * 1000);
+    expect(await client.getJsapiTicket()).toMatchObject({ ticket: a.ticket, expires_in: 6200 });
+    await advance(6200 * 1000);
+    expect((await client.getJsapiTicket()).ticket).not.toBe(a.ticket);
+  });
+});
+
 describe('mass send 群发: add_msg_template → list/task/result, remind, cancel', () => {
   const c = useContract();
 
@@ -1262,6 +1318,9 @@ describe('coverage of the contract', () => {
     delContactWay: 'contact ways',
     sendWelcomeMsg: 'welcome',
     sendAppMessage: 'app messages',
+    getUserInfoByCode: 'sidebar',
+    getJsapiTicket: 'sidebar',
+    getAgentConfigTicket: 'sidebar',
     addMsgTemplate: 'mass send',
     getGroupMsgListV2: 'mass send',
     getGroupMsgTask: 'mass send',

@@ -321,6 +321,19 @@ export type AppMessageRequest = {
 );
 
 /** Some recipients invalid: sent to the rest, the invalid ones named here (lower-cased userids). */
+/** auth/getuserinfo's answer: lower-case keys (the legacy user/getuserinfo answers UserId/OpenId). */
+export interface OauthUserInfo extends WecomResponse {
+  userid?: string;
+  user_ticket?: string;
+  openid?: string;
+  external_userid?: string;
+}
+
+export interface JsapiTicket extends WecomResponse {
+  ticket: string;
+  expires_in: number;
+}
+
 export interface AppMessageResponse extends WecomResponse {
   invaliduser?: string;
   invalidparty?: string;
@@ -949,6 +962,27 @@ export class WecomClient {
     required('text or attachments', Boolean(req.text?.content) || (req.attachments?.length ?? 0) > 0);
     checkMessage(req.text, req.attachments, L.WELCOME_TEXT_MAX_BYTES, L.WELCOME_MAX_ATTACHMENTS);
     return this.post(SEND_WELCOME_MSG, req);
+  }
+
+  // ── Sidebar: web OAuth and JS-SDK tickets (API-FACTS-2 §7) ─────────────────
+
+  /**
+   * GET /cgi-bin/auth/getuserinfo: who an OAuth code belongs to. A member: `userid`; someone outside the corp:
+   * `openid` (and `external_userid` for a customer). A reused or expired code is 40029.
+   */
+  async getUserInfoByCode(code: string): Promise<OauthUserInfo> {
+    required('code', code.length > 0 && code.length <= 512);
+    return this.get<OauthUserInfo>('/cgi-bin/auth/getuserinfo', { code });
+  }
+
+  /** GET /cgi-bin/get_jsapi_ticket: the corp ticket that signs wx.config (7200 s). */
+  async getJsapiTicket(): Promise<JsapiTicket> {
+    return this.get<JsapiTicket>('/cgi-bin/get_jsapi_ticket');
+  }
+
+  /** GET /cgi-bin/ticket/get?type=agent_config: the app ticket that signs wx.agentConfig (7200 s). */
+  async getAgentConfigTicket(): Promise<JsapiTicket> {
+    return this.get<JsapiTicket>('/cgi-bin/ticket/get', { type: 'agent_config' });
   }
 
   /**

@@ -159,3 +159,14 @@ export const USER_LIST_ID_MAX_LIMIT = 10_000;
 export const CUSTOMERS_PER_MEMBER_INITIAL = 5_000;
 /** Media `media_id` is valid for 3 days (§5). */
 export const MEDIA_ID_TTL_SECONDS = 3 * 86_400;
+
+// ── Sidebar (聊天工具栏): OAuth and the JS-SDK (API-FACTS-2 §7) ──────────────
+/** An OAuth code is single-use and expires 5 minutes after it is issued (§7.1; errcode 40029). */
+export const OAUTH_CODE_TTL_SECONDS = 300;
+/** The corp jsapi_ticket and the agent ticket live 7200 s (§7.2). */
+export const JSAPI_TICKET_TTL_SECONDS = 7200;
+/** get_jsapi_ticket: at most 400 a corp and 100 an app per hour (§7.2; assumed the same for the agent ticket). */
+export const JSAPI_TICKETS_PER_HOUR_CORP = 400;
+export const JSAPI_TICKETS_PER_HOUR_APP = 100;
+/** A ticket is refetched this long before it expires, so a page signed with it never sees it die. */
+export const JSAPI_TICKET_REFRESH_MARGIN_SECONDS = 300;

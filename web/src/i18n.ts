@@ -12,6 +12,7 @@ import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
 import * as outreach from './features/outreach/strings';
 import * as segments from './features/segments/strings';
+import * as sidebar from './features/sidebar/strings';
 import * as staff from './features/staff/strings';
 import * as tags from './features/tags/strings';
 import * as tasks from './features/tasks/strings';
@@ -33,6 +34,7 @@ const zh = {
   ...segments.zh,
   ...audit.zh,
   ...tasks.zh,
+  ...sidebar.zh,
   ...content.zh,
   ...outreach.zh,
   ...insight.zh,
@@ -51,6 +53,7 @@ const en: typeof zh = {
   ...segments.en,
   ...audit.en,
   ...tasks.en,
+  ...sidebar.en,
   ...content.en,
   ...outreach.en,
   ...insight.en,

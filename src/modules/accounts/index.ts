@@ -1,2 +1,2 @@
 export { hashPassword } from './passwords.ts';
-export { resolveSession, SESSION_COOKIE } from './service.ts';
+export { resolveSession, SESSION_COOKIE, SESSION_TTL_MS, startSession } from './service.ts';

@@ -71,16 +71,35 @@ export async function login(
     throw new AppError('bad_credentials');
   }
   guard.succeeded(loginKey, input.ip);
+  const session = await startSession(db, clock, {
+    corpId: account.corp_id,
+    accountId: account.id,
+    ip: input.ip,
+    userAgent: input.userAgent,
+  });
+  const me = await loadMe(db, account.corp_id, account.id);
+  if (!me) throw new AppError('bad_credentials');
+  return { ...session, me };
+}
 
+/**
+ * A new session for an account someone has proven to be (a password, or WeCom's OAuth for the sidebar): the
+ * cookie value and its CSRF token. The account's expired sessions are removed on the way.
+ */
+export async function startSession(
+  db: Kysely<Tables>,
+  clock: Clock,
+  input: { corpId: string; accountId: number; ip: string; userAgent?: string },
+): Promise<{ cookie: string; csrfToken: string }> {
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
   const now = clock.now();
   await db
     .insertInto('sessions')
     .values({
-      corp_id: account.corp_id,
+      corp_id: input.corpId,
       token_hash: sha256(token),
-      account_id: account.id,
+      account_id: input.accountId,
       csrf_token: csrfToken,
       created_at: now,
       expires_at: new Date(now.getTime() + SESSION_TTL_MS),
@@ -92,13 +111,11 @@ export async function login(
   // the account's expired sessions go now: nothing else removes them
   await db
     .deleteFrom('sessions')
-    .where('corp_id', '=', account.corp_id)
-    .where('account_id', '=', account.id)
+    .where('corp_id', '=', input.corpId)
+    .where('account_id', '=', input.accountId)
     .where('expires_at', '<=', now)
     .execute();
-  const me = await loadMe(db, account.corp_id, account.id);
-  if (!me) throw new AppError('bad_credentials');
-  return { cookie: `${account.corp_id}.${token}`, csrfToken, me };
+  return { cookie: `${input.corpId}.${token}`, csrfToken };
 }
 
 function splitCookie(cookie: string | undefined): { corpId: string; tokenHash: string } | null {

@@ -54,6 +54,7 @@ const TOUCH_SOURCE: Record<string, Text> = {
   mass_send: { zh: '群发', en: 'mass send' },
   journey: { zh: '旅程', en: 'journey' },
   task: { zh: '待办', en: 'task' },
+  sidebar: { zh: '聊天侧边栏话术', en: 'sidebar script' },
 };
 
 const TASK_KIND: Record<string, Text> = {
@@ -263,6 +264,13 @@ function render(e: StoredEntry): Text | null {
         zh: `待办已忽略：${title}${reason ? `（${reason}）` : ''}`,
         en: `Task dismissed: ${title}${reason ? ` (${reason})` : ''}`,
       };
+    }
+    case 'note': {
+      const text = str(d.text);
+      if (!d.followUp || !text) return null;
+      return staff
+        ? { zh: `${staff} 的跟进记录：${text}`, en: `Follow-up note by ${staff}: ${text}` }
+        : { zh: `跟进记录：${text}`, en: `Follow-up note: ${text}` };
     }
     default:
       return null;

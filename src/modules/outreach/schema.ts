@@ -33,7 +33,7 @@ export interface TouchOptOutsTable {
   at: Timestamp;
 }
 
-export type TouchSourceKind = 'journey' | 'mass_send' | 'task';
+export type TouchSourceKind = 'journey' | 'mass_send' | 'task' | 'sidebar';
 
 export interface TouchesTable {
   corp_id: string;

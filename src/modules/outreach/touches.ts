@@ -48,8 +48,9 @@ export async function loadBudgetEnv(cdb: Cdb): Promise<BudgetEnv> {
   return { budgets, settings };
 }
 
-/** Journeys and mass sends go through add_msg_template, which WeCom's monthly receive cap counts. */
-export const countsForWecomCap = (kind: TouchSourceKind) => kind !== 'task';
+/** Journeys and mass sends go through add_msg_template, which WeCom's monthly receive cap counts (tasks and
+ * the sidebar's messages are 1:1 chat messages). */
+export const countsForWecomCap = (kind: TouchSourceKind) => kind !== 'task' && kind !== 'sidebar';
 
 /**
  * Takes one slot of a customer's touch budget, or says why not (and when it would fit). Runs in the caller's
@@ -134,16 +135,23 @@ export async function reserveWith(
     .where('at', '>', since)
     .execute();
   const wecomMass = countsForWecomCap(input.source.kind);
-  const answer = decide({
-    budget,
-    monthlyCap: monthlyCapAt(env.settings.monthlyCap, at),
-    at,
-    optedOut: Boolean(who.opted_out),
-    friend: Boolean(who.friend),
-    wecomMass,
-    touches: live.map((t) => t.at),
-    massThisMonth: live.filter((t) => t.wecom_mass && t.at >= month.start && t.at < month.next).length,
-  });
+  // A message a member sends in a conversation (the sidebar) is counted, never held back by the budget's
+  // frequency or quiet hours: only a customer who opted out or is no longer the member's friend refuses it.
+  const conversation = input.source.kind === 'sidebar';
+  const refusal = who.opted_out ? 'opted_out' : who.friend ? null : 'not_friend';
+  if (conversation && refusal) return { ok: false, reason: refusal };
+  const answer = conversation
+    ? { ok: true as const }
+    : decide({
+        budget,
+        monthlyCap: monthlyCapAt(env.settings.monthlyCap, at),
+        at,
+        optedOut: Boolean(who.opted_out),
+        friend: Boolean(who.friend),
+        wecomMass,
+        touches: live.map((t) => t.at),
+        massThisMonth: live.filter((t) => t.wecom_mass && t.at >= month.start && t.at < month.next).length,
+      });
   if (!answer.ok) return answer;
   const { id } = await tx.db
     .insertInto('touches')

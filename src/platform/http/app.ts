@@ -44,6 +44,8 @@ declare module 'fastify' {
     apiRoutes: { method: string; url: string; access: Access }[];
     /** Ends the start-up period during which /healthz answers 503. */
     markReady(): void;
+    /** Lets an origin frame Siyu's pages and serve scripts to them (the bundled simulator's WeCom client). */
+    allowOrigin(origin: string): void;
   }
   interface FastifyRequest {
     actor: Actor | null;

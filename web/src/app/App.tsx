@@ -10,6 +10,8 @@ import { AppShell, PageLoading } from './AppShell';
 import { PAGES } from './pages';
 
 const NotFoundPage = lazy(() => import('./NotFoundPage'));
+/** The staff sidebar opened inside WeCom: a phone page of its own, outside the console's shell. */
+const SidebarPage = lazy(() => import('../features/sidebar/SidebarPage'));
 
 const FONT_FAMILY = [
   '-apple-system',
@@ -89,6 +91,14 @@ export function App() {
           <BrowserRouter>
             <Routes>
               <Route path="/login" element={<LoginRoute />} />
+              <Route
+                path="/sidebar"
+                element={
+                  <Suspense fallback={<PageLoading />}>
+                    <SidebarPage />
+                  </Suspense>
+                }
+              />
               <Route
                 element={
                   <RequireAuth>

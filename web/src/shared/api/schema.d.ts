@@ -7119,13 +7119,18 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/api/v1/insight/home": {
+=======
+    "/api/v1/sidebar/oauth/start": {
+>>>>>>> sidebar
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+<<<<<<< HEAD
         /** The home page (工作台) of the caller’s scope: today and this week, last month’s GMV and factors against the month before, stages, tasks, alerts */
         get: {
             parameters: {
@@ -7556,6 +7561,14 @@ export interface paths {
                     unitId?: number;
                     /** @description narrow to one member (inside the caller’s scope, else 403) */
                     staffId?: number;
+=======
+        /** Starts the sign-in through WeCom’s web OAuth: redirects to the authorize page */
+        get: {
+            parameters: {
+                query: {
+                    /** @description the brand (Siyu corp id) whose WeCom app opens the sidebar */
+                    brand: string;
+>>>>>>> sidebar
                 };
                 header?: never;
                 path?: never;
@@ -7580,13 +7593,18 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/api/v1/insight/customers": {
+=======
+    "/api/v1/sidebar/oauth/callback": {
+>>>>>>> sidebar
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+<<<<<<< HEAD
         /** The customers behind a figure (a funnel step, a cohort, a stage) in the caller’s scope: each opens their profile */
         get: {
             parameters: {
@@ -7606,6 +7624,91 @@ export interface paths {
                     unitId?: number;
                     /** @description narrow to one member (inside the caller’s scope, else 403) */
                     staffId?: number;
+=======
+        /** WeCom’s redirect with the code: exchanges it (single use, 5 min) for the member and signs in as their account; back to /sidebar, with ?error= when refused */
+        get: {
+            parameters: {
+                query: {
+                    /** @description the brand (Siyu corp id) whose WeCom app opens the sidebar */
+                    brand: string;
+                    code?: string;
+                    state?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/oauth/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The reasons a sign-in through WeCom can fail (the ?error= of /sidebar) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: ("not_connected" | "state" | "oauth_code" | "not_member" | "no_account" | "wecom")[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/jssdk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** wx.config and wx.agentConfig for a page URL: both signed (jsapi ticket, agent ticket; cached for their life), with the JS-SDK to load */
+        get: {
+            parameters: {
+                query: {
+                    /** @description the page’s location.href; what follows # is not signed */
+                    url: string;
+>>>>>>> sidebar
                 };
                 header?: never;
                 path?: never;
@@ -7620,6 +7723,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+<<<<<<< HEAD
                             total: number;
                             items: {
                                 id: number;
@@ -7630,6 +7734,77 @@ export interface paths {
                                 acquiredDay: string;
                                 orderCount: number;
                                 stage: string;
+=======
+                            /** @description the WeCom corpid (wx.config appId, agentConfig corpid) */
+                            corpId: string;
+                            agentId: string;
+                            jsSdkUrl: string;
+                            jsApiList: string[];
+                            config: {
+                                timestamp: number;
+                                nonceStr: string;
+                                signature: string;
+                            };
+                            agentConfig: {
+                                timestamp: number;
+                                nonceStr: string;
+                                signature: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/contacts/{externalUserid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customer of getCurExternalContact (external_userid) and the scripts recommended for them (404 outside scope: a front-line member sees only customers they follow) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    externalUserid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            customerId: number;
+                            recommendations: {
+                                id: number;
+                                title: string;
+                                kind: string;
+                                /** @description as it will be sent to this customer, variables filled */
+                                text: string;
+                                link: {
+                                    title: string;
+                                    url: string;
+                                    desc: string | null;
+                                    imgUrl: string | null;
+                                } | null;
+                                /** @description stage:<stage>, product:<name>, persona:<persona> */
+                                reasons: string[];
+>>>>>>> sidebar
                             }[];
                         };
                     };
@@ -7644,6 +7819,219 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
+=======
+    "/api/v1/sidebar/groups/{chatId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customer group of getCurExternalChat (chat_id): its persona and the group scripts (404 unless the caller is in it, owns it, or manages its owner) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    chatId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            groupId: number;
+                            name: string;
+                            ownerName: string | null;
+                            memberCount: number;
+                            persona: {
+                                customers: number;
+                                buyers: number;
+                                /** @description share of its customers with F score ≥ 4 */
+                                frequentShare: number;
+                                avgOrderFen: number | null;
+                                priceBands: {
+                                    /** @enum {string} */
+                                    band: "under_30" | "30_60" | "over_60";
+                                    customers: number;
+                                }[];
+                            };
+                            recommendations: {
+                                id: number;
+                                title: string;
+                                kind: string;
+                                /** @description as it will be sent to this customer, variables filled */
+                                text: string;
+                                link: {
+                                    title: string;
+                                    url: string;
+                                    desc: string | null;
+                                    imgUrl: string | null;
+                                } | null;
+                                /** @description stage:<stage>, product:<name>, persona:<persona> */
+                                reasons: string[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/customers/{id}/sends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Before sendChatMessage: counts a touch (kind sidebar) and a use of the item; answers the text to send (404 outside scope; 409 when the customer opted out or is no longer a contact) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        contentId: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            touchId: number;
+                            text: string;
+                            link: {
+                                title: string;
+                                url: string;
+                                desc: string | null;
+                                imgUrl: string | null;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/sends/{touchId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** sendChatMessage failed or was cancelled: the touch is released (only the caller’s own) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    touchId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            released: true;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/customers/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A follow-up note (跟进记录) on the customer’s timeline (404 outside scope) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        text: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+>>>>>>> sidebar
 }
 export type webhooks = Record<string, never>;
 export interface components {
