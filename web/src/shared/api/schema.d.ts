@@ -7119,18 +7119,13 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
     "/api/v1/insight/home": {
-=======
-    "/api/v1/sidebar/oauth/start": {
->>>>>>> sidebar
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-<<<<<<< HEAD
         /** The home page (工作台) of the caller’s scope: today and this week, last month’s GMV and factors against the month before, stages, tasks, alerts */
         get: {
             parameters: {
@@ -7561,14 +7556,6 @@ export interface paths {
                     unitId?: number;
                     /** @description narrow to one member (inside the caller’s scope, else 403) */
                     staffId?: number;
-=======
-        /** Starts the sign-in through WeCom’s web OAuth: redirects to the authorize page */
-        get: {
-            parameters: {
-                query: {
-                    /** @description the brand (Siyu corp id) whose WeCom app opens the sidebar */
-                    brand: string;
->>>>>>> sidebar
                 };
                 header?: never;
                 path?: never;
@@ -7593,18 +7580,13 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
     "/api/v1/insight/customers": {
-=======
-    "/api/v1/sidebar/oauth/callback": {
->>>>>>> sidebar
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-<<<<<<< HEAD
         /** The customers behind a figure (a funnel step, a cohort, a stage) in the caller’s scope: each opens their profile */
         get: {
             parameters: {
@@ -7624,7 +7606,88 @@ export interface paths {
                     unitId?: number;
                     /** @description narrow to one member (inside the caller’s scope, else 403) */
                     staffId?: number;
-=======
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                name: string;
+                                avatar: string | null;
+                                staffName: string;
+                                unitName: string;
+                                acquiredDay: string;
+                                orderCount: number;
+                                stage: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/oauth/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Starts the sign-in through WeCom’s web OAuth: redirects to the authorize page */
+        get: {
+            parameters: {
+                query: {
+                    /** @description the brand (Siyu corp id) whose WeCom app opens the sidebar */
+                    brand: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sidebar/oauth/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
         /** WeCom’s redirect with the code: exchanges it (single use, 5 min) for the member and signs in as their account; back to /sidebar, with ?error= when refused */
         get: {
             parameters: {
@@ -7708,7 +7771,6 @@ export interface paths {
                 query: {
                     /** @description the page’s location.href; what follows # is not signed */
                     url: string;
->>>>>>> sidebar
                 };
                 header?: never;
                 path?: never;
@@ -7723,18 +7785,6 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-<<<<<<< HEAD
-                            total: number;
-                            items: {
-                                id: number;
-                                name: string;
-                                avatar: string | null;
-                                staffName: string;
-                                unitName: string;
-                                acquiredDay: string;
-                                orderCount: number;
-                                stage: string;
-=======
                             /** @description the WeCom corpid (wx.config appId, agentConfig corpid) */
                             corpId: string;
                             agentId: string;
@@ -7804,7 +7854,6 @@ export interface paths {
                                 } | null;
                                 /** @description stage:<stage>, product:<name>, persona:<persona> */
                                 reasons: string[];
->>>>>>> sidebar
                             }[];
                         };
                     };
@@ -7819,8 +7868,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
-=======
     "/api/v1/sidebar/groups/{chatId}": {
         parameters: {
             query?: never;
@@ -8031,7 +8078,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
->>>>>>> sidebar
 }
 export type webhooks = Record<string, never>;
 export interface components {
