@@ -1,1 +1,2 @@
+export { type RoutingDecision, routeCustomerToGroup } from './routing.ts';
 export { dismissGroupFromWecom, upsertGroupFromWecom, type WecomGroupChat } from './sync.ts';
