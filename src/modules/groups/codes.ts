@@ -236,6 +236,12 @@ export async function rotateCodesFor(ctx: SyncCtx, groupId: number): Promise<num
         .values({ corp_id: cdb.corpId, code_id: code.id, group_id: groupId, position: Number(max ?? 0) + 1 })
         .onConflict((oc) => oc.doNothing())
         .execute();
+      // The new room is of the kind its code's groups are (a welfare group's next room is a welfare group).
+      await sql`update groups set type = (
+          select g2.type from group_code_groups cg join groups g2 on g2.corp_id = cg.corp_id and g2.id = cg.group_id
+          where cg.corp_id = ${cdb.corpId} and cg.code_id = ${code.id} and g2.type is not null
+          order by cg.position limit 1)
+        where corp_id = ${cdb.corpId} and id = ${groupId} and type is null`.execute(cdb.db);
       changed.add(code.id);
     }
   }

@@ -1,2 +1,3 @@
-export { type RoutingDecision, routeCustomerToGroup } from './routing.ts';
+export { createGroupCode } from './codes.ts';
+export { type RoutingDecision, routeCustomerToGroup, setRoutingRules } from './routing.ts';
 export { dismissGroupFromWecom, upsertGroupFromWecom, type WecomGroupChat } from './sync.ts';

@@ -1,8 +1,8 @@
+import { sql } from 'kysely';
 import { AppError } from '../../platform/http/errors.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
 import { assertUnitInScope } from '../org/index.ts';
 import type { GroupType, RoutingReason, RuleKind } from './schema.ts';
-import { suggestType } from './service.ts';
 
 /**
  * Smart group routing (PLAYBOOK §3): when a customer adds a member under the friend-then-group linkage, the
@@ -169,14 +169,9 @@ export async function routeCustomerToGroup(
   const homeChain = home ? ancestorsOf(home.path) : scanChain;
   const { rules } = await effectiveRules(ctx, input.scanUnitId);
 
-  const candidates = await codesAt(ctx, [...new Set([...scanChain, ...homeChain])]);
-  const pick = (type: GroupType, chain: number[], strict = false): CodeCandidate | undefined => {
-    for (const u of strict ? chain.slice(0, 1) : chain) {
-      const found = candidates.find((c) => c.unitId === u && c.type === type);
-      if (found) return found;
-    }
-    return undefined;
-  };
+  // Codes are looked up only for the rules that apply, one indexed query each, nearest unit first.
+  const pick = (type: GroupType | null, chain: number[], strict = false) =>
+    codeAt(ctx, strict ? chain.slice(0, 1) : chain, type);
   const tagIds = rules.filter((r) => r.kind === 'interest_tag' && r.tagId).map((r) => r.tagId!);
   const tags = tagIds.length
     ? await cdb.db
@@ -202,7 +197,10 @@ export async function routeCustomerToGroup(
     switch (rule.kind) {
       case 'top_store':
         if (facts?.top_unit_id && orders > 0) {
-          code = pick(type, homeChain, true) ?? pick('store', homeChain, true);
+          code =
+            (await pick(type, homeChain, true)) ??
+            (await pick('store', homeChain, true)) ??
+            (await pick(null, homeChain, true));
           reason =
             homeId === input.scanUnitId
               ? {
@@ -218,14 +216,14 @@ export async function routeCustomerToGroup(
       case 'interest_tag': {
         const tag = tags.find((t) => t.id === rule.tagId);
         if (tag) {
-          code = pick(type, homeChain);
+          code = await pick(type, homeChain);
           reason = { zh: `有兴趣标签「${tag.name}」`, en: `Has the interest tag “${tag.name}”` };
         }
         break;
       }
       case 'high_frequency':
         if ((facts?.f_score ?? 0) >= HIGH_FREQUENCY_F) {
-          code = pick(type, homeChain);
+          code = await pick(type, homeChain);
           reason = {
             zh: `高频复购（${orders} 单，F=${facts?.f_score}）→ VIP 福利群`,
             en: `High-frequency buyer (${orders} orders, F=${facts?.f_score}) → VIP group`,
@@ -234,7 +232,7 @@ export async function routeCustomerToGroup(
         break;
       case 'first_visit':
         if (orders <= 1) {
-          code = pick(type, scanChain, true) ?? pick(type, scanChain);
+          code = (await pick(type, scanChain, true)) ?? (await pick(type, scanChain));
           reason =
             orders === 0
               ? {
@@ -249,7 +247,7 @@ export async function routeCustomerToGroup(
         break;
       case 'coupon_heavy':
         if (orders >= 2 && (facts?.coupon_share ?? 0) >= COUPON_HEAVY_SHARE) {
-          code = pick(type, homeChain);
+          code = await pick(type, homeChain);
           const pct = Math.round((facts?.coupon_share ?? 0) * 100);
           reason = {
             zh: `${pct}% 的订单用券（价格敏感）→ 福利群`,
@@ -259,9 +257,9 @@ export async function routeCustomerToGroup(
         break;
       case 'default':
         code =
-          pick(type, scanChain, true) ??
-          candidates.find((c) => c.unitId === input.scanUnitId) ??
-          pick(type, scanChain);
+          (await pick(type, scanChain, true)) ??
+          (await pick(null, scanChain, true)) ??
+          (await pick(type, scanChain));
         reason = { zh: `默认：${scanName}的门店群`, en: `Default: ${scanName}'s store group` };
         break;
     }
@@ -304,9 +302,22 @@ export async function routeCustomerToGroup(
   };
 }
 
-/** Active, created codes at these units, each with its current group (the first not retired) and type. */
-async function codesAt(ctx: SyncCtx, unitIds: number[]): Promise<CodeCandidate[]> {
-  const rows = await ctx.cdb.db
+/**
+ * The code whose current group has this type (any type: null), at the first unit of `units` that has one;
+ * a code's current group is its first not retired, and a code whose groups are all retired still admits
+ * joins (WeCom opens its next room), so it comes last.
+ */
+async function codeAt(
+  ctx: SyncCtx,
+  units: number[],
+  type: GroupType | null,
+): Promise<CodeCandidate | undefined> {
+  if (units.length === 0) return undefined;
+  const rank = sql<number>`case k.unit_id ${sql.join(
+    units.map((u, i) => sql`when ${u} then ${i}`),
+    sql` `,
+  )} end`;
+  const row = await ctx.cdb.db
     .selectFrom('group_codes as k')
     .innerJoin('group_code_groups as cg', (j) =>
       j.onRef('cg.corp_id', '=', 'k.corp_id').onRef('cg.code_id', '=', 'k.id'),
@@ -314,39 +325,26 @@ async function codesAt(ctx: SyncCtx, unitIds: number[]): Promise<CodeCandidate[]
     .innerJoin('groups as g', (j) =>
       j.onRef('g.corp_id', '=', 'cg.corp_id').onRef('g.id', '=', 'cg.group_id'),
     )
-    .select([
-      'k.id',
-      'k.unit_id',
-      'k.qr_code',
-      'g.id as group_id',
-      'g.name',
-      'g.type',
-      'cg.retired_at',
-      'cg.position',
-    ])
+    .select(['k.id', 'k.unit_id', 'k.qr_code', 'g.id as group_id', 'g.name', 'g.type'])
     .where('k.corp_id', '=', ctx.cdb.corpId)
-    .where('k.unit_id', 'in', unitIds)
+    .where('k.unit_id', 'in', units)
     .where('k.status', '=', 'active')
     .where('k.qr_code', 'is not', null)
     .where('g.status', '=', 'active')
+    .$if(type !== null, (q) => q.where('g.type', '=', type!))
+    .orderBy(rank)
+    .orderBy(sql`cg.retired_at is not null`)
     .orderBy('k.id')
     .orderBy('cg.position')
-    .execute();
-  const out = new Map<number, CodeCandidate>();
-  const last = new Map<number, CodeCandidate>();
-  for (const r of rows) {
-    const c = {
-      codeId: r.id,
-      unitId: r.unit_id,
-      qrCode: r.qr_code!,
-      groupId: r.group_id,
-      groupName: r.name,
-      type: r.type ?? suggestType(r.name),
-    };
-    if (!r.retired_at && !out.has(r.id)) out.set(r.id, c);
-    last.set(r.id, c);
-  }
-  // A code whose groups are all retired still admits joins: WeCom auto-creates its next room.
-  for (const [id, c] of last) if (!out.has(id)) out.set(id, c);
-  return [...out.values()];
+    .limit(1)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    codeId: row.id,
+    unitId: row.unit_id,
+    qrCode: row.qr_code!,
+    groupId: row.group_id,
+    groupName: row.name,
+    type: row.type,
+  };
 }
