@@ -115,17 +115,50 @@ export interface RollupRow extends PersonaFigures {
  */
 export async function personaRollup(ctx: Ctx): Promise<RollupRow[]> {
   const corp = ctx.cdb.corpId;
+  // Each customer's figures are read once per store they are in, then counted once per unit above it.
+  const since = new Date(ctx.clock.now().getTime() - NEW_BUYER_DAYS * 86_400_000);
+  const avg = sql`(f.paid_fen::numeric / nullif(f.order_count, 0))`;
   const { rows } = await sql<Record<string, unknown> & { unit_id: number }>`
     with x0 as (${currentMembers(ctx)}),
+    s as (select distinct x0.unit_id, x0.member_key, x0.customer_id from x0),
+    p as (
+      select s.unit_id, s.member_key,
+        s.customer_id is not null as linked,
+        coalesce(f.order_count > 0, false) as buyer,
+        s.customer_id is not null and exists (select 1 from members mb where mb.corp_id = ${corp} and mb.customer_id = s.customer_id) as loyalty,
+        coalesce(f.f_score >= ${HIGH_FREQUENCY_F}, false) as hf,
+        case when f.order_count > 0 then
+          case when ${avg} < ${PRICE_BANDS[0]} then 0 when ${avg} < ${PRICE_BANDS[1]} then 1 when ${avg} < ${PRICE_BANDS[2]} then 2 else 3 end
+        end as band,
+        coalesce(f.order_count > 0 and f.first_order_at >= ${since}, false) as new_buyer,
+        coalesce(f.order_count > 0 and f.first_order_at < ${since}, false) as old_buyer
+      from s left join customer_facts f on f.corp_id = ${corp} and f.customer_id = s.customer_id
+    ),
+    ua as (
+      select u.id as unit_id, a.anc::bigint as anc
+      from org_units u cross join lateral unnest(string_to_array(trim(both '/' from u.path), '/')) as a(anc)
+      where u.corp_id = ${corp}
+    ),
     x as (
-      select distinct a.anc::bigint as unit_id, x0.member_key, x0.customer_id
-      from x0
-      join org_units u on u.corp_id = ${corp} and u.id = x0.unit_id
-      cross join lateral unnest(string_to_array(trim(both '/' from u.path), '/')) as a(anc)
+      select ua.anc, p.member_key, bool_or(p.linked) as linked, bool_or(p.buyer) as buyer,
+        bool_or(p.loyalty) as loyalty, bool_or(p.hf) as hf, max(p.band) as band,
+        bool_or(p.new_buyer) as new_buyer, bool_or(p.old_buyer) as old_buyer
+      from p join ua on ua.unit_id = p.unit_id
+      group by ua.anc, p.member_key
     )
-    select x.unit_id, ${aggregates(ctx.cdb.corpId, ctx.clock.now())}
-    from x left join customer_facts f on f.corp_id = ${corp} and f.customer_id = x.customer_id
-    group by x.unit_id`.execute(ctx.cdb.db);
+    select x.anc as unit_id,
+      count(*) as members,
+      count(*) filter (where linked) as linked,
+      count(*) filter (where buyer) as with_orders,
+      count(*) filter (where loyalty) as loyalty,
+      count(*) filter (where hf) as high_frequency,
+      count(*) filter (where band = 0) as band0,
+      count(*) filter (where band = 1) as band1,
+      count(*) filter (where band = 2) as band2,
+      count(*) filter (where band = 3) as band3,
+      count(*) filter (where new_buyer) as new_buyers,
+      count(*) filter (where old_buyer) as old_buyers
+    from x group by x.anc`.execute(ctx.cdb.db);
   const groupCounts = await sql<{ unit_id: number; n: number }>`
     select a.anc::bigint as unit_id, count(*) as n
     from groups g

@@ -54,7 +54,14 @@ export async function effectiveRules(
     .where('id', '=', unitId)
     .executeTakeFirst();
   if (!unit) return { fromUnitId: null, rules: DEFAULT_RULES };
-  const chain = ancestorsOf(unit.path);
+  return rulesOf(ctx, ancestorsOf(unit.path));
+}
+
+/** The rules of the nearest unit of `chain` (the unit first, then its ancestors) that has its own. */
+async function rulesOf(
+  ctx: SyncCtx,
+  chain: number[],
+): Promise<{ fromUnitId: number | null; rules: RoutingRule[] }> {
   const rows = await ctx.cdb.db
     .selectFrom('group_routing_rules')
     .select(['unit_id', 'kind', 'tag_id', 'group_type', 'position'])
@@ -150,24 +157,31 @@ export async function routeCustomerToGroup(
   input: { customerId: number; staffId: number | null; scanUnitId: number },
 ): Promise<RoutingDecision> {
   const { cdb } = ctx;
-  const facts = await cdb.db
-    .selectFrom('customer_facts')
-    .select(['top_unit_id', 'order_count', 'f_score', 'coupon_share'])
-    .where('corp_id', '=', cdb.corpId)
-    .where('customer_id', '=', input.customerId)
+  // One read for the customer's facts, the store they scan in and the store they buy from most.
+  const row = await cdb.db
+    .selectFrom('org_units as s')
+    .leftJoin('customer_facts as f', (j) =>
+      j.onRef('f.corp_id', '=', 's.corp_id').on('f.customer_id', '=', input.customerId),
+    )
+    .leftJoin('org_units as h', (j) => j.onRef('h.corp_id', '=', 's.corp_id').onRef('h.id', '=', 'f.top_unit_id'))
+    .select([
+      's.name as scan_name',
+      's.path as scan_path',
+      'f.top_unit_id',
+      'f.order_count',
+      'f.f_score',
+      'f.coupon_share',
+      'h.name as home_name',
+      'h.path as home_path',
+    ])
+    .where('s.corp_id', '=', cdb.corpId)
+    .where('s.id', '=', input.scanUnitId)
     .executeTakeFirst();
-  const homeId = facts?.top_unit_id ?? input.scanUnitId;
-  const units = await cdb.db
-    .selectFrom('org_units')
-    .select(['id', 'name', 'path'])
-    .where('corp_id', '=', cdb.corpId)
-    .where('id', 'in', [...new Set([input.scanUnitId, homeId])])
-    .execute();
-  const scan = units.find((u) => u.id === input.scanUnitId);
-  const home = units.find((u) => u.id === homeId) ?? scan;
-  const scanChain = scan ? ancestorsOf(scan.path) : [input.scanUnitId];
-  const homeChain = home ? ancestorsOf(home.path) : scanChain;
-  const { rules } = await effectiveRules(ctx, input.scanUnitId);
+  const facts = row?.order_count != null ? row : undefined;
+  const homeId = row?.home_path ? row.top_unit_id! : input.scanUnitId;
+  const scanChain = row ? ancestorsOf(row.scan_path) : [input.scanUnitId];
+  const homeChain = row?.home_path ? ancestorsOf(row.home_path) : scanChain;
+  const { rules } = await rulesOf(ctx, scanChain);
 
   // Codes are looked up only for the rules that apply, one indexed query each, nearest unit first.
   const pick = (type: GroupType | null, chain: number[], strict = false) =>
@@ -186,8 +200,8 @@ export async function routeCustomerToGroup(
         .execute()
     : [];
   const orders = facts?.order_count ?? 0;
-  const scanName = scan?.name ?? '';
-  const homeName = home?.name ?? scanName;
+  const scanName = row?.scan_name ?? '';
+  const homeName = row?.home_name ?? scanName;
 
   let chosen: { code: CodeCandidate; rule: RuleKind; reason: RoutingReason } | null = null;
   for (const rule of rules) {
