@@ -118,14 +118,18 @@ export async function personaRollup(ctx: Ctx): Promise<RollupRow[]> {
   // Each customer's figures are read once per store they are in, then counted once per unit above it.
   const since = new Date(ctx.clock.now().getTime() - NEW_BUYER_DAYS * 86_400_000);
   const avg = sql`(f.paid_fen::numeric / nullif(f.order_count, 0))`;
-  const { rows } = await sql<Record<string, unknown> & { unit_id: number }>`
+  // An analytical read over every membership: room to hash its groups in memory (this transaction only).
+  const rows = await ctx.cdb.transaction(async (tx) => {
+    await sql`set local work_mem = '64MB'`.execute(tx.db);
+    return (
+      await sql<Record<string, unknown> & { unit_id: number }>`
     with x0 as (${currentMembers(ctx)}),
     s as (select distinct x0.unit_id, x0.member_key, x0.customer_id from x0),
     p as (
       select s.unit_id, s.member_key,
         s.customer_id is not null as linked,
         coalesce(f.order_count > 0, false) as buyer,
-        s.customer_id is not null and exists (select 1 from members mb where mb.corp_id = ${corp} and mb.customer_id = s.customer_id) as loyalty,
+        mb.customer_id is not null as loyalty,
         coalesce(f.f_score >= ${HIGH_FREQUENCY_F}, false) as hf,
         case when f.order_count > 0 then
           case when ${avg} < ${PRICE_BANDS[0]} then 0 when ${avg} < ${PRICE_BANDS[1]} then 1 when ${avg} < ${PRICE_BANDS[2]} then 2 else 3 end
@@ -133,6 +137,8 @@ export async function personaRollup(ctx: Ctx): Promise<RollupRow[]> {
         coalesce(f.order_count > 0 and f.first_order_at >= ${since}, false) as new_buyer,
         coalesce(f.order_count > 0 and f.first_order_at < ${since}, false) as old_buyer
       from s left join customer_facts f on f.corp_id = ${corp} and f.customer_id = s.customer_id
+      left join (select distinct customer_id from members where corp_id = ${corp} and customer_id is not null) mb
+        on mb.customer_id = s.customer_id
     ),
     ua as (
       select u.id as unit_id, a.anc::bigint as anc
@@ -158,7 +164,9 @@ export async function personaRollup(ctx: Ctx): Promise<RollupRow[]> {
       count(*) filter (where band = 3) as band3,
       count(*) filter (where new_buyer) as new_buyers,
       count(*) filter (where old_buyer) as old_buyers
-    from x group by x.anc`.execute(ctx.cdb.db);
+    from x group by x.anc`.execute(tx.db)
+    ).rows;
+  });
   const groupCounts = await sql<{ unit_id: number; n: number }>`
     select a.anc::bigint as unit_id, count(*) as n
     from groups g

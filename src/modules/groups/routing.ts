@@ -163,7 +163,9 @@ export async function routeCustomerToGroup(
     .leftJoin('customer_facts as f', (j) =>
       j.onRef('f.corp_id', '=', 's.corp_id').on('f.customer_id', '=', input.customerId),
     )
-    .leftJoin('org_units as h', (j) => j.onRef('h.corp_id', '=', 's.corp_id').onRef('h.id', '=', 'f.top_unit_id'))
+    .leftJoin('org_units as h', (j) =>
+      j.onRef('h.corp_id', '=', 's.corp_id').onRef('h.id', '=', 'f.top_unit_id'),
+    )
     .select([
       's.name as scan_name',
       's.path as scan_path',
