@@ -22,6 +22,7 @@ import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './b
 import { createDemoContent } from './content.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
 import { createDemoGroups } from './groups.ts';
+import { buildDemoInsight } from './insight.ts';
 import { createDemoJourneys, startDemoWelcome } from './journeys.ts';
 import { createDemoMassSends } from './mass-sends.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
@@ -227,6 +228,7 @@ export async function buildDemoThroughSimulator(
   const audited = await doDemoAuditedWork(opts.runtime.deps, CORP, now);
   const demoTasks = await createDemoTasks(opts.runtime, CORP, now);
   const demoContent = await createDemoContent(opts.runtime.deps, CORP, now);
+  await buildDemoInsight(opts.runtime, CORP);
   const t4 = performance.now();
 
   const counts: Record<string, number> = {};

@@ -8,6 +8,7 @@ import * as connector from './features/connector/strings';
 import * as content from './features/content/strings';
 import * as customers from './features/customers/strings';
 import * as groups from './features/groups/strings';
+import * as insight from './features/insight/strings';
 import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
 import * as outreach from './features/outreach/strings';
@@ -36,6 +37,7 @@ const zh = {
   ...content.zh,
   ...outreach.zh,
   ...groups.zh,
+  ...insight.zh,
 };
 const en: typeof zh = {
   ...shared.en,
@@ -54,6 +56,7 @@ const en: typeof zh = {
   ...content.en,
   ...outreach.en,
   ...groups.en,
+  ...insight.en,
 };
 
 export type Messages = typeof zh;

@@ -151,27 +151,30 @@ export class QueueDispatcher<R extends QueueRow> {
       select w.corp_id, w.id from ${t} w where w.status = 'pending' and w.next_attempt_at <= ${now}
         and w.id <> all(${this.leases.ids()}::bigint[])
       order by w.id ${window ? sql`limit ${sql.lit(window)}` : sql``}`;
-    const heads = (from: ReturnType<typeof sql>) => sql`
+    const heads = sql`
       join ${t} i on i.corp_id = w.corp_id and i.id = w.id
       where i.id = (
         select min(o.id) from ${t} o
-        where o.corp_id = i.corp_id and o.order_key = i.order_key and o.status = 'pending')
-      ${from}`;
-    const group = groupBy ? sql.ref(`i.${groupBy}`) : null;
+        where o.corp_id = i.corp_id and o.order_key = i.order_key and o.status = 'pending')`;
+    // A head stays the head until it is done (its key's later rows are newer), so the heads found without a
+    // lock are the ones locked, and the update below checks them again.
+    const picked = groupBy
+      ? sql`
+      h as materialized (
+        select i.corp_id, i.id, ${sql.ref(`i.${groupBy}`)} as g from (${due}) w ${heads}
+        order by w.id limit ${sql.lit(batchSize)}),
+      groups as (select corp_id, g from h group by corp_id, g order by min(id) limit ${sql.lit(limit)}),
+      picked as materialized (
+        select i.corp_id, i.id from h join ${t} i on i.corp_id = h.corp_id and i.id = h.id
+        where (h.corp_id, h.g) in (select corp_id, g from groups)
+        for update of i skip locked)`
+      : sql`
+      picked as materialized (
+        select i.corp_id, i.id from (${due}) w ${heads}
+        order by w.id limit ${sql.lit(limit)}
+        for update of i skip locked)`;
     const { rows } = await sql<R>`
-      with ${
-        group
-          ? sql`groups as (
-        select i.corp_id, ${group} as g from (${due}) w ${heads(sql``)}
-        group by i.corp_id, ${group} order by min(i.id) limit ${sql.lit(limit)}),
-      `
-          : sql``
-      }picked as materialized (
-        select i.corp_id, i.id
-        from (${due}) w
-        ${heads(group ? sql`and (i.corp_id, ${group}) in (select corp_id, g from groups)` : sql``)}
-        order by w.id limit ${sql.lit(group ? batchSize : limit)}
-        for update of i skip locked)
+      with ${picked}
       update ${t} q set attempts = q.attempts + 1, next_attempt_at = ${this.leases.until(now)},
         claimed_by = ${this.leases.holder}
       from picked p
