@@ -16,7 +16,7 @@ export const GENERATOR_HELP = `The generated brand 压测品牌 (corp 'bench'), 
              25 % also follow an HQ online-ops staff member
   tags       12 groups × 8 tags; 0–5 tags per customer (2.5 on average), popularity skewed (u²)
   channels   30 (the 10 methods in turn), one code each; 60 % of customers came through one
-  groups     40 per store; 40 % of customers in one of their store's groups, 10 % in a second; 10 % left
+  groups     40 per store (bench:groups: 400); 40 % of customers in one of their store's groups, 10 % in a second; 10 % left
   orders     customer = 1 + ⌊0.65 N · u²⌋: the first 65 % of customers may buy, the lower ids far more
              often (so ~45 % of customers never ordered); time = now − u^1.3 · 730 days; paid 15–95 yuan,
              5 % of orders ×5; 30 % with a 3-yuan coupon; 70 % mini-program, 20 % POS, 10 % e-commerce;
@@ -34,7 +34,7 @@ export const STORE_STAFF = 8;
 export const OPS_STAFF = 10;
 const TAGS = 96;
 const CHANNELS = 30;
-const GROUPS_PER_STORE = 40;
+const DEFAULT_GROUPS_PER_STORE = 40;
 const PRODUCTS = 40;
 const CHUNK = 250_000;
 
@@ -42,6 +42,8 @@ export interface BrandSize {
   customers: number;
   orders: number;
   seed: number;
+  /** Customer groups per store (default 40). */
+  groupsPerStore?: number;
 }
 
 export interface Brand extends BrandSize {
@@ -151,6 +153,7 @@ export async function generateBrand(
 
 async function generateRows(db: Conn, brand: Brand) {
   const { customers: N, orders: M, stores: STORES, regions: REGIONS, firstStore, u, home } = brand;
+  const GROUPS_PER_STORE = brand.groupsPerStore ?? DEFAULT_GROUPS_PER_STORE;
   const now = NOW;
   const day = sql`interval '1 day'`;
   console.log('\nGenerating (set-based SQL):');

@@ -417,6 +417,53 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(member).toMatchObject({ left_at: null, join_scene: 3 });
   });
 
+  it('gives each store group a rotating group code, types, routing rules, and routes today’s east adds', async () => {
+    const db = s.database.db;
+    const codes = await db
+      .selectFrom('group_codes')
+      .select(['id', 'config_id', 'qr_code', 'state', 'welcome_template_id'])
+      .where('corp_id', '=', CORP)
+      .execute();
+    const storeGroups = await db
+      .selectFrom('groups')
+      .select(['id', 'type'])
+      .where('corp_id', '=', CORP)
+      .where('status', '=', 'active')
+      .execute();
+    expect(codes.length).toBe(counts.group_codes);
+    expect(codes.length).toBeGreaterThanOrEqual(6);
+    expect(codes.every((c) => c.config_id && c.qr_code && c.welcome_template_id)).toBe(true);
+    expect(storeGroups.filter((g) => g.type !== null).length).toBeGreaterThanOrEqual(6);
+    const ways = await simGet(s, `/sim/corps/${wecomCorpId}/join-ways`);
+    expect(ways.join_ways.length).toBe(codes.length);
+    // Today's customers joined through the codes: their membership carries the code's state.
+    const viaCode = await db
+      .selectFrom('group_members')
+      .select('state')
+      .where('corp_id', '=', CORP)
+      .where(
+        'state',
+        'in',
+        codes.map((c) => c.state),
+      )
+      .execute();
+    expect(viaCode.length).toBeGreaterThanOrEqual(1);
+    const rules = await db
+      .selectFrom('group_routing_rules')
+      .select('id')
+      .where('corp_id', '=', CORP)
+      .execute();
+    expect(rules.length).toBeGreaterThanOrEqual(4);
+    // Every routing decision names a group and says why, in both languages.
+    const decisions = await db
+      .selectFrom('group_routing_decisions')
+      .select(['group_id', 'reason'])
+      .where('corp_id', '=', CORP)
+      .execute();
+    expect(decisions.length).toBe(counts.group_routing_decisions);
+    for (const d of decisions) expect(d.reason.zh.length).toBeGreaterThan(0);
+  });
+
   it('recovers the adds WeCom could not deliver before Siyu listened with a second full sync: attributed, welcome missed', async () => {
     const db = s.database.db;
     const runs = await db

@@ -21,6 +21,7 @@ import { doDemoAuditedWork } from './audit.ts';
 import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
 import { createDemoContent } from './content.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
+import { createDemoGroups } from './groups.ts';
 import { buildDemoInsight } from './insight.ts';
 import { createDemoJourneys, startDemoWelcome } from './journeys.ts';
 import { createDemoMassSends } from './mass-sends.ts';
@@ -191,6 +192,8 @@ export async function buildDemoThroughSimulator(
 
   // HQ's welcome journey runs before today's customers arrive: their day-0 pack goes out through it.
   const welcomeJourney = await startDemoWelcome(opts.runtime.deps, CORP);
+  // The stores' group codes and routing rules, before today's customers are welcomed into groups.
+  const demoGroups = await createDemoGroups(opts.runtime, CORP);
   const live = await playLive(opts, http, history, { now, seed, liveTotal, progress });
   // today's customers' earlier orders: their numbers carry `L` and the customer's index
   const liveLinked = await db
@@ -241,6 +244,7 @@ export async function buildDemoThroughSimulator(
     'customer_events',
     'groups',
     'group_members',
+    'group_routing_decisions',
     'orders',
     'members',
     'customer_identities',
@@ -288,6 +292,8 @@ export async function buildDemoThroughSimulator(
     task_reminders: demoTasks.reminders,
     content_items: demoContent.items,
     content_uses: demoContent.uses,
+    group_codes: demoGroups.codes,
+    groups_typed: demoGroups.typed,
     facts_ms: Math.round(t4 - t3),
   });
 
@@ -870,13 +876,27 @@ async function playLive(
     tick();
   }
 
-  // One or two of them join their store's group right away.
+  // About half of them scan their store's group code (the QR their welcome carried) right away.
+  const groupCodes = await db
+    .selectFrom('group_codes as k')
+    .innerJoin('org_units as u', (j) =>
+      j.onRef('u.corp_id', '=', 'k.corp_id').onRef('u.id', '=', 'k.unit_id'),
+    )
+    .select(['u.code', 'k.config_id'])
+    .where('k.corp_id', '=', CORP)
+    .where('k.config_id', 'is not', null)
+    .orderBy('k.id')
+    .execute();
   let joined = 0;
-  for (const c of live) {
-    if (joined >= 2) break;
+  for (const [k, c] of live.entries()) {
+    if (k % 2 === 1 && joined >= 2) continue;
+    const code = groupCodes.find((g) => g.code === c.store);
     const chat = history.chats.get(c.store)?.[0];
-    if (!chat) continue;
-    await http.scenario('join-group', { chat_id: chat, external_userid: c.ext, via: 'qr' });
+    if (code?.config_id) {
+      await http.scenario('join-group', { config_id: code.config_id, external_userid: c.ext });
+    } else if (chat) {
+      await http.scenario('join-group', { chat_id: chat, external_userid: c.ext, via: 'qr' });
+    } else continue;
     joined++;
   }
   tick();

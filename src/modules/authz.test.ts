@@ -30,6 +30,8 @@ let gz1Journey: number;
 let gz1Task: number;
 let gz1Group: string;
 let gz1MassSend: number;
+let gz1Group: number;
+let gz1GroupCode: number;
 beforeAll(async () => {
   t = await openTestApp();
   const gz1 = await t.login(t.fx.logins.gz1);
@@ -257,6 +259,43 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
+  gz1Group = (
+    await t.database.db
+      .insertInto('groups')
+      .values({
+        corp_id: 'acme',
+        chat_id: 'wr_probe_gz1',
+        name: '广州探针群',
+        owner_userid: 'gz1a',
+        owner_staff_id: t.fx.staff.gz1a,
+        notice: null,
+        member_version: null,
+        created_at_wecom: at,
+        dismissed_at: null,
+        synced_at: at,
+        type: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  gz1GroupCode = (
+    await t.database.db
+      .insertInto('group_codes')
+      .values({
+        corp_id: 'acme',
+        unit_id: t.fx.units.gz1,
+        name: '广州探针群码',
+        state: 'gc_probe_gz1',
+        room_base_name: '广州探针群',
+        welcome_template_id: null,
+        config_id: null,
+        qr_code: null,
+        created_by: null,
+        created_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
   for (const role of ROLES) sessions[role] = await t.login(loginOf(role));
 });
 afterAll(() => t.close());
@@ -312,6 +351,11 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/sidebar/customers/:id/sends': { id: t.fx.customers.zhao },
     '/api/v1/sidebar/customers/:id/notes': { id: t.fx.customers.zhao },
     '/api/v1/sidebar/sends/:touchId/cancel': { touchId: 999_999 },
+    '/api/v1/groups/:id': { id: gz1Group },
+    '/api/v1/groups/:id/type': { id: gz1Group },
+    '/api/v1/groups/customers/:customerId': { customerId: t.fx.customers.zhao },
+    '/api/v1/group-codes/:id': { id: gz1GroupCode },
+    '/api/v1/group-routing/:unitId': { unitId: t.fx.units.gz1 },
   };
   return probes[url];
 }
@@ -339,6 +383,9 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
     'POST /api/v1/tasks/:id/dismiss': { reason: '探针' },
     'POST /api/v1/sidebar/customers/:id/sends': { contentId: 1 },
     'POST /api/v1/sidebar/customers/:id/notes': { text: '探针' },
+    'PUT /api/v1/groups/:id/type': { type: 'store' },
+    'PATCH /api/v1/group-codes/:id': { welcomeText: '探针' },
+    'PUT /api/v1/group-routing/:unitId': { rules: [{ kind: 'default' }] },
   };
   return bodies[`${method} ${url}`] ?? {};
 }

@@ -19,6 +19,7 @@ import {
 import { authenticate, getToken } from './corps.ts';
 import { apiDepartmentList, apiUserGet, apiUserListId } from './directory.ts';
 import { errmsg, WecomError } from './errors.ts';
+import { groupWelcomeRoutes } from './group-welcome.ts';
 import {
   apiAddJoinWay,
   apiDelJoinWay,
@@ -116,6 +117,7 @@ const ROUTES: [method: 'GET' | 'POST', path: string, handler: ApiHandler][] = [
     `${EC}/groupchat/onjob_transfer`,
     ({ sim, corp, body }) => apiGroupchatTransfer(sim, corp, body, 'onjob'),
   ],
+  ...groupWelcomeRoutes,
 ];
 
 /** POST APIs that only read: they are not journaled. */

@@ -18,3 +18,7 @@ export const REMIND_GROUPMSG_SEND = `${EC}/remind_groupmsg_send`;
 export const CANCEL_GROUPMSG_SEND = `${EC}/cancel_groupmsg_send`;
 /** 发送应用消息: the app writes to members (a task reminder). */
 export const MESSAGE_SEND = '/cgi-bin/message/send';
+export const ADD_JOIN_WAY = `${EC}/groupchat/add_join_way`;
+export const UPDATE_JOIN_WAY = `${EC}/groupchat/update_join_way`;
+export const ADD_GROUP_WELCOME_TEMPLATE = `${EC}/group_welcome_template/add`;
+export const EDIT_GROUP_WELCOME_TEMPLATE = `${EC}/group_welcome_template/edit`;

@@ -7,6 +7,7 @@ import * as channels from './features/channels/strings';
 import * as connector from './features/connector/strings';
 import * as content from './features/content/strings';
 import * as customers from './features/customers/strings';
+import * as groups from './features/groups/strings';
 import * as insight from './features/insight/strings';
 import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
@@ -37,6 +38,7 @@ const zh = {
   ...sidebar.zh,
   ...content.zh,
   ...outreach.zh,
+  ...groups.zh,
   ...insight.zh,
 };
 const en: typeof zh = {
@@ -56,6 +58,7 @@ const en: typeof zh = {
   ...sidebar.en,
   ...content.en,
   ...outreach.en,
+  ...groups.en,
   ...insight.en,
 };
 

@@ -1,2 +1,2 @@
 export type { ChannelMethod, Linkage, WelcomeTemplate, WorkingHours } from './schema.ts';
-export { CHANNEL_METHODS, type ChannelInput, createChannel, visibleChannels } from './service.ts';
+export { CHANNEL_METHODS, type ChannelInput, createChannel, setLinkage, visibleChannels } from './service.ts';

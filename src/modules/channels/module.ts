@@ -12,7 +12,7 @@ import { detachDeletedTags } from './service.ts';
  */
 export const channels: ModuleManifest = {
   name: 'channels',
-  dependsOn: ['org', 'staff', 'tags', 'customers'],
+  dependsOn: ['org', 'staff', 'tags', 'customers', 'groups'],
   tables: [
     'channels',
     'channel_staff',

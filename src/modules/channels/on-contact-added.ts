@@ -5,8 +5,10 @@ import { SEND_WELCOME_MSG } from '../../wecom/paths.ts';
 import { publish, type SyncCtx } from '../context.ts';
 import { addTimeline, changeCustomerTags, setFollowRemark } from '../customers/index.ts';
 import type { ChannelAttributed, ContactAdded } from '../events.ts';
+import { routeCustomerToGroup } from '../groups/index.ts';
 import { routeCode } from './routing.ts';
-import type { WelcomeTemplate } from './schema.ts';
+import type { Linkage, WelcomeTemplate } from './schema.ts';
+import { effectiveLinkage, welcomeInvitesToGroup } from './settings.ts';
 import { renderTemplate, welcomeRequest } from './welcome.ts';
 
 /** WeCom accepts send_welcome_msg only within 20 s of the add event. */
@@ -43,6 +45,7 @@ async function attribute(ctx: SyncCtx, event: ContactAdded): Promise<ChannelAttr
     )
     .select([
       'k.id as codeId',
+      'k.unit_id as unitId',
       'c.id as channelId',
       'c.name',
       'c.method',
@@ -89,9 +92,24 @@ async function attribute(ctx: SyncCtx, event: ContactAdded): Promise<ChannelAttr
     诱饵: code.bait,
     渠道: code.name,
   };
+  // Friend-then-group: the welcome carries the QR of the group smart routing chooses (its reason is kept).
+  let invite: { linkage: Linkage; attachment: Record<string, unknown> } | undefined;
+  if (welcomeKey && event.welcomeCode) {
+    const linkage = await effectiveLinkage(cdb, code.unitId);
+    if (welcomeInvitesToGroup(linkage)) {
+      const decision = await routeCustomerToGroup(ctx, {
+        customerId: event.customerId,
+        staffId: event.staffId,
+        scanUnitId: code.unitId,
+      });
+      if (decision.qrCode) {
+        invite = { linkage, attachment: { msgtype: 'image', image: { pic_url: decision.qrCode } } };
+      }
+    }
+  }
   const request =
     welcomeKey && event.welcomeCode
-      ? welcomeRequest(event.welcomeCode, code.welcome as WelcomeTemplate, vars, now)
+      ? welcomeRequest(event.welcomeCode, code.welcome as WelcomeTemplate, vars, now, invite)
       : null;
   if (welcomeKey && request) {
     await enqueueOutbox(

@@ -1,1 +1,3 @@
+export { createGroupCode } from './codes.ts';
+export { type RoutingDecision, routeCustomerToGroup, setRoutingRules } from './routing.ts';
 export { dismissGroupFromWecom, upsertGroupFromWecom, type WecomGroupChat } from './sync.ts';

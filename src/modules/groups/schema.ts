@@ -1,5 +1,17 @@
 import type { Generated } from 'kysely';
-import type { Timestamp } from '../../platform/db/column-types.ts';
+import type { Json, Timestamp } from '../../platform/db/column-types.ts';
+
+export const GROUP_TYPES = ['store', 'welfare', 'interest', 'vip', 'new_customer'] as const;
+export type GroupType = (typeof GROUP_TYPES)[number];
+export const RULE_KINDS = [
+  'top_store',
+  'interest_tag',
+  'high_frequency',
+  'first_visit',
+  'coupon_heavy',
+  'default',
+] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
 
 export interface GroupsTable {
   corp_id: string;
@@ -13,6 +25,8 @@ export interface GroupsTable {
   member_count: Generated<number>;
   customer_count: Generated<number>;
   status: Generated<'active' | 'dismissed'>;
+  /** Set by the brand; null: not set (the console suggests one from the name). */
+  type: GroupType | null;
   created_at_wecom: Timestamp | null;
   dismissed_at: Timestamp | null;
   synced_at: Timestamp;
@@ -31,10 +45,70 @@ export interface GroupMembersTable {
   join_scene: number | null;
   invitor_userid: string | null;
   left_at: Timestamp | null;
+  /** The join way's state: which group code brought the member. */
+  state: string | null;
+}
+
+export interface GroupCodesTable {
+  corp_id: string;
+  id: Generated<number>;
+  unit_id: number;
+  name: string;
+  state: string;
+  auto_create: Generated<boolean>;
+  room_base_name: string;
+  room_base_id: Generated<number>;
+  welcome_text: Generated<string>;
+  welcome_template_id: string | null;
+  config_id: string | null;
+  qr_code: string | null;
+  status: Generated<'active' | 'archived'>;
+  created_by: number | null;
+  created_at: Timestamp;
+}
+
+export interface GroupCodeGroupsTable {
+  corp_id: string;
+  code_id: number;
+  group_id: number;
+  position: number;
+  retired_at: Timestamp | null;
+}
+
+export interface GroupRoutingRulesTable {
+  corp_id: string;
+  id: Generated<number>;
+  unit_id: number;
+  position: number;
+  kind: RuleKind;
+  tag_id: number | null;
+  group_type: GroupType | null;
+}
+
+export interface RoutingReason {
+  zh: string;
+  en: string;
+}
+
+export interface GroupRoutingDecisionsTable {
+  corp_id: string;
+  id: Generated<number>;
+  customer_id: number;
+  staff_id: number | null;
+  scan_unit_id: number | null;
+  group_id: number | null;
+  code_id: number | null;
+  rule_kind: RuleKind | null;
+  reason: Json<RoutingReason>;
+  decided_at: Timestamp;
 }
 
 /** The tables this module owns, as Kysely sees them. */
 export interface GroupsTables {
   groups: GroupsTable;
   group_members: GroupMembersTable;
+  group_codes: GroupCodesTable;
+  group_code_groups: GroupCodeGroupsTable;
+  group_routing_rules: GroupRoutingRulesTable;
+  group_routing_decisions: GroupRoutingDecisionsTable;
 }

@@ -1,5 +1,6 @@
 import type { SyncCtx } from '../context.ts';
 import { addTimeline, type TimelineEntry } from '../customers/index.ts';
+import { rotateCodesFor } from './codes.ts';
 
 /** groupchat/get's group_chat (the fields Siyu keeps). Member type 1 is a corp member, 2 a customer. */
 export interface WecomGroupChat {
@@ -18,6 +19,7 @@ export interface WecomGroupChat {
     invitor?: { userid?: string };
     group_nickname?: string;
     name?: string;
+    state?: string;
   }[];
 }
 
@@ -105,6 +107,7 @@ export async function upsertGroupFromWecom(
         join_time: m.join_time ? new Date(m.join_time * 1000) : null,
         join_scene: m.join_scene ?? null,
         invitor_userid: m.invitor?.userid ?? null,
+        state: m.state || null,
         left_at: null,
       };
       await db
@@ -149,6 +152,7 @@ export async function upsertGroupFromWecom(
       }
     }
     await addTimeline(tx, timeline);
+    await rotateCodesFor({ ...ctx, cdb: tx }, groupId);
     return { groupId };
   });
 }
@@ -165,6 +169,7 @@ export async function dismissGroupFromWecom(ctx: SyncCtx, chatId: string, at: Da
       .returning(['id', 'name'])
       .executeTakeFirst();
     if (!group) return false;
+    await rotateCodesFor({ ...ctx, cdb: tx }, group.id);
     const left = await tx.db
       .updateTable('group_members')
       .set({ left_at: at })

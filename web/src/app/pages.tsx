@@ -4,6 +4,7 @@ import {
   AuditOutlined,
   BlockOutlined,
   CarryOutOutlined,
+  CommentOutlined,
   ContactsOutlined,
   CrownOutlined,
   DashboardOutlined,
@@ -89,6 +90,12 @@ export const PAGES: readonly PageEntry[] = [
     page: lazy(() => import('../features/channels/ChannelsPage')),
     menu: { icon: <QrcodeOutlined />, label: 'channels.menu' },
   },
+  {
+    paths: ['groups'],
+    page: lazy(() => import('../features/groups/GroupsPage')),
+    menu: { icon: <CommentOutlined />, label: 'groups.menu' },
+  },
+  { paths: ['groups/:id'], page: lazy(() => import('../features/groups/GroupPage')) },
   {
     paths: ['tags'],
     page: lazy(() => import('../features/tags/TagsPage')),

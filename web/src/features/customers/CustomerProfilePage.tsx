@@ -26,6 +26,7 @@ import { ErrorAlert } from '../../shared/components';
 import { formatDateTime } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
 import { channelsApi } from '../channels/api';
+import { CustomerGroupsCard } from '../groups/CustomerGroups';
 import { IdentitiesCard, OrdersCard } from '../orders/CustomerOrders';
 import { JourneyRoleTag, PersonaTag } from '../staff/staffColumns';
 import { CustomerTagsEditor } from '../tags/CustomerTagsEditor';
@@ -270,6 +271,7 @@ function Profile({ data, onChanged }: { data: CustomerDetail; onChanged(): void 
           <Flex vertical gap={16}>
             <FactsCardView facts={data.facts} />
             <AcquisitionCard customerId={customer.id} />
+            <CustomerGroupsCard customerId={customer.id} />
             <IdentitiesCard customerId={customer.id} onChanged={linksChanged} />
             <Card
               title={t('profile.tags')}

@@ -1718,6 +1718,810 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customer groups in the caller’s scope (by the owner’s unit), largest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description the unit and its subtree */
+                    unitId?: number;
+                    type?: "store" | "welfare" | "interest" | "vip" | "new_customer" | "unset";
+                    q?: string;
+                    status?: "active" | "dismissed";
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                chatId: string;
+                                name: string;
+                                /**
+                                 * @description set by the brand
+                                 * @enum {string|null}
+                                 */
+                                type: "store" | "welfare" | "interest" | "vip" | "new_customer" | null;
+                                /**
+                                 * @description from the name, when no type is set
+                                 * @enum {string|null}
+                                 */
+                                suggestedType: "store" | "welfare" | "interest" | "vip" | "new_customer" | null;
+                                ownerUserid: string | null;
+                                ownerName: string | null;
+                                /** @description the owner’s unit */
+                                unitId: number | null;
+                                unitName: string | null;
+                                memberCount: number;
+                                customerCount: number;
+                                /** @description members a group QR admits (200) */
+                                qrLimit: number;
+                                /** @description members a group holds (500) */
+                                groupLimit: number;
+                                /** @enum {string} */
+                                status: "active" | "dismissed";
+                                createdAt: string | null;
+                                joins30d: number;
+                                leaves30d: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/persona": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Group persona rolled up per store, region and brand in the caller’s scope */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            units: {
+                                /** @description customers in the group now */
+                                members: number;
+                                /** @description of them, customers Siyu knows */
+                                linked: number;
+                                withOrders: number;
+                                /** @description members of the loyalty programme */
+                                loyaltyMembers: number;
+                                /** @description F score ≥ 4 */
+                                highFrequency: number;
+                                /** @description buyers by average ticket: <¥20, ¥20–35, ¥35–50, ≥¥50 */
+                                priceBands: number[];
+                                /** @description first order within 90 days */
+                                newBuyers: number;
+                                oldBuyers: number;
+                                /** @description messages, where known: never the headline */
+                                messages: number | null;
+                                unitId: number;
+                                unitName: string;
+                                kind: string;
+                                groups: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One group: its members (customers linked), joins and leaves per day, its persona */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            chatId: string;
+                            name: string;
+                            /**
+                             * @description set by the brand
+                             * @enum {string|null}
+                             */
+                            type: "store" | "welfare" | "interest" | "vip" | "new_customer" | null;
+                            /**
+                             * @description from the name, when no type is set
+                             * @enum {string|null}
+                             */
+                            suggestedType: "store" | "welfare" | "interest" | "vip" | "new_customer" | null;
+                            ownerUserid: string | null;
+                            ownerName: string | null;
+                            /** @description the owner’s unit */
+                            unitId: number | null;
+                            unitName: string | null;
+                            memberCount: number;
+                            customerCount: number;
+                            /** @description members a group QR admits (200) */
+                            qrLimit: number;
+                            /** @description members a group holds (500) */
+                            groupLimit: number;
+                            /** @enum {string} */
+                            status: "active" | "dismissed";
+                            createdAt: string | null;
+                            joins30d: number;
+                            leaves30d: number;
+                            notice: string;
+                            editable: boolean;
+                            members: {
+                                key: string;
+                                /** @enum {string} */
+                                kind: "staff" | "customer";
+                                customerId: number | null;
+                                name: string;
+                                avatar: string | null;
+                                joinedAt: string | null;
+                                /** @description 1 direct invite, 2 invite link, 3 group QR */
+                                joinScene: number | null;
+                                invitor: string | null;
+                                leftAt: string | null;
+                                orderCount: number | null;
+                                stage: string | null;
+                            }[];
+                            daily: {
+                                day: string;
+                                joins: number;
+                                leaves: number;
+                            }[];
+                            persona: {
+                                /** @description customers in the group now */
+                                members: number;
+                                /** @description of them, customers Siyu knows */
+                                linked: number;
+                                withOrders: number;
+                                /** @description members of the loyalty programme */
+                                loyaltyMembers: number;
+                                /** @description F score ≥ 4 */
+                                highFrequency: number;
+                                /** @description buyers by average ticket: <¥20, ¥20–35, ¥35–50, ≥¥50 */
+                                priceBands: number[];
+                                /** @description first order within 90 days */
+                                newBuyers: number;
+                                oldBuyers: number;
+                                /** @description messages, where known: never the headline */
+                                messages: number | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/{id}/type": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the group’s type (null clears it) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string|null} */
+                        type: "store" | "welfare" | "interest" | "vip" | "new_customer" | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            chatId: string;
+                            name: string;
+                            /**
+                             * @description set by the brand
+                             * @enum {string|null}
+                             */
+                            type: "store" | "welfare" | "interest" | "vip" | "new_customer" | null;
+                            /**
+                             * @description from the name, when no type is set
+                             * @enum {string|null}
+                             */
+                            suggestedType: "store" | "welfare" | "interest" | "vip" | "new_customer" | null;
+                            ownerUserid: string | null;
+                            ownerName: string | null;
+                            /** @description the owner’s unit */
+                            unitId: number | null;
+                            unitName: string | null;
+                            memberCount: number;
+                            customerCount: number;
+                            /** @description members a group QR admits (200) */
+                            qrLimit: number;
+                            /** @description members a group holds (500) */
+                            groupLimit: number;
+                            /** @enum {string} */
+                            status: "active" | "dismissed";
+                            createdAt: string | null;
+                            joins30d: number;
+                            leaves30d: number;
+                            notice: string;
+                            editable: boolean;
+                            members: {
+                                key: string;
+                                /** @enum {string} */
+                                kind: "staff" | "customer";
+                                customerId: number | null;
+                                name: string;
+                                avatar: string | null;
+                                joinedAt: string | null;
+                                /** @description 1 direct invite, 2 invite link, 3 group QR */
+                                joinScene: number | null;
+                                invitor: string | null;
+                                leftAt: string | null;
+                                orderCount: number | null;
+                                stage: string | null;
+                            }[];
+                            daily: {
+                                day: string;
+                                joins: number;
+                                leaves: number;
+                            }[];
+                            persona: {
+                                /** @description customers in the group now */
+                                members: number;
+                                /** @description of them, customers Siyu knows */
+                                linked: number;
+                                withOrders: number;
+                                /** @description members of the loyalty programme */
+                                loyaltyMembers: number;
+                                /** @description F score ≥ 4 */
+                                highFrequency: number;
+                                /** @description buyers by average ticket: <¥20, ¥20–35, ¥35–50, ≥¥50 */
+                                priceBands: number[];
+                                /** @description first order within 90 days */
+                                newBuyers: number;
+                                oldBuyers: number;
+                                /** @description messages, where known: never the headline */
+                                messages: number | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/customers/{customerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The groups a customer is or was in, and why routing chose their group (为什么是这个群) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    customerId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            groups: {
+                                id: number;
+                                name: string;
+                                /** @enum {string|null} */
+                                type: "store" | "welfare" | "interest" | "vip" | "new_customer" | null;
+                                /** @enum {string} */
+                                status: "active" | "dismissed";
+                                memberCount: number;
+                                unitName: string | null;
+                                ownerName: string | null;
+                                joinedAt: string | null;
+                                joinScene: number | null;
+                                leftAt: string | null;
+                                /** @description the group is in the caller’s scope */
+                                linkable: boolean;
+                            }[];
+                            decisions: {
+                                id: number;
+                                groupId: number | null;
+                                groupName: string | null;
+                                codeId: number | null;
+                                codeName: string | null;
+                                /** @enum {string|null} */
+                                rule: "top_store" | "interest_tag" | "high_frequency" | "first_visit" | "coupon_heavy" | "default" | null;
+                                reason: {
+                                    zh: string;
+                                    en: string;
+                                };
+                                staffName: string | null;
+                                decidedAt: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/group-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Group codes (群活码) of the caller’s units */
+        get: {
+            parameters: {
+                query?: {
+                    unitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                unitId: number;
+                                unitName: string;
+                                name: string;
+                                state: string;
+                                autoCreate: boolean;
+                                roomBaseName: string;
+                                roomBaseId: number;
+                                welcomeText: string;
+                                /** @description the group welcome template exists in WeCom */
+                                welcomeSynced: boolean;
+                                configId: string | null;
+                                qrCode: string | null;
+                                /** @enum {string} */
+                                sync: "pending" | "ready";
+                                /** @enum {string} */
+                                status: "active" | "archived";
+                                createdAt: string;
+                                /** @description the group the next QR join lands in */
+                                currentGroupId: number | null;
+                                groups: {
+                                    id: number;
+                                    name: string;
+                                    memberCount: number;
+                                    retired: boolean;
+                                }[];
+                                /** @description members who joined by this code */
+                                joins: number;
+                                /** @description welcomes that carried this code */
+                                routed: number;
+                                editable: boolean;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Make a group code over 1–5 groups: a join way that rotates as groups fill and auto-creates rooms named base name + number */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        unitId: number;
+                        name: string;
+                        groupIds: number[];
+                        /** @default  */
+                        roomBaseName?: string;
+                        /** @default 1 */
+                        roomBaseId?: number;
+                        /** @default true */
+                        autoCreate?: boolean;
+                        /**
+                         * @description the group welcome; variables {客户昵称} {群名} {门店}
+                         * @default
+                         */
+                        welcomeText?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            unitId: number;
+                            unitName: string;
+                            name: string;
+                            state: string;
+                            autoCreate: boolean;
+                            roomBaseName: string;
+                            roomBaseId: number;
+                            welcomeText: string;
+                            /** @description the group welcome template exists in WeCom */
+                            welcomeSynced: boolean;
+                            configId: string | null;
+                            qrCode: string | null;
+                            /** @enum {string} */
+                            sync: "pending" | "ready";
+                            /** @enum {string} */
+                            status: "active" | "archived";
+                            createdAt: string;
+                            /** @description the group the next QR join lands in */
+                            currentGroupId: number | null;
+                            groups: {
+                                id: number;
+                                name: string;
+                                memberCount: number;
+                                retired: boolean;
+                            }[];
+                            /** @description members who joined by this code */
+                            joins: number;
+                            /** @description welcomes that carried this code */
+                            routed: number;
+                            editable: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/group-codes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One group code */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            unitId: number;
+                            unitName: string;
+                            name: string;
+                            state: string;
+                            autoCreate: boolean;
+                            roomBaseName: string;
+                            roomBaseId: number;
+                            welcomeText: string;
+                            /** @description the group welcome template exists in WeCom */
+                            welcomeSynced: boolean;
+                            configId: string | null;
+                            qrCode: string | null;
+                            /** @enum {string} */
+                            sync: "pending" | "ready";
+                            /** @enum {string} */
+                            status: "active" | "archived";
+                            createdAt: string;
+                            /** @description the group the next QR join lands in */
+                            currentGroupId: number | null;
+                            groups: {
+                                id: number;
+                                name: string;
+                                memberCount: number;
+                                retired: boolean;
+                            }[];
+                            /** @description members who joined by this code */
+                            joins: number;
+                            /** @description welcomes that carried this code */
+                            routed: number;
+                            editable: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the group welcome or archive the code */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        welcomeText?: string;
+                        /** @enum {string} */
+                        status?: "active" | "archived";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            unitId: number;
+                            unitName: string;
+                            name: string;
+                            state: string;
+                            autoCreate: boolean;
+                            roomBaseName: string;
+                            roomBaseId: number;
+                            welcomeText: string;
+                            /** @description the group welcome template exists in WeCom */
+                            welcomeSynced: boolean;
+                            configId: string | null;
+                            qrCode: string | null;
+                            /** @enum {string} */
+                            sync: "pending" | "ready";
+                            /** @enum {string} */
+                            status: "active" | "archived";
+                            createdAt: string;
+                            /** @description the group the next QR join lands in */
+                            currentGroupId: number | null;
+                            groups: {
+                                id: number;
+                                name: string;
+                                memberCount: number;
+                                retired: boolean;
+                            }[];
+                            /** @description members who joined by this code */
+                            joins: number;
+                            /** @description welcomes that carried this code */
+                            routed: number;
+                            editable: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/group-routing/{unitId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The smart-routing rules that apply at a unit (its own, or inherited) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    unitId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unitId: number;
+                            /** @description the unit has its own list (else inherited) */
+                            own: boolean;
+                            /** @description the unit whose list applies; null: the default order */
+                            fromUnitId: number | null;
+                            rules: {
+                                /** @enum {string} */
+                                kind: "top_store" | "interest_tag" | "high_frequency" | "first_visit" | "coupon_heavy" | "default";
+                                tagId: number | null;
+                                /** @enum {string|null} */
+                                groupType: "store" | "welfare" | "interest" | "vip" | "new_customer" | null;
+                            }[];
+                            editable: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        /** Set a unit’s ordered routing rules (a store overrides its brand’s); [] inherits again */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    unitId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        rules: {
+                            /** @enum {string} */
+                            kind: "top_store" | "interest_tag" | "high_frequency" | "first_visit" | "coupon_heavy" | "default";
+                            tagId?: number | null;
+                            /** @enum {string|null} */
+                            groupType?: "store" | "welfare" | "interest" | "vip" | "new_customer" | null;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unitId: number;
+                            /** @description the unit has its own list (else inherited) */
+                            own: boolean;
+                            /** @description the unit whose list applies; null: the default order */
+                            fromUnitId: number | null;
+                            rules: {
+                                /** @enum {string} */
+                                kind: "top_store" | "interest_tag" | "high_frequency" | "first_visit" | "coupon_heavy" | "default";
+                                tagId: number | null;
+                                /** @enum {string|null} */
+                                groupType: "store" | "welfare" | "interest" | "vip" | "new_customer" | null;
+                            }[];
+                            editable: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/channels": {
         parameters: {
             query?: never;

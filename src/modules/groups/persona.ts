@@ -1,0 +1,196 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { Actor } from '../../platform/actor.ts';
+import { notFound } from '../../platform/http/errors.ts';
+import type { Ctx } from '../context.ts';
+
+/**
+ * Group persona (PLAYBOOK §3): who the current customer members of a group are — customers with orders,
+ * loyalty members, high-frequency buyers, the price band of what they buy, new versus old buyers — per
+ * group, and rolled up per store, region and brand (a customer in two groups of a region counts once
+ * there). One SQL statement per view; `persona.test.ts` holds it to a brute-force count.
+ */
+
+/** Average paid per order, in fen: the bands' lower bounds (¥20, ¥35, ¥50). */
+export const PRICE_BANDS = [2000, 3500, 5000] as const;
+/** A buyer whose first order is within this many days is new. */
+export const NEW_BUYER_DAYS = 90;
+/** F score (1–5) from which a buyer is high-frequency. */
+export const HIGH_FREQUENCY_F = 4;
+
+export interface PersonaFigures {
+  /** Customers in the group now (linked to a profile or not). */
+  members: number;
+  /** Of them, those Siyu knows as customers. */
+  linked: number;
+  withOrders: number;
+  loyaltyMembers: number;
+  highFrequency: number;
+  /** Buyers by average ticket: <¥20, ¥20–35, ¥35–50, ≥¥50. */
+  priceBands: [number, number, number, number];
+  newBuyers: number;
+  oldBuyers: number;
+  /** Messages in the last 30 days, where WeCom's statistics are known (never the headline). */
+  messages: number | null;
+}
+
+function figures(r: Record<string, unknown>): PersonaFigures {
+  const n = (k: string) => Number(r[k] ?? 0);
+  return {
+    members: n('members'),
+    linked: n('linked'),
+    withOrders: n('with_orders'),
+    loyaltyMembers: n('loyalty'),
+    highFrequency: n('high_frequency'),
+    priceBands: [n('band0'), n('band1'), n('band2'), n('band3')],
+    newBuyers: n('new_buyers'),
+    oldBuyers: n('old_buyers'),
+    messages: null,
+  };
+}
+
+/** The group scope rule (groupVisibleTo) over `g` and its owner `os`, as SQL. */
+function scopeSql(actor: Actor): RawBuilder<unknown> {
+  if (actor.role === 'staff') return sql`g.owner_staff_id = ${actor.staffId ?? -1}`;
+  if (actor.seesWholeCorp) return sql`true`;
+  return sql`os.unit_id in (${sql.join([...actor.unitIds])})`;
+}
+
+function aggregates(corpId: string, now: Date): RawBuilder<unknown> {
+  const since = new Date(now.getTime() - NEW_BUYER_DAYS * 86_400_000);
+  const avg = sql`(f.paid_fen::numeric / nullif(f.order_count, 0))`;
+  return sql`
+    count(*) as members,
+    count(x.customer_id) as linked,
+    count(*) filter (where f.order_count > 0) as with_orders,
+    count(*) filter (where exists (select 1 from members mb where mb.corp_id = ${corpId} and mb.customer_id = x.customer_id)) as loyalty,
+    count(*) filter (where f.f_score >= ${HIGH_FREQUENCY_F}) as high_frequency,
+    count(*) filter (where f.order_count > 0 and ${avg} < ${PRICE_BANDS[0]}) as band0,
+    count(*) filter (where f.order_count > 0 and ${avg} >= ${PRICE_BANDS[0]} and ${avg} < ${PRICE_BANDS[1]}) as band1,
+    count(*) filter (where f.order_count > 0 and ${avg} >= ${PRICE_BANDS[1]} and ${avg} < ${PRICE_BANDS[2]}) as band2,
+    count(*) filter (where f.order_count > 0 and ${avg} >= ${PRICE_BANDS[2]}) as band3,
+    count(*) filter (where f.order_count > 0 and f.first_order_at >= ${since}) as new_buyers,
+    count(*) filter (where f.order_count > 0 and f.first_order_at < ${since}) as old_buyers`;
+}
+
+/** Current customer members of the active groups the caller sees (optionally one group). */
+function currentMembers(ctx: Ctx, groupId?: number): RawBuilder<unknown> {
+  return sql`
+    select m.group_id, m.member_key, m.customer_id, os.unit_id
+    from group_members m
+    join groups g on g.corp_id = m.corp_id and g.id = m.group_id
+    left join staff os on os.corp_id = g.corp_id and os.id = g.owner_staff_id
+    where m.corp_id = ${ctx.cdb.corpId} and m.member_type = 2 and m.left_at is null and g.status = 'active'
+      and ${scopeSql(ctx.actor)}
+      ${groupId === undefined ? sql`` : sql`and g.id = ${groupId}`}`;
+}
+
+/** Persona of every group the caller sees (or of one: 404 outside the scope). */
+export async function groupPersonas(ctx: Ctx, groupId?: number): Promise<Map<number, PersonaFigures>> {
+  if (groupId !== undefined) {
+    const seen = await sql<{ id: number }>`
+      select g.id from groups g left join staff os on os.corp_id = g.corp_id and os.id = g.owner_staff_id
+      where g.corp_id = ${ctx.cdb.corpId} and g.id = ${groupId} and ${scopeSql(ctx.actor)}`.execute(
+      ctx.cdb.db,
+    );
+    if (seen.rows.length === 0) throw notFound({ zh: '客户群', en: 'Group' });
+  }
+  const { rows } = await sql<Record<string, unknown> & { group_id: number }>`
+    with x as (${currentMembers(ctx, groupId)})
+    select x.group_id, ${aggregates(ctx.cdb.corpId, ctx.clock.now())}
+    from x left join customer_facts f on f.corp_id = ${ctx.cdb.corpId} and f.customer_id = x.customer_id
+    group by x.group_id`.execute(ctx.cdb.db);
+  return new Map(rows.map((r) => [Number(r.group_id), figures(r)]));
+}
+
+export interface RollupRow extends PersonaFigures {
+  unitId: number;
+  unitName: string;
+  kind: string;
+  groups: number;
+}
+
+/**
+ * The persona rolled up to every unit in the caller's scope that has groups below it: store, region,
+ * brand. A customer counts once per unit however many of its groups they are in.
+ */
+export async function personaRollup(ctx: Ctx): Promise<RollupRow[]> {
+  const corp = ctx.cdb.corpId;
+  // Each customer's figures are read once per store they are in, then counted once per unit above it.
+  const since = new Date(ctx.clock.now().getTime() - NEW_BUYER_DAYS * 86_400_000);
+  const avg = sql`(f.paid_fen::numeric / nullif(f.order_count, 0))`;
+  // An analytical read over every membership: room to hash its groups in memory (this transaction only).
+  const rows = await ctx.cdb.transaction(async (tx) => {
+    await sql`set local work_mem = '64MB'`.execute(tx.db);
+    return (
+      await sql<Record<string, unknown> & { unit_id: number }>`
+    with x0 as (${currentMembers(ctx)}),
+    s as (select distinct x0.unit_id, x0.member_key, x0.customer_id from x0),
+    p as (
+      select s.unit_id, s.member_key,
+        s.customer_id is not null as linked,
+        coalesce(f.order_count > 0, false) as buyer,
+        mb.customer_id is not null as loyalty,
+        coalesce(f.f_score >= ${HIGH_FREQUENCY_F}, false) as hf,
+        case when f.order_count > 0 then
+          case when ${avg} < ${PRICE_BANDS[0]} then 0 when ${avg} < ${PRICE_BANDS[1]} then 1 when ${avg} < ${PRICE_BANDS[2]} then 2 else 3 end
+        end as band,
+        coalesce(f.order_count > 0 and f.first_order_at >= ${since}, false) as new_buyer,
+        coalesce(f.order_count > 0 and f.first_order_at < ${since}, false) as old_buyer
+      from s left join customer_facts f on f.corp_id = ${corp} and f.customer_id = s.customer_id
+      left join (select distinct customer_id from members where corp_id = ${corp} and customer_id is not null) mb
+        on mb.customer_id = s.customer_id
+    ),
+    ua as (
+      select u.id as unit_id, a.anc::bigint as anc
+      from org_units u cross join lateral unnest(string_to_array(trim(both '/' from u.path), '/')) as a(anc)
+      where u.corp_id = ${corp}
+    ),
+    x as (
+      select ua.anc, p.member_key, bool_or(p.linked) as linked, bool_or(p.buyer) as buyer,
+        bool_or(p.loyalty) as loyalty, bool_or(p.hf) as hf, max(p.band) as band,
+        bool_or(p.new_buyer) as new_buyer, bool_or(p.old_buyer) as old_buyer
+      from p join ua on ua.unit_id = p.unit_id
+      group by ua.anc, p.member_key
+    )
+    select x.anc as unit_id,
+      count(*) as members,
+      count(*) filter (where linked) as linked,
+      count(*) filter (where buyer) as with_orders,
+      count(*) filter (where loyalty) as loyalty,
+      count(*) filter (where hf) as high_frequency,
+      count(*) filter (where band = 0) as band0,
+      count(*) filter (where band = 1) as band1,
+      count(*) filter (where band = 2) as band2,
+      count(*) filter (where band = 3) as band3,
+      count(*) filter (where new_buyer) as new_buyers,
+      count(*) filter (where old_buyer) as old_buyers
+    from x group by x.anc`.execute(tx.db)
+    ).rows;
+  });
+  const groupCounts = await sql<{ unit_id: number; n: number }>`
+    select a.anc::bigint as unit_id, count(*) as n
+    from groups g
+    join staff os on os.corp_id = g.corp_id and os.id = g.owner_staff_id
+    join org_units u on u.corp_id = os.corp_id and u.id = os.unit_id
+    cross join lateral unnest(string_to_array(trim(both '/' from u.path), '/')) as a(anc)
+    where g.corp_id = ${corp} and g.status = 'active' and ${scopeSql(ctx.actor)}
+    group by 1`.execute(ctx.cdb.db);
+  const units = await ctx.cdb.db
+    .selectFrom('org_units')
+    .select(['id', 'name', 'kind', 'path'])
+    .where('corp_id', '=', corp)
+    .$if(!ctx.actor.seesWholeCorp, (q) => q.where('id', 'in', [...ctx.actor.unitIds]))
+    .orderBy('path')
+    .execute();
+  const byUnit = new Map(rows.map((r) => [Number(r.unit_id), r]));
+  const groupsOf = new Map(groupCounts.rows.map((r) => [Number(r.unit_id), Number(r.n)]));
+  return units
+    .filter((u) => groupsOf.has(u.id))
+    .map((u) => ({
+      unitId: u.id,
+      unitName: u.name,
+      kind: u.kind,
+      groups: groupsOf.get(u.id) ?? 0,
+      ...figures(byUnit.get(u.id) ?? {}),
+    }));
+}

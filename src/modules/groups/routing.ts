@@ -1,0 +1,366 @@
+import { sql } from 'kysely';
+import { AppError } from '../../platform/http/errors.ts';
+import type { Ctx, SyncCtx } from '../context.ts';
+import { assertUnitInScope } from '../org/index.ts';
+import type { GroupType, RoutingReason, RuleKind } from './schema.ts';
+
+/**
+ * Smart group routing (PLAYBOOK §3): when a customer adds a member under the friend-then-group linkage, the
+ * welcome carries the QR of the right group code. The brand orders the rules (at its root unit) and a store
+ * may keep its own list; the first rule that applies and finds a code wins, else the store's default group.
+ */
+
+export interface RoutingRule {
+  kind: RuleKind;
+  /** interest_tag: the tag that marks the interest. */
+  tagId?: number | null;
+  /** The type of group the rule sends to (each kind has its default). */
+  groupType?: GroupType | null;
+}
+
+export const DEFAULT_TARGET: Record<RuleKind, GroupType> = {
+  top_store: 'store',
+  interest_tag: 'interest',
+  high_frequency: 'vip',
+  first_visit: 'new_customer',
+  coupon_heavy: 'welfare',
+  default: 'store',
+};
+
+/** Without rules anywhere up the tree: the order PLAYBOOK §3 gives. */
+export const DEFAULT_RULES: RoutingRule[] = [
+  { kind: 'high_frequency' },
+  { kind: 'coupon_heavy' },
+  { kind: 'first_visit' },
+  { kind: 'top_store' },
+  { kind: 'default' },
+];
+
+/** From this F score a buyer is high-frequency; from this share of orders with a coupon, coupon-heavy. */
+export const HIGH_FREQUENCY_F = 4;
+export const COUPON_HEAVY_SHARE = 0.5;
+
+const ancestorsOf = (path: string) => path.split('/').filter(Boolean).map(Number).reverse();
+
+/** The rules that apply at a unit: its own list, else its nearest ancestor's, else DEFAULT_RULES. */
+export async function effectiveRules(
+  ctx: SyncCtx,
+  unitId: number,
+): Promise<{ fromUnitId: number | null; rules: RoutingRule[] }> {
+  const unit = await ctx.cdb.db
+    .selectFrom('org_units')
+    .select('path')
+    .where('corp_id', '=', ctx.cdb.corpId)
+    .where('id', '=', unitId)
+    .executeTakeFirst();
+  if (!unit) return { fromUnitId: null, rules: DEFAULT_RULES };
+  return rulesOf(ctx, ancestorsOf(unit.path));
+}
+
+/** The rules of the nearest unit of `chain` (the unit first, then its ancestors) that has its own. */
+async function rulesOf(
+  ctx: SyncCtx,
+  chain: number[],
+): Promise<{ fromUnitId: number | null; rules: RoutingRule[] }> {
+  const rows = await ctx.cdb.db
+    .selectFrom('group_routing_rules')
+    .select(['unit_id', 'kind', 'tag_id', 'group_type', 'position'])
+    .where('corp_id', '=', ctx.cdb.corpId)
+    .where('unit_id', 'in', chain)
+    .orderBy('position')
+    .execute();
+  for (const u of chain) {
+    const own = rows.filter((r) => r.unit_id === u);
+    if (own.length) {
+      return {
+        fromUnitId: u,
+        rules: own.map((r) => ({ kind: r.kind, tagId: r.tag_id, groupType: r.group_type })),
+      };
+    }
+  }
+  return { fromUnitId: null, rules: DEFAULT_RULES };
+}
+
+export async function getRoutingRules(ctx: Ctx, unitId: number) {
+  assertUnitInScope(ctx.actor, unitId);
+  const { fromUnitId, rules } = await effectiveRules(ctx, unitId);
+  return {
+    unitId,
+    own: fromUnitId === unitId,
+    fromUnitId,
+    rules: rules.map((r) => ({ kind: r.kind, tagId: r.tagId ?? null, groupType: r.groupType ?? null })),
+    editable: ctx.actor.role !== 'staff',
+  };
+}
+
+/** A manager sets the ordered rules of a unit in their scope; an empty list drops the override. */
+export async function setRoutingRules(ctx: Ctx, unitId: number, rules: RoutingRule[]) {
+  if (ctx.actor.role === 'staff') throw new AppError('forbidden');
+  assertUnitInScope(ctx.actor, unitId);
+  for (const r of rules) {
+    if (r.kind === 'interest_tag' && !r.tagId) {
+      throw new AppError('bad_request', {
+        zh: '兴趣标签规则需要选择标签',
+        en: 'An interest-tag rule needs a tag',
+      });
+    }
+  }
+  await ctx.cdb.transaction(async (tx) => {
+    await tx.db
+      .deleteFrom('group_routing_rules')
+      .where('corp_id', '=', tx.corpId)
+      .where('unit_id', '=', unitId)
+      .execute();
+    if (rules.length) {
+      await tx.db
+        .insertInto('group_routing_rules')
+        .values(
+          rules.map((r, position) => ({
+            corp_id: tx.corpId,
+            unit_id: unitId,
+            position,
+            kind: r.kind,
+            tag_id: r.kind === 'interest_tag' ? (r.tagId ?? null) : null,
+            group_type: r.groupType ?? null,
+          })),
+        )
+        .execute();
+    }
+  });
+  return getRoutingRules(ctx, unitId);
+}
+
+interface CodeCandidate {
+  codeId: number;
+  unitId: number;
+  qrCode: string;
+  groupId: number;
+  groupName: string;
+  type: GroupType | null;
+}
+
+export interface RoutingDecision {
+  decisionId: number;
+  codeId: number | null;
+  groupId: number | null;
+  qrCode: string | null;
+  rule: RuleKind | null;
+  reason: RoutingReason;
+}
+
+/**
+ * Chooses the group code whose QR the welcome carries, stores the decision with its reason, and returns
+ * it (codeId null: no code fits; the reason says why). Bounded work per add: a few indexed reads.
+ */
+export async function routeCustomerToGroup(
+  ctx: SyncCtx,
+  input: { customerId: number; staffId: number | null; scanUnitId: number },
+): Promise<RoutingDecision> {
+  const { cdb } = ctx;
+  // One read for the customer's facts, the store they scan in and the store they buy from most.
+  const row = await cdb.db
+    .selectFrom('org_units as s')
+    .leftJoin('customer_facts as f', (j) =>
+      j.onRef('f.corp_id', '=', 's.corp_id').on('f.customer_id', '=', input.customerId),
+    )
+    .leftJoin('org_units as h', (j) =>
+      j.onRef('h.corp_id', '=', 's.corp_id').onRef('h.id', '=', 'f.top_unit_id'),
+    )
+    .select([
+      's.name as scan_name',
+      's.path as scan_path',
+      'f.top_unit_id',
+      'f.order_count',
+      'f.f_score',
+      'f.coupon_share',
+      'h.name as home_name',
+      'h.path as home_path',
+    ])
+    .where('s.corp_id', '=', cdb.corpId)
+    .where('s.id', '=', input.scanUnitId)
+    .executeTakeFirst();
+  const facts = row?.order_count != null ? row : undefined;
+  const homeId = row?.home_path ? row.top_unit_id! : input.scanUnitId;
+  const scanChain = row ? ancestorsOf(row.scan_path) : [input.scanUnitId];
+  const homeChain = row?.home_path ? ancestorsOf(row.home_path) : scanChain;
+  const { rules } = await rulesOf(ctx, scanChain);
+
+  // Codes are looked up only for the rules that apply, one indexed query each, nearest unit first.
+  const pick = (type: GroupType | null, chain: number[], strict = false) =>
+    codeAt(ctx, strict ? chain.slice(0, 1) : chain, type);
+  const tagIds = rules.filter((r) => r.kind === 'interest_tag' && r.tagId).map((r) => r.tagId!);
+  const tags = tagIds.length
+    ? await cdb.db
+        .selectFrom('customer_tags as ct')
+        .innerJoin('tags as t', (j) =>
+          j.onRef('t.corp_id', '=', 'ct.corp_id').onRef('t.id', '=', 'ct.tag_id'),
+        )
+        .select(['t.id', 't.name'])
+        .where('ct.corp_id', '=', cdb.corpId)
+        .where('ct.customer_id', '=', input.customerId)
+        .where('ct.tag_id', 'in', tagIds)
+        .execute()
+    : [];
+  const orders = facts?.order_count ?? 0;
+  const scanName = row?.scan_name ?? '';
+  const homeName = row?.home_name ?? scanName;
+
+  let chosen: { code: CodeCandidate; rule: RuleKind; reason: RoutingReason } | null = null;
+  for (const rule of rules) {
+    const type = rule.groupType ?? DEFAULT_TARGET[rule.kind];
+    let code: CodeCandidate | undefined;
+    let reason: RoutingReason | null = null;
+    switch (rule.kind) {
+      case 'top_store':
+        if (facts?.top_unit_id && orders > 0) {
+          code =
+            (await pick(type, homeChain, true)) ??
+            (await pick('store', homeChain, true)) ??
+            (await pick(null, homeChain, true));
+          reason =
+            homeId === input.scanUnitId
+              ? {
+                  zh: `最常在${homeName}消费（${orders} 单）`,
+                  en: `Buys most at ${homeName} (${orders} orders)`,
+                }
+              : {
+                  zh: `最常在${homeName}消费（${orders} 单），虽在${scanName}扫码，仍进常去门店的群`,
+                  en: `Buys most at ${homeName} (${orders} orders): routed there though they scanned at ${scanName}`,
+                };
+        }
+        break;
+      case 'interest_tag': {
+        const tag = tags.find((t) => t.id === rule.tagId);
+        if (tag) {
+          code = await pick(type, homeChain);
+          reason = { zh: `有兴趣标签「${tag.name}」`, en: `Has the interest tag “${tag.name}”` };
+        }
+        break;
+      }
+      case 'high_frequency':
+        if ((facts?.f_score ?? 0) >= HIGH_FREQUENCY_F) {
+          code = await pick(type, homeChain);
+          reason = {
+            zh: `高频复购（${orders} 单，F=${facts?.f_score}）→ VIP 福利群`,
+            en: `High-frequency buyer (${orders} orders, F=${facts?.f_score}) → VIP group`,
+          };
+        }
+        break;
+      case 'first_visit':
+        if (orders <= 1) {
+          code = (await pick(type, scanChain, true)) ?? (await pick(type, scanChain));
+          reason =
+            orders === 0
+              ? {
+                  zh: `首次到店（尚无订单），进${scanName}新客群`,
+                  en: `First visit (no orders yet): ${scanName}'s new-customer group`,
+                }
+              : {
+                  zh: `首单客（1 单），进${scanName}新客群`,
+                  en: `First order only: ${scanName}'s new-customer group`,
+                };
+        }
+        break;
+      case 'coupon_heavy':
+        if (orders >= 2 && (facts?.coupon_share ?? 0) >= COUPON_HEAVY_SHARE) {
+          code = await pick(type, homeChain);
+          const pct = Math.round((facts?.coupon_share ?? 0) * 100);
+          reason = {
+            zh: `${pct}% 的订单用券（价格敏感）→ 福利群`,
+            en: `${pct}% of orders with a coupon (price-sensitive) → welfare group`,
+          };
+        }
+        break;
+      case 'default':
+        code =
+          (await pick(type, scanChain, true)) ??
+          (await pick(null, scanChain, true)) ??
+          (await pick(type, scanChain));
+        reason = { zh: `默认：${scanName}的门店群`, en: `Default: ${scanName}'s store group` };
+        break;
+    }
+    if (code && reason) {
+      chosen = { code, rule: rule.kind, reason };
+      break;
+    }
+  }
+  const reason: RoutingReason = chosen
+    ? {
+        zh: `${chosen.reason.zh} → 「${chosen.code.groupName}」`,
+        en: `${chosen.reason.en} → “${chosen.code.groupName}”`,
+      }
+    : {
+        zh: `${scanName}没有可用的群活码，欢迎语不带群`,
+        en: `No group code fits at ${scanName}: the welcome carries no group`,
+      };
+  const { id } = await cdb.db
+    .insertInto('group_routing_decisions')
+    .values({
+      corp_id: cdb.corpId,
+      customer_id: input.customerId,
+      staff_id: input.staffId,
+      scan_unit_id: input.scanUnitId,
+      group_id: chosen?.code.groupId ?? null,
+      code_id: chosen?.code.codeId ?? null,
+      rule_kind: chosen?.rule ?? null,
+      reason: JSON.stringify(reason),
+      decided_at: ctx.clock.now(),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return {
+    decisionId: id,
+    codeId: chosen?.code.codeId ?? null,
+    groupId: chosen?.code.groupId ?? null,
+    qrCode: chosen?.code.qrCode ?? null,
+    rule: chosen?.rule ?? null,
+    reason,
+  };
+}
+
+/**
+ * The code whose current group has this type (any type: null), at the first unit of `units` that has one;
+ * a code's current group is its first not retired, and a code whose groups are all retired still admits
+ * joins (WeCom opens its next room), so it comes last.
+ */
+async function codeAt(
+  ctx: SyncCtx,
+  units: number[],
+  type: GroupType | null,
+): Promise<CodeCandidate | undefined> {
+  if (units.length === 0) return undefined;
+  const rank = sql<number>`case k.unit_id ${sql.join(
+    units.map((u, i) => sql`when ${u} then ${i}`),
+    sql` `,
+  )} end`;
+  const row = await ctx.cdb.db
+    .selectFrom('group_codes as k')
+    .innerJoin('group_code_groups as cg', (j) =>
+      j.onRef('cg.corp_id', '=', 'k.corp_id').onRef('cg.code_id', '=', 'k.id'),
+    )
+    .innerJoin('groups as g', (j) =>
+      j.onRef('g.corp_id', '=', 'cg.corp_id').onRef('g.id', '=', 'cg.group_id'),
+    )
+    .select(['k.id', 'k.unit_id', 'k.qr_code', 'g.id as group_id', 'g.name', 'g.type'])
+    .where('k.corp_id', '=', ctx.cdb.corpId)
+    .where('k.unit_id', 'in', units)
+    .where('k.status', '=', 'active')
+    .where('k.qr_code', 'is not', null)
+    .where('g.status', '=', 'active')
+    .$if(type !== null, (q) => q.where('g.type', '=', type!))
+    .orderBy(rank)
+    .orderBy(sql`cg.retired_at is not null`)
+    .orderBy('k.id')
+    .orderBy('cg.position')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    codeId: row.id,
+    unitId: row.unit_id,
+    qrCode: row.qr_code!,
+    groupId: row.group_id,
+    groupName: row.name,
+    type: row.type,
+  };
+}
