@@ -93,6 +93,28 @@ describe('bad input', () => {
     expect(await bad({ trigger: { kind: 'first_order' }, start: 'a', nodes: [] })).toContain('nodes');
   });
 
+  it('checks a graph for the canvas: each problem names its node, nothing saved', async () => {
+    const res = await call('admin', 'POST', '/api/v1/journey-graph/check', {
+      graph: {
+        trigger: { kind: 'first_order' },
+        start: 'a',
+        nodes: [
+          { id: 'a', kind: 'send', text: 'x', next: 'b' },
+          { id: 'b', kind: 'split', arms: [{ percent: 60 }, { percent: 30 }] },
+        ],
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      ok: false,
+      issues: [{ node: 'b', message: "the split's arms add up to 90%, not 100%" }],
+    });
+    const good = await call('admin', 'POST', '/api/v1/journey-graph/check', { graph: simple('x') });
+    expect(good.json()).toEqual({ ok: true, issues: [] });
+    const staff = await call('sh1a', 'POST', '/api/v1/journey-graph/check', { graph: simple('x') });
+    expect(staff.statusCode).toBe(403);
+  });
+
   it('refuses tags that do not exist or that the caller may not see, and staff', async () => {
     const graph = simple('x');
     (graph.nodes[2] as { add: number[] }).add = [999_999];
