@@ -7,6 +7,7 @@ import * as channels from './features/channels/strings';
 import * as connector from './features/connector/strings';
 import * as content from './features/content/strings';
 import * as customers from './features/customers/strings';
+import * as journeys from './features/journeys/strings';
 import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
 import * as outreach from './features/outreach/strings';
@@ -34,6 +35,7 @@ const zh = {
   ...tasks.zh,
   ...content.zh,
   ...outreach.zh,
+  ...journeys.zh,
 };
 const en: typeof zh = {
   ...shared.en,
@@ -51,6 +53,7 @@ const en: typeof zh = {
   ...tasks.en,
   ...content.en,
   ...outreach.en,
+  ...journeys.en,
 };
 
 export type Messages = typeof zh;

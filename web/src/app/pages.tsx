@@ -8,6 +8,7 @@ import {
   FileImageOutlined,
   FilterOutlined,
   ImportOutlined,
+  NodeIndexOutlined,
   QrcodeOutlined,
   SendOutlined,
   TagsOutlined,
@@ -94,6 +95,15 @@ export const PAGES: readonly PageEntry[] = [
     menu: {
       icon: <SendOutlined />,
       label: 'massSends.menu',
+      roles: ['hq_admin', 'region_manager', 'store_manager'],
+    },
+  },
+  {
+    paths: ['journeys', 'journeys/:id'],
+    page: lazy(() => import('../features/journeys/JourneysPage')),
+    menu: {
+      icon: <NodeIndexOutlined />,
+      label: 'journeys.menu',
       roles: ['hq_admin', 'region_manager', 'store_manager'],
     },
   },
