@@ -15,8 +15,6 @@ import {
 /**
  * Journeys (客户旅程, customer SOPs): versioned graphs of trigger → waits, branches, splits and actions, the
  * customers enrolled in them, and the scheduler that moves each one step at a time.
- *
- * TODO: the manager's notice (effects.ts notifyManager) is still a stand-in.
  */
 export const journeys: ModuleManifest = {
   name: 'journeys',

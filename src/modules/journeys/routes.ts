@@ -111,7 +111,8 @@ export function journeyRoutes(deps: Deps) {
         config: access,
         schema: {
           tags,
-          summary: 'Check a graph as the canvas edits it: every problem, each naming its node (nothing is saved)',
+          summary:
+            'Check a graph as the canvas edits it: every problem, each naming its node (nothing is saved)',
           body: z.strictObject({ graph: z.unknown() }),
           response: {
             200: z.object({
