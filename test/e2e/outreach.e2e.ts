@@ -83,11 +83,16 @@ describe('console: 素材库, 群发, 待办 and 客户旅程 on the demo brand'
 
     await page.getByTestId('content-create').click();
     await page.getByTestId('content-title').fill('e2e 新品试饮邀请');
-    await page.getByTestId('content-text').fill('{{name}}你好，新品杨枝甘露上市，到店报暗号「试饮」免费尝一杯～');
+    await page
+      .getByTestId('content-text')
+      .fill('{{name}}你好，新品杨枝甘露上市，到店报暗号「试饮」免费尝一杯～');
     await page.getByTestId('content-save').click();
     await page.getByText('已保存「e2e 新品试饮邀请」').waitFor({ timeout: 15_000 });
     await page.getByTestId('content-search').fill('e2e 新品');
-    await page.getByTestId('content-card').filter({ hasText: 'e2e 新品试饮邀请' }).waitFor({ timeout: 15_000 });
+    await page
+      .getByTestId('content-card')
+      .filter({ hasText: 'e2e 新品试饮邀请' })
+      .waitFor({ timeout: 15_000 });
     await shot(page, 'content');
   });
 
@@ -102,7 +107,10 @@ describe('console: 素材库, 群发, 待办 and 客户旅程 on the demo brand'
     await page.getByTestId('mass-send-name').fill('e2e 周末新品群发');
     await page.getByTestId('mass-send-text').fill('{{name}}，周末新品第二杯半价，等你来～');
     await page.getByTestId('mass-send-segment').click();
-    await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option').first().click();
+    await page
+      .locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option')
+      .first()
+      .click();
     // Tomorrow, 10:00 (brand time is the browser's here: both Shanghai in the demo's words)
     await page.getByText('定时发送').click();
     const tomorrow = new Date(Date.now() + 86_400_000 + 8 * 3_600_000).toISOString().slice(0, 10);
@@ -153,7 +161,10 @@ describe('console: 素材库, 群发, 待办 and 客户旅程 on the demo brand'
     await expectNoSideScroll(p);
     await shot(p, 'tasks-phone');
     // A call (电话回访) is done whenever the member says so (a script to send may have to wait for the budget).
-    const call = cards.filter({ hasText: '电话回访' }).filter({ has: p.getByTestId('task-complete') }).first();
+    const call = cards
+      .filter({ hasText: '电话回访' })
+      .filter({ has: p.getByTestId('task-complete') })
+      .first();
     const title = (await call.getByTestId('task-title').textContent())!.trim();
     await call.getByTestId('task-complete').click();
     await p.getByTestId('task-dialog-text').fill('已电话沟通，客户周末到店');
@@ -194,7 +205,10 @@ describe('console: 素材库, 群发, 待办 and 客户旅程 on the demo brand'
 
     await page.getByTestId('journey-dry-run').click();
     await page.getByTestId('dry-run-customer').click();
-    await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option').first().click();
+    await page
+      .locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option')
+      .first()
+      .click();
     await page.getByTestId('dry-run-go').click();
     const path = page.getByTestId('dry-run-path');
     await path.waitFor({ state: 'visible', timeout: 30_000 });
@@ -209,7 +223,10 @@ describe('console: 素材库, 群发, 待办 and 客户旅程 on the demo brand'
     onFailure(ctx, 'journeys-phone', () => p);
     await signIn(p, ADMIN);
     await p.goto('/journeys');
-    const row = p.getByTestId('journey-list').locator('.ant-table-row').filter({ hasText: '新客 7 天欢迎旅程' });
+    const row = p
+      .getByTestId('journey-list')
+      .locator('.ant-table-row')
+      .filter({ hasText: '新客 7 天欢迎旅程' });
     await row.waitFor({ state: 'visible', timeout: 30_000 });
     await expectNoSideScroll(p);
     await row.getByRole('link').click();

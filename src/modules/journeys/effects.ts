@@ -9,6 +9,7 @@ import type { OutboxEffect } from '../manifest.ts';
 import { pickSender as outreachPickSender, reserveTouch as outreachReserveTouch } from '../outreach/index.ts';
 import { createTask as tasksCreateTask } from '../tasks/index.ts';
 import { fillText } from './graph.ts';
+import { onJourneySendDone } from './results.ts';
 
 /**
  * What journeys need from the modules built beside them (outreach, content, tasks), each behind one function
@@ -254,6 +255,8 @@ export const sendOnce: OutboxEffect = {
     }
     return (await client.post(row.kind, row.request)) as Record<string, unknown>;
   },
+  // the msgid of a journey's message, to follow until the member sends it (results.ts)
+  onDone: onJourneySendDone,
 };
 
 async function alreadySent(ctx: SyncCtx, client: WecomClient, row: OutboxRow): Promise<string | null> {

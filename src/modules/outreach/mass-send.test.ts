@@ -5,6 +5,7 @@ import { type Linked, openLinked } from '../../testing/linked.ts';
 import { syncCtxOf } from '../context.ts';
 import { ingestOrders } from '../orders/index.ts';
 import { MASS_SEND_JOB } from './mass-sends.ts';
+import { markReplies } from './touches.ts';
 
 /**
  * Mass sends end to end through the real simulator over HTTP, on clocks the test moves: one copy per
@@ -367,11 +368,19 @@ describe('the coupon guard, scope and bad input', () => {
 });
 
 describe('a mass send of a library item', () => {
+  let libraryId: number;
   it('renders the item for each recipient: their name, their sender, the store; one task per distinct message', async () => {
-    // Two days on, at 11:00 brand time: a's and b's slots are free again.
-    const next = new Date(clock.now().getTime() + 3 * 86_400_000);
-    next.setUTCHours(3, 0, 0, 0);
-    advance(next.getTime() - clock.now().getTime());
+    // The sends above (deferred ones too) go out first; days on, at 11:00 brand time, a's and b's slots are
+    // free again.
+    const elevenAm = (days: number) => {
+      const next = new Date(clock.now().getTime() + days * 86_400_000);
+      next.setUTCHours(3, 0, 0, 0);
+      advance(next.getTime() - clock.now().getTime());
+    };
+    elevenAm(3);
+    await runJob();
+    elevenAm(3);
+    ({ cookie, csrf } = await login(t.fx.logins.admin)); // the session expired meanwhile
     const item = await api('POST', '/content', {
       kind: 'product',
       title: '新品到店',
@@ -390,6 +399,7 @@ describe('a mass send of a library item', () => {
     });
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     expect(created.json).toMatchObject({ contentId: item.json.id, planned: { receiving: 2 } });
+    libraryId = created.json.id;
     await runJob();
     const sent = (
       (await t.corp('GET', '/mass-sends')).mass_sends as {
@@ -418,6 +428,21 @@ describe('a mass send of a library item', () => {
     // the item's usage counts both
     const usage = await api('GET', `/content/${item.json.id}`);
     expect(usage.json.usage).toMatchObject({ uses: 2, customers: 2 });
+  });
+
+  it('marks the touch a customer answers within the window as replied, once', async () => {
+    const ctx = syncCtxOf({ ...t.app.runtime.deps, clock }, 'acme');
+    const inAnHour = new Date(clock.now().getTime() + 3_600_000);
+    expect(await markReplies(ctx, [{ customerId: ids.a!, at: inAnHour }])).toBe(1);
+    // again, and a reply from b eight days on (past the 7-day window): nothing more
+    expect(
+      await markReplies(ctx, [
+        { customerId: ids.a!, at: new Date(inAnHour.getTime() + 60_000) },
+        { customerId: ids.b!, at: new Date(clock.now().getTime() + 8 * 86_400_000) },
+      ]),
+    ).toBe(0);
+    const view = (await api('GET', `/outreach/mass-sends/${libraryId}`)).json;
+    expect(view.outcome).toMatchObject({ replied: 1 });
   });
 
   it('refuses a library item the caller cannot see', async () => {

@@ -292,6 +292,14 @@ export async function getMassSend(ctx: Ctx, id: number) {
     .where('source_id', '=', String(id))
     .executeTakeFirst();
   convertedCustomers.add(Number(buyers?.n ?? 0));
+  const replies = await ctx.cdb.db
+    .selectFrom('touches')
+    .select((eb) => eb.fn.count<string>('customer_id').distinct().as('n'))
+    .where('corp_id', '=', corpId)
+    .where('source_kind', '=', 'mass_send')
+    .where('source_id', '=', String(id))
+    .where('replied_at', 'is not', null)
+    .executeTakeFirst();
   const converted = Number(buyers?.n ?? 0);
   const now = ctx.clock.now();
   const recent = reminds.filter((r) => r.at.getTime() > now.getTime() - 24 * HOUR_MS);
@@ -326,6 +334,7 @@ export async function getMassSend(ctx: Ctx, id: number) {
     },
     outcome: {
       reached,
+      replied: Number(replies?.n ?? 0),
       confirmedStaff: staff.rows.filter(
         (s) => Number(s.confirmed) > 0 && Number(s.confirmed) === Number(s.tasks),
       ).length,

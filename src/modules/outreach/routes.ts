@@ -254,6 +254,9 @@ const massSend = z.object({
   reminds: z.object({ used24h: count, max: count, nextAt: z.string().nullable() }),
   outcome: z.object({
     reached: count.describe('customers WeCom reports sent'),
+    replied: count.describe(
+      'customers who answered within the attribution window (known through the session archive)',
+    ),
     confirmedStaff: count,
     staff: count,
     converted: count.describe('customers with an order credited to this send'),

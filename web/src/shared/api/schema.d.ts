@@ -5335,7 +5335,7 @@ export interface paths {
                          * @enum {string}
                          */
                         contentKind: "coupon" | "product" | "trust" | "persona" | "event";
-                        /** @description a content item (content module), when the send uses one */
+                        /** @description a library item (素材库): rendered for each recipient, its variables filled; the text is then optional */
                         contentId?: number | null;
                         /** @description ≤4000 bytes; shown as the message */
                         text?: string;
@@ -5495,6 +5495,8 @@ export interface paths {
                             outcome: {
                                 /** @description customers WeCom reports sent */
                                 reached: number;
+                                /** @description customers who answered within the attribution window (known through the session archive) */
+                                replied: number;
                                 confirmedStaff: number;
                                 staff: number;
                                 /** @description customers with an order credited to this send */
@@ -5642,6 +5644,8 @@ export interface paths {
                             outcome: {
                                 /** @description customers WeCom reports sent */
                                 reached: number;
+                                /** @description customers who answered within the attribution window (known through the session archive) */
+                                replied: number;
                                 confirmedStaff: number;
                                 staff: number;
                                 /** @description customers with an order credited to this send */
@@ -5851,6 +5855,8 @@ export interface paths {
                             outcome: {
                                 /** @description customers WeCom reports sent */
                                 reached: number;
+                                /** @description customers who answered within the attribution window (known through the session archive) */
+                                replied: number;
                                 confirmedStaff: number;
                                 staff: number;
                                 /** @description customers with an order credited to this send */
@@ -6000,6 +6006,8 @@ export interface paths {
                             outcome: {
                                 /** @description customers WeCom reports sent */
                                 reached: number;
+                                /** @description customers who answered within the attribution window (known through the session archive) */
+                                replied: number;
                                 confirmedStaff: number;
                                 staff: number;
                                 /** @description customers with an order credited to this send */
