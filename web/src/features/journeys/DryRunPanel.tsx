@@ -84,7 +84,7 @@ export function DryRunPanel(props: {
         props.onResult(null);
       }}
       title={t('journeys.dryRunTitle')}
-      width="min(440px, 100vw)"
+      size="min(440px, 100vw)"
       mask={false}
       data-testid="dry-run"
     >

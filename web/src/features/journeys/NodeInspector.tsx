@@ -413,7 +413,7 @@ export function NodeInspector(props: {
       title={
         node ? `${t(`journeys.kind.${node.kind}`)} · ${node.label || node.id}` : t('journeys.kind.trigger')
       }
-      width="min(440px, 100vw)"
+      size="min(440px, 100vw)"
       mask={false}
       data-testid="node-inspector"
       extra={

@@ -2,8 +2,10 @@ import type { GraphIssue, GraphNode, Graph as JourneyGraph } from './api';
 
 /** The canvas's id of the trigger (not a node of the graph: it points at the graph's start). */
 export const TRIGGER_ID = '__trigger';
-const COL = 250;
-const ROW = 150;
+const COL = 260;
+const ROW = 190;
+/** About the size of a card on the canvas (JourneyNodeCard). */
+const CARD = { width: 220, height: 130 };
 
 export interface OutEdge {
   /** The source handle: next, yes, no, arm-<i>. */
@@ -78,9 +80,14 @@ export function layout(graph: JourneyGraph): Map<string, { x: number; y: number 
     const d = depth.get(n.id)!;
     perRow.set(d, [...(perRow.get(d) ?? []), n.id]);
   }
+  // Stored positions that would make cards overlap (a template drawn for smaller cards) are not used.
+  const stored = graph.nodes.flatMap((n) => (n.position ? [n.position] : []));
+  const crowded = stored.some((a, i) =>
+    stored.some((b, j) => j > i && Math.abs(a.x - b.x) < CARD.width && Math.abs(a.y - b.y) < CARD.height),
+  );
   const out = new Map<string, { x: number; y: number }>();
   for (const n of graph.nodes) {
-    if (n.position) {
+    if (n.position && !crowded) {
       out.set(n.id, n.position);
       continue;
     }
