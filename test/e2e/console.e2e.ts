@@ -968,6 +968,21 @@ describe('console: a store manager sees only her store', () => {
     }
     await phone.getByTestId('segment-members').scrollIntoViewIfNeeded();
     await phone.screenshot({ path: join(resultsDir, 'e2e-mobile-segment.png'), fullPage: true });
+
+    // no side menu takes the phone's width: it opens as a drawer from the header and closes on a choice
+    expect(await phone.locator('.ant-layout-sider').count()).toBe(0);
+    await phone.getByTestId('menu-toggle').click();
+    const drawer = phone.locator('.ant-drawer-content');
+    await drawer.waitFor({ state: 'visible' });
+    await phone.screenshot({ path: join(resultsDir, 'e2e-mobile-menu.png') });
+    await drawer.getByRole('link', { name: '待办' }).click();
+    await phone.waitForURL((url) => url.pathname === '/tasks');
+    await drawer.waitFor({ state: 'hidden' });
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // the tag groups' grid no longer asks for 400 px a column
+    await phone.goto('/tags');
+    await phone.locator('.tag-groups .ant-card').first().waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await mobile.close();
   });
 
