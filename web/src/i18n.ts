@@ -7,6 +7,7 @@ import * as channels from './features/channels/strings';
 import * as connector from './features/connector/strings';
 import * as content from './features/content/strings';
 import * as customers from './features/customers/strings';
+import * as insight from './features/insight/strings';
 import * as journeys from './features/journeys/strings';
 import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
@@ -35,6 +36,7 @@ const zh = {
   ...tasks.zh,
   ...content.zh,
   ...outreach.zh,
+  ...insight.zh,
   ...journeys.zh,
 };
 const en: typeof zh = {
@@ -53,6 +55,7 @@ const en: typeof zh = {
   ...tasks.en,
   ...content.en,
   ...outreach.en,
+  ...insight.en,
   ...journeys.en,
 };
 

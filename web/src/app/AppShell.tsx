@@ -50,7 +50,7 @@ export function AppShell() {
   };
 
   const logo = (short: boolean) => (
-    <Link to="/customers" className="shell-logo" onClick={() => setDrawerOpen(false)}>
+    <Link to="/home" className="shell-logo" onClick={() => setDrawerOpen(false)}>
       <span className="brand-mark">私</span>
       {short ? null : <span className="shell-logo-text">{t('app.name')}</span>}
     </Link>
