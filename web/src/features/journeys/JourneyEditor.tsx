@@ -427,7 +427,6 @@ export function JourneyEditor({ id }: { id: number }) {
           fitView
           fitViewOptions={{ padding: 0.15 }}
           minZoom={0.2}
-          proOptions={{ hideAttribution: true }}
         >
           <Background gap={20} />
           <Controls showInteractive={false} />
