@@ -9,6 +9,7 @@ import * as content from './features/content/strings';
 import * as customers from './features/customers/strings';
 import * as groups from './features/groups/strings';
 import * as insight from './features/insight/strings';
+import * as journeys from './features/journeys/strings';
 import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
 import * as outreach from './features/outreach/strings';
@@ -40,6 +41,7 @@ const zh = {
   ...outreach.zh,
   ...groups.zh,
   ...insight.zh,
+  ...journeys.zh,
 };
 const en: typeof zh = {
   ...shared.en,
@@ -60,6 +62,7 @@ const en: typeof zh = {
   ...outreach.en,
   ...groups.en,
   ...insight.en,
+  ...journeys.en,
 };
 
 export type Messages = typeof zh;

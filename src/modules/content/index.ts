@@ -15,6 +15,7 @@ export {
   FOLLOWING_DAYS,
   getContent,
   recordContentUse,
+  recordContentUses,
   type Usage,
 } from './service.ts';
 export { SAMPLE_VARS, VARIABLE_NAMES, VARIABLES, type VariableName, type Vars } from './variables.ts';

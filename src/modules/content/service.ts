@@ -402,3 +402,26 @@ export async function recordContentUse(ctx: SyncCtx, use: ContentUse): Promise<b
     .execute();
   return rows.length > 0;
 }
+
+/** Many uses in one statement (a mass send's batch): as `recordContentUse`, each touch recorded once. */
+export async function recordContentUses(ctx: SyncCtx, uses: ContentUse[]): Promise<number> {
+  if (uses.length === 0) return 0;
+  const now = ctx.clock.now();
+  const rows = await ctx.cdb.db
+    .insertInto('content_uses')
+    .values(
+      uses.map((use) => ({
+        corp_id: ctx.cdb.corpId,
+        content_id: use.contentId,
+        customer_id: use.customerId,
+        touch_id: use.touchId === undefined || use.touchId === null ? null : String(use.touchId),
+        used_at: use.at ?? now,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['corp_id', 'content_id', 'touch_id']).where('touch_id', 'is not', null).doNothing(),
+    )
+    .returning('id')
+    .execute();
+  return rows.length;
+}

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { enqueueOutbox, type OutboxRow } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import type { WecomClient } from '../../wecom/client.ts';
@@ -8,11 +9,12 @@ import type { OutboxEffect } from '../manifest.ts';
 import { pickSender as outreachPickSender, reserveTouch as outreachReserveTouch } from '../outreach/index.ts';
 import { createTask as tasksCreateTask } from '../tasks/index.ts';
 import { fillText } from './graph.ts';
+import { onJourneySendDone } from './results.ts';
 
 /**
  * What journeys need from the modules built beside them (outreach, content, tasks), each behind one function
  * with the contract's signature (OUTREACH-PLAN.md): outreach's budget and sender rule, content's items, tasks'
- * tasks. The manager's notice is still a stand-in (it says what replaces it).
+ * tasks (a manager's notice is a task for them, reminded through WeCom's app message).
  */
 
 export { ADD_MSG_TEMPLATE };
@@ -172,22 +174,69 @@ export async function createTask(
   });
 }
 
+/** How long the manager has for a notice (a task due then); they are reminded in WeCom at once. */
+export const NOTICE_DUE_HOURS = 24;
+
 /**
- * Tells the manager of the customer's store. TODO(tasks): an app message (message/send) to the unit's
- * manager through tasks' reminders; until then the step's outcome records whom and what.
+ * Tells the manager of the customer's store: a task (待办) for the nearest manager above the customer's
+ * member (the store's manager, else the region's, else HQ's) who has a WeCom account, carrying the step's
+ * text; tasks remind them at once through the WeCom app message (message/send). The step's key makes a
+ * retried step notify once. With `live` false (a dry run) it only says whom it would notify.
  */
 export async function notifyManager(
   ctx: SyncCtx,
-  input: { customerId: number; staffId: number | null; text: string },
-): Promise<{ unitId: number | null }> {
-  if (input.staffId === null) return { unitId: null };
+  input: {
+    customerId: number;
+    staffId: number | null;
+    text: string;
+    title: string;
+    source: TouchSource;
+    live: boolean;
+  },
+): Promise<{ unitId: number | null; managerStaffId: number | null; taskId: number | null }> {
+  if (input.staffId === null) return { unitId: null, managerStaffId: null, taskId: null };
   const s = await ctx.cdb.db
     .selectFrom('staff')
     .select('unit_id')
     .where('corp_id', '=', ctx.cdb.corpId)
     .where('id', '=', input.staffId)
     .executeTakeFirst();
-  return { unitId: s?.unit_id ?? null };
+  if (!s) return { unitId: null, managerStaffId: null, taskId: null };
+  const manager = await ctx.cdb.db
+    .selectFrom('accounts as a')
+    .innerJoin('org_units as au', (j) =>
+      j.onRef('au.corp_id', '=', 'a.corp_id').onRef('au.id', '=', 'a.unit_id'),
+    )
+    .innerJoin('org_units as su', (j) => j.onRef('su.corp_id', '=', 'a.corp_id'))
+    .innerJoin('staff as ms', (j) =>
+      j.onRef('ms.corp_id', '=', 'a.corp_id').onRef('ms.id', '=', 'a.staff_id'),
+    )
+    .select(['a.staff_id', 'a.unit_id'])
+    .where('a.corp_id', '=', ctx.cdb.corpId)
+    .where('su.id', '=', s.unit_id)
+    .where('a.role', 'in', ['store_manager', 'region_manager', 'hq_admin'])
+    .where('ms.status', '=', 'active')
+    .where(sql<boolean>`su.path like '%/' || a.unit_id || '/%'`)
+    .orderBy(sql`length(au.path)`, 'desc')
+    .orderBy('a.id')
+    .limit(1)
+    .executeTakeFirst();
+  if (!manager?.staff_id) return { unitId: s.unit_id, managerStaffId: null, taskId: null };
+  if (!input.live) return { unitId: manager.unit_id, managerStaffId: manager.staff_id, taskId: null };
+  const [journeyId, stepId] = [input.source.id.split(':')[0]!, input.source.id];
+  const now = ctx.clock.now();
+  const taskId = await tasksCreateTask(ctx, {
+    staffId: manager.staff_id,
+    customerId: input.customerId,
+    kind: 'custom',
+    title: input.title.slice(0, 100),
+    note: input.text,
+    dueAt: new Date(now.getTime() + NOTICE_DUE_HOURS * 3_600_000),
+    remindAt: now,
+    source: { kind: 'journey', journeyId, stepId },
+    idempotencyKey: `journey:notify:${input.source.id}`,
+  });
+  return { unitId: manager.unit_id, managerStaffId: manager.staff_id, taskId };
 }
 
 /**
@@ -206,6 +255,8 @@ export const sendOnce: OutboxEffect = {
     }
     return (await client.post(row.kind, row.request)) as Record<string, unknown>;
   },
+  // the msgid of a journey's message, to follow until the member sends it (results.ts)
+  onDone: onJourneySendDone,
 };
 
 async function alreadySent(ctx: SyncCtx, client: WecomClient, row: OutboxRow): Promise<string | null> {

@@ -344,8 +344,15 @@ export async function runNode(
         prefer: 'store_staff',
       });
       const staffId = pick && 'staffId' in pick ? pick.staffId : null;
-      const to = await notifyManager(ctx, { customerId: e.customerId, staffId, text: node.text });
-      return { kind: 'notify', next: node.next ?? null, outcome: { unitId: to.unitId, text: node.text } };
+      const to = await notifyManager(ctx, {
+        customerId: e.customerId,
+        staffId,
+        text: node.text,
+        title: `${e.journeyName} · ${node.label ?? node.id}`,
+        source,
+        live,
+      });
+      return { kind: 'notify', next: node.next ?? null, outcome: { ...to, text: node.text } };
     }
     case 'exit':
       return { kind: 'exit', next: null, outcome: {} };

@@ -93,6 +93,28 @@ describe('bad input', () => {
     expect(await bad({ trigger: { kind: 'first_order' }, start: 'a', nodes: [] })).toContain('nodes');
   });
 
+  it('checks a graph for the canvas: each problem names its node, nothing saved', async () => {
+    const res = await call('admin', 'POST', '/api/v1/journey-graph/check', {
+      graph: {
+        trigger: { kind: 'first_order' },
+        start: 'a',
+        nodes: [
+          { id: 'a', kind: 'send', text: 'x', next: 'b' },
+          { id: 'b', kind: 'split', arms: [{ percent: 60 }, { percent: 30 }] },
+        ],
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      ok: false,
+      issues: [{ node: 'b', message: "the split's arms add up to 90%, not 100%" }],
+    });
+    const good = await call('admin', 'POST', '/api/v1/journey-graph/check', { graph: simple('x') });
+    expect(good.json()).toEqual({ ok: true, issues: [] });
+    const staff = await call('sh1a', 'POST', '/api/v1/journey-graph/check', { graph: simple('x') });
+    expect(staff.statusCode).toBe(403);
+  });
+
   it('refuses tags that do not exist or that the caller may not see, and staff', async () => {
     const graph = simple('x');
     (graph.nodes[2] as { add: number[] }).add = [999_999];
@@ -425,5 +447,91 @@ describe('org scope', () => {
       added(t.fx.customers.wang, t.fx.staff.sh1a, '2026-07-05T00:00:00.000Z'),
     ]);
     expect((await enrolments(id)).map((e) => e.customer_id)).toEqual([t.fx.customers.wang]);
+  });
+});
+
+describe('notify the manager', () => {
+  it('gives the nearest manager with a WeCom account a task, reminded at once; a dry run gives none', async () => {
+    // sh1's manager is a WeCom member too
+    const { id: managerStaff } = await t.database.db
+      .insertInto('staff')
+      .values({
+        corp_id: 'acme',
+        userid: 'sh1boss',
+        name: '店长周',
+        unit_id: t.fx.units.sh1,
+        persona: 'sales',
+        persona_name: null,
+        journey_role: 'store_staff',
+        title: '店长',
+        mobile_masked: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await t.database.db
+      .updateTable('accounts')
+      .set({ staff_id: managerStaff })
+      .where('corp_id', '=', 'acme')
+      .where('username', '=', 'sh1')
+      .execute();
+    const res = await call('admin', 'POST', '/api/v1/journeys', {
+      name: '高价值客户提醒',
+      graph: {
+        trigger: { kind: 'tag_added', tagIds: [t.fx.tags.fruit] },
+        start: 'tell',
+        nodes: [
+          { id: 'tell', kind: 'notify', label: '提醒店长', text: '高价值客户刚打上果茶标签，请安排回访' },
+        ],
+      },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const { id } = res.json();
+    await call('admin', 'POST', `/api/v1/journeys/${id}/status`, { status: 'active' });
+
+    const dry = await call('admin', 'POST', `/api/v1/journeys/${id}/dry-run`, {
+      customerId: t.fx.customers.li,
+    });
+    expect(dry.json().path[0]).toMatchObject({
+      kind: 'notify',
+      outcome: { managerStaffId: managerStaff, taskId: null, unitId: t.fx.units.sh1 },
+    });
+    const tasksFor = () =>
+      t.database.db
+        .selectFrom('tasks')
+        .select(['staff_id', 'customer_id', 'kind', 'title', 'note', 'remind_at', 'source_key'])
+        .where('corp_id', '=', 'acme')
+        .where('staff_id', '=', managerStaff)
+        .execute();
+    expect(await tasksFor()).toEqual([]);
+
+    await onTagsChanged(ctx(), [
+      {
+        type: 'TagsChanged',
+        customerId: t.fx.customers.li,
+        added: [{ id: t.fx.tags.fruit, name: '果茶' }],
+        removed: [],
+        cause: { source: 'wecom' },
+        staffId: t.fx.staff.sh1b,
+        at: clock.now().toISOString(),
+      },
+    ]);
+    await advance();
+    await advance();
+    const tasks = await tasksFor();
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]).toMatchObject({
+      customer_id: t.fx.customers.li,
+      kind: 'custom',
+      title: '高价值客户提醒 · 提醒店长',
+      note: '高价值客户刚打上果茶标签，请安排回访',
+    });
+    expect(tasks[0]!.remind_at!.getTime()).toBeLessThanOrEqual(clock.now().getTime());
+    const steps = await t.database.db
+      .selectFrom('journey_steps')
+      .select('outcome')
+      .where('corp_id', '=', 'acme')
+      .where('journey_id', '=', id)
+      .execute();
+    expect(steps).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 import { type ModuleManifest, migrationsOf, subscriber } from '../manifest.ts';
 import { ADD_MSG_TEMPLATE, sendOnce } from './effects.ts';
 import { ADVANCE_JOB, advanceDue } from './engine.ts';
+import { RESULTS_JOB, runSendResults } from './results.ts';
 import { journeyRoutes } from './routes.ts';
 import {
   onChannelAttributed,
@@ -15,8 +16,6 @@ import {
 /**
  * Journeys (客户旅程, customer SOPs): versioned graphs of trigger → waits, branches, splits and actions, the
  * customers enrolled in them, and the scheduler that moves each one step at a time.
- *
- * TODO: the manager's notice (effects.ts notifyManager) is still a stand-in.
  */
 export const journeys: ModuleManifest = {
   name: 'journeys',
@@ -54,5 +53,7 @@ export const journeys: ModuleManifest = {
     },
     // Dates, N days without an order and segment entry (hourly per journey), and broadcasts at their time.
     { name: SCAN_JOB, everyMs: 60_000, run: async (deps) => (await runScans(deps)).more },
+    // What became of the 1:1 messages members were asked to send: the touch is sent, or its slot comes back.
+    { name: RESULTS_JOB, everyMs: 60_000, run: runSendResults },
   ],
 };

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ctxOf, type Deps } from '../context.ts';
 import { ADVANCE_JOB } from './engine.ts';
-import { graphSchema, graphShape, NODE_KINDS } from './graph.ts';
+import { checkGraph, graphSchema, graphShape, NODE_KINDS } from './graph.ts';
 import {
   createJourney,
   dryRun,
@@ -104,6 +104,34 @@ export function journeyRoutes(deps: Deps) {
         },
       },
       async () => ({ items: [...TEMPLATES], nodeKinds: NODE_KINDS }),
+    );
+    app.post(
+      '/journey-graph/check',
+      {
+        config: access,
+        schema: {
+          tags,
+          summary:
+            'Check a graph as the canvas edits it: every problem, each naming its node (nothing is saved)',
+          body: z.strictObject({ graph: z.unknown() }),
+          response: {
+            200: z.object({
+              ok: z.boolean(),
+              issues: z.array(
+                z.object({
+                  node: z.string().describe("the node's id, or trigger / start, '' for the whole graph"),
+                  path: z.string(),
+                  message: z.string(),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const checked = checkGraph(request.body.graph);
+        return { ok: checked.issues.length === 0, issues: checked.issues };
+      },
     );
     app.get(
       '/journeys',

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShiftableClock } from '../../demo/shift-clock.ts';
 import type { Actor } from '../../platform/actor.ts';
@@ -6,6 +7,7 @@ import { createChannel, getChannel } from '../channels/service.ts';
 import { type Ctx, ctxFor, syncCtxOf } from '../context.ts';
 import { refreshFacts } from '../customers/facts.ts';
 import { ADVANCE_JOB } from './engine.ts';
+import { RESULTS_JOB } from './results.ts';
 import { createJourney, getJourney, setJourneyStatus } from './service.ts';
 import { templateOf } from './templates.ts';
 
@@ -195,5 +197,47 @@ describe('the day 0 / 3 / 7 welcome journey', () => {
     expect(touches.filter((x) => x.customer_id === thriftyId)).toHaveLength(3);
     expect(touches.filter((x) => x.customer_id === plainId)).toHaveLength(2);
     expect(new Set(touches.map((x) => x.source_kind))).toEqual(new Set(['journey']));
+  });
+
+  it('follows each message until the member sends it: the touch is sent, or its slot comes back', async () => {
+    const list = (await t.corp('GET', '/mass-sends')).mass_sends as {
+      msgid: string;
+      text?: { content: string };
+      tasks: { userid: string; status: number }[];
+    }[];
+    const statuses = async () =>
+      (
+        await t.database.db
+          .selectFrom('touches')
+          .select(['status', 'released_reason'])
+          .where('corp_id', '=', 'acme')
+          .where('source_kind', '=', 'journey')
+          .orderBy('id')
+          .execute()
+      ).map((x) => x.released_reason ?? x.status);
+    // WeCom has the tasks; the members have not sent them yet: all still reserved
+    expect(await statuses()).toEqual(['reserved', 'reserved', 'reserved', 'reserved', 'reserved']);
+    // sh1a sends the welcome packs and the trust content; the coupon (today's) is left in WeCom
+    for (const m of list.filter((x) => !x.text?.content.includes('首单立减'))) {
+      await t.corp('POST', '/scenarios/member-confirms-mass-send', { msgid: m.msgid, userid: 'sh1a' });
+    }
+    await t.app.runtime.runJob(RESULTS_JOB);
+    await t.settle();
+    const after = await t.database.db
+      .selectFrom('journey_steps')
+      .select(['node', sql<string>`outcome->>'wecom'`.as('wecom')])
+      .where('corp_id', '=', 'acme')
+      .where('kind', '=', 'send')
+      .orderBy('node')
+      .execute();
+    expect(after.map((x) => `${x.node}:${x.wecom}`).sort()).toEqual(
+      ['day0:sent', 'day0:sent', 'day3:sent', 'day3:sent', 'day7coupon:created'].sort(),
+    );
+    expect((await statuses()).sort()).toEqual(['reserved', 'sent', 'sent', 'sent', 'sent']);
+    // more than three days later the coupon is still not sent: its slot comes back
+    clock.shiftBy(4 * DAY);
+    await t.app.runtime.runJob(RESULTS_JOB);
+    await t.settle();
+    expect((await statuses()).sort()).toEqual(['sent', 'sent', 'sent', 'sent', 'unsent']);
   });
 });

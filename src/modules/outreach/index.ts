@@ -16,6 +16,8 @@ export type { Budget, Refusal } from './rules.ts';
 export type { TouchSourceKind } from './schema.ts';
 export { pickSender, type SenderPick, type SenderRule } from './senders.ts';
 export {
+  type CustomerReply,
+  markReplies,
   markTouchesSent,
   type ReserveTouchInput,
   type ReserveTouchResult,

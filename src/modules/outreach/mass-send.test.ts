@@ -5,6 +5,7 @@ import { type Linked, openLinked } from '../../testing/linked.ts';
 import { syncCtxOf } from '../context.ts';
 import { ingestOrders } from '../orders/index.ts';
 import { MASS_SEND_JOB } from './mass-sends.ts';
+import { markReplies } from './touches.ts';
 
 /**
  * Mass sends end to end through the real simulator over HTTP, on clocks the test moves: one copy per
@@ -363,5 +364,96 @@ describe('the coupon guard, scope and bad input', () => {
     await bad({ ...coupon(), attachments: [{ msgtype: 'link', link: { title: 'x', url: 'not a url' } }] });
     expect((await api('GET', `/outreach/mass-sends/${firstId}/recipients?status=lost`)).status).toBe(400);
     expect((await api('GET', '/outreach/mass-sends/abc')).status).toBe(400);
+  });
+});
+
+describe('a mass send of a library item', () => {
+  let libraryId: number;
+  it('renders the item for each recipient: their name, their sender, the store; one task per distinct message', async () => {
+    // The sends above (deferred ones too) go out first; days on, at 11:00 brand time, a's and b's slots are
+    // free again.
+    const elevenAm = (days: number) => {
+      const next = new Date(clock.now().getTime() + days * 86_400_000);
+      next.setUTCHours(3, 0, 0, 0);
+      advance(next.getTime() - clock.now().getTime());
+    };
+    elevenAm(3);
+    await runJob();
+    elevenAm(3);
+    ({ cookie, csrf } = await login(t.fx.logins.admin)); // the session expired meanwhile
+    const item = await api('POST', '/content', {
+      kind: 'product',
+      title: '新品到店',
+      text: '{{customer_name}}你好，我是{{staff_name}}。{{store_name}}的杨枝甘露上新了，{{member_level|会员}}到店立减 3 元',
+    });
+    expect(item.status, JSON.stringify(item.json)).toBe(201);
+    const before = new Set(
+      ((await t.corp('GET', '/mass-sends')).mass_sends as { msgid: string }[]).map((m) => m.msgid),
+    );
+    const created = await api('POST', '/outreach/mass-sends', {
+      name: '新品到店（素材）',
+      contentKind: 'product',
+      contentId: item.json.id,
+      senderRule: { prefer: 'store_staff' },
+      audience: { customerIds: [ids.a, ids.b] },
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    expect(created.json).toMatchObject({ contentId: item.json.id, planned: { receiving: 2 } });
+    libraryId = created.json.id;
+    await runJob();
+    const sent = (
+      (await t.corp('GET', '/mass-sends')).mass_sends as {
+        msgid: string;
+        text?: { content: string };
+        tasks: { userid: string; targets: number }[];
+      }[]
+    ).filter((m) => !before.has(m.msgid) && m.text?.content.includes('上新了'));
+    // each customer's own name in their own message, both through sh1a (张丽), so two tasks for sh1a
+    expect(sent.map((m) => [m.tasks[0]!.userid, m.tasks[0]!.targets])).toEqual([
+      ['sh1a', 1],
+      ['sh1a', 1],
+    ]);
+    const store = await t.database.db
+      .selectFrom('staff as s')
+      .innerJoin('org_units as u', 'u.id', 's.unit_id')
+      .select('u.name')
+      .where('s.userid', '=', 'sh1a')
+      .executeTakeFirstOrThrow();
+    expect(sent.map((m) => m.text?.content).sort()).toEqual(
+      [
+        `客户A你好，我是张丽。${store.name}的杨枝甘露上新了，会员到店立减 3 元`,
+        `客户B你好，我是张丽。${store.name}的杨枝甘露上新了，会员到店立减 3 元`,
+      ].sort(),
+    );
+    // the item's usage counts both
+    const usage = await api('GET', `/content/${item.json.id}`);
+    expect(usage.json.usage).toMatchObject({ uses: 2, customers: 2 });
+  });
+
+  it('marks the touch a customer answers within the window as replied, once', async () => {
+    const ctx = syncCtxOf({ ...t.app.runtime.deps, clock }, 'acme');
+    const inAnHour = new Date(clock.now().getTime() + 3_600_000);
+    expect(await markReplies(ctx, [{ customerId: ids.a!, at: inAnHour }])).toBe(1);
+    // again, and a reply from b eight days on (past the 7-day window): nothing more
+    expect(
+      await markReplies(ctx, [
+        { customerId: ids.a!, at: new Date(inAnHour.getTime() + 60_000) },
+        { customerId: ids.b!, at: new Date(clock.now().getTime() + 8 * 86_400_000) },
+      ]),
+    ).toBe(0);
+    const view = (await api('GET', `/outreach/mass-sends/${libraryId}`)).json;
+    expect(view.outcome).toMatchObject({ replied: 1 });
+  });
+
+  it('refuses a library item the caller cannot see', async () => {
+    const res = await api('POST', '/outreach/mass-sends', {
+      name: '不存在的素材',
+      contentKind: 'product',
+      contentId: 999_999,
+      senderRule: { prefer: 'store_staff' },
+      audience: { customerIds: [ids.a] },
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.error.message).toMatch(/Content item 999999/);
   });
 });

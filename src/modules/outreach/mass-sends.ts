@@ -7,6 +7,7 @@ import type { Attachment } from '../../wecom/client.ts';
 import { MSG_TEMPLATE_MAX_EXTERNAL_USERIDS } from '../../wecom/limits.ts';
 import { ADD_MSG_TEMPLATE, CANCEL_GROUPMSG_SEND, REMIND_GROUPMSG_SEND } from '../../wecom/paths.ts';
 import { recordAudit } from '../audit/index.ts';
+import { getContent, recordContentUses, renderContent } from '../content/index.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
 import type { Tables } from '../tables.ts';
 import type { Audience } from './audience.ts';
@@ -60,7 +61,18 @@ function visible(ctx: Ctx) {
  */
 export async function createMassSend(ctx: Ctx, input: MassSendInput, wake?: () => void) {
   assertGuardAllowed(ctx, input);
-  if (!input.text?.trim() && !input.attachments?.length) {
+  // A library item must be one the caller sees; its text is kept with the send (shown in the console) and
+  // rendered for each recipient at dispatch.
+  const item = input.contentId
+    ? await getContent(ctx, input.contentId).catch(() => {
+        throw new AppError('bad_request', {
+          zh: `素材 ${input.contentId} 不存在或不在你的范围内`,
+          en: `Content item ${input.contentId} does not exist or is outside your scope`,
+        });
+      })
+    : null;
+  if (item && !input.text?.trim()) input = { ...input, text: item.text };
+  if (!item && !input.text?.trim() && !input.attachments?.length) {
     throw new AppError('bad_request', {
       zh: '请填写文字或添加附件',
       en: 'Give a text or at least one attachment',
@@ -280,6 +292,14 @@ export async function getMassSend(ctx: Ctx, id: number) {
     .where('source_id', '=', String(id))
     .executeTakeFirst();
   convertedCustomers.add(Number(buyers?.n ?? 0));
+  const replies = await ctx.cdb.db
+    .selectFrom('touches')
+    .select((eb) => eb.fn.count<string>('customer_id').distinct().as('n'))
+    .where('corp_id', '=', corpId)
+    .where('source_kind', '=', 'mass_send')
+    .where('source_id', '=', String(id))
+    .where('replied_at', 'is not', null)
+    .executeTakeFirst();
   const converted = Number(buyers?.n ?? 0);
   const now = ctx.clock.now();
   const recent = reminds.filter((r) => r.at.getTime() > now.getTime() - 24 * HOUR_MS);
@@ -314,6 +334,7 @@ export async function getMassSend(ctx: Ctx, id: number) {
     },
     outcome: {
       reached,
+      replied: Number(replies?.n ?? 0),
       confirmedStaff: staff.rows.filter(
         (s) => Number(s.confirmed) > 0 && Number(s.confirmed) === Number(s.tasks),
       ).length,
@@ -532,20 +553,41 @@ async function dispatchBatch(ctx: SyncCtx, massSendId: number, now: Date): Promi
       .where('corp_id', '=', tx.corpId)
       .where('mass_send_id', '=', massSendId)
       .executeTakeFirstOrThrow();
-    const bySender = new Map<number, typeof taken>();
-    for (const t of taken) bySender.set(t.staffId, [...(bySender.get(t.staffId) ?? []), t]);
-    for (const [staffId, list] of bySender) {
-      for (let i = 0; i < list.length; i += MSG_TEMPLATE_MAX_EXTERNAL_USERIDS) {
-        const part = list.slice(i, i + MSG_TEMPLATE_MAX_EXTERNAL_USERIDS);
-        await queueTask(
-          tx,
-          { id: massSendId, text: m.text, attachments: m.attachments as Attachment[] },
-          staffId,
-          Number(wave) + 1,
-          part,
-          now,
-        );
+    // A library item is rendered for each recipient (their name, their sender's, the store's); recipients of one
+    // sender whose messages come out the same share one add_msg_template (WeCom sends one text per task).
+    const inline: MassMessage = {
+      ...(m.text ? { text: { content: m.text } } : {}),
+      attachments: m.attachments as Attachment[],
+    };
+    const rendered = m.content_id ? await renderPerRecipient({ ...ctx, cdb: tx }, m.content_id, taken) : null;
+    const bySender = new Map<number, Map<string, { message: MassMessage; list: typeof taken }>>();
+    for (const t of taken) {
+      const message = rendered?.get(t.customerId) ?? inline;
+      const key = JSON.stringify(message);
+      const groups = bySender.get(t.staffId) ?? new Map();
+      bySender.set(t.staffId, groups);
+      const group = groups.get(key) ?? { message, list: [] };
+      groups.set(key, group);
+      group.list.push(t);
+    }
+    for (const [staffId, groups] of bySender) {
+      for (const { message, list } of groups.values()) {
+        for (let i = 0; i < list.length; i += MSG_TEMPLATE_MAX_EXTERNAL_USERIDS) {
+          const part = list.slice(i, i + MSG_TEMPLATE_MAX_EXTERNAL_USERIDS);
+          await queueTask(tx, massSendId, message, staffId, Number(wave) + 1, part, now);
+        }
       }
+    }
+    if (m.content_id && rendered) {
+      await recordContentUses(
+        { ...ctx, cdb: tx },
+        taken.map((t) => ({
+          contentId: m.content_id!,
+          customerId: t.customerId,
+          touchId: t.touchId,
+          at: now,
+        })),
+      );
     }
     await tx.db
       .updateTable('mass_sends')
@@ -557,9 +599,78 @@ async function dispatchBatch(ctx: SyncCtx, massSendId: number, now: Date): Promi
   });
 }
 
+/** What one add_msg_template carries. */
+interface MassMessage {
+  text?: { content: string };
+  attachments: Attachment[];
+}
+
+/**
+ * A library item's message for each recipient, its variables filled from the customer (name, member level),
+ * the sender (name, persona), the sender's store and the brand. Null when the item is gone (deleted since):
+ * the send's own text goes out then. Attachments that need media uploaded first are left out (TODO(content):
+ * media/upload for mini-program cards and files).
+ */
+async function renderPerRecipient(
+  ctx: SyncCtx,
+  contentId: number,
+  recipients: { customerId: number; staffId: number }[],
+): Promise<Map<number, MassMessage> | null> {
+  if (recipients.length === 0) return new Map();
+  const item = await getContent(ctx, contentId).catch(() => null);
+  if (!item) return null;
+  const customers = await ctx.cdb.db
+    .selectFrom('customers as c')
+    .leftJoin('customer_facts as f', (j) =>
+      j.onRef('f.corp_id', '=', 'c.corp_id').onRef('f.customer_id', '=', 'c.id'),
+    )
+    .select(['c.id', 'c.name', 'f.member_level'])
+    .where('c.corp_id', '=', ctx.cdb.corpId)
+    .where(
+      'c.id',
+      'in',
+      recipients.map((r) => r.customerId),
+    )
+    .execute();
+  const staffIds = [...new Set(recipients.map((r) => r.staffId))];
+  const staff = await ctx.cdb.db
+    .selectFrom('staff as s')
+    .leftJoin('org_units as u', (j) => j.onRef('u.corp_id', '=', 's.corp_id').onRef('u.id', '=', 's.unit_id'))
+    .select(['s.id', 's.name', 's.persona_name', 'u.name as unit_name', 'u.kind as unit_kind'])
+    .where('s.corp_id', '=', ctx.cdb.corpId)
+    .where('s.id', 'in', staffIds)
+    .execute();
+  const corp = await ctx.cdb.db
+    .selectFrom('corps')
+    .select('name')
+    .where('corp_id', '=', ctx.cdb.corpId)
+    .executeTakeFirst();
+  const byCustomer = new Map(customers.map((c) => [c.id, c]));
+  const byStaff = new Map(staff.map((s) => [s.id, s]));
+  const out = new Map<number, MassMessage>();
+  for (const r of recipients) {
+    const c = byCustomer.get(r.customerId);
+    const s = byStaff.get(r.staffId);
+    const message = renderContent(item, {
+      customer_name: c?.name,
+      member_level: c?.member_level,
+      staff_name: s?.name,
+      persona_name: s?.persona_name ?? s?.name,
+      store_name: s?.unit_kind === 'store' ? s.unit_name : null,
+      brand_name: corp?.name,
+    });
+    const attachments = message.attachments.filter(
+      (_, i) => !message.media.some((mu) => mu.attachment === i),
+    );
+    out.set(r.customerId, { ...(message.text ? { text: message.text } : {}), attachments });
+  }
+  return out;
+}
+
 async function queueTask(
   tx: Cdb,
-  m: { id: number; text: string; attachments: Attachment[] },
+  massSendId: number,
+  message: MassMessage,
   staffId: number,
   wave: number,
   part: { customerId: number; touchId: number }[],
@@ -569,7 +680,7 @@ async function queueTask(
     .insertInto('mass_send_tasks')
     .values({
       corp_id: tx.corpId,
-      mass_send_id: m.id,
+      mass_send_id: massSendId,
       staff_id: staffId,
       wave,
       recipients: part.length,
@@ -585,7 +696,7 @@ async function queueTask(
   await sql`update mass_send_recipients r set status = 'queued', reason = null, retry_at = null,
       task_id = ${taskId}, touch_id = v.touch_id
     from (values ${sql.join(pairs)}) v(customer_id, touch_id)
-    where r.corp_id = ${tx.corpId} and r.mass_send_id = ${m.id} and r.customer_id = v.customer_id`.execute(
+    where r.corp_id = ${tx.corpId} and r.mass_send_id = ${massSendId} and r.customer_id = v.customer_id`.execute(
     tx.db,
   );
   const who = await tx.db
@@ -616,8 +727,8 @@ async function queueTask(
         chat_type: 'single',
         sender: sender.userid,
         external_userid: who.map((w) => w.external_userid),
-        ...(m.text ? { text: { content: m.text } } : {}),
-        ...(m.attachments.length ? { attachments: m.attachments } : {}),
+        ...(message.text ? { text: message.text } : {}),
+        ...(message.attachments.length ? { attachments: message.attachments } : {}),
       },
     },
     now,

@@ -13,7 +13,7 @@ import { outreachRoutes } from './routes.ts';
  */
 export const outreach: ModuleManifest = {
   name: 'outreach',
-  dependsOn: ['audit', 'org', 'staff', 'accounts', 'customers', 'orders', 'segments'],
+  dependsOn: ['audit', 'org', 'staff', 'accounts', 'customers', 'orders', 'segments', 'content'],
   tables: [
     'touch_budget_settings',
     'outreach_settings',

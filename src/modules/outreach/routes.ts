@@ -185,7 +185,12 @@ const massSendInput = z
     contentKind: z
       .enum(CONTENT_KINDS)
       .describe('coupon content is guarded: only price-sensitive customers get it'),
-    contentId: id.nullable().optional().describe('a content item (content module), when the send uses one'),
+    contentId: id
+      .nullable()
+      .optional()
+      .describe(
+        'a library item (素材库): rendered for each recipient, its variables filled; the text is then optional',
+      ),
     text: z.string().max(1333).optional().describe('≤4000 bytes; shown as the message'),
     attachments: z.array(attachment).max(9).optional(),
     sendAt: z.iso.datetime({ offset: true }).nullable().optional().describe('when to send; now when absent'),
@@ -199,8 +204,8 @@ const massSendInput = z
       .optional()
       .describe('required with guard = override (HQ admins)'),
   })
-  .refine((v) => Boolean(v.text?.trim()) || (v.attachments?.length ?? 0) > 0, {
-    message: 'give a text or at least one attachment',
+  .refine((v) => Boolean(v.contentId) || Boolean(v.text?.trim()) || (v.attachments?.length ?? 0) > 0, {
+    message: 'give a library item, a text or at least one attachment',
     path: ['text'],
   });
 const count = z.number();
@@ -249,6 +254,9 @@ const massSend = z.object({
   reminds: z.object({ used24h: count, max: count, nextAt: z.string().nullable() }),
   outcome: z.object({
     reached: count.describe('customers WeCom reports sent'),
+    replied: count.describe(
+      'customers who answered within the attribution window (known through the session archive)',
+    ),
     confirmedStaff: count,
     staff: count,
     converted: count.describe('customers with an order credited to this send'),

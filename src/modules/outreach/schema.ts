@@ -48,6 +48,8 @@ export interface TouchesTable {
   status: Generated<'reserved' | 'sent' | 'released'>;
   released_reason: string | null;
   settled_at: Timestamp | null;
+  /** When the customer first answered it (a message within the attribution window). */
+  replied_at: Generated<Timestamp | null>;
 }
 
 /** The tables this module owns, as Kysely sees them. */

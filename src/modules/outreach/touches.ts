@@ -238,3 +238,38 @@ export async function markTouchesSent(ctx: Pick<SyncCtx, 'cdb' | 'clock'>, touch
     .where('status', '=', 'reserved')
     .execute();
 }
+
+export interface CustomerReply {
+  customerId: number;
+  /** The member the customer wrote to, when known: then only that member's touches count. */
+  staffId?: number | null;
+  at: Date;
+}
+
+/**
+ * Customers' messages (the seam for the session archive, the only way WeCom hands them over): each marks the
+ * latest touch before it within the brand's attribution window as replied, once. Set-based; returns how many
+ * touches were marked.
+ */
+export async function markReplies(ctx: Pick<SyncCtx, 'cdb'>, replies: CustomerReply[]): Promise<number> {
+  if (replies.length === 0) return 0;
+  const { attributionDays } = await outreachSettingsOf(ctx.cdb);
+  const rows = replies.map(
+    (r) => sql`(${r.customerId}::bigint, ${r.staffId ?? null}::bigint, ${r.at}::timestamptz)`,
+  );
+  const { rows: marked } = await sql<{ id: number }>`
+    with r(customer_id, staff_id, at) as (values ${sql.join(rows)}),
+    hit as (
+      select distinct on (t.id) t.id, r.at from r
+      join lateral (
+        select t.id from touches t
+        where t.corp_id = ${ctx.cdb.corpId} and t.customer_id = r.customer_id and t.status <> 'released'
+          and (r.staff_id is null or t.staff_id = r.staff_id)
+          and t.at <= r.at and t.at > r.at - ${attributionDays} * interval '1 day'
+        order by t.at desc, t.id desc limit 1) t on true
+      order by t.id, r.at)
+    update touches t set replied_at = hit.at from hit
+    where t.corp_id = ${ctx.cdb.corpId} and t.id = hit.id and t.replied_at is null
+    returning t.id`.execute(ctx.cdb.db);
+  return marked.length;
+}

@@ -11,6 +11,7 @@ import {
   FileImageOutlined,
   FilterOutlined,
   ImportOutlined,
+  NodeIndexOutlined,
   QrcodeOutlined,
   SendOutlined,
   TagsOutlined,
@@ -117,6 +118,15 @@ export const PAGES: readonly PageEntry[] = [
     menu: {
       icon: <SendOutlined />,
       label: 'massSends.menu',
+      roles: ['hq_admin', 'region_manager', 'store_manager'],
+    },
+  },
+  {
+    paths: ['journeys', 'journeys/:id'],
+    page: lazy(() => import('../features/journeys/JourneysPage')),
+    menu: {
+      icon: <NodeIndexOutlined />,
+      label: 'journeys.menu',
       roles: ['hq_admin', 'region_manager', 'store_manager'],
     },
   },

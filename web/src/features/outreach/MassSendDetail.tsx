@@ -102,6 +102,7 @@ export function MassSendDetail({ id }: { id: number }) {
               <Flex gap={24} wrap data-testid="mass-send-outcome">
                 <Statistic title={t('massSends.receiving')} value={m.planned.receiving} />
                 <Statistic title={t('massSends.reached')} value={m.outcome.reached} />
+                <Statistic title={t('massSends.replied')} value={m.outcome.replied} />
                 <Statistic
                   title={t('massSends.confirmed')}
                   value={`${m.outcome.confirmedStaff} / ${m.outcome.staff}`}

@@ -6139,7 +6139,7 @@ export interface paths {
                          * @enum {string}
                          */
                         contentKind: "coupon" | "product" | "trust" | "persona" | "event";
-                        /** @description a content item (content module), when the send uses one */
+                        /** @description a library item (素材库): rendered for each recipient, its variables filled; the text is then optional */
                         contentId?: number | null;
                         /** @description ≤4000 bytes; shown as the message */
                         text?: string;
@@ -6299,6 +6299,8 @@ export interface paths {
                             outcome: {
                                 /** @description customers WeCom reports sent */
                                 reached: number;
+                                /** @description customers who answered within the attribution window (known through the session archive) */
+                                replied: number;
                                 confirmedStaff: number;
                                 staff: number;
                                 /** @description customers with an order credited to this send */
@@ -6446,6 +6448,8 @@ export interface paths {
                             outcome: {
                                 /** @description customers WeCom reports sent */
                                 reached: number;
+                                /** @description customers who answered within the attribution window (known through the session archive) */
+                                replied: number;
                                 confirmedStaff: number;
                                 staff: number;
                                 /** @description customers with an order credited to this send */
@@ -6655,6 +6659,8 @@ export interface paths {
                             outcome: {
                                 /** @description customers WeCom reports sent */
                                 reached: number;
+                                /** @description customers who answered within the attribution window (known through the session archive) */
+                                replied: number;
                                 confirmedStaff: number;
                                 staff: number;
                                 /** @description customers with an order credited to this send */
@@ -6804,6 +6810,8 @@ export interface paths {
                             outcome: {
                                 /** @description customers WeCom reports sent */
                                 reached: number;
+                                /** @description customers who answered within the attribution window (known through the session archive) */
+                                replied: number;
                                 confirmedStaff: number;
                                 staff: number;
                                 /** @description customers with an order credited to this send */
@@ -7474,6 +7482,56 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journey-graph/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a graph as the canvas edits it: every problem, each naming its node (nothing is saved) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        graph: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ok: boolean;
+                            issues: {
+                                /** @description the node's id, or trigger / start, '' for the whole graph */
+                                node: string;
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

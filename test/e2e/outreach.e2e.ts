@@ -1,0 +1,253 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, type TestContext, test } from 'vitest';
+import { launchChromium, resultsDir, type SiyuServer, startSiyu, tail } from './harness.ts';
+
+// The outreach pages of the demo brand (禾木茶饮): 素材库, 群发, 待办 and 客户旅程. Each shows the demo's data
+// and does one real thing: a content item is created, a mass send is planned (audience and touch budget) and
+// scheduled, a member completes a task, a journey is opened with its live counts and dry-run on one customer.
+// 群发 and 待办 are also used on a phone (390×844) without sideways scrolling.
+
+const PASSWORD = 'siyu1234';
+const ADMIN = 'admin@demo';
+const STAFF = 'wangfang@demo';
+const PHONE = { width: 390, height: 844 };
+
+async function signIn(page: Page, login: string) {
+  await page.goto('/login');
+  await page.locator('#login').fill(login);
+  await page.locator('#password').fill(PASSWORD);
+  await page.locator('button[type=submit]').click();
+  await page.waitForURL((url) => url.pathname !== '/login', { timeout: 30_000 });
+}
+
+/** The page scrolls no wider than the phone. */
+async function expectNoSideScroll(page: Page) {
+  const width = await page.evaluate(() => document.scrollingElement?.scrollWidth ?? 0);
+  expect(width, 'horizontal scroll on a 390 px screen').toBeLessThanOrEqual(PHONE.width);
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(resultsDir, `e2e-outreach-${name}.png`), fullPage: true });
+
+describe('console: 素材库, 群发, 待办 and 客户旅程 on the demo brand', () => {
+  let server: SiyuServer;
+  let browser: Browser;
+  let admin: BrowserContext;
+  let page: Page;
+  let failed = false;
+
+  beforeAll(async () => {
+    mkdirSync(resultsDir, { recursive: true });
+    // SIYU_E2E_BASE_URL: a running demo server instead (e.g. `npm run dev:web` over `siyu start`, while working).
+    const external = process.env.SIYU_E2E_BASE_URL;
+    server = external
+      ? { baseUrl: external, output: () => '', stop: async () => ({ code: 0, signal: null, killed: false }) }
+      : await startSiyu({ name: 'e2e-outreach', readyTimeoutMs: 570_000 });
+    browser = await launchChromium();
+    admin = await browser.newContext({
+      baseURL: server.baseUrl,
+      locale: 'zh-CN',
+      viewport: { width: 1366, height: 900 },
+    });
+    page = await admin.newPage();
+    await signIn(page, ADMIN);
+  }, 600_000);
+
+  /** A phone (390×844) of its own, signed in as `login`. */
+  async function phonePage(login: string): Promise<Page> {
+    const phone = await browser.newContext({
+      baseURL: server.baseUrl,
+      locale: 'zh-CN',
+      viewport: PHONE,
+      isMobile: true,
+      hasTouch: true,
+    });
+    const p = await phone.newPage();
+    await signIn(p, login);
+    return p;
+  }
+
+  function onFailure(ctx: TestContext, step: string, p: () => Page = () => page) {
+    ctx.onTestFailed(async () => {
+      failed = true;
+      await p()
+        .screenshot({ path: join(resultsDir, `e2e-outreach-failure-${step}.png`), fullPage: true })
+        .catch(() => {});
+    });
+  }
+
+  afterAll(async () => {
+    await browser?.close().catch(() => {});
+    await server?.stop();
+    if (failed && server) console.error(`--- siyu start output (tail) ---\n${tail(server.output(), 40)}`);
+  });
+
+  test('素材库: the library shows the demo items, and a new item is created', async (ctx) => {
+    onFailure(ctx, 'content');
+    await page.goto('/content');
+    const cards = page.getByTestId('content-card');
+    await cards.first().waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await cards.count()).toBeGreaterThan(3);
+
+    await page.getByTestId('content-create').click();
+    await page.getByTestId('content-title').fill('e2e 新品试饮邀请');
+    await page
+      .getByTestId('content-text')
+      .fill('{{customer_name}}你好，新品杨枝甘露上市，到店报暗号「试饮」免费尝一杯～');
+    await page.getByTestId('content-save').click();
+    await page.getByText('已保存「e2e 新品试饮邀请」').waitFor({ timeout: 15_000 });
+    const search = page.getByTestId('content-search').locator('input');
+    await search.fill('e2e 新品');
+    await search.press('Enter');
+    await page
+      .getByTestId('content-card')
+      .filter({ hasText: 'e2e 新品试饮邀请' })
+      .first()
+      .waitFor({ timeout: 15_000 });
+    await shot(page, 'content');
+  });
+
+  test('群发: the list shows the demo sends; a send to a segment is planned and scheduled', async (ctx) => {
+    onFailure(ctx, 'mass-send');
+    await page.goto('/mass-sends');
+    const rows = page.locator('.ant-table-row');
+    await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await rows.count()).toBeGreaterThan(0);
+
+    await page.goto('/mass-sends/new');
+    await page.getByTestId('mass-send-name').fill('e2e 周末新品群发');
+    await page.getByTestId('mass-send-text').fill('周末新品第二杯半价，等你来～');
+    await page.getByTestId('mass-send-segment').click();
+    await page
+      .locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option')
+      .first()
+      .click();
+    // Tomorrow, 10:00 (brand time is the browser's here: both Shanghai in the demo's words)
+    await page.getByText('定时发送').click();
+    const tomorrow = new Date(Date.now() + 86_400_000 + 8 * 3_600_000).toISOString().slice(0, 10);
+    const picker = page.locator('.ant-picker input');
+    await picker.click();
+    await picker.fill(`${tomorrow} 10:00`);
+    await picker.press('Enter');
+
+    await page.getByTestId('mass-send-plan-button').click();
+    const plan = page.getByTestId('mass-send-plan');
+    await plan.waitFor({ state: 'visible', timeout: 60_000 });
+    const numbers = await plan.locator('.ant-statistic-content-value').allTextContents();
+    const [total, receiving] = numbers.map((n) => Number(n.replace(/[^\d]/g, '')));
+    expect(total).toBeGreaterThan(0);
+    expect(receiving).toBeGreaterThan(0);
+    expect(receiving).toBeLessThanOrEqual(total!);
+    await shot(page, 'mass-send-plan');
+
+    await page.getByTestId('mass-send-submit').click();
+    await page.waitForURL((url) => /\/mass-sends\/\d+$/.test(url.pathname), { timeout: 60_000 });
+    await page.getByText('e2e 周末新品群发').first().waitFor({ timeout: 15_000 });
+    await page.getByText('待发送').first().waitFor({ timeout: 15_000 });
+    await shot(page, 'mass-send-detail');
+  });
+
+  test('群发 on a phone: the list and the composer fit 390 px', async (ctx) => {
+    const p = await phonePage(ADMIN);
+    onFailure(ctx, 'mass-send-phone', () => p);
+    await p.goto('/mass-sends');
+    await p.locator('.ant-table-row').first().waitFor({ state: 'visible', timeout: 30_000 });
+    await expectNoSideScroll(p);
+    await shot(p, 'mass-sends-phone');
+    await p.goto('/mass-sends/new');
+    await p.getByTestId('mass-send-text').waitFor({ state: 'visible', timeout: 30_000 });
+    await expectNoSideScroll(p);
+    await shot(p, 'mass-send-composer-phone');
+    await p.context().close();
+  });
+
+  test('待办: a member sees her tasks on a phone and completes one', async (ctx) => {
+    const p = await phonePage(STAFF);
+    onFailure(ctx, 'tasks-phone', () => p);
+    await p.goto('/tasks/mine');
+    const cards = p.getByTestId('task-card');
+    await cards.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await expectNoSideScroll(p);
+    await shot(p, 'tasks-phone');
+    // A task that sends nothing (a script to send may have to wait for the customer's touch budget).
+    const call = cards
+      .filter({ hasNotText: '发送话术' })
+      .filter({ has: p.getByTestId('task-complete') })
+      .first();
+    const title = (await call.getByTestId('task-title').textContent())!.trim();
+    await call.getByTestId('task-complete').click();
+    await p.getByTestId('task-dialog-text').fill('已电话沟通，客户周末到店');
+    await p.locator('.ant-modal-footer .ant-btn-primary').click();
+    await p.getByText('已标记完成').waitFor({ timeout: 15_000 });
+    await p.getByTestId('task-filter').getByText('已完成').click();
+    await p.getByTestId('task-card').filter({ hasText: title }).first().waitFor({ timeout: 15_000 });
+    await expectNoSideScroll(p);
+    await p.context().close();
+  });
+
+  test('待办 for the manager: completion rates per store', async (ctx) => {
+    onFailure(ctx, 'tasks');
+    await page.goto('/tasks');
+    await page.locator('.ant-table-row').first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.getByTestId('task-card').first().waitFor({ state: 'visible', timeout: 30_000 });
+    await shot(page, 'tasks');
+  });
+
+  test('客户旅程: the demo journeys, one opened with its live counts and dry-run on a customer', async (ctx) => {
+    onFailure(ctx, 'journeys');
+    await page.goto('/journeys');
+    const list = page.getByTestId('journey-list');
+    const row = list.locator('.ant-table-row').filter({ hasText: '新客 7 天欢迎旅程' });
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await list.locator('.ant-table-row').count()).toBeGreaterThanOrEqual(3);
+    await shot(page, 'journeys');
+
+    await row.getByRole('link').click();
+    await page.getByTestId('journey-canvas').waitFor({ state: 'visible', timeout: 30_000 });
+    await expect.poll(() => page.getByTestId('journey-status').textContent()).toBe('运行中');
+    // Every step of the welcome series is on the canvas with its counts; customers have entered the first.
+    const first = page.getByTestId('journey-node-day0');
+    await first.waitFor({ state: 'visible', timeout: 15_000 });
+    const entered = await first.getByTestId('node-counts').locator('b').first().textContent();
+    expect(Number(entered)).toBeGreaterThan(0);
+    expect(await page.getByTestId('node-counts').count()).toBeGreaterThanOrEqual(5);
+
+    await page.getByTestId('journey-dry-run').click();
+    await page.getByTestId('dry-run-customer').click();
+    await page
+      .locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option')
+      .first()
+      .click();
+    await page.getByTestId('dry-run-go').click();
+    const path = page.getByTestId('dry-run-path');
+    await path.waitFor({ state: 'visible', timeout: 30_000 });
+    await expect.poll(() => path.locator('.ant-timeline-item').count()).toBeGreaterThanOrEqual(4);
+    // The path is marked on the canvas: the first step is step 1.
+    await expect.poll(() => first.locator('.journey-node-step').textContent()).toBe('1');
+    await shot(page, 'journey-dry-run');
+  });
+
+  test('客户旅程 on a phone: read it and pause it', async (ctx) => {
+    const p = await phonePage(ADMIN);
+    onFailure(ctx, 'journeys-phone', () => p);
+    await p.goto('/journeys');
+    const row = p
+      .getByTestId('journey-list')
+      .locator('.ant-table-row')
+      .filter({ hasText: '新客 7 天欢迎旅程' });
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    await expectNoSideScroll(p);
+    await row.getByRole('link').click();
+    await p.getByTestId('journey-canvas').waitFor({ state: 'visible', timeout: 30_000 });
+    await p.getByTestId('journey-node-day0').waitFor({ state: 'visible', timeout: 15_000 });
+    await expectNoSideScroll(p);
+    await shot(p, 'journey-phone');
+    await p.getByTestId('journey-pause').click();
+    await expect.poll(() => p.getByTestId('journey-status').textContent()).toBe('已暂停');
+    await p.getByTestId('journey-resume').click();
+    await expect.poll(() => p.getByTestId('journey-status').textContent()).toBe('运行中');
+    await p.context().close();
+  });
+});
