@@ -17,6 +17,7 @@ import { staff } from './staff/module.ts';
 import { tagRules } from './tag-rules/module.ts';
 import { tags } from './tags/module.ts';
 import { tasks } from './tasks/module.ts';
+import { transfers } from './transfers/module.ts';
 
 /** Every module of Siyu. A new module is one line here (its manifest says the rest). */
 const ALL: readonly ModuleManifest[] = [
@@ -36,6 +37,7 @@ const ALL: readonly ModuleManifest[] = [
   outreach,
   journeys,
   tasks,
+  transfers,
 ];
 
 /** The modules in dependency order (a module after those it depends on); refuses unknown names and circles. */

@@ -18,3 +18,8 @@ export const REMIND_GROUPMSG_SEND = `${EC}/remind_groupmsg_send`;
 export const CANCEL_GROUPMSG_SEND = `${EC}/cancel_groupmsg_send`;
 /** 发送应用消息: the app writes to members (a task reminder). */
 export const MESSAGE_SEND = '/cgi-bin/message/send';
+/** 在职继承 / 离职继承 of customers and groups (the transfers module). */
+export const TRANSFER_CUSTOMER = `${EC}/transfer_customer`;
+export const RESIGNED_TRANSFER_CUSTOMER = `${EC}/resigned/transfer_customer`;
+export const GROUPCHAT_TRANSFER = `${EC}/groupchat/transfer`;
+export const GROUPCHAT_ONJOB_TRANSFER = `${EC}/groupchat/onjob_transfer`;

@@ -60,7 +60,7 @@ const profile = z.object({
         .nullable()
         .describe('the channel whose code that state is, when it is one'),
       journeyRole: z.string().describe("the staff member's role at this node of the customer's journey"),
-      status: z.enum(['active', 'deleted_by_customer', 'deleted_by_staff']),
+      status: z.enum(['active', 'deleted_by_customer', 'deleted_by_staff', 'transferred']),
       addedAt: z.string(),
     }),
   ),

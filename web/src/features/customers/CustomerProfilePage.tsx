@@ -39,6 +39,7 @@ const KIND_COLOR: Record<string, string> = {
   follow_deleted: 'red',
   follow_deleted_by_customer: 'red',
   follow_deleted_by_staff: 'red',
+  transferred: 'purple',
   tag_added: 'blue',
   tag_removed: 'gray',
   group_joined: 'cyan',

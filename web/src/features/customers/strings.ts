@@ -74,6 +74,7 @@ export const zh = {
     follow_deleted: '删除好友',
     follow_deleted_by_customer: '客户删除员工',
     follow_deleted_by_staff: '员工删除客户',
+    transferred: '客户继承',
     tag_added: '打标签',
     tag_removed: '移除标签',
     group_joined: '入群',
@@ -98,6 +99,7 @@ export const zh = {
     active: '正常',
     deleted_by_customer: '客户已删除员工',
     deleted_by_staff: '员工已删除客户',
+    transferred: '已转给同事',
   },
   gender: {
     '0': '未知',
@@ -294,6 +296,7 @@ export const en: typeof zh = {
     follow_deleted: 'Friend removed',
     follow_deleted_by_customer: 'Customer removed staff',
     follow_deleted_by_staff: 'Staff removed customer',
+    transferred: 'Customer transferred',
     tag_added: 'Tagged',
     tag_removed: 'Tag removed',
     group_joined: 'Joined group',
@@ -318,6 +321,7 @@ export const en: typeof zh = {
     active: 'Active',
     deleted_by_customer: 'Customer removed staff',
     deleted_by_staff: 'Staff removed customer',
+    transferred: 'Moved to a colleague',
   },
   gender: {
     '0': 'Unknown',
