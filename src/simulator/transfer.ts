@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  GROUP_TRANSFERS_PER_OWNER_PER_DAY,
+  TRANSFER_PROTECTION_DAYS,
+  TRANSFERS_PER_CUSTOMER,
+} from '../wecom/limits.ts';
 import { chars, int, page, parseApi } from './api-input.ts';
 import { customerOr404, findCustomer, findFollow, insertFollow, removeFollow } from './contacts.ts';
 import { activeMember, requireMember } from './directory.ts';
@@ -6,11 +11,6 @@ import { baseMessage, notFound, WecomError } from './errors.ts';
 import { findGroupChat } from './groups.ts';
 import type { CorpState, Member, Transfer } from './model.ts';
 import type { Simulator } from './state.ts';
-import {
-  GROUP_TRANSFERS_PER_OWNER_PER_DAY,
-  TRANSFER_PROTECTION_DAYS,
-  TRANSFERS_PER_CUSTOMER,
-} from '../wecom/limits.ts';
 
 /** How many customers a member may have before takeovers to them end over the limit (status 4). */
 export const MEMBER_CUSTOMER_CAP = 20_000;
@@ -253,7 +253,10 @@ export function apiGroupchatTransfer(
       continue;
     }
     // at most 300 groups a day to one new owner; an on-job group at most twice per 90 days
-    if (log.filter((x) => x.new_owner === input.new_owner && x.time > now - 86_400).length >= GROUP_TRANSFERS_PER_OWNER_PER_DAY) {
+    if (
+      log.filter((x) => x.new_owner === input.new_owner && x.time > now - 86_400).length >=
+      GROUP_TRANSFERS_PER_OWNER_PER_DAY
+    ) {
       fail(chatId, 40128);
       continue;
     }

@@ -14,6 +14,7 @@ import * as segments from './features/segments/strings';
 import * as staff from './features/staff/strings';
 import * as tags from './features/tags/strings';
 import * as tasks from './features/tasks/strings';
+import * as transfers from './features/transfers/strings';
 import { setApiLanguage } from './shared/api/client';
 import * as shared from './shared/strings';
 
@@ -34,6 +35,7 @@ const zh = {
   ...tasks.zh,
   ...content.zh,
   ...outreach.zh,
+  ...transfers.zh,
 };
 const en: typeof zh = {
   ...shared.en,
@@ -51,6 +53,7 @@ const en: typeof zh = {
   ...tasks.en,
   ...content.en,
   ...outreach.en,
+  ...transfers.en,
 };
 
 export type Messages = typeof zh;

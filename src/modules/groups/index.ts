@@ -1,2 +1,2 @@
-export { dismissGroupFromWecom, upsertGroupFromWecom, type WecomGroupChat } from './sync.ts';
 export { changeGroupOwners } from './owner.ts';
+export { dismissGroupFromWecom, upsertGroupFromWecom, type WecomGroupChat } from './sync.ts';

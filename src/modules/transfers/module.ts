@@ -22,7 +22,9 @@ export const transfers: ModuleManifest = {
   migrations: { dir: migrationsOf(import.meta.url) },
   routes: transferRoutes,
   publishes: [],
-  subscribes: [subscriber('transfers', 'on-transfer-failed', 'TransferFailed', 'afterCommit', onTransferFailed)],
+  subscribes: [
+    subscriber('transfers', 'on-transfer-failed', 'TransferFailed', 'afterCommit', onTransferFailed),
+  ],
   outboxEffects: {
     [TRANSFER_CUSTOMER]: { onDone: (ctx, row, result) => onCustomersSent(ctx, row.idemKey, result) },
     [RESIGNED_TRANSFER_CUSTOMER]: { onDone: (ctx, row, result) => onCustomersSent(ctx, row.idemKey, result) },

@@ -14,8 +14,12 @@ const id = z.coerce.number().int().positive();
 const rule = {
   rule: z
     .enum(['least_load', 'successor'])
-    .describe('least_load: the store’s other active staff, fewest customers first; successor: one named member'),
-  successorStaffId: id.optional().describe('for successor: the member who takes over, in the caller’s subtree'),
+    .describe(
+      'least_load: the store’s other active staff, fewest customers first; successor: one named member',
+    ),
+  successorStaffId: id
+    .optional()
+    .describe('for successor: the member who takes over, in the caller’s subtree'),
 };
 
 const person = z.object({ id: z.number(), name: z.string() });
@@ -33,7 +37,9 @@ const started = z.object({
   kind: z.enum(['resigned', 'onjob']),
   customers: z.number(),
   groups: z.number(),
-  takeovers: z.array(z.object({ staffId: z.number(), name: z.string(), customers: z.number(), groups: z.number() })),
+  takeovers: z.array(
+    z.object({ staffId: z.number(), name: z.string(), customers: z.number(), groups: z.number() }),
+  ),
   excluded: z.array(excluded),
 });
 

@@ -1,14 +1,7 @@
 import type { Generated } from 'kysely';
 import type { Timestamp } from '../../platform/db/column-types.ts';
 
-export const TRANSFER_STATUSES = [
-  'queued',
-  'waiting',
-  'done',
-  'refused',
-  'over_limit',
-  'failed',
-] as const;
+export const TRANSFER_STATUSES = ['queued', 'waiting', 'done', 'refused', 'over_limit', 'failed'] as const;
 export type TransferStatus = (typeof TRANSFER_STATUSES)[number];
 export type TransferKind = 'resigned' | 'onjob';
 export type TransferRule = 'least_load' | 'successor';

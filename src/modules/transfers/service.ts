@@ -41,7 +41,11 @@ const OPEN: TransferStatus[] = ['queued', 'waiting'];
 /** What the module needs of the WeCom client (the real one, or a fake in a test). */
 export interface TransferClient {
   getUnassignedList(req: { cursor?: string; page_size?: number }): Promise<GetUnassignedListResponse>;
-  transferResult(req: { handover_userid: string; takeover_userid: string; cursor?: string }): Promise<TransferResultResponse>;
+  transferResult(req: {
+    handover_userid: string;
+    takeover_userid: string;
+    cursor?: string;
+  }): Promise<TransferResultResponse>;
   resignedTransferResult(req: {
     handover_userid: string;
     takeover_userid: string;
@@ -101,13 +105,19 @@ async function unassignedPairs(ctx: SyncCtx, client: TransferClient | null): Pro
   const rows = await ctx.cdb.db
     .selectFrom('follows as f')
     .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
-    .innerJoin('customers as c', (j) => j.onRef('c.corp_id', '=', 'f.corp_id').onRef('c.id', '=', 'f.customer_id'))
+    .innerJoin('customers as c', (j) =>
+      j.onRef('c.corp_id', '=', 'f.corp_id').onRef('c.id', '=', 'f.customer_id'),
+    )
     .select(['s.userid', 'c.external_userid'])
     .where('f.corp_id', '=', ctx.cdb.corpId)
     .where('f.status', '=', 'active')
     .where('s.status', '=', 'departed')
     .execute();
-  return rows.map((r) => ({ handoverUserid: r.userid, externalUserid: r.external_userid, dimissionTime: null }));
+  return rows.map((r) => ({
+    handoverUserid: r.userid,
+    externalUserid: r.external_userid,
+    dimissionTime: null,
+  }));
 }
 
 interface UnassignedCustomer {
@@ -132,7 +142,9 @@ async function unassignedInScope(
   const pairs = await unassignedPairs(ctx, client);
   const departed = await cdb.db
     .selectFrom('staff as s')
-    .innerJoin('org_units as u', (j) => j.onRef('u.corp_id', '=', 's.corp_id').onRef('u.id', '=', 's.unit_id'))
+    .innerJoin('org_units as u', (j) =>
+      j.onRef('u.corp_id', '=', 's.corp_id').onRef('u.id', '=', 's.unit_id'),
+    )
     .select(['s.id', 's.userid', 's.name', 's.unit_id', 's.status', 'u.name as unitName'])
     .where('s.corp_id', '=', cdb.corpId)
     .where('s.unit_id', 'in', [...actor.unitIds])
@@ -256,7 +268,10 @@ interface Candidate {
 }
 
 /** Active staff of the units, with their current customers (active follows) and groups owned. */
-async function activeStaffByUnit(ctx: SyncCtx, unitIds: readonly number[]): Promise<Map<number, Candidate[]>> {
+async function activeStaffByUnit(
+  ctx: SyncCtx,
+  unitIds: readonly number[],
+): Promise<Map<number, Candidate[]>> {
   const out = new Map<number, Candidate[]>();
   if (unitIds.length === 0) return out;
   const rows = await ctx.cdb.db
@@ -311,10 +326,16 @@ export interface RuleInput {
 async function takeoverPicker(ctx: Ctx, input: RuleInput, stores: readonly number[]) {
   if (input.rule === 'successor') {
     if (input.successorStaffId === undefined)
-      throw new AppError('bad_request', { zh: '请选择接替成员', en: 'Name the successor (successorStaffId)' });
+      throw new AppError('bad_request', {
+        zh: '请选择接替成员',
+        en: 'Name the successor (successorStaffId)',
+      });
     const s = await staffInScope(ctx, input.successorStaffId);
     if (s.status !== 'active')
-      throw new AppError('conflict', { zh: `${s.name} 不是在职成员`, en: `${s.name} is not an active member` });
+      throw new AppError('conflict', {
+        zh: `${s.name} 不是在职成员`,
+        en: `${s.name} is not an active member`,
+      });
     const c: Candidate = { ...s, load: 0, groups: 0 };
     return (_unitId: number, _exclude: number, _key: 'load' | 'groups') => c;
   }
@@ -381,7 +402,11 @@ function summary(plan: Plan, batchId: number | null) {
   };
 }
 
-const pick = (s: { id: number; userid: string; name: string }) => ({ id: s.id, userid: s.userid, name: s.name });
+const pick = (s: { id: number; userid: string; name: string }) => ({
+  id: s.id,
+  userid: s.userid,
+  name: s.name,
+});
 
 export interface DepartureInput extends RuleInput {
   /** The departed members whose customers move; or every departed member of `unitId` (a store). */
@@ -401,7 +426,10 @@ export async function startDeparture(ctx: Ctx, client: TransferClient | null, in
   let owners = await unassignedInScope(ctx, client, input.handoverStaffIds);
   if (input.unitId !== undefined) owners = owners.filter((o) => o.staff.unit_id === input.unitId);
   if (owners.length === 0)
-    throw new AppError('conflict', { zh: '没有待分配的离职成员客户', en: 'No departed member’s customers wait here' });
+    throw new AppError('conflict', {
+      zh: '没有待分配的离职成员客户',
+      en: 'No departed member’s customers wait here',
+    });
   const only = input.customerIds ? new Set(input.customerIds) : null;
   const choose = await takeoverPicker(
     ctx,
@@ -461,7 +489,9 @@ export async function startReassign(ctx: Ctx, input: ReassignInput) {
   const choose = await takeoverPicker(ctx, input, [handover.unit_id]);
   const follows = await cdb.db
     .selectFrom('follows as f')
-    .innerJoin('customers as c', (j) => j.onRef('c.corp_id', '=', 'f.corp_id').onRef('c.id', '=', 'f.customer_id'))
+    .innerJoin('customers as c', (j) =>
+      j.onRef('c.corp_id', '=', 'f.corp_id').onRef('c.id', '=', 'f.customer_id'),
+    )
     .select(['c.id', 'c.external_userid', 'c.name'])
     .where('f.corp_id', '=', cdb.corpId)
     .where('f.staff_id', '=', handover.id)
@@ -476,7 +506,13 @@ export async function startReassign(ctx: Ctx, input: ReassignInput) {
     const found = new Set(follows.map((f) => f.id));
     for (const id of input.customerIds)
       if (!found.has(id))
-        plan.excluded.push({ customerId: id, groupId: null, name: '', reason: 'not_followed', transfers: [] });
+        plan.excluded.push({
+          customerId: id,
+          groupId: null,
+          name: '',
+          reason: 'not_followed',
+          transfers: [],
+        });
   }
   const since = new Date(ctx.clock.now().getTime() - PROTECTION_MS);
   const history = follows.length
@@ -582,7 +618,13 @@ export async function startReassign(ctx: Ctx, input: ReassignInput) {
         continue;
       }
       const t = choose(handover.unit_id, handover.id, 'groups');
-      plan.groups.push({ groupId: g.id, chatId: g.chat_id, name: g.name, handover: pick(handover), takeover: pick(t) });
+      plan.groups.push({
+        groupId: g.id,
+        chatId: g.chat_id,
+        name: g.name,
+        handover: pick(handover),
+        takeover: pick(t),
+      });
     }
   }
   if (plan.customers.length === 0 && plan.groups.length === 0 && !input.dryRun)
@@ -708,7 +750,11 @@ async function send(ctx: Ctx, plan: Plan, rule: TransferRule, message: string | 
           rule,
           customers: plan.customers.length,
           groups: plan.groups.length,
-          excluded: plan.excluded.map((e) => ({ customerId: e.customerId, groupId: e.groupId, reason: e.reason })),
+          excluded: plan.excluded.map((e) => ({
+            customerId: e.customerId,
+            groupId: e.groupId,
+            reason: e.reason,
+          })),
           handovers: [...new Set([...plan.customers, ...plan.groups].map((c) => c.handover.id))],
           takeovers: [...new Set([...plan.customers, ...plan.groups].map((c) => c.takeover.id))],
         },
@@ -742,7 +788,10 @@ export async function onCustomersSent(ctx: SyncCtx, idemKey: string, result: Rec
       if (ok) {
         await tx.db
           .updateTable('transfers')
-          .set({ status: 'waiting', takeover_at: new Date(now.getTime() + TRANSFER_TAKEOVER_HOURS * 3_600_000) })
+          .set({
+            status: 'waiting',
+            takeover_at: new Date(now.getTime() + TRANSFER_TAKEOVER_HOURS * 3_600_000),
+          })
           .where('corp_id', '=', tx.corpId)
           .where('outbox_key', '=', idemKey)
           .where('status', '=', 'queued')
@@ -778,7 +827,12 @@ export async function onGroupsSent(ctx: SyncCtx, idemKey: string, result: Record
     for (const f of failed)
       await tx.db
         .updateTable('transfers')
-        .set({ status: 'failed', errcode: f.errcode, reason: ERRCODE_REASON[f.errcode] ?? null, settled_at: now })
+        .set({
+          status: 'failed',
+          errcode: f.errcode,
+          reason: ERRCODE_REASON[f.errcode] ?? null,
+          settled_at: now,
+        })
         .where('corp_id', '=', tx.corpId)
         .where('outbox_key', '=', idemKey)
         .where('status', '=', 'queued')
@@ -857,8 +911,13 @@ export async function followUp(ctx: SyncCtx, client: TransferClient | null): Pro
     const results: TransferResultResponse['customer'] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 100; page++) {
-      const req = { handover_userid: p.handover_userid, takeover_userid: p.takeover_userid, ...(cursor ? { cursor } : {}) };
-      const res = p.kind === 'onjob' ? await client.transferResult(req) : await client.resignedTransferResult(req);
+      const req = {
+        handover_userid: p.handover_userid,
+        takeover_userid: p.takeover_userid,
+        ...(cursor ? { cursor } : {}),
+      };
+      const res =
+        p.kind === 'onjob' ? await client.transferResult(req) : await client.resignedTransferResult(req);
       results.push(...(res.customer ?? []));
       if (!res.next_cursor) break;
       cursor = res.next_cursor;
@@ -876,7 +935,14 @@ async function settle(
   await ctx.cdb.transaction(async (tx) => {
     const open = await tx.db
       .selectFrom('transfers')
-      .select(['id', 'customer_id', 'external_userid', 'handover_staff_id', 'takeover_staff_id', 'requested_by'])
+      .select([
+        'id',
+        'customer_id',
+        'external_userid',
+        'handover_staff_id',
+        'takeover_staff_id',
+        'requested_by',
+      ])
       .where('corp_id', '=', tx.corpId)
       .where('status', '=', 'waiting')
       .where('kind', '=', pair.kind)
@@ -953,11 +1019,19 @@ export async function listTransfers(ctx: Ctx, input: ListInput) {
   const after = decodeCursor(input.cursor);
   let q = cdb.db
     .selectFrom('transfers as t')
-    .innerJoin('staff as h', (j) => j.onRef('h.corp_id', '=', 't.corp_id').onRef('h.id', '=', 't.handover_staff_id'))
-    .innerJoin('staff as k', (j) => j.onRef('k.corp_id', '=', 't.corp_id').onRef('k.id', '=', 't.takeover_staff_id'))
-    .leftJoin('customers as c', (j) => j.onRef('c.corp_id', '=', 't.corp_id').onRef('c.id', '=', 't.customer_id'))
+    .innerJoin('staff as h', (j) =>
+      j.onRef('h.corp_id', '=', 't.corp_id').onRef('h.id', '=', 't.handover_staff_id'),
+    )
+    .innerJoin('staff as k', (j) =>
+      j.onRef('k.corp_id', '=', 't.corp_id').onRef('k.id', '=', 't.takeover_staff_id'),
+    )
+    .leftJoin('customers as c', (j) =>
+      j.onRef('c.corp_id', '=', 't.corp_id').onRef('c.id', '=', 't.customer_id'),
+    )
     .leftJoin('groups as g', (j) => j.onRef('g.corp_id', '=', 't.corp_id').onRef('g.id', '=', 't.group_id'))
-    .leftJoin('accounts as a', (j) => j.onRef('a.corp_id', '=', 't.corp_id').onRef('a.id', '=', 't.requested_by'))
+    .leftJoin('accounts as a', (j) =>
+      j.onRef('a.corp_id', '=', 't.corp_id').onRef('a.id', '=', 't.requested_by'),
+    )
     .where('t.corp_id', '=', cdb.corpId)
     .where((eb) => eb.or([eb('h.unit_id', 'in', units), eb('k.unit_id', 'in', units)]));
   if (input.kind) q = q.where('t.kind', '=', input.kind);
@@ -999,7 +1073,9 @@ export async function listTransfers(ctx: Ctx, input: ListInput) {
     .execute();
   const { items, nextCursor } = toPage(rows, input.limit);
   return {
-    counts: Object.fromEntries(counts.map((c) => [c.status, Number(c.n)])) as Partial<Record<TransferStatus, number>>,
+    counts: Object.fromEntries(counts.map((c) => [c.status, Number(c.n)])) as Partial<
+      Record<TransferStatus, number>
+    >,
     nextCursor,
     items: items.map((r) => ({
       id: r.id,
@@ -1022,4 +1098,3 @@ export async function listTransfers(ctx: Ctx, input: ListInput) {
     })),
   };
 }
-

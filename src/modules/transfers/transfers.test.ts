@@ -112,13 +112,19 @@ beforeAll(async () => {
     ext[k] = (await t.corp('POST', '/customers', { name: `客户${k.toUpperCase()}` })).external_userid;
     await t.corp('POST', '/scenarios/member-adds-customer', { userid, external_userid: ext[k], add_way: 1 });
     if (k === 'c')
-      await t.corp('POST', '/scenarios/member-edits-contact', { userid, external_userid: ext[k], remark: 'C 老客' });
+      await t.corp('POST', '/scenarios/member-edits-contact', {
+        userid,
+        external_userid: ext[k],
+        remark: 'C 老客',
+      });
   }
   for (const k of Object.keys(follows)) {
     ids[k] = await waitFor(async () => {
       const c = await db()
         .selectFrom('customers as c')
-        .innerJoin('follows as f', (j) => j.onRef('f.corp_id', '=', 'c.corp_id').onRef('f.customer_id', '=', 'c.id'))
+        .innerJoin('follows as f', (j) =>
+          j.onRef('f.corp_id', '=', 'c.corp_id').onRef('f.customer_id', '=', 'c.id'),
+        )
         .select('c.id')
         .where('c.external_userid', '=', ext[k]!)
         .where('f.status', '=', 'active')
@@ -174,9 +180,15 @@ describe('离职继承: a departed member’s customers and groups', () => {
       rule: 'least_load',
     });
     expect(res.status).toBe(404);
-    const unit = await api(sessions.sh2!, 'POST', '/transfers/departure', { unitId: t.fx.units.sh1, rule: 'least_load' });
+    const unit = await api(sessions.sh2!, 'POST', '/transfers/departure', {
+      unitId: t.fx.units.sh1,
+      rule: 'least_load',
+    });
     expect(unit.status).toBe(404);
-    const staff = await api(sessions.sh1a!, 'POST', '/transfers/departure', { unitId: t.fx.units.sh1, rule: 'least_load' });
+    const staff = await api(sessions.sh1a!, 'POST', '/transfers/departure', {
+      unitId: t.fx.units.sh1,
+      rule: 'least_load',
+    });
     expect(staff.status).toBe(403);
     expect(await db().selectFrom('transfers').select('id').execute()).toEqual([]);
   });
@@ -199,18 +211,29 @@ describe('离职继承: a departed member’s customers and groups', () => {
     );
     expect(await db().selectFrom('transfers').select('id').execute()).toEqual([]);
 
-    const res = await api(sessions.sh1!, 'POST', '/transfers/departure', { unitId: t.fx.units.sh1, rule: 'least_load' });
+    const res = await api(sessions.sh1!, 'POST', '/transfers/departure', {
+      unitId: t.fx.units.sh1,
+      rule: 'least_load',
+    });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     expect(res.json.batchId).toBeGreaterThan(0);
     await waitFor(async () => {
       const rows = await db().selectFrom('transfers').select('status').execute();
       return rows.length === 5 && rows.every((r) => r.status !== 'queued');
     }, 'WeCom’s answers');
-    for (const k of ['a', 'b', 'c', 'd']) expect((await transfersOf(k))[0]).toMatchObject({ status: 'waiting', kind: 'resigned' });
+    for (const k of ['a', 'b', 'c', 'd'])
+      expect((await transfersOf(k))[0]).toMatchObject({ status: 'waiting', kind: 'resigned' });
     // the group moved at once, in WeCom and in Siyu
-    const group = await db().selectFrom('groups').select(['owner_userid', 'owner_staff_id']).where('chat_id', '=', chatId).executeTakeFirstOrThrow();
+    const group = await db()
+      .selectFrom('groups')
+      .select(['owner_userid', 'owner_staff_id'])
+      .where('chat_id', '=', chatId)
+      .executeTakeFirstOrThrow();
     expect(['sh1b', 'sh1c']).toContain(group.owner_userid);
-    const simGroup = (await t.corp('GET', `/groups/${chatId}`)) as { owner?: string; group?: { owner: string } };
+    const simGroup = (await t.corp('GET', `/groups/${chatId}`)) as {
+      owner?: string;
+      group?: { owner: string };
+    };
     expect(simGroup.owner ?? simGroup.group?.owner).toBe(group.owner_userid);
     // WeCom no longer lists them as unassigned, and neither does Siyu
     const after = await api(sessions.sh1!, 'GET', '/transfers/unassigned');
@@ -240,7 +263,11 @@ describe('离职继承: a departed member’s customers and groups', () => {
       { staff_id: t.fx.staff.sh1a, status: 'transferred', remark: 'C 老客', add_way: 1 },
       { staff_id: c!.takeover_staff_id, status: 'active', remark: 'C 老客', add_way: 202 },
     ]);
-    const tags = await db().selectFrom('customer_tags').select('tag_id').where('customer_id', '=', ids.c!).execute();
+    const tags = await db()
+      .selectFrom('customer_tags')
+      .select('tag_id')
+      .where('customer_id', '=', ids.c!)
+      .execute();
     expect(tags.map((x) => x.tag_id)).toEqual([t.fx.tags.vip]);
     const timeline = await db()
       .selectFrom('customer_events')
@@ -281,7 +308,11 @@ describe('在职转接: reassignment within the 90-day protection', () => {
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     expect(res.json).toMatchObject({ customers: 1, excluded: [] });
     await waitFor(async () => (await transfersOf('c'))[1]?.status === 'waiting', 'the on-job takeover');
-    const sim = (await t.corp('GET', '/transfers')).transfers as { external_userid: string; kind: string; transfer_success_msg: string }[];
+    const sim = (await t.corp('GET', '/transfers')).transfers as {
+      external_userid: string;
+      kind: string;
+      transfer_success_msg: string;
+    }[];
     expect(sim.find((x) => x.external_userid === ext.c && x.kind === 'onjob')!.transfer_success_msg).toBe(
       '您好，之后由同事为您服务',
     );
@@ -289,7 +320,9 @@ describe('在职转接: reassignment within the 90-day protection', () => {
     await t.app.runtime.runJob(FOLLOW_UP_JOB);
     await t.settle();
     expect((await transfersOf('c')).map((x) => x.status)).toEqual(['done', 'done']);
-    expect((await followsOf('c')).filter((f) => f.status === 'active').map((f) => f.staff_id)).toEqual([other]);
+    expect((await followsOf('c')).filter((f) => f.status === 'active').map((f) => f.staff_id)).toEqual([
+      other,
+    ]);
 
     // a third move within 90 days is excluded before sending, and listed
     const again = await api(sessions.sh1!, 'POST', '/transfers/reassign', {
@@ -300,7 +333,11 @@ describe('在职转接: reassignment within the 90-day protection', () => {
     });
     expect(again.status, JSON.stringify(again.json)).toBe(200);
     expect(again.json.excluded).toEqual([
-      expect.objectContaining({ customerId: ids.c, reason: 'protected_90_days', transfers: expect.any(Array) }),
+      expect.objectContaining({
+        customerId: ids.c,
+        reason: 'protected_90_days',
+        transfers: expect.any(Array),
+      }),
     ]);
     expect(again.json.excluded[0].transfers).toHaveLength(2);
     const sent = await api(sessions.sh1!, 'POST', '/transfers/reassign', {
@@ -326,7 +363,11 @@ describe('在职转接: reassignment within the 90-day protection', () => {
 
   it('moves an on-job member’s group with onjob_transfer', async () => {
     for (const who of ['admin', 'sh1', 'sh2'] as const) sessions[who] = await login(t.fx.logins[who]);
-    const group = await db().selectFrom('groups').select(['owner_staff_id']).where('chat_id', '=', chatId).executeTakeFirstOrThrow();
+    const group = await db()
+      .selectFrom('groups')
+      .select(['owner_staff_id'])
+      .where('chat_id', '=', chatId)
+      .executeTakeFirstOrThrow();
     const to = group.owner_staff_id === sh1c ? t.fx.staff.sh1b : sh1c;
     const res = await api(sessions.admin!, 'POST', '/transfers/reassign', {
       handoverStaffId: group.owner_staff_id,
@@ -339,8 +380,13 @@ describe('在职转接: reassignment within the 90-day protection', () => {
     expect(res.json.groups).toBe(1);
     await waitFor(
       async () =>
-        (await db().selectFrom('groups').select('owner_staff_id').where('chat_id', '=', chatId).executeTakeFirstOrThrow())
-          .owner_staff_id === to,
+        (
+          await db()
+            .selectFrom('groups')
+            .select('owner_staff_id')
+            .where('chat_id', '=', chatId)
+            .executeTakeFirstOrThrow()
+        ).owner_staff_id === to,
       'the new owner',
     );
   });

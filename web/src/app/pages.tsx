@@ -10,6 +10,7 @@ import {
   ImportOutlined,
   QrcodeOutlined,
   SendOutlined,
+  SwapOutlined,
   TagsOutlined,
   TeamOutlined,
   WechatWorkOutlined,
@@ -94,6 +95,15 @@ export const PAGES: readonly PageEntry[] = [
     menu: {
       icon: <SendOutlined />,
       label: 'massSends.menu',
+      roles: ['hq_admin', 'region_manager', 'store_manager'],
+    },
+  },
+  {
+    paths: ['transfers'],
+    page: lazy(() => import('../features/transfers/TransfersPage')),
+    menu: {
+      icon: <SwapOutlined />,
+      label: 'transfers.menu',
       roles: ['hq_admin', 'region_manager', 'store_manager'],
     },
   },

@@ -1,6 +1,6 @@
 import type { TransferFailEvent } from '../../../wecom/events.ts';
-import { addTimeline, customerIdByExternalUserid } from '../../customers/index.ts';
 import { publish } from '../../context.ts';
+import { addTimeline, customerIdByExternalUserid } from '../../customers/index.ts';
 import type { WecomEventCtx } from './event.ts';
 
 const REASON_ZH: Record<string, string> = {
@@ -15,11 +15,11 @@ export async function transferFail({ ctx, at }: WecomEventCtx, event: TransferFa
   await ctx.cdb.transaction(async (tx) => {
     const txCtx = { ...ctx, cdb: tx };
     await addTimeline(tx, [
-    {
-      customerId,
-      kind: 'transfer_failed',
-      at,
-      summary: `转接给 ${event.userId} 失败：${REASON_ZH[event.failReason] ?? event.failReason}`,
+      {
+        customerId,
+        kind: 'transfer_failed',
+        at,
+        summary: `转接给 ${event.userId} 失败：${REASON_ZH[event.failReason] ?? event.failReason}`,
         data: { userid: event.userId, reason: event.failReason },
       },
     ]);
