@@ -706,6 +706,8 @@ async function send(ctx: Ctx, plan: Plan, rule: TransferRule, message: string | 
           takeover_userid: c.takeover.userid,
           status: 'queued',
           outbox_key: key,
+          // WeCom completes a takeover 24 h after the call: when transfer_result is worth asking
+          takeover_at: new Date(now.getTime() + TRANSFER_TAKEOVER_HOURS * 3_600_000),
         });
     }
     for (const part of chunked(plan.groups, GROUP_TRANSFER_MAX_CHATS)) {
@@ -788,10 +790,7 @@ export async function onCustomersSent(ctx: SyncCtx, idemKey: string, result: Rec
       if (ok) {
         await tx.db
           .updateTable('transfers')
-          .set({
-            status: 'waiting',
-            takeover_at: new Date(now.getTime() + TRANSFER_TAKEOVER_HOURS * 3_600_000),
-          })
+          .set({ status: 'waiting' })
           .where('corp_id', '=', tx.corpId)
           .where('outbox_key', '=', idemKey)
           .where('status', '=', 'queued')
