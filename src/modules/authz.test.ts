@@ -278,6 +278,7 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/journeys/:id/versions/:version/counts': { id: gz1Journey, version: 1 },
     '/api/v1/journeys/:id/dry-run': { id: gz1Journey },
     '/api/v1/customers/:id/tags': { id: t.fx.customers.zhao },
+    '/api/v1/customers/:id/phone/reveal': { id: t.fx.customers.zhao },
     // a bulk tagging job is its maker's alone: gz1's, which even HQ does not see
     '/api/v1/customers/tag-jobs/:id': { id: gz1TagJob },
     // corp tags and tag rules are corp-wide (hq_admin only): ids of none
