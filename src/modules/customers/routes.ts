@@ -8,8 +8,8 @@ import { ctxOf, type Deps } from '../context.ts';
 import { staffCountsByUnit } from '../staff/index.ts';
 import { editCustomerTags } from './customer-tags.ts';
 import { exportCustomers } from './export.ts';
-import { revealPhone } from './reveal.ts';
 import { factsCard, stage } from './facts-routes.ts';
+import { revealPhone } from './reveal.ts';
 import { customerCountsByUnit, getCustomerProfile, listCustomers } from './service.ts';
 import { getTagJob, INLINE_BULK_CUSTOMERS, MAX_BULK_CUSTOMERS, startTagJob } from './tag-jobs.ts';
 
