@@ -38,6 +38,8 @@ export const zh = {
     failed: '批量打标签失败',
   },
   profile: {
+    reveal: '查看',
+    revealHint: '显示完整号码；此操作会记入审计日志',
     title: '客户画像',
     backToList: '返回客户列表',
     notFound: '客户不存在，或不在您的可见范围内',
@@ -259,6 +261,8 @@ export const en: typeof zh = {
     failed: 'Bulk tagging failed',
   },
   profile: {
+    reveal: 'Show',
+    revealHint: 'Shows the full number; this is recorded in the audit log',
     title: 'Customer profile',
     backToList: 'Back to customers',
     notFound: 'This customer does not exist or is outside your scope',
