@@ -7,6 +7,7 @@ import { MODULES } from './modules/index.ts';
 import type { ModuleManifest, OutboxEffect } from './modules/manifest.ts';
 import type { Tables } from './modules/tables.ts';
 import type { Clock } from './platform/clock.ts';
+import { analyzeGrownTables } from './platform/db/analyze.ts';
 import type { DatabaseKind } from './platform/db/connect.ts';
 import { EventBus } from './platform/events/bus.ts';
 import { EventDispatcher, purgeDomainEvents } from './platform/events/dispatcher.ts';
@@ -179,6 +180,19 @@ export function createRuntime(
         return false;
       },
     },
+    // PGlite has no autovacuum: without this, the planner keeps the statistics of a table's first rows.
+    ...(opts.databaseUrl === undefined
+      ? [
+          {
+            name: 'platform.analyze',
+            everyMs: 60_000,
+            run: async () => {
+              await analyzeGrownTables(db as Kysely<unknown>);
+              return false;
+            },
+          },
+        ]
+      : []),
   ];
   const jobSlots = new Slots(JOBS_AT_ONCE);
   for (const job of jobs) {

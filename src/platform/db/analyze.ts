@@ -29,3 +29,21 @@ export async function analyzeIfGrown(
 /** autovacuum_analyze_threshold and autovacuum_analyze_scale_factor's defaults. */
 const ANALYZE_BASE = 50;
 const ANALYZE_SCALE = 0.1;
+
+/**
+ * Analyzes the tables that grew since the planner last looked at them: on disk more than 8 pages (64 KiB)
+ * and 20 % beyond the pages their statistics know. The file size is free to read, where PGlite's row
+ * counters (pg_stat_user_tables) are flushed too rarely to tell. Returns the tables it analyzed.
+ */
+export async function analyzeGrownTables(db: Kysely<unknown>): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`
+    select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = current_schema() and c.relkind = 'r'
+      and pg_relation_size(c.oid) / 8192 > ${sql.lit(GROWN_MIN_PAGES)} + ${sql.lit(GROWN_SCALE)} * greatest(c.relpages, 0)
+    order by c.relname`.execute(db);
+  for (const { name } of rows) await sql`analyze ${sql.table(name)}`.execute(db);
+  return rows.map((r) => r.name);
+}
+
+const GROWN_MIN_PAGES = 8;
+const GROWN_SCALE = 1.2;

@@ -39,7 +39,7 @@ export class EventDispatcher<C, E extends DomainEventShape> extends QueueDispatc
       clock: opts.clock,
       table: 'domain_event_deliveries',
       columns: ['event_id', 'subscriber'],
-      groupOf: (r) => r.subscriber,
+      groupBy: 'subscriber',
       concurrency: opts.concurrency ?? 4,
       limit: opts.limit,
       holder: opts.holder,

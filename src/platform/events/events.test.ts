@@ -124,6 +124,22 @@ describe('domain events', () => {
     ]);
   });
 
+  it('reach a subscriber in batches: a backlog of many customers takes a few calls, not one per free slot', async () => {
+    const calls: number[][] = [];
+    const { bus, dispatcher } = setUp(async (events) => {
+      calls.push(events.map((e) => e.n));
+    });
+    await bus.publish(
+      ctx(),
+      Array.from({ length: 300 }, (_, k) => noted(k, k)),
+    );
+    await dispatcher.drain();
+    expect(calls.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, k) => k));
+    // batches of up to 200 (the dispatcher's batch size); a claim per free slot would make 75 calls of 4
+    expect(calls.length).toBeLessThanOrEqual(3);
+    expect(Math.max(...calls.map((c) => c.length))).toBe(200);
+  });
+
   it('reach a customer queued behind hundreds of events of another customer whose first is backing off', async () => {
     const seen: number[] = [];
     const { bus, dispatcher } = setUp(async (events) => {

@@ -23,7 +23,11 @@ export interface QueueOptions<R extends QueueRow> {
   columns: readonly string[];
   /** Handles claimed rows; rows with the same group go in one call (default: each row alone). */
   handle(rows: R[]): Promise<void>;
-  groupOf?: (row: R) => string;
+  /**
+   * The column (one of `columns`) whose rows of a brand go to `handle` together, up to `batchSize` of them;
+   * a claim takes at most as many groups as free slots, each with all its due rows in the claim's window.
+   */
+  groupBy?: string;
   batchSize?: number;
   /** Calls of `handle` at once; never two rows of one order key. */
   concurrency?: number;
@@ -56,8 +60,8 @@ export class QueueDispatcher<R extends QueueRow> {
   private readonly pump: JobPump<R[]>;
   private readonly done: Batcher<{ corpId: string; id: number }, undefined>;
   private readonly leases: Leases;
-  private readonly o: Required<Omit<QueueOptions<R>, 'onError' | 'groupOf' | 'limit' | 'holder'>> &
-    Pick<QueueOptions<R>, 'onError' | 'groupOf' | 'limit'>;
+  private readonly o: Required<Omit<QueueOptions<R>, 'onError' | 'groupBy' | 'limit' | 'holder'>> &
+    Pick<QueueOptions<R>, 'onError' | 'groupBy' | 'limit'>;
 
   constructor(opts: QueueOptions<R>) {
     this.o = {
@@ -115,46 +119,62 @@ export class QueueDispatcher<R extends QueueRow> {
     return this.pump.tick();
   }
 
-  /** Claims up to `limit` rows, grouped as `handle` takes them. */
+  /** Claims up to `limit` calls of `handle`: rows, or groups of rows (see `groupBy`). */
   private async claim(limit: number): Promise<R[][]> {
     // A claim looks at a window of the oldest due rows, so it costs what it takes, not the backlog; only
     // when the window is full of rows waiting behind their order key's head does it look at every due row.
-    const window = Math.max(500, limit * 10);
+    const window = Math.max(500, limit * 10, this.o.groupBy ? this.o.batchSize * 2 : 0);
     let claimed = await this.claimFrom(limit, window);
     if (claimed.length === 0 && (await this.dueAtLeast(window))) claimed = await this.claimFrom(limit, null);
     const rows = claimed.sort((a, b) => a.id - b.id);
     this.leases.hold(rows);
-    const { groupOf } = this.o;
-    if (!groupOf) return rows.map((r) => [r]);
+    const { groupBy } = this.o;
+    if (!groupBy) return rows.map((r) => [r]);
     const groups = new Map<string, R[]>();
     for (const r of rows) {
-      const key = `${r.corp_id}\n${groupOf(r)}`;
+      const key = `${r.corp_id}\n${(r as unknown as Record<string, unknown>)[groupBy]}`;
       groups.set(key, [...(groups.get(key) ?? []), r]);
     }
     return [...groups.values()];
   }
 
   private async claimFrom(limit: number, window: number | null): Promise<R[]> {
-    const { db, clock, table } = this.o;
+    const { db, clock, table, groupBy, batchSize } = this.o;
     const now = clock.now();
     const t = sql.table(table);
     // The due rows in id order (off the pending index), each kept only if it heads its order key (a scalar
     // subquery: an index lookup per row whatever the statistics say, where an anti-join planned on missing
     // ones rescans every pending row). Ordered by the window's id, the plan stops after `limit` heads.
-    const { rows } = await sql<R>`
-      with picked as materialized (
-        select i.corp_id, i.id
-        from (
-          select w.corp_id, w.id from ${t} w where w.status = 'pending' and w.next_attempt_at <= ${now}
-            and w.id <> all(${this.leases.ids()}::bigint[])
-          order by w.id ${window ? sql`limit ${sql.lit(window)}` : sql``}
-        ) w
-        join ${t} i on i.corp_id = w.corp_id and i.id = w.id
-        where i.id = (
-          select min(o.id) from ${t} o
-          where o.corp_id = i.corp_id and o.order_key = i.order_key and o.status = 'pending')
+    // Grouped, it takes the heads of the first `limit` groups, up to `batchSize` rows in all: one claim
+    // hands a backlog to a subscriber in batches rather than a row per free slot.
+    const due = sql`
+      select w.corp_id, w.id from ${t} w where w.status = 'pending' and w.next_attempt_at <= ${now}
+        and w.id <> all(${this.leases.ids()}::bigint[])
+      order by w.id ${window ? sql`limit ${sql.lit(window)}` : sql``}`;
+    const heads = sql`
+      join ${t} i on i.corp_id = w.corp_id and i.id = w.id
+      where i.id = (
+        select min(o.id) from ${t} o
+        where o.corp_id = i.corp_id and o.order_key = i.order_key and o.status = 'pending')`;
+    // A head stays the head until it is done (its key's later rows are newer), so the heads found without a
+    // lock are the ones locked, and the update below checks them again.
+    const picked = groupBy
+      ? sql`
+      h as materialized (
+        select i.corp_id, i.id, ${sql.ref(`i.${groupBy}`)} as g from (${due}) w ${heads}
+        order by w.id limit ${sql.lit(batchSize)}),
+      groups as (select corp_id, g from h group by corp_id, g order by min(id) limit ${sql.lit(limit)}),
+      picked as materialized (
+        select i.corp_id, i.id from h join ${t} i on i.corp_id = h.corp_id and i.id = h.id
+        where (h.corp_id, h.g) in (select corp_id, g from groups)
+        for update of i skip locked)`
+      : sql`
+      picked as materialized (
+        select i.corp_id, i.id from (${due}) w ${heads}
         order by w.id limit ${sql.lit(limit)}
-        for update of i skip locked)
+        for update of i skip locked)`;
+    const { rows } = await sql<R>`
+      with ${picked}
       update ${t} q set attempts = q.attempts + 1, next_attempt_at = ${this.leases.until(now)},
         claimed_by = ${this.leases.holder}
       from picked p
