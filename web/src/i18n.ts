@@ -10,6 +10,7 @@ import * as customers from './features/customers/strings';
 import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
 import * as outreach from './features/outreach/strings';
+import * as secrets from './features/secrets/strings';
 import * as segments from './features/segments/strings';
 import * as staff from './features/staff/strings';
 import * as tags from './features/tags/strings';
@@ -36,6 +37,7 @@ const zh = {
   ...content.zh,
   ...outreach.zh,
   ...transfers.zh,
+  ...secrets.zh,
 };
 const en: typeof zh = {
   ...shared.en,
@@ -54,6 +56,7 @@ const en: typeof zh = {
   ...content.en,
   ...outreach.en,
   ...transfers.en,
+  ...secrets.en,
 };
 
 export type Messages = typeof zh;

@@ -8,6 +8,7 @@ import {
   FileImageOutlined,
   FilterOutlined,
   ImportOutlined,
+  KeyOutlined,
   QrcodeOutlined,
   SendOutlined,
   SwapOutlined,
@@ -120,6 +121,11 @@ export const PAGES: readonly PageEntry[] = [
     paths: ['wecom'],
     page: lazy(() => import('../features/connector/WecomPage')),
     menu: { icon: <WechatWorkOutlined />, label: 'wecom.menu', roles: ['hq_admin'] },
+  },
+  {
+    paths: ['secrets'],
+    page: lazy(() => import('../features/secrets/SecretsPage')),
+    menu: { icon: <KeyOutlined />, label: 'secrets.menu', roles: ['hq_admin'] },
   },
   {
     paths: ['audit'],
