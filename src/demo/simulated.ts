@@ -21,6 +21,7 @@ import { doDemoAuditedWork } from './audit.ts';
 import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
 import { createDemoContent } from './content.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
+import { buildDemoInsight } from './insight.ts';
 import { createDemoJourneys, startDemoWelcome } from './journeys.ts';
 import { createDemoMassSends } from './mass-sends.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
@@ -237,6 +238,7 @@ export async function buildDemoThroughSimulator(
   const demoContent = await createDemoContent(opts.runtime.deps, CORP, now);
   // 离职继承 this morning: last, since the member who leaves is gone from WeCom afterwards
   const departure = await createDemoDeparture(transferDemo);
+  await buildDemoInsight(opts.runtime, CORP);
   const t4 = performance.now();
 
   const counts: Record<string, number> = {};

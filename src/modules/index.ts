@@ -7,6 +7,7 @@ import { connector } from './connector/module.ts';
 import { content } from './content/module.ts';
 import { customers } from './customers/module.ts';
 import { groups } from './groups/module.ts';
+import { insight } from './insight/module.ts';
 import { journeys } from './journeys/module.ts';
 import type { ModuleManifest } from './manifest.ts';
 import { orders } from './orders/module.ts';
@@ -38,6 +39,7 @@ const ALL: readonly ModuleManifest[] = [
   journeys,
   tasks,
   transfers,
+  insight,
 ];
 
 /** The modules in dependency order (a module after those it depends on); refuses unknown names and circles. */

@@ -6,6 +6,7 @@ import type { ConnectorTables } from './connector/schema.ts';
 import type { ContentTables } from './content/schema.ts';
 import type { CustomersTables } from './customers/schema.ts';
 import type { GroupsTables } from './groups/schema.ts';
+import type { InsightTables } from './insight/schema.ts';
 import type { JourneysTables } from './journeys/schema.ts';
 import type { OrdersTables } from './orders/schema.ts';
 import type { OrgTables } from './org/schema.ts';
@@ -39,4 +40,5 @@ export interface Tables
     OutreachTables,
     JourneysTables,
     TasksTables,
-    TransfersTables {}
+    TransfersTables,
+    InsightTables {}

@@ -111,14 +111,16 @@ describe('console: a store manager sees only her store', () => {
     if (failed && server) console.error(`--- siyu start output (tail) ---\n${tail(server.output(), 40)}`);
   });
 
-  test('the store manager signs in and lands on the customer list', async (ctx) => {
+  test('the store manager signs in, lands on 工作台, and opens the customer list', async (ctx) => {
     onFailure(ctx, 'login');
     const loginPage = await page.goto('/login');
     expect(loginPage?.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.locator('#login').fill(STORE_MANAGER);
     await page.locator('#password').fill(PASSWORD);
     await page.locator('button[type=submit]').click();
-    await page.waitForURL((url) => url.pathname === '/customers', { timeout: 30_000 });
+    await page.waitForURL((url) => url.pathname === '/home', { timeout: 30_000 });
+    await page.getByTestId('home').waitFor({ state: 'visible', timeout: 30_000 });
+    await page.goto('/customers');
 
     const rows = page.getByTestId('customer-row');
     await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
@@ -900,7 +902,7 @@ describe('console: a store manager sees only her store', () => {
     const pageWidth = await phone.evaluate(() => document.documentElement.scrollWidth);
     expect(pageWidth).toBeLessThanOrEqual(390);
 
-    // two customers picked by their checkboxes (the row itself would open the profile)
+    // a card per customer; two picked by their checkboxes (the card itself would open the profile)
     const picked = (
       await rows.evaluateAll((trs) => trs.slice(0, 2).map((tr) => tr.getAttribute('data-row-key')))
     ).map(Number);
@@ -908,7 +910,7 @@ describe('console: a store manager sees only her store', () => {
     // a tap that misses the box but lands in its cell stays on the list too
     await rows
       .nth(2)
-      .locator('td.ant-table-selection-column')
+      .locator('.row-select')
       .click({ position: { x: 3, y: 3 } });
     expect(new URL(phone.url()).pathname).toBe('/customers');
     expect(await phone.getByTestId('customer-selected').textContent()).toContain('2');
@@ -968,6 +970,21 @@ describe('console: a store manager sees only her store', () => {
     }
     await phone.getByTestId('segment-members').scrollIntoViewIfNeeded();
     await phone.screenshot({ path: join(resultsDir, 'e2e-mobile-segment.png'), fullPage: true });
+
+    // no side menu takes the phone's width: it opens as a drawer from the header and closes on a choice
+    expect(await phone.locator('.ant-layout-sider').count()).toBe(0);
+    await phone.getByTestId('menu-toggle').click();
+    const drawer = phone.locator('.ant-drawer-content');
+    await drawer.waitFor({ state: 'visible' });
+    await phone.screenshot({ path: join(resultsDir, 'e2e-mobile-menu.png') });
+    await drawer.getByRole('link', { name: '待办' }).click();
+    await phone.waitForURL((url) => url.pathname === '/tasks');
+    await drawer.waitFor({ state: 'hidden' });
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // the tag groups' grid no longer asks for 400 px a column
+    await phone.goto('/tags');
+    await phone.locator('.tag-groups .ant-card').first().waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await mobile.close();
   });
 
@@ -999,6 +1016,92 @@ describe('console: a store manager sees only her store', () => {
     for (const text of ['门店店长', OWN_STORE, '导出客户列表', 'CSV']) expect(newest).toContain(text);
     await adminPage.screenshot({ path: join(resultsDir, 'e2e-audit-log.png'), fullPage: true });
     await adminPage.close();
+  });
+
+  test('at 390×844 her 工作台 and 经营分析 show her store only, with believable figures, and export', async (ctx) => {
+    const mobile = await browser.newContext({
+      baseURL: server.baseUrl,
+      locale: 'zh-CN',
+      viewport: { width: 390, height: 844 },
+      acceptDownloads: true,
+    });
+    mobile.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+    });
+    const phone = await mobile.newPage();
+    ctx.onTestFailed(async () => {
+      failed = true;
+      await phone
+        .screenshot({ path: join(resultsDir, 'e2e-failure-insight.png'), fullPage: true })
+        .catch(() => {});
+    });
+    const login = await mobile.request.post('/api/v1/auth/login', {
+      data: { login: STORE_MANAGER, password: PASSWORD },
+    });
+    expect(login.status(), await login.text()).toBe(200);
+    // the demo's rollups are built: a month of orders, customers in stages, figures of her store only
+    type Gmv = { rows: { key: string; current: { customers: number; gmvFen: number } }[] };
+    const home = await getJson<{
+      customers: number;
+      stages: Record<string, number>;
+      gmv: { total: { current: { gmvFen: number } } };
+    }>(mobile.request, '/api/v1/insight/home');
+    expect(home.customers).toBeGreaterThan(0);
+    expect(Object.values(home.stages).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    const month = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 7);
+    const last = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 2, 1))
+      .toISOString()
+      .slice(0, 7);
+    const byStore = await getJson<Gmv>(mobile.request, `/api/v1/insight/gmv?month=${last}&by=store`);
+    expect(byStore.rows.map((r) => r.key)).toEqual([String(me.account.unitId)]);
+    expect(byStore.rows[0]!.current.gmvFen).toBeGreaterThan(0);
+    const forbidden = await mobile.request.get('/api/v1/insight/home?unitId=1');
+    expect(forbidden.status()).toBe(403);
+
+    await phone.goto('/home');
+    await phone.getByTestId('home').waitFor({ state: 'visible', timeout: 30_000 });
+    await phone
+      .getByTestId('gmv-waterfall')
+      .locator('canvas')
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await phone.screenshot({ path: join(resultsDir, 'e2e-mobile-home.png'), fullPage: true });
+
+    await phone.goto('/insight?tab=gmv');
+    await phone.getByTestId('gmv-definitions').waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await phone.getByTestId('gmv-definitions').textContent()).toContain(
+      'GMV = 私域客户数 × 转化率 × 复购次数 × 客单价',
+    );
+    await phone
+      .getByTestId('gmv-table')
+      .locator('tbody tr.ant-table-row')
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await phone.screenshot({ path: join(resultsDir, 'e2e-mobile-insight-gmv.png'), fullPage: true });
+    await phone.getByTestId('gmv-export').click();
+    const [download] = await Promise.all([
+      phone.waitForEvent('download'),
+      phone.getByRole('menuitem', { name: '导出 CSV' }).click(),
+    ]);
+    const text = readFileSync(await download.path()).toString('utf8');
+    expect(text).toContain('私域客户数');
+
+    await phone.goto('/insight?tab=funnel');
+    await phone
+      .getByTestId('funnel-table')
+      .locator('tbody tr.ant-table-row')
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
+    await phone
+      .getByTestId('cohort-table')
+      .locator('tbody tr.ant-table-row')
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await phone.screenshot({ path: join(resultsDir, 'e2e-mobile-insight-funnel.png'), fullPage: true });
+    await mobile.close();
   });
 
   test('no page broke the Content-Security-Policy', () => {

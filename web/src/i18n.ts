@@ -7,6 +7,7 @@ import * as channels from './features/channels/strings';
 import * as connector from './features/connector/strings';
 import * as content from './features/content/strings';
 import * as customers from './features/customers/strings';
+import * as insight from './features/insight/strings';
 import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
 import * as outreach from './features/outreach/strings';
@@ -38,6 +39,7 @@ const zh = {
   ...outreach.zh,
   ...transfers.zh,
   ...secrets.zh,
+  ...insight.zh,
 };
 const en: typeof zh = {
   ...shared.en,
@@ -57,6 +59,7 @@ const en: typeof zh = {
   ...outreach.en,
   ...transfers.en,
   ...secrets.en,
+  ...insight.en,
 };
 
 export type Messages = typeof zh;

@@ -96,7 +96,7 @@ export function App() {
                   </RequireAuth>
                 }
               >
-                <Route index element={<Navigate to="/customers" replace />} />
+                <Route index element={<Navigate to="/home" replace />} />
                 {PAGES.flatMap(({ paths, page: Page }) =>
                   paths.map((path) => <Route key={path} path={path} element={<Page />} />),
                 )}

@@ -1,5 +1,5 @@
 import { LogoutOutlined, MenuFoldOutlined, MenuUnfoldOutlined, ShopOutlined } from '@ant-design/icons';
-import { App, Avatar, Button, Flex, Layout, Menu, Spin, Tag, Tooltip, Typography } from 'antd';
+import { App, Avatar, Button, Drawer, Flex, Grid, Layout, Menu, Spin, Tag, Tooltip, Typography } from 'antd';
 import { Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
@@ -33,6 +33,9 @@ export function AppShell() {
   const location = useLocation();
   const navigate = useNavigate();
   const [collapsed, setCollapsed] = useState(false);
+  // On a phone the menu is a drawer over the page, so the content keeps the whole width.
+  const phone = !Grid.useBreakpoint().md;
+  const [drawerOpen, setDrawerOpen] = useState(false);
 
   const menu = PAGES.flatMap(({ paths, menu: entry }) =>
     entry && (!entry.roles || entry.roles.includes(me.role)) ? [{ key: `/${paths[0]}`, ...entry }] : [],
@@ -46,37 +49,61 @@ export function AppShell() {
     navigate('/login', { replace: true });
   };
 
+  const logo = (short: boolean) => (
+    <Link to="/home" className="shell-logo" onClick={() => setDrawerOpen(false)}>
+      <span className="brand-mark">私</span>
+      {short ? null : <span className="shell-logo-text">{t('app.name')}</span>}
+    </Link>
+  );
+  const nav = (
+    <Menu
+      mode="inline"
+      style={{ borderInlineEnd: 'none' }}
+      selectedKeys={selected ? [selected.key] : []}
+      onClick={() => setDrawerOpen(false)}
+      items={menu.map((m) => ({ key: m.key, icon: m.icon, label: <Link to={m.key}>{t(m.label)}</Link> }))}
+    />
+  );
+
   return (
     <Layout className="shell">
-      <Layout.Sider
-        theme="light"
-        collapsible
-        collapsed={collapsed}
-        onCollapse={setCollapsed}
-        breakpoint="lg"
-        trigger={null}
-        width={208}
-        className="shell-sider"
-      >
-        <Link to="/customers" className="shell-logo">
-          <span className="brand-mark">私</span>
-          {collapsed ? null : <span className="shell-logo-text">{t('app.name')}</span>}
-        </Link>
-        <Menu
-          mode="inline"
-          style={{ borderInlineEnd: 'none' }}
-          selectedKeys={selected ? [selected.key] : []}
-          items={menu.map((m) => ({ key: m.key, icon: m.icon, label: <Link to={m.key}>{t(m.label)}</Link> }))}
-        />
-      </Layout.Sider>
+      {phone ? (
+        <Drawer
+          placement="left"
+          open={drawerOpen}
+          onClose={() => setDrawerOpen(false)}
+          closable={false}
+          size={240}
+          styles={{ body: { padding: 0 } }}
+          data-testid="menu-drawer"
+        >
+          {logo(false)}
+          {nav}
+        </Drawer>
+      ) : (
+        <Layout.Sider
+          theme="light"
+          collapsible
+          collapsed={collapsed}
+          onCollapse={setCollapsed}
+          breakpoint="lg"
+          trigger={null}
+          width={208}
+          className="shell-sider"
+        >
+          {logo(collapsed)}
+          {nav}
+        </Layout.Sider>
+      )}
       <Layout>
         <Layout.Header className="shell-header">
           <Flex align="center" gap={12} style={{ minWidth: 0 }}>
             <Button
               type="text"
-              aria-label={t('shell.collapse')}
-              icon={collapsed ? <MenuUnfoldOutlined /> : <MenuFoldOutlined />}
-              onClick={() => setCollapsed(!collapsed)}
+              aria-label={t(phone ? 'shell.menu' : 'shell.collapse')}
+              data-testid="menu-toggle"
+              icon={collapsed || phone ? <MenuUnfoldOutlined /> : <MenuFoldOutlined />}
+              onClick={() => (phone ? setDrawerOpen(true) : setCollapsed(!collapsed))}
             />
             <ShopOutlined className="shell-corp-icon" />
             <Typography.Text strong className="shell-corp" data-testid="corp-name" ellipsis>

@@ -1,10 +1,12 @@
 import {
   ApartmentOutlined,
+  AreaChartOutlined,
   AuditOutlined,
   BlockOutlined,
   CarryOutOutlined,
   ContactsOutlined,
   CrownOutlined,
+  DashboardOutlined,
   FileImageOutlined,
   FilterOutlined,
   ImportOutlined,
@@ -39,6 +41,20 @@ export interface PageEntry {
  * (features/<module>/) and is registered here, and nowhere else.
  */
 export const PAGES: readonly PageEntry[] = [
+  {
+    paths: ['home'],
+    page: lazy(() => import('../features/insight/HomePage')),
+    menu: { icon: <DashboardOutlined />, label: 'home.menu' },
+  },
+  {
+    paths: ['insight'],
+    page: lazy(() => import('../features/insight/InsightPage')),
+    menu: {
+      icon: <AreaChartOutlined />,
+      label: 'insight.menu',
+      roles: ['hq_admin', 'region_manager', 'store_manager'],
+    },
+  },
   {
     paths: ['org'],
     page: lazy(() => import('../features/org/OrgPage')),

@@ -9,6 +9,7 @@ export const zh = {
     logoutDone: '已退出登录',
     sessionExpired: '登录已过期，请重新登录',
     collapse: '收起菜单',
+    menu: '菜单',
   },
   notFound: {
     title: '页面不存在',
@@ -26,6 +27,7 @@ export const en: typeof zh = {
     logoutDone: 'Signed out',
     sessionExpired: 'Your session has expired; sign in again',
     collapse: 'Collapse menu',
+    menu: 'Menu',
   },
   notFound: {
     title: 'Page not found',

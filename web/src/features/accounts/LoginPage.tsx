@@ -14,7 +14,7 @@ interface LoginForm {
 
 function destination(state: unknown): string {
   const from = (state as { from?: string } | null)?.from;
-  return from?.startsWith('/') && !from.startsWith('/login') ? from : '/customers';
+  return from?.startsWith('/') && !from.startsWith('/login') ? from : '/home';
 }
 
 export default function LoginPage() {

@@ -1,5 +1,19 @@
 import { TagsOutlined } from '@ant-design/icons';
-import { Button, Card, Empty, Flex, Input, Select, Table, Tag, Tooltip, Typography } from 'antd';
+import {
+  Button,
+  Card,
+  Checkbox,
+  Empty,
+  Flex,
+  Grid,
+  Input,
+  Select,
+  Spin,
+  Table,
+  Tag,
+  Tooltip,
+  Typography,
+} from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import type { TFunction } from 'i18next';
 import { type HTMLAttributes, type MouseEvent, useEffect, useMemo, useState } from 'react';
@@ -63,47 +77,12 @@ function columns(t: TFunction, lang: Lang, tagId: number | undefined): ColumnsTy
     {
       title: t('customers.tags'),
       key: 'tags',
-      render: (_, c) => {
-        if (c.tags.length === 0)
-          return <Typography.Text type="secondary">{t('common.none')}</Typography.Text>;
-        const tags =
-          tagId === undefined
-            ? c.tags
-            : [...c.tags].sort((a, b) => Number(b.id === tagId) - Number(a.id === tagId));
-        const shown = tags.slice(0, MAX_TAGS);
-        const rest = tags.slice(MAX_TAGS);
-        return (
-          <span className="tag-chips">
-            {shown.map((tag) => (
-              <Tag key={tag.id} color="blue" variant="filled">
-                {tag.name}
-              </Tag>
-            ))}
-            {rest.length > 0 ? (
-              <Tooltip title={rest.map((tag) => tag.name).join('、')}>
-                <Tag>{t('customers.moreTags', { count: rest.length })}</Tag>
-              </Tooltip>
-            ) : null}
-          </span>
-        );
-      },
+      render: (_, c) => <TagChips customer={c} tagId={tagId} />,
     },
     {
       title: t('customers.owners'),
       key: 'owners',
-      render: (_, c) =>
-        c.owners.length === 0 ? (
-          <Typography.Text type="secondary">{t('common.none')}</Typography.Text>
-        ) : (
-          <Flex vertical gap={4}>
-            {c.owners.map((o) => (
-              <Flex key={o.staffId} align="center" gap={6} wrap={false}>
-                <span>{o.staffName}</span>
-                <JourneyRoleTag role={o.journeyRole} />
-              </Flex>
-            ))}
-          </Flex>
-        ),
+      render: (_, c) => <Owners customer={c} />,
     },
     {
       title: t('customers.firstAdded'),
@@ -112,6 +91,111 @@ function columns(t: TFunction, lang: Lang, tagId: number | undefined): ColumnsTy
       render: (v: string | null) => <span style={{ whiteSpace: 'nowrap' }}>{formatDateTime(v, lang)}</span>,
     },
   ];
+}
+
+/** A customer's tags, the filtered one first, MAX_TAGS shown and the rest behind "+n". */
+function TagChips({ customer: c, tagId }: { customer: CustomerRow; tagId: number | undefined }) {
+  const { t } = useTranslation();
+  if (c.tags.length === 0) return <Typography.Text type="secondary">{t('common.none')}</Typography.Text>;
+  const tags =
+    tagId === undefined
+      ? c.tags
+      : [...c.tags].sort((a, b) => Number(b.id === tagId) - Number(a.id === tagId));
+  const rest = tags.slice(MAX_TAGS);
+  return (
+    <span className="tag-chips">
+      {tags.slice(0, MAX_TAGS).map((tag) => (
+        <Tag key={tag.id} color="blue" variant="filled">
+          {tag.name}
+        </Tag>
+      ))}
+      {rest.length > 0 ? (
+        <Tooltip title={rest.map((tag) => tag.name).join('、')}>
+          <Tag>{t('customers.moreTags', { count: rest.length })}</Tag>
+        </Tooltip>
+      ) : null}
+    </span>
+  );
+}
+
+function Owners({ customer: c }: { customer: CustomerRow }) {
+  const { t } = useTranslation();
+  if (c.owners.length === 0) return <Typography.Text type="secondary">{t('common.none')}</Typography.Text>;
+  return (
+    <Flex vertical gap={4}>
+      {c.owners.map((o) => (
+        <Flex key={o.staffId} align="center" gap={6} wrap={false}>
+          <span>{o.staffName}</span>
+          <JourneyRoleTag role={o.journeyRole} />
+        </Flex>
+      ))}
+    </Flex>
+  );
+}
+
+/** The list on a phone: a card per customer (the table would show three of its seven columns). */
+function CustomerCards(props: {
+  items: readonly CustomerRow[];
+  tagId: number | undefined;
+  selected: readonly number[];
+  onSelect(ids: number[]): void;
+  onOpen(id: number): void;
+}) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const { selected, onSelect } = props;
+  return (
+    <Flex vertical gap={8} className="customer-cards">
+      {props.items.map((c) => (
+        <Card
+          key={c.id}
+          size="small"
+          className="customer-card"
+          data-testid="customer-row"
+          data-row-key={c.id}
+          tabIndex={0}
+          onClick={(e) => {
+            if (!(e.target as HTMLElement).closest('.row-select')) props.onOpen(c.id);
+          }}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') props.onOpen(c.id);
+          }}
+        >
+          <Flex gap={10} align="start">
+            {/* a tap around the box picks, never opens the profile */}
+            <div className="row-select">
+              <Checkbox
+                checked={selected.includes(c.id)}
+                onChange={(e) =>
+                  onSelect(e.target.checked ? [...selected, c.id] : selected.filter((id) => id !== c.id))
+                }
+                aria-label={c.name}
+              />
+            </div>
+            <CustomerAvatar name={c.name} avatar={c.avatar} />
+            <Flex vertical gap={4} style={{ minWidth: 0, flex: 1 }}>
+              <Flex justify="space-between" align="center" gap={8}>
+                <Typography.Text strong ellipsis data-testid="customer-name">
+                  {c.name}
+                </Typography.Text>
+                <StageTag stage={c.stage} />
+              </Flex>
+              <Flex gap={12} wrap align="center" className="customer-card-meta">
+                <GenderLabel gender={c.gender} />
+                {c.phoneMasked ? <span className="mono">{c.phoneMasked}</span> : null}
+                {c.firstAddedAt ? <span>{formatDateTime(c.firstAddedAt, lang)}</span> : null}
+              </Flex>
+              <TagChips customer={c} tagId={props.tagId} />
+              <Owners customer={c} />
+            </Flex>
+          </Flex>
+        </Card>
+      ))}
+      {props.items.length === 0 ? (
+        <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('customers.empty')} />
+      ) : null}
+    </Flex>
+  );
 }
 
 /** Staff picker for the filter: searches /staff in the chosen unit, and shows the chosen one by name. */
@@ -237,6 +321,7 @@ export default function CustomersPage() {
   const canExport = useMe().role !== 'staff';
   const [selected, setSelected] = useState<number[]>([]);
   const [bulkOpen, setBulkOpen] = useState(false);
+  const phone = !Grid.useBreakpoint().md;
   // a new filter is a new list: what was picked in the old one no longer shows
   // biome-ignore lint/correctness/useExhaustiveDependencies: `key` is the filters.
   useEffect(() => setSelected([]), [key]);
@@ -310,39 +395,51 @@ export default function CustomersPage() {
           </Flex>
         </Flex>
         {pages.error ? <ErrorAlert error={pages.error} onRetry={pages.reload} /> : null}
-        <Table<CustomerRow>
-          rowSelection={{
-            selectedRowKeys: selected,
-            preserveSelectedRowKeys: true,
-            onChange: (keys) => setSelected(keys.map(Number)),
-          }}
-          className="clickable-rows"
-          rowKey="id"
-          size="middle"
-          columns={cols}
-          dataSource={pages.items}
-          loading={pages.loading}
-          pagination={false}
-          scroll={{ x: 'max-content' }}
-          onRow={(record) =>
-            ({
-              'data-testid': 'customer-row',
-              tabIndex: 0,
-              // a tap beside a row's checkbox (a small target on a phone) must not open the profile
-              onClick: (e: MouseEvent) => {
-                if (!(e.target as HTMLElement).closest('.ant-table-selection-column')) {
-                  navigate(`/customers/${record.id}`);
-                }
-              },
-              onKeyDown: (e) => {
-                if (e.key === 'Enter') navigate(`/customers/${record.id}`);
-              },
-            }) as HTMLAttributes<HTMLElement>
-          }
-          locale={{
-            emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('customers.empty')} />,
-          }}
-        />
+        {phone ? (
+          <Spin spinning={pages.loading}>
+            <CustomerCards
+              items={pages.items}
+              tagId={tagId}
+              selected={selected}
+              onSelect={setSelected}
+              onOpen={(id) => navigate(`/customers/${id}`)}
+            />
+          </Spin>
+        ) : (
+          <Table<CustomerRow>
+            rowSelection={{
+              selectedRowKeys: selected,
+              preserveSelectedRowKeys: true,
+              onChange: (keys) => setSelected(keys.map(Number)),
+            }}
+            className="clickable-rows"
+            rowKey="id"
+            size="middle"
+            columns={cols}
+            dataSource={pages.items}
+            loading={pages.loading}
+            pagination={false}
+            scroll={{ x: 'max-content' }}
+            onRow={(record) =>
+              ({
+                'data-testid': 'customer-row',
+                tabIndex: 0,
+                // a tap beside a row's checkbox (a small target on a phone) must not open the profile
+                onClick: (e: MouseEvent) => {
+                  if (!(e.target as HTMLElement).closest('.ant-table-selection-column')) {
+                    navigate(`/customers/${record.id}`);
+                  }
+                },
+                onKeyDown: (e) => {
+                  if (e.key === 'Enter') navigate(`/customers/${record.id}`);
+                },
+              }) as HTMLAttributes<HTMLElement>
+            }
+            locale={{
+              emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('customers.empty')} />,
+            }}
+          />
+        )}
         <CursorPager
           page={pages.page}
           hasPrev={pages.hasPrev}

@@ -7556,6 +7556,531 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/insight/home": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The home page (工作台) of the caller’s scope: today and this week, last month’s GMV and factors against the month before, stages, tasks, alerts */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                    /** @description narrow to one member (inside the caller’s scope, else 403) */
+                    staffId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            today: string;
+                            weekStart: string;
+                            activity: {
+                                today: {
+                                    /** @description follows added */
+                                    adds: number;
+                                    /** @description follows the customer deleted (删粉) */
+                                    deletions: number;
+                                    /** @description follows the member deleted */
+                                    staffDeletions: number;
+                                    /** @description adds − all ended follows */
+                                    netGrowth: number;
+                                    /** @description adds whose welcome went out within WeCom’s 20 s */
+                                    welcomed: number;
+                                    newCustomers: number;
+                                    lostCustomers: number;
+                                    firstBuyers: number;
+                                };
+                                yesterday: {
+                                    /** @description follows added */
+                                    adds: number;
+                                    /** @description follows the customer deleted (删粉) */
+                                    deletions: number;
+                                    /** @description follows the member deleted */
+                                    staffDeletions: number;
+                                    /** @description adds − all ended follows */
+                                    netGrowth: number;
+                                    /** @description adds whose welcome went out within WeCom’s 20 s */
+                                    welcomed: number;
+                                    newCustomers: number;
+                                    lostCustomers: number;
+                                    firstBuyers: number;
+                                };
+                                week: {
+                                    /** @description follows added */
+                                    adds: number;
+                                    /** @description follows the customer deleted (删粉) */
+                                    deletions: number;
+                                    /** @description follows the member deleted */
+                                    staffDeletions: number;
+                                    /** @description adds − all ended follows */
+                                    netGrowth: number;
+                                    /** @description adds whose welcome went out within WeCom’s 20 s */
+                                    welcomed: number;
+                                    newCustomers: number;
+                                    lostCustomers: number;
+                                    firstBuyers: number;
+                                };
+                                lastWeek: {
+                                    /** @description follows added */
+                                    adds: number;
+                                    /** @description follows the customer deleted (删粉) */
+                                    deletions: number;
+                                    /** @description follows the member deleted */
+                                    staffDeletions: number;
+                                    /** @description adds − all ended follows */
+                                    netGrowth: number;
+                                    /** @description adds whose welcome went out within WeCom’s 20 s */
+                                    welcomed: number;
+                                    newCustomers: number;
+                                    lostCustomers: number;
+                                    firstBuyers: number;
+                                };
+                            };
+                            gmv: {
+                                month: string;
+                                previousMonth: string;
+                                total: {
+                                    key: string;
+                                    current: {
+                                        customers: number;
+                                        conversion: number;
+                                        repurchases: number;
+                                        orderValueFen: number;
+                                        gmvFen: number;
+                                    };
+                                    previous: {
+                                        customers: number;
+                                        conversion: number;
+                                        repurchases: number;
+                                        orderValueFen: number;
+                                        gmvFen: number;
+                                    };
+                                    split: {
+                                        /** @enum {string} */
+                                        method: "lmdi" | "shapley";
+                                        contributions: {
+                                            customers: number;
+                                            conversion: number;
+                                            repurchases: number;
+                                            orderValueFen: number;
+                                        };
+                                        change: number;
+                                    };
+                                };
+                            };
+                            stages: {
+                                [key: string]: number;
+                            };
+                            tasks: {
+                                dueToday: number;
+                                overdue: number;
+                                open: number;
+                            };
+                            /** @description customers owned now (still friends) */
+                            customers: number;
+                            alerts: ({
+                                /** @enum {string} */
+                                kind: "deletions_spike";
+                                channelId: number;
+                                channelName: string;
+                                deletions: number;
+                                baseline: number;
+                            } | {
+                                /** @enum {string} */
+                                kind: "no_adds";
+                                unitId: number;
+                                unitName: string;
+                            })[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/gmv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GMV = customers × conversion × repurchases × order value for a brand month against another, per dimension, with each factor’s share of the change */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description default: this month */
+                    month?: string;
+                    /** @description default: the month before */
+                    compareTo?: string;
+                    by?: "total" | "channel" | "method" | "store" | "staff";
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                    /** @description narrow to one member (inside the caller’s scope, else 403) */
+                    staffId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            month: string;
+                            compareTo: string;
+                            /** @enum {string} */
+                            by: "total" | "channel" | "method" | "store" | "staff";
+                            rows: {
+                                key: string;
+                                label: string;
+                                current: {
+                                    customers: number;
+                                    conversion: number;
+                                    repurchases: number;
+                                    orderValueFen: number;
+                                    gmvFen: number;
+                                };
+                                previous: {
+                                    customers: number;
+                                    conversion: number;
+                                    repurchases: number;
+                                    orderValueFen: number;
+                                    gmvFen: number;
+                                };
+                                split: {
+                                    /** @enum {string} */
+                                    method: "lmdi" | "shapley";
+                                    contributions: {
+                                        customers: number;
+                                        conversion: number;
+                                        repurchases: number;
+                                        orderValueFen: number;
+                                    };
+                                    change: number;
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Scan → add → still a friend after 7 days → joined a group → first order → repurchase, for the customers acquired in brand months [from, to] */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description default: two months before `to` */
+                    from?: string;
+                    /** @description default: this month */
+                    to?: string;
+                    by?: "total" | "channel" | "method" | "store" | "staff";
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                    /** @description narrow to one member (inside the caller’s scope, else 403) */
+                    staffId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            from: string;
+                            to: string;
+                            /** @enum {string} */
+                            by: "total" | "channel" | "method" | "store" | "staff";
+                            rows: {
+                                key: string;
+                                label: string;
+                                /** @description landing-page visitors per day; null per member */
+                                scans: number | null;
+                                customers: number;
+                                retained7d: number;
+                                joinedGroup: number;
+                                firstOrder: number;
+                                repurchase: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/cohorts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retention by acquisition month: customers still friends, and customers ordering, in each month after */
+        get: {
+            parameters: {
+                query?: {
+                    months?: number;
+                    /** @description the last cohort and month shown; default: this month */
+                    last?: string;
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                    /** @description narrow to one member (inside the caller’s scope, else 403) */
+                    staffId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            rows: {
+                                month: string;
+                                customers: number;
+                                friends: number[];
+                                buyers: number[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/performance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Members or stores of the caller’s scope ranked by a measure over brand months [from, to] */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description default: `to` */
+                    from?: string;
+                    /** @description default: this month */
+                    to?: string;
+                    by?: "staff" | "store";
+                    sort?: "adds" | "deletions" | "activeFollows" | "customers" | "firstOrderRate" | "repurchaseRate";
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                    /** @description narrow to one member (inside the caller’s scope, else 403) */
+                    staffId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            rows: {
+                                key: string;
+                                label: string;
+                                rank: number;
+                                adds: number;
+                                deletions: number;
+                                activeFollows: number;
+                                customers: number;
+                                newCustomers: number;
+                                firstOrderRate: number | null;
+                                repurchaseRate: number | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A dashboard’s table as a file (.xlsx, or CSV in UTF-8 with BOM): figures only, no personal data */
+        get: {
+            parameters: {
+                query: {
+                    view: "gmv" | "funnel" | "cohorts" | "performance";
+                    format?: "xlsx" | "csv";
+                    month?: string;
+                    compareTo?: string;
+                    from?: string;
+                    to?: string;
+                    by?: "total" | "channel" | "method" | "store" | "staff";
+                    months?: number;
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                    /** @description narrow to one member (inside the caller’s scope, else 403) */
+                    staffId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customers behind a figure (a funnel step, a cohort, a stage) in the caller’s scope: each opens their profile */
+        get: {
+            parameters: {
+                query?: {
+                    step?: "customers" | "retained7d" | "joinedGroup" | "firstOrder" | "repurchase";
+                    stage?: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
+                    /** @description acquired in or after this month */
+                    from?: string;
+                    /** @description acquired in or before this month */
+                    to?: string;
+                    by?: "total" | "channel" | "method" | "store" | "staff";
+                    /** @description the key of `by` (a channel, method, store or member) */
+                    key?: string;
+                    offset?: number;
+                    limit?: number;
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                    /** @description narrow to one member (inside the caller’s scope, else 403) */
+                    staffId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                name: string;
+                                avatar: string | null;
+                                staffName: string;
+                                unitName: string;
+                                acquiredDay: string;
+                                orderCount: number;
+                                stage: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

@@ -1,0 +1,1 @@
+export { INSIGHT_JOB, rebuildInsight, refreshDirty } from './refresh.ts';

@@ -1,0 +1,54 @@
+import { type ModuleManifest, migrationsOf, subscriber } from '../manifest.ts';
+import { INSIGHT_JOB, markDirty, runInsightJob } from './refresh.ts';
+import { insightRoutes } from './routes.ts';
+
+const M = 'insight';
+/** The events that change a customer's figures: each marks the customer stale, in the change's transaction. */
+const mark = (
+  name: string,
+  event:
+    | 'ContactAdded'
+    | 'FollowEnded'
+    | 'OrdersLinked'
+    | 'OrdersUnlinked'
+    | 'StageChanged'
+    | 'ChannelAttributed',
+) =>
+  subscriber(M, name, event, 'inTransaction', (ctx, events) =>
+    markDirty(
+      ctx.cdb,
+      events.map((e) => e.customerId),
+    ),
+  );
+
+/**
+ * Insight: the home page per role and the dashboards (GMV and its four factors, funnels, cohorts, staff and
+ * store performance), read from rollups that the domain events keep current (insight.rollups job).
+ */
+export const insight: ModuleManifest = {
+  name: M,
+  dependsOn: ['org', 'staff', 'accounts', 'customers', 'groups', 'channels', 'orders', 'segments', 'tasks'],
+  tables: [
+    'insight_dirty',
+    'insight_follows',
+    'insight_customers',
+    'insight_buyer_months',
+    'insight_daily',
+    'insight_monthly',
+    'insight_cohorts',
+    'insight_stages',
+    'insight_active',
+  ],
+  migrations: { dir: migrationsOf(import.meta.url) },
+  routes: insightRoutes,
+  publishes: [],
+  subscribes: [
+    mark('on-contact-added', 'ContactAdded'),
+    mark('on-follow-ended', 'FollowEnded'),
+    mark('on-orders-linked', 'OrdersLinked'),
+    mark('on-orders-unlinked', 'OrdersUnlinked'),
+    mark('on-stage-changed', 'StageChanged'),
+    mark('on-channel-attributed', 'ChannelAttributed'),
+  ],
+  jobs: [{ name: INSIGHT_JOB, everyMs: 60_000, run: runInsightJob }],
+};

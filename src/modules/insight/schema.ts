@@ -1,0 +1,95 @@
+/** A brand day or month (UTC+8) as PostgreSQL's `date`; read it as text (`::text`). */
+type Day = string;
+
+interface Key {
+  corp_id: string;
+  staff_id: number;
+  unit_id: number;
+  channel_id: number;
+  method: string;
+}
+
+export interface InsightDirtyTable {
+  corp_id: string;
+  customer_id: number;
+}
+
+export interface InsightFollowsTable extends Key {
+  follow_id: number;
+  customer_id: number;
+  added_day: Day;
+  ended_day: Day | null;
+  ended_by: 'customer' | 'staff' | null;
+  welcomed: boolean;
+}
+
+export interface InsightCustomersTable extends Key {
+  customer_id: number;
+  acquired_day: Day;
+  lost_day: Day | null;
+  retained_7d: boolean;
+  in_group: boolean;
+  first_order_day: Day | null;
+  order_count: number;
+  stage: string;
+}
+
+export interface InsightBuyerMonthsTable {
+  corp_id: string;
+  customer_id: number;
+  month: Day;
+  orders: number;
+  paid_fen: number;
+}
+
+export interface InsightDailyTable extends Key {
+  day: Day;
+  adds: number;
+  deletions: number;
+  staff_deletions: number;
+  welcomed: number;
+  new_customers: number;
+  lost_customers: number;
+  first_buyers: number;
+}
+
+export interface InsightMonthlyTable extends Key {
+  month: Day;
+  acq_month: Day;
+  buyers: number;
+  repeat_buyers: number;
+  orders: number;
+  paid_fen: number;
+}
+
+export interface InsightCohortsTable extends Key {
+  acq_month: Day;
+  lost_month: Day;
+  customers: number;
+  retained_7d: number;
+  in_group: number;
+  buyers: number;
+  repeat_buyers: number;
+}
+
+export interface InsightStagesTable extends Key {
+  stage: string;
+  customers: number;
+}
+
+export interface InsightActiveTable extends Key {
+  follows: number;
+}
+
+/** The tables this module owns, as Kysely sees them. */
+export interface InsightTables {
+  insight_dirty: InsightDirtyTable;
+  insight_follows: InsightFollowsTable;
+  insight_customers: InsightCustomersTable;
+  insight_buyer_months: InsightBuyerMonthsTable;
+  insight_daily: InsightDailyTable;
+  insight_monthly: InsightMonthlyTable;
+  insight_cohorts: InsightCohortsTable;
+  insight_stages: InsightStagesTable;
+  insight_active: InsightActiveTable;
+}

@@ -1,0 +1,409 @@
+import { type RawBuilder, sql } from 'kysely';
+import { AppError } from '../../platform/http/errors.ts';
+import type { Ctx } from '../context.ts';
+import { subtreeUnitIds } from '../org/index.ts';
+import { type Factors, factorsOf, type GmvParts, type Split, splitChange } from './gmv.ts';
+import { NEVER } from './refresh.ts';
+
+/** Whose numbers: a set of units (null: the whole brand) and/or one member. */
+export interface Scope {
+  units: readonly number[] | null;
+  staffId: number | null;
+}
+
+export const DIMENSIONS = ['total', 'channel', 'method', 'store', 'staff'] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+/**
+ * The caller's scope, narrowed by a unit or member filter inside it (403 outside): a front-line member sees
+ * only their own numbers, a manager their subtree's, an HQ admin at the root the whole brand.
+ */
+export async function scopeOf(ctx: Ctx, filter: { unitId?: number; staffId?: number }): Promise<Scope> {
+  const a = ctx.actor;
+  const refuse = () => {
+    throw new AppError('forbidden', { zh: '筛选超出你的权限范围', en: 'The filter is outside your scope' });
+  };
+  if (a.role === 'staff') {
+    if (filter.staffId !== undefined && filter.staffId !== a.staffId) refuse();
+    if (filter.unitId !== undefined && !a.unitIds.includes(filter.unitId)) refuse();
+    return { units: null, staffId: a.staffId ?? -1 };
+  }
+  let units: readonly number[] | null = a.seesWholeCorp ? null : a.unitIds;
+  if (filter.unitId !== undefined) {
+    if (!a.unitIds.includes(filter.unitId)) refuse();
+    units = await subtreeUnitIds(ctx.cdb, filter.unitId);
+  }
+  let staffId: number | null = null;
+  if (filter.staffId !== undefined) {
+    const s = await ctx.cdb.db
+      .selectFrom('staff')
+      .select('unit_id')
+      .where('corp_id', '=', ctx.cdb.corpId)
+      .where('id', '=', filter.staffId)
+      .executeTakeFirst();
+    if (!s || !a.unitIds.includes(s.unit_id)) refuse();
+    staffId = filter.staffId;
+  }
+  return { units, staffId };
+}
+
+/** `and …` narrowing a rollup (alias r) to a scope. */
+export function inScope(scope: Scope, alias = 'r'): RawBuilder<unknown> {
+  const parts = [];
+  if (scope.units) parts.push(sql`and ${sql.ref(`${alias}.unit_id`)} = any(${[...scope.units]}::bigint[])`);
+  if (scope.staffId !== null) parts.push(sql`and ${sql.ref(`${alias}.staff_id`)} = ${scope.staffId}`);
+  return parts.length ? sql.join(parts, sql` `) : sql``;
+}
+
+const keyOf = (by: Dimension, alias = 'r') =>
+  by === 'total'
+    ? sql`'all'`
+    : by === 'channel'
+      ? sql`${sql.ref(`${alias}.channel_id`)}::text`
+      : by === 'method'
+        ? sql.ref(`${alias}.method`)
+        : by === 'store'
+          ? sql`${sql.ref(`${alias}.unit_id`)}::text`
+          : sql`${sql.ref(`${alias}.staff_id`)}::text`;
+
+const n = (v: unknown) => Number(v ?? 0);
+
+/** Brand day (UTC+8) of an instant, as YYYY-MM-DD. */
+export function brandDay(at: Date): string {
+  return new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
+}
+export function addDays(day: string, k: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + k * 86_400_000).toISOString().slice(0, 10);
+}
+export function monthOf(day: string): string {
+  return `${day.slice(0, 7)}-01`;
+}
+export function addMonths(month: string, k: number): string {
+  const y = Number(month.slice(0, 4));
+  const m = Number(month.slice(5, 7)) - 1 + k;
+  const d = new Date(Date.UTC(y + Math.floor(m / 12), ((m % 12) + 12) % 12, 1));
+  return d.toISOString().slice(0, 10);
+}
+
+export interface Activity {
+  adds: number;
+  deletions: number;
+  staffDeletions: number;
+  netGrowth: number;
+  welcomed: number;
+  newCustomers: number;
+  lostCustomers: number;
+  firstBuyers: number;
+}
+
+/** Follows added and ended, welcomes, customers gained and lost, first orders, over brand days [from, to). */
+export async function activity(ctx: Ctx, scope: Scope, from: string, to: string): Promise<Activity> {
+  const r = await sql<Record<string, unknown>>`
+    select sum(adds) adds, sum(deletions) del, sum(staff_deletions) sd, sum(welcomed) w, sum(new_customers) nc,
+      sum(lost_customers) lc, sum(first_buyers) fb
+    from insight_daily r
+    where r.corp_id = ${ctx.cdb.corpId} and r.day >= ${from}::date and r.day < ${to}::date ${inScope(scope)}`.execute(
+    ctx.cdb.db,
+  );
+  const x = r.rows[0] ?? {};
+  return {
+    adds: n(x.adds),
+    deletions: n(x.del),
+    staffDeletions: n(x.sd),
+    netGrowth: n(x.adds) - n(x.del) - n(x.sd),
+    welcomed: n(x.w),
+    newCustomers: n(x.nc),
+    lostCustomers: n(x.lc),
+    firstBuyers: n(x.fb),
+  };
+}
+
+export interface GmvRow extends GmvParts {
+  key: string;
+}
+
+/**
+ * One brand month's GMV parts per key: customers = acquired by the month's end and not lost before it;
+ * buyers, orders and paid = their private-domain orders in the month.
+ */
+export async function gmvParts(ctx: Ctx, scope: Scope, month: string, by: Dimension): Promise<GmvRow[]> {
+  const corp = ctx.cdb.corpId;
+  const r = await sql<{ key: string; customers: unknown; buyers: unknown; orders: unknown; paid: unknown }>`
+    select key, sum(customers) customers, sum(buyers) buyers, sum(orders) orders, sum(paid) paid from (
+      select ${keyOf(by)} as key, r.customers, 0 as buyers, 0 as orders, 0 as paid
+      from insight_cohorts r
+      where r.corp_id = ${corp} and r.acq_month <= ${month}::date and r.lost_month >= ${month}::date ${inScope(scope)}
+      union all
+      select ${keyOf(by)}, 0, r.buyers, r.orders, r.paid_fen
+      from insight_monthly r where r.corp_id = ${corp} and r.month = ${month}::date ${inScope(scope)}
+    ) x group by key order by key`.execute(ctx.cdb.db);
+  return r.rows.map((x) => ({
+    key: String(x.key),
+    customers: n(x.customers),
+    buyers: n(x.buyers),
+    orders: n(x.orders),
+    paidFen: n(x.paid),
+  }));
+}
+
+export interface GmvCompare {
+  key: string;
+  current: Factors;
+  previous: Factors;
+  split: Split;
+}
+
+export async function gmvCompare(
+  ctx: Ctx,
+  scope: Scope,
+  month: string,
+  previousMonth: string,
+  by: Dimension,
+): Promise<GmvCompare[]> {
+  const [cur, prev] = await Promise.all([
+    gmvParts(ctx, scope, month, by),
+    gmvParts(ctx, scope, previousMonth, by),
+  ]);
+  const zero: GmvParts = { customers: 0, buyers: 0, orders: 0, paidFen: 0 };
+  const keys = [...new Set([...cur.map((r) => r.key), ...prev.map((r) => r.key)])].sort();
+  if (by === 'total' && keys.length === 0) keys.push('all');
+  return keys.map((key) => {
+    const current = factorsOf(cur.find((r) => r.key === key) ?? zero);
+    const previous = factorsOf(prev.find((r) => r.key === key) ?? zero);
+    return { key, current, previous, split: splitChange(previous, current) };
+  });
+}
+
+export interface FunnelRow {
+  key: string;
+  scans: number | null;
+  customers: number;
+  retained7d: number;
+  joinedGroup: number;
+  firstOrder: number;
+  repurchase: number;
+}
+
+/** The funnel of the customers acquired in brand months [from, to] (scans over the same days), per key. */
+export async function funnel(
+  ctx: Ctx,
+  scope: Scope,
+  from: string,
+  to: string,
+  by: Dimension,
+): Promise<FunnelRow[]> {
+  const corp = ctx.cdb.corpId;
+  const r = await sql<Record<string, unknown>>`
+    select ${keyOf(by)} as key, sum(r.customers) c, sum(r.retained_7d) r7, sum(r.in_group) g, sum(r.buyers) b,
+      sum(r.repeat_buyers) rb
+    from insight_cohorts r
+    where r.corp_id = ${corp} and r.acq_month >= ${from}::date and r.acq_month <= ${to}::date ${inScope(scope)}
+    group by 1 order by 1`.execute(ctx.cdb.db);
+  // Scans are a code's (its channel, method and unit), not a member's: none for a member or per member.
+  const scans = new Map<string, number>();
+  if (scope.staffId === null && by !== 'staff') {
+    const s = await sql<{ key: string; n: unknown }>`
+      select ${by === 'store' ? sql`r.unit_id::text` : by === 'channel' ? sql`r.channel_id::text` : by === 'method' ? sql`ch.method` : sql`'all'`} as key,
+        count(*) n
+      from channel_scans sc
+      join channel_codes r on r.corp_id = sc.corp_id and r.id = sc.code_id
+      join channels ch on ch.corp_id = r.corp_id and ch.id = r.channel_id
+      where sc.corp_id = ${corp} and sc.day >= (${from}::date - interval '8 hours')
+        and sc.day < (${addMonths(to, 1)}::date - interval '8 hours') ${scope.units ? sql`and r.unit_id = any(${[...scope.units]}::bigint[])` : sql``}
+      group by 1`.execute(ctx.cdb.db);
+    for (const x of s.rows) scans.set(String(x.key), n(x.n));
+  }
+  const rows: FunnelRow[] = r.rows.map((x) => ({
+    key: String(x.key),
+    scans: scope.staffId === null && by !== 'staff' ? (scans.get(String(x.key)) ?? 0) : null,
+    customers: n(x.c),
+    retained7d: n(x.r7),
+    joinedGroup: n(x.g),
+    firstOrder: n(x.b),
+    repurchase: n(x.rb),
+  }));
+  return rows;
+}
+
+export interface CohortRow {
+  month: string;
+  customers: number;
+  /** Index k: still friends at the end of month k after acquisition (k = 0 is the month itself). */
+  friends: number[];
+  /** Index k: customers who ordered in month k. */
+  buyers: number[];
+}
+
+/** Retention by acquisition month: the last `months` cohorts up to `last`, each followed until `last`. */
+export async function cohorts(ctx: Ctx, scope: Scope, last: string, months: number): Promise<CohortRow[]> {
+  const corp = ctx.cdb.corpId;
+  const first = addMonths(last, -(months - 1));
+  const [c, m] = await Promise.all([
+    sql<{ acq: string; lost: string; n: unknown }>`
+      select r.acq_month::text acq, r.lost_month::text lost, sum(r.customers) n from insight_cohorts r
+      where r.corp_id = ${corp} and r.acq_month >= ${first}::date and r.acq_month <= ${last}::date ${inScope(scope)}
+      group by 1, 2`.execute(ctx.cdb.db),
+    sql<{ acq: string; month: string; n: unknown }>`
+      select r.acq_month::text acq, r.month::text "month", sum(r.buyers) n from insight_monthly r
+      where r.corp_id = ${corp} and r.acq_month >= ${first}::date and r.acq_month <= ${last}::date
+        and r.month <= ${last}::date ${inScope(scope)}
+      group by 1, 2`.execute(ctx.cdb.db),
+  ]);
+  const out: CohortRow[] = [];
+  for (let i = 0; i < months; i++) {
+    const acq = addMonths(first, i);
+    const span = months - i;
+    const friends: number[] = [];
+    const buyers: number[] = [];
+    let size = 0;
+    for (const x of c.rows) if (x.acq === acq) size += n(x.n);
+    for (let k = 0; k < span; k++) {
+      const at = addMonths(acq, k);
+      let f = 0;
+      for (const x of c.rows) if (x.acq === acq && x.lost > at) f += n(x.n);
+      friends.push(f);
+      let b = 0;
+      for (const x of m.rows) if (x.acq === acq && x.month === at) b += n(x.n);
+      buyers.push(b);
+    }
+    out.push({ month: acq, customers: size, friends, buyers });
+  }
+  return out;
+}
+
+/** Customers now per lifecycle stage. */
+export async function stages(ctx: Ctx, scope: Scope): Promise<Record<string, number>> {
+  const r = await sql<{ stage: string; n: unknown }>`
+    select r.stage, sum(r.customers) n from insight_stages r
+    where r.corp_id = ${ctx.cdb.corpId} ${inScope(scope)} group by 1`.execute(ctx.cdb.db);
+  const out: Record<string, number> = {};
+  for (const x of r.rows) if (n(x.n) !== 0) out[x.stage] = n(x.n);
+  return out;
+}
+
+export interface PerformanceRow {
+  key: string;
+  adds: number;
+  deletions: number;
+  activeFollows: number;
+  customers: number;
+  newCustomers: number;
+  firstOrderRate: number | null;
+  repurchaseRate: number | null;
+}
+
+/**
+ * Per member or store: follows added and deleted by customers over brand months [from, to]; active follows
+ * and customers owned now; of the customers acquired in those months, the share who ordered and who ordered
+ * again.
+ */
+export async function performance(
+  ctx: Ctx,
+  scope: Scope,
+  from: string,
+  to: string,
+  by: 'staff' | 'store',
+): Promise<PerformanceRow[]> {
+  const corp = ctx.cdb.corpId;
+  const end = addMonths(to, 1);
+  const r = await sql<Record<string, unknown>>`
+    select key, sum(adds) adds, sum(del) del, sum(active) active, sum(owned) owned, sum(nc) nc, sum(b) b,
+      sum(rb) rb from (
+      select ${keyOf(by)} as key, r.adds, r.deletions del, 0 active, 0 owned, 0 nc, 0 b, 0 rb
+      from insight_daily r
+      where r.corp_id = ${corp} and r.day >= ${from}::date and r.day < ${end}::date ${inScope(scope)}
+      union all
+      select ${keyOf(by)}, 0, 0, r.follows, 0, 0, 0, 0
+      from insight_active r where r.corp_id = ${corp} ${inScope(scope)}
+      union all
+      select ${keyOf(by)}, 0, 0, 0, case when r.lost_month = ${NEVER}::date then r.customers else 0 end,
+        case when r.acq_month >= ${from}::date and r.acq_month <= ${to}::date then r.customers else 0 end,
+        case when r.acq_month >= ${from}::date and r.acq_month <= ${to}::date then r.buyers else 0 end,
+        case when r.acq_month >= ${from}::date and r.acq_month <= ${to}::date then r.repeat_buyers else 0 end
+      from insight_cohorts r where r.corp_id = ${corp} ${inScope(scope)}
+    ) x group by key order by key`.execute(ctx.cdb.db);
+  return r.rows.map((x) => ({
+    key: String(x.key),
+    adds: n(x.adds),
+    deletions: n(x.del),
+    activeFollows: n(x.active),
+    customers: n(x.owned),
+    newCustomers: n(x.nc),
+    firstOrderRate: n(x.nc) > 0 ? n(x.b) / n(x.nc) : null,
+    repurchaseRate: n(x.b) > 0 ? n(x.rb) / n(x.b) : null,
+  }));
+}
+
+export { NEVER };
+
+export const DRILL_STEPS = ['customers', 'retained7d', 'joinedGroup', 'firstOrder', 'repurchase'] as const;
+export type DrillStep = (typeof DRILL_STEPS)[number];
+
+/**
+ * The customers behind a funnel or cohort figure, or behind a stage: owned in the scope, acquired in brand
+ * months [from, to], of one key of a dimension, up to a step; newest first, `limit` after `offset`.
+ */
+export async function drillCustomers(
+  ctx: Ctx,
+  scope: Scope,
+  q: {
+    step: DrillStep;
+    stage?: string;
+    from?: string;
+    to?: string;
+    by: Dimension;
+    key?: string;
+    offset: number;
+    limit: number;
+  },
+) {
+  const corp = ctx.cdb.corpId;
+  const step = {
+    customers: sql``,
+    retained7d: sql`and r.retained_7d`,
+    joinedGroup: sql`and r.in_group`,
+    firstOrder: sql`and r.order_count >= 1`,
+    repurchase: sql`and r.order_count >= 2`,
+  }[q.step];
+  const where = sql`r.corp_id = ${corp} ${inScope(scope)} ${step}
+    ${q.stage ? sql`and r.stage = ${q.stage} and r.lost_day is null` : sql``}
+    ${q.from ? sql`and r.acquired_day >= ${q.from}::date` : sql``}
+    ${q.to ? sql`and r.acquired_day < ${addMonths(q.to, 1)}::date` : sql``}
+    ${q.by !== 'total' && q.key !== undefined ? sql`and ${keyOf(q.by)} = ${q.key}` : sql``}`;
+  const [items, total] = await Promise.all([
+    sql<{
+      id: unknown;
+      name: string;
+      avatar: string | null;
+      staff: string;
+      unit: string;
+      acquired: string;
+      orders: unknown;
+      stage: string;
+    }>`
+      select r.customer_id id, c.name, c.avatar, s.name staff, u.name unit, r.acquired_day::text acquired,
+        r.order_count orders, r.stage
+      from insight_customers r
+      join customers c on c.corp_id = r.corp_id and c.id = r.customer_id
+      join staff s on s.corp_id = r.corp_id and s.id = r.staff_id
+      join org_units u on u.corp_id = r.corp_id and u.id = r.unit_id
+      where ${where}
+      order by r.acquired_day desc, r.customer_id desc limit ${q.limit} offset ${q.offset}`.execute(
+      ctx.cdb.db,
+    ),
+    sql<{ n: unknown }>`select count(*) n from insight_customers r where ${where}`.execute(ctx.cdb.db),
+  ]);
+  return {
+    total: n(total.rows[0]?.n),
+    items: items.rows.map((x) => ({
+      id: n(x.id),
+      name: x.name,
+      avatar: x.avatar,
+      staffName: x.staff,
+      unitName: x.unit,
+      acquiredDay: x.acquired,
+      orderCount: n(x.orders),
+      stage: x.stage,
+    })),
+  };
+}
