@@ -15,6 +15,7 @@ import { InboxDispatcher } from './platform/jobs/inbox.ts';
 import { newHolder } from './platform/jobs/lease.ts';
 import { WorkLoop } from './platform/jobs/loop.ts';
 import { OutboxSender } from './platform/jobs/outbox.ts';
+import { purgeWecomQueues, WECOM_QUEUE_RETENTION_DAYS } from './platform/jobs/retention.ts';
 import { jobsDb } from './platform/jobs/tables.ts';
 import { Waker } from './platform/jobs/wake.ts';
 import type { Pii } from './platform/pii.ts';
@@ -176,6 +177,18 @@ export function createRuntime(
         await purgeDomainEvents(
           db as Kysely<unknown>,
           new Date(clock.now().getTime() - EVENT_RETENTION_DAYS * 86_400_000),
+        );
+        return false;
+      },
+    },
+    {
+      // finished WeCom inbox and outbox rows, 30 days on (parked, pending and sync_key-named rows stay)
+      name: 'platform.purge-wecom-queues',
+      everyMs: 3_600_000,
+      run: async () => {
+        await purgeWecomQueues(
+          db as Kysely<unknown>,
+          new Date(clock.now().getTime() - WECOM_QUEUE_RETENTION_DAYS * 86_400_000),
         );
         return false;
       },

@@ -173,6 +173,9 @@ describe('the demo brand, built through the WeCom simulator', () => {
       .execute();
     const current = STAFF.filter((d) => d.departedDaysAgo === undefined);
     expect(staff.map((x) => x.userid).sort()).toEqual(current.map((d) => d.userid).sort());
+    // one store member left this morning (the demo's 离职继承)
+    const left = staff.filter((x) => x.status === 'departed');
+    expect(left).toHaveLength(counts.transfers_departure ? 1 : 0);
     for (const d of current) {
       expect(staff.find((x) => x.userid === d.userid)).toMatchObject({
         name: d.name,
@@ -180,7 +183,7 @@ describe('the demo brand, built through the WeCom simulator', () => {
         persona_name: d.personaName,
         journey_role: d.journeyRole,
         title: d.title,
-        status: 'active',
+        status: left.some((x) => x.userid === d.userid) ? 'departed' : 'active',
         code: d.unit,
       });
     }
@@ -685,10 +688,12 @@ describe('the demo brand, built through the WeCom simulator', () => {
       details: { segmentName: '沉睡高价值', format: 'csv' },
     });
     // the demo's 群发 are audited too (outreach.*): they are checked with the sends
-    const own = items.filter((e: Json) => !String(e.action).startsWith('outreach.'));
+    // the sign-ins of these tests are audited too (auth.*): they came after the build
+    const built = items.filter((e: Json) => !String(e.action).startsWith('auth.'));
+    const own = built.filter((e: Json) => !String(e.action).startsWith('outreach.'));
     expect(own).toHaveLength(counts.audited_actions!);
-    expect(counts.audit_log).toBe(items.length);
-    expect(items.length - own.length).toBeGreaterThanOrEqual(counts.mass_sends!);
+    expect(counts.audit_log).toBe(built.length);
+    expect(built.length - own.length).toBeGreaterThanOrEqual(counts.mass_sends!);
     // newest first, spread over the last days, and no number in clear
     const times = items.map((e: Json) => Date.parse(e.at));
     expect(times).toEqual([...times].sort((a, b) => b - a));
@@ -697,6 +702,44 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(phoneHash).toMatch(/^[0-9a-f]{64}$/);
     const withoutHash = items.map((e: Json) => (e.details.phoneHash ? { ...e, details: searched } : e));
     expect(JSON.stringify(withoutHash)).not.toMatch(/(?<!\d)1\d{10}(?!\d)/);
+  });
+
+  it('shows 客户继承: a member who left this morning with customers waiting, and transfers in every state', async () => {
+    const login = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'admin@demo', password: DEMO_PASSWORD }),
+    });
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    expect(counts.transfers_departure).toBeGreaterThanOrEqual(3);
+    const waiting = (await (
+      await fetch(`${s.siyuUrl}/api/v1/transfers/unassigned`, { headers: { cookie } })
+    ).json()) as Json;
+    expect(waiting.source).toBe('wecom');
+    expect(waiting.items).toHaveLength(1);
+    expect(waiting.items[0].customerCount).toBeGreaterThan(0);
+    expect(waiting.items[0].storeStaff.length).toBeGreaterThan(0);
+    const admin = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'admin@demo', password: DEMO_PASSWORD }),
+    });
+    const adminCookie = admin.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const history = (await (
+      await fetch(`${s.siyuUrl}/api/v1/transfers?limit=100`, { headers: { cookie: adminCookie } })
+    ).json()) as Json;
+    expect(history.counts).toMatchObject({
+      done: counts.transfers_reassigned,
+      refused: 1,
+      over_limit: 1,
+      waiting: counts.transfers_departure! - 2,
+    });
   });
 
   it('runs the playbook’s journeys: today’s customers got their day-0 pack, earlier ones are on their way', async () => {
@@ -860,7 +903,8 @@ describe('the demo brand through the control API only (simulator in another proc
       .executeTakeFirstOrThrow();
     const { members } = await simGet(s, `/sim/corps/${wecom_corp_id}/members`);
     const departed = STAFF.filter((d) => d.departedDaysAgo !== undefined).map((d) => d.userid);
-    expect(members.length).toBe(STAFF.length - departed.length);
+    // and one more left this morning (the 离职继承 waiting on 客户继承) when the store had enough customers
+    expect(members.length).toBe(STAFF.length - departed.length - (counts.transfers_departure ? 1 : 0));
     for (const m of members) expect(departed).not.toContain(m.userid);
     const transferred = await s.database.db
       .selectFrom('follows')
@@ -868,7 +912,8 @@ describe('the demo brand through the control API only (simulator in another proc
       .where('corp_id', '=', CORP)
       .where('add_way', '=', 202)
       .execute();
-    expect(transferred.length).toBe(counts.sim_transfers);
+    // the history's 离职继承 and the demo's 在职转接 (done, carried over with add_way 202)
+    expect(transferred.length).toBe(counts.sim_transfers! + counts.transfers_reassigned!);
     expect(await count(s, 'staff')).toBe(STAFF.filter((d) => d.departedDaysAgo === undefined).length);
     expect(await count(s, 'accounts')).toBe(ACCOUNTS.length);
     expect(await count(s, 'customers')).toBeGreaterThan(50);

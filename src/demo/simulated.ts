@@ -33,6 +33,7 @@ import type { ShiftableClock } from './shift-clock.ts';
 import { type ScenarioInput, SimDirect, SimHttp, type WecomSide } from './sim-port.ts';
 import { createDemoTagRules } from './tag-rules.ts';
 import { createDemoTasks } from './tasks.ts';
+import { createDemoDeparture, createDemoReassignment } from './transfers.ts';
 
 /**
  * The demo brand 禾木茶饮 built the way a real brand reaches Siyu: its history is played in the WeCom
@@ -225,9 +226,21 @@ export async function buildDemoThroughSimulator(
     now,
     seed,
   });
+  const transferDemo = {
+    runtime: opts.runtime,
+    corpId: CORP,
+    wecomCorpId: credentials.corpid,
+    sim: (method: string, path: string, body?: unknown) => http.sim(method, path, body),
+    simClock,
+    now,
+  };
+  // 在职转接 two days ago (before the people's audited work, so the audit log stays in time order)
+  const reassigned = await createDemoReassignment(transferDemo);
   const audited = await doDemoAuditedWork(opts.runtime.deps, CORP, now);
   const demoTasks = await createDemoTasks(opts.runtime, CORP, now);
   const demoContent = await createDemoContent(opts.runtime.deps, CORP, now);
+  // 离职继承 this morning: last, since the member who leaves is gone from WeCom afterwards
+  const departure = await createDemoDeparture(transferDemo);
   await buildDemoInsight(opts.runtime, CORP);
   const t4 = performance.now();
 
@@ -285,7 +298,8 @@ export async function buildDemoThroughSimulator(
     orders_ms: Math.round(tOrders - t2),
     live_ms: Math.round(t3 - tOrders),
     super_users: stages.super,
-    audited_actions: audited,
+    // the people's audited work, and each transfer request (one entry each)
+    audited_actions: audited + (reassigned ? 1 : 0) + (departure ? 1 : 0),
     journeys_enrolled: Object.values(journeys).reduce((a, b) => a + b, 0),
     mass_sends: massSends,
     tasks: demoTasks.tasks,
@@ -294,6 +308,8 @@ export async function buildDemoThroughSimulator(
     content_uses: demoContent.uses,
     group_codes: demoGroups.codes,
     groups_typed: demoGroups.typed,
+    transfers_reassigned: reassigned,
+    transfers_departure: departure,
     facts_ms: Math.round(t4 - t3),
   });
 

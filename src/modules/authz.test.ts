@@ -28,7 +28,6 @@ let gz1TagJob: number;
 let gz1Content: number;
 let gz1Journey: number;
 let gz1Task: number;
-let gz1Group: string;
 let gz1MassSend: number;
 let gz1Group: number;
 let gz1GroupCode: number;
@@ -169,20 +168,6 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
-  gz1Group = (
-    await t.database.db
-      .insertInto('groups')
-      .values({
-        corp_id: 'acme',
-        chat_id: 'wr_probe_gz1',
-        name: '探针群',
-        owner_userid: 'gz1a',
-        owner_staff_id: t.fx.staff.gz1a,
-        synced_at: at,
-      })
-      .returning('chat_id')
-      .executeTakeFirstOrThrow()
-  ).chat_id;
   gz1Task = (
     await t.database.db
       .insertInto('tasks')
@@ -332,6 +317,7 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/journeys/:id/versions/:version/counts': { id: gz1Journey, version: 1 },
     '/api/v1/journeys/:id/dry-run': { id: gz1Journey },
     '/api/v1/customers/:id/tags': { id: t.fx.customers.zhao },
+    '/api/v1/customers/:id/phone/reveal': { id: t.fx.customers.zhao },
     // a bulk tagging job is its maker's alone: gz1's, which even HQ does not see
     '/api/v1/customers/tag-jobs/:id': { id: gz1TagJob },
     // corp tags and tag rules are corp-wide (hq_admin only): ids of none
@@ -347,7 +333,7 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/tasks/:id/dismiss': { id: gz1Task },
     // the sidebar: a customer and a group of gz1; a send (touch) is its member's alone
     '/api/v1/sidebar/contacts/:externalUserid': { externalUserid: 'wm_zhao' },
-    '/api/v1/sidebar/groups/:chatId': { chatId: gz1Group },
+    '/api/v1/sidebar/groups/:chatId': { chatId: 'wr_probe_gz1' },
     '/api/v1/sidebar/customers/:id/sends': { id: t.fx.customers.zhao },
     '/api/v1/sidebar/customers/:id/notes': { id: t.fx.customers.zhao },
     '/api/v1/sidebar/sends/:touchId/cancel': { touchId: 999_999 },

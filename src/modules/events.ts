@@ -158,8 +158,20 @@ export interface ChannelAttributed {
   addedAt: string;
 }
 
+/** WeCom said a transfer of a customer failed (the transfer_fail callback): refused, or over the limit. */
+export interface TransferFailed {
+  type: 'TransferFailed';
+  customerId: number;
+  externalUserid: string;
+  /** The takeover member (WeCom userid). */
+  takeoverUserid: string;
+  reason: string;
+  at: string;
+}
+
 export type DomainEvent =
   | ContactAdded
+  | TransferFailed
   | FollowEnded
   | CustomerMirrored
   | TagsChanged

@@ -19,6 +19,7 @@ import { staff } from './staff/module.ts';
 import { tagRules } from './tag-rules/module.ts';
 import { tags } from './tags/module.ts';
 import { tasks } from './tasks/module.ts';
+import { transfers } from './transfers/module.ts';
 
 /** Every module of Siyu. A new module is one line here (its manifest says the rest). */
 const ALL: readonly ModuleManifest[] = [
@@ -38,6 +39,7 @@ const ALL: readonly ModuleManifest[] = [
   outreach,
   journeys,
   tasks,
+  transfers,
   insight,
   sidebar,
 ];

@@ -17,6 +17,7 @@ import type { StaffTables } from './staff/schema.ts';
 import type { TagRulesTables } from './tag-rules/schema.ts';
 import type { TagsTables } from './tags/schema.ts';
 import type { TasksTables } from './tasks/schema.ts';
+import type { TransfersTables } from './transfers/schema.ts';
 
 /**
  * Kysely's view of the whole schema: the platform's tables and each module's (declared in its schema.ts).
@@ -41,4 +42,5 @@ export interface Tables
     JourneysTables,
     TasksTables,
     InsightTables,
-    SidebarTables {}
+    SidebarTables,
+    TransfersTables {}

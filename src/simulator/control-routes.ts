@@ -51,7 +51,7 @@ import { POPULATION_KINDS, type Populations } from './population.ts';
 import { verifyCallbackUrl } from './push.ts';
 import type { Simulator } from './state.ts';
 import { adminCreateTags, adminDeleteTags, adminEditTag, tagView } from './tags.ts';
-import { customerRefusesTransfer, settleDueTransfers, transferList } from './transfer.ts';
+import { customerRefusesTransfer, settleDueTransfers, takeoverOverLimit, transferList } from './transfer.ts';
 
 /** The control API under /sim: drive user-side scenarios and inspect state. JSON in, JSON out, 4xx on errors. */
 
@@ -200,6 +200,7 @@ const scenarioSchemas = {
     content: z.string().min(1).max(4000),
   }),
   'customer-refuses-transfer': z.strictObject({ external_userid: id }),
+  'takeover-over-limit': z.strictObject({ external_userid: id }),
 } as const;
 
 type ScenarioName = keyof typeof scenarioSchemas;
@@ -228,6 +229,7 @@ const scenarioHandlers: {
   'member-ignores-mass-send': memberIgnoresMassSend,
   'member-sends-personal-mass-send': memberSendsPersonalMassSend,
   'customer-refuses-transfer': customerRefusesTransfer,
+  'takeover-over-limit': takeoverOverLimit,
 };
 
 export const SCENARIOS = Object.keys(scenarioSchemas) as ScenarioName[];

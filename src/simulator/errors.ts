@@ -15,6 +15,7 @@ const BASE_MESSAGES: Record<number, string> = {
   40068: 'invalid tagid',
   40071: 'invalid tag name, tag name already exists',
   40096: 'invalid external userid',
+  40128: 'customer transfer too frequent: at most twice per customer within 90 days',
   40129: 'customer is being transferred',
   40130: 'customer is already a friend of the takeover member',
   41001: 'access_token missing',

@@ -41,6 +41,8 @@ export interface CorpState {
   /** `<external_userid|chat_id>|<YYYY-MM>` → mass-send messages received that month. */
   mass_received: Record<string, number>;
   transfers: Transfer[];
+  /** groupchat/transfer and onjob_transfer accepted (their daily and 90-day limits); absent in older states. */
+  group_transfers?: { chat_id: string; new_owner: string; kind: 'onjob' | 'resigned'; time: number }[];
   messages: Message[];
   /** message/send: what the app sent to members (app-messages.ts); absent in states saved before it. */
   app_messages?: AppMessage[];

@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  GROUP_TRANSFERS_PER_OWNER_PER_DAY,
+  TRANSFER_PROTECTION_DAYS,
+  TRANSFERS_PER_CUSTOMER,
+} from '../wecom/limits.ts';
 import { chars, int, page, parseApi } from './api-input.ts';
 import { customerOr404, findCustomer, findFollow, insertFollow, removeFollow } from './contacts.ts';
 import { activeMember, requireMember } from './directory.ts';
@@ -6,6 +11,10 @@ import { baseMessage, notFound, WecomError } from './errors.ts';
 import { findGroupChat } from './groups.ts';
 import type { CorpState, Member, Transfer } from './model.ts';
 import type { Simulator } from './state.ts';
+
+/** How many customers a member may have before takeovers to them end over the limit (status 4). */
+export const MEMBER_CUSTOMER_CAP = 20_000;
+const PROTECTION_S = TRANSFER_PROTECTION_DAYS * 86_400;
 
 /** 在职继承 / 离职继承: customers move after 24 h unless they refuse; groups move at once. */
 
@@ -43,6 +52,11 @@ export function apiTransferCustomer(
     if (!findFollow(corp, input.handover_userid, id)) return { external_userid: id, errcode: 84061 };
     if (corp.transfers.some((t) => t.external_userid === id && t.status === 2))
       return { external_userid: id, errcode: 40129 };
+    // at most twice per customer within the 90-day protection (started or done transfers count)
+    const recent = corp.transfers.filter(
+      (t) => t.external_userid === id && t.status === 1 && t.start_time > now - PROTECTION_S,
+    );
+    if (recent.length >= TRANSFERS_PER_CUSTOMER) return { external_userid: id, errcode: 40128 };
     if (findFollow(corp, input.takeover_userid, id)) return { external_userid: id, errcode: 40130 };
     corp.transfers.push({
       kind,
@@ -134,6 +148,10 @@ export function settleTransfers(sim: Simulator, corp: CorpState): boolean {
       t.status = 4;
       continue;
     }
+    if (followCount(corp, t.takeover_userid) >= MEMBER_CUSTOMER_CAP) {
+      failTransfer(sim, corp, t, 'customer_limit_exceed');
+      continue;
+    }
     t.status = 1;
     removeFollow(corp, t.handover_userid, t.external_userid);
     if (!findFollow(corp, t.takeover_userid, t.external_userid)) {
@@ -158,21 +176,49 @@ export function settleTransfers(sim: Simulator, corp: CorpState): boolean {
   return changed;
 }
 
-/** The customer refuses a pending transfer: status 3 and a transfer_fail event. */
-export function customerRefusesTransfer(sim: Simulator, corp: CorpState, input: { external_userid: string }) {
-  customerOr404(corp, input.external_userid);
-  const t: Transfer | undefined = corp.transfers.find(
-    (x) => x.external_userid === input.external_userid && x.status === 2,
-  );
-  if (!t) throw notFound('pending transfer of customer', input.external_userid);
-  t.status = 3;
-  const delivery = sim.emit(corp, `customer:${t.external_userid}`, {
+function followCount(corp: CorpState, userid: string): number {
+  let n = 0;
+  for (const list of Object.values(corp.follows)) if (list.some((f) => f.userid === userid)) n++;
+  return n;
+}
+
+function failTransfer(
+  sim: Simulator,
+  corp: CorpState,
+  t: Transfer,
+  reason: 'customer_refused' | 'customer_limit_exceed',
+) {
+  t.status = reason === 'customer_refused' ? 3 : 4;
+  return sim.emit(corp, `customer:${t.external_userid}`, {
     Event: 'change_external_contact',
     ChangeType: 'transfer_fail',
-    FailReason: 'customer_refused',
+    FailReason: reason,
     UserID: t.takeover_userid,
     ExternalUserID: t.external_userid,
   });
+}
+
+function pendingTransfer(corp: CorpState, externalUserid: string): Transfer {
+  customerOr404(corp, externalUserid);
+  const t = corp.transfers.find((x) => x.external_userid === externalUserid && x.status === 2);
+  if (!t) throw notFound('pending transfer of customer', externalUserid);
+  return t;
+}
+
+/** The customer refuses a pending transfer: status 3 and a transfer_fail event. */
+export function customerRefusesTransfer(sim: Simulator, corp: CorpState, input: { external_userid: string }) {
+  const t = pendingTransfer(corp, input.external_userid);
+  const delivery = failTransfer(sim, corp, t, 'customer_refused');
+  return { transfer: t, delivery_id: delivery.id };
+}
+
+/**
+ * The takeover member reached WeCom's customer limit before a pending transfer completed: status 4 (over
+ * the limit) and a transfer_fail event with customer_limit_exceed (settling does the same at MEMBER_CUSTOMER_CAP).
+ */
+export function takeoverOverLimit(sim: Simulator, corp: CorpState, input: { external_userid: string }) {
+  const t = pendingTransfer(corp, input.external_userid);
+  const delivery = failTransfer(sim, corp, t, 'customer_limit_exceed');
   return { transfer: t, delivery_id: delivery.id };
 }
 
@@ -189,6 +235,9 @@ export function apiGroupchatTransfer(
 ) {
   const input = parseApi(groupTransferBody, body);
   requireMember(corp, input.new_owner);
+  const now = sim.nowS();
+  corp.group_transfers ??= [];
+  const log = corp.group_transfers;
   const failed: { chat_id: string; errcode: number; errmsg: string }[] = [];
   const fail = (chatId: string, errcode: number) =>
     failed.push({ chat_id: chatId, errcode, errmsg: baseMessage(errcode) });
@@ -203,6 +252,23 @@ export function apiGroupchatTransfer(
       fail(chatId, 90500);
       continue;
     }
+    // at most 300 groups a day to one new owner; an on-job group at most twice per 90 days
+    if (
+      log.filter((x) => x.new_owner === input.new_owner && x.time > now - 86_400).length >=
+      GROUP_TRANSFERS_PER_OWNER_PER_DAY
+    ) {
+      fail(chatId, 40128);
+      continue;
+    }
+    if (
+      kind === 'onjob' &&
+      log.filter((x) => x.chat_id === chatId && x.kind === 'onjob' && x.time > now - PROTECTION_S).length >=
+        TRANSFERS_PER_CUSTOMER
+    ) {
+      fail(chatId, 40128);
+      continue;
+    }
+    log.push({ chat_id: chatId, new_owner: input.new_owner, kind, time: now });
     group.owner = input.new_owner;
     group.status = kind === 'resigned' ? 3 : group.status;
     if (!group.members.some((m) => m.userid === input.new_owner)) {

@@ -22,3 +22,8 @@ export const ADD_JOIN_WAY = `${EC}/groupchat/add_join_way`;
 export const UPDATE_JOIN_WAY = `${EC}/groupchat/update_join_way`;
 export const ADD_GROUP_WELCOME_TEMPLATE = `${EC}/group_welcome_template/add`;
 export const EDIT_GROUP_WELCOME_TEMPLATE = `${EC}/group_welcome_template/edit`;
+/** 在职继承 / 离职继承 of customers and groups (the transfers module). */
+export const TRANSFER_CUSTOMER = `${EC}/transfer_customer`;
+export const RESIGNED_TRANSFER_CUSTOMER = `${EC}/resigned/transfer_customer`;
+export const GROUPCHAT_TRANSFER = `${EC}/groupchat/transfer`;
+export const GROUPCHAT_ONJOB_TRANSFER = `${EC}/groupchat/onjob_transfer`;

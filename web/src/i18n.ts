@@ -13,11 +13,13 @@ import * as journeys from './features/journeys/strings';
 import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
 import * as outreach from './features/outreach/strings';
+import * as secrets from './features/secrets/strings';
 import * as segments from './features/segments/strings';
 import * as sidebar from './features/sidebar/strings';
 import * as staff from './features/staff/strings';
 import * as tags from './features/tags/strings';
 import * as tasks from './features/tasks/strings';
+import * as transfers from './features/transfers/strings';
 import { setApiLanguage } from './shared/api/client';
 import * as shared from './shared/strings';
 
@@ -40,6 +42,8 @@ const zh = {
   ...content.zh,
   ...outreach.zh,
   ...groups.zh,
+  ...transfers.zh,
+  ...secrets.zh,
   ...insight.zh,
   ...journeys.zh,
 };
@@ -61,6 +65,8 @@ const en: typeof zh = {
   ...content.en,
   ...outreach.en,
   ...groups.en,
+  ...transfers.en,
+  ...secrets.en,
   ...insight.en,
   ...journeys.en,
 };

@@ -5,7 +5,7 @@ import { resolveSession, SESSION_COOKIE } from './service.ts';
 /** Console logins: passwords, sessions, the login limit. */
 export const accounts: ModuleManifest = {
   name: 'accounts',
-  dependsOn: ['org', 'staff'],
+  dependsOn: ['audit', 'org', 'staff'],
   tables: ['accounts', 'sessions'],
   migrations: {
     dir: migrationsOf(import.meta.url),

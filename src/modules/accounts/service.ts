@@ -7,6 +7,7 @@ import type { Session } from '../../platform/http/app.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import type { LoginGuard } from '../../platform/http/rate-limit.ts';
 import { textProblem } from '../../platform/input.ts';
+import { type AuditEntry, recordAudit } from '../audit/index.ts';
 import { isRootUnit, subtreeUnitIds } from '../org/index.ts';
 import type { Tables } from '../tables.ts';
 import { DUMMY_HASH, verifyPassword } from './passwords.ts';
@@ -47,6 +48,50 @@ export function parseLogin(login: string): { username: string; corpId: string } 
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/**
+ * A sign-in (or a refused one) on the brand's audit log, from the client's address: the claimed account as
+ * the subject of a failure (no actor: nobody proved who they are), the account itself as the actor of a
+ * success. A login naming no known brand has no log to go to.
+ */
+async function auditSignIn(
+  db: Kysely<Tables>,
+  clock: Clock,
+  corpId: string,
+  ip: string,
+  entry: AuditEntry,
+  me?: Me,
+): Promise<void> {
+  const known = await db
+    .selectFrom('corps')
+    .select('corp_id')
+    .where('corp_id', '=', corpId)
+    .executeTakeFirst();
+  if (!known) return;
+  await recordAudit(
+    {
+      cdb: corpDb(db, corpId),
+      clock,
+      pii: undefined as never,
+      events: undefined as never,
+      address: ip,
+      ...(me
+        ? {
+            actor: {
+              corpId,
+              accountId: me.id,
+              role: me.role,
+              unitId: me.unitId,
+              seesWholeCorp: false,
+              unitIds: [me.unitId],
+              staffId: me.staffId,
+            },
+          }
+        : {}),
+    },
+    entry,
+  );
+}
+
 export async function login(
   db: Kysely<Tables>,
   clock: Clock,
@@ -56,7 +101,14 @@ export async function login(
   const parsed = parseLogin(input.login);
   // the limits count the account the lookup will read, so no other spelling of it escapes its count
   const loginKey = parsed ? `${parsed.username}@${parsed.corpId}` : input.login.trim().toLowerCase();
-  if (guard.isBlocked(loginKey, input.ip)) throw new AppError('rate_limited');
+  if (guard.isBlocked(loginKey, input.ip)) {
+    if (parsed)
+      await auditSignIn(db, clock, parsed.corpId, input.ip, {
+        action: 'auth.login_blocked',
+        details: { username: parsed.username },
+      });
+    throw new AppError('rate_limited');
+  }
   const account = parsed
     ? await db
         .selectFrom('accounts')
@@ -68,29 +120,36 @@ export async function login(
   const ok = await verifyPassword(input.password, account?.password_hash ?? DUMMY_HASH);
   if (!account || !ok || account.disabled) {
     guard.failed(loginKey, input.ip);
+    if (parsed)
+      await auditSignIn(db, clock, parsed.corpId, input.ip, {
+        action: 'auth.login_failed',
+        subject: account ? `account:${account.id}` : null,
+        details: {
+          username: parsed.username,
+          reason: !account ? 'unknown_account' : !ok ? 'wrong_password' : 'disabled',
+        },
+      });
     throw new AppError('bad_credentials');
   }
   guard.succeeded(loginKey, input.ip);
-  const session = await startSession(db, clock, {
+  return startSession(db, clock, {
     corpId: account.corp_id,
     accountId: account.id,
     ip: input.ip,
     userAgent: input.userAgent,
   });
-  const me = await loadMe(db, account.corp_id, account.id);
-  if (!me) throw new AppError('bad_credentials');
-  return { ...session, me };
 }
 
 /**
  * A new session for an account someone has proven to be (a password, or WeCom's OAuth for the sidebar): the
- * cookie value and its CSRF token. The account's expired sessions are removed on the way.
+ * cookie value, its CSRF token and the caller; the sign-in is audited. The account's expired sessions are
+ * removed on the way.
  */
 export async function startSession(
   db: Kysely<Tables>,
   clock: Clock,
-  input: { corpId: string; accountId: number; ip: string; userAgent?: string },
-): Promise<{ cookie: string; csrfToken: string }> {
+  input: { corpId: string; accountId: number; ip: string; userAgent?: string; via?: 'wecom_oauth' },
+): Promise<{ cookie: string; csrfToken: string; me: Me }> {
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
   const now = clock.now();
@@ -115,7 +174,21 @@ export async function startSession(
     .where('account_id', '=', input.accountId)
     .where('expires_at', '<=', now)
     .execute();
-  return { cookie: `${input.corpId}.${token}`, csrfToken };
+  const me = await loadMe(db, input.corpId, input.accountId);
+  if (!me) throw new AppError('bad_credentials');
+  await auditSignIn(
+    db,
+    clock,
+    input.corpId,
+    input.ip,
+    {
+      action: 'auth.login',
+      subject: `account:${me.id}`,
+      ...(input.via ? { details: { via: input.via } } : {}),
+    },
+    me,
+  );
+  return { cookie: `${input.corpId}.${token}`, csrfToken, me };
 }
 
 function splitCookie(cookie: string | undefined): { corpId: string; tokenHash: string } | null {

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { Actor } from '../../platform/actor.ts';
+import { type ExportFormat, exportFile, MAX_EXPORT_ROWS } from '../../platform/export.ts';
+import { AppError } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
 
@@ -99,10 +101,8 @@ export interface AuditListInput {
   limit: number;
 }
 
-/** The brand's audit log, newest first, with the acting account's name. */
-export async function listAudit(ctx: Ctx, input: AuditListInput) {
+function auditQuery(ctx: Ctx, input: Omit<AuditListInput, 'cursor' | 'limit'>) {
   const { cdb } = ctx;
-  const after = decodeCursor(input.cursor);
   let query = cdb.db
     .selectFrom('audit_log as l')
     .leftJoin('accounts as a', (j) =>
@@ -134,6 +134,13 @@ export async function listAudit(ctx: Ctx, input: AuditListInput) {
   if (input.subject !== undefined) query = query.where('l.subject', '=', input.subject);
   if (input.from !== undefined) query = query.where('l.at', '>=', new Date(input.from));
   if (input.to !== undefined) query = query.where('l.at', '<', new Date(input.to));
+  return query;
+}
+
+/** The brand's audit log, newest first, with the acting account's name. */
+export async function listAudit(ctx: Ctx, input: AuditListInput) {
+  const after = decodeCursor(input.cursor);
+  let query = auditQuery(ctx, input);
   if (after !== undefined) query = query.where('l.id', '<', after);
   const rows = await query
     .orderBy('l.id', 'desc')
@@ -157,4 +164,45 @@ export async function listAudit(ctx: Ctx, input: AuditListInput) {
       details: (r.details ?? {}) as Record<string, unknown>,
     })),
   };
+}
+
+/**
+ * The entries a filter finds, as a file (at most MAX_EXPORT_ROWS; more: 422), newest first. The export is
+ * itself an entry (`audit.export`, with its filter and row count), in the same transaction.
+ */
+export async function exportAudit(
+  ctx: Ctx,
+  input: Omit<AuditListInput, 'cursor' | 'limit'>,
+  format: ExportFormat,
+) {
+  const rows = await auditQuery(ctx, input)
+    .orderBy('l.id', 'desc')
+    .limit(MAX_EXPORT_ROWS + 1)
+    .execute();
+  if (rows.length > MAX_EXPORT_ROWS)
+    throw new AppError('too_many_rows', {
+      zh: `审计记录超过 ${MAX_EXPORT_ROWS} 条，请缩小时间范围或按操作筛选`,
+      en: `More than ${MAX_EXPORT_ROWS} entries: narrow the time range or the action`,
+    });
+  await recordAudit(ctx, {
+    action: 'audit.export',
+    details: { filter: { ...input }, rows: rows.length, format },
+  });
+  return exportFile(format, `audit-${ctx.clock.now().toISOString().slice(0, 10)}`, {
+    name: 'audit',
+    header: ['id', 'at', 'account', 'name', 'role', 'unit', 'address', 'action', 'subject', 'details'],
+    rows: rows.map((r) => [
+      r.id,
+      r.at.toISOString(),
+      r.username,
+      r.display_name,
+      r.role,
+      r.unit_name,
+      r.address,
+      r.action,
+      r.subject,
+      JSON.stringify(r.details ?? {}),
+    ]),
+    widths: [8, 24, 14, 14, 14, 14, 16, 28, 20, 60],
+  });
 }

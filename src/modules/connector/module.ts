@@ -18,7 +18,7 @@ export const connector: ModuleManifest = {
   },
   routes: connectorRoutes,
   rootRoutes: callbackRoutes,
-  publishes: [],
+  publishes: ['TransferFailed'],
   inbox: handleWecomEvent,
   jobs: [{ name: SYNC_JOB, everyMs: 60_000, run: (deps) => runRequestedSyncs(deps) }],
 };

@@ -26,3 +26,4 @@ export {
 } from './sync.ts';
 export { startTagJob } from './tag-jobs.ts';
 export { addTimeline, removeTimeline, type TimelineEntry, type TimelineKind } from './timeline.ts';
+export { carryOverTransfers, type FollowTransfer } from './transfer-follow.ts';

@@ -9,6 +9,7 @@ import { staffCountsByUnit } from '../staff/index.ts';
 import { editCustomerTags } from './customer-tags.ts';
 import { exportCustomers } from './export.ts';
 import { factsCard, stage } from './facts-routes.ts';
+import { revealPhone } from './reveal.ts';
 import { customerCountsByUnit, getCustomerProfile, listCustomers } from './service.ts';
 import { getTagJob, INLINE_BULK_CUSTOMERS, MAX_BULK_CUSTOMERS, startTagJob } from './tag-jobs.ts';
 
@@ -60,7 +61,7 @@ const profile = z.object({
         .nullable()
         .describe('the channel whose code that state is, when it is one'),
       journeyRole: z.string().describe("the staff member's role at this node of the customer's journey"),
-      status: z.enum(['active', 'deleted_by_customer', 'deleted_by_staff']),
+      status: z.enum(['active', 'deleted_by_customer', 'deleted_by_staff', 'transferred']),
       addedAt: z.string(),
     }),
   ),
@@ -150,6 +151,22 @@ export function customerRoutes(deps: Deps) {
         },
       },
       async (request) => getCustomerProfile(ctxOf(deps, request), request.params.id),
+    );
+    app.post(
+      '/customers/:id/phone/reveal',
+      {
+        config: { access: { roles: ROLES, scope: 'subtree' } },
+        schema: {
+          tags: ['customers'],
+          summary: 'The customer’s full phone number, as an audited action (404 outside scope)',
+          description:
+            'Lists and profiles show the masked number only. Each reveal is on the audit log and counts ' +
+            'against the same per-role budget as phone searches (429 past it).',
+          params: z.object({ id }),
+          response: { 200: z.object({ phone: z.string().nullable() }) },
+        },
+      },
+      async (request) => revealPhone(ctxOf(deps, request), request.params.id),
     );
     app.post(
       '/customers/:id/tags',

@@ -31,7 +31,7 @@ export interface FollowsTable {
   add_way: Generated<number>;
   state: string | null;
   journey_role: string;
-  status: Generated<'active' | 'deleted_by_customer' | 'deleted_by_staff'>;
+  status: Generated<'active' | 'deleted_by_customer' | 'deleted_by_staff' | 'transferred'>;
   added_at: Timestamp;
   ended_at: Timestamp | null;
   /** The full sync run that last listed this follow in WeCom (migration 0024). */

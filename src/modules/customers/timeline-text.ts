@@ -183,6 +183,16 @@ function render(e: StoredEntry): Text | null {
         en: `Reassignment to ${to} failed${why ? `: ${why.en}` : ''}`,
       };
     }
+    case 'transferred': {
+      const from = str(d.fromName);
+      const to = str(d.toName);
+      if (!from || !to) return null;
+      const resigned = d.kind === 'resigned';
+      return {
+        zh: `${resigned ? '离职继承' : '在职转接'}：客户由 ${from} 转给 ${to}`,
+        en: `${resigned ? 'Departure transfer' : 'Reassignment'}: the customer moved from ${from} to ${to}`,
+      };
+    }
     case 'channel_add': {
       const channel = str(d.channelName);
       if (!channel || !staff) return null;

@@ -12,6 +12,7 @@ export type TimelineKind =
   | 'group_joined'
   | 'group_left'
   | 'transfer_failed'
+  | 'transferred'
   | 'channel_add'
   | 'stage_changed'
   | 'order'

@@ -31,8 +31,8 @@ async function contribute(cdb: Db, ids: readonly number[], sign: 1 | -1): Promis
         welcomed::int as w, 0 as nc, 0 as lc, 0 as fb
       from insight_follows where corp_id = ${corp} and customer_id = any(${arr})
       union all
-      select ended_day, staff_id, unit_id, channel_id, method, 0, (ended_by = 'customer')::int,
-        (ended_by = 'staff')::int, 0, 0, 0, 0
+      select ended_day, staff_id, unit_id, channel_id, method, 0, coalesce((ended_by = 'customer')::int, 0),
+        coalesce((ended_by = 'staff')::int, 0), 0, 0, 0, 0
       from insight_follows where corp_id = ${corp} and customer_id = any(${arr}) and ended_day is not null
       union all
       select acquired_day, staff_id, unit_id, channel_id, method, 0, 0, 0, 0, 1, 0, 0
@@ -107,6 +107,7 @@ async function mirror(cdb: Db, ids: readonly number[]): Promise<void> {
     select f.corp_id, f.id, f.customer_id, f.staff_id, s.unit_id, coalesce(ca.channel_id, 0),
       coalesce(ch.method, 'none'), ${bday('f.added_at')},
       case when f.status <> 'active' then ${bday('coalesce(f.ended_at, f.added_at)')} end,
+      -- a follow ended 'transferred' (客户继承) is neither side's deletion: ended_by stays null
       case f.status when 'deleted_by_customer' then 'customer' when 'deleted_by_staff' then 'staff' end,
       coalesce(ca.welcome_key is not null and exists (
         select 1 from wecom_outbox o where o.corp_id = ca.corp_id and o.idem_key = ca.welcome_key

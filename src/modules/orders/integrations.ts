@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { corpDb } from '../../platform/db/corp-db.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
+import { recordAudit } from '../audit/index.ts';
 import { type Ctx, type Deps, type SyncCtx, syncCtxOf } from '../context.ts';
 
 /** The headers of a signed /hooks request. */
@@ -185,17 +186,44 @@ export async function createIntegration(ctx: Ctx, source: string) {
       en: `Source ${source} already has a live secret; revoke it first`,
     });
   }
+  await recordAudit(ctx, {
+    action: 'integrations.create',
+    subject: `integration:${row.id}`,
+    details: { source },
+  });
   return { ...view(row), secret };
 }
 
 export async function revokeIntegration(ctx: Ctx, id: number) {
-  const row = await ctx.cdb.db
-    .updateTable('integrations')
-    .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(ctx.clock.now())) }))
-    .where('corp_id', '=', ctx.cdb.corpId)
-    .where('id', '=', id)
-    .returning(['id', 'source', 'created_at', 'last_used_at', 'revoked_at'])
-    .executeTakeFirst();
-  if (!row) throw notFound({ zh: '对接密钥', en: 'Integration' });
-  return view(row);
+  return ctx.cdb.transaction(async (tx) => {
+    const cols = ['id', 'source', 'created_at', 'last_used_at', 'revoked_at'] as const;
+    const revoked = await tx.db
+      .updateTable('integrations')
+      .set({ revoked_at: ctx.clock.now() })
+      .where('corp_id', '=', tx.corpId)
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .returning([...cols])
+      .executeTakeFirst();
+    if (revoked) {
+      // only the revocation itself is on the log; a secret revoked before stays as it was
+      await recordAudit(
+        { ...ctx, cdb: tx },
+        {
+          action: 'integrations.revoke',
+          subject: `integration:${revoked.id}`,
+          details: { source: revoked.source },
+        },
+      );
+      return view(revoked);
+    }
+    const row = await tx.db
+      .selectFrom('integrations')
+      .select([...cols])
+      .where('corp_id', '=', tx.corpId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw notFound({ zh: '对接密钥', en: 'Integration' });
+    return view(row);
+  });
 }

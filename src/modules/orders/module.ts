@@ -12,7 +12,7 @@ import { orderRoutes } from './routes.ts';
  */
 export const orders: ModuleManifest = {
   name: 'orders',
-  dependsOn: ['org', 'accounts', 'customers'],
+  dependsOn: ['audit', 'org', 'accounts', 'customers'],
   tables: [
     'orders',
     'order_items',

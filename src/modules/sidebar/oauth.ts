@@ -106,6 +106,7 @@ export async function signInWithCode(
     accountId: account.id,
     ip: client.ip,
     userAgent: client.userAgent,
+    via: 'wecom_oauth',
   });
   return { ok: true, cookie: session.cookie };
 }

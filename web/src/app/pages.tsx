@@ -11,9 +11,11 @@ import {
   FileImageOutlined,
   FilterOutlined,
   ImportOutlined,
+  KeyOutlined,
   NodeIndexOutlined,
   QrcodeOutlined,
   SendOutlined,
+  SwapOutlined,
   TagsOutlined,
   TeamOutlined,
   WechatWorkOutlined,
@@ -131,6 +133,15 @@ export const PAGES: readonly PageEntry[] = [
     },
   },
   {
+    paths: ['transfers'],
+    page: lazy(() => import('../features/transfers/TransfersPage')),
+    menu: {
+      icon: <SwapOutlined />,
+      label: 'transfers.menu',
+      roles: ['hq_admin', 'region_manager', 'store_manager'],
+    },
+  },
+  {
     paths: ['order-import'],
     page: lazy(() => import('../features/orders/OrderImportPage')),
     menu: {
@@ -143,6 +154,11 @@ export const PAGES: readonly PageEntry[] = [
     paths: ['wecom'],
     page: lazy(() => import('../features/connector/WecomPage')),
     menu: { icon: <WechatWorkOutlined />, label: 'wecom.menu', roles: ['hq_admin'] },
+  },
+  {
+    paths: ['secrets'],
+    page: lazy(() => import('../features/secrets/SecretsPage')),
+    menu: { icon: <KeyOutlined />, label: 'secrets.menu', roles: ['hq_admin'] },
   },
   {
     paths: ['audit'],

@@ -1,10 +1,11 @@
-import { Card, Empty, Flex, Select, Table, type TableColumnsType, Tag, Typography } from 'antd';
+import { Card, DatePicker, Empty, Flex, Select, Table, type TableColumnsType, Tag, Typography } from 'antd';
+import dayjs from 'dayjs';
 import type { TFunction } from 'i18next';
 import { type HTMLAttributes, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
 import { useLang } from '../../i18n';
-import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
+import { CursorPager, ErrorAlert, ExportButton, PageHeader } from '../../shared/components';
 import { formatDateTime } from '../../shared/format';
 import { useAsync, useCursorPages } from '../../shared/hooks';
 import { setParams } from '../../shared/params';
@@ -17,12 +18,34 @@ import type { zh } from './strings';
 const PAGE_SIZE = 30;
 type Action = keyof typeof zh.audit.actions;
 const ACTIONS = [
+  'auth.login',
+  'auth.login_failed',
+  'auth.login_blocked',
   'customers.phone_search',
   'customers.phone_search.refused',
+  'customers.phone_reveal',
+  'customers.phone_reveal.refused',
   'customers.export',
   'customers.bulk_tags',
   'segments.export',
+  'transfers.departure',
+  'transfers.reassign',
+  'integrations.create',
+  'integrations.revoke',
+  'outreach.mass_send.create',
+  'outreach.content_guard.override',
+  'outreach.budget',
+  'outreach.settings',
+  'audit.export',
 ] as const satisfies readonly Action[];
+type Group = keyof typeof zh.audit.groups;
+const GROUPS = [
+  'auth.',
+  'customers.',
+  'transfers.',
+  'integrations.',
+  'outreach.',
+] as const satisfies readonly Group[];
 
 const isAction = (a: string): a is Action => (ACTIONS as readonly string[]).includes(a);
 
@@ -72,6 +95,29 @@ function summary(t: TFunction, e: AuditEntry, names: Names): string {
         t('audit.segment', { name: d.segmentName }),
         t('audit.exportRows', { rows: d.rows, format: String(d.format).toUpperCase() }),
       ].join(' · ');
+    case 'customers.phone_reveal':
+      return t('audit.reveal', { phone: d.phoneMasked });
+    case 'auth.login_failed':
+      return t('audit.loginFailed', {
+        username: d.username,
+        reason: t(`audit.loginReason.${(d.reason as 'wrong_password') ?? 'wrong_password'}`),
+      });
+    case 'auth.login_blocked':
+      return String(d.username ?? '');
+    case 'auth.login':
+      return e.subject ?? '';
+    case 'integrations.create':
+    case 'integrations.revoke':
+      return t('audit.secret', { source: d.source });
+    case 'transfers.departure':
+    case 'transfers.reassign':
+      return t('audit.transfer', {
+        customers: d.customers,
+        groups: d.groups,
+        excluded: Array.isArray(d.excluded) ? d.excluded.length : 0,
+      });
+    case 'audit.export':
+      return t('audit.auditExport', { rows: d.rows, format: String(d.format).toUpperCase() });
     case 'customers.bulk_tags':
       return [
         d.filter
@@ -95,10 +141,14 @@ export default function AuditPage() {
   const lang = useLang();
   const [params, setSearchParams] = useSearchParams();
   const action = params.get('action') ?? undefined;
+  const from = params.get('from') ?? undefined;
+  const to = params.get('to') ?? undefined;
+  const filter = { action, from, to };
 
   const pages = useCursorPages(
-    (cursor, signal) => auditApi.entries({ action, cursor: cursor ?? undefined, limit: PAGE_SIZE }, signal),
-    JSON.stringify({ action }),
+    (cursor, signal) =>
+      auditApi.entries({ ...filter, cursor: cursor ?? undefined, limit: PAGE_SIZE }, signal),
+    JSON.stringify(filter),
     'siyu.pages.audit',
   );
   const tags = useAsync((signal) => tagsApi.tags(signal), 'tags');
@@ -141,7 +191,10 @@ export default function AuditPage() {
         key: 'action',
         title: t('audit.action'),
         render: (_, e) => (
-          <Tag color={e.action.endsWith('.refused') ? 'red' : undefined} style={{ whiteSpace: 'nowrap' }}>
+          <Tag
+            color={e.action.endsWith('.refused') || e.action === 'auth.login_failed' ? 'red' : undefined}
+            style={{ whiteSpace: 'nowrap' }}
+          >
             {isAction(e.action) ? t(`audit.actions.${e.action}`) : e.action}
           </Tag>
         ),
@@ -168,10 +221,27 @@ export default function AuditPage() {
             value={action}
             placeholder={t('audit.allActions')}
             onChange={(v) => setSearchParams(setParams(params, { action: v }))}
-            options={ACTIONS.map((a) => ({ value: a, label: t(`audit.actions.${a}`) }))}
+            options={[
+              ...GROUPS.map((g) => ({ value: g, label: `${t(`audit.groups.${g}`)} · *` })),
+              ...ACTIONS.map((a) => ({ value: a, label: t(`audit.actions.${a}`) })),
+            ]}
             style={{ width: 220 }}
             data-testid="audit-action"
           />
+          <DatePicker.RangePicker
+            placeholder={[t('audit.rangeFrom'), t('audit.rangeTo')]}
+            value={from && to ? [dayjs(from), dayjs(to).subtract(1, 'day')] : null}
+            onChange={(range) =>
+              setSearchParams(
+                setParams(params, {
+                  from: range?.[0] ? range[0].startOf('day').toISOString() : undefined,
+                  to: range?.[1] ? range[1].add(1, 'day').startOf('day').toISOString() : undefined,
+                }),
+              )
+            }
+            data-testid="audit-range"
+          />
+          <ExportButton onExport={(format) => auditApi.export(filter, format)} testId="audit-export" />
         </Flex>
         {pages.error ? <ErrorAlert error={pages.error} onRetry={pages.reload} /> : null}
         <Table<AuditEntry>

@@ -34,12 +34,14 @@ import { CustomerTasksCard } from '../tasks/CustomerTasks';
 import { type CustomerDetail, customersApi, type Follow } from './api';
 import { addWayLabel, CustomerAvatar, FollowStatusTag, GenderLabel } from './customer';
 import { FactsCardView } from './Lifecycle';
+import { RevealPhone } from './RevealPhone';
 
 const KIND_COLOR: Record<string, string> = {
   follow_added: 'green',
   follow_deleted: 'red',
   follow_deleted_by_customer: 'red',
   follow_deleted_by_staff: 'red',
+  transferred: 'purple',
   tag_added: 'blue',
   tag_removed: 'gray',
   group_joined: 'cyan',
@@ -211,7 +213,7 @@ function Profile({ data, onChanged }: { data: CustomerDetail; onChanged(): void 
                   key: 'phone',
                   label: t('profile.phone'),
                   children: customer.phoneMasked ? (
-                    <span className="mono">{customer.phoneMasked}</span>
+                    <RevealPhone customerId={customer.id} masked={customer.phoneMasked} />
                   ) : (
                     none
                   ),

@@ -45,6 +45,7 @@ const FOLLOW_STATUS_COLOR: Record<FollowStatus, string> = {
   active: 'success',
   deleted_by_customer: 'error',
   deleted_by_staff: 'warning',
+  transferred: 'default',
 };
 
 export function FollowStatusTag({ status }: { status: FollowStatus }) {

@@ -38,6 +38,8 @@ export const zh = {
     failed: '批量打标签失败',
   },
   profile: {
+    reveal: '查看',
+    revealHint: '显示完整号码；此操作会记入审计日志',
     title: '客户画像',
     backToList: '返回客户列表',
     notFound: '客户不存在，或不在您的可见范围内',
@@ -74,6 +76,7 @@ export const zh = {
     follow_deleted: '删除好友',
     follow_deleted_by_customer: '客户删除员工',
     follow_deleted_by_staff: '员工删除客户',
+    transferred: '客户继承',
     tag_added: '打标签',
     tag_removed: '移除标签',
     group_joined: '入群',
@@ -98,6 +101,7 @@ export const zh = {
     active: '正常',
     deleted_by_customer: '客户已删除员工',
     deleted_by_staff: '员工已删除客户',
+    transferred: '已转给同事',
   },
   gender: {
     '0': '未知',
@@ -257,6 +261,8 @@ export const en: typeof zh = {
     failed: 'Bulk tagging failed',
   },
   profile: {
+    reveal: 'Show',
+    revealHint: 'Shows the full number; this is recorded in the audit log',
     title: 'Customer profile',
     backToList: 'Back to customers',
     notFound: 'This customer does not exist or is outside your scope',
@@ -294,6 +300,7 @@ export const en: typeof zh = {
     follow_deleted: 'Friend removed',
     follow_deleted_by_customer: 'Customer removed staff',
     follow_deleted_by_staff: 'Staff removed customer',
+    transferred: 'Customer transferred',
     tag_added: 'Tagged',
     tag_removed: 'Tag removed',
     group_joined: 'Joined group',
@@ -318,6 +325,7 @@ export const en: typeof zh = {
     active: 'Active',
     deleted_by_customer: 'Customer removed staff',
     deleted_by_staff: 'Staff removed customer',
+    transferred: 'Moved to a colleague',
   },
   gender: {
     '0': 'Unknown',

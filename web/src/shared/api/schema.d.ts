@@ -4,6 +4,50 @@
  */
 
 export interface paths {
+    "/api/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The entries a filter finds as a file (.xlsx, or CSV in UTF-8 with BOM); itself audited
+         * @description Same filters as GET /audit; at most 20000 entries (more: 422).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    action?: string;
+                    accountId?: number;
+                    subject?: string;
+                    from?: string;
+                    to?: string;
+                    format?: "xlsx" | "csv";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -1135,7 +1179,7 @@ export interface paths {
                                 /** @description the staff member's role at this node of the customer's journey */
                                 journeyRole: string;
                                 /** @enum {string} */
-                                status: "active" | "deleted_by_customer" | "deleted_by_staff";
+                                status: "active" | "deleted_by_customer" | "deleted_by_staff" | "transferred";
                                 addedAt: string;
                             }[];
                             tags: {
@@ -1203,6 +1247,49 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{id}/phone/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The customer’s full phone number, as an audited action (404 outside scope)
+         * @description Lists and profiles show the masked number only. Each reveal is on the audit log and counts against the same per-role budget as phone searches (429 past it).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            phone: string | null;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -7970,6 +8057,356 @@ export interface paths {
                             }[];
                             /** @description end, loop, too_long, or why the customer would leave */
                             end: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transfers/unassigned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Departed members in scope whose customers and groups wait for a new owner
+         * @description From WeCom’s get_unassigned_list when the brand is linked (source wecom), else from Siyu’s mirror (source mirror). Customers already being transferred are left out. storeStaff: who could take over in the same store, with their current customers.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            source: "wecom" | "mirror";
+                            items: {
+                                staffId: number;
+                                userid: string;
+                                name: string;
+                                unitId: number;
+                                unitName: string;
+                                departedAt: string | null;
+                                customerCount: number;
+                                /** @description the first 50 */
+                                customers: {
+                                    id: number;
+                                    name: string;
+                                }[];
+                                groupCount: number;
+                                /** @description the first 50 */
+                                groups: {
+                                    id: number;
+                                    name: string;
+                                }[];
+                                storeStaff: {
+                                    id: number;
+                                    name: string;
+                                    customers: number;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transfers/departure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer departed members’ customers and groups (离职继承)
+         * @description Chooses by store (unitId: every departed member of it) or by member (handoverStaffIds), then a takeover per customer by the rule; sends resigned/transfer_customer (100 per call) and groupchat/transfer through the outbox and follows transfer_result. dryRun: the plan only.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        handoverStaffIds?: number[];
+                        unitId?: number;
+                        customerIds?: number[];
+                        /** @default true */
+                        groups?: boolean;
+                        /** @default false */
+                        dryRun?: boolean;
+                        /**
+                         * @description least_load: the store’s other active staff, fewest customers first; successor: one named member
+                         * @enum {string}
+                         */
+                        rule: "least_load" | "successor";
+                        /** @description for successor: the member who takes over, in the caller’s subtree */
+                        successorStaffId?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description null for a dry run */
+                            batchId: number | null;
+                            /** @enum {string} */
+                            kind: "resigned" | "onjob";
+                            customers: number;
+                            groups: number;
+                            takeovers: {
+                                staffId: number;
+                                name: string;
+                                customers: number;
+                                groups: number;
+                            }[];
+                            excluded: {
+                                customerId: number | null;
+                                groupId: number | null;
+                                name: string;
+                                /**
+                                 * @description protected_90_days: moved twice within 90 days (WeCom would refuse it)
+                                 * @enum {string}
+                                 */
+                                reason: "protected_90_days" | "in_progress" | "already_followed" | "not_followed";
+                                /** @description for protected_90_days: when the counted transfers were asked */
+                                transfers: string[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transfers/reassign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reassign an active member’s customers and groups (在职转接)
+         * @description For a member changing store or role: transfer_customer with its message to the customer, and groupchat/onjob_transfer. Customers moved twice within 90 days, already moving, or already followed by the takeover member are excluded and listed. dryRun: the plan only.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        handoverStaffId: number;
+                        customerIds?: number[];
+                        /** @default false */
+                        groups?: boolean;
+                        message?: string;
+                        /** @default false */
+                        dryRun?: boolean;
+                        /**
+                         * @description least_load: the store’s other active staff, fewest customers first; successor: one named member
+                         * @enum {string}
+                         */
+                        rule: "least_load" | "successor";
+                        /** @description for successor: the member who takes over, in the caller’s subtree */
+                        successorStaffId?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description null for a dry run */
+                            batchId: number | null;
+                            /** @enum {string} */
+                            kind: "resigned" | "onjob";
+                            customers: number;
+                            groups: number;
+                            takeovers: {
+                                staffId: number;
+                                name: string;
+                                customers: number;
+                                groups: number;
+                            }[];
+                            excluded: {
+                                customerId: number | null;
+                                groupId: number | null;
+                                name: string;
+                                /**
+                                 * @description protected_90_days: moved twice within 90 days (WeCom would refuse it)
+                                 * @enum {string}
+                                 */
+                                reason: "protected_90_days" | "in_progress" | "already_followed" | "not_followed";
+                                /** @description for protected_90_days: when the counted transfers were asked */
+                                transfers: string[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Transfers whose handover or takeover member is in scope, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "queued" | "waiting" | "done" | "refused" | "over_limit" | "failed";
+                    kind?: "resigned" | "onjob";
+                    batchId?: number;
+                    staffId?: number;
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description per status, before the status filter */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            nextCursor: string | null;
+                            items: {
+                                id: number;
+                                batchId: number;
+                                /** @enum {string} */
+                                kind: "resigned" | "onjob";
+                                /** @enum {string} */
+                                target: "customer" | "group";
+                                customerId: number | null;
+                                customerName: string | null;
+                                groupId: number | null;
+                                groupName: string | null;
+                                handover: {
+                                    id: number;
+                                    name: string;
+                                };
+                                takeover: {
+                                    id: number;
+                                    name: string;
+                                };
+                                /** @enum {string} */
+                                status: "queued" | "waiting" | "done" | "refused" | "over_limit" | "failed";
+                                errcode: number | null;
+                                reason: string | null;
+                                requestedBy: string | null;
+                                requestedAt: string;
+                                takeoverAt: string | null;
+                                settledAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transfers/follow-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask WeCom now for the results of due transfers (the job does it every minute) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            queued: true;
                         };
                     };
                 };
