@@ -299,7 +299,8 @@ export async function groupCard(ctx: Ctx, chatId: string) {
   }
   const group = await q.executeTakeFirst();
   if (!group) throw notFound({ zh: '客户群', en: 'Customer group' });
-  // TODO(sidebar): the groups module's own persona (another helper's work) replaces this minimal one once on main.
+  // TODO(sidebar): use groups' groupPersonas (its bands, loyalty, new/old) instead of this minimal persona,
+  // once its scope admits a member who is in the group without owning it (the sidebar's rule here).
   const persona = (
     await sql<{
       customers: string;
