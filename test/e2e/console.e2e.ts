@@ -462,18 +462,20 @@ describe('console: a store manager sees only her store', () => {
     await page.getByRole('tab', { name: '链接方式' }).click();
     const card = page.getByTestId('linkage-settings').filter({ hasText: OWN_STORE });
     await card.waitFor({ state: 'visible', timeout: 15_000 });
-    expect((await card.textContent()) ?? '').toContain('沿用上级');
+    type Setting = { own: { linkage: string } | null; effective: string };
+    const setting = () => getJson<Setting>(page.request, `/api/v1/acquisition-settings/${me.account.unitId}`);
+    // the demo routes the east region's new friends into groups: her store has its own friend-then-group
+    expect(await setting()).toMatchObject({
+      own: { linkage: 'friend_then_group' },
+      effective: 'friend_then_group',
+    });
+    expect((await card.textContent()) ?? '').toContain('本级设置');
     expect((await card.textContent()) ?? '').toContain('业态：茶饮');
     await card.getByRole('radio', { name: /仅加好友/ }).check();
     await card.getByRole('button', { name: '保存' }).click();
     await expect
-      .poll(async () => (await card.textContent()) ?? '', { timeout: 10_000 })
-      .not.toContain('沿用上级');
-    const saved = await getJson<{ own: { linkage: string } | null; effective: string }>(
-      page.request,
-      `/api/v1/acquisition-settings/${me.account.unitId}`,
-    );
-    expect(saved).toMatchObject({ own: { linkage: 'friend_only' }, effective: 'friend_only' });
+      .poll(setting, { timeout: 10_000 })
+      .toMatchObject({ own: { linkage: 'friend_only' }, effective: 'friend_only' });
   });
 
   test('the HQ admin builds a segment in 分群: the live count is the API preview of the same rule, and it saves', async (ctx) => {
@@ -922,6 +924,10 @@ describe('console: a store manager sees only her store', () => {
     );
     const tag = groups.flatMap((g) => g.tags)[0]!;
     await phone.getByTestId('bulk-tags').click();
+    // the dialog zooms in: a picker opened meanwhile measures its list on a half-size box
+    await expect
+      .poll(() => phone.locator('.ant-modal').first().getAttribute('class'), { timeout: 10_000 })
+      .not.toMatch(/zoom/);
     await phone.getByTestId('bulk-tags-add').click();
     await phone.keyboard.type(tag.name);
     await phone
@@ -974,7 +980,7 @@ describe('console: a store manager sees only her store', () => {
     // no side menu takes the phone's width: it opens as a drawer from the header and closes on a choice
     expect(await phone.locator('.ant-layout-sider').count()).toBe(0);
     await phone.getByTestId('menu-toggle').click();
-    const drawer = phone.locator('.ant-drawer-content');
+    const drawer = phone.getByRole('dialog');
     await drawer.waitFor({ state: 'visible' });
     await phone.screenshot({ path: join(resultsDir, 'e2e-mobile-menu.png') });
     await drawer.getByRole('link', { name: '待办' }).click();
