@@ -54,7 +54,7 @@ export async function openLinked(
   const simulator = await startSimulator({
     port: 0,
     clock: opts.simClock ?? opts.clock,
-    push: { timeoutMs: 2000, retryDelaysMs: [50, 100, 200] },
+    push: { timeoutMs: 10_000, retryDelaysMs: [50, 100, 200] },
   });
   const app = await createServer({ database, secretKey: TEST_KEY, logger: false, clock: opts.clock });
   await app.listen({ port: 0, host: '127.0.0.1' });

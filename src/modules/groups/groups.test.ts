@@ -1,9 +1,9 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShiftableClock } from '../../demo/shift-clock.ts';
 import type { Actor, Role } from '../../platform/actor.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
 import { createChannel, getChannel } from '../channels/service.ts';
-import { GROUP_EVENT_DELAY_MS } from '../connector/callback-routes.ts';
 import { type Ctx, ctxFor, syncCtxOf } from '../context.ts';
 import { ingestOrders } from '../orders/index.ts';
 import { createGroupCode, getGroupCode, ROTATE_AT } from './codes.ts';
@@ -17,11 +17,23 @@ import { customerGroups, getGroup, listGroups, setGroupType } from './service.ts
 
 let t: Linked;
 const clock = new ShiftableClock();
-/** Group events are read from WeCom 2 s after they arrive (its data lags them): the clocks move on. */
+/**
+ * Group events are read from WeCom 2 s after they arrive (its data lags them), and under load a call may be
+ * retried after its backoff: the clocks move to each pending row's time until nothing is pending.
+ */
 async function settle() {
   await t.settle();
-  clock.shiftBy(GROUP_EVENT_DELAY_MS + 1);
-  await t.settle();
+  for (let round = 0; round < 10; round++) {
+    const { rows } = await sql<{ at: Date | null }>`
+      select min(next_attempt_at) as at from (
+        select next_attempt_at from wecom_inbox where status = 'pending'
+        union all select next_attempt_at from domain_event_deliveries where status = 'pending'
+        union all select next_attempt_at from wecom_outbox where status = 'pending') p`.execute(t.database.db);
+    const at = rows[0]?.at;
+    if (!at) return;
+    clock.shiftBy(Math.max(0, new Date(at).getTime() - clock.now().getTime()) + 1);
+    await t.settle();
+  }
 }
 beforeAll(async () => {
   t = await openLinked({ clock });
