@@ -64,25 +64,31 @@ export async function effectiveSettings(
   cdb: CorpDb<Tables>,
   unitId: number,
 ): Promise<{ linkage: Linkage; addsModel: 'central' | 'journey' }> {
+  // One read (it runs in every welcome): the nearest settings up the tree, beside the brand's business type.
   const row = await cdb.db
-    .selectFrom('org_units as u')
-    .innerJoin('org_units as a', (j) => j.onRef('a.corp_id', '=', 'u.corp_id'))
-    .innerJoin('acquisition_settings as s', (j) =>
-      j.onRef('s.corp_id', '=', 'a.corp_id').onRef('s.unit_id', '=', 'a.id'),
+    .selectFrom('corps as c')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('org_units as u')
+          .innerJoin('org_units as a', (j) => j.onRef('a.corp_id', '=', 'u.corp_id'))
+          .innerJoin('acquisition_settings as s', (j) =>
+            j.onRef('s.corp_id', '=', 'a.corp_id').onRef('s.unit_id', '=', 'a.id'),
+          )
+          .select(['s.linkage', 's.adds_model'])
+          .where('u.corp_id', '=', cdb.corpId)
+          .where('u.id', '=', unitId)
+          .where('u.path', 'like', sql<string>`a.path || '%'`)
+          .orderBy(sql`length(a.path)`, 'desc')
+          .limit(1)
+          .as('s'),
+      (j) => j.onTrue(),
     )
-    .select(['s.linkage', 's.adds_model'])
-    .where('u.corp_id', '=', cdb.corpId)
-    .where('u.id', '=', unitId)
-    .where('u.path', 'like', sql<string>`a.path || '%'`)
-    .orderBy(sql`length(a.path)`, 'desc')
+    .select(['c.business_type', 's.linkage', 's.adds_model'])
+    .where('c.corp_id', '=', cdb.corpId)
     .executeTakeFirst();
-  if (row) return { linkage: row.linkage, addsModel: row.adds_model };
-  const corp = await cdb.db
-    .selectFrom('corps')
-    .select('business_type')
-    .where('corp_id', '=', cdb.corpId)
-    .executeTakeFirst();
-  return { linkage: recommendLinkage(corp?.business_type ?? null), addsModel: 'journey' };
+  if (row?.linkage && row.adds_model) return { linkage: row.linkage, addsModel: row.adds_model };
+  return { linkage: recommendLinkage(row?.business_type ?? null), addsModel: 'journey' };
 }
 
 export async function effectiveLinkage(cdb: CorpDb<Tables>, unitId: number): Promise<Linkage> {

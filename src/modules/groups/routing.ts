@@ -185,9 +185,10 @@ export async function routeCustomerToGroup(
   const homeChain = row?.home_path ? ancestorsOf(row.home_path) : scanChain;
   const { rules } = await rulesOf(ctx, scanChain);
 
-  // Codes are looked up only for the rules that apply, one indexed query each, nearest unit first.
+  // Every code along both chains in one read; the rules pick among them in memory.
+  const candidates = await codesAlong(ctx, [...new Set([...scanChain, ...homeChain])]);
   const pick = (type: GroupType | null, chain: number[], strict = false) =>
-    codeAt(ctx, strict ? chain.slice(0, 1) : chain, type);
+    codeAt(candidates, strict ? chain.slice(0, 1) : chain, type);
   const tagIds = rules.filter((r) => r.kind === 'interest_tag' && r.tagId).map((r) => r.tagId!);
   const tags = tagIds.length
     ? await cdb.db
@@ -213,10 +214,7 @@ export async function routeCustomerToGroup(
     switch (rule.kind) {
       case 'top_store':
         if (facts?.top_unit_id && orders > 0) {
-          code =
-            (await pick(type, homeChain, true)) ??
-            (await pick('store', homeChain, true)) ??
-            (await pick(null, homeChain, true));
+          code = pick(type, homeChain, true) ?? pick('store', homeChain, true) ?? pick(null, homeChain, true);
           reason =
             homeId === input.scanUnitId
               ? {
@@ -232,14 +230,14 @@ export async function routeCustomerToGroup(
       case 'interest_tag': {
         const tag = tags.find((t) => t.id === rule.tagId);
         if (tag) {
-          code = await pick(type, homeChain);
+          code = pick(type, homeChain);
           reason = { zh: `有兴趣标签「${tag.name}」`, en: `Has the interest tag “${tag.name}”` };
         }
         break;
       }
       case 'high_frequency':
         if ((facts?.f_score ?? 0) >= HIGH_FREQUENCY_F) {
-          code = await pick(type, homeChain);
+          code = pick(type, homeChain);
           reason = {
             zh: `高频复购（${orders} 单，F=${facts?.f_score}）→ VIP 福利群`,
             en: `High-frequency buyer (${orders} orders, F=${facts?.f_score}) → VIP group`,
@@ -248,7 +246,7 @@ export async function routeCustomerToGroup(
         break;
       case 'first_visit':
         if (orders <= 1) {
-          code = (await pick(type, scanChain, true)) ?? (await pick(type, scanChain));
+          code = pick(type, scanChain, true) ?? pick(type, scanChain);
           reason =
             orders === 0
               ? {
@@ -263,7 +261,7 @@ export async function routeCustomerToGroup(
         break;
       case 'coupon_heavy':
         if (orders >= 2 && (facts?.coupon_share ?? 0) >= COUPON_HEAVY_SHARE) {
-          code = await pick(type, homeChain);
+          code = pick(type, homeChain);
           const pct = Math.round((facts?.coupon_share ?? 0) * 100);
           reason = {
             zh: `${pct}% 的订单用券（价格敏感）→ 福利群`,
@@ -272,10 +270,7 @@ export async function routeCustomerToGroup(
         }
         break;
       case 'default':
-        code =
-          (await pick(type, scanChain, true)) ??
-          (await pick(null, scanChain, true)) ??
-          (await pick(type, scanChain));
+        code = pick(type, scanChain, true) ?? pick(null, scanChain, true) ?? pick(type, scanChain);
         reason = { zh: `默认：${scanName}的门店群`, en: `Default: ${scanName}'s store group` };
         break;
     }
@@ -318,22 +313,16 @@ export async function routeCustomerToGroup(
   };
 }
 
+interface CodeRow extends CodeCandidate {
+  retired: boolean;
+}
+
 /**
- * The code whose current group has this type (any type: null), at the first unit of `units` that has one;
- * a code's current group is its first not retired, and a code whose groups are all retired still admits
- * joins (WeCom opens its next room), so it comes last.
+ * The active codes with a QR at these units, each with its groups in the code's order (a code's current
+ * group is its first not retired).
  */
-async function codeAt(
-  ctx: SyncCtx,
-  units: number[],
-  type: GroupType | null,
-): Promise<CodeCandidate | undefined> {
-  if (units.length === 0) return undefined;
-  const rank = sql<number>`case k.unit_id ${sql.join(
-    units.map((u, i) => sql`when ${u} then ${i}`),
-    sql` `,
-  )} end`;
-  const row = await ctx.cdb.db
+async function codesAlong(ctx: SyncCtx, units: number[]): Promise<CodeRow[]> {
+  const rows = await ctx.cdb.db
     .selectFrom('group_codes as k')
     .innerJoin('group_code_groups as cg', (j) =>
       j.onRef('cg.corp_id', '=', 'k.corp_id').onRef('cg.code_id', '=', 'k.id'),
@@ -341,26 +330,48 @@ async function codeAt(
     .innerJoin('groups as g', (j) =>
       j.onRef('g.corp_id', '=', 'cg.corp_id').onRef('g.id', '=', 'cg.group_id'),
     )
-    .select(['k.id', 'k.unit_id', 'k.qr_code', 'g.id as group_id', 'g.name', 'g.type'])
+    .select([
+      'k.id',
+      'k.unit_id',
+      'k.qr_code',
+      'g.id as group_id',
+      'g.name',
+      'g.type',
+      sql<boolean>`cg.retired_at is not null`.as('retired'),
+    ])
     .where('k.corp_id', '=', ctx.cdb.corpId)
     .where('k.unit_id', 'in', units)
     .where('k.status', '=', 'active')
     .where('k.qr_code', 'is not', null)
     .where('g.status', '=', 'active')
-    .$if(type !== null, (q) => q.where('g.type', '=', type!))
-    .orderBy(rank)
-    .orderBy(sql`cg.retired_at is not null`)
     .orderBy('k.id')
     .orderBy('cg.position')
-    .limit(1)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  return {
-    codeId: row.id,
-    unitId: row.unit_id,
-    qrCode: row.qr_code!,
-    groupId: row.group_id,
-    groupName: row.name,
-    type: row.type,
-  };
+    .execute();
+  return rows.map((r) => ({
+    codeId: r.id,
+    unitId: r.unit_id,
+    qrCode: r.qr_code!,
+    groupId: r.group_id,
+    groupName: r.name,
+    type: r.type,
+    retired: r.retired,
+  }));
+}
+
+/**
+ * The code whose current group has this type (any type: null), at the first unit of `units` that has one;
+ * a code whose groups are all retired still admits joins (WeCom opens its next room), so it comes last.
+ * `candidates` are in code, then position order, so the first match of the best rank wins.
+ */
+function codeAt(candidates: CodeRow[], units: number[], type: GroupType | null): CodeCandidate | undefined {
+  let best: { row: CodeRow; rank: number } | undefined;
+  for (const row of candidates) {
+    const unitRank = units.indexOf(row.unitId);
+    if (unitRank < 0 || (type !== null && row.type !== type)) continue;
+    const rank = unitRank * 2 + (row.retired ? 1 : 0);
+    if (!best || rank < best.rank) best = { row, rank };
+  }
+  if (!best) return undefined;
+  const { retired: _, ...code } = best.row;
+  return code;
 }
