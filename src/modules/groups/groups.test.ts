@@ -28,7 +28,9 @@ async function settle() {
       select min(next_attempt_at) as at from (
         select next_attempt_at from wecom_inbox where status = 'pending'
         union all select next_attempt_at from domain_event_deliveries where status = 'pending'
-        union all select next_attempt_at from wecom_outbox where status = 'pending') p`.execute(t.database.db);
+        union all select next_attempt_at from wecom_outbox where status = 'pending') p`.execute(
+      t.database.db,
+    );
     const at = rows[0]?.at;
     if (!at) return;
     clock.shiftBy(Math.max(0, new Date(at).getTime() - clock.now().getTime()) + 1);
