@@ -4,9 +4,15 @@
  * hashint8extended(row, salt), PostgreSQL's stable 64-bit hash, as the source of every random choice — so the
  * same seed gives the same brand on PGlite and on a server, in minutes.
  */
+import { cpus, loadavg, totalmem } from 'node:os';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { ctxFor } from '../src/modules/context.ts';
 import type { Tables } from '../src/modules/tables.ts';
+import type { Actor } from '../src/platform/actor.ts';
+import { ManualClock } from '../src/platform/clock.ts';
 import type { Database } from '../src/platform/db/connect.ts';
+import { createPii } from '../src/platform/pii.ts';
+import { createRuntime } from '../src/runtime.ts';
 
 export const GENERATOR_HELP = `The generated brand 压测品牌 (corp 'bench'), all rows inserted by set-based SQL:
   org        HQ → 1 region per 12 stores → one store per 20,000 customers (at least 4)
@@ -78,6 +84,37 @@ export function brandOf(size: BrandSize): Brand {
 
 export const line = (label: string, value: string) => console.log(`  ${label.padEnd(24)} ${value}`);
 export const fmt = (n: number) => n.toLocaleString('en-US');
+export const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+
+/** The machine and its load, which every figure is read with. */
+export function machine(): string {
+  const cpu = cpus();
+  return `${cpu.length} cores (${cpu[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`;
+}
+
+/** A runtime at the brand's NOW, with the contexts the benches measure: HQ, and a region manager of 12 stores. */
+export function benchContexts(db: Conn, brand: Brand) {
+  const { deps } = createRuntime({ db, clock: new ManualClock(NOW), pii: createPii('00'.repeat(32)) });
+  const regionStores = Array.from({ length: Math.min(12, brand.stores) }, (_, k) => brand.firstStore + k);
+  const hq: Actor = {
+    corpId: CORP,
+    accountId: 0,
+    role: 'hq_admin',
+    unitId: 1,
+    seesWholeCorp: true,
+    unitIds: brand.unitIds(),
+    staffId: null,
+  };
+  const region: Actor = {
+    ...hq,
+    role: 'region_manager',
+    unitId: 2,
+    seesWholeCorp: false,
+    unitIds: [2, ...regionStores],
+  };
+  return { deps, hq: ctxFor(deps, hq), region: ctxFor(deps, region), regionStores };
+}
 
 export async function timed(label: string, fn: () => Promise<unknown>) {
   const t0 = performance.now();

@@ -1,25 +1,21 @@
-/**
- * Groups benchmark: generates a brand inside the database (bench/brand.ts, 400 groups per store: 20,000
- * groups for 1,000,000 customers), gives every group a type and a group code and the brand its routing
- * rules, then times
- *   - the smart-routing decision for adds (src/modules/groups/routing.ts, the decision stored): p50/p95/p99;
- *   - the group persona rolled up per store, region and brand, and per group (src/modules/groups/persona.ts).
- *
- *   npm run bench:groups                                                        # PGlite
- *   DATABASE_URL=$(bash scripts/pg-test-server.sh start) npm run bench:groups   # PostgreSQL
- *   npm run bench:groups -- --customers 50000 --adds 500 --runs 3
- */
-import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { ctxFor, syncCtxOf } from '../src/modules/context.ts';
+import { syncCtxOf } from '../src/modules/context.ts';
 import { groupPersonas, personaRollup } from '../src/modules/groups/persona.ts';
 import { routeCustomerToGroup } from '../src/modules/groups/routing.ts';
-import type { Actor } from '../src/platform/actor.ts';
-import { ManualClock } from '../src/platform/clock.ts';
-import { createPii } from '../src/platform/pii.ts';
-import { createRuntime } from '../src/runtime.ts';
-import { brandOf, CORP, fmt, GENERATOR_HELP, generateBrand, line, NOW, timed } from './brand.ts';
+import {
+  benchContexts,
+  brandOf,
+  CORP,
+  fmt,
+  GENERATOR_HELP,
+  generateBrand,
+  line,
+  machine,
+  NOW,
+  quantile,
+  timed,
+} from './brand.ts';
 import { openBenchDatabase } from './setup.ts';
 
 const HELP = `npm run bench:groups -- [options]
@@ -63,20 +59,13 @@ if (!(N >= 1000 && N <= 10_000_000) || !(G >= 1 && G <= 2000) || !(ADDS >= 1) ||
 const brand = brandOf({ customers: N, orders: M, seed: SEED, groupsPerStore: G });
 const { stores: STORES, regions: REGIONS, firstStore, u } = brand;
 
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
-
 const bench = await openBenchDatabase();
 let failed = false;
 try {
   const { database } = bench;
-  const cpu = cpus();
   console.log('Siyu groups benchmark');
   line('database', bench.label);
-  line(
-    'machine',
-    `${cpu.length} cores (${cpu[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`,
-  );
+  line('machine', machine());
   line(
     'brand',
     `${fmt(N)} customers, ${fmt(M)} orders, ${STORES} stores in ${REGIONS} regions, ${fmt(STORES * G)} groups, seed ${SEED}`,
@@ -114,11 +103,7 @@ try {
   );
   line('rows', counts.rows.map((r) => `${r.t} ${fmt(Number(r.n))}`).join(', '));
 
-  const { deps } = createRuntime({
-    db: database.db,
-    clock: new ManualClock(NOW),
-    pii: createPii('00'.repeat(32)),
-  });
+  const { deps, hq: ctx } = benchContexts(database.db, brand);
   const sync = syncCtxOf(deps, CORP);
 
   // Routing: a customer (buyers and non-buyers alike) adds a member in a random store.
@@ -147,16 +132,6 @@ try {
   );
   line('rules that decided', [...rules].map(([r, n]) => `${r} ${n}`).join(', '));
 
-  const hq: Actor = {
-    corpId: CORP,
-    accountId: 0,
-    role: 'hq_admin',
-    unitId: 1,
-    seesWholeCorp: true,
-    unitIds: brand.unitIds(),
-    staffId: null,
-  };
-  const ctx = ctxFor(deps, hq);
   console.log(
     `\nPersona (all ${fmt(STORES * G)} groups; p50 / max over ${RUNS} runs after one warm-up), in ms`,
   );

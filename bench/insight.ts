@@ -1,16 +1,6 @@
-/**
- * Insight benchmark: generates the bench brand (bench/brand.ts) inside the database, builds the insight
- * rollups from nothing (timed), refreshes a batch of changed customers incrementally (timed), then times
- * each dashboard's answer — what its route's handler runs after the session check — for HQ and for a region
- * manager, as p50 / p95 over --runs runs after one warm-up.
- *
- *   DATABASE_URL=$(bash scripts/pg-test-server.sh start) npm run bench:insight
- *   npm run bench:insight -- --customers 300000 --orders 1000000 --runs 20
- */
-import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { type Ctx, ctxFor } from '../src/modules/context.ts';
+import type { Ctx } from '../src/modules/context.ts';
 import { home } from '../src/modules/insight/home.ts';
 import { rebuildInsight, refreshDirty } from '../src/modules/insight/refresh.ts';
 import {
@@ -23,12 +13,19 @@ import {
   performance,
   scopeOf,
 } from '../src/modules/insight/service.ts';
-import type { Actor } from '../src/platform/actor.ts';
-import { ManualClock } from '../src/platform/clock.ts';
 import { corpDb } from '../src/platform/db/corp-db.ts';
-import { createPii } from '../src/platform/pii.ts';
-import { createRuntime } from '../src/runtime.ts';
-import { brandOf, CORP, fmt, GENERATOR_HELP, generateBrand, line, NOW } from './brand.ts';
+import {
+  benchContexts,
+  brandOf,
+  CORP,
+  fmt,
+  GENERATOR_HELP,
+  generateBrand,
+  line,
+  machine,
+  NOW,
+  quantile,
+} from './brand.ts';
 import { openBenchDatabase } from './setup.ts';
 
 const HELP = `npm run bench:insight -- [options]
@@ -56,10 +53,7 @@ const N = Number(args.customers);
 const M = Number(args.orders);
 const RUNS = Number(args.runs);
 const brand = brandOf({ customers: N, orders: M, seed: Number(args.seed) });
-const { stores: STORES, regions: REGIONS, firstStore } = brand;
-
-const q = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
+const { stores: STORES, regions: REGIONS } = brand;
 
 async function measure(ctx: Ctx, label: string) {
   const scope = await scopeOf(ctx, {});
@@ -87,7 +81,7 @@ async function measure(ctx: Ctx, label: string) {
     }
     times.sort((a, b) => a - b);
     console.log(
-      `  ${name.padEnd(28)} ${q(times, 0.5).toFixed(1).padStart(8)} ${q(times, 0.95).toFixed(1).padStart(8)}`,
+      `  ${name.padEnd(28)} ${quantile(times, 0.5).toFixed(1).padStart(8)} ${quantile(times, 0.95).toFixed(1).padStart(8)}`,
     );
   }
 }
@@ -97,13 +91,9 @@ const bench = await openBenchDatabase();
 let failed = false;
 try {
   const { database } = bench;
-  const cpu = cpus();
   console.log('Siyu insight benchmark');
   line('database', bench.label);
-  line(
-    'machine',
-    `${cpu.length} cores (${cpu[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`,
-  );
+  line('machine', machine());
   line('brand', `${fmt(N)} customers, ${fmt(M)} orders, ${STORES} stores in ${REGIONS} regions`);
   let t0 = performance_now();
   await generateBrand(database, brand);
@@ -129,30 +119,9 @@ try {
   while (await refreshDirty(cdb, 2000));
   line('refresh 2,000 changed', `${(performance_now() - t0).toFixed(0)} ms`);
 
-  const { deps } = createRuntime({
-    db: database.db,
-    clock: new ManualClock(NOW),
-    pii: createPii('00'.repeat(32)),
-  });
-  const regionStores = Array.from({ length: Math.min(12, STORES) }, (_, k) => firstStore + k);
-  const hq: Actor = {
-    corpId: CORP,
-    accountId: 0,
-    role: 'hq_admin',
-    unitId: 1,
-    seesWholeCorp: true,
-    unitIds: brand.unitIds(),
-    staffId: null,
-  };
-  const region: Actor = {
-    ...hq,
-    role: 'region_manager',
-    unitId: 2,
-    seesWholeCorp: false,
-    unitIds: [2, ...regionStores],
-  };
-  await measure(ctxFor(deps, hq), 'HQ (the whole brand)');
-  await measure(ctxFor(deps, region), `A region manager (${regionStores.length} stores)`);
+  const { hq, region, regionStores } = benchContexts(database.db, brand);
+  await measure(hq, 'HQ (the whole brand)');
+  await measure(region, `A region manager (${regionStores.length} stores)`);
 } catch (err) {
   console.error(err);
   failed = true;

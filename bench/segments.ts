@@ -1,27 +1,19 @@
-/**
- * Segment benchmark: generates a brand inside the database, then times the reference SQL compiler
- * (src/modules/segments/compile.ts) on 10 representative rule trees: the exact count, and the first page
- * of members (20, newest first), each as p50 / p95 over --runs runs after one warm-up.
- *
- *   npm run bench:segments                                                        # PGlite, 1M customers, 5M orders
- *   DATABASE_URL=$(bash scripts/pg-test-server.sh start) npm run bench:segments   # PostgreSQL
- *   npm run bench:segments -- --customers 20000 --orders 100000 --runs 5
- *
- * The generator (documented with `--help`) is set-based SQL: generate_series for rows, and
- * hashint8extended(row, salt) — PostgreSQL's stable 64-bit hash — as the source of every random choice, so
- * the same --seed gives the same brand on PGlite and on a server, in minutes.
- */
-import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { type Ctx, ctxFor } from '../src/modules/context.ts';
+import type { Ctx } from '../src/modules/context.ts';
 import { countAudience, sampleAudience } from '../src/modules/segments/compile.ts';
 import { checkRule, type Rule } from '../src/modules/segments/rule.ts';
-import type { Actor } from '../src/platform/actor.ts';
-import { ManualClock } from '../src/platform/clock.ts';
-import { createPii } from '../src/platform/pii.ts';
-import { createRuntime } from '../src/runtime.ts';
-import { brandOf, CORP, fmt, GENERATOR_HELP, generateBrand, line, NOW } from './brand.ts';
+import {
+  benchContexts,
+  brandOf,
+  CORP,
+  fmt,
+  GENERATOR_HELP,
+  generateBrand,
+  line,
+  machine,
+  quantile,
+} from './brand.ts';
 import { openBenchDatabase } from './setup.ts';
 
 const HELP = `npm run bench:segments -- [options]
@@ -177,10 +169,6 @@ function trees(): { name: string; rule: Rule }[] {
   ];
 }
 
-function quantile(sorted: number[], q: number) {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
-}
-
 async function measure(ctx: Ctx, label: string) {
   console.log(`\n${label}: p50 / p95 over ${RUNS} runs (after one warm-up), in ms`);
   console.log(
@@ -222,13 +210,9 @@ const bench = await openBenchDatabase();
 let failed = false;
 try {
   const { database } = bench;
-  const cpu = cpus();
   console.log('Siyu segment benchmark');
   line('database', bench.label);
-  line(
-    'machine',
-    `${cpu.length} cores (${cpu[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`,
-  );
+  line('machine', machine());
   line(
     'brand',
     `${fmt(N)} customers, ${fmt(M)} orders, ${STORES} stores in ${REGIONS} regions, seed ${SEED}`,
@@ -247,34 +231,9 @@ try {
   );
   line('rows', counts.rows.map((r) => `${r.t} ${fmt(Number(r.n))}`).join(', '));
 
-  const { deps } = createRuntime({
-    db: database.db,
-    clock: new ManualClock(NOW),
-    pii: createPii('00'.repeat(32)),
-  });
-  const regionStores = Array.from({ length: Math.min(12, STORES) }, (_, k) => firstStore + k);
-  const hq: Actor = {
-    corpId: CORP,
-    accountId: 0,
-    role: 'hq_admin',
-    unitId: 1,
-    seesWholeCorp: true,
-    unitIds: [
-      1,
-      ...Array.from({ length: REGIONS }, (_, k) => 2 + k),
-      ...Array.from({ length: STORES }, (_, k) => firstStore + k),
-    ],
-    staffId: null,
-  };
-  const region: Actor = {
-    ...hq,
-    role: 'region_manager',
-    unitId: 2,
-    seesWholeCorp: false,
-    unitIds: [2, ...regionStores],
-  };
-  await measure(ctxFor(deps, hq), 'HQ (the whole brand)');
-  await measure(ctxFor(deps, region), `A region manager (${regionStores.length} stores)`);
+  const { hq, region, regionStores } = benchContexts(database.db, brand);
+  await measure(hq, 'HQ (the whole brand)');
+  await measure(region, `A region manager (${regionStores.length} stores)`);
 } catch (err) {
   console.error(err);
   failed = true;
