@@ -481,3 +481,37 @@ export const NOTES = [
   '客户介绍了两位同事加微信',
   '询问能否做低因版本，已回复可选低因',
 ];
+
+const PERSONA_CARD: Record<StaffTable['persona'], { intro: string; avatar: string }> = {
+  brand: {
+    intro: '禾木茶饮官方号：新品上市、会员福利和门店活动第一时间告诉你。',
+    avatar: '品牌 Logo 绿底白字，不用真人照',
+  },
+  expert: {
+    intro: '国家二级评茶员，十年茶园经验。想知道哪款茶最适合你？随时问我。',
+    avatar: '茶园或茶台前的半身照，浅色工装，自然光',
+  },
+  founder: {
+    intro: '禾木创始人。每一杯茶的原料我都亲自跑过产地，欢迎直接跟我聊你的建议。',
+    avatar: '真人正面照，休闲正装，背景为门店或茶园',
+  },
+  sales: {
+    intro: '你的专属饮品顾问，点单、预约、会员问题都可以找我。',
+    avatar: '门店工装微笑半身照，背景干净',
+  },
+  assistant: {
+    intro: '禾木服务助理：售后、发票、配送问题，找我就好。',
+    avatar: '卡通助理形象（品牌统一设计）',
+  },
+};
+
+/** The name card of a demo member: the persona's introduction, avatar guideline and the mini-program entry. */
+export function demoCard(s: StaffDef) {
+  const card = PERSONA_CARD[s.persona];
+  return {
+    persona_intro: card.intro,
+    avatar_guide: card.avatar,
+    card_mall_title: s.persona === 'brand' ? '进入禾木小程序商城' : '在线点单 · 到店自取',
+    card_mall_url: `https://wxaurl.cn/hemu${s.userid.replace(/[^a-z0-9]/gi, '').slice(0, 12)}`,
+  };
+}

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { namePinyin, searchText } from '../modules/customers/rules.ts';
 import type { Tables } from '../modules/tables.ts';
 import { maskPhone, type Pii } from '../platform/pii.ts';
-import { ACCOUNTS, BRAND, STAFF, TAG_GROUPS, UNITS } from './brand.ts';
+import { ACCOUNTS, BRAND, demoCard, STAFF, TAG_GROUPS, UNITS } from './brand.ts';
 import {
   type CustomerPlan,
   customerPlans,
@@ -130,6 +130,8 @@ export async function seedDemo(
           unit_id: unitIds.get(s.unit)!,
           persona: s.persona,
           persona_name: s.personaName,
+          ...demoCard(s),
+          qr_code: `https://open.work.weixin.qq.com/wwopen/userQRCode?vcode=${Buffer.from(s.userid).toString('hex')}`,
           journey_role: s.journeyRole,
           title: s.title,
           mobile_masked: maskPhone(staffMobile(rng)),

@@ -18,7 +18,7 @@ import type { Runtime } from '../runtime.ts';
 import type { Simulator } from '../simulator/state.ts';
 import { WELCOME_WINDOW_SECONDS } from '../wecom/limits.ts';
 import { doDemoAuditedWork } from './audit.ts';
-import { ACCOUNTS, BRAND, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
+import { ACCOUNTS, BRAND, demoCard, STAFF, STORE_PLACEMENTS, TAG_GROUPS, UNITS } from './brand.ts';
 import { createDemoContent } from './content.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
 import { createDemoGroups } from './groups.ts';
@@ -680,7 +680,12 @@ async function connectSiyu(
     for (const s of STAFF) {
       await tx
         .updateTable('staff')
-        .set({ persona: s.persona, persona_name: s.personaName, journey_role: s.journeyRole })
+        .set({
+          persona: s.persona,
+          persona_name: s.personaName,
+          journey_role: s.journeyRole,
+          ...demoCard(s),
+        })
         .where('corp_id', '=', CORP)
         .where('userid', '=', s.userid)
         .execute();

@@ -296,6 +296,7 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     // corp-wide (hq_admin only): an id of no integration
     '/api/v1/integrations/:id/revoke': { id: 999_999 },
     '/api/v1/staff/:id': { id: t.fx.staff.gz1a },
+    '/api/v1/staff/:id/persona': { id: t.fx.staff.gz1a },
     '/api/v1/channels/:id': { id: gz1Channel },
     '/api/v1/channels/:id/archive': { id: gz1Channel },
     '/api/v1/channels/:id/codes/:codeId/material/:kind': { id: gz1Channel, codeId: gz1Code, kind: 'poster' },
@@ -364,6 +365,7 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
     'POST /api/v1/journeys/:id/status': { status: 'paused' },
     'PUT /api/v1/outreach/budgets/:unitId': { maxTouches: 2, windowHours: 48, quiet: null },
     'PUT /api/v1/content/:id': { kind: 'product', title: '探针', text: '探针' },
+    'PUT /api/v1/staff/:id/persona': { persona: 'sales' },
     'POST /api/v1/journeys/:id/dry-run': { customerId: t.fx.customers.wang },
     'PUT /api/v1/journeys/:id': { name: '探针' },
     'POST /api/v1/tasks/:id/dismiss': { reason: '探针' },

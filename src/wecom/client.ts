@@ -105,6 +105,8 @@ export interface WecomUser extends WecomResponse {
   mobile?: string;
   gender?: string;
   avatar?: string;
+  /** The member's personal QR (员工个人二维码), a URL. */
+  qr_code?: string;
   /** 1 active, 2 disabled, 4 not activated, 5 resigned. */
   status: number;
   main_department?: number;

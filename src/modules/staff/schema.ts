@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { DefaultTimestamp } from '../../platform/db/column-types.ts';
 
 export interface StaffTable {
@@ -12,6 +12,16 @@ export interface StaffTable {
   journey_role: 'online_ops' | 'customer_service' | 'consultant' | 'sales' | 'doctor' | 'store_staff';
   title: string | null;
   mobile_masked: string | null;
+  /** The persona's introduction shown on the name card. */
+  persona_intro: ColumnType<string | null, string | null | undefined, string | null>;
+  /** How the avatar should look for this persona (for the member, not shown to customers). */
+  avatar_guide: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The store or mall entry on the name card: its label and link (a mini-program URL link or a web page). */
+  card_mall_title: ColumnType<string | null, string | null | undefined, string | null>;
+  card_mall_url: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The member's own WeCom QR (user/get's qr_code), shown on the card. */
+  qr_code: ColumnType<string | null, string | null | undefined, string | null>;
+  persona_updated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   status: Generated<'active' | 'disabled' | 'departed'>;
   created_at: DefaultTimestamp;
 }

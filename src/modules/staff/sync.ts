@@ -8,6 +8,8 @@ export interface WecomUser {
   main_department?: number;
   position?: string;
   status?: number;
+  /** The member's personal QR (a URL WeCom serves): kept for the name card. */
+  qr_code?: string;
 }
 
 /**
@@ -37,6 +39,7 @@ export async function upsertStaffFromWecom(
       .set({
         ...(user.name ? { name: user.name } : {}),
         ...(user.position !== undefined ? { title: user.position || null } : {}),
+        ...(user.qr_code ? { qr_code: user.qr_code } : {}),
         ...(dept !== undefined && unitOfDept.has(dept) ? { unit_id: unitId } : {}),
         status,
       })
@@ -57,6 +60,7 @@ export async function upsertStaffFromWecom(
       journey_role: 'store_staff',
       title: user.position || null,
       mobile_masked: null,
+      qr_code: user.qr_code || null,
       status,
     })
     .returning('id')

@@ -10,6 +10,7 @@ import {
   DashboardOutlined,
   FileImageOutlined,
   FilterOutlined,
+  IdcardOutlined,
   ImportOutlined,
   KeyOutlined,
   NodeIndexOutlined,
@@ -67,6 +68,16 @@ export const PAGES: readonly PageEntry[] = [
     page: lazy(() => import('../features/staff/StaffPage')),
     menu: { icon: <TeamOutlined />, label: 'staff.menu' },
   },
+  {
+    paths: ['persona-matrix'],
+    page: lazy(() => import('../features/staff/PersonaMatrixPage')),
+    menu: {
+      icon: <IdcardOutlined />,
+      label: 'personaMatrix.menu',
+      roles: ['hq_admin', 'region_manager', 'store_manager'],
+    },
+  },
+
   {
     paths: ['customers'],
     page: lazy(() => import('../features/customers/CustomersPage')),

@@ -117,11 +117,31 @@ export default function SidebarPage() {
           }
         />
       ) : phase.kind === 'contact' ? (
-        <ContactView wx={phase.wx} externalUserid={phase.externalUserid} />
+        <>
+          <MyCardLink />
+          <ContactView wx={phase.wx} externalUserid={phase.externalUserid} />
+        </>
       ) : (
-        <GroupView wx={phase.wx} chatId={phase.chatId} />
+        <>
+          <MyCardLink />
+          <GroupView wx={phase.wx} chatId={phase.chatId} />
+        </>
       )}
     </div>
+  );
+}
+
+/** 我的名片: the member's own name card (persona, store or mall entry, QR), to open or forward. */
+function MyCardLink() {
+  const { t } = useTranslation();
+  const card = useAsync((signal) => sidebarApi.myCard(signal), 'sidebar-my-card');
+  if (!card.data) return null;
+  return (
+    <Flex justify="flex-end" style={{ marginBottom: 6 }}>
+      <a href={card.data.cardPath} target="_blank" rel="noreferrer" data-testid="sidebar-my-card">
+        {t('sidebar.myCard')}
+      </a>
+    </Flex>
   );
 }
 

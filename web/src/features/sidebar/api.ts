@@ -7,6 +7,7 @@ export type GroupCard = Reply<'/api/v1/sidebar/groups/{chatId}', 'get'>;
 export type Send = Reply<'/api/v1/sidebar/customers/{id}/sends', 'post'>;
 
 export const sidebarApi = {
+  myCard: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/staff/me/card', { signal })),
   jssdk: (url: string) => unwrap(client.GET('/api/v1/sidebar/jssdk', { params: { query: { url } } })),
   contact: (externalUserid: string, signal?: AbortSignal) =>
     unwrap(

@@ -1,6 +1,7 @@
 /** The staff sidebar's (聊天工具栏) strings: Chinese (the default) and English, with the same keys. */
 export const zh = {
   sidebar: {
+    myCard: '我的名片',
     title: 'Siyu 侧边栏',
     signingIn: '正在通过企业微信登录…',
     configuring: '正在连接企业微信…',
@@ -67,6 +68,7 @@ export const zh = {
 
 export const en: typeof zh = {
   sidebar: {
+    myCard: 'My card',
     title: 'Siyu sidebar',
     signingIn: 'Signing in through WeCom…',
     configuring: 'Connecting to WeCom…',

@@ -4,6 +4,8 @@ export type Staff = Reply<'/api/v1/staff/{id}', 'get'>;
 export type Persona = Staff['persona'];
 export type JourneyRole = Staff['journeyRole'];
 export type StaffStatus = Staff['status'];
+export type PersonaMatrix = Reply<'/api/v1/staff/persona-matrix', 'get'>;
+export type StaffCard = Reply<'/api/v1/staff/{id}/persona', 'get'>;
 export type StaffQuery = Query<'/api/v1/staff', 'get'>;
 
 export const staffApi = {
@@ -11,4 +13,6 @@ export const staffApi = {
     unwrap(client.GET('/api/v1/staff', { params: { query }, signal })),
   staffById: (id: number, signal?: AbortSignal) =>
     unwrap(client.GET('/api/v1/staff/{id}', { params: { path: { id } }, signal })),
+  personaMatrix: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/staff/persona-matrix', { signal })),
+  myCard: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/staff/me/card', { signal })),
 };

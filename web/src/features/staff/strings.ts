@@ -16,6 +16,16 @@ export const zh = {
     unitPlaceholder: '全部单元',
     empty: '没有符合条件的员工',
   },
+  personaMatrix: {
+    menu: '人设矩阵',
+    title: '人设矩阵',
+    subtitle: '每家门店各人设的在职员工数；缺口标红（品牌号 / 专家 / 创始人 / 销售 / 助理）',
+    total: '合计',
+    gaps: '缺口',
+    noGaps: '人设齐全',
+    empty: '权限范围内没有门店',
+    members: '{{count}} 人',
+  },
   persona: {
     brand: '品牌号',
     expert: '专家',
@@ -54,6 +64,17 @@ export const en: typeof zh = {
     searchPlaceholder: 'Name / userid',
     unitPlaceholder: 'All units',
     empty: 'No staff match these filters',
+  },
+  personaMatrix: {
+    menu: 'Persona matrix',
+    title: 'Persona matrix',
+    subtitle:
+      'Active members per persona in each store; gaps in red (brand / expert / founder / sales / assistant)',
+    total: 'Total',
+    gaps: 'Gaps',
+    noGaps: 'Every persona covered',
+    empty: 'No stores in your scope',
+    members: '{{count}} members',
   },
   persona: {
     brand: 'Brand',

@@ -221,6 +221,200 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/persona-matrix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The persona matrix: per store in scope, active members per persona and the personas missing */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stores: {
+                                unitId: number;
+                                unitName: string;
+                                counts: {
+                                    brand: number;
+                                    expert: number;
+                                    founder: number;
+                                    sales: number;
+                                    assistant: number;
+                                };
+                                total: number;
+                                gaps: ("brand" | "expert" | "founder" | "sales" | "assistant")[];
+                            }[];
+                            totals: {
+                                brand: number;
+                                expert: number;
+                                founder: number;
+                                sales: number;
+                                assistant: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/me/card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's own name card link (a front-line account) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            cardPath: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/{id}/persona": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A member’s persona and name card (404 outside the caller’s subtree) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            persona: "brand" | "expert" | "founder" | "sales" | "assistant";
+                            personaName: string | null;
+                            title: string | null;
+                            intro: string | null;
+                            avatarGuide: string | null;
+                            mallTitle: string | null;
+                            mallUrl: string | null;
+                            hasQr: boolean;
+                            cardPath: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Sets a member’s persona and name card (managers of the member’s unit or above) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        persona: "brand" | "expert" | "founder" | "sales" | "assistant";
+                        personaName?: string | null;
+                        title?: string | null;
+                        intro?: string | null;
+                        avatarGuide?: string | null;
+                        mallTitle?: string | null;
+                        mallUrl?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            persona: "brand" | "expert" | "founder" | "sales" | "assistant";
+                            personaName: string | null;
+                            title: string | null;
+                            intro: string | null;
+                            avatarGuide: string | null;
+                            mallTitle: string | null;
+                            mallUrl: string | null;
+                            hasQr: boolean;
+                            cardPath: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/{id}": {
         parameters: {
             query?: never;
