@@ -420,7 +420,9 @@ describe('authorization of every route', () => {
     }
   });
 
-  it('answers each role as its rule says, and never reaches an out-of-scope id', async () => {
+  it('answers each role as its rule says, and never reaches an out-of-scope id', {
+    timeout: 180_000,
+  }, async () => {
     let checked = 0;
     for (const r of t.app.apiRoutes) {
       if ('public' in r.access) continue;
