@@ -24,6 +24,7 @@ import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMo
 import { createDemoGroups } from './groups.ts';
 import { buildDemoInsight } from './insight.ts';
 import { createDemoJourneys, startDemoWelcome } from './journeys.ts';
+import { createDemoLevers } from './levers.ts';
 import { createDemoMassSends } from './mass-sends.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
 import { mixSeed, Random } from './random.ts';
@@ -242,6 +243,7 @@ export async function buildDemoThroughSimulator(
   // 离职继承 this morning: last, since the member who leaves is gone from WeCom afterwards
   const departure = await createDemoDeparture(transferDemo);
   await buildDemoInsight(opts.runtime, CORP);
+  await createDemoLevers(opts.runtime, CORP, now);
   const t4 = performance.now();
 
   const counts: Record<string, number> = {};

@@ -1,6 +1,7 @@
 import { type ModuleManifest, migrationsOf, subscriber } from '../manifest.ts';
 import { INSIGHT_JOB, markDirty, runInsightJob } from './refresh.ts';
 import { insightRoutes } from './routes.ts';
+import { leverRoutes } from './routes-levers.ts';
 
 const M = 'insight';
 /** The events that change a customer's figures: each marks the customer stale, in the change's transaction. */
@@ -27,7 +28,18 @@ const mark = (
  */
 export const insight: ModuleManifest = {
   name: M,
-  dependsOn: ['org', 'staff', 'accounts', 'customers', 'groups', 'channels', 'orders', 'segments', 'tasks'],
+  dependsOn: [
+    'org',
+    'staff',
+    'accounts',
+    'customers',
+    'groups',
+    'channels',
+    'orders',
+    'segments',
+    'outreach',
+    'tasks',
+  ],
   tables: [
     'insight_dirty',
     'insight_follows',
@@ -38,9 +50,15 @@ export const insight: ModuleManifest = {
     'insight_cohorts',
     'insight_stages',
     'insight_active',
+    'insight_spend',
+    'insight_pilots',
+    'insight_pilot_units',
   ],
   migrations: { dir: migrationsOf(import.meta.url) },
-  routes: insightRoutes,
+  routes: (deps) => async (app) => {
+    await app.register(insightRoutes(deps));
+    await app.register(leverRoutes(deps));
+  },
   publishes: [],
   subscribes: [
     mark('on-contact-added', 'ContactAdded'),

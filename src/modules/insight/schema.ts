@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** A brand day or month (UTC+8) as PostgreSQL's `date`; read it as text (`::text`). */
 type Day = string;
 
@@ -81,6 +83,37 @@ export interface InsightActiveTable extends Key {
   follows: number;
 }
 
+export interface InsightSpendTable {
+  corp_id: string;
+  id: Generated<number>;
+  unit_id: number;
+  target_kind: 'channel' | 'method' | 'campaign';
+  target_key: string;
+  month: Day;
+  amount_fen: number;
+  note: Generated<string>;
+  created_by: number | null;
+  created_at: Date;
+}
+
+export interface InsightPilotsTable {
+  corp_id: string;
+  id: Generated<number>;
+  name: string;
+  kind: 'journey' | 'linkage' | 'channel' | 'policy';
+  note: Generated<string>;
+  starts_on: Day;
+  ends_on: Day | null;
+  created_by: number | null;
+  created_at: Date;
+}
+
+export interface InsightPilotUnitsTable {
+  corp_id: string;
+  pilot_id: number;
+  unit_id: number;
+}
+
 /** The tables this module owns, as Kysely sees them. */
 export interface InsightTables {
   insight_dirty: InsightDirtyTable;
@@ -92,4 +125,7 @@ export interface InsightTables {
   insight_cohorts: InsightCohortsTable;
   insight_stages: InsightStagesTable;
   insight_active: InsightActiveTable;
+  insight_spend: InsightSpendTable;
+  insight_pilots: InsightPilotsTable;
+  insight_pilot_units: InsightPilotUnitsTable;
 }

@@ -1,8 +1,10 @@
 export { customerOrders } from './following.ts';
 export { importOrdersCli } from './import-cli.ts';
+export { type Cell as GridCell, ExcelNumber, readGrid } from './import-file.ts';
 export { DEFAULT_SOURCE } from './import-service.ts';
 export { ingestOrders, type OrderResult } from './ingest.ts';
 export { SOURCE_PATTERN } from './integrations.ts';
 export { ingestMembers, type MemberInput } from './members.ts';
 export type { OrderInput } from './order-input.ts';
 export type { IdentityKind } from './schema.ts';
+export { LADDER_ROLES, type LadderRole } from './schema.ts';

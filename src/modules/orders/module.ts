@@ -24,6 +24,7 @@ export const orders: ModuleManifest = {
     'identity_conflicts',
     'order_imports',
     'order_import_errors',
+    'products',
   ],
   migrations: {
     dir: migrationsOf(import.meta.url),

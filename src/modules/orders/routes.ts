@@ -5,6 +5,8 @@ import { ROLES } from '../../platform/actor.ts';
 import { pageQuery } from '../../platform/http/pagination.ts';
 import { ctxOf, type Deps } from '../context.ts';
 import { createIntegration, listIntegrations, revokeIntegration, SOURCE_PATTERN } from './integrations.ts';
+import { setProductRole } from './products.ts';
+import { LADDER_ROLES } from './schema.ts';
 import { customerIdentities, customerOrders, undoIdentityLink } from './service.ts';
 
 const id = z.coerce.number().int().positive();
@@ -133,6 +135,27 @@ export function orderRoutes(deps: Deps) {
         },
       },
       async (request) => undoIdentityLink(ctxOf(deps, request), request.params.id, request.params.identityId),
+    );
+
+    app.put(
+      '/products/:code',
+      {
+        config: { access: { roles: ['hq_admin'], scope: 'corp' } },
+        schema: {
+          tags: ['orders'],
+          summary:
+            'Set a product’s role on the product ladder (引流品 traffic / 建信品 trust / 利润品 profit / 拓展品 expansion, null: none); 404 for a code on no order line',
+          params: z.object({ code: z.string().trim().min(1).max(64) }),
+          body: z.strictObject({
+            role: z.enum(LADDER_ROLES).nullable(),
+            name: z.string().trim().min(1).max(100).optional(),
+          }),
+          response: {
+            200: z.object({ code: z.string(), name: z.string(), role: z.enum(LADDER_ROLES).nullable() }),
+          },
+        },
+      },
+      async (request) => setProductRole(ctxOf(deps, request), request.params.code, request.body),
     );
 
     app.get(

@@ -143,6 +143,19 @@ export interface OrderImportErrorsTable {
   message_en: string;
 }
 
+export const LADDER_ROLES = ['traffic', 'trust', 'profit', 'expansion'] as const;
+export type LadderRole = (typeof LADDER_ROLES)[number];
+
+/** A product code with its role on the product ladder (PLAYBOOK §6). */
+export interface ProductsTable {
+  corp_id: string;
+  code: string;
+  name: Generated<string>;
+  ladder_role: LadderRole | null;
+  updated_by: number | null;
+  updated_at: Timestamp;
+}
+
 /** The tables this module owns, as Kysely sees them. */
 export interface OrdersTables {
   orders: OrdersTable;
@@ -155,4 +168,5 @@ export interface OrdersTables {
   identity_conflicts: IdentityConflictsTable;
   order_imports: OrderImportsTable;
   order_import_errors: OrderImportErrorsTable;
+  products: ProductsTable;
 }

@@ -3828,6 +3828,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/products/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a product’s role on the product ladder (引流品 traffic / 建信品 trust / 利润品 profit / 拓展品 expansion, null: none); 404 for a code on no order line */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string|null} */
+                        role: "traffic" | "trust" | "profit" | "expansion" | null;
+                        name?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            name: string;
+                            /** @enum {string|null} */
+                            role: "traffic" | "trust" | "profit" | "expansion" | null;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integrations": {
         parameters: {
             query?: never;
@@ -9123,6 +9174,804 @@ export interface paths {
                                 acquiredDay: string;
                                 orderCount: number;
                                 stage: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/spend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Spend entered per channel, method or campaign and month, of the caller’s units */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                unitId: number;
+                                unitName: string;
+                                /** @enum {string} */
+                                targetKind: "channel" | "method" | "campaign";
+                                targetKey: string;
+                                targetName: string;
+                                month: string;
+                                amountFen: number;
+                                note: string;
+                                createdAt: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Enter spend for a unit (inside the caller’s scope) on a channel (its id), a method (its code) or a campaign (a mass send id) in a month */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        unitId: number;
+                        /** @enum {string} */
+                        targetKind: "channel" | "method" | "campaign";
+                        targetKey: string;
+                        month: string;
+                        amountFen: number;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            unitId: number;
+                            unitName: string;
+                            /** @enum {string} */
+                            targetKind: "channel" | "method" | "campaign";
+                            targetKey: string;
+                            targetName: string;
+                            month: string;
+                            amountFen: number;
+                            note: string;
+                            createdAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/spend/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a spend entry of the caller’s units (404 outside) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/spend/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import spend from an .xlsx or CSV sent as the body: 月份 (YYYY-MM), 组织编码, 类型 (渠道/方式/活动), 对象 (channel id or name, method code, mass send id), 金额(元), 备注. All or nothing: any bad line writes nothing */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            imported: number;
+                            errors: {
+                                line: number;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/roi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CAC = spend ÷ new customers and ROI = attributed GMV ÷ spend per spend entry, over brand months [from, to]; a channel’s or method’s GMV is what its new customers paid within windowDays of their acquisition, a campaign’s what the outreach engine credited to it (the brand’s attribution window) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description default: two months before `to` */
+                    from?: string;
+                    /** @description default: this month */
+                    to?: string;
+                    windowDays?: number;
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            from: string;
+                            to: string;
+                            windowDays: number;
+                            attributionDays: number;
+                            rows: {
+                                unitId: number;
+                                unitName: string;
+                                /** @enum {string} */
+                                targetKind: "channel" | "method" | "campaign";
+                                targetKey: string;
+                                targetName: string;
+                                month: string;
+                                spendFen: number;
+                                newCustomers: number;
+                                cacFen: number | null;
+                                attributedGmvFen: number;
+                                roi: number;
+                            }[];
+                            campaigns: {
+                                id: number;
+                                name: string;
+                                unitName: string;
+                                createdAt: string;
+                                status: string;
+                                buyers: number;
+                                orders: number;
+                                gmvFen: number;
+                                spendFen: number;
+                                roi: number | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/scorecard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The four-force scorecard (组织力 × 运营力 × 商品力 × 产品力) per store for a brand month: each indicator’s formula, weight, target, value and score; each force; their product; the weakest force */
+        get: {
+            parameters: {
+                query?: {
+                    month?: string;
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            month: string;
+                            indicators: {
+                                key: string;
+                                /** @enum {string} */
+                                force: "organisation" | "operations" | "merchandise" | "product";
+                                weight: number;
+                                target: number;
+                                lowerIsBetter: boolean;
+                                formula: {
+                                    zh: string;
+                                    en: string;
+                                };
+                            }[];
+                            rows: {
+                                unitId: number;
+                                unitName: string;
+                                indicators: {
+                                    key: string;
+                                    value: number | null;
+                                    score: number | null;
+                                    numerator: number;
+                                    denominator: number;
+                                }[];
+                                forces: {
+                                    organisation: number | null;
+                                    operations: number | null;
+                                    merchandise: number | null;
+                                    product: number | null;
+                                };
+                                total: number | null;
+                                /** @enum {string|null} */
+                                weakest: "organisation" | "operations" | "merchandise" | "product" | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/pilots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pilots with a unit in the caller’s scope */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                kind: "journey" | "linkage" | "channel" | "policy";
+                                note: string;
+                                startsOn: string;
+                                endsOn: string | null;
+                                units: {
+                                    id: number;
+                                    name: string;
+                                }[];
+                                createdAt: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Mark units (inside the caller’s scope) as pilots of a change from a day */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @enum {string} */
+                        kind: "journey" | "linkage" | "channel" | "policy";
+                        note?: string;
+                        startsOn: string;
+                        endsOn?: string | null;
+                        unitIds: number[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @enum {string} */
+                            kind: "journey" | "linkage" | "channel" | "policy";
+                            note: string;
+                            startsOn: string;
+                            endsOn: string | null;
+                            units: {
+                                id: number;
+                                name: string;
+                            }[];
+                            createdAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/pilots/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a pilot whose units are all the caller’s */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/pilot-effect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A pilot’s stores against the other stores of the scope on the GMV factors, `months` before and after its start: difference-in-differences with a 95 % bootstrap interval over stores (seeded); significant only when the interval leaves out 0 */
+        get: {
+            parameters: {
+                query: {
+                    pilotId: number;
+                    months?: number;
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            pilot: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                kind: "journey" | "linkage" | "channel" | "policy";
+                                note: string;
+                                startsOn: string;
+                                endsOn: string | null;
+                                units: {
+                                    id: number;
+                                    name: string;
+                                }[];
+                                createdAt: string;
+                            };
+                            before: {
+                                from: string;
+                                to: string;
+                            };
+                            after: {
+                                from: string;
+                                to: string;
+                            };
+                            measures: {
+                                gmvFen: {
+                                    estimate: number;
+                                    low: number;
+                                    high: number;
+                                    level: number;
+                                    significant: boolean;
+                                    pilotUnits: number;
+                                    controlUnits: number;
+                                    pilotBefore: number;
+                                    pilotAfter: number;
+                                    controlBefore: number;
+                                    controlAfter: number;
+                                } | null;
+                                customers: {
+                                    estimate: number;
+                                    low: number;
+                                    high: number;
+                                    level: number;
+                                    significant: boolean;
+                                    pilotUnits: number;
+                                    controlUnits: number;
+                                    pilotBefore: number;
+                                    pilotAfter: number;
+                                    controlBefore: number;
+                                    controlAfter: number;
+                                } | null;
+                                conversion: {
+                                    estimate: number;
+                                    low: number;
+                                    high: number;
+                                    level: number;
+                                    significant: boolean;
+                                    pilotUnits: number;
+                                    controlUnits: number;
+                                    pilotBefore: number;
+                                    pilotAfter: number;
+                                    controlBefore: number;
+                                    controlAfter: number;
+                                } | null;
+                                repurchases: {
+                                    estimate: number;
+                                    low: number;
+                                    high: number;
+                                    level: number;
+                                    significant: boolean;
+                                    pilotUnits: number;
+                                    controlUnits: number;
+                                    pilotBefore: number;
+                                    pilotAfter: number;
+                                    controlBefore: number;
+                                    controlAfter: number;
+                                } | null;
+                                orderValueFen: {
+                                    estimate: number;
+                                    low: number;
+                                    high: number;
+                                    level: number;
+                                    significant: boolean;
+                                    pilotUnits: number;
+                                    controlUnits: number;
+                                    pilotBefore: number;
+                                    pilotAfter: number;
+                                    controlBefore: number;
+                                    controlAfter: number;
+                                } | null;
+                            };
+                            stores: {
+                                id: number;
+                                name: string;
+                                pilot: boolean;
+                                before: {
+                                    customers: number;
+                                    conversion: number;
+                                    repurchases: number;
+                                    orderValueFen: number;
+                                    gmvFen: number;
+                                };
+                                after: {
+                                    customers: number;
+                                    conversion: number;
+                                    repurchases: number;
+                                    orderValueFen: number;
+                                    gmvFen: number;
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/ladder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The product ladder by acquisition month: where customers entered (traffic → trust → profit → expansion), the highest role reached, how many moved up; and the next product by lifecycle stage */
+        get: {
+            parameters: {
+                query?: {
+                    last?: string;
+                    months?: number;
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            cohorts: {
+                                month: string;
+                                customers: number;
+                                onLadder: number;
+                                entered: {
+                                    traffic: number;
+                                    trust: number;
+                                    profit: number;
+                                    expansion: number;
+                                };
+                                reached: {
+                                    traffic: number;
+                                    trust: number;
+                                    profit: number;
+                                    expansion: number;
+                                };
+                                movedUp: number;
+                            }[];
+                            recommendations: {
+                                stage: string;
+                                customers: number;
+                                /** @enum {string} */
+                                role: "traffic" | "trust" | "profit" | "expansion";
+                                product: {
+                                    code: string;
+                                    name: string;
+                                    buyers: number;
+                                } | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Products with their ladder role, buyers in the scope, and flags: buyers who churn or complain more than the other buyers (two-proportion z ≥ 1.96, ≥ 20 buyers) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                code: string;
+                                name: string;
+                                /** @enum {string|null} */
+                                role: "traffic" | "trust" | "profit" | "expansion" | null;
+                                buyers: number;
+                                orders: number;
+                                gmvFen: number;
+                                churned: number;
+                                churnRate: number | null;
+                                complained: number | null;
+                                complaintRate: number | null;
+                                flags: ("churn" | "complaints")[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/products/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A product’s page: its figures and flags against the other buyers, what its buyers bought next */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                };
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            name: string;
+                            /** @enum {string|null} */
+                            role: "traffic" | "trust" | "profit" | "expansion" | null;
+                            buyers: number;
+                            orders: number;
+                            gmvFen: number;
+                            churned: number;
+                            churnRate: number | null;
+                            complained: number | null;
+                            complaintRate: number | null;
+                            flags: ("churn" | "complaints")[];
+                            baseline: {
+                                buyers: number;
+                                churnRate: number | null;
+                                complaintRate: number | null;
+                            };
+                            repeatBuyers: number;
+                            next: {
+                                code: string;
+                                name: string;
+                                /** @enum {string|null} */
+                                role: "traffic" | "trust" | "profit" | "expansion" | null;
+                                buyers: number;
                             }[];
                         };
                     };
