@@ -223,7 +223,8 @@ export function leaveGroup(
     throw badRequest('not_admin', `${input.removed_by} is neither the owner nor an admin`);
   }
   const [left] = group.members.splice(index, 1);
-  (corp.group_leaves ??= []).push({
+  corp.group_leaves ??= [];
+  corp.group_leaves.push({
     chat_id: group.chat_id,
     userid: leaver,
     join_time: left!.join_time,
