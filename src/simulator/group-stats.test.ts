@@ -18,7 +18,7 @@ afterEach(async () => {
 describe('group statistics', () => {
   it('counts a day’s new groups, joins, leaves, speakers and messages per owner, with WeCom’s limits', async () => {
     const [a, b] = [await newCustomer(sim, '甲'), await newCustomer(sim, '乙')];
-    const day1 = chinaDayStart(sim.clock.now() / 1000);
+    const day1 = chinaDayStart(sim.clock.now().getTime() / 1000);
     const { group } = await sim.ok('POST', corpPath('/scenarios/member-creates-group'), {
       owner: 'zhangsan',
       name: '会员群',
@@ -67,7 +67,7 @@ describe('group statistics', () => {
       [day1 + 86_400, 2],
     ]);
     // today is not over; 31 days is too long; no owners is refused
-    const today = chinaDayStart(sim.clock.now() / 1000);
+    const today = chinaDayStart(sim.clock.now().getTime() / 1000);
     expect((await sim.api(`${EC}/groupchat/statistic`, { ...filter, day_begin_time: today })).errcode).toBe(
       40058,
     );
