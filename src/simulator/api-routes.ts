@@ -19,6 +19,7 @@ import {
 import { authenticate, getToken } from './corps.ts';
 import { apiDepartmentList, apiUserGet, apiUserListId } from './directory.ts';
 import { errmsg, WecomError } from './errors.ts';
+import { apiGroupchatStatistic, apiGroupchatStatisticByDay } from './group-stats.ts';
 import { groupWelcomeRoutes } from './group-welcome.ts';
 import {
   apiAddJoinWay,
@@ -94,6 +95,12 @@ const ROUTES: [method: 'GET' | 'POST', path: string, handler: ApiHandler][] = [
   ['POST', `${EC}/groupchat/get_join_way`, ({ corp, body }) => apiGetJoinWay(corp, body)],
   ['POST', `${EC}/groupchat/update_join_way`, ({ corp, body }) => apiUpdateJoinWay(corp, body)],
   ['POST', `${EC}/groupchat/del_join_way`, ({ corp, body }) => apiDelJoinWay(corp, body)],
+  ['POST', `${EC}/groupchat/statistic`, ({ sim, corp, body }) => apiGroupchatStatistic(sim, corp, body)],
+  [
+    'POST',
+    `${EC}/groupchat/statistic_group_by_day`,
+    ({ sim, corp, body }) => apiGroupchatStatisticByDay(sim, corp, body),
+  ],
   ['POST', `${EC}/transfer_customer`, ({ sim, corp, body }) => apiTransferCustomer(sim, corp, body, 'onjob')],
   ['POST', `${EC}/transfer_result`, ({ sim, corp, body }) => apiTransferResult(sim, corp, body, 'onjob')],
   [
@@ -133,6 +140,8 @@ const READ_ONLY = new Set([
   `${EC}/groupchat/list`,
   `${EC}/groupchat/get`,
   `${EC}/groupchat/get_join_way`,
+  `${EC}/groupchat/statistic`,
+  `${EC}/groupchat/statistic_group_by_day`,
   `${EC}/transfer_result`,
   `${EC}/resigned/transfer_result`,
   `${EC}/get_unassigned_list`,

@@ -26,6 +26,7 @@ import {
   updateMember,
 } from './directory.ts';
 import { SimError } from './errors.ts';
+import { groupMessage } from './group-stats.ts';
 import {
   changeGroupNotice,
   changeGroupOwner,
@@ -183,6 +184,12 @@ const scenarioSchemas = {
   'change-group-notice': z.strictObject({ chat_id: id, notice: z.string().max(1000) }),
   'change-group-owner': z.strictObject({ chat_id: id, new_owner: userid }),
   'dismiss-group': z.strictObject({ chat_id: id }),
+  'group-message': z.strictObject({
+    chat_id: id,
+    userid: userid.optional(),
+    external_userid: id.optional(),
+    content: z.string().min(1).max(4000),
+  }),
   'customer-sends-message': z.strictObject({
     ...follow,
     content: z.string().min(1).max(4000),
@@ -224,6 +231,7 @@ const scenarioHandlers: {
   'change-group-notice': changeGroupNotice,
   'change-group-owner': changeGroupOwner,
   'dismiss-group': dismissGroup,
+  'group-message': groupMessage,
   'customer-sends-message': customerSendsMessage,
   'member-confirms-mass-send': memberConfirmsMassSend,
   'member-ignores-mass-send': memberIgnoresMassSend,

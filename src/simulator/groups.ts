@@ -222,7 +222,14 @@ export function leaveGroup(
   if (input.removed_by && input.removed_by !== group.owner && !group.admin_list.includes(input.removed_by)) {
     throw badRequest('not_admin', `${input.removed_by} is neither the owner nor an admin`);
   }
-  group.members.splice(index, 1);
+  const [left] = group.members.splice(index, 1);
+  corp.group_leaves ??= [];
+  corp.group_leaves.push({
+    chat_id: group.chat_id,
+    userid: leaver,
+    join_time: left!.join_time,
+    time: sim.nowS(),
+  });
   group.admin_list = group.admin_list.filter((id) => id !== leaver);
   const last = group.member_version;
   group.member_version = sim.ids.memberVersion();
@@ -271,6 +278,7 @@ export function changeGroupOwner(
 export function dismissGroup(sim: Simulator, corp: CorpState, input: { chat_id: string }) {
   const group = groupOr404(corp, input.chat_id);
   group.dismissed = true;
+  group.dismissed_at = sim.nowS();
   const delivery = sim.emit(corp, `chat:${group.chat_id}`, {
     Event: 'change_external_chat',
     ChangeType: 'dismiss',

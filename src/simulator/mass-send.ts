@@ -284,6 +284,18 @@ export function memberConfirmsMassSend(
         content: mass.text?.content ?? JSON.stringify(mass.attachments),
         at: now,
       });
+    } else {
+      recordMessage(corp, {
+        direction: 'out',
+        kind: 'mass',
+        external_userid: '',
+        chat_id: t.chat_id!,
+        speaker: input.userid,
+        userid: input.userid,
+        msgtype: mass.text ? 'text' : 'attachments',
+        content: mass.text?.content ?? JSON.stringify(mass.attachments),
+        at: now,
+      });
     }
   }
   task.status = 2;

@@ -43,6 +43,8 @@ export interface CorpState {
   transfers: Transfer[];
   /** groupchat/transfer and onjob_transfer accepted (their daily and 90-day limits); absent in older states. */
   group_transfers?: { chat_id: string; new_owner: string; kind: 'onjob' | 'resigned'; time: number }[];
+  /** Members who left a group (when they had joined and when they left): groupchat/statistic counts them. */
+  group_leaves?: { chat_id: string; userid: string; join_time: number; time: number }[];
   messages: Message[];
   /** message/send: what the app sent to members (app-messages.ts); absent in states saved before it. */
   app_messages?: AppMessage[];
@@ -179,6 +181,8 @@ export interface Group {
   /** groupchat/list status: 0 normal, 1 owner resigned (待继承), 2 transferring, 3 transferred. */
   status: 0 | 1 | 2 | 3;
   dismissed: boolean;
+  /** When it was dismissed (absent in older states: counted as dismissed from the start). */
+  dismissed_at?: number;
 }
 
 export interface JoinWay {
@@ -271,6 +275,8 @@ export interface Message {
   external_userid: string;
   /** A message sent in a customer group (the sidebar's sendChatMessage in group_chat_tools). */
   chat_id?: string;
+  /** In a group: who spoke (a member's userid or a customer's external_userid). */
+  speaker?: string;
   userid: string;
   msgtype: string;
   content: string;

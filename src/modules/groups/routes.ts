@@ -15,6 +15,7 @@ import { groupPersonas, type PersonaFigures, personaRollup } from './persona.ts'
 import { getRoutingRules, setRoutingRules } from './routing.ts';
 import { GROUP_TYPES, RULE_KINDS } from './schema.ts';
 import { customerGroups, getGroup, listGroups, setGroupType } from './service.ts';
+import { groupStatsByStore } from './stats.ts';
 
 const MANAGERS = ['hq_admin', 'region_manager', 'store_manager'] as const;
 const id = z.coerce.number().int().positive();
@@ -151,6 +152,42 @@ export function groupRoutes(deps: Deps) {
         },
       },
       async (request) => listGroups(ctxOf(deps, request), request.query),
+    );
+    app.get(
+      '/groups/stats',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary:
+            'Group statistics per store (the owners’ unit) and China day in the caller’s scope, from the daily pull of groupchat/statistic',
+          querystring: z.strictObject({
+            days: z.coerce.number().int().min(1).max(180).default(30),
+            unitId: id.optional().describe('one store'),
+          }),
+          response: {
+            200: z.object({
+              lastDay: z.string().nullable().describe('the last day pulled'),
+              items: z.array(
+                z.object({
+                  unitId: z.number(),
+                  unitName: z.string(),
+                  day: z.string(),
+                  newGroups: z.number(),
+                  groups: z.number(),
+                  groupsWithMessages: z.number(),
+                  membersAdded: z.number(),
+                  membersLost: z.number(),
+                  members: z.number(),
+                  activeMembers: z.number(),
+                  messages: z.number(),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (request) => groupStatsByStore(ctxOf(deps, request), request.query),
     );
     app.get(
       '/groups/persona',

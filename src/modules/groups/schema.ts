@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { Json, Timestamp } from '../../platform/db/column-types.ts';
 
 export const GROUP_TYPES = ['store', 'welfare', 'interest', 'vip', 'new_customer'] as const;
@@ -103,8 +103,32 @@ export interface GroupRoutingDecisionsTable {
   decided_at: Timestamp;
 }
 
+export interface GroupStatsDailyTable {
+  corp_id: string;
+  /** China day, 'YYYY-MM-DD'. */
+  day: ColumnType<string, string, string>;
+  owner_userid: string;
+  new_chat_cnt: number;
+  chat_total: number;
+  chat_has_msg: number;
+  new_member_cnt: number;
+  member_total: number;
+  member_has_msg: number;
+  msg_total: number;
+  pulled_at: Timestamp;
+}
+
+export interface GroupStatsPullsTable {
+  corp_id: string;
+  day: ColumnType<string, string, string>;
+  owners: number;
+  pulled_at: Timestamp;
+}
+
 /** The tables this module owns, as Kysely sees them. */
 export interface GroupsTables {
+  group_stats_daily: GroupStatsDailyTable;
+  group_stats_pulls: GroupStatsPullsTable;
   groups: GroupsTable;
   group_members: GroupMembersTable;
   group_codes: GroupCodesTable;

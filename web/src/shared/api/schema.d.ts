@@ -2076,6 +2076,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/groups/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Group statistics per store (the owners’ unit) and China day in the caller’s scope, from the daily pull of groupchat/statistic */
+        get: {
+            parameters: {
+                query?: {
+                    days?: number;
+                    /** @description one store */
+                    unitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description the last day pulled */
+                            lastDay: string | null;
+                            items: {
+                                unitId: number;
+                                unitName: string;
+                                day: string;
+                                newGroups: number;
+                                groups: number;
+                                groupsWithMessages: number;
+                                membersAdded: number;
+                                membersLost: number;
+                                members: number;
+                                activeMembers: number;
+                                messages: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/groups/persona": {
         parameters: {
             query?: never;
