@@ -27,7 +27,18 @@ const mark = (
  */
 export const insight: ModuleManifest = {
   name: M,
-  dependsOn: ['org', 'staff', 'accounts', 'customers', 'groups', 'channels', 'orders', 'segments', 'tasks'],
+  dependsOn: [
+    'audit',
+    'org',
+    'staff',
+    'accounts',
+    'customers',
+    'groups',
+    'channels',
+    'orders',
+    'segments',
+    'tasks',
+  ],
   tables: [
     'insight_dirty',
     'insight_follows',

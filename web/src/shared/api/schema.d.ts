@@ -1542,7 +1542,7 @@ export interface paths {
         };
         /**
          * The customer list with its filters as a file (.xlsx, or CSV in UTF-8 with BOM)
-         * @description At most 20000 customers (more: 422 saying how many). Phones are masked; text that a spreadsheet would run as a formula starts with an apostrophe. Each export is audited.
+         * @description At most 20000 customers (more: 422 saying how many). Phones are masked unless phones=full, which only HQ admins may ask (others: 403, the refusal audited); text that a spreadsheet would run as a formula starts with an apostrophe. Each export is audited.
          */
         get: {
             parameters: {
@@ -1553,6 +1553,7 @@ export interface paths {
                     staffId?: number;
                     stage?: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
                     format?: "xlsx" | "csv";
+                    phones?: "masked" | "full";
                 };
                 header?: never;
                 path?: never;
@@ -5476,12 +5477,13 @@ export interface paths {
         };
         /**
          * A segment's members in the caller's scope as a file (.xlsx, or CSV in UTF-8 with BOM)
-         * @description At most 20000 customers (more: 422); phones masked; audited.
+         * @description At most 20000 customers (more: 422); audited. Phones masked unless phones=full, which only HQ admins may ask (others: 403, the refusal audited).
          */
         get: {
             parameters: {
                 query?: {
                     format?: "xlsx" | "csv";
+                    phones?: "masked" | "full";
                 };
                 header?: never;
                 path: {
