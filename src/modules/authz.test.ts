@@ -31,6 +31,7 @@ let gz1Task: number;
 let gz1MassSend: number;
 let gz1Group: number;
 let gz1GroupCode: number;
+let gz1AccountId: number;
 beforeAll(async () => {
   t = await openTestApp();
   const gz1 = await t.login(t.fx.logins.gz1);
@@ -146,6 +147,7 @@ beforeAll(async () => {
     .where('corp_id', '=', 'acme')
     .where('username', '=', 'gz1')
     .executeTakeFirstOrThrow();
+  gz1AccountId = gz1Account.id;
   gz1TagJob = (
     await t.database.db
       .insertInto('customer_tag_jobs')
@@ -293,6 +295,11 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/customers/:id/acquisition': { id: t.fx.customers.zhao },
     '/api/v1/customers/:id/identities': { id: t.fx.customers.zhao },
     '/api/v1/customers/:id/identities/:identityId/undo': { id: t.fx.customers.zhao, identityId: 1 },
+    // logins: gz1's manager's, outside sh1 and east
+    '/api/v1/accounts/:id': { id: gz1AccountId },
+    '/api/v1/accounts/:id/disable': { id: gz1AccountId },
+    '/api/v1/accounts/:id/enable': { id: gz1AccountId },
+    '/api/v1/accounts/:id/reset-password': { id: gz1AccountId },
     // corp-wide (hq_admin only): an id of no integration
     '/api/v1/integrations/:id/revoke': { id: 999_999 },
     '/api/v1/staff/:id': { id: t.fx.staff.gz1a },
@@ -379,6 +386,7 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
     'PUT /api/v1/groups/:id/type': { type: 'store' },
     'PATCH /api/v1/group-codes/:id': { welcomeText: '探针' },
     'PUT /api/v1/group-routing/:unitId': { rules: [{ kind: 'default' }] },
+    'POST /api/v1/accounts/:id/reset-password': { mode: 'link' },
   };
   return bodies[`${method} ${url}`] ?? {};
 }

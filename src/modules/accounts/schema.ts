@@ -1,5 +1,8 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { DefaultTimestamp, Timestamp } from '../../platform/db/column-types.ts';
+
+/** A nullable time that inserts may leave out. */
+type OptionalTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
 export interface AccountsTable {
   corp_id: string;
@@ -12,6 +15,20 @@ export interface AccountsTable {
   staff_id: number | null;
   disabled: Generated<boolean>;
   created_at: DefaultTimestamp;
+  disabled_at: OptionalTimestamp;
+  password_changed_at: OptionalTimestamp;
+}
+
+/** A one-time link to set a password: its token is stored hashed, used once, before it expires. */
+export interface PasswordResetsTable {
+  corp_id: string;
+  id: Generated<number>;
+  account_id: number;
+  token_hash: string;
+  created_by: number | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
 }
 
 export interface SessionsTable {
@@ -32,4 +49,5 @@ export interface SessionsTable {
 export interface AccountsTables {
   accounts: AccountsTable;
   sessions: SessionsTable;
+  password_resets: PasswordResetsTable;
 }

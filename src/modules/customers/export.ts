@@ -1,3 +1,4 @@
+import type { Role } from '../../platform/actor.ts';
 import {
   beijingTime,
   type Cell,
@@ -14,6 +15,29 @@ import type { LifecycleStage } from '../events.ts';
 import { visibleTagIds } from '../tags/index.ts';
 import { STAGE_ZH } from './facts.ts';
 import { type CustomerFilter, countFiltered, filteredCustomers } from './service.ts';
+
+/**
+ * Phones in a file: masked unless the caller asks for them in full (`phones=full`), which only these roles
+ * may, and which the export's audit entry records. Anyone else asking is refused (403) and the refusal is
+ * recorded (`<action>.refused`).
+ */
+export const PHONE_EXPORT_ROLES: readonly Role[] = ['hq_admin'];
+export type PhoneMode = 'masked' | 'full';
+export const PHONE_MODES = ['masked', 'full'] as const;
+
+/** Refuses (403, recorded as `<action>.refused`) full phones to a role that may not export them. */
+export async function assertPhoneMode(ctx: Ctx, phones: PhoneMode, action: string, subject?: string) {
+  if (phones === 'masked' || PHONE_EXPORT_ROLES.includes(ctx.actor.role)) return;
+  await recordAudit(ctx, {
+    action: `${action}.refused`,
+    subject: subject ?? null,
+    details: { phones, reason: 'phones_full_not_allowed' },
+  });
+  throw new AppError('forbidden', {
+    zh: '只有总部管理员可以导出完整手机号；请导出脱敏手机号',
+    en: 'Only HQ admins may export full phone numbers: export them masked',
+  });
+}
 
 const HEADER = [
   '客户ID Customer ID',
@@ -44,7 +68,7 @@ export function tooManyToExport(count: number): AppError {
  * One row per customer, in the order of `ids`: what the list shows (tags within the caller's tag view, the
  * staff who follow them), the facts, and the phone masked, never in clear. The ids must already be in scope.
  */
-async function exportRows(ctx: Ctx, ids: readonly number[]): Promise<Cell[][]> {
+async function exportRows(ctx: Ctx, ids: readonly number[], phones: PhoneMode): Promise<Cell[][]> {
   const { cdb } = ctx;
   const shownTags = visibleTagIds(ctx);
   const out: Cell[][] = [];
@@ -61,6 +85,7 @@ async function exportRows(ctx: Ctx, ids: readonly number[]): Promise<Cell[][]> {
           'c.name',
           'c.gender',
           'c.phone_masked',
+          'c.phone_cipher',
           'c.external_userid',
           'c.first_added_at',
           'cf.stage',
@@ -107,7 +132,7 @@ async function exportRows(ctx: Ctx, ids: readonly number[]): Promise<Cell[][]> {
         c.id,
         c.name,
         GENDER[c.gender] ?? '未知',
-        c.phone_masked,
+        phones === 'full' && c.phone_cipher ? ctx.pii.decrypt(c.phone_cipher) : c.phone_masked,
         c.stage ? STAGE_ZH[c.stage as LifecycleStage] : null,
         c.order_count ?? 0,
         (c.paid_fen ?? 0) / 100,
@@ -128,12 +153,13 @@ export async function customersFile(
   ids: readonly number[],
   format: ExportFormat,
   base: string,
+  phones: PhoneMode = 'masked',
 ): Promise<ExportFile> {
   const date = beijingTime(ctx.clock.now())!.slice(0, 10);
   return exportFile(format, `${base}-${date}`, {
     name: '客户',
-    header: HEADER,
-    rows: await exportRows(ctx, ids),
+    header: phones === 'full' ? HEADER.map((h, i) => (i === 3 ? '手机号 Phone' : h)) : HEADER,
+    rows: await exportRows(ctx, ids, phones),
     widths: WIDTHS,
   });
 }
@@ -148,7 +174,13 @@ export function filterForAudit(filter: CustomerFilter): Record<string, unknown> 
 }
 
 /** The customer list with its filters, as a file; audited (who, which filter, how many rows). */
-export async function exportCustomers(ctx: Ctx, filter: CustomerFilter, format: ExportFormat) {
+export async function exportCustomers(
+  ctx: Ctx,
+  filter: CustomerFilter,
+  format: ExportFormat,
+  phones: PhoneMode = 'masked',
+) {
+  await assertPhoneMode(ctx, phones, 'customers.export');
   const filtered = await filteredCustomers(ctx, filter, 'export');
   const rows = await filtered
     .select('c.id')
@@ -161,10 +193,11 @@ export async function exportCustomers(ctx: Ctx, filter: CustomerFilter, format: 
     rows.map((r) => r.id),
     format,
     '客户列表',
+    phones,
   );
   await recordAudit(ctx, {
     action: 'customers.export',
-    details: { filter: filterForAudit(filter), format, rows: rows.length },
+    details: { filter: filterForAudit(filter), format, rows: rows.length, phones },
   });
   return file;
 }

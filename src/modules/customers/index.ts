@@ -1,6 +1,14 @@
 export { assertMayAsk, type CustomerQuestion, tagsInView } from './access.ts';
 export { changeCustomerTags, editCustomerTags, type TagChange } from './customer-tags.ts';
-export { customersFile, exportCustomers, tooManyToExport } from './export.ts';
+export {
+  assertPhoneMode,
+  customersFile,
+  exportCustomers,
+  PHONE_EXPORT_ROLES,
+  PHONE_MODES,
+  type PhoneMode,
+  tooManyToExport,
+} from './export.ts';
 export { recomputeAllFacts, STAGE_ZH, stageCounts } from './facts.ts';
 export { DAY_MS, STAGES } from './rfm.ts';
 export { namePinyin, searchText } from './rules.ts';

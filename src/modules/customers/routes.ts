@@ -7,7 +7,7 @@ import { pageQuery, pageReply } from '../../platform/http/pagination.ts';
 import { ctxOf, type Deps } from '../context.ts';
 import { staffCountsByUnit } from '../staff/index.ts';
 import { editCustomerTags } from './customer-tags.ts';
-import { exportCustomers } from './export.ts';
+import { exportCustomers, PHONE_MODES } from './export.ts';
 import { factsCard, stage } from './facts-routes.ts';
 import { revealPhone } from './reveal.ts';
 import { customerCountsByUnit, getCustomerProfile, listCustomers } from './service.ts';
@@ -125,14 +125,19 @@ export function customerRoutes(deps: Deps) {
           tags: ['customers'],
           summary: 'The customer list with its filters as a file (.xlsx, or CSV in UTF-8 with BOM)',
           description:
-            `At most ${MAX_EXPORT_ROWS} customers (more: 422 saying how many). Phones are masked; text that ` +
-            'a spreadsheet would run as a formula starts with an apostrophe. Each export is audited.',
-          querystring: z.object({ ...filterQuery, format: z.enum(EXPORT_FORMATS).default('xlsx') }),
+            `At most ${MAX_EXPORT_ROWS} customers (more: 422 saying how many). Phones are masked unless ` +
+            'phones=full, which only HQ admins may ask (others: 403, the refusal audited); text that a ' +
+            'spreadsheet would run as a formula starts with an apostrophe. Each export is audited.',
+          querystring: z.object({
+            ...filterQuery,
+            format: z.enum(EXPORT_FORMATS).default('xlsx'),
+            phones: z.enum(PHONE_MODES).default('masked'),
+          }),
         },
       },
       async (request, reply) => {
-        const { format, ...filter } = request.query;
-        const file = await exportCustomers(ctxOf(deps, request), filter, format);
+        const { format, phones, ...filter } = request.query;
+        const file = await exportCustomers(ctxOf(deps, request), filter, format, phones);
         return reply
           .type(file.contentType)
           .header('content-disposition', attachment(file.fileName))

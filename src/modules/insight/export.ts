@@ -1,4 +1,5 @@
 import { type Cell, type ExportFile, type ExportFormat, exportFile } from '../../platform/export.ts';
+import { recordAudit } from '../audit/index.ts';
 import type { Ctx } from '../context.ts';
 import { FACTORS } from './gmv.ts';
 import { cohorts, type Dimension, funnel, gmvCompare, performance, type Scope } from './service.ts';
@@ -172,5 +173,19 @@ export async function exportView(
         r4(d.repurchaseRate),
       ]);
   }
+  // figures only, never a phone or a name of a customer; still on the audit log, as every export is
+  await recordAudit(ctx, {
+    action: 'insight.export',
+    details: {
+      view: q.view,
+      format: q.format,
+      by: q.by,
+      month: q.month,
+      from: q.from,
+      to: q.to,
+      scope: { units: scope.units, staffId: scope.staffId },
+      rows: rows.length,
+    },
+  });
   return exportFile(q.format, `insight-${q.view}-${q.to.slice(0, 7)}`, { name: q.view, header, rows });
 }

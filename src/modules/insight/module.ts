@@ -29,6 +29,7 @@ const mark = (
 export const insight: ModuleManifest = {
   name: M,
   dependsOn: [
+    'audit',
     'org',
     'staff',
     'accounts',

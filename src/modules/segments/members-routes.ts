@@ -5,6 +5,7 @@ import { ROLES } from '../../platform/actor.ts';
 import { attachment, EXPORT_FORMATS, MAX_EXPORT_ROWS } from '../../platform/export.ts';
 import { pageQuery, pageReply } from '../../platform/http/pagination.ts';
 import { ctxOf, type Deps } from '../context.ts';
+import { PHONE_MODES } from '../customers/index.ts';
 import { exportSegmentMembers, segmentMembers } from './members.ts';
 import { STAGES } from './rule.ts';
 
@@ -44,9 +45,14 @@ export function segmentMemberRoutes(deps: Deps) {
         schema: {
           tags,
           summary: "A segment's members in the caller's scope as a file (.xlsx, or CSV in UTF-8 with BOM)",
-          description: `At most ${MAX_EXPORT_ROWS} customers (more: 422); phones masked; audited.`,
+          description:
+            `At most ${MAX_EXPORT_ROWS} customers (more: 422); audited. Phones masked unless phones=full, ` +
+            'which only HQ admins may ask (others: 403, the refusal audited).',
           params: z.object({ id }),
-          querystring: z.object({ format: z.enum(EXPORT_FORMATS).default('xlsx') }),
+          querystring: z.object({
+            format: z.enum(EXPORT_FORMATS).default('xlsx'),
+            phones: z.enum(PHONE_MODES).default('masked'),
+          }),
         },
       },
       async (request, reply) => {
@@ -54,6 +60,7 @@ export function segmentMemberRoutes(deps: Deps) {
           ctxOf(deps, request),
           request.params.id,
           request.query.format,
+          request.query.phones,
         );
         return reply
           .type(file.contentType)

@@ -2,7 +2,7 @@ import { type ExportFormat, MAX_EXPORT_ROWS } from '../../platform/export.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http/pagination.ts';
 import { recordAudit } from '../audit/index.ts';
 import type { Ctx } from '../context.ts';
-import { customersFile, tooManyToExport } from '../customers/index.ts';
+import { assertPhoneMode, customersFile, type PhoneMode, tooManyToExport } from '../customers/index.ts';
 import { countAudience, newestAudienceIds, sampleAudience } from './compile.ts';
 import { storedRule, visibleSegment } from './service.ts';
 
@@ -16,16 +16,22 @@ export async function segmentMembers(ctx: Ctx, id: number, input: { cursor?: str
 }
 
 /** A saved segment's members within the caller's scope as a file; audited (who, which segment, how many). */
-export async function exportSegmentMembers(ctx: Ctx, id: number, format: ExportFormat) {
+export async function exportSegmentMembers(
+  ctx: Ctx,
+  id: number,
+  format: ExportFormat,
+  phones: PhoneMode = 'masked',
+) {
   const segment = await visibleSegment(ctx, id);
+  await assertPhoneMode(ctx, phones, 'segments.export', `segment:${id}`);
   const rule = storedRule(segment.rule);
   const ids = await newestAudienceIds(ctx, rule, MAX_EXPORT_ROWS + 1);
   if (ids.length > MAX_EXPORT_ROWS) throw tooManyToExport(await countAudience(ctx, rule));
-  const file = await customersFile(ctx, ids, format, `人群-${segment.name}`);
+  const file = await customersFile(ctx, ids, format, `人群-${segment.name}`, phones);
   await recordAudit(ctx, {
     action: 'segments.export',
     subject: `segment:${id}`,
-    details: { segmentName: segment.name, rule, format, rows: ids.length },
+    details: { segmentName: segment.name, rule, format, rows: ids.length, phones },
   });
   return file;
 }

@@ -743,6 +743,466 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Console logins in the caller’s subtree, newest first
+         * @description q matches the username or name; unitId narrows to a unit’s subtree (403 outside the caller’s).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    q?: string;
+                    role?: "hq_admin" | "region_manager" | "store_manager" | "staff";
+                    unitId?: number;
+                    status?: "active" | "disabled";
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                username: string;
+                                displayName: string;
+                                /** @enum {string} */
+                                role: "hq_admin" | "region_manager" | "store_manager" | "staff";
+                                unitId: number;
+                                unitName: string;
+                                staffId: number | null;
+                                staffName: string | null;
+                                disabled: boolean;
+                                disabledAt: string | null;
+                                createdAt: string;
+                                /** @description when one of its sessions was last used, to the minute */
+                                lastSeenAt: string | null;
+                                /** @description the caller may change, disable and reset it */
+                                editable: boolean;
+                                /** @description the caller’s own login */
+                                self: boolean;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a login in the caller’s subtree, with a role up to the caller’s own
+         * @description A unit or staff member outside the caller’s subtree, or a role above theirs: 403. A staff login names its staff member. The first password or link is in this answer only. Audited.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        username: string;
+                        displayName: string;
+                        /** @enum {string} */
+                        role: "hq_admin" | "region_manager" | "store_manager" | "staff";
+                        unitId: number;
+                        staffId?: number | null;
+                        /**
+                         * @description link: a one-time link to set a password (24 h); password: a new password, shown once
+                         * @default link
+                         * @enum {string}
+                         */
+                        credential?: "link" | "password";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account: {
+                                id: number;
+                                username: string;
+                                displayName: string;
+                                /** @enum {string} */
+                                role: "hq_admin" | "region_manager" | "store_manager" | "staff";
+                                unitId: number;
+                                unitName: string;
+                                staffId: number | null;
+                                staffName: string | null;
+                                disabled: boolean;
+                                disabledAt: string | null;
+                                createdAt: string;
+                                /** @description when one of its sessions was last used, to the minute */
+                                lastSeenAt: string | null;
+                                /** @description the caller may change, disable and reset it */
+                                editable: boolean;
+                                /** @description the caller’s own login */
+                                self: boolean;
+                            };
+                            /** @description shown in this answer only, never again */
+                            issued: {
+                                /** @enum {string} */
+                                mode: "password";
+                                password: string;
+                            } | {
+                                /** @enum {string} */
+                                mode: "link";
+                                /** @description path and fragment: prefix it with the console’s address */
+                                link: string;
+                                expiresAt: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a login’s name, role, unit or staff member
+         * @description Not one’s own, nor one whose role is above the caller’s; never to a role above theirs or a unit outside their subtree (403). Audited with what changed.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        displayName?: string;
+                        /** @enum {string} */
+                        role?: "hq_admin" | "region_manager" | "store_manager" | "staff";
+                        unitId?: number;
+                        staffId?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            username: string;
+                            displayName: string;
+                            /** @enum {string} */
+                            role: "hq_admin" | "region_manager" | "store_manager" | "staff";
+                            unitId: number;
+                            unitName: string;
+                            staffId: number | null;
+                            staffName: string | null;
+                            disabled: boolean;
+                            disabledAt: string | null;
+                            createdAt: string;
+                            /** @description when one of its sessions was last used, to the minute */
+                            lastSeenAt: string | null;
+                            /** @description the caller may change, disable and reset it */
+                            editable: boolean;
+                            /** @description the caller’s own login */
+                            self: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disable a login: its sessions end at once and it cannot sign in */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            username: string;
+                            displayName: string;
+                            /** @enum {string} */
+                            role: "hq_admin" | "region_manager" | "store_manager" | "staff";
+                            unitId: number;
+                            unitName: string;
+                            staffId: number | null;
+                            staffName: string | null;
+                            disabled: boolean;
+                            disabledAt: string | null;
+                            createdAt: string;
+                            /** @description when one of its sessions was last used, to the minute */
+                            lastSeenAt: string | null;
+                            /** @description the caller may change, disable and reset it */
+                            editable: boolean;
+                            /** @description the caller’s own login */
+                            self: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-enable a disabled login */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            username: string;
+                            displayName: string;
+                            /** @enum {string} */
+                            role: "hq_admin" | "region_manager" | "store_manager" | "staff";
+                            unitId: number;
+                            unitName: string;
+                            staffId: number | null;
+                            staffName: string | null;
+                            disabled: boolean;
+                            disabledAt: string | null;
+                            createdAt: string;
+                            /** @description when one of its sessions was last used, to the minute */
+                            lastSeenAt: string | null;
+                            /** @description the caller may change, disable and reset it */
+                            editable: boolean;
+                            /** @description the caller’s own login */
+                            self: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A one-time link to set a new password, or a new password shown once
+         * @description password: replaces the old one and ends the login’s sessions. link: works once within 24 h and replaces any earlier link; the old password works until it is used. Audited (never the secret).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description link: a one-time link to set a password (24 h); password: a new password, shown once
+                         * @enum {string}
+                         */
+                        mode: "link" | "password";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account: {
+                                id: number;
+                                username: string;
+                                displayName: string;
+                                /** @enum {string} */
+                                role: "hq_admin" | "region_manager" | "store_manager" | "staff";
+                                unitId: number;
+                                unitName: string;
+                                staffId: number | null;
+                                staffName: string | null;
+                                disabled: boolean;
+                                disabledAt: string | null;
+                                createdAt: string;
+                                /** @description when one of its sessions was last used, to the minute */
+                                lastSeenAt: string | null;
+                                /** @description the caller may change, disable and reset it */
+                                editable: boolean;
+                                /** @description the caller’s own login */
+                                self: boolean;
+                            };
+                            /** @description shown in this answer only, never again */
+                            issued: {
+                                /** @enum {string} */
+                                mode: "password";
+                                password: string;
+                            } | {
+                                /** @enum {string} */
+                                mode: "link";
+                                /** @description path and fragment: prefix it with the console’s address */
+                                link: string;
+                                expiresAt: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a password with a one-time link’s token; the login’s sessions end
+         * @description A token used, replaced or expired, or of a disabled login: 400, nothing changes.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                        password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                            login: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tags": {
         parameters: {
             query?: never;
@@ -1276,7 +1736,7 @@ export interface paths {
         };
         /**
          * The customer list with its filters as a file (.xlsx, or CSV in UTF-8 with BOM)
-         * @description At most 20000 customers (more: 422 saying how many). Phones are masked; text that a spreadsheet would run as a formula starts with an apostrophe. Each export is audited.
+         * @description At most 20000 customers (more: 422 saying how many). Phones are masked unless phones=full, which only HQ admins may ask (others: 403, the refusal audited); text that a spreadsheet would run as a formula starts with an apostrophe. Each export is audited.
          */
         get: {
             parameters: {
@@ -1287,6 +1747,7 @@ export interface paths {
                     staffId?: number;
                     stage?: "new" | "active" | "repeat" | "super" | "dormant" | "churned";
                     format?: "xlsx" | "csv";
+                    phones?: "masked" | "full";
                 };
                 header?: never;
                 path?: never;
@@ -5317,12 +5778,13 @@ export interface paths {
         };
         /**
          * A segment's members in the caller's scope as a file (.xlsx, or CSV in UTF-8 with BOM)
-         * @description At most 20000 customers (more: 422); phones masked; audited.
+         * @description At most 20000 customers (more: 422); audited. Phones masked unless phones=full, which only HQ admins may ask (others: 403, the refusal audited).
          */
         get: {
             parameters: {
                 query?: {
                     format?: "xlsx" | "csv";
+                    phones?: "masked" | "full";
                 };
                 header?: never;
                 path: {
