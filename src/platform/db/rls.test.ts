@@ -1,0 +1,98 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tables } from '../../modules/tables.ts';
+import { openTestDatabase } from '../../testing/db.ts';
+import type { Database } from './connect.ts';
+import { applyRowLevelSecurity, brandStatement, rowLevelSecurityGaps } from './rls.ts';
+
+// Runs on PGlite and on a PostgreSQL server alike (DATABASE_URL): both enforce roles and policies.
+let database: Database<Tables>;
+beforeAll(async () => {
+  database = await openTestDatabase();
+  await applyRowLevelSecurity(database.db as never);
+  await database.db
+    .insertInto('corps')
+    .values([
+      { corp_id: 'brand-a', name: 'A' },
+      { corp_id: 'brand-b', name: 'B' },
+    ])
+    .execute();
+});
+afterAll(() => database.close());
+
+/** A brand-bound transaction, as CorpDb.transaction will open it once wired (TODO(rls) in rls.ts). */
+function asBrand<T>(corpId: string, fn: (db: typeof database.db) => Promise<T>): Promise<T> {
+  return database.db.transaction().execute(async (tx) => {
+    await brandStatement(corpId).execute(tx);
+    return fn(tx);
+  });
+}
+
+describe('row-level security', () => {
+  it('is on, with its policy, for every tenant table', async () => {
+    const tenant = await sql<{ n: number }>`
+      select count(*)::int as n from information_schema.columns
+      where table_schema = 'public' and column_name = 'corp_id'`.execute(database.db);
+    expect(tenant.rows[0]!.n).toBeGreaterThanOrEqual(70);
+    expect(await rowLevelSecurityGaps(database.db as never)).toEqual([]);
+  });
+
+  it('reports a new tenant table created without it', async () => {
+    await sql`create table rls_probe (corp_id text not null, id int, primary key (corp_id, id))`.execute(
+      database.db,
+    );
+    try {
+      expect(await rowLevelSecurityGaps(database.db as never)).toEqual([
+        'rls_probe: no corp_isolation policy',
+        'rls_probe: row-level security is off',
+      ]);
+    } finally {
+      await sql`drop table rls_probe`.execute(database.db);
+    }
+  });
+
+  it('shows a brand-bound query without a corp filter nothing of another brand', async () => {
+    const seen = await asBrand('brand-a', async (tx) => {
+      const corps = await sql<{ corp_id: string }>`select corp_id from corps order by corp_id`.execute(tx);
+      const counted = await tx
+        .selectFrom('corps')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .executeTakeFirst();
+      return { corps: corps.rows.map((r) => r.corp_id), n: Number(counted!.n) };
+    });
+    expect(seen).toEqual({ corps: ['brand-a'], n: 1 });
+    // The unbound handle (workers, migrations) still spans brands.
+    const all = await database.db.selectFrom('corps').select('corp_id').orderBy('corp_id').execute();
+    expect(all.map((r) => r.corp_id)).toEqual(['brand-a', 'brand-b']);
+  });
+
+  it('refuses to write, update or delete another brand’s rows in a brand-bound transaction', async () => {
+    await expect(
+      asBrand('brand-a', (tx) => tx.insertInto('corps').values({ corp_id: 'brand-c', name: 'C' }).execute()),
+    ).rejects.toThrow(/row-level security/);
+    const changed = await asBrand('brand-a', async (tx) => {
+      const u = await tx
+        .updateTable('corps')
+        .set({ name: 'taken' })
+        .where('corp_id', '=', 'brand-b')
+        .execute();
+      const d = await tx.deleteFrom('corps').where('corp_id', '=', 'brand-b').execute();
+      return [Number(u[0]!.numUpdatedRows), Number(d[0]!.numDeletedRows)];
+    });
+    expect(changed).toEqual([0, 0]);
+    const b = await database.db
+      .selectFrom('corps')
+      .select('name')
+      .where('corp_id', '=', 'brand-b')
+      .executeTakeFirst();
+    expect(b?.name).toBe('B');
+  });
+
+  it('leaves nothing of the brand on the pooled connection after the transaction', async () => {
+    await asBrand('brand-b', async () => {});
+    const after = await sql<{ role: string; corp: string | null }>`
+      select current_user as role, current_setting('siyu.corp_id', true) as corp`.execute(database.db);
+    expect(after.rows[0]!.role).not.toBe('siyu_app');
+    expect(after.rows[0]!.corp ?? '').toBe('');
+  });
+});
