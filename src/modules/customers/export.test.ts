@@ -91,10 +91,10 @@ describe('exporting the customer list', () => {
 
     const entries = await exports();
     expect(entries.map((e) => [e.role, e.details])).toEqual([
-      ['hq_admin', { filter: {}, format: 'csv', rows: 5 }],
-      ['hq_admin', { filter: { tagId: t.fx.tags.vip }, format: 'xlsx', rows: 2 }],
-      ['store_manager', { filter: { q: '138****5678' }, format: 'csv', rows: 1 }],
-      ['store_manager', { filter: {}, format: 'csv', rows: 2 }],
+      ['hq_admin', { filter: {}, format: 'csv', phones: 'masked', rows: 5 }],
+      ['hq_admin', { filter: { tagId: t.fx.tags.vip }, format: 'xlsx', phones: 'masked', rows: 2 }],
+      ['store_manager', { filter: { q: '138****5678' }, format: 'csv', phones: 'masked', rows: 1 }],
+      ['store_manager', { filter: {}, format: 'csv', phones: 'masked', rows: 2 }],
     ]);
     expect(JSON.stringify(entries)).not.toContain('13812345678');
   });
