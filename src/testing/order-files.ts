@@ -1,4 +1,4 @@
-import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
+import { Zip, ZipDeflate, ZipPassThrough, zipSync } from 'fflate';
 
 /**
  * Large order files for tests and the import benchmark, made without holding the sheet in memory: one order
@@ -104,4 +104,48 @@ export function orderXlsx(rows: number, stores: readonly string[] = ['sh1', 'sh2
   sheet.push(enc.encode(batch.join('')), true);
   zip.end();
   return Buffer.concat(out);
+}
+
+const WORKBOOK_RELS =
+  '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>';
+
+/**
+ * An .xlsx of one sheet written part by part, as a test needs the XML Excel or WPS write: `sheetData` (the
+ * rows' XML), and optionally `sharedStrings` and `styles` (whole parts), `workbookPr` (its attributes) and
+ * the zip order of the parts (Excel writes the sheet before the shared strings).
+ */
+export function sheetXlsx(parts: {
+  sheetData: string;
+  sharedStrings?: string;
+  styles?: string;
+  workbookPr?: string;
+  prefix?: string;
+}): Uint8Array {
+  const p = parts.prefix ? `${parts.prefix}:` : '';
+  const ns = parts.prefix ? `xmlns:${parts.prefix}` : 'xmlns';
+  const main = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+  const files: Record<string, Uint8Array> = {};
+  const add = (name: string, text: string) => {
+    files[name] = new TextEncoder().encode(text);
+  };
+  add(
+    '[Content_Types].xml',
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>',
+  );
+  add(
+    '_rels/.rels',
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+  );
+  add(
+    'xl/workbook.xml',
+    `<?xml version="1.0" encoding="UTF-8"?><${p}workbook ${ns}="${main}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><${p}workbookPr ${parts.workbookPr ?? ''}/><${p}sheets><${p}sheet name="Sheet1" sheetId="1" r:id="rId1"/></${p}sheets></${p}workbook>`,
+  );
+  add('xl/_rels/workbook.xml.rels', WORKBOOK_RELS);
+  add(
+    'xl/worksheets/sheet1.xml',
+    `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<${p}worksheet ${ns}="${main}"><${p}dimension ref="A1"/><${p}sheetData>${parts.sheetData}</${p}sheetData></${p}worksheet>`,
+  );
+  if (parts.styles) add('xl/styles.xml', parts.styles);
+  if (parts.sharedStrings) add('xl/sharedStrings.xml', parts.sharedStrings);
+  return zipSync(files, { level: 6 });
 }

@@ -1,6 +1,6 @@
-import { Unzip, UnzipInflate, unzipSync } from 'fflate';
-import { readSheet } from 'read-excel-file/node';
+import { unzipSync } from 'fflate';
 import { AppError } from '../../platform/http/errors.ts';
+import { type Cell, dateStyles, readSheetRows, workbookLayout } from './xlsx-sheet.ts';
 
 /**
  * Reading an uploaded order file into a grid of cells: .xlsx (first sheet) or delimited text (CSV in
@@ -8,19 +8,7 @@ import { AppError } from '../../platform/http/errors.ts';
  * semicolon). Nothing here knows about orders.
  */
 
-/** A numeric .xlsx cell, kept as the text Excel stored so money is never read through a float sum. */
-export class ExcelNumber {
-  constructor(readonly raw: string) {}
-  /** As Excel shows it: 15 significant digits, so 12.300000000000001 (a formula's float noise) is 12.3. */
-  get text(): string {
-    if (/^-?\d+(\.\d+)?$/.test(this.raw) && this.raw.replace(/[-.]/g, '').length <= 15) return this.raw;
-    const n = Number(this.raw);
-    return Number.isFinite(n) ? String(Number(n.toPrecision(15))) : this.raw;
-  }
-}
-
-/** string: text; ExcelNumber: a number cell; Date: an .xlsx date cell (its wall-clock time, in UTC fields). */
-export type Cell = string | ExcelNumber | Date | null;
+export { type Cell, ExcelNumber } from './xlsx-sheet.ts';
 
 export interface Grid {
   kind: 'xlsx' | 'csv';
@@ -48,8 +36,7 @@ export async function readGrid(bytes: Uint8Array, limits?: GridLimits): Promise<
   if (bytes.length === 0) throw fileError('文件为空', 'The file is empty');
   const head = bytes.subarray(0, 4);
   if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
-    if (limits) checkXlsxSize(bytes, limits);
-    return { kind: 'xlsx', rows: await readXlsx(bytes) };
+    return { kind: 'xlsx', rows: readXlsx(bytes, limits?.maxRows ?? Number.POSITIVE_INFINITY) };
   }
   if (head[0] === 0xd0 && head[1] === 0xcf && head[2] === 0x11 && head[3] === 0xe0) {
     throw fileError(
@@ -72,117 +59,46 @@ const unpacksTooLarge = () =>
   });
 
 /**
- * Before an .xlsx is read whole (read-excel-file holds every row): its parts' declared sizes, then its first
- * sheet inflated as a stream and its rows with a value counted, stopping at the first row over the limit. So
- * a file of a million rows, or one that unpacks to gigabytes, is refused after reading a fraction of it.
+ * The first sheet of an .xlsx in one streaming pass (xlsx-sheet.ts): first its parts' declared sizes, then
+ * the sheet and its shared strings inflated as they stream, refused at the first row with a value over
+ * `maxRows` or the first byte past MAX_XLSX_UNPACKED. So a file of a million rows, or one that unpacks to
+ * gigabytes, is refused after reading a fraction of it.
  */
-function checkXlsxSize(bytes: Uint8Array, limits: GridLimits): void {
-  let declared = 0;
-  let parts: Record<string, Uint8Array>;
+function readXlsx(bytes: Uint8Array, maxRows: number): Cell[][] {
+  let unpacked = 0;
   try {
-    parts = unzipSync(bytes, {
-      filter: (f) => {
-        declared += f.originalSize;
-        return f.name === 'xl/workbook.xml' || f.name === 'xl/_rels/workbook.xml.rels';
+    return readSheetRows(bytes, xlsxLayout(bytes), {
+      onBytes: (n) => {
+        unpacked += n;
+        if (unpacked > MAX_XLSX_UNPACKED) throw unpacksTooLarge();
+      },
+      onRow: (rows) => {
+        if (rows > maxRows) throw tooManyRows(maxRows);
       },
     });
-  } catch {
-    throw unreadable();
-  }
-  if (declared > MAX_XLSX_UNPACKED) throw unpacksTooLarge();
-  const sheet = firstSheetPath(parts);
-  if (!sheet) return; // not laid out as Excel lays it out: read-excel-file judges it
-  const counter = new RowCounter();
-  let unpacked = 0;
-  const stop = new Error('stop');
-  let refused: AppError | null = null;
-  const unzip = new Unzip((file) => {
-    if (file.name !== sheet) return;
-    file.ondata = (err, chunk, final) => {
-      if (err) throw err;
-      unpacked += chunk.length;
-      if (unpacked > MAX_XLSX_UNPACKED) refused = unpacksTooLarge();
-      else if (counter.push(chunk, final) > limits.maxRows) refused = tooManyRows(limits.maxRows);
-      if (refused) throw stop;
-    };
-    file.start();
-  });
-  unzip.register(UnzipInflate);
-  const piece = 64 * 1024;
-  try {
-    for (let i = 0; i < bytes.length; i += piece) {
-      unzip.push(bytes.subarray(i, i + piece), i + piece >= bytes.length);
-    }
   } catch (err) {
-    if (refused) throw refused;
-    if (err !== stop) throw unreadable();
-  }
-}
-
-function firstSheetPath(parts: Record<string, Uint8Array>): string | null {
-  const text = (name: string) => (parts[name] ? new TextDecoder().decode(parts[name]) : '');
-  const sheetTag = /<(?:\w+:)?sheet\s[^>]*>/.exec(text('xl/workbook.xml'))?.[0];
-  const rid = sheetTag && /\s(?:\w+:)?id="([^"]+)"/.exec(sheetTag)?.[1];
-  if (!rid) return null;
-  for (const tag of text('xl/_rels/workbook.xml.rels').match(/<(?:\w+:)?Relationship\s[^>]*>/g) ?? []) {
-    if (/\sId="([^"]+)"/.exec(tag)?.[1] !== rid) continue;
-    const target = /\sTarget="([^"]+)"/.exec(tag)?.[1];
-    if (!target) return null;
-    return target.startsWith('/') ? target.slice(1) : `xl/${target}`;
-  }
-  return null;
-}
-
-/** Counts a sheet's rows that hold a value (`<v>` or an inline string) as its XML streams by, any prefix (`<x:row>`). */
-class RowCounter {
-  private rows = 0;
-  private rowHasValue = false;
-  private carry = '';
-  private readonly decoder = new TextDecoder('latin1');
-  private static readonly TAG = /<(\/?)(?:\w{1,16}:)?(row|v|is)[\s>/]/g;
-
-  /** Feeds the next bytes of sheet XML (`final`: the last); answers the rows with a value so far. */
-  push(chunk: Uint8Array, final = false): number {
-    // tags are ASCII: bytes read one to one as latin1 characters
-    const text = this.carry + this.decoder.decode(chunk, { stream: !final });
-    // a tag starting before safeEnd is whole in `text`; the rest waits for the next chunk
-    const safeEnd = final ? text.length : text.length - 32;
-    const tag = RowCounter.TAG;
-    tag.lastIndex = 0;
-    let next = 0;
-    for (let m = tag.exec(text); m && m.index < safeEnd; m = tag.exec(text)) {
-      next = tag.lastIndex;
-      if (m[2] === 'row') {
-        if (m[1]) {
-          if (this.rowHasValue) this.rows++;
-        }
-        this.rowHasValue = false;
-      } else if (!m[1]) this.rowHasValue = true;
-    }
-    this.carry = text.slice(Math.max(next, safeEnd, 0));
-    return this.rows;
-  }
-}
-
-async function readXlsx(bytes: Uint8Array): Promise<Cell[][]> {
-  let data: unknown[][];
-  try {
-    data = await readSheet(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 1, {
-      parseNumber: (raw: string) => new ExcelNumber(raw),
-    });
-  } catch {
+    if (err instanceof AppError) throw err;
     throw unreadable();
   }
-  return data.map((row) =>
-    row.map((v): Cell => {
-      if (v === null || v === undefined) return null;
-      if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
-      // a date cell is a float of days: 12:30 may come back as 12:29:59.999
-      if (v instanceof Date) return new Date(Math.round(v.getTime() / 1000) * 1000);
-      if (v instanceof ExcelNumber || typeof v === 'string') return v;
-      return String(v);
-    }),
-  );
+}
+
+/** Where the first sheet and its shared strings are, and how dates are told: from the small parts. */
+function xlsxLayout(bytes: Uint8Array) {
+  let declared = 0;
+  const wanted = (names: string[]) =>
+    unzipSync(bytes, {
+      filter: (f) => {
+        declared += f.originalSize;
+        return names.includes(f.name);
+      },
+    });
+  const text = (part: Uint8Array | undefined) => (part ? new TextDecoder().decode(part) : '');
+  const parts = wanted(['xl/workbook.xml', 'xl/_rels/workbook.xml.rels']);
+  if (declared > MAX_XLSX_UNPACKED) throw unpacksTooLarge();
+  const layout = workbookLayout(text(parts['xl/workbook.xml']), text(parts['xl/_rels/workbook.xml.rels']));
+  if (!layout.sheet) throw unreadable();
+  const styles = text(wanted([layout.styles])[layout.styles]);
+  return { ...layout, sheet: layout.sheet, dateStyles: dateStyles(styles) };
 }
 
 /** UTF-8 (BOM or not), UTF-16 with a BOM, otherwise GB18030 (a superset of GBK, what Chinese Excel saves). */
