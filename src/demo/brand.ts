@@ -281,7 +281,8 @@ export const ACCOUNTS: readonly AccountDef[] = [
   },
   // More of each store's people, so 人员与权限 shows a store's team: a login per assistant who uses the
   // console, a tea expert per region, HQ's customer service, and the logins of two members who left
-  // (disabled the day they went).
+  // (disabled the day they went). 李娜 (上海静安店) and 上海徐汇店's assistants keep no login: the demo's
+  // 离职继承 and 在职转接 pick front-line members without one (src/demo/transfers.ts).
   {
     username: 'zhouting',
     displayName: '周婷',
@@ -306,28 +307,12 @@ export const ACCOUNTS: readonly AccountDef[] = [
     staff: 'huangzhiming',
   },
   {
-    username: 'lina',
-    displayName: '李娜',
-    role: 'staff',
-    unit: 'sh-jingan',
-    staff: 'lina',
-    lastSeenHoursAgo: 9,
-  },
-  {
     username: 'liuyang',
     displayName: '刘洋',
     role: 'staff',
     unit: 'sh-jingan',
     staff: 'liuyang',
     disabledDaysAgo: 150,
-  },
-  {
-    username: 'zhaomin',
-    displayName: '赵敏',
-    role: 'staff',
-    unit: 'sh-xuhui',
-    staff: 'zhaomin',
-    lastSeenHoursAgo: 28,
   },
   {
     username: 'majun',
