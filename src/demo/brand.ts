@@ -212,13 +212,38 @@ export interface AccountDef {
   role: 'hq_admin' | 'region_manager' | 'store_manager' | 'staff';
   unit: string;
   staff: string | null;
+  /** A login disabled that many days ago (its member left); it is not printed among the demo logins. */
+  disabledDaysAgo?: number;
+  /** Hours since it was last used, for 人员与权限's 最近登录; never signed in when absent. */
+  lastSeenHoursAgo?: number;
 }
 
 export const ACCOUNTS: readonly AccountDef[] = [
-  { username: 'admin', displayName: '总部管理员', role: 'hq_admin', unit: 'hq', staff: null },
-  { username: 'east', displayName: '华东大区经理', role: 'region_manager', unit: 'east', staff: null },
-  { username: 'south', displayName: '华南大区经理', role: 'region_manager', unit: 'south', staff: null },
-  ...UNITS.filter((u) => u.kind === 'store').map((u): AccountDef => {
+  {
+    username: 'admin',
+    displayName: '总部管理员',
+    role: 'hq_admin',
+    unit: 'hq',
+    staff: null,
+    lastSeenHoursAgo: 3,
+  },
+  {
+    username: 'east',
+    displayName: '华东大区经理',
+    role: 'region_manager',
+    unit: 'east',
+    staff: null,
+    lastSeenHoursAgo: 20,
+  },
+  {
+    username: 'south',
+    displayName: '华南大区经理',
+    role: 'region_manager',
+    unit: 'south',
+    staff: null,
+    lastSeenHoursAgo: 45,
+  },
+  ...UNITS.filter((u) => u.kind === 'store').map((u, i): AccountDef => {
     const manager = STAFF.find((s) => s.unit === u.code && s.title === '店长')!;
     return {
       username: u.code,
@@ -226,12 +251,102 @@ export const ACCOUNTS: readonly AccountDef[] = [
       role: 'store_manager',
       unit: u.code,
       staff: manager.userid,
+      lastSeenHoursAgo: 2 + i * 7,
     };
   }),
   // Front-line logins: what a shop assistant and an online ops member see.
-  { username: 'wangfang', displayName: '王芳', role: 'staff', unit: 'sh-jingan', staff: 'wangfang' },
-  { username: 'liangwei', displayName: '梁伟', role: 'staff', unit: 'gz-tianhe', staff: 'liangwei' },
-  { username: 'chensiyu', displayName: '陈思雨', role: 'staff', unit: 'hq', staff: 'chensiyu' },
+  {
+    username: 'wangfang',
+    displayName: '王芳',
+    role: 'staff',
+    unit: 'sh-jingan',
+    staff: 'wangfang',
+    lastSeenHoursAgo: 5,
+  },
+  {
+    username: 'liangwei',
+    displayName: '梁伟',
+    role: 'staff',
+    unit: 'gz-tianhe',
+    staff: 'liangwei',
+    lastSeenHoursAgo: 26,
+  },
+  {
+    username: 'chensiyu',
+    displayName: '陈思雨',
+    role: 'staff',
+    unit: 'hq',
+    staff: 'chensiyu',
+    lastSeenHoursAgo: 1,
+  },
+  // More of each store's people, so 人员与权限 shows a store's team: a login per assistant who uses the
+  // console, a tea expert per region, HQ's customer service, and the logins of two members who left
+  // (disabled the day they went). 李娜 (上海静安店) and 上海徐汇店's assistants keep no login: the demo's
+  // 离职继承 and 在职转接 pick front-line members without one (src/demo/transfers.ts).
+  {
+    username: 'zhouting',
+    displayName: '周婷',
+    role: 'staff',
+    unit: 'hq',
+    staff: 'zhouting',
+    lastSeenHoursAgo: 4,
+  },
+  {
+    username: 'zhengyawen',
+    displayName: '郑雅文',
+    role: 'staff',
+    unit: 'east',
+    staff: 'zhengyawen',
+    lastSeenHoursAgo: 30,
+  },
+  {
+    username: 'huangzhiming',
+    displayName: '黄志明',
+    role: 'staff',
+    unit: 'south',
+    staff: 'huangzhiming',
+  },
+  {
+    username: 'liuyang',
+    displayName: '刘洋',
+    role: 'staff',
+    unit: 'sh-jingan',
+    staff: 'liuyang',
+    disabledDaysAgo: 150,
+  },
+  {
+    username: 'majun',
+    displayName: '马俊',
+    role: 'staff',
+    unit: 'hz-xihu',
+    staff: 'majun',
+    lastSeenHoursAgo: 52,
+  },
+  { username: 'luomin', displayName: '罗敏', role: 'staff', unit: 'gz-tianhe', staff: 'luomin' },
+  {
+    username: 'linzeyu',
+    displayName: '林泽宇',
+    role: 'staff',
+    unit: 'sz-nanshan',
+    staff: 'linzeyu',
+    lastSeenHoursAgo: 7,
+  },
+  {
+    username: 'fengqi',
+    displayName: '冯琪',
+    role: 'staff',
+    unit: 'sz-futian',
+    staff: 'fengqi',
+    lastSeenHoursAgo: 75,
+  },
+  {
+    username: 'penghao',
+    displayName: '彭浩',
+    role: 'staff',
+    unit: 'sz-futian',
+    staff: 'penghao',
+    disabledDaysAgo: 60,
+  },
 ];
 
 export interface TagGroupDef {

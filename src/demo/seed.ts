@@ -184,8 +184,10 @@ export async function seedDemo(
           password_hash: passwordHash,
           role: a.role,
           unit_id: unitIds.get(a.unit)!,
-          staff_id: a.staff ? staffIds.get(a.staff)! : null,
+          staff_id: a.staff ? (staffIds.get(a.staff) ?? null) : null,
           created_at: ago(560),
+          disabled: a.disabledDaysAgo !== undefined,
+          disabled_at: a.disabledDaysAgo !== undefined ? ago(a.disabledDaysAgo) : null,
         })),
       )
       .execute();
@@ -219,7 +221,7 @@ export async function seedDemo(
   }
   if (batch.length > 0) await flush();
 
-  const logins = ACCOUNTS.map((a) => ({
+  const logins = ACCOUNTS.filter((a) => a.disabledDaysAgo === undefined).map((a) => ({
     login: `${a.username}@${CORP}`,
     role: a.role,
     unit: unitByCode(a.unit).name,

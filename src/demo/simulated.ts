@@ -315,7 +315,7 @@ export async function buildDemoThroughSimulator(
     facts_ms: Math.round(t4 - t3),
   });
 
-  const logins = ACCOUNTS.map((a) => ({
+  const logins = ACCOUNTS.filter((a) => a.disabledDaysAgo === undefined).map((a) => ({
     login: `${a.username}@${CORP}`,
     role: a.role,
     unit: UNITS.find((u) => u.code === a.unit)!.name,
@@ -712,11 +712,12 @@ async function connectSiyu(
     .execute();
   const staffIds = new Map(staffRows.map((r) => [r.userid, r.id]));
   const passwordHash = await opts.hashPassword(DEMO_PASSWORD);
-  await db
+  const accounts = await db
     .insertInto('accounts')
     .values(
       ACCOUNTS.map((a) => {
-        const staffId = a.staff ? staffIds.get(a.staff) : null;
+        // a member who left may be gone from WeCom: their disabled login keeps no staff link then
+        const staffId = a.staff ? (staffIds.get(a.staff) ?? (a.disabledDaysAgo ? null : undefined)) : null;
         if (staffId === undefined)
           throw new Error(`demo account ${a.username}: staff ${a.staff} was not synced`);
         return {
@@ -728,10 +729,37 @@ async function connectSiyu(
           unit_id: unitIds.get(a.unit)!,
           staff_id: staffId,
           created_at: ago(560),
+          disabled: a.disabledDaysAgo !== undefined,
+          disabled_at: a.disabledDaysAgo !== undefined ? ago(a.disabledDaysAgo) : null,
         };
       }),
     )
+    .returning(['id', 'username'])
     .execute();
+  // 最近登录 in 人员与权限: a past session per login that was used, long expired (nobody holds its token;
+  // the account's next sign-in clears it)
+  const accountIds = new Map(accounts.map((r) => [r.username, r.id]));
+  const used = ACCOUNTS.filter((a) => a.lastSeenHoursAgo !== undefined && a.disabledDaysAgo === undefined);
+  if (used.length > 0)
+    await db
+      .insertInto('sessions')
+      .values(
+        used.map((a) => {
+          const seen = new Date(ago(0).getTime() - a.lastSeenHoursAgo! * 3_600_000);
+          return {
+            corp_id: CORP,
+            token_hash: randomBytes(32).toString('hex'),
+            account_id: accountIds.get(a.username)!,
+            csrf_token: randomBytes(16).toString('hex'),
+            created_at: seen,
+            expires_at: seen,
+            last_seen_at: seen,
+            ip: null,
+            user_agent: null,
+          };
+        }),
+      )
+      .execute();
 
   // Notes staff wrote in Siyu about customers Siyu knows.
   const customerRows = await db

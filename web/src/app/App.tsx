@@ -12,6 +12,8 @@ import { PAGES } from './pages';
 const NotFoundPage = lazy(() => import('./NotFoundPage'));
 /** The staff sidebar opened inside WeCom: a phone page of its own, outside the console's shell. */
 const SidebarPage = lazy(() => import('../features/sidebar/SidebarPage'));
+/** Where a one-time link lands: sets a password with no session. */
+const ResetPasswordPage = lazy(() => import('../features/accounts/ResetPasswordPage'));
 
 const FONT_FAMILY = [
   '-apple-system',
@@ -91,6 +93,14 @@ export function App() {
           <BrowserRouter>
             <Routes>
               <Route path="/login" element={<LoginRoute />} />
+              <Route
+                path="/reset-password"
+                element={
+                  <Suspense fallback={<PageLoading />}>
+                    <ResetPasswordPage />
+                  </Suspense>
+                }
+              />
               <Route
                 path="/sidebar"
                 element={

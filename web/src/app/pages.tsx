@@ -19,6 +19,7 @@ import {
   SwapOutlined,
   TagsOutlined,
   TeamOutlined,
+  UserSwitchOutlined,
   WechatWorkOutlined,
 } from '@ant-design/icons';
 import type { ParseKeys } from 'i18next';
@@ -158,6 +159,15 @@ export const PAGES: readonly PageEntry[] = [
     menu: {
       icon: <ImportOutlined />,
       label: 'orderImport.menu',
+      roles: ['hq_admin', 'region_manager', 'store_manager'],
+    },
+  },
+  {
+    paths: ['people'],
+    page: lazy(() => import('../features/accounts/PeoplePage')),
+    menu: {
+      icon: <UserSwitchOutlined />,
+      label: 'people.menu',
       roles: ['hq_admin', 'region_manager', 'store_manager'],
     },
   },

@@ -1,5 +1,5 @@
 import { DownloadOutlined, LeftOutlined, ReloadOutlined, RightOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Dropdown, Flex, Space, Typography } from 'antd';
+import { Alert, App, Button, Dropdown, Flex, Modal, Radio, Space, Typography } from 'antd';
 import { type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from './api/client';
@@ -72,24 +72,32 @@ export function CursorPager(props: {
   );
 }
 
+export type PhoneMode = 'masked' | 'full';
+
 /**
  * 导出 with its formats: `onExport` fetches and saves the file; a refusal (too many rows, say) shows the
- * server's message.
+ * server's message. With `fullPhones` (HQ admins: the server refuses anyone else), a format opens a dialog
+ * choosing masked or full phones, the latter with a notice that the export is audited.
  */
 export function ExportButton({
   onExport,
   testId,
+  fullPhones = false,
 }: {
-  onExport(format: 'xlsx' | 'csv'): Promise<void>;
+  onExport(format: 'xlsx' | 'csv', phones: PhoneMode): Promise<void>;
   testId?: string;
+  fullPhones?: boolean;
 }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const [busy, setBusy] = useState(false);
-  const run = async (format: 'xlsx' | 'csv') => {
+  const [asking, setAsking] = useState<'xlsx' | 'csv' | null>(null);
+  const [phones, setPhones] = useState<PhoneMode>('masked');
+  const run = async (format: 'xlsx' | 'csv', mode: PhoneMode) => {
     setBusy(true);
     try {
-      await onExport(format);
+      await onExport(format, mode);
+      setAsking(null);
     } catch (err) {
       message.error((err as Error).message, 6);
     } finally {
@@ -97,22 +105,63 @@ export function ExportButton({
     }
   };
   return (
-    <Dropdown
-      trigger={['click']}
-      disabled={busy}
-      menu={{
-        items: [
-          { key: 'xlsx', label: t('common.exportXlsx') },
-          { key: 'csv', label: t('common.exportCsv') },
-          { type: 'divider' },
-          { key: 'hint', label: t('common.exportHint'), disabled: true },
-        ],
-        onClick: ({ key }) => run(key as 'xlsx' | 'csv'),
-      }}
-    >
-      <Button icon={<DownloadOutlined />} loading={busy} data-testid={testId}>
-        {t('common.export')}
-      </Button>
-    </Dropdown>
+    <>
+      <Dropdown
+        trigger={['click']}
+        disabled={busy}
+        menu={{
+          items: [
+            { key: 'xlsx', label: t('common.exportXlsx') },
+            { key: 'csv', label: t('common.exportCsv') },
+            { type: 'divider' },
+            { key: 'hint', label: t('common.exportHint'), disabled: true },
+          ],
+          onClick: ({ key }) => {
+            const format = key as 'xlsx' | 'csv';
+            if (!fullPhones) return void run(format, 'masked');
+            setPhones('masked');
+            setAsking(format);
+          },
+        }}
+      >
+        <Button icon={<DownloadOutlined />} loading={busy} data-testid={testId}>
+          {t('common.export')}
+        </Button>
+      </Dropdown>
+      {fullPhones ? (
+        <Modal
+          open={asking !== null}
+          title={asking === 'csv' ? t('common.exportCsv') : t('common.exportXlsx')}
+          okText={t('common.exportGo')}
+          cancelText={t('common.cancel')}
+          confirmLoading={busy}
+          onOk={() => asking && run(asking, phones)}
+          onCancel={() => setAsking(null)}
+          okButtonProps={{ 'data-testid': 'export-go' }}
+        >
+          <Flex vertical gap={12}>
+            <Typography.Text>{t('common.exportPhones')}</Typography.Text>
+            <Radio.Group
+              value={phones}
+              onChange={(e) => setPhones(e.target.value as PhoneMode)}
+              data-testid="export-phones"
+            >
+              <Flex vertical gap={8}>
+                <Radio value="masked">{t('common.exportMasked')}</Radio>
+                <Radio value="full">{t('common.exportFull')}</Radio>
+              </Flex>
+            </Radio.Group>
+            {phones === 'full' ? (
+              <Alert
+                type="warning"
+                showIcon
+                title={t('common.exportFullNotice')}
+                data-testid="export-full-notice"
+              />
+            ) : null}
+          </Flex>
+        </Modal>
+      ) : null}
+    </>
   );
 }

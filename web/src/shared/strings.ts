@@ -19,6 +19,13 @@ export const zh = {
     exportXlsx: '导出 Excel（.xlsx）',
     exportCsv: '导出 CSV',
     exportHint: '手机号脱敏；每次导出都会记入审计日志',
+    exportPhones: '手机号',
+    exportMasked: '脱敏（如 138****5678）',
+    exportFull: '完整手机号',
+    exportFullNotice:
+      '完整手机号仅总部管理员可导出：本次导出（操作人、时间、筛选条件、行数）会记入审计日志，文件请妥善保管，勿外传。',
+    exportGo: '导出',
+    cancel: '取消',
   },
 };
 
@@ -42,5 +49,12 @@ export const en: typeof zh = {
     exportXlsx: 'Export Excel (.xlsx)',
     exportCsv: 'Export CSV',
     exportHint: 'Phones masked; every export is recorded in the audit log',
+    exportPhones: 'Phones',
+    exportMasked: 'Masked (e.g. 138****5678)',
+    exportFull: 'Full phone numbers',
+    exportFullNotice:
+      'Only HQ admins may export full phone numbers: this export (who, when, filter, rows) is recorded in the audit log. Keep the file safe and do not pass it on.',
+    exportGo: 'Export',
+    cancel: 'Cancel',
   },
 };

@@ -318,7 +318,8 @@ export default function CustomersPage() {
   const filtered = Boolean(q || unitId || tagId || staffId || stage);
   const filter = { q: q || undefined, unitId, tagId, staffId, stage };
   const total = pages.data?.total;
-  const canExport = useMe().role !== 'staff';
+  const me = useMe();
+  const canExport = me.role !== 'staff';
   const [selected, setSelected] = useState<number[]>([]);
   const [bulkOpen, setBulkOpen] = useState(false);
   const phone = !Grid.useBreakpoint().md;
@@ -389,7 +390,8 @@ export default function CustomersPage() {
             {canExport ? (
               <ExportButton
                 testId="customer-export"
-                onExport={(format) => customersApi.exportCustomers(filter, format)}
+                fullPhones={me.role === 'hq_admin'}
+                onExport={(format, phones) => customersApi.exportCustomers(filter, format, phones)}
               />
             ) : null}
           </Flex>

@@ -33,10 +33,16 @@ export const LIFECYCLE_STAGES = [
 export const customersApi = {
   customers: (query: CustomerQuery, signal?: AbortSignal) =>
     unwrap(client.GET('/api/v1/customers', { params: { query }, signal })),
-  /** Saves the list with these filters as .xlsx or CSV (managers; 422 past the export limit). */
-  exportCustomers: (filter: CustomerFilter, format: 'xlsx' | 'csv') =>
+  /**
+   * Saves the list with these filters as .xlsx or CSV (managers; 422 past the export limit); phones masked
+   * unless `full` (HQ admins only, audited).
+   */
+  exportCustomers: (filter: CustomerFilter, format: 'xlsx' | 'csv', phones: 'masked' | 'full' = 'masked') =>
     saveDownload(
-      client.GET('/api/v1/customers/export', { params: { query: { ...filter, format } }, parseAs: 'blob' }),
+      client.GET('/api/v1/customers/export', {
+        params: { query: { ...filter, format, phones } },
+        parseAs: 'blob',
+      }),
       `customers.${format}`,
     ),
   /** Bulk tagging: done at once for a few customers, else a job to follow with `tagJob`. */

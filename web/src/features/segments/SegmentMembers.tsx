@@ -18,7 +18,8 @@ export function SegmentMembers({ segmentId }: { segmentId: number }) {
   const { t } = useTranslation();
   const lang = useLang();
   const navigate = useNavigate();
-  const canExport = useMe().role !== 'staff';
+  const me = useMe();
+  const canExport = me.role !== 'staff';
   const pages = useCursorPages(
     (cursor, signal) => segmentsApi.segmentMembers(segmentId, cursor, signal),
     String(segmentId),
@@ -64,7 +65,8 @@ export function SegmentMembers({ segmentId }: { segmentId: number }) {
         canExport ? (
           <ExportButton
             testId="segment-export"
-            onExport={(format) => segmentsApi.exportSegmentMembers(segmentId, format)}
+            fullPhones={me.role === 'hq_admin'}
+            onExport={(format, phones) => segmentsApi.exportSegmentMembers(segmentId, format, phones)}
           />
         ) : null
       }

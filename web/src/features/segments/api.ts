@@ -34,11 +34,11 @@ export const segmentsApi = {
         signal,
       }),
     ),
-  /** Saves its members as .xlsx or CSV (managers; 422 past the export limit). */
-  exportSegmentMembers: (id: number, format: 'xlsx' | 'csv') =>
+  /** Saves its members as .xlsx or CSV (managers; 422 past the limit); full phones: HQ admins, audited. */
+  exportSegmentMembers: (id: number, format: 'xlsx' | 'csv', phones: 'masked' | 'full' = 'masked') =>
     saveDownload(
       client.GET('/api/v1/segments/{id}/members/export', {
-        params: { path: { id }, query: { format } },
+        params: { path: { id }, query: { format, phones } },
         parseAs: 'blob',
       }),
       `segment-${id}.${format}`,
