@@ -83,8 +83,16 @@ export async function createDemoMassSends(o: DemoMassSendOptions): Promise<numbe
 
   /** Whether anyone would get it (a small demo brand may have nobody in a segment). */
   const reaches = async (at: Date, input: MassSendInput) =>
-    (await planAudience(ctxAt(at), { ...input, at, contentKind: input.contentKind, guard: input.guard }))
-      .receiving > 0;
+    (
+      await planAudience(ctxAt(at), {
+        ...input,
+        audience: input.audience!,
+        senderRule: input.senderRule!,
+        at,
+        contentKind: input.contentKind,
+        guard: input.guard,
+      })
+    ).receiving > 0;
 
   /**
    * Creates and dispatches a send at `at`; members confirm with probability `confirm` an hour later. null

@@ -318,6 +318,7 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/outreach/budgets/:unitId': { unitId: t.fx.units.gz1 },
     '/api/v1/outreach/mass-sends/:id': { id: gz1MassSend },
     '/api/v1/outreach/mass-sends/:id/recipients': { id: gz1MassSend },
+    '/api/v1/outreach/mass-sends/:id/groups': { id: gz1MassSend },
     '/api/v1/outreach/mass-sends/:id/remind': { id: gz1MassSend },
     '/api/v1/outreach/mass-sends/:id/cancel': { id: gz1MassSend },
     '/api/v1/journeys/:id': { id: gz1Journey },

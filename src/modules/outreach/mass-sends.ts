@@ -9,8 +9,23 @@ import { ADD_MSG_TEMPLATE, CANCEL_GROUPMSG_SEND, REMIND_GROUPMSG_SEND } from '..
 import { recordAudit } from '../audit/index.ts';
 import { getContent, recordContentUses, renderContent } from '../content/index.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
+import type { GroupAudience } from '../groups/index.ts';
 import type { Tables } from '../tables.ts';
 import type { Audience } from './audience.ts';
+import {
+  assertRecurrence,
+  dispatchGroupSend,
+  endTaskGroups,
+  failGroups,
+  groupOutcome,
+  groupSummaryOf,
+  insertGroupRows,
+  nextOccurrence,
+  planGroupSend,
+  type Recurrence,
+  recordGroupResults,
+  startDueSeries,
+} from './group-sends.ts';
 import {
   assertGuardAllowed,
   type ContentKind,
@@ -41,8 +56,13 @@ export interface MassSendInput {
   attachments?: Attachment[];
   /** When to send; now when absent. */
   sendAt?: string | null;
-  senderRule: SenderRule;
-  audience: Audience;
+  /** Customers (the default: senderRule and audience) or customer groups (groups, each sent by its owner). */
+  target?: 'customers' | 'groups';
+  senderRule?: SenderRule;
+  audience?: Audience;
+  groups?: GroupAudience;
+  /** Group sends only: repeat every week on these days at this brand time. */
+  recurrence?: Recurrence | null;
   guard?: GuardMode;
   overrideReason?: string | null;
 }
@@ -84,6 +104,14 @@ export async function createMassSend(ctx: Ctx, input: MassSendInput, wake?: () =
     throw new AppError('bad_request', { zh: '发送时间已过', en: 'The send time is in the past' });
   }
   const at = sendAt && sendAt > now ? sendAt : now;
+  assertRecurrence(input.recurrence, input.target ?? 'customers');
+  if (input.target === 'groups') return createGroupSend(ctx, input, { now, sendAt, at }, wake);
+  if (!input.audience || !input.senderRule) {
+    throw new AppError('bad_request', {
+      zh: '请选择受众和发送人规则',
+      en: 'Give an audience and a sender rule',
+    });
+  }
   const planInput = {
     audience: input.audience,
     senderRule: input.senderRule,
@@ -154,6 +182,81 @@ export async function createMassSend(ctx: Ctx, input: MassSendInput, wake?: () =
   return getMassSend(ctx, id);
 }
 
+/**
+ * A group send: planned now (its groups stored with their class), sent at its time by each group's owner.
+ * With a recurrence it is a series: nothing is planned per group until each occurrence comes.
+ */
+async function createGroupSend(
+  ctx: Ctx,
+  input: MassSendInput,
+  times: { now: Date; sendAt: Date | null; at: Date },
+  wake?: () => void,
+) {
+  const groups = input.groups;
+  if (!groups) {
+    throw new AppError('bad_request', { zh: '请选择客户群', en: 'Choose the groups' });
+  }
+  const rule = input.recurrence ?? null;
+  const first = rule ? nextOccurrence(rule, times.at) : null;
+  if (rule && !first) {
+    throw new AppError('bad_request', {
+      zh: '周期规则在结束日期前没有任何一次发送',
+      en: 'The recurrence has no occurrence before its end',
+    });
+  }
+  const planInput = {
+    groups,
+    at: first ?? times.at,
+    contentKind: input.contentKind,
+    guard: input.guard ?? ('stop' as GuardMode),
+  };
+  const plan = await planGroupSend(ctx, planInput);
+  if (plan.guard.blocked) {
+    throw new AppError('conflict', {
+      zh: `优惠券内容只发福利群：所选客户群中有 ${plan.guard.notWelfare} 个不是福利群。可以只发给福利群，或由总部管理员填写原因后强制发送`,
+      en: `Coupon content goes to welfare groups only: ${plan.guard.notWelfare} of the chosen groups are not welfare groups. Send to the welfare groups only, or have an HQ admin override with a reason`,
+    });
+  }
+  if (plan.total === 0) {
+    throw new AppError('bad_request', { zh: '没有符合条件的客户群', en: 'No group matches' });
+  }
+  const id = await ctx.cdb.transaction(async (tx) => {
+    const txCtx = { ...ctx, cdb: tx };
+    const { id } = await tx.db
+      .insertInto('mass_sends')
+      .values({
+        corp_id: tx.corpId,
+        unit_id: ctx.actor.unitId,
+        name: input.name,
+        content_id: input.contentId ?? null,
+        content_kind: input.contentKind,
+        text: input.text?.trim() ?? '',
+        attachments: JSON.stringify(input.attachments ?? []),
+        send_at: first ?? times.sendAt,
+        sender_rule: JSON.stringify({ prefer: 'group_owner' }),
+        audience: JSON.stringify(groups),
+        guard: input.guard ?? 'stop',
+        override_reason: input.guard === 'override' ? (input.overrideReason?.trim() ?? null) : null,
+        planned: JSON.stringify(groupSummaryOf(plan)),
+        created_by: ctx.actor.accountId,
+        created_at: times.now,
+        target: 'groups',
+        recurrence: rule ? JSON.stringify(rule) : null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    if (!rule) await insertGroupRows(tx, ctx, id, planInput);
+    await recordAudit(txCtx, {
+      action: 'outreach.mass_send.create',
+      subject: `mass_send:${id}`,
+      details: { name: input.name, target: 'groups', groups, recurrence: rule, total: plan.total },
+    });
+    return id;
+  });
+  if (wake && !rule && (!times.sendAt || times.sendAt <= times.now)) ctx.cdb.onCommit(wake);
+  return getMassSend(ctx, id);
+}
+
 const summaryOf = (plan: Plan) => ({
   total: plan.total,
   receiving: plan.receiving,
@@ -161,6 +264,9 @@ const summaryOf = (plan: Plan) => ({
   deferred: plan.deferred,
   guard: plan.guard,
 });
+
+/** The send if the caller sees it (404 otherwise). */
+export const getMassSendRow = (ctx: Ctx, id: number) => visibleRow(ctx, id);
 
 async function visibleRow(ctx: Ctx, id: number) {
   const row = await ctx.cdb.db
@@ -301,6 +407,9 @@ export async function getMassSend(ctx: Ctx, id: number) {
     .where('replied_at', 'is not', null)
     .executeTakeFirst();
   const converted = Number(buyers?.n ?? 0);
+  const isGroups = m.target === 'groups';
+  const groupView = isGroups ? await groupOutcome(ctx, id, m.recurrence !== null) : null;
+  const staffRows = groupView ? groupView.owners : staff.rows;
   const now = ctx.clock.now();
   const recent = reminds.filter((r) => r.at.getTime() > now.getTime() - 24 * HOUR_MS);
   return {
@@ -312,8 +421,20 @@ export async function getMassSend(ctx: Ctx, id: number) {
     text: m.text,
     attachments: m.attachments as Attachment[],
     sendAt: m.send_at?.toISOString() ?? null,
-    senderRule: m.sender_rule as SenderRule,
-    audience: m.audience as Audience,
+    target: m.target,
+    senderRule: isGroups ? null : (m.sender_rule as SenderRule),
+    audience: isGroups ? null : (m.audience as Audience),
+    groupAudience: isGroups ? (m.audience as GroupAudience) : null,
+    recurrence: (m.recurrence as Recurrence | null) ?? null,
+    seriesId: m.series_id,
+    groups: groupView
+      ? {
+          total: groupView.total,
+          byStatus: groupView.byStatus,
+          reasons: groupView.reasons,
+          occurrences: groupView.occurrences,
+        }
+      : null,
     guard: m.guard,
     overrideReason: m.override_reason,
     status: m.status,
@@ -335,16 +456,16 @@ export async function getMassSend(ctx: Ctx, id: number) {
     outcome: {
       reached,
       replied: Number(replies?.n ?? 0),
-      confirmedStaff: staff.rows.filter(
+      confirmedStaff: staffRows.filter(
         (s) => Number(s.confirmed) > 0 && Number(s.confirmed) === Number(s.tasks),
       ).length,
-      staff: staff.rows.length,
+      staff: staffRows.length,
       converted,
       conversionRate: reached ? converted / reached : 0,
       orders: orderCount,
       gmvFen,
     },
-    staff: staff.rows.map((s) => {
+    staff: staffRows.map((s) => {
       const o = perStaffOrders.get(Number(s.staff_id));
       const tasks = Number(s.tasks);
       const confirmed = Number(s.confirmed);
@@ -368,7 +489,17 @@ export async function getMassSend(ctx: Ctx, id: number) {
 export async function listMassSends(ctx: Ctx, page: { cursor?: number; limit: number }) {
   let q = ctx.cdb.db
     .selectFrom('mass_sends as m')
-    .select(['m.id', 'm.name', 'm.status', 'm.content_kind', 'm.send_at', 'm.created_at', 'm.planned'])
+    .select([
+      'm.id',
+      'm.name',
+      'm.status',
+      'm.content_kind',
+      'm.send_at',
+      'm.created_at',
+      'm.planned',
+      'm.target',
+      'm.recurrence',
+    ])
     .select((eb) => [
       eb
         .selectFrom('mass_send_recipients as r')
@@ -377,8 +508,16 @@ export async function listMassSends(ctx: Ctx, page: { cursor?: number; limit: nu
         .whereRef('r.mass_send_id', '=', 'm.id')
         .where('r.status', '=', 'sent')
         .as('sent'),
+      eb
+        .selectFrom('mass_send_groups as g')
+        .select(eb.fn.countAll<string>().as('n'))
+        .whereRef('g.corp_id', '=', 'm.corp_id')
+        .whereRef('g.mass_send_id', '=', 'm.id')
+        .where('g.status', '=', 'sent')
+        .as('groups_sent'),
     ])
     .where('m.corp_id', '=', ctx.cdb.corpId)
+    .where('m.series_id', 'is', null)
     .where(visible(ctx));
   if (page.cursor !== undefined) q = q.where('m.id', '<', page.cursor);
   const rows = await q
@@ -396,7 +535,9 @@ export async function listMassSends(ctx: Ctx, page: { cursor?: number; limit: nu
       createdAt: r.created_at.toISOString(),
       total: planned.total,
       receiving: planned.receiving,
-      sent: Number(r.sent ?? 0),
+      sent: Number(r.target === 'groups' ? (r.groups_sent ?? 0) : (r.sent ?? 0)),
+      target: r.target,
+      recurring: r.recurrence !== null,
     };
   });
   const last = items[items.length - 1];
@@ -467,16 +608,22 @@ export async function listRecipients(
  */
 export async function dispatchDue(ctx: SyncCtx): Promise<number> {
   const now = ctx.clock.now();
+  await startDueSeries(ctx, now);
   const due = await ctx.cdb.db
     .selectFrom('mass_sends')
-    .select('id')
+    .select(['id', 'target'])
     .where('corp_id', '=', ctx.cdb.corpId)
     .where('status', 'in', ['scheduled', 'sending'])
+    .where('recurrence', 'is', null)
     .where((eb) => eb.or([eb('send_at', 'is', null), eb('send_at', '<=', now)]))
     .orderBy('id')
     .execute();
   let queued = 0;
-  for (const { id } of due) {
+  for (const { id, target } of due) {
+    if (target === 'groups') {
+      queued += await dispatchGroupSend(ctx, id, now);
+      continue;
+    }
     for (;;) {
       const n = await dispatchBatch(ctx, id, now);
       if (n < 0) break;
@@ -764,6 +911,7 @@ export async function onMassTaskCreated(ctx: SyncCtx, idemKey: string, result: R
         now,
       );
     }
+    await failGroups(tx, taskId, failList, now);
     if (failList.length) {
       const failed = await sql<{ touch_id: number | null }>`update mass_send_recipients r
           set status = 'failed', reason = 'wecom_fail_list', result_at = ${now}
@@ -819,6 +967,13 @@ export async function followResults(ctx: SyncCtx, client: WecomClientLike | null
         .where('status', 'in', ['queued', 'cancelled'])
         .returning('touch_id')
         .execute();
+      await endTaskGroups(
+        tx,
+        b.id,
+        'failed',
+        b.status === 'unknown' ? 'outcome_unknown' : 'wecom_error',
+        now,
+      );
       // an unknown outcome may have reached WeCom: its slots stay taken
       if (b.status !== 'unknown') {
         await releaseTouches(
@@ -853,6 +1008,8 @@ export async function followResults(ctx: SyncCtx, client: WecomClientLike | null
     where m.corp_id = ${corpId} and m.status = 'sending'
       and not exists (select 1 from mass_send_recipients r where r.corp_id = m.corp_id and r.mass_send_id = m.id
         and r.status in ('planned', 'deferred'))
+      and not exists (select 1 from mass_send_groups r where r.corp_id = m.corp_id and r.mass_send_id = m.id
+        and r.status = 'planned')
       and not exists (select 1 from mass_send_tasks t where t.corp_id = m.corp_id and t.mass_send_id = m.id
         and t.status in ('pending', 'created'))`.execute(ctx.cdb.db);
 }
@@ -865,7 +1022,13 @@ export interface WecomClientLike {
   }>;
   getGroupMsgSendResult(req: { msgid: string; userid: string; limit?: number; cursor?: string }): Promise<{
     next_cursor?: string;
-    send_list: { external_userid?: string; userid: string; status: number; send_time?: number }[];
+    send_list: {
+      external_userid?: string;
+      chat_id?: string;
+      userid: string;
+      status: number;
+      send_time?: number;
+    }[];
   }>;
 }
 
@@ -893,6 +1056,7 @@ async function followTask(
         .where('id', '=', task.id)
         .execute();
       if (!cancelled) return;
+      await endTaskGroups(tx, task.id, 'cancelled', 'cancelled', now);
       const rows = await tx.db
         .updateTable('mass_send_recipients')
         .set({ status: 'cancelled', result_at: now })
@@ -910,6 +1074,7 @@ async function followTask(
     return;
   }
   const results: { external_userid: string; status: number; send_time?: number }[] = [];
+  const chats: { chat_id: string; status: number; send_time?: number }[] = [];
   cursor = undefined;
   do {
     const page = await client.getGroupMsgSendResult({
@@ -918,8 +1083,10 @@ async function followTask(
       limit: 1000,
       cursor,
     });
-    for (const r of page.send_list)
+    for (const r of page.send_list) {
       if (r.external_userid) results.push({ ...r, external_userid: r.external_userid });
+      else if (r.chat_id) chats.push({ ...r, chat_id: r.chat_id });
+    }
     cursor = page.next_cursor || undefined;
   } while (cursor);
   await ctx.cdb.transaction(async (tx) => {
@@ -930,6 +1097,7 @@ async function followTask(
       .where('corp_id', '=', corpId)
       .where('id', '=', task.id)
       .execute();
+    await recordGroupResults(tx, task.id, chats, now);
     const values = results.map(
       (r) =>
         sql`(${r.external_userid}::text, ${RESULT[r.status] ?? 'unsent'}::text, ${r.send_time ? new Date(r.send_time * 1000) : now}::timestamptz)`,
@@ -1070,6 +1238,13 @@ export async function cancelMassSend(ctx: Ctx, id: number, wake?: () => void) {
       .where('corp_id', '=', tx.corpId)
       .where('mass_send_id', '=', id)
       .where('status', 'in', ['planned', 'deferred'])
+      .execute();
+    await tx.db
+      .updateTable('mass_send_groups')
+      .set({ status: 'cancelled', reason: 'cancelled', result_at: now })
+      .where('corp_id', '=', tx.corpId)
+      .where('mass_send_id', '=', id)
+      .where('status', '=', 'planned')
       .execute();
     // not yet created in WeCom: cancelled when its msgid comes back (onMassTaskCreated)
     await tx.db

@@ -13,7 +13,7 @@ import { outreachRoutes } from './routes.ts';
  */
 export const outreach: ModuleManifest = {
   name: 'outreach',
-  dependsOn: ['audit', 'org', 'staff', 'accounts', 'customers', 'orders', 'segments', 'content'],
+  dependsOn: ['audit', 'org', 'staff', 'accounts', 'customers', 'orders', 'segments', 'content', 'groups'],
   tables: [
     'touch_budget_settings',
     'outreach_settings',
@@ -24,6 +24,7 @@ export const outreach: ModuleManifest = {
     'mass_send_tasks',
     'mass_send_recipients',
     'mass_send_reminds',
+    'mass_send_groups',
     'touch_attributions',
   ],
   migrations: { dir: migrationsOf(import.meta.url) },

@@ -3,13 +3,16 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { decodeCursor, pageQuery, pageReply } from '../../platform/http/pagination.ts';
 import { ctxOf, type Deps } from '../context.ts';
+import { GROUP_TYPES } from '../groups/index.ts';
 import { JOURNEY_ROLES } from '../staff/index.ts';
 import { MAX_LIST } from './audience.ts';
 import { budgetView, outreachSettingsOf, setBudget, setOutreachSettings } from './budget.ts';
+import { GROUP_EXCLUSIONS, GROUP_STATUSES, listGroupRecipients, planGroupSend } from './group-sends.ts';
 import {
   cancelMassSend,
   createMassSend,
   getMassSend,
+  getMassSendRow,
   listMassSends,
   listRecipients,
   MASS_SEND_JOB,
@@ -143,6 +146,84 @@ export const planInput = z.strictObject({
   guard: z.enum(GUARD_MODES).optional().describe('coupon content only; default stop'),
 });
 
+const share = z.number().min(0).max(1);
+export const groupAudienceSchema = z
+  .strictObject({
+    types: z.array(z.enum(GROUP_TYPES)).min(1).max(5).optional(),
+    unitIds: z.array(id).min(1).max(200).optional().describe('groups whose owner is in these units or below'),
+    groupIds: z.array(id).min(1).max(2000).optional(),
+    persona: z
+      .strictObject({
+        minBuyerShare: share.optional(),
+        minLoyaltyShare: share.optional(),
+        minHighFrequencyShare: share.optional(),
+      })
+      .optional()
+      .describe(
+        'only groups where at least these shares of the customers are buyers, members, high-frequency',
+      ),
+  })
+  .describe('customer groups by type, store and persona (AND); within the caller’s scope');
+const recurrenceSchema = z
+  .strictObject({
+    weekdays: z.array(z.number().int().min(1).max(7)).min(1).max(7).describe('1 Monday … 7 Sunday'),
+    time: time.describe('brand time (UTC+8)'),
+    until: z.iso.date().nullable().optional().describe('last day (brand time); null: no end'),
+  })
+  .describe('every week on these days at this time');
+const groupPlanInput = z.strictObject({
+  groups: groupAudienceSchema,
+  at: z.iso.datetime({ offset: true }).optional(),
+  contentKind: z.enum(CONTENT_KINDS).optional(),
+  guard: z.enum(GUARD_MODES).optional(),
+});
+const groupPlanSchema = z.object({
+  at: z.string(),
+  total: z.number(),
+  receiving: z.number(),
+  members: z.number().describe('members of the receiving groups'),
+  excluded: z.object(
+    Object.fromEntries(GROUP_EXCLUSIONS.map((e) => [e, z.number()])) as Record<
+      (typeof GROUP_EXCLUSIONS)[number],
+      z.ZodNumber
+    >,
+  ),
+  monthlyCap: z.number().describe("WeCom's receive cap per group this month"),
+  owners: z.array(
+    z.object({ staffId: z.number(), name: z.string(), unitName: z.string().nullable(), groups: z.number() }),
+  ),
+  groups: z.array(
+    z.object({
+      groupId: z.number(),
+      name: z.string(),
+      type: z.enum(GROUP_TYPES).nullable(),
+      memberCount: z.number(),
+      ownerName: z.string().nullable(),
+      unitName: z.string().nullable(),
+      class: z.enum(['receiving', ...GROUP_EXCLUSIONS]),
+    }),
+  ),
+  guard: z.object({
+    applies: z.boolean(),
+    mode: z.enum(GUARD_MODES),
+    notWelfare: z.number(),
+    blocked: z.boolean(),
+  }),
+});
+const groupRecipient = z.object({
+  id: z.number(),
+  groupId: z.number(),
+  name: z.string(),
+  type: z.enum(GROUP_TYPES).nullable(),
+  memberCount: z.number(),
+  ownerStaffId: z.number().nullable(),
+  ownerName: z.string().nullable(),
+  unitName: z.string().nullable(),
+  status: z.enum(GROUP_STATUSES as [string, ...string[]]),
+  reason: z.string().nullable(),
+  resultAt: z.string().nullable(),
+});
+
 const attachment = z.union([
   z.strictObject({
     msgtype: z.literal('image'),
@@ -194,8 +275,11 @@ const massSendInput = z
     text: z.string().max(1333).optional().describe('≤4000 bytes; shown as the message'),
     attachments: z.array(attachment).max(9).optional(),
     sendAt: z.iso.datetime({ offset: true }).nullable().optional().describe('when to send; now when absent'),
-    senderRule: senderRuleSchema,
-    audience: audienceSchema,
+    target: z.enum(['customers', 'groups']).optional().describe('customers (default) or customer groups'),
+    senderRule: senderRuleSchema.optional().describe('customers only'),
+    audience: audienceSchema.optional().describe('customers only'),
+    groups: groupAudienceSchema.optional().describe('groups only: each group is sent by its owner'),
+    recurrence: recurrenceSchema.nullable().optional().describe('groups only'),
     guard: z.enum(GUARD_MODES).optional(),
     overrideReason: z
       .string()
@@ -207,7 +291,17 @@ const massSendInput = z
   .refine((v) => Boolean(v.contentId) || Boolean(v.text?.trim()) || (v.attachments?.length ?? 0) > 0, {
     message: 'give a library item, a text or at least one attachment',
     path: ['text'],
-  });
+  })
+  .refine(
+    (v) =>
+      v.target === 'groups'
+        ? Boolean(v.groups) && !v.audience && !v.senderRule
+        : Boolean(v.audience && v.senderRule) && !v.groups && !v.recurrence,
+    {
+      message: 'customers need audience and senderRule; groups need groups (and may recur)',
+      path: ['target'],
+    },
+  );
 const count = z.number();
 const massSend = z.object({
   id: z.number(),
@@ -217,9 +311,32 @@ const massSend = z.object({
   contentKind: z.enum(CONTENT_KINDS),
   text: z.string(),
   attachments: z.array(z.any()),
-  sendAt: z.string().nullable(),
-  senderRule: senderRuleSchema,
-  audience: audienceSchema,
+  sendAt: z.string().nullable().describe('a series: its next time'),
+  target: z.enum(['customers', 'groups']),
+  senderRule: senderRuleSchema.nullable(),
+  audience: audienceSchema.nullable(),
+  groupAudience: groupAudienceSchema.nullable(),
+  recurrence: recurrenceSchema.nullable(),
+  seriesId: z.number().nullable().describe('an occurrence of a recurring group send: the series'),
+  groups: z
+    .object({
+      total: count,
+      byStatus: z.object(
+        Object.fromEntries(GROUP_STATUSES.map((s) => [s, count])) as Record<string, z.ZodNumber>,
+      ),
+      reasons: z.record(z.string(), count),
+      occurrences: z.array(
+        z.object({
+          id: z.number(),
+          sendAt: z.string().nullable(),
+          status: z.enum(['scheduled', 'sending', 'done', 'cancelled']),
+          groups: count,
+          sent: count,
+        }),
+      ),
+    })
+    .nullable()
+    .describe('group sends: groups by status and reason; a series: its occurrences, newest first'),
   guard: z.enum(GUARD_MODES),
   overrideReason: z.string().nullable(),
   status: z.enum(['scheduled', 'sending', 'done', 'cancelled']),
@@ -292,6 +409,8 @@ const massSendItem = z.object({
   total: count,
   receiving: count,
   sent: count,
+  target: z.enum(['customers', 'groups']),
+  recurring: z.boolean(),
 });
 const recipient = z.object({
   id: z.number(),
@@ -356,6 +475,25 @@ export function outreachRoutes(deps: Deps) {
         const { at, ...rest } = request.body;
         assertGuardAllowed(ctx, rest, { needReason: false });
         return planAudience(ctx, { ...rest, at: at ? new Date(at) : ctx.clock.now() });
+      },
+    );
+    app.post(
+      '/outreach/group-plans',
+      {
+        config: managers,
+        schema: {
+          tags,
+          summary:
+            'Plan a group send: the groups that receive it and those left out by reason (no owner, monthly cap, coupon guard), each owner’s groups',
+          body: groupPlanInput,
+          response: { 200: groupPlanSchema },
+        },
+      },
+      async (request) => {
+        const ctx = ctxOf(deps, request);
+        const { at, ...rest } = request.body;
+        assertGuardAllowed(ctx, rest, { needReason: false });
+        return planGroupSend(ctx, { ...rest, at: at ? new Date(at) : ctx.clock.now() });
       },
     );
     const wakeJob = () => deps.wake.job(MASS_SEND_JOB);
@@ -424,6 +562,31 @@ export function outreachRoutes(deps: Deps) {
           cursor: decodeCursor(request.query.cursor),
           limit: request.query.limit,
         }),
+    );
+    app.get(
+      '/outreach/mass-sends/:id/groups',
+      {
+        config: managers,
+        schema: {
+          tags,
+          summary: 'Per-group outcomes of a group send',
+          params: byId,
+          querystring: z.object({
+            ...pageQuery,
+            status: z.enum(GROUP_STATUSES as [string, ...string[]]).optional(),
+          }),
+          response: { 200: pageReply(groupRecipient) },
+        },
+      },
+      async (request) => {
+        const ctx = ctxOf(deps, request);
+        await getMassSendRow(ctx, request.params.id);
+        return listGroupRecipients(ctx, request.params.id, {
+          status: request.query.status as never,
+          cursor: decodeCursor(request.query.cursor),
+          limit: request.query.limit,
+        });
+      },
     );
     app.post(
       '/outreach/mass-sends/:id/remind',

@@ -83,6 +83,33 @@ export interface MassSendsTable {
   created_at: Timestamp;
   dispatched_at: Timestamp | null;
   cancelled_at: Timestamp | null;
+  target: Generated<'customers' | 'groups'>;
+  /** A recurring group send (a series): its rule; send_at is its next time. */
+  recurrence: ColumnType<unknown, string | null | undefined, string | null>;
+  /** An occurrence of a series: the series. */
+  series_id: number | null;
+}
+
+export type GroupRecipientStatus =
+  | 'planned'
+  | 'excluded'
+  | 'queued'
+  | 'sent'
+  | 'unsent'
+  | 'not_owner'
+  | 'over_cap'
+  | 'failed'
+  | 'cancelled';
+
+export interface MassSendGroupsTable {
+  corp_id: string;
+  mass_send_id: number;
+  group_id: number;
+  staff_id: number | null;
+  status: GroupRecipientStatus;
+  reason: string | null;
+  task_id: number | null;
+  result_at: Timestamp | null;
 }
 
 export type TaskStatus = 'pending' | 'created' | 'sent' | 'failed' | 'cancelled';
@@ -153,5 +180,6 @@ export interface MassSendTables {
   mass_send_tasks: MassSendTasksTable;
   mass_send_recipients: MassSendRecipientsTable;
   mass_send_reminds: MassSendRemindsTable;
+  mass_send_groups: MassSendGroupsTable;
   touch_attributions: TouchAttributionsTable;
 }

@@ -6924,6 +6924,104 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/outreach/group-plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Plan a group send: the groups that receive it and those left out by reason (no owner, monthly cap, coupon guard), each owner’s groups */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description customer groups by type, store and persona (AND); within the caller’s scope */
+                        groups: {
+                            types?: ("store" | "welfare" | "interest" | "vip" | "new_customer")[];
+                            /** @description groups whose owner is in these units or below */
+                            unitIds?: number[];
+                            groupIds?: number[];
+                            /** @description only groups where at least these shares of the customers are buyers, members, high-frequency */
+                            persona?: {
+                                minBuyerShare?: number;
+                                minLoyaltyShare?: number;
+                                minHighFrequencyShare?: number;
+                            };
+                        };
+                        /** Format: date-time */
+                        at?: string;
+                        /** @enum {string} */
+                        contentKind?: "coupon" | "product" | "trust" | "persona" | "event";
+                        /** @enum {string} */
+                        guard?: "stop" | "price_sensitive_only" | "override";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            at: string;
+                            total: number;
+                            receiving: number;
+                            /** @description members of the receiving groups */
+                            members: number;
+                            excluded: {
+                                no_owner: number;
+                                owner_inactive: number;
+                                over_cap: number;
+                                coupon_guard: number;
+                            };
+                            /** @description WeCom's receive cap per group this month */
+                            monthlyCap: number;
+                            owners: {
+                                staffId: number;
+                                name: string;
+                                unitName: string | null;
+                                groups: number;
+                            }[];
+                            groups: {
+                                groupId: number;
+                                name: string;
+                                /** @enum {string|null} */
+                                type: "store" | "welfare" | "interest" | "vip" | "new_customer" | null;
+                                memberCount: number;
+                                ownerName: string | null;
+                                unitName: string | null;
+                                /** @enum {string} */
+                                class: "receiving" | "no_owner" | "owner_inactive" | "over_cap" | "coupon_guard";
+                            }[];
+                            guard: {
+                                applies: boolean;
+                                /** @enum {string} */
+                                mode: "stop" | "price_sensitive_only" | "override";
+                                notWelfare: number;
+                                blocked: boolean;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/outreach/mass-sends": {
         parameters: {
             query?: never;
@@ -6964,6 +7062,9 @@ export interface paths {
                                 total: number;
                                 receiving: number;
                                 sent: number;
+                                /** @enum {string} */
+                                target: "customers" | "groups";
+                                recurring: boolean;
                             }[];
                             nextCursor: string | null;
                         };
@@ -7028,8 +7129,13 @@ export interface paths {
                          * @description when to send; now when absent
                          */
                         sendAt?: string | null;
-                        /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
-                        senderRule: {
+                        /**
+                         * @description customers (default) or customer groups
+                         * @enum {string}
+                         */
+                        target?: "customers" | "groups";
+                        /** @description customers only */
+                        senderRule?: {
                             /** @enum {string} */
                             prefer: "store_staff" | "latest_follow";
                         } | {
@@ -7038,8 +7144,8 @@ export interface paths {
                             /** @enum {string} */
                             role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
                         };
-                        /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
-                        audience: {
+                        /** @description customers only */
+                        audience?: {
                             segmentId: number;
                         } | {
                             layerId: number;
@@ -7050,6 +7156,31 @@ export interface paths {
                         } | {
                             customerIds: number[];
                         };
+                        /** @description groups only: each group is sent by its owner */
+                        groups?: {
+                            types?: ("store" | "welfare" | "interest" | "vip" | "new_customer")[];
+                            /** @description groups whose owner is in these units or below */
+                            unitIds?: number[];
+                            groupIds?: number[];
+                            /** @description only groups where at least these shares of the customers are buyers, members, high-frequency */
+                            persona?: {
+                                minBuyerShare?: number;
+                                minLoyaltyShare?: number;
+                                minHighFrequencyShare?: number;
+                            };
+                        };
+                        /** @description groups only */
+                        recurrence?: {
+                            /** @description 1 Monday … 7 Sunday */
+                            weekdays: number[];
+                            /** @description brand time (UTC+8) */
+                            time: string;
+                            /**
+                             * Format: date
+                             * @description last day (brand time); null: no end
+                             */
+                            until?: string | null;
+                        } | null;
                         /** @enum {string} */
                         guard?: "stop" | "price_sensitive_only" | "override";
                         /** @description required with guard = override (HQ admins) */
@@ -7073,9 +7204,12 @@ export interface paths {
                             contentKind: "coupon" | "product" | "trust" | "persona" | "event";
                             text: string;
                             attachments: unknown[];
+                            /** @description a series: its next time */
                             sendAt: string | null;
+                            /** @enum {string} */
+                            target: "customers" | "groups";
                             /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
-                            senderRule: {
+                            senderRule: ({
                                 /** @enum {string} */
                                 prefer: "store_staff" | "latest_follow";
                             } | {
@@ -7083,9 +7217,9 @@ export interface paths {
                                 prefer: "role";
                                 /** @enum {string} */
                                 role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
-                            };
+                            }) | null;
                             /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
-                            audience: {
+                            audience: ({
                                 segmentId: number;
                             } | {
                                 layerId: number;
@@ -7095,7 +7229,60 @@ export interface paths {
                                 tagIds: number[];
                             } | {
                                 customerIds: number[];
-                            };
+                            }) | null;
+                            /** @description customer groups by type, store and persona (AND); within the caller’s scope */
+                            groupAudience: {
+                                types?: ("store" | "welfare" | "interest" | "vip" | "new_customer")[];
+                                /** @description groups whose owner is in these units or below */
+                                unitIds?: number[];
+                                groupIds?: number[];
+                                /** @description only groups where at least these shares of the customers are buyers, members, high-frequency */
+                                persona?: {
+                                    minBuyerShare?: number;
+                                    minLoyaltyShare?: number;
+                                    minHighFrequencyShare?: number;
+                                };
+                            } | null;
+                            /** @description every week on these days at this time */
+                            recurrence: {
+                                /** @description 1 Monday … 7 Sunday */
+                                weekdays: number[];
+                                /** @description brand time (UTC+8) */
+                                time: string;
+                                /**
+                                 * Format: date
+                                 * @description last day (brand time); null: no end
+                                 */
+                                until?: string | null;
+                            } | null;
+                            /** @description an occurrence of a recurring group send: the series */
+                            seriesId: number | null;
+                            /** @description group sends: groups by status and reason; a series: its occurrences, newest first */
+                            groups: {
+                                total: number;
+                                byStatus: {
+                                    planned: number;
+                                    excluded: number;
+                                    queued: number;
+                                    sent: number;
+                                    unsent: number;
+                                    not_owner: number;
+                                    over_cap: number;
+                                    failed: number;
+                                    cancelled: number;
+                                };
+                                reasons: {
+                                    [key: string]: number;
+                                };
+                                occurrences: {
+                                    id: number;
+                                    sendAt: string | null;
+                                    /** @enum {string} */
+                                    status: "scheduled" | "sending" | "done" | "cancelled";
+                                    groups: number;
+                                    sent: number;
+                                }[];
+                            } | null;
                             /** @enum {string} */
                             guard: "stop" | "price_sensitive_only" | "override";
                             overrideReason: string | null;
@@ -7222,9 +7409,12 @@ export interface paths {
                             contentKind: "coupon" | "product" | "trust" | "persona" | "event";
                             text: string;
                             attachments: unknown[];
+                            /** @description a series: its next time */
                             sendAt: string | null;
+                            /** @enum {string} */
+                            target: "customers" | "groups";
                             /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
-                            senderRule: {
+                            senderRule: ({
                                 /** @enum {string} */
                                 prefer: "store_staff" | "latest_follow";
                             } | {
@@ -7232,9 +7422,9 @@ export interface paths {
                                 prefer: "role";
                                 /** @enum {string} */
                                 role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
-                            };
+                            }) | null;
                             /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
-                            audience: {
+                            audience: ({
                                 segmentId: number;
                             } | {
                                 layerId: number;
@@ -7244,7 +7434,60 @@ export interface paths {
                                 tagIds: number[];
                             } | {
                                 customerIds: number[];
-                            };
+                            }) | null;
+                            /** @description customer groups by type, store and persona (AND); within the caller’s scope */
+                            groupAudience: {
+                                types?: ("store" | "welfare" | "interest" | "vip" | "new_customer")[];
+                                /** @description groups whose owner is in these units or below */
+                                unitIds?: number[];
+                                groupIds?: number[];
+                                /** @description only groups where at least these shares of the customers are buyers, members, high-frequency */
+                                persona?: {
+                                    minBuyerShare?: number;
+                                    minLoyaltyShare?: number;
+                                    minHighFrequencyShare?: number;
+                                };
+                            } | null;
+                            /** @description every week on these days at this time */
+                            recurrence: {
+                                /** @description 1 Monday … 7 Sunday */
+                                weekdays: number[];
+                                /** @description brand time (UTC+8) */
+                                time: string;
+                                /**
+                                 * Format: date
+                                 * @description last day (brand time); null: no end
+                                 */
+                                until?: string | null;
+                            } | null;
+                            /** @description an occurrence of a recurring group send: the series */
+                            seriesId: number | null;
+                            /** @description group sends: groups by status and reason; a series: its occurrences, newest first */
+                            groups: {
+                                total: number;
+                                byStatus: {
+                                    planned: number;
+                                    excluded: number;
+                                    queued: number;
+                                    sent: number;
+                                    unsent: number;
+                                    not_owner: number;
+                                    over_cap: number;
+                                    failed: number;
+                                    cancelled: number;
+                                };
+                                reasons: {
+                                    [key: string]: number;
+                                };
+                                occurrences: {
+                                    id: number;
+                                    sendAt: string | null;
+                                    /** @enum {string} */
+                                    status: "scheduled" | "sending" | "done" | "cancelled";
+                                    groups: number;
+                                    sent: number;
+                                }[];
+                            } | null;
                             /** @enum {string} */
                             guard: "stop" | "price_sensitive_only" | "override";
                             overrideReason: string | null;
@@ -7397,6 +7640,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/outreach/mass-sends/{id}/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per-group outcomes of a group send */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                    status?: "planned" | "excluded" | "queued" | "sent" | "unsent" | "not_owner" | "over_cap" | "failed" | "cancelled";
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                groupId: number;
+                                name: string;
+                                /** @enum {string|null} */
+                                type: "store" | "welfare" | "interest" | "vip" | "new_customer" | null;
+                                memberCount: number;
+                                ownerStaffId: number | null;
+                                ownerName: string | null;
+                                unitName: string | null;
+                                /** @enum {string} */
+                                status: "planned" | "excluded" | "queued" | "sent" | "unsent" | "not_owner" | "over_cap" | "failed" | "cancelled";
+                                reason: string | null;
+                                resultAt: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/outreach/mass-sends/{id}/remind": {
         parameters: {
             query?: never;
@@ -7433,9 +7736,12 @@ export interface paths {
                             contentKind: "coupon" | "product" | "trust" | "persona" | "event";
                             text: string;
                             attachments: unknown[];
+                            /** @description a series: its next time */
                             sendAt: string | null;
+                            /** @enum {string} */
+                            target: "customers" | "groups";
                             /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
-                            senderRule: {
+                            senderRule: ({
                                 /** @enum {string} */
                                 prefer: "store_staff" | "latest_follow";
                             } | {
@@ -7443,9 +7749,9 @@ export interface paths {
                                 prefer: "role";
                                 /** @enum {string} */
                                 role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
-                            };
+                            }) | null;
                             /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
-                            audience: {
+                            audience: ({
                                 segmentId: number;
                             } | {
                                 layerId: number;
@@ -7455,7 +7761,60 @@ export interface paths {
                                 tagIds: number[];
                             } | {
                                 customerIds: number[];
-                            };
+                            }) | null;
+                            /** @description customer groups by type, store and persona (AND); within the caller’s scope */
+                            groupAudience: {
+                                types?: ("store" | "welfare" | "interest" | "vip" | "new_customer")[];
+                                /** @description groups whose owner is in these units or below */
+                                unitIds?: number[];
+                                groupIds?: number[];
+                                /** @description only groups where at least these shares of the customers are buyers, members, high-frequency */
+                                persona?: {
+                                    minBuyerShare?: number;
+                                    minLoyaltyShare?: number;
+                                    minHighFrequencyShare?: number;
+                                };
+                            } | null;
+                            /** @description every week on these days at this time */
+                            recurrence: {
+                                /** @description 1 Monday … 7 Sunday */
+                                weekdays: number[];
+                                /** @description brand time (UTC+8) */
+                                time: string;
+                                /**
+                                 * Format: date
+                                 * @description last day (brand time); null: no end
+                                 */
+                                until?: string | null;
+                            } | null;
+                            /** @description an occurrence of a recurring group send: the series */
+                            seriesId: number | null;
+                            /** @description group sends: groups by status and reason; a series: its occurrences, newest first */
+                            groups: {
+                                total: number;
+                                byStatus: {
+                                    planned: number;
+                                    excluded: number;
+                                    queued: number;
+                                    sent: number;
+                                    unsent: number;
+                                    not_owner: number;
+                                    over_cap: number;
+                                    failed: number;
+                                    cancelled: number;
+                                };
+                                reasons: {
+                                    [key: string]: number;
+                                };
+                                occurrences: {
+                                    id: number;
+                                    sendAt: string | null;
+                                    /** @enum {string} */
+                                    status: "scheduled" | "sending" | "done" | "cancelled";
+                                    groups: number;
+                                    sent: number;
+                                }[];
+                            } | null;
                             /** @enum {string} */
                             guard: "stop" | "price_sensitive_only" | "override";
                             overrideReason: string | null;
@@ -7584,9 +7943,12 @@ export interface paths {
                             contentKind: "coupon" | "product" | "trust" | "persona" | "event";
                             text: string;
                             attachments: unknown[];
+                            /** @description a series: its next time */
                             sendAt: string | null;
+                            /** @enum {string} */
+                            target: "customers" | "groups";
                             /** @description which of a customer's followers sends: their store's staff, the latest follow, or a journey role */
-                            senderRule: {
+                            senderRule: ({
                                 /** @enum {string} */
                                 prefer: "store_staff" | "latest_follow";
                             } | {
@@ -7594,9 +7956,9 @@ export interface paths {
                                 prefer: "role";
                                 /** @enum {string} */
                                 role: "online_ops" | "customer_service" | "consultant" | "sales" | "doctor" | "store_staff";
-                            };
+                            }) | null;
                             /** @description a saved segment, one layer of a layering, customers with any of these tags, or a list */
-                            audience: {
+                            audience: ({
                                 segmentId: number;
                             } | {
                                 layerId: number;
@@ -7606,7 +7968,60 @@ export interface paths {
                                 tagIds: number[];
                             } | {
                                 customerIds: number[];
-                            };
+                            }) | null;
+                            /** @description customer groups by type, store and persona (AND); within the caller’s scope */
+                            groupAudience: {
+                                types?: ("store" | "welfare" | "interest" | "vip" | "new_customer")[];
+                                /** @description groups whose owner is in these units or below */
+                                unitIds?: number[];
+                                groupIds?: number[];
+                                /** @description only groups where at least these shares of the customers are buyers, members, high-frequency */
+                                persona?: {
+                                    minBuyerShare?: number;
+                                    minLoyaltyShare?: number;
+                                    minHighFrequencyShare?: number;
+                                };
+                            } | null;
+                            /** @description every week on these days at this time */
+                            recurrence: {
+                                /** @description 1 Monday … 7 Sunday */
+                                weekdays: number[];
+                                /** @description brand time (UTC+8) */
+                                time: string;
+                                /**
+                                 * Format: date
+                                 * @description last day (brand time); null: no end
+                                 */
+                                until?: string | null;
+                            } | null;
+                            /** @description an occurrence of a recurring group send: the series */
+                            seriesId: number | null;
+                            /** @description group sends: groups by status and reason; a series: its occurrences, newest first */
+                            groups: {
+                                total: number;
+                                byStatus: {
+                                    planned: number;
+                                    excluded: number;
+                                    queued: number;
+                                    sent: number;
+                                    unsent: number;
+                                    not_owner: number;
+                                    over_cap: number;
+                                    failed: number;
+                                    cancelled: number;
+                                };
+                                reasons: {
+                                    [key: string]: number;
+                                };
+                                occurrences: {
+                                    id: number;
+                                    sendAt: string | null;
+                                    /** @enum {string} */
+                                    status: "scheduled" | "sending" | "done" | "cancelled";
+                                    groups: number;
+                                    sent: number;
+                                }[];
+                            } | null;
                             /** @enum {string} */
                             guard: "stop" | "price_sensitive_only" | "override";
                             overrideReason: string | null;
