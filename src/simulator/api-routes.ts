@@ -38,6 +38,17 @@ import {
   apiRemindGroupmsgSend,
 } from './mass-send.ts';
 import type { CorpState } from './model.ts';
+import {
+  apiAddMomentTask,
+  apiGetMomentComments,
+  apiGetMomentCustomerList,
+  apiGetMomentList,
+  apiGetMomentSendResult,
+  apiGetMomentTask,
+  apiGetMomentTaskResult,
+  apiUploadAttachment,
+  multipartFile,
+} from './moments.ts';
 import type { Simulator } from './state.ts';
 import { apiAddCorpTag, apiDelCorpTag, apiEditCorpTag, apiGetCorpTagList } from './tags.ts';
 import {
@@ -61,6 +72,8 @@ interface ApiContext {
 type ApiHandler = (ctx: ApiContext) => Record<string, unknown>;
 
 const EC = '/cgi-bin/externalcontact';
+/** 上传附件资源 (multipart): the route hands the handler the query and a summary of the file. */
+const UPLOAD_ATTACHMENT = '/cgi-bin/media/upload_attachment';
 
 const ROUTES: [method: 'GET' | 'POST', path: string, handler: ApiHandler][] = [
   ['GET', '/cgi-bin/department/list', ({ corp, query }) => apiDepartmentList(corp, query.id)],
@@ -125,6 +138,18 @@ const ROUTES: [method: 'GET' | 'POST', path: string, handler: ApiHandler][] = [
     ({ sim, corp, body }) => apiGroupchatTransfer(sim, corp, body, 'onjob'),
   ],
   ...groupWelcomeRoutes,
+  ['POST', UPLOAD_ATTACHMENT, ({ sim, corp, body }) => apiUploadAttachment(sim, corp, body)],
+  ['POST', `${EC}/add_moment_task`, ({ sim, corp, body }) => apiAddMomentTask(sim, corp, body)],
+  [
+    'GET',
+    `${EC}/get_moment_task_result`,
+    ({ sim, corp, query }) => apiGetMomentTaskResult(sim, corp, query.jobid),
+  ],
+  ['POST', `${EC}/get_moment_list`, ({ corp, body }) => apiGetMomentList(corp, body)],
+  ['POST', `${EC}/get_moment_task`, ({ corp, body }) => apiGetMomentTask(corp, body)],
+  ['POST', `${EC}/get_moment_customer_list`, ({ corp, body }) => apiGetMomentCustomerList(corp, body)],
+  ['POST', `${EC}/get_moment_send_result`, ({ corp, body }) => apiGetMomentSendResult(corp, body)],
+  ['POST', `${EC}/get_moment_comments`, ({ corp, body }) => apiGetMomentComments(corp, body)],
 ];
 
 /** POST APIs that only read: they are not journaled. */
@@ -145,6 +170,11 @@ const READ_ONLY = new Set([
   `${EC}/transfer_result`,
   `${EC}/resigned/transfer_result`,
   `${EC}/get_unassigned_list`,
+  `${EC}/get_moment_list`,
+  `${EC}/get_moment_task`,
+  `${EC}/get_moment_customer_list`,
+  `${EC}/get_moment_send_result`,
+  `${EC}/get_moment_comments`,
 ]);
 
 export const API_PATHS = ['/cgi-bin/gettoken', ...ROUTES.map(([, path]) => path)];
@@ -246,7 +276,18 @@ export function registerApiRoutes(app: FastifyInstance, sim: Simulator): void {
           if (!sim.rateLimiter.take(`${corp.corpid}|${path}`, corp.limits.rate_per_minute, sim.nowMs())) {
             throw new WecomError(45009);
           }
-          const body = method === 'POST' ? parseJsonBody(request.body) : undefined;
+          const body =
+            path === UPLOAD_ATTACHMENT
+              ? {
+                  media_type: query.media_type,
+                  attachment_type: query.attachment_type,
+                  file: Buffer.isBuffer(request.body)
+                    ? multipartFile(request.body, request.headers['content-type'])
+                    : null,
+                }
+              : method === 'POST'
+                ? parseJsonBody(request.body)
+                : undefined;
           const result =
             method === 'POST' && !READ_ONLY.has(path)
               ? apiCall(sim, corp.corpid, path, body)

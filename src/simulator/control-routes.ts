@@ -48,6 +48,12 @@ import {
 } from './mass-send.ts';
 import { messagesOf } from './messages.ts';
 import type { CorpState } from './model.ts';
+import {
+  customerReactsToMoment,
+  memberPublishesMoment,
+  momentList,
+  momentScenarioSchemas,
+} from './moments.ts';
 import { POPULATION_KINDS, type Populations } from './population.ts';
 import { verifyCallbackUrl } from './push.ts';
 import type { Simulator } from './state.ts';
@@ -208,6 +214,7 @@ const scenarioSchemas = {
   }),
   'customer-refuses-transfer': z.strictObject({ external_userid: id }),
   'takeover-over-limit': z.strictObject({ external_userid: id }),
+  ...momentScenarioSchemas,
 } as const;
 
 type ScenarioName = keyof typeof scenarioSchemas;
@@ -238,6 +245,8 @@ const scenarioHandlers: {
   'member-sends-personal-mass-send': memberSendsPersonalMassSend,
   'customer-refuses-transfer': customerRefusesTransfer,
   'takeover-over-limit': takeoverOverLimit,
+  'member-publishes-moment': memberPublishesMoment,
+  'customer-reacts-to-moment': customerReactsToMoment,
 };
 
 export const SCENARIOS = Object.keys(scenarioSchemas) as ScenarioName[];
@@ -561,6 +570,7 @@ export function registerControlRoutes(app: FastifyInstance, sim: Simulator, popu
     ),
   }));
   route('GET', '/corps/:corpid/groups/:chat_id', (req) => groupOr404View(corpOf(req), req.params.chat_id!));
+  route('GET', '/corps/:corpid/moments', (req) => ({ moments: momentList(corpOf(req)) }));
   route('GET', '/corps/:corpid/mass-sends', (req) => ({ mass_sends: massSendList(corpOf(req)) }));
   route('GET', '/corps/:corpid/mass-sends/:msgid', (req) => massSendView(corpOf(req), req.params.msgid!));
   route('GET', '/corps/:corpid/transfers', (req) => ({ transfers: transferList(corpOf(req)) }));

@@ -62,6 +62,12 @@ export async function startSimulator(opts: SimulatorServerOptions = {}): Promise
   // WeCom reads the body whatever its content type: every route gets the raw string and parses it itself.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  // media/upload_attachment: the file as bytes (a video or image may be up to 10 MB, a file 20 MB)
+  app.addContentTypeParser(
+    'multipart/form-data',
+    { parseAs: 'buffer', bodyLimit: 21 * 1024 * 1024 },
+    (_request, body, done) => done(null, body),
+  );
   registerApiRoutes(app, sim);
   registerControlRoutes(app, sim, populations);
   registerSidebarRoutes(app, sim);

@@ -1290,6 +1290,69 @@ describe('iterators: allCustomersOf and allGroupChats over many pages', () => {
   });
 });
 
+describe('moments 朋友圈: upload_attachment → add_moment_task → task result, task, send result, comments', () => {
+  const c = useContract();
+
+  it('a member publishes the corp Moment to the tagged customers; who liked and commented comes back', async () => {
+    const ctx = c();
+    const { client, scenario } = ctx;
+    const tags = await ctx.ok('POST', corpPath('/scenarios/admin-create-tags'), {
+      group_name: '人群',
+      tag: [{ name: '宝妈' }],
+    });
+    const tagId: string = tags.tag_group.tag[0].id;
+    const mum = (await ctx.befriend('zhangsan', { name: '宝妈A' })).external_userid;
+    const other = (await ctx.befriend('zhangsan', { name: '路人B' })).external_userid;
+    await client.markTag({ userid: 'zhangsan', external_userid: mum, add_tag: [tagId] });
+
+    const media = await client.uploadAttachment('image', {
+      filename: 'spring.jpg',
+      contentType: 'image/jpeg',
+      data: Buffer.alloc(2048, 7),
+    });
+    expect(media).toMatchObject({ type: 'image', media_id: expect.any(String) });
+    const { jobid } = await client.addMomentTask({
+      text: { content: '春季新品上市' },
+      attachments: [{ msgtype: 'image', image: { media_id: media.media_id } }],
+      visible_range: {
+        sender_list: { user_list: ['zhangsan', 'ghost'] },
+        external_contact_list: { tag_list: [tagId] },
+      },
+    });
+    const job = await client.getMomentTaskResult(jobid);
+    expect(job).toMatchObject({ status: 3, type: 'add_moment_task' });
+    expect(job.result?.invalid_sender_list?.user_list).toEqual(['ghost']);
+    const momentId = job.result!.moment_id!;
+
+    expect((await client.getMomentTask({ moment_id: momentId })).task_list).toEqual([
+      { userid: 'zhangsan', publish_status: 0 },
+    ]);
+    await scenario('member-publishes-moment', { moment_id: momentId, userid: 'zhangsan' });
+    expect((await client.getMomentTask({ moment_id: momentId })).task_list[0]?.publish_status).toBe(1);
+    const sent = await client.getMomentSendResult({ moment_id: momentId, userid: 'zhangsan' });
+    expect(sent.customer_list).toEqual([{ external_userid: mum }]);
+
+    await scenario('customer-reacts-to-moment', {
+      moment_id: momentId,
+      userid: 'zhangsan',
+      external_userid: mum,
+      like: true,
+      comment: '好看！',
+    });
+    const refused = await ctx.sim.control('POST', corpPath('/scenarios/customer-reacts-to-moment'), {
+      moment_id: momentId,
+      userid: 'zhangsan',
+      external_userid: other,
+      like: true,
+    });
+    expect(refused.status).toBe(409);
+    const comments = await client.getMomentComments({ moment_id: momentId, userid: 'zhangsan' });
+    expect(comments.like_list).toEqual([{ external_userid: mum, create_time: ctx.nowS() }]);
+    // who and when, never the text
+    expect(comments.comment_list).toEqual([{ external_userid: mum, create_time: ctx.nowS() }]);
+  });
+});
+
 describe('coverage of the contract', () => {
   /** Every public method of WecomClient → the family above that pins it (tsc demands a line for a new one). */
   const CONTRACTS: Record<PublicMethod, string> = {
@@ -1340,6 +1403,12 @@ describe('coverage of the contract', () => {
     getUnassignedList: 'transfers',
     transferGroupChats: 'transfers',
     onjobTransferGroupChats: 'transfers',
+    uploadAttachment: 'moments',
+    addMomentTask: 'moments',
+    getMomentTaskResult: 'moments',
+    getMomentTask: 'moments',
+    getMomentSendResult: 'moments',
+    getMomentComments: 'moments',
   };
 
   it('drove every public method of WecomClient and every exported iterator', () => {

@@ -4,6 +4,7 @@ import * as L from './limits.ts';
 import {
   ADD_CONTACT_WAY,
   ADD_CORP_TAG,
+  ADD_MOMENT_TASK,
   DEL_CONTACT_WAY,
   DEL_CORP_TAG,
   EDIT_CORP_TAG,
@@ -12,6 +13,7 @@ import {
   REMARK,
   SEND_WELCOME_MSG,
   UPDATE_CONTACT_WAY,
+  UPLOAD_ATTACHMENT,
 } from './paths.ts';
 import { parseStorableJson } from './text.ts';
 
@@ -622,6 +624,69 @@ class TokenBucket {
   }
 }
 
+/** A file sent as multipart/form-data in the part WeCom names `media` (media/upload, upload_attachment). */
+export class MultipartFile {
+  readonly contentType: string;
+  readonly bytes: Uint8Array;
+  constructor(
+    file: { filename: string; contentType: string; data: Uint8Array },
+    boundary = randomBoundary(),
+  ) {
+    const safeName = file.filename.replace(/["\r\n]/g, '_');
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="media"; filename="${safeName}"; filelength=${file.data.byteLength}\r\n` +
+        `Content-Type: ${file.contentType}\r\n\r\n`,
+    );
+    this.bytes = Buffer.concat([head, file.data, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+    this.contentType = `multipart/form-data; boundary=${boundary}`;
+  }
+}
+
+function randomBoundary(): string {
+  return `----siyu${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+}
+
+export interface UploadAttachmentResponse extends WecomResponse {
+  type: string;
+  media_id: string;
+  created_at: string;
+}
+
+export interface MomentAttachment {
+  msgtype: 'image' | 'video' | 'link';
+  image?: { media_id: string };
+  video?: { media_id: string };
+  link?: { title: string; url: string; media_id: string };
+}
+
+export interface AddMomentTaskRequest {
+  text?: { content: string };
+  attachments?: MomentAttachment[];
+  visible_range?: {
+    sender_list?: { user_list?: string[]; department_list?: number[] };
+    external_contact_list?: { tag_list: string[] };
+  };
+}
+
+export interface MomentTaskResult extends WecomResponse {
+  /** 1 started, 2 in progress, 3 done. */
+  status: number;
+  type: string;
+  result?: {
+    errcode: number;
+    errmsg: string;
+    moment_id?: string;
+    invalid_sender_list?: { user_list?: string[]; department_list?: number[] };
+    invalid_external_contact_list?: { tag_list?: string[] };
+  };
+}
+
+export interface MomentInteraction {
+  userid?: string;
+  external_userid?: string;
+  create_time: number;
+}
+
 const TOKEN_PATH = '/cgi-bin/gettoken';
 const EC = '/cgi-bin/externalcontact';
 
@@ -791,8 +856,12 @@ export class WecomClient {
     try {
       const res = await this.fetchImpl(url, {
         method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers:
+          body === undefined
+            ? undefined
+            : { 'content-type': body instanceof MultipartFile ? body.contentType : 'application/json' },
+        body:
+          body === undefined ? undefined : body instanceof MultipartFile ? body.bytes : JSON.stringify(body),
         signal: controller.signal,
       });
       status = res.status;
@@ -959,6 +1028,56 @@ export class WecomClient {
   // ── Welcome and mass messages ────────────────────────────────────────────
 
   /** Within 20 s of the add event, once (41051 already sent; 41096 another app is sending: retried). */
+  // ── 客户朋友圈 (Moments) ─────────────────────────────────────────────────
+
+  /** POST media/upload_attachment (multipart): media for Moments (attachment_type 1), valid 3 days. */
+  async uploadAttachment(
+    mediaType: 'image' | 'video' | 'file',
+    file: { filename: string; contentType: string; data: Uint8Array },
+  ): Promise<UploadAttachmentResponse> {
+    return this.call<UploadAttachmentResponse>(
+      'POST',
+      UPLOAD_ATTACHMENT,
+      { media_type: mediaType, attachment_type: 1 },
+      new MultipartFile(file),
+      true,
+    );
+  }
+
+  async addMomentTask(req: AddMomentTaskRequest): Promise<WecomResponse & { jobid: string }> {
+    return this.post(ADD_MOMENT_TASK, req);
+  }
+
+  async getMomentTaskResult(jobid: string): Promise<MomentTaskResult> {
+    return this.get(`${EC}/get_moment_task_result`, { jobid });
+  }
+
+  async getMomentTask(req: {
+    moment_id: string;
+    cursor?: string;
+    limit?: number;
+  }): Promise<
+    WecomResponse & { next_cursor?: string; task_list: { userid: string; publish_status: number }[] }
+  > {
+    return this.post(`${EC}/get_moment_task`, req);
+  }
+
+  async getMomentSendResult(req: {
+    moment_id: string;
+    userid: string;
+    cursor?: string;
+    limit?: number;
+  }): Promise<WecomResponse & { next_cursor?: string; customer_list: { external_userid: string }[] }> {
+    return this.post(`${EC}/get_moment_send_result`, req);
+  }
+
+  async getMomentComments(req: {
+    moment_id: string;
+    userid: string;
+  }): Promise<WecomResponse & { comment_list?: MomentInteraction[]; like_list?: MomentInteraction[] }> {
+    return this.post(`${EC}/get_moment_comments`, req);
+  }
+
   async sendWelcomeMsg(req: SendWelcomeMsgRequest): Promise<WecomResponse> {
     required('welcome_code', Boolean(req.welcome_code));
     required('text or attachments', Boolean(req.text?.content) || (req.attachments?.length ?? 0) > 0);

@@ -10,7 +10,8 @@ export interface HttpAnswer {
 export interface HttpInit {
   method?: string;
   headers?: Record<string, string>;
-  body?: string;
+  /** JSON text, or the bytes of a multipart upload. */
+  body?: string | Uint8Array;
   signal?: AbortSignal;
 }
 

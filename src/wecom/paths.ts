@@ -27,3 +27,7 @@ export const TRANSFER_CUSTOMER = `${EC}/transfer_customer`;
 export const RESIGNED_TRANSFER_CUSTOMER = `${EC}/resigned/transfer_customer`;
 export const GROUPCHAT_TRANSFER = `${EC}/groupchat/transfer`;
 export const GROUPCHAT_ONJOB_TRANSFER = `${EC}/groupchat/onjob_transfer`;
+/** 客户朋友圈: the Moment task (async; its jobid is followed with get_moment_task_result). */
+export const ADD_MOMENT_TASK = `${EC}/add_moment_task`;
+/** 上传附件资源 (multipart, not through the outbox: the moments module uploads before it queues the task). */
+export const UPLOAD_ATTACHMENT = '/cgi-bin/media/upload_attachment';
