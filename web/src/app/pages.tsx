@@ -10,6 +10,7 @@ import {
   DashboardOutlined,
   FileImageOutlined,
   FilterOutlined,
+  FundOutlined,
   IdcardOutlined,
   ImportOutlined,
   KeyOutlined,
@@ -56,6 +57,15 @@ export const PAGES: readonly PageEntry[] = [
     menu: {
       icon: <AreaChartOutlined />,
       label: 'insight.menu',
+      roles: ['hq_admin', 'region_manager', 'store_manager'],
+    },
+  },
+  {
+    paths: ['levers'],
+    page: lazy(() => import('../features/insight/LeversPage')),
+    menu: {
+      icon: <FundOutlined />,
+      label: 'levers.menu',
       roles: ['hq_admin', 'region_manager', 'store_manager'],
     },
   },
