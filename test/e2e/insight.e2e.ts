@@ -25,9 +25,7 @@ const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(resultsDir, `e2e-insight-${name}.png`), fullPage: true });
 const dropdown = '.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option';
 
-// TODO(insight): unverified. Its one run (against a running demo server via SIYU_E2E_BASE_URL) stopped at
-// the sign-in page before any step; it is skipped until it has been run green against `startSiyu`.
-describe.skip('console: 经营杠杆 on the demo brand', () => {
+describe('console: 经营杠杆 on the demo brand', () => {
   let server: SiyuServer;
   let browser: Browser;
   let admin: BrowserContext;
