@@ -74,7 +74,10 @@ describe('console: 经营杠杆 on the demo brand', () => {
     await page.getByTestId('spend-add').click();
     await page.getByTestId('spend-target').click();
     await page.locator(dropdown).first().click();
-    await page.getByTestId('spend-amount').locator('input').fill('4321');
+    await page
+      .locator('input[data-testid="spend-amount"], [data-testid="spend-amount"] input')
+      .first()
+      .fill('4321');
     await page.getByTestId('spend-save').click();
     await page.getByText('已录入花费').first().waitFor({ timeout: 15_000 });
     await page.getByTestId('roi-table').getByText('¥4,321').first().waitFor({ timeout: 15_000 });

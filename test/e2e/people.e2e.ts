@@ -25,11 +25,28 @@ async function signIn(page: Page, login: string, password = PASSWORD) {
 
 /** Picks an option of the antd Select under `testId` by its label. */
 async function choose(page: Page, testId: string, label: string) {
-  await page.getByTestId(testId).click();
-  await page
-    .locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: label })
-    .first()
-    .click();
+  const select = page
+    .getByTestId(testId)
+    .locator(
+      'xpath=ancestor-or-self::*[contains(concat(" ", normalize-space(@class), " "), " ant-select ")][1]',
+    );
+  // a form that is still settling (the unit list follows the role) may drop a first pick: pick until it shows
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.getByTestId(testId).click();
+    await page
+      .locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: label })
+      .first()
+      .click();
+    const shown = select.filter({ hasText: label });
+    if (
+      await shown.waitFor({ timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
+  }
+  throw new Error(`${testId}: ${label} could not be chosen`);
 }
 
 const shot = (page: Page, name: string) =>
