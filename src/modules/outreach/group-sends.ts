@@ -15,6 +15,7 @@ import { outreachSettingsOf } from './budget.ts';
 import type { ContentKind, GuardMode } from './plan.ts';
 import { brandMonth, DAY_MS, HOUR_MS, minutesOf, monthlyCapAt } from './rules.ts';
 import type { GroupRecipientStatus } from './schema.ts';
+import { senderProgress } from './sender-progress.ts';
 
 type Cdb = CorpDb<Tables>;
 
@@ -471,25 +472,7 @@ export async function groupOutcome(ctx: Ctx, id: number, isSeries: boolean) {
       .where('reason', 'is not', null)
       .groupBy('reason')
       .execute(),
-    sql<{
-      staff_id: number;
-      name: string;
-      unit_name: string;
-      tasks: string;
-      confirmed: string;
-      recipients: string;
-      sent: string;
-    }>`select s.id as staff_id, s.name, u.name as unit_name,
-        (select count(*) from mass_send_tasks t where t.corp_id = ${corpId} and t.mass_send_id = ${id} and t.staff_id = s.id) as tasks,
-        (select count(*) from mass_send_tasks t where t.corp_id = ${corpId} and t.mass_send_id = ${id} and t.staff_id = s.id and t.status = 'sent') as confirmed,
-        count(r.group_id) as recipients,
-        count(r.group_id) filter (where r.status = 'sent') as sent
-      from mass_send_groups r
-      join staff s on s.corp_id = r.corp_id and s.id = r.staff_id
-      join org_units u on u.corp_id = s.corp_id and u.id = s.unit_id
-      where r.corp_id = ${corpId} and r.mass_send_id = ${id} and r.task_id is not null
-      group by s.id, s.name, u.name
-      order by s.id`.execute(ctx.cdb.db),
+    senderProgress(ctx, id, 'groups'),
     isSeries
       ? sql<{ id: number; send_at: Date | null; status: string; total: string; sent: string }>`
           select m.id, m.send_at, m.status,

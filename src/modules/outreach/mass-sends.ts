@@ -36,6 +36,7 @@ import {
 } from './plan.ts';
 import { HOUR_MS } from './rules.ts';
 import type { RecipientStatus } from './schema.ts';
+import { senderProgress } from './sender-progress.ts';
 import type { SenderRule } from './senders.ts';
 import { loadBudgetEnv, releaseTouches, reserveWith } from './touches.ts';
 
@@ -313,25 +314,7 @@ export async function getMassSend(ctx: Ctx, id: number) {
       .where('status', 'in', ['excluded', 'deferred', 'failed'])
       .groupBy('reason')
       .execute(),
-    sql<{
-      staff_id: number;
-      name: string;
-      unit_name: string;
-      tasks: string;
-      confirmed: string;
-      recipients: string;
-      sent: string;
-    }>`select s.id as staff_id, s.name, u.name as unit_name,
-        (select count(*) from mass_send_tasks t where t.corp_id = ${corpId} and t.mass_send_id = ${id} and t.staff_id = s.id) as tasks,
-        (select count(*) from mass_send_tasks t where t.corp_id = ${corpId} and t.mass_send_id = ${id} and t.staff_id = s.id and t.status = 'sent') as confirmed,
-        count(r.customer_id) as recipients,
-        count(r.customer_id) filter (where r.status = 'sent') as sent
-      from mass_send_recipients r
-      join staff s on s.corp_id = r.corp_id and s.id = r.staff_id
-      join org_units u on u.corp_id = s.corp_id and u.id = s.unit_id
-      where r.corp_id = ${corpId} and r.mass_send_id = ${id} and r.task_id is not null
-      group by s.id, s.name, u.name
-      order by s.id`.execute(ctx.cdb.db),
+    senderProgress(ctx, id, 'customers'),
     sql<{
       staff_id: number;
       unit_id: number | null;
