@@ -1,4 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
+import { z } from 'zod';
 import type { Actor } from '../../platform/actor.ts';
 import { notFound } from '../../platform/http/errors.ts';
 import type { Ctx } from '../context.ts';
@@ -32,6 +33,32 @@ export interface PersonaFigures {
   /** Messages in the last 30 days, where WeCom's statistics are known (never the headline). */
   messages: number | null;
 }
+
+/** A group with no customer members now. */
+export const EMPTY_PERSONA: Readonly<PersonaFigures> = {
+  members: 0,
+  linked: 0,
+  withOrders: 0,
+  loyaltyMembers: 0,
+  highFrequency: 0,
+  priceBands: [0, 0, 0, 0],
+  newBuyers: 0,
+  oldBuyers: 0,
+  messages: null,
+};
+
+/** The persona as the API answers it (groups' pages and the sidebar's group card). */
+export const personaSchema = z.object({
+  members: z.number().describe('customers in the group now'),
+  linked: z.number().describe('of them, customers Siyu knows'),
+  withOrders: z.number(),
+  loyaltyMembers: z.number().describe('members of the loyalty programme'),
+  highFrequency: z.number().describe(`F score ≥ ${HIGH_FREQUENCY_F}`),
+  priceBands: z.array(z.number()).describe('buyers by average ticket: <¥20, ¥20–35, ¥35–50, ≥¥50'),
+  newBuyers: z.number().describe(`first order within ${NEW_BUYER_DAYS} days`),
+  oldBuyers: z.number(),
+  messages: z.number().nullable().describe('messages, where known: never the headline'),
+});
 
 function figures(r: Record<string, unknown>): PersonaFigures {
   const n = (k: string) => Number(r[k] ?? 0);
@@ -72,15 +99,15 @@ function aggregates(corpId: string, now: Date): RawBuilder<unknown> {
     count(*) filter (where f.order_count > 0 and f.first_order_at < ${since}) as old_buyers`;
 }
 
-/** Current customer members of the active groups the caller sees (optionally one group). */
-function currentMembers(ctx: Ctx, groupId?: number): RawBuilder<unknown> {
+/** Current customer members of the active groups in `scope` (the caller's by default; optionally one group). */
+function currentMembers(ctx: Ctx, groupId?: number, scope = scopeSql(ctx.actor)): RawBuilder<unknown> {
   return sql`
     select m.group_id, m.member_key, m.customer_id, os.unit_id
     from group_members m
     join groups g on g.corp_id = m.corp_id and g.id = m.group_id
     left join staff os on os.corp_id = g.corp_id and os.id = g.owner_staff_id
     where m.corp_id = ${ctx.cdb.corpId} and m.member_type = 2 and m.left_at is null and g.status = 'active'
-      and ${scopeSql(ctx.actor)}
+      and ${scope}
       ${groupId === undefined ? sql`` : sql`and g.id = ${groupId}`}`;
 }
 
@@ -94,8 +121,21 @@ export async function groupPersonas(ctx: Ctx, groupId?: number): Promise<Map<num
     );
     if (seen.rows.length === 0) throw notFound({ zh: '客户群', en: 'Group' });
   }
+  return personasOf(ctx, currentMembers(ctx, groupId));
+}
+
+/**
+ * Persona of one group whose visibility its caller has already decided by its own rule (the sidebar admits
+ * a member who is in the group without owning it); the empty persona when it has no customers now.
+ */
+export async function personaOfAdmittedGroup(ctx: Ctx, groupId: number): Promise<PersonaFigures> {
+  const personas = await personasOf(ctx, currentMembers(ctx, groupId, sql`true`));
+  return personas.get(groupId) ?? EMPTY_PERSONA;
+}
+
+async function personasOf(ctx: Ctx, members: RawBuilder<unknown>): Promise<Map<number, PersonaFigures>> {
   const { rows } = await sql<Record<string, unknown> & { group_id: number }>`
-    with x as (${currentMembers(ctx, groupId)})
+    with x as (${members})
     select x.group_id, ${aggregates(ctx.cdb.corpId, ctx.clock.now())}
     from x left join customer_facts f on f.corp_id = ${ctx.cdb.corpId} and f.customer_id = x.customer_id
     group by x.group_id`.execute(ctx.cdb.db);

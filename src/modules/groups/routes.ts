@@ -11,7 +11,7 @@ import {
   MAX_GROUPS_PER_CODE,
   updateGroupCode,
 } from './codes.ts';
-import { groupPersonas, type PersonaFigures, personaRollup } from './persona.ts';
+import { EMPTY_PERSONA, groupPersonas, personaSchema as persona, personaRollup } from './persona.ts';
 import { getRoutingRules, setRoutingRules } from './routing.ts';
 import { GROUP_TYPES, RULE_KINDS } from './schema.ts';
 import { customerGroups, getGroup, listGroups, setGroupType } from './service.ts';
@@ -21,29 +21,6 @@ const MANAGERS = ['hq_admin', 'region_manager', 'store_manager'] as const;
 const id = z.coerce.number().int().positive();
 const groupType = z.enum(GROUP_TYPES);
 const reason = z.object({ zh: z.string(), en: z.string() });
-
-const persona = z.object({
-  members: z.number().describe('customers in the group now'),
-  linked: z.number().describe('of them, customers Siyu knows'),
-  withOrders: z.number(),
-  loyaltyMembers: z.number().describe('members of the loyalty programme'),
-  highFrequency: z.number().describe('F score ≥ 4'),
-  priceBands: z.array(z.number()).describe('buyers by average ticket: <¥20, ¥20–35, ¥35–50, ≥¥50'),
-  newBuyers: z.number().describe('first order within 90 days'),
-  oldBuyers: z.number(),
-  messages: z.number().nullable().describe('messages, where known: never the headline'),
-});
-const emptyPersona: PersonaFigures = {
-  members: 0,
-  linked: 0,
-  withOrders: 0,
-  loyaltyMembers: 0,
-  highFrequency: 0,
-  priceBands: [0, 0, 0, 0],
-  newBuyers: 0,
-  oldBuyers: 0,
-  messages: null,
-};
 
 const summary = {
   id: z.number(),
@@ -227,7 +204,7 @@ export function groupRoutes(deps: Deps) {
         const ctx = ctxOf(deps, request);
         const group = await getGroup(ctx, request.params.id);
         const p = await groupPersonas(ctx, request.params.id);
-        return { ...group, persona: p.get(request.params.id) ?? emptyPersona };
+        return { ...group, persona: p.get(request.params.id) ?? EMPTY_PERSONA };
       },
     );
     app.put(
@@ -246,7 +223,7 @@ export function groupRoutes(deps: Deps) {
         const ctx = ctxOf(deps, request);
         const group = await setGroupType(ctx, request.params.id, request.body.type);
         const p = await groupPersonas(ctx, request.params.id);
-        return { ...group, persona: p.get(request.params.id) ?? emptyPersona };
+        return { ...group, persona: p.get(request.params.id) ?? EMPTY_PERSONA };
       },
     );
     app.get(

@@ -5,6 +5,7 @@ import { ROLES } from '../../platform/actor.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { SESSION_COOKIE, SESSION_TTL_MS } from '../accounts/index.ts';
 import { ctxOf, type Deps } from '../context.ts';
+import { personaSchema } from '../groups/index.ts';
 import {
   authorizeUrl,
   brandLink,
@@ -215,15 +216,7 @@ export function sidebarRoutes(deps: Deps) {
               name: z.string(),
               ownerName: z.string().nullable(),
               memberCount: z.number(),
-              persona: z.object({
-                customers: z.number(),
-                buyers: z.number(),
-                frequentShare: z.number().describe('share of its customers with F score ≥ 4'),
-                avgOrderFen: z.number().nullable(),
-                priceBands: z.array(
-                  z.object({ band: z.enum(['under_30', '30_60', 'over_60']), customers: z.number() }),
-                ),
-              }),
+              persona: personaSchema,
               recommendations: z.array(recommendation),
             }),
           },

@@ -3,6 +3,7 @@ import { AppError, notFound } from '../../platform/http/errors.ts';
 import { type AttachmentInput, recordContentUse, renderContent } from '../content/index.ts';
 import type { Ctx } from '../context.ts';
 import { addTimeline, assertCustomerVisible, visibleTo } from '../customers/index.ts';
+import { personaOfAdmittedGroup } from '../groups/index.ts';
 import { releaseTouch, reserveTouch } from '../outreach/index.ts';
 
 /** How many scripts the sidebar recommends at once. */
@@ -264,8 +265,8 @@ export async function addFollowUpNote(ctx: Ctx, customerId: number, text: string
 
 /**
  * A customer group the sidebar was opened in (getCurExternalChat's chat_id), seen by a member in it or its
- * owner, or a manager over its owner: its persona (members who are customers, buyers, the share buying often,
- * price bands of their orders' average) and the group scripts. 404 otherwise.
+ * owner, or a manager over its owner: its persona as the groups pages show it (customers with orders,
+ * loyalty members, high-frequency buyers, price bands, new versus old) and the group scripts. 404 otherwise.
  */
 export async function groupCard(ctx: Ctx, chatId: string) {
   const { cdb, actor } = ctx;
@@ -274,7 +275,7 @@ export async function groupCard(ctx: Ctx, chatId: string) {
     .leftJoin('staff as o', (j) =>
       j.onRef('o.corp_id', '=', 'g.corp_id').onRef('o.id', '=', 'g.owner_staff_id'),
     )
-    .select(['g.id', 'g.name', 'g.member_count', 'g.customer_count', 'o.name as owner_name', 'o.unit_id'])
+    .select(['g.id', 'g.name', 'g.member_count', 'o.name as owner_name'])
     .where('g.corp_id', '=', cdb.corpId)
     .where('g.chat_id', '=', chatId)
     .where('g.status', '=', 'active');
@@ -299,49 +300,12 @@ export async function groupCard(ctx: Ctx, chatId: string) {
   }
   const group = await q.executeTakeFirst();
   if (!group) throw notFound({ zh: '客户群', en: 'Customer group' });
-  // TODO(sidebar): use groups' groupPersonas (its bands, loyalty, new/old) instead of this minimal persona,
-  // once its scope admits a member who is in the group without owning it (the sidebar's rule here).
-  const persona = (
-    await sql<{
-      customers: string;
-      buyers: string;
-      frequent: string;
-      low: string;
-      mid: string;
-      high: string;
-      avg_fen: string | null;
-    }>`
-      select count(*) as customers,
-        count(*) filter (where f.order_count > 0) as buyers,
-        count(*) filter (where f.f_score >= 4) as frequent,
-        count(*) filter (where f.order_count > 0 and f.paid_fen / f.order_count < 3000) as low,
-        count(*) filter (where f.order_count > 0 and f.paid_fen / f.order_count >= 3000
-                          and f.paid_fen / f.order_count < 6000) as mid,
-        count(*) filter (where f.order_count > 0 and f.paid_fen / f.order_count >= 6000) as high,
-        avg(f.paid_fen / nullif(f.order_count, 0)) as avg_fen
-      from group_members gm
-      left join customer_facts f on f.corp_id = gm.corp_id and f.customer_id = gm.customer_id
-      where gm.corp_id = ${cdb.corpId} and gm.group_id = ${group.id} and gm.customer_id is not null
-        and gm.left_at is null`.execute(cdb.db)
-  ).rows[0];
-  const n = (v: string | null | undefined) => Number(v ?? 0);
-  const customers = n(persona?.customers);
   return {
     groupId: group.id,
     name: group.name,
     ownerName: group.owner_name,
     memberCount: group.member_count,
-    persona: {
-      customers,
-      buyers: n(persona?.buyers),
-      frequentShare: customers ? n(persona?.frequent) / customers : 0,
-      avgOrderFen: persona?.avg_fen ? Math.round(Number(persona.avg_fen)) : null,
-      priceBands: [
-        { band: 'under_30' as const, customers: n(persona?.low) },
-        { band: '30_60' as const, customers: n(persona?.mid) },
-        { band: 'over_60' as const, customers: n(persona?.high) },
-      ],
-    },
+    persona: await personaOfAdmittedGroup(ctx, group.id),
     recommendations: await recommend(ctx, { customerId: null, stage: null, group: true }),
   };
 }

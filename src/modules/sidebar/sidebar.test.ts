@@ -415,8 +415,12 @@ describe('sidebar: the customer card, sends and notes', () => {
     const session = await sessionOf(`siyu_session=${(await oauth('sh1a')).done.cookies.siyu_session}`);
     const card = await api('GET', `/sidebar/groups/${chatId}`, session);
     expect(card.status).toBe(200);
-    expect(card.json).toMatchObject({ name: '静安福利群', persona: { customers: 1 } });
+    expect(card.json).toMatchObject({ name: '静安福利群', persona: { members: 1, linked: 1 } });
     expect(card.json.recommendations[0].title).toBe('周末活动');
+    // the same persona the groups pages show its managers (one definition of bands, loyalty, new/old)
+    const admin = await password('admin@acme');
+    const page = await api('GET', `/groups/${card.json.groupId}`, admin);
+    expect(card.json.persona).toEqual(page.json.persona);
     const gz1 = await password('gz1@acme');
     expect((await api('GET', `/sidebar/groups/${chatId}`, gz1)).status).toBe(404);
     expect((await api('GET', '/sidebar/groups/wrnothing', session)).status).toBe(404);

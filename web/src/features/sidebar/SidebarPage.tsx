@@ -8,6 +8,7 @@ import { useAsync } from '../../shared/hooks';
 import { useAuth } from '../accounts/auth';
 import { customersApi } from '../customers/api';
 import { RfmScores, StageTag } from '../customers/Lifecycle';
+import { PersonaView } from '../groups/Persona';
 import { ordersApi } from '../orders/api';
 import { CustomerTagsEditor } from '../tags/CustomerTagsEditor';
 import { tasksApi } from '../tasks/api';
@@ -430,8 +431,7 @@ function ContactView({ wx, externalUserid }: { wx: Wx; externalUserid: string })
 }
 
 function GroupView({ wx, chatId }: { wx: Wx; chatId: string }) {
-  const { t, i18n } = useTranslation();
-  const lang: Lang = i18n.language === 'en' ? 'en' : 'zh';
+  const { t } = useTranslation();
   const { message } = App.useApp();
   const group = useAsync((signal) => sidebarApi.group(chatId, signal), `sidebar-group:${chatId}`);
   if (group.error)
@@ -452,30 +452,7 @@ function GroupView({ wx, chatId }: { wx: Wx; chatId: string }) {
             {t('sidebar.group.members', { n: g.memberCount })}
           </Typography.Text>
         </Typography.Title>
-        <Flex gap={16} wrap style={{ marginTop: 8 }}>
-          <span>
-            {t('sidebar.group.customers')} <b>{g.persona.customers}</b>
-          </span>
-          <span>
-            {t('sidebar.group.buyers')} <b>{g.persona.buyers}</b>
-          </span>
-          <span>
-            {t('sidebar.group.frequent')} <b>{Math.round(g.persona.frequentShare * 100)}%</b>
-          </span>
-          {g.persona.avgOrderFen !== null ? (
-            <span>
-              {t('sidebar.group.avgOrder')} <b>{formatMoney(g.persona.avgOrderFen, lang)}</b>
-            </span>
-          ) : null}
-        </Flex>
-        <div style={{ marginTop: 8 }}>
-          {t('sidebar.group.bands')}：
-          {g.persona.priceBands.map((b) => (
-            <Tag key={b.band}>
-              {t(`sidebar.group.band.${b.band}`)} {b.customers}
-            </Tag>
-          ))}
-        </div>
+        <PersonaView persona={g.persona} />
       </Card>
       <Card {...section} title={t('sidebar.group.scripts')}>
         {g.recommendations.map((r) => (

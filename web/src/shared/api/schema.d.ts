@@ -11174,16 +11174,22 @@ export interface paths {
                             ownerName: string | null;
                             memberCount: number;
                             persona: {
-                                customers: number;
-                                buyers: number;
-                                /** @description share of its customers with F score ≥ 4 */
-                                frequentShare: number;
-                                avgOrderFen: number | null;
-                                priceBands: {
-                                    /** @enum {string} */
-                                    band: "under_30" | "30_60" | "over_60";
-                                    customers: number;
-                                }[];
+                                /** @description customers in the group now */
+                                members: number;
+                                /** @description of them, customers Siyu knows */
+                                linked: number;
+                                withOrders: number;
+                                /** @description members of the loyalty programme */
+                                loyaltyMembers: number;
+                                /** @description F score ≥ 4 */
+                                highFrequency: number;
+                                /** @description buyers by average ticket: <¥20, ¥20–35, ¥35–50, ≥¥50 */
+                                priceBands: number[];
+                                /** @description first order within 90 days */
+                                newBuyers: number;
+                                oldBuyers: number;
+                                /** @description messages, where known: never the headline */
+                                messages: number | null;
                             };
                             recommendations: {
                                 id: number;
