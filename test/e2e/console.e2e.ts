@@ -991,6 +991,22 @@ describe('console: a store manager sees only her store', () => {
     await phone.goto('/tags');
     await phone.locator('.tag-groups .ant-card').first().waitFor({ state: 'visible', timeout: 30_000 });
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // lists become cards: her channels (each with its codes folded under 展开详情) and her staff
+    for (const [path, list] of [
+      ['/channels', 'channels-table'],
+      ['/staff', 'staff-table'],
+    ] as const) {
+      await phone.goto(path);
+      const cards = phone.getByTestId(list).locator('.responsive-card');
+      await cards.first().waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await phone.getByTestId(list).locator('.ant-table').count()).toBe(0);
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    }
+    await phone.goto('/channels');
+    const channel = phone.getByTestId('channels-table').locator('.responsive-card').first();
+    await channel.getByText('展开详情').click();
+    await channel.getByTestId('channel-codes').waitFor({ state: 'visible', timeout: 30_000 });
+    await phone.screenshot({ path: join(resultsDir, 'e2e-mobile-channels.png'), fullPage: true });
     await mobile.close();
   });
 

@@ -26,6 +26,7 @@ export const zh = {
       '完整手机号仅总部管理员可导出：本次导出（操作人、时间、筛选条件、行数）会记入审计日志，文件请妥善保管，勿外传。',
     exportGo: '导出',
     cancel: '取消',
+    more: '展开详情',
   },
 };
 
@@ -56,5 +57,6 @@ export const en: typeof zh = {
       'Only HQ admins may export full phone numbers: this export (who, when, filter, rows) is recorded in the audit log. Keep the file safe and do not pass it on.',
     exportGo: 'Export',
     cancel: 'Cancel',
+    more: 'Details',
   },
 };

@@ -16,7 +16,6 @@ import {
   Segmented,
   Skeleton,
   Space,
-  Table,
   type TableColumnsType,
   Tabs,
   Tag,
@@ -29,6 +28,7 @@ import { useTranslation } from 'react-i18next';
 import { useLang } from '../../i18n';
 import { ErrorAlert, PageHeader } from '../../shared/components';
 import { useAsync } from '../../shared/hooks';
+import { ResponsiveTable } from '../../shared/ResponsiveTable';
 import { useMe } from '../accounts/auth';
 import { mayCreate } from '../accounts/permissions';
 import { orgApi } from '../org/api';
@@ -348,7 +348,7 @@ export default function ChannelsPage() {
               children: (
                 <>
                   {channels.error ? <ErrorAlert error={channels.error} onRetry={channels.reload} /> : null}
-                  <Table
+                  <ResponsiveTable
                     rowKey="id"
                     size="middle"
                     data-testid="channels-table"

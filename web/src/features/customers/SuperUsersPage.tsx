@@ -1,5 +1,5 @@
 import { CrownOutlined, GiftOutlined, SettingOutlined } from '@ant-design/icons';
-import { Button, Card, Col, Empty, Flex, Row, Segmented, Statistic, Table, Typography } from 'antd';
+import { Button, Card, Col, Empty, Flex, Row, Segmented, Statistic, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import type { TFunction } from 'i18next';
 import { type HTMLAttributes, useMemo, useState } from 'react';
@@ -10,6 +10,7 @@ import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDate, formatMoney } from '../../shared/format';
 import { useCursorPages } from '../../shared/hooks';
 import { setParams } from '../../shared/params';
+import { ResponsiveTable } from '../../shared/ResponsiveTable';
 import { customersApi, type SuperUser } from './api';
 import { CustomerAvatar } from './customer';
 import { KeyDateTag, LifecycleRulesDrawer, RfmScores } from './Lifecycle';
@@ -150,7 +151,7 @@ export default function SuperUsersPage() {
           />
         </Flex>
         {pages.error ? <ErrorAlert error={pages.error} onRetry={pages.reload} /> : null}
-        <Table<SuperUser>
+        <ResponsiveTable<SuperUser>
           className="clickable-rows"
           rowKey="id"
           size="middle"

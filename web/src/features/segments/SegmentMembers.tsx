@@ -1,4 +1,4 @@
-import { Card, Empty, Flex, Table, type TableColumnsType, Typography } from 'antd';
+import { Card, Empty, Flex, type TableColumnsType, Typography } from 'antd';
 import { type HTMLAttributes, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router-dom';
@@ -6,6 +6,7 @@ import { useLang } from '../../i18n';
 import { CursorPager, ErrorAlert, ExportButton } from '../../shared/components';
 import { formatDate, formatMoney } from '../../shared/format';
 import { useCursorPages } from '../../shared/hooks';
+import { ResponsiveTable } from '../../shared/ResponsiveTable';
 import { useMe } from '../accounts/auth';
 import { CustomerAvatar } from '../customers/customer';
 import { StageTag } from '../customers/Lifecycle';
@@ -74,7 +75,7 @@ export function SegmentMembers({ segmentId }: { segmentId: number }) {
     >
       <Typography.Paragraph type="secondary">{t('segmentMembers.hint')}</Typography.Paragraph>
       {pages.error ? <ErrorAlert error={pages.error} onRetry={pages.reload} /> : null}
-      <Table<Member>
+      <ResponsiveTable<Member>
         className="clickable-rows"
         rowKey="id"
         size="small"

@@ -1,4 +1,4 @@
-import { Card, Empty, Flex, Input, Table } from 'antd';
+import { Card, Empty, Flex, Input } from 'antd';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
@@ -6,6 +6,7 @@ import { useLang } from '../../i18n';
 import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
 import { useCursorPages } from '../../shared/hooks';
 import { numberParam, setParams } from '../../shared/params';
+import { ResponsiveTable } from '../../shared/ResponsiveTable';
 import { UnitTreeSelect } from '../org/UnitTreeSelect';
 import { staffApi } from './api';
 import { staffColumns } from './staffColumns';
@@ -49,7 +50,7 @@ export default function StaffPage() {
           />
         </Flex>
         {pages.error ? <ErrorAlert error={pages.error} onRetry={pages.reload} /> : null}
-        <Table
+        <ResponsiveTable
           rowKey="id"
           size="middle"
           data-testid="staff-table"

@@ -15,6 +15,7 @@ import { useSearchParams } from 'react-router-dom';
 import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
 import { useAsync, useCursorPages } from '../../shared/hooks';
 import { numberParam, setParams } from '../../shared/params';
+import { ResponsiveTable } from '../../shared/ResponsiveTable';
 import { useMe } from '../accounts/auth';
 import { type Task, type TaskQuery, type TaskStatsRow, tasksApi } from './api';
 import { TaskCard } from './TaskCard';
@@ -159,7 +160,7 @@ function StatsTable({ by, onPick }: { by: 'store' | 'staff'; onPick(row: TaskSta
   return (
     <>
       {stats.error ? <ErrorAlert error={stats.error} onRetry={stats.reload} /> : null}
-      <Table<TaskStatsRow>
+      <ResponsiveTable<TaskStatsRow>
         rowKey="id"
         size="small"
         columns={columns}

@@ -11,7 +11,6 @@ import {
   Radio,
   Select,
   Space,
-  Table,
   type TableColumnsType,
   Tabs,
   Tag,
@@ -25,6 +24,7 @@ import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDate, formatDateTime } from '../../shared/format';
 import { useAsync, useCursorPages } from '../../shared/hooks';
 import { setParams } from '../../shared/params';
+import { ResponsiveTable } from '../../shared/ResponsiveTable';
 import { staffApi } from '../staff/api';
 import {
   type Started,
@@ -447,7 +447,7 @@ function HistoryTab({ version }: { version: number }) {
         ))}
       </Space>
       {pages.error ? <ErrorAlert error={pages.error} onRetry={pages.reload} /> : null}
-      <Table<Transfer>
+      <ResponsiveTable<Transfer>
         rowKey="id"
         size="middle"
         columns={columns}
