@@ -845,9 +845,15 @@ const REASON_TEXT: Record<string, { zh: string; en: string }> = {
   },
   in_progress: { zh: '该客户正在转接中', en: 'Already being transferred' },
   already_followed: { zh: '接替人已是该客户的好友', en: 'The new owner already follows this customer' },
-  not_followed: { zh: '原跟进人与该客户已不是好友', en: 'The previous owner no longer follows this customer' },
+  not_followed: {
+    zh: '原跟进人与该客户已不是好友',
+    en: 'The previous owner no longer follows this customer',
+  },
   unknown_customer: { zh: '企业微信找不到该客户', en: 'WeCom does not know this customer' },
-  owner_not_resigned: { zh: '原群主尚未离职，请使用在职转接', en: 'The owner has not left: use a reassignment' },
+  owner_not_resigned: {
+    zh: '原群主尚未离职，请使用在职转接',
+    en: 'The owner has not left: use a reassignment',
+  },
   not_a_customer_group: { zh: '群不存在或不是客户群', en: 'No such customer group' },
   customer_refused: { zh: '客户拒绝了转接', en: 'The customer refused the transfer' },
   customer_limit_exceed: {

@@ -438,7 +438,11 @@ describe('groups: 300 a day to one new owner, and 40128 told apart', () => {
       });
       await waitFor(async () => {
         advance(1000);
-        return db().selectFrom('groups').select('id').where('chat_id', '=', g.group.chat_id).executeTakeFirst();
+        return db()
+          .selectFrom('groups')
+          .select('id')
+          .where('chat_id', '=', g.group.chat_id)
+          .executeTakeFirst();
       }, name);
     }
     const owned = await groupsOf(t.fx.staff.sh1b);
@@ -487,7 +491,10 @@ describe('groups: 300 a day to one new owner, and 40128 told apart', () => {
     expect(res.json.excluded.filter((e: { groupId: number | null }) => e.groupId !== null)).toEqual(
       owned.slice(1).map((g) => expect.objectContaining({ groupId: g.id, reason: 'owner_daily_limit' })),
     );
-    await waitFor(async () => (await groupsOf(sh1c)).some((g) => g.id === owned[0]!.id), 'the one group sent');
+    await waitFor(
+      async () => (await groupsOf(sh1c)).some((g) => g.id === owned[0]!.id),
+      'the one group sent',
+    );
     // the left-out groups were never sent: they stay with 陈静
     expect((await groupsOf(t.fx.staff.sh1b)).map((g) => g.id)).toEqual(owned.slice(1).map((g) => g.id));
   });
@@ -523,9 +530,7 @@ describe('groups: 300 a day to one new owner, and 40128 told apart', () => {
       advance(60_000); // the outbox may have backed off
       return null;
     }, 'WeCom’s answer for the groups');
-    expect(rows).toEqual(
-      left.map(() => ({ status: 'failed', errcode: 40128, reason: 'owner_daily_limit' })),
-    );
+    expect(rows).toEqual(left.map(() => ({ status: 'failed', errcode: 40128, reason: 'owner_daily_limit' })));
     const history = await api(sessions.admin!, 'GET', `/transfers?batchId=${batchId}&status=failed`);
     const groupItems = history.json.items.filter((i: { target: string }) => i.target === 'group');
     expect(groupItems).toHaveLength(left.length);

@@ -93,17 +93,23 @@ describe('row-level security', () => {
     // A brand-bound transaction cannot move a row to another brand either.
     await expect(
       asBrand('brand-a', (tx) =>
-        tx.updateTable('customers').set({ corp_id: 'brand-b' }).where('external_userid', '=', 'wm-a2').execute(),
+        tx
+          .updateTable('customers')
+          .set({ corp_id: 'brand-b' })
+          .where('external_userid', '=', 'wm-a2')
+          .execute(),
       ),
     ).rejects.toThrow(/row-level security/);
   });
 
   it('keeps a transaction it was handed as it is (a worker spanning brands)', async () => {
-    const seen = await database.db.transaction().execute((tx) =>
-      corpDb(tx, 'brand-a').transaction((cdb) =>
-        cdb.db.selectFrom('customers').select('external_userid').orderBy('external_userid').execute(),
-      ),
-    );
+    const seen = await database.db
+      .transaction()
+      .execute((tx) =>
+        corpDb<Tables>(tx, 'brand-a').transaction((cdb) =>
+          cdb.db.selectFrom('customers').select('external_userid').orderBy('external_userid').execute(),
+        ),
+      );
     expect(seen.map((r) => r.external_userid)).toEqual(['wm-a1', 'wm-a2', 'wm-b1']);
   });
 
