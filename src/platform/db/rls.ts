@@ -11,10 +11,9 @@ import { type Kysely, sql } from 'kysely';
  * cross-brand path that migrations, workers and background jobs take through the unbound handle. Under
  * `siyu_app`, an unset `siyu.corp_id` matches no row at all: a brand-bound query never sees everything.
  *
- * TODO(rls): not wired in yet (the full suite could not be run green before the session's deadline). The
- * wiring is two steps: migrate() ends with `applyRowLevelSecurity(trx)` in a transaction holding its
- * advisory lock, and CorpDb.transaction runs `brandStatement(corpId)` first in every transaction it opens
- * (not in one it was handed). rls.test.ts proves the mechanism on PGlite and PostgreSQL meanwhile.
+ * Wired in: migrate() ends with `applyRowLevelSecurity` in a transaction holding its advisory lock, and
+ * CorpDb.transaction runs `brandStatement(corpId)` first in every transaction it opens (not in one it was
+ * handed). A query a service runs on the handle outside a transaction is not bound.
  */
 export const APP_ROLE = 'siyu_app';
 export const POLICY = 'corp_isolation';
