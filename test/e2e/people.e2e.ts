@@ -212,6 +212,30 @@ describe('console: 人员与权限', () => {
     await staffContext.close();
   });
 
+  test('审计日志 names the login changes just made, in Chinese and in English', async (ctx) => {
+    onFailure(ctx, 'audit-logins');
+    const auditPage = await admin.newPage();
+    const rowOf = async (action: string) => {
+      await auditPage.goto(`/audit?action=${action}`);
+      const row = auditPage.getByTestId('audit-row').first();
+      await row.waitFor({ state: 'visible', timeout: 30_000 });
+      return (await row.textContent()) ?? '';
+    };
+    const disabled = await rowOf('accounts.disable');
+    expect(disabled).toContain('停用登录账号');
+    expect(disabled).toContain('账号 wangfang');
+    expect(await rowOf('accounts.enable')).toContain('重新启用登录账号');
+    const created = await rowOf('accounts.create');
+    expect(created).toContain('创建登录账号');
+    expect(created).toContain('一次性链接');
+    await auditPage.getByTestId('lang-en').click();
+    await auditPage.getByText('Login created').first().waitFor({ timeout: 15_000 });
+    expect((await auditPage.getByTestId('audit-row').first().textContent()) ?? '').toContain('one-time link');
+    expect(await rowOf('accounts.disable')).toContain('Login disabled');
+    await auditPage.getByTestId('lang-zh').click();
+    await auditPage.close();
+  });
+
   test('the export dialog offers HQ full phone numbers with an audit notice, and a store manager no choice', async (ctx) => {
     onFailure(ctx, 'export');
     await page.goto('/customers');

@@ -28,8 +28,11 @@ const excluded = z.object({
   groupId: z.number().nullable(),
   name: z.string(),
   reason: z
-    .enum(['protected_90_days', 'in_progress', 'already_followed', 'not_followed'])
-    .describe('protected_90_days: moved twice within 90 days (WeCom would refuse it)'),
+    .enum(['protected_90_days', 'in_progress', 'already_followed', 'not_followed', 'owner_daily_limit'])
+    .describe(
+      'protected_90_days: moved twice within 90 days (WeCom would refuse it); owner_daily_limit: a group ' +
+        'whose possible new owners have each received 300 groups within 24 hours (WeCom’s daily limit)',
+    ),
   transfers: z.array(z.string()).describe('for protected_90_days: when the counted transfers were asked'),
 });
 const started = z.object({
@@ -190,7 +193,17 @@ export function transferRoutes(deps: Deps) {
                   takeover: person,
                   status: z.enum(TRANSFER_STATUSES),
                   errcode: z.number().nullable(),
-                  reason: z.string().nullable(),
+                  reason: z
+                    .string()
+                    .nullable()
+                    .describe(
+                      'why it ended as it did: a code (protected_90_days, owner_daily_limit, ' +
+                        'group_transfer_limit, customer_refused…); 40128 on groups is told apart from history',
+                    ),
+                  reasonText: z
+                    .object({ zh: z.string(), en: z.string() })
+                    .nullable()
+                    .describe('the reason in words; null while queued, waiting or done'),
                   requestedBy: z.string().nullable(),
                   requestedAt: z.string(),
                   takeoverAt: z.string().nullable(),

@@ -11,6 +11,7 @@ import type {
 } from '../../wecom/client.ts';
 import {
   GROUP_TRANSFER_MAX_CHATS,
+  GROUP_TRANSFERS_PER_OWNER_PER_DAY,
   TRANSFER_MAX_CUSTOMERS,
   TRANSFER_PROTECTION_DAYS,
   TRANSFER_TAKEOVER_HOURS,
@@ -337,19 +338,55 @@ async function takeoverPicker(ctx: Ctx, input: RuleInput, stores: readonly numbe
         en: `${s.name} is not an active member`,
       });
     const c: Candidate = { ...s, load: 0, groups: 0 };
-    return (_unitId: number, _exclude: number, _key: 'load' | 'groups') => c;
+    return (_unitId: number, _exclude: number, _key: 'load' | 'groups', accepts: Accepts = () => true) =>
+      accepts(c) ? c : null;
   }
   const byUnit = await activeStaffByUnit(ctx, stores);
-  return (unitId: number, exclude: number, key: 'load' | 'groups') => {
+  return (unitId: number, exclude: number, key: 'load' | 'groups', accepts: Accepts = () => true) => {
     const list = (byUnit.get(unitId) ?? []).filter((c) => c.id !== exclude);
     if (list.length === 0)
       throw new AppError('conflict', {
         zh: '该门店没有其他在职成员可以接替，请指定接替成员',
         en: 'The store has no other active member to take over: name a successor',
       });
-    return leastLoaded(list, key);
+    const open = list.filter(accepts);
+    return open.length ? leastLoaded(open, key) : null;
   };
 }
+
+/** Whether a candidate may take one more item; the picker answers null when no candidate may. */
+type Accepts = (c: Candidate) => boolean;
+
+/**
+ * WeCom takes at most 300 groups a day to one new owner (40128 beyond): how many each member has been sent
+ * in the last 24 hours (queued, waiting or done), checked before sending and counted up as the plan grows.
+ */
+async function groupRoomToday(ctx: SyncCtx) {
+  const since = new Date(ctx.clock.now().getTime() - DAY_MS);
+  const rows = await ctx.cdb.db
+    .selectFrom('transfers')
+    .select(['takeover_userid', sql<string>`count(*)`.as('n')])
+    .where('corp_id', '=', ctx.cdb.corpId)
+    .where('target', '=', 'group')
+    .where('status', 'in', COUNTED)
+    .where('requested_at', '>', since)
+    .groupBy('takeover_userid')
+    .execute();
+  const used = new Map(rows.map((r) => [r.takeover_userid, Number(r.n)]));
+  return {
+    accepts: (c: { userid: string }) => (used.get(c.userid) ?? 0) < GROUP_TRANSFERS_PER_OWNER_PER_DAY,
+    take: (c: { userid: string }) => used.set(c.userid, (used.get(c.userid) ?? 0) + 1),
+  };
+}
+
+/** A group left out because every possible new owner has had 300 groups today. */
+const overDailyLimit = (g: { groupId: number; name: string }): Excluded => ({
+  customerId: null,
+  groupId: g.groupId,
+  name: g.name,
+  reason: 'owner_daily_limit',
+  transfers: [],
+});
 
 // ── starting transfers ──────────────────────────────────────────────────────
 
@@ -371,7 +408,7 @@ export interface Excluded {
   customerId: number | null;
   groupId: number | null;
   name: string;
-  reason: 'protected_90_days' | 'in_progress' | 'already_followed' | 'not_followed';
+  reason: 'protected_90_days' | 'in_progress' | 'already_followed' | 'not_followed' | 'owner_daily_limit';
   /** For protected_90_days: when the counted transfers were asked. */
   transfers: string[];
 }
@@ -436,16 +473,22 @@ export async function startDeparture(ctx: Ctx, client: TransferClient | null, in
     input,
     owners.map((o) => o.staff.unit_id),
   );
+  const room = await groupRoomToday(ctx);
   const plan: Plan = { kind: 'resigned', customers: [], groups: [], excluded: [] };
   for (const o of owners) {
     for (const c of o.customers) {
       if (only && !only.has(c.customerId)) continue;
-      const t = choose(o.staff.unit_id, o.staff.id, 'load');
+      const t = choose(o.staff.unit_id, o.staff.id, 'load')!;
       plan.customers.push({ ...c, handover: pick(o.staff), takeover: pick(t) });
     }
     if (input.groups)
       for (const g of o.groups) {
-        const t = choose(o.staff.unit_id, o.staff.id, 'groups');
+        const t = choose(o.staff.unit_id, o.staff.id, 'groups', room.accepts);
+        if (!t) {
+          plan.excluded.push(overDailyLimit(g));
+          continue;
+        }
+        room.take(t);
         plan.groups.push({ ...g, handover: pick(o.staff), takeover: pick(t) });
       }
   }
@@ -544,7 +587,7 @@ export async function startReassign(ctx: Ctx, input: ReassignInput) {
       });
       continue;
     }
-    const t = choose(handover.unit_id, handover.id, 'load');
+    const t = choose(handover.unit_id, handover.id, 'load')!;
     plan.customers.push({
       customerId: f.id,
       externalUserid: f.external_userid,
@@ -605,6 +648,7 @@ export async function startReassign(ctx: Ctx, input: ReassignInput) {
           .where('requested_at', '>', since)
           .execute()
       : [];
+    const room = await groupRoomToday(ctx);
     for (const g of groups) {
       const mine = groupHistory.filter((h) => h.chat_id === g.chat_id);
       if (mine.length >= TRANSFERS_PER_CUSTOMER) {
@@ -617,7 +661,12 @@ export async function startReassign(ctx: Ctx, input: ReassignInput) {
         });
         continue;
       }
-      const t = choose(handover.unit_id, handover.id, 'groups');
+      const t = choose(handover.unit_id, handover.id, 'groups', room.accepts);
+      if (!t) {
+        plan.excluded.push(overDailyLimit({ groupId: g.id, name: g.name }));
+        continue;
+      }
+      room.take(t);
       plan.groups.push({
         groupId: g.id,
         chatId: g.chat_id,
@@ -776,7 +825,111 @@ const ERRCODE_REASON: Record<number, string> = {
   40129: 'in_progress',
   40130: 'already_followed',
   40128: 'protected_90_days',
+  90500: 'owner_not_resigned',
+  90501: 'not_a_customer_group',
 };
+
+/** A transfer's reason (history rows, items left out of a plan) in words, Chinese and English. */
+const REASON_TEXT: Record<string, { zh: string; en: string }> = {
+  protected_90_days: {
+    zh: '90 天内已转接 2 次，处于企业微信保护期',
+    en: 'Moved twice within 90 days: WeCom’s protection period',
+  },
+  owner_daily_limit: {
+    zh: '接替人 24 小时内已接收 300 个客户群（企业微信每日上限）',
+    en: 'The new owner received 300 groups within 24 hours (WeCom’s daily limit)',
+  },
+  group_transfer_limit: {
+    zh: '企业微信转移次数限制（40128）：接替人今日已满 300 个群，或该群 90 天内已在职转接 2 次（可能在企业微信后台操作）',
+    en: 'WeCom’s transfer limit (40128): the new owner has 300 groups today, or the group was moved on the job twice within 90 days (perhaps in WeCom’s admin console)',
+  },
+  in_progress: { zh: '该客户正在转接中', en: 'Already being transferred' },
+  already_followed: { zh: '接替人已是该客户的好友', en: 'The new owner already follows this customer' },
+  not_followed: {
+    zh: '原跟进人与该客户已不是好友',
+    en: 'The previous owner no longer follows this customer',
+  },
+  unknown_customer: { zh: '企业微信找不到该客户', en: 'WeCom does not know this customer' },
+  owner_not_resigned: {
+    zh: '原群主尚未离职，请使用在职转接',
+    en: 'The owner has not left: use a reassignment',
+  },
+  not_a_customer_group: { zh: '群不存在或不是客户群', en: 'No such customer group' },
+  customer_refused: { zh: '客户拒绝了转接', en: 'The customer refused the transfer' },
+  customer_limit_exceed: {
+    zh: '接替人的客户数已达企业微信上限',
+    en: 'The new owner has reached WeCom’s customer limit',
+  },
+  no_record: { zh: '企业微信没有这次转接的记录', en: 'WeCom has no record of this transfer' },
+  outbox_failed: { zh: '企业微信拒绝了这次请求', en: 'WeCom refused the request' },
+  outbox_expired: { zh: '请求过期，未发送到企业微信', en: 'The request expired before reaching WeCom' },
+  outbox_unknown: {
+    zh: '请求结果未知（企业微信未应答）',
+    en: 'The request’s outcome is unknown (WeCom did not answer)',
+  },
+};
+
+/** What a history row says about how it ended: its reason in words, else its errcode; null while all is well. */
+export function reasonText(
+  status: TransferStatus,
+  reason: string | null,
+  errcode: number | null,
+): { zh: string; en: string } | null {
+  const known = reason ? REASON_TEXT[reason] : undefined;
+  const code = errcode ? `（errcode ${errcode}）` : '';
+  if (known) return errcode ? { zh: `${known.zh}${code}`, en: `${known.en} (errcode ${errcode})` } : known;
+  if (status === 'queued' || status === 'waiting' || status === 'done') return null;
+  if (errcode) return { zh: `企业微信拒绝${code}`, en: `WeCom refused (errcode ${errcode})` };
+  return { zh: '原因未知', en: 'Reason unknown' };
+}
+
+/**
+ * groupchat transfers answer 40128 for two limits WeCom does not tell apart: 300 groups a day to one new
+ * owner, and an on-job group moved twice within 90 days. Siyu's own history decides which when it can: a
+ * departed owner's group has no 90-day protection, so it is the daily limit; an on-job group Siyu moved twice
+ * within 90 days is protected; a new owner Siyu sent 300 groups today is full. Else (moves made outside
+ * Siyu) it stays "either".
+ */
+async function groupLimitReason(
+  tx: SyncCtx['cdb'],
+  row: { id: number; kind: TransferKind; chat_id: string; takeover_userid: string },
+  landed: { idemKey: string; failedChats: readonly string[] },
+  now: Date,
+): Promise<string> {
+  if (row.kind === 'resigned') return 'owner_daily_limit';
+  const moves = await tx.db
+    .selectFrom('transfers')
+    .select(sql<string>`count(*)`.as('n'))
+    .where('corp_id', '=', tx.corpId)
+    .where('kind', '=', 'onjob')
+    .where('chat_id', '=', row.chat_id)
+    .where('id', '<>', row.id)
+    .where('status', 'in', ['waiting', 'done'])
+    .where('requested_at', '>', new Date(now.getTime() - PROTECTION_MS))
+    .executeTakeFirstOrThrow();
+  if (Number(moves.n) >= TRANSFERS_PER_CUSTOMER) return 'protected_90_days';
+  const received = await tx.db
+    .selectFrom('transfers')
+    .select(sql<string>`count(*)`.as('n'))
+    .where('corp_id', '=', tx.corpId)
+    .where('target', '=', 'group')
+    .where('takeover_userid', '=', row.takeover_userid)
+    .where('requested_at', '>', new Date(now.getTime() - DAY_MS))
+    .where((eb) =>
+      eb.or([
+        eb('status', '=', 'done'),
+        // this call's groups WeCom took: they are about to be done
+        eb.and([
+          eb('outbox_key', '=', landed.idemKey),
+          eb('status', '=', 'queued'),
+          ...(landed.failedChats.length ? [eb('chat_id', 'not in', [...landed.failedChats])] : []),
+        ]),
+      ]),
+    )
+    .executeTakeFirstOrThrow();
+  if (Number(received.n) >= GROUP_TRANSFERS_PER_OWNER_PER_DAY) return 'owner_daily_limit';
+  return 'group_transfer_limit';
+}
 
 /** transfer_customer (either kind) is done: each customer's takeover started (waiting) or was refused. */
 export async function onCustomersSent(ctx: SyncCtx, idemKey: string, result: Record<string, unknown>) {
@@ -823,13 +976,32 @@ export async function onGroupsSent(ctx: SyncCtx, idemKey: string, result: Record
   const now = ctx.clock.now();
   await ctx.cdb.transaction(async (tx) => {
     const txCtx = { ...ctx, cdb: tx };
-    for (const f of failed)
+    const failedChats = failed.map((f) => f.chat_id);
+    for (const f of failed) {
+      let reason = ERRCODE_REASON[f.errcode] ?? null;
+      if (f.errcode === 40128) {
+        const row = await tx.db
+          .selectFrom('transfers')
+          .select(['id', 'kind', 'chat_id', 'takeover_userid'])
+          .where('corp_id', '=', tx.corpId)
+          .where('outbox_key', '=', idemKey)
+          .where('status', '=', 'queued')
+          .where('chat_id', '=', f.chat_id)
+          .executeTakeFirst();
+        if (row)
+          reason = await groupLimitReason(
+            tx,
+            { ...row, chat_id: row.chat_id! },
+            { idemKey, failedChats },
+            now,
+          );
+      }
       await tx.db
         .updateTable('transfers')
         .set({
           status: 'failed',
           errcode: f.errcode,
-          reason: ERRCODE_REASON[f.errcode] ?? null,
+          reason,
           settled_at: now,
         })
         .where('corp_id', '=', tx.corpId)
@@ -837,6 +1009,7 @@ export async function onGroupsSent(ctx: SyncCtx, idemKey: string, result: Record
         .where('status', '=', 'queued')
         .where('chat_id', '=', f.chat_id)
         .execute();
+    }
     const done = await tx.db
       .updateTable('transfers')
       .set({ status: 'done', takeover_at: now, settled_at: now })
@@ -1090,6 +1263,7 @@ export async function listTransfers(ctx: Ctx, input: ListInput) {
       status: r.status,
       errcode: r.errcode,
       reason: r.reason,
+      reasonText: reasonText(r.status, r.reason, r.errcode),
       requestedBy: r.requested_by_name,
       requestedAt: r.requested_at.toISOString(),
       takeoverAt: r.takeover_at?.toISOString() ?? null,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../platform/clock.ts';
 import { ManualClock as SimClock } from '../../simulator/clock.ts';
-import { type Linked, openLinked } from '../../testing/linked.ts';
+import { type Linked, openLinked, SIM_CORP } from '../../testing/linked.ts';
 import { FOLLOW_UP_JOB } from './service.ts';
 
 /**
@@ -414,5 +414,133 @@ describe('在职转接: reassignment within the 90-day protection', () => {
       message: 'x'.repeat(201),
     });
     expect(long.status).toBe(400);
+  });
+});
+
+describe('groups: 300 a day to one new owner, and 40128 told apart', () => {
+  const groupsOf = (staffId: number) =>
+    db()
+      .selectFrom('groups')
+      .select(['id', 'chat_id'])
+      .where('corp_id', '=', 'acme')
+      .where('owner_staff_id', '=', staffId)
+      .where('status', '=', 'active')
+      .orderBy('id')
+      .execute();
+
+  it('checks the daily limit before sending and lists the groups it leaves out', async () => {
+    sessions.admin = await login(t.fx.logins.admin);
+    for (const name of ['陈静的一群', '陈静的二群']) {
+      const g = await t.corp('POST', '/scenarios/member-creates-group', {
+        owner: 'sh1b',
+        name,
+        external_userids: [ext.e],
+      });
+      await waitFor(async () => {
+        advance(1000);
+        return db()
+          .selectFrom('groups')
+          .select('id')
+          .where('chat_id', '=', g.group.chat_id)
+          .executeTakeFirst();
+      }, name);
+    }
+    const owned = await groupsOf(t.fx.staff.sh1b);
+    expect(owned.length).toBeGreaterThanOrEqual(2);
+    // 李静 has been sent groups within 24 hours elsewhere: one short of WeCom's 300
+    const already = await db()
+      .selectFrom('transfers')
+      .select('id')
+      .where('target', '=', 'group')
+      .where('takeover_userid', '=', 'sh1c')
+      .where('status', 'in', ['queued', 'waiting', 'done'])
+      .where('requested_at', '>', new Date(clock.now().getTime() - 86_400_000))
+      .execute();
+    const batch = await db()
+      .insertInto('transfer_batches')
+      .values({ corp_id: 'acme', kind: 'onjob', rule: 'successor', requested_at: clock.now() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db()
+      .insertInto('transfers')
+      .values(
+        Array.from({ length: 299 - already.length }, (_, i) => ({
+          corp_id: 'acme',
+          kind: 'onjob' as const,
+          target: 'group' as const,
+          chat_id: `wr-elsewhere-${i}`,
+          handover_staff_id: t.fx.staff.sh1b,
+          handover_userid: 'sh1b',
+          takeover_staff_id: sh1c,
+          takeover_userid: 'sh1c',
+          status: 'done' as const,
+          batch_id: batch.id,
+          requested_at: clock.now(),
+        })),
+      )
+      .execute();
+
+    const res = await api(sessions.admin!, 'POST', '/transfers/reassign', {
+      handoverStaffId: t.fx.staff.sh1b,
+      groups: true,
+      rule: 'successor',
+      successorStaffId: sh1c,
+    });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    expect(res.json.groups).toBe(1);
+    expect(res.json.excluded.filter((e: { groupId: number | null }) => e.groupId !== null)).toEqual(
+      owned.slice(1).map((g) => expect.objectContaining({ groupId: g.id, reason: 'owner_daily_limit' })),
+    );
+    await waitFor(
+      async () => (await groupsOf(sh1c)).some((g) => g.id === owned[0]!.id),
+      'the one group sent',
+    );
+    // the left-out groups were never sent: they stay with 陈静
+    expect((await groupsOf(t.fx.staff.sh1b)).map((g) => g.id)).toEqual(owned.slice(1).map((g) => g.id));
+  });
+
+  it('reads WeCom’s 40128 on a departed owner’s group as the new owner’s daily limit, in words', async () => {
+    const left = await groupsOf(t.fx.staff.sh1b);
+    // 陈静 leaves; 黄敏 was given 300 groups today in WeCom's admin console, which Siyu never saw
+    await t.corp('DELETE', '/members/sh1b');
+    await db().updateTable('staff').set({ status: 'departed' }).where('userid', '=', 'sh1b').execute();
+    const corp = t.simulator.sim.state.corps[SIM_CORP.corpid]!;
+    const nowS = Math.floor(simClock.now().getTime() / 1000);
+    corp.group_transfers ??= [];
+    for (let i = 0; i < 300; i++)
+      corp.group_transfers.push({ chat_id: `wr-console-${i}`, new_owner: 'gz1a', kind: 'onjob', time: nowS });
+
+    const res = await api(sessions.admin!, 'POST', '/transfers/departure', {
+      handoverStaffIds: [t.fx.staff.sh1b],
+      groups: true,
+      rule: 'successor',
+      successorStaffId: t.fx.staff.gz1a,
+    });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    expect(res.json.groups).toBe(left.length);
+    const batchId = res.json.batchId as number;
+    const rows = await waitFor(async () => {
+      const r = await db()
+        .selectFrom('transfers')
+        .select(['status', 'errcode', 'reason'])
+        .where('batch_id', '=', batchId)
+        .where('target', '=', 'group')
+        .execute();
+      if (r.length > 0 && r.every((x) => x.status !== 'queued')) return r;
+      advance(60_000); // the outbox may have backed off
+      return null;
+    }, 'WeCom’s answer for the groups');
+    expect(rows).toEqual(left.map(() => ({ status: 'failed', errcode: 40128, reason: 'owner_daily_limit' })));
+    const history = await api(sessions.admin!, 'GET', `/transfers?batchId=${batchId}&status=failed`);
+    const groupItems = history.json.items.filter((i: { target: string }) => i.target === 'group');
+    expect(groupItems).toHaveLength(left.length);
+    for (const item of groupItems) {
+      expect(item.reasonText.zh).toContain('300 个客户群');
+      expect(item.reasonText.en).toMatch(/300 groups within 24 hours .*errcode 40128/);
+    }
+    // a row still under way says nothing yet; a done one neither
+    const done = (await api(sessions.admin!, 'GET', '/transfers?status=done')).json.items;
+    expect(done.length).toBeGreaterThan(0);
+    for (const item of done) expect(item.reasonText).toBeNull();
   });
 });

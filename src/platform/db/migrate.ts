@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
+import { applyRowLevelSecurity } from './rls.ts';
 
 export interface Migration {
   /** `<source>/<NNNN_name>`, e.g. `customers/0003_customer_facts`. */
@@ -68,8 +69,9 @@ const LOCK = sql`select pg_advisory_xact_lock(7242001)`;
 
 /**
  * Forward-only: applies each migration not yet recorded, each in its own transaction. A ledger written with
- * legacy ids is first rewritten to the ids that replace them (what they did is there already). Returns the
- * ids applied.
+ * legacy ids is first rewritten to the ids that replace them (what they did is there already). Ends by
+ * putting row-level security on every tenant table (rls.ts), those added later included. Returns the ids
+ * applied.
  */
 export async function migrate(db: Kysely<unknown>, plan: MigrationPlan): Promise<string[]> {
   await sql`create schema if not exists siyu_meta`.execute(db);
@@ -91,6 +93,11 @@ export async function migrate(db: Kysely<unknown>, plan: MigrationPlan): Promise
     });
     if (done) applied.push(m.id);
   }
+  // Row-level security on every tenant table, those just created included (rls.ts); idempotent.
+  await db.transaction().execute(async (trx) => {
+    await LOCK.execute(trx);
+    await applyRowLevelSecurity(trx);
+  });
   return applied;
 }
 

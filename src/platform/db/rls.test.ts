@@ -1,15 +1,20 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tables } from '../../modules/tables.ts';
 import { openTestDatabase } from '../../testing/db.ts';
+import { tempDir } from '../../testing/temp-dir.ts';
 import type { Database } from './connect.ts';
-import { applyRowLevelSecurity, brandStatement, rowLevelSecurityGaps } from './rls.ts';
+import { corpDb } from './corp-db.ts';
+import { loadMigrations, migrate } from './migrate.ts';
+import { rowLevelSecurityGaps } from './rls.ts';
 
-// Runs on PGlite and on a PostgreSQL server alike (DATABASE_URL): both enforce roles and policies.
+// Runs on PGlite and on a PostgreSQL server alike (DATABASE_URL): both enforce roles and policies. Nothing
+// here applies row-level security by hand: migrate() (in openTestDatabase) and CorpDb.transaction do.
 let database: Database<Tables>;
 beforeAll(async () => {
   database = await openTestDatabase();
-  await applyRowLevelSecurity(database.db as never);
   await database.db
     .insertInto('corps')
     .values([
@@ -17,15 +22,20 @@ beforeAll(async () => {
       { corp_id: 'brand-b', name: 'B' },
     ])
     .execute();
+  await database.db
+    .insertInto('customers')
+    .values([
+      { corp_id: 'brand-a', external_userid: 'wm-a1', name: '甲一' },
+      { corp_id: 'brand-a', external_userid: 'wm-a2', name: '甲二' },
+      { corp_id: 'brand-b', external_userid: 'wm-b1', name: '乙一' },
+    ])
+    .execute();
 });
 afterAll(() => database.close());
 
-/** A brand-bound transaction, as CorpDb.transaction will open it once wired (TODO(rls) in rls.ts). */
+/** A brand-bound transaction: the one CorpDb.transaction opens. */
 function asBrand<T>(corpId: string, fn: (db: typeof database.db) => Promise<T>): Promise<T> {
-  return database.db.transaction().execute(async (tx) => {
-    await brandStatement(corpId).execute(tx);
-    return fn(tx);
-  });
+  return corpDb(database.db, corpId).transaction((cdb) => fn(cdb.db));
 }
 
 describe('row-level security', () => {
@@ -49,6 +59,58 @@ describe('row-level security', () => {
     } finally {
       await sql`drop table rls_probe`.execute(database.db);
     }
+  });
+
+  it('covers a tenant table a later migration adds, when migrate() runs again', async () => {
+    const d = tempDir('rls-mig');
+    mkdirSync(d, { recursive: true });
+    writeFileSync(
+      join(d, '0001_rls_later.sql'),
+      'create table rls_later (corp_id text not null, id int, primary key (corp_id, id));',
+    );
+    try {
+      await migrate(database.db as never, loadMigrations([{ name: 'rls_later', dir: d }]));
+      expect(await rowLevelSecurityGaps(database.db as never)).toEqual([]);
+      await sql`insert into rls_later values ('brand-a', 1), ('brand-b', 2)`.execute(database.db);
+      const seen = await asBrand('brand-b', (tx) =>
+        sql<{ id: number }>`select id from rls_later`.execute(tx),
+      );
+      expect(seen.rows).toEqual([{ id: 2 }]);
+    } finally {
+      await sql`drop table rls_later`.execute(database.db);
+    }
+  });
+
+  it('shows a customers query missing its corp filter only the brand’s own customers', async () => {
+    const seen = await asBrand('brand-a', (tx) =>
+      tx.selectFrom('customers').select('external_userid').orderBy('external_userid').execute(),
+    );
+    expect(seen.map((r) => r.external_userid)).toEqual(['wm-a1', 'wm-a2']);
+    const other = await asBrand('brand-b', (tx) =>
+      tx.selectFrom('customers').select('external_userid').where('external_userid', '=', 'wm-a1').execute(),
+    );
+    expect(other).toEqual([]);
+    // A brand-bound transaction cannot move a row to another brand either.
+    await expect(
+      asBrand('brand-a', (tx) =>
+        tx
+          .updateTable('customers')
+          .set({ corp_id: 'brand-b' })
+          .where('external_userid', '=', 'wm-a2')
+          .execute(),
+      ),
+    ).rejects.toThrow(/row-level security/);
+  });
+
+  it('keeps a transaction it was handed as it is (a worker spanning brands)', async () => {
+    const seen = await database.db
+      .transaction()
+      .execute((tx) =>
+        corpDb<Tables>(tx, 'brand-a').transaction((cdb) =>
+          cdb.db.selectFrom('customers').select('external_userid').orderBy('external_userid').execute(),
+        ),
+      );
+    expect(seen.map((r) => r.external_userid)).toEqual(['wm-a1', 'wm-a2', 'wm-b1']);
   });
 
   it('shows a brand-bound query without a corp filter nothing of another brand', async () => {

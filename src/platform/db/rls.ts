@@ -11,10 +11,9 @@ import { type Kysely, sql } from 'kysely';
  * cross-brand path that migrations, workers and background jobs take through the unbound handle. Under
  * `siyu_app`, an unset `siyu.corp_id` matches no row at all: a brand-bound query never sees everything.
  *
- * TODO(rls): not wired in yet (the full suite could not be run green before the session's deadline). The
- * wiring is two steps: migrate() ends with `applyRowLevelSecurity(trx)` in a transaction holding its
- * advisory lock, and CorpDb.transaction runs `brandStatement(corpId)` first in every transaction it opens
- * (not in one it was handed). rls.test.ts proves the mechanism on PGlite and PostgreSQL meanwhile.
+ * Wired in: migrate() ends with `applyRowLevelSecurity` in a transaction holding its advisory lock, and
+ * CorpDb.transaction runs `brandStatement(corpId)` first in every transaction it opens (not in one it was
+ * handed). A query a service runs on the handle outside a transaction is not bound.
  */
 export const APP_ROLE = 'siyu_app';
 export const POLICY = 'corp_isolation';
@@ -25,15 +24,17 @@ export function brandStatement(corpId: string) {
 }
 
 /**
- * Creates the role if missing, grants it the tables, and puts the policy on every tenant table that lacks
- * it. Idempotent; run after the migrations (each run covers the tables they just created).
+ * Creates the role if missing, grants it the tables (and, by default privileges, those the connecting user
+ * creates later outside migrations), and puts the policy on every tenant table that lacks it. Idempotent; run after the migrations (each run covers the tables they just created).
  */
 export async function applyRowLevelSecurity(db: Kysely<unknown>): Promise<void> {
   await ensureAppRole(db);
   await sql
     .raw(`grant usage on schema public to ${APP_ROLE};
     grant select, insert, update, delete on all tables in schema public to ${APP_ROLE};
-    grant usage, select, update on all sequences in schema public to ${APP_ROLE}`)
+    grant usage, select, update on all sequences in schema public to ${APP_ROLE};
+    alter default privileges in schema public grant select, insert, update, delete on tables to ${APP_ROLE};
+    alter default privileges in schema public grant usage, select, update on sequences to ${APP_ROLE}`)
     .execute(db);
   const { rows } = await sql<{ table_name: string; rls: boolean; has_policy: boolean }>`
     select c.relname as table_name, c.relrowsecurity as rls,

@@ -21,6 +21,13 @@ const ACTIONS = [
   'auth.login',
   'auth.login_failed',
   'auth.login_blocked',
+  'auth.password_set',
+  'accounts.create',
+  'accounts.disable',
+  'accounts.enable',
+  'accounts.reset_password',
+  'accounts.permissions',
+  'accounts.update',
   'customers.phone_search',
   'customers.phone_search.refused',
   'customers.phone_reveal',
@@ -41,6 +48,7 @@ const ACTIONS = [
 type Group = keyof typeof zh.audit.groups;
 const GROUPS = [
   'auth.',
+  'accounts.',
   'customers.',
   'transfers.',
   'integrations.',
@@ -65,6 +73,15 @@ function filterText(t: TFunction, filter: Record<string, unknown>, names: Names)
   });
   return parts.length ? parts.join('、') : t('audit.wholeList');
 }
+
+type Field = keyof typeof zh.audit.fields;
+const FIELDS: readonly string[] = ['role', 'unitId', 'displayName', 'staffId'] satisfies Field[];
+const ROLES = ['hq_admin', 'region_manager', 'store_manager', 'staff'] as const;
+/** A role in words (the people page's labels), the raw value for one this console does not know. */
+const roleText = (t: TFunction, role: unknown) =>
+  (ROLES as readonly unknown[]).includes(role)
+    ? t(`role.${role as (typeof ROLES)[number]}`)
+    : String(role ?? '');
 
 /** What an entry's details say, in words; the raw details for an action this console does not know. */
 function summary(t: TFunction, e: AuditEntry, names: Names): string {
@@ -105,6 +122,48 @@ function summary(t: TFunction, e: AuditEntry, names: Names): string {
     case 'auth.login_blocked':
       return String(d.username ?? '');
     case 'auth.login':
+      return e.subject ?? '';
+    case 'accounts.create':
+      return t('audit.accountCreated', {
+        username: d.username,
+        role: roleText(t, d.role),
+        unit: names.units.get(Number(d.unitId)) ?? `#${String(d.unitId)}`,
+        credential: t(`audit.credential.${d.credential === 'link' ? 'link' : 'password'}`),
+      });
+    case 'accounts.disable':
+      return [
+        t('audit.account', { username: d.username }),
+        typeof d.sessionsEnded === 'number' ? t('audit.sessionsEnded', { count: d.sessionsEnded }) : null,
+      ]
+        .filter(Boolean)
+        .join(' · ');
+    case 'accounts.enable':
+      return t('audit.account', { username: d.username });
+    case 'accounts.reset_password':
+      return `${t('audit.account', { username: d.username })} · ${t(
+        `audit.credential.${d.mode === 'link' ? 'link' : 'password'}`,
+      )}`;
+    case 'accounts.permissions':
+    case 'accounts.update': {
+      const changes = (d.changes ?? {}) as Record<string, { from: unknown; to: unknown }>;
+      const value = (field: string, v: unknown) => {
+        if (v === null || v === undefined) return '—';
+        if (field === 'role') return roleText(t, v);
+        if (field === 'unitId') return names.units.get(Number(v)) ?? `#${String(v)}`;
+        return String(v);
+      };
+      return [
+        t('audit.account', { username: d.username }),
+        ...Object.entries(changes).map(([field, c]) =>
+          t('audit.change', {
+            field: FIELDS.includes(field as Field) ? t(`audit.fields.${field as Field}`) : field,
+            from: value(field, c.from),
+            to: value(field, c.to),
+          }),
+        ),
+      ].join(' · ');
+    }
+    case 'auth.password_set':
       return e.subject ?? '';
     case 'integrations.create':
     case 'integrations.revoke':

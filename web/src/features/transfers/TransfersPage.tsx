@@ -378,12 +378,16 @@ function HistoryTab({ version }: { version: number }) {
         key: 'status',
         title: t('transfers.allStatuses'),
         render: (_, r) => (
-          <Tag
-            color={STATUS_COLOR[r.status]}
-            title={r.errcode ? `errcode ${r.errcode}` : (r.reason ?? undefined)}
-          >
-            {t(`transfers.status.${r.status}`)}
-          </Tag>
+          <Flex vertical gap={2} align="flex-start">
+            <Tag color={STATUS_COLOR[r.status]} title={r.errcode ? `errcode ${r.errcode}` : undefined}>
+              {t(`transfers.status.${r.status}`)}
+            </Tag>
+            {r.reasonText ? (
+              <Typography.Text type="secondary" style={{ fontSize: 12 }} data-testid="transfer-reason">
+                {r.reasonText[lang]}
+              </Typography.Text>
+            ) : null}
+          </Flex>
         ),
       },
       {

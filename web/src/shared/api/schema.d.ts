@@ -9378,10 +9378,10 @@ export interface paths {
                                 groupId: number | null;
                                 name: string;
                                 /**
-                                 * @description protected_90_days: moved twice within 90 days (WeCom would refuse it)
+                                 * @description protected_90_days: moved twice within 90 days (WeCom would refuse it); owner_daily_limit: a group whose possible new owners have each received 300 groups within 24 hours (WeCom’s daily limit)
                                  * @enum {string}
                                  */
-                                reason: "protected_90_days" | "in_progress" | "already_followed" | "not_followed";
+                                reason: "protected_90_days" | "in_progress" | "already_followed" | "not_followed" | "owner_daily_limit";
                                 /** @description for protected_90_days: when the counted transfers were asked */
                                 transfers: string[];
                             }[];
@@ -9461,10 +9461,10 @@ export interface paths {
                                 groupId: number | null;
                                 name: string;
                                 /**
-                                 * @description protected_90_days: moved twice within 90 days (WeCom would refuse it)
+                                 * @description protected_90_days: moved twice within 90 days (WeCom would refuse it); owner_daily_limit: a group whose possible new owners have each received 300 groups within 24 hours (WeCom’s daily limit)
                                  * @enum {string}
                                  */
-                                reason: "protected_90_days" | "in_progress" | "already_followed" | "not_followed";
+                                reason: "protected_90_days" | "in_progress" | "already_followed" | "not_followed" | "owner_daily_limit";
                                 /** @description for protected_90_days: when the counted transfers were asked */
                                 transfers: string[];
                             }[];
@@ -9538,7 +9538,13 @@ export interface paths {
                                 /** @enum {string} */
                                 status: "queued" | "waiting" | "done" | "refused" | "over_limit" | "failed";
                                 errcode: number | null;
+                                /** @description why it ended as it did: a code (protected_90_days, owner_daily_limit, group_transfer_limit, customer_refused…); 40128 on groups is told apart from history */
                                 reason: string | null;
+                                /** @description the reason in words; null while queued, waiting or done */
+                                reasonText: {
+                                    zh: string;
+                                    en: string;
+                                } | null;
                                 requestedBy: string | null;
                                 requestedAt: string;
                                 takeoverAt: string | null;
