@@ -5,7 +5,7 @@ import { contentRoutes } from './routes.ts';
 export const content: ModuleManifest = {
   name: 'content',
   dependsOn: ['org', 'accounts', 'staff', 'customers', 'orders'],
-  tables: ['content_items', 'content_uses'],
+  tables: ['content_items', 'content_uses', 'content_media'],
   migrations: { dir: migrationsOf(import.meta.url) },
   routes: (deps) => contentRoutes(deps),
   publishes: [],
