@@ -22,7 +22,8 @@ export const MEDIA_MAX_BYTES = { image: 10 * 1024 * 1024, video: 10 * 1024 * 102
 const FETCH_TIMEOUT_MS = 20_000;
 
 /**
- * Sample images Siyu draws itself (the demo brand's library): `https://samples.siyu.invalid/<name>.png`.
+ * Sample files Siyu draws itself (the demo brand's library): `https://samples.siyu.invalid/<name>.png`
+ * (an image) or `….pdf` (a one-page PDF).
  * The `.invalid` name never resolves, so these are never fetched from anywhere.
  */
 export const SAMPLE_MEDIA_BASE = 'https://samples.siyu.invalid/';
@@ -173,7 +174,8 @@ export function fileNameOf(m: Pick<MediaUpload, 'url' | 'name' | 'mediaType'>, c
 /** The bytes of a library file: drawn for the sample host, else fetched over HTTP(S) within 20 MB. */
 export async function fetchMediaSource(url: string): Promise<{ data: Uint8Array; contentType: string }> {
   if (url.startsWith(SAMPLE_MEDIA_BASE)) {
-    const name = url.slice(SAMPLE_MEDIA_BASE.length);
+    const name = decodeURIComponent(new URL(url).pathname.slice(1));
+    if (name.endsWith('.pdf')) return { data: samplePdf(name), contentType: 'application/pdf' };
     return { data: samplePng(name), contentType: 'image/png' };
   }
   const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' });
@@ -246,4 +248,28 @@ export function samplePng(name: string): Buffer {
     chunk('IDAT', deflateSync(Buffer.concat(rows))),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/** A one-page PDF with the name on it (the demo's price lists). */
+export function samplePdf(name: string): Buffer {
+  const text = name.replace(/[^\x20-\x7e]/g, '?').replace(/[()\\]/g, '_');
+  const stream = `BT /F1 18 Tf 72 720 Td (${text}) Tj ET`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((o, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
 }
