@@ -1,4 +1,5 @@
 import { deflateSync } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { UploadAttachmentResponse } from '../../wecom/client.ts';
 import { WecomApiError } from '../../wecom/errors.ts';
@@ -272,4 +273,22 @@ export function samplePdf(name: string): Buffer {
   for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
   out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(out, 'latin1');
+}
+
+/** `GET /samples/<name>.png|.pdf`: the sample files, for the console's preview (public, immutable). */
+export async function sampleRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Params: { file: string } }>(
+    '/samples/:file',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const name = request.params.file;
+      if (!/^[\w.-]{1,80}\.(png|pdf)$/.test(name))
+        return reply.code(404).type('text/plain').send('no such file');
+      const pdf = name.endsWith('.pdf');
+      return reply
+        .type(pdf ? 'application/pdf' : 'image/png')
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        .send(pdf ? samplePdf(name) : samplePng(name));
+    },
+  );
 }

@@ -470,6 +470,7 @@ export async function getMassSend(ctx: Ctx, id: number) {
         sent: Number(s.sent),
         orders: o?.orders ?? 0,
         gmvFen: o?.gmvFen ?? 0,
+        error: s.error,
       };
     }),
     stores: [...perStore.values()].sort((a, b) => b.gmvFen - a.gmvFen),
