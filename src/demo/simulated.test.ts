@@ -824,6 +824,7 @@ describe('the demo brand, built through the WeCom simulator', () => {
     // the launch went out with its library item's picture and mini-program card, uploaded as WeCom media
     // once (kept with their 3 days) and received as such by the customers who got it
     const launch = sends.find((m) => m.name === '新品上市：芒果多多');
+    expect(launch).toBeDefined();
     if (launch) {
       const media = await s.database.db
         .selectFrom('content_media')
