@@ -5,7 +5,7 @@ import { activeFollows, findFollow, followsByUser } from './contacts.ts';
 import { memberOr404, requireMember } from './directory.ts';
 import { conflict, notFound, WecomError } from './errors.ts';
 import { findGroupChat } from './groups.ts';
-import { checkAttachmentMedia, deliveredAttachments } from './media.ts';
+import { attachmentMedia } from './media.ts';
 import { recordMessage } from './messages.ts';
 import type { CorpState, Follow, MassSend, MassTarget, MassTask } from './model.ts';
 import type { Simulator } from './state.ts';
@@ -49,7 +49,7 @@ export function apiAddMsgTemplate(sim: Simulator, corp: CorpState, body: unknown
   const chatType = input.chat_type ?? 'single';
   if (input.sender) requireMember(corp, input.sender);
   // media ids must be the corp's temporary media, within their 3 days (40007 otherwise)
-  checkAttachmentMedia(sim, corp, input.attachments ?? []);
+  attachmentMedia(sim, corp, input.attachments ?? [], true);
   const failList: string[] = [];
   const byUser = new Map<string, MassTarget[]>();
   const target = (userid: string, t: MassTarget) => {
@@ -259,7 +259,7 @@ export function memberConfirmsMassSend(
   task.ignored = false;
   const now = sim.nowS();
   const { cap, month } = receiveCap(corp, sim.nowMs());
-  const delivered = deliveredAttachments(sim, corp, mass.attachments as Record<string, unknown>[]);
+  const delivered = attachmentMedia(sim, corp, mass.attachments as Record<string, unknown>[], false);
   for (const t of task.targets) {
     if (picked && !(t.external_userid && picked.has(t.external_userid))) continue;
     const reachable = t.external_userid

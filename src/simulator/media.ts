@@ -112,25 +112,18 @@ export interface DeliveredAttachment {
 }
 
 /**
- * Checks the media ids of add_msg_template's attachments: an image's media_id (media_id wins over pic_url
- * when both are given), a video's or file's media_id, a mini-program's pic_media_id (40007 when one is
- * unknown, of another type or past its 3 days). Returns the attachments as a message record keeps them.
+ * add_msg_template's attachments as a message record keeps them. With `check`, their media ids are checked:
+ * an image's media_id (media_id wins over pic_url when both are given), a video's or file's media_id, a
+ * mini-program's pic_media_id (40007 when one is unknown, of another type or past its 3 days). Without, as
+ * they are (a task the member confirms after the 3 days still delivers what WeCom accepted).
  */
-export function checkAttachmentMedia(
+export function attachmentMedia(
   sim: Simulator,
   corp: CorpState,
   attachments: readonly Record<string, unknown>[],
+  check: boolean,
 ): DeliveredAttachment[] {
-  return attachments.map((a) => describe(sim, corp, a, true));
-}
-
-/** The attachments as a message record keeps them, without checking (a task confirmed after the 3 days). */
-export function deliveredAttachments(
-  sim: Simulator,
-  corp: CorpState,
-  attachments: readonly Record<string, unknown>[],
-): DeliveredAttachment[] {
-  return attachments.map((a) => describe(sim, corp, a, false));
+  return attachments.map((a) => describe(sim, corp, a, check));
 }
 
 function describe(

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShiftableClock } from '../../demo/shift-clock.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
@@ -47,24 +46,6 @@ async function runJob(name = MASS_SEND_JOB) {
   await t.settle();
   await t.app.runtime.runJob(name);
   await t.settle();
-}
-
-/** Moves the clock to each pending inbox/outbox row and event delivery until none is pending. */
-async function settleShifting() {
-  await t.settle();
-  for (let round = 0; round < 10; round++) {
-    const { rows } = await sql<{ at: Date | null }>`
-      select min(next_attempt_at) as at from (
-        select next_attempt_at from wecom_inbox where status = 'pending'
-        union all select next_attempt_at from domain_event_deliveries where status = 'pending'
-        union all select next_attempt_at from wecom_outbox where status = 'pending') p`.execute(
-      t.database.db,
-    );
-    const at = rows[0]?.at;
-    if (!at) return;
-    clock.shiftBy(Math.max(0, new Date(at).getTime() - clock.now().getTime()) + 1);
-    await t.settle();
-  }
 }
 
 /** How many media/upload calls the simulator has answered. */
@@ -139,7 +120,7 @@ beforeAll(async () => {
     });
   }
   for (let i = 0; i < 20 && Object.keys(ids).length < 4; i++) {
-    await settleShifting();
+    await t.settleDue(clock);
     const rows = await t.database.db
       .selectFrom('customers as c')
       .innerJoin('follows as f', (j) =>
@@ -225,7 +206,7 @@ describe('library files as WeCom media', () => {
     // the group reaches Siyu through its callback and a read WeCom answers a little later
     let group: { id: number } | undefined;
     for (let i = 0; i < 10 && !group; i++) {
-      await settleShifting();
+      await t.settleDue(clock);
       group = await t.database.db
         .selectFrom('groups')
         .select('id')
@@ -243,7 +224,7 @@ describe('library files as WeCom media', () => {
     });
     expect(created.status, JSON.stringify(created.json)).toBe(201);
     await runJob();
-    await settleShifting();
+    await t.settleDue(clock);
     const list = (await t.corp('GET', '/mass-sends')).mass_sends as { msgid: string; chat_type: string }[];
     const msgid = list.filter((m) => m.chat_type === 'group').at(-1)!.msgid;
     const sent = (await t.corp('GET', `/mass-sends/${msgid}`)) as {
