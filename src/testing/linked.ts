@@ -108,6 +108,10 @@ export async function openLinked(
     simulated: true,
   });
 
+  const settle = async () => {
+    await simulator.sim.idle();
+    await app.runtime.drain();
+  };
   return {
     database,
     fx,
@@ -116,12 +120,9 @@ export async function openLinked(
     simulator,
     sim,
     corp,
-    async settle() {
-      await simulator.sim.idle();
-      await app.runtime.drain();
-    },
+    settle,
     async settleDue(clock) {
-      await this.settle();
+      await settle();
       for (let round = 0; round < 10; round++) {
         const { rows } = await sql<{ at: Date | null }>`
           select min(next_attempt_at) as at from (
@@ -133,7 +134,7 @@ export async function openLinked(
         const at = rows[0]?.at;
         if (!at) return;
         clock.shiftBy(Math.max(0, new Date(at).getTime() - clock.now().getTime()) + 1);
-        await this.settle();
+        await settle();
       }
     },
     async close() {
