@@ -3,7 +3,7 @@ import { contentByKey, getContent, renderContent, SAMPLE_VARS } from '../modules
 import { contentInput } from '../modules/content/rules.ts';
 import { openTestApp, type TestApp } from '../testing/app.ts';
 import { syncCtx } from '../testing/sync-ctx.ts';
-import { createDemoContent, EAST, HQ, STORE } from './content.ts';
+import { createDemoContent, EAST, HQ, MANGO, STORE } from './content.ts';
 
 /**
  * The demo library on the test brand (its HQ admin, east region manager and store sh1's manager standing in
@@ -18,7 +18,7 @@ afterAll(() => t.close());
 
 describe('the demo library', () => {
   it('holds only items the API would accept', () => {
-    for (const i of [...HQ, ...EAST, ...STORE])
+    for (const i of [...HQ, ...EAST, ...STORE, MANGO])
       expect(contentInput.safeParse(i).error?.issues ?? [], i.title).toEqual([]);
   });
 

@@ -1,10 +1,13 @@
-import { createContent, recordContentUse } from '../modules/content/index.ts';
+import { createContent, recordContentUse, SAMPLE_MEDIA_BASE } from '../modules/content/index.ts';
 import { type Ctx, type Deps, syncCtxOf } from '../modules/context.ts';
 import { subtreeUnitIds } from '../modules/org/index.ts';
 
 const DAY = 86_400_000;
+/** Images WeCom keeps (上传图片): sent by their URL. */
 const PIC = 'https://wework.qpic.cn/wwpic/demo';
-const MINI = { appid: 'wx5f3e8a1c9b2d4e60', picUrl: `${PIC}/mini-cover.png` };
+/** The brand's own files: Siyu draws these samples and uploads them as WeCom media when they are sent. */
+const FILE = SAMPLE_MEDIA_BASE;
+const MINI = { appid: 'wx5f3e8a1c9b2d4e60', picUrl: `${FILE}mini-cover.png` };
 
 type Item = Parameters<typeof createContent>[1];
 const item = (i: Partial<Item> & Pick<Item, 'kind' | 'title'>): Item => ({
@@ -16,6 +19,25 @@ const item = (i: Partial<Item> & Pick<Item, 'kind' | 'title'>): Item => ({
   products: [],
   scenes: [],
   ...i,
+});
+
+/**
+ * The summer launch's item, which HQ made the day it sent it to the super users (demo/mass-sends.ts): a
+ * picture and a mini-program card, uploaded as WeCom media when sent.
+ */
+export const MANGO: Item = item({
+  key: 'product.mango',
+  kind: 'product',
+  title: '新品上市 芒果多多',
+  text: '禾木新品「芒果多多」今天上市啦🥭 给老朋友留了第一口，到店报暗号「芒果」可免费加椰果～',
+  attachments: [
+    { type: 'image', picUrl: `${FILE}mango.png` },
+    { type: 'miniprogram', title: '芒果多多 小程序点单', page: 'pages/menu/mango.html', ...MINI },
+  ],
+  personas: ['brand', 'sales'],
+  stages: ['active', 'repeat', 'super'],
+  products: ['D12'],
+  scenes: ['product_intro'],
 });
 
 /**
@@ -68,7 +90,7 @@ export const HQ: Item[] = [
     kind: 'event',
     title: '生日关怀',
     text: '{{customer_name}}生日快乐🎂 {{member_level}}的生日礼已经到账：生日当天到店任意饮品免费升杯，再送一份蛋黄酥。祝新的一岁甜甜的！',
-    attachments: [{ type: 'image', picUrl: `${PIC}/birthday-card.png` }],
+    attachments: [{ type: 'image', picUrl: `${FILE}birthday-card.png` }],
     personas: ['brand', 'sales'],
     stages: ['super', 'repeat'],
     products: ['蛋黄酥'],
@@ -101,7 +123,7 @@ export const HQ: Item[] = [
     kind: 'product',
     title: '产品介绍 杨枝甘露',
     text: '招牌杨枝甘露：当季芒果、西柚粒和自制椰奶，建议少冰，口感更浓。',
-    attachments: [{ type: 'image', picUrl: `${PIC}/d01.jpg` }],
+    attachments: [{ type: 'image', picUrl: `${FILE}d01.png` }],
     personas: ['expert'],
     products: ['D01'],
     scenes: ['product_intro'],
@@ -112,8 +134,8 @@ export const HQ: Item[] = [
     title: '产品介绍 茶包礼盒',
     text: '禾木茶包礼盒：桂花乌龙、茉莉绿茶、红柚红茶各 6 包，送礼自留都合适，可开发票。',
     attachments: [
-      { type: 'image', picUrl: `${PIC}/r01.jpg` },
-      { type: 'file', name: '礼盒团购报价单.pdf', url: 'https://demo.siyu.example/files/gift-box-price.pdf' },
+      { type: 'image', picUrl: `${FILE}r01.png` },
+      { type: 'file', name: '礼盒团购报价单.pdf', url: `${FILE}gift-box-price.pdf` },
     ],
     personas: ['sales'],
     stages: ['repeat', 'super'],
@@ -168,7 +190,7 @@ export const EAST: Item[] = [
     kind: 'event',
     title: '华东 周二新品试饮',
     text: '{{customer_name}}，本周二下午 3 点到 5 点，华东各店新品「桂花乌龙奶盖」免费试饮，来{{store_name}}报我名字就行～',
-    attachments: [{ type: 'image', picUrl: `${PIC}/east-tasting.jpg` }],
+    attachments: [{ type: 'image', picUrl: `${FILE}east-tasting.png` }],
     personas: ['sales'],
     stages: ['active', 'repeat', 'super'],
     products: ['D09'],

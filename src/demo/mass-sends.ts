@@ -1,3 +1,4 @@
+import { createContent } from '../modules/content/index.ts';
 import { type Ctx, syncCtxOf } from '../modules/context.ts';
 import { subtreeUnitIds } from '../modules/org/index.ts';
 import {
@@ -12,6 +13,7 @@ import {
 } from '../modules/outreach/index.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { Runtime } from '../runtime.ts';
+import { MANGO } from './content.ts';
 import { Random } from './random.ts';
 import type { ShiftableClock } from './shift-clock.ts';
 
@@ -134,22 +136,15 @@ export async function createDemoMassSends(o: DemoMassSendOptions): Promise<numbe
   }
 
   const first = brandTime(o.now, 10, 10, 30);
+  // HQ puts the launch's picture and mini-program card into the library that morning
+  const mango = await createContent(ctxAt(new Date(first.getTime() - HOUR)), MANGO);
   await send(
     first,
     {
       name: '新品上市：芒果多多',
       contentKind: 'product',
-      text: '禾木新品「芒果多多」今天上市啦🥭 给老朋友留了第一口，到店报暗号「芒果」可免费加椰果～',
-      attachments: [
-        {
-          msgtype: 'link',
-          link: {
-            title: '芒果多多｜夏日限定',
-            url: 'https://demo.siyu.example/products/mango',
-            desc: '当季台农芒果，现切现做',
-          },
-        },
-      ],
+      // the library item: its picture and its mini-program card go out as WeCom media
+      contentId: mango.id,
       senderRule: { prefer: 'store_staff' },
       audience: { segmentId: await segment('超级用户') },
     },

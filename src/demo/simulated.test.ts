@@ -821,6 +821,49 @@ describe('the demo brand, built through the WeCom simulator', () => {
       .execute();
     expect(touches.length).toBe(sent.length);
     const names = sends.map((m) => m.name);
+    // the launch went out with its library item's picture and mini-program card, uploaded as WeCom media
+    // once (kept with their 3 days) and received as such by the customers who got it
+    // (a brand with no super user reachable ten days ago leaves the launch out, as the 150-customer one here)
+    const launch = sends.find((m) => m.name === '新品上市：芒果多多');
+    if (launch) {
+      const media = await s.database.db
+        .selectFrom('content_media')
+        .select(['source', 'media_id', 'expires_at'])
+        .where('corp_id', '=', CORP)
+        .execute();
+      expect(media.map((m) => m.source.split('/').pop()).sort()).toEqual(
+        expect.arrayContaining(['mango.png', 'mini-cover.png']),
+      );
+      const got = await s.database.db
+        .selectFrom('mass_send_recipients as r')
+        .innerJoin('customers as c', (j) =>
+          j.onRef('c.corp_id', '=', 'r.corp_id').onRef('c.id', '=', 'r.customer_id'),
+        )
+        .select('c.external_userid')
+        .where('r.corp_id', '=', CORP)
+        .where('r.mass_send_id', '=', launch.id)
+        .where('r.status', '=', 'sent')
+        .executeTakeFirstOrThrow();
+      const { messages } = (await simGet(
+        s,
+        `/sim/corps/${wecomCorpId}/messages?external_userid=${got.external_userid}`,
+      )) as {
+        messages: {
+          kind: string;
+          content: string;
+          attachments?: { msgtype: string; media_id: string; filename: string }[];
+        }[];
+      };
+      const received = messages.find((m) => m.kind === 'mass' && m.content.includes('芒果多多'));
+      expect(received?.attachments).toEqual([
+        expect.objectContaining({
+          msgtype: 'image',
+          filename: 'mango.png',
+          media_id: expect.stringMatching(/^3/),
+        }),
+        expect.objectContaining({ msgtype: 'miniprogram', filename: 'mini-cover.png' }),
+      ]);
+    }
     if (names.includes('好久不见：回归请你喝一杯')) {
       expect(sends.find((m) => m.name === '好久不见：回归请你喝一杯')!.status).toBe('cancelled');
     }

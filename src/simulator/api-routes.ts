@@ -37,6 +37,7 @@ import {
   apiGetGroupmsgTask,
   apiRemindGroupmsgSend,
 } from './mass-send.ts';
+import { apiUploadMedia } from './media.ts';
 import type { CorpState } from './model.ts';
 import {
   apiAddMomentTask,
@@ -74,6 +75,8 @@ type ApiHandler = (ctx: ApiContext) => Record<string, unknown>;
 const EC = '/cgi-bin/externalcontact';
 /** 上传附件资源 (multipart): the route hands the handler the query and a summary of the file. */
 const UPLOAD_ATTACHMENT = '/cgi-bin/media/upload_attachment';
+/** 上传临时素材 (multipart, `type` in the query): the same summary of the file. */
+const UPLOAD_MEDIA = '/cgi-bin/media/upload';
 
 const ROUTES: [method: 'GET' | 'POST', path: string, handler: ApiHandler][] = [
   ['GET', '/cgi-bin/department/list', ({ corp, query }) => apiDepartmentList(corp, query.id)],
@@ -139,6 +142,7 @@ const ROUTES: [method: 'GET' | 'POST', path: string, handler: ApiHandler][] = [
   ],
   ...groupWelcomeRoutes,
   ['POST', UPLOAD_ATTACHMENT, ({ sim, corp, body }) => apiUploadAttachment(sim, corp, body)],
+  ['POST', UPLOAD_MEDIA, ({ sim, corp, body }) => apiUploadMedia(sim, corp, body)],
   ['POST', `${EC}/add_moment_task`, ({ sim, corp, body }) => apiAddMomentTask(sim, corp, body)],
   [
     'GET',
@@ -277,17 +281,24 @@ export function registerApiRoutes(app: FastifyInstance, sim: Simulator): void {
             throw new WecomError(45009);
           }
           const body =
-            path === UPLOAD_ATTACHMENT
+            path === UPLOAD_MEDIA
               ? {
-                  media_type: query.media_type,
-                  attachment_type: query.attachment_type,
+                  type: query.type,
                   file: Buffer.isBuffer(request.body)
                     ? multipartFile(request.body, request.headers['content-type'])
                     : null,
                 }
-              : method === 'POST'
-                ? parseJsonBody(request.body)
-                : undefined;
+              : path === UPLOAD_ATTACHMENT
+                ? {
+                    media_type: query.media_type,
+                    attachment_type: query.attachment_type,
+                    file: Buffer.isBuffer(request.body)
+                      ? multipartFile(request.body, request.headers['content-type'])
+                      : null,
+                  }
+                : method === 'POST'
+                  ? parseJsonBody(request.body)
+                  : undefined;
           const result =
             method === 'POST' && !READ_ONLY.has(path)
               ? apiCall(sim, corp.corpid, path, body)

@@ -5,6 +5,7 @@ import { activeFollows, findFollow, followsByUser } from './contacts.ts';
 import { memberOr404, requireMember } from './directory.ts';
 import { conflict, notFound, WecomError } from './errors.ts';
 import { findGroupChat } from './groups.ts';
+import { attachmentMedia } from './media.ts';
 import { recordMessage } from './messages.ts';
 import type { CorpState, Follow, MassSend, MassTarget, MassTask } from './model.ts';
 import type { Simulator } from './state.ts';
@@ -47,6 +48,8 @@ export function apiAddMsgTemplate(sim: Simulator, corp: CorpState, body: unknown
     throw new WecomError(40058, 'text or attachments required');
   const chatType = input.chat_type ?? 'single';
   if (input.sender) requireMember(corp, input.sender);
+  // media ids must be the corp's temporary media, within their 3 days (40007 otherwise)
+  attachmentMedia(sim, corp, input.attachments ?? [], true);
   const failList: string[] = [];
   const byUser = new Map<string, MassTarget[]>();
   const target = (userid: string, t: MassTarget) => {
@@ -256,6 +259,7 @@ export function memberConfirmsMassSend(
   task.ignored = false;
   const now = sim.nowS();
   const { cap, month } = receiveCap(corp, sim.nowMs());
+  const delivered = attachmentMedia(sim, corp, mass.attachments as Record<string, unknown>[], false);
   for (const t of task.targets) {
     if (picked && !(t.external_userid && picked.has(t.external_userid))) continue;
     const reachable = t.external_userid
@@ -282,6 +286,7 @@ export function memberConfirmsMassSend(
         userid: input.userid,
         msgtype: mass.text ? 'text' : 'attachments',
         content: mass.text?.content ?? JSON.stringify(mass.attachments),
+        ...(delivered.length ? { attachments: delivered } : {}),
         at: now,
       });
     } else {
@@ -294,6 +299,7 @@ export function memberConfirmsMassSend(
         userid: input.userid,
         msgtype: mass.text ? 'text' : 'attachments',
         content: mass.text?.content ?? JSON.stringify(mass.attachments),
+        ...(delivered.length ? { attachments: delivered } : {}),
         at: now,
       });
     }

@@ -1,5 +1,7 @@
 /** The simulator's persisted state: plain JSON, one object per corp. Times are unix seconds unless named `_ms`. */
 
+import type { DeliveredAttachment } from './media.ts';
+
 export interface SimState {
   version: 1;
   corps: Record<string, CorpState>;
@@ -280,6 +282,8 @@ export interface Message {
   userid: string;
   msgtype: string;
   content: string;
+  /** A mass send's attachments as the customer received them (media ids and the files behind them). */
+  attachments?: DeliveredAttachment[];
   at: number;
 }
 

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
 import type { Tables } from '../modules/tables.ts';
 import type { Database } from '../platform/db/connect.ts';
 import { saveConnection } from '../platform/wecom-links.ts';
@@ -32,6 +33,11 @@ export interface Linked {
   corp(method: string, path: string, body?: unknown): Promise<Json>;
   /** Waits until the simulator has delivered everything and Siyu's inbox is empty of due work. */
   settle(): Promise<void>;
+  /**
+   * Settles, then moves the clock to each pending inbox/outbox row and event delivery (a group read lags
+   * 2 s, a retry waits) until none is pending.
+   */
+  settleDue(clock: { now(): Date; shiftBy(ms: number): void }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -102,6 +108,10 @@ export async function openLinked(
     simulated: true,
   });
 
+  const settle = async () => {
+    await simulator.sim.idle();
+    await app.runtime.drain();
+  };
   return {
     database,
     fx,
@@ -110,9 +120,22 @@ export async function openLinked(
     simulator,
     sim,
     corp,
-    async settle() {
-      await simulator.sim.idle();
-      await app.runtime.drain();
+    settle,
+    async settleDue(clock) {
+      await settle();
+      for (let round = 0; round < 10; round++) {
+        const { rows } = await sql<{ at: Date | null }>`
+          select min(next_attempt_at) as at from (
+            select next_attempt_at from wecom_inbox where status = 'pending'
+            union all select next_attempt_at from domain_event_deliveries where status = 'pending'
+            union all select next_attempt_at from wecom_outbox where status = 'pending') p`.execute(
+          database.db,
+        );
+        const at = rows[0]?.at;
+        if (!at) return;
+        clock.shiftBy(Math.max(0, new Date(at).getTime() - clock.now().getTime()) + 1);
+        await settle();
+      }
     },
     async close() {
       await app.close();

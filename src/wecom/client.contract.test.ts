@@ -669,6 +669,124 @@ describe('sidebar: web OAuth codes and JS-SDK tickets (API-FACTS-2 §7)', () => 
   });
 });
 
+/** A few bytes that pass for a PNG (the simulator checks size and name, not pixels). */
+const png = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  Buffer.alloc(256, 1),
+]);
+
+describe('temporary media: media/upload, and add_msg_template checking the media ids', () => {
+  const c = useContract();
+
+  it('uploads each type within its size and format; the answer is type, media_id and created_at', async () => {
+    const ctx = c();
+    const { client } = ctx;
+    const image = shape(
+      S.UploadMedia,
+      await client.uploadMedia('image', { filename: 'a.jpg', contentType: 'image/jpeg', data: png }),
+    );
+    expect(image).toMatchObject({ type: 'image', created_at: String(ctx.nowS()) });
+    const file = await client.uploadMedia('file', {
+      filename: '门店菜单.pdf',
+      contentType: 'application/pdf',
+      data: Buffer.alloc(20 * 1024 * 1024, 2),
+    });
+    expect(file.type).toBe('file');
+    expect(file.media_id).not.toBe(image.media_id);
+    const voice = await client.uploadMedia('voice', {
+      filename: 'v.amr',
+      contentType: 'audio/amr',
+      data: png,
+    });
+    expect(voice.type).toBe('voice');
+
+    const refused = async (type: string, filename: string, size: number) =>
+      (
+        await apiError(
+          client.uploadMedia(type as 'image', {
+            filename,
+            contentType: 'application/octet-stream',
+            data: Buffer.alloc(size, 3),
+          }),
+        )
+      ).errcode;
+    expect(await refused('gif', 'a.gif', 100)).toBe(40004);
+    expect(await refused('image', 'a.gif', 100)).toBe(40005);
+    expect(await refused('video', 'a.mov', 100)).toBe(40005);
+    expect(await refused('image', 'big.png', 10 * 1024 * 1024 + 1)).toBe(40006);
+    expect(await refused('voice', 'long.amr', 2 * 1024 * 1024 + 1)).toBe(40006);
+    expect(await refused('file', 'tiny.txt', 5)).toBe(40006);
+    expect(await refused('file', 'empty.txt', 0)).toBe(44001);
+  });
+
+  it('add_msg_template takes live media ids only (40007), and the customer receives the attachments', async () => {
+    const ctx = c();
+    const { client, scenario, ok } = ctx;
+    const a = (await ctx.befriend('zhangsan', { name: '图片客户' })).external_userid;
+    const cover = await client.uploadMedia('image', {
+      filename: 'cover.png',
+      contentType: 'image/png',
+      data: png,
+    });
+    const menu = await client.uploadMedia('file', {
+      filename: 'menu.pdf',
+      contentType: 'application/pdf',
+      data: png,
+    });
+    const card = {
+      msgtype: 'miniprogram' as const,
+      miniprogram: {
+        title: '点单',
+        appid: 'wx0123456789abcdef',
+        page: 'pages/index.html',
+        pic_media_id: cover.media_id,
+      },
+    };
+    const unknown = await apiError(
+      client.addMsgTemplate({
+        sender: 'zhangsan',
+        external_userid: [a],
+        attachments: [{ msgtype: 'image', image: { media_id: 'NOT_UPLOADED' } }],
+      }),
+    );
+    expect(unknown.errcode).toBe(40007);
+    // a file's id is not an image's
+    const wrongType = await apiError(
+      client.addMsgTemplate({
+        sender: 'zhangsan',
+        external_userid: [a],
+        attachments: [{ msgtype: 'image', image: { media_id: menu.media_id } }],
+      }),
+    );
+    expect(wrongType.errcode).toBe(40007);
+
+    const added = await client.addMsgTemplate({
+      sender: 'zhangsan',
+      external_userid: [a],
+      text: { content: '新品菜单' },
+      attachments: [card, { msgtype: 'file', file: { media_id: menu.media_id } }],
+    });
+    await scenario('member-confirms-mass-send', { msgid: added.msgid, userid: 'zhangsan' });
+    const { messages } = await ok('GET', corpPath(`/messages?external_userid=${a}`));
+    expect(messages.at(-1)).toMatchObject({
+      kind: 'mass',
+      content: '新品菜单',
+      attachments: [
+        { msgtype: 'miniprogram', title: '点单', media_id: cover.media_id, filename: 'cover.png' },
+        { msgtype: 'file', media_id: menu.media_id, filename: 'menu.pdf' },
+      ],
+    });
+
+    // three days on, the same ids are refused
+    await ctx.advance(3 * DAY_MS + 1000);
+    const expired = await apiError(
+      client.addMsgTemplate({ sender: 'zhangsan', external_userid: [a], attachments: [card] }),
+    );
+    expect(expired.errcode).toBe(40007);
+    expect(expired.message).toContain(cover.media_id);
+  });
+});
+
 describe('mass send 群发: add_msg_template → list/task/result, remind, cancel', () => {
   const c = useContract();
 
@@ -679,6 +797,10 @@ describe('mass send 群发: add_msg_template → list/task/result, remind, cance
     const b = (await ctx.befriend('zhangsan', { name: 'B' })).external_userid;
     const stranger = await ctx.customer('陌生人');
     const start = ctx.nowS() - 60;
+    const picture = shape(
+      S.UploadMedia,
+      await client.uploadMedia('image', { filename: 'spring.png', contentType: 'image/png', data: png }),
+    );
 
     const added = shape(
       S.AddMsgTemplate,
@@ -687,7 +809,7 @@ describe('mass send 群发: add_msg_template → list/task/result, remind, cance
         sender: 'zhangsan',
         external_userid: [a, b, stranger],
         text: { content: '春季新品上市' },
-        attachments: [{ msgtype: 'image', image: { media_id: 'MEDIA_1' } }],
+        attachments: [{ msgtype: 'image', image: { media_id: picture.media_id } }],
       }),
     );
     expect(added.fail_list).toEqual([stranger]);
@@ -699,7 +821,7 @@ describe('mass send 群发: add_msg_template → list/task/result, remind, cance
     const msg = list.group_msg_list.find((m) => m.msgid === added.msgid)!;
     expect(msg).toMatchObject({ creator: 'zhangsan', create_type: 0, text: { content: '春季新品上市' } });
     expect(Number(msg.create_time)).toBe(ctx.nowS());
-    expect(msg.attachments).toEqual([{ msgtype: 'image', image: { media_id: 'MEDIA_1' } }]);
+    expect(msg.attachments).toEqual([{ msgtype: 'image', image: { media_id: picture.media_id } }]);
 
     const pending = shape(S.GroupMsgTask, await client.getGroupMsgTask({ msgid: added.msgid }));
     expect(pending.task_list).toEqual([expect.objectContaining({ userid: 'zhangsan', status: 0 })]);
@@ -1404,6 +1526,7 @@ describe('coverage of the contract', () => {
     transferGroupChats: 'transfers',
     onjobTransferGroupChats: 'transfers',
     uploadAttachment: 'moments',
+    uploadMedia: 'media',
     addMomentTask: 'moments',
     getMomentTaskResult: 'moments',
     getMomentTask: 'moments',

@@ -14,6 +14,7 @@ import {
   SEND_WELCOME_MSG,
   UPDATE_CONTACT_WAY,
   UPLOAD_ATTACHMENT,
+  UPLOAD_MEDIA,
 } from './paths.ts';
 import { parseStorableJson } from './text.ts';
 
@@ -1029,6 +1030,18 @@ export class WecomClient {
 
   /** Within 20 s of the add event, once (41051 already sent; 41096 another app is sending: retried). */
   // ── 客户朋友圈 (Moments) ─────────────────────────────────────────────────
+
+  /**
+   * POST media/upload?type=… (multipart): temporary media, valid 3 days, for add_msg_template's image, video
+   * and file attachments and a mini-program card's pic_media_id. Image ≤10 MB (JPG/PNG), voice ≤2 MB (AMR),
+   * video ≤10 MB (MP4), file ≤20 MB; every file more than 5 bytes.
+   */
+  async uploadMedia(
+    type: 'image' | 'voice' | 'video' | 'file',
+    file: { filename: string; contentType: string; data: Uint8Array },
+  ): Promise<UploadAttachmentResponse> {
+    return this.call<UploadAttachmentResponse>('POST', UPLOAD_MEDIA, { type }, new MultipartFile(file), true);
+  }
 
   /** POST media/upload_attachment (multipart): media for Moments (attachment_type 1), valid 3 days. */
   async uploadAttachment(

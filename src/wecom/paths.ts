@@ -31,3 +31,4 @@ export const GROUPCHAT_ONJOB_TRANSFER = `${EC}/groupchat/onjob_transfer`;
 export const ADD_MOMENT_TASK = `${EC}/add_moment_task`;
 /** 上传附件资源 (multipart, not through the outbox: the moments module uploads before it queues the task). */
 export const UPLOAD_ATTACHMENT = '/cgi-bin/media/upload_attachment';
+export const UPLOAD_MEDIA = '/cgi-bin/media/upload';

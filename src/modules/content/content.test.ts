@@ -224,8 +224,9 @@ describe('bad input gets a clear 4xx', () => {
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toEqual({
       text: { content: '王芳你好，我是张丽' },
-      attachments: [{ msgtype: 'image', image: { pic_url: 'https://e.com/a.png' } }],
-      media: [],
+      // an image of the brand's own is uploaded as media when sent
+      attachments: [{ msgtype: 'image', image: { media_id: '' } }],
+      media: [{ attachment: 0, mediaType: 'image', field: 'media_id', url: 'https://e.com/a.png' }],
       missing: [],
     });
     expect(

@@ -1,4 +1,14 @@
 export {
+  attachMedia,
+  fetchMediaSource,
+  forgetMedia,
+  MEDIA_ERROR_PREFIX,
+  MEDIA_KEY,
+  MediaError,
+  SAMPLE_MEDIA_BASE,
+  type SourceFetch,
+} from './media.ts';
+export {
   type AttachmentInput,
   type ContentKind,
   KINDS,

@@ -81,6 +81,7 @@ describe('a content item’s input', () => {
     expect(valid({ attachments: [{ ...mp, appid: 'abc' }] }).success).toBe(false);
     expect(valid({ attachments: [{ ...mp, title: '点'.repeat(22) }] }).success).toBe(false);
     expect(valid({ attachments: [{ type: 'video', mediaId: 'x' }] }).success).toBe(false);
+    expect(valid({ attachments: [{ type: 'video', url: 'https://e.com/v.mp4' }] }).success).toBe(true);
     expect(valid({ attachments: [{ type: 'image', picUrl: 'https://e.com/a.png', extra: 1 }] }).success).toBe(
       false,
     );
@@ -108,6 +109,8 @@ describe('renderContent', () => {
             picUrl: 'https://e.com/m.png',
           },
           { type: 'file', name: '菜单.pdf', url: 'https://e.com/menu.pdf' },
+          { type: 'image', picUrl: 'https://wework.qpic.cn/wwpic/123/0' },
+          { type: 'video', url: 'https://e.com/tea.mp4' },
         ],
       },
       { customer_name: '王芳', store_name: '上海一店' },
@@ -115,15 +118,19 @@ describe('renderContent', () => {
     expect(out).toEqual({
       text: { content: '王芳，上海一店的新品到了' },
       attachments: [
-        { msgtype: 'image', image: { pic_url: 'https://e.com/a.png' } },
+        { msgtype: 'image', image: { media_id: '' } },
         { msgtype: 'link', link: { title: '王芳的专属券', url: 'https://e.com/c', desc: '到上海一店使用' } },
         {
           msgtype: 'miniprogram',
           miniprogram: { title: '点单', appid: 'wx0123456789abcdef', page: 'p/i.html', pic_media_id: '' },
         },
         { msgtype: 'file', file: { media_id: '' } },
+        // an image WeCom keeps (上传图片) goes by its URL
+        { msgtype: 'image', image: { pic_url: 'https://wework.qpic.cn/wwpic/123/0' } },
+        { msgtype: 'video', video: { media_id: '' } },
       ],
       media: [
+        { attachment: 0, mediaType: 'image', field: 'media_id', url: 'https://e.com/a.png' },
         { attachment: 2, mediaType: 'image', field: 'pic_media_id', url: 'https://e.com/m.png' },
         {
           attachment: 3,
@@ -132,6 +139,7 @@ describe('renderContent', () => {
           url: 'https://e.com/menu.pdf',
           name: '菜单.pdf',
         },
+        { attachment: 5, mediaType: 'video', field: 'media_id', url: 'https://e.com/tea.mp4' },
       ],
       missing: [],
     });

@@ -27,7 +27,7 @@ const rendered = z.object({
     .array(
       z.object({
         attachment: z.number(),
-        mediaType: z.enum(['image', 'file']),
+        mediaType: z.enum(['image', 'video', 'file']),
         field: z.enum(['pic_media_id', 'media_id']),
         url: z.string(),
         name: z.string().optional(),

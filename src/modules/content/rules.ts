@@ -48,7 +48,9 @@ const httpUrl = z
 export const attachmentInput = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('image'),
-    picUrl: httpUrl.describe('an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom'),
+    picUrl: httpUrl.describe(
+      'the image (JPG/PNG ≤10 MB): uploaded as media_id when sent, unless WeCom keeps it (上传图片, *.qpic.cn)',
+    ),
   }),
   z.strictObject({
     type: z.literal('link'),
@@ -80,6 +82,11 @@ export const attachmentInput = z.discriminatedUnion('type', [
       .max(1000)
       .regex(/\.html(\?.*)?$/, 'must end in .html (WeCom’s rule for a mini-program page)'),
     picUrl: httpUrl.describe('the cover (520×416 suggested); uploaded as pic_media_id when sent'),
+  }),
+  z.strictObject({
+    type: z.literal('video'),
+    name: z.string().trim().min(1).max(100).optional(),
+    url: httpUrl.describe('an MP4 (≤10 MB) Siyu fetches and uploads as media_id when sent'),
   }),
   z.strictObject({
     type: z.literal('file'),
@@ -166,8 +173,8 @@ export interface Renderable {
 export interface MediaUpload {
   /** Index into `attachments`. */
   attachment: number;
-  mediaType: 'image' | 'file';
-  /** The field of the attachment to set: miniprogram.pic_media_id or file.media_id. */
+  mediaType: 'image' | 'video' | 'file';
+  /** The field of the attachment to set: miniprogram.pic_media_id, or image/video/file.media_id. */
   field: 'pic_media_id' | 'media_id';
   url: string;
   name?: string;
@@ -199,7 +206,12 @@ export function renderContent(item: Renderable, vars: Vars): RenderedMessage {
   const attachments = item.attachments.map((a, i): Attachment => {
     switch (a.type) {
       case 'image':
-        return { msgtype: 'image', image: { pic_url: a.picUrl } };
+        if (keptByWecom(a.picUrl)) return { msgtype: 'image', image: { pic_url: a.picUrl } };
+        media.push({ attachment: i, mediaType: 'image', field: 'media_id', url: a.picUrl });
+        return { msgtype: 'image', image: { media_id: '' } };
+      case 'video':
+        media.push({ attachment: i, mediaType: 'video', field: 'media_id', url: a.url, name: a.name });
+        return { msgtype: 'video', video: { media_id: '' } };
       case 'link':
         return {
           msgtype: 'link',
@@ -233,6 +245,15 @@ export function renderContent(item: Renderable, vars: Vars): RenderedMessage {
     media,
     missing: [...missing],
   };
+}
+
+/** An image WeCom keeps (its 上传图片 returns *.qpic.cn URLs): add_msg_template takes it as pic_url. */
+export function keptByWecom(url: string): boolean {
+  try {
+    return /(^|\.)qpic\.cn$/i.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
 }
 
 /** Cuts a string to a byte length on a character boundary, ending in … when cut. */

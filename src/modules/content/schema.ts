@@ -30,8 +30,18 @@ export interface ContentUsesTable {
   used_at: Timestamp;
 }
 
+export interface ContentMediaTable {
+  corp_id: string;
+  media_type: 'image' | 'video' | 'file';
+  source: string;
+  media_id: string;
+  uploaded_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 /** The tables this module owns, as Kysely sees them. */
 export interface ContentTables {
   content_items: ContentItemsTable;
   content_uses: ContentUsesTable;
+  content_media: ContentMediaTable;
 }

@@ -2,8 +2,17 @@ import { sql } from 'kysely';
 import { enqueueOutbox, type OutboxRow } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import type { WecomClient } from '../../wecom/client.ts';
+import { WecomApiError } from '../../wecom/errors.ts';
 import { ADD_MSG_TEMPLATE } from '../../wecom/paths.ts';
-import { getContent, recordContentUse, renderContent, type Vars } from '../content/index.ts';
+import {
+  attachMedia,
+  forgetMedia,
+  getContent,
+  MEDIA_KEY,
+  recordContentUse,
+  renderContent,
+  type Vars,
+} from '../content/index.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
 import type { OutboxEffect } from '../manifest.ts';
 import { pickSender as outreachPickSender, reserveTouch as outreachReserveTouch } from '../outreach/index.ts';
@@ -76,13 +85,14 @@ export async function pickSender(ctx: Ctx, customerIds: number[], rule: SenderRu
 export interface WecomMessage {
   text?: { content: string };
   attachments?: Record<string, unknown>[];
+  /** The item's files to upload as media just before sending (content's attachMedia fills the ids). */
+  [MEDIA_KEY]?: unknown[];
 }
 
 /**
  * A send step's message for one customer: a library item (content's `getContent` + `renderContent`, its
- * `{{customer_name}}`-style variables filled), or the step's own text, where `{{name}}` and `{{staff}}` work
- * too. An item whose attachments need media uploaded first is sent with its text only (the upload is the
- * mass sends' to share: TODO(content/outreach)).
+ * `{{customer_name}}`-style variables filled, its files uploaded as media when sent), or the step's own
+ * text, where `{{name}}` and `{{staff}}` work too.
  */
 export async function renderMessage(
   ctx: SyncCtx,
@@ -97,10 +107,11 @@ export async function renderMessage(
   if (step.contentId !== undefined) {
     const item = await getContent(ctx, step.contentId);
     const rendered = renderContent(item, contentVars);
-    const attachments = rendered.media.length ? [] : rendered.attachments;
+    const attachments = rendered.attachments;
     return {
       ...(rendered.text ? { text: rendered.text } : {}),
       ...(attachments.length ? { attachments: attachments as unknown as Record<string, unknown>[] } : {}),
+      ...(rendered.media.length ? { [MEDIA_KEY]: rendered.media } : {}),
     };
   }
   const all = { name: vars.customer, staff: vars.persona ?? vars.staff, ...contentVars } as Record<
@@ -253,7 +264,19 @@ export const sendOnce: OutboxEffect = {
       const found = await alreadySent(ctx, client, row);
       if (found) return { errcode: 0, errmsg: 'ok', msgid: found, recovered: true };
     }
-    return (await client.post(row.kind, row.request)) as Record<string, unknown>;
+    // A library item's files are uploaded (or their kept media ids reused) just before the call: content's
+    // attachMedia, for mass sends, group sends and journeys alike.
+    const { request, sources } = await attachMedia(ctx, client, row.request);
+    try {
+      return (await client.post(row.kind, request)) as Record<string, unknown>;
+    } catch (err) {
+      // WeCom no longer knows a kept media id: forget them, and the retry uploads them again
+      if (err instanceof WecomApiError && err.errcode === 40007 && sources.length) {
+        await forgetMedia(ctx, sources);
+        throw new WecomApiError(err.api, err.errcode, err.errmsg, { retryable: true });
+      }
+      throw err;
+    }
   },
   // the msgid of a journey's message, to follow until the member sends it (results.ts)
   onDone: onJourneySendDone,

@@ -5,8 +5,9 @@ import { AppError } from '../../platform/http/errors.ts';
 import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import type { Attachment } from '../../wecom/client.ts';
-import { MSG_TEMPLATE_MAX_CHAT_IDS } from '../../wecom/limits.ts';
+import { MSG_TEMPLATE_MAX_ATTACHMENTS, MSG_TEMPLATE_MAX_CHAT_IDS } from '../../wecom/limits.ts';
 import { ADD_MSG_TEMPLATE } from '../../wecom/paths.ts';
+import { getContent, MEDIA_KEY, type MediaUpload, renderContent } from '../content/index.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
 import { type AudienceGroup, type GroupAudience, groupAudience } from '../groups/index.ts';
 import { isRootUnit, subtreeUnitIds } from '../org/index.ts';
@@ -282,12 +283,33 @@ export async function startDueSeries(ctx: SyncCtx, now: Date): Promise<number> {
   return started;
 }
 
+/**
+ * A group send's attachments: its own, then its library item's (their files uploaded as media when the call
+ * is made, content's attachMedia). An item deleted since leaves the send's own.
+ */
+async function groupAttachments(
+  ctx: SyncCtx,
+  m: { attachments: unknown; content_id: number | null },
+): Promise<{ attachments: Attachment[]; media: MediaUpload[] }> {
+  const own = m.attachments as Attachment[];
+  const item = m.content_id ? await getContent(ctx, m.content_id).catch(() => null) : null;
+  if (!item || item.attachments.length === 0) return { attachments: own, media: [] };
+  const rendered = renderContent({ text: '', attachments: item.attachments }, {});
+  const room = Math.max(0, MSG_TEMPLATE_MAX_ATTACHMENTS - own.length);
+  return {
+    attachments: [...own, ...rendered.attachments.slice(0, room)],
+    media: rendered.media
+      .filter((u) => u.attachment < room)
+      .map((u) => ({ ...u, attachment: u.attachment + own.length })),
+  };
+}
+
 /** Dispatches a group send: one add_msg_template per owner (≤2000 chats each), its planned groups queued. */
 export async function dispatchGroupSend(ctx: SyncCtx, massSendId: number, now: Date): Promise<number> {
   return ctx.cdb.transaction(async (tx) => {
     const m = await tx.db
       .selectFrom('mass_sends')
-      .select(['id', 'status', 'text', 'attachments'])
+      .select(['id', 'status', 'text', 'attachments', 'content_id'])
       .where('corp_id', '=', tx.corpId)
       .where('id', '=', massSendId)
       .forUpdate()
@@ -318,7 +340,7 @@ export async function dispatchGroupSend(ctx: SyncCtx, massSendId: number, now: D
       .where('mass_send_id', '=', massSendId)
       .executeTakeFirstOrThrow();
     const text = m.text ? { text: { content: m.text } } : {};
-    const attachments = m.attachments as Attachment[];
+    const { attachments, media } = await groupAttachments({ ...ctx, cdb: tx }, m);
     for (const [staffId, list] of byOwner) {
       for (let i = 0; i < list.length; i += MSG_TEMPLATE_MAX_CHAT_IDS) {
         const part = list.slice(i, i + MSG_TEMPLATE_MAX_CHAT_IDS);
@@ -362,6 +384,7 @@ export async function dispatchGroupSend(ctx: SyncCtx, massSendId: number, now: D
               chat_id_list: part.map((p) => p.chat_id),
               ...text,
               ...(attachments.length ? { attachments } : {}),
+              ...(media.length ? { [MEDIA_KEY]: media } : {}),
             },
           },
           now,

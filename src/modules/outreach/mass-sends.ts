@@ -7,7 +7,14 @@ import type { Attachment } from '../../wecom/client.ts';
 import { MSG_TEMPLATE_MAX_EXTERNAL_USERIDS } from '../../wecom/limits.ts';
 import { ADD_MSG_TEMPLATE, CANCEL_GROUPMSG_SEND, REMIND_GROUPMSG_SEND } from '../../wecom/paths.ts';
 import { recordAudit } from '../audit/index.ts';
-import { getContent, recordContentUses, renderContent } from '../content/index.ts';
+import {
+  getContent,
+  MEDIA_ERROR_PREFIX,
+  MEDIA_KEY,
+  type MediaUpload,
+  recordContentUses,
+  renderContent,
+} from '../content/index.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
 import type { GroupAudience } from '../groups/index.ts';
 import type { Tables } from '../tables.ts';
@@ -463,6 +470,7 @@ export async function getMassSend(ctx: Ctx, id: number) {
         sent: Number(s.sent),
         orders: o?.orders ?? 0,
         gmvFen: o?.gmvFen ?? 0,
+        error: s.error,
       };
     }),
     stores: [...perStore.values()].sort((a, b) => b.gmvFen - a.gmvFen),
@@ -733,13 +741,15 @@ async function dispatchBatch(ctx: SyncCtx, massSendId: number, now: Date): Promi
 interface MassMessage {
   text?: { content: string };
   attachments: Attachment[];
+  /** A library item's files, uploaded as media when the call is made (content's attachMedia). */
+  media?: MediaUpload[];
 }
 
 /**
  * A library item's message for each recipient, its variables filled from the customer (name, member level),
  * the sender (name, persona), the sender's store and the brand. Null when the item is gone (deleted since):
- * the send's own text goes out then. Attachments that need media uploaded first are left out (TODO(content):
- * media/upload for mini-program cards and files).
+ * the send's own text goes out then. Its files (images, videos, files, mini-program covers) travel as the
+ * `siyu_media` list and are uploaded, or their media ids reused, when the call is made.
  */
 async function renderPerRecipient(
   ctx: SyncCtx,
@@ -789,10 +799,11 @@ async function renderPerRecipient(
       store_name: s?.unit_kind === 'store' ? s.unit_name : null,
       brand_name: corp?.name,
     });
-    const attachments = message.attachments.filter(
-      (_, i) => !message.media.some((mu) => mu.attachment === i),
-    );
-    out.set(r.customerId, { ...(message.text ? { text: message.text } : {}), attachments });
+    out.set(r.customerId, {
+      ...(message.text ? { text: message.text } : {}),
+      attachments: message.attachments,
+      ...(message.media.length ? { media: message.media } : {}),
+    });
   }
   return out;
 }
@@ -859,6 +870,7 @@ async function queueTask(
         external_userid: who.map((w) => w.external_userid),
         ...(message.text ? { text: message.text } : {}),
         ...(message.attachments.length ? { attachments: message.attachments } : {}),
+        ...(message.media?.length ? { [MEDIA_KEY]: message.media } : {}),
       },
     },
     now,
@@ -931,6 +943,13 @@ export async function followResults(ctx: SyncCtx, client: WecomClientLike | null
     where t.corp_id = ${corpId} and t.status in ('pending', 'cancelled') and t.msgid is null
       and o.status in ('failed', 'expired', 'unknown')`.execute(ctx.cdb.db);
   for (const b of broken.rows) {
+    // a library file that could not be fetched or uploaded: the send did not reach WeCom, and says why
+    const reason =
+      b.status === 'unknown'
+        ? 'outcome_unknown'
+        : b.last_error?.includes(MEDIA_ERROR_PREFIX)
+          ? 'media_failed'
+          : 'wecom_error';
     await ctx.cdb.transaction(async (tx) => {
       await tx.db
         .updateTable('mass_send_tasks')
@@ -942,7 +961,7 @@ export async function followResults(ctx: SyncCtx, client: WecomClientLike | null
         .updateTable('mass_send_recipients')
         .set({
           status: 'failed',
-          reason: b.status === 'unknown' ? 'outcome_unknown' : 'wecom_error',
+          reason,
           result_at: now,
         })
         .where('corp_id', '=', corpId)
@@ -950,19 +969,13 @@ export async function followResults(ctx: SyncCtx, client: WecomClientLike | null
         .where('status', 'in', ['queued', 'cancelled'])
         .returning('touch_id')
         .execute();
-      await endTaskGroups(
-        tx,
-        b.id,
-        'failed',
-        b.status === 'unknown' ? 'outcome_unknown' : 'wecom_error',
-        now,
-      );
+      await endTaskGroups(tx, b.id, 'failed', reason, now);
       // an unknown outcome may have reached WeCom: its slots stay taken
       if (b.status !== 'unknown') {
         await releaseTouches(
           { cdb: tx, clock: ctx.clock },
           rows.flatMap((r) => (r.touch_id ? [Number(r.touch_id)] : [])),
-          'wecom_error',
+          reason,
         );
       }
     });

@@ -393,6 +393,10 @@ const massSend = z.object({
       sent: count,
       orders: count,
       gmvFen: count,
+      error: z
+        .string()
+        .nullable()
+        .describe('why their latest task failed (e.g. a library file not uploaded)'),
     }),
   ),
   stores: z.array(

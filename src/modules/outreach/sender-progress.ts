@@ -3,7 +3,7 @@ import type { Ctx } from '../context.ts';
 
 /**
  * A mass send's progress per sender: their WeCom tasks, those they confirmed, their recipients (customers, or
- * groups for a group send) and those sent. One query for both kinds of send.
+ * groups for a group send), those sent, and why their latest failed task failed (e.g. a file not uploaded). One query for both kinds of send.
  */
 export function senderProgress(ctx: Ctx, massSendId: number, target: 'customers' | 'groups') {
   const corpId = ctx.cdb.corpId;
@@ -17,11 +17,14 @@ export function senderProgress(ctx: Ctx, massSendId: number, target: 'customers'
     confirmed: string;
     recipients: string;
     sent: string;
+    error: string | null;
   }>`select s.id as staff_id, s.name, u.name as unit_name,
       (select count(*) from mass_send_tasks t where t.corp_id = ${corpId} and t.mass_send_id = ${massSendId} and t.staff_id = s.id) as tasks,
       (select count(*) from mass_send_tasks t where t.corp_id = ${corpId} and t.mass_send_id = ${massSendId} and t.staff_id = s.id and t.status = 'sent') as confirmed,
       count(${sql.ref(key)}) as recipients,
-      count(${sql.ref(key)}) filter (where r.status = 'sent') as sent
+      count(${sql.ref(key)}) filter (where r.status = 'sent') as sent,
+      (select t.error from mass_send_tasks t where t.corp_id = ${corpId} and t.mass_send_id = ${massSendId}
+        and t.staff_id = s.id and t.status = 'failed' order by t.id desc limit 1) as error
     from ${sql.table(table)} r
     join staff s on s.corp_id = r.corp_id and s.id = r.staff_id
     join org_units u on u.corp_id = s.corp_id and u.id = s.unit_id

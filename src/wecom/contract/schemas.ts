@@ -258,6 +258,12 @@ export const AttachmentSchema = z.discriminatedUnion('msgtype', [
   z.strictObject({ msgtype: z.literal('file'), file: z.strictObject({ media_id: z.string() }) }),
 ]) satisfies z.ZodType<Attachment>;
 
+export const UploadMedia = envelope({
+  type: z.enum(['image', 'voice', 'video', 'file']),
+  media_id: z.string().min(1).max(256),
+  created_at: z.string().regex(/^\d+$/),
+});
+
 export const AddMsgTemplate = envelope({
   fail_list: z.array(z.string()).optional(),
   msgid: z.string().min(1),

@@ -16,10 +16,10 @@ import {
   SCENES,
   STAGES,
 } from './api';
-import { WechatPreview } from './WechatPreview';
+import { fileNameOf, WechatPreview } from './WechatPreview';
 
 type AttachmentType = Attachment['type'];
-const ATTACHMENT_TYPES: AttachmentType[] = ['image', 'link', 'miniprogram', 'file'];
+const ATTACHMENT_TYPES: AttachmentType[] = ['image', 'link', 'miniprogram', 'video', 'file'];
 
 interface Values {
   title: string;
@@ -141,6 +141,13 @@ function AttachmentFields({
           {field('appid', t('content.appid'))}
           {field('page', t('content.page'))}
           {field('picUrl', t('content.cover'))}
+        </>
+      );
+    case 'video':
+      return (
+        <>
+          {field('name', t('content.fileName'), false)}
+          {field('url', t('content.videoUrl'))}
         </>
       );
     default:
@@ -358,7 +365,7 @@ export function ContentEditor(props: {
           {preview.rendered?.media.length ? (
             <Typography.Text type="secondary" style={{ fontSize: 12 }}>
               {t('content.uploadNote', {
-                names: preview.rendered.media.map((m) => m.name ?? m.field).join(', '),
+                names: preview.rendered.media.map((m) => m.name ?? fileNameOf(m.url) ?? m.field).join(', '),
               })}
             </Typography.Text>
           ) : null}

@@ -1,7 +1,23 @@
-import { FileOutlined } from '@ant-design/icons';
+import { FileOutlined, VideoCameraOutlined } from '@ant-design/icons';
 import { Alert, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import type { Rendered } from './api';
+
+/** Siyu draws the demo library's sample files itself (content/media.ts): shown from its /samples/ path. */
+const SAMPLE_BASE = 'https://samples.siyu.invalid/';
+export function viewable(url: string | undefined): string | undefined {
+  return url?.startsWith(SAMPLE_BASE) ? `/samples/${url.slice(SAMPLE_BASE.length)}` : url;
+}
+
+/** The last part of a URL's path, as a file's name. */
+export function fileNameOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '') || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The rendered message as the customer sees it in WeChat: the text, then each attachment as its own message. */
 export function WechatPreview({
@@ -22,10 +38,17 @@ export function WechatPreview({
       {(rendered?.attachments ?? []).map((a, i) => {
         const key = `${i}-${a.msgtype}`;
         const body = (a as Record<string, Record<string, string> | undefined>)[a.msgtype] ?? {};
+        const media = rendered?.media.find((m) => m.attachment === i);
         if (a.msgtype === 'image')
           return (
             <div key={key} className="wechat-card wechat-image">
-              <img src={body.pic_url} alt="" loading="lazy" />
+              <img src={viewable(body.pic_url ?? media?.url)} alt="" loading="lazy" />
+            </div>
+          );
+        if (a.msgtype === 'video')
+          return (
+            <div key={key} className="wechat-card">
+              <VideoCameraOutlined /> {media?.name ?? fileNameOf(media?.url) ?? t('content.videoCard')}
             </div>
           );
         if (a.msgtype === 'link')
@@ -46,10 +69,9 @@ export function WechatPreview({
               <div className="wechat-card-url">{body.page}</div>
             </div>
           );
-        const file = rendered?.media.find((m) => m.attachment === i);
         return (
           <div key={key} className="wechat-card">
-            <FileOutlined /> {file?.name ?? t('content.fileCard')}
+            <FileOutlined /> {media?.name ?? fileNameOf(media?.url) ?? t('content.fileCard')}
           </div>
         );
       })}

@@ -151,6 +151,16 @@ export function MassSendDetail({ id }: { id: number }) {
                         <Typography.Text type="secondary" style={{ fontSize: 12 }}>
                           {s.unitName}
                         </Typography.Text>
+                        {s.error ? (
+                          <Typography.Text
+                            type="danger"
+                            style={{ fontSize: 12, maxWidth: 280 }}
+                            ellipsis={{ tooltip: s.error }}
+                            data-testid="mass-send-staff-error"
+                          >
+                            {t('massSends.taskFailed')}：{s.error}
+                          </Typography.Text>
+                        ) : null}
                       </Flex>
                     ),
                   },

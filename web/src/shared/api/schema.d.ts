@@ -6004,7 +6004,7 @@ export interface paths {
                             type: "image";
                             /**
                              * Format: uri
-                             * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                             * @description the image (JPG/PNG ≤10 MB): uploaded as media_id when sent, unless WeCom keeps it (上传图片, *.qpic.cn)
                              */
                             picUrl: string;
                         } | {
@@ -6027,6 +6027,15 @@ export interface paths {
                              * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
                              */
                             picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "video";
+                            name?: string;
+                            /**
+                             * Format: uri
+                             * @description an MP4 (≤10 MB) Siyu fetches and uploads as media_id when sent
+                             */
+                            url: string;
                         } | {
                             /** @enum {string} */
                             type: "file";
@@ -6070,7 +6079,7 @@ export interface paths {
                             media: {
                                 attachment: number;
                                 /** @enum {string} */
-                                mediaType: "image" | "file";
+                                mediaType: "image" | "video" | "file";
                                 /** @enum {string} */
                                 field: "pic_media_id" | "media_id";
                                 url: string;
@@ -6142,7 +6151,7 @@ export interface paths {
                                     type: "image";
                                     /**
                                      * Format: uri
-                                     * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                                     * @description the image (JPG/PNG ≤10 MB): uploaded as media_id when sent, unless WeCom keeps it (上传图片, *.qpic.cn)
                                      */
                                     picUrl: string;
                                 } | {
@@ -6165,6 +6174,15 @@ export interface paths {
                                      * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
                                      */
                                     picUrl: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "video";
+                                    name?: string;
+                                    /**
+                                     * Format: uri
+                                     * @description an MP4 (≤10 MB) Siyu fetches and uploads as media_id when sent
+                                     */
+                                    url: string;
                                 } | {
                                     /** @enum {string} */
                                     type: "file";
@@ -6226,7 +6244,7 @@ export interface paths {
                             type: "image";
                             /**
                              * Format: uri
-                             * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                             * @description the image (JPG/PNG ≤10 MB): uploaded as media_id when sent, unless WeCom keeps it (上传图片, *.qpic.cn)
                              */
                             picUrl: string;
                         } | {
@@ -6249,6 +6267,15 @@ export interface paths {
                              * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
                              */
                             picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "video";
+                            name?: string;
+                            /**
+                             * Format: uri
+                             * @description an MP4 (≤10 MB) Siyu fetches and uploads as media_id when sent
+                             */
+                            url: string;
                         } | {
                             /** @enum {string} */
                             type: "file";
@@ -6293,7 +6320,7 @@ export interface paths {
                                 type: "image";
                                 /**
                                  * Format: uri
-                                 * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                                 * @description the image (JPG/PNG ≤10 MB): uploaded as media_id when sent, unless WeCom keeps it (上传图片, *.qpic.cn)
                                  */
                                 picUrl: string;
                             } | {
@@ -6316,6 +6343,15 @@ export interface paths {
                                  * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
                                  */
                                 picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "video";
+                                name?: string;
+                                /**
+                                 * Format: uri
+                                 * @description an MP4 (≤10 MB) Siyu fetches and uploads as media_id when sent
+                                 */
+                                url: string;
                             } | {
                                 /** @enum {string} */
                                 type: "file";
@@ -6392,7 +6428,7 @@ export interface paths {
                                 type: "image";
                                 /**
                                  * Format: uri
-                                 * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                                 * @description the image (JPG/PNG ≤10 MB): uploaded as media_id when sent, unless WeCom keeps it (上传图片, *.qpic.cn)
                                  */
                                 picUrl: string;
                             } | {
@@ -6415,6 +6451,15 @@ export interface paths {
                                  * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
                                  */
                                 picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "video";
+                                name?: string;
+                                /**
+                                 * Format: uri
+                                 * @description an MP4 (≤10 MB) Siyu fetches and uploads as media_id when sent
+                                 */
+                                url: string;
                             } | {
                                 /** @enum {string} */
                                 type: "file";
@@ -6475,7 +6520,7 @@ export interface paths {
                             type: "image";
                             /**
                              * Format: uri
-                             * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                             * @description the image (JPG/PNG ≤10 MB): uploaded as media_id when sent, unless WeCom keeps it (上传图片, *.qpic.cn)
                              */
                             picUrl: string;
                         } | {
@@ -6498,6 +6543,15 @@ export interface paths {
                              * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
                              */
                             picUrl: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "video";
+                            name?: string;
+                            /**
+                             * Format: uri
+                             * @description an MP4 (≤10 MB) Siyu fetches and uploads as media_id when sent
+                             */
+                            url: string;
                         } | {
                             /** @enum {string} */
                             type: "file";
@@ -6542,7 +6596,7 @@ export interface paths {
                                 type: "image";
                                 /**
                                  * Format: uri
-                                 * @description an image URL from WeCom’s 上传图片 (media/uploadimg), kept by WeCom
+                                 * @description the image (JPG/PNG ≤10 MB): uploaded as media_id when sent, unless WeCom keeps it (上传图片, *.qpic.cn)
                                  */
                                 picUrl: string;
                             } | {
@@ -6565,6 +6619,15 @@ export interface paths {
                                  * @description the cover (520×416 suggested); uploaded as pic_media_id when sent
                                  */
                                 picUrl: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "video";
+                                name?: string;
+                                /**
+                                 * Format: uri
+                                 * @description an MP4 (≤10 MB) Siyu fetches and uploads as media_id when sent
+                                 */
+                                url: string;
                             } | {
                                 /** @enum {string} */
                                 type: "file";
@@ -7357,6 +7420,8 @@ export interface paths {
                                 sent: number;
                                 orders: number;
                                 gmvFen: number;
+                                /** @description why their latest task failed (e.g. a library file not uploaded) */
+                                error: string | null;
                             }[];
                             stores: {
                                 unitId: number | null;
@@ -7562,6 +7627,8 @@ export interface paths {
                                 sent: number;
                                 orders: number;
                                 gmvFen: number;
+                                /** @description why their latest task failed (e.g. a library file not uploaded) */
+                                error: string | null;
                             }[];
                             stores: {
                                 unitId: number | null;
@@ -7889,6 +7956,8 @@ export interface paths {
                                 sent: number;
                                 orders: number;
                                 gmvFen: number;
+                                /** @description why their latest task failed (e.g. a library file not uploaded) */
+                                error: string | null;
                             }[];
                             stores: {
                                 unitId: number | null;
@@ -8096,6 +8165,8 @@ export interface paths {
                                 sent: number;
                                 orders: number;
                                 gmvFen: number;
+                                /** @description why their latest task failed (e.g. a library file not uploaded) */
+                                error: string | null;
                             }[];
                             stores: {
                                 unitId: number | null;
