@@ -25,6 +25,7 @@ import { checkDatabase, describeCheck, uncleanStopReport } from '../platform/db/
 import { type Database, lockHolder, openDatabase } from '../platform/db/connect.ts';
 import { createLogger, resolveLogFormat } from '../platform/log.ts';
 import { createPii } from '../platform/pii.ts';
+import { allowPrivateFetch } from '../platform/public-fetch.ts';
 import { createRuntime, inboxConcurrencyFor } from '../runtime.ts';
 import { createServer, openSiyuDatabase, printLogins, resolveSecretKey, WEB_DIST } from '../server.ts';
 import type { RunningSimulator } from '../simulator/server.ts';
@@ -558,6 +559,7 @@ type Role = (typeof ROLES)[number];
 
 async function start(role: Role): Promise<void> {
   const config = loadConfig();
+  allowPrivateFetch(config.SIYU_FETCH_PRIVATE);
   if (role !== 'all' && !config.DATABASE_URL) {
     throw new UsageError(
       `--role ${role} shares its work with other processes through a PostgreSQL server: set DATABASE_URL (the embedded database is one process)`,

@@ -33,6 +33,19 @@ export const configSchema = z.object({
       error:
         'SIYU_TRUSTED_PROXIES lists addresses or CIDR ranges (or loopback, linklocal, uniquelocal), comma-separated',
     }),
+  SIYU_FETCH_PRIVATE: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .refine((list) => list.every(isProxySpec), {
+      error:
+        'SIYU_FETCH_PRIVATE lists addresses or CIDR ranges (or loopback, linklocal, uniquelocal), comma-separated',
+    }),
   SIYU_FRAME_ANCESTORS: z
     .string()
     .default('')
@@ -82,6 +95,8 @@ export const configHelp: Record<keyof z.infer<typeof configSchema>, string> = {
   SIYU_SECURE_COOKIES: 'true behind HTTPS: session cookies get the Secure flag (default false)',
   SIYU_TRUSTED_PROXIES:
     'behind a reverse proxy: its addresses or CIDR ranges, comma-separated (loopback for one on this machine); the client address is then read from X-Forwarded-For (default: none, X-Forwarded-For ignored)',
+  SIYU_FETCH_PRIVATE:
+    'non-public addresses Siyu may fetch library files from (an intranet file server): addresses or CIDR ranges, comma-separated, or loopback, linklocal, uniquelocal (default: none; only public addresses)',
   SIYU_FRAME_ANCESTORS:
     'origins besides Siyu itself that may show the console in a frame (CSP frame-ancestors), comma-separated, e.g. the WeCom client’s for the staff sidebar (default: none)',
   SIYU_DEMO:

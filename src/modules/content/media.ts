@@ -1,6 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import { FetchRefused, fetchPublic } from '../../platform/public-fetch.ts';
 import type { UploadAttachmentResponse } from '../../wecom/client.ts';
 import { WecomApiError } from '../../wecom/errors.ts';
 import type { SyncCtx } from '../context.ts';
@@ -172,21 +173,19 @@ export function fileNameOf(m: Pick<MediaUpload, 'url' | 'name' | 'mediaType'>, c
   return m.mediaType === 'image' ? `${base}.png` : m.mediaType === 'video' ? `${base}.mp4` : base;
 }
 
-/** The bytes of a library file: drawn for the sample host, else fetched over HTTP(S) within 20 MB. */
+/** The bytes of a library file: drawn for the sample host, else fetched from a public address within 20 MB. */
 export async function fetchMediaSource(url: string): Promise<{ data: Uint8Array; contentType: string }> {
   if (url.startsWith(SAMPLE_MEDIA_BASE)) {
     const name = decodeURIComponent(new URL(url).pathname.slice(1));
     if (name.endsWith('.pdf')) return { data: samplePdf(name), contentType: 'application/pdf' };
     return { data: samplePng(name), contentType: 'image/png' };
   }
-  const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' });
-  if (!res.ok) {
-    throw new MediaError(`${url} answered HTTP ${res.status}`, res.status >= 500 || res.status === 429);
+  try {
+    return await fetchPublic(url, { maxBytes: MEDIA_MAX_BYTES.file, timeoutMs: FETCH_TIMEOUT_MS });
+  } catch (err) {
+    if (err instanceof FetchRefused) throw new MediaError(`${url}: ${err.message}`, err.retryable);
+    throw err;
   }
-  const length = Number(res.headers.get('content-length') ?? 0);
-  if (length > MEDIA_MAX_BYTES.file) throw new MediaError(`${url} is ${length} bytes, too large`, false);
-  const data = new Uint8Array(await res.arrayBuffer());
-  return { data, contentType: res.headers.get('content-type') ?? 'application/octet-stream' };
 }
 
 /* ---------- sample images ---------- */

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShiftableClock } from '../../demo/shift-clock.ts';
+import { allowPrivateFetch } from '../../platform/public-fetch.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
 import { samplePng } from '../content/media.ts';
 import { syncCtxOf } from '../context.ts';
@@ -103,6 +104,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
   filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+  allowPrivateFetch(['loopback']); // the library's files come from this test's own server
   t = await openLinked({ clock });
   const res = await fetch(`${t.siyuUrl}/api/v1/auth/login`, {
     method: 'POST',
