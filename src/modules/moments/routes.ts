@@ -47,8 +47,8 @@ const postBody = z.object({
 });
 
 const totals = {
-  members: z.number(),
-  published: z.number(),
+  memberCount: z.number().describe('members WeCom gave the task to'),
+  publishedCount: z.number().describe('of them, those who published it'),
   visible: z.number(),
   likes: z.number(),
   comments: z.number(),

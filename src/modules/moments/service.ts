@@ -223,8 +223,8 @@ export async function cancelPost(ctx: Ctx, id: number) {
 }
 
 interface Totals {
-  members: number;
-  published: number;
+  memberCount: number;
+  publishedCount: number;
   visible: number;
   likes: number;
   comments: number;
@@ -236,8 +236,8 @@ async function totalsOf(ctx: Ctx, postIds: number[]): Promise<Map<number, Totals
     .selectFrom('moment_post_members')
     .select((eb) => [
       'post_id',
-      eb.fn.countAll<number>().as('members'),
-      sql<number>`count(*) filter (where status = 'published')::int`.as('published'),
+      eb.fn.countAll<number>().as('memberCount'),
+      sql<number>`count(*) filter (where status = 'published')::int`.as('publishedCount'),
       sql<number>`coalesce(sum(visible_count), 0)::int`.as('visible'),
       sql<number>`coalesce(sum(likes), 0)::int`.as('likes'),
       sql<number>`coalesce(sum(comments), 0)::int`.as('comments'),
@@ -247,10 +247,10 @@ async function totalsOf(ctx: Ctx, postIds: number[]): Promise<Map<number, Totals
     .where('status', '!=', 'invalid')
     .groupBy('post_id')
     .execute();
-  return new Map(rows.map((r) => [Number(r.post_id), { ...r, members: Number(r.members) }]));
+  return new Map(rows.map((r) => [Number(r.post_id), { ...r, memberCount: Number(r.memberCount) }]));
 }
 
-const NO_TOTALS: Totals = { members: 0, published: 0, visible: 0, likes: 0, comments: 0 };
+const NO_TOTALS: Totals = { memberCount: 0, publishedCount: 0, visible: 0, likes: 0, comments: 0 };
 
 type PostRow = Awaited<ReturnType<typeof ownPost>>;
 function summary(p: PostRow & { unit_name: string }, totals: Totals | undefined) {
