@@ -1,2 +1,2 @@
-export { MOMENTS_JOB } from './publish.ts';
-export { createPost, listPosts, type PostInput } from './service.ts';
+export { followPosts, MOMENTS_JOB, publishDue } from './publish.ts';
+export { createPost, listPosts, type PostInput, saveMedia } from './service.ts';

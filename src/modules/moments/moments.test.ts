@@ -48,7 +48,7 @@ async function api(
       'accept-language': 'en',
       ...(body === undefined ? {} : { 'content-type': contentType }),
     },
-    ...(body === undefined ? {} : { body: raw ? body : JSON.stringify(body) }),
+    ...(body === undefined ? {} : { body: raw ? Buffer.from(body) : JSON.stringify(body) }),
   });
   const text = await res.text();
   return { status: res.status, json: text ? safeJson(text) : null };

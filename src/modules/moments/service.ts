@@ -42,8 +42,10 @@ export const MEDIA_CONTENT_TYPES = Object.keys(MEDIA_TYPES) as MediaType[];
 /** Keeps an image or a video for Moments in the caller's unit; it is uploaded to WeCom when a post is sent. */
 export async function saveMedia(
   ctx: Ctx,
-  input: { fileName: string; contentType: MediaType; bytes: Uint8Array },
+  input: { fileName: string; contentType: MediaType; bytes: Uint8Array; unitId?: number },
 ) {
+  const unitId = input.unitId ?? ctx.actor.unitId;
+  assertUnitInScope(ctx.actor, unitId);
   if (input.bytes.byteLength === 0) throw bad({ zh: '文件为空', en: 'The file is empty' });
   if (input.bytes.byteLength > MEDIA_MAX_BYTES)
     throw new AppError('payload_too_large', { zh: '文件最大 10 MB', en: 'A file is at most 10 MB' });
@@ -52,7 +54,7 @@ export async function saveMedia(
     .insertInto('moment_media')
     .values({
       corp_id: ctx.cdb.corpId,
-      unit_id: ctx.actor.unitId,
+      unit_id: unitId,
       kind,
       file_name: input.fileName,
       content_type: input.contentType,
