@@ -370,7 +370,7 @@ export async function createDemoMoments(
       await o.runtime.drain();
       const taken = new Date(at.getTime() + 5 * 60_000);
       o.simClock.shiftTo(taken);
-      await followPosts(syncCtxOf({ ...deps, clock: clockAt(taken) }, o.corpId), link.client);
+      await followPosts(syncCtxOf({ ...deps, clock: clockAt(taken) }, o.corpId), link.client, [post.id]);
       const row = await deps.db
         .selectFrom('moment_posts')
         .select(['moment_id', 'status'])
@@ -401,11 +401,11 @@ export async function createDemoMoments(
           .where('f.staff_id', '=', m.staff_id)
           .where('f.status', '=', 'active')
           .orderBy('f.id')
-          .limit(40)
+          .limit(12)
           .execute();
         for (const fan of fans) {
-          const like = rng.chance(0.25);
-          const comment = rng.chance(0.06);
+          const like = rng.chance(0.35);
+          const comment = rng.chance(0.1);
           if (!(like || comment) || !fan.external_userid) continue;
           await control('customer-reacts-to-moment', {
             moment_id: row.moment_id,
@@ -418,13 +418,11 @@ export async function createDemoMoments(
           }).catch(() => undefined); // a customer who no longer sees it (deleted the member since)
         }
       }
-      // Siyu reads the members' publishing and the reactions the next morning
-      const next = new Date(at.getTime() + 14 * HOUR);
-      o.simClock.shiftTo(next);
-      await followPosts(syncCtxOf({ ...deps, clock: clockAt(next) }, o.corpId), link.client);
     } finally {
       o.simClock.reset();
     }
   }
+  // Siyu reads every member's publishing and the reactions now, as its moments job does
+  await followPosts(syncCtxOf(deps, o.corpId), link.client);
   return { published, planned };
 }

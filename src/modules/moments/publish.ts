@@ -180,22 +180,28 @@ export const momentsOutboxEffects: OutboxEffects = {
   },
 };
 
-/** Follows WeCom's jobs of submitted posts, then the members' publishing of published ones (30 days). */
-export async function followPosts(ctx: SyncCtx, client: WecomClient): Promise<void> {
+/**
+ * Follows WeCom's jobs of submitted posts, then the members' publishing of published ones (30 days), each at
+ * most every FOLLOW_EVERY_MS; `onlyIds` narrows it to some posts.
+ */
+export async function followPosts(ctx: SyncCtx, client: WecomClient, onlyIds?: number[]): Promise<void> {
   const now = ctx.clock.now();
+  const only = onlyIds ? (onlyIds.length ? onlyIds : [0]) : null;
   const submitted = await ctx.cdb.db
     .selectFrom('moment_posts')
     .select(['id', 'jobid', 'submitted_at', 'sender_staff_ids'])
     .where('corp_id', '=', ctx.cdb.corpId)
     .where('status', '=', 'submitted')
+    .$if(only !== null, (q) => q.where('id', 'in', only!))
     .execute();
   for (const post of submitted) await followJob(ctx, client, post);
 
   const published = await ctx.cdb.db
     .selectFrom('moment_posts')
-    .select(['id', 'moment_id', 'published_at'])
+    .select(['id', 'moment_id', 'planned_at'])
     .where('corp_id', '=', ctx.cdb.corpId)
     .where('status', '=', 'published')
+    .$if(only !== null, (q) => q.where('id', 'in', only!))
     .where('published_at', '>', new Date(now.getTime() - FOLLOW_MS))
     .where((eb) =>
       eb.or([
@@ -205,7 +211,8 @@ export async function followPosts(ctx: SyncCtx, client: WecomClient): Promise<vo
     )
     .execute();
   if (published.length === 0) return;
-  const earliest = Math.min(...published.map((p) => p.published_at!.getTime()));
+  // WeCom made each Moment after its planned time (when it was taken from the outbox): list from the earliest
+  const earliest = Math.min(...published.map((p) => p.planned_at.getTime()));
   const listed = await listedMoments(
     client,
     Math.floor(earliest / 1000) - 60,
