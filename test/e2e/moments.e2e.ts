@@ -105,6 +105,9 @@ describe('console: 朋友圈 on the demo brand', () => {
     await page.locator('.ant-drawer .ant-segmented-item', { hasText: '纯文字' }).click();
     await page.getByTestId('moment-persona').click();
     await page.locator(dropdown, { hasText: '专家' }).click();
+    await page.keyboard.press('Escape');
+    await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').waitFor({ state: 'hidden' });
+    expect(await page.getByTestId('moment-persona').textContent()).toContain('专家');
     await page.getByTestId('moment-select-all').click();
     await page.getByTestId('moment-save').click();
     await page.waitForURL(/\/moments\/\d+$/, { timeout: 30_000 });
