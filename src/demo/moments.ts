@@ -4,19 +4,14 @@ import { createPost, followPosts, type PostInput, publishDue, saveMedia } from '
 import { subtreeUnitIds } from '../modules/org/index.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { Runtime } from '../runtime.ts';
+import { brandTime } from './mass-sends.ts';
 import { Random } from './random.ts';
 import type { ShiftableClock } from './shift-clock.ts';
 
 const DAY = 86_400_000;
-const HOUR = 3_600_000;
-const BRAND_OFFSET = 8 * HOUR;
 
 /** A moment of the brand's calendar (UTC+8): `days` days after `now`'s day (negative: before), at hh:mm. */
-function brandDay(now: Date, days: number, hh: number, mm = 0): Date {
-  const local = now.getTime() + BRAND_OFFSET;
-  const dayStart = local - (local % DAY) - BRAND_OFFSET;
-  return new Date(dayStart + days * DAY + hh * HOUR + mm * 60_000);
-}
+const brandDay = (now: Date, days: number, hh: number, mm = 0) => brandTime(now, -days, hh, mm);
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;

@@ -5,7 +5,7 @@ import type { WecomClient } from '../../wecom/client.ts';
 import { ADD_MOMENT_TASK } from '../../wecom/paths.ts';
 import { type Deps, type SyncCtx, syncCtxOf } from '../context.ts';
 import type { OutboxEffects } from '../manifest.ts';
-import { attachmentsOf, FOLLOW_MS, LIST_PAGE_MAX, listWindows, MEDIA_VALID_MS } from './rules.ts';
+import { attachmentsOf, FOLLOW_MS, LIST_PAGE_MAX, listWindows, MEDIA_VALID_MS, numbers } from './rules.ts';
 
 export const MOMENTS_JOB = 'moments.publish-and-follow';
 /** A published post's members, likes and comments are read again at most this often. */
@@ -14,7 +14,6 @@ export const FOLLOW_EVERY_MS = 15 * 60_000;
 const JOB_TTL_MS = 86_400_000;
 const OUTBOX_PREFIX = 'moments:post:';
 
-const ids = (a: readonly (number | string)[] | null | undefined) => (a ?? []).map(Number);
 const postIdOf = (row: { request: Record<string, unknown> }) => Number(row.request.postId);
 
 /** The moments job: publishes what is due, then follows WeCom's jobs and the members' publishing. */
@@ -129,8 +128,8 @@ export const momentsOutboxEffects: OutboxEffects = {
         .where('id', '=', postIdOf(row))
         .executeTakeFirst();
       if (post?.status !== 'publishing') return { skipped: true };
-      const mediaIds = await mediaIdsOf(ctx, client, ids(post.media_ids));
-      const senderIds = ids(post.sender_staff_ids);
+      const mediaIds = await mediaIdsOf(ctx, client, numbers(post.media_ids));
+      const senderIds = numbers(post.sender_staff_ids);
       const senders = await ctx.cdb.db
         .selectFrom('staff')
         .select('userid')
@@ -138,7 +137,7 @@ export const momentsOutboxEffects: OutboxEffects = {
         .where('id', 'in', senderIds.length ? senderIds : [0])
         .orderBy('userid')
         .execute();
-      const tagIds = ids(post.tag_ids);
+      const tagIds = numbers(post.tag_ids);
       const tags = tagIds.length
         ? await ctx.cdb.db
             .selectFrom('tags')

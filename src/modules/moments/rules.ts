@@ -14,6 +14,10 @@ export const LIST_RANGE_MAX_S = 30 * 86_400;
 /** A published post is followed (publishing, likes, comments) this long after WeCom took it. */
 export const FOLLOW_MS = 30 * 86_400_000;
 
+/** A bigint[] column as numbers (pg hands an array of int8 back as strings). */
+export const numbers = (a: readonly (number | string)[] | null | undefined): number[] =>
+  (a ?? []).map(Number);
+
 export interface MomentContent {
   kind: MomentContentKind;
   body: string;

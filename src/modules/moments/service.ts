@@ -3,7 +3,7 @@ import { AppError, notFound } from '../../platform/http/errors.ts';
 import type { Ctx } from '../context.ts';
 import { assertUnitInScope, subtreeUnitIds } from '../org/index.ts';
 import type { Persona } from '../staff/index.ts';
-import { contentProblem, MEDIA_MAX_BYTES } from './rules.ts';
+import { contentProblem, MEDIA_MAX_BYTES, numbers } from './rules.ts';
 import type { Axis, MemberStatus, MomentContentKind, PostStatus } from './schema.ts';
 
 /**
@@ -27,7 +27,6 @@ export interface PostInput {
 
 const POST_NOT_FOUND = { zh: '朋友圈计划', en: 'Moments post' };
 const bad = (p: { zh: string; en: string }) => new AppError('bad_request', p);
-const ids = (a: readonly (number | string)[] | null | undefined) => (a ?? []).map(Number);
 
 function sees(ctx: Ctx, unitId: number): boolean {
   return ctx.actor.seesWholeCorp || ctx.actor.unitIds.includes(unitId);
@@ -264,11 +263,11 @@ function summary(p: PostRow & { unit_name: string }, totals: Totals | undefined)
     title: p.title,
     body: p.body,
     kind: p.content_kind,
-    mediaIds: ids(p.media_ids),
+    mediaIds: numbers(p.media_ids),
     linkTitle: p.link_title,
     linkUrl: p.link_url,
-    senderStaffIds: ids(p.sender_staff_ids),
-    tagIds: ids(p.tag_ids),
+    senderStaffIds: numbers(p.sender_staff_ids),
+    tagIds: numbers(p.tag_ids),
     plannedAt: p.planned_at.toISOString(),
     status: p.status,
     failure: p.failure,
@@ -338,14 +337,14 @@ export async function getPost(ctx: Ctx, id: number) {
     .where('m.post_id', '=', id)
     .orderBy('m.userid')
     .execute();
-  const senderIds = ids(post.sender_staff_ids);
+  const senderIds = numbers(post.sender_staff_ids);
   const senders = await ctx.cdb.db
     .selectFrom('staff')
     .select(['id', 'name', 'persona', 'userid'])
     .where('corp_id', '=', ctx.cdb.corpId)
     .where('id', 'in', senderIds.length ? senderIds : [0])
     .execute();
-  const tagIds = ids(post.tag_ids);
+  const tagIds = numbers(post.tag_ids);
   const tags = await ctx.cdb.db
     .selectFrom('tags')
     .select(['id', 'name'])

@@ -17,6 +17,7 @@ import dayjs, { type Dayjs } from 'dayjs';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useAsync } from '../../shared/hooks';
+import { PERSONAS } from '../content/api';
 import { tagsApi } from '../tags/api';
 import {
   AXES,
@@ -28,7 +29,6 @@ import {
   momentsApi,
 } from './api';
 
-const PERSONAS = ['brand', 'expert', 'founder', 'sales', 'assistant'] as const;
 type Persona = (typeof PERSONAS)[number];
 
 interface Values {
