@@ -22,7 +22,7 @@ const HOUR = 3_600_000;
 const BRAND_OFFSET = 8 * HOUR;
 
 /** A moment of the brand's calendar (UTC+8): `daysAgo` days before `now`'s day, at hh:mm. */
-function brandTime(now: Date, daysAgo: number, hh: number, mm = 0): Date {
+export function brandTime(now: Date, daysAgo: number, hh: number, mm = 0): Date {
   const local = now.getTime() + BRAND_OFFSET;
   const dayStart = local - (local % DAY) - BRAND_OFFSET;
   return new Date(dayStart - daysAgo * DAY + hh * HOUR + mm * 60_000);

@@ -105,7 +105,7 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(conn.simulated).toBe(true);
     expect(conn.api_base_url).toBe(s.simulator.url);
     wecomCorpId = conn.wecom_corp_id;
-  }, 90_000);
+  }, 150_000);
   afterAll(() => s?.close());
 
   it('leaves the simulator on real time and reports every stage to the end', () => {
@@ -906,6 +906,58 @@ describe('the demo brand, built through the WeCom simulator', () => {
     const sent = items.filter((t: Json) => t.reminder.state === 'sent');
     expect(sent.length).toBeGreaterThanOrEqual(2);
     expect(sent.every((t: Json) => t.state === 'overdue' || t.state === 'open')).toBe(true);
+  });
+
+  it('plans a month of 朋友圈 on the three axes: published ones with each member’s status and counts, planned ones ahead', async () => {
+    const session = async (login: string) => {
+      const res = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login, password: DEMO_PASSWORD }),
+      });
+      const cookie = res.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
+      return async (path: string) => {
+        const r = await fetch(`${s.siyuUrl}/api/v1${path}`, { headers: { cookie } });
+        expect(r.status, path).toBe(200);
+        return (await r.json()) as Json;
+      };
+    };
+    const range = `from=${new Date(Date.now() - 30 * 86_400_000).toISOString()}&to=${new Date(Date.now() + 25 * 86_400_000).toISOString()}`;
+    const hq = await session('admin@demo');
+    const { items } = await hq(`/moments?${range}`);
+    const published = items.filter((p: Json) => p.status === 'published');
+    const planned = items.filter((p: Json) => p.status === 'planned');
+    expect(published.length).toBe(counts.moments_published);
+    expect(planned.length).toBe(counts.moments_planned);
+    expect(published.length).toBeGreaterThanOrEqual(8);
+    expect(planned.length).toBeGreaterThanOrEqual(5);
+    expect(published.every((p: Json) => new Date(p.plannedAt).getTime() < Date.now())).toBe(true);
+    expect(planned.every((p: Json) => new Date(p.plannedAt).getTime() > Date.now())).toBe(true);
+    expect(new Set(items.map((p: Json) => p.axis))).toEqual(new Set(['product', 'persona', 'story']));
+    // most members published, some did not; customers liked and commented
+    const sum = (key: string) => published.reduce((a: number, p: Json) => a + p[key], 0);
+    expect(sum('publishedCount')).toBeGreaterThan(0);
+    expect(sum('publishedCount')).toBeLessThan(sum('memberCount'));
+    expect(sum('visible')).toBeGreaterThan(0);
+    expect(sum('likes')).toBeGreaterThan(0);
+    expect(sum('comments')).toBeGreaterThan(0);
+    const busiest = published.reduce((a: Json, p: Json) => (p.memberCount > a.memberCount ? p : a));
+    const detail = await hq(`/moments/${busiest.id}`);
+    expect(detail.members.length).toBe(busiest.memberCount);
+    expect(
+      detail.members.some((m: Json) => m.status === 'published' && m.visible > 0),
+      JSON.stringify({ ...detail, body: '' }),
+    ).toBe(true);
+    expect(detail.mediaIds.length).toBeGreaterThan(0);
+    // a store manager sees their store's posts only
+    const store = await session('sh-jingan@demo');
+    const own = (await store(`/moments?${range}`)).items;
+    expect(own.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(own.map((p: Json) => p.unitName))).toEqual(new Set(['上海静安店']));
+    expect(s.simClock.offsetMs).toBe(0);
   });
 
   it('reports what it built', async () => {

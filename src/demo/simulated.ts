@@ -26,6 +26,7 @@ import { buildDemoInsight } from './insight.ts';
 import { createDemoJourneys, startDemoWelcome } from './journeys.ts';
 import { createDemoLevers } from './levers.ts';
 import { createDemoMassSends } from './mass-sends.ts';
+import { createDemoMoments } from './moments.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
 import { mixSeed, Random } from './random.ts';
 import { DEMO_CORP_ID, DEMO_PASSWORD, type DemoLogin, insertDemoUnits } from './seed.ts';
@@ -242,6 +243,8 @@ export async function buildDemoThroughSimulator(
   const demoContent = await createDemoContent(opts.runtime.deps, CORP, now);
   // 离职继承 this morning: last, since the member who leaves is gone from WeCom afterwards
   const departure = await createDemoDeparture(transferDemo);
+  // a month of 朋友圈: the past ones published through the simulator at their time, the ones ahead planned
+  const demoMoments = await createDemoMoments({ ...transferDemo, seed });
   await buildDemoInsight(opts.runtime, CORP);
   await createDemoLevers(opts.runtime, CORP, now);
   const t4 = performance.now();
@@ -312,6 +315,8 @@ export async function buildDemoThroughSimulator(
     groups_typed: demoGroups.typed,
     transfers_reassigned: reassigned,
     transfers_departure: departure,
+    moments_published: demoMoments.published,
+    moments_planned: demoMoments.planned,
     facts_ms: Math.round(t4 - t3),
   });
 

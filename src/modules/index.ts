@@ -10,6 +10,7 @@ import { groups } from './groups/module.ts';
 import { insight } from './insight/module.ts';
 import { journeys } from './journeys/module.ts';
 import type { ModuleManifest } from './manifest.ts';
+import { moments } from './moments/module.ts';
 import { orders } from './orders/module.ts';
 import { org } from './org/module.ts';
 import { outreach } from './outreach/module.ts';
@@ -42,6 +43,7 @@ const ALL: readonly ModuleManifest[] = [
   transfers,
   insight,
   sidebar,
+  moments,
 ];
 
 /** The modules in dependency order (a module after those it depends on); refuses unknown names and circles. */

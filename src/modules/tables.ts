@@ -8,6 +8,7 @@ import type { CustomersTables } from './customers/schema.ts';
 import type { GroupsTables } from './groups/schema.ts';
 import type { InsightTables } from './insight/schema.ts';
 import type { JourneysTables } from './journeys/schema.ts';
+import type { MomentsTables } from './moments/schema.ts';
 import type { OrdersTables } from './orders/schema.ts';
 import type { OrgTables } from './org/schema.ts';
 import type { OutreachTables } from './outreach/schema.ts';
@@ -43,4 +44,5 @@ export interface Tables
     TasksTables,
     InsightTables,
     SidebarTables,
-    TransfersTables {}
+    TransfersTables,
+    MomentsTables {}

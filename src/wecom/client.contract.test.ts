@@ -1445,6 +1445,13 @@ describe('moments 朋友圈: upload_attachment → add_moment_task → task resu
     expect(job).toMatchObject({ status: 3, type: 'add_moment_task' });
     expect(job.result?.invalid_sender_list?.user_list).toEqual(['ghost']);
     const momentId = job.result!.moment_id!;
+    const listed = await client.getMomentList({
+      start_time: ctx.nowS() - 60,
+      end_time: ctx.nowS() + 60,
+      filter_type: 0,
+      limit: 20,
+    });
+    expect(listed.moment_list.map((m) => m.moment_id)).toContain(momentId);
 
     expect((await client.getMomentTask({ moment_id: momentId })).task_list).toEqual([
       { userid: 'zhangsan', publish_status: 0 },
@@ -1530,6 +1537,7 @@ describe('coverage of the contract', () => {
     addMomentTask: 'moments',
     getMomentTaskResult: 'moments',
     getMomentTask: 'moments',
+    getMomentList: 'moments',
     getMomentSendResult: 'moments',
     getMomentComments: 'moments',
   };

@@ -1075,6 +1075,23 @@ export class WecomClient {
     return this.post(`${EC}/get_moment_task`, req);
   }
 
+  /** POST get_moment_list: Moments in a range of at most 30 days, at most 20 per page; deleted ones are absent. */
+  async getMomentList(req: {
+    start_time: number;
+    end_time: number;
+    creator?: string;
+    filter_type?: 0 | 1 | 2;
+    cursor?: string;
+    limit?: number;
+  }): Promise<
+    WecomResponse & {
+      next_cursor?: string;
+      moment_list: { moment_id: string; creator?: string; create_time: number; create_type: number }[];
+    }
+  > {
+    return this.post(`${EC}/get_moment_list`, req);
+  }
+
   async getMomentSendResult(req: {
     moment_id: string;
     userid: string;

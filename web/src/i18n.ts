@@ -10,6 +10,7 @@ import * as customers from './features/customers/strings';
 import * as groups from './features/groups/strings';
 import * as insight from './features/insight/strings';
 import * as journeys from './features/journeys/strings';
+import * as moments from './features/moments/strings';
 import * as orders from './features/orders/strings';
 import * as org from './features/org/strings';
 import * as outreach from './features/outreach/strings';
@@ -46,6 +47,7 @@ const zh = {
   ...secrets.zh,
   ...insight.zh,
   ...journeys.zh,
+  ...moments.zh,
 };
 const en: typeof zh = {
   ...shared.en,
@@ -69,6 +71,7 @@ const en: typeof zh = {
   ...secrets.en,
   ...insight.en,
   ...journeys.en,
+  ...moments.en,
 };
 
 export type Messages = typeof zh;

@@ -10,6 +10,7 @@ import {
   DashboardOutlined,
   FileImageOutlined,
   FilterOutlined,
+  FireOutlined,
   FundOutlined,
   IdcardOutlined,
   ImportOutlined,
@@ -110,6 +111,16 @@ export const PAGES: readonly PageEntry[] = [
     page: lazy(() => import('../features/content/ContentPage')),
     menu: { icon: <FileImageOutlined />, label: 'content.menu' },
   },
+  {
+    paths: ['moments'],
+    page: lazy(() => import('../features/moments/MomentsPage')),
+    menu: {
+      icon: <FireOutlined />,
+      label: 'moments.menu',
+      roles: ['hq_admin', 'region_manager', 'store_manager'],
+    },
+  },
+  { paths: ['moments/:id'], page: lazy(() => import('../features/moments/MomentPage')) },
   {
     paths: ['channels'],
     page: lazy(() => import('../features/channels/ChannelsPage')),

@@ -11436,6 +11436,590 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/moments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Moments posts planned in [from, to) (at most 62 days) that the caller sees, by planned time */
+        get: {
+            parameters: {
+                query: {
+                    from: string;
+                    to: string;
+                    axis?: "product" | "persona" | "story";
+                    unitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                unitId: number;
+                                unitName: string;
+                                /** @enum {string} */
+                                axis: "product" | "persona" | "story";
+                                title: string;
+                                body: string;
+                                /** @enum {string} */
+                                kind: "text" | "images" | "video" | "link";
+                                mediaIds: number[];
+                                linkTitle: string | null;
+                                linkUrl: string | null;
+                                senderStaffIds: number[];
+                                tagIds: number[];
+                                plannedAt: string;
+                                /** @enum {string} */
+                                status: "planned" | "publishing" | "submitted" | "published" | "failed" | "cancelled";
+                                failure: string | null;
+                                publishedAt: string | null;
+                                /** @description members WeCom gave the task to */
+                                memberCount: number;
+                                /** @description of them, those who published it */
+                                publishedCount: number;
+                                visible: number;
+                                likes: number;
+                                comments: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Plans a Moments post; it is published through WeCom at its planned time */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the unit it is planned in (HQ or a store of the caller’s subtree); the caller’s own by default */
+                        unitId?: number;
+                        /**
+                         * @description the playbook’s three axes: product, persona, user story
+                         * @enum {string}
+                         */
+                        axis: "product" | "persona" | "story";
+                        title: string;
+                        /** @default  */
+                        body?: string;
+                        /**
+                         * @description text only; up to 9 images; 1 video; 1 link with its cover image
+                         * @enum {string}
+                         */
+                        kind: "text" | "images" | "video" | "link";
+                        /** @default [] */
+                        mediaIds?: number[];
+                        linkTitle?: string | null;
+                        linkUrl?: string | null;
+                        /** @description the members who post it */
+                        senderStaffIds: number[];
+                        /**
+                         * @description customers with any of these tags see it; none: all their customers
+                         * @default []
+                         */
+                        tagIds?: number[];
+                        /** Format: date-time */
+                        plannedAt: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            unitId: number;
+                            unitName: string;
+                            /** @enum {string} */
+                            axis: "product" | "persona" | "story";
+                            title: string;
+                            body: string;
+                            /** @enum {string} */
+                            kind: "text" | "images" | "video" | "link";
+                            mediaIds: number[];
+                            linkTitle: string | null;
+                            linkUrl: string | null;
+                            senderStaffIds: number[];
+                            tagIds: number[];
+                            plannedAt: string;
+                            /** @enum {string} */
+                            status: "planned" | "publishing" | "submitted" | "published" | "failed" | "cancelled";
+                            failure: string | null;
+                            publishedAt: string | null;
+                            /** @description members WeCom gave the task to */
+                            memberCount: number;
+                            /** @description of them, those who published it */
+                            publishedCount: number;
+                            visible: number;
+                            likes: number;
+                            comments: number;
+                            senders: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                persona: "brand" | "expert" | "founder" | "sales" | "assistant";
+                                userid: string;
+                            }[];
+                            tags: {
+                                id: number;
+                                name: string;
+                            }[];
+                            members: {
+                                userid: string;
+                                staffId: number | null;
+                                name: string;
+                                /** @enum {string|null} */
+                                persona: "brand" | "expert" | "founder" | "sales" | "assistant" | null;
+                                /** @enum {string} */
+                                status: "pending" | "published" | "invalid";
+                                visible: number;
+                                likes: number;
+                                comments: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/moments/senders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The members the caller may choose to post, filtered by persona and unit (with its subtree) */
+        get: {
+            parameters: {
+                query?: {
+                    persona?: "brand" | "expert" | "founder" | "sales" | "assistant";
+                    unitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                userid: string;
+                                name: string;
+                                /** @enum {string} */
+                                persona: "brand" | "expert" | "founder" | "sales" | "assistant";
+                                personaName: string | null;
+                                unitId: number;
+                                unitName: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/moments/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Keeps an image (image/jpeg, image/png) or a video (video/mp4), at most 10 MB, sent as the request body; it is uploaded to WeCom when a post using it is published */
+        post: {
+            parameters: {
+                query?: {
+                    fileName?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @enum {string} */
+                            kind: "image" | "video";
+                            fileName: string;
+                            size: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/moments/media/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A media file of Moments (for previews) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/moments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A post with each member’s publishing status, the customers who can see it, likes and comments */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            unitId: number;
+                            unitName: string;
+                            /** @enum {string} */
+                            axis: "product" | "persona" | "story";
+                            title: string;
+                            body: string;
+                            /** @enum {string} */
+                            kind: "text" | "images" | "video" | "link";
+                            mediaIds: number[];
+                            linkTitle: string | null;
+                            linkUrl: string | null;
+                            senderStaffIds: number[];
+                            tagIds: number[];
+                            plannedAt: string;
+                            /** @enum {string} */
+                            status: "planned" | "publishing" | "submitted" | "published" | "failed" | "cancelled";
+                            failure: string | null;
+                            publishedAt: string | null;
+                            /** @description members WeCom gave the task to */
+                            memberCount: number;
+                            /** @description of them, those who published it */
+                            publishedCount: number;
+                            visible: number;
+                            likes: number;
+                            comments: number;
+                            senders: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                persona: "brand" | "expert" | "founder" | "sales" | "assistant";
+                                userid: string;
+                            }[];
+                            tags: {
+                                id: number;
+                                name: string;
+                            }[];
+                            members: {
+                                userid: string;
+                                staffId: number | null;
+                                name: string;
+                                /** @enum {string|null} */
+                                persona: "brand" | "expert" | "founder" | "sales" | "assistant" | null;
+                                /** @enum {string} */
+                                status: "pending" | "published" | "invalid";
+                                visible: number;
+                                likes: number;
+                                comments: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        /** Changes a planned post (409 once it is being published) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the unit it is planned in (HQ or a store of the caller’s subtree); the caller’s own by default */
+                        unitId?: number;
+                        /**
+                         * @description the playbook’s three axes: product, persona, user story
+                         * @enum {string}
+                         */
+                        axis: "product" | "persona" | "story";
+                        title: string;
+                        /** @default  */
+                        body?: string;
+                        /**
+                         * @description text only; up to 9 images; 1 video; 1 link with its cover image
+                         * @enum {string}
+                         */
+                        kind: "text" | "images" | "video" | "link";
+                        /** @default [] */
+                        mediaIds?: number[];
+                        linkTitle?: string | null;
+                        linkUrl?: string | null;
+                        /** @description the members who post it */
+                        senderStaffIds: number[];
+                        /**
+                         * @description customers with any of these tags see it; none: all their customers
+                         * @default []
+                         */
+                        tagIds?: number[];
+                        /** Format: date-time */
+                        plannedAt: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            unitId: number;
+                            unitName: string;
+                            /** @enum {string} */
+                            axis: "product" | "persona" | "story";
+                            title: string;
+                            body: string;
+                            /** @enum {string} */
+                            kind: "text" | "images" | "video" | "link";
+                            mediaIds: number[];
+                            linkTitle: string | null;
+                            linkUrl: string | null;
+                            senderStaffIds: number[];
+                            tagIds: number[];
+                            plannedAt: string;
+                            /** @enum {string} */
+                            status: "planned" | "publishing" | "submitted" | "published" | "failed" | "cancelled";
+                            failure: string | null;
+                            publishedAt: string | null;
+                            /** @description members WeCom gave the task to */
+                            memberCount: number;
+                            /** @description of them, those who published it */
+                            publishedCount: number;
+                            visible: number;
+                            likes: number;
+                            comments: number;
+                            senders: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                persona: "brand" | "expert" | "founder" | "sales" | "assistant";
+                                userid: string;
+                            }[];
+                            tags: {
+                                id: number;
+                                name: string;
+                            }[];
+                            members: {
+                                userid: string;
+                                staffId: number | null;
+                                name: string;
+                                /** @enum {string|null} */
+                                persona: "brand" | "expert" | "founder" | "sales" | "assistant" | null;
+                                /** @enum {string} */
+                                status: "pending" | "published" | "invalid";
+                                visible: number;
+                                likes: number;
+                                comments: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/moments/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancels a planned post (409 once it is being published) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            unitId: number;
+                            unitName: string;
+                            /** @enum {string} */
+                            axis: "product" | "persona" | "story";
+                            title: string;
+                            body: string;
+                            /** @enum {string} */
+                            kind: "text" | "images" | "video" | "link";
+                            mediaIds: number[];
+                            linkTitle: string | null;
+                            linkUrl: string | null;
+                            senderStaffIds: number[];
+                            tagIds: number[];
+                            plannedAt: string;
+                            /** @enum {string} */
+                            status: "planned" | "publishing" | "submitted" | "published" | "failed" | "cancelled";
+                            failure: string | null;
+                            publishedAt: string | null;
+                            /** @description members WeCom gave the task to */
+                            memberCount: number;
+                            /** @description of them, those who published it */
+                            publishedCount: number;
+                            visible: number;
+                            likes: number;
+                            comments: number;
+                            senders: {
+                                id: number;
+                                name: string;
+                                /** @enum {string} */
+                                persona: "brand" | "expert" | "founder" | "sales" | "assistant";
+                                userid: string;
+                            }[];
+                            tags: {
+                                id: number;
+                                name: string;
+                            }[];
+                            members: {
+                                userid: string;
+                                staffId: number | null;
+                                name: string;
+                                /** @enum {string|null} */
+                                persona: "brand" | "expert" | "founder" | "sales" | "assistant" | null;
+                                /** @enum {string} */
+                                status: "pending" | "published" | "invalid";
+                                visible: number;
+                                likes: number;
+                                comments: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

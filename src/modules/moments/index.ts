@@ -1,0 +1,2 @@
+export { followPosts, MOMENTS_JOB, publishDue } from './publish.ts';
+export { createPost, listPosts, type PostInput, saveMedia } from './service.ts';
