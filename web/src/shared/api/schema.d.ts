@@ -6076,7 +6076,7 @@ export interface paths {
                                 url: string;
                                 name?: string;
                             }[];
-                            missing: ("customer_name" | "staff_name" | "persona_name" | "store_name" | "brand_name" | "member_level" | "coupon_name")[];
+                            missing: ("customer_name" | "staff_name" | "persona_name" | "store_name" | "brand_name" | "member_level" | "coupon_name" | "group_name")[];
                         };
                     };
                 };
