@@ -204,6 +204,15 @@ describe('group sends through the simulator', () => {
     expect(
       Object.fromEntries(perGroup.map((g: { name: string; status: string }) => [g.name, g.status])),
     ).toEqual({ 静安会员群: 'sent', 静安会员二群: 'queued' });
+    // the owner's confirmation per group: 张丽 confirmed, 陈静 not yet
+    expect(
+      Object.fromEntries(
+        perGroup.map((g: { name: string; ownerConfirmedAt: string | null }) => [
+          g.name,
+          Boolean(g.ownerConfirmedAt),
+        ]),
+      ),
+    ).toEqual({ 静安会员群: true, 静安会员二群: false });
     // the message is in the group
     const { messages } = (await t.corp('GET', '/messages?userid=sh1a')) as {
       messages: { chat_id?: string; content: string }[];

@@ -520,7 +520,11 @@ export async function listGroupRecipients(
     .innerJoin('groups as g', (j) => j.onRef('g.corp_id', '=', 'r.corp_id').onRef('g.id', '=', 'r.group_id'))
     .leftJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'r.corp_id').onRef('s.id', '=', 'r.staff_id'))
     .leftJoin('org_units as u', (j) => j.onRef('u.corp_id', '=', 's.corp_id').onRef('u.id', '=', 's.unit_id'))
+    .leftJoin('mass_send_tasks as t', (j) =>
+      j.onRef('t.corp_id', '=', 'r.corp_id').onRef('t.id', '=', 'r.task_id'),
+    )
     .select([
+      't.confirmed_at',
       'r.group_id',
       'g.name',
       'g.type',
@@ -552,6 +556,7 @@ export async function listGroupRecipients(
     status: r.status,
     reason: r.reason,
     resultAt: r.result_at?.toISOString() ?? null,
+    ownerConfirmedAt: r.confirmed_at?.toISOString() ?? null,
   }));
   const last = items[items.length - 1];
   return {

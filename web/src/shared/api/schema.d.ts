@@ -7685,6 +7685,8 @@ export interface paths {
                                 status: "planned" | "excluded" | "queued" | "sent" | "unsent" | "not_owner" | "over_cap" | "failed" | "cancelled";
                                 reason: string | null;
                                 resultAt: string | null;
+                                /** @description when the owner confirmed the task in WeCom; null: not yet */
+                                ownerConfirmedAt: string | null;
                             }[];
                             nextCursor: string | null;
                         };
