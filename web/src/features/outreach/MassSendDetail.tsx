@@ -20,6 +20,7 @@ import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDateTime, formatMoney, formatNumber } from '../../shared/format';
 import { useAsync, useCursorPages } from '../../shared/hooks';
 import { type MassSend, outreachApi, RECIPIENT_STATUSES, type Recipient, type RecipientStatus } from './api';
+import { GroupSendResults } from './GroupSendResults';
 import { STATUS_COLOR } from './MassSendsPage';
 import { WeChatPreview } from './WeChatPreview';
 
@@ -49,13 +50,17 @@ export function MassSendDetail({ id }: { id: number }) {
   const m = state.data;
   if (state.error) return <ErrorAlert error={state.error} onRetry={state.reload} />;
   if (!m) return <Card loading />;
-  const waiting = m.recipients.queued > 0 && m.status === 'sending';
+  const groups = m.target === 'groups';
+  const waiting =
+    (groups ? (m.groups?.byStatus.queued ?? 0) : m.recipients.queued) > 0 && m.status === 'sending';
   return (
     <>
       <PageHeader
         title={
           <Flex gap={8} align="center" wrap>
             <span>{m.name}</span>
+            {groups ? <Tag color="purple">{t('massSends.targetTag.groups')}</Tag> : null}
+            {m.recurrence ? <Tag color="cyan">{t('massSends.targetTag.recurring')}</Tag> : null}
             <Tag color={STATUS_COLOR[m.status]} data-testid="mass-send-status">
               {t(`massSends.status.${m.status}`)}
             </Tag>
@@ -64,7 +69,9 @@ export function MassSendDetail({ id }: { id: number }) {
         subtitle={`${t(`massSends.kind.${m.contentKind}`)} · ${formatDateTime(m.sendAt ?? m.dispatchedAt ?? m.createdAt, lang)}`}
         extra={
           <Flex gap={8} wrap>
-            <Button onClick={() => navigate('/mass-sends')}>{t('massSends.back')}</Button>
+            <Button onClick={() => navigate(m.seriesId ? `/mass-sends/${m.seriesId}` : '/mass-sends')}>
+              {t('massSends.back')}
+            </Button>
             {waiting ? (
               <Button
                 onClick={() => act('remind')}
@@ -97,7 +104,8 @@ export function MassSendDetail({ id }: { id: number }) {
       ) : null}
       <Row gutter={[16, 16]}>
         <Col xs={24} lg={16}>
-          <Flex vertical gap={16}>
+          {groups ? <GroupSendResults m={m} reloadKey={reloadKey} /> : null}
+          <Flex vertical gap={16} hidden={groups}>
             <Card size="small">
               <Flex gap={24} wrap data-testid="mass-send-outcome">
                 <Statistic title={t('massSends.receiving')} value={m.planned.receiving} />
@@ -196,11 +204,11 @@ export function MassSendDetail({ id }: { id: number }) {
                 />
               </Card>
             ) : null}
-            <Recipients id={id} reloadKey={reloadKey} />
+            {groups ? null : <Recipients id={id} reloadKey={reloadKey} />}
           </Flex>
         </Col>
         <Col xs={24} lg={8}>
-          <Typography.Text strong>{t('massSends.preview')}</Typography.Text>
+          <Typography.Text strong>{t(groups ? 'massSends.g.preview' : 'massSends.preview')}</Typography.Text>
           <div style={{ marginTop: 8 }}>
             <WeChatPreview
               sender={m.staff[0]?.name ?? t('massSends.staff')}
