@@ -3,4 +3,5 @@ export { createGroupCode } from './codes.ts';
 export { changeGroupOwners } from './owner.ts';
 export { type RoutingDecision, routeCustomerToGroup, setRoutingRules } from './routing.ts';
 export { GROUP_TYPES, type GroupType } from './schema.ts';
+export { STATS_JOB } from './stats.ts';
 export { dismissGroupFromWecom, upsertGroupFromWecom, type WecomGroupChat } from './sync.ts';
