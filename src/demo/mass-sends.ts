@@ -110,24 +110,7 @@ export async function createDemoMassSends(
       await o.runtime.drain();
       const later = new Date(at.getTime() + HOUR);
       o.simClock.shiftTo(later);
-      const tasks = await deps.db
-        .selectFrom('mass_send_tasks as t')
-        .innerJoin('staff as s', (j) =>
-          j.onRef('s.corp_id', '=', 't.corp_id').onRef('s.id', '=', 't.staff_id'),
-        )
-        .select(['t.msgid', 's.userid'])
-        .where('t.corp_id', '=', o.corpId)
-        .where('t.mass_send_id', '=', id)
-        .where('t.msgid', 'is not', null)
-        .orderBy('t.id')
-        .execute();
-      for (const t of tasks) {
-        if (!rng.chance(confirm)) continue;
-        await o.sim('POST', `/sim/corps/${o.wecomCorpId}/scenarios/member-confirms-mass-send`, {
-          msgid: t.msgid,
-          userid: t.userid,
-        });
-      }
+      await membersConfirm(o, id, rng, confirm);
       await followResults(ctxAt(new Date(later.getTime() + HOUR)), link.client);
       return id;
     } finally {
@@ -226,6 +209,26 @@ export async function createDemoMassSends(
   return { sends: Number(n), memberDayOccurrences: series };
 }
 
+/** Each member (or group owner) with a task of the send confirms it in WeCom with probability `p`. */
+async function membersConfirm(o: DemoMassSendOptions, massSendId: number, rng: Random, p: number) {
+  const tasks = await o.runtime.deps.db
+    .selectFrom('mass_send_tasks as t')
+    .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 't.corp_id').onRef('s.id', '=', 't.staff_id'))
+    .select(['t.msgid', 's.userid'])
+    .where('t.corp_id', '=', o.corpId)
+    .where('t.mass_send_id', '=', massSendId)
+    .where('t.msgid', 'is not', null)
+    .orderBy('t.id')
+    .execute();
+  for (const t of tasks) {
+    if (!rng.chance(p)) continue;
+    await o.sim('POST', `/sim/corps/${o.wecomCorpId}/scenarios/member-confirms-mass-send`, {
+      msgid: t.msgid,
+      userid: t.userid,
+    });
+  }
+}
+
 /**
  * The weekly 会员日 group send: created 22 days ago for every Wednesday at 10:00 to the welfare groups, with
  * each group's name and store filled in; at each past Wednesday the scheduler's pass makes the occurrence and
@@ -260,29 +263,13 @@ async function memberDaySeries(
       await o.runtime.drain();
       const later = new Date(at.getTime() + HOUR);
       o.simClock.shiftTo(later);
-      const tasks = await o.runtime.deps.db
-        .selectFrom('mass_send_tasks as t')
-        .innerJoin('mass_sends as m', (j) =>
-          j.onRef('m.corp_id', '=', 't.corp_id').onRef('m.id', '=', 't.mass_send_id'),
-        )
-        .innerJoin('staff as s', (j) =>
-          j.onRef('s.corp_id', '=', 't.corp_id').onRef('s.id', '=', 't.staff_id'),
-        )
-        .select(['t.msgid', 's.userid'])
-        .where('t.corp_id', '=', o.corpId)
-        .where('m.series_id', '=', id)
-        .where('t.msgid', 'is not', null)
-        .where('t.confirmed_at', 'is', null)
-        .where('t.created_at', '>=', at)
-        .orderBy('t.id')
-        .execute();
-      for (const t of tasks) {
-        if (!rng.chance(0.85)) continue;
-        await o.sim('POST', `/sim/corps/${o.wecomCorpId}/scenarios/member-confirms-mass-send`, {
-          msgid: t.msgid,
-          userid: t.userid,
-        });
-      }
+      const occurrence = await o.runtime.deps.db
+        .selectFrom('mass_sends')
+        .select((eb) => eb.fn.max('id').as('id'))
+        .where('corp_id', '=', o.corpId)
+        .where('series_id', '=', id)
+        .executeTakeFirstOrThrow();
+      if (occurrence.id !== null) await membersConfirm(o, Number(occurrence.id), rng, 0.85);
       await followResults(ctxAt(new Date(later.getTime() + HOUR)), client);
       made++;
     } finally {

@@ -14,6 +14,7 @@ import {
   type MassSend,
   outreachApi,
 } from './api';
+import { NameUnit } from './cells';
 import { recurrenceText } from './GroupSendFields';
 import { STATUS_COLOR } from './MassSendsPage';
 
@@ -135,14 +136,7 @@ export function GroupSendResults({ m, reloadKey }: { m: MassSend; reloadKey: num
               {
                 key: 'name',
                 title: t('massSends.g.owner'),
-                render: (_, s) => (
-                  <Flex vertical>
-                    <span>{s.name}</span>
-                    <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                      {s.unitName}
-                    </Typography.Text>
-                  </Flex>
-                ),
+                render: (_, s) => <NameUnit name={s.name} unit={s.unitName} />,
               },
               {
                 key: 'confirmed',
@@ -215,14 +209,7 @@ function GroupRows({ id, reloadKey }: { id: number; reloadKey: number }) {
           {
             key: 'owner',
             title: t('massSends.g.owner'),
-            render: (_, r) => (
-              <Flex vertical>
-                <span>{r.ownerName ?? '—'}</span>
-                <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                  {r.unitName}
-                </Typography.Text>
-              </Flex>
-            ),
+            render: (_, r) => <NameUnit name={r.ownerName} unit={r.unitName} />,
           },
           {
             key: 'confirmed',

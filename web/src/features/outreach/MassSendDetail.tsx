@@ -20,6 +20,7 @@ import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDateTime, formatMoney, formatNumber } from '../../shared/format';
 import { useAsync, useCursorPages } from '../../shared/hooks';
 import { type MassSend, outreachApi, RECIPIENT_STATUSES, type Recipient, type RecipientStatus } from './api';
+import { NameUnit } from './cells';
 import { GroupSendResults } from './GroupSendResults';
 import { STATUS_COLOR } from './MassSendsPage';
 import { WeChatPreview } from './WeChatPreview';
@@ -153,14 +154,7 @@ export function MassSendDetail({ id }: { id: number }) {
                   {
                     key: 'name',
                     title: t('massSends.staff'),
-                    render: (_, s) => (
-                      <Flex vertical>
-                        <span>{s.name}</span>
-                        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                          {s.unitName}
-                        </Typography.Text>
-                      </Flex>
-                    ),
+                    render: (_, s) => <NameUnit name={s.name} unit={s.unitName} />,
                   },
                   {
                     key: 'rate',
