@@ -839,6 +839,12 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(total('messages')).toBeGreaterThan(0);
     expect(total('activeMembers')).toBeGreaterThan(0);
     expect(items.every((d) => d.members >= d.activeMembers)).toBe(true);
+    // to yesterday: the last week has messages too
+    const lastWeek = [...new Set(items.map((d) => d.day))].sort().slice(-7);
+    expect(lastWeek.at(-1)).toBe(stats.lastDay);
+    expect(items.filter((d) => lastWeek.includes(d.day)).reduce((n, d) => n + d.messages, 0)).toBeGreaterThan(
+      0,
+    );
     // a store manager sees their store's figures only
     const store = await getterAs(s, 'sh-jingan@demo');
     const own = (await store('/groups/stats?days=30')).items as Json[];
