@@ -47,7 +47,9 @@ export interface DemoMassSendOptions {
  * the price-sensitive part only with a member still to confirm (reminded once), one cancelled part-way, and
  * one scheduled for tomorrow morning.
  */
-export async function createDemoMassSends(o: DemoMassSendOptions): Promise<number> {
+export async function createDemoMassSends(
+  o: DemoMassSendOptions,
+): Promise<{ sends: number; memberDayOccurrences: number }> {
   const deps = o.runtime.deps;
   const admin = await deps.db
     .selectFrom('accounts')
@@ -110,30 +112,17 @@ export async function createDemoMassSends(o: DemoMassSendOptions): Promise<numbe
       await o.runtime.drain();
       const later = new Date(at.getTime() + HOUR);
       o.simClock.shiftTo(later);
-      const tasks = await deps.db
-        .selectFrom('mass_send_tasks as t')
-        .innerJoin('staff as s', (j) =>
-          j.onRef('s.corp_id', '=', 't.corp_id').onRef('s.id', '=', 't.staff_id'),
-        )
-        .select(['t.msgid', 's.userid'])
-        .where('t.corp_id', '=', o.corpId)
-        .where('t.mass_send_id', '=', id)
-        .where('t.msgid', 'is not', null)
-        .orderBy('t.id')
-        .execute();
-      for (const t of tasks) {
-        if (!rng.chance(confirm)) continue;
-        await o.sim('POST', `/sim/corps/${o.wecomCorpId}/scenarios/member-confirms-mass-send`, {
-          msgid: t.msgid,
-          userid: t.userid,
-        });
-      }
+      await membersConfirm(o, id, rng, confirm);
       await followResults(ctxAt(new Date(later.getTime() + HOUR)), link.client);
       return id;
     } finally {
       o.simClock.reset();
     }
   }
+
+  // 周三会员日: a weekly group send to the stores' welfare groups, made three weeks ago (first, so that the
+  // audit log stays in time order); each past Wednesday's occurrence went out and most owners confirmed it
+  const series = await memberDaySeries(o, ctxAt, new Random(o.seed ^ 0x6d656d62), link.client);
 
   const first = brandTime(o.now, 10, 10, 30);
   // HQ puts the launch's picture and mini-program card into the library that morning
@@ -205,10 +194,82 @@ export async function createDemoMassSends(o: DemoMassSendOptions): Promise<numbe
 
   // the orders since the first send that followed a touch
   await attributeOrdersSince(syncCtxOf(deps, o.corpId), first);
+  // a series' occurrences are counted with it (each send made has one audit entry)
   const { n } = await deps.db
     .selectFrom('mass_sends')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('corp_id', '=', o.corpId)
+    .where('series_id', 'is', null)
     .executeTakeFirstOrThrow();
-  return Number(n);
+  return { sends: Number(n), memberDayOccurrences: series };
+}
+
+/** Each member (or group owner) with a task of the send confirms it in WeCom with probability `p`. */
+async function membersConfirm(o: DemoMassSendOptions, massSendId: number, rng: Random, p: number) {
+  const tasks = await o.runtime.deps.db
+    .selectFrom('mass_send_tasks as t')
+    .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 't.corp_id').onRef('s.id', '=', 't.staff_id'))
+    .select(['t.msgid', 's.userid'])
+    .where('t.corp_id', '=', o.corpId)
+    .where('t.mass_send_id', '=', massSendId)
+    .where('t.msgid', 'is not', null)
+    .orderBy('t.id')
+    .execute();
+  for (const t of tasks) {
+    if (!rng.chance(p)) continue;
+    await o.sim('POST', `/sim/corps/${o.wecomCorpId}/scenarios/member-confirms-mass-send`, {
+      msgid: t.msgid,
+      userid: t.userid,
+    });
+  }
+}
+
+/**
+ * The weekly 会员日 group send: created 22 days ago for every Wednesday at 10:00 to the welfare groups, with
+ * each group's name and store filled in; at each past Wednesday the scheduler's pass makes the occurrence and
+ * sends it through the owners, who confirm an hour later (most of them). Returns the occurrences made.
+ */
+async function memberDaySeries(
+  o: DemoMassSendOptions,
+  ctxAt: (at: Date) => Ctx,
+  rng: Random,
+  client: Parameters<typeof followResults>[1],
+): Promise<number> {
+  const createdAt = brandTime(o.now, 22, 17);
+  const input: MassSendInput = {
+    name: '周三会员日',
+    contentKind: 'event',
+    text: '{{group_name}}的朋友们，今天是周三会员日🎉 {{store_name}}全场第二杯半价，到店出示群聊截图即可～',
+    target: 'groups',
+    groups: { types: ['welfare'] },
+    recurrence: { weekdays: [3], time: '10:00' },
+  };
+  const { id } = await createMassSend(ctxAt(createdAt), input);
+  let made = 0;
+  for (let daysAgo = 21; daysAgo >= 0; daysAgo--) {
+    const at = brandTime(o.now, daysAgo, 10, 1);
+    // Wednesdays whose confirmations are over (today's, if still to come, is the live scheduler's)
+    if (new Date(at.getTime() + BRAND_OFFSET).getUTCDay() !== 3) continue;
+    if (at <= createdAt || at.getTime() + 3 * HOUR > o.now.getTime()) continue;
+    o.simClock.shiftTo(at);
+    try {
+      await dispatchDue(ctxAt(at));
+      o.runtime.deps.wake.outbox();
+      await o.runtime.drain();
+      const later = new Date(at.getTime() + HOUR);
+      o.simClock.shiftTo(later);
+      const occurrence = await o.runtime.deps.db
+        .selectFrom('mass_sends')
+        .select((eb) => eb.fn.max('id').as('id'))
+        .where('corp_id', '=', o.corpId)
+        .where('series_id', '=', id)
+        .executeTakeFirstOrThrow();
+      if (occurrence.id !== null) await membersConfirm(o, Number(occurrence.id), rng, 0.85);
+      await followResults(ctxAt(new Date(later.getTime() + HOUR)), client);
+      made++;
+    } finally {
+      o.simClock.reset();
+    }
+  }
+  return made;
 }

@@ -10,6 +10,7 @@ import type {
 import { controlCall } from '../simulator/control-routes.ts';
 import type { CorpInput } from '../simulator/corps.ts';
 import type { DepartmentInput, MemberInput } from '../simulator/directory.ts';
+import type { groupMessage } from '../simulator/group-stats.ts';
 import type { joinGroup, leaveGroup, memberCreatesGroup } from '../simulator/groups.ts';
 import type { Simulator } from '../simulator/state.ts';
 import type { adminCreateTags } from '../simulator/tags.ts';
@@ -32,6 +33,7 @@ interface Scenarios {
   'join-group': typeof joinGroup;
   'leave-group': typeof leaveGroup;
   'scan-contact-way': typeof scanContactWay;
+  'group-message': typeof groupMessage;
 }
 export type ScenarioName = keyof Scenarios;
 export type ScenarioInput<N extends ScenarioName> = Parameters<Scenarios[N]>[2];

@@ -64,6 +64,21 @@ async function simGet(s: Setup, path: string): Promise<Json> {
   return res.json();
 }
 
+/** A GET of the console API as this demo login. */
+async function getterAs(s: Setup, login: string) {
+  const res = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ login, password: DEMO_PASSWORD }),
+  });
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  return async (path: string) =>
+    (await (await fetch(`${s.siyuUrl}/api/v1${path}`, { headers: { cookie } })).json()) as Json;
+}
+
 async function count(s: Setup, table: keyof Tables & string): Promise<number> {
   const { rows } = await sql<{ n: number }>`
     select count(*)::int as n from ${sql.table(table)} where corp_id = ${CORP}`.execute(s.database.db);
@@ -635,20 +650,7 @@ describe('the demo brand, built through the WeCom simulator', () => {
   });
 
   it('shows a store manager the front-line tags and the segments on them; HQ’s own tags stay with HQ', async () => {
-    const as = async (login: string) => {
-      const res = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ login, password: DEMO_PASSWORD }),
-      });
-      const cookie = res.headers
-        .getSetCookie()
-        .map((c) => c.split(';')[0])
-        .join('; ');
-      return async (path: string) =>
-        (await (await fetch(`${s.siyuUrl}/api/v1${path}`, { headers: { cookie } })).json()) as Json;
-    };
-    const [admin, store] = [await as('admin@demo'), await as('sh-jingan@demo')];
+    const [admin, store] = [await getterAs(s, 'admin@demo'), await getterAs(s, 'sh-jingan@demo')];
     const groups = async (get: typeof admin) => (await get('/tags')).groups.map((g: Json) => g.name);
     expect(await groups(store)).toEqual(expect.arrayContaining(['口味偏好', '消费等级', '行为特征']));
     expect(await groups(store)).not.toContain('招商线索');
@@ -794,18 +796,76 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(counts.journeys_enrolled).toBeGreaterThan(today.length);
   });
 
+  it('has a weekly 会员日 group send whose past Wednesdays went out to the welfare groups, with results per group', async () => {
+    const admin = await getterAs(s, 'admin@demo');
+    const list = (await admin('/outreach/mass-sends?limit=50')).items as Json[];
+    const series = list.find((m) => m.name === '周三会员日');
+    expect(series).toMatchObject({ target: 'groups', recurring: true, status: 'scheduled' });
+    const view = await admin(`/outreach/mass-sends/${series.id}`);
+    expect(view.recurrence).toMatchObject({ weekdays: [3], time: '10:00' });
+    expect(Date.parse(view.sendAt)).toBeGreaterThan(Date.now());
+    expect(counts.member_day_occurrences).toBeGreaterThanOrEqual(2);
+    const occurrences = view.groups.occurrences as Json[];
+    expect(occurrences).toHaveLength(counts.member_day_occurrences!);
+    for (const o of occurrences) {
+      expect(new Date(Date.parse(o.sendAt) + 8 * 3_600_000).getUTCDay()).toBe(3);
+      expect(o.groups).toBeGreaterThan(0);
+    }
+    expect(occurrences.some((o) => o.sent > 0)).toBe(true);
+    const last = occurrences[0]!;
+    const rows = (await admin(`/outreach/mass-sends/${last.id}/groups?limit=50`)).items as Json[];
+    expect(rows.length).toBe(last.groups);
+    expect(rows.every((r) => r.type === 'welfare')).toBe(true);
+    const sent = rows.filter((r) => r.status === 'sent');
+    expect(sent.length).toBe(last.sent);
+    expect(sent.every((r) => r.ownerConfirmedAt !== null)).toBe(true);
+    // each group got its own name and store in the text
+    const { messages } = await simGet(s, `/sim/corps/${wecomCorpId}/messages?limit=10000`);
+    const memberDay = (messages as Json[]).filter((m) => String(m.content).includes('今天是周三会员日'));
+    expect(memberDay.length).toBeGreaterThanOrEqual(sent.length);
+    expect(memberDay.some((m) => /^禾木.+福利群的朋友们/.test(m.content))).toBe(true);
+    expect(memberDay.every((m) => !String(m.content).includes('{{'))).toBe(true);
+  });
+
+  it('has 30 days of group statistics per store: joins, leaves, speakers and messages', async () => {
+    expect(counts.group_stats_days).toBeGreaterThanOrEqual(30);
+    const admin = await getterAs(s, 'admin@demo');
+    const stats = await admin('/groups/stats?days=30');
+    const items = stats.items as Json[];
+    const stores = new Set(items.map((d) => d.unitId));
+    expect(stores.size).toBeGreaterThanOrEqual(3);
+    const total = (k: string) => items.reduce((n, d) => n + d[k], 0);
+    expect(total('membersAdded')).toBeGreaterThan(0);
+    expect(total('messages')).toBeGreaterThan(0);
+    expect(total('activeMembers')).toBeGreaterThan(0);
+    expect(items.every((d) => d.members >= d.activeMembers)).toBe(true);
+    // to yesterday: the last week has messages too
+    const lastWeek = [...new Set(items.map((d) => d.day))].sort().slice(-7);
+    expect(lastWeek.at(-1)).toBe(stats.lastDay);
+    expect(items.filter((d) => lastWeek.includes(d.day)).reduce((n, d) => n + d.messages, 0)).toBeGreaterThan(
+      0,
+    );
+    // a store manager sees their store's figures only
+    const store = await getterAs(s, 'sh-jingan@demo');
+    const own = (await store('/groups/stats?days=30')).items as Json[];
+    expect(own.length).toBeGreaterThan(0);
+    expect(new Set(own.map((d) => d.unitName))).toEqual(new Set([own[0]!.unitName]));
+  });
+
   it('has mass sends in several states, each customer once through one sender, dated in the past', async () => {
     const sends = await s.database.db
       .selectFrom('mass_sends')
-      .select(['id', 'name', 'status', 'created_at'])
+      .select(['id', 'name', 'status', 'created_at', 'target'])
       .where('corp_id', '=', CORP)
+      .where('series_id', 'is', null)
       .orderBy('id')
       .execute();
     expect(sends.length).toBe(counts.mass_sends);
     // a small brand may have nobody in a segment: that send is left out
-    expect(sends.length).toBeGreaterThanOrEqual(2);
-    expect(sends[0]!.status).toMatch(/^(done|sending)$/);
-    expect(sends[0]!.created_at.getTime()).toBeLessThan(Date.now() - 2 * 86_400_000);
+    const toCustomers = sends.filter((m) => m.target === 'customers');
+    expect(toCustomers.length).toBeGreaterThanOrEqual(2);
+    expect(toCustomers[0]!.status).toMatch(/^(done|sending)$/);
+    expect(toCustomers[0]!.created_at.getTime()).toBeLessThan(Date.now() - 2 * 86_400_000);
     const sent = await s.database.db
       .selectFrom('mass_send_recipients')
       .select(['mass_send_id', 'customer_id', 'staff_id', 'status'])

@@ -10,6 +10,7 @@ import {
   stageCounts,
   type TimelineEntry,
 } from '../modules/customers/index.ts';
+import { STATS_JOB } from '../modules/groups/index.ts';
 import type { Tables } from '../modules/tables.ts';
 import { corpDb } from '../platform/db/corp-db.ts';
 import type { Pii } from '../platform/pii.ts';
@@ -103,6 +104,7 @@ const RANK = {
   leave: 6,
   resign: 7,
   transfer: 8,
+  talk: 9,
 } as const;
 
 interface Step {
@@ -245,6 +247,13 @@ export async function buildDemoThroughSimulator(
   const departure = await createDemoDeparture(transferDemo);
   // a month of 朋友圈: the past ones published through the simulator at their time, the ones ahead planned
   const demoMoments = await createDemoMoments({ ...transferDemo, seed });
+  // the groups' daily statistics (groupchat/statistic) for the last 30 days, as the hourly job pulls them
+  await opts.runtime.runJob(STATS_JOB);
+  const { n: statsDays } = await db
+    .selectFrom('group_stats_pulls')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('corp_id', '=', CORP)
+    .executeTakeFirstOrThrow();
   await buildDemoInsight(opts.runtime, CORP);
   await createDemoLevers(opts.runtime, CORP, now);
   const t4 = performance.now();
@@ -306,7 +315,9 @@ export async function buildDemoThroughSimulator(
     // the people's audited work, and each transfer request (one entry each)
     audited_actions: audited + (reassigned ? 1 : 0) + (departure ? 1 : 0),
     journeys_enrolled: Object.values(journeys).reduce((a, b) => a + b, 0),
-    mass_sends: massSends,
+    mass_sends: massSends.sends,
+    member_day_occurrences: massSends.memberDayOccurrences,
+    group_stats_days: Number(statsDays),
     tasks: demoTasks.tasks,
     task_reminders: demoTasks.reminders,
     content_items: demoContent.items,
@@ -527,6 +538,25 @@ async function playHistory(
   };
 }
 
+/** How far back the demo's groups have messages: the statistics charts show 30 days. */
+const TALK_DAYS = 35;
+const GROUP_POSTS = [
+  '今天店里新到了一批当季水果，下午茶可以来试试～',
+  '周三会员日别忘了：第二杯半价，到店出示群聊截图即可。',
+  '周五下午 3 点群里发限量券，大家定好闹钟⏰',
+  '新品试饮名额还剩几个，想来的在群里说一声～',
+];
+const GROUP_TALK = [
+  '收到，谢谢！',
+  '昨天那款新品好喝，推荐大家试试',
+  '请问今天几点关门？',
+  '券已经领到啦',
+  '周末带孩子去，有没有少糖的推荐？',
+  '👍',
+  '会员日是每周三吗？',
+  '外卖也能用群里的券吗',
+];
+
 const GROUP_NOTICES = [
   '每周三会员日：群内专享第二杯半价，到店出示群聊截图即可。',
   '新品上市第一时间在群里通知，欢迎大家试饮后反馈～',
@@ -546,9 +576,23 @@ function planGroups(
   o: { now: Date; seed: number },
 ): { groups: number; joins: number } {
   const rng = new Random(mixSeed(o.seed, 0x67726f75));
+  // what is said in the groups has its own draws, so the groups and their members stay as they were
+  const talk = new Random(mixSeed(o.seed, 0x74616c6b));
   const nowMs = o.now.getTime();
+  const talkFrom = nowMs - TALK_DAYS * DAY;
   let groups = 0;
   let joins = 0;
+  /** A message in a group; one the simulator refuses (the speaker gone meanwhile) is left unsaid. */
+  const say = (
+    when: number,
+    chat: () => string,
+    speaker: { userid: string } | { external_userid: string },
+  ) => {
+    const content = talk.pick('userid' in speaker ? GROUP_POSTS : GROUP_TALK);
+    at(when, RANK.talk, async () => {
+      await wecom.scenario('group-message', { chat_id: chat(), ...speaker, content }).catch(() => {});
+    });
+  };
   for (const store of UNITS.filter((u) => u.kind === 'store')) {
     const manager = STAFF.find((s) => s.unit === store.code && s.title === '店长')!;
     const short = storeShortName(store.code);
@@ -592,6 +636,12 @@ function planGroups(
         });
         list[slot] = r.group.chat_id;
       });
+      // the manager posts in the group on some days (the notices, the week's new products)
+      for (let d = TALK_DAYS; d >= 1; d--) {
+        const when = nowMs - d * DAY + talk.int(9, 20) * HOUR;
+        if (when > createdAt + HOUR && talk.chance(0.45))
+          say(when, () => list[slot]!, { userid: manager.userid });
+      }
       const eligible =
         k === 0 ? candidates : candidates.filter(({ c }) => c.firstAddedAt.getTime() > createdAt - 30 * DAY);
       const size = Math.min(eligible.length, rng.int(20, 80));
@@ -612,12 +662,22 @@ function planGroups(
             ...(invitor && !departedAt(invitor, joinAt, nowMs) ? { invitor } : {}),
           });
         });
+        let until = nowMs - HOUR;
         if (rng.chance(0.08)) {
           const leaveAt = joinAt + Math.floor(rng.next() * (nowMs - HOUR - joinAt));
+          until = leaveAt;
           if (leaveAt > joinAt) {
             at(leaveAt, RANK.leave, async () => {
               await wecom.scenario('leave-group', { chat_id: list[slot]!, external_userid: externalIds[i] });
             });
+          }
+        }
+        // about a third of the members say something in the last weeks, a few times
+        const start = Math.max(joinAt + MINUTE, talkFrom);
+        if (until > start && talk.chance(0.35)) {
+          for (let n = talk.int(1, 4); n > 0; n--) {
+            const when = start + Math.floor(talk.next() * (until - start));
+            say(when, () => list[slot]!, { external_userid: externalIds[i]! });
           }
         }
       }

@@ -7,7 +7,8 @@ import { launchChromium, resultsDir, type SiyuServer, startSiyu, tail } from './
 // The outreach pages of the demo brand (禾木茶饮): 素材库, 群发, 待办 and 客户旅程. Each shows the demo's data
 // and does one real thing: a content item is created, a mass send is planned (audience and touch budget) and
 // scheduled, a member completes a task, a journey is opened with its live counts and dry-run on one customer.
-// 群发 and 待办 are also used on a phone (390×844) without sideways scrolling.
+// 群发 and 待办 are also used on a phone (390×844) without sideways scrolling. A 客户群 send is composed and
+// its per-group results seen; the demo's weekly 会员日 shows its occurrences; 群统计 fits a phone.
 
 const PASSWORD = 'siyu1234';
 const ADMIN = 'admin@demo';
@@ -160,6 +161,78 @@ describe('console: 素材库, 群发, 待办 and 客户旅程 on the demo brand'
     await p.getByTestId('mass-send-text').waitFor({ state: 'visible', timeout: 30_000 });
     await expectNoSideScroll(p);
     await shot(p, 'mass-send-composer-phone');
+    await p.context().close();
+  });
+
+  test('客户群群发: a send to the welfare groups is planned with its count and created; its groups show their results', async (ctx) => {
+    onFailure(ctx, 'group-send');
+    await page.goto('/mass-sends/new');
+    await page.getByTestId('mass-send-name').fill('e2e 福利群周末活动');
+    await page.getByTestId('mass-send-target').getByText('客户群').click();
+    await page.getByTestId('group-audience').waitFor({ state: 'visible', timeout: 15_000 });
+    await page.getByTestId('mass-send-text').fill('周末到店第二杯半价～');
+    // a group variable is put into the text, and the preview shows a sample group's name
+    await page.locator('.ant-tag-checkable').filter({ hasText: '群名称' }).click();
+    expect(await page.getByTestId('mass-send-text').inputValue()).toContain('{{group_name}}');
+    await page.getByTestId('group-audience-types').click();
+    await page
+      .locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option')
+      .filter({ hasText: '福利群' })
+      .first()
+      .click();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('mass-send-plan-button').click();
+    const plan = page.getByTestId('group-plan');
+    await plan.waitFor({ state: 'visible', timeout: 60_000 });
+    const [total, receiving] = (await plan.locator('.ant-statistic-content-value').allTextContents()).map(
+      (n) => Number(n.replace(/[^\d]/g, '')),
+    );
+    expect(total).toBeGreaterThan(0);
+    expect(receiving).toBeGreaterThan(0);
+    await shot(page, 'group-send-plan');
+
+    await page.getByTestId('mass-send-submit').click();
+    await page.waitForURL((url) => /\/mass-sends\/\d+$/.test(url.pathname), { timeout: 60_000 });
+    const groups = page.getByTestId('group-send-groups').locator('.ant-table-row');
+    await groups.first().waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await groups.count()).toBe(receiving);
+    await page
+      .getByTestId('group-send-owners')
+      .locator('.ant-table-row')
+      .first()
+      .waitFor({ timeout: 15_000 });
+    await shot(page, 'group-send-detail');
+  });
+
+  test('客户群群发: the weekly 会员日 lists its Wednesdays, each with its groups sent or not', async (ctx) => {
+    onFailure(ctx, 'group-series');
+    await page.goto('/mass-sends');
+    await page.getByRole('link', { name: '周三会员日' }).first().click();
+    const occurrences = page.getByTestId('group-occurrences').locator('.ant-table-row');
+    await occurrences.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.getByTestId('group-series').getByText('每周三 10:00').waitFor({ timeout: 15_000 });
+    await shot(page, 'group-series');
+    await occurrences.first().locator('a').first().click();
+    const rows = page.getByTestId('group-send-groups').locator('.ant-table-row');
+    await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.getByTestId('group-send-groups').getByText('已发送').first().waitFor({ timeout: 15_000 });
+    await shot(page, 'group-occurrence');
+  });
+
+  test('群统计 and a group send on a phone: the chart per store and the results fit 390 px', async (ctx) => {
+    const p = await phonePage(ADMIN);
+    onFailure(ctx, 'group-stats-phone', () => p);
+    await p.goto('/groups?tab=stats');
+    await p.getByTestId('group-stats-chart').locator('canvas').waitFor({ state: 'visible', timeout: 30_000 });
+    await p.getByTestId('group-stats-stores').locator('.ant-table-row').first().waitFor({ timeout: 30_000 });
+    await p.getByTestId('group-stats-metric').getByText('消息数').click();
+    await expectNoSideScroll(p);
+    await shot(p, 'group-stats-phone');
+    await p.goto('/mass-sends');
+    await p.getByRole('link', { name: '周三会员日' }).first().click();
+    await p.getByTestId('group-occurrences').locator('.ant-table-row').first().waitFor({ timeout: 30_000 });
+    await expectNoSideScroll(p);
+    await shot(p, 'group-series-phone');
     await p.context().close();
   });
 

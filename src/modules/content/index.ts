@@ -28,4 +28,12 @@ export {
   recordContentUses,
   type Usage,
 } from './service.ts';
-export { SAMPLE_VARS, VARIABLE_NAMES, VARIABLES, type VariableName, type Vars } from './variables.ts';
+export {
+  fillTemplate,
+  placeholdersOf,
+  SAMPLE_VARS,
+  VARIABLE_NAMES,
+  VARIABLES,
+  type VariableName,
+  type Vars,
+} from './variables.ts';

@@ -23,6 +23,7 @@ export const VARIABLES = {
   brand_name: { zh: '品牌名称', en: 'Brand name', sample: '禾茶', maxChars: 30, fallback: '' },
   member_level: { zh: '会员等级', en: 'Member level', sample: '金卡', maxChars: 10, fallback: '会员' },
   coupon_name: { zh: '券名称', en: 'Coupon name', sample: '第二杯半价券', maxChars: 30, fallback: '' },
+  group_name: { zh: '群名称', en: 'Group name', sample: '西湖店福利群', maxChars: 30, fallback: '本群' },
 } as const satisfies Record<
   string,
   { zh: string; en: string; sample: string; maxChars: number; fallback: string }

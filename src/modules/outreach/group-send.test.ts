@@ -204,6 +204,15 @@ describe('group sends through the simulator', () => {
     expect(
       Object.fromEntries(perGroup.map((g: { name: string; status: string }) => [g.name, g.status])),
     ).toEqual({ 静安会员群: 'sent', 静安会员二群: 'queued' });
+    // the owner's confirmation per group: 张丽 confirmed, 陈静 not yet
+    expect(
+      Object.fromEntries(
+        perGroup.map((g: { name: string; ownerConfirmedAt: string | null }) => [
+          g.name,
+          Boolean(g.ownerConfirmedAt),
+        ]),
+      ),
+    ).toEqual({ 静安会员群: true, 静安会员二群: false });
     // the message is in the group
     const { messages } = (await t.corp('GET', '/messages?userid=sh1a')) as {
       messages: { chat_id?: string; content: string }[];
@@ -289,6 +298,63 @@ describe('group sends through the simulator', () => {
     series = (await api('GET', `/outreach/mass-sends/${id}`)).json;
     expect(series).toMatchObject({ status: 'cancelled' });
     expect(series.groups.occurrences).toHaveLength(1);
+  });
+
+  it('fills each group’s variables: the owner gets one task per group whose text differs', async () => {
+    sh1 = await login(t.fx.logins.sh1);
+    const before = (await simSends()).length;
+    const created = await api(
+      'POST',
+      '/outreach/mass-sends',
+      {
+        name: '群名变量',
+        contentKind: 'event',
+        text: '{{group_name}}的朋友们：{{store_name}}周三会员日，{{staff_name}}在店里等你',
+        target: 'groups',
+        groups: { types: ['vip', 'welfare'] },
+      },
+      sh1,
+    );
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    await runJob();
+    const mine = (await simSends()).slice(before);
+    const tasks = await Promise.all(mine.map((m) => simSend(m.msgid)));
+    // sh1a owns two of these groups, sh1b one: three tasks, one chat each
+    expect(tasks.map((x) => x.tasks[0]!.userid).sort()).toEqual(['sh1a', 'sh1a', 'sh1b']);
+    expect(tasks.every((x) => x.tasks[0]!.targets.length === 1)).toBe(true);
+    for (const m of mine)
+      await t.corp('POST', '/scenarios/member-confirms-mass-send', {
+        msgid: m.msgid,
+        userid: (await simSend(m.msgid)).tasks[0]!.userid,
+      });
+    await runJob();
+    const { messages } = (await t.corp('GET', '/messages?userid=sh1a')) as {
+      messages: { chat_id?: string; content: string }[];
+    };
+    const inGroup = (key: string) =>
+      messages.filter((m) => m.chat_id === groups[key]!.chatId).map((m) => m.content);
+    expect(inGroup('sh1vip')).toContain('静安会员群的朋友们：上海一店周三会员日，张丽在店里等你');
+    expect(inGroup('sh1welfare')).toContain('静安福利群的朋友们：上海一店周三会员日，张丽在店里等你');
+  });
+
+  it('refuses variables the target cannot fill', async () => {
+    const group = await api('POST', '/outreach/mass-sends', {
+      name: 'x',
+      contentKind: 'event',
+      text: '{{customer_name}}你好',
+      target: 'groups',
+      groups: { types: ['vip'] },
+    });
+    expect(group.status).toBe(400);
+    expect(JSON.stringify(group.json)).toContain('customer_name');
+    const customers = await api('POST', '/outreach/mass-sends', {
+      name: 'x',
+      contentKind: 'event',
+      text: '欢迎来{{group_name}}',
+      senderRule: { prefer: 'store_staff' },
+      audience: { tagIds: [1] },
+    });
+    expect(customers.status).toBe(400);
   });
 
   it('answers bad input with 400', async () => {

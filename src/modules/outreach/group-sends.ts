@@ -7,7 +7,15 @@ import { jobsDb } from '../../platform/jobs/tables.ts';
 import type { Attachment } from '../../wecom/client.ts';
 import { MSG_TEMPLATE_MAX_ATTACHMENTS, MSG_TEMPLATE_MAX_CHAT_IDS } from '../../wecom/limits.ts';
 import { ADD_MSG_TEMPLATE } from '../../wecom/paths.ts';
-import { getContent, MEDIA_KEY, type MediaUpload, renderContent } from '../content/index.ts';
+import {
+  fillTemplate,
+  getContent,
+  MEDIA_KEY,
+  type MediaUpload,
+  placeholdersOf,
+  renderContent,
+  type VariableName,
+} from '../content/index.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
 import { type AudienceGroup, type GroupAudience, groupAudience } from '../groups/index.ts';
 import { isRootUnit, subtreeUnitIds } from '../org/index.ts';
@@ -327,11 +335,19 @@ export async function dispatchGroupSend(ctx: SyncCtx, massSendId: number, now: D
       .where('r.status', '=', 'planned')
       .orderBy('r.group_id')
       .execute();
-    const byOwner = new Map<number, typeof rows>();
+    // One task per owner and text: a text with variables differs between groups, so the owner confirms each.
+    const texts = await groupTexts(
+      tx,
+      m.text,
+      rows.map((r) => r.group_id),
+    );
+    const byOwner = new Map<string, { staffId: number; text: string; list: typeof rows }>();
     for (const r of rows) {
-      const list = byOwner.get(r.staff_id!) ?? [];
-      list.push(r);
-      byOwner.set(r.staff_id!, list);
+      const content = texts?.get(r.group_id) ?? m.text;
+      const key = `${r.staff_id}\u0000${content}`;
+      const entry = byOwner.get(key) ?? { staffId: r.staff_id!, text: content, list: [] };
+      entry.list.push(r);
+      byOwner.set(key, entry);
     }
     const { wave } = await tx.db
       .selectFrom('mass_send_tasks')
@@ -339,9 +355,9 @@ export async function dispatchGroupSend(ctx: SyncCtx, massSendId: number, now: D
       .where('corp_id', '=', tx.corpId)
       .where('mass_send_id', '=', massSendId)
       .executeTakeFirstOrThrow();
-    const text = m.text ? { text: { content: m.text } } : {};
     const { attachments, media } = await groupAttachments({ ...ctx, cdb: tx }, m);
-    for (const [staffId, list] of byOwner) {
+    for (const { staffId, text: content, list } of byOwner.values()) {
+      const text = content ? { text: { content } } : {};
       for (let i = 0; i < list.length; i += MSG_TEMPLATE_MAX_CHAT_IDS) {
         const part = list.slice(i, i + MSG_TEMPLATE_MAX_CHAT_IDS);
         const { id: taskId } = await tx.db
@@ -534,7 +550,11 @@ export async function listGroupRecipients(
     .innerJoin('groups as g', (j) => j.onRef('g.corp_id', '=', 'r.corp_id').onRef('g.id', '=', 'r.group_id'))
     .leftJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'r.corp_id').onRef('s.id', '=', 'r.staff_id'))
     .leftJoin('org_units as u', (j) => j.onRef('u.corp_id', '=', 's.corp_id').onRef('u.id', '=', 's.unit_id'))
+    .leftJoin('mass_send_tasks as t', (j) =>
+      j.onRef('t.corp_id', '=', 'r.corp_id').onRef('t.id', '=', 'r.task_id'),
+    )
     .select([
+      't.confirmed_at',
       'r.group_id',
       'g.name',
       'g.type',
@@ -566,12 +586,83 @@ export async function listGroupRecipients(
     status: r.status,
     reason: r.reason,
     resultAt: r.result_at?.toISOString() ?? null,
+    ownerConfirmedAt: r.confirmed_at?.toISOString() ?? null,
   }));
   const last = items[items.length - 1];
   return {
     items,
     nextCursor: rows.length > opts.limit && last ? Buffer.from(`id:${last.id}`).toString('base64url') : null,
   };
+}
+
+/**
+ * The variables a group send's text may hold: what is the same for everyone in one group (its name, its
+ * owner's store, the owner, the brand). A customer's own values (name, member level) cannot be filled in a
+ * group, and the group's name means nothing in a message to one customer.
+ */
+export const GROUP_VARIABLES = [
+  'group_name',
+  'store_name',
+  'staff_name',
+  'persona_name',
+  'brand_name',
+] as const satisfies readonly VariableName[];
+const GROUP_ONLY: readonly string[] = ['group_name'];
+
+/** Refuses a text whose `{{variables}}` the send's target cannot fill. */
+export function assertVariablesFor(text: string | undefined, target: 'customers' | 'groups') {
+  if (!text) return;
+  const names = placeholdersOf(text).map((p) => p.name);
+  const wrong =
+    target === 'groups'
+      ? names.filter((n) => !(GROUP_VARIABLES as readonly string[]).includes(n))
+      : names.filter((n) => GROUP_ONLY.includes(n));
+  if (wrong.length === 0) return;
+  const list = [...new Set(wrong)].map((n) => `{{${n}}}`).join(', ');
+  throw new AppError(
+    'bad_request',
+    target === 'groups'
+      ? {
+          zh: `客户群群发不能使用变量 ${list}（群里每个人看到的是同一条消息）；可用：群名称、门店名称、员工姓名、人设昵称、品牌名称`,
+          en: `A group send cannot use ${list} (everyone in a group sees the same message); use group_name, store_name, staff_name, persona_name or brand_name`,
+        }
+      : {
+          zh: `发给客户的群发不能使用变量 ${list}`,
+          en: `A send to customers cannot use ${list}`,
+        },
+  );
+}
+
+/** Each group's text with its variables filled (null: the text has none and goes out as it is). */
+async function groupTexts(tx: Cdb, text: string, groupIds: number[]): Promise<Map<number, string> | null> {
+  if (!text || placeholdersOf(text).length === 0 || groupIds.length === 0) return null;
+  const rows = await tx.db
+    .selectFrom('groups as g')
+    .leftJoin('staff as s', (j) =>
+      j.onRef('s.corp_id', '=', 'g.corp_id').onRef('s.id', '=', 'g.owner_staff_id'),
+    )
+    .leftJoin('org_units as u', (j) => j.onRef('u.corp_id', '=', 's.corp_id').onRef('u.id', '=', 's.unit_id'))
+    .select(['g.id', 'g.name', 's.name as staff_name', 's.persona_name', 'u.name as unit_name', 'u.kind'])
+    .where('g.corp_id', '=', tx.corpId)
+    .where('g.id', 'in', groupIds)
+    .execute();
+  const corp = await tx.db
+    .selectFrom('corps')
+    .select('name')
+    .where('corp_id', '=', tx.corpId)
+    .executeTakeFirst();
+  return new Map(
+    rows.map((g) => [
+      g.id,
+      fillTemplate(text, {
+        group_name: g.name,
+        store_name: g.kind === 'store' ? g.unit_name : null,
+        staff_name: g.staff_name,
+        persona_name: g.persona_name ?? g.staff_name,
+        brand_name: corp?.name,
+      }).text,
+    ]),
+  );
 }
 
 export function assertRecurrence(rule: Recurrence | null | undefined, target: string) {

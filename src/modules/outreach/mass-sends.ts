@@ -21,6 +21,7 @@ import type { Tables } from '../tables.ts';
 import type { Audience } from './audience.ts';
 import {
   assertRecurrence,
+  assertVariablesFor,
   dispatchGroupSend,
   endTaskGroups,
   failGroups,
@@ -113,6 +114,7 @@ export async function createMassSend(ctx: Ctx, input: MassSendInput, wake?: () =
   }
   const at = sendAt && sendAt > now ? sendAt : now;
   assertRecurrence(input.recurrence, input.target ?? 'customers');
+  assertVariablesFor(input.text, input.target ?? 'customers');
   if (input.target === 'groups') return createGroupSend(ctx, input, { now, sendAt, at }, wake);
   if (!input.audience || !input.senderRule) {
     throw new AppError('bad_request', {

@@ -222,6 +222,10 @@ const groupRecipient = z.object({
   status: z.enum(GROUP_STATUSES as [string, ...string[]]),
   reason: z.string().nullable(),
   resultAt: z.string().nullable(),
+  ownerConfirmedAt: z
+    .string()
+    .nullable()
+    .describe('when the owner confirmed the task in WeCom; null: not yet'),
 });
 
 const attachment = z.union([

@@ -19,9 +19,10 @@ import { numberParam, setParams } from '../../shared/params';
 import { UnitTreeSelect } from '../org/UnitTreeSelect';
 import { GROUP_TYPES, type GroupSummary, type GroupType, groupsApi, type Rollup } from './api';
 import { GroupCodes } from './GroupCodes';
+import { GroupStats } from './GroupStats';
 import { RoutingRulesEditor } from './RoutingRules';
 
-const TABS = ['list', 'persona', 'codes', 'routing'] as const;
+const TABS = ['list', 'persona', 'stats', 'codes', 'routing'] as const;
 type Tab = (typeof TABS)[number];
 const PAGE = 50;
 
@@ -212,7 +213,7 @@ function PersonaRollup() {
   );
 }
 
-/** Customer groups in the caller's scope: the list, personas rolled up, group codes and routing rules. */
+/** Customer groups in the caller's scope: the list, personas rolled up, statistics per store, group codes and routing rules. */
 export default function GroupsPage() {
   const { t } = useTranslation();
   const [params, setSearchParams] = useSearchParams();
@@ -221,15 +222,17 @@ export default function GroupsPage() {
   return (
     <>
       <PageHeader title={t('groups.title')} subtitle={t('groups.subtitle')} />
-      <Segmented<Tab>
-        value={tab}
-        onChange={(v) => setSearchParams({ tab: v })}
-        options={TABS.map((x) => ({ value: x, label: t(`groups.tab.${x}`) }))}
-        style={{ marginBottom: 16 }}
-        data-testid="group-tabs"
-      />
+      <div style={{ overflowX: 'auto', marginBottom: 16 }}>
+        <Segmented<Tab>
+          value={tab}
+          onChange={(v) => setSearchParams({ tab: v })}
+          options={TABS.map((x) => ({ value: x, label: t(`groups.tab.${x}`) }))}
+          data-testid="group-tabs"
+        />
+      </div>
       {tab === 'list' ? <GroupList /> : null}
       {tab === 'persona' ? <PersonaRollup /> : null}
+      {tab === 'stats' ? <GroupStats /> : null}
       {tab === 'codes' ? <GroupCodes /> : null}
       {tab === 'routing' ? <RoutingRulesEditor /> : null}
     </>

@@ -11,6 +11,8 @@ export type CustomerGroups = Reply<'/api/v1/groups/customers/{customerId}', 'get
 export type GroupCode = Reply<'/api/v1/group-codes/{id}', 'get'>;
 export type GroupCodeInput = Body<'/api/v1/group-codes', 'post'>;
 export type RoutingRules = Reply<'/api/v1/group-routing/{unitId}', 'get'>;
+export type GroupStats = Reply<'/api/v1/groups/stats', 'get'>;
+export type StoreDay = GroupStats['items'][number];
 export type RuleKind = RoutingRules['rules'][number]['kind'];
 
 export const GROUP_TYPES = [
@@ -39,6 +41,8 @@ export const groupsApi = {
   rollup: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/groups/persona', { signal })),
   ofCustomer: (customerId: number, signal?: AbortSignal) =>
     unwrap(client.GET('/api/v1/groups/customers/{customerId}', { params: { path: { customerId } }, signal })),
+  stats: (query: Query<'/api/v1/groups/stats', 'get'>, signal?: AbortSignal) =>
+    unwrap(client.GET('/api/v1/groups/stats', { params: { query }, signal })),
   codes: (signal?: AbortSignal) =>
     unwrap(client.GET('/api/v1/group-codes', { params: { query: {} }, signal })),
   createCode: (body: GroupCodeInput) => unwrap(client.POST('/api/v1/group-codes', { body })),

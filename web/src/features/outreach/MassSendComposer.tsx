@@ -28,11 +28,22 @@ import {
   type Audience,
   CONTENT_KINDS,
   type ContentKind,
+  type GroupAudience,
+  type GroupPlan,
   type GuardMode,
   outreachApi,
   type Plan,
+  type Recurrence,
   type SenderRule,
+  type Target,
 } from './api';
+import {
+  GroupAudiencePicker,
+  GroupPlanView,
+  GroupVariables,
+  RecurrencePicker,
+  sampleGroupText,
+} from './GroupSendFields';
 import { PlanView } from './PlanView';
 import { WeChatPreview } from './WeChatPreview';
 
@@ -49,7 +60,13 @@ const ROLES = [
 ] as const satisfies readonly Role[];
 const GUARDS = ['stop', 'price_sensitive_only', 'override'] as const satisfies readonly GuardMode[];
 
-/** 新建群发: content with a WeChat-style preview, the audience and its exclusions before sending, the schedule. */
+type When = 'now' | 'later' | 'weekly';
+
+/**
+ * 新建群发: content with a WeChat-style preview, the audience and its exclusions before sending, the schedule.
+ * To customers (one sender per customer) or to customer groups (客户群: sent by each group's owner, by type,
+ * store and persona, once or every week).
+ */
 export function MassSendComposer() {
   const { t } = useTranslation();
   const navigate = useNavigate();
@@ -66,11 +83,21 @@ export function MassSendComposer() {
   const [tagIds, setTagIds] = useState<number[]>([]);
   const [prefer, setPrefer] = useState<Prefer>('store_staff');
   const [role, setRole] = useState<Role>('store_staff');
-  const [later, setLater] = useState(false);
+  const [target, setTarget] = useState<Target>('customers');
+  const [groupAudience, setGroupAudience] = useState<GroupAudience>({});
+  const [recurrence, setRecurrence] = useState<Partial<Recurrence>>({});
+  const [groupPlan, setGroupPlan] = useState<GroupPlan | null>(null);
+  const [when, setWhen] = useState<When>('now');
+  const later = when === 'later';
+  const groups = target === 'groups';
   const [sendAt, setSendAt] = useState<Dayjs | null>(null);
   const [guard, setGuard] = useState<GuardMode>('stop');
   const [reason, setReason] = useState('');
-  const [plan, setPlan] = useState<Plan | null>(null);
+  const [plan, setPlanState] = useState<Plan | null>(null);
+  const setPlan = (p: Plan | null) => {
+    setPlanState(p);
+    if (p === null) setGroupPlan(null);
+  };
   const [error, setError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -106,7 +133,49 @@ export function MassSendComposer() {
   const at = later && sendAt ? sendAt.toDate().toISOString() : undefined;
   const guardFor = kind === 'coupon' ? guard : undefined;
 
+  const rule: Recurrence | null =
+    groups && when === 'weekly' && recurrence.weekdays?.length && recurrence.time
+      ? { weekdays: recurrence.weekdays, time: recurrence.time, until: recurrence.until ?? null }
+      : null;
+
+  const runGroups = async (what: 'plan' | 'create') => {
+    if (when === 'weekly' && !rule) throw new Error(t('massSends.g.recurrenceRequired'));
+    if (what === 'plan') {
+      setGroupPlan(
+        await outreachApi.groupPlan({ groups: groupAudience, at, contentKind: kind, guard: guardFor }),
+      );
+      return;
+    }
+    if (!name.trim()) throw new Error(t('massSends.nameRequired'));
+    if (!text.trim() && attachments.length === 0) throw new Error(t('massSends.textRequired'));
+    const created = await outreachApi.create({
+      name: name.trim(),
+      contentKind: kind,
+      target: 'groups',
+      groups: groupAudience,
+      ...(text.trim() ? { text: text.trim() } : {}),
+      ...(attachments.length ? { attachments } : {}),
+      ...(rule ? { recurrence: rule } : { sendAt: at ?? null }),
+      ...(guardFor ? { guard: guardFor } : {}),
+      ...(guardFor === 'override' ? { overrideReason: reason } : {}),
+    });
+    message.success(t('massSends.created', { name: created.name }));
+    navigate(`/mass-sends/${created.id}`);
+  };
+
   const run = async (what: 'plan' | 'create') => {
+    if (groups) {
+      setBusy(true);
+      setError(null);
+      try {
+        await runGroups(what);
+      } catch (err) {
+        setError(err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        setBusy(false);
+      }
+      return;
+    }
     if (!audience) {
       setError(new Error(t('massSends.audienceRequired')));
       return;
@@ -169,6 +238,21 @@ export function MassSendComposer() {
                   data-testid="mass-send-name"
                 />
               </Field>
+              <Field label={t('massSends.target')}>
+                <Segmented<Target>
+                  value={target}
+                  onChange={(v) => {
+                    setTarget(v);
+                    if (v === 'customers' && when === 'weekly') setWhen('now');
+                    setPlan(null);
+                  }}
+                  options={(['customers', 'groups'] as const).map((k) => ({
+                    value: k,
+                    label: t(`massSends.targets.${k}`),
+                  }))}
+                  data-testid="mass-send-target"
+                />
+              </Field>
               <Field label={t('massSends.contentKind')}>
                 <Select<ContentKind>
                   value={kind}
@@ -190,6 +274,14 @@ export function MassSendComposer() {
                   onChange={(e) => setText(e.target.value)}
                   data-testid="mass-send-text"
                 />
+                {groups ? (
+                  <div style={{ marginTop: 6 }}>
+                    <GroupVariables onInsert={(token) => setText((v) => v + token)} />
+                    <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                      {t('massSends.g.variablesHint')}
+                    </Typography.Text>
+                  </div>
+                ) : null}
               </Field>
               <Field label={t('massSends.link')}>
                 <Space.Compact direction="vertical" style={{ width: '100%' }}>
@@ -212,7 +304,21 @@ export function MassSendComposer() {
                   />
                 </Space.Compact>
               </Field>
-              <Field label={t('massSends.audience')}>
+              {groups ? (
+                <Field label={t('massSends.g.audience')}>
+                  <GroupAudiencePicker
+                    value={groupAudience}
+                    onChange={(v) => {
+                      setGroupAudience(v);
+                      setPlan(null);
+                    }}
+                  />
+                  <Typography.Paragraph type="secondary" style={{ marginTop: 8, marginBottom: 0 }}>
+                    {t('massSends.g.sender')}
+                  </Typography.Paragraph>
+                </Field>
+              ) : null}
+              <Field label={t('massSends.audience')} hidden={groups}>
                 <Flex vertical gap={8}>
                   <Segmented<AudienceKind>
                     value={audienceKind}
@@ -286,7 +392,7 @@ export function MassSendComposer() {
                   ) : null}
                 </Flex>
               </Field>
-              <Field label={t('massSends.sender')}>
+              <Field label={t('massSends.sender')} hidden={groups}>
                 <Flex gap={8} wrap>
                   <Select<Prefer>
                     style={{ minWidth: 200, flex: 1 }}
@@ -316,15 +422,17 @@ export function MassSendComposer() {
               <Field label={t('massSends.schedule')}>
                 <Flex gap={8} wrap align="center">
                   <Radio.Group
-                    value={later}
+                    value={when}
                     onChange={(e) => {
-                      setLater(e.target.value);
+                      setWhen(e.target.value);
                       setPlan(null);
                     }}
                     options={[
-                      { value: false, label: t('massSends.sendNow') },
-                      { value: true, label: t('massSends.sendLater') },
+                      { value: 'now', label: t('massSends.sendNow') },
+                      { value: 'later', label: t('massSends.sendLater') },
+                      ...(groups ? [{ value: 'weekly', label: t('massSends.g.recurring') }] : []),
                     ]}
+                    data-testid="mass-send-when"
                   />
                   {later ? (
                     <DatePicker
@@ -338,6 +446,17 @@ export function MassSendComposer() {
                     />
                   ) : null}
                 </Flex>
+                {when === 'weekly' && groups ? (
+                  <div style={{ marginTop: 8 }}>
+                    <RecurrencePicker
+                      value={recurrence}
+                      onChange={(v) => {
+                        setRecurrence(v);
+                        setPlan(null);
+                      }}
+                    />
+                  </div>
+                ) : null}
               </Field>
               {kind === 'coupon' ? (
                 <Field label={t('massSends.guard')}>
@@ -352,7 +471,7 @@ export function MassSendComposer() {
                       <Flex vertical gap={4}>
                         {GUARDS.filter((g) => g !== 'override' || me.role === 'hq_admin').map((g) => (
                           <Radio key={g} value={g}>
-                            {t(`massSends.guardMode.${g}`)}
+                            {t(groups ? `massSends.g.guardMode.${g}` : `massSends.guardMode.${g}`)}
                           </Radio>
                         ))}
                       </Flex>
@@ -380,7 +499,7 @@ export function MassSendComposer() {
                 <Button
                   type="primary"
                   onClick={() => run('create')}
-                  disabled={busy || plan?.guard.blocked === true}
+                  disabled={busy || (groups ? groupPlan?.guard.blocked : plan?.guard.blocked) === true}
                   data-testid="mass-send-submit"
                 >
                   {t('massSends.submit')}
@@ -392,12 +511,19 @@ export function MassSendComposer() {
         <Col xs={24} lg={10}>
           <Flex vertical gap={16}>
             <div>
-              <Typography.Text strong>{t('massSends.preview')}</Typography.Text>
+              <Typography.Text strong>
+                {t(groups ? 'massSends.g.preview' : 'massSends.preview')}
+              </Typography.Text>
               <div style={{ marginTop: 8 }}>
-                <WeChatPreview sender={me.displayName} text={text} attachments={attachments} />
+                <WeChatPreview
+                  sender={me.displayName}
+                  text={groups ? sampleGroupText(text, t) : text}
+                  attachments={attachments}
+                />
               </div>
             </div>
-            {plan ? <PlanView plan={plan} /> : null}
+            {plan && !groups ? <PlanView plan={plan} /> : null}
+            {groupPlan && groups ? <GroupPlanView plan={groupPlan} /> : null}
           </Flex>
         </Col>
       </Row>
@@ -405,7 +531,8 @@ export function MassSendComposer() {
   );
 }
 
-function Field({ label, children }: { label: string; children: React.ReactNode }) {
+function Field({ label, children, hidden }: { label: string; children: React.ReactNode; hidden?: boolean }) {
+  if (hidden) return null;
   return (
     <div>
       <Typography.Text strong style={{ display: 'block', marginBottom: 6 }}>

@@ -20,6 +20,9 @@ import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDateTime, formatMoney, formatNumber } from '../../shared/format';
 import { useAsync, useCursorPages } from '../../shared/hooks';
 import { type MassSend, outreachApi, RECIPIENT_STATUSES, type Recipient, type RecipientStatus } from './api';
+import { NameUnit } from './cells';
+import { sampleGroupText } from './GroupSendFields';
+import { GroupSendResults } from './GroupSendResults';
 import { STATUS_COLOR } from './MassSendsPage';
 import { WeChatPreview } from './WeChatPreview';
 
@@ -49,13 +52,17 @@ export function MassSendDetail({ id }: { id: number }) {
   const m = state.data;
   if (state.error) return <ErrorAlert error={state.error} onRetry={state.reload} />;
   if (!m) return <Card loading />;
-  const waiting = m.recipients.queued > 0 && m.status === 'sending';
+  const groups = m.target === 'groups';
+  const waiting =
+    (groups ? (m.groups?.byStatus.queued ?? 0) : m.recipients.queued) > 0 && m.status === 'sending';
   return (
     <>
       <PageHeader
         title={
           <Flex gap={8} align="center" wrap>
             <span>{m.name}</span>
+            {groups ? <Tag color="purple">{t('massSends.targetTag.groups')}</Tag> : null}
+            {m.recurrence ? <Tag color="cyan">{t('massSends.targetTag.recurring')}</Tag> : null}
             <Tag color={STATUS_COLOR[m.status]} data-testid="mass-send-status">
               {t(`massSends.status.${m.status}`)}
             </Tag>
@@ -64,7 +71,9 @@ export function MassSendDetail({ id }: { id: number }) {
         subtitle={`${t(`massSends.kind.${m.contentKind}`)} · ${formatDateTime(m.sendAt ?? m.dispatchedAt ?? m.createdAt, lang)}`}
         extra={
           <Flex gap={8} wrap>
-            <Button onClick={() => navigate('/mass-sends')}>{t('massSends.back')}</Button>
+            <Button onClick={() => navigate(m.seriesId ? `/mass-sends/${m.seriesId}` : '/mass-sends')}>
+              {t('massSends.back')}
+            </Button>
             {waiting ? (
               <Button
                 onClick={() => act('remind')}
@@ -97,104 +106,85 @@ export function MassSendDetail({ id }: { id: number }) {
       ) : null}
       <Row gutter={[16, 16]}>
         <Col xs={24} lg={16}>
-          <Flex vertical gap={16}>
-            <Card size="small">
-              <Flex gap={24} wrap data-testid="mass-send-outcome">
-                <Statistic title={t('massSends.receiving')} value={m.planned.receiving} />
-                <Statistic title={t('massSends.reached')} value={m.outcome.reached} />
-                <Statistic title={t('massSends.replied')} value={m.outcome.replied} />
-                <Statistic
-                  title={t('massSends.confirmed')}
-                  value={`${m.outcome.confirmedStaff} / ${m.outcome.staff}`}
-                />
-                <Statistic
-                  title={t('massSends.converted')}
-                  value={m.outcome.converted}
-                  suffix={m.outcome.reached ? <small>({pct(m.outcome.conversionRate)})</small> : null}
-                />
-                <Statistic title={t('massSends.gmv')} value={formatMoney(m.outcome.gmvFen, lang)} />
-              </Flex>
-              <Flex gap={6} wrap style={{ marginTop: 12 }}>
-                {RECIPIENT_STATUSES.filter((s) => m.recipients[s] > 0).map((s) => (
-                  <Tag key={s}>
-                    {t(`massSends.recipientStatus.${s}`)} {formatNumber(m.recipients[s], lang)}
-                  </Tag>
-                ))}
-              </Flex>
-              {Object.keys(m.reasons).length ? (
-                <Flex gap={6} wrap style={{ marginTop: 8 }}>
-                  {Object.entries(m.reasons).map(([r, n]) => (
-                    <Typography.Text key={r} type="secondary">
-                      {t(`massSends.reason.${r as keyof MassSend['planned']['excluded'] & 'capped'}`, {
-                        defaultValue: r,
-                      })}{' '}
-                      {n}
-                    </Typography.Text>
+          {groups ? (
+            <GroupSendResults m={m} reloadKey={reloadKey} />
+          ) : (
+            <Flex vertical gap={16}>
+              <Card size="small">
+                <Flex gap={24} wrap data-testid="mass-send-outcome">
+                  <Statistic title={t('massSends.receiving')} value={m.planned.receiving} />
+                  <Statistic title={t('massSends.reached')} value={m.outcome.reached} />
+                  <Statistic title={t('massSends.replied')} value={m.outcome.replied} />
+                  <Statistic
+                    title={t('massSends.confirmed')}
+                    value={`${m.outcome.confirmedStaff} / ${m.outcome.staff}`}
+                  />
+                  <Statistic
+                    title={t('massSends.converted')}
+                    value={m.outcome.converted}
+                    suffix={m.outcome.reached ? <small>({pct(m.outcome.conversionRate)})</small> : null}
+                  />
+                  <Statistic title={t('massSends.gmv')} value={formatMoney(m.outcome.gmvFen, lang)} />
+                </Flex>
+                <Flex gap={6} wrap style={{ marginTop: 12 }}>
+                  {RECIPIENT_STATUSES.filter((s) => m.recipients[s] > 0).map((s) => (
+                    <Tag key={s}>
+                      {t(`massSends.recipientStatus.${s}`)} {formatNumber(m.recipients[s], lang)}
+                    </Tag>
                   ))}
                 </Flex>
-              ) : null}
-            </Card>
-            <Card size="small" title={t('massSends.staffTitle')}>
-              <Table
-                rowKey="staffId"
-                size="small"
-                pagination={false}
-                scroll={{ x: 'max-content' }}
-                dataSource={m.staff}
-                columns={[
-                  {
-                    key: 'name',
-                    title: t('massSends.staff'),
-                    render: (_, s) => (
-                      <Flex vertical>
-                        <span>{s.name}</span>
-                        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                          {s.unitName}
-                        </Typography.Text>
-                        {s.error ? (
-                          <Typography.Text
-                            type="danger"
-                            style={{ fontSize: 12, maxWidth: 280 }}
-                            ellipsis={{ tooltip: s.error }}
-                            data-testid="mass-send-staff-error"
-                          >
-                            {t('massSends.taskFailed')}：{s.error}
-                          </Typography.Text>
-                        ) : null}
-                      </Flex>
-                    ),
-                  },
-                  {
-                    key: 'rate',
-                    title: t('massSends.confirmationRate'),
-                    render: (_, s) => `${s.confirmed}/${s.tasks} · ${pct(s.confirmationRate)}`,
-                  },
-                  {
-                    key: 'recipients',
-                    title: t('massSends.recipients'),
-                    dataIndex: 'recipients',
-                    align: 'right',
-                  },
-                  { key: 'sent', title: t('massSends.reached'), dataIndex: 'sent', align: 'right' },
-                  { key: 'orders', title: t('massSends.orders'), dataIndex: 'orders', align: 'right' },
-                  {
-                    key: 'gmv',
-                    title: t('massSends.gmv'),
-                    align: 'right',
-                    render: (_, s) => formatMoney(s.gmvFen, lang),
-                  },
-                ]}
-              />
-            </Card>
-            {m.stores.length ? (
-              <Card size="small" title={t('massSends.storesTitle')}>
+                {Object.keys(m.reasons).length ? (
+                  <Flex gap={6} wrap style={{ marginTop: 8 }}>
+                    {Object.entries(m.reasons).map(([r, n]) => (
+                      <Typography.Text key={r} type="secondary">
+                        {t(`massSends.reason.${r as keyof MassSend['planned']['excluded'] & 'capped'}`, {
+                          defaultValue: r,
+                        })}{' '}
+                        {n}
+                      </Typography.Text>
+                    ))}
+                  </Flex>
+                ) : null}
+              </Card>
+              <Card size="small" title={t('massSends.staffTitle')}>
                 <Table
-                  rowKey={(s) => String(s.unitId)}
+                  rowKey="staffId"
                   size="small"
                   pagination={false}
-                  dataSource={m.stores}
+                  scroll={{ x: 'max-content' }}
+                  dataSource={m.staff}
                   columns={[
-                    { key: 'name', title: t('massSends.store'), render: (_, s) => s.name ?? '—' },
+                    {
+                      key: 'name',
+                      title: t('massSends.staff'),
+                      render: (_, s) => (
+                        <Flex vertical>
+                          <NameUnit name={s.name} unit={s.unitName} />
+                          {s.error ? (
+                            <Typography.Text
+                              type="danger"
+                              style={{ fontSize: 12, maxWidth: 280 }}
+                              ellipsis={{ tooltip: s.error }}
+                              data-testid="mass-send-staff-error"
+                            >
+                              {t('massSends.taskFailed')}：{s.error}
+                            </Typography.Text>
+                          ) : null}
+                        </Flex>
+                      ),
+                    },
+                    {
+                      key: 'rate',
+                      title: t('massSends.confirmationRate'),
+                      render: (_, s) => `${s.confirmed}/${s.tasks} · ${pct(s.confirmationRate)}`,
+                    },
+                    {
+                      key: 'recipients',
+                      title: t('massSends.recipients'),
+                      dataIndex: 'recipients',
+                      align: 'right',
+                    },
+                    { key: 'sent', title: t('massSends.reached'), dataIndex: 'sent', align: 'right' },
                     { key: 'orders', title: t('massSends.orders'), dataIndex: 'orders', align: 'right' },
                     {
                       key: 'gmv',
@@ -205,16 +195,36 @@ export function MassSendDetail({ id }: { id: number }) {
                   ]}
                 />
               </Card>
-            ) : null}
-            <Recipients id={id} reloadKey={reloadKey} />
-          </Flex>
+              {m.stores.length ? (
+                <Card size="small" title={t('massSends.storesTitle')}>
+                  <Table
+                    rowKey={(s) => String(s.unitId)}
+                    size="small"
+                    pagination={false}
+                    dataSource={m.stores}
+                    columns={[
+                      { key: 'name', title: t('massSends.store'), render: (_, s) => s.name ?? '—' },
+                      { key: 'orders', title: t('massSends.orders'), dataIndex: 'orders', align: 'right' },
+                      {
+                        key: 'gmv',
+                        title: t('massSends.gmv'),
+                        align: 'right',
+                        render: (_, s) => formatMoney(s.gmvFen, lang),
+                      },
+                    ]}
+                  />
+                </Card>
+              ) : null}
+              <Recipients id={id} reloadKey={reloadKey} />
+            </Flex>
+          )}
         </Col>
         <Col xs={24} lg={8}>
-          <Typography.Text strong>{t('massSends.preview')}</Typography.Text>
+          <Typography.Text strong>{t(groups ? 'massSends.g.preview' : 'massSends.preview')}</Typography.Text>
           <div style={{ marginTop: 8 }}>
             <WeChatPreview
               sender={m.staff[0]?.name ?? t('massSends.staff')}
-              text={m.text}
+              text={groups ? sampleGroupText(m.text, t) : m.text}
               attachments={m.attachments as never}
             />
           </div>

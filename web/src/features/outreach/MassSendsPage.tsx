@@ -39,7 +39,17 @@ function MassSendList() {
     {
       key: 'name',
       title: t('massSends.columns.name'),
-      render: (_, m) => <Link to={`/mass-sends/${m.id}`}>{m.name}</Link>,
+      render: (_, m) => (
+        <span>
+          <Link to={`/mass-sends/${m.id}`}>{m.name}</Link>
+          {m.target === 'groups' ? (
+            <Tag color="purple" style={{ marginLeft: 6 }}>
+              {t('massSends.targetTag.groups')}
+            </Tag>
+          ) : null}
+          {m.recurring ? <Tag color="cyan">{t('massSends.targetTag.recurring')}</Tag> : null}
+        </span>
+      ),
     },
     {
       key: 'status',

@@ -20,6 +20,43 @@ export type Recipient = Reply<'/api/v1/outreach/mass-sends/{id}/recipients', 'ge
 export type RecipientStatus = Recipient['status'];
 export type RecipientQuery = Query<'/api/v1/outreach/mass-sends/{id}/recipients', 'get'>;
 
+/** POST /outreach/group-plans and the group part of a send. */
+export type GroupPlanInput = Body<'/api/v1/outreach/group-plans', 'post'>;
+export type GroupPlan = Reply<'/api/v1/outreach/group-plans', 'post'>;
+export type GroupAudience = GroupPlanInput['groups'];
+export type GroupExclusion = keyof GroupPlan['excluded'];
+export type Recurrence = NonNullable<MassSendInput['recurrence']>;
+export type GroupRecipient = Reply<'/api/v1/outreach/mass-sends/{id}/groups', 'get'>['items'][number];
+export type GroupRecipientQuery = Query<'/api/v1/outreach/mass-sends/{id}/groups', 'get'>;
+export type GroupRecipientStatus = NonNullable<GroupRecipientQuery['status']>;
+export type Target = NonNullable<MassSendInput['target']>;
+
+export const GROUP_EXCLUSIONS = [
+  'no_owner',
+  'owner_inactive',
+  'over_cap',
+  'coupon_guard',
+] as const satisfies readonly GroupExclusion[];
+export const GROUP_RECIPIENT_STATUSES = [
+  'sent',
+  'queued',
+  'unsent',
+  'not_owner',
+  'over_cap',
+  'excluded',
+  'failed',
+  'cancelled',
+  'planned',
+] as const satisfies readonly GroupRecipientStatus[];
+/** The variables a group send's text may hold (the server refuses the others). */
+export const GROUP_VARIABLES = [
+  'group_name',
+  'store_name',
+  'staff_name',
+  'persona_name',
+  'brand_name',
+] as const;
+
 export const CONTENT_KINDS = [
   'product',
   'coupon',
@@ -65,6 +102,12 @@ export const outreachApi = {
   recipients: (id: number, query: RecipientQuery, signal?: AbortSignal) =>
     unwrap(
       client.GET('/api/v1/outreach/mass-sends/{id}/recipients', { params: { path: { id }, query }, signal }),
+    ),
+  groupPlan: (input: GroupPlanInput, signal?: AbortSignal) =>
+    unwrap(client.POST('/api/v1/outreach/group-plans', { body: input, signal })),
+  groups: (id: number, query: GroupRecipientQuery, signal?: AbortSignal) =>
+    unwrap(
+      client.GET('/api/v1/outreach/mass-sends/{id}/groups', { params: { path: { id }, query }, signal }),
     ),
   remind: (id: number) =>
     unwrap(client.POST('/api/v1/outreach/mass-sends/{id}/remind', { params: { path: { id } } })),

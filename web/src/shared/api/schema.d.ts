@@ -6085,7 +6085,7 @@ export interface paths {
                                 url: string;
                                 name?: string;
                             }[];
-                            missing: ("customer_name" | "staff_name" | "persona_name" | "store_name" | "brand_name" | "member_level" | "coupon_name")[];
+                            missing: ("customer_name" | "staff_name" | "persona_name" | "store_name" | "brand_name" | "member_level" | "coupon_name" | "group_name")[];
                         };
                     };
                 };
@@ -7752,6 +7752,8 @@ export interface paths {
                                 status: "planned" | "excluded" | "queued" | "sent" | "unsent" | "not_owner" | "over_cap" | "failed" | "cancelled";
                                 reason: string | null;
                                 resultAt: string | null;
+                                /** @description when the owner confirmed the task in WeCom; null: not yet */
+                                ownerConfirmedAt: string | null;
                             }[];
                             nextCursor: string | null;
                         };
