@@ -638,7 +638,7 @@ export function demoCard(s: StaffDef) {
  * The brand's pilots (PLAYBOOK §1), and what they did to the orders of their stores' customers after their
  * start (demo/orders.ts plays it): the second-cup journey of the two Shanghai stores works (a buyer comes back
  * for a second cup after about 45 % of their orders), so its effect is significant; the south's member-day
- * policy started recently, helps in Tianhe and not in Nanshan (a few orders fewer there), so it is not yet.
+ * policy started recently, lifts Tianhe and costs Nanshan orders (its customers wait for the Wednesday), so it is not yet.
  */
 export interface PilotDef {
   name: string;
@@ -664,7 +664,7 @@ export const PILOTS: readonly PilotDef[] = [
     kind: 'policy',
     note: '每周三会员满 30 减 8，华南两店先试',
     stores: ['gz-tianhe', 'sz-nanshan'],
-    startsDaysAgo: 25,
-    effect: { 'gz-tianhe': 0.15, 'sz-nanshan': -0.2 },
+    startsDaysAgo: 40,
+    effect: { 'gz-tianhe': 0.8, 'sz-nanshan': -0.4 },
   },
 ];

@@ -55,7 +55,13 @@ function pilotDid(now: Date, pilot: (typeof PILOTS)[number]) {
 
 describe("the demo brand's pilots, in its generated orders", () => {
   // a few days of the year: the months before and after the starts fall differently
-  for (const day of ['2026-12-06T13:00:00Z', '2026-03-02T02:00:00Z', '2026-08-20T09:00:00Z']) {
+  for (const day of [
+    '2026-12-06T13:00:00Z',
+    '2026-03-02T02:00:00Z',
+    '2026-08-20T09:00:00Z',
+    '2026-05-11T06:00:00Z',
+    '2026-10-28T12:00:00Z',
+  ]) {
     it(`the second-cup journey lifts its stores' GMV significantly, the member-day policy not yet (${day.slice(0, 10)})`, () => {
       const now = new Date(day);
       const journey = pilotDid(now, PILOTS[0]!);

@@ -105,7 +105,7 @@ function buyerOrders(
   const drawn = Array.from({ length: count }, () => businessTime(rng, start + (end - start) * rng.next()))
     .filter((t) => t < nowMs)
     .sort((a, c) => a - c);
-  const times = window.live ? drawn : piloted(b, seed, nowMs, end, drawn);
+  const times = window.live ? drawn : piloted(b, seed, nowMs, end, welcomed(b, seed, nowMs, start, drawn));
 
   return times.flatMap((t, k): DemoOrder[] => {
     const source = rng.weighted([
@@ -183,6 +183,22 @@ function buyerOrders(
       },
     ];
   });
+}
+
+/**
+ * Customers add a member while they buy (the table card at the till, the package card with the take-away):
+ * about half order on the day they came, a third again within the following weeks (the welcome's coupon).
+ * What makes the channels' first-month GMV, hence their ROI, believable. A stream of its own.
+ */
+function welcomed(b: DemoBuyer, seed: number, nowMs: number, start: number, times: number[]): number[] {
+  const added = b.plan.firstAddedAt.getTime();
+  if (added < start) return times;
+  const rng = new Random(mixSeed(seed ^ 0x77656c, hashKey(b.key)));
+  const out = [...times];
+  if (rng.chance(0.5)) out.push(Math.min(added + rng.int(1, 20) * 60_000, nowMs - 60_000));
+  const again = businessTime(rng, added + rng.int(3, 25) * DAY);
+  if (rng.chance(0.35) && again < nowMs) out.push(again);
+  return out.sort((a, c) => a - c);
 }
 
 /**
