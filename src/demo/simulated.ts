@@ -1264,6 +1264,7 @@ async function createDemoChannels(runtime: Runtime, history: HistoryResult, now:
   // The brand's printed table cards, posters, roll-ups and package cards carry the codes it made in WeCom
   // before Siyu (state `ch_<store>_<placement>`, `ch_online_package`): Siyu's codes keep those states, so the
   // printed material goes on working and the customers who came through it count for their channel.
+  const kept: number[] = [];
   const keepState = async (channelId: number, state: (unitCode: string) => string) => {
     const codes = await db
       .selectFrom('channel_codes as k')
@@ -1281,8 +1282,7 @@ async function createDemoChannels(runtime: Runtime, history: HistoryResult, now:
         .where('corp_id', '=', CORP)
         .where('id', '=', k.id)
         .execute();
-      // the «联系我» is not made in WeCom yet: its request now carries the kept state
-      await routeCode(ctx, k.id, { force: true });
+      kept.push(k.id);
     }
   };
   for (const [placement, label, method, bait] of [
@@ -1331,6 +1331,11 @@ async function createDemoChannels(runtime: Runtime, history: HistoryResult, now:
     });
     ids.push(w.id);
   }
+  // Once WeCom made every «联系我» (some were on their way while the states changed), each is updated to carry
+  // its kept state.
+  await runtime.sender.drain();
+  for (const codeId of kept) await routeCode(ctx, codeId, { force: true });
+  await runtime.sender.drain();
   await attributeHistoryAdds(db, now);
   return ids;
 }
