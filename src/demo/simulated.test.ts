@@ -64,6 +64,20 @@ async function simGet(s: Setup, path: string): Promise<Json> {
   return res.json();
 }
 
+/** The session cookie of a demo login. */
+async function signIn(s: Setup, login: string): Promise<string> {
+  const res = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ login, password: DEMO_PASSWORD }),
+  });
+  expect(res.status).toBe(200);
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+}
+
 async function count(s: Setup, table: keyof Tables & string): Promise<number> {
   const { rows } = await sql<{ n: number }>`
     select count(*)::int as n from ${sql.table(table)} where corp_id = ${CORP}`.execute(s.database.db);
@@ -867,16 +881,7 @@ describe('the demo brand, built through the WeCom simulator', () => {
 
   it('gives 经营杠杆 believable figures: channel GMV and CAC, two pilots, complaints on the 芋泥波波 buyers', async () => {
     const db = s.database.db;
-    const login = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ login: 'admin@demo', password: DEMO_PASSWORD }),
-    });
-    expect(login.status).toBe(200);
-    const cookie = login.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
+    const cookie = await signIn(s, 'admin@demo');
     const api = async (path: string) => {
       const res = await fetch(`${s.siyuUrl}/api/v1${path}`, { headers: { cookie } });
       expect(res.status, path).toBe(200);
