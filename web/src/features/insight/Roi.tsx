@@ -320,6 +320,8 @@ export function RoiTab() {
               render: (_, r) =>
                 r.targetKind === 'campaign' ? (
                   '—'
+                ) : r.newCustomers === 0 ? (
+                  '0'
                 ) : (
                   // the customers behind it: acquired that month through the channel or method, in the unit
                   <Button
