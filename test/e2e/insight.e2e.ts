@@ -72,8 +72,13 @@ describe('console: 经营杠杆 on the demo brand', () => {
     const before = await page.getByTestId('spend-table').locator('tbody tr.ant-table-row').count();
 
     await page.getByTestId('spend-add').click();
-    await page.getByTestId('spend-target').click();
-    await page.locator(dropdown).first().click();
+    // the targets load after the dialog opens: pick until the Select shows the choice
+    for (let i = 0; i < 5; i++) {
+      await page.getByTestId('spend-target').click();
+      await page.locator(dropdown).first().click();
+      const chosen = page.locator('[data-testid="spend-target"] .ant-select-selection-item');
+      if (await chosen.isVisible()) break;
+    }
     await page
       .locator('input[data-testid="spend-amount"], [data-testid="spend-amount"] input')
       .first()
