@@ -371,6 +371,9 @@ export const TAG_GROUPS: readonly TagGroupDef[] = [
     audience: 'front_line',
     tags: ['礼盒客', '大单客', '用券达人', '门店扫码'],
   },
+  // Noted by the front line when a customer complains or praises; the product ladder flags products whose
+  // buyers complain more (demo/levers.ts: the 芋泥波波's waiting times).
+  { name: '服务反馈', audience: 'front_line', tags: ['投诉', '好评'] },
   // HQ's own: franchise enquiries go to HQ's franchise team, not to the stores they might compete with.
   { name: '招商线索', audience: 'hq', tags: ['加盟意向', '渠道合作'] },
 ];
@@ -630,3 +633,38 @@ export function demoCard(s: StaffDef) {
     card_mall_url: `https://wxaurl.cn/hemu${s.userid.replace(/[^a-z0-9]/gi, '').slice(0, 12)}`,
   };
 }
+
+/**
+ * The brand's pilots (PLAYBOOK §1), and what they did to the orders of their stores' customers after their
+ * start (demo/orders.ts plays it): the second-cup journey of the two Shanghai stores works (a buyer comes back
+ * for a second cup after about 45 % of their orders), so its effect is significant; the south's member-day
+ * policy started recently, lifts Tianhe and costs Nanshan orders (its customers wait for the Wednesday), so it is not yet.
+ */
+export interface PilotDef {
+  name: string;
+  kind: 'journey' | 'linkage' | 'channel' | 'policy';
+  note: string;
+  stores: readonly string[];
+  startsDaysAgo: number;
+  /** Per store: the chance of an extra order after each order from the start (negative: of dropping it). */
+  effect: Readonly<Record<string, number>>;
+}
+
+export const PILOTS: readonly PilotDef[] = [
+  {
+    name: '第二杯半价旅程',
+    kind: 'journey',
+    note: '首单后第 3 天推送第二杯半价，只发价格敏感客户',
+    stores: ['sh-jingan', 'sh-xuhui'],
+    startsDaysAgo: 75,
+    effect: { 'sh-jingan': 0.45, 'sh-xuhui': 0.45 },
+  },
+  {
+    name: '周三会员日满减',
+    kind: 'policy',
+    note: '每周三会员满 30 减 8，华南两店先试',
+    stores: ['gz-tianhe', 'sz-nanshan'],
+    startsDaysAgo: 40,
+    effect: { 'gz-tianhe': 0.8, 'sz-nanshan': -0.4 },
+  },
+];

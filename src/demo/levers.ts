@@ -1,6 +1,10 @@
 import { sql } from 'kysely';
+import { syncCtxOf } from '../modules/context.ts';
+import { changeCustomerTags, type TagChange } from '../modules/customers/index.ts';
 import type { Runtime } from '../runtime.ts';
+import { PILOTS } from './brand.ts';
 import { MENU } from './orders.ts';
+import { mixSeed, Random } from './random.ts';
 
 const ROLES: Record<string, 'traffic' | 'trust' | 'profit' | 'expansion'> = {
   D08: 'traffic',
@@ -14,7 +18,7 @@ const ROLES: Record<string, 'traffic' | 'trust' | 'profit' | 'expansion'> = {
  * The demo brand's levers (issue 16, points 4–7): its products on the ladder (the cheap lemon tea and toast
  * bring customers in, the drinks and the egg-yolk pastry build trust, the gift box and cold brew make the
  * margin, the tumbler expands), the spend of the last three months per channel (about ¥12–18 a new
- * customer) and on the mass sends, and one running pilot. Written after the rollups are built, read by the
+ * customer) and on the mass sends, its two pilots, and the complaints noted on buyers. Written after the rollups are built, read by the
  * dashboards from the first login.
  */
 export async function createDemoLevers(runtime: Runtime, corpId: string, now: Date): Promise<void> {
@@ -66,22 +70,25 @@ export async function createDemoLevers(runtime: Runtime, corpId: string, now: Da
       created_at: now,
     });
   if (rows.length) await db.insertInto('insight_spend').values(rows).execute();
-  // one running pilot: the east region's two Shanghai stores on a "second cup" journey since 45 days ago
-  const stores = await db
-    .selectFrom('org_units')
-    .select('id')
-    .where('corp_id', '=', corpId)
-    .where('code', 'in', ['sh-jingan', 'sh-xuhui'])
-    .execute();
-  if (stores.length) {
-    const startsOn = new Date(now.getTime() + 8 * 3_600_000 - 45 * 86_400_000).toISOString().slice(0, 10);
+  // the pilots (brand.ts PILOTS), whose effect the orders carry from their start
+  for (const p of PILOTS) {
+    const stores = await db
+      .selectFrom('org_units')
+      .select('id')
+      .where('corp_id', '=', corpId)
+      .where('code', 'in', [...p.stores])
+      .execute();
+    if (stores.length === 0) continue;
+    const startsOn = new Date(now.getTime() + 8 * 3_600_000 - p.startsDaysAgo * 86_400_000)
+      .toISOString()
+      .slice(0, 10);
     const { id } = await db
       .insertInto('insight_pilots')
       .values({
         corp_id: corpId,
-        name: '第二杯半价旅程',
-        kind: 'journey',
-        note: '首单后第 3 天推送第二杯半价，只发价格敏感客户',
+        name: p.name,
+        kind: p.kind,
+        note: p.note,
         starts_on: startsOn,
         created_at: now,
       })
@@ -92,4 +99,58 @@ export async function createDemoLevers(runtime: Runtime, corpId: string, now: Da
       .values(stores.map((s) => ({ corp_id: corpId, pilot_id: id, unit_id: s.id })))
       .execute();
   }
+  await tagComplaints(runtime, corpId, now);
+}
+
+/** The product whose buyers complain more: the 芋泥波波 (long waits at the counter when it sells out). */
+export const COMPLAINED_PRODUCT = 'D10';
+
+/**
+ * The front line notes complaints with the 投诉 tag: about one buyer of the 芋泥波波 in five, one in forty of
+ * the other buyers. Put on by each store's manager in Siyu (and in WeCom through the outbox), so the product
+ * ladder flags the 芋泥波波 on its page.
+ */
+async function tagComplaints(runtime: Runtime, corpId: string, now: Date): Promise<number> {
+  const db = runtime.deps.db;
+  const tag = await db
+    .selectFrom('tags')
+    .select('id')
+    .where('corp_id', '=', corpId)
+    .where('name', '=', '投诉')
+    .executeTakeFirst();
+  if (!tag) return 0;
+  const buyers = await sql<{
+    customer_id: unknown;
+    unit_id: unknown;
+    account_id: unknown;
+    name: string | null;
+    d10: boolean;
+  }>`
+    select o.customer_id, max(o.unit_id) unit_id, max(a.id) account_id, max(a.display_name) "name",
+      bool_or(i.product_code = ${COMPLAINED_PRODUCT}) d10
+    from orders o
+    join order_items i on i.corp_id = o.corp_id and i.order_id = o.id
+    join org_units u on u.corp_id = o.corp_id and u.id = o.unit_id
+    join accounts a on a.corp_id = u.corp_id and a.username = u.code
+    where o.corp_id = ${corpId} and o.customer_id is not null
+    group by o.customer_id
+    order by o.customer_id`.execute(db);
+  const changes: TagChange[] = [];
+  for (const b of buyers.rows) {
+    const id = Number(b.customer_id);
+    if (!new Random(mixSeed(0x746f7573, id)).chance(b.d10 ? 0.2 : 0.025)) continue;
+    changes.push({
+      customerId: id,
+      add: [tag.id],
+      remove: [],
+      via: { unitId: Number(b.unit_id) },
+      at: now,
+      cause: { source: 'siyu', by: b.name ?? '店长', accountId: Number(b.account_id) },
+      key: `demo:complaint:${id}`,
+    });
+  }
+  const ctx = syncCtxOf(runtime.deps, corpId);
+  for (let i = 0; i < changes.length; i += 200) await changeCustomerTags(ctx, changes.slice(i, i + 200), now);
+  await runtime.drain();
+  return changes.length;
 }

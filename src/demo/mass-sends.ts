@@ -215,8 +215,13 @@ async function membersConfirm(o: DemoMassSendOptions, massSendId: number, rng: R
     .where('t.msgid', 'is not', null)
     .orderBy('t.id')
     .execute();
-  for (const t of tasks) {
-    if (!rng.chance(p)) continue;
+  let waiting = 0;
+  for (const [k, t] of tasks.entries()) {
+    // a send members confirm only in part keeps one member to confirm at least (whatever its audience's
+    // size): the coupon's reminder and the win-back's cancellation need it still sending
+    const confirms = rng.chance(p);
+    if (!confirms) waiting++;
+    if (!confirms || (p < 1 && waiting === 0 && k === tasks.length - 1)) continue;
     await o.sim('POST', `/sim/corps/${o.wecomCorpId}/scenarios/member-confirms-mass-send`, {
       msgid: t.msgid,
       userid: t.userid,

@@ -1,7 +1,7 @@
 import type { SyncCtx } from '../modules/context.ts';
 import { ingestOrders, type OrderInput, type OrderResult } from '../modules/orders/ingest.ts';
 import { ingestMembers, type MemberInput } from '../modules/orders/members.ts';
-import { UNITS } from './brand.ts';
+import { PILOTS, UNITS } from './brand.ts';
 import type { CustomerPlan } from './generate.ts';
 import { BASE62, mixSeed, Random } from './random.ts';
 
@@ -102,9 +102,10 @@ function buyerOrders(
   ] as const);
   const openid = openidOf(rng);
   const neighbours = STORES.filter((s) => s.parent === store.parent && s.code !== store.code);
-  const times = Array.from({ length: count }, () => businessTime(rng, start + (end - start) * rng.next()))
+  const drawn = Array.from({ length: count }, () => businessTime(rng, start + (end - start) * rng.next()))
     .filter((t) => t < nowMs)
     .sort((a, c) => a - c);
+  const times = window.live ? drawn : piloted(b, seed, nowMs, end, welcomed(b, seed, nowMs, start, drawn));
 
   return times.flatMap((t, k): DemoOrder[] => {
     const source = rng.weighted([
@@ -182,6 +183,47 @@ function buyerOrders(
       },
     ];
   });
+}
+
+/**
+ * Customers add a member while they buy (the table card at the till, the package card with the take-away):
+ * about half order on the day they came, a third again within the following weeks (the welcome's coupon).
+ * What makes the channels' first-month GMV, hence their ROI, believable. A stream of its own.
+ */
+function welcomed(b: DemoBuyer, seed: number, nowMs: number, start: number, times: number[]): number[] {
+  const added = b.plan.firstAddedAt.getTime();
+  if (added < start) return times;
+  const rng = new Random(mixSeed(seed ^ 0x77656c, hashKey(b.key)));
+  const out = [...times];
+  if (rng.chance(0.5)) out.push(Math.min(added + rng.int(1, 20) * 60_000, nowMs - 60_000));
+  const again = businessTime(rng, added + rng.int(3, 25) * DAY);
+  if (rng.chance(0.35) && again < nowMs) out.push(again);
+  return out.sort((a, c) => a - c);
+}
+
+/**
+ * What the pilot of the buyer's store did to their orders from its start (brand.ts PILOTS): an extra order
+ * 2–6 days after an order (the second cup), or an order that did not happen. A stream of its own, so the
+ * other customers' orders stay as they were.
+ */
+function piloted(b: DemoBuyer, seed: number, nowMs: number, end: number, times: number[]): number[] {
+  const pilot = PILOTS.find((p) => p.stores.includes(b.plan.store));
+  const effect = pilot?.effect[b.plan.store] ?? 0;
+  if (!pilot || effect === 0) return times;
+  const from = nowMs - pilot.startsDaysAgo * DAY;
+  const rng = new Random(mixSeed(seed ^ 0x70696c, hashKey(b.key)));
+  const out: number[] = [];
+  for (const t of times) {
+    if (t < from) out.push(t);
+    else if (effect < 0) {
+      if (!rng.chance(-effect)) out.push(t);
+    } else {
+      out.push(t);
+      const again = businessTime(rng, t + rng.int(2, 6) * DAY);
+      if (rng.chance(effect) && again < Math.min(end, nowMs)) out.push(again);
+    }
+  }
+  return out.sort((a, c) => a - c);
 }
 
 function hashKey(key: string): number {

@@ -64,19 +64,28 @@ async function simGet(s: Setup, path: string): Promise<Json> {
   return res.json();
 }
 
-/** A GET of the console API as this demo login. */
-async function getterAs(s: Setup, login: string) {
+/** The session cookie of a demo login. */
+async function signIn(s: Setup, login: string): Promise<string> {
   const res = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ login, password: DEMO_PASSWORD }),
   });
-  const cookie = res.headers
+  expect(res.status).toBe(200);
+  return res.headers
     .getSetCookie()
     .map((c) => c.split(';')[0])
     .join('; ');
-  return async (path: string) =>
-    (await (await fetch(`${s.siyuUrl}/api/v1${path}`, { headers: { cookie } })).json()) as Json;
+}
+
+/** A GET of the console API as this demo login, expected to answer 200. */
+async function getterAs(s: Setup, login: string) {
+  const cookie = await signIn(s, login);
+  return async (path: string) => {
+    const res = await fetch(`${s.siyuUrl}/api/v1${path}`, { headers: { cookie } });
+    expect(res.status, path).toBe(200);
+    return (await res.json()) as Json;
+  };
 }
 
 async function count(s: Setup, table: keyof Tables & string): Promise<number> {
@@ -120,7 +129,7 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(conn.simulated).toBe(true);
     expect(conn.api_base_url).toBe(s.simulator.url);
     wecomCorpId = conn.wecom_corp_id;
-  }, 150_000);
+  }, 240_000);
   afterAll(() => s?.close());
 
   it('leaves the simulator on real time and reports every stage to the end', () => {
@@ -969,24 +978,8 @@ describe('the demo brand, built through the WeCom simulator', () => {
   });
 
   it('plans a month of 朋友圈 on the three axes: published ones with each member’s status and counts, planned ones ahead', async () => {
-    const session = async (login: string) => {
-      const res = await fetch(`${s.siyuUrl}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ login, password: DEMO_PASSWORD }),
-      });
-      const cookie = res.headers
-        .getSetCookie()
-        .map((c) => c.split(';')[0])
-        .join('; ');
-      return async (path: string) => {
-        const r = await fetch(`${s.siyuUrl}/api/v1${path}`, { headers: { cookie } });
-        expect(r.status, path).toBe(200);
-        return (await r.json()) as Json;
-      };
-    };
     const range = `from=${new Date(Date.now() - 30 * 86_400_000).toISOString()}&to=${new Date(Date.now() + 25 * 86_400_000).toISOString()}`;
-    const hq = await session('admin@demo');
+    const hq = await getterAs(s, 'admin@demo');
     const { items } = await hq(`/moments?${range}`);
     const published = items.filter((p: Json) => p.status === 'published');
     const planned = items.filter((p: Json) => p.status === 'planned');
@@ -1013,11 +1006,45 @@ describe('the demo brand, built through the WeCom simulator', () => {
     ).toBe(true);
     expect(detail.mediaIds.length).toBeGreaterThan(0);
     // a store manager sees their store's posts only
-    const store = await session('sh-jingan@demo');
+    const store = await getterAs(s, 'sh-jingan@demo');
     const own = (await store(`/moments?${range}`)).items;
     expect(own.length).toBeGreaterThanOrEqual(1);
     expect(new Set(own.map((p: Json) => p.unitName))).toEqual(new Set(['上海静安店']));
     expect(s.simClock.offsetMs).toBe(0);
+  });
+
+  it('gives 经营杠杆 believable figures: channel GMV and CAC, two pilots, complaints on the 芋泥波波 buyers', async () => {
+    const db = s.database.db;
+    const api = await getterAs(s, 'admin@demo');
+    // The history's adds through the printed codes count for their channels (the codes kept their states).
+    const attributed = await sql<{ n: number }>`
+      select count(*)::int n from channel_adds a join follows f on f.corp_id = a.corp_id
+        and f.customer_id = a.customer_id and f.staff_id = a.staff_id and f.added_at = a.added_at
+      where a.corp_id = ${CORP} and f.state like 'ch\_%' and f.added_at < now() - interval '1 day'`.execute(
+      db,
+    );
+    expect(attributed.rows[0]!.n).toBeGreaterThan(30);
+    const roi = await api('/insight/roi');
+    const channels = roi.rows.filter((r: Json) => r.targetKind === 'channel');
+    expect(channels.length).toBeGreaterThan(3);
+    expect(channels.map((r: Json) => r.targetName)).toContain('门店台卡');
+    const spent = channels.filter((r: Json) => r.newCustomers > 0);
+    expect(spent.length).toBeGreaterThan(3);
+    for (const r of spent) expect(r.cacFen).toBeGreaterThan(0);
+    expect(spent.reduce((sum: number, r: Json) => sum + r.attributedGmvFen, 0)).toBeGreaterThan(0);
+    expect(spent.filter((r: Json) => r.roi > 0).length).toBeGreaterThan(1);
+    // Two pilots, each with its stores and an effect computed against the other stores.
+    const pilots = (await api('/insight/pilots')).items;
+    expect(pilots.map((p: Json) => p.name).sort()).toEqual(['周三会员日满减', '第二杯半价旅程']);
+    for (const p of pilots) {
+      const effect = await api(`/insight/pilot-effect?pilotId=${p.id}`);
+      expect(effect.stores.filter((x: Json) => x.pilot)).toHaveLength(2);
+      expect(effect.measures.gmvFen).not.toBeNull();
+    }
+    // Complaints: the 芋泥波波's buyers carry 投诉 more often than the other buyers, on the product's page too.
+    const product = await api('/insight/products/D10');
+    expect(product.complained).toBeGreaterThan(0);
+    expect(product.complaintRate).toBeGreaterThan(product.baseline.complaintRate);
   });
 
   it('reports what it built', async () => {
@@ -1054,7 +1081,7 @@ describe('the demo brand through the control API only (simulator in another proc
       liveCustomers: 2,
       seed: 11,
     }));
-  }, 60_000);
+  }, 180_000);
   afterAll(() => s?.close());
 
   it('builds the same kind of brand over HTTP, resignation and 离职继承 included', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { createChannel } from '../modules/channels/index.ts';
+import { routeCode } from '../modules/channels/routing.ts';
 import { runFullSync } from '../modules/connector/index.ts';
 import { ctxFor, syncCtxOf } from '../modules/context.ts';
 import {
@@ -1325,6 +1326,30 @@ async function createDemoChannels(runtime: Runtime, history: HistoryResult, now:
     staff: [],
   };
   const ids: number[] = [];
+  // The brand's printed table cards, posters, roll-ups and package cards carry the codes it made in WeCom
+  // before Siyu (state `ch_<store>_<placement>`, `ch_online_package`): Siyu's codes keep those states, so the
+  // printed material goes on working and the customers who came through it count for their channel.
+  const kept: number[] = [];
+  const keepState = async (channelId: number, state: (unitCode: string) => string) => {
+    const codes = await db
+      .selectFrom('channel_codes as k')
+      .innerJoin('org_units as u', (j) =>
+        j.onRef('u.corp_id', '=', 'k.corp_id').onRef('u.id', '=', 'k.unit_id'),
+      )
+      .select(['k.id', 'u.code'])
+      .where('k.corp_id', '=', CORP)
+      .where('k.channel_id', '=', channelId)
+      .execute();
+    for (const k of codes) {
+      await db
+        .updateTable('channel_codes')
+        .set({ state: state(k.code ?? 'hq') })
+        .where('corp_id', '=', CORP)
+        .where('id', '=', k.id)
+        .execute();
+      kept.push(k.id);
+    }
+  };
   for (const [placement, label, method, bait] of [
     ['tablecard', '门店台卡', 'table_card', '第二杯半价券'],
     ['poster', '门店海报', 'poster', '新品免费试饮'],
@@ -1340,6 +1365,7 @@ async function createDemoChannels(runtime: Runtime, history: HistoryResult, now:
       welcome: welcome(bait),
       tagIds: await tagId(`客户来源/${label}`),
     });
+    await keepState(c.id, (store) => `ch_${store}_${placement}`);
     ids.push(c.id);
   }
   if (online.length) {
@@ -1355,6 +1381,7 @@ async function createDemoChannels(runtime: Runtime, history: HistoryResult, now:
       staff: online.map((s) => ({ staffId: s.id, backup: false })),
       tagIds: await tagId('客户来源/外卖包裹卡'),
     });
+    await keepState(c.id, () => 'ch_online_package');
     ids.push(c.id);
     const w = await createChannel(ctx, {
       ...base,
@@ -1369,5 +1396,30 @@ async function createDemoChannels(runtime: Runtime, history: HistoryResult, now:
     });
     ids.push(w.id);
   }
+  // Once WeCom made every «联系我» (some were on their way while the states changed), each is updated to carry
+  // its kept state.
+  await runtime.sender.drain();
+  for (const codeId of kept) await routeCode(ctx, codeId, { force: true });
+  await runtime.sender.drain();
+  await attributeHistoryAdds(db, now);
   return ids;
+}
+
+/**
+ * The follows that began through the kept codes before Siyu listened (the first full sync brought them, with
+ * their state) are attributed to their channel, as a callback would have: no welcome of Siyu's (none was
+ * due), not missed either. Each channel is dated from its first add. Without this the channels' GMV, CAC
+ * and ROI would cover today's customers only.
+ */
+async function attributeHistoryAdds(db: Kysely<Tables>, now: Date): Promise<void> {
+  await sql`
+    insert into channel_adds (corp_id, code_id, channel_id, customer_id, staff_id, added_at)
+    select f.corp_id, k.id, k.channel_id, f.customer_id, f.staff_id, f.added_at
+    from follows f join channel_codes k on k.corp_id = f.corp_id and k.state = f.state
+    where f.corp_id = ${CORP} and f.added_at < ${now}
+    on conflict (corp_id, customer_id, staff_id, added_at) do nothing`.execute(db);
+  await sql`
+    update channels c set created_at = least(c.created_at, x.first)
+    from (select channel_id, min(added_at) first from channel_adds where corp_id = ${CORP} group by 1) x
+    where c.corp_id = ${CORP} and c.id = x.channel_id`.execute(db);
 }

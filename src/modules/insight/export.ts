@@ -173,19 +173,41 @@ export async function exportView(
         r4(d.repurchaseRate),
       ]);
   }
-  // figures only, never a phone or a name of a customer; still on the audit log, as every export is
+  return auditedSheet(ctx, scope, {
+    view: q.view,
+    format: q.format,
+    details: { by: q.by, month: q.month, from: q.from, to: q.to },
+    fileName: `insight-${q.view}-${q.to.slice(0, 7)}`,
+    header,
+    rows,
+  });
+}
+
+/**
+ * An insight table as a file, on the audit log as every export is (figures only, never a phone or the name
+ * of a customer): the dashboards' and the levers' exports alike.
+ */
+export async function auditedSheet(
+  ctx: Ctx,
+  scope: Scope,
+  s: {
+    view: string;
+    format: ExportFormat;
+    details: Record<string, unknown>;
+    fileName: string;
+    header: string[];
+    rows: Cell[][];
+  },
+): Promise<ExportFile> {
   await recordAudit(ctx, {
     action: 'insight.export',
     details: {
-      view: q.view,
-      format: q.format,
-      by: q.by,
-      month: q.month,
-      from: q.from,
-      to: q.to,
+      view: s.view,
+      format: s.format,
+      ...s.details,
       scope: { units: scope.units, staffId: scope.staffId },
-      rows: rows.length,
+      rows: s.rows.length,
     },
   });
-  return exportFile(q.format, `insight-${q.view}-${q.to.slice(0, 7)}`, { name: q.view, header, rows });
+  return exportFile(s.format, s.fileName, { name: s.view, header: s.header, rows: s.rows });
 }

@@ -7,12 +7,13 @@ import { type Fixture, seedFixture } from '../../testing/fixture.ts';
 import { syncCtx } from '../../testing/sync-ctx.ts';
 import { type Ctx, ctxFor } from '../context.ts';
 import type { Tables } from '../tables.ts';
-import { ladderCohorts, RANK } from './ladder.ts';
+import { exportLevers } from './export-levers.ts';
+import { ladderCohorts, productFigures, RANK } from './ladder.ts';
 import { createPilot, listPilots } from './pilots.ts';
 import { rebuildInsight } from './refresh.ts';
 import { createSpend, listSpend, roiReport } from './roi.ts';
 import { combine, FORCES, forceOf, INDICATORS, scorecard, scoreOf } from './scorecard.ts';
-import { addMonths, brandDay, monthOf, scopeOf } from './service.ts';
+import { addMonths, brandDay, drillCustomers, monthOf, scopeOf } from './service.ts';
 
 /**
  * Points 4, 5 and 7 of issue 16 on random data: CAC and ROI against a brute-force reading of the customer
@@ -366,5 +367,90 @@ describe('pilots', () => {
     expect((await listPilots(sh1())).map((x) => x.id)).toEqual([p.id]);
     expect((await listPilots(hq())).length).toBe(2);
     expect(addMonths('2026-03-01', -3)).toBe('2025-12-01');
+  });
+});
+
+describe('point 9 on the levers: every table exports, every figure drills down', () => {
+  const lines = (body: Buffer | string) =>
+    String(body)
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
+  const file = (ctx: Ctx, view: 'roi' | 'campaigns' | 'scorecard' | 'pilot' | 'products', pilotId?: number) =>
+    scopeOf(ctx, {}).then((scope) =>
+      exportLevers(ctx, scope, {
+        view,
+        format: 'csv',
+        lang: 'en',
+        from: '2026-01-01',
+        to: '2026-03-01',
+        month: '2026-03-01',
+        windowDays: 30,
+        months: 2,
+        ...(pilotId ? { pilotId } : {}),
+      }),
+    );
+
+  it('exports each lever table as the page shows it, in the caller’s scope, on the audit log', async () => {
+    for (const ctx of [hq(), sh1()]) {
+      const scope = await scopeOf(ctx, {});
+      const roi = await roiReport(ctx, scope, { from: '2026-01-01', to: '2026-03-01', windowDays: 30 });
+      const roiFile = lines((await file(ctx, 'roi')).body);
+      expect(roiFile[0]).toContain('CAC (CNY)');
+      expect(roiFile.slice(1).map((l) => l.split(',')[2])).toEqual(roi.rows.map((r) => r.unitName));
+      expect(roiFile.slice(1).map((l) => Number(l.split(',')[5]))).toEqual(
+        roi.rows.map((r) => r.newCustomers),
+      );
+      const products = await productFigures(ctx, scope);
+      const productFile = lines((await file(ctx, 'products')).body);
+      expect(productFile.slice(1).map((l) => l.split(',')[0])).toEqual(products.map((p) => p.code));
+      const cards = await scorecard(ctx, scope, '2026-03-01');
+      expect(lines((await file(ctx, 'scorecard')).body)).toHaveLength(cards.length + 1);
+    }
+    const pilot = (await listPilots(hq()))[0]!;
+    const pilotFile = lines((await file(hq(), 'pilot', pilot.id)).body);
+    expect(pilotFile[0]).toContain('GMV (CNY) before');
+    expect(pilotFile.length).toBeGreaterThan(1);
+    const audit = await db()
+      .selectFrom('audit_log')
+      .select('details')
+      .where('corp_id', '=', CORP)
+      .where('action', '=', 'insight.export')
+      .execute();
+    expect(audit.map((a) => (a.details as { view: string }).view)).toEqual(
+      expect.arrayContaining(['levers.roi', 'levers.products', 'levers.scorecard', 'levers.pilot']),
+    );
+  });
+
+  it('drills a product’s buyers down to the customers who bought it, in scope, as brute force finds them', async () => {
+    for (const ctx of [hq(), sh1()]) {
+      const scope = await scopeOf(ctx, {});
+      const customers = (await rawCustomers()).filter(
+        (c) => scope.units === null || scope.units.includes(c.unit_id),
+      );
+      const bought = await db()
+        .selectFrom('orders as o')
+        .innerJoin('order_items as i', (j) =>
+          j.onRef('i.corp_id', '=', 'o.corp_id').onRef('i.order_id', '=', 'o.id'),
+        )
+        .select('o.customer_id')
+        .distinct()
+        .where('o.corp_id', '=', CORP)
+        .where('i.product_code', '=', 'P3')
+        .execute();
+      const want = customers
+        .filter((c) => bought.some((b) => b.customer_id === c.customer_id))
+        .map((c) => Number(c.customer_id))
+        .sort((a, b) => a - b);
+      const got = await drillCustomers(ctx, scope, {
+        step: 'customers',
+        by: 'total',
+        product: 'P3',
+        offset: 0,
+        limit: 100,
+      });
+      expect(got.total).toBe(want.length);
+      expect(got.items.map((c) => c.id).sort((a, b) => a - b)).toEqual(want.slice(0, 100));
+    }
   });
 });

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { attachment, EXPORT_FORMATS } from '../../platform/export.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { ctxOf, type Deps } from '../context.ts';
 import { LADDER_ROLES } from '../orders/index.ts';
+import { exportLevers, LEVER_VIEWS } from './export-levers.ts';
 import { ladderCohorts, productFigures, productPage, recommendations } from './ladder.ts';
 import { createPilot, deletePilot, listPilots, PILOT_KINDS, pilotEffect } from './pilots.ts';
 import { createSpend, deleteSpend, importSpend, listSpend, roiReport, TARGET_KINDS } from './roi.ts';
@@ -96,6 +98,55 @@ export function leverRoutes(deps: Deps) {
     const thisMonth = () => monthOf(brandDay(deps.clock.now()));
     app.addContentTypeParser(FILE_TYPES, { parseAs: 'buffer', bodyLimit: MAX_BYTES }, (_r, body, done) =>
       done(null, body),
+    );
+
+    app.get(
+      '/insight/levers/export',
+      {
+        config: access,
+        schema: {
+          tags,
+          summary:
+            'A table of the 经营杠杆 page as a file (.xlsx, or CSV in UTF-8 with BOM): CAC and ROI, campaigns, the scorecard, a pilot’s stores (pilotId), the products; figures only',
+          querystring: z.strictObject({
+            view: z.enum(LEVER_VIEWS),
+            format: z.enum(EXPORT_FORMATS).default('xlsx'),
+            from: month.optional().describe('roi, campaigns: default two months before `to`'),
+            to: month.optional().describe('roi, campaigns: default this month'),
+            month: month.optional().describe('scorecard: default this month'),
+            windowDays: z.coerce.number().int().min(1).max(365).default(30),
+            pilotId: id.optional().describe('pilot: the pilot (required)'),
+            months: z.coerce.number().int().min(1).max(12).default(3),
+            ...unitFilter,
+          }),
+        },
+      },
+      async (request, reply) => {
+        const ctx = ctxOf(deps, request);
+        const q = request.query;
+        if (q.view === 'pilot' && q.pilotId === undefined)
+          throw new AppError('bad_request', {
+            zh: '导出试点需要 pilotId',
+            en: 'A pilot export needs pilotId',
+          });
+        const to = q.to ?? thisMonth();
+        const lang = String(request.headers['accept-language'] ?? '').startsWith('en') ? 'en' : 'zh';
+        const file = await exportLevers(ctx, await scopeOf(ctx, q), {
+          view: q.view,
+          format: q.format,
+          lang,
+          from: q.from ?? addMonths(to, -2),
+          to,
+          month: q.month ?? thisMonth(),
+          windowDays: q.windowDays,
+          months: q.months,
+          ...(q.pilotId !== undefined ? { pilotId: q.pilotId } : {}),
+        });
+        return reply
+          .type(file.contentType)
+          .header('content-disposition', attachment(file.fileName))
+          .send(file.body);
+      },
     );
 
     app.get(

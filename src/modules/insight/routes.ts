@@ -384,6 +384,13 @@ export function insightRoutes(deps: Deps) {
               .max(40)
               .optional()
               .describe('the key of `by` (a channel, method, store or member)'),
+            product: z
+              .string()
+              .trim()
+              .min(1)
+              .max(64)
+              .optional()
+              .describe('only customers who bought this product (its code)'),
             offset: z.coerce.number().int().min(0).max(100_000).default(0),
             limit: z.coerce.number().int().min(1).max(100).default(20),
             ...scopeFilter,

@@ -353,6 +353,7 @@ export async function drillCustomers(
     to?: string;
     by: Dimension;
     key?: string;
+    product?: string;
     offset: number;
     limit: number;
   },
@@ -369,7 +370,13 @@ export async function drillCustomers(
     ${q.stage ? sql`and r.stage = ${q.stage} and r.lost_day is null` : sql``}
     ${q.from ? sql`and r.acquired_day >= ${q.from}::date` : sql``}
     ${q.to ? sql`and r.acquired_day < ${addMonths(q.to, 1)}::date` : sql``}
-    ${q.by !== 'total' && q.key !== undefined ? sql`and ${keyOf(q.by)} = ${q.key}` : sql``}`;
+    ${q.by !== 'total' && q.key !== undefined ? sql`and ${keyOf(q.by)} = ${q.key}` : sql``}
+    ${
+      q.product
+        ? sql`and exists (select 1 from orders o join order_items i on i.corp_id = o.corp_id and i.order_id = o.id
+            where o.corp_id = r.corp_id and o.customer_id = r.customer_id and i.product_code = ${q.product})`
+        : sql``
+    }`;
   const [items, total] = await Promise.all([
     sql<{
       id: unknown;

@@ -17,11 +17,19 @@ import {
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useLang } from '../../i18n';
-import { ErrorAlert } from '../../shared/components';
+import { ErrorAlert, ExportButton } from '../../shared/components';
 import { formatMoney, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
 import { useMe } from '../accounts/auth';
-import { LADDER_ROLES, type LadderReply, type LadderRole, leversApi, type Product } from './api';
+import {
+  type DrillQuery,
+  LADDER_ROLES,
+  type LadderReply,
+  type LadderRole,
+  leversApi,
+  type Product,
+} from './api';
+import { DrillDrawer } from './DrillDrawer';
 
 const ROLE_COLORS: Record<LadderRole, string> = {
   traffic: 'cyan',
@@ -109,6 +117,9 @@ export function LadderTab() {
   const me = useMe();
   const { message } = App.useApp();
   const [open, setOpen] = useState<string | null>(null);
+  const [drill, setDrill] = useState<{ query: Omit<DrillQuery, 'offset' | 'limit'>; title: string } | null>(
+    null,
+  );
   const products = useAsync((s) => leversApi.products(s), 'products');
   const ladder = useAsync((s) => leversApi.ladder({}, s), 'ladder');
   const canEdit = me.role === 'hq_admin';
@@ -130,7 +141,16 @@ export function LadderTab() {
     <Flex vertical gap={12}>
       <Alert type="info" showIcon message={t('levers.productsHelp')} />
       {products.error ? <ErrorAlert error={products.error} onRetry={products.reload} /> : null}
-      <Card size="small" title={t('levers.products')}>
+      <Card
+        size="small"
+        title={t('levers.products')}
+        extra={
+          <ExportButton
+            onExport={(format) => leversApi.export({ view: 'products', format })}
+            testId="products-export"
+          />
+        }
+      >
         <Table<Product>
           size="small"
           rowKey="code"
@@ -172,7 +192,21 @@ export function LadderTab() {
                   <RoleTag role={p.role} />
                 ),
             },
-            { title: t('levers.buyers'), key: 'buyers', render: (_, p) => formatNumber(p.buyers, lang) },
+            {
+              title: t('levers.buyers'),
+              key: 'buyers',
+              render: (_, p) => (
+                <Button
+                  type="link"
+                  size="small"
+                  style={{ padding: 0 }}
+                  data-testid={`product-drill-${p.code}`}
+                  onClick={() => setDrill({ query: { product: p.code }, title: p.name })}
+                >
+                  {formatNumber(p.buyers, lang)}
+                </Button>
+              ),
+            },
             { title: t('levers.gmv'), key: 'gmv', render: (_, p) => formatMoney(p.gmvFen, lang) },
             { title: t('levers.churnRate'), key: 'churn', render: (_, p) => rate(p.churnRate) },
             { title: t('levers.complaintRate'), key: 'complaints', render: (_, p) => rate(p.complaintRate) },
@@ -202,7 +236,25 @@ export function LadderTab() {
                   fixed: 'left',
                   render: (_, c) => c.month.slice(0, 7),
                 },
-                { title: t('levers.customers'), dataIndex: 'customers', key: 'c' },
+                {
+                  title: t('levers.customers'),
+                  key: 'c',
+                  render: (_, c) => (
+                    <Button
+                      type="link"
+                      size="small"
+                      style={{ padding: 0 }}
+                      onClick={() =>
+                        setDrill({
+                          query: { from: c.month.slice(0, 7), to: c.month.slice(0, 7) },
+                          title: `${t('levers.cohortMonth')} ${c.month.slice(0, 7)}`,
+                        })
+                      }
+                    >
+                      {formatNumber(c.customers, lang)}
+                    </Button>
+                  ),
+                },
                 { title: t('levers.onLadder'), dataIndex: 'onLadder', key: 'on' },
                 { title: t('levers.entered'), key: 'e', render: (_, c) => roles(c.entered) },
                 { title: t('levers.reached'), key: 'r', render: (_, c) => roles(c.reached) },
@@ -238,6 +290,7 @@ export function LadderTab() {
         </Col>
       </Row>
       <ProductDrawer code={open} onClose={() => setOpen(null)} />
+      <DrillDrawer query={drill?.query ?? null} title={drill?.title ?? ''} onClose={() => setDrill(null)} />
     </Flex>
   );
 }

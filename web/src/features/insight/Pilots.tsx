@@ -21,11 +21,12 @@ import {
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type Lang, useLang } from '../../i18n';
-import { ErrorAlert } from '../../shared/components';
+import { ErrorAlert, ExportButton } from '../../shared/components';
 import { formatMoney, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
 import { orgApi } from '../org/api';
-import { leversApi, MEASURES, type Measure, type Pilot, type PilotInput } from './api';
+import { type DrillQuery, leversApi, MEASURES, type Measure, type Pilot, type PilotInput } from './api';
+import { DrillDrawer } from './DrillDrawer';
 import { formatFactor } from './Gmv';
 
 const KINDS = ['journey', 'linkage', 'channel', 'policy'] as const;
@@ -115,13 +116,23 @@ function Effect({ pilot }: { pilot: Pilot }) {
   const lang = useLang();
   const state = useAsync((s) => leversApi.pilotEffect({ pilotId: pilot.id }, s), `pe${pilot.id}`);
   const e = state.data;
+  const [drill, setDrill] = useState<{ query: Omit<DrillQuery, 'offset' | 'limit'>; title: string } | null>(
+    null,
+  );
   return (
     <Card
       size="small"
       title={`${t('levers.effect')} · ${pilot.name}`}
       loading={state.loading}
       data-testid="pilot-effect"
+      extra={
+        <ExportButton
+          onExport={(format) => leversApi.export({ view: 'pilot', format, pilotId: pilot.id })}
+          testId="pilot-export"
+        />
+      }
     >
+      <DrillDrawer query={drill?.query ?? null} title={drill?.title ?? ''} onClose={() => setDrill(null)} />
       {state.error ? <ErrorAlert error={state.error} onRetry={state.reload} /> : null}
       {e ? (
         <Flex vertical gap={12}>
@@ -187,7 +198,15 @@ function Effect({ pilot }: { pilot: Pilot }) {
                 fixed: 'left',
                 render: (_, s) => (
                   <>
-                    {s.name}{' '}
+                    <Button
+                      type="link"
+                      size="small"
+                      style={{ padding: 0 }}
+                      data-testid="pilot-store-drill"
+                      onClick={() => setDrill({ query: { by: 'store', key: String(s.id) }, title: s.name })}
+                    >
+                      {s.name}
+                    </Button>{' '}
                     <Tag color={s.pilot ? 'blue' : 'default'}>
                       {s.pilot ? t('levers.pilot') : t('levers.control')}
                     </Tag>

@@ -18,7 +18,7 @@ import {
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useLang } from '../../i18n';
-import { ErrorAlert } from '../../shared/components';
+import { ErrorAlert, ExportButton } from '../../shared/components';
 import { formatMoney, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
 import { useMe } from '../accounts/auth';
@@ -26,6 +26,7 @@ import { channelsApi } from '../channels/api';
 import { orgApi } from '../org/api';
 import {
   addMonths,
+  type DrillQuery,
   leversApi,
   type RoiReply,
   type RoiRow,
@@ -34,6 +35,7 @@ import {
   type TargetKind,
   thisMonth,
 } from './api';
+import { DrillDrawer } from './DrillDrawer';
 
 const KINDS: TargetKind[] = ['channel', 'method', 'campaign'];
 const METHODS = [
@@ -187,6 +189,9 @@ export function RoiTab() {
   const [windowDays, setWindowDays] = useState(30);
   const [adding, setAdding] = useState(false);
   const [importing, setImporting] = useState(false);
+  const [drill, setDrill] = useState<{ query: Omit<DrillQuery, 'offset' | 'limit'>; title: string } | null>(
+    null,
+  );
   const units = useAsync((s) => orgApi.units(s), 'units');
   const unitCode = units.data?.items.find((u) => u.id === me.unitId)?.code ?? 'hq';
   const roi = useAsync((s) => leversApi.roi({ from, to, windowDays }, s), `roi${from}${to}${windowDays}`);
@@ -280,7 +285,16 @@ export function RoiTab() {
         </Button>
       </Flex>
       {roi.error ? <ErrorAlert error={roi.error} onRetry={roi.reload} /> : null}
-      <Card size="small" title={t('levers.roiTable')}>
+      <Card
+        size="small"
+        title={t('levers.roiTable')}
+        extra={
+          <ExportButton
+            onExport={(format) => leversApi.export({ view: 'roi', format, from, to, windowDays })}
+            testId="roi-export"
+          />
+        }
+      >
         {!roi.loading && rows.length === 0 ? <Alert type="warning" message={t('levers.noSpend')} /> : null}
         <Table<RoiRow>
           size="small"
@@ -303,7 +317,34 @@ export function RoiTab() {
             {
               title: t('levers.newCustomers'),
               key: 'new',
-              render: (_, r) => (r.targetKind === 'campaign' ? '—' : formatNumber(r.newCustomers, lang)),
+              render: (_, r) =>
+                r.targetKind === 'campaign' ? (
+                  '—'
+                ) : r.newCustomers === 0 ? (
+                  '0'
+                ) : (
+                  // the customers behind it: acquired that month through the channel or method, in the unit
+                  <Button
+                    type="link"
+                    size="small"
+                    style={{ padding: 0 }}
+                    data-testid="roi-drill"
+                    onClick={() =>
+                      setDrill({
+                        query: {
+                          by: r.targetKind === 'method' ? 'method' : 'channel',
+                          key: r.targetKey,
+                          from: r.month.slice(0, 7),
+                          to: r.month.slice(0, 7),
+                          unitId: r.unitId,
+                        },
+                        title: `${target(r)} · ${r.month.slice(0, 7)}`,
+                      })
+                    }
+                  >
+                    {formatNumber(r.newCustomers, lang)}
+                  </Button>
+                ),
             },
             { title: t('levers.cac'), key: 'cac', render: (_, r) => money(r.cacFen) },
             { title: t('levers.attributedGmv'), key: 'gmv', render: (_, r) => money(r.attributedGmvFen) },
@@ -311,7 +352,16 @@ export function RoiTab() {
           ]}
         />
       </Card>
-      <Card size="small" title={t('levers.campaigns')}>
+      <Card
+        size="small"
+        title={t('levers.campaigns')}
+        extra={
+          <ExportButton
+            onExport={(format) => leversApi.export({ view: 'campaigns', format, from, to, windowDays })}
+            testId="campaign-export"
+          />
+        }
+      >
         <Table
           size="small"
           rowKey="id"
@@ -394,6 +444,7 @@ export function RoiTab() {
           reload();
         }}
       />
+      <DrillDrawer query={drill?.query ?? null} title={drill?.title ?? ''} onClose={() => setDrill(null)} />
     </Flex>
   );
 }

@@ -1,11 +1,25 @@
-import { Alert, Card, Col, Collapse, Empty, Flex, Progress, Row, Select, Tag, Typography } from 'antd';
+import {
+  Alert,
+  Button,
+  Card,
+  Col,
+  Collapse,
+  Empty,
+  Flex,
+  Progress,
+  Row,
+  Select,
+  Tag,
+  Typography,
+} from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useLang } from '../../i18n';
-import { ErrorAlert } from '../../shared/components';
+import { ErrorAlert, ExportButton } from '../../shared/components';
 import { useAsync } from '../../shared/hooks';
 import {
   addMonths,
+  type DrillQuery,
   FORCES,
   type Force,
   leversApi,
@@ -13,6 +27,7 @@ import {
   type ScoreRow,
   thisMonth,
 } from './api';
+import { DrillDrawer } from './DrillDrawer';
 
 type Indicator = ScorecardReply['indicators'][number];
 
@@ -70,15 +85,33 @@ function Definitions({ indicators }: { indicators: Indicator[] }) {
 }
 
 /** One store's card: the four forces as bars, their product, the weakest in red, its indicators below. */
-function UnitCard({ row, indicators }: { row: ScoreRow; indicators: Indicator[] }) {
+function UnitCard({
+  row,
+  indicators,
+  onDrill,
+}: {
+  row: ScoreRow;
+  indicators: Indicator[];
+  onDrill(query: Omit<DrillQuery, 'offset' | 'limit'>, title: string): void;
+}) {
   const { t } = useTranslation();
   const lang = useLang();
   const byKey = new Map(row.indicators.map((i) => [i.key, i]));
+  const store = { by: 'store' as const, key: String(row.unitId) };
   return (
     <Card
       size="small"
       data-testid="scorecard-unit"
-      title={row.unitName}
+      title={
+        <Button
+          type="link"
+          style={{ padding: 0, fontWeight: 600 }}
+          data-testid="scorecard-drill"
+          onClick={() => onDrill(store, row.unitName)}
+        >
+          {row.unitName}
+        </Button>
+      }
       extra={
         <Typography.Text strong data-testid="scorecard-total">
           {t('levers.total')} {score(row.total)}
@@ -135,6 +168,21 @@ function UnitCard({ row, indicators }: { row: ScoreRow; indicators: Indicator[] 
                     {t(`levers.indicator.${d.key}` as 'levers.indicator.repurchase')}
                   </span>
                   <span>
+                    {d.key === 'repurchase' && x && x.numerator > 0 ? (
+                      <Button
+                        type="link"
+                        size="small"
+                        style={{ padding: 0, fontSize: 12, height: 'auto' }}
+                        onClick={() =>
+                          onDrill(
+                            { ...store, step: 'repurchase' },
+                            `${row.unitName} · ${t('levers.indicator.repurchase')}`,
+                          )
+                        }
+                      >
+                        {t('insight.drillTitle', { n: x.numerator })}
+                      </Button>
+                    ) : null}{' '}
                     {x && x.value !== null
                       ? `${shown(d.key, x.value)}（${x.numerator.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en')} / ${x.denominator.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en')}） ${t('levers.scoreOf', { s: score(x.score) })}`
                       : t('levers.unknown')}
@@ -155,9 +203,16 @@ export function ScorecardTab() {
   const [month, setMonth] = useState(thisMonth());
   const state = useAsync((s) => leversApi.scorecard({ month }, s), `sc${month}`);
   const rows = state.data?.rows ?? [];
+  const [drill, setDrill] = useState<{ query: Omit<DrillQuery, 'offset' | 'limit'>; title: string } | null>(
+    null,
+  );
   return (
     <Flex vertical gap={12}>
       <Flex wrap gap={8} align="center">
+        <ExportButton
+          onExport={(format) => leversApi.export({ view: 'scorecard', format, month })}
+          testId="scorecard-export"
+        />
         {t('insight.month')}
         <Select
           value={month}
@@ -176,10 +231,15 @@ export function ScorecardTab() {
       <Row gutter={[12, 12]}>
         {rows.map((r) => (
           <Col key={r.unitId} xs={24} md={12} xl={8}>
-            <UnitCard row={r} indicators={state.data?.indicators ?? []} />
+            <UnitCard
+              row={r}
+              indicators={state.data?.indicators ?? []}
+              onDrill={(query, title) => setDrill({ query, title })}
+            />
           </Col>
         ))}
       </Row>
+      <DrillDrawer query={drill?.query ?? null} title={drill?.title ?? ''} onClose={() => setDrill(null)} />
     </Flex>
   );
 }

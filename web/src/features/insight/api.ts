@@ -67,6 +67,12 @@ export const leversApi = {
   products: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/insight/products', { signal })),
   product: (code: string, signal?: AbortSignal) =>
     unwrap(client.GET('/api/v1/insight/products/{code}', { params: { path: { code } }, signal })),
+  /** A table of the page as .xlsx or CSV (the dashboards' export, for the levers). */
+  export: (query: Query<'/api/v1/insight/levers/export', 'get'>) =>
+    saveDownload(
+      client.GET('/api/v1/insight/levers/export', { params: { query }, parseAs: 'blob' }),
+      `levers-${query.view}.${query.format ?? 'xlsx'}`,
+    ),
   /** HQ only: the product's role on the ladder. */
   setRole: (code: string, role: LadderRole | null) =>
     unwrap(client.PUT('/api/v1/products/{code}', { params: { path: { code } }, body: { role } })),

@@ -19,7 +19,7 @@ import {
 } from 'antd';
 import { type HTMLAttributes, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useNavigate, useParams } from 'react-router-dom';
+import { useLocation, useNavigate, useParams } from 'react-router-dom';
 import { useLang } from '../../i18n';
 import { ApiError } from '../../shared/api/client';
 import { ErrorAlert, PageHeader } from '../../shared/components';
@@ -27,7 +27,7 @@ import { formatDateTime, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
 import { useMe } from '../accounts/auth';
 import { mayCreate } from '../accounts/permissions';
-import { type Segment, type SegmentField, segmentsApi } from './api';
+import { type Rule, type Segment, type SegmentField, segmentsApi } from './api';
 import { EditorActions } from './EditorActions';
 import { AudiencePanel, useAudience } from './RuleAudience';
 import {
@@ -190,10 +190,16 @@ function SegmentEditor({ segment, fields }: { segment: Segment | null; fields: S
   const navigate = useNavigate();
   const { message } = App.useApp();
   const fieldMap = useMemo(() => new Map(fields.map((f) => [f.key, f])), [fields]);
-  const [name, setName] = useState(segment?.name ?? '');
+  // A new segment may start from a rule another page hands over (经营分析: the customers behind a figure).
+  const start = (useLocation().state ?? null) as { rule?: Rule; name?: string } | null;
+  const [name, setName] = useState(segment?.name ?? start?.name?.slice(0, 60) ?? '');
   const [description, setDescription] = useState(segment?.description ?? '');
   const [root, setRoot] = useState<DraftGroup>(() =>
-    segment ? rootFromRule(segment.rule, fieldMap) : emptyGroup(),
+    segment
+      ? rootFromRule(segment.rule, fieldMap)
+      : start?.rule
+        ? rootFromRule(start.rule, fieldMap)
+        : emptyGroup(),
   );
   const [saving, setSaving] = useState(false);
   const [nameMissing, setNameMissing] = useState(false);

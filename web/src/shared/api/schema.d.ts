@@ -10156,6 +10156,8 @@ export interface paths {
                     by?: "total" | "channel" | "method" | "store" | "staff";
                     /** @description the key of `by` (a channel, method, store or member) */
                     key?: string;
+                    /** @description only customers who bought this product (its code) */
+                    product?: string;
                     offset?: number;
                     limit?: number;
                     /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
@@ -10189,6 +10191,55 @@ export interface paths {
                             }[];
                         };
                     };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insight/levers/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A table of the 经营杠杆 page as a file (.xlsx, or CSV in UTF-8 with BOM): CAC and ROI, campaigns, the scorecard, a pilot’s stores (pilotId), the products; figures only */
+        get: {
+            parameters: {
+                query: {
+                    view: "roi" | "campaigns" | "scorecard" | "pilot" | "products";
+                    format?: "xlsx" | "csv";
+                    /** @description roi, campaigns: default two months before `to` */
+                    from?: string;
+                    /** @description roi, campaigns: default this month */
+                    to?: string;
+                    /** @description scorecard: default this month */
+                    month?: string;
+                    windowDays?: number;
+                    /** @description pilot: the pilot (required) */
+                    pilotId?: number;
+                    months?: number;
+                    /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
+                    unitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
             };
         };
