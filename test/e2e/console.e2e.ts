@@ -478,6 +478,39 @@ describe('console: a store manager sees only her store', () => {
       .toMatchObject({ own: { linkage: 'friend_only' }, effective: 'friend_only' });
   });
 
+  test('she edits a member’s persona and name card in 员工: it reaches the card the customers see', async (ctx) => {
+    onFailure(ctx, 'persona');
+    await page.goto('/staff');
+    const row = page.getByTestId('staff-row').first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    await row.click();
+    const form = page.getByTestId('persona-form');
+    await form.waitFor({ state: 'visible', timeout: 15_000 });
+    const name = `门店顾问${Date.now() % 1000}`;
+    await form.getByLabel('对客名称').fill(name);
+    await form.getByLabel('自我介绍').fill('每天现做，有口味问题随时找我。');
+    await form.getByLabel('商城入口链接（小程序或网页）').fill('not a link');
+    await page.getByTestId('persona-save').click();
+    await form.getByText('请输入以 http(s):// 开头的链接').waitFor({ state: 'visible' });
+    await form.getByLabel('商城入口链接（小程序或网页）').fill('https://shop.example.com/store');
+    await page.getByTestId('persona-save').click();
+    await page.locator('.ant-message-success').waitFor({ state: 'visible', timeout: 15_000 });
+    const { items } = await getJson<{ items: { id: number; personaName: string | null }[] }>(
+      page.request,
+      '/api/v1/staff?limit=50',
+    );
+    const edited = items.find((s) => s.personaName === name);
+    expect(edited, JSON.stringify(items.map((s) => s.personaName))).toBeDefined();
+    const card = await getJson<{ intro: string; mallUrl: string }>(
+      page.request,
+      `/api/v1/staff/${edited!.id}/persona`,
+    );
+    expect(card).toMatchObject({
+      intro: '每天现做，有口味问题随时找我。',
+      mallUrl: 'https://shop.example.com/store',
+    });
+  });
+
   test('the HQ admin builds a segment in 分群: the live count is the API preview of the same rule, and it saves', async (ctx) => {
     onFailure(ctx, 'segments');
     const adminPage = await adminContext.newPage();

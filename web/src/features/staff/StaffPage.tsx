@@ -1,5 +1,5 @@
 import { Card, Empty, Flex, Input } from 'antd';
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
 import { useLang } from '../../i18n';
@@ -7,8 +7,11 @@ import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
 import { useCursorPages } from '../../shared/hooks';
 import { numberParam, setParams } from '../../shared/params';
 import { ResponsiveTable } from '../../shared/ResponsiveTable';
+import { useMe } from '../accounts/auth';
+import { mayCreate } from '../accounts/permissions';
 import { UnitTreeSelect } from '../org/UnitTreeSelect';
-import { staffApi } from './api';
+import { type Staff, staffApi } from './api';
+import { PersonaEditor } from './PersonaEditor';
 import { staffColumns } from './staffColumns';
 
 const PAGE_SIZE = 20;
@@ -29,6 +32,9 @@ export default function StaffPage() {
   );
 
   const columns = useMemo(() => staffColumns(t, lang), [t, lang]);
+  // managers edit a member's persona and name card (the server holds it to their subtree)
+  const manager = mayCreate(useMe());
+  const [editing, setEditing] = useState<number | null>(null);
 
   return (
     <>
@@ -59,6 +65,11 @@ export default function StaffPage() {
           loading={pages.loading}
           pagination={false}
           scroll={{ x: 'max-content' }}
+          onRow={(s: Staff) => ({
+            'data-testid': 'staff-row',
+            onClick: manager ? () => setEditing(s.id) : undefined,
+            style: manager ? { cursor: 'pointer' } : undefined,
+          })}
           locale={{
             emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('staff.empty')} />,
           }}
@@ -72,6 +83,14 @@ export default function StaffPage() {
           onNext={pages.next}
         />
       </Card>
+      <PersonaEditor
+        staffId={editing}
+        onClose={() => setEditing(null)}
+        onSaved={() => {
+          setEditing(null);
+          pages.reload();
+        }}
+      />
     </>
   );
 }

@@ -1,4 +1,4 @@
-import { client, type Query, type Reply, unwrap } from '../../shared/api/client';
+import { type Body, client, type Query, type Reply, unwrap } from '../../shared/api/client';
 
 export type Staff = Reply<'/api/v1/staff/{id}', 'get'>;
 export type Persona = Staff['persona'];
@@ -15,4 +15,8 @@ export const staffApi = {
     unwrap(client.GET('/api/v1/staff/{id}', { params: { path: { id } }, signal })),
   personaMatrix: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/staff/persona-matrix', { signal })),
   myCard: (signal?: AbortSignal) => unwrap(client.GET('/api/v1/staff/me/card', { signal })),
+  card: (id: number, signal?: AbortSignal) =>
+    unwrap(client.GET('/api/v1/staff/{id}/persona', { params: { path: { id } }, signal })),
+  setPersona: (id: number, body: Body<'/api/v1/staff/{id}/persona', 'put'>) =>
+    unwrap(client.PUT('/api/v1/staff/{id}/persona', { params: { path: { id } }, body })),
 };
