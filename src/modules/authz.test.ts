@@ -31,6 +31,8 @@ let gz1Task: number;
 let gz1MassSend: number;
 let gz1Group: number;
 let gz1GroupCode: number;
+let gz1Moment: number;
+let gz1MomentMedia: number;
 let gz1AccountId: number;
 beforeAll(async () => {
   t = await openTestApp();
@@ -283,6 +285,44 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
+  gz1MomentMedia = (
+    await t.database.db
+      .insertInto('moment_media')
+      .values({
+        corp_id: 'acme',
+        unit_id: t.fx.units.gz1,
+        kind: 'image',
+        file_name: 'probe.png',
+        content_type: 'image/png',
+        bytes: Buffer.from('probe'),
+        size: 5,
+        wecom_media_id: null,
+        wecom_expires_at: null,
+        created_by: null,
+        created_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  gz1Moment = (
+    await t.database.db
+      .insertInto('moment_posts')
+      .values({
+        corp_id: 'acme',
+        unit_id: t.fx.units.gz1,
+        axis: 'product',
+        title: '广州探针',
+        body: '',
+        content_kind: 'text',
+        sender_staff_ids: [t.fx.staff.gz1a],
+        planned_at: new Date(at.getTime() + 86_400_000),
+        created_by: null,
+        created_at: at,
+        updated_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
   for (const role of ROLES) sessions[role] = await t.login(loginOf(role));
 });
 afterAll(() => t.close());
@@ -356,6 +396,10 @@ function outOfScope(url: string): Record<string, number | string> | undefined {
     '/api/v1/groups/customers/:customerId': { customerId: t.fx.customers.zhao },
     '/api/v1/group-codes/:id': { id: gz1GroupCode },
     '/api/v1/group-routing/:unitId': { unitId: t.fx.units.gz1 },
+    // Moments: a post and a picture planned in gz1
+    '/api/v1/moments/:id': { id: gz1Moment },
+    '/api/v1/moments/:id/cancel': { id: gz1Moment },
+    '/api/v1/moments/media/:id': { id: gz1MomentMedia },
   };
   return probes[url];
 }
@@ -388,6 +432,13 @@ function sampleBody(method: string, url: string): Record<string, unknown> {
     'PATCH /api/v1/group-codes/:id': { welcomeText: '探针' },
     'PUT /api/v1/group-routing/:unitId': { rules: [{ kind: 'default' }] },
     'POST /api/v1/accounts/:id/reset-password': { mode: 'link' },
+    'PUT /api/v1/moments/:id': {
+      axis: 'product',
+      title: '探针',
+      kind: 'text',
+      senderStaffIds: [t.fx.staff.sh1a],
+      plannedAt: '2030-01-01T00:00:00+08:00',
+    },
   };
   return bodies[`${method} ${url}`] ?? {};
 }
