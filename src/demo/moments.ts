@@ -1,8 +1,8 @@
-import { deflateSync } from 'node:zlib';
 import { type Ctx, syncCtxOf } from '../modules/context.ts';
 import { createPost, followPosts, type PostInput, publishDue, saveMedia } from '../modules/moments/index.ts';
 import { subtreeUnitIds } from '../modules/org/index.ts';
 import type { Clock } from '../platform/clock.ts';
+import { rgbPng } from '../platform/png.ts';
 import type { Runtime } from '../runtime.ts';
 import { brandTime } from './mass-sends.ts';
 import { Random } from './random.ts';
@@ -13,58 +13,24 @@ const DAY = 86_400_000;
 /** A moment of the brand's calendar (UTC+8): `days` days after `now`'s day (negative: before), at hh:mm. */
 const brandDay = (now: Date, days: number, hh: number, mm = 0) => brandTime(now, -days, hh, mm);
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
 /** A small picture for a demo post: a soft diagonal gradient between two colours with a round "cup". */
 export function demoPicture(
   from: [number, number, number],
   to: [number, number, number],
   size = 240,
 ): Buffer {
-  const raw = Buffer.alloc((size * 3 + 1) * size);
   const cx = size / 2;
   const cy = size * 0.55;
   const r = size * 0.22;
-  for (let y = 0; y < size; y++) {
-    const row = y * (size * 3 + 1);
-    raw[row] = 0;
-    for (let x = 0; x < size; x++) {
-      const t = (x + y) / (2 * size);
-      const inCup = (x - cx) ** 2 + (y - cy) ** 2 < r * r;
-      for (let i = 0; i < 3; i++) {
-        const v = Math.round(from[i]! + (to[i]! - from[i]!) * t);
-        raw[row + 1 + x * 3 + i] = inCup ? Math.min(255, v + 60) : v;
-      }
-    }
-  }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(size, 0);
-  header.writeUInt32BE(size, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return rgbPng(size, size, (x, y) => {
+    const t = (x + y) / (2 * size);
+    const inCup = (x - cx) ** 2 + (y - cy) ** 2 < r * r;
+    const v = (i: number) => {
+      const c = Math.round(from[i]! + (to[i]! - from[i]!) * t);
+      return inCup ? Math.min(255, c + 60) : c;
+    };
+    return [v(0), v(1), v(2)];
+  });
 }
 
 const PALETTES: [number, number, number][][] = [

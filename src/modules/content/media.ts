@@ -1,6 +1,6 @@
-import { deflateSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import { rgbPng } from '../../platform/png.ts';
 import { FetchRefused, fetchPublic } from '../../platform/public-fetch.ts';
 import type { UploadAttachmentResponse } from '../../wecom/client.ts';
 import { WecomApiError } from '../../wecom/errors.ts';
@@ -190,27 +190,6 @@ export async function fetchMediaSource(url: string): Promise<{ data: Uint8Array;
 
 /* ---------- sample images ---------- */
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
 const PALETTE = [
   [124, 179, 5],
   [8, 151, 156],
@@ -226,28 +205,7 @@ export function samplePng(name: string): Buffer {
   let hash = 0;
   for (const ch of name) hash = (hash * 31 + ch.codePointAt(0)!) >>> 0;
   const [r, g, b] = PALETTE[hash % PALETTE.length]!;
-  const rows: Buffer[] = [];
-  for (let y = 0; y < h; y++) {
-    const row = Buffer.alloc(1 + w * 3);
-    const light = y > h * 0.7 ? 1 : 0;
-    for (let x = 0; x < w; x++) {
-      row[1 + x * 3] = light ? 255 : r!;
-      row[2 + x * 3] = light ? 255 : g!;
-      row[3 + x * 3] = light ? 255 : b!;
-    }
-    rows.push(row);
-  }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(w, 0);
-  header.writeUInt32BE(h, 4);
-  header.writeUInt8(8, 8); // bit depth
-  header.writeUInt8(2, 9); // RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(Buffer.concat(rows))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return rgbPng(w, h, (_, y) => (y > h * 0.7 ? [255, 255, 255] : [r!, g!, b!]));
 }
 
 /** A one-page PDF with the name on it (the demo's price lists). */
