@@ -28,6 +28,35 @@ export function brandTime(now: Date, daysAgo: number, hh: number, mm = 0): Date 
   return new Date(dayStart - daysAgo * DAY + hh * HOUR + mm * 60_000);
 }
 
+/**
+ * The demo's HQ admin as a caller of the API's functions, on a clock stopped at `at`: what the demo does in
+ * the past (群发, Moments) goes through the same scope and audit as the console.
+ */
+export async function adminCtxAt(deps: Runtime['deps'], corpId: string): Promise<(at: Date) => Ctx> {
+  const admin = await deps.db
+    .selectFrom('accounts')
+    .select(['id', 'unit_id'])
+    .where('corp_id', '=', corpId)
+    .where('username', '=', 'admin')
+    .executeTakeFirstOrThrow();
+  const unitIds = await subtreeUnitIds(syncCtxOf(deps, corpId).cdb, admin.unit_id);
+  return (at: Date): Ctx => {
+    const clock: Clock = { now: () => new Date(at) };
+    return {
+      ...syncCtxOf({ ...deps, clock }, corpId),
+      actor: {
+        corpId,
+        accountId: admin.id,
+        role: 'hq_admin',
+        unitId: admin.unit_id,
+        seesWholeCorp: true,
+        unitIds,
+        staffId: null,
+      },
+    };
+  };
+}
+
 export interface DemoMassSendOptions {
   runtime: Runtime;
   corpId: string;
@@ -51,28 +80,7 @@ export async function createDemoMassSends(
   o: DemoMassSendOptions,
 ): Promise<{ sends: number; memberDayOccurrences: number }> {
   const deps = o.runtime.deps;
-  const admin = await deps.db
-    .selectFrom('accounts')
-    .select(['id', 'unit_id'])
-    .where('corp_id', '=', o.corpId)
-    .where('username', '=', 'admin')
-    .executeTakeFirstOrThrow();
-  const unitIds = await subtreeUnitIds(syncCtxOf(deps, o.corpId).cdb, admin.unit_id);
-  const ctxAt = (at: Date): Ctx => {
-    const clock: Clock = { now: () => new Date(at) };
-    return {
-      ...syncCtxOf({ ...deps, clock }, o.corpId),
-      actor: {
-        corpId: o.corpId,
-        accountId: admin.id,
-        role: 'hq_admin',
-        unitId: admin.unit_id,
-        seesWholeCorp: true,
-        unitIds,
-        staffId: null,
-      },
-    };
-  };
+  const ctxAt = await adminCtxAt(deps, o.corpId);
   const segment = async (name: string) =>
     (
       await deps.db

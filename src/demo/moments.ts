@@ -1,10 +1,8 @@
-import { type Ctx, syncCtxOf } from '../modules/context.ts';
+import { syncCtxOf } from '../modules/context.ts';
 import { createPost, followPosts, type PostInput, publishDue, saveMedia } from '../modules/moments/index.ts';
-import { subtreeUnitIds } from '../modules/org/index.ts';
-import type { Clock } from '../platform/clock.ts';
 import { rgbPng } from '../platform/png.ts';
 import type { Runtime } from '../runtime.ts';
-import { brandTime } from './mass-sends.ts';
+import { adminCtxAt, brandTime } from './mass-sends.ts';
 import { Random } from './random.ts';
 import type { ShiftableClock } from './shift-clock.ts';
 
@@ -235,26 +233,7 @@ export async function createDemoMoments(
   o: DemoMomentsOptions,
 ): Promise<{ published: number; planned: number }> {
   const deps = o.runtime.deps;
-  const admin = await deps.db
-    .selectFrom('accounts')
-    .select(['id', 'unit_id'])
-    .where('corp_id', '=', o.corpId)
-    .where('username', '=', 'admin')
-    .executeTakeFirstOrThrow();
-  const unitIds = await subtreeUnitIds(syncCtxOf(deps, o.corpId).cdb, admin.unit_id);
-  const clockAt = (at: Date): Clock => ({ now: () => new Date(at) });
-  const ctxAt = (at: Date): Ctx => ({
-    ...syncCtxOf({ ...deps, clock: clockAt(at) }, o.corpId),
-    actor: {
-      corpId: o.corpId,
-      accountId: admin.id,
-      role: 'hq_admin',
-      unitId: admin.unit_id,
-      seesWholeCorp: true,
-      unitIds,
-      staffId: null,
-    },
-  });
+  const ctxAt = await adminCtxAt(deps, o.corpId);
   const units = await deps.db
     .selectFrom('org_units')
     .select(['id', 'code', 'kind'])
@@ -326,12 +305,12 @@ export async function createDemoMoments(
     // published at its time: the outbox uploads and creates the task in the simulator, on its clock then
     o.simClock.shiftTo(at);
     try {
-      await publishDue(syncCtxOf({ ...deps, clock: clockAt(at) }, o.corpId));
+      await publishDue(ctxAt(at));
       deps.wake.outbox();
       await o.runtime.drain();
       const taken = new Date(at.getTime() + 5 * 60_000);
       o.simClock.shiftTo(taken);
-      await followPosts(syncCtxOf({ ...deps, clock: clockAt(taken) }, o.corpId), link.client, [post.id]);
+      await followPosts(ctxAt(taken), link.client, [post.id]);
       const row = await deps.db
         .selectFrom('moment_posts')
         .select(['moment_id', 'status'])

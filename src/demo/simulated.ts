@@ -1401,7 +1401,7 @@ async function createDemoChannels(runtime: Runtime, history: HistoryResult, now:
   await runtime.sender.drain();
   for (const codeId of kept) await routeCode(ctx, codeId, { force: true });
   await runtime.sender.drain();
-  await attributeHistoryAdds(db, now);
+  await attributeHistoryAdds(db, now, kept);
   return ids;
 }
 
@@ -1411,7 +1411,7 @@ async function createDemoChannels(runtime: Runtime, history: HistoryResult, now:
  * due), not missed either. Each channel is dated from its first add. Without this the channels' GMV, CAC
  * and ROI would cover today's customers only.
  */
-async function attributeHistoryAdds(db: Kysely<Tables>, now: Date): Promise<void> {
+async function attributeHistoryAdds(db: Kysely<Tables>, now: Date, kept: number[]): Promise<void> {
   await sql`
     insert into channel_adds (corp_id, code_id, channel_id, customer_id, staff_id, added_at)
     select f.corp_id, k.id, k.channel_id, f.customer_id, f.staff_id, f.added_at
@@ -1422,4 +1422,24 @@ async function attributeHistoryAdds(db: Kysely<Tables>, now: Date): Promise<void
     update channels c set created_at = least(c.created_at, x.first)
     from (select channel_id, min(added_at) first from channel_adds where corp_id = ${CORP} group by 1) x
     where c.corp_id = ${CORP} and c.id = x.channel_id`.execute(db);
+  if (kept.length === 0) return;
+  // Each of those adds began with a scan of the printed code a few minutes before, and about three in five
+  // of the scanners had scanned it once before without adding (the funnel's scan → add), by visitors of
+  // their own ('h…': a landing page's visitor is hex), on the brand's day (UTC+8) as the landing page records
+  // them.
+  await sql`
+    insert into channel_scans (corp_id, code_id, day, visitor, scanned_at)
+    select a.corp_id, a.code_id,
+      date_trunc('day', s.at at time zone 'Asia/Shanghai') at time zone 'Asia/Shanghai',
+      'h' || left(md5('demo-scan|' || a.customer_id || '|' || g.n), 31), s.at
+    from channel_adds a
+    cross join lateral generate_series(0, case when abs(hashtext(a.customer_id::text)) % 5 < 3 then 1 else 0 end) g(n)
+    cross join lateral (select a.added_at - make_interval(mins => 3 + g.n * 60 * 26) as at) s
+    where a.corp_id = ${CORP} and a.added_at < ${now}
+      and a.code_id in (${sql.join(kept)})
+    on conflict do nothing`.execute(db);
+  await sql`
+    update channel_codes k set scans = (
+      select count(*) from channel_scans s where s.corp_id = k.corp_id and s.code_id = k.id)
+    where k.corp_id = ${CORP} and k.id in (${sql.join(kept)})`.execute(db);
 }
