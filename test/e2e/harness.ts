@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** The repository root (the e2e files live in test/e2e/). */
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -149,4 +149,32 @@ export async function startSiyu(opts: { name: string; readyTimeoutMs?: number })
 
 export function tail(text: string, lines = 60): string {
   return text.split('\n').slice(-lines).join('\n');
+}
+
+/** The demo brand's logins share this password; HQ's admin is `DEMO_ADMIN`. */
+export const DEMO_PASSWORD = 'siyu1234';
+export const DEMO_ADMIN = 'admin@demo';
+
+/**
+ * The demo brand's server for one e2e file: a `siyu start` of its own, or one already running at
+ * SIYU_E2E_BASE_URL (e.g. `npm run dev:web` over `siyu start`, while working).
+ */
+export async function demoServer(name: string): Promise<SiyuServer> {
+  const external = process.env.SIYU_E2E_BASE_URL;
+  if (external)
+    return {
+      baseUrl: external,
+      output: () => '',
+      stop: async () => ({ code: 0, signal: null, killed: false }),
+    };
+  return startSiyu({ name, readyTimeoutMs: 570_000 });
+}
+
+/** Signs in through the console's login page and waits to leave it. */
+export async function signIn(page: Page, login: string, password = DEMO_PASSWORD): Promise<void> {
+  await page.goto('/login');
+  await page.locator('#login').fill(login);
+  await page.locator('#password').fill(password);
+  await page.locator('button[type=submit]').click();
+  await page.waitForURL((url) => url.pathname !== '/login', { timeout: 30_000 });
 }

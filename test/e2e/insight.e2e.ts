@@ -2,24 +2,22 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, type TestContext, test } from 'vitest';
-import { launchChromium, resultsDir, type SiyuServer, startSiyu, tail } from './harness.ts';
+import {
+  DEMO_ADMIN as ADMIN,
+  demoServer,
+  launchChromium,
+  resultsDir,
+  type SiyuServer,
+  signIn,
+  tail,
+} from './harness.ts';
 
 // 经营杠杆 on the demo brand (禾木茶饮): CAC and ROI (a spend entered updates the table), the four-force
 // scorecard, pilots (one created, the demo's running pilot's effect shown), the product ladder; and a store
 // manager reading her scorecard on a phone (390×844) without sideways scrolling.
 
-const PASSWORD = 'siyu1234';
-const ADMIN = 'admin@demo';
 const STORE_MANAGER = 'sh-jingan@demo';
 const PHONE = { width: 390, height: 844 };
-
-async function signIn(page: Page, login: string) {
-  await page.goto('/login');
-  await page.locator('#login').fill(login);
-  await page.locator('#password').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
-  await page.waitForURL((url) => url.pathname !== '/login', { timeout: 30_000 });
-}
 
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(resultsDir, `e2e-insight-${name}.png`), fullPage: true });
@@ -34,10 +32,7 @@ describe('console: 经营杠杆 on the demo brand', () => {
 
   beforeAll(async () => {
     mkdirSync(resultsDir, { recursive: true });
-    const external = process.env.SIYU_E2E_BASE_URL;
-    server = external
-      ? { baseUrl: external, output: () => '', stop: async () => ({ code: 0, signal: null, killed: false }) }
-      : await startSiyu({ name: 'e2e-insight', readyTimeoutMs: 570_000 });
+    server = await demoServer('e2e-insight');
     browser = await launchChromium();
     admin = await browser.newContext({
       baseURL: server.baseUrl,

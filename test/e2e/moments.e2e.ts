@@ -2,25 +2,23 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, type TestContext, test } from 'vitest';
-import { launchChromium, resultsDir, type SiyuServer, startSiyu, tail } from './harness.ts';
+import {
+  DEMO_ADMIN as ADMIN,
+  demoServer,
+  launchChromium,
+  resultsDir,
+  type SiyuServer,
+  signIn,
+  tail,
+} from './harness.ts';
 
 // 朋友圈 on the demo brand (禾木茶饮): HQ's month calendar coloured by axis, a post planned in the composer
 // with its members chosen by persona, a published post's members with their publishing, likes and comments;
 // and a store manager using the calendar, a post and the composer on a phone (390×844) without sideways
 // scrolling.
 
-const PASSWORD = 'siyu1234';
-const ADMIN = 'admin@demo';
 const STORE_MANAGER = 'sh-jingan@demo';
 const PHONE = { width: 390, height: 844 };
-
-async function signIn(page: Page, login: string) {
-  await page.goto('/login');
-  await page.locator('#login').fill(login);
-  await page.locator('#password').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
-  await page.waitForURL((url) => url.pathname !== '/login', { timeout: 30_000 });
-}
 
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(resultsDir, `e2e-moments-${name}.png`), fullPage: true });
@@ -46,10 +44,7 @@ describe('console: 朋友圈 on the demo brand', () => {
 
   beforeAll(async () => {
     mkdirSync(resultsDir, { recursive: true });
-    const external = process.env.SIYU_E2E_BASE_URL;
-    server = external
-      ? { baseUrl: external, output: () => '', stop: async () => ({ code: 0, signal: null, killed: false }) }
-      : await startSiyu({ name: 'e2e-moments', readyTimeoutMs: 570_000 });
+    server = await demoServer('e2e-moments');
     browser = await launchChromium();
     admin = await browser.newContext({
       baseURL: server.baseUrl,

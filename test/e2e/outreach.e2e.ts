@@ -2,7 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, type TestContext, test } from 'vitest';
-import { launchChromium, resultsDir, type SiyuServer, startSiyu, tail } from './harness.ts';
+import {
+  DEMO_ADMIN as ADMIN,
+  demoServer,
+  launchChromium,
+  resultsDir,
+  type SiyuServer,
+  signIn,
+  tail,
+} from './harness.ts';
 
 // The outreach pages of the demo brand (禾木茶饮): 素材库, 群发, 待办 and 客户旅程. Each shows the demo's data
 // and does one real thing: a content item is created, a mass send is planned (audience and touch budget) and
@@ -10,18 +18,8 @@ import { launchChromium, resultsDir, type SiyuServer, startSiyu, tail } from './
 // 群发 and 待办 are also used on a phone (390×844) without sideways scrolling. A 客户群 send is composed and
 // its per-group results seen; the demo's weekly 会员日 shows its occurrences; 群统计 fits a phone.
 
-const PASSWORD = 'siyu1234';
-const ADMIN = 'admin@demo';
 const STAFF = 'wangfang@demo';
 const PHONE = { width: 390, height: 844 };
-
-async function signIn(page: Page, login: string) {
-  await page.goto('/login');
-  await page.locator('#login').fill(login);
-  await page.locator('#password').fill(PASSWORD);
-  await page.locator('button[type=submit]').click();
-  await page.waitForURL((url) => url.pathname !== '/login', { timeout: 30_000 });
-}
 
 /** The page scrolls no wider than the phone. */
 async function expectNoSideScroll(page: Page) {
@@ -41,11 +39,7 @@ describe('console: 素材库, 群发, 待办 and 客户旅程 on the demo brand'
 
   beforeAll(async () => {
     mkdirSync(resultsDir, { recursive: true });
-    // SIYU_E2E_BASE_URL: a running demo server instead (e.g. `npm run dev:web` over `siyu start`, while working).
-    const external = process.env.SIYU_E2E_BASE_URL;
-    server = external
-      ? { baseUrl: external, output: () => '', stop: async () => ({ code: 0, signal: null, killed: false }) }
-      : await startSiyu({ name: 'e2e-outreach', readyTimeoutMs: 570_000 });
+    server = await demoServer('e2e-outreach');
     browser = await launchChromium();
     admin = await browser.newContext({
       baseURL: server.baseUrl,

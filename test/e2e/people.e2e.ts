@@ -2,26 +2,25 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, type TestContext, test } from 'vitest';
-import { launchChromium, resultsDir, type SiyuServer, startSiyu, tail } from './harness.ts';
+import {
+  DEMO_ADMIN as ADMIN,
+  demoServer,
+  launchChromium,
+  DEMO_PASSWORD as PASSWORD,
+  resultsDir,
+  type SiyuServer,
+  signIn,
+  tail,
+} from './harness.ts';
 
 // 人员与权限 on the demo brand (禾木茶饮): HQ creates a login and hands over a one-time link, whose
 // /reset-password page (no session) sets a password that then signs in; a store manager on a phone
 // (390×844) sees only her store's logins, cannot grant HQ or region roles, and disabling a login ends its
 // session at once. HQ's export dialog offers full phone numbers with an audit notice; a store manager's not.
 
-const PASSWORD = 'siyu1234';
-const ADMIN = 'admin@demo';
 const STORE_MANAGER = 'sh-jingan@demo';
 const OWN_STORE = '上海静安店';
 const PHONE = { width: 390, height: 844 };
-
-async function signIn(page: Page, login: string, password = PASSWORD) {
-  await page.goto('/login');
-  await page.locator('#login').fill(login);
-  await page.locator('#password').fill(password);
-  await page.locator('button[type=submit]').click();
-  await page.waitForURL((url) => url.pathname !== '/login', { timeout: 30_000 });
-}
 
 /** Picks an option of the antd Select under `testId` by its label. */
 async function choose(page: Page, testId: string, label: string) {
@@ -62,10 +61,7 @@ describe('console: 人员与权限', () => {
 
   beforeAll(async () => {
     mkdirSync(resultsDir, { recursive: true });
-    const external = process.env.SIYU_E2E_BASE_URL;
-    server = external
-      ? { baseUrl: external, output: () => '', stop: async () => ({ code: 0, signal: null, killed: false }) }
-      : await startSiyu({ name: 'e2e-people', readyTimeoutMs: 570_000 });
+    server = await demoServer('e2e-people');
     browser = await launchChromium();
     admin = await browser.newContext({
       baseURL: server.baseUrl,
