@@ -36,8 +36,11 @@ export interface Runtime {
   deps: Deps;
   /**
    * Requests this process is serving (set by the HTTP server in the same process): while at least
-   * BUSY_REQUESTS are, the inbox and the event deliveries run at most YIELDING_CONCURRENCY at once, so a
-   * burst of callbacks is acknowledged fast and handled right after (the ack never waits on business logic).
+   * BUSY_REQUESTS are, the inbox handles one event at a time and the event deliveries wait, so a burst of
+   * callbacks is acknowledged fast and handled right after (the ack never waits on business logic). The
+   * inbox keeps one going because an add's welcome has 20 s; nothing after commit is in such a hurry, so
+   * while the inbox is handling events the deliveries run one batch at a time (larger batches, and the CPU
+   * left to the adds and their welcomes).
    */
   foreground: { inFlight: number };
   inbox: InboxDispatcher;
@@ -64,9 +67,7 @@ export interface RuntimeOptions {
 }
 
 /** HTTP requests in flight from which this process's background work yields to them. */
-export const BUSY_REQUESTS = 32;
-/** What the inbox and the event deliveries may run at once while the foreground is busy. */
-const YIELDING_CONCURRENCY = 2;
+export const BUSY_REQUESTS = 8;
 
 /**
  * PGlite is one connection in this process: handlers running side by side only queue on it and keep the
@@ -87,8 +88,7 @@ export function createRuntime(
   const loops = new Map<string, WorkLoop>();
   let abort = new AbortController();
   const foreground = { inFlight: 0 };
-  const limit = () =>
-    foreground.inFlight >= BUSY_REQUESTS ? YIELDING_CONCURRENCY : Number.POSITIVE_INFINITY;
+  const busy = () => foreground.inFlight >= BUSY_REQUESTS;
   // the name this process's leases carry: renewed while it lives, so a dead one's rows come back in seconds
   const holder = newHolder();
 
@@ -119,7 +119,7 @@ export function createRuntime(
     db: jobsDb(db),
     clock,
     ...(opts.inboxConcurrency ? { concurrency: opts.inboxConcurrency } : {}),
-    limit,
+    limit: () => (busy() ? 1 : Number.POSITIVE_INFINITY),
     holder,
     // A handled event may have queued calls (a welcome has 20 s): wake the sender rather than wait for its poll.
     handle: async (event) => {
@@ -137,7 +137,7 @@ export function createRuntime(
     db: db as Kysely<unknown>,
     clock,
     subscribers,
-    limit,
+    limit: () => (busy() ? 0 : inbox.active > 0 ? 1 : Number.POSITIVE_INFINITY),
     holder,
     ctxFor: (corpId) => syncCtxOf(deps, corpId),
     onError: (err, delivery) => log?.warn({ err, delivery }, 'domain event delivery failed'),

@@ -35,7 +35,10 @@ export interface DomainEventDeliveriesTable {
   corp_id: string;
   id: Generated<number>;
   event_id: number;
+  /** `on:<event type>`: every after-commit subscriber of the type; or one subscriber's id (older rows). */
   subscriber: string;
+  /** The subscribers that have handled it (a retry runs the others). */
+  done_by: Generated<string[]>;
   order_key: string;
   status: Generated<'pending' | 'done' | 'parked'>;
   attempts: Generated<number>;

@@ -25,15 +25,19 @@ export interface BusCtx {
   cdb: CorpDb<any>;
 }
 
+/** A delivery row's `subscriber` is this and the event's type: every after-commit subscriber of the type. */
+export const ON_EVENT = 'on:';
+
 /**
- * Publishing writes the events to `domain_events` and a delivery row per after-commit subscriber in the
- * producer's transaction (a transactional outbox), then runs the in-transaction subscribers in that same
- * transaction: they commit with the producer or not at all. After-commit subscribers are delivered from
- * the log by the EventDispatcher.
+ * Publishing writes the events to `domain_events` and a delivery row per event that has after-commit
+ * subscribers in the producer's transaction (a transactional outbox), then runs the in-transaction
+ * subscribers in that same transaction: they commit with the producer or not at all. After-commit
+ * subscribers are delivered from the log by the EventDispatcher.
  */
 export class EventBus<C extends BusCtx, E extends DomainEventShape = DomainEventShape> {
   private readonly inTransaction = new Map<string, BusSubscriber<C, E>[]>();
-  private readonly afterCommit: { type: string; subscriber: string }[] = [];
+  /** The event types some after-commit subscriber takes. */
+  private readonly afterCommit = new Set<string>();
 
   constructor(
     subscribers: readonly BusSubscriber<C, E>[],
@@ -48,7 +52,7 @@ export class EventBus<C extends BusCtx, E extends DomainEventShape = DomainEvent
       if (s.mode === 'inTransaction') {
         this.inTransaction.set(s.event, [...(this.inTransaction.get(s.event) ?? []), s]);
       } else {
-        this.afterCommit.push({ type: s.event, subscriber: s.id });
+        this.afterCommit.add(s.event);
       }
     }
   }
@@ -70,11 +74,14 @@ export class EventBus<C extends BusCtx, E extends DomainEventShape = DomainEvent
           );
         }
       }
-      if (this.afterCommit.some((s) => events.some((e) => e.type === s.type))) tx.onCommit(this.onPublished);
+      if (events.some((e) => this.afterCommit.has(e.type))) tx.onCommit(this.onPublished);
     });
   }
 
-  /** One statement: the events in order, and a delivery per after-commit subscriber of each. */
+  /**
+   * One statement: the events in order, and a delivery for each that has after-commit subscribers, in order
+   * per customer and event type.
+   */
   private async log(tx: C['cdb'], events: readonly E[]): Promise<void> {
     const now = this.clock.now();
     await sql`
@@ -88,9 +95,9 @@ export class EventBus<C extends BusCtx, E extends DomainEventShape = DomainEvent
         select ${tx.corpId}, x.type, x.customer_id, x.payload, ${now} from x order by x.n
         returning id, type, customer_id)
       insert into domain_event_deliveries (corp_id, event_id, subscriber, order_key, next_attempt_at)
-      select ${tx.corpId}, e.id, s.subscriber, s.subscriber || ':' || coalesce(e.customer_id::text, '-'), ${now}
-      from e join jsonb_to_recordset(${JSON.stringify(this.afterCommit)}::jsonb) as s(type text, subscriber text)
-        on s.type = e.type
-      order by e.id, s.subscriber`.execute(tx.db as Kysely<unknown>);
+      select ${tx.corpId}, e.id, ${ON_EVENT} || e.type, ${ON_EVENT} || e.type || ':' || coalesce(e.customer_id::text, '-'),
+        ${now}
+      from e where e.type = any(${[...this.afterCommit]}::text[])
+      order by e.id`.execute(tx.db as Kysely<unknown>);
   }
 }

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../clock.ts';
 import { QueueDispatcher } from '../jobs/queue.ts';
-import type { BusSubscriber, DomainEventShape } from './bus.ts';
+import { type BusSubscriber, type DomainEventShape, ON_EVENT } from './bus.ts';
 
 interface DeliveryRow {
   corp_id: string;
@@ -9,6 +9,7 @@ interface DeliveryRow {
   attempts: number;
   event_id: number;
   subscriber: string;
+  done_by: string[];
 }
 
 export interface EventDispatcherOptions<C, E extends DomainEventShape> {
@@ -28,17 +29,20 @@ export interface EventDispatcherOptions<C, E extends DomainEventShape> {
 
 /**
  * Delivers the log to the after-commit subscribers at least once: claimed with a lease like the inbox's,
- * in order per customer and subscriber, retried with backoff, parked after 8 failures (kept, visible).
- * Deliveries claimed together for one subscriber and brand go to it in one call, in event order.
+ * in order per customer and event type, retried with backoff, parked after 8 failures (kept, visible).
+ * Deliveries of one event type and brand claimed together go to each of the type's subscribers in one call,
+ * in event order; when one fails, those before it are recorded as done (done_by), so the retry runs only
+ * the others.
  */
 export class EventDispatcher<C, E extends DomainEventShape> extends QueueDispatcher<DeliveryRow> {
   constructor(opts: EventDispatcherOptions<C, E>) {
-    const byId = new Map(opts.subscribers.filter((s) => s.mode === 'afterCommit').map((s) => [s.id, s]));
+    const afterCommit = opts.subscribers.filter((s) => s.mode === 'afterCommit');
+    const byId = new Map(afterCommit.map((s) => [s.id, s]));
     super({
       db: opts.db,
       clock: opts.clock,
       table: 'domain_event_deliveries',
-      columns: ['event_id', 'subscriber'],
+      columns: ['event_id', 'subscriber', 'done_by'],
       groupBy: 'subscriber',
       concurrency: opts.concurrency ?? 4,
       limit: opts.limit,
@@ -47,17 +51,39 @@ export class EventDispatcher<C, E extends DomainEventShape> extends QueueDispatc
       batchSize: 200,
       handle: async (rows) => {
         const { corp_id: corpId, subscriber } = rows[0]!;
-        const s = byId.get(subscriber);
-        if (!s) throw new Error(`no subscriber ${subscriber} in this process`);
-        const { rows: events } = await sql<{ payload: E }>`
-          select payload from domain_events
+        // a row of an event type, or (written before rows were per event) of one subscriber
+        const subscribers = subscriber.startsWith(ON_EVENT)
+          ? afterCommit.filter((s) => s.event === subscriber.slice(ON_EVENT.length))
+          : [byId.get(subscriber) ?? missing(subscriber)];
+        const { rows: found } = await sql<{ id: number; payload: E }>`
+          select id, payload from domain_events
           where corp_id = ${corpId} and id in (${sql.join(rows.map((r) => r.event_id))}) order by id`.execute(
           opts.db,
         );
-        await s.handle(
-          opts.ctxFor(corpId),
-          events.map((e) => e.payload),
-        );
+        const payloads = new Map(found.map((e) => [Number(e.id), e.payload]));
+        const ctx = opts.ctxFor(corpId);
+        const done: string[] = [];
+        for (const s of subscribers) {
+          const due = rows.filter((r) => !r.done_by.includes(s.id));
+          if (due.length === 0) continue;
+          try {
+            await s.handle(
+              ctx,
+              due.map((r) => payloads.get(Number(r.event_id))!),
+            );
+          } catch (err) {
+            if (done.length > 0) {
+              // kept on the rows too: a failed batch is tried again row by row with these very rows
+              for (const r of rows) r.done_by = [...new Set([...r.done_by, ...done])];
+              await sql`
+                update domain_event_deliveries
+                set done_by = array(select distinct x from unnest(done_by || ${done}::text[]) x)
+                where corp_id = ${corpId} and id in (${sql.join(rows.map((r) => r.id))})`.execute(opts.db);
+            }
+            throw Object.assign(new Error(`${s.id}: ${(err as Error)?.message ?? err}`), { cause: err });
+          }
+          done.push(s.id);
+        }
       },
       onError: (err, rows) =>
         opts.onError?.(
@@ -70,6 +96,10 @@ export class EventDispatcher<C, E extends DomainEventShape> extends QueueDispatc
         ),
     });
   }
+}
+
+function missing(subscriber: string): never {
+  throw new Error(`no subscriber ${subscriber} in this process`);
 }
 
 /**

@@ -93,9 +93,10 @@ describe('domain events', () => {
       { type: 'Noted', customer_id: 3, payload: noted(3) },
       { type: 'Other', customer_id: null, payload: { type: 'Other', customerId: null, n: 4 } },
     ]);
-    // one delivery, for the after-commit subscriber of Noted; the dispatcher is woken once committed
+    // one delivery, for Noted (which has an after-commit subscriber; Other has none); the dispatcher is
+    // woken once committed
     expect(await deliveries()).toEqual([
-      { status: 'pending', attempts: 0, order_key: 'test.after:3', last_error: null },
+      { status: 'pending', attempts: 0, order_key: 'on:Noted:3', last_error: null },
     ]);
     expect(woken()).toBe(1);
   });
@@ -168,11 +169,68 @@ describe('domain events', () => {
       clock.advance(600_000);
     }
     expect(await deliveries()).toEqual([
-      { status: 'parked', attempts: 8, order_key: 'test.after:3', last_error: '31 can never be handled' },
+      {
+        status: 'parked',
+        attempts: 8,
+        order_key: 'on:Noted:3',
+        last_error: 'test.after: 31 can never be handled',
+      },
     ]);
     await bus.publish(ctx(), [noted(32, 3)]);
     await dispatcher.drain();
     expect(seen).toEqual([32]);
+  });
+
+  it('are one row per event for all its after-commit subscribers; a retry after one failed runs only the others', async () => {
+    const calls: string[] = [];
+    let failing = true;
+    const subscribers: BusSubscriber<Ctx, Ev>[] = ['a', 'b', 'c'].map((name) => ({
+      id: `test.${name}`,
+      event: 'Noted',
+      mode: 'afterCommit',
+      handle: async (_c, events) => {
+        if (name === 'b' && failing) throw new Error('b is not ready');
+        calls.push(`${name}:${events.map((e) => e.n).join(',')}`);
+      },
+    }));
+    const bus = new EventBus<Ctx, Ev>(subscribers, clock);
+    const dispatcher = new EventDispatcher<Ctx, Ev>({ db, clock, subscribers, ctxFor: () => ctx() });
+    await bus.publish(ctx(), [noted(51, 5), noted(52, 6)]);
+    expect((await deliveries()).map((d) => d.order_key)).toEqual(['on:Noted:5', 'on:Noted:6']);
+    await dispatcher.drain();
+    // a had both in one call; b failed (the batch, then each alone); c waits behind b
+    expect(calls).toEqual(['a:51,52']);
+    const failed = await sql<{ done_by: string[]; last_error: string }>`
+      select done_by, last_error from domain_event_deliveries order by id`.execute(db);
+    expect(failed.rows).toEqual([
+      { done_by: ['test.a'], last_error: 'test.b: b is not ready' },
+      { done_by: ['test.a'], last_error: 'test.b: b is not ready' },
+    ]);
+    failing = false;
+    clock.advance(60_000);
+    await dispatcher.drain();
+    // a is not called again
+    expect(calls.filter((c) => c.startsWith('a'))).toEqual(['a:51,52']);
+    expect(calls.filter((c) => !c.startsWith('a'))).toEqual(['b:51,52', 'c:51,52']);
+    expect((await deliveries()).map((d) => d.status)).toEqual(['done', 'done']);
+  });
+
+  it('still deliver a row written for one subscriber before rows were per event', async () => {
+    const seen: number[] = [];
+    const { dispatcher } = setUp(async (events) => {
+      seen.push(...events.map((e) => e.n));
+    });
+    const { rows } = await sql<{ id: number }>`
+      insert into domain_events (corp_id, type, customer_id, payload, created_at)
+      values ('evt', 'Noted', 8, ${JSON.stringify(noted(61, 8))}::jsonb, ${clock.now()}) returning id`.execute(
+      db,
+    );
+    await sql`
+      insert into domain_event_deliveries (corp_id, event_id, subscriber, order_key, next_attempt_at)
+      values ('evt', ${rows[0]!.id}, 'test.after', 'test.after:8', ${clock.now()})`.execute(db);
+    await dispatcher.drain();
+    expect(seen).toEqual([61]);
+    expect((await deliveries()).map((d) => d.status)).toEqual(['done']);
   });
 
   it('are purged after the retention once delivered; a parked or pending one keeps its event', async () => {

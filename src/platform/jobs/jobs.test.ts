@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Tables } from '../../modules/tables.ts';
 import { openTestDatabase } from '../../testing/db.ts';
 import { ManualClock } from '../clock.ts';
 import type { Database } from '../db/connect.ts';
 import { InboxDispatcher, InboxRecorder, recordInbox, recordInboxBatch } from './inbox.ts';
+import { WorkLoop } from './loop.ts';
 import { enqueueOutbox, type OutboxRow, OutboxSender } from './outbox.ts';
 import { jobsDb } from './tables.ts';
 
@@ -537,5 +538,37 @@ describe('the outbox sender', () => {
     expect(rows[1]!.last_error).toMatch(
       /WeCom may have accepted it; a later attempt: welcome message already sent/,
     );
+  });
+});
+
+describe('the work loop', () => {
+  it('gathers the kicks that follow a run into one run after gatherMs, and runs a lone kick at once', async () => {
+    vi.useFakeTimers();
+    try {
+      const starts: number[] = [];
+      const loop = new WorkLoop(
+        async () => {
+          starts.push(Date.now());
+          return false;
+        },
+        60_000,
+        () => {},
+        80,
+      );
+      loop.start(); // a lone kick: at once
+      await vi.advanceTimersByTimeAsync(0);
+      expect(starts).toHaveLength(1);
+      for (let i = 0; i < 10; i++) loop.kick(); // one per queued job, right after: gathered
+      await vi.advanceTimersByTimeAsync(79);
+      expect(starts).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(starts).toHaveLength(2);
+      expect(starts[1]! - starts[0]!).toBe(80);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(starts).toHaveLength(2);
+      await loop.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

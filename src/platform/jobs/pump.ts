@@ -10,6 +10,8 @@ export interface JobPumpOptions<R> {
   limit?: () => number;
   batchSize: number;
   pollMs: number;
+  /** See WorkLoop: kicks within this long of the last claim wait for the rest of it (default 0). */
+  gatherMs?: number;
   onError(err: unknown): void;
 }
 
@@ -23,7 +25,7 @@ export class JobPump<R> {
   private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly o: JobPumpOptions<R>) {
-    this.loop = new WorkLoop(() => this.tick(), o.pollMs, o.onError);
+    this.loop = new WorkLoop(() => this.tick(), o.pollMs, o.onError, o.gatherMs);
   }
 
   start(): void {
@@ -31,6 +33,10 @@ export class JobPump<R> {
   }
   kick(): void {
     this.loop.kick();
+  }
+  /** Jobs running now. */
+  get active(): number {
+    return this.running.size;
   }
 
   /** Claims what slots allow and starts it; true when it may find more at once. */

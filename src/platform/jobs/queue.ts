@@ -105,6 +105,10 @@ export class QueueDispatcher<R extends QueueRow> {
   start(): void {
     this.pump.start();
   }
+  /** Calls of `handle` running now. */
+  get active(): number {
+    return this.pump.active;
+  }
   kick(): void {
     this.pump.kick();
   }
