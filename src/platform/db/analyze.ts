@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { ANALYZE_FUNCTION } from './rls.ts';
 
 /**
  * Planner statistics for a bulk writer. PGlite runs no autovacuum, so a table it fills is never analyzed:
@@ -22,8 +23,17 @@ export async function analyzeIfGrown(
     select coalesce(max(greatest(c.reltuples, 0)), 0)::float8 as known from pg_class c
     where c.oid = to_regclass(${tables[0]!})`.execute(db);
   if (written <= ANALYZE_BASE + ANALYZE_SCALE * (rows[0]?.known ?? 0)) return false;
-  await sql`analyze ${sql.join(tables.map((t) => sql.table(t)))}`.execute(db);
+  await analyzeTables(db, tables);
   return true;
+}
+
+/**
+ * ANALYZE on tables of `public`, for any handle: a brand-bound one (bound.ts) is not the tables' owner, and
+ * PostgreSQL skips, with a mere warning, a table its caller does not own. In a transaction, it counts the
+ * rows that transaction wrote.
+ */
+export async function analyzeTables(db: Kysely<unknown>, tables: readonly string[]): Promise<void> {
+  await sql`select ${sql.raw(ANALYZE_FUNCTION)}(${tables}::text[])`.execute(db);
 }
 
 /** autovacuum_analyze_threshold and autovacuum_analyze_scale_factor's defaults. */
@@ -41,8 +51,9 @@ export async function analyzeGrownTables(db: Kysely<unknown>): Promise<string[]>
     where n.nspname = current_schema() and c.relkind = 'r'
       and pg_relation_size(c.oid) / 8192 > ${sql.lit(GROWN_MIN_PAGES)} + ${sql.lit(GROWN_SCALE)} * greatest(c.relpages, 0)
     order by c.relname`.execute(db);
-  for (const { name } of rows) await sql`analyze ${sql.table(name)}`.execute(db);
-  return rows.map((r) => r.name);
+  const names = rows.map((r) => r.name);
+  if (names.length > 0) await analyzeTables(db, names);
+  return names;
 }
 
 const GROWN_MIN_PAGES = 8;

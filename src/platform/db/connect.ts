@@ -3,10 +3,10 @@ import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { amcheck } from '@electric-sql/pglite/contrib/amcheck';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
-import { Kysely, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
+import { bindableKysely } from './bound.ts';
 import { checkDatabase, type DatabaseCheck } from './check.ts';
-import { SiyuPostgresDialect } from './dialect.ts';
 import { prepareRepeatedStatements } from './prepared.ts';
 
 // int8 and numeric come back as strings from pg by default; our ids and money fit in JS numbers safely
@@ -31,7 +31,7 @@ export interface Database<DB = unknown> {
    * run did not stop cleanly. The database was checked on opening (checkDatabase).
    */
   uncleanStop?: { pid: number; check: DatabaseCheck };
-  /** PGlite in a data folder: CHECKPOINT, then the data folder as an uncompressed tarball (dumpDataDir). */
+  /** PGlite: CHECKPOINT, then the data folder (or the in-memory one) as an uncompressed tarball (dumpDataDir). */
   dumpDataDir?(): Promise<Uint8Array>;
 }
 
@@ -42,22 +42,30 @@ export type DatabaseTarget =
    * dumpDataDir to fill the (empty) folder with.
    */
   | { dataDir: string; amcheck?: boolean; loadFrom?: Blob }
-  | { memory: true };
+  | { memory: true; loadFrom?: Blob };
 
 export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database<DB>> {
   if ('url' in target) {
     // A connection caches the plans of its prepared statements (prepared.ts); renewing connections every half
     // hour bounds how long a plan made for tables of another size can outlive autoanalyze's corrections.
-    const pool = new pg.Pool({ connectionString: target.url, max: 10, maxLifetimeSeconds: 1800 });
-    // An idle connection the server closes (a restart, a dropped database) must not crash the process:
-    // the pool drops it and opens a new one on the next query.
-    pool.on('error', (err) => console.warn(`siyu: PostgreSQL connection lost: ${err.message}`));
-    pool.on('connect', prepareRepeatedStatements);
-    const db = new Kysely<DB>({ dialect: new SiyuPostgresDialect({ pool }) });
+    // Two pools: the brand-bound handles' connections keep their binding (bound.ts), the others never take one.
+    const [system, brand] = [0, 1].map(() => {
+      const pool = new pg.Pool({ connectionString: target.url, max: 10, maxLifetimeSeconds: 1800 });
+      // An idle connection the server closes (a restart, a dropped database) must not crash the process:
+      // the pool drops it and opens a new one on the next query.
+      pool.on('error', (err) => console.warn(`siyu: PostgreSQL connection lost: ${err.message}`));
+      pool.on('connect', prepareRepeatedStatements);
+      return pool;
+    }) as [pg.Pool, pg.Pool];
+    const db = bindableKysely<DB>({ system, brand });
     await sql`select 1`.execute(db);
     return { kind: 'postgres', db, url: target.url, close: once(() => db.destroy()) };
   }
-  if ('memory' in target) return openPglite<DB>(await PGlite.create('memory://'));
+  if ('memory' in target) {
+    return openPglite<DB>(
+      await PGlite.create('memory://', target.loadFrom ? { loadDataDir: target.loadFrom } : {}),
+    );
+  }
   const { dataDir } = target;
   mkdirSync(dirname(dataDir), { recursive: true });
   const lock = lockDataDir(dataDir);
@@ -73,12 +81,6 @@ export async function openDatabase<DB>(target: DatabaseTarget): Promise<Database
   }
   const database = openPglite<DB>(lite, lock.release);
   database.dataDir = dataDir;
-  database.dumpDataDir = async () => {
-    // Flushed first, so the copy needs little WAL replay; dumpDataDir holds the query lock while it reads.
-    await sql`checkpoint`.execute(database.db);
-    const tar = await lite.dumpDataDir('none');
-    return new Uint8Array(await tar.arrayBuffer());
-  };
   if (lock.stalePid !== null) {
     database.uncleanStop = {
       pid: lock.stalePid,
@@ -92,10 +94,16 @@ function openPglite<DB>(lite: PGlite, releaseLock = () => {}): Database<DB> {
   yieldBetweenStatements(lite);
   const pool = new pg.Pool(createPgConfig(lite));
   pool.on('connect', prepareRepeatedStatements);
-  const db = new Kysely<DB>({ dialect: new SiyuPostgresDialect({ pool }) });
+  const db = bindableKysely<DB>({ system: pool, brand: pool });
   return {
     kind: 'pglite',
     db,
+    dumpDataDir: async () => {
+      // Flushed first, so the copy needs little WAL replay; dumpDataDir holds the query lock while it reads.
+      await sql`checkpoint`.execute(db);
+      const tar = await lite.dumpDataDir('none');
+      return new Uint8Array(await tar.arrayBuffer());
+    },
     close: once(async () => {
       try {
         await sql`checkpoint`.execute(db);

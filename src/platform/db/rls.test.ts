@@ -11,7 +11,7 @@ import { loadMigrations, migrate } from './migrate.ts';
 import { rowLevelSecurityGaps } from './rls.ts';
 
 // Runs on PGlite and on a PostgreSQL server alike (DATABASE_URL): both enforce roles and policies. Nothing
-// here applies row-level security by hand: migrate() (in openTestDatabase) and CorpDb.transaction do.
+// here applies row-level security by hand: migrate() (in openTestDatabase) and the corp-bound handle do.
 let database: Database<Tables>;
 beforeAll(async () => {
   database = await openTestDatabase();
@@ -148,6 +148,34 @@ describe('row-level security', () => {
       .where('corp_id', '=', 'brand-b')
       .executeTakeFirst();
     expect(b?.name).toBe('B');
+  });
+
+  it('binds a brand-bound handle’s statements outside transactions too, and never leaks the binding', async () => {
+    const a = corpDb(database.db, 'brand-a').db;
+    const b = corpDb(database.db, 'brand-b').db;
+    const names = (db: typeof database.db) =>
+      db
+        .selectFrom('customers')
+        .select('external_userid')
+        .orderBy('external_userid')
+        .execute()
+        .then((rows) => rows.map((r) => r.external_userid));
+    // Interleaved and concurrent: every statement runs with its own handle's binding (PGlite switches its one
+    // connection between them; a PostgreSQL server's bound connections switch brands).
+    const seen = await Promise.all([names(a), names(database.db), names(b), names(a), names(database.db)]);
+    expect(seen).toEqual([
+      ['wm-a1', 'wm-a2'],
+      ['wm-a1', 'wm-a2', 'wm-b1'],
+      ['wm-b1'],
+      ['wm-a1', 'wm-a2'],
+      ['wm-a1', 'wm-a2', 'wm-b1'],
+    ]);
+    const who = await sql<{ role: string; corp: string }>`
+      select current_user as role, current_setting('siyu.corp_id', true) as corp`.execute(b);
+    expect(who.rows[0]).toEqual({ role: 'siyu_app', corp: 'brand-b' });
+    await expect(
+      a.updateTable('customers').set({ name: 'taken' }).where('external_userid', '=', 'wm-b1').execute(),
+    ).resolves.toMatchObject([{ numUpdatedRows: 0n }]);
   });
 
   it('leaves nothing of the brand on the pooled connection after the transaction', async () => {

@@ -4,24 +4,19 @@ import { type Kysely, sql } from 'kysely';
  * Row-level security, the second wall behind the corp-bound handle (corp-db.ts). On PostgreSQL and PGlite
  * alike, every table of `public` with a corp_id column gets row-level security and one policy,
  * `corp_isolation`, for the role `siyu_app`: a row is visible and writable only when its corp_id is the
- * transaction's `siyu.corp_id` setting. A brand-bound transaction switches to that role and sets that
- * setting with `set local` (BRAND_STATEMENT), so nothing outlives the transaction on a pooled connection.
+ * session's `siyu.corp_id` setting. The corp-bound handle runs every statement on a connection switched to
+ * that role and brand (bound.ts).
  *
  * The connecting role (the tables' owner, or a superuser) is not subject to these policies: it is the
  * cross-brand path that migrations, workers and background jobs take through the unbound handle. Under
  * `siyu_app`, an unset `siyu.corp_id` matches no row at all: a brand-bound query never sees everything.
  *
- * Wired in: migrate() ends with `applyRowLevelSecurity` in a transaction holding its advisory lock, and
- * CorpDb.transaction runs `brandStatement(corpId)` first in every transaction it opens (not in one it was
- * handed). A query a service runs on the handle outside a transaction is not bound.
+ * Wired in: migrate() ends with `applyRowLevelSecurity` in a transaction holding its advisory lock.
  */
 export const APP_ROLE = 'siyu_app';
 export const POLICY = 'corp_isolation';
-
-/** What a brand-bound transaction runs first: local to it, so a pooled connection keeps nothing. */
-export function brandStatement(corpId: string) {
-  return sql`select set_config('role', ${APP_ROLE}, true), set_config('siyu.corp_id', ${corpId}, true)`;
-}
+/** Analyzes tables as their owner, for a brand-bound handle too (analyze.ts). */
+export const ANALYZE_FUNCTION = 'siyu_analyze';
 
 /**
  * Creates the role if missing, grants it the tables (and, by default privileges, those the connecting user
@@ -35,6 +30,16 @@ export async function applyRowLevelSecurity(db: Kysely<unknown>): Promise<void> 
     grant usage, select, update on all sequences in schema public to ${APP_ROLE};
     alter default privileges in schema public grant select, insert, update, delete on tables to ${APP_ROLE};
     alter default privileges in schema public grant usage, select, update on sequences to ${APP_ROLE}`)
+    .execute(db);
+  // Only a table's owner may analyze it, and a bulk writer under siyu_app must (analyze.ts): through this
+  // function, which runs as the owner and does nothing else, in the writer's own transaction.
+  await sql
+    .raw(`create or replace function ${ANALYZE_FUNCTION}(tables text[]) returns void
+      language plpgsql security definer set search_path = public as $$
+      declare t text;
+      begin foreach t in array tables loop execute format('analyze public.%I', t); end loop; end $$;
+    revoke all on function ${ANALYZE_FUNCTION}(text[]) from public;
+    grant execute on function ${ANALYZE_FUNCTION}(text[]) to ${APP_ROLE}`)
     .execute(db);
   const { rows } = await sql<{ table_name: string; rls: boolean; has_policy: boolean }>`
     select c.relname as table_name, c.relrowsecurity as rls,
