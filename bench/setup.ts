@@ -62,9 +62,14 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
     );
     return {
       database,
-      label: `PostgreSQL ${rows[0]?.v} (scratch database ${name} on ${url.host}, pool of 10)`,
+      label: `PostgreSQL ${rows[0]?.v} (scratch database ${name} on ${url.host}, pools of 10 unbound + 10 brand-bound)`,
       async dispose() {
         await database.close();
+        // SIYU_BENCH_KEEP=1 keeps the generated brand for EXPLAIN ANALYZE on it (dropped by hand afterwards)
+        if (process.env.SIYU_BENCH_KEEP === '1') {
+          console.log(`kept the scratch database ${name}`);
+          return;
+        }
         // Not `with (force)`: a pool connection still closing would get killed and error out unhandled.
         for (let attempt = 1; ; attempt++) {
           try {

@@ -125,7 +125,7 @@ describe('the siyu command', () => {
     const unknown = await run(['sync', '--brand', 'nobrand'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.out).toContain('connected: demo');
-  }, 180_000);
+  }, 300_000); // it builds the demo brand twice: minutes on a busy 2-core machine
 
   it('backs the embedded database up, checks it, lists and restores backups; points a server to pg_dump', async () => {
     const dataDir = join(tempDir('cli'), 'data');

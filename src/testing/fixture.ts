@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { hashPassword } from '../modules/accounts/passwords.ts';
 import { namePinyin, searchText } from '../modules/customers/rules.ts';
 import type { Tables } from '../modules/tables.ts';
+import type { Actor } from '../platform/actor.ts';
 import { createPii, maskPhone } from '../platform/pii.ts';
 
 export const TEST_KEY = 'ab'.repeat(32);
@@ -20,6 +21,19 @@ export interface Fixture {
   tags: Record<'vip' | 'fruit', number>;
   otherCustomer: number;
   logins: Record<'admin' | 'east' | 'sh1' | 'sh2' | 'gz1' | 'sh1a', string>;
+}
+
+/** A caller of the fixture's brand 'acme' in a role, seeing these units (the first is their own). */
+export function actorOf(role: Actor['role'], unitIds: number[], staffId: number | null = null): Actor {
+  return {
+    corpId: 'acme',
+    accountId: 1,
+    role,
+    unitId: unitIds[0]!,
+    seesWholeCorp: role === 'hq_admin',
+    unitIds,
+    staffId,
+  };
 }
 
 export async function seedFixture(db: Kysely<Tables>): Promise<Fixture> {

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { inject } from 'vitest';
 
 /** The repository root (the e2e files live in test/e2e/). */
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -53,18 +54,34 @@ export interface SiyuServer {
   baseUrl: string;
   /** Everything the server printed so far (stdout and stderr interleaved). */
   output(): string;
-  /** SIGTERM, wait for the exit (SIGKILL after 30 s), save the log, delete the data folder. */
+  /** Its folder: the embedded database (data/) and the simulator's state beside it. */
+  folder: string;
+  ports: { siyu: number; simulator: number };
+  /** SIGTERM, wait for the exit (SIGKILL after 30 s), save the log, delete the folder (unless kept). */
   stop(): Promise<ServerExit>;
 }
 
 /**
- * Starts `node bin/siyu.js start` on a free loopback port with a fresh embedded database (the server
- * migrates it and seeds the demo brand), and resolves once GET /healthz answers 200.
+ * Starts `node bin/siyu.js start` on a free loopback port and resolves once GET /healthz answers 200. Its
+ * folder is a copy of the one the e2e global setup seeded (a restart of the demo brand), or, outside the
+ * e2e run or in that setup itself, an empty one (the server migrates it and seeds the demo brand).
  */
-export async function startSiyu(opts: { name: string; readyTimeoutMs?: number }): Promise<SiyuServer> {
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+export async function startSiyu(opts: {
+  name: string;
+  readyTimeoutMs?: number;
+  /** Leave the folder in place on stop (the global setup copies it). */
+  keepFolder?: boolean;
+  /** Siyu's and the simulator's ports (default: free ones). */
+  ports?: SeededServer['ports'];
+}): Promise<SiyuServer> {
   const tempDir = mkdtempSync(join(tmpdir(), 'siyu-e2e-'));
+  const seeded = seededServer();
+  if (seeded) cpSync(seeded.folder, tempDir, { recursive: true });
+  // A copy listens where the seeded server did: what the seed stored holds its addresses (the codes' QR
+  // links, the material), and the e2e files run one after another.
+  const ports = opts.ports ?? seeded?.ports ?? { siyu: await freePort(), simulator: await freePort() };
+  const port = ports.siyu;
+  const baseUrl = `http://127.0.0.1:${port}`;
   const logPath = join(resultsDir, `${opts.name}-server.log`);
 
   // Run it as a user would: embedded PGlite (no DATABASE_URL), demo seed on, and none of the variables
@@ -79,7 +96,7 @@ export async function startSiyu(opts: { name: string; readyTimeoutMs?: number })
     HOST: '127.0.0.1',
     SIYU_DATA_DIR: join(tempDir, 'data'),
     SIYU_DEMO: 'true',
-    SIYU_SIM_PORT: '0',
+    SIYU_SIM_PORT: String(ports.simulator),
   });
 
   const chunks: string[] = [];
@@ -115,7 +132,7 @@ export async function startSiyu(opts: { name: string; readyTimeoutMs?: number })
       const info = await exited;
       mkdirSync(resultsDir, { recursive: true });
       writeFileSync(logPath, `${output()}\n[e2e] exit code ${info.code}, signal ${info.signal}\n`);
-      rmSync(tempDir, { recursive: true, force: true });
+      if (!opts.keepFolder) rmSync(tempDir, { recursive: true, force: true });
       return { ...info, killed };
     })();
     return stopped;
@@ -133,7 +150,7 @@ export async function startSiyu(opts: { name: string; readyTimeoutMs?: number })
     }
     try {
       const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(5_000) });
-      if (res.status === 200) return { baseUrl, output, stop };
+      if (res.status === 200) return { baseUrl, folder: tempDir, ports, output, stop };
       lastProblem = `HTTP ${res.status}`;
     } catch (err) {
       lastProblem = (err as Error).message;
@@ -145,6 +162,21 @@ export async function startSiyu(opts: { name: string; readyTimeoutMs?: number })
     `siyu start did not answer GET /healthz with 200 within ${(opts.readyTimeoutMs ?? 90_000) / 1000} s ` +
       `(last: ${lastProblem}).\n--- its output ---\n${tail(output())}`,
   );
+}
+
+/** What the e2e global setup built: a stopped server's folder with the demo brand, and where it listened. */
+export interface SeededServer {
+  folder: string;
+  ports: { siyu: number; simulator: number };
+}
+
+/** The global setup's seeded server; null outside a Vitest test (the setup itself) or without one. */
+function seededServer(): SeededServer | null {
+  try {
+    return inject('seededServer');
+  } catch {
+    return null;
+  }
 }
 
 export function tail(text: string, lines = 60): string {
@@ -164,6 +196,8 @@ export async function demoServer(name: string): Promise<SiyuServer> {
   if (external)
     return {
       baseUrl: external,
+      folder: '',
+      ports: { siyu: Number(new URL(external).port), simulator: 0 },
       output: () => '',
       stop: async () => ({ code: 0, signal: null, killed: false }),
     };

@@ -7,10 +7,12 @@ export default defineConfig({
   test: {
     root: resolve(import.meta.dirname, '../..'),
     include: ['test/e2e/**/*.e2e.ts'],
+    // The demo brand is built once, and every file starts a server on a copy of it.
+    globalSetup: ['test/e2e/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 1,
     fileParallelism: false,
-    // Starting the server (migrations and demo seed on an empty embedded database) takes up to ~90 s.
+    // Starting a server on the seeded copy takes seconds; the global setup's seed up to ~90 s.
     hookTimeout: 180_000,
     testTimeout: 120_000,
     teardownTimeout: 60_000,
