@@ -18,7 +18,7 @@ const ROLES: Record<string, 'traffic' | 'trust' | 'profit' | 'expansion'> = {
  * The demo brand's levers (issue 16, points 4–7): its products on the ladder (the cheap lemon tea and toast
  * bring customers in, the drinks and the egg-yolk pastry build trust, the gift box and cold brew make the
  * margin, the tumbler expands), the spend of the last three months per channel (about ¥12–18 a new
- * customer) and on the mass sends, its two pilots, and the complaints noted on buyers. Written after the rollups are built, read by the
+ * customer), on the mass sends and on the journeys, its two pilots, and the complaints noted on buyers. Written after the rollups are built, read by the
  * dashboards from the first login.
  */
 export async function createDemoLevers(runtime: Runtime, corpId: string, now: Date): Promise<void> {
@@ -50,7 +50,7 @@ export async function createDemoLevers(runtime: Runtime, corpId: string, now: Da
   const rows = acquired.rows.map((r, i) => ({
     corp_id: corpId,
     unit_id: hq.id,
-    target_kind: 'channel' as 'channel' | 'method' | 'campaign',
+    target_kind: 'channel' as 'channel' | 'method' | 'campaign' | 'journey',
     target_key: String(r.channel_id),
     month: r.month,
     amount_fen: Math.max(30_000, Number(r.c) * (1200 + ((i * 137) % 600))),
@@ -67,6 +67,25 @@ export async function createDemoLevers(runtime: Runtime, corpId: string, now: Da
       month: new Date(now.getTime() + 8 * 3_600_000).toISOString().slice(0, 8).concat('01'),
       amount_fen: 20_000,
       note: '优惠券成本',
+      created_at: now,
+    });
+  // the journeys' coupons this month, so their ROI shows beside the mass sends'
+  const journeys = await db
+    .selectFrom('journeys')
+    .select('id')
+    .where('corp_id', '=', corpId)
+    .where('status', '<>', 'draft')
+    .orderBy('id')
+    .execute();
+  for (const [i, j] of journeys.entries())
+    rows.push({
+      corp_id: corpId,
+      unit_id: hq.id,
+      target_kind: 'journey',
+      target_key: String(j.id),
+      month: new Date(now.getTime() + 8 * 3_600_000).toISOString().slice(0, 8).concat('01'),
+      amount_fen: 15_000 + i * 5_000,
+      note: '旅程优惠券成本',
       created_at: now,
     });
   if (rows.length) await db.insertInto('insight_spend').values(rows).execute();

@@ -21,7 +21,9 @@ const T = {
   cac: { zh: '获客成本(元)', en: 'CAC (CNY)' },
   gmv: { zh: '归因 GMV(元)', en: 'Attributed GMV (CNY)' },
   roi: { zh: 'ROI', en: 'ROI' },
-  campaign: { zh: '群发', en: 'Campaign' },
+  campaign: { zh: '活动', en: 'Campaign' },
+  mass_send: { zh: '群发', en: 'Mass send' },
+  journey: { zh: '旅程', en: 'Journey' },
   created: { zh: '创建时间', en: 'Created' },
   status: { zh: '状态', en: 'Status' },
   buyers: { zh: '下单客户', en: 'Buyers' },
@@ -93,9 +95,19 @@ export async function exportLevers(
         r4(x.roi),
       ]);
     } else {
-      header = [l('campaign'), l('unit'), l('created'), l('status'), l('buyers'), l('orders'), 'GMV'];
+      header = [
+        l('kind'),
+        l('campaign'),
+        l('unit'),
+        l('created'),
+        l('status'),
+        l('buyers'),
+        l('orders'),
+        'GMV',
+      ];
       header.push(l('spend'), l('roi'));
       rows = r.campaigns.map((x) => [
+        l(x.kind),
         x.name,
         x.unitName,
         x.createdAt.slice(0, 10),

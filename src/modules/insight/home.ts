@@ -9,6 +9,7 @@ import {
   type GmvCompare,
   gmvCompare,
   monthOf,
+  rollup,
   type Scope,
   stages,
 } from './service.ts';
@@ -69,7 +70,7 @@ export async function home(ctx: Ctx, scope: Scope): Promise<Home> {
 }
 
 async function ownedCustomers(ctx: Ctx, scope: Scope): Promise<number> {
-  const r = await sql<{ n: unknown }>`select sum(r.customers) n from insight_cohorts r
+  const r = await sql<{ n: unknown }>`select sum(r.customers) n from ${rollup(scope, 'total', 'cohorts')} r
     where r.corp_id = ${ctx.cdb.corpId} and r.lost_month = '9999-12-01' ${scopeSql(scope)}`.execute(
     ctx.cdb.db,
   );
@@ -110,8 +111,8 @@ async function alertsOf(ctx: Ctx, scope: Scope, today: string): Promise<Alert[]>
   const spikes = await sql<{ id: unknown; name: string; recent: unknown; before: unknown }>`
     select r.channel_id id, ch.name, sum(r.deletions) filter (where r.day >= ${from}::date) recent,
       sum(r.deletions) filter (where r.day < ${from}::date) before
-    from insight_daily r join channels ch on ch.corp_id = r.corp_id and ch.id = r.channel_id
-    where r.corp_id = ${corp} and r.day >= ${base}::date and r.channel_id <> 0 ${scopeSql(scope)}
+    from ${rollup(scope, 'channel', 'daily')} r join channels ch on ch.corp_id = r.corp_id and ch.id = r.channel_id
+    where r.corp_id = ${corp} and r.day >= ${base}::date and r.channel_id <> 0 and r.deletions > 0 ${scopeSql(scope)}
     group by 1, 2`.execute(ctx.cdb.db);
   const alerts: Alert[] = [];
   for (const s of spikes.rows) {
@@ -131,7 +132,7 @@ async function alertsOf(ctx: Ctx, scope: Scope, today: string): Promise<Alert[]>
       select u.id, u.name from org_units u
       where u.corp_id = ${corp} and u.kind = 'store'
         ${scope.units ? sql`and u.id = any(${[...scope.units]}::bigint[])` : sql``}
-        and not exists (select 1 from insight_daily r where r.corp_id = u.corp_id and r.unit_id = u.id
+        and not exists (select 1 from insight_unit_daily r where r.corp_id = u.corp_id and r.unit_id = u.id
           and r.day >= ${from}::date and r.adds > 0)
       order by u.id limit 20`.execute(ctx.cdb.db);
     for (const q of quiet.rows) alerts.push({ kind: 'no_adds', unitId: Number(q.id), unitName: q.name });

@@ -6,12 +6,13 @@ import { openTestDatabase } from '../../testing/db.ts';
 import { type Fixture, seedFixture } from '../../testing/fixture.ts';
 import { syncCtx } from '../../testing/sync-ctx.ts';
 import { type Ctx, ctxFor } from '../context.ts';
+import { countAudience } from '../segments/index.ts';
 import type { Tables } from '../tables.ts';
 import { exportLevers } from './export-levers.ts';
 import { ladderCohorts, productFigures, RANK } from './ladder.ts';
 import { createPilot, listPilots } from './pilots.ts';
 import { rebuildInsight } from './refresh.ts';
-import { createSpend, listSpend, roiReport } from './roi.ts';
+import { createSpend, importSpend, listSpend, roiReport } from './roi.ts';
 import { combine, FORCES, forceOf, INDICATORS, scorecard, scoreOf } from './scorecard.ts';
 import { addMonths, brandDay, drillCustomers, monthOf, scopeOf } from './service.ts';
 
@@ -162,6 +163,36 @@ async function rawCustomers() {
     .selectFrom('insight_customers')
     .select(['customer_id', 'unit_id', 'channel_id', 'method', 'acquired_day'])
     .where('corp_id', '=', CORP)
+    .execute();
+}
+
+/** A touch an hour before the order, from `source` and the customer's follow, and the order credited to it. */
+async function creditOrder(
+  o: { id: number; customer_id: number | null; staff_id: number; paid_fen: number; ordered_at: Date },
+  source: { kind: 'mass_send' | 'journey'; id: string },
+) {
+  const values = {
+    corp_id: CORP,
+    customer_id: o.customer_id!,
+    staff_id: o.staff_id,
+    source_kind: source.kind,
+    source_id: source.id,
+  };
+  const touch = await db()
+    .insertInto('touches')
+    .values({
+      ...values,
+      content_id: null,
+      at: new Date(new Date(o.ordered_at).getTime() - 3_600_000),
+      wecom_mass: source.kind === 'mass_send',
+      released_reason: null,
+      settled_at: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db()
+    .insertInto('touch_attributions')
+    .values({ ...values, order_id: o.id, touch_id: touch.id, paid_fen: o.paid_fen, ordered_at: o.ordered_at })
     .execute();
 }
 
@@ -452,5 +483,239 @@ describe('point 9 on the levers: every table exports, every figure drills down',
       expect(got.total).toBe(want.length);
       expect(got.items.map((c) => c.id).sort((a, b) => a - b)).toEqual(want.slice(0, 100));
     }
+  });
+  it('drills a campaign’s buyers down to the customers credited by it, in scope, and the segment holds them', async () => {
+    // orders credited to two mass sends (outreach's attribution, through a touch each): every third to 9001,
+    // every seventh of the rest to 9002
+    const orders = await db()
+      .selectFrom('orders as o')
+      .innerJoin('follows as f', (j) =>
+        j.onRef('f.corp_id', '=', 'o.corp_id').onRef('f.customer_id', '=', 'o.customer_id'),
+      )
+      .select(['o.id', 'o.customer_id', 'o.paid_fen', 'o.ordered_at', 'f.staff_id'])
+      .where('o.corp_id', '=', CORP)
+      .where('o.customer_id', 'is not', null)
+      .orderBy('o.id')
+      .execute();
+    const credited = new Map<string, Set<number>>([
+      ['9001', new Set()],
+      ['9002', new Set()],
+    ]);
+    for (const [k, o] of orders.entries()) {
+      const source = k % 3 === 0 ? '9001' : k % 7 === 0 ? '9002' : null;
+      if (!source) continue;
+      await creditOrder(o, { kind: 'mass_send', id: source });
+      credited.get(source)!.add(Number(o.customer_id));
+    }
+    expect(credited.get('9001')!.size).toBeGreaterThan(0);
+    for (const ctx of [hq(), sh1()]) {
+      const scope = await scopeOf(ctx, {});
+      const want = (await rawCustomers())
+        .filter((c) => scope.units === null || scope.units.includes(c.unit_id))
+        .map((c) => Number(c.customer_id))
+        .filter((id) => credited.get('9001')!.has(id))
+        .sort((a, b) => a - b);
+      const got = await drillCustomers(ctx, scope, {
+        step: 'customers',
+        by: 'total',
+        massSend: 9001,
+        offset: 0,
+        limit: 100,
+      });
+      expect(got.total).toBe(want.length);
+      expect(got.items.map((c) => c.id).sort((a, b) => a - b)).toEqual(want.slice(0, 100));
+      // saved as a segment (the drawer's rule), the same customers
+      expect(
+        await countAudience(ctx, { op: 'and', rules: [{ field: 'mass_send', cmp: 'in', value: [9001] }] }),
+      ).toBe(want.length);
+    }
+    // a store manager's are fewer than HQ's: the scope holds
+    const all = await drillCustomers(hq(), await scopeOf(hq(), {}), {
+      step: 'customers',
+      by: 'total',
+      massSend: 9001,
+      offset: 0,
+      limit: 1,
+    });
+    const mine = await drillCustomers(sh1(), await scopeOf(sh1(), {}), {
+      step: 'customers',
+      by: 'total',
+      massSend: 9001,
+      offset: 0,
+      limit: 1,
+    });
+    expect(mine.total).toBeLessThan(all.total);
+  });
+});
+
+describe('journeys as campaigns of CAC and ROI', () => {
+  const journey = async (unitId: number, name: string, status: 'draft' | 'active' = 'active') =>
+    (
+      await db()
+        .insertInto('journeys')
+        .values({
+          corp_id: CORP,
+          unit_id: unitId,
+          name,
+          status,
+          trigger_kind: 'manual',
+          template: null,
+          created_at: new Date(T0),
+          updated_at: new Date(T0),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+  /** Credits to the journey's touches every fifth order (not credited yet) of the customers in `units`. */
+  async function credit(journeyId: number, units: readonly number[] | null) {
+    const customers = new Set(
+      (await rawCustomers())
+        .filter((c) => units === null || units.includes(c.unit_id))
+        .map((c) => Number(c.customer_id)),
+    );
+    const orders = await db()
+      .selectFrom('orders as o')
+      .innerJoin('follows as f', (j) =>
+        j.onRef('f.corp_id', '=', 'o.corp_id').onRef('f.customer_id', '=', 'o.customer_id'),
+      )
+      .leftJoin('touch_attributions as a', (j) =>
+        j.onRef('a.corp_id', '=', 'o.corp_id').onRef('a.order_id', '=', 'o.id'),
+      )
+      .select(['o.id', 'o.customer_id', 'o.paid_fen', 'o.ordered_at', 'f.staff_id'])
+      .where('o.corp_id', '=', CORP)
+      .where('a.order_id', 'is', null)
+      .where('o.customer_id', 'is not', null)
+      .orderBy('o.id')
+      .execute();
+    const credited: { customerId: number; paidFen: number; orderedAt: Date }[] = [];
+    for (const [k, o] of orders.entries()) {
+      if (k % 5 !== 0 || !customers.has(Number(o.customer_id))) continue;
+      await creditOrder(o, { kind: 'journey', id: `${journeyId}:send1:${o.id}:1` });
+      credited.push({
+        customerId: Number(o.customer_id),
+        paidFen: Number(o.paid_fen),
+        orderedAt: new Date(o.ordered_at),
+      });
+    }
+    return credited;
+  }
+  const inMonths = (c: { orderedAt: Date }, from: string, to: string) => {
+    const m = monthOf(brandDay(c.orderedAt));
+    return m >= from && m <= to;
+  };
+
+  it('shows a journey’s credited orders as its GMV, by month, and its spend gives ROI', async () => {
+    const id = await journey(fx.units.hq, '新客 7 天欢迎旅程');
+    await journey(fx.units.hq, '草稿旅程', 'draft');
+    const credited = await credit(id, null);
+    const feb = credited.filter((c) => inMonths(c, '2026-02-01', '2026-02-01'));
+    expect(feb.length).toBeGreaterThan(0);
+    await createSpend(hq(), {
+      unitId: fx.units.hq,
+      targetKind: 'journey',
+      targetKey: String(id),
+      month: '2026-02-01',
+      amountFen: 12_345,
+    });
+    const r = await roiReport(hq(), await scopeOf(hq(), {}), {
+      from: '2026-01-01',
+      to: '2026-03-01',
+      windowDays: 30,
+    });
+    const row = r.rows.find((x) => x.targetKind === 'journey')!;
+    expect(row).toMatchObject({ targetKey: String(id), targetName: '新客 7 天欢迎旅程', spendFen: 12_345 });
+    const febGmv = feb.reduce((s, c) => s + c.paidFen, 0);
+    expect(row.attributedGmvFen).toBe(febGmv);
+    expect(row.newCustomers).toBe(new Set(feb.map((c) => c.customerId)).size);
+    expect(row.roi).toBeCloseTo(febGmv / 12_345, 12);
+    // the campaign table: the journey beside the mass sends, its orders of the months, the draft left out
+    const quarter = credited.filter((c) => inMonths(c, '2026-01-01', '2026-03-01'));
+    const journeys = r.campaigns.filter((c) => c.kind === 'journey');
+    expect(journeys).toHaveLength(1);
+    expect(journeys[0]).toMatchObject({
+      id,
+      name: '新客 7 天欢迎旅程',
+      status: 'active',
+      orders: quarter.length,
+      buyers: new Set(quarter.map((c) => c.customerId)).size,
+      gmvFen: quarter.reduce((s, c) => s + c.paidFen, 0),
+      spendFen: 12_345,
+    });
+    expect(journeys[0]!.roi).toBeCloseTo(journeys[0]!.gmvFen / 12_345, 12);
+    // the export names the kind
+    const file = await exportLevers(hq(), await scopeOf(hq(), {}), {
+      view: 'campaigns',
+      format: 'csv',
+      lang: 'zh',
+      from: '2026-01-01',
+      to: '2026-03-01',
+      month: '2026-03-01',
+      windowDays: 30,
+      months: 3,
+    });
+    const text = new TextDecoder().decode(file.body as Uint8Array);
+    expect(text).toContain('旅程,新客 7 天欢迎旅程');
+  });
+
+  it('refuses spend for an unknown journey or one outside the caller’s units (400); a store manager’s own is theirs', async () => {
+    const hqJourney = await journey(fx.units.hq, 'HQ 生日关怀');
+    const mine = await journey(fx.units.sh1, '一店唤醒');
+    const spend = (ctx: Ctx, unitId: number, key: string) =>
+      createSpend(ctx, {
+        unitId,
+        targetKind: 'journey',
+        targetKey: key,
+        month: '2026-03-01',
+        amountFen: 500,
+      });
+    await expect(spend(hq(), fx.units.hq, '999999')).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(spend(hq(), fx.units.hq, 'abc')).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(spend(sh1(), fx.units.sh1, String(hqJourney))).rejects.toMatchObject({
+      code: 'bad_request',
+    });
+    const ok = await spend(sh1(), fx.units.sh1, String(mine));
+    expect(ok).toMatchObject({ targetKind: 'journey', targetName: '一店唤醒' });
+    // a store manager's campaign table has their journey, not HQ's
+    const r = await roiReport(sh1(), await scopeOf(sh1(), {}), {
+      from: '2026-01-01',
+      to: '2026-03-01',
+      windowDays: 30,
+    });
+    expect(r.campaigns.filter((c) => c.kind === 'journey').map((c) => c.id)).toEqual([mine]);
+    expect(r.rows.find((x) => x.targetKind === 'journey')).toMatchObject({ targetKey: String(mine), roi: 0 });
+  });
+
+  it('imports spend for a journey (旅程 / journey), all or nothing', async () => {
+    const id = await journey(fx.units.hq, '会员周年');
+    const { code } = await db()
+      .selectFrom('org_units')
+      .select('code')
+      .where('corp_id', '=', CORP)
+      .where('id', '=', fx.units.hq)
+      .executeTakeFirstOrThrow();
+    const csv = (lines: string[]) =>
+      new TextEncoder().encode(['月份,组织编码,类型,对象,金额(元),备注', ...lines].join('\n'));
+    const bad = await importSpend(
+      hq(),
+      csv([`2026-03,${code},旅程,${id},88.5,券`, `2026-03,${code},旅程,999999,1,x`]),
+      'en',
+    );
+    expect(bad).toMatchObject({
+      imported: 0,
+      errors: [{ line: 3, message: 'Journey 999999 is not one you can see' }],
+    });
+    const good = await importSpend(
+      hq(),
+      csv([`2026-03,${code},旅程,${id},88.5,券`, `2026-02,${code},journey,${id},1,`]),
+      'zh',
+    );
+    expect(good).toEqual({ imported: 2, errors: [] });
+    const rows = (await listSpend(hq(), {})).filter(
+      (s) => s.targetKind === 'journey' && s.targetKey === String(id),
+    );
+    expect(rows.map((s) => [s.month, s.amountFen, s.targetName])).toEqual([
+      ['2026-03-01', 8850, '会员周年'],
+      ['2026-02-01', 100, '会员周年'],
+    ]);
   });
 });

@@ -17,10 +17,12 @@ import { addMonths, brandDay, monthOf, type Scope } from './service.ts';
  * - attributed GMV of a channel or method: what those customers paid within `windowDays` of their
  *   acquisition day (brand days; the window is stated with the figures);
  * - a campaign's new customers are the customers who ordered through it, and its GMV the orders the
- *   outreach engine credited to it (the latest touch within the brand's attribution window).
+ *   outreach engine credited to it (the latest touch within the brand's attribution window);
+ * - a journey (客户旅程) is a campaign that never ends: its figures for a month are the orders of that month
+ *   credited to its touches (source id `journey:node:enrolment:seq`), its spend the month's.
  */
-export type TargetKind = 'channel' | 'method' | 'campaign';
-export const TARGET_KINDS = ['channel', 'method', 'campaign'] as const;
+export type TargetKind = 'channel' | 'method' | 'campaign' | 'journey';
+export const TARGET_KINDS = ['channel', 'method', 'campaign', 'journey'] as const;
 
 export interface SpendInput {
   unitId: number;
@@ -58,6 +60,17 @@ async function checkTarget(ctx: Ctx, kind: TargetKind, key: string): Promise<voi
     return;
   }
   const units = visibleUnits(ctx);
+  if (kind === 'journey') {
+    const j = await ctx.cdb.db
+      .selectFrom('journeys')
+      .select('id')
+      .where('corp_id', '=', corp)
+      .where('id', '=', Number(key))
+      .$if(units !== null, (q) => q.where('unit_id', 'in', units ?? []))
+      .executeTakeFirst();
+    if (!j) throw bad(`旅程 ${key} 不存在或不在你的范围内`, `Journey ${key} is not one you can see`);
+    return;
+  }
   const ms = await ctx.cdb.db
     .selectFrom('mass_sends')
     .select('id')
@@ -125,11 +138,13 @@ export async function listSpend(
   const r = await sql<Record<string, unknown>>`
     select s.id, s.unit_id, u.name unit_name, s.target_kind, s.target_key, s.month::text "month", s.amount_fen,
       s.note, s.created_at,
-      case s.target_kind when 'channel' then ch.name when 'campaign' then ms.name else s.target_key end target_name
+      case s.target_kind when 'channel' then ch.name when 'campaign' then ms.name when 'journey' then j.name
+        else s.target_key end target_name
     from insight_spend s
     join org_units u on u.corp_id = s.corp_id and u.id = s.unit_id
     left join channels ch on s.target_kind = 'channel' and ch.corp_id = s.corp_id and ch.id::text = s.target_key
     left join mass_sends ms on s.target_kind = 'campaign' and ms.corp_id = s.corp_id and ms.id::text = s.target_key
+    left join journeys j on s.target_kind = 'journey' and j.corp_id = s.corp_id and j.id::text = s.target_key
     where s.corp_id = ${corp}
       ${units ? sql`and s.unit_id = any(${[...units]}::bigint[])` : sql``}
       ${q.from ? sql`and s.month >= ${q.from}::date` : sql``}
@@ -167,6 +182,8 @@ export interface RoiRow {
 }
 
 export interface CampaignRow {
+  /** A mass send (群发) or a journey (客户旅程); ids are per kind. */
+  kind: 'mass_send' | 'journey';
   id: number;
   name: string;
   unitName: string;
@@ -222,6 +239,58 @@ async function campaignCredits(
   return out;
 }
 
+type Credit = { buyers: number; orders: number; gmvFen: number };
+
+/** A mass send's or journey's row (id, name, status, created_at, unit_name) with its credits and spend. */
+const campaignRow = (
+  kind: CampaignRow['kind'],
+  x: Record<string, unknown>,
+  c: Credit | undefined,
+  spendFen: number,
+): CampaignRow => ({
+  kind,
+  id: n(x.id),
+  name: String(x.name),
+  unitName: String(x.unit_name),
+  createdAt: new Date(x.created_at as string).toISOString(),
+  status: String(x.status),
+  buyers: c?.buyers ?? 0,
+  orders: c?.orders ?? 0,
+  gmvFen: c?.gmvFen ?? 0,
+  spendFen,
+  roi: spendFen > 0 ? (c?.gmvFen ?? 0) / spendFen : null,
+});
+
+/**
+ * Orders the outreach engine credited to journeys' touches, ordered in brand months [from, to]: per journey,
+ * or per journey and month (keyed `id|YYYY-MM-01`).
+ */
+async function journeyCredits(
+  ctx: Ctx,
+  ids: readonly number[],
+  q: { from: string; to: string; byMonth: boolean },
+): Promise<Map<string, Credit>> {
+  const out = new Map<string, Credit>();
+  if (ids.length === 0) return out;
+  const month = sql`date_trunc('month', a.ordered_at at time zone 'UTC' + interval '8 hours')::date::text`;
+  const r = await sql<{ id: string; m: string | null; b: unknown; o: unknown; gmv: unknown }>`
+    select split_part(a.source_id, ':', 1) id, ${q.byMonth ? month : sql`null`} m,
+      count(distinct a.customer_id) b, count(*) o, sum(a.paid_fen) gmv
+    from touch_attributions a
+    where a.corp_id = ${ctx.cdb.corpId} and a.source_kind = 'journey'
+      and split_part(a.source_id, ':', 1) = any(${ids.map(String)}::text[])
+      and a.ordered_at >= (${q.from}::date::timestamp - interval '8 hours') at time zone 'UTC'
+      and a.ordered_at < (${addMonths(q.to, 1)}::date::timestamp - interval '8 hours') at time zone 'UTC'
+    group by 1, 2`.execute(ctx.cdb.db);
+  for (const x of r.rows)
+    out.set(q.byMonth ? `${x.id}|${x.m}` : String(x.id), {
+      buyers: n(x.b),
+      orders: n(x.o),
+      gmvFen: n(x.gmv),
+    });
+  return out;
+}
+
 /**
  * CAC and ROI of the spend in brand months [from, to] the caller sees (narrowed by the scope filter), one
  * row per unit, target and month; and the campaigns of the outreach engine with the GMV credited to them.
@@ -273,9 +342,17 @@ export async function roiReport(
     ctx,
     rows.filter((r) => r.targetKind === 'campaign').map((r) => Number(r.targetKey)),
   );
+  const journeyMonths = await journeyCredits(
+    ctx,
+    rows.filter((r) => r.targetKind === 'journey').map((r) => Number(r.targetKey)),
+    { from: q.from, to: q.to, byMonth: true },
+  );
   for (const row of rows) {
-    if (row.targetKind === 'campaign') {
-      const c = credits.get(row.targetKey);
+    if (row.targetKind === 'campaign' || row.targetKind === 'journey') {
+      const c =
+        row.targetKind === 'campaign'
+          ? credits.get(row.targetKey)
+          : journeyMonths.get(`${row.targetKey}|${row.month}`);
       row.newCustomers = c?.buyers ?? 0;
       row.attributedGmvFen = c?.gmvFen ?? 0;
     } else {
@@ -311,24 +388,49 @@ export async function roiReport(
   for (const s of await listSpend(ctx, { units }))
     if (s.targetKind === 'campaign')
       campaignSpend.set(s.targetKey, (campaignSpend.get(s.targetKey) ?? 0) + s.amountFen);
-  const campaigns: CampaignRow[] = sends.rows.map((s) => {
-    const c = sendCredits.get(String(s.id));
-    const spendFen = campaignSpend.get(String(s.id)) ?? 0;
-    return {
-      id: n(s.id),
-      name: String(s.name),
-      unitName: String(s.unit_name),
-      createdAt: new Date(s.created_at as string).toISOString(),
-      status: String(s.status),
-      buyers: c?.buyers ?? 0,
-      orders: c?.orders ?? 0,
-      gmvFen: c?.gmvFen ?? 0,
-      spendFen,
-      roi: spendFen > 0 ? (c?.gmvFen ?? 0) / spendFen : null,
-    };
-  });
+  const campaigns: CampaignRow[] = [...(await journeyCampaigns(ctx, units, q, spend))];
+  for (const s of sends.rows) {
+    const id = String(s.id);
+    campaigns.push(campaignRow('mass_send', s, sendCredits.get(id), campaignSpend.get(id) ?? 0));
+  }
   const { attributionDays } = await outreachSettingsOf(ctx.cdb);
   return { rows, campaigns, attributionDays };
+}
+
+/**
+ * The journeys of the caller's units as campaigns over brand months [from, to]: the orders of those months
+ * credited to their touches, and the spend of those months. Drafts and journeys that neither ran, sold nor
+ * cost anything in the months are left out.
+ */
+async function journeyCampaigns(
+  ctx: Ctx,
+  units: readonly number[] | null,
+  q: { from: string; to: string },
+  spend: readonly SpendRow[],
+): Promise<CampaignRow[]> {
+  const js = await sql<Record<string, unknown>>`
+    select j.id, j.name, j.status, j.created_at, u.name unit_name from journeys j
+    join org_units u on u.corp_id = j.corp_id and u.id = j.unit_id
+    where j.corp_id = ${ctx.cdb.corpId} ${units ? sql`and j.unit_id = any(${[...units]}::bigint[])` : sql``}
+      and j.status <> 'draft'
+      and j.created_at < (${addMonths(q.to, 1)}::date::timestamp - interval '8 hours') at time zone 'UTC'
+    order by j.id limit 200`.execute(ctx.cdb.db);
+  const credits = await journeyCredits(
+    ctx,
+    js.rows.map((j) => n(j.id)),
+    { from: q.from, to: q.to, byMonth: false },
+  );
+  const spent = new Map<string, number>();
+  for (const s of spend)
+    if (s.targetKind === 'journey') spent.set(s.targetKey, (spent.get(s.targetKey) ?? 0) + s.amountFen);
+  const out: CampaignRow[] = [];
+  for (const j of js.rows) {
+    const c = credits.get(String(j.id));
+    const spendFen = spent.get(String(j.id)) ?? 0;
+    if (j.status === 'archived' && !c && spendFen === 0) continue;
+    out.push(campaignRow('journey', j, c, spendFen));
+  }
+  return out.sort((a, b) => b.gmvFen - a.gmvFen || b.id - a.id);
 }
 
 // ---- import from a spreadsheet ----
@@ -342,6 +444,9 @@ const KIND_NAMES: Record<string, TargetKind> = {
   campaign: 'campaign',
   活动: 'campaign',
   群发: 'campaign',
+  journey: 'journey',
+  旅程: 'journey',
+  客户旅程: 'journey',
 };
 export const SPEND_IMPORT_HEADER = ['月份', '组织编码', '类型', '对象', '金额(元)', '备注'];
 export const MAX_SPEND_ROWS = 2000;
@@ -356,8 +461,8 @@ const text = (c: GridCell | undefined): string =>
         : String(c).trim();
 
 /**
- * Spend from an .xlsx or CSV (columns: month YYYY-MM, unit code, kind 渠道/方式/活动, target — a channel's
- * id or name, a method's code, a mass send's id —, amount in yuan, note). All or nothing: a file with any
+ * Spend from an .xlsx or CSV (columns: month YYYY-MM, unit code, kind 渠道/方式/活动/旅程, target — a
+ * channel's id or name, a method's code, a mass send's id, a journey's id —, amount in yuan, note). All or nothing: a file with any
  * bad line writes nothing and lists the lines.
  */
 export async function importSpend(
@@ -403,7 +508,7 @@ export async function importSpend(
     }
     const kind = KIND_NAMES[(cells[2] ?? '').toLowerCase()];
     if (!kind) {
-      fail('类型应为 渠道、方式 或 活动', 'The kind must be channel, method or campaign');
+      fail('类型应为 渠道、方式、活动 或 旅程', 'The kind must be channel, method, campaign or journey');
       continue;
     }
     let key = cells[3] ?? '';

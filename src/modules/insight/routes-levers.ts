@@ -155,7 +155,7 @@ export function leverRoutes(deps: Deps) {
         config: access,
         schema: {
           tags,
-          summary: 'Spend entered per channel, method or campaign and month, of the caller’s units',
+          summary: 'Spend entered per channel, method, campaign or journey and month, of the caller’s units',
           querystring: z.strictObject({ from: month.optional(), to: month.optional() }),
           response: { 200: z.object({ items: z.array(spendRow) }) },
         },
@@ -170,7 +170,7 @@ export function leverRoutes(deps: Deps) {
         schema: {
           tags,
           summary:
-            'Enter spend for a unit (inside the caller’s scope) on a channel (its id), a method (its code) or a campaign (a mass send id) in a month',
+            'Enter spend for a unit (inside the caller’s scope) on a channel (its id), a method (its code), a campaign (a mass send id) or a journey (its id) in a month; a campaign or journey outside the caller’s units is refused (400)',
           body: z.strictObject({
             unitId: id,
             targetKind: kind,
@@ -209,7 +209,7 @@ export function leverRoutes(deps: Deps) {
         schema: {
           tags,
           summary:
-            'Import spend from an .xlsx or CSV sent as the body: 月份 (YYYY-MM), 组织编码, 类型 (渠道/方式/活动), 对象 (channel id or name, method code, mass send id), 金额(元), 备注. All or nothing: any bad line writes nothing',
+            'Import spend from an .xlsx or CSV sent as the body: 月份 (YYYY-MM), 组织编码, 类型 (渠道/方式/活动/旅程), 对象 (channel id or name, method code, mass send id, journey id), 金额(元), 备注. All or nothing: any bad line writes nothing',
           response: {
             200: z.object({
               imported: z.number(),
@@ -236,7 +236,7 @@ export function leverRoutes(deps: Deps) {
         schema: {
           tags,
           summary:
-            'CAC = spend ÷ new customers and ROI = attributed GMV ÷ spend per spend entry, over brand months [from, to]; a channel’s or method’s GMV is what its new customers paid within windowDays of their acquisition, a campaign’s what the outreach engine credited to it (the brand’s attribution window)',
+            'CAC = spend ÷ new customers and ROI = attributed GMV ÷ spend per spend entry, over brand months [from, to]; a channel’s or method’s GMV is what its new customers paid within windowDays of their acquisition, a campaign’s what the outreach engine credited to it (the brand’s attribution window), a journey’s the orders of the month credited to its touches. `campaigns` lists the journeys (their orders and spend of the months) and the mass sends created in the months',
           querystring: z.strictObject({
             from: month.optional().describe('default: two months before `to`'),
             to: month.optional().describe('default: this month'),
@@ -266,6 +266,7 @@ export function leverRoutes(deps: Deps) {
               ),
               campaigns: z.array(
                 z.object({
+                  kind: z.enum(['mass_send', 'journey']),
                   id: z.number(),
                   name: z.string(),
                   unitName: z.string(),

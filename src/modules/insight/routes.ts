@@ -391,6 +391,14 @@ export function insightRoutes(deps: Deps) {
               .max(64)
               .optional()
               .describe('only customers who bought this product (its code)'),
+            massSend: z.coerce
+              .number()
+              .int()
+              .positive()
+              .optional()
+              .describe(
+                'only customers with an order credited to this mass send (a campaign of the outreach engine)',
+              ),
             offset: z.coerce.number().int().min(0).max(100_000).default(0),
             limit: z.coerce.number().int().min(1).max(100).default(20),
             ...scopeFilter,

@@ -83,11 +83,16 @@ export interface InsightActiveTable extends Key {
   follows: number;
 }
 
+/** The rollups with fewer key columns: per unit; per unit and member; per unit and channel (and method). */
+type UnitRow<T> = Omit<T, 'staff_id' | 'channel_id' | 'method'>;
+type StaffRow<T> = Omit<T, 'channel_id' | 'method'>;
+type ChannelRow<T> = Omit<T, 'staff_id'>;
+
 export interface InsightSpendTable {
   corp_id: string;
   id: Generated<number>;
   unit_id: number;
-  target_kind: 'channel' | 'method' | 'campaign';
+  target_kind: 'channel' | 'method' | 'campaign' | 'journey';
   target_key: string;
   month: Day;
   amount_fen: number;
@@ -125,6 +130,21 @@ export interface InsightTables {
   insight_cohorts: InsightCohortsTable;
   insight_stages: InsightStagesTable;
   insight_active: InsightActiveTable;
+  insight_unit_daily: UnitRow<InsightDailyTable>;
+  insight_unit_monthly: UnitRow<InsightMonthlyTable>;
+  insight_unit_cohorts: UnitRow<InsightCohortsTable>;
+  insight_unit_stages: UnitRow<InsightStagesTable>;
+  insight_unit_active: UnitRow<InsightActiveTable>;
+  insight_staff_daily: StaffRow<InsightDailyTable>;
+  insight_staff_monthly: StaffRow<InsightMonthlyTable>;
+  insight_staff_cohorts: StaffRow<InsightCohortsTable>;
+  insight_staff_stages: StaffRow<InsightStagesTable>;
+  insight_staff_active: StaffRow<InsightActiveTable>;
+  insight_channel_daily: ChannelRow<InsightDailyTable>;
+  insight_channel_monthly: ChannelRow<InsightMonthlyTable>;
+  insight_channel_cohorts: ChannelRow<InsightCohortsTable>;
+  insight_channel_stages: ChannelRow<InsightStagesTable>;
+  insight_channel_active: ChannelRow<InsightActiveTable>;
   insight_spend: InsightSpendTable;
   insight_pilots: InsightPilotsTable;
   insight_pilot_units: InsightPilotUnitsTable;

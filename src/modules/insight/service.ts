@@ -3,7 +3,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { Ctx } from '../context.ts';
 import { subtreeUnitIds } from '../org/index.ts';
 import { type Factors, factorsOf, type GmvParts, type Split, splitChange } from './gmv.ts';
-import { NEVER } from './refresh.ts';
+import { type Level, NEVER, type Rollup, rollupTable } from './refresh.ts';
 
 /** Whose numbers: a set of units (null: the whole brand) and/or one member. */
 export interface Scope {
@@ -55,6 +55,23 @@ export function inScope(scope: Scope, alias = 'r'): RawBuilder<unknown> {
   return parts.length ? sql.join(parts, sql` `) : sql``;
 }
 
+/**
+ * The rollup a read sums: the one with the fewest key columns that still holds the scope and the split — per
+ * unit for a manager's totals and stores, per unit and member by member, per unit and channel by channel or
+ * method; a member's own numbers from the per-key one.
+ */
+export function rollup(scope: Scope, by: Dimension, name: Rollup) {
+  const level: Level =
+    scope.staffId !== null
+      ? 'key'
+      : by === 'total' || by === 'store'
+        ? 'unit'
+        : by === 'staff'
+          ? 'staff'
+          : 'channel';
+  return sql.table(rollupTable(level, name));
+}
+
 const keyOf = (by: Dimension, alias = 'r') =>
   by === 'total'
     ? sql`'all'`
@@ -101,7 +118,7 @@ export async function activity(ctx: Ctx, scope: Scope, from: string, to: string)
   const r = await sql<Record<string, unknown>>`
     select sum(adds) adds, sum(deletions) del, sum(staff_deletions) sd, sum(welcomed) w, sum(new_customers) nc,
       sum(lost_customers) lc, sum(first_buyers) fb
-    from insight_daily r
+    from ${rollup(scope, 'total', 'daily')} r
     where r.corp_id = ${ctx.cdb.corpId} and r.day >= ${from}::date and r.day < ${to}::date ${inScope(scope)}`.execute(
     ctx.cdb.db,
   );
@@ -131,11 +148,11 @@ export async function gmvParts(ctx: Ctx, scope: Scope, month: string, by: Dimens
   const r = await sql<{ key: string; customers: unknown; buyers: unknown; orders: unknown; paid: unknown }>`
     select key, sum(customers) customers, sum(buyers) buyers, sum(orders) orders, sum(paid) paid from (
       select ${keyOf(by)} as key, r.customers, 0 as buyers, 0 as orders, 0 as paid
-      from insight_cohorts r
+      from ${rollup(scope, by, 'cohorts')} r
       where r.corp_id = ${corp} and r.acq_month <= ${month}::date and r.lost_month >= ${month}::date ${inScope(scope)}
       union all
       select ${keyOf(by)}, 0, r.buyers, r.orders, r.paid_fen
-      from insight_monthly r where r.corp_id = ${corp} and r.month = ${month}::date ${inScope(scope)}
+      from ${rollup(scope, by, 'monthly')} r where r.corp_id = ${corp} and r.month = ${month}::date ${inScope(scope)}
     ) x group by key order by key`.execute(ctx.cdb.db);
   return r.rows.map((x) => ({
     key: String(x.key),
@@ -196,7 +213,7 @@ export async function funnel(
   const r = await sql<Record<string, unknown>>`
     select ${keyOf(by)} as key, sum(r.customers) c, sum(r.retained_7d) r7, sum(r.in_group) g, sum(r.buyers) b,
       sum(r.repeat_buyers) rb
-    from insight_cohorts r
+    from ${rollup(scope, by, 'cohorts')} r
     where r.corp_id = ${corp} and r.acq_month >= ${from}::date and r.acq_month <= ${to}::date ${inScope(scope)}
     group by 1 order by 1`.execute(ctx.cdb.db);
   // Scans are a code's (its channel, method and unit), not a member's: none for a member or per member.
@@ -240,11 +257,11 @@ export async function cohorts(ctx: Ctx, scope: Scope, last: string, months: numb
   const first = addMonths(last, -(months - 1));
   const [c, m] = await Promise.all([
     sql<{ acq: string; lost: string; n: unknown }>`
-      select r.acq_month::text acq, r.lost_month::text lost, sum(r.customers) n from insight_cohorts r
+      select r.acq_month::text acq, r.lost_month::text lost, sum(r.customers) n from ${rollup(scope, 'total', 'cohorts')} r
       where r.corp_id = ${corp} and r.acq_month >= ${first}::date and r.acq_month <= ${last}::date ${inScope(scope)}
       group by 1, 2`.execute(ctx.cdb.db),
     sql<{ acq: string; month: string; n: unknown }>`
-      select r.acq_month::text acq, r.month::text "month", sum(r.buyers) n from insight_monthly r
+      select r.acq_month::text acq, r.month::text "month", sum(r.buyers) n from ${rollup(scope, 'total', 'monthly')} r
       where r.corp_id = ${corp} and r.acq_month >= ${first}::date and r.acq_month <= ${last}::date
         and r.month <= ${last}::date ${inScope(scope)}
       group by 1, 2`.execute(ctx.cdb.db),
@@ -274,7 +291,7 @@ export async function cohorts(ctx: Ctx, scope: Scope, last: string, months: numb
 /** Customers now per lifecycle stage. */
 export async function stages(ctx: Ctx, scope: Scope): Promise<Record<string, number>> {
   const r = await sql<{ stage: string; n: unknown }>`
-    select r.stage, sum(r.customers) n from insight_stages r
+    select r.stage, sum(r.customers) n from ${rollup(scope, 'total', 'stages')} r
     where r.corp_id = ${ctx.cdb.corpId} ${inScope(scope)} group by 1`.execute(ctx.cdb.db);
   const out: Record<string, number> = {};
   for (const x of r.rows) if (n(x.n) !== 0) out[x.stage] = n(x.n);
@@ -310,17 +327,18 @@ export async function performance(
     select key, sum(adds) adds, sum(del) del, sum(active) active, sum(owned) owned, sum(nc) nc, sum(b) b,
       sum(rb) rb from (
       select ${keyOf(by)} as key, r.adds, r.deletions del, 0 active, 0 owned, 0 nc, 0 b, 0 rb
-      from insight_daily r
+      from ${rollup(scope, by, 'daily')} r
       where r.corp_id = ${corp} and r.day >= ${from}::date and r.day < ${end}::date ${inScope(scope)}
       union all
       select ${keyOf(by)}, 0, 0, r.follows, 0, 0, 0, 0
-      from insight_active r where r.corp_id = ${corp} ${inScope(scope)}
+      from ${rollup(scope, by, 'active')} r where r.corp_id = ${corp} ${inScope(scope)}
       union all
       select ${keyOf(by)}, 0, 0, 0, case when r.lost_month = ${NEVER}::date then r.customers else 0 end,
         case when r.acq_month >= ${from}::date and r.acq_month <= ${to}::date then r.customers else 0 end,
         case when r.acq_month >= ${from}::date and r.acq_month <= ${to}::date then r.buyers else 0 end,
         case when r.acq_month >= ${from}::date and r.acq_month <= ${to}::date then r.repeat_buyers else 0 end
-      from insight_cohorts r where r.corp_id = ${corp} ${inScope(scope)}
+      from ${rollup(scope, by, 'cohorts')} r where r.corp_id = ${corp} ${inScope(scope)}
+        and (r.lost_month = ${NEVER}::date or (r.acq_month >= ${from}::date and r.acq_month <= ${to}::date))
     ) x group by key order by key`.execute(ctx.cdb.db);
   return r.rows.map((x) => ({
     key: String(x.key),
@@ -340,7 +358,8 @@ export const DRILL_STEPS = ['customers', 'retained7d', 'joinedGroup', 'firstOrde
 export type DrillStep = (typeof DRILL_STEPS)[number];
 
 /**
- * The customers behind a funnel or cohort figure, or behind a stage: owned in the scope, acquired in brand
+ * The customers behind a funnel or cohort figure, a stage, or a campaign (those with an order credited to a
+ * mass send): owned in the scope, acquired in brand
  * months [from, to], of one key of a dimension, up to a step; newest first, `limit` after `offset`.
  */
 export async function drillCustomers(
@@ -354,6 +373,7 @@ export async function drillCustomers(
     by: Dimension;
     key?: string;
     product?: string;
+    massSend?: number;
     offset: number;
     limit: number;
   },
@@ -375,6 +395,12 @@ export async function drillCustomers(
       q.product
         ? sql`and exists (select 1 from orders o join order_items i on i.corp_id = o.corp_id and i.order_id = o.id
             where o.corp_id = r.corp_id and o.customer_id = r.customer_id and i.product_code = ${q.product})`
+        : sql``
+    }
+    ${
+      q.massSend !== undefined
+        ? sql`and exists (select 1 from touch_attributions a where a.corp_id = r.corp_id
+            and a.customer_id = r.customer_id and a.source_kind = 'mass_send' and a.source_id = ${String(q.massSend)})`
         : sql``
     }`;
   const [items, total] = await Promise.all([

@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Col, Flex, Row, Segmented, Select, Slider, Table, Typography } from 'antd';
+import { Alert, Button, Card, Col, Flex, Row, Segmented, Select, Slider, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
@@ -6,6 +6,7 @@ import { useLang } from '../../i18n';
 import { ErrorAlert, ExportButton, PageHeader } from '../../shared/components';
 import { formatMoney, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
+import { ResponsiveTable } from '../../shared/ResponsiveTable';
 import { useMe } from '../accounts/auth';
 import {
   addMonths,
@@ -193,7 +194,7 @@ function GmvTab() {
         }
       >
         {rows.error ? <ErrorAlert error={rows.error} onRetry={rows.reload} /> : null}
-        <Table
+        <ResponsiveTable
           size="small"
           rowKey="key"
           loading={rows.loading}
@@ -314,7 +315,7 @@ function FunnelTab() {
             }
           >
             {rows.error ? <ErrorAlert error={rows.error} onRetry={rows.reload} /> : null}
-            <Table
+            <ResponsiveTable
               size="small"
               rowKey="key"
               loading={rows.loading}
@@ -383,7 +384,7 @@ function FunnelTab() {
           {t('insight.cohortsHelp')}
         </Typography.Paragraph>
         {cohorts.error ? <ErrorAlert error={cohorts.error} onRetry={cohorts.reload} /> : null}
-        <Table
+        <ResponsiveTable
           size="small"
           rowKey="month"
           loading={cohorts.loading}
@@ -513,7 +514,7 @@ function PerformanceTab() {
         {top.length ? (
           <Chart option={option} height={Math.max(160, top.length * 28)} fileName={`ranking-${by}-${sort}`} />
         ) : null}
-        <Table
+        <ResponsiveTable
           size="small"
           rowKey="key"
           loading={state.loading}

@@ -6,6 +6,7 @@ import {
   Card,
   Flex,
   Form,
+  Grid,
   Input,
   InputNumber,
   List,
@@ -13,6 +14,7 @@ import {
   Popconfirm,
   Select,
   Table,
+  Tag,
   Upload,
 } from 'antd';
 import { useState } from 'react';
@@ -21,6 +23,7 @@ import { useLang } from '../../i18n';
 import { ErrorAlert, ExportButton } from '../../shared/components';
 import { formatMoney, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
+import { ResponsiveTable } from '../../shared/ResponsiveTable';
 import { useMe } from '../accounts/auth';
 import { channelsApi } from '../channels/api';
 import { orgApi } from '../org/api';
@@ -37,7 +40,7 @@ import {
 } from './api';
 import { DrillDrawer } from './DrillDrawer';
 
-const KINDS: TargetKind[] = ['channel', 'method', 'campaign'];
+const KINDS: TargetKind[] = ['channel', 'method', 'campaign', 'journey'];
 const METHODS = [
   'package_card',
   'sms',
@@ -51,6 +54,7 @@ const METHODS = [
   'other',
 ] as const;
 const WINDOWS = [7, 14, 30, 60, 90];
+type Campaign = RoiReply['campaigns'][number];
 const monthOptions = (n: number) =>
   Array.from({ length: n }, (_, i) => addMonths(thisMonth(), -i)).map((m) => ({ value: m, label: m }));
 
@@ -75,7 +79,7 @@ interface SpendForm {
   note?: string;
 }
 
-/** The form that enters one spend: a unit of the caller's, a channel / method / campaign, a month, an amount. */
+/** The form that enters one spend: a unit of the caller's, a channel / method / campaign / journey, a month, an amount. */
 function SpendModal({
   open,
   campaigns,
@@ -101,7 +105,9 @@ function SpendModal({
       ? (channels.data?.items ?? []).map((c) => ({ value: String(c.id), label: c.name }))
       : kind === 'method'
         ? METHODS.map((m) => ({ value: m, label: t(`channelMethod.${m}`) }))
-        : campaigns.map((c) => ({ value: String(c.id), label: `${c.name}（${c.unitName}）` }));
+        : campaigns
+            .filter((c) => c.kind === (kind === 'journey' ? 'journey' : 'mass_send'))
+            .map((c) => ({ value: String(c.id), label: `${c.name}（${c.unitName}）` }));
   const submit = async (v: SpendForm) => {
     setBusy(true);
     try {
@@ -235,6 +241,8 @@ export function RoiTab() {
     }
   };
   const rows = roi.data?.rows ?? [];
+  // on a phone the campaign table is cards, titled by the kind and the name
+  const phone = !Grid.useBreakpoint().md;
   return (
     <Flex vertical gap={12}>
       <Flex wrap gap={8} align="center">
@@ -318,10 +326,19 @@ export function RoiTab() {
               title: t('levers.newCustomers'),
               key: 'new',
               render: (_, r) =>
-                r.targetKind === 'campaign' ? (
-                  '—'
-                ) : r.newCustomers === 0 ? (
-                  '0'
+                r.newCustomers === 0 || r.targetKind === 'journey' ? (
+                  formatNumber(r.newCustomers, lang)
+                ) : r.targetKind === 'campaign' ? (
+                  // the customers the campaign is credited with an order of
+                  <Button
+                    type="link"
+                    size="small"
+                    style={{ padding: 0 }}
+                    data-testid="roi-campaign-drill"
+                    onClick={() => setDrill({ query: { massSend: Number(r.targetKey) }, title: target(r) })}
+                  >
+                    {formatNumber(r.newCustomers, lang)}
+                  </Button>
                 ) : (
                   // the customers behind it: acquired that month through the channel or method, in the unit
                   <Button
@@ -362,18 +379,56 @@ export function RoiTab() {
           />
         }
       >
-        <Table
+        <ResponsiveTable<Campaign>
           size="small"
-          rowKey="id"
+          rowKey={(r) => `${r.kind}:${r.id}`}
           loading={roi.loading}
-          scroll={{ x: 700 }}
+          scroll={{ x: 760 }}
           pagination={{ pageSize: 10, hideOnSinglePage: true }}
           dataSource={roi.data?.campaigns ?? []}
           data-testid="campaign-table"
+          cardTitle={(r) => (
+            <span>
+              <Tag color={r.kind === 'journey' ? 'purple' : 'blue'}>{t(`levers.campaignKind.${r.kind}`)}</Tag>
+              {r.name}
+            </span>
+          )}
           columns={[
-            { title: t('levers.kind.campaign'), dataIndex: 'name', key: 'name', fixed: 'left' },
+            {
+              title: t('levers.campaignName'),
+              key: 'name',
+              fixed: 'left',
+              width: 240,
+              hidden: phone,
+              render: (_, r) => (
+                <span data-testid={`campaign-${r.kind}`}>
+                  <Tag color={r.kind === 'journey' ? 'purple' : 'blue'}>
+                    {t(`levers.campaignKind.${r.kind}`)}
+                  </Tag>
+                  {r.name}
+                </span>
+              ),
+            },
             { title: t('levers.unit'), dataIndex: 'unitName', key: 'unit' },
-            { title: t('levers.buyers'), dataIndex: 'buyers', key: 'buyers' },
+            {
+              title: t('levers.buyers'),
+              key: 'buyers',
+              render: (_, r) =>
+                r.buyers === 0 || r.kind === 'journey' ? (
+                  formatNumber(r.buyers, lang)
+                ) : (
+                  // the customers behind the campaign's GMV: those with an order credited to it
+                  <Button
+                    type="link"
+                    size="small"
+                    style={{ padding: 0 }}
+                    data-testid="campaign-drill"
+                    onClick={() => setDrill({ query: { massSend: r.id }, title: r.name })}
+                  >
+                    {formatNumber(r.buyers, lang)}
+                  </Button>
+                ),
+            },
             { title: t('levers.orders'), dataIndex: 'orders', key: 'orders' },
             { title: 'GMV', key: 'gmv', render: (_, r) => money(r.gmvFen) },
             { title: t('levers.spend'), key: 'spend', render: (_, r) => money(r.spendFen) },
