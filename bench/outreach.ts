@@ -15,6 +15,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { ctxFor } from '../src/modules/context.ts';
+import { BATCH_SIZE } from '../src/modules/journeys/engine.ts';
 import { ADVANCE_JOB, createJourney, setJourneyStatus } from '../src/modules/journeys/index.ts';
 import { journeys } from '../src/modules/journeys/module.ts';
 import { planAudience } from '../src/modules/outreach/index.ts';
@@ -270,7 +271,10 @@ try {
   const f = effects[0]!;
   const steps = Number(s.steps);
   const rate = steps / seconds;
-  line('engine', `the ${ADVANCE_JOB} job, ${passes + 1} passes (2,000 steps each, 4 connections)`);
+  line(
+    'engine',
+    `the ${ADVANCE_JOB} job, ${passes + 1} passes (2,000 steps each, in batches of ${BATCH_SIZE} per transaction, 4 connections)`,
+  );
   line('steps', `${fmt(steps)} in ${seconds.toFixed(1)} s = ${fmt(Math.round(rate))} steps/s`);
   line(
     'lag behind due time',

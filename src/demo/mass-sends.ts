@@ -7,12 +7,16 @@ import {
   createMassSend,
   dispatchDue,
   followResults,
+  GROUP_CONFIRM_HOURS,
+  MASS_SEND_JOB,
   type MassSendInput,
   planAudience,
+  readArchive,
   remindMassSend,
 } from '../modules/outreach/index.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { Runtime } from '../runtime.ts';
+import { simulatedArchive } from '../wecom/archive.ts';
 import { MANGO } from './content.ts';
 import { Random } from './random.ts';
 import type { ShiftableClock } from './shift-clock.ts';
@@ -32,7 +36,7 @@ export function brandTime(now: Date, daysAgo: number, hh: number, mm = 0): Date 
  * The demo's HQ admin as a caller of the API's functions, on a clock stopped at `at`: what the demo does in
  * the past (群发, Moments) goes through the same scope and audit as the console.
  */
-export async function adminCtxAt(deps: Runtime['deps'], corpId: string): Promise<(at: Date) => Ctx> {
+export async function adminCtxAt(deps: Runtime['deps'], corpId: string): Promise<(at?: Date) => Ctx> {
   const admin = await deps.db
     .selectFrom('accounts')
     .select(['id', 'unit_id'])
@@ -40,8 +44,9 @@ export async function adminCtxAt(deps: Runtime['deps'], corpId: string): Promise
     .where('username', '=', 'admin')
     .executeTakeFirstOrThrow();
   const unitIds = await subtreeUnitIds(syncCtxOf(deps, corpId).cdb, admin.unit_id);
-  return (at: Date): Ctx => {
-    const clock: Clock = { now: () => new Date(at) };
+  // without `at`, on the live clock
+  return (at?: Date): Ctx => {
+    const clock: Clock = at ? { now: () => new Date(at) } : deps.clock;
     return {
       ...syncCtxOf({ ...deps, clock }, corpId),
       actor: {
@@ -130,7 +135,17 @@ export async function createDemoMassSends(
 
   // 周三会员日: a weekly group send to the stores' welfare groups, made three weeks ago (first, so that the
   // audit log stays in time order); each past Wednesday's occurrence went out and most owners confirmed it
-  const series = await memberDaySeries(o, ctxAt, new Random(o.seed ^ 0x6d656d62), link.client);
+  // The background 群发 job reads the real clock: to it every task dispatched on a past Wednesday is days old,
+  // past the owners' confirmation window, and it would withdraw them before the owners confirm. It waits
+  // while the Wednesdays are played (each one's window is closed at its own time below).
+  const job = o.runtime.jobs.get(MASS_SEND_JOB);
+  await job?.stop();
+  let series: number;
+  try {
+    series = await memberDaySeries(o, ctxAt, new Random(o.seed ^ 0x6d656d62), link.client);
+  } finally {
+    job?.start();
+  }
 
   const first = brandTime(o.now, 10, 10, 30);
   // HQ puts the launch's picture and mini-program card into the library that morning
@@ -202,6 +217,7 @@ export async function createDemoMassSends(
 
   // the orders since the first send that followed a touch
   await attributeOrdersSince(syncCtxOf(deps, o.corpId), first);
+  await customersReply(o, new Random(o.seed ^ 0x72706c79));
   // a series' occurrences are counted with it (each send made has one audit entry)
   const { n } = await deps.db
     .selectFrom('mass_sends')
@@ -210,6 +226,58 @@ export async function createDemoMassSends(
     .where('series_id', 'is', null)
     .executeTakeFirstOrThrow();
   return { sends: Number(n), memberDayOccurrences: series };
+}
+
+const REPLIES = [
+  '好的，谢谢～',
+  '收到👌',
+  '周末去店里试试',
+  '券怎么用呀？',
+  '芒果多多还有吗',
+  '今天几点关门？',
+  '上次那杯好喝，再来',
+  '可以外卖吗',
+];
+
+/**
+ * About a third of the customers a message reached answer their sender in WeCom, 20 minutes to 20 hours
+ * later (before now): the session archive has their messages, and reading it marks the touches replied.
+ */
+async function customersReply(o: DemoMassSendOptions, rng: Random): Promise<void> {
+  const now = o.now.getTime();
+  const touches = await o.runtime.deps.db
+    .selectFrom('touches as t')
+    .innerJoin('customers as c', (j) =>
+      j.onRef('c.corp_id', '=', 't.corp_id').onRef('c.id', '=', 't.customer_id'),
+    )
+    .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 't.corp_id').onRef('s.id', '=', 't.staff_id'))
+    .select(['t.at', 'c.external_userid', 's.userid'])
+    .where('t.corp_id', '=', o.corpId)
+    .where('t.status', '=', 'sent')
+    .where('t.at', '<', new Date(now - HOUR))
+    .orderBy('t.id')
+    .execute();
+  try {
+    for (const t of touches) {
+      if (!rng.chance(0.35)) continue;
+      const at = Math.min(t.at.getTime() + rng.int(20, 20 * 60) * 60_000, now - 60_000);
+      o.simClock.shiftTo(new Date(at));
+      await o
+        .sim('POST', `/sim/corps/${o.wecomCorpId}/scenarios/customer-sends-message`, {
+          external_userid: t.external_userid,
+          userid: t.userid,
+          content: rng.pick(REPLIES),
+        })
+        // a customer who has since deleted the member cannot write to them
+        .catch((err: Error) => {
+          if (!err.message.includes('not_friends')) throw err;
+        });
+    }
+  } finally {
+    o.simClock.reset();
+  }
+  const link = await o.runtime.deps.links.require(o.corpId);
+  await readArchive(syncCtxOf(o.runtime.deps, o.corpId), simulatedArchive(link.client));
 }
 
 /** Each member (or group owner) with a task of the send confirms it in WeCom with probability `p`. */
@@ -287,6 +355,15 @@ async function memberDaySeries(
       if (occurrence.id === null) continue;
       await membersConfirm(o, Number(occurrence.id), rng, 0.85);
       await followResults(ctxAt(new Date(later.getTime() + HOUR)), client);
+      // a Wednesday whose confirmation window is over: the owners who never confirmed are withdrawn, and
+      // the occurrence ends 部分完成 with them 未确认 (a recent one is still 发送中)
+      const closes = new Date(at.getTime() + (GROUP_CONFIRM_HOURS + 1) * HOUR);
+      if (closes.getTime() <= o.now.getTime()) {
+        o.simClock.shiftTo(closes);
+        await followResults(ctxAt(closes), client);
+        o.runtime.deps.wake.outbox();
+        await o.runtime.drain();
+      }
       made++;
     } finally {
       o.simClock.reset();

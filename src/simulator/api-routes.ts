@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiMessageSend } from './app-messages.ts';
+import { apiGetChatData, FINANCE_GET_CHAT_DATA } from './archive.ts';
 import {
   apiAddContactWay,
   apiDelContactWay,
@@ -154,6 +155,8 @@ const ROUTES: [method: 'GET' | 'POST', path: string, handler: ApiHandler][] = [
   ['POST', `${EC}/get_moment_customer_list`, ({ corp, body }) => apiGetMomentCustomerList(corp, body)],
   ['POST', `${EC}/get_moment_send_result`, ({ corp, body }) => apiGetMomentSendResult(corp, body)],
   ['POST', `${EC}/get_moment_comments`, ({ corp, body }) => apiGetMomentComments(corp, body)],
+  // not a WeCom HTTP API: the stand-in for the Finance SDK's GetChatData (archive.ts)
+  ['POST', FINANCE_GET_CHAT_DATA, ({ corp, body }) => apiGetChatData(corp, body)],
 ];
 
 /** POST APIs that only read: they are not journaled. */
@@ -179,6 +182,7 @@ const READ_ONLY = new Set([
   `${EC}/get_moment_customer_list`,
   `${EC}/get_moment_send_result`,
   `${EC}/get_moment_comments`,
+  FINANCE_GET_CHAT_DATA,
 ]);
 
 export const API_PATHS = ['/cgi-bin/gettoken', ...ROUTES.map(([, path]) => path)];
@@ -304,6 +308,12 @@ export function registerApiRoutes(app: FastifyInstance, sim: Simulator): void {
               ? apiCall(sim, corp.corpid, path, body)
               : handler({ sim, corp, query, body });
           sim.countApiCall(corp.corpid, path, 0);
+          if (sim.takeDroppedAnswer(corp.corpid, path)) {
+            // the call is done (and journaled); its answer never reaches the caller
+            reply.hijack();
+            reply.raw.destroy();
+            return;
+          }
           return reply.send({ errcode: 0, errmsg: 'ok', ...result });
         } catch (err) {
           if (corp) sim.countApiCall(corp.corpid, path, err instanceof WecomError ? err.errcode : -1);

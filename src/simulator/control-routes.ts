@@ -97,6 +97,17 @@ const corpUpdate = z.strictObject({
   limits: limits.optional(),
 });
 
+/** A test's fault: the next `times` calls to the API at `path` act, then their answer is lost. */
+const dropAnswers = z.strictObject({
+  path: z
+    .string()
+    .regex(
+      /^\/cgi-bin\/[a-z_/]{1,100}$/,
+      'path: a WeCom API path, e.g. /cgi-bin/externalcontact/add_moment_task',
+    ),
+  times: z.number().int().min(0).max(100).default(1),
+});
+
 const departmentCreate = z.strictObject({
   id: z.number().int().min(2).optional(),
   name: z.string().min(1).max(64),
@@ -465,6 +476,18 @@ export function registerControlRoutes(app: FastifyInstance, sim: Simulator, popu
     deleteCorp(sim, req.params.corpid!);
     return { deleted: true };
   });
+  route(
+    'POST',
+    '/corps/:corpid/faults/drop-answers',
+    (req) => {
+      const corp = corpOf(req);
+      const input = parse(dropAnswers, req.body, 'body');
+      sim.droppedAnswers.set(`${corp.corpid}|${input.path}`, input.times);
+      return { path: input.path, times: input.times };
+    },
+    200,
+    false,
+  );
   route('POST', '/corps/:corpid/revoke-tokens', (req) => ({
     revoked: revokeTokens(sim, corpOf(req).corpid),
   }));

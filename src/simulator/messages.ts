@@ -16,8 +16,10 @@ export function haveChatted(corp: CorpState, userid: string, externalUserid: str
   return pairs.has(`${userid}|${externalUserid}`);
 }
 
-/** The corp's message log (future session archive): chats, welcome messages, mass sends. */
+/** The corp's message log, which the session archive serves (archive.ts): chats, welcome messages, mass sends. */
 export function recordMessage(corp: CorpState, message: Message): void {
+  corp.archive_seq = (corp.archive_seq ?? 0) + 1;
+  message.seq = corp.archive_seq;
   if (message.kind === 'chat') chattedCache.get(corp)?.add(`${message.userid}|${message.external_userid}`);
   corp.messages.push(message);
   if (corp.messages.length > MESSAGE_LOG_LIMIT)

@@ -48,6 +48,8 @@ export interface CorpState {
   /** Members who left a group (when they had joined and when they left): groupchat/statistic counts them. */
   group_leaves?: { chat_id: string; userid: string; join_time: number; time: number }[];
   messages: Message[];
+  /** The session archive's last seq (each message gets the next one); absent in states saved before it. */
+  archive_seq?: number;
   /** message/send: what the app sent to members (app-messages.ts); absent in states saved before it. */
   app_messages?: AppMessage[];
   /** message/send person-times per China day (only today's key is kept). */
@@ -285,6 +287,8 @@ export interface Message {
   /** A mass send's attachments as the customer received them (media ids and the files behind them). */
   attachments?: DeliveredAttachment[];
   at: number;
+  /** Its seq in the session archive (archive.ts); absent on messages recorded before the archive existed. */
+  seq?: number;
 }
 
 /** An app message (message/send) as its members received it. */

@@ -53,12 +53,27 @@ export class Simulator {
   readonly ids: Ids;
   readonly pusher: Pusher;
   readonly rateLimiter = new RateLimiter();
+  /**
+   * A test's fault, not state (never journaled): `corpid|path` → how many of the next calls to that API act
+   * and then lose their answer (the connection is closed), as a timeout after WeCom accepted a call.
+   */
+  readonly droppedAnswers = new Map<string, number>();
   state: SimState;
   private readonly counters = new Map<string, CorpCounters>();
   private readonly ops = new Map<string, (input: never) => unknown>();
   private journal: OpJournal | null = null;
   private opAtMs: number | null = null;
   private replaying = false;
+
+  /** Counts down one dropped answer of `path` for the corp: true when this call's answer is to be lost. */
+  takeDroppedAnswer(corpid: string, path: string): boolean {
+    const key = `${corpid}|${path}`;
+    const left = this.droppedAnswers.get(key) ?? 0;
+    if (left <= 0) return false;
+    if (left === 1) this.droppedAnswers.delete(key);
+    else this.droppedAnswers.set(key, left - 1);
+    return true;
+  }
 
   constructor(opts: SimulatorOptions = {}) {
     this.clock = opts.clock ?? systemClock;

@@ -148,7 +148,8 @@ describe('console: 素材库, 群发, 待办 and 客户旅程 on the demo brand'
     const p = await phonePage(ADMIN);
     onFailure(ctx, 'mass-send-phone', () => p);
     await p.goto('/mass-sends');
-    await p.locator('.ant-table-row').first().waitFor({ state: 'visible', timeout: 30_000 });
+    // the list is cards at 390 px, not a table
+    await p.locator('.responsive-card').first().waitFor({ state: 'visible', timeout: 30_000 });
     await expectNoSideScroll(p);
     await shot(p, 'mass-sends-phone');
     await p.goto('/mass-sends/new');
@@ -296,13 +297,84 @@ describe('console: 素材库, 群发, 待办 and 客户旅程 on the demo brand'
     await shot(page, 'journey-dry-run');
   });
 
+  test('客户旅程 canvas: drag from one step’s handle to another connects them, and the saved graph has the edge', async (ctx) => {
+    onFailure(ctx, 'journey-connect');
+    // a draft with a send step whose way out leads nowhere yet
+    const { csrfToken } = (await (await page.request.get('/api/v1/auth/me')).json()) as { csrfToken: string };
+    const created = await page.request.post('/api/v1/journeys', {
+      headers: { 'x-csrf-token': csrfToken },
+      data: {
+        name: '拖拽连线测试',
+        graph: {
+          trigger: { kind: 'first_order' },
+          reentry: false,
+          start: 'send1',
+          nodes: [
+            { id: 'send1', kind: 'send', text: '{{name}}，感谢你的第一单！', position: { x: 0, y: 0 } },
+          ],
+        },
+      },
+    });
+    expect(created.status(), await created.text()).toBe(201);
+    const { id } = (await created.json()) as { id: number };
+    await page.goto(`/journeys/${id}`);
+    await page.getByTestId('journey-canvas').waitFor({ state: 'visible', timeout: 30_000 });
+    await page.getByTestId('journey-node-send1').waitFor({ state: 'visible', timeout: 15_000 });
+    const edges = page.locator('.react-flow__edge');
+    const before = await edges.count();
+
+    // an end step from the toolbar, then its inspector closed (a click on the empty canvas)
+    await page.getByRole('button', { name: '添加节点' }).hover();
+    await page.locator('.ant-dropdown-menu-item').filter({ hasText: '结束' }).click();
+    const exit = page.getByTestId('journey-node-exit1');
+    await exit.waitFor({ state: 'visible', timeout: 15_000 });
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    // the inspector slides away before the view is fitted, and the fitted view has settled before the
+    // handles are measured (fitView waits for the new step to be measured)
+    await page.getByTestId('node-inspector').waitFor({ state: 'hidden', timeout: 15_000 });
+    await page.locator('.react-flow__controls-fitview').click();
+    const fromHandle = page.getByTestId('journey-node-send1').locator('.react-flow__handle.source');
+    const toHandle = exit.locator('.react-flow__handle.target');
+    const boxes = async () => JSON.stringify([await fromHandle.boundingBox(), await toHandle.boundingBox()]);
+    let last = '';
+    await expect
+      .poll(async () => {
+        const now = await boxes();
+        const settled = now === last;
+        last = now;
+        return settled;
+      })
+      .toBe(true);
+    const [from, to] = JSON.parse(last) as ({ x: number; y: number; width: number; height: number } | null)[];
+    expect(from && to).toBeTruthy();
+
+    // drag from the send step's handle (bottom) to the end step's (top)
+    await page.mouse.move(from!.x + from!.width / 2, from!.y + from!.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(to!.x + to!.width / 2, to!.y + to!.height / 2, { steps: 12 });
+    await page.mouse.up();
+    await expect.poll(() => edges.count()).toBe(before + 1);
+
+    await page.getByTestId('journey-save').click();
+    await expect.poll(() => page.getByTestId('journey-save').isDisabled()).toBe(true);
+    const saved = (await (await page.request.get(`/api/v1/journeys/${id}`)).json()) as {
+      graph: { nodes: { id: string; kind: string; next?: string }[] };
+    };
+    expect(saved.graph.nodes.map((n) => [n.id, n.kind, n.next])).toEqual([
+      ['send1', 'send', 'exit1'],
+      ['exit1', 'exit', undefined],
+    ]);
+    await shot(page, 'journey-connect');
+  });
+
   test('客户旅程 on a phone: read it and pause it', async (ctx) => {
     const p = await phonePage(ADMIN);
     onFailure(ctx, 'journeys-phone', () => p);
     await p.goto('/journeys');
+    // the list is cards at 390 px, not a table
     const row = p
       .getByTestId('journey-list')
-      .locator('.ant-table-row')
+      .locator('.responsive-card')
       .filter({ hasText: '新客 7 天欢迎旅程' });
     await row.waitFor({ state: 'visible', timeout: 30_000 });
     await expectNoSideScroll(p);

@@ -4,6 +4,8 @@ export {
   forgetMedia,
   MEDIA_ERROR_PREFIX,
   MEDIA_KEY,
+  MEDIA_REUSE_MARGIN_MS,
+  MEDIA_TTL_MS,
   MediaError,
   SAMPLE_MEDIA_BASE,
   type SourceFetch,

@@ -99,7 +99,7 @@ beforeAll(async () => {
   await wecomGroup('sh1welfare', 'sh1a', '静安福利群', 'welfare');
   await wecomGroup('sh1bvip', 'sh1b', '静安会员二群', 'vip');
   await wecomGroup('gzvip', 'gz1a', '天河会员群', 'vip');
-}, 60_000);
+}, 180_000);
 afterAll(() => t.close());
 
 describe('group sends through the simulator', () => {
@@ -335,6 +335,71 @@ describe('group sends through the simulator', () => {
       messages.filter((m) => m.chat_id === groups[key]!.chatId).map((m) => m.content);
     expect(inGroup('sh1vip')).toContain('静安会员群的朋友们：上海一店周三会员日，张丽在店里等你');
     expect(inGroup('sh1welfare')).toContain('静安福利群的朋友们：上海一店周三会员日，张丽在店里等你');
+  });
+
+  it('ends an occurrence an owner never confirms: after the confirmation window it is partly done, the owner unconfirmed and the task withdrawn', async () => {
+    await wecomGroup('sh1bwelfare', 'sh1b', '静安福利二群', 'welfare');
+    const created = await api('POST', '/outreach/mass-sends', {
+      name: '周三会员日（二）',
+      contentKind: 'event',
+      text: '今天是会员日：第二杯半价',
+      target: 'groups',
+      groups: { groupIds: [groups.sh1welfare!.id, groups.sh1bwelfare!.id] },
+      recurrence: { weekdays: [3], time: '10:00' },
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const id = created.json.id as number;
+    const before = (await simSends()).length;
+    clock.shiftTo(new Date('2026-07-22T02:00:30Z'));
+    admin = await login(t.fx.logins.admin);
+    await runJob();
+    const mine = (await simSends()).slice(before);
+    expect(mine).toHaveLength(2);
+    const owners = Object.fromEntries(
+      await Promise.all(mine.map(async (m) => [(await simSend(m.msgid)).tasks[0]!.userid, m.msgid] as const)),
+    );
+    // 张丽 confirms, 陈静 never does
+    await t.corp('POST', '/scenarios/member-confirms-mass-send', { msgid: owners.sh1a, userid: 'sh1a' });
+    await runJob();
+    const occurrenceId = (await api('GET', `/outreach/mass-sends/${id}`)).json.groups.occurrences[0].id;
+    // within the window the occurrence is still sending
+    clock.shiftTo(new Date('2026-07-23T01:30:00Z'));
+    admin = await login(t.fx.logins.admin);
+    await runJob();
+    expect((await api('GET', `/outreach/mass-sends/${occurrenceId}`)).json.status).toBe('sending');
+    // past it: done with what was sent; 陈静's group unconfirmed, their task withdrawn in WeCom
+    clock.shiftTo(new Date('2026-07-23T02:01:00Z'));
+    admin = await login(t.fx.logins.admin);
+    await runJob();
+    const occ = (await api('GET', `/outreach/mass-sends/${occurrenceId}`)).json;
+    expect(occ).toMatchObject({
+      status: 'done',
+      groups: { byStatus: { sent: 1, unconfirmed: 1, queued: 0 } },
+    });
+    expect(
+      Object.fromEntries(
+        occ.staff.map((s: { name: string; confirmed: number; expired: number }) => [
+          s.name,
+          [s.confirmed, s.expired],
+        ]),
+      ),
+    ).toEqual({ 张丽: [1, 0], 陈静: [0, 1] });
+    const rows = (await api('GET', `/outreach/mass-sends/${occurrenceId}/groups?status=unconfirmed`)).json
+      .items;
+    expect(rows.map((r: { name: string }) => r.name)).toEqual(['静安福利二群']);
+    expect((await t.corp('GET', `/mass-sends/${owners.sh1b}`)).cancelled_at).toBeDefined();
+    const late = await t
+      .corp('POST', '/scenarios/member-confirms-mass-send', { msgid: owners.sh1b, userid: 'sh1b' })
+      .catch((e) => e);
+    expect(String(late)).toContain('cancelled');
+    const series = (await api('GET', `/outreach/mass-sends/${id}`)).json;
+    expect(series.groups.occurrences[0]).toMatchObject({
+      status: 'done',
+      groups: 2,
+      sent: 1,
+      unconfirmed: 1,
+    });
+    await api('POST', `/outreach/mass-sends/${id}/cancel`);
   });
 
   it('refuses variables the target cannot fill', async () => {

@@ -21,6 +21,7 @@ import { type AudienceGroup, type GroupAudience, groupAudience } from '../groups
 import { isRootUnit, subtreeUnitIds } from '../org/index.ts';
 import type { Tables } from '../tables.ts';
 import { outreachSettingsOf } from './budget.ts';
+import { queueTaskCancel } from './cancel.ts';
 import type { ContentKind, GuardMode } from './plan.ts';
 import { brandMonth, DAY_MS, HOUR_MS, minutesOf, monthlyCapAt } from './rules.ts';
 import type { GroupRecipientStatus } from './schema.ts';
@@ -490,7 +491,61 @@ export const GROUP_STATUSES: readonly GroupRecipientStatus[] = [
   'over_cap',
   'failed',
   'cancelled',
+  'unconfirmed',
 ];
+
+/**
+ * How long an owner has to confirm a group send's task. WeCom states no deadline for an unconfirmed corp
+ * task (API-FACTS-2 §11, §15: unverified), so the window is Siyu's own: a 会员日 message sent a day late is
+ * wrong, and a weekly occurrence must end before the next one.
+ */
+export const GROUP_CONFIRM_HOURS = 24;
+
+/**
+ * Group tasks still unconfirmed a confirmation window after they were created in WeCom (their last poll just
+ * done by followResults): withdrawn (cancel_groupmsg_send, so the owner cannot send a stale message later),
+ * the task expired and its queued groups unconfirmed. The send then ends with what was sent. Returns the
+ * tasks expired.
+ */
+export async function expireUnconfirmedGroupTasks(ctx: SyncCtx, now: Date): Promise<number> {
+  const due = await ctx.cdb.db
+    .selectFrom('mass_send_tasks as t')
+    .innerJoin('mass_sends as m', (j) =>
+      j.onRef('m.corp_id', '=', 't.corp_id').onRef('m.id', '=', 't.mass_send_id'),
+    )
+    .select(['t.id', 't.msgid'])
+    .where('t.corp_id', '=', ctx.cdb.corpId)
+    .where('m.target', '=', 'groups')
+    .where('m.status', '=', 'sending')
+    .where('t.status', '=', 'created')
+    .where('t.confirmed_at', 'is', null)
+    .where('t.msgid', 'is not', null)
+    .where('t.created_at', '<=', new Date(now.getTime() - GROUP_CONFIRM_HOURS * HOUR_MS))
+    .orderBy('t.id')
+    .execute();
+  for (const task of due) {
+    await ctx.cdb.transaction(async (tx) => {
+      const expired = await tx.db
+        .updateTable('mass_send_tasks')
+        .set({ status: 'expired', error: 'unconfirmed', polled_at: now })
+        .where('corp_id', '=', tx.corpId)
+        .where('id', '=', task.id)
+        .where('status', '=', 'created')
+        .returning('id')
+        .executeTakeFirst();
+      if (!expired) return;
+      await tx.db
+        .updateTable('mass_send_groups')
+        .set({ status: 'unconfirmed', reason: 'unconfirmed', result_at: now })
+        .where('corp_id', '=', tx.corpId)
+        .where('task_id', '=', task.id)
+        .where('status', '=', 'queued')
+        .execute();
+      if (task.msgid) await queueTaskCancel(tx, task.id, task.msgid, now);
+    });
+  }
+  return due.length;
+}
 
 /** A group send's groups by status and reason, its owners' confirmation, and (a series) its occurrences. */
 export async function groupOutcome(ctx: Ctx, id: number, isSeries: boolean) {
@@ -513,10 +568,18 @@ export async function groupOutcome(ctx: Ctx, id: number, isSeries: boolean) {
       .execute(),
     senderProgress(ctx, id, 'groups'),
     isSeries
-      ? sql<{ id: number; send_at: Date | null; status: string; total: string; sent: string }>`
+      ? sql<{
+          id: number;
+          send_at: Date | null;
+          status: string;
+          total: string;
+          sent: string;
+          unconfirmed: string;
+        }>`
           select m.id, m.send_at, m.status,
             (select count(*) from mass_send_groups r where r.corp_id = m.corp_id and r.mass_send_id = m.id) as total,
-            (select count(*) from mass_send_groups r where r.corp_id = m.corp_id and r.mass_send_id = m.id and r.status = 'sent') as sent
+            (select count(*) from mass_send_groups r where r.corp_id = m.corp_id and r.mass_send_id = m.id and r.status = 'sent') as sent,
+            (select count(*) from mass_send_groups r where r.corp_id = m.corp_id and r.mass_send_id = m.id and r.status = 'unconfirmed') as unconfirmed
           from mass_sends m where m.corp_id = ${corpId} and m.series_id = ${id}
           order by m.send_at desc, m.id desc limit 52`.execute(ctx.cdb.db)
       : Promise.resolve({ rows: [] }),
@@ -535,6 +598,7 @@ export async function groupOutcome(ctx: Ctx, id: number, isSeries: boolean) {
       status: o.status as 'scheduled' | 'sending' | 'done' | 'cancelled',
       groups: Number(o.total),
       sent: Number(o.sent),
+      unconfirmed: Number(o.unconfirmed),
     })),
   };
 }

@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../platform/clock.ts';
 import { ManualClock as SimClock } from '../../simulator/clock.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
+import { simulatedArchive } from '../../wecom/archive.ts';
 import { syncCtxOf } from '../context.ts';
 import { ingestOrders } from '../orders/index.ts';
 import { MASS_SEND_JOB } from './mass-sends.ts';
+import { ARCHIVE_JOB, readArchive } from './replies.ts';
 import { markReplies } from './touches.ts';
 
 /**
@@ -430,18 +432,55 @@ describe('a mass send of a library item', () => {
     expect(usage.json.usage).toMatchObject({ uses: 2, customers: 2 });
   });
 
-  it('marks the touch a customer answers within the window as replied, once', async () => {
+  it('marks the touch a customer answers within the window as replied, once, from the session archive, and tags on the keywords it says', async () => {
     const ctx = syncCtxOf({ ...t.app.runtime.deps, clock }, 'acme');
+    const rule = await api('POST', '/tag-rules', {
+      name: '周末到店',
+      kind: 'keyword',
+      condition: { keywords: ['周末'] },
+      tagIds: [t.fx.tags.fruit],
+    });
+    expect(rule.status, JSON.stringify(rule.json)).toBe(200);
+    const fruit = async (id: number) =>
+      (
+        await t.database.db
+          .selectFrom('customer_tags')
+          .select('tag_id')
+          .where('customer_id', '=', id)
+          .where('tag_id', '=', t.fx.tags.fruit)
+          .execute()
+      ).length;
+    expect(await fruit(ids.a!)).toBe(0);
+    // c writes to ops1, not this send's sender (no reply to it); then a writes to sh1a, their sender
+    advance(60_000);
+    await t.corp('POST', '/scenarios/customer-sends-message', {
+      external_userid: ext.c,
+      userid: 'ops1',
+      content: '在吗',
+    });
+    await t.corp('POST', '/scenarios/customer-sends-message', {
+      external_userid: ext.a,
+      userid: 'sh1a',
+      content: '好的，周末去',
+    });
+    await t.app.runtime.runJob(ARCHIVE_JOB);
+    let view = (await api('GET', `/outreach/mass-sends/${libraryId}`)).json;
+    expect(view.outcome).toMatchObject({ replied: 1 });
+    // a said 周末 (the keyword rule's): tagged; c did not
+    expect(await fruit(ids.a!)).toBe(1);
+    expect(await fruit(ids.c!)).toBe(0);
+    // the archive is read from its cursor: a second pass finds nothing new
+    const link = await t.app.runtime.deps.links.get('acme');
+    expect(await readArchive(ctx, simulatedArchive(link!.client))).toBe(0);
+    // again from a, and a reply from b eight days on (past the 7-day window): nothing more
     const inAnHour = new Date(clock.now().getTime() + 3_600_000);
-    expect(await markReplies(ctx, [{ customerId: ids.a!, at: inAnHour }])).toBe(1);
-    // again, and a reply from b eight days on (past the 7-day window): nothing more
     expect(
       await markReplies(ctx, [
-        { customerId: ids.a!, at: new Date(inAnHour.getTime() + 60_000) },
+        { customerId: ids.a!, at: inAnHour },
         { customerId: ids.b!, at: new Date(clock.now().getTime() + 8 * 86_400_000) },
       ]),
     ).toBe(0);
-    const view = (await api('GET', `/outreach/mass-sends/${libraryId}`)).json;
+    view = (await api('GET', `/outreach/mass-sends/${libraryId}`)).json;
     expect(view.outcome).toMatchObject({ replied: 1 });
   });
 

@@ -5,7 +5,7 @@ import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import type { Attachment } from '../../wecom/client.ts';
 import { MSG_TEMPLATE_MAX_EXTERNAL_USERIDS } from '../../wecom/limits.ts';
-import { ADD_MSG_TEMPLATE, CANCEL_GROUPMSG_SEND, REMIND_GROUPMSG_SEND } from '../../wecom/paths.ts';
+import { ADD_MSG_TEMPLATE, REMIND_GROUPMSG_SEND } from '../../wecom/paths.ts';
 import { recordAudit } from '../audit/index.ts';
 import {
   getContent,
@@ -19,11 +19,13 @@ import type { Ctx, SyncCtx } from '../context.ts';
 import type { GroupAudience } from '../groups/index.ts';
 import type { Tables } from '../tables.ts';
 import type { Audience } from './audience.ts';
+import { queueTaskCancel } from './cancel.ts';
 import {
   assertRecurrence,
   assertVariablesFor,
   dispatchGroupSend,
   endTaskGroups,
+  expireUnconfirmedGroupTasks,
   failGroups,
   groupOutcome,
   groupSummaryOf,
@@ -467,6 +469,7 @@ export async function getMassSend(ctx: Ctx, id: number) {
         unitName: s.unit_name,
         tasks,
         confirmed,
+        expired: Number(s.expired),
         confirmationRate: tasks ? confirmed / tasks : 0,
         recipients: Number(s.recipients),
         sent: Number(s.sent),
@@ -896,17 +899,7 @@ export async function onMassTaskCreated(ctx: SyncCtx, idemKey: string, result: R
       .executeTakeFirst();
     if (!task) return;
     if (task.status === 'cancelled' && msgid) {
-      await enqueueOutbox(
-        jobsDb(tx.db),
-        tx.corpId,
-        {
-          idemKey: `outreach:cancel:${taskId}`,
-          lane: 'normal',
-          kind: CANCEL_GROUPMSG_SEND,
-          request: { msgid },
-        },
-        now,
-      );
+      await queueTaskCancel(tx, taskId, msgid, now);
     }
     await failGroups(tx, taskId, failList, now);
     if (failList.length) {
@@ -1000,6 +993,8 @@ export async function followResults(ctx: SyncCtx, client: WecomClientLike | null
     for (const task of open) {
       await followTask(ctx, client, { ...task, msgid: task.msgid! });
     }
+    // group tasks their owner let pass the confirmation window (just polled above): withdrawn
+    await expireUnconfirmedGroupTasks(ctx, now);
   }
   // done: nothing planned or deferred, no task open
   await sql`update mass_sends m set status = 'done'
@@ -1260,17 +1255,7 @@ export async function cancelMassSend(ctx: Ctx, id: number, wake?: () => void) {
       .where('status', '=', 'created')
       .execute();
     for (const t of open) {
-      await enqueueOutbox(
-        jobsDb(tx.db),
-        tx.corpId,
-        {
-          idemKey: `outreach:cancel:${t.id}`,
-          lane: 'normal',
-          kind: CANCEL_GROUPMSG_SEND,
-          request: { msgid: t.msgid },
-        },
-        now,
-      );
+      if (t.msgid) await queueTaskCancel(tx, t.id, t.msgid, now); // created: WeCom gave it a msgid
     }
     await recordAudit(
       { ...ctx, cdb: tx },

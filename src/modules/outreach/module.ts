@@ -4,6 +4,7 @@ import { syncCtxOf } from '../context.ts';
 import { type ModuleManifest, migrationsOf, subscriber } from '../manifest.ts';
 import { attributeOrders, unattributeOrders } from './attribution.ts';
 import { dispatchDue, followResults, MASS_SEND_JOB, onMassTaskCreated } from './mass-sends.ts';
+import { ARCHIVE_JOB, runArchive } from './replies.ts';
 import { outreachRoutes } from './routes.ts';
 
 /**
@@ -13,7 +14,18 @@ import { outreachRoutes } from './routes.ts';
  */
 export const outreach: ModuleManifest = {
   name: 'outreach',
-  dependsOn: ['audit', 'org', 'staff', 'accounts', 'customers', 'orders', 'segments', 'content', 'groups'],
+  dependsOn: [
+    'audit',
+    'org',
+    'staff',
+    'accounts',
+    'customers',
+    'orders',
+    'segments',
+    'content',
+    'groups',
+    'tag-rules',
+  ],
   tables: [
     'touch_budget_settings',
     'outreach_settings',
@@ -26,6 +38,7 @@ export const outreach: ModuleManifest = {
     'mass_send_reminds',
     'mass_send_groups',
     'touch_attributions',
+    'archive_cursors',
   ],
   migrations: { dir: migrationsOf(import.meta.url) },
   routes: outreachRoutes,
@@ -60,6 +73,12 @@ export const outreach: ModuleManifest = {
         }
         return false;
       },
+    },
+    {
+      // Customers' messages from the session archive mark the touches they answer (replies.ts).
+      name: ARCHIVE_JOB,
+      everyMs: 60_000,
+      run: runArchive,
     },
   ],
 };

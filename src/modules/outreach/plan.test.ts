@@ -4,6 +4,7 @@ import { systemClock } from '../../platform/clock.ts';
 import { corpDb } from '../../platform/db/corp-db.ts';
 import { openTestApp, type TestApp, type TestSession } from '../../testing/app.ts';
 import type { Ctx } from '../context.ts';
+import { planAudience } from './plan.ts';
 import { pickSender } from './senders.ts';
 import { reserveTouch } from './touches.ts';
 
@@ -183,6 +184,18 @@ describe('planning', () => {
     expect(late.excluded).toMatchObject({ quiet_hours: 3, capped: 1, opted_out: 1 });
     expect(late.receiving).toBe(0);
     expect(late.deferred.quietHoursUntil).toBe('2026-07-02T01:00:00.000Z');
+    // the same customers as a segment (the brand's touches counted once, not per listed customer), and with
+    // the samples looked for among the highest id only (each other class then gets its own pass): the same
+    const seg = await call(admin, 'POST', '/segments', {
+      name: '全体',
+      rule: { field: 'order_count', cmp: 'gte', value: 0 },
+    });
+    expect(seg.statusCode, seg.body).toBe(201);
+    const input = { senderRule: { prefer: 'store_staff' as const }, at: new Date(night) };
+    for (const audience of [everyone(), { segmentId: seg.json().id }]) {
+      expect(await planAudience(ctx, { ...input, audience })).toEqual(late);
+      expect(await planAudience(ctx, { ...input, audience }, { samplePool: 1 })).toEqual(late);
+    }
     await t.database.db.deleteFrom('touch_opt_outs').execute();
     await t.database.db.deleteFrom('customer_events').where('kind', '=', 'touch').execute();
     await t.database.db.deleteFrom('touches').execute();

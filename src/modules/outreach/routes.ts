@@ -336,6 +336,9 @@ const massSend = z.object({
           status: z.enum(['scheduled', 'sending', 'done', 'cancelled']),
           groups: count,
           sent: count,
+          unconfirmed: count.describe(
+            'groups whose owner did not confirm within the confirmation window: a done occurrence with some is partly done',
+          ),
         }),
       ),
     })
@@ -392,6 +395,9 @@ const massSend = z.object({
       unitName: z.string(),
       tasks: count,
       confirmed: count,
+      expired: count.describe(
+        'group sends: tasks the owner did not confirm within the confirmation window (withdrawn in WeCom)',
+      ),
       confirmationRate: z.number(),
       recipients: count,
       sent: count,

@@ -49,11 +49,19 @@ export interface TouchesTable {
   released_reason: string | null;
   settled_at: Timestamp | null;
   /** When the customer first answered it (a message within the attribution window). */
-  replied_at: Generated<Timestamp | null>;
+  replied_at: Timestamp | null;
+}
+
+export interface ArchiveCursorsTable {
+  corp_id: string;
+  /** The seq of the last session-archive record read. */
+  seq: number;
+  read_at: Timestamp;
 }
 
 /** The tables this module owns, as Kysely sees them. */
 export interface OutreachTables extends MassSendTables {
+  archive_cursors: ArchiveCursorsTable;
   touch_budget_settings: TouchBudgetSettingsTable;
   outreach_settings: OutreachSettingsTable;
   touch_locks: TouchLocksTable;
@@ -99,7 +107,9 @@ export type GroupRecipientStatus =
   | 'not_owner'
   | 'over_cap'
   | 'failed'
-  | 'cancelled';
+  | 'cancelled'
+  /** the owner did not confirm within the confirmation window: withdrawn */
+  | 'unconfirmed';
 
 export interface MassSendGroupsTable {
   corp_id: string;
@@ -112,7 +122,8 @@ export interface MassSendGroupsTable {
   result_at: Timestamp | null;
 }
 
-export type TaskStatus = 'pending' | 'created' | 'sent' | 'failed' | 'cancelled';
+/** expired: a group task its owner did not confirm within the confirmation window (withdrawn in WeCom). */
+export type TaskStatus = 'pending' | 'created' | 'sent' | 'failed' | 'cancelled' | 'expired';
 
 export interface MassSendTasksTable {
   corp_id: string;

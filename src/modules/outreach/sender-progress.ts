@@ -15,12 +15,14 @@ export function senderProgress(ctx: Ctx, massSendId: number, target: 'customers'
     unit_name: string;
     tasks: string;
     confirmed: string;
+    expired: string;
     recipients: string;
     sent: string;
     error: string | null;
   }>`select s.id as staff_id, s.name, u.name as unit_name,
       (select count(*) from mass_send_tasks t where t.corp_id = ${corpId} and t.mass_send_id = ${massSendId} and t.staff_id = s.id) as tasks,
       (select count(*) from mass_send_tasks t where t.corp_id = ${corpId} and t.mass_send_id = ${massSendId} and t.staff_id = s.id and t.status = 'sent') as confirmed,
+      (select count(*) from mass_send_tasks t where t.corp_id = ${corpId} and t.mass_send_id = ${massSendId} and t.staff_id = s.id and t.status = 'expired') as expired,
       count(${sql.ref(key)}) as recipients,
       count(${sql.ref(key)}) filter (where r.status = 'sent') as sent,
       (select t.error from mass_send_tasks t where t.corp_id = ${corpId} and t.mass_send_id = ${massSendId}

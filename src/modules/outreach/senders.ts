@@ -29,9 +29,14 @@ export function staffInScope(actor: Actor): RawBuilder<unknown> {
 
 /**
  * The sender rule as SQL over a follow's staff `s` and the customer's facts `cf`: `rank` orders a customer's
- * follows (lowest first, then the latest follow), `reason` says why the first one was picked.
+ * follows (lowest first, then the latest follow), `reason` says why the first one was picked, and
+ * `reasonOfRank` says the same from the rank.
  */
-export function senderOrder(rule: SenderRule): { rank: RawBuilder<unknown>; reason: RawBuilder<unknown> } {
+export function senderOrder(rule: SenderRule): {
+  rank: RawBuilder<unknown>;
+  reason: RawBuilder<unknown>;
+  reasonOfRank: (rank: RawBuilder<unknown>) => RawBuilder<unknown>;
+} {
   const rank =
     rule.prefer === 'store_staff'
       ? sql`case when s.unit_id = cf.top_unit_id then 0 when s.journey_role = 'store_staff' then 1 else 2 end`
@@ -44,7 +49,13 @@ export function senderOrder(rule: SenderRule): { rank: RawBuilder<unknown>; reas
       : rule.prefer === 'role'
         ? sql`case when s.journey_role = ${rule.role} then 'role' else 'latest_follow' end`
         : sql`'latest_follow'`;
-  return { rank, reason };
+  // the reason from the rank alone (0, 1 or 2), for a rank carried through a sort as a number
+  const first =
+    rule.prefer === 'store_staff' ? 'home_store' : rule.prefer === 'role' ? 'role' : 'latest_follow';
+  const second = rule.prefer === 'store_staff' ? 'store_staff' : 'latest_follow';
+  const reasonOfRank = (r: RawBuilder<unknown>) =>
+    sql`case ${r} when 0 then ${first}::text when 1 then ${second}::text when 2 then 'latest_follow' end`;
+  return { rank, reason, reasonOfRank };
 }
 
 /**

@@ -8,6 +8,7 @@ import { formatDateTime, formatNumber } from '../../shared/format';
 import { useCursorPages } from '../../shared/hooks';
 import { TypeTag } from '../groups/GroupsPage';
 import {
+  GROUP_CONFIRM_HOURS,
   GROUP_RECIPIENT_STATUSES,
   type GroupRecipient,
   type GroupRecipientStatus,
@@ -25,6 +26,7 @@ const GROUP_STATUS_COLOR: Partial<Record<GroupRecipientStatus, string>> = {
   failed: 'red',
   not_owner: 'orange',
   over_cap: 'orange',
+  unconfirmed: 'red',
 };
 type Reason =
   | 'no_owner'
@@ -34,7 +36,8 @@ type Reason =
   | 'unsent'
   | 'not_owner'
   | 'wecom_fail_list'
-  | 'cancelled';
+  | 'cancelled'
+  | 'unconfirmed';
 
 /**
  * A group send's results: groups by status and why some were left out, each owner's confirmation, and either
@@ -46,7 +49,8 @@ export function GroupSendResults({ m, reloadKey }: { m: MassSend; reloadKey: num
   const g = m.groups;
   if (!g) return null;
   const series = m.recurrence !== null;
-  const reason = (r: string) => t(`massSends.g.reason.${r as Reason}`, { defaultValue: r });
+  const reason = (r: string) =>
+    t(`massSends.g.reason.${r as Reason}`, { defaultValue: r, hours: GROUP_CONFIRM_HOURS });
   return (
     <Flex vertical gap={16}>
       {series ? (
@@ -110,9 +114,14 @@ export function GroupSendResults({ m, reloadKey }: { m: MassSend; reloadKey: num
               {
                 key: 'status',
                 title: t('massSends.columns.status'),
-                render: (_, o) => (
-                  <Tag color={STATUS_COLOR[o.status]}>{t(`massSends.status.${o.status}`)}</Tag>
-                ),
+                render: (_, o) =>
+                  o.status === 'done' && o.unconfirmed > 0 ? (
+                    <Tag color="orange" data-testid="occurrence-partial">
+                      {t('massSends.status.partial')}
+                    </Tag>
+                  ) : (
+                    <Tag color={STATUS_COLOR[o.status]}>{t(`massSends.status.${o.status}`)}</Tag>
+                  ),
               },
               {
                 key: 'sent',
@@ -141,7 +150,14 @@ export function GroupSendResults({ m, reloadKey }: { m: MassSend; reloadKey: num
               {
                 key: 'confirmed',
                 title: t('massSends.g.confirmed'),
-                render: (_, s) => `${s.confirmed}/${s.tasks}`,
+                render: (_, s) =>
+                  s.expired > 0 ? (
+                    <Tag color="red" data-testid="owner-unconfirmed">
+                      {t('massSends.g.expired', { hours: GROUP_CONFIRM_HOURS })}
+                    </Tag>
+                  ) : (
+                    `${s.confirmed}/${s.tasks}`
+                  ),
               },
               {
                 key: 'sent',
@@ -236,7 +252,10 @@ function GroupRows({ id, reloadKey }: { id: number; reloadKey: number }) {
                 </Tag>
                 {r.reason && r.status !== 'sent' && r.reason !== r.status ? (
                   <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                    {t(`massSends.g.reason.${r.reason as Reason}`, { defaultValue: r.reason })}
+                    {t(`massSends.g.reason.${r.reason as Reason}`, {
+                      defaultValue: r.reason,
+                      hours: GROUP_CONFIRM_HOURS,
+                    })}
                   </Typography.Text>
                 ) : null}
               </Flex>

@@ -63,9 +63,15 @@ export function MassSendDetail({ id }: { id: number }) {
             <span>{m.name}</span>
             {groups ? <Tag color="purple">{t('massSends.targetTag.groups')}</Tag> : null}
             {m.recurrence ? <Tag color="cyan">{t('massSends.targetTag.recurring')}</Tag> : null}
-            <Tag color={STATUS_COLOR[m.status]} data-testid="mass-send-status">
-              {t(`massSends.status.${m.status}`)}
-            </Tag>
+            {m.status === 'done' && (m.groups?.byStatus.unconfirmed ?? 0) > 0 ? (
+              <Tag color="orange" data-testid="mass-send-status">
+                {t('massSends.status.partial')}
+              </Tag>
+            ) : (
+              <Tag color={STATUS_COLOR[m.status]} data-testid="mass-send-status">
+                {t(`massSends.status.${m.status}`)}
+              </Tag>
+            )}
           </Flex>
         }
         subtitle={`${t(`massSends.kind.${m.contentKind}`)} · ${formatDateTime(m.sendAt ?? m.dispatchedAt ?? m.createdAt, lang)}`}

@@ -1,5 +1,5 @@
 import { PlusOutlined } from '@ant-design/icons';
-import { Button, Empty, Table, type TableColumnsType, Tag, Typography } from 'antd';
+import { Button, Empty, type TableColumnsType, Tag, Typography } from 'antd';
 import type { HTMLAttributes } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router-dom';
@@ -7,6 +7,7 @@ import { useLang } from '../../i18n';
 import { CursorPager, ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDateTime, formatNumber } from '../../shared/format';
 import { useCursorPages } from '../../shared/hooks';
+import { ResponsiveTable } from '../../shared/ResponsiveTable';
 import { type MassSendItem, type MassSendStatus, outreachApi } from './api';
 import { MassSendComposer } from './MassSendComposer';
 import { MassSendDetail } from './MassSendDetail';
@@ -93,7 +94,7 @@ function MassSendList() {
         }
       />
       {pages.error ? <ErrorAlert error={pages.error} onRetry={pages.reload} /> : null}
-      <Table<MassSendItem>
+      <ResponsiveTable<MassSendItem>
         rowKey="id"
         size="small"
         columns={columns}

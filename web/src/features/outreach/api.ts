@@ -46,8 +46,11 @@ export const GROUP_RECIPIENT_STATUSES = [
   'excluded',
   'failed',
   'cancelled',
+  'unconfirmed',
   'planned',
 ] as const satisfies readonly GroupRecipientStatus[];
+/** Hours a group send's owner has to confirm before Siyu withdraws the task (the server's GROUP_CONFIRM_HOURS). */
+export const GROUP_CONFIRM_HOURS = 24;
 /** The variables a group send's text may hold (the server refuses the others). */
 export const GROUP_VARIABLES = [
   'group_name',

@@ -98,6 +98,7 @@ export const zh = {
       sending: '发送中',
       done: '已完成',
       cancelled: '已取消',
+      partial: '部分完成',
     },
     recipientStatus: {
       planned: '待发送',
@@ -211,6 +212,7 @@ export const zh = {
         not_owner: '已不是该群群主',
         wecom_fail_list: '企业微信拒绝',
         cancelled: '已取消',
+        unconfirmed: '群主 {{hours}} 小时内未确认，已撤回',
       },
       status: {
         planned: '待发送',
@@ -222,6 +224,7 @@ export const zh = {
         over_cap: '本月已达上限',
         failed: '失败',
         cancelled: '已取消',
+        unconfirmed: '群主未确认',
       },
       groupsTitle: '每个群的结果',
       group: '群',
@@ -229,6 +232,7 @@ export const zh = {
       confirmed: '群主确认',
       confirmedAt: '已确认 {{at}}',
       notConfirmed: '未确认',
+      expired: '未确认（{{hours}} 小时内未确认，已撤回）',
       sent: '已发送',
       ownersTitle: '各群主确认情况',
       groups: '群',
@@ -342,6 +346,7 @@ export const en: typeof zh = {
       sending: 'Sending',
       done: 'Done',
       cancelled: 'Cancelled',
+      partial: 'Partly done',
     },
     recipientStatus: {
       planned: 'Planned',
@@ -456,6 +461,7 @@ export const en: typeof zh = {
         not_owner: 'No longer the owner',
         wecom_fail_list: 'Refused by WeCom',
         cancelled: 'Cancelled',
+        unconfirmed: 'Owner did not confirm within {{hours}} h: withdrawn',
       },
       status: {
         planned: 'Planned',
@@ -467,6 +473,7 @@ export const en: typeof zh = {
         over_cap: 'Monthly cap reached',
         failed: 'Failed',
         cancelled: 'Cancelled',
+        unconfirmed: 'Owner did not confirm',
       },
       groupsTitle: 'Each group',
       group: 'Group',
@@ -474,6 +481,7 @@ export const en: typeof zh = {
       confirmed: 'Owner confirmed',
       confirmedAt: 'Confirmed {{at}}',
       notConfirmed: 'Not yet',
+      expired: 'Not confirmed (withdrawn after {{hours}} h)',
       sent: 'Sent',
       ownersTitle: 'Confirmation per owner',
       groups: 'Groups',
