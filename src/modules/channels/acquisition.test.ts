@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../platform/actor.ts';
+import { systemClock } from '../../platform/clock.ts';
 import { InboxDispatcher } from '../../platform/jobs/inbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
-import { createRuntime } from '../../runtime.ts';
+import { BUSY_REQUESTS, createRuntime } from '../../runtime.ts';
 import { pii } from '../../testing/fixture.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
 import { handleWecomEvent } from '../connector/events/index.ts';
@@ -408,8 +409,12 @@ describe('an add whose later reaction fails', () => {
       .execute();
     expect(deliveries).toEqual(
       expect.arrayContaining([
-        { subscriber: 'orders.link-wecom-identities', status: 'done', last_error: null },
-        { subscriber: 'slow.after-add', status: 'pending', last_error: 'a reaction after the add failed' },
+        { subscriber: 'on:CustomerMirrored', status: 'done', last_error: null },
+        {
+          subscriber: 'on:ContactAdded',
+          status: 'pending',
+          last_error: 'slow.after-add: a reaction after the add failed',
+        },
       ]),
     );
     // fixed, it is delivered on its retry
@@ -417,15 +422,63 @@ describe('an add whose later reaction fails', () => {
     await t.database.db
       .updateTable('domain_event_deliveries')
       .set({ next_attempt_at: new Date() })
-      .where('subscriber', '=', 'slow.after-add')
+      .where('subscriber', '=', 'on:ContactAdded')
+      .where('status', '=', 'pending')
       .execute();
     await withSlow.events.drain();
     const retried = await t.database.db
-      .selectFrom('domain_event_deliveries')
-      .select(['status', 'attempts'])
-      .where('subscriber', '=', 'slow.after-add')
+      .selectFrom('domain_event_deliveries as d')
+      .innerJoin('domain_events as e', (j) =>
+        j.onRef('e.corp_id', '=', 'd.corp_id').onRef('e.id', '=', 'd.event_id'),
+      )
+      .select(['d.status', 'd.attempts'])
+      .where('d.subscriber', '=', 'on:ContactAdded')
+      .where('e.customer_id', '=', customer.id)
       .executeTakeFirstOrThrow();
     expect(retried).toEqual({ status: 'done', attempts: 2 });
+    await t.app.runtime.start();
+  });
+});
+
+describe('a burst of callbacks', () => {
+  it('is acknowledged first: while the foreground is busy the inbox handles one event at a time and the reactions after commit wait', async () => {
+    const channel = await readyChannel(tableCard({ name: '忙时台卡' }));
+    await t.app.runtime.stop(); // the events wait in the inbox for the runtime below
+    for (const name of ['忙一', '忙二', '忙三']) await scan(channel.codes[0]!.configId!, name);
+    await t.simulator.sim.idle();
+    let handling = 0;
+    let peak = 0;
+    const reacted: number[] = [];
+    const watching: ModuleManifest = {
+      name: 'watch',
+      dependsOn: [],
+      tables: [],
+      migrations: { dir: '' },
+      publishes: [],
+      subscribes: [
+        subscriber('watch', 'in-add', 'ContactAdded', 'inTransaction', async () => {
+          peak = Math.max(peak, ++handling);
+          await new Promise((r) => setTimeout(r, 20));
+          handling--;
+        }),
+        subscriber('watch', 'after-add', 'ContactAdded', 'afterCommit', async (_ctx, events) => {
+          reacted.push(...events.map((e) => e.customerId!));
+        }),
+      ],
+    };
+    const rt = createRuntime(
+      { db: t.database.db, clock: systemClock, pii },
+      { modules: [...MODULES, watching] },
+    );
+    rt.foreground.inFlight = BUSY_REQUESTS;
+    await rt.inbox.drain();
+    await rt.events.drain();
+    expect(peak).toBe(1);
+    expect(reacted).toEqual([]);
+    // calm again: the reactions go
+    rt.foreground.inFlight = 0;
+    await rt.events.drain();
+    expect(reacted).toHaveLength(3);
     await t.app.runtime.start();
   });
 });

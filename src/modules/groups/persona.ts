@@ -155,56 +155,87 @@ export interface RollupRow extends PersonaFigures {
  */
 export async function personaRollup(ctx: Ctx): Promise<RollupRow[]> {
   const corp = ctx.cdb.corpId;
-  // Each customer's figures are read once per store they are in, then counted once per unit above it.
+  // Each membership is read once with its customer's facts (one hash join), then each member once: one in a
+  // single store's groups (nearly everyone) is counted in that store and the store's figures are added up
+  // the tree; the few in several stores are read again and counted once per unit exactly. x0 is not
+  // materialized: the planner then knows how many members there are (and hashes them, not sorts), and the
+  // second read joins only the few.
   const since = new Date(ctx.clock.now().getTime() - NEW_BUYER_DAYS * 86_400_000);
-  const avg = sql`(f.paid_fen::numeric / nullif(f.order_count, 0))`;
+  // the average ticket's band without a division: avg < bound ⇔ paid < bound × orders (orders > 0)
+  const band = sql`case when f.order_count > 0 then case
+    when f.paid_fen < ${PRICE_BANDS[0]}::bigint * f.order_count then 0
+    when f.paid_fen < ${PRICE_BANDS[1]}::bigint * f.order_count then 1
+    when f.paid_fen < ${PRICE_BANDS[2]}::bigint * f.order_count then 2 else 3 end end`;
+  // A membership's facts as bits (one bit_or per member, not one aggregate per figure), and the figures from them.
+  const bit = { linked: 1, buyer: 2, loyalty: 4, highFrequency: 8, newBuyer: 16, oldBuyer: 32 } as const;
+  const has = (b: number) => sql`flags & ${sql.lit(b)} <> 0`;
+  const counts = sql`count(*) as members,
+      count(*) filter (where ${has(bit.linked)}) as linked,
+      count(*) filter (where ${has(bit.buyer)}) as with_orders,
+      count(*) filter (where ${has(bit.loyalty)}) as loyalty,
+      count(*) filter (where ${has(bit.highFrequency)}) as high_frequency,
+      count(*) filter (where band = 0) as band0,
+      count(*) filter (where band = 1) as band1,
+      count(*) filter (where band = 2) as band2,
+      count(*) filter (where band = 3) as band3,
+      count(*) filter (where ${has(bit.newBuyer)}) as new_buyers,
+      count(*) filter (where ${has(bit.oldBuyer)}) as old_buyers`;
   // An analytical read over every membership: room to hash its groups in memory (this transaction only).
   const rows = await ctx.cdb.transaction(async (tx) => {
     await sql`set local work_mem = '64MB'`.execute(tx.db);
     return (
       await sql<Record<string, unknown> & { unit_id: number }>`
-    with x0 as (${currentMembers(ctx)}),
-    s as (select distinct x0.unit_id, x0.member_key, x0.customer_id from x0),
-    p as (
-      select s.unit_id, s.member_key,
-        s.customer_id is not null as linked,
-        coalesce(f.order_count > 0, false) as buyer,
-        mb.customer_id is not null as loyalty,
-        coalesce(f.f_score >= ${HIGH_FREQUENCY_F}, false) as hf,
-        case when f.order_count > 0 then
-          case when ${avg} < ${PRICE_BANDS[0]} then 0 when ${avg} < ${PRICE_BANDS[1]} then 1 when ${avg} < ${PRICE_BANDS[2]} then 2 else 3 end
-        end as band,
-        coalesce(f.order_count > 0 and f.first_order_at >= ${since}, false) as new_buyer,
-        coalesce(f.order_count > 0 and f.first_order_at < ${since}, false) as old_buyer
-      from s left join customer_facts f on f.corp_id = ${corp} and f.customer_id = s.customer_id
-      left join (select distinct customer_id from members where corp_id = ${corp} and customer_id is not null) mb
-        on mb.customer_id = s.customer_id
+    with x0 as not materialized (
+      select c.unit_id, c.member_key, c.customer_id, ${band} as band,
+        (case when c.customer_id is not null then ${sql.lit(bit.linked)} else 0 end
+          | case when f.order_count > 0 then ${sql.lit(bit.buyer)} else 0 end
+          | case when c.customer_id in (
+              select mb.customer_id from members mb where mb.corp_id = ${corp} and mb.customer_id is not null)
+            then ${sql.lit(bit.loyalty)} else 0 end
+          | case when f.f_score >= ${HIGH_FREQUENCY_F} then ${sql.lit(bit.highFrequency)} else 0 end
+          | case when f.order_count > 0 and f.first_order_at >= ${since} then ${sql.lit(bit.newBuyer)} else 0 end
+          | case when f.order_count > 0 and f.first_order_at < ${since} then ${sql.lit(bit.oldBuyer)} else 0 end) as flags
+      from (${currentMembers(ctx)}) c
+      left join customer_facts f on f.corp_id = ${corp} and f.customer_id = c.customer_id
+    ),
+    -- each member once: the stores they are in (lowest and highest), the customer they are, their flags;
+    -- single: in one store's groups as one customer (or none), as nearly everyone is
+    m as (
+      select member_key, min(unit_id) as u1, bit_or(flags) as flags, max(band) as band,
+        min(unit_id) = max(unit_id) and min(customer_id) is not distinct from max(customer_id) as single
+      from x0 group by member_key
     ),
     ua as (
       select u.id as unit_id, a.anc::bigint as anc
       from org_units u cross join lateral unnest(string_to_array(trim(both '/' from u.path), '/')) as a(anc)
       where u.corp_id = ${corp}
     ),
-    x as (
-      select ua.anc, p.member_key, bool_or(p.linked) as linked, bool_or(p.buyer) as buyer,
-        bool_or(p.loyalty) as loyalty, bool_or(p.hf) as hf, max(p.band) as band,
-        bool_or(p.new_buyer) as new_buyer, bool_or(p.old_buyer) as old_buyer
-      from p join ua on ua.unit_id = p.unit_id
-      group by ua.anc, p.member_key
+    -- the single ones counted in their store, then added up the tree (counted once at every unit above
+    -- it); the others listed
+    one as (
+      select m.u1 as unit_id, m.single, ${counts}, array_agg(m.member_key) filter (where not m.single) as others
+      from m group by m.u1, m.single
+    ),
+    -- those in several stores' groups: once per unit and member
+    several as (
+      select ua.anc, bit_or(x0.flags) as flags, max(x0.band) as band
+      from (select unnest(others) as member_key from one where not single) o
+      join x0 on x0.member_key = o.member_key join ua on ua.unit_id = x0.unit_id
+      group by ua.anc, o.member_key
+    ),
+    t as (
+      select ua.anc, one.members, one.linked, one.with_orders, one.loyalty, one.high_frequency,
+        one.band0, one.band1, one.band2, one.band3, one.new_buyers, one.old_buyers
+      from one join ua on ua.unit_id = one.unit_id where one.single
+      union all
+      select several.anc, ${counts} from several group by several.anc
     )
-    select x.anc as unit_id,
-      count(*) as members,
-      count(*) filter (where linked) as linked,
-      count(*) filter (where buyer) as with_orders,
-      count(*) filter (where loyalty) as loyalty,
-      count(*) filter (where hf) as high_frequency,
-      count(*) filter (where band = 0) as band0,
-      count(*) filter (where band = 1) as band1,
-      count(*) filter (where band = 2) as band2,
-      count(*) filter (where band = 3) as band3,
-      count(*) filter (where new_buyer) as new_buyers,
-      count(*) filter (where old_buyer) as old_buyers
-    from x group by x.anc`.execute(tx.db)
+    select t.anc as unit_id,
+      sum(t.members) as members, sum(t.linked) as linked, sum(t.with_orders) as with_orders,
+      sum(t.loyalty) as loyalty, sum(t.high_frequency) as high_frequency,
+      sum(t.band0) as band0, sum(t.band1) as band1, sum(t.band2) as band2, sum(t.band3) as band3,
+      sum(t.new_buyers) as new_buyers, sum(t.old_buyers) as old_buyers
+    from t group by t.anc`.execute(tx.db)
     ).rows;
   });
   const groupCounts = await sql<{ unit_id: number; n: number }>`

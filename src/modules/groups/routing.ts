@@ -69,8 +69,20 @@ async function rulesOf(
     .where('unit_id', 'in', chain)
     .orderBy('position')
     .execute();
+  return nearestRules(rows, chain);
+}
+
+interface RuleRow {
+  unit_id: number;
+  kind: RuleKind;
+  tag_id: number | null;
+  group_type: GroupType | null;
+}
+
+/** Of the rules along a chain (in position order), the nearest unit's own list, else DEFAULT_RULES. */
+function nearestRules(rows: RuleRow[], chain: number[]): { fromUnitId: number | null; rules: RoutingRule[] } {
   for (const u of chain) {
-    const own = rows.filter((r) => r.unit_id === u);
+    const own = rows.filter((r) => Number(r.unit_id) === u);
     if (own.length) {
       return {
         fromUnitId: u,
@@ -150,58 +162,90 @@ export interface RoutingDecision {
 
 /**
  * Chooses the group code whose QR the welcome carries, stores the decision with its reason, and returns
- * it (codeId null: no code fits; the reason says why). Bounded work per add: a few indexed reads.
+ * it (codeId null: no code fits; the reason says why). Bounded work per add: one read, one insert.
  */
 export async function routeCustomerToGroup(
   ctx: SyncCtx,
   input: { customerId: number; staffId: number | null; scanUnitId: number },
 ): Promise<RoutingDecision> {
   const { cdb } = ctx;
-  // One read for the customer's facts, the store they scan in and the store they buy from most.
-  const row = await cdb.db
-    .selectFrom('org_units as s')
-    .leftJoin('customer_facts as f', (j) =>
-      j.onRef('f.corp_id', '=', 's.corp_id').on('f.customer_id', '=', input.customerId),
+  // One read for everything the rules look at: the customer's facts, the store they scan in and the store
+  // they buy from most, the rules along the scan store's chain, the codes along both chains (only the first
+  // of each unit, group type and retired state, as group_code_heads keeps them: all the choice below can pick) and the customer's interest
+  // tags among the rules' tags. Then one insert: two round trips per add.
+  const { rows } = await sql<{
+    scan_name: string | null;
+    scan_path: string | null;
+    top_unit_id: number | null;
+    order_count: number | null;
+    f_score: number | null;
+    coupon_share: number | null;
+    home_name: string | null;
+    home_path: string | null;
+    rules: RuleRow[];
+    codes: {
+      id: number;
+      unit_id: number;
+      qr_code: string;
+      group_id: number;
+      name: string;
+      type: GroupType | null;
+      retired: boolean;
+    }[];
+    tags: { id: number; name: string }[];
+  }>`
+    with s as (
+      select name, path, string_to_array(trim(both '/' from path), '/')::bigint[] as chain
+      from org_units where corp_id = ${cdb.corpId} and id = ${input.scanUnitId}
+    ),
+    f as (
+      select top_unit_id, order_count, f_score, coupon_share from customer_facts
+      where corp_id = ${cdb.corpId} and customer_id = ${input.customerId} and exists (select 1 from s)
+    ),
+    h as (
+      select name, path, string_to_array(trim(both '/' from path), '/')::bigint[] as chain
+      from org_units where corp_id = ${cdb.corpId} and id = (select top_unit_id from f)
+    ),
+    sc as (select coalesce((select chain from s), array[${input.scanUnitId}]::bigint[]) as chain),
+    r as (
+      select unit_id, kind, tag_id, group_type, position from group_routing_rules, sc
+      where corp_id = ${cdb.corpId} and unit_id = any(sc.chain)
+    ),
+    c as (
+      select k.id, k.unit_id, k.qr_code, g.id as group_id, g.name, hd.group_type as type, hd.retired, hd.position
+      from group_code_heads hd
+      join group_codes k on k.corp_id = hd.corp_id and k.id = hd.code_id
+      join groups g on g.corp_id = hd.corp_id and g.id = hd.group_id
+      where hd.corp_id = ${cdb.corpId}
+        and hd.unit_id = any((select sc.chain || coalesce((select chain from h), '{}') from sc)::bigint[])
     )
-    .leftJoin('org_units as h', (j) =>
-      j.onRef('h.corp_id', '=', 's.corp_id').onRef('h.id', '=', 'f.top_unit_id'),
-    )
-    .select([
-      's.name as scan_name',
-      's.path as scan_path',
-      'f.top_unit_id',
-      'f.order_count',
-      'f.f_score',
-      'f.coupon_share',
-      'h.name as home_name',
-      'h.path as home_path',
-    ])
-    .where('s.corp_id', '=', cdb.corpId)
-    .where('s.id', '=', input.scanUnitId)
-    .executeTakeFirst();
+    select s.name as scan_name, s.path as scan_path, f.top_unit_id, f.order_count, f.f_score, f.coupon_share,
+      h.name as home_name, h.path as home_path,
+      (select coalesce(json_agg(r order by r.position), '[]') from r) as rules,
+      (select coalesce(json_agg(c order by c.id, c.position), '[]') from c) as codes,
+      (select coalesce(json_agg(json_build_object('id', t.id, 'name', t.name)), '[]')
+        from customer_tags ct join tags t on t.corp_id = ct.corp_id and t.id = ct.tag_id
+        where ct.corp_id = ${cdb.corpId} and ct.customer_id = ${input.customerId}
+          and ct.tag_id in (select tag_id from r where kind = 'interest_tag' and tag_id is not null)) as tags
+    from (select 1) one left join s on true left join f on true left join h on true`.execute(cdb.db);
+  const row = rows[0]!.scan_path !== null ? rows[0]! : undefined;
   const facts = row?.order_count != null ? row : undefined;
-  const homeId = row?.home_path ? row.top_unit_id! : input.scanUnitId;
-  const scanChain = row ? ancestorsOf(row.scan_path) : [input.scanUnitId];
+  const homeId = row?.home_path ? Number(row.top_unit_id) : input.scanUnitId;
+  const scanChain = row?.scan_path ? ancestorsOf(row.scan_path) : [input.scanUnitId];
   const homeChain = row?.home_path ? ancestorsOf(row.home_path) : scanChain;
-  const { rules } = await rulesOf(ctx, scanChain);
-
-  // Every code along both chains in one read; the rules pick among them in memory.
-  const candidates = await codesAlong(ctx, [...new Set([...scanChain, ...homeChain])]);
+  const { rules } = nearestRules(rows[0]!.rules, scanChain);
+  const candidates: CodeRow[] = rows[0]!.codes.map((c) => ({
+    codeId: Number(c.id),
+    unitId: Number(c.unit_id),
+    qrCode: c.qr_code,
+    groupId: Number(c.group_id),
+    groupName: c.name,
+    type: c.type,
+    retired: c.retired,
+  }));
   const pick = (type: GroupType | null, chain: number[], strict = false) =>
     codeAt(candidates, strict ? chain.slice(0, 1) : chain, type);
-  const tagIds = rules.filter((r) => r.kind === 'interest_tag' && r.tagId).map((r) => r.tagId!);
-  const tags = tagIds.length
-    ? await cdb.db
-        .selectFrom('customer_tags as ct')
-        .innerJoin('tags as t', (j) =>
-          j.onRef('t.corp_id', '=', 'ct.corp_id').onRef('t.id', '=', 'ct.tag_id'),
-        )
-        .select(['t.id', 't.name'])
-        .where('ct.corp_id', '=', cdb.corpId)
-        .where('ct.customer_id', '=', input.customerId)
-        .where('ct.tag_id', 'in', tagIds)
-        .execute()
-    : [];
+  const tags = rows[0]!.tags.map((t) => ({ id: Number(t.id), name: t.name }));
   const orders = facts?.order_count ?? 0;
   const scanName = row?.scan_name ?? '';
   const homeName = row?.home_name ?? scanName;
@@ -315,47 +359,6 @@ export async function routeCustomerToGroup(
 
 interface CodeRow extends CodeCandidate {
   retired: boolean;
-}
-
-/**
- * The active codes with a QR at these units, each with its groups in the code's order (a code's current
- * group is its first not retired).
- */
-async function codesAlong(ctx: SyncCtx, units: number[]): Promise<CodeRow[]> {
-  const rows = await ctx.cdb.db
-    .selectFrom('group_codes as k')
-    .innerJoin('group_code_groups as cg', (j) =>
-      j.onRef('cg.corp_id', '=', 'k.corp_id').onRef('cg.code_id', '=', 'k.id'),
-    )
-    .innerJoin('groups as g', (j) =>
-      j.onRef('g.corp_id', '=', 'cg.corp_id').onRef('g.id', '=', 'cg.group_id'),
-    )
-    .select([
-      'k.id',
-      'k.unit_id',
-      'k.qr_code',
-      'g.id as group_id',
-      'g.name',
-      'g.type',
-      sql<boolean>`cg.retired_at is not null`.as('retired'),
-    ])
-    .where('k.corp_id', '=', ctx.cdb.corpId)
-    .where('k.unit_id', 'in', units)
-    .where('k.status', '=', 'active')
-    .where('k.qr_code', 'is not', null)
-    .where('g.status', '=', 'active')
-    .orderBy('k.id')
-    .orderBy('cg.position')
-    .execute();
-  return rows.map((r) => ({
-    codeId: r.id,
-    unitId: r.unit_id,
-    qrCode: r.qr_code!,
-    groupId: r.group_id,
-    groupName: r.name,
-    type: r.type,
-    retired: r.retired,
-  }));
 }
 
 /**

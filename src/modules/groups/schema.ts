@@ -75,6 +75,17 @@ export interface GroupCodeGroupsTable {
   retired_at: Timestamp | null;
 }
 
+/** Kept by triggers (migration 0004): per unit, the first code of each group type and retired state. */
+export interface GroupCodeHeadsTable {
+  corp_id: string;
+  unit_id: number;
+  group_type: GroupType | null;
+  retired: boolean;
+  code_id: number;
+  group_id: number;
+  position: number;
+}
+
 export interface GroupRoutingRulesTable {
   corp_id: string;
   id: Generated<number>;
@@ -133,6 +144,7 @@ export interface GroupsTables {
   group_members: GroupMembersTable;
   group_codes: GroupCodesTable;
   group_code_groups: GroupCodeGroupsTable;
+  group_code_heads: GroupCodeHeadsTable;
   group_routing_rules: GroupRoutingRulesTable;
   group_routing_decisions: GroupRoutingDecisionsTable;
 }

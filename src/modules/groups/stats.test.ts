@@ -149,4 +149,21 @@ describe('group statistics', () => {
     expect(stats.items.some((i) => i.unitId === t.fx.units.gz1)).toBe(true);
     await expect(groupStatsByStore(sh1Manager(), { days: 30, unitId: t.fx.units.gz1 })).rejects.toThrow();
   });
+
+  it('a day WeCom has not closed yet ends the pass without failing it; the next pass pulls it', async () => {
+    const ctx = syncCtxOf(t.app.runtime.deps, 'acme');
+    // Siyu's clock two days ahead of WeCom's: today and tomorrow on WeCom's side are not over there
+    const ahead = { ...ctx, clock: { now: () => new Date(clock.now().getTime() + 2 * DAY_MS) } };
+    expect(await pullGroupStats(ahead, await client())).toBe(0);
+    clock.shiftBy(2 * DAY_MS);
+    expect(await pullGroupStats(ctx, await client())).toBe(2);
+    const { last } = (await t.database.db
+      .selectFrom('group_stats_pulls')
+      .select((eb) => eb.fn.max('day').as('last'))
+      .where('corp_id', '=', 'acme')
+      .executeTakeFirstOrThrow()) as { last: string };
+    expect(String(last)).toBe(chinaDay(clock.now().getTime() - DAY_MS));
+    // repull: all 30 days again
+    expect(await pullGroupStats(ctx, await client(), { repull: true })).toBe(STATS_BACKFILL_DAYS);
+  });
 });

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { AppError } from '../../platform/http/errors.ts';
+import { WecomApiError } from '../../wecom/errors.ts';
 import type { Ctx, SyncCtx } from '../context.ts';
 
 /**
@@ -41,20 +42,31 @@ interface StatItem {
   };
 }
 
-/** Pulls the days not pulled yet, from 30 days back (or the last pulled day) to yesterday. Returns days pulled. */
-export async function pullGroupStats(ctx: SyncCtx, client: StatsClient): Promise<number> {
+/**
+ * Pulls the days not pulled yet, from 30 days back (or the last pulled day) to yesterday; `repull` pulls all
+ * 30 again (what a pass made earlier may have read before WeCom had the whole day). A day WeCom refuses as
+ * not over yet (40058: its clock is behind Siyu's) ends the pass without failing it: that day and the ones
+ * after it stay unpulled, for the next pass. Returns days pulled.
+ */
+export async function pullGroupStats(
+  ctx: SyncCtx,
+  client: StatsClient,
+  opts: { repull?: boolean } = {},
+): Promise<number> {
   const corpId = ctx.cdb.corpId;
   const today = chinaDay(ctx.clock.now().getTime());
   const todayMs = Date.parse(`${today}T00:00:00Z`);
   const pulled = new Set(
-    (
-      await ctx.cdb.db
-        .selectFrom('group_stats_pulls')
-        .select('day')
-        .where('corp_id', '=', corpId)
-        .where('day', '>=', new Date(todayMs - STATS_BACKFILL_DAYS * DAY_MS).toISOString().slice(0, 10))
-        .execute()
-    ).map((r) => r.day),
+    opts.repull
+      ? []
+      : (
+          await ctx.cdb.db
+            .selectFrom('group_stats_pulls')
+            .select('day')
+            .where('corp_id', '=', corpId)
+            .where('day', '>=', new Date(todayMs - STATS_BACKFILL_DAYS * DAY_MS).toISOString().slice(0, 10))
+            .execute()
+        ).map((r) => String(r.day)),
   );
   const owners = (
     await ctx.cdb.db
@@ -70,11 +82,19 @@ export async function pullGroupStats(ctx: SyncCtx, client: StatsClient): Promise
   for (let back = STATS_BACKFILL_DAYS; back >= 1; back--) {
     const day = new Date(todayMs - back * DAY_MS).toISOString().slice(0, 10);
     if (pulled.has(day)) continue;
-    await pullDay(ctx, client, day, owners);
+    try {
+      await pullDay(ctx, client, day, owners);
+    } catch (err) {
+      if (err instanceof WecomApiError && err.errcode === DAY_NOT_OVER) break;
+      throw err;
+    }
     days++;
   }
   return days;
 }
+
+/** groupchat/statistic's errcode for a range WeCom does not have yet (or no longer has). */
+const DAY_NOT_OVER = 40058;
 
 /** One day for every owner: rows replaced, the day marked pulled, in one transaction. */
 export async function pullDay(ctx: SyncCtx, client: StatsClient, day: string, owners: string[]) {
