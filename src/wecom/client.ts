@@ -793,6 +793,11 @@ export class WecomClient {
     query: Query,
     body: unknown,
     auth: boolean,
+    /**
+     * A call WeCom must not get twice (it makes a new task each time): after a network error (no answer,
+     * which WeCom may have acted on) it is not sent again here; the caller finds out what WeCom did.
+     */
+    notTwice = false,
   ): Promise<T> {
     let retries = 0;
     let tokenRefetched = false;
@@ -802,6 +807,7 @@ export class WecomClient {
         return await this.attempt<T>(method, path, query, body, token);
       } catch (err) {
         if (!(err instanceof WecomApiError)) throw err;
+        if (notTwice && err instanceof WecomNetworkError) throw err;
         if (err.tokenInvalid && auth && !tokenRefetched) {
           tokenRefetched = true;
           this.invalidateToken(token);
@@ -1057,8 +1063,12 @@ export class WecomClient {
     );
   }
 
+  /**
+   * Each call makes a new task: sent once (no retry here after a network error, whose call WeCom may have
+   * taken); the moments outbox effect looks for the Moment before sending again.
+   */
   async addMomentTask(req: AddMomentTaskRequest): Promise<WecomResponse & { jobid: string }> {
-    return this.post(ADD_MOMENT_TASK, req);
+    return this.call('POST', ADD_MOMENT_TASK, {}, req, true, true);
   }
 
   async getMomentTaskResult(jobid: string): Promise<MomentTaskResult> {
@@ -1086,7 +1096,16 @@ export class WecomClient {
   }): Promise<
     WecomResponse & {
       next_cursor?: string;
-      moment_list: { moment_id: string; creator?: string; create_time: number; create_type: number }[];
+      moment_list: {
+        moment_id: string;
+        creator?: string;
+        create_time: number;
+        create_type: number;
+        text?: { content?: string } | null;
+        image?: { media_id: string }[] | null;
+        video?: { media_id: string } | null;
+        link?: { title?: string; url?: string } | null;
+      }[];
     }
   > {
     return this.post(`${EC}/get_moment_list`, req);

@@ -9,7 +9,7 @@ import { momentsRoutes } from './routes.ts';
  */
 export const moments: ModuleManifest = {
   name: 'moments',
-  dependsOn: ['org', 'staff', 'accounts', 'tags'],
+  dependsOn: ['org', 'staff', 'accounts', 'tags', 'content'],
   tables: ['moment_media', 'moment_posts', 'moment_post_members'],
   migrations: { dir: migrationsOf(import.meta.url) },
   routes: momentsRoutes,

@@ -233,6 +233,81 @@ describe('a Moments post through the simulator', () => {
     const second = (await media()).wecom_media_id;
     expect(second).toBeTruthy();
     expect(second).not.toBe(firstUpload);
+
+    // WeCom forgot a media id Siyu still takes as valid (40007): it is forgotten and uploaded again
+    await t.database.db
+      .updateTable('moment_media')
+      .set({ wecom_expires_at: new Date(clock.now().getTime() + 30 * 86_400_000) })
+      .where('id', '=', imageId)
+      .execute();
+    advance(3 * 86_400_000);
+    const forgotten = await api('admin', 'POST', '/moments', post({ axis: 'story' }));
+    advance(3_600_000);
+    await runJob();
+    advance(5 * 60_000);
+    await t.settle();
+    await runJob();
+    expect((await api('admin', 'GET', `/moments/${forgotten.json.id}`)).json.status).toBe('published');
+    expect((await media()).wecom_media_id).not.toBe(second);
+  });
+
+  it('an answer lost after WeCom made the task: the retry finds that Moment and makes no second one', async () => {
+    const body = '会员日第二杯半价，答案丢了也只发一次';
+    await t.corp('POST', '/faults/drop-answers', {
+      path: '/cgi-bin/externalcontact/add_moment_task',
+      times: 1,
+    });
+    const created = await api('admin', 'POST', '/moments', post({ body, kind: 'text', mediaIds: [] }));
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const made = async () => (await simMoments()).filter((m) => m.text?.content === body);
+    advance(3_600_000);
+    await runJob();
+    // WeCom made the task, Siyu never heard: no second call at once, the post waits for the outbox's retry
+    expect(await made()).toHaveLength(1);
+    expect((await api('admin', 'GET', `/moments/${created.json.id}`)).json.status).toBe('publishing');
+    advance(5 * 60_000);
+    await t.settle();
+    await runJob();
+    expect(await made()).toHaveLength(1);
+    const detail = (await api('admin', 'GET', `/moments/${created.json.id}`)).json;
+    expect(detail).toMatchObject({ status: 'published', memberCount: 2 });
+  });
+
+  it('keeps to WeCom’s 10 a minute: an 11th post in a minute moves to the next, and due posts past 10 wait', async () => {
+    const at = inAnHour();
+    const ids: number[] = [];
+    for (let i = 1; i <= 11; i++) {
+      const res = await api(
+        'admin',
+        'POST',
+        '/moments',
+        post({ body: `限时第${i}条`, kind: 'text', mediaIds: [], plannedAt: at }),
+      );
+      expect(res.status, JSON.stringify(res.json)).toBe(201);
+      ids.push(res.json.id);
+    }
+    const eleventh = (await api('admin', 'GET', `/moments/${ids[10]}`)).json;
+    expect(eleventh.scheduleNote).toEqual({ kind: 'spread', from: at });
+    expect(new Date(eleventh.plannedAt).getTime() - new Date(at).getTime()).toBeGreaterThan(0);
+    expect((await api('admin', 'GET', `/moments/${ids[9]}`)).json.scheduleNote).toBeNull();
+
+    // all 11 are due at once: 10 go now, the 11th waits for the next minute, saying why
+    advance(2 * 3_600_000);
+    await runJob();
+    const statuses = async () =>
+      Promise.all(ids.map(async (id) => (await api('admin', 'GET', `/moments/${id}`)).json));
+    const first = await statuses();
+    expect(first.filter((p) => p.status === 'published')).toHaveLength(10);
+    expect(first[10]).toMatchObject({ status: 'planned', scheduleNote: { kind: 'deferred' } });
+    advance(61_000);
+    await runJob();
+    expect((await statuses()).every((p) => p.status === 'published')).toBe(true);
+    const refused = await t.database.db
+      .selectFrom('wecom_outbox')
+      .select('id')
+      .where('errcode', '=', 45009)
+      .execute();
+    expect(refused).toEqual([]);
   });
 
   it('a post whose only member WeCom does not know fails visibly with WeCom’s reason', async () => {
@@ -281,6 +356,24 @@ describe('scope and validation', () => {
     expect(
       (await api('sh1', 'POST', '/moments', post({ unitId: t.fx.units.gz1, mediaIds: [storeImage] }))).status,
     ).toBe(403);
+    // HQ plans in a store (the composer's unit picker): the store's members only, and its manager sees it
+    const text = { kind: 'text', mediaIds: [] };
+    const forStore = await api(
+      'admin',
+      'POST',
+      '/moments',
+      post({ ...text, unitId: t.fx.units.sh1, senderStaffIds: [t.fx.staff.sh1a] }),
+    );
+    expect(forStore.json).toMatchObject({ unitId: t.fx.units.sh1, unitName: '上海一店' });
+    expect((await api('sh1', 'GET', `/moments/${forStore.json.id}`)).status).toBe(200);
+    const outsideUnit = await api(
+      'admin',
+      'POST',
+      '/moments',
+      post({ ...text, unitId: t.fx.units.sh1, senderStaffIds: [t.fx.staff.gz1a] }),
+    );
+    expect(outsideUnit.status).toBe(400);
+    expect(outsideUnit.json.error.message).toMatch(/outside the unit chosen/);
     expect((await api('sh1', 'GET', `/moments/media/${imageId}`)).status).toBe(404);
     expect((await api('admin', 'GET', `/moments/media/${imageId}`, undefined, 'image/png')).status).toBe(200);
     // the senders to choose from: the store's, filtered by persona

@@ -2,10 +2,12 @@ import { sql } from 'kysely';
 import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import type { WecomClient } from '../../wecom/client.ts';
+import { WecomApiError } from '../../wecom/errors.ts';
 import { ADD_MOMENT_TASK } from '../../wecom/paths.ts';
+import { MEDIA_REUSE_MARGIN_MS, MEDIA_TTL_MS, MediaError } from '../content/index.ts';
 import { type Deps, type SyncCtx, syncCtxOf } from '../context.ts';
 import type { OutboxEffects } from '../manifest.ts';
-import { attachmentsOf, FOLLOW_MS, LIST_PAGE_MAX, listWindows, MEDIA_VALID_MS, numbers } from './rules.ts';
+import { attachmentsOf, FOLLOW_MS, LIST_PAGE_MAX, listWindows, numbers, TASKS_PER_MINUTE } from './rules.ts';
 
 export const MOMENTS_JOB = 'moments.publish-and-follow';
 /** A published post's members, likes and comments are read again at most this often. */
@@ -31,17 +33,50 @@ export async function runMomentsJob(deps: Deps): Promise<boolean> {
   return false;
 }
 
-/** Planned posts whose time has come go to the outbox (one add_moment_task each, with its uploads). */
+/**
+ * Planned posts whose time has come go to the outbox (one add_moment_task each, with its uploads), at most
+ * TASKS_PER_MINUTE in any 60 s (WeCom's rate per corp, rather than its 45009): the others wait for the next
+ * run, oldest first, their note saying why.
+ */
 export async function publishDue(ctx: SyncCtx): Promise<number> {
   const now = ctx.clock.now();
   return ctx.cdb.transaction(async (tx) => {
+    const recent = await jobsDb(tx.db)
+      .selectFrom('wecom_outbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('corp_id', '=', tx.corpId)
+      .where('kind', '=', ADD_MOMENT_TASK)
+      .where('created_at', '>', new Date(now.getTime() - 60_000))
+      .executeTakeFirstOrThrow();
+    const budget = Math.max(0, TASKS_PER_MINUTE - Number(recent.n));
     const due = await tx.db
       .updateTable('moment_posts')
       .set({ status: 'publishing', updated_at: now })
       .where('corp_id', '=', tx.corpId)
+      .where(
+        'id',
+        'in',
+        tx.db
+          .selectFrom('moment_posts')
+          .select('id')
+          .where('corp_id', '=', tx.corpId)
+          .where('status', '=', 'planned')
+          .where('planned_at', '<=', now)
+          .orderBy('planned_at')
+          .orderBy('id')
+          .limit(budget),
+      )
+      .returning('id')
+      .execute();
+    await tx.db
+      .updateTable('moment_posts')
+      .set({
+        schedule_note: sql<string>`'deferred|' || to_char(planned_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`,
+      })
+      .where('corp_id', '=', tx.corpId)
       .where('status', '=', 'planned')
       .where('planned_at', '<=', now)
-      .returning('id')
+      .where((eb) => eb.or([eb('schedule_note', 'is', null), eb('schedule_note', 'not like', 'deferred|%')]))
       .execute();
     for (const { id } of due) {
       await enqueueOutbox(
@@ -83,7 +118,12 @@ async function markFailed(ctx: SyncCtx, id: number, failure: string) {
     .execute();
 }
 
-/** Each media of a post as a WeCom media_id: uploaded once, reused while valid (3 days), then uploaded again. */
+/**
+ * Each media of a post as a WeCom media_id: uploaded once, reused while valid, then uploaded again. Moments
+ * take only upload_attachment's ids (attachment_type 1, API-FACTS-2 §10), not the media/upload ids the
+ * content library keeps for 群发, so the ids are kept here; the rules are the library's (3 days from WeCom's
+ * created_at, reused only with 2 h left; a failed upload is a MediaError with the reason).
+ */
 async function mediaIdsOf(ctx: SyncCtx, client: WecomClient, mediaIds: number[]): Promise<string[]> {
   const out: string[] = [];
   for (const id of mediaIds) {
@@ -94,18 +134,31 @@ async function mediaIdsOf(ctx: SyncCtx, client: WecomClient, mediaIds: number[])
       .where('id', '=', id)
       .executeTakeFirstOrThrow();
     const now = ctx.clock.now();
-    if (media.wecom_media_id && media.wecom_expires_at && media.wecom_expires_at > now) {
+    if (
+      media.wecom_media_id &&
+      media.wecom_expires_at &&
+      media.wecom_expires_at.getTime() - now.getTime() > MEDIA_REUSE_MARGIN_MS
+    ) {
       out.push(media.wecom_media_id);
       continue;
     }
-    const up = await client.uploadAttachment(media.kind, {
-      filename: media.file_name,
-      contentType: media.content_type,
-      data: media.bytes,
-    });
+    let up: Awaited<ReturnType<WecomClient['uploadAttachment']>>;
+    try {
+      up = await client.uploadAttachment(media.kind, {
+        filename: media.file_name,
+        contentType: media.content_type,
+        data: media.bytes,
+      });
+    } catch (err) {
+      if (err instanceof WecomApiError)
+        throw new MediaError(`${media.file_name}: ${err.message}`, err.retryable, err.errcode);
+      throw new MediaError(`${media.file_name}: ${(err as Error).message}`, true);
+    }
+    const created = Number(up.created_at);
+    const uploadedAt = Number.isFinite(created) && created > 0 ? new Date(created * 1000) : now;
     await ctx.cdb.db
       .updateTable('moment_media')
-      .set({ wecom_media_id: up.media_id, wecom_expires_at: new Date(now.getTime() + MEDIA_VALID_MS) })
+      .set({ wecom_media_id: up.media_id, wecom_expires_at: new Date(uploadedAt.getTime() + MEDIA_TTL_MS) })
       .where('corp_id', '=', ctx.cdb.corpId)
       .where('id', '=', id)
       .execute();
@@ -128,6 +181,12 @@ export const momentsOutboxEffects: OutboxEffects = {
         .where('id', '=', postIdOf(row))
         .executeTakeFirst();
       if (post?.status !== 'publishing') return { skipped: true };
+      // an earlier attempt may have reached WeCom without its answer reaching Siyu (a timeout, a worker that
+      // died): its Moment is looked for first, and a found one is taken as this post's, not made again
+      if (row.attempts > 1 || row.outcomeLost) {
+        const found = await sentMoment(ctx, client, post, row.id);
+        if (found) return { moment_id: found, recovered: true };
+      }
       const mediaIds = await mediaIdsOf(ctx, client, numbers(post.media_ids));
       const senderIds = numbers(post.sender_staff_ids);
       const senders = await ctx.cdb.db
@@ -151,26 +210,43 @@ export const momentsOutboxEffects: OutboxEffects = {
         title: post.link_title,
         url: post.link_url,
       });
-      const { jobid } = await client.addMomentTask({
-        ...(post.body.trim() ? { text: { content: post.body } } : {}),
-        ...(attachments.length ? { attachments } : {}),
-        visible_range: {
-          sender_list: { user_list: senders.map((s) => s.userid) },
-          ...(tags.length ? { external_contact_list: { tag_list: tags.map((t) => t.wecom_tag_id!) } } : {}),
-        },
-      });
-      return { jobid };
+      try {
+        const { jobid } = await client.addMomentTask({
+          ...(post.body.trim() ? { text: { content: post.body } } : {}),
+          ...(attachments.length ? { attachments } : {}),
+          visible_range: {
+            sender_list: { user_list: senders.map((s) => s.userid) },
+            ...(tags.length ? { external_contact_list: { tag_list: tags.map((t) => t.wecom_tag_id!) } } : {}),
+          },
+        });
+        return { jobid };
+      } catch (err) {
+        // WeCom no longer knows a kept media id (as the library's sends do): forget them, the retry uploads again
+        const ids = numbers(post.media_ids);
+        if (err instanceof WecomApiError && err.errcode === 40007 && ids.length) {
+          await ctx.cdb.db
+            .updateTable('moment_media')
+            .set({ wecom_media_id: null, wecom_expires_at: null })
+            .where('corp_id', '=', ctx.cdb.corpId)
+            .where('id', 'in', ids)
+            .execute();
+          throw new WecomApiError(err.api, err.errcode, err.errmsg, { retryable: true });
+        }
+        throw err;
+      }
     },
     async onDone(ctx, row, result) {
-      if (typeof result.jobid !== 'string') return;
+      // a jobid to follow, or, found after a lost answer, the Moment itself (no jobid)
+      const followed =
+        typeof result.moment_id === 'string'
+          ? { moment_id: result.moment_id }
+          : typeof result.jobid === 'string'
+            ? { jobid: result.jobid }
+            : null;
+      if (!followed) return;
       await ctx.cdb.db
         .updateTable('moment_posts')
-        .set({
-          status: 'submitted',
-          jobid: result.jobid,
-          submitted_at: ctx.clock.now(),
-          updated_at: ctx.clock.now(),
-        })
+        .set({ status: 'submitted', ...followed, submitted_at: ctx.clock.now(), updated_at: ctx.clock.now() })
         .where('corp_id', '=', ctx.cdb.corpId)
         .where('id', '=', postIdOf(row))
         .where('status', '=', 'publishing')
@@ -178,6 +254,76 @@ export const momentsOutboxEffects: OutboxEffects = {
     },
   },
 };
+
+type PostRow = {
+  id: number;
+  body: string;
+  content_kind: string;
+  media_ids: (number | string)[];
+  link_title: string | null;
+  link_url: string | null;
+  sender_staff_ids: (number | string)[];
+};
+
+/**
+ * The Moment an earlier attempt of this outbox row made, if WeCom has one: a corp Moment listed since the row
+ * was made with the post's text and content, given only to the post's members, and not already another
+ * post's. Null when there is none (then nothing reached WeCom, and the post is sent).
+ */
+async function sentMoment(
+  ctx: SyncCtx,
+  client: WecomClient,
+  post: PostRow,
+  outboxId: number,
+): Promise<string | null> {
+  const made = await jobsDb(ctx.cdb.db)
+    .selectFrom('wecom_outbox')
+    .select('created_at')
+    .where('corp_id', '=', ctx.cdb.corpId)
+    .where('id', '=', outboxId)
+    .executeTakeFirst();
+  const now = ctx.clock.now().getTime();
+  const fromS = Math.floor((made?.created_at ?? new Date(now)).getTime() / 1000) - 60;
+  const candidates: string[] = [];
+  const text = post.body.trim() ? post.body : '';
+  const images = post.content_kind === 'images' ? numbers(post.media_ids).length : 0;
+  for (const m of await listMoments(client, fromS, Math.floor(now / 1000) + 60)) {
+    if ((m.text?.content ?? '') !== text) continue;
+    if ((m.image?.length ?? 0) !== images) continue;
+    if (Boolean(m.video) !== (post.content_kind === 'video')) continue;
+    if (post.content_kind === 'link' && (m.link?.title !== post.link_title || m.link?.url !== post.link_url))
+      continue;
+    candidates.push(m.moment_id);
+  }
+  if (candidates.length === 0) return null;
+  const taken = new Set(
+    (
+      await ctx.cdb.db
+        .selectFrom('moment_posts')
+        .select('moment_id')
+        .where('corp_id', '=', ctx.cdb.corpId)
+        .where('moment_id', 'in', candidates)
+        .execute()
+    ).map((r) => r.moment_id),
+  );
+  const senderIds = numbers(post.sender_staff_ids);
+  const senders = new Set(
+    (
+      await ctx.cdb.db
+        .selectFrom('staff')
+        .select('userid')
+        .where('corp_id', '=', ctx.cdb.corpId)
+        .where('id', 'in', senderIds.length ? senderIds : [0])
+        .execute()
+    ).map((s) => s.userid),
+  );
+  for (const id of candidates) {
+    if (taken.has(id)) continue;
+    const tasks = await momentTasks(client, id);
+    if (tasks.size > 0 && [...tasks.keys()].every((u) => senders.has(u))) return id;
+  }
+  return null;
+}
 
 /**
  * Follows WeCom's jobs of submitted posts, then the members' publishing of published ones (30 days), each at
@@ -188,7 +334,7 @@ export async function followPosts(ctx: SyncCtx, client: WecomClient, onlyIds?: n
   const only = onlyIds ? (onlyIds.length ? onlyIds : [0]) : null;
   const submitted = await ctx.cdb.db
     .selectFrom('moment_posts')
-    .select(['id', 'jobid', 'submitted_at', 'sender_staff_ids'])
+    .select(['id', 'jobid', 'moment_id', 'submitted_at', 'sender_staff_ids'])
     .where('corp_id', '=', ctx.cdb.corpId)
     .where('status', '=', 'submitted')
     .$if(only !== null, (q) => q.where('id', 'in', only!))
@@ -212,10 +358,10 @@ export async function followPosts(ctx: SyncCtx, client: WecomClient, onlyIds?: n
   if (published.length === 0) return;
   // WeCom made each Moment after its planned time (when it was taken from the outbox): list from the earliest
   const earliest = Math.min(...published.map((p) => p.planned_at.getTime()));
-  const listed = await listedMoments(
-    client,
-    Math.floor(earliest / 1000) - 60,
-    Math.floor(now.getTime() / 1000),
+  const listed = new Set(
+    (await listMoments(client, Math.floor(earliest / 1000) - 60, Math.floor(now.getTime() / 1000))).map(
+      (m) => m.moment_id,
+    ),
   );
   for (const post of published) {
     if (!post.moment_id) continue;
@@ -239,22 +385,28 @@ async function followJob(
   post: {
     id: number;
     jobid: string | null;
+    moment_id: string | null;
     submitted_at: Date | null;
     sender_staff_ids: (number | string)[];
   },
 ) {
   const now = ctx.clock.now();
-  if (!post.jobid) return;
-  let job: Awaited<ReturnType<WecomClient['getMomentTaskResult']>>;
-  try {
-    job = await client.getMomentTaskResult(post.jobid);
-  } catch (err) {
-    if (post.submitted_at && now.getTime() - post.submitted_at.getTime() > JOB_TTL_MS)
-      await markFailed(ctx, post.id, `job lost: ${(err as Error).message}`);
-    return;
-  }
-  if (job.status !== 3 || !job.result) return;
-  const r = job.result;
+  let r: NonNullable<Awaited<ReturnType<WecomClient['getMomentTaskResult']>>['result']>;
+  if (post.jobid) {
+    let job: Awaited<ReturnType<WecomClient['getMomentTaskResult']>>;
+    try {
+      job = await client.getMomentTaskResult(post.jobid);
+    } catch (err) {
+      if (post.submitted_at && now.getTime() - post.submitted_at.getTime() > JOB_TTL_MS)
+        await markFailed(ctx, post.id, `job lost: ${(err as Error).message}`);
+      return;
+    }
+    if (job.status !== 3 || !job.result) return;
+    r = job.result;
+  } else if (post.moment_id) {
+    // found in WeCom after a lost answer: its job is done
+    r = { errcode: 0, errmsg: 'ok', moment_id: post.moment_id };
+  } else return;
   const invalid = r.invalid_sender_list?.user_list ?? [];
   if (r.errcode !== 0 || !r.moment_id) {
     await markFailed(
@@ -318,8 +470,8 @@ async function momentTasks(client: WecomClient, momentId: string): Promise<Map<s
 }
 
 /** The corp Moments WeCom still lists over [from, to]: windows of ≤30 days, pages of ≤20. */
-async function listedMoments(client: WecomClient, fromS: number, toS: number): Promise<Set<string>> {
-  const out = new Set<string>();
+async function listMoments(client: WecomClient, fromS: number, toS: number) {
+  const out: Awaited<ReturnType<WecomClient['getMomentList']>>['moment_list'] = [];
   for (const [start_time, end_time] of listWindows(fromS, toS)) {
     let cursor: string | undefined;
     for (let page = 0; page < 10_000; page++) {
@@ -330,7 +482,7 @@ async function listedMoments(client: WecomClient, fromS: number, toS: number): P
         limit: LIST_PAGE_MAX,
         ...(cursor ? { cursor } : {}),
       });
-      for (const m of res.moment_list) out.add(m.moment_id);
+      out.push(...res.moment_list);
       if (!res.next_cursor) break;
       cursor = res.next_cursor;
     }

@@ -69,6 +69,12 @@ const postSummary = z.object({
   plannedAt: z.string(),
   status: z.enum(POST_STATUSES),
   failure: z.string().nullable(),
+  scheduleNote: z
+    .object({ kind: z.enum(['spread', 'deferred']), from: z.string() })
+    .nullable()
+    .describe(
+      'WeCom takes 10 add_moment_task a minute: spread, the minute asked (from) was full and the post moved to the next with room; deferred, it was due at from and waited for the next minute',
+    ),
   publishedAt: z.string().nullable(),
   ...totals,
 });

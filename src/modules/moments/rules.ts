@@ -6,11 +6,13 @@ export const TEXT_MAX_CHARS = 2000;
 export const IMAGES_MAX = 9;
 export const LINK_TITLE_MAX_BYTES = 64;
 export const MEDIA_MAX_BYTES = 10 * 1024 * 1024;
-/** A media_id from upload_attachment is valid 3 days; Siyu re-uploads an hour before that. */
-export const MEDIA_VALID_MS = 3 * 86_400_000 - 3_600_000;
 /** get_moment_list answers at most 20 per page over at most 30 days. */
 export const LIST_PAGE_MAX = 20;
 export const LIST_RANGE_MAX_S = 30 * 86_400;
+/** add_moment_task: at most 10 a minute per corp (API-FACTS-2 §10); past it WeCom answers 45009. */
+export const TASKS_PER_MINUTE = 10;
+/** How far ahead a post planned into a full minute is moved at most (then it is refused). */
+export const SPREAD_MAX_MINUTES = 120;
 /** A published post is followed (publishing, likes, comments) this long after WeCom took it. */
 export const FOLLOW_MS = 30 * 86_400_000;
 

@@ -50,6 +50,8 @@ export interface MomentPostsTable {
   planned_at: Timestamp;
   status: Generated<PostStatus>;
   failure: NullableLater<string>;
+  /** Why its time moved or its publishing waits (WeCom's 10 a minute). */
+  schedule_note: NullableLater<string>;
   jobid: NullableLater<string>;
   moment_id: NullableLater<string>;
   submitted_at: NullableLater<Date>;

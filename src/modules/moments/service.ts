@@ -3,7 +3,7 @@ import { AppError, notFound } from '../../platform/http/errors.ts';
 import type { Ctx } from '../context.ts';
 import { assertUnitInScope, subtreeUnitIds } from '../org/index.ts';
 import type { Persona } from '../staff/index.ts';
-import { contentProblem, MEDIA_MAX_BYTES, numbers } from './rules.ts';
+import { contentProblem, MEDIA_MAX_BYTES, numbers, SPREAD_MAX_MINUTES, TASKS_PER_MINUTE } from './rules.ts';
 import type { Axis, MemberStatus, MomentContentKind, PostStatus } from './schema.ts';
 
 /**
@@ -111,12 +111,18 @@ async function checked(ctx: Ctx, input: PostInput, unitId: number) {
     .where('corp_id', '=', ctx.cdb.corpId)
     .where('id', 'in', senderIds)
     .execute();
-  const ok = new Set(staff.filter((s) => s.status === 'active' && sees(ctx, s.unit_id)).map((s) => s.id));
+  // the members of the unit planned in and its subtree (within the caller's scope)
+  const unitSubtree = new Set(await subtreeUnitIds(ctx.cdb, unitId));
+  const ok = new Set(
+    staff
+      .filter((s) => s.status === 'active' && sees(ctx, s.unit_id) && unitSubtree.has(s.unit_id))
+      .map((s) => s.id),
+  );
   const outside = senderIds.filter((id) => !ok.has(id));
   if (outside.length)
     throw bad({
-      zh: `成员 ${outside.join(', ')} 不存在、已停用或不在你的范围内`,
-      en: `Members ${outside.join(', ')} do not exist, are disabled or are outside your scope`,
+      zh: `成员 ${outside.join(', ')} 不存在、已停用或不在所选单元及你的范围内`,
+      en: `Members ${outside.join(', ')} do not exist, are disabled or are outside the unit chosen or your scope`,
     });
 
   const tagIds = [...new Set(input.tagIds)];
@@ -153,17 +159,51 @@ async function checked(ctx: Ctx, input: PostInput, unitId: number) {
   };
 }
 
+/**
+ * The planned time a post gets: WeCom takes at most 10 add_moment_task a minute per corp, so a minute that
+ * already holds 10 planned posts (of any unit) moves it to the next minute with room, and the note says so
+ * (`spread|<the time asked>`). Past SPREAD_MAX_MINUTES of full minutes it is refused.
+ */
+async function slotFor(ctx: Ctx, asked: Date, exceptId?: number) {
+  const minute = (d: Date) => Math.floor(d.getTime() / 60_000);
+  const first = minute(asked);
+  const rows = await ctx.cdb.db
+    .selectFrom('moment_posts')
+    .select(sql<number>`floor(extract(epoch from planned_at) / 60)::bigint`.as('minute'))
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('corp_id', '=', ctx.cdb.corpId)
+    .where('status', '=', 'planned')
+    .where('planned_at', '>=', new Date(first * 60_000))
+    .where('planned_at', '<', new Date((first + SPREAD_MAX_MINUTES + 1) * 60_000))
+    .$if(exceptId !== undefined, (q) => q.where('id', '!=', exceptId!))
+    .groupBy(sql`1`)
+    .execute();
+  const taken = new Map(rows.map((r) => [Number(r.minute), Number(r.n)]));
+  for (let m = first; m <= first + SPREAD_MAX_MINUTES; m++) {
+    if ((taken.get(m) ?? 0) < TASKS_PER_MINUTE) {
+      if (m === first) return { planned_at: asked, schedule_note: null };
+      return { planned_at: new Date(m * 60_000), schedule_note: `spread|${asked.toISOString()}` };
+    }
+  }
+  throw new AppError('conflict', {
+    zh: `企业微信每分钟最多创建 ${TASKS_PER_MINUTE} 条朋友圈，之后 ${SPREAD_MAX_MINUTES} 分钟都已排满，请换个时间`,
+    en: `WeCom takes at most ${TASKS_PER_MINUTE} Moments a minute, and the next ${SPREAD_MAX_MINUTES} minutes are full: choose another time`,
+  });
+}
+
 /** Plans a post in the caller's unit (or a unit of their subtree). */
 export async function createPost(ctx: Ctx, input: PostInput, wake?: () => void) {
   const unitId = input.unitId ?? ctx.actor.unitId;
   assertUnitInScope(ctx.actor, unitId);
   const values = await checked(ctx, input, unitId);
+  const slot = await slotFor(ctx, values.planned_at);
   const now = ctx.clock.now();
   const { id } = await ctx.cdb.db
     .insertInto('moment_posts')
     .values({
       corp_id: ctx.cdb.corpId,
       ...values,
+      ...slot,
       created_by: ctx.actor.accountId,
       created_at: now,
       updated_at: now,
@@ -198,9 +238,10 @@ export async function updatePost(ctx: Ctx, id: number, input: PostInput, wake?: 
   const post = await ownPost(ctx, id);
   stillPlanned(post.status);
   const values = await checked(ctx, input, post.unit_id);
+  const slot = await slotFor(ctx, values.planned_at, id);
   const res = await ctx.cdb.db
     .updateTable('moment_posts')
-    .set({ ...values, updated_at: ctx.clock.now() })
+    .set({ ...values, ...slot, updated_at: ctx.clock.now() })
     .where('corp_id', '=', ctx.cdb.corpId)
     .where('id', '=', id)
     .where('status', '=', 'planned')
@@ -271,9 +312,19 @@ function summary(p: PostRow & { unit_name: string }, totals: Totals | undefined)
     plannedAt: p.planned_at.toISOString(),
     status: p.status,
     failure: p.failure,
+    scheduleNote: noteOf(p.schedule_note),
     publishedAt: p.published_at?.toISOString() ?? null,
     ...(totals ?? NO_TOTALS),
   };
+}
+
+/**
+ * Why the time moved (`spread`: the minute asked, `from`, was full) or the publishing waited (`deferred`:
+ * the minute's 10 were taken when it was due, `from` is when it was due).
+ */
+function noteOf(note: string | null): { kind: 'spread' | 'deferred'; from: string } | null {
+  const [kind, from] = (note ?? '').split('|');
+  return (kind === 'spread' || kind === 'deferred') && from ? { kind, from } : null;
 }
 
 const MAX_RANGE_DAYS = 62;

@@ -18,6 +18,7 @@ import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useAsync } from '../../shared/hooks';
 import { PERSONAS } from '../content/api';
+import { UnitTreeSelect } from '../org/UnitTreeSelect';
 import { tagsApi } from '../tags/api';
 import {
   AXES,
@@ -32,6 +33,7 @@ import {
 type Persona = (typeof PERSONAS)[number];
 
 interface Values {
+  unitId?: number;
   axis: Axis;
   title: string;
   body?: string;
@@ -75,7 +77,13 @@ export function MomentComposer(props: {
   );
   const [saving, setSaving] = useState(false);
   const kind = Form.useWatch('kind', form) ?? props.post?.kind ?? 'images';
-  const senders = useAsync((signal) => momentsApi.senders({ persona }, signal), `senders:${persona ?? ''}`);
+  const unitId: number | undefined = Form.useWatch('unitId', form) ?? props.post?.unitId;
+  // the members to choose from: the unit's and its subtree's (the server checks the same)
+  const senders = useAsync(
+    (signal) =>
+      momentsApi.senders({ ...(persona ? { persona } : {}), ...(unitId ? { unitId } : {}) }, signal),
+    `senders:${persona ?? ''}:${unitId ?? ''}`,
+  );
   const tags = useAsync((signal) => tagsApi.tags(signal), 'tags');
   const tagOptions = useMemo(
     () =>
@@ -94,6 +102,7 @@ export function MomentComposer(props: {
 
   const initial: Values = props.post
     ? {
+        unitId: props.post.unitId,
         axis: props.post.axis,
         title: props.post.title,
         body: props.post.body,
@@ -132,6 +141,7 @@ export function MomentComposer(props: {
   async function save() {
     const values = await form.validateFields();
     const input: MomentInput = {
+      ...(values.unitId && !props.post ? { unitId: values.unitId } : {}),
       axis: values.axis,
       title: values.title,
       body: values.body ?? '',
@@ -148,7 +158,15 @@ export function MomentComposer(props: {
       const saved = props.post
         ? await momentsApi.update(props.post.id, input)
         : await momentsApi.create(input);
-      message.success(t('moments.composer.saved'));
+      if (saved.scheduleNote?.kind === 'spread')
+        message.warning(
+          t('moments.note.spread', {
+            from: dayjs(saved.scheduleNote.from).format('YYYY-MM-DD HH:mm'),
+            at: dayjs(saved.plannedAt).format('YYYY-MM-DD HH:mm'),
+          }),
+          8,
+        );
+      else message.success(t('moments.composer.saved'));
       props.onSaved(saved.id);
     } catch (err) {
       message.error((err as Error).message);
@@ -191,6 +209,23 @@ export function MomentComposer(props: {
       }
     >
       <Form<Values> form={form} layout="vertical" initialValues={initial}>
+        <Form.Item
+          name="unitId"
+          label={t('moments.composer.unit')}
+          extra={props.post ? t('moments.composer.unitFixed') : t('moments.composer.unitHint')}
+        >
+          <UnitTreeSelect
+            value={unitId}
+            onChange={(v) => {
+              // the members chosen may be outside the new unit: chosen again from its list
+              form.setFieldsValue({ unitId: v, senderStaffIds: [] });
+            }}
+            placeholder={t('moments.composer.ownUnit')}
+            style={{ width: '100%' }}
+            disabled={Boolean(props.post)}
+            data-testid="moment-unit"
+          />
+        </Form.Item>
         <Form.Item name="axis" label={t('moments.composer.axis')}>
           <Segmented block options={AXES.map((a) => ({ value: a, label: t(`moments.axis.${a}`) }))} />
         </Form.Item>

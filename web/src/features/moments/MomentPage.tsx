@@ -84,6 +84,17 @@ export default function MomentPage() {
       {post.error ? <ErrorAlert error={post.error} onRetry={post.reload} /> : null}
       {p ? (
         <Flex vertical gap={12}>
+          {p.scheduleNote && (p.status === 'planned' || p.scheduleNote.kind === 'spread') ? (
+            <Alert
+              type="info"
+              showIcon
+              data-testid="moment-schedule-note"
+              title={t(`moments.note.${p.scheduleNote.kind}`, {
+                from: formatDateTime(p.scheduleNote.from, lang),
+                at: formatDateTime(p.plannedAt, lang),
+              })}
+            />
+          ) : null}
           {p.status === 'failed' ? (
             <Alert type="error" showIcon title={`${t('moments.post.failure')}: ${p.failure ?? ''}`} />
           ) : null}

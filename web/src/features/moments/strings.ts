@@ -45,6 +45,14 @@ export const zh = {
       cancelPost: '取消发布',
       cancelled: '已取消',
       uploadFailed: '上传失败',
+      unit: '规划单元（总部、大区或门店）',
+      unitHint: '发表成员从该单元及其下级中选择',
+      ownUnit: '我所在的单元',
+      unitFixed: '规划单元保存后不能修改',
+    },
+    note: {
+      spread: '企业微信每分钟最多创建 10 条朋友圈，{{from}} 这一分钟已排满，已顺延到 {{at}}',
+      deferred: '企业微信每分钟最多创建 10 条朋友圈，本条 {{from}} 到期时名额已满，顺延到下一分钟发布',
     },
     post: {
       back: '返回日历',
@@ -115,6 +123,15 @@ export const en: typeof zh = {
       cancelPost: 'Cancel the post',
       cancelled: 'Cancelled',
       uploadFailed: 'Upload failed',
+      unit: 'Planned in (HQ, a region or a store)',
+      unitHint: 'The members who post are chosen from this unit and below',
+      ownUnit: 'My own unit',
+      unitFixed: 'The unit cannot change once saved',
+    },
+    note: {
+      spread: 'WeCom takes at most 10 Moments a minute; {{from}} was full, so the post moved to {{at}}',
+      deferred:
+        'WeCom takes at most 10 Moments a minute; when this post was due at {{from}} the minute was full, so it goes out the next minute',
     },
     post: {
       back: 'Back to the calendar',
