@@ -7,7 +7,9 @@ import {
   setJourneyStatus,
   templateOf,
 } from '../modules/journeys/index.ts';
-import { subtreeUnitIds } from '../modules/org/index.ts';
+import { ingestOrders, type OrderInput } from '../modules/orders/index.ts';
+import { adminCtxAt } from './mass-sends.ts';
+import { MENU } from './orders.ts';
 
 /**
  * The demo brand's journeys, HQ's, from the playbook's templates: the new customer's day 0 / 3 / 7 (running
@@ -20,28 +22,6 @@ import { subtreeUnitIds } from '../modules/org/index.ts';
 const DAY = 86_400_000;
 /** How long the demo's journeys have been running. */
 const RUNNING_DAYS = 30;
-
-async function adminCtx(deps: Deps, corpId: string): Promise<Ctx> {
-  const admin = await deps.db
-    .selectFrom('accounts')
-    .select(['id', 'unit_id'])
-    .where('corp_id', '=', corpId)
-    .where('username', '=', 'admin')
-    .executeTakeFirstOrThrow();
-  const base = syncCtxOf(deps, corpId);
-  return {
-    ...base,
-    actor: {
-      corpId,
-      accountId: admin.id,
-      role: 'hq_admin',
-      unitId: admin.unit_id,
-      seesWholeCorp: true,
-      unitIds: await subtreeUnitIds(base.cdb, admin.unit_id),
-      staffId: null,
-    },
-  };
-}
 
 async function fromTemplate(ctx: Ctx, key: string, name: string) {
   const template = templateOf(key)!;
@@ -58,7 +38,7 @@ async function fromTemplate(ctx: Ctx, key: string, name: string) {
 
 /** The welcome journey, started before today's customers add the brand's staff. */
 export async function startDemoWelcome(deps: Deps, corpId: string): Promise<number> {
-  const ctx = await adminCtx(deps, corpId);
+  const ctx = (await adminCtxAt(deps, corpId))();
   return (await fromTemplate(ctx, 'welcome_series', '新客 7 天欢迎旅程')).id;
 }
 
@@ -71,7 +51,7 @@ export async function createDemoJourneys(
   corpId: string,
   welcomeId: number,
 ): Promise<Record<string, number>> {
-  const ctx = await adminCtx(deps, corpId);
+  const ctx = (await adminCtxAt(deps, corpId))();
   const now = deps.clock.now();
   const since = new Date(now.getTime() - RUNNING_DAYS * DAY);
 
@@ -139,4 +119,46 @@ export async function createDemoJourneys(
     .groupBy('j.name')
     .execute();
   return Object.fromEntries(counts.map((c) => [c.name, Number(c.n)]));
+}
+
+/**
+ * Some of today's new customers order in the mini-program after the welcome journey's day-0 pack reached
+ * them (a drink and the egg-yolk pastry, at the store of the member who welcomed them), so the journey has
+ * orders credited to it on 经营杠杆 › CAC 与 ROI from the first login. Written through the ingest API: the
+ * outreach engine credits them as it would. Returns how many orders were placed.
+ */
+export async function orderAfterWelcome(deps: Deps, corpId: string): Promise<number> {
+  const now = deps.clock.now();
+  const touched = await sql<{ customer_id: number; unionid: string; store: string | null }>`
+    select distinct on (t.customer_id) t.customer_id, i.value unionid, u.code store
+    from touches t
+    join customer_identities i on i.corp_id = t.corp_id and i.customer_id = t.customer_id and i.kind = 'unionid'
+    join staff s on s.corp_id = t.corp_id and s.id = t.staff_id
+    left join org_units u on u.corp_id = s.corp_id and u.id = s.unit_id and u.kind = 'store'
+    where t.corp_id = ${corpId} and t.source_kind = 'journey' and t.status <> 'released' and t.at <= ${now}
+    order by t.customer_id, t.at`.execute(deps.db);
+  // two in three of them
+  const buyers = touched.rows.filter((_, i) => i % 3 !== 2);
+  const drink = MENU.find((p) => p.code === 'D01')!;
+  const snack = MENU.find((p) => p.code === 'S01')!;
+  const orders: OrderInput[] = buyers.map((b) => ({
+    sourceOrderId: `MJ${now.toISOString().slice(0, 10).replaceAll('-', '')}${b.customer_id}`,
+    ...(b.store ? { storeCode: b.store } : {}),
+    channel: 'miniprogram',
+    orderedAt: now.toISOString(),
+    items: [drink, snack].map((p) => ({
+      productCode: p.code,
+      productName: p.name,
+      quantity: 1,
+      priceFen: p.priceFen,
+    })),
+    totalFen: drink.priceFen + snack.priceFen,
+    paidFen: drink.priceFen + snack.priceFen,
+    customer: { unionid: b.unionid },
+  }));
+  if (orders.length === 0) return 0;
+  const results = await ingestOrders(syncCtxOf(deps, corpId), 'miniprogram', orders);
+  const bad = results.find((r) => r.status === 'invalid');
+  if (bad) throw new Error(`demo order ${bad.sourceOrderId} refused: ${JSON.stringify(bad.errors)}`);
+  return orders.length;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { CorpDb } from '../../platform/db/corp-db.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { enqueueOutbox } from '../../platform/jobs/outbox.ts';
+import { enqueueOutbox, enqueueOutboxMany, type OutboxItem } from '../../platform/jobs/outbox.ts';
 import { jobsDb } from '../../platform/jobs/tables.ts';
 import { MARK_TAG } from '../../wecom/paths.ts';
 import { type Ctx, publish, type SyncCtx } from '../context.ts';
@@ -84,111 +84,164 @@ async function applyTagChanges(
 
   const timeline: TimelineEntry[] = [];
   const events: TagsChanged[] = [];
-  const jobs = jobsDb(tx.db);
+  const outbox: OutboxItem[] = [];
+  const followsOf = new Map<number, typeof follows>();
+  for (const f of follows) {
+    const mine = followsOf.get(f.customer_id);
+    if (mine) mine.push(f);
+    else followsOf.set(f.customer_id, [f]);
+  }
+  // Set-based, in rounds: each round takes at most one change per customer (a customer's changes in their
+  // order), so its inserts and deletes are one statement each however many customers change.
+  const effects: ({ events: TagsChanged[]; timeline: TimelineEntry[]; outbox: OutboxItem[] } | undefined)[] =
+    [];
+  // a change's round: how many changes of its customer come before it
+  const seenOf = new Map<number, number>();
+  const rounds: { change: TagChange; i: number }[][] = [];
   for (const [i, change] of changes.entries()) {
-    const mine = follows.filter((f) => f.customer_id === change.customerId);
-    const via =
-      mine.find((f) => change.via?.staffId != null && f.staff_id === change.via.staffId) ??
-      mine.find((f) => change.via?.userid !== undefined && f.userid === change.via.userid) ??
-      mine.find((f) => change.via?.unitId != null && f.unit_id === change.via.unitId) ??
-      mine[0];
-    const add = change.add.filter((id) => tags.has(id));
-    const added = add.length
-      ? (
-          await tx.db
-            .insertInto('customer_tags')
-            .values(
-              add.map((tag_id) => ({
-                corp_id,
-                customer_id: change.customerId,
-                tag_id,
-                staff_id: via?.staff_id ?? null,
-                tagged_at: change.at,
-              })),
-            )
-            .onConflict((oc) => oc.columns(['corp_id', 'customer_id', 'tag_id']).doNothing())
-            .returning('tag_id')
-            .execute()
-        ).map((r) => r.tag_id)
-      : [];
-    const remove = change.remove.filter((id) => tags.has(id) && !add.includes(id));
-    const removed = remove.length
-      ? (
-          await tx.db
-            .deleteFrom('customer_tags')
-            .where('corp_id', '=', corp_id)
-            .where('customer_id', '=', change.customerId)
-            .where('tag_id', 'in', remove)
-            .returning('tag_id')
-            .execute()
-        ).map((r) => r.tag_id)
-      : [];
-    out[i] = { added, removed };
-    if (added.length + removed.length > 0) {
-      const named = (ids: number[]) => ids.map((id) => ({ id, name: tags.get(id)!.name }));
-      events.push({
-        type: 'TagsChanged',
-        customerId: change.customerId,
-        added: named(added),
-        removed: named(removed),
-        cause: change.cause,
-        staffId: via?.staff_id ?? null,
-        at: change.at.toISOString(),
-      });
+    const r = seenOf.get(change.customerId) ?? 0;
+    seenOf.set(change.customerId, r + 1);
+    const round = rounds[r] ?? [];
+    rounds[r] = round;
+    round.push({ change, i });
+  }
+  for (const inRound of rounds) {
+    const round = inRound.map(({ change, i }) => {
+      const mine = followsOf.get(change.customerId) ?? [];
+      const via =
+        mine.find((f) => change.via?.staffId != null && f.staff_id === change.via.staffId) ??
+        mine.find((f) => change.via?.userid !== undefined && f.userid === change.via.userid) ??
+        mine.find((f) => change.via?.unitId != null && f.unit_id === change.via.unitId) ??
+        mine[0];
+      return { change, i, via };
+    });
+    const adds = round.flatMap(({ change, via }) =>
+      [...new Set(change.add)]
+        .filter((id) => tags.has(id))
+        .map((tag_id) => ({
+          corp_id,
+          customer_id: change.customerId,
+          tag_id,
+          staff_id: via?.staff_id ?? null,
+          tagged_at: change.at,
+        })),
+    );
+    const addedRows: { customer_id: number; tag_id: number }[] = [];
+    for (let k = 0; k < adds.length; k += 2_000) {
+      addedRows.push(
+        ...(await tx.db
+          .insertInto('customer_tags')
+          .values(adds.slice(k, k + 2_000))
+          .onConflict((oc) => oc.columns(['corp_id', 'customer_id', 'tag_id']).doNothing())
+          .returning(['customer_id', 'tag_id'])
+          .execute()),
+      );
     }
-    const cause = describe(change.cause);
-    for (const [kind, ids] of [
-      ['tag_added', added],
-      ['tag_removed', removed],
-    ] as const) {
-      for (const id of ids) {
-        const name = tags.get(id)!.name;
-        timeline.push({
+    const removes = round.flatMap(({ change }) =>
+      change.remove
+        .filter((id) => tags.has(id) && !change.add.includes(id))
+        .map((tagId) => [change.customerId, tagId] as const),
+    );
+    const removedRows = removes.length
+      ? (
+          await sql<{ customer_id: number | string; tag_id: number }>`
+            delete from customer_tags t using unnest(${removes.map((r) => r[0])}::bigint[],
+              ${removes.map((r) => r[1])}::bigint[]) as x(customer_id, tag_id)
+            where t.corp_id = ${corp_id} and t.customer_id = x.customer_id and t.tag_id = x.tag_id
+            returning t.customer_id, t.tag_id`.execute(tx.db)
+        ).rows
+      : [];
+    const byCustomer = (rows: { customer_id: number | string; tag_id: number }[]) => {
+      const m = new Map<number, Set<number>>();
+      for (const r of rows) {
+        const id = Number(r.customer_id);
+        m.set(id, (m.get(id) ?? new Set()).add(Number(r.tag_id)));
+      }
+      return m;
+    };
+    const addedOf = byCustomer(addedRows);
+    const removedOf = byCustomer(removedRows);
+    for (const { change, i } of round) {
+      // in the order the change names them
+      const added = [...new Set(change.add)].filter(
+        (id) => tags.has(id) && addedOf.get(change.customerId)?.has(id),
+      );
+      const removed = [...new Set(change.remove)].filter(
+        (id) => tags.has(id) && !change.add.includes(id) && removedOf.get(change.customerId)?.has(id),
+      );
+      out[i] = { added, removed };
+    }
+    // what follows from each change, kept in the order of the changes
+    for (const { change, i, via } of round) {
+      const { added, removed } = out[i]!;
+      const mine = followsOf.get(change.customerId) ?? [];
+      const ev: TagsChanged[] = [];
+      const tl: TimelineEntry[] = [];
+      const ob: OutboxItem[] = [];
+      if (added.length + removed.length > 0) {
+        const named = (ids: number[]) => ids.map((id) => ({ id, name: tags.get(id)!.name }));
+        ev.push({
+          type: 'TagsChanged',
           customerId: change.customerId,
-          kind,
-          at: change.at,
-          // Who acted: the account for a change made in Siyu; a rule or a channel is no person (the member
-          // whose follow carries the tag in WeCom did nothing). Only a member's own tagging in WeCom names them.
-          staffId: change.cause.source === 'wecom' && kind === 'tag_added' ? (via?.staff_id ?? null) : null,
-          accountId: change.cause.source === 'siyu' ? change.cause.accountId : null,
-          summary: `${kind === 'tag_added' ? '打上' : '移除'}标签「${name}」（${cause.text}）`,
-          data: { tagId: id, tagName: name, ...cause.data },
+          added: named(added),
+          removed: named(removed),
+          cause: change.cause,
+          staffId: via?.staff_id ?? null,
+          at: change.at.toISOString(),
         });
       }
-    }
-    const wecomIds = (ids: number[]) =>
-      ids.map((id) => tags.get(id)!.wecom_tag_id).filter((w): w is string => w !== null);
-    const addIds = wecomIds(added);
-    if (via && addIds.length) {
-      await enqueueOutbox(
-        jobs,
-        corp_id,
-        {
+      const cause = describe(change.cause);
+      for (const [kind, ids] of [
+        ['tag_added', added],
+        ['tag_removed', removed],
+      ] as const) {
+        for (const id of ids) {
+          const name = tags.get(id)!.name;
+          tl.push({
+            customerId: change.customerId,
+            kind,
+            at: change.at,
+            // Who acted: the account for a change made in Siyu; a rule or a channel is no person (the member
+            // whose follow carries the tag in WeCom did nothing). Only a member's own tagging in WeCom names them.
+            staffId: change.cause.source === 'wecom' && kind === 'tag_added' ? (via?.staff_id ?? null) : null,
+            accountId: change.cause.source === 'siyu' ? change.cause.accountId : null,
+            summary: `${kind === 'tag_added' ? '打上' : '移除'}标签「${name}」（${cause.text}）`,
+            data: { tagId: id, tagName: name, ...cause.data },
+          });
+        }
+      }
+      const wecomIds = (ids: number[]) =>
+        ids.map((id) => tags.get(id)!.wecom_tag_id).filter((w): w is string => w !== null);
+      const addIds = wecomIds(added);
+      if (via && addIds.length) {
+        ob.push({
           idemKey: `${change.key}:add:${via.userid}`,
           lane: 'normal',
           kind: MARK_TAG,
           request: { userid: via.userid, external_userid: via.external_userid, add_tag: addIds },
-        },
-        now,
-      );
-    }
-    const removeIds = wecomIds(removed);
-    if (removeIds.length) {
-      for (const f of mine) {
-        await enqueueOutbox(
-          jobs,
-          corp_id,
-          {
+        });
+      }
+      const removeIds = wecomIds(removed);
+      if (removeIds.length) {
+        for (const f of mine) {
+          ob.push({
             idemKey: `${change.key}:remove:${f.userid}`,
             lane: 'normal',
             kind: MARK_TAG,
             request: { userid: f.userid, external_userid: f.external_userid, remove_tag: removeIds },
-          },
-          now,
-        );
+          });
+        }
       }
+      effects[i] = { events: ev, timeline: tl, outbox: ob };
     }
   }
+  for (const e of effects) {
+    if (!e) continue;
+    events.push(...e.events);
+    timeline.push(...e.timeline);
+    outbox.push(...e.outbox);
+  }
+  await enqueueOutboxMany(jobsDb(tx.db), corp_id, outbox, now);
   await addTimeline(tx, timeline);
   await publish(ctx, events);
 }

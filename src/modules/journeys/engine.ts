@@ -17,11 +17,12 @@ import { type Graph, type JourneyNode, nodeOf, splitArm, storedGraph, waitUntil 
 
 /**
  * The engine. An enrolment is a row: a customer on one version of a journey, at a node, due at a time. The
- * `journeys.advance` job takes due enrolments one at a time, each in its own transaction that locks it
+ * `journeys.advance` job takes due enrolments in batches, each batch in its own transaction that locks them
  * (`FOR UPDATE SKIP LOCKED`, so schedulers on several connections or processes never take the same one),
- * does the node's step — its effects are rows in that transaction: an outbox call, tags, a task — writes the
- * step to `journey_steps` under (enrolment, seq), and moves the enrolment on. A crash rolls the transaction
- * back: the step is not done and the enrolment is where it was, due, so it is done once when work resumes.
+ * does each one's step — its effects are rows in that transaction: an outbox call, tags, a task — writes the
+ * step to `journey_steps` under (enrolment, seq), and moves the enrolment on (see stepBatch). A crash rolls
+ * the transaction back: the steps are not done and the enrolments are where they were, due, so each step is
+ * done once when work resumes.
  */
 
 export const ADVANCE_JOB = 'journeys.advance';
@@ -359,109 +360,225 @@ export async function runNode(
   }
 }
 
+/** Enrolments claimed at once: one transaction for them all. */
+export const BATCH_SIZE = 250;
+/** Node kinds whose steps a batch does for all its enrolments at that node at once (no send, no budget). */
+const SET_KINDS: ReadonlySet<JourneyNode['kind']> = new Set(['wait', 'branch', 'split', 'tag', 'exit']);
+
 /**
- * Takes one due enrolment (skipping those another transaction holds) and does its step, all in one
- * transaction. Returns false when nothing was due.
+ * Takes up to `limit` due enrolments (skipping those another transaction holds) and does each one's step,
+ * all in one transaction. Enrolments at the same node of the same version go together: a wait, branch,
+ * split, tag or exit step is done for all of them in a few set-based statements; a send, task or notify
+ * step one enrolment at a time. Each group and each single step runs under a savepoint: a group that fails
+ * is done again one enrolment at a time, and a step that fails is rolled back alone and recorded as a
+ * failure (retried later), so one bad step loses none of the others. A crash rolls the whole batch back:
+ * every enrolment in it is where it was, due, and its step is done once when work resumes.
+ * Returns the enrolments handled (stepped, deferred or failed); 0 when nothing was due.
  */
-export async function stepOne(deps: Pick<Deps, 'db' | 'clock' | 'pii' | 'events'>): Promise<boolean> {
+export async function stepBatch(
+  deps: Pick<Deps, 'db' | 'clock' | 'pii' | 'events'>,
+  limit = BATCH_SIZE,
+): Promise<number> {
   const now = deps.clock.now();
-  const failed: { at?: { corp: string; id: number; error: unknown } } = {};
-  const did = await deps.db
-    .transaction()
-    .execute(async (tx) => {
-      const { rows } = await sql<Claimed>`
-        select e.corp_id, e.id, e.journey_id, e.version, e.customer_id, e.node, e.steps, e.due_at, e.deferrals,
-          j.unit_id, j.name as journey_name
-        from journey_enrolments e
-        join journeys j on j.corp_id = e.corp_id and j.id = e.journey_id
-        where e.status = 'active' and e.due_at <= ${now} and j.status = 'active'
-        order by e.due_at
-        limit 1
-        for update of e skip locked`.execute(tx);
-      const row = rows[0];
-      if (!row) return false;
-      const ctx = syncCtxOf({ ...deps, db: tx }, row.corp_id);
-      try {
-        await doStep(ctx, row, now);
-      } catch (error) {
-        // the whole step rolls back; the failure is recorded after, on its own
-        failed.at = { corp: row.corp_id, id: row.id, error };
-        throw error;
+  return deps.db.transaction().execute(async (tx) => {
+    const { rows } = await sql<Claimed>`
+      select e.corp_id, e.id, e.journey_id, e.version, e.customer_id, e.node, e.steps, e.due_at, e.deferrals,
+        j.unit_id, j.name as journey_name
+      from journey_enrolments e
+      join journeys j on j.corp_id = e.corp_id and j.id = e.journey_id
+      where e.status = 'active' and e.due_at <= ${now} and j.status = 'active'
+      order by e.due_at
+      limit ${limit}
+      for update of e skip locked`.execute(tx);
+    if (rows.length === 0) return 0;
+    // One group per corp, version and node; in each, the customers in id order (locks taken in one order).
+    rows.sort((a, b) =>
+      a.corp_id < b.corp_id ? -1 : a.corp_id > b.corp_id ? 1 : a.customer_id - b.customer_id,
+    );
+    const groups = new Map<string, Claimed[]>();
+    for (const row of rows) {
+      const key = `${row.corp_id}\u0000${row.journey_id}\u0000${row.version}\u0000${row.node}`;
+      const group = groups.get(key);
+      if (group) group.push(row);
+      else groups.set(key, [row]);
+    }
+    for (const group of groups.values()) {
+      const first = group[0]!;
+      const ctx = syncCtxOf({ ...deps, db: tx }, first.corp_id);
+      // a version that cannot be read fails each step below (recorded), not the batch
+      const graph = await versionGraph(ctx, first.journey_id, first.version).catch(() => null);
+      const node = graph ? nodeOf(graph, first.node) : undefined;
+      if (graph && group.length > 1 && (!node || SET_KINDS.has(node.kind))) {
+        const together = await savepoint(tx, () => stepGroup(ctx, graph, node, group, now));
+        if (together.ok) continue;
       }
-      return true;
-    })
-    .catch(async (error) => {
-      if (!failed.at) throw error;
-      await recordFailure(deps, failed.at.corp, failed.at.id, failed.at.error, now);
-      return true;
-    });
-  return did;
+      for (const row of group) {
+        const one = await savepoint(tx, () => doStep(ctx, row, now));
+        if (!one.ok) await recordFailure(tx, row.corp_id, row.id, one.error, now);
+      }
+    }
+    return rows.length;
+  });
 }
+
+/** Runs `fn` under a savepoint: its writes stay when it succeeds, and only they are undone when it throws. */
+async function savepoint(
+  tx: Deps['db'],
+  fn: () => Promise<void>,
+): Promise<{ ok: true } | { ok: false; error: unknown }> {
+  await sql`savepoint journey_step`.execute(tx);
+  try {
+    await fn();
+  } catch (error) {
+    await sql`rollback to savepoint journey_step`.execute(tx);
+    await sql`release savepoint journey_step`.execute(tx);
+    return { ok: false, error };
+  }
+  await sql`release savepoint journey_step`.execute(tx);
+  return { ok: true };
+}
+
+/** The steps of enrolments all at one node (of SET_KINDS, or missing from the graph), set-based. */
+async function stepGroup(
+  ctx: SyncCtx,
+  graph: Graph,
+  node: JourneyNode | undefined,
+  rows: Claimed[],
+  now: Date,
+): Promise<void> {
+  const first = rows[0]!;
+  let outs: StepOutcome[];
+  if (!node) {
+    outs = rows.map(() => ({ kind: 'missing', next: null, outcome: {}, exit: 'node_missing' }));
+  } else if (node.kind === 'branch') {
+    const yes = await ruleHoldsFor(
+      await journeyCtx(ctx, first.unit_id),
+      node.rule,
+      rows.map((r) => r.customer_id),
+    );
+    outs = rows.map((r) => {
+      const y = yes.has(r.customer_id);
+      return {
+        kind: 'branch',
+        next: (y ? node.yes : node.no) ?? null,
+        outcome: { branch: y ? 'yes' : 'no' },
+      };
+    });
+  } else if (node.kind === 'tag') {
+    const changed = await changeCustomerTags(
+      ctx,
+      rows.map((r) => ({
+        customerId: r.customer_id,
+        add: node.add,
+        remove: node.remove,
+        at: now,
+        cause: { source: 'journey', journeyId: r.journey_id, journeyName: r.journey_name, nodeId: node.id },
+        key: `journey:${r.id}:${r.steps}:tag`,
+      })),
+      now,
+    );
+    outs = rows.map((_, i) => ({
+      kind: 'tag',
+      next: node.next ?? null,
+      outcome: { added: changed[i]!.added, removed: changed[i]!.removed },
+    }));
+  } else {
+    // wait, split, exit: no I/O
+    outs = [];
+    for (const r of rows) outs.push(await runNode(ctx, stepOf(r), node, now, true));
+  }
+  await writeSteps(ctx, graph, rows, outs, now);
+}
+
+/** Which of `customerIds` a segment rule holds for, within the journey's scope: one statement. */
+async function ruleHoldsFor(jctx: Ctx, rule: Rule, customerIds: number[]): Promise<Set<number>> {
+  const { rows } = await sql<{ id: number | string }>`${scopeCte(jctx)}
+    select m.id from (${audienceIds(jctx, rule)}) m where m.id = any(${customerIds}::bigint[])`.execute(
+    jctx.cdb.db,
+  );
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
+const stepOf = (row: Claimed) => ({
+  enrolmentId: row.id,
+  seq: row.steps,
+  journeyId: row.journey_id,
+  journeyName: row.journey_name,
+  unitId: row.unit_id,
+  customerId: row.customer_id,
+});
 
 async function doStep(ctx: SyncCtx, row: Claimed, now: Date): Promise<void> {
   const graph = await versionGraph(ctx, row.journey_id, row.version);
   const node = nodeOf(graph, row.node);
-  const corp = ctx.cdb.corpId;
   const out: StepOutcome = node
-    ? await runNode(
-        ctx,
-        {
-          enrolmentId: row.id,
-          seq: row.steps,
-          journeyId: row.journey_id,
-          journeyName: row.journey_name,
-          unitId: row.unit_id,
-          customerId: row.customer_id,
-        },
-        node,
-        now,
-        true,
-      )
+    ? await runNode(ctx, stepOf(row), node, now, true)
     : { kind: 'missing', next: null, outcome: {}, exit: 'node_missing' };
   if (out.deferUntil) {
     await ctx.cdb.db
       .updateTable('journey_enrolments')
       .set({ due_at: out.deferUntil, deferrals: row.deferrals + 1, updated_at: now, last_error: null })
-      .where('corp_id', '=', corp)
+      .where('corp_id', '=', ctx.cdb.corpId)
       .where('id', '=', row.id)
       .execute();
     return;
   }
-  await ctx.cdb.db
-    .insertInto('journey_steps')
-    .values({
-      corp_id: corp,
-      enrolment_id: row.id,
-      seq: row.steps,
+  await writeSteps(ctx, graph, [row], [out], now);
+}
+
+/**
+ * Writes each enrolment's step to `journey_steps` under (enrolment, seq) — unique, so a step can never be
+ * written twice — and moves the enrolment on to its next node (due at once, or at a wait's end), or ends it.
+ */
+async function writeSteps(
+  ctx: SyncCtx,
+  graph: Graph,
+  rows: Claimed[],
+  outs: StepOutcome[],
+  now: Date,
+): Promise<void> {
+  const corp = ctx.cdb.corpId;
+  const steps = rows.map((row, i) => {
+    const out = outs[i]!;
+    const next = out.exit || !out.next ? null : nodeOf(graph, out.next)!;
+    return {
+      id: row.id,
       journey_id: row.journey_id,
       version: row.version,
       node: row.node,
+      seq: row.steps,
       kind: out.kind,
-      outcome: JSON.stringify(out.outcome),
-      due_at: row.due_at,
-      done_at: now,
-    })
-    .execute();
-  const next = out.exit || !out.next ? null : nodeOf(graph, out.next)!;
-  await ctx.cdb.db
-    .updateTable('journey_enrolments')
-    .set(
-      next
-        ? { node: next.id, due_at: arrivalDue(next, now), steps: row.steps + 1, updated_at: now, failures: 0 }
-        : {
-            status: out.exit ? 'exited' : 'done',
-            exit_reason: out.exit ?? null,
-            steps: row.steps + 1,
-            updated_at: now,
-          },
-    )
-    .where('corp_id', '=', corp)
-    .where('id', '=', row.id)
-    .execute();
+      outcome: out.outcome,
+      due_at: row.due_at.toISOString(),
+      next: next?.id ?? null,
+      next_due: next ? arrivalDue(next, now).toISOString() : null,
+      status: next ? 'active' : out.exit ? 'exited' : 'done',
+      exit_reason: next ? null : (out.exit ?? null),
+    };
+  });
+  const json = JSON.stringify(steps);
+  await sql`
+    insert into journey_steps (corp_id, enrolment_id, seq, journey_id, version, node, kind, outcome, due_at,
+      done_at)
+    select ${corp}, r.id, r.seq, r.journey_id, r.version, r.node, r.kind, r.outcome, r.due_at, ${now}
+    from jsonb_to_recordset(${json}::jsonb) as r(id bigint, seq int, journey_id bigint, version int, node text,
+      kind text, outcome jsonb, due_at timestamptz)`.execute(ctx.cdb.db);
+  await sql`
+    update journey_enrolments e set
+      node = coalesce(r.next, e.node),
+      due_at = coalesce(r.next_due, e.due_at),
+      steps = r.seq + 1,
+      updated_at = ${now},
+      failures = case when r.next is null then e.failures else 0 end,
+      status = r.status,
+      exit_reason = case when r.next is null then r.exit_reason else e.exit_reason end
+    from jsonb_to_recordset(${json}::jsonb) as r(id bigint, seq int, next text, next_due timestamptz,
+      status text, exit_reason text)
+    where e.corp_id = ${corp} and e.id = r.id`.execute(ctx.cdb.db);
 }
 
 async function recordFailure(
-  deps: Pick<Deps, 'db'>,
+  db: Deps['db'],
   corp: string,
   id: number,
   error: unknown,
@@ -475,24 +592,26 @@ async function recordFailure(
       due_at = ${now}::timestamptz + make_interval(mins => power(2, least(failures, 10))::int),
       status = case when failures + 1 >= ${MAX_FAILURES} then 'exited' else status end,
       exit_reason = case when failures + 1 >= ${MAX_FAILURES} then 'failed' else exit_reason end
-    where corp_id = ${corp} and id = ${id} and status = 'active'`.execute(deps.db);
+    where corp_id = ${corp} and id = ${id} and status = 'active'`.execute(db);
 }
 
 /**
- * Does due steps until none is due or `maxSteps` are done, on `concurrency` connections at once (each step
- * its own transaction). Returns the steps done.
+ * Does due steps until none is due or about `maxSteps` are done, in batches (stepBatch) on `concurrency`
+ * connections at once. Returns the enrolments handled.
  */
 export async function advanceDue(
   deps: Pick<Deps, 'db' | 'clock' | 'pii' | 'events'>,
-  opts: { maxSteps?: number; concurrency?: number; signal?: AbortSignal } = {},
+  opts: { maxSteps?: number; concurrency?: number; batchSize?: number; signal?: AbortSignal } = {},
 ): Promise<number> {
   const max = opts.maxSteps ?? 2_000;
+  const batch = opts.batchSize ?? BATCH_SIZE;
   let done = 0;
   let empty = false;
   const lane = async () => {
     while (!empty && done < max && !opts.signal?.aborted) {
-      if (!(await stepOne(deps))) empty = true;
-      else done++;
+      const n = await stepBatch(deps, Math.min(batch, max - done));
+      if (n === 0) empty = true;
+      else done += n;
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency ?? 4 }, lane));

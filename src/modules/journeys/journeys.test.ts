@@ -3,7 +3,7 @@ import { ManualClock } from '../../platform/clock.ts';
 import { openTestApp, type TestApp, type TestSession } from '../../testing/app.ts';
 import { type SyncCtx, syncCtxOf } from '../context.ts';
 import type { ChannelAttributed } from '../events.ts';
-import { advanceDue } from './engine.ts';
+import { advanceDue, enrol, versionGraph } from './engine.ts';
 import { onChannelAttributed, onTagsChanged } from './triggers.ts';
 
 let t: TestApp;
@@ -208,9 +208,16 @@ describe('enrolment and steps', () => {
     expect(timeline.map((e) => e.summary)).toContain('打上标签「VIP」（客户旅程「欢迎」）');
     const counts = (await call('admin', 'GET', `/api/v1/journeys/${journeyId}`)).json().counts;
     expect(counts).toEqual([
-      { node: 'hello', entered: 1, waiting: 0, done: 1, exited: 0 },
-      { node: 'wait', entered: 1, waiting: 0, done: 1, exited: 0 },
-      { node: 'tag', entered: 1, waiting: 0, done: 1, exited: 0 },
+      {
+        node: 'hello',
+        entered: 1,
+        waiting: 0,
+        done: 1,
+        exited: 0,
+        outcome: expect.objectContaining({ messages: 1, replied: 0 }),
+      },
+      { node: 'wait', entered: 1, waiting: 0, done: 1, exited: 0, outcome: null },
+      { node: 'tag', entered: 1, waiting: 0, done: 1, exited: 0, outcome: null },
     ]);
   });
 
@@ -533,5 +540,72 @@ describe('notify the manager', () => {
       .where('journey_id', '=', id)
       .execute();
     expect(steps).toHaveLength(1);
+  });
+});
+
+describe('batches', () => {
+  it('a step that fails is rolled back alone: the others of its batch are done, it is retried later', async () => {
+    const res = await call('admin', 'POST', '/api/v1/journeys', {
+      name: '批量',
+      graph: { trigger: { kind: 'member_joined' }, start: 'bye', nodes: [{ id: 'bye', kind: 'exit' }] },
+    });
+    const { id } = res.json();
+    await call('admin', 'POST', `/api/v1/journeys/${id}/status`, { status: 'active' });
+    const graph = await versionGraph(ctx(), id, 1);
+    const now = clock.now();
+    const journey = { id, unitId: t.fx.units.hq, version: 1, graph };
+    const customers = [t.fx.customers.li, t.fx.customers.wang];
+    expect(
+      await enrol(
+        ctx(),
+        journey,
+        customers.map((c) => ({ customerId: c, occurrence: '' })),
+        now,
+      ),
+    ).toBe(2);
+    const [bad, good] = await Promise.all(
+      customers.map((c) =>
+        t.database.db
+          .selectFrom('journey_enrolments')
+          .select('id')
+          .where('corp_id', '=', 'acme')
+          .where('journey_id', '=', id)
+          .where('customer_id', '=', c)
+          .executeTakeFirstOrThrow(),
+      ),
+    );
+    // li's step is already written (as if by a step whose enrolment did not move on): writing it again fails
+    await t.database.db
+      .insertInto('journey_steps')
+      .values({
+        corp_id: 'acme',
+        enrolment_id: bad!.id,
+        seq: 0,
+        journey_id: id,
+        version: 1,
+        node: 'bye',
+        kind: 'exit',
+        outcome: '{}',
+        due_at: now,
+        done_at: now,
+      })
+      .execute();
+    expect(await advance()).toBe(2); // both in one batch: one done, one failed
+    const rows = await t.database.db
+      .selectFrom('journey_enrolments')
+      .select(['id', 'status', 'steps', 'failures', 'last_error'])
+      .where('corp_id', '=', 'acme')
+      .where('journey_id', '=', id)
+      .execute();
+    expect(rows.find((r) => r.id === good!.id)).toMatchObject({ status: 'done', steps: 1, failures: 0 });
+    expect(rows.find((r) => r.id === bad!.id)).toMatchObject({ status: 'active', steps: 0, failures: 1 });
+    expect(rows.find((r) => r.id === bad!.id)!.last_error).toContain('journey_steps');
+    const steps = await t.database.db
+      .selectFrom('journey_steps')
+      .select('enrolment_id')
+      .where('corp_id', '=', 'acme')
+      .where('journey_id', '=', id)
+      .execute();
+    expect(steps.map((s) => s.enrolment_id).sort()).toEqual([bad!.id, good!.id].sort());
   });
 });

@@ -33,6 +33,9 @@ let database: Database<Tables> | undefined;
 let dataDir: string;
 let trap: { path: string; reached: () => void } | null = null;
 
+/** A send node's outcome: one message per customer, none twice. */
+const sent = (messages: number) => expect.objectContaining({ messages });
+
 const sim = (method: string, path: string, body?: unknown): Promise<Json> =>
   simCall(simulator.url, method, path, body);
 
@@ -172,9 +175,9 @@ describe('Siyu killed with SIGKILL in the middle of a journey', () => {
       expect(done.versions[0]).toMatchObject({ active: 0, done: CUSTOMERS, exited: 0 });
       // each node's step done once per customer: a step done twice would count twice
       expect(done.counts).toEqual([
-        { node: 'a', entered: CUSTOMERS, waiting: 0, done: CUSTOMERS, exited: 0 },
-        { node: 'wait', entered: CUSTOMERS, waiting: 0, done: CUSTOMERS, exited: 0 },
-        { node: 'b', entered: CUSTOMERS, waiting: 0, done: CUSTOMERS, exited: 0 },
+        { node: 'a', entered: CUSTOMERS, waiting: 0, done: CUSTOMERS, exited: 0, outcome: sent(CUSTOMERS) },
+        { node: 'wait', entered: CUSTOMERS, waiting: 0, done: CUSTOMERS, exited: 0, outcome: null },
+        { node: 'b', entered: CUSTOMERS, waiting: 0, done: CUSTOMERS, exited: 0, outcome: sent(CUSTOMERS) },
       ]);
       await until(
         'every second message in WeCom',

@@ -45,7 +45,8 @@ export const journeys: ModuleManifest = {
     subscriber('journeys', 'enrol-on-member', 'MemberLinked', 'afterCommit', onMemberLinked),
   ],
   jobs: [
-    // Due steps, one per transaction; polled every 2 s (a wait's end is a time, not an event).
+    // Due steps, in batches of one transaction each (engine.ts stepBatch); polled every 2 s (a wait's end
+    // is a time, not an event).
     {
       name: ADVANCE_JOB,
       everyMs: 2_000,

@@ -28,6 +28,19 @@ const counts = z.object({
   waiting: z.number().describe('there now, waiting for their time'),
   done: z.number().describe('its step done, moved on'),
   exited: z.number().describe('left the journey there early'),
+  outcome: z
+    .object({
+      messages: z.number().describe("1:1 messages put in the members' WeCom"),
+      reached: z.number().describe('of them, sent by the member (WeCom reports them sent)'),
+      replied: z
+        .number()
+        .describe('customers who answered within the attribution window (known through the session archive)'),
+      converted: z.number().describe('customers with an order credited to the step'),
+      orders: z.number(),
+      gmvFen: z.number(),
+    })
+    .nullable()
+    .describe("a send step's results; null for other steps"),
 });
 
 const journey = z.object({

@@ -341,6 +341,21 @@ export interface NodeCounts {
   waiting: number;
   done: number;
   exited: number;
+  /** A send step's messages and what came of them; null for other steps. */
+  outcome: SendOutcome | null;
+}
+
+export interface SendOutcome {
+  /** 1:1 messages put in the members' WeCom (add_msg_template), sent or not. */
+  messages: number;
+  /** those WeCom reports the member sent (the member confirmed). */
+  reached: number;
+  /** customers who answered within the attribution window (known through the session archive). */
+  replied: number;
+  /** customers with an order credited to the step. */
+  converted: number;
+  orders: number;
+  gmvFen: number;
 }
 
 /**
@@ -349,7 +364,7 @@ export interface NodeCounts {
  */
 export async function nodeCounts(ctx: Ctx, id: number, version: number): Promise<NodeCounts[]> {
   const graph = await currentGraph(ctx, id, version);
-  const [held, steps] = await Promise.all([
+  const [held, steps, sends] = await Promise.all([
     enrolmentsInScope(ctx, id)
       .where('e.version', '=', version)
       .where('e.status', 'in', ['active', 'exited'])
@@ -377,6 +392,33 @@ export async function nodeCounts(ctx: Ctx, id: number, version: number): Promise
       )
       .groupBy('s.node')
       .execute(),
+    // the send steps' touches (source id `journey:node:enrolment:seq`) and the orders credited to them
+    ctx.cdb.db
+      .selectFrom('touches as t')
+      .leftJoin('touch_attributions as a', (j) =>
+        j.onRef('a.corp_id', '=', 't.corp_id').onRef('a.touch_id', '=', 't.id'),
+      )
+      .select([
+        sql<string>`split_part(t.source_id, ':', 2)`.as('node'),
+        sql<number>`count(distinct t.id)::int`.as('messages'),
+        sql<number>`count(distinct t.id) filter (where t.status = 'sent')::int`.as('reached'),
+        sql<number>`count(distinct t.id) filter (where t.replied_at is not null and t.status <> 'released')::int`.as(
+          'replied',
+        ),
+        sql<number>`count(distinct a.customer_id)::int`.as('converted'),
+        sql<number>`count(a.order_id)::int`.as('orders'),
+        sql<number>`coalesce(sum(a.paid_fen), 0)::bigint`.as('gmv'),
+      ])
+      .where('t.corp_id', '=', ctx.cdb.corpId)
+      .where('t.source_kind', '=', 'journey')
+      .where('t.source_id', 'like', `${id}:%`)
+      .where(
+        sql`split_part(t.source_id, ':', 3)::bigint`,
+        'in',
+        enrolmentsInScope(ctx, id).where('e.version', '=', version).select('e.id'),
+      )
+      .groupBy(sql`split_part(t.source_id, ':', 2)`)
+      .execute(),
   ]);
   return graph.nodes.map((n) => {
     const h = held.find((r) => r.node === n.id);
@@ -390,8 +432,24 @@ export async function nodeCounts(ctx: Ctx, id: number, version: number): Promise
       waiting,
       done: done - exitedSteps,
       exited: h?.exited ?? 0,
+      outcome: n.kind === 'send' ? sendOutcome(sends.find((r) => r.node === n.id)) : null,
     };
   });
+}
+
+function sendOutcome(
+  r:
+    | { messages: number; reached: number; replied: number; converted: number; orders: number; gmv: number }
+    | undefined,
+): SendOutcome {
+  return {
+    messages: Number(r?.messages ?? 0),
+    reached: Number(r?.reached ?? 0),
+    replied: Number(r?.replied ?? 0),
+    converted: Number(r?.converted ?? 0),
+    orders: Number(r?.orders ?? 0),
+    gmvFen: Number(r?.gmv ?? 0),
+  };
 }
 
 /** A version's counts, for a caller who sees the journey (404 otherwise, and for a version it does not have). */

@@ -6,6 +6,7 @@ import { type Linked, openLinked } from '../../testing/linked.ts';
 import { createChannel, getChannel } from '../channels/service.ts';
 import { type Ctx, ctxFor, syncCtxOf } from '../context.ts';
 import { refreshFacts } from '../customers/facts.ts';
+import { ARCHIVE_JOB } from '../outreach/index.ts';
 import { ADVANCE_JOB } from './engine.ts';
 import { RESULTS_JOB } from './results.ts';
 import { createJourney, getJourney, setJourneyStatus } from './service.ts';
@@ -19,6 +20,8 @@ import { templateOf } from './templates.ts';
 const DAY = 86_400_000;
 const clock = new ShiftableClock();
 let t: Linked;
+let journeyId: number;
+let plain: string;
 beforeAll(async () => {
   // 11:00 in Shanghai
   clock.shiftTo(new Date('2026-07-01T03:00:00Z'));
@@ -103,7 +106,7 @@ describe('the day 0 / 3 / 7 welcome journey', () => {
       return ext;
     };
     const thrifty = await scan('券达人');
-    const plain = await scan('随便喝');
+    plain = await scan('随便喝');
     await t.settle();
     await t.settle();
     const thriftyId = await customerId(thrifty);
@@ -172,6 +175,7 @@ describe('the day 0 / 3 / 7 welcome journey', () => {
     expect(counts.priceSensitive).toMatchObject({ entered: 2, done: 2 });
     expect(counts.day7coupon).toMatchObject({ entered: 1, done: 1 });
     expect(counts.end).toMatchObject({ entered: 1, done: 1 });
+    journeyId = journey.id;
     expect(view.versions[0]).toMatchObject({ version: 1, active: 0, done: 2, exited: 0 });
 
     // Every step once: one row per (enrolment, seq), and one WeCom call per send.
@@ -234,10 +238,27 @@ describe('the day 0 / 3 / 7 welcome journey', () => {
       ['day0:sent', 'day0:sent', 'day3:sent', 'day3:sent', 'day7coupon:created'].sort(),
     );
     expect((await statuses()).sort()).toEqual(['reserved', 'sent', 'sent', 'sent', 'sent']);
+    // the other customer (no coupon) answers sh1a on day 7: the session archive says so, and the latest
+    // message to them, day 3's trust content, counts the reply
+    await t.corp('POST', '/scenarios/customer-sends-message', {
+      external_userid: plain,
+      userid: 'sh1a',
+      content: '原料故事挺好的，下次去店里试试',
+    });
+    await t.app.runtime.runJob(ARCHIVE_JOB);
+    const counts = Object.fromEntries((await getJourney(hq(), journeyId)).counts.map((c) => [c.node, c]));
+    expect(counts.day0!.outcome).toMatchObject({ messages: 2, reached: 2, replied: 0 });
+    expect(counts.day3!.outcome).toMatchObject({ messages: 2, reached: 2, replied: 1 });
+    expect(counts.day7coupon!.outcome).toMatchObject({ messages: 1, reached: 0, replied: 0 });
+    expect(counts.priceSensitive!.outcome).toBeNull();
     // more than three days later the coupon is still not sent: its slot comes back
     clock.shiftBy(4 * DAY);
     await t.app.runtime.runJob(RESULTS_JOB);
     await t.settle();
     expect((await statuses()).sort()).toEqual(['sent', 'sent', 'sent', 'sent', 'unsent']);
+    // a store manager of another store counts none of them
+    const other = ctxFor(t.app.runtime.deps, actor('store_manager', t.fx.units.gz1, [t.fx.units.gz1]));
+    const theirs = Object.fromEntries((await getJourney(other, journeyId)).counts.map((c) => [c.node, c]));
+    expect(theirs.day3!.outcome).toMatchObject({ messages: 0, replied: 0 });
   });
 });

@@ -64,6 +64,7 @@ const ids = {
   tags: [] as number[],
   channels: [] as number[],
   groups: [] as number[],
+  massSends: [101, 102, 103],
   units: [] as number[],
   staff: [] as number[],
   money: [...MONEY],
@@ -268,6 +269,43 @@ async function seedRandomData(seed: number) {
     })),
   );
   if (items.length) await db.insertInto('order_items').values(items).execute();
+  // some linked orders credited to a mass send (outreach's attribution), through a touch each
+  for (const [i, row] of inserted.entries()) {
+    const customer = orders[i]!.customer;
+    if (customer === null || !r.chance(0.3)) continue;
+    const source_id = String(r.pick(ids.massSends));
+    const staff_id = r.pick(ids.staff);
+    const { id: touch_id } = await db
+      .insertInto('touches')
+      .values({
+        corp_id,
+        customer_id: customer,
+        staff_id,
+        source_kind: 'mass_send',
+        source_id,
+        content_id: null,
+        at: new Date(orders[i]!.at.getTime() - 3_600_000),
+        wecom_mass: true,
+        released_reason: null,
+        settled_at: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('touch_attributions')
+      .values({
+        corp_id,
+        order_id: row.id,
+        touch_id,
+        customer_id: customer,
+        source_kind: 'mass_send',
+        source_id,
+        staff_id,
+        paid_fen: orders[i]!.paid,
+        ordered_at: orders[i]!.at,
+      })
+      .execute();
+  }
 
   const { id: otherOrder } = await db
     .insertInto('orders')
@@ -342,6 +380,8 @@ function randomCondition(r: ReturnType<typeof rng>): Rule {
         return r.some([...ids.channels, 999_999], 2);
       case 'group':
         return r.some([...ids.groups, 999_999], 2);
+      case 'mass_send':
+        return r.some([...ids.massSends, 999_999], 2);
       case 'method':
         return r.some(METHODS, 3);
       case 'product':

@@ -164,6 +164,10 @@ function pairs(ctx: Ctx, of: SetOf, values?: readonly unknown[]) {
       return sql`select o.customer_id as id, i.product_code as v from order_items i
         join orders o on o.corp_id = i.corp_id and o.id = i.order_id
         where i.corp_id = ${corpId} and o.customer_id is not null ${only(sql`i.product_code`)}`;
+    case 'mass_send':
+      // an order credited to the send (outreach's attribution); mass sends' source ids are their ids
+      return sql`select a.customer_id as id, a.source_id::bigint as v from touch_attributions a
+        where a.corp_id = ${corpId} and a.source_kind = 'mass_send' ${only(sql`a.source_id::bigint`)}`;
     case 'group':
       return sql`select gm.customer_id as id, gm.group_id as v from group_members gm
         where gm.corp_id = ${corpId} and gm.customer_id is not null and gm.left_at is null

@@ -32,6 +32,8 @@ export interface World {
   methods: Map<number, Set<string>>;
   orders: Map<number, { at: Date; paid: number; products: string[] }[]>;
   groups: Map<number, Set<number>>;
+  /** the mass sends each customer's orders were credited to (absent: none) */
+  massSends?: Map<number, Set<number>>;
 }
 
 const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
@@ -47,7 +49,7 @@ const add = <K, V>(map: Map<K, Set<V>>, key: K, value: V) => {
 
 export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> {
   const { db, corpId } = cdb;
-  const [customers, facts, units, tags, follows, adds, orders, items, members] = await Promise.all([
+  const [customers, facts, units, tags, follows, adds, orders, items, members, credits] = await Promise.all([
     db.selectFrom('customers').select('id').where('corp_id', '=', corpId).orderBy('id').execute(),
     db.selectFrom('customer_facts').selectAll().where('corp_id', '=', corpId).execute(),
     db.selectFrom('org_units').select(['id', 'path']).where('corp_id', '=', corpId).execute(),
@@ -77,6 +79,12 @@ export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> 
       .select(['customer_id', 'group_id', 'left_at'])
       .where('corp_id', '=', corpId)
       .execute(),
+    db
+      .selectFrom('touch_attributions')
+      .select(['customer_id', 'source_id'])
+      .where('corp_id', '=', corpId)
+      .where('source_kind', '=', 'mass_send')
+      .execute(),
   ]);
   const world: World = {
     now,
@@ -89,7 +97,9 @@ export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> 
     methods: new Map(),
     orders: new Map(),
     groups: new Map(),
+    massSends: new Map(),
   };
+  for (const c of credits) add(world.massSends!, c.customer_id, Number(c.source_id));
   for (const t of tags) add(world.tags, t.customer_id, t.tag_id);
   for (const f of follows) {
     if (f.status === 'active') push(world.follows, f.customer_id, { staffId: f.staff_id, unitId: f.unit_id });
@@ -248,6 +258,8 @@ export function matches(world: World, rule: Rule, customerId: number): boolean {
       );
     case 'group':
       return compareSet(cmp, value, [...(world.groups.get(customerId) ?? [])], same);
+    case 'mass_send':
+      return compareSet(cmp, value, [...(world.massSends?.get(customerId) ?? [])], same);
   }
   throw new Error(`unknown field ${field} (known: ${[...FIELD_BY_KEY.keys()].join(', ')})`);
 }

@@ -41,7 +41,7 @@ const MAX_PRODUCTS = 300;
 export async function segmentFields(ctx: Ctx, lang: Lang) {
   const { cdb, actor } = ctx;
   const units = [...actor.unitIds];
-  const [tagGroups, unitRows, staff, channels, products, groups] = await Promise.all([
+  const [tagGroups, unitRows, staff, channels, products, groups, massSends] = await Promise.all([
     listTagGroups(ctx),
     listUnits(ctx),
     cdb.db
@@ -79,6 +79,18 @@ export async function segmentFields(ctx: Ctx, lang: Lang) {
       .orderBy('g.name')
       .orderBy('g.id')
       .execute(),
+    // the caller's units' mass sends to customers, newest first
+    cdb.db
+      .selectFrom('mass_sends')
+      .select(['id', 'name'])
+      .where('corp_id', '=', cdb.corpId)
+      .where('target', '=', 'customers')
+      .where('series_id', 'is', null)
+      .$if(!actor.seesWholeCorp, (q) => q.where('unit_id', 'in', units))
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(MAX_PRODUCTS)
+      .execute(),
   ]);
 
   const options: Partial<Record<FieldType, FieldOption[]>> = {
@@ -90,6 +102,7 @@ export async function segmentFields(ctx: Ctx, lang: Lang) {
     method: METHODS.map((m) => ({ value: m, label: METHOD_LABELS[m][lang] })),
     product: products.map((p) => ({ value: p.product_code, label: `${p.name ?? p.product_code}` })),
     group: groups.map((g) => ({ value: g.id, label: g.name || `#${g.id}` })),
+    mass_send: massSends.map((m) => ({ value: m.id, label: m.name })),
   };
   return {
     fields: FIELDS.map((f) => ({

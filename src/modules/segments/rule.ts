@@ -29,6 +29,7 @@ export const FIELD_TYPES = [
   'product',
   'group',
   'share',
+  'mass_send',
 ] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
@@ -47,7 +48,10 @@ export type FieldKind =
   /** count or paid sum of the customer's orders in the last N days */
   | { kind: 'window'; measure: 'count' | 'spend'; days: number }
   /** a set of values per customer */
-  | { kind: 'set'; of: 'tag' | 'staff' | 'follow_unit' | 'channel' | 'method' | 'product' | 'group' };
+  | {
+      kind: 'set';
+      of: 'tag' | 'staff' | 'follow_unit' | 'channel' | 'method' | 'product' | 'group' | 'mass_send';
+    };
 
 export interface FieldDef {
   key: string;
@@ -247,6 +251,15 @@ export const FIELDS: readonly FieldDef[] = [
     store: { kind: 'set', of: 'product' },
   },
   {
+    // the mass sends (群发) an order of the customer's was credited to (touch_attributions)
+    key: 'mass_send',
+    group: 'orders',
+    label: { zh: '带来订单的群发', en: 'Ordered after mass send' },
+    type: 'mass_send',
+    cmps: SET_CMPS,
+    store: { kind: 'set', of: 'mass_send' },
+  },
+  {
     key: 'group',
     group: 'groups',
     label: { zh: '所在客户群', en: 'Member of group' },
@@ -283,6 +296,7 @@ const scalarOf: Record<FieldType, z.ZodType<number | string> | null> = {
   staff: z.number().int().positive(),
   channel: z.number().int().positive(),
   group: z.number().int().positive(),
+  mass_send: z.number().int().positive(),
   enum: z.enum(STAGES),
   method: z.enum(METHODS),
   product: z.string().min(1).max(64),

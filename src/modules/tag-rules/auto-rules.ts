@@ -216,9 +216,9 @@ export function normalizeText(text: string): string {
 }
 
 /**
- * The seam for customers' messages: applies the keyword rules to one message the customer sent at `at`.
- * (Siyu does not receive messages yet: WeCom hands them over only through the session archive.) The
- * timeline names the keyword, never the message, which may hold a phone number.
+ * Applies the keyword rules to one message the customer sent at `at`: WeCom hands customers' messages over
+ * only through the session archive, which outreach's archive job reads (replies.ts). The timeline names the
+ * keyword, never the message, which may hold a phone number.
  */
 export async function applyKeywordRules(
   ctx: SyncCtx,

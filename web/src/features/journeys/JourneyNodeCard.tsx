@@ -80,6 +80,19 @@ function CountsRow({ counts }: { counts: NodeCounts }) {
           {t('journeys.counts.exited')} <b>{counts.exited}</b>
         </span>
       ) : null}
+      {counts.outcome ? (
+        <>
+          <span title={t('journeys.results.reached')}>
+            {t('journeys.results.reached')} <b>{counts.outcome.reached}</b>
+          </span>
+          <span title={t('journeys.results.replied')} data-testid="node-replied">
+            {t('journeys.results.replied')} <b>{counts.outcome.replied}</b>
+          </span>
+          <span title={t('journeys.results.converted')}>
+            {t('journeys.results.converted')} <b>{counts.outcome.converted}</b>
+          </span>
+        </>
+      ) : null}
     </div>
   );
 }

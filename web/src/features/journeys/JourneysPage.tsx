@@ -8,7 +8,6 @@ import {
   Form,
   Input,
   Modal,
-  Table,
   type TableColumnsType,
   Tag,
   Typography,
@@ -20,6 +19,7 @@ import { useLang } from '../../i18n';
 import { ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDateTime, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
+import { ResponsiveTable } from '../../shared/ResponsiveTable';
 import { useMe } from '../accounts/auth';
 import { type JourneySummary, type JourneyTemplate, journeysApi, STATUS_COLOR } from './api';
 import { JourneyEditor } from './JourneyEditor';
@@ -200,7 +200,7 @@ function JourneyList() {
         }
       />
       {list.error ? <ErrorAlert error={list.error} onRetry={list.reload} /> : null}
-      <Table<JourneySummary>
+      <ResponsiveTable<JourneySummary>
         rowKey="id"
         columns={columns}
         dataSource={list.data?.items ?? []}

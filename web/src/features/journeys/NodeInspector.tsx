@@ -16,6 +16,8 @@ import {
 } from 'antd';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useLang } from '../../i18n';
+import { formatMoney } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
 import { contentApi } from '../content/api';
 import { tagsApi } from '../tags/api';
@@ -372,19 +374,41 @@ function KindFields({
 
 function CountsList({ counts }: { counts: NodeCounts | undefined }) {
   const { t } = useTranslation();
+  const lang = useLang();
   if (!counts) return null;
+  const o = counts.outcome;
   return (
-    <Descriptions
-      size="small"
-      column={4}
-      layout="vertical"
-      items={(['entered', 'waiting', 'done', 'exited'] as const).map((k) => ({
-        key: k,
-        label: t(`journeys.counts.${k}`),
-        children: counts[k],
-      }))}
-      style={{ marginBottom: 16 }}
-    />
+    <>
+      <Descriptions
+        size="small"
+        column={4}
+        layout="vertical"
+        items={(['entered', 'waiting', 'done', 'exited'] as const).map((k) => ({
+          key: k,
+          label: t(`journeys.counts.${k}`),
+          children: counts[k],
+        }))}
+        style={{ marginBottom: 16 }}
+      />
+      {o ? (
+        <Descriptions
+          size="small"
+          column={3}
+          layout="vertical"
+          title={t('journeys.results.title')}
+          data-testid="node-outcome"
+          items={[
+            { key: 'messages', label: t('journeys.results.messages'), children: o.messages },
+            { key: 'reached', label: t('journeys.results.reached'), children: o.reached },
+            { key: 'replied', label: t('journeys.results.replied'), children: o.replied },
+            { key: 'converted', label: t('journeys.results.converted'), children: o.converted },
+            { key: 'orders', label: t('journeys.results.orders'), children: o.orders },
+            { key: 'gmv', label: t('journeys.results.gmv'), children: formatMoney(o.gmvFen, lang) },
+          ]}
+          style={{ marginBottom: 16 }}
+        />
+      ) : null}
+    </>
   );
 }
 
