@@ -832,6 +832,11 @@ describe('the demo brand, built through the WeCom simulator', () => {
       expect(o.groups).toBeGreaterThan(0);
     }
     expect(occurrences.some((o) => o.sent > 0)).toBe(true);
+    // a Wednesday past its confirmation window ended: 部分完成, the owners who never confirmed 未确认
+    const over = occurrences.filter((o) => Date.parse(o.sendAt) + 25 * 3_600_000 <= Date.now());
+    expect(over.length).toBeGreaterThan(0);
+    expect(over.every((o) => o.status === 'done')).toBe(true);
+    expect(over.some((o) => o.unconfirmed > 0)).toBe(true);
     const last = occurrences[0]!;
     const rows = (await admin(`/outreach/mass-sends/${last.id}/groups?limit=50`)).items as Json[];
     expect(rows.length).toBe(last.groups);
@@ -859,9 +864,16 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(total('messages')).toBeGreaterThan(0);
     expect(total('activeMembers')).toBeGreaterThan(0);
     expect(items.every((d) => d.members >= d.activeMembers)).toBe(true);
-    // to yesterday: the last week has messages too
+    // every store to yesterday (the China day before today), 30 days each; the last week has messages too
+    const yesterday = new Date(Date.now() + 8 * 3_600_000 - 86_400_000).toISOString().slice(0, 10);
+    expect(stats.lastDay).toBe(yesterday);
+    for (const unit of stores) {
+      const days = items.filter((d) => d.unitId === unit).map((d) => d.day as string);
+      expect(days.length, `store ${unit}`).toBe(30);
+      expect(days.sort().at(-1), `store ${unit}`).toBe(yesterday);
+    }
     const lastWeek = [...new Set(items.map((d) => d.day))].sort().slice(-7);
-    expect(lastWeek.at(-1)).toBe(stats.lastDay);
+    expect(lastWeek.at(-1)).toBe(yesterday);
     expect(items.filter((d) => lastWeek.includes(d.day)).reduce((n, d) => n + d.messages, 0)).toBeGreaterThan(
       0,
     );
@@ -900,6 +912,19 @@ describe('the demo brand, built through the WeCom simulator', () => {
       .where('status', '=', 'sent')
       .execute();
     expect(touches.length).toBe(sent.length);
+    // some customers answered their sender: the session archive has their messages, and the touches they
+    // answered are marked replied (no earlier than the touch, within the 7-day window)
+    const replied = await s.database.db
+      .selectFrom('touches')
+      .select(['at', 'replied_at'])
+      .where('corp_id', '=', CORP)
+      .where('replied_at', 'is not', null)
+      .execute();
+    expect(replied.length).toBeGreaterThan(0);
+    for (const r of replied) {
+      expect(r.replied_at!.getTime()).toBeGreaterThanOrEqual(r.at.getTime());
+      expect(r.replied_at!.getTime() - r.at.getTime()).toBeLessThanOrEqual(7 * 86_400_000);
+    }
     const names = sends.map((m) => m.name);
     // the launch went out with its library item's picture and mini-program card, uploaded as WeCom media
     // once (kept with their 3 days) and received as such by the customers who got it
@@ -1044,6 +1069,14 @@ describe('the demo brand, built through the WeCom simulator', () => {
     for (const r of spent) expect(r.cacFen).toBeGreaterThan(0);
     expect(spent.reduce((sum: number, r: Json) => sum + r.attributedGmvFen, 0)).toBeGreaterThan(0);
     expect(spent.filter((r: Json) => r.roi > 0).length).toBeGreaterThan(1);
+    // The journeys beside the mass sends: their spend, and (unless the day-0 pack waits for the end of quiet
+    // hours) the orders credited to them and their ROI.
+    const journeys = roi.campaigns.filter((c: Json) => c.kind === 'journey');
+    expect(journeys.map((c: Json) => c.name)).toContain('新客 7 天欢迎旅程');
+    for (const j of journeys) expect(j.spendFen).toBeGreaterThan(0);
+    expect(journeys.reduce((sum: number, j: Json) => sum + j.orders, 0)).toBe(counts.journey_orders);
+    if (counts.journey_orders! > 0) expect(journeys.some((j: Json) => j.roi > 0)).toBe(true);
+    expect(roi.campaigns.some((c: Json) => c.kind === 'mass_send' && c.gmvFen > 0)).toBe(true);
     // Two pilots, each with its stores and an effect computed against the other stores.
     const pilots = (await api('/insight/pilots')).items;
     expect(pilots.map((p: Json) => p.name).sort()).toEqual(['周三会员日满减', '第二杯半价旅程']);

@@ -11,7 +11,7 @@ import {
   stageCounts,
   type TimelineEntry,
 } from '../modules/customers/index.ts';
-import { STATS_JOB } from '../modules/groups/index.ts';
+import { pullGroupStats, STATS_JOB } from '../modules/groups/index.ts';
 import type { Tables } from '../modules/tables.ts';
 import { corpDb } from '../platform/db/corp-db.ts';
 import type { Pii } from '../platform/pii.ts';
@@ -25,7 +25,7 @@ import { createDemoContent } from './content.ts';
 import { type CustomerPlan, customerPlans, joinedDaysAgo, staffByUserid, staffMobile } from './generate.ts';
 import { createDemoGroups } from './groups.ts';
 import { buildDemoInsight } from './insight.ts';
-import { createDemoJourneys, startDemoWelcome } from './journeys.ts';
+import { createDemoJourneys, orderAfterWelcome, startDemoWelcome } from './journeys.ts';
 import { createDemoLevers } from './levers.ts';
 import { createDemoMassSends } from './mass-sends.ts';
 import { createDemoMoments } from './moments.ts';
@@ -248,13 +248,25 @@ export async function buildDemoThroughSimulator(
   const departure = await createDemoDeparture(transferDemo);
   // a month of 朋友圈: the past ones published through the simulator at their time, the ones ahead planned
   const demoMoments = await createDemoMoments({ ...transferDemo, seed });
-  // the groups' daily statistics (groupchat/statistic) for the last 30 days, as the hourly job pulls them
+  // the groups' daily statistics (groupchat/statistic) for the last 30 days, as the hourly job pulls them:
+  // all 30 pulled now, whatever the job's pass made while the brand was being built (its history, 会员日
+  // and Moments played in the past with the simulator's clock set back) — the figures of the finished brand
   await opts.runtime.runJob(STATS_JOB);
+  await pullGroupStats(
+    syncCtxOf(opts.runtime.deps, CORP),
+    (await opts.runtime.deps.links.require(CORP)).client,
+    {
+      repull: true,
+    },
+  );
   const { n: statsDays } = await db
     .selectFrom('group_stats_pulls')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('corp_id', '=', CORP)
     .executeTakeFirstOrThrow();
+  // today's welcomed customers who ordered after the day-0 pack: the journey's credited GMV (after commit)
+  const journeyOrders = await orderAfterWelcome(opts.runtime.deps, CORP);
+  await opts.runtime.drain();
   await buildDemoInsight(opts.runtime, CORP);
   await createDemoLevers(opts.runtime, CORP, now);
   const t4 = performance.now();
@@ -301,6 +313,7 @@ export async function buildDemoThroughSimulator(
     notes: siyu.notes,
     orders_sent: ordered.orders,
     orders_linked: ordered.linked,
+    journey_orders: journeyOrders,
     live_orders_waiting: live.ordersWaiting,
     live_orders_linked: Number(liveLinked.n),
     live_customers: live.customers,
