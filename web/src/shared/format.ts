@@ -10,6 +10,25 @@ function displayLocale(lang: Lang): string {
   return match ?? (lang === 'en' ? 'en-US' : 'zh-CN');
 }
 
+/**
+ * Building an Intl formatter costs far more than using one (a long table or a profile formats hundreds of
+ * values): each locale and option set is built once.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat>();
+function memo<F extends Intl.DateTimeFormat | Intl.NumberFormat>(key: string, build: () => F): F {
+  const known = formatters.get(key);
+  if (known) return known as F;
+  const made = build();
+  formatters.set(key, made);
+  return made;
+}
+export function dateFormat(locale: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  return memo(`d|${locale}|${JSON.stringify(opts)}`, () => new Intl.DateTimeFormat(locale, opts));
+}
+function numberFormat(locale: string, opts: Intl.NumberFormatOptions = {}): Intl.NumberFormat {
+  return memo(`n|${locale}|${JSON.stringify(opts)}`, () => new Intl.NumberFormat(locale, opts));
+}
+
 export function formatDateTime(
   value: string | null | undefined,
   lang: Lang,
@@ -18,13 +37,13 @@ export function formatDateTime(
   if (!value) return '—';
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return value;
-  return new Intl.DateTimeFormat(displayLocale(lang), {
+  return dateFormat(displayLocale(lang), {
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',
     hour: '2-digit',
     minute: '2-digit',
-    second: opts.seconds ? '2-digit' : undefined,
+    ...(opts.seconds ? { second: '2-digit' } : {}),
   }).format(date);
 }
 
@@ -32,21 +51,17 @@ export function formatDate(value: string | null | undefined, lang: Lang): string
   if (!value) return '—';
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return value;
-  return new Intl.DateTimeFormat(displayLocale(lang), {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(date);
+  return dateFormat(displayLocale(lang), { year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
 }
 
 export function formatNumber(value: number, lang: Lang): string {
-  return new Intl.NumberFormat(displayLocale(lang)).format(value);
+  return numberFormat(displayLocale(lang)).format(value);
 }
 
 /** An amount in fen as yuan (¥1,234 or ¥1,234.50): whole yuan without decimals, otherwise two. */
 export function formatMoney(fen: number, lang: Lang): string {
   const whole = fen % 100 === 0;
-  return new Intl.NumberFormat(displayLocale(lang), {
+  return numberFormat(displayLocale(lang), {
     style: 'currency',
     currency: 'CNY',
     minimumFractionDigits: whole ? 0 : 2,

@@ -21,7 +21,7 @@ import { useTranslation } from 'react-i18next';
 import { type Lang, useLang } from '../../i18n';
 import { ApiError } from '../../shared/api/client';
 import { ErrorAlert } from '../../shared/components';
-import { formatDate, formatDateTime, formatMoney } from '../../shared/format';
+import { dateFormat, formatDate, formatDateTime, formatMoney } from '../../shared/format';
 import { useMe } from '../accounts/auth';
 import {
   customersApi,
@@ -82,7 +82,7 @@ export function RfmScores({ rfm }: { rfm: Rfm | null }) {
 
 /** A 'YYYY-MM-DD' calendar date as month and day, without any time zone shifting it. */
 export function monthDay(date: string, lang: Lang): string {
-  return new Intl.DateTimeFormat(lang === 'en' ? 'en-US' : 'zh-CN', {
+  return dateFormat(lang === 'en' ? 'en-US' : 'zh-CN', {
     month: 'short',
     day: 'numeric',
     timeZone: 'UTC',

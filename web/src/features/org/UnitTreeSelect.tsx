@@ -19,6 +19,8 @@ export function UnitTreeSelect(props: {
   style?: React.CSSProperties;
   /** Set by a Form.Item, so that its label points at the control. */
   id?: string;
+  disabled?: boolean;
+  'data-testid'?: string;
 }) {
   const { t } = useTranslation();
   const units = useAsync((signal) => orgApi.units(signal), 'units');
@@ -34,6 +36,8 @@ export function UnitTreeSelect(props: {
   return (
     <TreeSelect<number>
       id={props.id}
+      disabled={props.disabled}
+      data-testid={props['data-testid']}
       allowClear
       showSearch={{ treeNodeFilterProp: 'title' }}
       treeDefaultExpandAll

@@ -29,6 +29,7 @@ import { ApiError, isAbort } from '../../shared/api/client';
 import { ErrorAlert, PageHeader } from '../../shared/components';
 import { formatMoney, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
+import { ResponsiveTable } from '../../shared/ResponsiveTable';
 import { useMe } from '../accounts/auth';
 import { mayCreate } from '../accounts/permissions';
 import { type Layer, type LayerInput, type Layering, type Segment, segmentsApi } from './api';
@@ -138,7 +139,7 @@ function LayerResults({ layering }: { layering: Layering }) {
   return (
     <Flex vertical gap={12} data-testid="layering-result">
       <Warnings layering={layering} />
-      <Table<Layer>
+      <ResponsiveTable<Layer>
         rowKey={(l) => `${l.segmentId}:${l.operation}`}
         size="middle"
         columns={columns}
@@ -220,7 +221,7 @@ function LayeringList() {
       />
       <Card>
         {list.error ? <ErrorAlert error={list.error} onRetry={list.reload} /> : null}
-        <Table<Layering>
+        <ResponsiveTable<Layering>
           className="clickable-rows"
           rowKey="id"
           size="middle"

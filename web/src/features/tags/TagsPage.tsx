@@ -32,7 +32,6 @@ import {
   Skeleton,
   Space,
   Switch,
-  Table,
   type TableColumnsType,
   Tabs,
   Tag,
@@ -47,6 +46,7 @@ import { ApiError } from '../../shared/api/client';
 import { ErrorAlert, PageHeader } from '../../shared/components';
 import { formatDateTime, formatNumber } from '../../shared/format';
 import { useAsync } from '../../shared/hooks';
+import { ResponsiveTable } from '../../shared/ResponsiveTable';
 import { useMe } from '../accounts/auth';
 import type { ChannelMethod } from '../channels/api';
 import {
@@ -945,7 +945,7 @@ function RulesPanel() {
           </Button>
         ) : null}
       </Flex>
-      <Table
+      <ResponsiveTable
         rowKey="id"
         size="middle"
         loading={rules.loading}
@@ -957,7 +957,7 @@ function RulesPanel() {
       />
       <Card size="small" title={t('tags.channelTagsTitle')}>
         <Typography.Paragraph type="secondary">{t('tags.channelTagsHint')}</Typography.Paragraph>
-        <Table
+        <ResponsiveTable
           rowKey="channelId"
           size="small"
           columns={channelColumns}

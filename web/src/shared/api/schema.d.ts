@@ -5121,7 +5121,7 @@ export interface paths {
                                     en: string;
                                 };
                                 /** @enum {string} */
-                                type: "tag" | "number" | "money" | "days" | "enum" | "unit" | "staff" | "channel" | "method" | "product" | "group" | "share";
+                                type: "tag" | "number" | "money" | "days" | "enum" | "unit" | "staff" | "channel" | "method" | "product" | "group" | "share" | "mass_send";
                                 cmps: ("eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none")[];
                                 /** @description the choices of a picker, scoped to the caller */
                                 options?: {
@@ -7333,6 +7333,7 @@ export interface paths {
                                     over_cap: number;
                                     failed: number;
                                     cancelled: number;
+                                    unconfirmed: number;
                                 };
                                 reasons: {
                                     [key: string]: number;
@@ -7344,6 +7345,8 @@ export interface paths {
                                     status: "scheduled" | "sending" | "done" | "cancelled";
                                     groups: number;
                                     sent: number;
+                                    /** @description groups whose owner did not confirm within the confirmation window: a done occurrence with some is partly done */
+                                    unconfirmed: number;
                                 }[];
                             } | null;
                             /** @enum {string} */
@@ -7415,6 +7418,8 @@ export interface paths {
                                 unitName: string;
                                 tasks: number;
                                 confirmed: number;
+                                /** @description group sends: tasks the owner did not confirm within the confirmation window (withdrawn in WeCom) */
+                                expired: number;
                                 confirmationRate: number;
                                 recipients: number;
                                 sent: number;
@@ -7540,6 +7545,7 @@ export interface paths {
                                     over_cap: number;
                                     failed: number;
                                     cancelled: number;
+                                    unconfirmed: number;
                                 };
                                 reasons: {
                                     [key: string]: number;
@@ -7551,6 +7557,8 @@ export interface paths {
                                     status: "scheduled" | "sending" | "done" | "cancelled";
                                     groups: number;
                                     sent: number;
+                                    /** @description groups whose owner did not confirm within the confirmation window: a done occurrence with some is partly done */
+                                    unconfirmed: number;
                                 }[];
                             } | null;
                             /** @enum {string} */
@@ -7622,6 +7630,8 @@ export interface paths {
                                 unitName: string;
                                 tasks: number;
                                 confirmed: number;
+                                /** @description group sends: tasks the owner did not confirm within the confirmation window (withdrawn in WeCom) */
+                                expired: number;
                                 confirmationRate: number;
                                 recipients: number;
                                 sent: number;
@@ -7721,7 +7731,7 @@ export interface paths {
                     /** @description nextCursor from the previous page */
                     cursor?: string;
                     limit?: number;
-                    status?: "planned" | "excluded" | "queued" | "sent" | "unsent" | "not_owner" | "over_cap" | "failed" | "cancelled";
+                    status?: "planned" | "excluded" | "queued" | "sent" | "unsent" | "not_owner" | "over_cap" | "failed" | "cancelled" | "unconfirmed";
                 };
                 header?: never;
                 path: {
@@ -7749,7 +7759,7 @@ export interface paths {
                                 ownerName: string | null;
                                 unitName: string | null;
                                 /** @enum {string} */
-                                status: "planned" | "excluded" | "queued" | "sent" | "unsent" | "not_owner" | "over_cap" | "failed" | "cancelled";
+                                status: "planned" | "excluded" | "queued" | "sent" | "unsent" | "not_owner" | "over_cap" | "failed" | "cancelled" | "unconfirmed";
                                 reason: string | null;
                                 resultAt: string | null;
                                 /** @description when the owner confirmed the task in WeCom; null: not yet */
@@ -7871,6 +7881,7 @@ export interface paths {
                                     over_cap: number;
                                     failed: number;
                                     cancelled: number;
+                                    unconfirmed: number;
                                 };
                                 reasons: {
                                     [key: string]: number;
@@ -7882,6 +7893,8 @@ export interface paths {
                                     status: "scheduled" | "sending" | "done" | "cancelled";
                                     groups: number;
                                     sent: number;
+                                    /** @description groups whose owner did not confirm within the confirmation window: a done occurrence with some is partly done */
+                                    unconfirmed: number;
                                 }[];
                             } | null;
                             /** @enum {string} */
@@ -7953,6 +7966,8 @@ export interface paths {
                                 unitName: string;
                                 tasks: number;
                                 confirmed: number;
+                                /** @description group sends: tasks the owner did not confirm within the confirmation window (withdrawn in WeCom) */
+                                expired: number;
                                 confirmationRate: number;
                                 recipients: number;
                                 sent: number;
@@ -8080,6 +8095,7 @@ export interface paths {
                                     over_cap: number;
                                     failed: number;
                                     cancelled: number;
+                                    unconfirmed: number;
                                 };
                                 reasons: {
                                     [key: string]: number;
@@ -8091,6 +8107,8 @@ export interface paths {
                                     status: "scheduled" | "sending" | "done" | "cancelled";
                                     groups: number;
                                     sent: number;
+                                    /** @description groups whose owner did not confirm within the confirmation window: a done occurrence with some is partly done */
+                                    unconfirmed: number;
                                 }[];
                             } | null;
                             /** @enum {string} */
@@ -8162,6 +8180,8 @@ export interface paths {
                                 unitName: string;
                                 tasks: number;
                                 confirmed: number;
+                                /** @description group sends: tasks the owner did not confirm within the confirmation window (withdrawn in WeCom) */
+                                expired: number;
                                 confirmationRate: number;
                                 recipients: number;
                                 sent: number;
@@ -8977,6 +8997,19 @@ export interface paths {
                                 done: number;
                                 /** @description left the journey there early */
                                 exited: number;
+                                /** @description a send step's results; null for other steps */
+                                outcome: {
+                                    /** @description 1:1 messages put in the members' WeCom */
+                                    messages: number;
+                                    /** @description of them, sent by the member (WeCom reports them sent) */
+                                    reached: number;
+                                    /** @description customers who answered within the attribution window (known through the session archive) */
+                                    replied: number;
+                                    /** @description customers with an order credited to the step */
+                                    converted: number;
+                                    orders: number;
+                                    gmvFen: number;
+                                } | null;
                             }[];
                             editable: boolean;
                             createdAt: string;
@@ -9047,6 +9080,19 @@ export interface paths {
                                 done: number;
                                 /** @description left the journey there early */
                                 exited: number;
+                                /** @description a send step's results; null for other steps */
+                                outcome: {
+                                    /** @description 1:1 messages put in the members' WeCom */
+                                    messages: number;
+                                    /** @description of them, sent by the member (WeCom reports them sent) */
+                                    reached: number;
+                                    /** @description customers who answered within the attribution window (known through the session archive) */
+                                    replied: number;
+                                    /** @description customers with an order credited to the step */
+                                    converted: number;
+                                    orders: number;
+                                    gmvFen: number;
+                                } | null;
                             }[];
                             editable: boolean;
                             createdAt: string;
@@ -9113,6 +9159,19 @@ export interface paths {
                                 done: number;
                                 /** @description left the journey there early */
                                 exited: number;
+                                /** @description a send step's results; null for other steps */
+                                outcome: {
+                                    /** @description 1:1 messages put in the members' WeCom */
+                                    messages: number;
+                                    /** @description of them, sent by the member (WeCom reports them sent) */
+                                    reached: number;
+                                    /** @description customers who answered within the attribution window (known through the session archive) */
+                                    replied: number;
+                                    /** @description customers with an order credited to the step */
+                                    converted: number;
+                                    orders: number;
+                                    gmvFen: number;
+                                } | null;
                             }[];
                             editable: boolean;
                             createdAt: string;
@@ -9193,6 +9252,19 @@ export interface paths {
                                 done: number;
                                 /** @description left the journey there early */
                                 exited: number;
+                                /** @description a send step's results; null for other steps */
+                                outcome: {
+                                    /** @description 1:1 messages put in the members' WeCom */
+                                    messages: number;
+                                    /** @description of them, sent by the member (WeCom reports them sent) */
+                                    reached: number;
+                                    /** @description customers who answered within the attribution window (known through the session archive) */
+                                    replied: number;
+                                    /** @description customers with an order credited to the step */
+                                    converted: number;
+                                    orders: number;
+                                    gmvFen: number;
+                                } | null;
                             }[];
                             editable: boolean;
                             createdAt: string;
@@ -9245,6 +9317,19 @@ export interface paths {
                                 done: number;
                                 /** @description left the journey there early */
                                 exited: number;
+                                /** @description a send step's results; null for other steps */
+                                outcome: {
+                                    /** @description 1:1 messages put in the members' WeCom */
+                                    messages: number;
+                                    /** @description of them, sent by the member (WeCom reports them sent) */
+                                    reached: number;
+                                    /** @description customers who answered within the attribution window (known through the session archive) */
+                                    replied: number;
+                                    /** @description customers with an order credited to the step */
+                                    converted: number;
+                                    orders: number;
+                                    gmvFen: number;
+                                } | null;
                             }[];
                         };
                     };
@@ -10158,6 +10243,8 @@ export interface paths {
                     key?: string;
                     /** @description only customers who bought this product (its code) */
                     product?: string;
+                    /** @description only customers with an order credited to this mass send (a campaign of the outreach engine) */
+                    massSend?: number;
                     offset?: number;
                     limit?: number;
                     /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
@@ -10258,7 +10345,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Spend entered per channel, method or campaign and month, of the caller’s units */
+        /** Spend entered per channel, method, campaign or journey and month, of the caller’s units */
         get: {
             parameters: {
                 query?: {
@@ -10283,7 +10370,7 @@ export interface paths {
                                 unitId: number;
                                 unitName: string;
                                 /** @enum {string} */
-                                targetKind: "channel" | "method" | "campaign";
+                                targetKind: "channel" | "method" | "campaign" | "journey";
                                 targetKey: string;
                                 targetName: string;
                                 month: string;
@@ -10297,7 +10384,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Enter spend for a unit (inside the caller’s scope) on a channel (its id), a method (its code) or a campaign (a mass send id) in a month */
+        /** Enter spend for a unit (inside the caller’s scope) on a channel (its id), a method (its code), a campaign (a mass send id) or a journey (its id) in a month; a campaign or journey outside the caller’s units is refused (400) */
         post: {
             parameters: {
                 query?: never;
@@ -10310,7 +10397,7 @@ export interface paths {
                     "application/json": {
                         unitId: number;
                         /** @enum {string} */
-                        targetKind: "channel" | "method" | "campaign";
+                        targetKind: "channel" | "method" | "campaign" | "journey";
                         targetKey: string;
                         month: string;
                         amountFen: number;
@@ -10330,7 +10417,7 @@ export interface paths {
                             unitId: number;
                             unitName: string;
                             /** @enum {string} */
-                            targetKind: "channel" | "method" | "campaign";
+                            targetKind: "channel" | "method" | "campaign" | "journey";
                             targetKey: string;
                             targetName: string;
                             month: string;
@@ -10393,7 +10480,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Import spend from an .xlsx or CSV sent as the body: 月份 (YYYY-MM), 组织编码, 类型 (渠道/方式/活动), 对象 (channel id or name, method code, mass send id), 金额(元), 备注. All or nothing: any bad line writes nothing */
+        /** Import spend from an .xlsx or CSV sent as the body: 月份 (YYYY-MM), 组织编码, 类型 (渠道/方式/活动/旅程), 对象 (channel id or name, method code, mass send id, journey id), 金额(元), 备注. All or nothing: any bad line writes nothing */
         post: {
             parameters: {
                 query?: never;
@@ -10433,7 +10520,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** CAC = spend ÷ new customers and ROI = attributed GMV ÷ spend per spend entry, over brand months [from, to]; a channel’s or method’s GMV is what its new customers paid within windowDays of their acquisition, a campaign’s what the outreach engine credited to it (the brand’s attribution window) */
+        /** CAC = spend ÷ new customers and ROI = attributed GMV ÷ spend per spend entry, over brand months [from, to]; a channel’s or method’s GMV is what its new customers paid within windowDays of their acquisition, a campaign’s what the outreach engine credited to it (the brand’s attribution window), a journey’s the orders of the month credited to its touches. `campaigns` lists the journeys (their orders and spend of the months) and the mass sends created in the months */
         get: {
             parameters: {
                 query?: {
@@ -10466,7 +10553,7 @@ export interface paths {
                                 unitId: number;
                                 unitName: string;
                                 /** @enum {string} */
-                                targetKind: "channel" | "method" | "campaign";
+                                targetKind: "channel" | "method" | "campaign" | "journey";
                                 targetKey: string;
                                 targetName: string;
                                 month: string;
@@ -10477,6 +10564,8 @@ export interface paths {
                                 roi: number;
                             }[];
                             campaigns: {
+                                /** @enum {string} */
+                                kind: "mass_send" | "journey";
                                 id: number;
                                 name: string;
                                 unitName: string;
@@ -11537,6 +11626,12 @@ export interface paths {
                                 /** @enum {string} */
                                 status: "planned" | "publishing" | "submitted" | "published" | "failed" | "cancelled";
                                 failure: string | null;
+                                /** @description WeCom takes 10 add_moment_task a minute: spread, the minute asked (from) was full and the post moved to the next with room; deferred, it was due at from and waited for the next minute */
+                                scheduleNote: {
+                                    /** @enum {string} */
+                                    kind: "spread" | "deferred";
+                                    from: string;
+                                } | null;
                                 publishedAt: string | null;
                                 /** @description members WeCom gave the task to */
                                 memberCount: number;
@@ -11620,6 +11715,12 @@ export interface paths {
                             /** @enum {string} */
                             status: "planned" | "publishing" | "submitted" | "published" | "failed" | "cancelled";
                             failure: string | null;
+                            /** @description WeCom takes 10 add_moment_task a minute: spread, the minute asked (from) was full and the post moved to the next with room; deferred, it was due at from and waited for the next minute */
+                            scheduleNote: {
+                                /** @enum {string} */
+                                kind: "spread" | "deferred";
+                                from: string;
+                            } | null;
                             publishedAt: string | null;
                             /** @description members WeCom gave the task to */
                             memberCount: number;
@@ -11836,6 +11937,12 @@ export interface paths {
                             /** @enum {string} */
                             status: "planned" | "publishing" | "submitted" | "published" | "failed" | "cancelled";
                             failure: string | null;
+                            /** @description WeCom takes 10 add_moment_task a minute: spread, the minute asked (from) was full and the post moved to the next with room; deferred, it was due at from and waited for the next minute */
+                            scheduleNote: {
+                                /** @enum {string} */
+                                kind: "spread" | "deferred";
+                                from: string;
+                            } | null;
                             publishedAt: string | null;
                             /** @description members WeCom gave the task to */
                             memberCount: number;
@@ -11942,6 +12049,12 @@ export interface paths {
                             /** @enum {string} */
                             status: "planned" | "publishing" | "submitted" | "published" | "failed" | "cancelled";
                             failure: string | null;
+                            /** @description WeCom takes 10 add_moment_task a minute: spread, the minute asked (from) was full and the post moved to the next with room; deferred, it was due at from and waited for the next minute */
+                            scheduleNote: {
+                                /** @enum {string} */
+                                kind: "spread" | "deferred";
+                                from: string;
+                            } | null;
                             publishedAt: string | null;
                             /** @description members WeCom gave the task to */
                             memberCount: number;
@@ -12031,6 +12144,12 @@ export interface paths {
                             /** @enum {string} */
                             status: "planned" | "publishing" | "submitted" | "published" | "failed" | "cancelled";
                             failure: string | null;
+                            /** @description WeCom takes 10 add_moment_task a minute: spread, the minute asked (from) was full and the post moved to the next with room; deferred, it was due at from and waited for the next minute */
+                            scheduleNote: {
+                                /** @enum {string} */
+                                kind: "spread" | "deferred";
+                                from: string;
+                            } | null;
                             publishedAt: string | null;
                             /** @description members WeCom gave the task to */
                             memberCount: number;
