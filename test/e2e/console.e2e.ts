@@ -81,8 +81,8 @@ describe('console: a store manager sees only her store', () => {
 
   beforeAll(async () => {
     mkdirSync(resultsDir, { recursive: true });
-    // The demo brand (months of orders, journeys, 群发, tasks, the library) takes minutes to build on a busy
-    // 2-core machine: about 4 minutes beside another test run.
+    // On a copy of the demo brand the global setup built (months of orders, journeys, 群发, tasks, the
+    // library: minutes on a busy 2-core machine), so this start is a restart of a seeded folder.
     server = await startSiyu({ name: 'e2e-console', readyTimeoutMs: 570_000 });
     browser = await launchChromium();
     const options = { baseURL: server.baseUrl, locale: 'zh-CN', viewport: { width: 1366, height: 900 } };
@@ -413,14 +413,23 @@ describe('console: a store manager sees only her store', () => {
     // Her unit, then the first of her staff as receiver.
     await drawer.locator('#unitId').click();
     await page.locator('.ant-select-tree-node-content-wrapper', { hasText: OWN_STORE }).first().click();
+    // Her store's staff list loads for the unit just picked: the option is taken from the open dropdown
+    // once it lists her store, and the preview's sender (the first receiver) proves the pick held.
     await drawer.locator('#staffIds').click();
-    await page.locator('.ant-select-item-option').first().click();
+    await page
+      .locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: OWN_STORE })
+      .first()
+      .click();
     await page.keyboard.press('Escape');
     const preview = page.getByTestId('welcome-preview');
+    const sender = preview.locator('.wechat-preview-title');
     await expect
       .poll(async () => (await preview.textContent()) ?? '', { timeout: 10_000 })
       .toContain('免费加料券');
     expect((await preview.textContent()) ?? '').toContain('林小满');
+    await expect
+      .poll(async () => (await sender.textContent()) ?? '', { timeout: 10_000 })
+      .not.toBe('店长小禾');
     await page.screenshot({ path: join(resultsDir, 'e2e-channel-editor.png'), fullPage: true });
     await page.getByTestId('channel-save').click();
     await drawer.waitFor({ state: 'hidden', timeout: 15_000 });
@@ -1025,10 +1034,13 @@ describe('console: a store manager sees only her store', () => {
     await phone.goto('/tags');
     await phone.locator('.tag-groups .ant-card').first().waitFor({ state: 'visible', timeout: 30_000 });
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    // lists become cards: her channels (each with its codes folded under 展开详情) and her staff
+    // lists become cards: her channels (each with its codes folded under 展开详情), her staff, HQ's journeys
+    // and layerings she follows
     for (const [path, list] of [
       ['/channels', 'channels-table'],
       ['/staff', 'staff-table'],
+      ['/journeys', 'journey-list'],
+      ['/layers', 'layerings-table'],
     ] as const) {
       await phone.goto(path);
       const cards = phone.getByTestId(list).locator('.responsive-card');
@@ -1131,7 +1143,7 @@ describe('console: a store manager sees only her store', () => {
     );
     await phone
       .getByTestId('gmv-table')
-      .locator('tbody tr.ant-table-row')
+      .locator('.responsive-card')
       .first()
       .waitFor({ state: 'visible', timeout: 30_000 });
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
@@ -1147,12 +1159,12 @@ describe('console: a store manager sees only her store', () => {
     await phone.goto('/insight?tab=funnel');
     await phone
       .getByTestId('funnel-table')
-      .locator('tbody tr.ant-table-row')
+      .locator('.responsive-card')
       .first()
       .waitFor({ state: 'visible', timeout: 30_000 });
     await phone
       .getByTestId('cohort-table')
-      .locator('tbody tr.ant-table-row')
+      .locator('.responsive-card')
       .first()
       .waitFor({ state: 'visible', timeout: 30_000 });
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
