@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../platform/db/connect.ts';
 import { openTestDatabase } from '../../testing/db.ts';
@@ -9,7 +10,8 @@ import { home } from './home.ts';
 import { scopeOf } from './service.ts';
 
 /**
- * The home page's alerts, read from the daily rollups (here written directly): a channel whose deletions of
+ * The home page's alerts, read from the daily rollups (here written directly, per store and channel and per
+ * channel over the brand): a channel whose deletions of
  * the last 7 days are at least 5 and more than twice its weekly average of the 4 weeks before, and a store
  * without an add in the last 7 days; each within the caller's scope. syncCtx's clock: brand day 2026-07-01.
  */
@@ -82,6 +84,10 @@ beforeAll(async () => {
     }
   }
   await database.db.insertInto('insight_channel_daily').values(rows).execute();
+  // and summed over the stores, as the refresh keeps them for HQ's reads
+  await sql`insert into insight_brand_channel_daily (corp_id, day, channel_id, method, adds, deletions)
+    select corp_id, day, channel_id, method, sum(adds), sum(deletions) from insight_channel_daily
+    group by corp_id, day, channel_id, method`.execute(database.db);
   // sh1 had adds this week; sh2 and gz1 none since 06-20
   await database.db
     .insertInto('insight_unit_daily')

@@ -23,13 +23,15 @@ const among = (who: Who, col: string) =>
 
 /**
  * The rollups' levels and their key columns: per member, unit, channel and method (a member's own numbers);
- * per unit (HQ and region reads by total or store); per unit and member; per unit and channel.
+ * per unit (HQ and region reads by total or store); per unit and member; per unit and channel; per channel
+ * over the whole brand (HQ's reads by channel or method).
  */
 const LEVELS = {
   key: ['staff_id', 'unit_id', 'channel_id', 'method'],
   unit: ['unit_id'],
   staff: ['staff_id', 'unit_id'],
   channel: ['unit_id', 'channel_id', 'method'],
+  brand_channel: ['channel_id', 'method'],
 } as const;
 export type Level = keyof typeof LEVELS;
 const ROLLUPS = ['daily', 'monthly', 'cohorts', 'stages', 'active'] as const;

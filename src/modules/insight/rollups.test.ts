@@ -661,7 +661,7 @@ describe('insight rollups', () => {
     const KEY_COLUMNS = new Set(['staff_id', 'unit_id', 'channel_id']);
     const isCount = (v: unknown) => typeof v === 'number' || typeof v === 'bigint';
     const rollups = ['daily', 'monthly', 'cohorts', 'stages', 'active'].flatMap((t) =>
-      ['', 'unit_', 'staff_', 'channel_'].map((level) => `insight_${level}${t}`),
+      ['', 'unit_', 'staff_', 'channel_', 'brand_channel_'].map((level) => `insight_${level}${t}`),
     );
     const snapshot = async () => {
       const out: Record<string, string[]> = {};

@@ -87,6 +87,7 @@ export interface InsightActiveTable extends Key {
 type UnitRow<T> = Omit<T, 'staff_id' | 'channel_id' | 'method'>;
 type StaffRow<T> = Omit<T, 'channel_id' | 'method'>;
 type ChannelRow<T> = Omit<T, 'staff_id'>;
+type BrandChannelRow<T> = Omit<T, 'staff_id' | 'unit_id'>;
 
 export interface InsightSpendTable {
   corp_id: string;
@@ -145,6 +146,11 @@ export interface InsightTables {
   insight_channel_cohorts: ChannelRow<InsightCohortsTable>;
   insight_channel_stages: ChannelRow<InsightStagesTable>;
   insight_channel_active: ChannelRow<InsightActiveTable>;
+  insight_brand_channel_daily: BrandChannelRow<InsightDailyTable>;
+  insight_brand_channel_monthly: BrandChannelRow<InsightMonthlyTable>;
+  insight_brand_channel_cohorts: BrandChannelRow<InsightCohortsTable>;
+  insight_brand_channel_stages: BrandChannelRow<InsightStagesTable>;
+  insight_brand_channel_active: BrandChannelRow<InsightActiveTable>;
   insight_spend: InsightSpendTable;
   insight_pilots: InsightPilotsTable;
   insight_pilot_units: InsightPilotUnitsTable;

@@ -58,7 +58,7 @@ export function inScope(scope: Scope, alias = 'r'): RawBuilder<unknown> {
 /**
  * The rollup a read sums: the one with the fewest key columns that still holds the scope and the split — per
  * unit for a manager's totals and stores, per unit and member by member, per unit and channel by channel or
- * method; a member's own numbers from the per-key one.
+ * method (per channel alone when the scope is the whole brand); a member's own numbers from the per-key one.
  */
 export function rollup(scope: Scope, by: Dimension, name: Rollup) {
   const level: Level =
@@ -68,7 +68,9 @@ export function rollup(scope: Scope, by: Dimension, name: Rollup) {
         ? 'unit'
         : by === 'staff'
           ? 'staff'
-          : 'channel';
+          : scope.units === null
+            ? 'brand_channel'
+            : 'channel';
   return sql.table(rollupTable(level, name));
 }
 
