@@ -657,6 +657,45 @@ describe('journeys as campaigns of CAC and ROI', () => {
     expect(text).toContain('旅程,新客 7 天欢迎旅程');
   });
 
+  it('drills a journey’s buyers down to its customers, in the caller’s scope, and they save as a segment', async () => {
+    const id = await journey(fx.units.hq, '沉睡高价值唤醒');
+    const credited = new Set((await credit(id, null)).map((c) => c.customerId));
+    expect(credited.size).toBeGreaterThan(0);
+    const totals: number[] = [];
+    for (const ctx of [hq(), sh1()]) {
+      const scope = await scopeOf(ctx, {});
+      const want = (await rawCustomers())
+        .filter((c) => scope.units === null || scope.units.includes(c.unit_id))
+        .map((c) => Number(c.customer_id))
+        .filter((c) => credited.has(c))
+        .sort((a, b) => a - b);
+      const got = await drillCustomers(ctx, scope, {
+        step: 'customers',
+        by: 'total',
+        journey: id,
+        offset: 0,
+        limit: 100,
+      });
+      expect(got.total).toBe(want.length);
+      expect(got.items.map((c) => c.id).sort((a, b) => a - b)).toEqual(want.slice(0, 100));
+      // the drawer's rule, saved as a segment: the same customers
+      expect(
+        await countAudience(ctx, { op: 'and', rules: [{ field: 'journey', cmp: 'in', value: [id] }] }),
+      ).toBe(want.length);
+      totals.push(got.total);
+    }
+    // a store manager's are fewer than HQ's; another journey's credits are not this one's
+    expect(totals[1]).toBeLessThan(totals[0]!);
+    const other = await drillCustomers(hq(), await scopeOf(hq(), {}), {
+      step: 'customers',
+      by: 'total',
+      journey: id + 1_000,
+      offset: 0,
+      limit: 1,
+    });
+    expect(other.total).toBe(0);
+  });
+
   it('refuses spend for an unknown journey or one outside the caller’s units (400); a store manager’s own is theirs', async () => {
     const hqJourney = await journey(fx.units.hq, 'HQ 生日关怀');
     const mine = await journey(fx.units.sh1, '一店唤醒');

@@ -399,6 +399,12 @@ export function insightRoutes(deps: Deps) {
               .describe(
                 'only customers with an order credited to this mass send (a campaign of the outreach engine)',
               ),
+            journey: z.coerce
+              .number()
+              .int()
+              .positive()
+              .optional()
+              .describe("only customers with an order credited to this journey's touches"),
             offset: z.coerce.number().int().min(0).max(100_000).default(0),
             limit: z.coerce.number().int().min(1).max(100).default(20),
             ...scopeFilter,

@@ -361,7 +361,7 @@ export type DrillStep = (typeof DRILL_STEPS)[number];
 
 /**
  * The customers behind a funnel or cohort figure, a stage, or a campaign (those with an order credited to a
- * mass send): owned in the scope, acquired in brand
+ * mass send or to a journey's touches): owned in the scope, acquired in brand
  * months [from, to], of one key of a dimension, up to a step; newest first, `limit` after `offset`.
  */
 export async function drillCustomers(
@@ -376,6 +376,7 @@ export async function drillCustomers(
     key?: string;
     product?: string;
     massSend?: number;
+    journey?: number;
     offset: number;
     limit: number;
   },
@@ -403,6 +404,13 @@ export async function drillCustomers(
       q.massSend !== undefined
         ? sql`and exists (select 1 from touch_attributions a where a.corp_id = r.corp_id
             and a.customer_id = r.customer_id and a.source_kind = 'mass_send' and a.source_id = ${String(q.massSend)})`
+        : sql``
+    }
+    ${
+      q.journey !== undefined
+        ? sql`and exists (select 1 from touch_attributions a where a.corp_id = r.corp_id
+            and a.customer_id = r.customer_id and a.source_kind = 'journey'
+            and split_part(a.source_id, ':', 1) = ${String(q.journey)})`
         : sql``
     }`;
   const [items, total] = await Promise.all([

@@ -65,6 +65,7 @@ const ids = {
   channels: [] as number[],
   groups: [] as number[],
   massSends: [101, 102, 103],
+  journeys: [201, 202],
   units: [] as number[],
   staff: [] as number[],
   money: [...MONEY],
@@ -269,11 +270,13 @@ async function seedRandomData(seed: number) {
     })),
   );
   if (items.length) await db.insertInto('order_items').values(items).execute();
-  // some linked orders credited to a mass send (outreach's attribution), through a touch each
+  // some linked orders credited to a mass send or a journey's touch (outreach's attribution), through a touch each
   for (const [i, row] of inserted.entries()) {
     const customer = orders[i]!.customer;
-    if (customer === null || !r.chance(0.3)) continue;
-    const source_id = String(r.pick(ids.massSends));
+    if (customer === null || !r.chance(0.4)) continue;
+    const source_kind = r.chance(0.6) ? 'mass_send' : 'journey';
+    const source_id =
+      source_kind === 'mass_send' ? String(r.pick(ids.massSends)) : `${r.pick(ids.journeys)}:send:${i + 1}:0`;
     const staff_id = r.pick(ids.staff);
     const { id: touch_id } = await db
       .insertInto('touches')
@@ -281,11 +284,11 @@ async function seedRandomData(seed: number) {
         corp_id,
         customer_id: customer,
         staff_id,
-        source_kind: 'mass_send',
+        source_kind,
         source_id,
         content_id: null,
         at: new Date(orders[i]!.at.getTime() - 3_600_000),
-        wecom_mass: true,
+        wecom_mass: source_kind === 'mass_send',
         released_reason: null,
         settled_at: null,
       })
@@ -298,7 +301,7 @@ async function seedRandomData(seed: number) {
         order_id: row.id,
         touch_id,
         customer_id: customer,
-        source_kind: 'mass_send',
+        source_kind,
         source_id,
         staff_id,
         paid_fen: orders[i]!.paid,
@@ -382,6 +385,8 @@ function randomCondition(r: ReturnType<typeof rng>): Rule {
         return r.some([...ids.groups, 999_999], 2);
       case 'mass_send':
         return r.some([...ids.massSends, 999_999], 2);
+      case 'journey':
+        return r.some([...ids.journeys, 999_999], 2);
       case 'method':
         return r.some(METHODS, 3);
       case 'product':

@@ -168,6 +168,12 @@ function pairs(ctx: Ctx, of: SetOf, values?: readonly unknown[]) {
       // an order credited to the send (outreach's attribution); mass sends' source ids are their ids
       return sql`select a.customer_id as id, a.source_id::bigint as v from touch_attributions a
         where a.corp_id = ${corpId} and a.source_kind = 'mass_send' ${only(sql`a.source_id::bigint`)}`;
+    case 'journey': {
+      // a journey's touches' source ids are `journey:node:enrolment:seq`
+      const journey = sql`split_part(a.source_id, ':', 1)::bigint`;
+      return sql`select a.customer_id as id, ${journey} as v from touch_attributions a
+        where a.corp_id = ${corpId} and a.source_kind = 'journey' ${only(journey)}`;
+    }
     case 'group':
       return sql`select gm.customer_id as id, gm.group_id as v from group_members gm
         where gm.corp_id = ${corpId} and gm.customer_id is not null and gm.left_at is null

@@ -34,6 +34,8 @@ export interface World {
   groups: Map<number, Set<number>>;
   /** the mass sends each customer's orders were credited to (absent: none) */
   massSends?: Map<number, Set<number>>;
+  /** the journeys whose touches each customer's orders were credited to (absent: none) */
+  journeys?: Map<number, Set<number>>;
 }
 
 const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
@@ -81,9 +83,9 @@ export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> 
       .execute(),
     db
       .selectFrom('touch_attributions')
-      .select(['customer_id', 'source_id'])
+      .select(['customer_id', 'source_kind', 'source_id'])
       .where('corp_id', '=', corpId)
-      .where('source_kind', '=', 'mass_send')
+      .where('source_kind', 'in', ['mass_send', 'journey'])
       .execute(),
   ]);
   const world: World = {
@@ -98,8 +100,13 @@ export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> 
     orders: new Map(),
     groups: new Map(),
     massSends: new Map(),
+    journeys: new Map(),
   };
-  for (const c of credits) add(world.massSends!, c.customer_id, Number(c.source_id));
+  for (const c of credits) {
+    // a journey's touch is `journey:node:enrolment:seq`
+    if (c.source_kind === 'journey') add(world.journeys!, c.customer_id, Number(c.source_id.split(':')[0]));
+    else add(world.massSends!, c.customer_id, Number(c.source_id));
+  }
   for (const t of tags) add(world.tags, t.customer_id, t.tag_id);
   for (const f of follows) {
     if (f.status === 'active') push(world.follows, f.customer_id, { staffId: f.staff_id, unitId: f.unit_id });
@@ -260,6 +267,8 @@ export function matches(world: World, rule: Rule, customerId: number): boolean {
       return compareSet(cmp, value, [...(world.groups.get(customerId) ?? [])], same);
     case 'mass_send':
       return compareSet(cmp, value, [...(world.massSends?.get(customerId) ?? [])], same);
+    case 'journey':
+      return compareSet(cmp, value, [...(world.journeys?.get(customerId) ?? [])], same);
   }
   throw new Error(`unknown field ${field} (known: ${[...FIELD_BY_KEY.keys()].join(', ')})`);
 }

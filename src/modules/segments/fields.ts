@@ -41,7 +41,7 @@ const MAX_PRODUCTS = 300;
 export async function segmentFields(ctx: Ctx, lang: Lang) {
   const { cdb, actor } = ctx;
   const units = [...actor.unitIds];
-  const [tagGroups, unitRows, staff, channels, products, groups, massSends] = await Promise.all([
+  const [tagGroups, unitRows, staff, channels, products, groups, massSends, journeys] = await Promise.all([
     listTagGroups(ctx),
     listUnits(ctx),
     cdb.db
@@ -91,6 +91,16 @@ export async function segmentFields(ctx: Ctx, lang: Lang) {
       .orderBy('id', 'desc')
       .limit(MAX_PRODUCTS)
       .execute(),
+    // the caller's units' journeys that have run
+    cdb.db
+      .selectFrom('journeys')
+      .select(['id', 'name'])
+      .where('corp_id', '=', cdb.corpId)
+      .where('status', '<>', 'draft')
+      .$if(!actor.seesWholeCorp, (q) => q.where('unit_id', 'in', units))
+      .orderBy('id', 'desc')
+      .limit(MAX_PRODUCTS)
+      .execute(),
   ]);
 
   const options: Partial<Record<FieldType, FieldOption[]>> = {
@@ -103,6 +113,7 @@ export async function segmentFields(ctx: Ctx, lang: Lang) {
     product: products.map((p) => ({ value: p.product_code, label: `${p.name ?? p.product_code}` })),
     group: groups.map((g) => ({ value: g.id, label: g.name || `#${g.id}` })),
     mass_send: massSends.map((m) => ({ value: m.id, label: m.name })),
+    journey: journeys.map((j) => ({ value: j.id, label: j.name })),
   };
   return {
     fields: FIELDS.map((f) => ({

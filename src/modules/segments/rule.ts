@@ -30,6 +30,7 @@ export const FIELD_TYPES = [
   'group',
   'share',
   'mass_send',
+  'journey',
 ] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
@@ -50,7 +51,16 @@ export type FieldKind =
   /** a set of values per customer */
   | {
       kind: 'set';
-      of: 'tag' | 'staff' | 'follow_unit' | 'channel' | 'method' | 'product' | 'group' | 'mass_send';
+      of:
+        | 'tag'
+        | 'staff'
+        | 'follow_unit'
+        | 'channel'
+        | 'method'
+        | 'product'
+        | 'group'
+        | 'mass_send'
+        | 'journey';
     };
 
 export interface FieldDef {
@@ -260,6 +270,15 @@ export const FIELDS: readonly FieldDef[] = [
     store: { kind: 'set', of: 'mass_send' },
   },
   {
+    // the journeys (客户旅程) whose touches an order of the customer's was credited to
+    key: 'journey',
+    group: 'orders',
+    label: { zh: '带来订单的旅程', en: 'Ordered after journey' },
+    type: 'journey',
+    cmps: SET_CMPS,
+    store: { kind: 'set', of: 'journey' },
+  },
+  {
     key: 'group',
     group: 'groups',
     label: { zh: '所在客户群', en: 'Member of group' },
@@ -297,6 +316,7 @@ const scalarOf: Record<FieldType, z.ZodType<number | string> | null> = {
   channel: z.number().int().positive(),
   group: z.number().int().positive(),
   mass_send: z.number().int().positive(),
+  journey: z.number().int().positive(),
   enum: z.enum(STAGES),
   method: z.enum(METHODS),
   product: z.string().min(1).max(64),

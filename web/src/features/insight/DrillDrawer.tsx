@@ -30,6 +30,7 @@ export function drillRule(q: Omit<DrillQuery, 'offset' | 'limit'>): { rule: Rule
   if (q.stage) rules.push({ field: 'stage', cmp: 'in', value: [q.stage] });
   if (q.product) rules.push({ field: 'product', cmp: 'in', value: [q.product] });
   if (q.massSend !== undefined) rules.push({ field: 'mass_send', cmp: 'in', value: [q.massSend] });
+  if (q.journey !== undefined) rules.push({ field: 'journey', cmp: 'in', value: [q.journey] });
   if (q.step === 'firstOrder') rules.push({ field: 'order_count', cmp: 'gte', value: 1 });
   if (q.step === 'repurchase') rules.push({ field: 'order_count', cmp: 'gte', value: 2 });
   const dropped =

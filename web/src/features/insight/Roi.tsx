@@ -326,16 +326,24 @@ export function RoiTab() {
               title: t('levers.newCustomers'),
               key: 'new',
               render: (_, r) =>
-                r.newCustomers === 0 || r.targetKind === 'journey' ? (
+                r.newCustomers === 0 ? (
                   formatNumber(r.newCustomers, lang)
-                ) : r.targetKind === 'campaign' ? (
-                  // the customers the campaign is credited with an order of
+                ) : r.targetKind === 'campaign' || r.targetKind === 'journey' ? (
+                  // the customers the campaign (a mass send or a journey) is credited with an order of
                   <Button
                     type="link"
                     size="small"
                     style={{ padding: 0 }}
                     data-testid="roi-campaign-drill"
-                    onClick={() => setDrill({ query: { massSend: Number(r.targetKey) }, title: target(r) })}
+                    onClick={() =>
+                      setDrill({
+                        query:
+                          r.targetKind === 'campaign'
+                            ? { massSend: Number(r.targetKey) }
+                            : { journey: Number(r.targetKey) },
+                        title: target(r),
+                      })
+                    }
                   >
                     {formatNumber(r.newCustomers, lang)}
                   </Button>
@@ -414,7 +422,7 @@ export function RoiTab() {
               title: t('levers.buyers'),
               key: 'buyers',
               render: (_, r) =>
-                r.buyers === 0 || r.kind === 'journey' ? (
+                r.buyers === 0 ? (
                   formatNumber(r.buyers, lang)
                 ) : (
                   // the customers behind the campaign's GMV: those with an order credited to it
@@ -422,8 +430,13 @@ export function RoiTab() {
                     type="link"
                     size="small"
                     style={{ padding: 0 }}
-                    data-testid="campaign-drill"
-                    onClick={() => setDrill({ query: { massSend: r.id }, title: r.name })}
+                    data-testid={`campaign-drill-${r.kind}`}
+                    onClick={() =>
+                      setDrill({
+                        query: r.kind === 'journey' ? { journey: r.id } : { massSend: r.id },
+                        title: r.name,
+                      })
+                    }
                   >
                     {formatNumber(r.buyers, lang)}
                   </Button>

@@ -5121,7 +5121,7 @@ export interface paths {
                                     en: string;
                                 };
                                 /** @enum {string} */
-                                type: "tag" | "number" | "money" | "days" | "enum" | "unit" | "staff" | "channel" | "method" | "product" | "group" | "share" | "mass_send";
+                                type: "tag" | "number" | "money" | "days" | "enum" | "unit" | "staff" | "channel" | "method" | "product" | "group" | "share" | "mass_send" | "journey";
                                 cmps: ("eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none")[];
                                 /** @description the choices of a picker, scoped to the caller */
                                 options?: {
@@ -10245,6 +10245,8 @@ export interface paths {
                     product?: string;
                     /** @description only customers with an order credited to this mass send (a campaign of the outreach engine) */
                     massSend?: number;
+                    /** @description only customers with an order credited to this journey's touches */
+                    journey?: number;
                     offset?: number;
                     limit?: number;
                     /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
