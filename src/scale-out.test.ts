@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChannel, getChannel } from './modules/channels/service.ts';
 import { ctxFor } from './modules/context.ts';
-import { TEST_KEY } from './testing/fixture.ts';
+import { actorOf, TEST_KEY } from './testing/fixture.ts';
 import { type Linked, openLinked } from './testing/linked.ts';
 import { tempDir } from './testing/temp-dir.ts';
 
@@ -82,15 +82,7 @@ describe.runIf(url)('two worker processes on one PostgreSQL server', () => {
   });
 
   it('handles every add once and sends every welcome once', async () => {
-    const admin = ctxFor(t.app.runtime.deps, {
-      corpId: 'acme',
-      accountId: 0,
-      role: 'hq_admin',
-      unitId: t.fx.units.hq,
-      seesWholeCorp: true,
-      unitIds: Object.values(t.fx.units),
-      staffId: null,
-    });
+    const admin = ctxFor(t.app.runtime.deps, actorOf('hq_admin', Object.values(t.fx.units)));
     const created = await createChannel(admin, {
       name: '多进程台卡',
       scene: '收银台',

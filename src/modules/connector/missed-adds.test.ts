@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShiftableClock } from '../../demo/shift-clock.ts';
 import type { Actor } from '../../platform/actor.ts';
+import { actorOf } from '../../testing/fixture.ts';
 import { type Linked, openLinked } from '../../testing/linked.ts';
 import { acquisitionOf, createChannel, getChannel, listChannels } from '../channels/service.ts';
 import { ctxFor } from '../context.ts';
@@ -17,15 +18,7 @@ const simClock = new ShiftableClock();
 let configId: string;
 let channelId: number;
 
-const hq = (): Actor => ({
-  corpId: 'acme',
-  accountId: 0,
-  role: 'hq_admin',
-  unitId: t.fx.units.hq,
-  seesWholeCorp: true,
-  unitIds: Object.values(t.fx.units),
-  staffId: null,
-});
+const hq = (): Actor => actorOf('hq_admin', Object.values(t.fx.units));
 
 beforeAll(async () => {
   // No callback URL: what happens in WeCom below, Siyu does not hear of.

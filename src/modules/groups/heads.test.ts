@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../platform/actor.ts';
 import type { Database } from '../../platform/db/connect.ts';
 import { openTestDatabase } from '../../testing/db.ts';
-import { type Fixture, pii, seedFixture } from '../../testing/fixture.ts';
+import { actorOf, type Fixture, pii, seedFixture } from '../../testing/fixture.ts';
 import { ctxFor, syncCtxOf } from '../context.ts';
 import type { Tables } from '../tables.ts';
 import { createGroupCode, ROTATE_AT, rotateCodesFor, updateGroupCode } from './codes.ts';
@@ -23,15 +23,7 @@ let fx: Fixture;
 const now = new Date('2026-11-01T04:00:00Z');
 const clock = { now: () => now };
 const deps = () => ({ db: database.db, clock, pii, events: undefined as never });
-const hq = (): Actor => ({
-  corpId: 'acme',
-  accountId: 0,
-  role: 'hq_admin',
-  unitId: fx.units.hq,
-  seesWholeCorp: true,
-  unitIds: Object.values(fx.units),
-  staffId: null,
-});
+const hq = (): Actor => actorOf('hq_admin', Object.values(fx.units));
 
 beforeAll(async () => {
   database = await openTestDatabase();

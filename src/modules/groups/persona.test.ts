@@ -3,7 +3,7 @@ import { Random } from '../../demo/random.ts';
 import type { Actor } from '../../platform/actor.ts';
 import type { Database } from '../../platform/db/connect.ts';
 import { openTestDatabase } from '../../testing/db.ts';
-import { type Fixture, pii, seedFixture } from '../../testing/fixture.ts';
+import { actorOf, type Fixture, pii, seedFixture } from '../../testing/fixture.ts';
 import { ctxFor } from '../context.ts';
 import type { Tables } from '../tables.ts';
 import {
@@ -200,13 +200,7 @@ function brute(members: { memberKey: string; customerId: number | null }[]): Per
 }
 
 const actor = (over: Partial<Actor>): Actor => ({
-  corpId: 'acme',
-  accountId: 0,
-  role: 'hq_admin',
-  unitId: fx.units.hq,
-  seesWholeCorp: true,
-  unitIds: Object.values(fx.units),
-  staffId: null,
+  ...actorOf('hq_admin', Object.values(fx.units)),
   ...over,
 });
 const ctx = (a: Actor) => ctxFor({ db: database.db, clock, pii, events: undefined as never }, a);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actor } from '../../platform/actor.ts';
 import { systemClock } from '../../platform/clock.ts';
 import { corpDb } from '../../platform/db/corp-db.ts';
 import { openTestApp, type TestApp, type TestSession } from '../../testing/app.ts';
+import { actorOf } from '../../testing/fixture.ts';
 import type { Ctx } from '../context.ts';
 import { planAudience } from './plan.ts';
 import { pickSender } from './senders.ts';
@@ -105,15 +105,7 @@ const adminCtx = (): Ctx => ({
   clock: systemClock,
   pii: undefined as never,
   events: undefined as never,
-  actor: {
-    corpId: 'acme',
-    accountId: 1,
-    role: 'hq_admin',
-    unitId: t.fx.units.hq,
-    seesWholeCorp: true,
-    unitIds: Object.values(t.fx.units),
-    staffId: null,
-  } satisfies Actor,
+  actor: actorOf('hq_admin', Object.values(t.fx.units)),
 });
 
 describe('senders', () => {
