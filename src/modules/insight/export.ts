@@ -46,6 +46,15 @@ const METHODS: Record<string, { zh: string; en: string }> = {
   none: { zh: '无渠道', en: 'No channel' },
 };
 
+/** The members' personas, as the console names them. */
+const PERSONAS: Record<string, { zh: string; en: string }> = {
+  brand: { zh: '品牌号', en: 'Brand' },
+  expert: { zh: '专家', en: 'Expert' },
+  founder: { zh: '创始人', en: 'Founder' },
+  sales: { zh: '销售', en: 'Sales' },
+  assistant: { zh: '助理', en: 'Assistant' },
+};
+
 const yuan = (fen: number) => Math.round(fen) / 100;
 const r4 = (x: number | null) => (x === null ? null : Math.round(x * 10_000) / 10_000);
 
@@ -77,6 +86,7 @@ export async function exportView(
     if (by === 'total') for (const k of keys) names.set(k, q.lang === 'zh' ? '合计' : 'Total');
     if (by === 'method') for (const k of keys) names.set(k, METHODS[k]?.[q.lang] ?? k);
     if (by === 'channel') names.set('0', none);
+    if (by === 'persona') for (const k of keys) names.set(k, PERSONAS[k]?.[q.lang] ?? k);
     return names;
   };
   let header: string[] = [];

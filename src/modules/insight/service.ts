@@ -11,7 +11,7 @@ export interface Scope {
   staffId: number | null;
 }
 
-export const DIMENSIONS = ['total', 'channel', 'method', 'store', 'staff'] as const;
+export const DIMENSIONS = ['total', 'channel', 'method', 'store', 'staff', 'persona'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
 /**
@@ -66,7 +66,7 @@ export function rollup(scope: Scope, by: Dimension, name: Rollup) {
       ? 'key'
       : by === 'total' || by === 'store'
         ? 'unit'
-        : by === 'staff'
+        : by === 'staff' || by === 'persona'
           ? 'staff'
           : scope.units === null
             ? 'brand_channel'
@@ -83,7 +83,39 @@ const keyOf = (by: Dimension, alias = 'r') =>
         ? sql.ref(`${alias}.method`)
         : by === 'store'
           ? sql`${sql.ref(`${alias}.unit_id`)}::text`
-          : sql`${sql.ref(`${alias}.staff_id`)}::text`;
+          : by === 'persona'
+            ? sql`(select s.persona from staff s where s.corp_id = ${sql.ref(`${alias}.corp_id`)}
+                and s.id = ${sql.ref(`${alias}.staff_id`)})`
+            : sql`${sql.ref(`${alias}.staff_id`)}::text`;
+
+/**
+ * Rows per member summed per persona (the members' persona now): a persona is a set of members, so the
+ * per-member rollup is read and its rows added up, rather than the persona looked up for every rollup row.
+ */
+async function byPersona<R extends { key: string }>(
+  ctx: Ctx,
+  perMember: R[],
+  add: (into: R, row: R) => void,
+): Promise<R[]> {
+  const ids = perMember.map((r) => Number(r.key));
+  const staff = ids.length
+    ? await ctx.cdb.db
+        .selectFrom('staff')
+        .select(['id', 'persona'])
+        .where('corp_id', '=', ctx.cdb.corpId)
+        .where('id', 'in', ids)
+        .execute()
+    : [];
+  const personaOf = new Map(staff.map((s) => [String(s.id), s.persona as string]));
+  const out = new Map<string, R>();
+  for (const r of perMember) {
+    const key = personaOf.get(r.key) ?? 'none';
+    const into = out.get(key);
+    if (into) add(into, r);
+    else out.set(key, { ...r, key });
+  }
+  return [...out.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+}
 
 const n = (v: unknown) => Number(v ?? 0);
 
@@ -146,6 +178,13 @@ export interface GmvRow extends GmvParts {
  * buyers, orders and paid = their private-domain orders in the month.
  */
 export async function gmvParts(ctx: Ctx, scope: Scope, month: string, by: Dimension): Promise<GmvRow[]> {
+  if (by === 'persona')
+    return byPersona(ctx, await gmvParts(ctx, scope, month, 'staff'), (into, r) => {
+      into.customers += r.customers;
+      into.buyers += r.buyers;
+      into.orders += r.orders;
+      into.paidFen += r.paidFen;
+    });
   const corp = ctx.cdb.corpId;
   const r = await sql<{ key: string; customers: unknown; buyers: unknown; orders: unknown; paid: unknown }>`
     select key, sum(customers) customers, sum(buyers) buyers, sum(orders) orders, sum(paid) paid from (
@@ -211,6 +250,14 @@ export async function funnel(
   to: string,
   by: Dimension,
 ): Promise<FunnelRow[]> {
+  if (by === 'persona')
+    return byPersona(ctx, await funnel(ctx, scope, from, to, 'staff'), (into, r) => {
+      into.customers += r.customers;
+      into.retained7d += r.retained7d;
+      into.joinedGroup += r.joinedGroup;
+      into.firstOrder += r.firstOrder;
+      into.repurchase += r.repurchase;
+    });
   const corp = ctx.cdb.corpId;
   const r = await sql<Record<string, unknown>>`
     select ${keyOf(by)} as key, sum(r.customers) c, sum(r.retained_7d) r7, sum(r.in_group) g, sum(r.buyers) b,

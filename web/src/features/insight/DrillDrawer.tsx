@@ -12,8 +12,8 @@ const PAGE = 20;
 
 /**
  * The segment rule that holds the customers behind a figure: its channel, method, store or member, its
- * scope's unit, its stage and its order step. The acquisition months, 7-day retention and group membership
- * are no segment fields: `dropped` says when the figure narrowed by them.
+ * scope's unit, its stage and its order step. The acquisition months, 7-day retention, group membership and
+ * a members' persona are no segment fields: `dropped` says when the figure narrowed by them.
  */
 export function drillRule(q: Omit<DrillQuery, 'offset' | 'limit'>): { rule: Rule | null; dropped: boolean } {
   const rules: Condition[] = [];
@@ -34,7 +34,11 @@ export function drillRule(q: Omit<DrillQuery, 'offset' | 'limit'>): { rule: Rule
   if (q.step === 'firstOrder') rules.push({ field: 'order_count', cmp: 'gte', value: 1 });
   if (q.step === 'repurchase') rules.push({ field: 'order_count', cmp: 'gte', value: 2 });
   const dropped =
-    q.from !== undefined || q.to !== undefined || q.step === 'retained7d' || q.step === 'joinedGroup';
+    q.from !== undefined ||
+    q.to !== undefined ||
+    q.step === 'retained7d' ||
+    q.step === 'joinedGroup' ||
+    (q.by === 'persona' && q.key !== undefined);
   return { rule: rules.length ? { op: 'and', rules } : null, dropped };
 }
 

@@ -25,7 +25,7 @@ import { FactorStrip, formatFactor, Waterfall } from './Gmv';
 
 const TABS = ['gmv', 'funnel', 'performance'] as const;
 type Tab = (typeof TABS)[number];
-const DIMS: Dimension[] = ['total', 'channel', 'method', 'store', 'staff'];
+const DIMS: Dimension[] = ['total', 'channel', 'method', 'store', 'staff', 'persona'];
 const STEPS = ['scans', 'customers', 'retained7d', 'joinedGroup', 'firstOrder', 'repurchase'] as const;
 const months = (n: number) => Array.from({ length: n }, (_, i) => addMonths(thisMonth(), -i));
 
@@ -40,7 +40,9 @@ function useLabel() {
         ? t('insight.none')
         : by === 'total'
           ? t('insight.dim.total')
-          : label;
+          : by === 'persona'
+            ? t(`persona.${key}` as 'persona.sales', { defaultValue: key })
+            : label;
 }
 
 function MonthSelect({

@@ -38,7 +38,14 @@ export const zh = {
     month: '月份',
     compareTo: '对比',
     by: '维度',
-    dim: { total: '合计', channel: '渠道', method: '方式', store: '门店', staff: '员工' },
+    dim: {
+      total: '合计',
+      channel: '渠道',
+      method: '方式',
+      store: '门店',
+      staff: '员工',
+      persona: '员工人设',
+    },
     factor: {
       customers: '私域客户数',
       conversion: '转化率',
@@ -286,7 +293,14 @@ export const en: typeof zh = {
     month: 'Month',
     compareTo: 'Against',
     by: 'By',
-    dim: { total: 'Total', channel: 'Channel', method: 'Method', store: 'Store', staff: 'Staff' },
+    dim: {
+      total: 'Total',
+      channel: 'Channel',
+      method: 'Method',
+      store: 'Store',
+      staff: 'Staff',
+      persona: 'Staff persona',
+    },
     factor: {
       customers: 'Customers',
       conversion: 'Conversion',

@@ -9936,7 +9936,7 @@ export interface paths {
                     month?: string;
                     /** @description default: the month before */
                     compareTo?: string;
-                    by?: "total" | "channel" | "method" | "store" | "staff";
+                    by?: "total" | "channel" | "method" | "store" | "staff" | "persona";
                     /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
                     unitId?: number;
                     /** @description narrow to one member (inside the caller’s scope, else 403) */
@@ -9958,7 +9958,7 @@ export interface paths {
                             month: string;
                             compareTo: string;
                             /** @enum {string} */
-                            by: "total" | "channel" | "method" | "store" | "staff";
+                            by: "total" | "channel" | "method" | "store" | "staff" | "persona";
                             rows: {
                                 key: string;
                                 label: string;
@@ -10016,7 +10016,7 @@ export interface paths {
                     from?: string;
                     /** @description default: this month */
                     to?: string;
-                    by?: "total" | "channel" | "method" | "store" | "staff";
+                    by?: "total" | "channel" | "method" | "store" | "staff" | "persona";
                     /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
                     unitId?: number;
                     /** @description narrow to one member (inside the caller’s scope, else 403) */
@@ -10038,7 +10038,7 @@ export interface paths {
                             from: string;
                             to: string;
                             /** @enum {string} */
-                            by: "total" | "channel" | "method" | "store" | "staff";
+                            by: "total" | "channel" | "method" | "store" | "staff" | "persona";
                             rows: {
                                 key: string;
                                 label: string;
@@ -10191,7 +10191,7 @@ export interface paths {
                     compareTo?: string;
                     from?: string;
                     to?: string;
-                    by?: "total" | "channel" | "method" | "store" | "staff";
+                    by?: "total" | "channel" | "method" | "store" | "staff" | "persona";
                     months?: number;
                     /** @description narrow to this unit’s subtree (inside the caller’s scope, else 403) */
                     unitId?: number;
@@ -10238,7 +10238,7 @@ export interface paths {
                     from?: string;
                     /** @description acquired in or before this month */
                     to?: string;
-                    by?: "total" | "channel" | "method" | "store" | "staff";
+                    by?: "total" | "channel" | "method" | "store" | "staff" | "persona";
                     /** @description the key of `by` (a channel, method, store or member) */
                     key?: string;
                     /** @description only customers who bought this product (its code) */
