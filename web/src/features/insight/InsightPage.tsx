@@ -147,8 +147,9 @@ function GmvTab() {
   const { t } = useTranslation();
   const lang = useLang();
   const label = useLabel();
-  const [month, setMonth] = useState(thisMonth());
-  const [compareTo, setCompareTo] = useState(addMonths(thisMonth(), -1));
+  // the last whole month against the one before (as on 工作台): this month is still running
+  const [month, setMonth] = useState(addMonths(thisMonth(), -1));
+  const [compareTo, setCompareTo] = useState(addMonths(thisMonth(), -2));
   const [by, setBy] = useState<Dimension>('channel');
   const total = useAsync(
     (s) => insightApi.gmv({ month, compareTo, by: 'total' }, s),
