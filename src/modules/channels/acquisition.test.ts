@@ -160,7 +160,11 @@ describe('a customer scans a store table card', () => {
     // The profile names the channel, never the code's state, in either language.
     const profile = await getCustomerProfile(manager(), customer.id);
     const mine = profile.follows.find((f) => f.staff.name === '张丽')!;
-    expect(mine).toMatchObject({ state: code.state, channel: { id: channel.id, name: '静安店收银台台卡' } });
+    // with the bait the channel offered (the sidebar's card shows it)
+    expect(mine).toMatchObject({
+      state: code.state,
+      channel: { id: channel.id, name: '静安店收银台台卡', bait: '第二杯半价券' },
+    });
     const added = profile.timeline.find((e) => e.kind === 'follow_added')!;
     expect(added.text).toEqual({
       zh: '添加了 张丽（渠道「静安店收银台台卡」）',

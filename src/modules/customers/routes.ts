@@ -57,7 +57,11 @@ const profile = z.object({
       addWay: z.number().describe('WeCom add_way code'),
       state: z.string().nullable().describe('the channel code state the customer came through'),
       channel: z
-        .object({ id: z.number(), name: z.string() })
+        .object({
+          id: z.number(),
+          name: z.string(),
+          bait: z.string().describe('what the channel offered (诱饵); empty when none'),
+        })
         .nullable()
         .describe('the channel whose code that state is, when it is one'),
       journeyRole: z.string().describe("the staff member's role at this node of the customer's journey"),

@@ -365,11 +365,11 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
             .innerJoin('channels as ch', (j) =>
               j.onRef('ch.corp_id', '=', 'k.corp_id').onRef('ch.id', '=', 'k.channel_id'),
             )
-            .select(['k.state', 'ch.id', 'ch.name'])
+            .select(['k.state', 'ch.id', 'ch.name', 'ch.bait'])
             .where('k.corp_id', '=', cdb.corpId)
             .where('k.state', 'in', states)
             .execute()
-        ).map((k) => [k.state, { id: k.id, name: k.name }])
+        ).map((k) => [k.state, { id: k.id, name: k.name, bait: k.bait }])
       : [],
   );
   const channelOf = (state: unknown) => (typeof state === 'string' ? (channels.get(state) ?? null) : null);

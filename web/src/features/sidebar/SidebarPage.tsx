@@ -210,6 +210,8 @@ function ContactView({ wx, externalUserid }: { wx: Wx; externalUserid: string })
   const d = detail.data;
   const mine = d.follows.find((f) => f.staff.id === me?.staffId && f.status === 'active');
   const others = d.follows.filter((f) => f.staff.id !== me?.staffId && f.status === 'active');
+  // the channel (and its bait) the customer came through: of her follow, else of any
+  const channel = mine?.channel ?? d.follows.find((f) => f.channel)?.channel ?? null;
   const facts = d.facts;
 
   const saveNote = async () => {
@@ -294,7 +296,13 @@ function ContactView({ wx, externalUserid }: { wx: Wx; externalUserid: string })
         </Flex>
         <div style={{ marginTop: 8 }}>
           <Typography.Text type="secondary">{t('sidebar.channel')}：</Typography.Text>
-          {mine?.channel?.name ?? d.follows.find((f) => f.channel)?.channel?.name ?? t('sidebar.noChannel')}
+          {channel?.name ?? t('sidebar.noChannel')}
+          {channel?.bait ? (
+            <Typography.Text type="secondary" data-testid="sidebar-bait">
+              {' '}
+              · {t('sidebar.bait')}：{channel.bait}
+            </Typography.Text>
+          ) : null}
         </div>
       </Card>
 

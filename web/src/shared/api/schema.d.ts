@@ -1830,6 +1830,8 @@ export interface paths {
                                 channel: {
                                     id: number;
                                     name: string;
+                                    /** @description what the channel offered (诱饵); empty when none */
+                                    bait: string;
                                 } | null;
                                 /** @description the staff member's role at this node of the customer's journey */
                                 journeyRole: string;
