@@ -9,6 +9,7 @@ export {
   MediaError,
   SAMPLE_MEDIA_BASE,
   type SourceFetch,
+  uploadToWecom,
 } from './media.ts';
 export {
   type AttachmentInput,

@@ -132,26 +132,38 @@ async function mediaIdFor(
   if (file.data.byteLength > max)
     throw new MediaError(`${m.url} is ${file.data.byteLength} bytes; WeCom takes at most ${max}`, false);
   const filename = fileNameOf(m, file.contentType);
+  const { mediaId, uploadedAt, expiresAt } = await uploadToWecom(
+    m.url,
+    () => client.uploadMedia(m.mediaType, { filename, contentType: file.contentType, data: file.data }),
+    now,
+  );
+  await sql`insert into content_media (corp_id, media_type, source, media_id, uploaded_at, expires_at)
+    values (${ctx.cdb.corpId}, ${m.mediaType}, ${m.url}, ${mediaId}, ${uploadedAt}, ${expiresAt})
+    on conflict (corp_id, media_type, source) do update set media_id = excluded.media_id,
+      uploaded_at = excluded.uploaded_at, expires_at = excluded.expires_at`.execute(ctx.cdb.db);
+  return mediaId;
+}
+
+/**
+ * One upload to WeCom (media/upload or upload_attachment): a failure is a MediaError naming `what`
+ * (retryable as WeCom says), and the id is valid MEDIA_TTL_MS from WeCom's created_at (or `now`).
+ */
+export async function uploadToWecom(
+  what: string,
+  upload: () => Promise<UploadAttachmentResponse>,
+  now: Date,
+): Promise<{ mediaId: string; uploadedAt: Date; expiresAt: Date }> {
   let uploaded: UploadAttachmentResponse;
   try {
-    uploaded = await client.uploadMedia(m.mediaType, {
-      filename,
-      contentType: file.contentType,
-      data: file.data,
-    });
+    uploaded = await upload();
   } catch (err) {
     if (err instanceof WecomApiError)
-      throw new MediaError(`${m.url}: ${err.message}`, err.retryable, err.errcode);
-    throw new MediaError(`${m.url}: ${(err as Error).message}`, true);
+      throw new MediaError(`${what}: ${err.message}`, err.retryable, err.errcode);
+    throw new MediaError(`${what}: ${(err as Error).message}`, true);
   }
   const created = Number(uploaded.created_at);
   const uploadedAt = Number.isFinite(created) && created > 0 ? new Date(created * 1000) : now;
-  const expiresAt = new Date(uploadedAt.getTime() + MEDIA_TTL_MS);
-  await sql`insert into content_media (corp_id, media_type, source, media_id, uploaded_at, expires_at)
-    values (${ctx.cdb.corpId}, ${m.mediaType}, ${m.url}, ${uploaded.media_id}, ${uploadedAt}, ${expiresAt})
-    on conflict (corp_id, media_type, source) do update set media_id = excluded.media_id,
-      uploaded_at = excluded.uploaded_at, expires_at = excluded.expires_at`.execute(ctx.cdb.db);
-  return uploaded.media_id;
+  return { mediaId: uploaded.media_id, uploadedAt, expiresAt: new Date(uploadedAt.getTime() + MEDIA_TTL_MS) };
 }
 
 const EXTENSIONS: Record<string, string> = {

@@ -4,7 +4,7 @@ import { jobsDb } from '../../platform/jobs/tables.ts';
 import type { WecomClient } from '../../wecom/client.ts';
 import { WecomApiError } from '../../wecom/errors.ts';
 import { ADD_MOMENT_TASK } from '../../wecom/paths.ts';
-import { MEDIA_REUSE_MARGIN_MS, MEDIA_TTL_MS, MediaError } from '../content/index.ts';
+import { MEDIA_REUSE_MARGIN_MS, uploadToWecom } from '../content/index.ts';
 import { type Deps, type SyncCtx, syncCtxOf } from '../context.ts';
 import type { OutboxEffects } from '../manifest.ts';
 import { attachmentsOf, FOLLOW_MS, LIST_PAGE_MAX, listWindows, numbers, TASKS_PER_MINUTE } from './rules.ts';
@@ -142,27 +142,23 @@ async function mediaIdsOf(ctx: SyncCtx, client: WecomClient, mediaIds: number[])
       out.push(media.wecom_media_id);
       continue;
     }
-    let up: Awaited<ReturnType<WecomClient['uploadAttachment']>>;
-    try {
-      up = await client.uploadAttachment(media.kind, {
-        filename: media.file_name,
-        contentType: media.content_type,
-        data: media.bytes,
-      });
-    } catch (err) {
-      if (err instanceof WecomApiError)
-        throw new MediaError(`${media.file_name}: ${err.message}`, err.retryable, err.errcode);
-      throw new MediaError(`${media.file_name}: ${(err as Error).message}`, true);
-    }
-    const created = Number(up.created_at);
-    const uploadedAt = Number.isFinite(created) && created > 0 ? new Date(created * 1000) : now;
+    const { mediaId, expiresAt } = await uploadToWecom(
+      media.file_name,
+      () =>
+        client.uploadAttachment(media.kind, {
+          filename: media.file_name,
+          contentType: media.content_type,
+          data: media.bytes,
+        }),
+      now,
+    );
     await ctx.cdb.db
       .updateTable('moment_media')
-      .set({ wecom_media_id: up.media_id, wecom_expires_at: new Date(uploadedAt.getTime() + MEDIA_TTL_MS) })
+      .set({ wecom_media_id: mediaId, wecom_expires_at: expiresAt })
       .where('corp_id', '=', ctx.cdb.corpId)
       .where('id', '=', id)
       .execute();
-    out.push(up.media_id);
+    out.push(mediaId);
   }
   return out;
 }
