@@ -184,6 +184,10 @@ function SpendModal({
   );
 }
 
+/** The drill-down to the customers with an order credited to a mass send or a journey. */
+const creditedTo = (kind: 'mass_send' | 'journey', id: number) =>
+  kind === 'journey' ? { journey: id } : { massSend: id };
+
 /** CAC and ROI per spend: spend entered by a form or imported, the attribution window stated. */
 export function RoiTab() {
   const { t } = useTranslation();
@@ -337,10 +341,10 @@ export function RoiTab() {
                     data-testid="roi-campaign-drill"
                     onClick={() =>
                       setDrill({
-                        query:
-                          r.targetKind === 'campaign'
-                            ? { massSend: Number(r.targetKey) }
-                            : { journey: Number(r.targetKey) },
+                        query: creditedTo(
+                          r.targetKind === 'journey' ? 'journey' : 'mass_send',
+                          Number(r.targetKey),
+                        ),
                         title: target(r),
                       })
                     }
@@ -431,12 +435,7 @@ export function RoiTab() {
                     size="small"
                     style={{ padding: 0 }}
                     data-testid={`campaign-drill-${r.kind}`}
-                    onClick={() =>
-                      setDrill({
-                        query: r.kind === 'journey' ? { journey: r.id } : { massSend: r.id },
-                        title: r.name,
-                      })
-                    }
+                    onClick={() => setDrill({ query: creditedTo(r.kind, r.id), title: r.name })}
                   >
                     {formatNumber(r.buyers, lang)}
                   </Button>
