@@ -1013,6 +1013,26 @@ describe('the demo brand, built through the WeCom simulator', () => {
     expect(sent.every((t: Json) => t.state === 'overdue' || t.state === 'open')).toBe(true);
   });
 
+  it('has colleagues’ quotes with their notes, some for one item at different prices, flagged on the profile', async () => {
+    expect(counts.quotes).toBeGreaterThan(0);
+    expect(counts.quote_conflicts).toBeGreaterThan(0);
+    const { rows } = await sql<{ customer_id: number }>`
+      select distinct customer_id from customer_events
+      where corp_id = ${CORP} and kind = 'note' and data ? 'quote'`.execute(s.database.db);
+    expect(rows.length * 2).toBe(counts.quotes);
+    const hq = await getterAs(s, 'admin@demo');
+    let conflicting = 0;
+    for (const { customer_id } of rows) {
+      const { quotes, timeline } = await hq(`/customers/${customer_id}`);
+      expect(quotes).toHaveLength(2);
+      expect(new Set(quotes.map((q: Json) => q.item)).size).toBe(1);
+      if (quotes[0].conflicting) conflicting++;
+      expect(quotes[0].conflicting).toBe(quotes[0].amountFen !== quotes[1].amountFen);
+      expect(timeline.some((e: Json) => e.text.zh.includes('报价「'))).toBe(true);
+    }
+    expect(conflicting).toBe(counts.quote_conflicts);
+  });
+
   it('plans a month of 朋友圈 on the three axes: published ones with each member’s status and counts, planned ones ahead', async () => {
     const range = `from=${new Date(Date.now() - 30 * 86_400_000).toISOString()}&to=${new Date(Date.now() + 25 * 86_400_000).toISOString()}`;
     const hq = await getterAs(s, 'admin@demo');

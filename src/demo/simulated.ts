@@ -30,6 +30,7 @@ import { createDemoLevers } from './levers.ts';
 import { createDemoMassSends } from './mass-sends.ts';
 import { createDemoMoments } from './moments.ts';
 import { demoOrders, ingestDemoOrders } from './orders.ts';
+import { createDemoQuotes } from './quotes.ts';
 import { mixSeed, Random } from './random.ts';
 import { DEMO_CORP_ID, DEMO_PASSWORD, type DemoLogin, insertDemoUnits } from './seed.ts';
 import { createDemoSegments } from './segments.ts';
@@ -246,6 +247,8 @@ export async function buildDemoThroughSimulator(
   const demoContent = await createDemoContent(opts.runtime.deps, CORP, now);
   // 离职继承 this morning: last, since the member who leaves is gone from WeCom afterwards
   const departure = await createDemoDeparture(transferDemo);
+  // colleagues' quotes with their notes, some of them conflicting (after the departure: both still here)
+  const demoQuotes = await createDemoQuotes(opts.runtime.deps, CORP, now);
   // a month of 朋友圈: the past ones published through the simulator at their time, the ones ahead planned
   const demoMoments = await createDemoMoments({ ...transferDemo, seed });
   // the groups' daily statistics (groupchat/statistic) for the last 30 days, as the hourly job pulls them:
@@ -336,6 +339,8 @@ export async function buildDemoThroughSimulator(
     task_reminders: demoTasks.reminders,
     content_items: demoContent.items,
     content_uses: demoContent.uses,
+    quotes: demoQuotes.quotes,
+    quote_conflicts: demoQuotes.conflicts,
     group_codes: demoGroups.codes,
     groups_typed: demoGroups.typed,
     transfers_reassigned: reassigned,

@@ -7,7 +7,7 @@ import { launchChromium, resultsDir, type SiyuServer, startSiyu, tail } from './
 // A member of the demo brand (王芳, wangfang@demo) in the simulated WeCom client on a phone (390×844): she
 // opens a chat with one of her customers and the sidebar beside it; it signs her in through WeCom's OAuth and
 // agentConfig, shows that customer, edits a tag (it reaches WeCom's state), sends a recommended script (it
-// appears in the chat), adds a follow-up note (on the timeline). A wrong agentConfig signature and a reused
+// appears in the chat), adds a follow-up note (on the timeline) and a quote (shown with the colleagues'). A wrong agentConfig signature and a reused
 // OAuth code are refused in words; she sees only her own customers.
 
 const MEMBER = 'wangfang';
@@ -152,6 +152,17 @@ describe('sidebar: a member inside WeCom on a phone', () => {
     );
     await sidebar.$eval('[data-testid="sidebar-timeline"]', (el) => el.scrollIntoView());
     await shot('note');
+  });
+
+  test('a quote with a note is shown to the colleagues beside her price', async () => {
+    await sidebar.fill('[data-testid="sidebar-quote-item"]', '团购 30 杯');
+    // an item without a price is not saved
+    expect(await sidebar.isDisabled('[data-testid="sidebar-add-note"]')).toBe(true);
+    await sidebar.fill('input[data-testid="sidebar-quote-amount"]', '498');
+    await sidebar.click('[data-testid="sidebar-add-note"]');
+    await sidebar.waitForSelector('[data-testid="sidebar-timeline"] >> text=报价「团购 30 杯」¥498.00');
+    const quote = await sidebar.waitForSelector('[data-testid="quote"] >> text=团购 30 杯');
+    expect(await quote.textContent()).toContain('¥498');
   });
 
   test('a wrong agentConfig signature is refused with WeCom’s message', async () => {

@@ -10,6 +10,7 @@ export {
   tooManyToExport,
 } from './export.ts';
 export { recomputeAllFacts, STAGE_ZH, stageCounts } from './facts.ts';
+export { followUpNote, type QuoteInput, quoteInput } from './quotes.ts';
 export { DAY_MS, STAGES } from './rfm.ts';
 export { namePinyin, searchText } from './rules.ts';
 export {

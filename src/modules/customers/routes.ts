@@ -9,6 +9,7 @@ import { staffCountsByUnit } from '../staff/index.ts';
 import { editCustomerTags } from './customer-tags.ts';
 import { exportCustomers, PHONE_MODES } from './export.ts';
 import { factsCard, stage } from './facts-routes.ts';
+import { QUOTE_DAYS, quoteSchema } from './quotes.ts';
 import { revealPhone } from './reveal.ts';
 import { customerCountsByUnit, getCustomerProfile, listCustomers } from './service.ts';
 import { getTagJob, INLINE_BULK_CUSTOMERS, MAX_BULK_CUSTOMERS, startTagJob } from './tag-jobs.ts';
@@ -85,6 +86,9 @@ const profile = z.object({
         .describe('who acted: the account for a change made in Siyu, else the staff member'),
     }),
   ),
+  quotes: z
+    .array(quoteSchema)
+    .describe(`each member's latest quote (报价) per item within ${QUOTE_DAYS} days, from follow-up notes`),
   facts: factsCard.nullable().describe('derived from orders and membership; null until first computed'),
 });
 

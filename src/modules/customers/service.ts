@@ -10,6 +10,7 @@ import type { Tables } from '../tables.ts';
 import { timelineTagFilter } from '../tags/index.ts';
 import { assertMayAsk, tagsInView } from './access.ts';
 import { factsCard } from './facts.ts';
+import { latestQuotes } from './quotes.ts';
 import { timelineText } from './timeline-text.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -287,7 +288,7 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
   const shownTags = tagsInView(ctx);
   const tagEvents = timelineTagFilter(ctx);
 
-  const [follows, tags, timeline] = await Promise.all([
+  const [follows, tags, timeline, quotes] = await Promise.all([
     cdb.db
       .selectFrom('follows as f')
       .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
@@ -349,6 +350,7 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
       .orderBy('e.id', 'desc')
       .limit(200)
       .execute(),
+    latestQuotes(ctx, id),
   ]);
   // A follow's channel code state, as the channel it belongs to (states are codes, not words).
   const states = [
@@ -421,6 +423,7 @@ export async function getCustomerProfile(ctx: Ctx, id: number) {
       // Who acted: the account for a change made in Siyu, else the staff member of the entry.
       actorName: e.account_name ?? e.staff_name,
     })),
+    quotes,
     facts: await factsCard(ctx, id),
   };
 }

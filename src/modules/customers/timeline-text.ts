@@ -277,10 +277,16 @@ function render(e: StoredEntry): Text | null {
     }
     case 'note': {
       const text = str(d.text);
-      if (!d.followUp || !text) return null;
+      const quote = d.quote && typeof d.quote === 'object' ? (d.quote as Record<string, unknown>) : null;
+      const quoted = quote ? { item: str(quote.item), amount: yuan(Number(quote.amountFen)) } : null;
+      if (!d.followUp || !(text || quoted)) return null;
+      const zh = [text, quoted ? `报价「${quoted.item}」${quoted.amount}` : ''].filter(Boolean).join('；');
+      const en = [text, quoted ? `quoted ${quoted.amount} for ${quoted.item}` : '']
+        .filter(Boolean)
+        .join('; ');
       return staff
-        ? { zh: `${staff} 的跟进记录：${text}`, en: `Follow-up note by ${staff}: ${text}` }
-        : { zh: `跟进记录：${text}`, en: `Follow-up note: ${text}` };
+        ? { zh: `${staff} 的跟进记录：${zh}`, en: `Follow-up note by ${staff}: ${en}` }
+        : { zh: `跟进记录：${zh}`, en: `Follow-up note: ${en}` };
     }
     default:
       return null;

@@ -5,6 +5,7 @@ import { ROLES } from '../../platform/actor.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { SESSION_COOKIE, SESSION_TTL_MS } from '../accounts/index.ts';
 import { ctxOf, type Deps } from '../context.ts';
+import { quoteInput } from '../customers/index.ts';
 import { personaSchema } from '../groups/index.ts';
 import {
   authorizeUrl,
@@ -270,11 +271,21 @@ export function sidebarRoutes(deps: Deps) {
           tags: ['sidebar'],
           summary: 'A follow-up note (跟进记录) on the customer’s timeline (404 outside scope)',
           params: z.object({ id }),
-          body: z.strictObject({ text: z.string().trim().min(1).max(500) }),
+          body: z
+            .strictObject({
+              text: z.string().trim().max(500).default(''),
+              quote: quoteInput
+                .optional()
+                .describe('a price quoted to the customer (报价), shown to colleagues'),
+            })
+            .refine((b) => b.text !== '' || b.quote !== undefined, {
+              message: 'A follow-up note needs a text or a quote',
+              path: ['text'],
+            }),
           response: { 200: z.object({ at: z.string() }) },
         },
       },
-      async (request) => addFollowUpNote(ctxOf(deps, request), request.params.id, request.body.text),
+      async (request) => addFollowUpNote(ctxOf(deps, request), request.params.id, request.body),
     );
   };
 }

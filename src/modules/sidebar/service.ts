@@ -2,7 +2,13 @@ import { sql } from 'kysely';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { type AttachmentInput, recordContentUse, renderContent } from '../content/index.ts';
 import type { Ctx } from '../context.ts';
-import { addTimeline, assertCustomerVisible, visibleTo } from '../customers/index.ts';
+import {
+  addTimeline,
+  assertCustomerVisible,
+  followUpNote,
+  type QuoteInput,
+  visibleTo,
+} from '../customers/index.ts';
 import { personaOfAdmittedGroup } from '../groups/index.ts';
 import { releaseTouch, reserveTouch } from '../outreach/index.ts';
 
@@ -244,21 +250,32 @@ export async function cancelSend(ctx: Ctx, touchId: number) {
   return { released: true as const };
 }
 
-/** A follow-up note (跟进记录) by the member, on the customer's timeline. */
-export async function addFollowUpNote(ctx: Ctx, customerId: number, text: string) {
+/**
+ * A follow-up note (跟进记录) by the member, on the customer's timeline, optionally with the price they quoted
+ * (a quote counts only from a WeCom member: it is what colleagues compare theirs with).
+ */
+export async function addFollowUpNote(
+  ctx: Ctx,
+  customerId: number,
+  note: { text: string; quote?: QuoteInput | undefined },
+) {
   await assertCustomerVisible(ctx, customerId);
   const member = await memberOf(ctx);
+  if (note.quote && !member)
+    throw new AppError('conflict', {
+      zh: '该账号没有绑定企业微信成员，不能记录报价',
+      en: 'This account is not a WeCom member: it cannot record a quote',
+    });
   const at = ctx.clock.now();
   await addTimeline(ctx.cdb, [
-    {
+    followUpNote({
       customerId,
-      kind: 'note',
       at,
       staffId: member?.staffId ?? null,
       accountId: ctx.actor.accountId,
-      summary: text,
-      data: { followUp: true, text },
-    },
+      text: note.text,
+      quote: note.quote,
+    }),
   ]);
   return { at: at.toISOString() };
 }

@@ -3,6 +3,7 @@ import { ManualClock } from '../../simulator/clock.ts';
 import { PASSWORD } from '../../testing/fixture.ts';
 import { type Linked, openLinked, SIM_CORP } from '../../testing/linked.ts';
 import { jsapiSignature } from '../../wecom/jssdk.ts';
+import { QUOTE_DAYS } from '../customers/quotes.ts';
 
 // The sidebar end to end through the simulator: WeCom's web OAuth (single-use, 5-minute codes), the JS-SDK
 // tickets and signatures the simulated client checks, the customer and group cards within the caller's scope,
@@ -409,6 +410,88 @@ describe('sidebar: the customer card, sends and notes', () => {
       kind: 'note',
       text: { zh: '张丽 的跟进记录：想要少糖的新品' },
     });
+  });
+
+  it('quotes with notes: colleagues quoting one item differently are flagged on the profile', async () => {
+    // 陈静 (sh1b) of the same store adds 林小姐 too, and gets a login
+    await linked.corp('POST', '/scenarios/member-adds-customer', {
+      userid: 'sh1b',
+      external_userid: customer,
+    });
+    await linked.settle();
+    const admin = await password('admin@acme');
+    const made = await api('POST', '/accounts', admin, {
+      username: 'sh1b',
+      displayName: '陈静',
+      role: 'staff',
+      unitId: linked.fx.units.sh1,
+      staffId: linked.fx.staff.sh1b,
+    });
+    expect(made.status).toBe(201);
+    const zhang = await sessionOf(`siyu_session=${(await oauth('sh1a')).done.cookies.siyu_session}`);
+    const chen = await sessionOf(`siyu_session=${(await oauth('sh1b')).done.cookies.siyu_session}`);
+    const { customerId } = (await api('GET', `/sidebar/contacts/${customer}`, zhang)).json;
+    const note = (session: typeof zhang, body: unknown) =>
+      api('POST', `/sidebar/customers/${customerId}/notes`, session, body);
+    const quotesOf = async () => (await api('GET', `/customers/${customerId}`, admin)).json.quotes;
+
+    expect((await note(zhang, { text: '想订年卡', quote: { item: '年卡', amountFen: 99_900 } })).status).toBe(
+      200,
+    );
+    expect((await note(zhang, { quote: { item: '桂花乌龙', amountFen: 2_800 } })).status).toBe(200);
+    // the same price for the same item (spacing aside): no conflict
+    expect((await note(chen, { quote: { item: ' 桂花乌龙 ', amountFen: 2_800 } })).status).toBe(200);
+    expect((await quotesOf()).every((q: { conflicting: boolean }) => !q.conflicting)).toBe(true);
+    // 陈静 quotes the year card lower: both members' latest quotes for it are flagged
+    expect((await note(chen, { quote: { item: '年卡', amountFen: 89_900 } })).status).toBe(200);
+    const quotes = await quotesOf();
+    expect(
+      quotes
+        .map((q: Json) => [q.staffName, q.item, q.amountFen, q.conflicting])
+        .sort((a: string[], b: string[]) => `${a[0]}${a[1]}`.localeCompare(`${b[0]}${b[1]}`)),
+    ).toEqual(
+      [
+        ['张丽', '年卡', 99_900, true],
+        ['张丽', '桂花乌龙', 2_800, false],
+        ['陈静', '年卡', 89_900, true],
+        ['陈静', '桂花乌龙', 2_800, false],
+      ].sort((a, b) => `${a[0]}${a[1]}`.localeCompare(`${b[0]}${b[1]}`)),
+    );
+    // 张丽 corrects hers: her latest quote counts, the conflict is gone
+    expect((await note(zhang, { quote: { item: '年卡', amountFen: 89_900 } })).status).toBe(200);
+    expect((await quotesOf()).some((q: { conflicting: boolean }) => q.conflicting)).toBe(false);
+    // the timeline says it in words
+    const profile = (await api('GET', `/customers/${customerId}`, zhang)).json;
+    expect(profile.timeline.map((e: Json) => e.text.zh)).toContain(
+      '张丽 的跟进记录：想订年卡；报价「年卡」¥999.00',
+    );
+    // quotes older than QUOTE_DAYS no longer count: 陈静's new one, aged past them, conflicts with nothing
+    expect((await note(chen, { quote: { item: '年卡', amountFen: 69_900 } })).status).toBe(200);
+    expect((await quotesOf()).some((q: { conflicting: boolean }) => q.conflicting)).toBe(true);
+    await linked.database.db
+      .updateTable('customer_events')
+      .set({ at: new Date(Date.now() - (QUOTE_DAYS + 1) * 86_400_000) })
+      .where('corp_id', '=', 'acme')
+      .where('customer_id', '=', customerId)
+      .where('staff_id', '=', linked.fx.staff.sh1b)
+      .where('kind', '=', 'note')
+      .execute();
+    const fresh = await quotesOf();
+    expect(fresh.map((q: Json) => q.staffName)).toEqual(['张丽', '张丽']);
+    expect(fresh.some((q: { conflicting: boolean }) => q.conflicting)).toBe(false);
+    // bad input: a clear 400, nothing written
+    for (const body of [
+      {},
+      { text: ' ', quote: { item: ' ', amountFen: 100 } },
+      { quote: { item: '年卡', amountFen: -1 } },
+      { quote: { item: '年卡', amountFen: 1.5 } },
+      { quote: { item: '年卡' } },
+      { quote: { item: 'x'.repeat(41), amountFen: 1 } },
+      { quote: { item: '年卡', amountFen: 1, extra: 1 } },
+    ])
+      expect((await note(zhang, body)).status).toBe(400);
+    // an account that is no WeCom member cannot quote
+    expect((await note(admin, { quote: { item: '年卡', amountFen: 1 } })).status).toBe(409);
   });
 
   it('the group card: its persona and group scripts, for its members and their managers only', async () => {

@@ -34,6 +34,7 @@ import { CustomerTasksCard } from '../tasks/CustomerTasks';
 import { type CustomerDetail, customersApi, type Follow } from './api';
 import { addWayLabel, CustomerAvatar, FollowStatusTag, GenderLabel } from './customer';
 import { FactsCardView } from './Lifecycle';
+import { Quotes } from './Quotes';
 import { RevealPhone } from './RevealPhone';
 
 const KIND_COLOR: Record<string, string> = {
@@ -252,6 +253,11 @@ function Profile({ data, onChanged }: { data: CustomerDetail; onChanged(): void 
                   description={t('profile.multiFollowDesc')}
                   style={{ marginBottom: 16 }}
                 />
+              ) : null}
+              {data.quotes.length > 0 ? (
+                <div style={{ marginBottom: 16 }}>
+                  <Quotes quotes={data.quotes} lang={lang} />
+                </div>
               ) : null}
               {follows.length === 0 ? (
                 <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('profile.noFollows')} />

@@ -50,6 +50,10 @@ export const zh = {
     followsCount: '{{count}} 位员工',
     multiFollow: '这是同一位客户，由 {{count}} 位员工跟进',
     multiFollowDesc: '各员工的跟进关系（备注、来源、渠道）分别记录；客户只算一位。',
+    quotes: '近期报价',
+    quoteConflict: '同事对「{{item}}」的报价不一致',
+    quoteConflictDesc: '客户会收到不同的价格：请与同事对齐后再报价。',
+    quoteBy: '{{staff}} 报价 {{amount}}',
     unit: '所属单元',
     remark: '备注',
     description: '描述',
@@ -274,6 +278,11 @@ export const en: typeof zh = {
     multiFollow: 'One customer, followed by {{count}} staff members',
     multiFollowDesc:
       "Each staff member's relationship (remark, source, channel) is kept separately; the customer counts once.",
+    quotes: 'Recent quotes',
+    quoteConflict: 'Colleagues quoted 「{{item}}」 differently',
+    quoteConflictDesc:
+      'The customer was told different prices: agree with your colleagues before quoting again.',
+    quoteBy: '{{staff}} quoted {{amount}}',
     unit: 'Unit',
     remark: 'Remark',
     description: 'Description',

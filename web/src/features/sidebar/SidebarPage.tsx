@@ -1,5 +1,19 @@
 import { SendOutlined } from '@ant-design/icons';
-import { Alert, App, Avatar, Button, Card, Empty, Flex, Input, Result, Spin, Tag, Typography } from 'antd';
+import {
+  Alert,
+  App,
+  Avatar,
+  Button,
+  Card,
+  Empty,
+  Flex,
+  Input,
+  InputNumber,
+  Result,
+  Spin,
+  Tag,
+  Typography,
+} from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../../shared/api/client';
@@ -8,6 +22,7 @@ import { useAsync } from '../../shared/hooks';
 import { useAuth } from '../accounts/auth';
 import { customersApi } from '../customers/api';
 import { RfmScores, StageTag } from '../customers/Lifecycle';
+import { Quotes } from '../customers/Quotes';
 import { PersonaView } from '../groups/Persona';
 import { ordersApi } from '../orders/api';
 import { CustomerTagsEditor } from '../tags/CustomerTagsEditor';
@@ -185,6 +200,8 @@ function ContactView({ wx, externalUserid }: { wx: Wx; externalUserid: string })
     `sidebar-tasks:${customerId}`,
   );
   const [note, setNote] = useState('');
+  const [quoteItem, setQuoteItem] = useState('');
+  const [quoteYuan, setQuoteYuan] = useState<number | null>(null);
   const [saving, setSaving] = useState(false);
   const [sending, setSending] = useState<number | null>(null);
   const complete = Boolean(card.data && detail.data && orders.data && tasks.data);
@@ -214,12 +231,21 @@ function ContactView({ wx, externalUserid }: { wx: Wx; externalUserid: string })
   const channel = mine?.channel ?? d.follows.find((f) => f.channel)?.channel ?? null;
   const facts = d.facts;
 
+  // a quote needs both what and how much; either alone is not saved
+  const quote =
+    quoteItem.trim() && quoteYuan !== null
+      ? { item: quoteItem.trim(), amountFen: Math.round(quoteYuan * 100) }
+      : undefined;
+  const quoteHalf = Boolean(quoteItem.trim()) !== (quoteYuan !== null);
+  const canSave = (Boolean(note.trim()) || quote !== undefined) && !quoteHalf;
   const saveNote = async () => {
-    if (!note.trim()) return;
+    if (!canSave) return;
     setSaving(true);
     try {
-      await sidebarApi.addNote(d.customer.id, note.trim());
+      await sidebarApi.addNote(d.customer.id, { text: note.trim(), ...(quote ? { quote } : {}) });
       setNote('');
+      setQuoteItem('');
+      setQuoteYuan(null);
       message.success(t('sidebar.noteSaved'));
       detail.reload();
     } catch (err) {
@@ -376,11 +402,31 @@ function ContactView({ wx, externalUserid }: { wx: Wx; externalUserid: string })
           placeholder={t('sidebar.notePlaceholder')}
           data-testid="sidebar-note"
         />
+        <Flex gap={8} style={{ marginTop: 8 }}>
+          <Input
+            value={quoteItem}
+            maxLength={40}
+            onChange={(e) => setQuoteItem(e.target.value)}
+            placeholder={t('sidebar.quoteItem')}
+            data-testid="sidebar-quote-item"
+          />
+          <InputNumber
+            value={quoteYuan}
+            min={0}
+            max={1_000_000}
+            precision={2}
+            prefix="¥"
+            onChange={(v) => setQuoteYuan(typeof v === 'number' ? v : null)}
+            placeholder={t('sidebar.quoteAmount')}
+            style={{ width: 140, flex: 'none' }}
+            data-testid="sidebar-quote-amount"
+          />
+        </Flex>
         <Button
           style={{ marginTop: 8 }}
           block
           loading={saving}
-          disabled={!note.trim()}
+          disabled={!canSave}
           onClick={saveNote}
           data-testid="sidebar-add-note"
         >
@@ -423,6 +469,7 @@ function ContactView({ wx, externalUserid }: { wx: Wx; externalUserid: string })
       </Card>
 
       <Card {...section} title={t('sidebar.colleagues')}>
+        <Quotes quotes={d.quotes} lang={lang} />
         {others.length === 0 ? (
           <Typography.Text type="secondary">{t('sidebar.noColleagues')}</Typography.Text>
         ) : (

@@ -1,4 +1,4 @@
-import { client, type Reply, unwrap } from '../../shared/api/client';
+import { type Body, client, type Reply, unwrap } from '../../shared/api/client';
 
 export type JsSdk = Reply<'/api/v1/sidebar/jssdk', 'get'>;
 export type ContactCard = Reply<'/api/v1/sidebar/contacts/{externalUserid}', 'get'>;
@@ -27,11 +27,11 @@ export const sidebarApi = {
     ),
   cancelSend: (touchId: number) =>
     unwrap(client.POST('/api/v1/sidebar/sends/{touchId}/cancel', { params: { path: { touchId } } })),
-  addNote: (customerId: number, text: string) =>
+  addNote: (customerId: number, body: Body<'/api/v1/sidebar/customers/{id}/notes', 'post'>) =>
     unwrap(
       client.POST('/api/v1/sidebar/customers/{id}/notes', {
         params: { path: { id: customerId } },
-        body: { text },
+        body,
       }),
     ),
 };

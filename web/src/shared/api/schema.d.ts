@@ -1859,6 +1859,16 @@ export interface paths {
                                 /** @description who acted: the account for a change made in Siyu, else the staff member */
                                 actorName: string | null;
                             }[];
+                            /** @description each member's latest quote (报价) per item within 30 days, from follow-up notes */
+                            quotes: {
+                                item: string;
+                                amountFen: number;
+                                staffId: number;
+                                staffName: string;
+                                at: string;
+                                /** @description another member’s latest quote for the same item differs */
+                                conflicting: boolean;
+                            }[];
                             /** @description derived from orders and membership; null until first computed */
                             facts: {
                                 /** @enum {string} */
@@ -11558,7 +11568,15 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        text: string;
+                        /** @default  */
+                        text?: string;
+                        /** @description a price quoted to the customer (报价), shown to colleagues */
+                        quote?: {
+                            /** @description what was quoted: a product, a package, a service */
+                            item: string;
+                            /** @description the price quoted, in fen (分) */
+                            amountFen: number;
+                        };
                     };
                 };
             };
