@@ -91,9 +91,15 @@ try {
         (${CORP}, 1, 2, 'coupon_heavy', null), (${CORP}, 1, 3, 'first_visit', null), (${CORP}, 1, 4, 'default', null)`.execute(
         db,
       );
-      // the bulk load runs with triggers off: the routing summary the triggers keep, filled once
+      // the bulk load runs with triggers off: the routing summary and the members' stores the triggers keep,
+      // filled once
       await sql`select group_code_heads_refresh((select jsonb_agg(jsonb_build_object('corp_id', corp_id, 'unit_id', id))
         from org_units where corp_id = ${CORP}))`.execute(db);
+      await sql`select group_member_units_refresh((
+        select jsonb_agg(jsonb_build_object('corp_id', corp_id, 'member_key', member_key))
+        from (select distinct corp_id, member_key from group_members where corp_id = ${CORP} and member_type = 2) m))`.execute(
+        db,
+      );
     });
   });
   line('generated in', `${((performance.now() - t0) / 1000).toFixed(0)} s`);

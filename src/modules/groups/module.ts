@@ -19,6 +19,7 @@ export const groups: ModuleManifest = {
     'group_codes',
     'group_code_groups',
     'group_code_heads',
+    'group_member_units',
     'group_routing_rules',
     'group_routing_decisions',
     'group_stats_daily',

@@ -257,4 +257,137 @@ describe('group persona', () => {
     const gzGroup = rows.find((r) => r.unitPath.includes(`/${fx.units.gz1}/`))!.groupId;
     await expect(groupPersonas(ctx(east), gzGroup)).rejects.toMatchObject({ code: 'not_found' });
   });
+  it('stays exact as members leave and join, groups change owner or close, and an owner moves store', async () => {
+    const db = database.db;
+    const units = await db.selectFrom('org_units').select(['id', 'path']).execute();
+    /** The memberships as they are now, read plainly, for the brute force. */
+    const current = async () =>
+      (
+        await db
+          .selectFrom('group_members as m')
+          .innerJoin('groups as g', (j) =>
+            j.onRef('g.corp_id', '=', 'm.corp_id').onRef('g.id', '=', 'm.group_id'),
+          )
+          .innerJoin('staff as s', (j) =>
+            j.onRef('s.corp_id', '=', 'g.corp_id').onRef('s.id', '=', 'g.owner_staff_id'),
+          )
+          .innerJoin('org_units as u', (j) =>
+            j.onRef('u.corp_id', '=', 's.corp_id').onRef('u.id', '=', 's.unit_id'),
+          )
+          .select(['m.group_id', 'm.member_key', 'm.customer_id', 'u.path', 'g.owner_staff_id'])
+          .where('m.corp_id', '=', 'acme')
+          .where('m.member_type', '=', 2)
+          .where('m.left_at', 'is', null)
+          .where('g.status', '=', 'active')
+          .execute()
+      ).map((r) => ({
+        memberKey: r.member_key,
+        customerId: r.customer_id,
+        path: r.path,
+        owner: r.owner_staff_id,
+      }));
+    const expectExact = async () => {
+      const now = await current();
+      for (const a of [
+        actor({}),
+        actor({
+          role: 'region_manager',
+          unitId: fx.units.east,
+          seesWholeCorp: false,
+          unitIds: [fx.units.east, fx.units.sh1, fx.units.sh2],
+        }),
+      ]) {
+        for (const r of await personaRollup(ctx(a))) {
+          const path = units.find((u) => u.id === r.unitId)!.path;
+          const { unitId: _u, unitName: _n, kind: _k, groups: _g, ...figures } = r;
+          expect(figures, `unit ${r.unitName}`).toEqual(brute(now.filter((x) => x.path.startsWith(path))));
+        }
+      }
+      // a front-line member: the members of the groups they own, whatever the stores
+      const mine = actor({
+        role: 'staff',
+        unitId: fx.units.sh1,
+        staffId: fx.staff.sh1b,
+        seesWholeCorp: false,
+        unitIds: [fx.units.sh1],
+      });
+      const own = now.filter((x) => x.owner === fx.staff.sh1b);
+      const sh1 = (await personaRollup(ctx(mine))).find((r) => r.unitId === fx.units.sh1);
+      const { unitId: _u, unitName: _n, kind: _k, groups: _g, ...figures } = sh1!;
+      expect(figures).toEqual(brute(own));
+      return now;
+    };
+    await expectExact();
+    const groupsOf = async (staffId: number) =>
+      (
+        await db
+          .selectFrom('groups')
+          .select('id')
+          .where('owner_staff_id', '=', staffId)
+          .where('status', '=', 'active')
+          .orderBy('id')
+          .execute()
+      ).map((g) => g.id);
+    const [sh1Group] = await groupsOf(fx.staff.sh1a);
+    const [gzGroup] = await groupsOf(fx.staff.gz1a);
+    const [sh2Group] = await groupsOf(fx.staff.sh2a);
+    // a Shanghai member leaves; another joins a Guangzhou group too (now in two stores' groups)
+    const sh1Members = await db
+      .selectFrom('group_members')
+      .select(['member_key', 'customer_id'])
+      .where('group_id', '=', sh1Group!)
+      .where('member_type', '=', 2)
+      .where('left_at', 'is', null)
+      .execute();
+    await db
+      .updateTable('group_members')
+      .set({ left_at: now })
+      .where('group_id', '=', sh1Group!)
+      .where('member_key', '=', sh1Members[0]!.member_key)
+      .execute();
+    await db
+      .insertInto('group_members')
+      .values({
+        corp_id: 'acme',
+        group_id: gzGroup!,
+        member_key: sh1Members[1]!.member_key,
+        member_type: 2,
+        customer_id: sh1Members[1]!.customer_id,
+        staff_id: null,
+        unionid: null,
+        display_name: null,
+        join_time: now,
+        join_scene: 3,
+        invitor_userid: null,
+        left_at: null,
+        state: null,
+      })
+      .onConflict((oc) => oc.columns(['corp_id', 'group_id', 'member_key']).doUpdateSet({ left_at: null }))
+      .execute();
+    await expectExact();
+    // a Shanghai group goes to a Guangzhou owner; another Shanghai group closes
+    await db
+      .updateTable('groups')
+      .set({ owner_staff_id: fx.staff.gz1a })
+      .where('id', '=', sh2Group!)
+      .execute();
+    const [lastSh1] = (await groupsOf(fx.staff.sh1a)).slice(-1);
+    await db.updateTable('groups').set({ status: 'dismissed' }).where('id', '=', lastSh1!).execute();
+    await expectExact();
+    // the Guangzhou owner moves to a Shanghai store; a membership row is removed
+    await db.updateTable('staff').set({ unit_id: fx.units.sh2 }).where('id', '=', fx.staff.gz1a).execute();
+    await db
+      .deleteFrom('group_members')
+      .where('group_id', '=', sh1Group!)
+      .where('member_key', '=', sh1Members[2]!.member_key)
+      .execute();
+    const after = await expectExact();
+    // what the table holds is what a full recount gives
+    const kept = await db
+      .selectFrom('group_member_units')
+      .select(['member_key', 'unit_id', 'single'])
+      .where('corp_id', '=', 'acme')
+      .execute();
+    expect(new Set(kept.map((k) => k.member_key))).toEqual(new Set(after.map((x) => x.memberKey)));
+  });
 });

@@ -155,19 +155,28 @@ export interface RollupRow extends PersonaFigures {
  */
 export async function personaRollup(ctx: Ctx): Promise<RollupRow[]> {
   const corp = ctx.cdb.corpId;
-  // Each membership is read once with its customer's facts (one hash join), then each member once: one in a
-  // single store's groups (nearly everyone) is counted in that store and the store's figures are added up
-  // the tree; the few in several stores are read again and counted once per unit exactly. x0 is not
-  // materialized: the planner then knows how many members there are (and hashes them, not sorts), and the
-  // second read joins only the few.
+  // Members in one store's groups as one customer (nearly everyone: `single` in group_member_units, kept by
+  // triggers) are counted in their store from that table and their customer's facts, and the stores' figures
+  // added up the tree; the others are read with their memberships and counted once per unit exactly. A
+  // front-line member's scope is their own groups, not a store: their groups' members all take the exact way.
+  const staffScope = ctx.actor.role === 'staff';
   const since = new Date(ctx.clock.now().getTime() - NEW_BUYER_DAYS * 86_400_000);
   // the average ticket's band without a division: avg < bound ⇔ paid < bound × orders (orders > 0)
   const band = sql`case when f.order_count > 0 then case
     when f.paid_fen < ${PRICE_BANDS[0]}::bigint * f.order_count then 0
     when f.paid_fen < ${PRICE_BANDS[1]}::bigint * f.order_count then 1
     when f.paid_fen < ${PRICE_BANDS[2]}::bigint * f.order_count then 2 else 3 end end`;
-  // A membership's facts as bits (one bit_or per member, not one aggregate per figure), and the figures from them.
+  // A customer's facts as bits (one bit_or per member read with several memberships, not one aggregate per
+  // figure), of a row `x` (its customer_id) and its facts `f`; and the figures from them.
   const bit = { linked: 1, buyer: 2, loyalty: 4, highFrequency: 8, newBuyer: 16, oldBuyer: 32 } as const;
+  const flags = sql`(case when x.customer_id is not null then ${sql.lit(bit.linked)} else 0 end
+    | case when f.order_count > 0 then ${sql.lit(bit.buyer)} else 0 end
+    | case when x.customer_id in (
+        select mb.customer_id from members mb where mb.corp_id = ${corp} and mb.customer_id is not null)
+      then ${sql.lit(bit.loyalty)} else 0 end
+    | case when f.f_score >= ${HIGH_FREQUENCY_F} then ${sql.lit(bit.highFrequency)} else 0 end
+    | case when f.order_count > 0 and f.first_order_at >= ${since} then ${sql.lit(bit.newBuyer)} else 0 end
+    | case when f.order_count > 0 and f.first_order_at < ${since} then ${sql.lit(bit.oldBuyer)} else 0 end)`;
   const has = (b: number) => sql`flags & ${sql.lit(b)} <> 0`;
   const counts = sql`count(*) as members,
       count(*) filter (where ${has(bit.linked)}) as linked,
@@ -180,53 +189,47 @@ export async function personaRollup(ctx: Ctx): Promise<RollupRow[]> {
       count(*) filter (where band = 3) as band3,
       count(*) filter (where ${has(bit.newBuyer)}) as new_buyers,
       count(*) filter (where ${has(bit.oldBuyer)}) as old_buyers`;
-  // An analytical read over every membership: room to hash its groups in memory (this transaction only).
+  const singleInScope = staffScope
+    ? sql`false`
+    : ctx.actor.seesWholeCorp
+      ? sql`x.single`
+      : sql`x.single and x.unit_id in (${sql.join([...ctx.actor.unitIds])})`;
+  const others = staffScope
+    ? sql`select distinct c.member_key from (${currentMembers(ctx)}) c`
+    : sql`select member_key from group_member_units where corp_id = ${corp} and not single`;
+  // An analytical read over every member: room to hash them in memory (this transaction only).
   const rows = await ctx.cdb.transaction(async (tx) => {
     await sql`set local work_mem = '64MB'`.execute(tx.db);
     return (
       await sql<Record<string, unknown> & { unit_id: number }>`
-    with x0 as not materialized (
-      select c.unit_id, c.member_key, c.customer_id, ${band} as band,
-        (case when c.customer_id is not null then ${sql.lit(bit.linked)} else 0 end
-          | case when f.order_count > 0 then ${sql.lit(bit.buyer)} else 0 end
-          | case when c.customer_id in (
-              select mb.customer_id from members mb where mb.corp_id = ${corp} and mb.customer_id is not null)
-            then ${sql.lit(bit.loyalty)} else 0 end
-          | case when f.f_score >= ${HIGH_FREQUENCY_F} then ${sql.lit(bit.highFrequency)} else 0 end
-          | case when f.order_count > 0 and f.first_order_at >= ${since} then ${sql.lit(bit.newBuyer)} else 0 end
-          | case when f.order_count > 0 and f.first_order_at < ${since} then ${sql.lit(bit.oldBuyer)} else 0 end) as flags
-      from (${currentMembers(ctx)}) c
-      left join customer_facts f on f.corp_id = ${corp} and f.customer_id = c.customer_id
-    ),
-    -- each member once: the stores they are in (lowest and highest), the customer they are, their flags;
-    -- single: in one store's groups as one customer (or none), as nearly everyone is
-    m as (
-      select member_key, min(unit_id) as u1, bit_or(flags) as flags, max(band) as band,
-        min(unit_id) = max(unit_id) and min(customer_id) is not distinct from max(customer_id) as single
-      from x0 group by member_key
-    ),
-    ua as (
+    with ua as (
       select u.id as unit_id, a.anc::bigint as anc
       from org_units u cross join lateral unnest(string_to_array(trim(both '/' from u.path), '/')) as a(anc)
       where u.corp_id = ${corp}
     ),
-    -- the single ones counted in their store, then added up the tree (counted once at every unit above
-    -- it); the others listed
     one as (
-      select m.u1 as unit_id, m.single, ${counts}, array_agg(m.member_key) filter (where not m.single) as others
-      from m group by m.u1, m.single
+      select y.unit_id, ${counts}
+      from (
+        select x.unit_id, ${band} as band, ${flags} as flags
+        from group_member_units x
+        left join customer_facts f on f.corp_id = ${corp} and f.customer_id = x.customer_id
+        where x.corp_id = ${corp} and ${singleInScope}
+      ) y group by y.unit_id
     ),
-    -- those in several stores' groups: once per unit and member
     several as (
-      select ua.anc, bit_or(x0.flags) as flags, max(x0.band) as band
-      from (select unnest(others) as member_key from one where not single) o
-      join x0 on x0.member_key = o.member_key join ua on ua.unit_id = x0.unit_id
-      group by ua.anc, o.member_key
+      select ua.anc, bit_or(y.flags) as flags, max(y.band) as band
+      from (
+        select x.unit_id, x.member_key, ${band} as band, ${flags} as flags
+        from (${others}) o
+        join (${currentMembers(ctx)}) x on x.member_key = o.member_key
+        left join customer_facts f on f.corp_id = ${corp} and f.customer_id = x.customer_id
+      ) y join ua on ua.unit_id = y.unit_id
+      group by ua.anc, y.member_key
     ),
     t as (
       select ua.anc, one.members, one.linked, one.with_orders, one.loyalty, one.high_frequency,
         one.band0, one.band1, one.band2, one.band3, one.new_buyers, one.old_buyers
-      from one join ua on ua.unit_id = one.unit_id where one.single
+      from one join ua on ua.unit_id = one.unit_id
       union all
       select several.anc, ${counts} from several group by several.anc
     )

@@ -86,6 +86,15 @@ export interface GroupCodeHeadsTable {
   position: number;
 }
 
+/** Per current member: the lowest store of their active groups' owners, their customer, and whether that is all. */
+export interface GroupMemberUnitsTable {
+  corp_id: string;
+  member_key: string;
+  unit_id: number;
+  customer_id: number | null;
+  single: boolean;
+}
+
 export interface GroupRoutingRulesTable {
   corp_id: string;
   id: Generated<number>;
@@ -145,6 +154,7 @@ export interface GroupsTables {
   group_codes: GroupCodesTable;
   group_code_groups: GroupCodeGroupsTable;
   group_code_heads: GroupCodeHeadsTable;
+  group_member_units: GroupMemberUnitsTable;
   group_routing_rules: GroupRoutingRulesTable;
   group_routing_decisions: GroupRoutingDecisionsTable;
 }
