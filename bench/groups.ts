@@ -95,11 +95,7 @@ try {
       // filled once
       await sql`select group_code_heads_refresh((select jsonb_agg(jsonb_build_object('corp_id', corp_id, 'unit_id', id))
         from org_units where corp_id = ${CORP}))`.execute(db);
-      await sql`select group_member_units_refresh((
-        select jsonb_agg(jsonb_build_object('corp_id', corp_id, 'member_key', member_key))
-        from (select distinct corp_id, member_key from group_members where corp_id = ${CORP} and member_type = 2) m))`.execute(
-        db,
-      );
+      await sql`select group_member_units_rebuild(${CORP})`.execute(db);
     });
   });
   line('generated in', `${((performance.now() - t0) / 1000).toFixed(0)} s`);

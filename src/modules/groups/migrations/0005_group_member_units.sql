@@ -93,12 +93,19 @@ $$;
 create trigger group_member_units_staff_update after update on staff
   referencing old table as old_rows new table as new_rows for each statement execute function group_member_units_of_staff();
 
--- the members there are already (a database upgraded in place)
-insert into group_member_units (corp_id, member_key, unit_id, customer_id, single)
-select m.corp_id, m.member_key, min(os.unit_id), min(m.customer_id),
-  min(os.unit_id) = max(os.unit_id) and min(m.customer_id) is not distinct from max(m.customer_id)
-from group_members m
-join groups g on g.corp_id = m.corp_id and g.id = m.group_id
-join staff os on os.corp_id = g.corp_id and os.id = g.owner_staff_id
-where m.member_type = 2 and m.left_at is null and g.status = 'active'
-group by m.corp_id, m.member_key;
+-- Rebuilds a brand's rows from all its memberships in one pass (a database upgraded in place, or loaded in
+-- bulk with triggers off).
+create function group_member_units_rebuild(corp text) returns void language sql as $$
+  delete from group_member_units where corp_id = corp;
+  insert into group_member_units (corp_id, member_key, unit_id, customer_id, single)
+  select m.corp_id, m.member_key, min(os.unit_id), min(m.customer_id),
+    min(os.unit_id) = max(os.unit_id) and min(m.customer_id) is not distinct from max(m.customer_id)
+  from group_members m
+  join groups g on g.corp_id = m.corp_id and g.id = m.group_id
+  join staff os on os.corp_id = g.corp_id and os.id = g.owner_staff_id
+  where m.corp_id = corp and m.member_type = 2 and m.left_at is null and g.status = 'active'
+  group by m.corp_id, m.member_key;
+$$;
+
+-- the members there are already
+select group_member_units_rebuild(corp_id) from (select distinct corp_id from group_members) c;
