@@ -10,6 +10,7 @@ import type { Ctx } from '../context.ts';
 import { tagsInView } from '../customers/index.ts';
 import { listCustomers } from '../customers/service.ts';
 import { subtreeUnitIds } from '../org/index.ts';
+import { PERSONA_LIST } from '../staff/index.ts';
 import type { Tables } from '../tables.ts';
 import { countAudience, listAudience, sampleAudience } from './compile.ts';
 import { evaluate, inTagView, loadWorld, type World } from './evaluate.ts';
@@ -20,7 +21,8 @@ import { checkRule, FIELDS, METHODS, type Rule, STAGES } from './rule.ts';
  * the SQL compiler as through the brute-force evaluator, for callers of every scope. Values are drawn near
  * the data (the exact boundaries of windows and day counts, values present in the rows, ids that exist
  * and some that do not), and the data has the awkward cases: customers without facts, without orders,
- * null scores, orders not linked to anyone, ended follows, members who left a group, another brand's rows.
+ * null scores, orders not linked to anyone, ended follows, members who left a group, another brand's rows,
+ * follows added on the edge of a brand month (UTC+8) and ended on the edge of the 7th brand day.
  */
 
 const DAY = 86_400_000;
@@ -56,6 +58,36 @@ const BOUNDARY_DAYS = [0, 1, 7, 29, 30, 31, 89, 90, 91, 180, 364, 365, 366, 500]
 const PRODUCTS = ['P01', 'P02', 'P03', 'P04', 'P05', 'P06'];
 const MONEY = [0, 1, 990, 1000, 2500, 5000, 12_000, 30_000];
 const SHARES = [0, 0.1, 0.25, 0.3, 1 / 3, 0.5, 0.7, 1];
+const HOUR = 3_600_000;
+/** Brand months (UTC+8) the follows are added in, and on whose first instant some are added. */
+const MONTHS = [
+  '2025-06',
+  '2025-11',
+  '2025-12',
+  '2026-01',
+  '2026-03',
+  '2026-04',
+  '2026-06',
+  '2026-07',
+  '2026-08',
+];
+const monthStart = (m: string) => new Date(Date.parse(`${m}-01T00:00:00+08:00`));
+/** The start of the brand day (UTC+8) `days` after the one `t` falls on. */
+function brandMidnight(t: Date, days: number): Date {
+  const day = Math.floor((t.getTime() + 8 * HOUR) / DAY) + days;
+  return new Date(day * DAY - 8 * HOUR);
+}
+/** When a follow was added: on a brand month's edge (a millisecond either side) or anywhere in the last 400 days. */
+function addedAt(r: ReturnType<typeof rng>): Date {
+  if (r.chance(0.35)) return new Date(monthStart(r.pick(MONTHS.slice(0, -1))).getTime() + r.pick([0, 1, -1]));
+  return new Date(NOW.getTime() - r.int(0, 400 * DAY));
+}
+/** When an ended follow ended: around the 7th brand day after it was added, or unknown (null). */
+function endedAt(r: ReturnType<typeof rng>, added: Date): Date | null {
+  if (r.chance(0.15)) return null;
+  const edge = brandMidnight(added, r.pick([0, 6, 7, 7, 8, 30]));
+  return new Date(Math.max(added.getTime(), edge.getTime() + r.pick([0, 1, -1, r.int(0, DAY - 1)])));
+}
 
 let database: Database<Tables>;
 let fx: Fixture;
@@ -78,6 +110,14 @@ async function seedRandomData(seed: number) {
   const at = NOW;
   ids.units = Object.values(fx.units);
   ids.staff = Object.values(fx.staff);
+  // the members' personas, some shared
+  for (const staffId of ids.staff)
+    await db
+      .updateTable('staff')
+      .set({ persona: r.pick(PERSONA_LIST) })
+      .where('corp_id', '=', corp_id)
+      .where('id', '=', staffId)
+      .execute();
 
   const { id: group } = await db
     .insertInto('tag_groups')
@@ -158,16 +198,23 @@ async function seedRandomData(seed: number) {
   const orders: { customer: number | null; at: Date; paid: number; products: string[] }[] = [];
   for (const [n, customer] of customers.map((c) => c.id).entries()) {
     // some customers follow nobody (visible to HQ only), others one to three staff, some follows ended
+    // (added at various times, some at the same instant as the one before; ended around the 7th brand day)
     const staff = r.chance(0.1) ? [] : [...new Set(r.some(ids.staff, 3))];
+    let previous: Date | null = null;
     for (const s of staff) {
+      const added: Date = previous && r.chance(0.2) ? previous : addedAt(r);
+      previous = added;
+      const ended = r.chance(0.3);
       follows.push({
         corp_id,
         customer_id: customer,
         staff_id: s,
         journey_role: 'store_staff',
-        status: r.chance(0.15) ? ('deleted_by_customer' as const) : ('active' as const),
-        added_at: at,
-        ended_at: null,
+        status: ended
+          ? r.pick(['deleted_by_customer', 'deleted_by_staff', 'transferred'] as const)
+          : ('active' as const),
+        added_at: added,
+        ended_at: ended ? endedAt(r, added) : null,
       });
       if (r.chance(0.3)) {
         const c = r.pick(codes);
@@ -177,7 +224,7 @@ async function seedRandomData(seed: number) {
           channel_id: c.channel,
           customer_id: customer,
           staff_id: s,
-          added_at: at,
+          added_at: added,
         });
       }
     }
@@ -393,12 +440,21 @@ function randomCondition(r: ReturnType<typeof rng>): Rule {
         return r.some([...PRODUCTS, 'NOPE'], 3);
       case 'enum':
         return r.some(STAGES, 3);
+      case 'persona':
+        return r.some(PERSONA_LIST, 2);
       default:
         throw new Error(field.type);
     }
   };
-  if (['is_null', 'not_null', 'any', 'none'].includes(cmp)) return { field: field.key, cmp };
+  if (['is_null', 'not_null', 'any', 'none', 'is_true', 'is_false'].includes(cmp))
+    return { field: field.key, cmp };
   if (['in', 'all', 'not_in'].includes(cmp)) return { field: field.key, cmp, value: members() };
+  if (field.type === 'month') {
+    const month = () => (r.chance(0.85) ? r.pick(MONTHS) : r.pick(['2024-12', '2027-01']));
+    if (cmp !== 'between') return { field: field.key, cmp, value: month() };
+    const [a, b] = [month(), month()].sort();
+    return { field: field.key, cmp, value: [a!, b!] };
+  }
   if (cmp === 'between') {
     const [a, b] = [numbers(), numbers()];
     return { field: field.key, cmp, value: [Math.min(a, b), Math.max(a, b)] };
@@ -470,6 +526,29 @@ describe('the SQL compiler against the brute-force evaluator', () => {
     expect(scopes.sh1!.ids.length).toBeLessThan(scopes.east!.ids.length);
     expect(scopes.sh1a!.ids.length).toBeLessThan(scopes.sh1!.ids.length);
     expect(scopes.sh1a!.ids.length).toBeGreaterThan(0);
+    // the acquisition facts split the customers, on their edges too
+    const some = (rule: Rule) => {
+      const n = evaluate(world, rule).length;
+      return n > 0 && n < customers;
+    };
+    expect(some({ field: 'retained_7d', cmp: 'is_true' })).toBe(true);
+    expect(some({ field: 'joined_group', cmp: 'is_true' })).toBe(true);
+    expect(some({ field: 'acquired_month', cmp: 'eq', value: '2026-03' })).toBe(true);
+    const personas = [...new Set([...world.allFollows!.values()].flat().map((f) => f.persona))];
+    expect(personas.length).toBeGreaterThan(1);
+    expect(some({ field: 'acquired_persona', cmp: 'in', value: [personas[0]!] })).toBe(true);
+    const firsts = [...world.allFollows!.values()].map((fs) =>
+      Math.min(...fs.map((f) => f.addedAt.getTime())),
+    );
+    for (const edge of [0, -1]) {
+      expect(firsts.some((t) => MONTHS.some((m) => t === monthStart(m).getTime() + edge))).toBe(true);
+    }
+    // ended on the first instant of the 7th brand day after the only follow's, and a millisecond before it
+    const sevenths = [...world.allFollows!.values()]
+      .filter((fs) => fs.length === 1 && fs[0]!.endedAt)
+      .map(([f]) => f!.endedAt!.getTime() - brandMidnight(f!.addedAt, 7).getTime());
+    expect(sevenths).toContain(0);
+    expect(sevenths).toContain(-1);
   });
 
   it('agrees with it on every field and comparison, alone and negated', async () => {

@@ -127,6 +127,40 @@ function daysSince(t: RawBuilder<unknown>, cmp: string, value: unknown, now: Dat
 
 type SetOf = Extract<FieldKind, { kind: 'set' }>['of'];
 
+/** The brand day (UTC+8, as insight counts days) of a timestamptz, whatever the session's time zone. */
+const brandDay = (t: RawBuilder<unknown>) => sql`((${t} at time zone 'UTC') + interval '8 hours')::date`;
+/** The instant a brand month (YYYY-MM, UTC+8) starts, `k` months on. */
+function monthStart(month: string, k = 0): Date {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(y, m - 1 + k, 1) - 8 * 3_600_000);
+}
+
+/** `cmp` on the brand month of the instant `t`, as bounds on `t`. */
+function inMonths(t: RawBuilder<unknown>, cmp: string, value: unknown) {
+  const [lo, hi] = cmp === 'between' ? (value as [string, string]) : [value as string, value as string];
+  const from = sql`${t} >= ${monthStart(lo)}`;
+  const until = sql`${t} < ${monthStart(hi, 1)}`;
+  switch (cmp) {
+    case 'eq':
+    case 'between':
+      return sql`${from} and ${until}`;
+    case 'gte':
+      return from;
+    case 'lte':
+      return until;
+    default:
+      throw new Error(`not a month comparison: ${cmp}`);
+  }
+}
+
+/** Each followed customer's first follow (earliest added, then id) and its member: insight's acquisition. */
+function firstFollows(corpId: string) {
+  return sql`select distinct on (f.customer_id) f.customer_id as id, s.persona
+    from follows f join staff s on s.corp_id = f.corp_id and s.id = f.staff_id
+    where f.corp_id = ${corpId}
+    order by f.customer_id, f.added_at, f.id`;
+}
+
 /**
  * (id, v) pairs of a set field, restricted to `values` when given. Tags are those of the caller's tag view
  * only: the service refuses a rule naming others, and "has any tag" / "has none" must not count them either.
@@ -192,6 +226,31 @@ function condition(ctx: Ctx, c: Condition): Compiled {
   const neg = (s: RawBuilder<unknown>): Compiled => ({ neg: true, sql: s });
 
   switch (store.kind) {
+    case 'acquired': {
+      const followed = sql`select distinct f.customer_id as id from follows f where f.corp_id = ${corpId}`;
+      if (c.cmp === 'is_null') return neg(followed);
+      if (c.cmp === 'not_null') return pos(followed);
+      if (store.of === 'month') {
+        // the first follow is the earliest: its month is that of min(added_at)
+        return pos(sql`select f.customer_id as id from follows f where f.corp_id = ${corpId}
+          group by f.customer_id having ${inMonths(sql`min(f.added_at)`, c.cmp, c.value)}`);
+      }
+      const values = c.value as string[];
+      return pos(sql`select a.id from (${firstFollows(corpId)}) a
+        where a.persona ${c.cmp === 'in' ? sql`in` : sql`not in`} (${list(values)})`);
+    }
+    case 'flag': {
+      const yes =
+        store.of === 'joined_group'
+          ? sql`select gm.customer_id as id from group_members gm
+              where gm.corp_id = ${corpId} and gm.customer_id is not null`
+          : // a follow still active, or the last to end ended 7 brand days or more after the first was added
+            sql`select f.customer_id as id from follows f where f.corp_id = ${corpId}
+              group by f.customer_id
+              having bool_or(f.status = 'active')
+                or max(${brandDay(sql`coalesce(f.ended_at, f.added_at)`)}) >= ${brandDay(sql`min(f.added_at)`)} + 7`;
+      return c.cmp === 'is_true' ? pos(yes) : neg(yes);
+    }
     case 'fact': {
       // Customers without facts have 0: when 0 satisfies the comparison, the answer is "all but those whose
       // facts do not".

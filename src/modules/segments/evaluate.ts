@@ -36,6 +36,13 @@ export interface World {
   massSends?: Map<number, Set<number>>;
   /** the journeys whose touches each customer's orders were credited to (absent: none) */
   journeys?: Map<number, Set<number>>;
+  /** every follow, ended or not: when added and ended, and its member's persona (absent: none) */
+  allFollows?: Map<
+    number,
+    { id: number; addedAt: Date; endedAt: Date | null; active: boolean; persona: string }[]
+  >;
+  /** the customers ever in a customer group, left since or not (absent: none) */
+  everGrouped?: Set<number>;
 }
 
 const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
@@ -59,7 +66,16 @@ export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> 
     db
       .selectFrom('follows as f')
       .innerJoin('staff as s', (j) => j.onRef('s.corp_id', '=', 'f.corp_id').onRef('s.id', '=', 'f.staff_id'))
-      .select(['f.customer_id', 'f.staff_id', 's.unit_id', 'f.status'])
+      .select([
+        'f.id',
+        'f.customer_id',
+        'f.staff_id',
+        's.unit_id',
+        'f.status',
+        'f.added_at',
+        'f.ended_at',
+        's.persona',
+      ])
       .where('f.corp_id', '=', corpId)
       .execute(),
     db
@@ -101,6 +117,8 @@ export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> 
     groups: new Map(),
     massSends: new Map(),
     journeys: new Map(),
+    allFollows: new Map(),
+    everGrouped: new Set(),
   };
   for (const c of credits) {
     // a journey's touch is `journey:node:enrolment:seq`
@@ -110,6 +128,13 @@ export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> 
   for (const t of tags) add(world.tags, t.customer_id, t.tag_id);
   for (const f of follows) {
     if (f.status === 'active') push(world.follows, f.customer_id, { staffId: f.staff_id, unitId: f.unit_id });
+    push(world.allFollows!, f.customer_id, {
+      id: f.id,
+      addedAt: f.added_at,
+      endedAt: f.ended_at,
+      active: f.status === 'active',
+      persona: f.persona,
+    });
   }
   for (const a of adds) {
     add(world.channels, a.customer_id, a.channel_id);
@@ -127,6 +152,7 @@ export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> 
   }
   for (const m of members) {
     if (m.customer_id !== null && m.left_at === null) add(world.groups, m.customer_id, m.group_id);
+    if (m.customer_id !== null) world.everGrouped!.add(m.customer_id);
   }
   return world;
 }
@@ -178,6 +204,29 @@ function within(world: World, unit: number, root: number): boolean {
 }
 
 const same = <T>(a: T, b: T) => a === b;
+
+/** The brand day (UTC+8) of an instant, YYYY-MM-DD. */
+const brandDay = (at: Date) => new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
+const dayPlus = (day: string, k: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + k * 86_400_000).toISOString().slice(0, 10);
+
+/** The customer's acquisition as rule.ts states it: the first follow, and whether they stayed 7 days. */
+function acquisition(world: World, customerId: number) {
+  const follows = world.allFollows?.get(customerId) ?? [];
+  const first = [...follows].sort((a, b) => a.addedAt.getTime() - b.addedAt.getTime() || a.id - b.id)[0];
+  if (!first) return null;
+  const day = brandDay(first.addedAt);
+  const lastEnd = follows
+    .filter((f) => !f.active)
+    .map((f) => brandDay(f.endedAt ?? f.addedAt))
+    .sort()
+    .at(-1);
+  return {
+    month: day.slice(0, 7),
+    persona: first.persona,
+    retained: follows.some((f) => f.active) || (lastEnd !== undefined && lastEnd >= dayPlus(day, 7)),
+  };
+}
 
 export function matches(world: World, rule: Rule, customerId: number): boolean {
   if ('op' in rule) {
@@ -269,6 +318,23 @@ export function matches(world: World, rule: Rule, customerId: number): boolean {
       return compareSet(cmp, value, [...(world.massSends?.get(customerId) ?? [])], same);
     case 'journey':
       return compareSet(cmp, value, [...(world.journeys?.get(customerId) ?? [])], same);
+    case 'acquired_month': {
+      const month = acquisition(world, customerId)?.month ?? null;
+      if (cmp === 'is_null') return month === null;
+      if (cmp === 'not_null') return month !== null;
+      if (month === null) return false;
+      const [lo, hi] = cmp === 'between' ? (value as [string, string]) : [value as string, value as string];
+      return (cmp === 'lte' || lo <= month) && (cmp === 'gte' || month <= hi);
+    }
+    case 'acquired_persona': {
+      const persona = acquisition(world, customerId)?.persona;
+      if (persona === undefined) return false;
+      return (value as string[]).includes(persona) === (cmp === 'in');
+    }
+    case 'retained_7d':
+      return (acquisition(world, customerId)?.retained ?? false) === (cmp === 'is_true');
+    case 'joined_group':
+      return (world.everGrouped?.has(customerId) ?? false) === (cmp === 'is_true');
   }
   throw new Error(`unknown field ${field} (known: ${[...FIELD_BY_KEY.keys()].join(', ')})`);
 }

@@ -2,6 +2,7 @@ import type { Lang } from '../../platform/http/errors.ts';
 import { visibleChannels } from '../channels/index.ts';
 import type { Ctx } from '../context.ts';
 import { listUnits } from '../org/index.ts';
+import { PERSONA_LIST } from '../staff/index.ts';
 import { listTagGroups } from '../tags/index.ts';
 import { FIELDS, type FieldType, METHODS, STAGES } from './rule.ts';
 
@@ -33,6 +34,23 @@ const METHOD_LABELS: Record<(typeof METHODS)[number], { zh: string; en: string }
   mini_program: { zh: '小程序', en: 'Mini-program' },
   other: { zh: '其他', en: 'Other' },
 };
+
+const PERSONA_LABELS: Record<(typeof PERSONA_LIST)[number], { zh: string; en: string }> = {
+  brand: { zh: '品牌号', en: 'Brand' },
+  expert: { zh: '专家', en: 'Expert' },
+  founder: { zh: '创始人', en: 'Founder' },
+  sales: { zh: '销售', en: 'Sales' },
+  assistant: { zh: '助理', en: 'Assistant' },
+};
+
+/** Acquisition months offered in the builder: this brand month (UTC+8) and the ones before it, newest first. */
+const MONTHS = 36;
+function recentMonths(now: Date): string[] {
+  const brandNow = new Date(now.getTime() + 8 * 3_600_000);
+  return Array.from({ length: MONTHS }, (_, k) =>
+    new Date(Date.UTC(brandNow.getUTCFullYear(), brandNow.getUTCMonth() - k, 1)).toISOString().slice(0, 7),
+  );
+}
 
 /** Products offered in the builder: the most-ordered ones seen in the scope's orders. */
 const MAX_PRODUCTS = 300;
@@ -114,6 +132,8 @@ export async function segmentFields(ctx: Ctx, lang: Lang) {
     group: groups.map((g) => ({ value: g.id, label: g.name || `#${g.id}` })),
     mass_send: massSends.map((m) => ({ value: m.id, label: m.name })),
     journey: journeys.map((j) => ({ value: j.id, label: j.name })),
+    month: recentMonths(ctx.clock.now()).map((m) => ({ value: m, label: m })),
+    persona: PERSONA_LIST.map((p) => ({ value: p, label: PERSONA_LABELS[p][lang] })),
   };
   return {
     fields: FIELDS.map((f) => ({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PERSONA_LIST } from '../staff/index.ts';
 
 export const MAX_DEPTH = 6;
 export const MAX_CONDITIONS = 100;
@@ -14,6 +15,7 @@ export const FIELD_GROUPS = [
   'orders',
   'groups',
   'price',
+  'acquisition',
 ] as const;
 export type FieldGroup = (typeof FIELD_GROUPS)[number];
 export const FIELD_TYPES = [
@@ -31,6 +33,9 @@ export const FIELD_TYPES = [
   'share',
   'mass_send',
   'journey',
+  'month',
+  'persona',
+  'flag',
 ] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
@@ -61,7 +66,14 @@ export type FieldKind =
         | 'group'
         | 'mass_send'
         | 'journey';
-    };
+    }
+  /**
+   * Of the customer's acquisition, their first follow (the earliest added, any status since): its brand month
+   * (UTC+8) or its member's persona. Customers never followed have none.
+   */
+  | { kind: 'acquired'; of: 'month' | 'persona' }
+  /** a yes / no fact of the customer's follows or group memberships */
+  | { kind: 'flag'; of: 'retained_7d' | 'joined_group' };
 
 export interface FieldDef {
   key: string;
@@ -77,8 +89,9 @@ export const STAGES = ['new', 'active', 'repeat', 'super', 'dormant', 'churned']
 const NUMBER_CMPS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between'] as const;
 const NULLABLE_NUMBER_CMPS = [...NUMBER_CMPS, 'is_null', 'not_null'] as const;
 const SET_CMPS = ['in', 'all', 'not_in', 'any', 'none'] as const;
+const FLAG_CMPS = ['is_true', 'is_false'] as const;
 /** Every comparison; each field allows some of them (FieldDef.cmps). */
-export const CMPS = [...NULLABLE_NUMBER_CMPS, ...SET_CMPS] as const;
+export const CMPS = [...NULLABLE_NUMBER_CMPS, ...SET_CMPS, ...FLAG_CMPS] as const;
 export type Cmp = (typeof CMPS)[number];
 
 const scalar = z.union([z.number(), z.string()]);
@@ -97,6 +110,11 @@ const scalar = z.union([z.number(), z.string()]);
  * - A unit stands for its subtree (a region includes its stores). Follows count only while active; group
  *   membership only while the customer has not left.
  * - Windows (`orders_30d`, `spend_90d_fen`…) count paid orders with ordered_at ≥ now − N days.
+ * - Acquisition is the customer's first follow (earliest added_at, then id; ended or not), as insight reads
+ *   it: `acquired_month` is its brand month (UTC+8, 'YYYY-MM'), `acquired_persona` its member's persona now.
+ *   `retained_7d`: a follow is active, or the last one ended on or after the brand day of acquisition + 7.
+ *   `joined_group`: ever a member of a customer group (having left since included). Flags take `is_true` /
+ *   `is_false`; a customer never followed is not retained.
  * - `last_order_days` is whole days since the last order: floor((now − last_order_at) / 24 h).
  * - An empty `and` is everyone in scope, an empty `or` no one (the API asks for at least one child).
  *
@@ -286,6 +304,39 @@ export const FIELDS: readonly FieldDef[] = [
     cmps: SET_CMPS,
     store: { kind: 'set', of: 'group' },
   },
+  {
+    // insight's funnel step 入群: any membership, left since or not
+    key: 'joined_group',
+    group: 'groups',
+    label: { zh: '进过客户群（含已退群）', en: 'Ever joined a customer group' },
+    type: 'flag',
+    cmps: FLAG_CMPS,
+    store: { kind: 'flag', of: 'joined_group' },
+  },
+  {
+    key: 'acquired_month',
+    group: 'acquisition',
+    label: { zh: '获客月份（首次添加）', en: 'Acquisition month (first added)' },
+    type: 'month',
+    cmps: ['eq', 'between', 'gte', 'lte', 'is_null', 'not_null'],
+    store: { kind: 'acquired', of: 'month' },
+  },
+  {
+    key: 'acquired_persona',
+    group: 'acquisition',
+    label: { zh: '获客员工人设', en: 'Persona of the member who acquired them' },
+    type: 'persona',
+    cmps: ['in', 'not_in'],
+    store: { kind: 'acquired', of: 'persona' },
+  },
+  {
+    key: 'retained_7d',
+    group: 'acquisition',
+    label: { zh: '7 天留存（添加 7 天后仍是好友）', en: 'Retained 7 days (still a friend 7 days on)' },
+    type: 'flag',
+    cmps: FLAG_CMPS,
+    store: { kind: 'flag', of: 'retained_7d' },
+  },
 ];
 
 export const FIELD_BY_KEY: ReadonlyMap<string, FieldDef> = new Map(FIELDS.map((f) => [f.key, f]));
@@ -317,6 +368,9 @@ const scalarOf: Record<FieldType, z.ZodType<number | string> | null> = {
   group: z.number().int().positive(),
   mass_send: z.number().int().positive(),
   journey: z.number().int().positive(),
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM'),
+  persona: z.enum(PERSONA_LIST),
+  flag: null,
   enum: z.enum(STAGES),
   method: z.enum(METHODS),
   product: z.string().min(1).max(64),
@@ -334,15 +388,18 @@ function valueSchema(field: FieldDef, cmp: Cmp): z.ZodType<NonNullable<Condition
     case 'lte':
       return scalar;
     case 'between':
-      return z
-        .tuple([scalar, scalar])
-        .refine(([a, b]) => (a as number) <= (b as number), 'the lower bound must not exceed the upper');
+      return (
+        z
+          .tuple([scalar, scalar])
+          // numbers, or months as YYYY-MM (which order as strings do)
+          .refine(([a, b]) => (a as number) <= (b as number), 'the lower bound must not exceed the upper')
+      );
     case 'in':
     case 'all':
     case 'not_in':
       return z.array(scalar).min(1).max(MAX_VALUES);
     default:
-      return null; // is_null, not_null, any, none take no value
+      return null; // is_null, not_null, any, none, is_true, is_false take no value
   }
 }
 

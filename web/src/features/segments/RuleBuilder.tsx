@@ -30,6 +30,7 @@ const FIELD_GROUPS: SegmentFieldGroup[] = [
   'org',
   'channel',
   'groups',
+  'acquisition',
 ];
 
 /**
@@ -248,9 +249,18 @@ function fieldLabel(field: SegmentField, lang: Lang) {
 
 const NUMERIC_TYPES = new Set<SegmentField['type']>(['number', 'money', 'days', 'share']);
 
-/** A comparison in words, which depend on the field: a set (tags: has any of), a choice (stage: is), a number. */
+/**
+ * A comparison in words, which depend on the field: a set (tags: has any of), a choice (stage: is), a number,
+ * a month (in or after) or a yes / no.
+ */
 export function cmpLabel(t: TFunction, field: SegmentField, cmp: string): string {
-  const kind = field.cmps.includes('all') ? 'set' : NUMERIC_TYPES.has(field.type) ? 'number' : 'choice';
+  const kind = field.cmps.includes('all')
+    ? 'set'
+    : NUMERIC_TYPES.has(field.type)
+      ? 'number'
+      : field.type === 'month' || field.type === 'flag'
+        ? field.type
+        : 'choice';
   const key = `ruleBuilder.cmp.${kind}.${cmp}`;
   return i18n.exists(key) ? t(key as 'ruleBuilder.cmp.number.eq') : cmp;
 }
@@ -606,6 +616,28 @@ function ValueInput({
   const { t } = useTranslation();
   const options = useMemo(() => groupedOptions(field.options), [field.options]);
   if (shape === 'none') return null;
+  if (options && shape === 'range') {
+    // a range of choices (months): one picker each end
+    const [from, to] = Array.isArray(value) ? value : [];
+    const end = (v: unknown, set: (v: string | number | undefined) => void, testId: string) => (
+      <Select<string | number>
+        showSearch={{ optionFilterProp: 'label' }}
+        placeholder={t('ruleBuilder.valuePlaceholder')}
+        value={(v ?? undefined) as string | number | undefined}
+        options={options}
+        onChange={set}
+        style={{ width: 120 }}
+        data-testid={testId}
+      />
+    );
+    return (
+      <Flex align="center" gap={6}>
+        {end(from, (v) => onChange([v ?? null, to ?? null]), 'rule-value-from')}
+        <Typography.Text type="secondary">{t('ruleBuilder.to')}</Typography.Text>
+        {end(to, (v) => onChange([from ?? null, v ?? null]), 'rule-value-to')}
+      </Flex>
+    );
+  }
   if (options) {
     const multiple = shape === 'list';
     return (

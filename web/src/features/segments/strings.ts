@@ -120,6 +120,7 @@ export const zh = {
       org: '门店与员工',
       channel: '渠道',
       groups: '客户群',
+      acquisition: '获客与留存',
     },
     cmp: {
       number: {
@@ -135,6 +136,15 @@ export const zh = {
       },
       choice: { in: '是', not_in: '不是', is_null: '未知', not_null: '已知' },
       set: { in: '包含任一', all: '全部包含', not_in: '都不包含', any: '有任意', none: '没有任何' },
+      month: {
+        eq: '是',
+        between: '介于',
+        gte: '不早于',
+        lte: '不晚于',
+        is_null: '从未添加',
+        not_null: '已添加过',
+      },
+      flag: { is_true: '是', is_false: '否' },
     },
   },
   ruleAudience: {
@@ -277,6 +287,7 @@ export const en: typeof zh = {
       org: 'Stores and staff',
       channel: 'Channels',
       groups: 'Groups',
+      acquisition: 'Acquisition and retention',
     },
     cmp: {
       number: {
@@ -298,6 +309,15 @@ export const en: typeof zh = {
         any: 'has any',
         none: 'has none',
       },
+      month: {
+        eq: 'is',
+        between: 'between',
+        gte: 'in or after',
+        lte: 'in or before',
+        is_null: 'never added',
+        not_null: 'added',
+      },
+      flag: { is_true: 'yes', is_false: 'no' },
     },
   },
   ruleAudience: {

@@ -5127,14 +5127,14 @@ export interface paths {
                             fields: {
                                 key: string;
                                 /** @enum {string} */
-                                group: "tags" | "rfm" | "lifecycle" | "org" | "channel" | "orders" | "groups" | "price";
+                                group: "tags" | "rfm" | "lifecycle" | "org" | "channel" | "orders" | "groups" | "price" | "acquisition";
                                 label: {
                                     zh: string;
                                     en: string;
                                 };
                                 /** @enum {string} */
-                                type: "tag" | "number" | "money" | "days" | "enum" | "unit" | "staff" | "channel" | "method" | "product" | "group" | "share" | "mass_send" | "journey";
-                                cmps: ("eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none")[];
+                                type: "tag" | "number" | "money" | "days" | "enum" | "unit" | "staff" | "channel" | "method" | "product" | "group" | "share" | "mass_send" | "journey" | "month" | "persona" | "flag";
+                                cmps: ("eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none" | "is_true" | "is_false")[];
                                 /** @description the choices of a picker, scoped to the caller */
                                 options?: {
                                     value: string | number;
@@ -12234,7 +12234,7 @@ export interface components {
              * @description one of the field's cmps
              * @enum {string}
              */
-            cmp: "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none";
+            cmp: "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none" | "is_true" | "is_false";
             /** @description one value; [low, high] for between; a list for in, all, not_in; none for the others */
             value?: (number | string) | (number | string)[];
         };
@@ -12481,7 +12481,7 @@ export interface components {
              * @description one of the field's cmps
              * @enum {string}
              */
-            cmp: "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none";
+            cmp: "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "between" | "is_null" | "not_null" | "in" | "all" | "not_in" | "any" | "none" | "is_true" | "is_false";
             /** @description one value; [low, high] for between; a list for in, all, not_in; none for the others */
             value?: (number | string) | (number | string)[];
         };
