@@ -227,6 +227,18 @@ async function seedRandomData(seed: number) {
           added_at: added,
         });
       }
+      // an earlier add by the same member (deleted and added again): not how this follow came
+      if (r.chance(0.1)) {
+        const c = r.pick(codes);
+        adds.push({
+          corp_id,
+          code_id: c.code,
+          channel_id: c.channel,
+          customer_id: customer,
+          staff_id: s,
+          added_at: new Date(added.getTime() - 30 * DAY),
+        });
+      }
     }
     for (const tag of new Set(r.chance(0.2) ? [] : r.some(ids.tags, 4))) {
       tags.push({ corp_id, customer_id: customer, tag_id: tag, staff_id: null, tagged_at: at });
@@ -537,6 +549,17 @@ describe('the SQL compiler against the brute-force evaluator', () => {
     const personas = [...new Set([...world.allFollows!.values()].flat().map((f) => f.persona))];
     expect(personas.length).toBeGreaterThan(1);
     expect(some({ field: 'acquired_persona', cmp: 'in', value: [personas[0]!] })).toBe(true);
+    expect(some({ field: 'acquired_channel', cmp: 'is_null' })).toBe(true);
+    expect(some({ field: 'acquired_unit', cmp: 'in', value: [fx.units.east] })).toBe(true);
+    expect(some({ field: 'private_orders', cmp: 'gte', value: 2 })).toBe(true);
+    // some followed customers' orders were all placed before they came or after they were lost
+    const followed = { field: 'acquired_month', cmp: 'not_null' as const };
+    expect(
+      evaluate(world, {
+        op: 'and',
+        rules: [{ field: 'private_orders', cmp: 'eq', value: 0 }, followed],
+      }).filter((id) => world.orders.has(id)).length,
+    ).toBeGreaterThan(0);
     const firsts = [...world.allFollows!.values()].map((fs) =>
       Math.min(...fs.map((f) => f.addedAt.getTime())),
     );

@@ -153,13 +153,41 @@ function inMonths(t: RawBuilder<unknown>, cmp: string, value: unknown) {
   }
 }
 
-/** Each followed customer's first follow (earliest added, then id) and its member: insight's acquisition. */
+/**
+ * Each followed customer's first follow (earliest added, then id; ended or not) as insight's mirror reads it:
+ * when, by whom (their unit and persona now), through which channel (null: none).
+ */
 function firstFollows(corpId: string) {
-  return sql`select distinct on (f.customer_id) f.customer_id as id, s.persona
-    from follows f join staff s on s.corp_id = f.corp_id and s.id = f.staff_id
+  return sql`select distinct on (f.customer_id) f.customer_id as id, f.added_at, f.staff_id, s.unit_id,
+      s.persona, ca.channel_id, ch.method
+    from follows f
+    join staff s on s.corp_id = f.corp_id and s.id = f.staff_id
+    left join channel_adds ca on ca.corp_id = f.corp_id and ca.customer_id = f.customer_id
+      and ca.staff_id = f.staff_id and ca.added_at = f.added_at
+    left join channels ch on ch.corp_id = ca.corp_id and ch.id = ca.channel_id
     where f.corp_id = ${corpId}
     order by f.customer_id, f.added_at, f.id`;
 }
+
+/**
+ * Each followed customer's acquisition day and, once no follow is active, the day they were lost (the last
+ * follow's end), both brand days.
+ */
+function friendship(corpId: string) {
+  return sql`select f.customer_id as id, ${brandDay(sql`min(f.added_at)`)} as acquired,
+      case when not bool_or(f.status = 'active')
+        then max(${brandDay(sql`coalesce(f.ended_at, f.added_at)`)}) end as lost
+    from follows f where f.corp_id = ${corpId} group by f.customer_id`;
+}
+
+const ACQUIRED_COLUMN = {
+  month: 'added_at',
+  staff: 'staff_id',
+  unit: 'unit_id',
+  persona: 'persona',
+  channel: 'channel_id',
+  method: 'method',
+} as const;
 
 /**
  * (id, v) pairs of a set field, restricted to `values` when given. Tags are those of the caller's tag view
@@ -227,17 +255,19 @@ function condition(ctx: Ctx, c: Condition): Compiled {
 
   switch (store.kind) {
     case 'acquired': {
-      const followed = sql`select distinct f.customer_id as id from follows f where f.corp_id = ${corpId}`;
-      if (c.cmp === 'is_null') return neg(followed);
-      if (c.cmp === 'not_null') return pos(followed);
-      if (store.of === 'month') {
-        // the first follow is the earliest: its month is that of min(added_at)
-        return pos(sql`select f.customer_id as id from follows f where f.corp_id = ${corpId}
-          group by f.customer_id having ${inMonths(sql`min(f.added_at)`, c.cmp, c.value)}`);
-      }
-      const values = c.value as string[];
-      return pos(sql`select a.id from (${firstFollows(corpId)}) a
-        where a.persona ${c.cmp === 'in' ? sql`in` : sql`not in`} (${list(values)})`);
+      const column = sql.ref(`a.${ACQUIRED_COLUMN[store.of]}`);
+      const known = sql`select a.id from (${firstFollows(corpId)}) a where ${column} is not null`;
+      if (c.cmp === 'is_null') return neg(known);
+      if (c.cmp === 'not_null') return pos(known);
+      if (store.of === 'month') return pos(sql`${known} and ${inMonths(column, c.cmp, c.value)}`);
+      const values = c.value as unknown[];
+      const hit =
+        store.of === 'unit'
+          ? sql`exists (select 1 from org_units su
+              join org_units r on r.corp_id = su.corp_id and su.path like r.path || '%'
+              where su.corp_id = ${corpId} and su.id = a.unit_id and r.id in (${list(values)}))`
+          : sql`${column} in (${list(values)})`;
+      return pos(sql`${known} and ${c.cmp === 'in' ? hit : sql`not ${hit}`}`);
     }
     case 'flag': {
       const yes =
@@ -245,11 +275,22 @@ function condition(ctx: Ctx, c: Condition): Compiled {
           ? sql`select gm.customer_id as id from group_members gm
               where gm.corp_id = ${corpId} and gm.customer_id is not null`
           : // a follow still active, or the last to end ended 7 brand days or more after the first was added
-            sql`select f.customer_id as id from follows f where f.corp_id = ${corpId}
-              group by f.customer_id
-              having bool_or(f.status = 'active')
-                or max(${brandDay(sql`coalesce(f.ended_at, f.added_at)`)}) >= ${brandDay(sql`min(f.added_at)`)} + 7`;
+            sql`select a.id from (${friendship(corpId)}) a where a.lost is null or a.lost >= a.acquired + 7`;
       return c.cmp === 'is_true' ? pos(yes) : neg(yes);
+    }
+    case 'private_orders': {
+      // orders from the acquisition day on, and of brand months up to the one lost in
+      const day = brandDay(sql`o.ordered_at`);
+      const grouped = (having: RawBuilder<unknown>) =>
+        sql`select o.customer_id as id from orders o
+          join (${friendship(corpId)}) a on a.id = o.customer_id
+          where o.corp_id = ${corpId} and ${day} >= a.acquired
+            and (a.lost is null or date_trunc('month', ${day}) <= date_trunc('month', a.lost))
+          group by o.customer_id having ${having}`;
+      // customers without such orders have 0
+      return holds(c.cmp, c.value, 0)
+        ? neg(grouped(sql`not (${compare(sql`count(*)`, c.cmp, c.value)})`))
+        : pos(grouped(compare(sql`count(*)`, c.cmp, c.value)));
     }
     case 'fact': {
       // Customers without facts have 0: when 0 satisfies the comparison, the answer is "all but those whose

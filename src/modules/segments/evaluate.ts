@@ -39,8 +39,18 @@ export interface World {
   /** every follow, ended or not: when added and ended, and its member's persona (absent: none) */
   allFollows?: Map<
     number,
-    { id: number; addedAt: Date; endedAt: Date | null; active: boolean; persona: string }[]
+    {
+      id: number;
+      staffId: number;
+      unitId: number;
+      addedAt: Date;
+      endedAt: Date | null;
+      active: boolean;
+      persona: string;
+    }[]
   >;
+  /** the channel adds by customer, member and when (`customer:staff:ms`), the channel and its method */
+  addsByFollow?: Map<string, { channelId: number; method: string }>;
   /** the customers ever in a customer group, left since or not (absent: none) */
   everGrouped?: Set<number>;
 }
@@ -83,7 +93,7 @@ export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> 
       .innerJoin('channels as c', (j) =>
         j.onRef('c.corp_id', '=', 'a.corp_id').onRef('c.id', '=', 'a.channel_id'),
       )
-      .select(['a.customer_id', 'a.channel_id', 'c.method'])
+      .select(['a.customer_id', 'a.channel_id', 'c.method', 'a.staff_id', 'a.added_at'])
       .where('a.corp_id', '=', corpId)
       .execute(),
     db
@@ -118,6 +128,7 @@ export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> 
     massSends: new Map(),
     journeys: new Map(),
     allFollows: new Map(),
+    addsByFollow: new Map(),
     everGrouped: new Set(),
   };
   for (const c of credits) {
@@ -130,6 +141,8 @@ export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> 
     if (f.status === 'active') push(world.follows, f.customer_id, { staffId: f.staff_id, unitId: f.unit_id });
     push(world.allFollows!, f.customer_id, {
       id: f.id,
+      staffId: f.staff_id,
+      unitId: f.unit_id,
       addedAt: f.added_at,
       endedAt: f.ended_at,
       active: f.status === 'active',
@@ -137,6 +150,9 @@ export async function loadWorld(cdb: CorpDb<Tables>, now: Date): Promise<World> 
     });
   }
   for (const a of adds) {
+    const key = `${a.customer_id}:${a.staff_id}:${a.added_at.getTime()}`;
+    if (!world.addsByFollow!.has(key))
+      world.addsByFollow!.set(key, { channelId: a.channel_id, method: a.method });
     add(world.channels, a.customer_id, a.channel_id);
     add(world.methods, a.customer_id, a.method);
   }
@@ -210,21 +226,30 @@ const brandDay = (at: Date) => new Date(at.getTime() + 8 * 3_600_000).toISOStrin
 const dayPlus = (day: string, k: number) =>
   new Date(Date.parse(`${day}T00:00:00Z`) + k * 86_400_000).toISOString().slice(0, 10);
 
-/** The customer's acquisition as rule.ts states it: the first follow, and whether they stayed 7 days. */
+/** The customer's acquisition as rule.ts states it: the first follow, whether they stayed, when lost. */
 function acquisition(world: World, customerId: number) {
   const follows = world.allFollows?.get(customerId) ?? [];
   const first = [...follows].sort((a, b) => a.addedAt.getTime() - b.addedAt.getTime() || a.id - b.id)[0];
   if (!first) return null;
   const day = brandDay(first.addedAt);
+  const active = follows.some((f) => f.active);
   const lastEnd = follows
     .filter((f) => !f.active)
     .map((f) => brandDay(f.endedAt ?? f.addedAt))
     .sort()
     .at(-1);
+  const lost = active ? null : lastEnd!;
+  const came = world.addsByFollow?.get(`${customerId}:${first.staffId}:${first.addedAt.getTime()}`);
   return {
+    day,
     month: day.slice(0, 7),
+    staff: first.staffId,
+    unit: first.unitId,
     persona: first.persona,
-    retained: follows.some((f) => f.active) || (lastEnd !== undefined && lastEnd >= dayPlus(day, 7)),
+    channel: came?.channelId ?? null,
+    method: came?.method ?? null,
+    retained: active || (lastEnd !== undefined && lastEnd >= dayPlus(day, 7)),
+    lost,
   };
 }
 
@@ -326,10 +351,32 @@ export function matches(world: World, rule: Rule, customerId: number): boolean {
       const [lo, hi] = cmp === 'between' ? (value as [string, string]) : [value as string, value as string];
       return (cmp === 'lte' || lo <= month) && (cmp === 'gte' || month <= hi);
     }
-    case 'acquired_persona': {
-      const persona = acquisition(world, customerId)?.persona;
-      if (persona === undefined) return false;
-      return (value as string[]).includes(persona) === (cmp === 'in');
+    case 'acquired_staff':
+    case 'acquired_unit':
+    case 'acquired_persona':
+    case 'acquired_channel':
+    case 'acquired_method': {
+      const a = acquisition(world, customerId);
+      const have = a
+        ? a[field.slice('acquired_'.length) as 'staff' | 'unit' | 'persona' | 'channel' | 'method']
+        : null;
+      if (cmp === 'is_null') return have === null;
+      if (cmp === 'not_null') return have !== null;
+      if (have === null) return false;
+      const hit = (value as (number | string)[]).some((v) =>
+        field === 'acquired_unit' ? within(world, have as number, v as number) : v === have,
+      );
+      return hit === (cmp === 'in');
+    }
+    case 'private_orders': {
+      const a = acquisition(world, customerId);
+      const n = a
+        ? orders.filter((o) => {
+            const day = brandDay(o.at);
+            return day >= a.day && (a.lost === null || day.slice(0, 7) <= a.lost.slice(0, 7));
+          }).length
+        : 0;
+      return compareNumber(cmp, value, n);
     }
     case 'retained_7d':
       return (acquisition(world, customerId)?.retained ?? false) === (cmp === 'is_true');

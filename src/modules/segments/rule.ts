@@ -69,11 +69,14 @@ export type FieldKind =
     }
   /**
    * Of the customer's acquisition, their first follow (the earliest added, any status since): its brand month
-   * (UTC+8) or its member's persona. Customers never followed have none.
+   * (UTC+8), its member, the member's unit (by subtree) and persona, the channel and method it came through.
+   * Customers never followed have none.
    */
-  | { kind: 'acquired'; of: 'month' | 'persona' }
+  | { kind: 'acquired'; of: 'month' | 'staff' | 'unit' | 'persona' | 'channel' | 'method' }
   /** a yes / no fact of the customer's follows or group memberships */
-  | { kind: 'flag'; of: 'retained_7d' | 'joined_group' };
+  | { kind: 'flag'; of: 'retained_7d' | 'joined_group' }
+  /** orders placed while a friend: from the acquisition day, up to the brand month they were lost (0: none) */
+  | { kind: 'private_orders' };
 
 export interface FieldDef {
   key: string;
@@ -111,7 +114,11 @@ const scalar = z.union([z.number(), z.string()]);
  *   membership only while the customer has not left.
  * - Windows (`orders_30d`, `spend_90d_fen`…) count paid orders with ordered_at ≥ now − N days.
  * - Acquisition is the customer's first follow (earliest added_at, then id; ended or not), as insight reads
- *   it: `acquired_month` is its brand month (UTC+8, 'YYYY-MM'), `acquired_persona` its member's persona now.
+ *   it: `acquired_month` is its brand month (UTC+8, 'YYYY-MM'); `acquired_staff`, `acquired_unit` (a unit
+ *   stands for its subtree), `acquired_persona` its member, the member's unit and persona now;
+ *   `acquired_channel` / `acquired_method` the channel it came through (absent when it came through none).
+ *   Lost = no active follow, since the brand day the last one ended; `private_orders` counts the orders of
+ *   brand days from the acquisition day on, and of brand months up to the one lost in (0 for the others).
  *   `retained_7d`: a follow is active, or the last one ended on or after the brand day of acquisition + 7.
  *   `joined_group`: ever a member of a customer group (having left since included). Flags take `is_true` /
  *   `is_false`; a customer never followed is not retained.
@@ -330,12 +337,53 @@ export const FIELDS: readonly FieldDef[] = [
     store: { kind: 'acquired', of: 'persona' },
   },
   {
+    key: 'acquired_staff',
+    group: 'acquisition',
+    label: { zh: '获客员工（首次添加的员工）', en: 'Acquired by member (first added by)' },
+    type: 'staff',
+    cmps: ['in', 'not_in'],
+    store: { kind: 'acquired', of: 'staff' },
+  },
+  {
+    key: 'acquired_unit',
+    group: 'acquisition',
+    label: { zh: '获客门店/组织（获客员工所在）', en: 'Acquired by staff of' },
+    type: 'unit',
+    cmps: ['in', 'not_in'],
+    store: { kind: 'acquired', of: 'unit' },
+  },
+  {
+    key: 'acquired_channel',
+    group: 'acquisition',
+    label: { zh: '获客渠道', en: 'Acquisition channel' },
+    type: 'channel',
+    cmps: ['in', 'not_in', 'is_null', 'not_null'],
+    store: { kind: 'acquired', of: 'channel' },
+  },
+  {
+    key: 'acquired_method',
+    group: 'acquisition',
+    label: { zh: '获客引流方式', en: 'Acquisition method' },
+    type: 'method',
+    cmps: ['in', 'not_in', 'is_null', 'not_null'],
+    store: { kind: 'acquired', of: 'method' },
+  },
+  {
     key: 'retained_7d',
     group: 'acquisition',
     label: { zh: '7 天留存（添加 7 天后仍是好友）', en: 'Retained 7 days (still a friend 7 days on)' },
     type: 'flag',
     cmps: FLAG_CMPS,
     store: { kind: 'flag', of: 'retained_7d' },
+  },
+  {
+    // insight's first order (首单) and repurchase (复购) steps: 1 and 2 or more
+    key: 'private_orders',
+    group: 'acquisition',
+    label: { zh: '私域订单数（添加好友后）', en: 'Orders while a friend (since acquisition)' },
+    type: 'number',
+    cmps: NUMBER_CMPS,
+    store: { kind: 'private_orders' },
   },
 ];
 
