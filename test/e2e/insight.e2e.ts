@@ -163,8 +163,9 @@ describe('console: 经营杠杆 on the demo brand', () => {
     const name = page.locator('#segment-name');
     await name.waitFor({ state: 'visible', timeout: 15_000 });
     expect(await name.inputValue()).toMatch(/\d{4}-\d{2}$/);
-    // the builder starts from the figure's rule: its channel and its unit
-    await page.getByText('来源渠道').first().waitFor({ timeout: 15_000 });
+    // the builder starts from the figure's rule: the channel and month the customers were acquired in
+    await page.getByText('获客渠道').first().waitFor({ timeout: 15_000 });
+    await page.getByText('获客月份').first().waitFor({ timeout: 15_000 });
     await shot(page, 'drill-segment');
 
     await page.goto('/levers?tab=roi');

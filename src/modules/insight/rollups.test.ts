@@ -7,6 +7,7 @@ import { openTestDatabase } from '../../testing/db.ts';
 import { actorOf as actor, type Fixture, seedFixture } from '../../testing/fixture.ts';
 import { syncCtx } from '../../testing/sync-ctx.ts';
 import { type Ctx, ctxFor, publish } from '../context.ts';
+import { checkRule, listAudience } from '../segments/index.ts';
 import type { Tables } from '../tables.ts';
 import { rebuildInsight, refreshDirty } from './refresh.ts';
 import {
@@ -17,7 +18,9 @@ import {
   cohorts,
   DIMENSIONS,
   type Dimension,
+  type DrillQuery,
   drillCustomers,
+  drillRule,
   funnel,
   gmvParts,
   monthOf,
@@ -703,6 +706,56 @@ describe('insight rollups', () => {
     expect(before.insight_unit_cohorts!.length).toBeGreaterThan(0);
     await rebuildInsight(cdb);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('gives every drill-down a segment rule of exactly its customers, for every scope', async () => {
+    // the mirror is current (the test before rebuilt it)
+    const drilled = async (ctx: Ctx, scope: Scope, q: DrillQuery) => {
+      const ids: number[] = [];
+      for (let offset = 0; ; offset += 100) {
+        const page = await drillCustomers(ctx, scope, { ...q, offset, limit: 100 });
+        ids.push(...page.items.map((c) => c.id));
+        if (ids.length >= page.total) return ids.sort((a, b) => a - b);
+      }
+    };
+    const steps = ['customers', 'retained7d', 'joinedGroup', 'firstOrder', 'repurchase'] as const;
+    let checked = 0;
+    let nonEmpty = 0;
+    for (const { name, ctx, filter } of contexts()) {
+      const scope = await scopeOf(ctx, filter);
+      const queries: DrillQuery[] = [];
+      // the funnel's steps over months, in total and per key of every dimension (one step each)
+      for (const step of steps) queries.push({ step, from: '2026-01-01', to: '2026-04-01', by: 'total' });
+      for (const by of DIMENSIONS.filter((d) => d !== 'total'))
+        for (const row of await funnel(ctx, scope, '2026-02-01', '2026-05-01', by))
+          queries.push({
+            step: rnd.pick([...steps]),
+            from: '2026-02-01',
+            to: '2026-05-01',
+            by,
+            key: row.key,
+          });
+      // a cohort (one month, or from a month on, or up to one), a stage, a step alone
+      queries.push({ step: 'customers', from: '2026-03-01', to: '2026-03-01', by: 'total' });
+      queries.push({ step: 'retained7d', from: '2026-05-01', by: 'total' });
+      queries.push({ step: 'joinedGroup', to: '2026-02-01', by: 'persona', key: 'sales' });
+      queries.push({ step: 'repurchase', by: 'total' });
+      for (const stage of STAGES) queries.push({ step: 'customers', stage, by: 'total' });
+      for (const q of queries) {
+        const rule = await drillRule(ctx, scope, q);
+        // the API takes it as it is (saving the segment)
+        expect(checkRule(JSON.parse(JSON.stringify(rule))).issues, JSON.stringify(rule)).toEqual([]);
+        const want = await drilled(ctx, scope, q);
+        expect(
+          await listAudience(ctx, rule),
+          `${name} ${JSON.stringify(q)}: ${JSON.stringify(rule)}`,
+        ).toEqual(want);
+        checked++;
+        if (want.length) nonEmpty++;
+      }
+    }
+    expect(checked).toBeGreaterThan(150);
+    expect(nonEmpty).toBeGreaterThan(checked / 2);
   });
 
   it('the domain events mark their customers stale in their transaction', async () => {

@@ -4,7 +4,10 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { ROLES } from '../../platform/actor.ts';
 import { attachment, EXPORT_FORMATS } from '../../platform/export.ts';
+import { CHANNEL_METHODS } from '../channels/index.ts';
 import { type Ctx, ctxOf, type Deps } from '../context.ts';
+import { ruleTree } from '../segments/index.ts';
+import { PERSONA_LIST } from '../staff/index.ts';
 import { exportView } from './export.ts';
 import { FACTORS } from './gmv.ts';
 import { home } from './home.ts';
@@ -16,6 +19,7 @@ import {
   type Dimension,
   DRILL_STEPS,
   drillCustomers,
+  drillRule,
   funnel,
   gmvCompare,
   monthOf,
@@ -28,6 +32,15 @@ const month = z
   .string()
   .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM')
   .transform((s) => `${s}-01`);
+/** The keys of a drill-down's dimension, as its figures give them. */
+const KEY_OF: Record<Exclude<Dimension, 'total'>, RegExp> = {
+  channel: /^(0|[1-9]\d{0,14})$/,
+  method: new RegExp(`^(none|${CHANNEL_METHODS.join('|')})$`),
+  store: /^[1-9]\d{0,14}$/,
+  staff: /^[1-9]\d{0,14}$/,
+  persona: new RegExp(`^(${PERSONA_LIST.join('|')})$`),
+};
+
 const scopeFilter = {
   unitId: id.optional().describe('narrow to this unit’s subtree (inside the caller’s scope, else 403)'),
   staffId: id.optional().describe('narrow to one member (inside the caller’s scope, else 403)'),
@@ -372,45 +385,59 @@ export function insightRoutes(deps: Deps) {
         schema: {
           tags,
           summary:
-            'The customers behind a figure (a funnel step, a cohort, a stage) in the caller’s scope: each opens their profile',
-          querystring: z.strictObject({
-            step: z.enum(DRILL_STEPS).default('customers'),
-            stage: z.enum(['new', 'active', 'repeat', 'super', 'dormant', 'churned']).optional(),
-            from: month.optional().describe('acquired in or after this month'),
-            to: month.optional().describe('acquired in or before this month'),
-            by: z.enum(DIMENSIONS).default('total'),
-            key: z
-              .string()
-              .max(40)
-              .optional()
-              .describe('the key of `by` (a channel, method, store or member)'),
-            product: z
-              .string()
-              .trim()
-              .min(1)
-              .max(64)
-              .optional()
-              .describe('only customers who bought this product (its code)'),
-            massSend: z.coerce
-              .number()
-              .int()
-              .positive()
-              .optional()
-              .describe(
-                'only customers with an order credited to this mass send (a campaign of the outreach engine)',
-              ),
-            journey: z.coerce
-              .number()
-              .int()
-              .positive()
-              .optional()
-              .describe("only customers with an order credited to this journey's touches"),
-            offset: z.coerce.number().int().min(0).max(100_000).default(0),
-            limit: z.coerce.number().int().min(1).max(100).default(20),
-            ...scopeFilter,
-          }),
+            'The customers behind a figure (a funnel step, a cohort, a stage) in the caller’s scope: each opens their profile; with the segment rule of the same customers',
+          querystring: z
+            .strictObject({
+              step: z.enum(DRILL_STEPS).default('customers'),
+              stage: z.enum(['new', 'active', 'repeat', 'super', 'dormant', 'churned']).optional(),
+              from: month.optional().describe('acquired in or after this month'),
+              to: month.optional().describe('acquired in or before this month'),
+              by: z.enum(DIMENSIONS).default('total'),
+              key: z
+                .string()
+                .max(40)
+                .optional()
+                .describe(
+                  'the key of `by`: a channel id (0: none), a method (none: no channel), a store or member id, a persona',
+                ),
+              product: z
+                .string()
+                .trim()
+                .min(1)
+                .max(64)
+                .optional()
+                .describe('only customers who bought this product (its code)'),
+              massSend: z.coerce
+                .number()
+                .int()
+                .positive()
+                .optional()
+                .describe(
+                  'only customers with an order credited to this mass send (a campaign of the outreach engine)',
+                ),
+              journey: z.coerce
+                .number()
+                .int()
+                .positive()
+                .optional()
+                .describe("only customers with an order credited to this journey's touches"),
+              offset: z.coerce.number().int().min(0).max(100_000).default(0),
+              limit: z.coerce.number().int().min(1).max(100).default(20),
+              ...scopeFilter,
+            })
+            .refine((q) => q.by === 'total' || q.key === undefined || KEY_OF[q.by].test(q.key), {
+              path: ['key'],
+              message: 'not a key of `by`',
+            })
+            .refine((q) => !q.from || !q.to || q.from <= q.to, {
+              path: ['from'],
+              message: 'from must not be after to',
+            }),
           response: {
             200: z.object({
+              rule: ruleTree.describe(
+                'the segment of these customers (POST /segments): in the caller’s scope, the same customers',
+              ),
               total: z.number(),
               items: z.array(
                 z.object({
@@ -431,7 +458,9 @@ export function insightRoutes(deps: Deps) {
       async (request) => {
         const ctx = ctxOf(deps, request);
         const q = request.query;
-        return drillCustomers(ctx, await scopeOf(ctx, q), q);
+        const scope = await scopeOf(ctx, q);
+        const [page, rule] = await Promise.all([drillCustomers(ctx, scope, q), drillRule(ctx, scope, q)]);
+        return { rule, ...page };
       },
     );
   };

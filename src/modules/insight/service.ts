@@ -2,6 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { AppError } from '../../platform/http/errors.ts';
 import type { Ctx } from '../context.ts';
 import { subtreeUnitIds } from '../org/index.ts';
+import type { Rule } from '../segments/index.ts';
 import { type Factors, factorsOf, type GmvParts, type Split, splitChange } from './gmv.ts';
 import { type Level, NEVER, type Rollup, rollupTable } from './refresh.ts';
 
@@ -406,6 +407,125 @@ export { NEVER };
 export const DRILL_STEPS = ['customers', 'retained7d', 'joinedGroup', 'firstOrder', 'repurchase'] as const;
 export type DrillStep = (typeof DRILL_STEPS)[number];
 
+/** A drill-down: the figure's narrowings (see drillCustomers). */
+export interface DrillQuery {
+  step: DrillStep;
+  stage?: string;
+  /** brand months, YYYY-MM-01 */
+  from?: string;
+  to?: string;
+  by: Dimension;
+  key?: string;
+  product?: string;
+  massSend?: number;
+  journey?: number;
+}
+
+type Condition = Extract<Rule, { field: string }>;
+
+/**
+ * The segment rule of a drill-down: in the caller's segment scope, its members are drillCustomers' customers
+ * (as of the mirror's last refresh). Insight keys a customer by their acquisition (the first follow), so the
+ * scope, the dimension and the steps become the segments' acquisition fields: the scope's units (by subtree)
+ * or member, the months, the channel, method, store, member or persona; retention, joining a group, and
+ * orders placed while a friend. A stage is of current friends (a follow still active).
+ */
+export async function drillRule(ctx: Ctx, scope: Scope, q: DrillQuery): Promise<Rule> {
+  const rules: Condition[] = [];
+  // whether a condition already holds followed customers only (insight's customers), else one says so
+  let followed = false;
+  const acquired = (c: Condition) => {
+    rules.push(c);
+    if (c.cmp !== 'is_null' && c.cmp !== 'not_in') followed = true;
+  };
+  const units = (ids: readonly number[]) =>
+    ctx.cdb.db
+      .selectFrom('org_units')
+      .select(['id', 'parent_id'])
+      .where('corp_id', '=', ctx.cdb.corpId)
+      .where('id', 'in', ids.length ? [...ids] : [-1])
+      .execute();
+  if (scope.units) {
+    // a subtree's unit stands for it: the units of the scope whose parent is not
+    const inScope = new Set(scope.units);
+    const roots = (await units(scope.units)).filter((u) => u.parent_id === null || !inScope.has(u.parent_id));
+    acquired({ field: 'acquired_unit', cmp: 'in', value: roots.map((u) => u.id) });
+  }
+  if (scope.staffId !== null) acquired({ field: 'acquired_staff', cmp: 'in', value: [scope.staffId] });
+  const month = (m: string) => m.slice(0, 7);
+  if (q.from && q.to)
+    acquired(
+      q.from === q.to
+        ? { field: 'acquired_month', cmp: 'eq', value: month(q.from) }
+        : { field: 'acquired_month', cmp: 'between', value: [month(q.from), month(q.to)] },
+    );
+  else if (q.from) acquired({ field: 'acquired_month', cmp: 'gte', value: month(q.from) });
+  else if (q.to) acquired({ field: 'acquired_month', cmp: 'lte', value: month(q.to) });
+  if (q.by !== 'total' && q.key !== undefined) {
+    const key = q.key;
+    switch (q.by) {
+      case 'channel':
+        // channel 0: came through none
+        acquired(
+          key === '0'
+            ? { field: 'acquired_channel', cmp: 'is_null' }
+            : { field: 'acquired_channel', cmp: 'in', value: [Number(key)] },
+        );
+        break;
+      case 'method':
+        acquired(
+          key === 'none'
+            ? { field: 'acquired_method', cmp: 'is_null' }
+            : { field: 'acquired_method', cmp: 'in', value: [key] },
+        );
+        break;
+      case 'store': {
+        // the store is the member's own unit, not its subtree: less the units under it
+        const unit = Number(key);
+        acquired({ field: 'acquired_unit', cmp: 'in', value: [unit] });
+        const children = await ctx.cdb.db
+          .selectFrom('org_units')
+          .select('id')
+          .where('corp_id', '=', ctx.cdb.corpId)
+          .where('parent_id', '=', unit)
+          .orderBy('id')
+          .execute();
+        if (children.length)
+          acquired({ field: 'acquired_unit', cmp: 'not_in', value: children.map((c) => c.id) });
+        break;
+      }
+      case 'staff':
+        acquired({ field: 'acquired_staff', cmp: 'in', value: [Number(key)] });
+        break;
+      case 'persona':
+        acquired({ field: 'acquired_persona', cmp: 'in', value: [key] });
+        break;
+    }
+  }
+  if (q.stage) {
+    // the drill shows current friends only
+    rules.push({ field: 'stage', cmp: 'in', value: [q.stage] }, { field: 'staff', cmp: 'any' });
+    followed = true;
+  }
+  if (q.product) rules.push({ field: 'product', cmp: 'in', value: [q.product] });
+  if (q.massSend !== undefined) rules.push({ field: 'mass_send', cmp: 'in', value: [q.massSend] });
+  if (q.journey !== undefined) rules.push({ field: 'journey', cmp: 'in', value: [q.journey] });
+  const step: Record<DrillStep, Condition | null> = {
+    customers: null,
+    retained7d: { field: 'retained_7d', cmp: 'is_true' },
+    joinedGroup: { field: 'joined_group', cmp: 'is_true' },
+    firstOrder: { field: 'private_orders', cmp: 'gte', value: 1 },
+    repurchase: { field: 'private_orders', cmp: 'gte', value: 2 },
+  };
+  const narrowing = step[q.step];
+  if (narrowing) {
+    rules.push(narrowing);
+    if (q.step !== 'joinedGroup') followed = true;
+  }
+  if (!followed) rules.unshift({ field: 'acquired_month', cmp: 'not_null' });
+  return { op: 'and', rules };
+}
+
 /**
  * The customers behind a funnel or cohort figure, a stage, or a campaign (those with an order credited to a
  * mass send or to a journey's touches): owned in the scope, acquired in brand
@@ -414,19 +534,7 @@ export type DrillStep = (typeof DRILL_STEPS)[number];
 export async function drillCustomers(
   ctx: Ctx,
   scope: Scope,
-  q: {
-    step: DrillStep;
-    stage?: string;
-    from?: string;
-    to?: string;
-    by: Dimension;
-    key?: string;
-    product?: string;
-    massSend?: number;
-    journey?: number;
-    offset: number;
-    limit: number;
-  },
+  q: DrillQuery & { offset: number; limit: number },
 ) {
   const corp = ctx.cdb.corpId;
   const step = {

@@ -105,8 +105,6 @@ export const zh = {
     drillStage: '「{{stage}}」阶段的客户',
     drillSave: '存为分群',
     drillSaveHint: '存为分群后可用于群发、旅程和任务；分群条件随客户变化自动更新',
-    drillSaveDropped: '获客月份、7 天留存和入群不是分群条件，分群会包含不满足这些条件的客户',
-    drillNoSegment: '这组客户没有对应的分群条件',
     staff: '负责员工',
     acquired: '添加日期',
     orders: '订单数',
@@ -362,9 +360,6 @@ export const en: typeof zh = {
     drillSave: 'Save as segment',
     drillSaveHint:
       'A saved segment can be targeted by mass sends, journeys and tasks; it follows the customers as they change',
-    drillSaveDropped:
-      'The acquisition month, 7-day retention and group membership are not segment conditions: the segment also holds customers outside them',
-    drillNoSegment: 'No segment condition matches these customers',
     staff: 'Member',
     acquired: 'Added',
     orders: 'Orders',

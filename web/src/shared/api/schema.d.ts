@@ -10240,7 +10240,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The customers behind a figure (a funnel step, a cohort, a stage) in the caller’s scope: each opens their profile */
+        /** The customers behind a figure (a funnel step, a cohort, a stage) in the caller’s scope: each opens their profile; with the segment rule of the same customers */
         get: {
             parameters: {
                 query?: {
@@ -10251,7 +10251,7 @@ export interface paths {
                     /** @description acquired in or before this month */
                     to?: string;
                     by?: "total" | "channel" | "method" | "store" | "staff" | "persona";
-                    /** @description the key of `by` (a channel, method, store or member) */
+                    /** @description the key of `by`: a channel id (0: none), a method (none: no channel), a store or member id, a persona */
                     key?: string;
                     /** @description only customers who bought this product (its code) */
                     product?: string;
@@ -10279,6 +10279,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description the segment of these customers (POST /segments): in the caller’s scope, the same customers */
+                            rule: components["schemas"]["Rule"];
                             total: number;
                             items: {
                                 id: number;
