@@ -1,3 +1,4 @@
+import type { Insertable } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor, Role } from '../../platform/actor.ts';
 import { ManualClock } from '../../platform/clock.ts';
@@ -192,7 +193,7 @@ async function seedRandomData(seed: number) {
 
   const follows = [];
   const tags = [];
-  const adds = [];
+  const adds: Insertable<Tables['channel_adds']>[] = [];
   const members = [];
   const facts = [];
   const orders: { customer: number | null; at: Date; paid: number; products: string[] }[] = [];
@@ -216,7 +217,7 @@ async function seedRandomData(seed: number) {
         added_at: added,
         ended_at: ended ? endedAt(r, added) : null,
       });
-      if (r.chance(0.3)) {
+      const cameThrough = (at: Date) => {
         const c = r.pick(codes);
         adds.push({
           corp_id,
@@ -224,21 +225,12 @@ async function seedRandomData(seed: number) {
           channel_id: c.channel,
           customer_id: customer,
           staff_id: s,
-          added_at: added,
+          added_at: at,
         });
-      }
+      };
+      if (r.chance(0.3)) cameThrough(added);
       // an earlier add by the same member (deleted and added again): not how this follow came
-      if (r.chance(0.1)) {
-        const c = r.pick(codes);
-        adds.push({
-          corp_id,
-          code_id: c.code,
-          channel_id: c.channel,
-          customer_id: customer,
-          staff_id: s,
-          added_at: new Date(added.getTime() - 30 * DAY),
-        });
-      }
+      if (r.chance(0.1)) cameThrough(new Date(added.getTime() - 30 * DAY));
     }
     for (const tag of new Set(r.chance(0.2) ? [] : r.some(ids.tags, 4))) {
       tags.push({ corp_id, customer_id: customer, tag_id: tag, staff_id: null, tagged_at: at });
