@@ -438,18 +438,21 @@ export async function drillRule(ctx: Ctx, scope: Scope, q: DrillQuery): Promise<
     rules.push(c);
     if (c.cmp !== 'is_null' && c.cmp !== 'not_in') followed = true;
   };
-  const units = (ids: readonly number[]) =>
-    ctx.cdb.db
-      .selectFrom('org_units')
-      .select(['id', 'parent_id'])
-      .where('corp_id', '=', ctx.cdb.corpId)
-      .where('id', 'in', ids.length ? [...ids] : [-1])
-      .execute();
-  if (scope.units) {
+  if (scope.units?.length) {
     // a subtree's unit stands for it: the units of the scope whose parent is not
     const inScope = new Set(scope.units);
-    const roots = (await units(scope.units)).filter((u) => u.parent_id === null || !inScope.has(u.parent_id));
-    acquired({ field: 'acquired_unit', cmp: 'in', value: roots.map((u) => u.id) });
+    const roots = (
+      await ctx.cdb.db
+        .selectFrom('org_units')
+        .select(['id', 'parent_id'])
+        .where('corp_id', '=', ctx.cdb.corpId)
+        .where('id', 'in', [...scope.units])
+        .orderBy('id')
+        .execute()
+    ).filter((u) => u.parent_id === null || !inScope.has(u.parent_id));
+    // the brand's root unit is the whole brand: nothing to say (a caller of no unit sees no one anyway)
+    if (!roots.some((u) => u.parent_id === null))
+      acquired({ field: 'acquired_unit', cmp: 'in', value: roots.map((u) => u.id) });
   }
   if (scope.staffId !== null) acquired({ field: 'acquired_staff', cmp: 'in', value: [scope.staffId] });
   const month = (m: string) => m.slice(0, 7);
