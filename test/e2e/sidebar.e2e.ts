@@ -163,6 +163,8 @@ describe('sidebar: a member inside WeCom on a phone', () => {
     await sidebar.waitForSelector('[data-testid="sidebar-timeline"] >> text=报价「团购 30 杯」¥498.00');
     const quote = await sidebar.waitForSelector('[data-testid="quote"] >> text=团购 30 杯');
     expect(await quote.textContent()).toContain('¥498');
+    await quote.scrollIntoViewIfNeeded();
+    await shot('quote');
   });
 
   test('a wrong agentConfig signature is refused with WeCom’s message', async () => {
