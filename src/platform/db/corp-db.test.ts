@@ -40,4 +40,45 @@ describe('a brand’s handle', () => {
       expect(ran).toEqual(['handed', 'nested']);
     });
   });
+
+  it('runs beforeCommit hooks inside the outermost transaction, after its work, in order; at once when handed', async () => {
+    const ran: string[] = [];
+    await corpDb(database.db, 'acme').transaction(async (tx) => {
+      await tx.beforeCommit(async () => {
+        ran.push('first');
+        // a hook queued by a hook still runs before the commit
+        await tx.beforeCommit(async () => {
+          ran.push('queued by a hook');
+        });
+      });
+      tx.onCommit(() => ran.push('committed'));
+      await tx.transaction(async (inner) => {
+        await inner.beforeCommit(async () => {
+          ran.push('inner');
+        });
+      });
+      ran.push('work done');
+    });
+    expect(ran).toEqual(['work done', 'first', 'inner', 'queued by a hook', 'committed']);
+
+    // a hook that fails rolls the transaction back: its onCommit hooks never run
+    const after: string[] = [];
+    await expect(
+      corpDb(database.db, 'acme').transaction(async (tx) => {
+        tx.onCommit(() => after.push('committed'));
+        await tx.beforeCommit(async () => {
+          throw new Error('flush failed');
+        });
+      }),
+    ).rejects.toThrow('flush failed');
+    expect(after).toEqual([]);
+
+    const handed: string[] = [];
+    await database.db.transaction().execute(async (t) => {
+      await corpDb(t, 'acme').beforeCommit(async () => {
+        handed.push('at once');
+      });
+      expect(handed).toEqual(['at once']);
+    });
+  });
 });
