@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { CorpDb } from '../../platform/db/corp-db.ts';
+import { type CorpDb, gatheredUntilCommit } from '../../platform/db/corp-db.ts';
 import type { Tables } from '../tables.ts';
 
 export type TimelineKind =
@@ -39,8 +39,16 @@ export interface TimelineEntry {
 /** Entries per insert: 7 parameters each keeps a statement well under PostgreSQL's 65,535. */
 const INSERT_BATCH = 1000;
 
-/** The one way anything lands on a customer's timeline (more than INSERT_BATCH entries: in a transaction). */
+/**
+ * The one way anything lands on a customer's timeline. A transaction's entries (an add's mirror and its
+ * channel attribution each land one) are written together just before it commits; what reads or changes
+ * the timeline here writes them first.
+ */
 export async function addTimeline(cdb: CorpDb<Tables>, entries: TimelineEntry[]): Promise<void> {
+  if (entries.length) await unwritten.add(cdb, entries);
+}
+
+const unwritten = gatheredUntilCommit(async (cdb: CorpDb<Tables>, entries: TimelineEntry[]) => {
   for (let i = 0; i < entries.length; i += INSERT_BATCH) {
     await cdb.db
       .insertInto('customer_events')
@@ -58,7 +66,7 @@ export async function addTimeline(cdb: CorpDb<Tables>, entries: TimelineEntry[])
       )
       .execute();
   }
-}
+});
 
 /** Takes back events that no longer hold, e.g. a customer's orders moved away when a merge is undone. */
 export async function removeTimeline(
@@ -68,6 +76,7 @@ export async function removeTimeline(
   ref: { key: string; values: (string | number)[] },
 ): Promise<void> {
   if (ref.values.length === 0) return;
+  await unwritten.flush(cdb);
   await cdb.db
     .deleteFrom('customer_events')
     .where('corp_id', '=', cdb.corpId)
@@ -89,6 +98,7 @@ export async function foldTimeline(
   fold: (earlier: Record<string, unknown>, later: TimelineEntry) => TimelineEntry | null | undefined,
 ): Promise<void> {
   if (entries.length === 0) return;
+  await unwritten.flush(cdb);
   const kinds = [...new Set(entries.map((e) => e.kind))];
   const latest = await cdb.db
     .selectFrom('customer_events')

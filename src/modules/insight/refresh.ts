@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { analyzeTables } from '../../platform/db/analyze.ts';
-import { type CorpDb, corpDb } from '../../platform/db/corp-db.ts';
+import { type CorpDb, corpDb, gatheredUntilCommit } from '../../platform/db/corp-db.ts';
 import type { Deps } from '../context.ts';
 import type { Tables } from '../tables.ts';
 
@@ -288,13 +288,18 @@ export async function refreshCustomers(cdb: Db, ids: readonly number[]): Promise
 const lockInsight = (tx: Db) =>
   sql`select pg_advisory_xact_lock(hashtext('siyu.insight'), hashtext(${tx.corpId}))`.execute(tx.db);
 
-/** Marks customers stale (a subscriber does, in the transaction of the change). */
-export async function markDirty(cdb: Db, ids: readonly number[]): Promise<void> {
+/**
+ * Marks customers stale (a subscriber does, in the transaction of the change); the marks of one transaction
+ * (an add marks its customer for ContactAdded and again for ChannelAttributed) are written once, before it
+ * commits.
+ */
+const dirty = gatheredUntilCommit(async (cdb: Db, ids: number[]) => {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return;
   await sql`insert into insight_dirty (corp_id, customer_id)
     select ${cdb.corpId}, unnest(${unique}::bigint[]) on conflict do nothing`.execute(cdb.db);
-}
+});
+export const markDirty = dirty.add;
 
 /**
  * Refreshes up to `batch` stale customers of a brand: the marks are deleted first (locking them), so a change

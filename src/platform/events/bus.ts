@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../clock.ts';
-import type { CorpDb } from '../db/corp-db.ts';
+import { type CorpDb, gatheredUntilCommit } from '../db/corp-db.ts';
 
 /** What the bus needs of an event; the whole event is its payload. */
 export interface DomainEventShape {
@@ -30,14 +30,17 @@ export const ON_EVENT = 'on:';
 
 /**
  * Publishing writes the events to `domain_events` and a delivery row per event that has after-commit
- * subscribers in the producer's transaction (a transactional outbox), then runs the in-transaction
+ * subscribers in the producer's transaction (a transactional outbox), and runs the in-transaction
  * subscribers in that same transaction: they commit with the producer or not at all. After-commit
- * subscribers are delivered from the log by the EventDispatcher.
+ * subscribers are delivered from the log by the EventDispatcher. The events a transaction publishes (an
+ * add's, and those its subscribers publish in turn) are written together just before it commits: one
+ * statement per transaction, not one per publish.
  */
 export class EventBus<C extends BusCtx, E extends DomainEventShape = DomainEventShape> {
   private readonly inTransaction = new Map<string, BusSubscriber<C, E>[]>();
   /** The event types some after-commit subscriber takes. */
   private readonly afterCommit = new Set<string>();
+  private readonly unwritten = gatheredUntilCommit((tx: C['cdb'], events: E[]) => this.log(tx, events));
 
   constructor(
     subscribers: readonly BusSubscriber<C, E>[],
@@ -60,7 +63,7 @@ export class EventBus<C extends BusCtx, E extends DomainEventShape = DomainEvent
   async publish(ctx: C, events: readonly E[]): Promise<void> {
     if (events.length === 0) return;
     await ctx.cdb.transaction(async (tx) => {
-      await this.log(tx, events);
+      await this.unwritten.add(tx, events);
       const txCtx = { ...ctx, cdb: tx };
       // each subscriber once, with its events in publishing order
       const seen = new Set<string>();
