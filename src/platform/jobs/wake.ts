@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 
@@ -13,6 +14,8 @@ const NOTIFY_WINDOW_MS = 10;
  */
 export class Waker {
   private client: pg.Client | undefined;
+  /** Sent with each NOTIFY: this process woke its own workers already, so it ignores its own notifications. */
+  private readonly sender = randomUUID();
 
   constructor(
     private readonly db: Kysely<unknown>,
@@ -30,7 +33,7 @@ export class Waker {
     this.queued.add(name);
     setTimeout(() => {
       this.queued.delete(name);
-      sql`select pg_notify(${CHANNEL}, ${name})`.execute(this.db).catch(() => {});
+      sql`select pg_notify(${CHANNEL}, ${`${name} ${this.sender}`})`.execute(this.db).catch(() => {});
     }, NOTIFY_WINDOW_MS).unref();
   }
 
@@ -38,7 +41,10 @@ export class Waker {
   async listen(): Promise<void> {
     if (!this.url || this.client) return;
     const client = new pg.Client({ connectionString: this.url });
-    client.on('notification', (n) => n.payload && this.onWake(n.payload));
+    client.on('notification', (n) => {
+      const [name, sender] = (n.payload ?? '').split(' ');
+      if (name && sender !== this.sender) this.onWake(name);
+    });
     // a lost connection only means polling until the next start; it must not crash the process
     client.on('error', () => {});
     await client.connect();
