@@ -42,6 +42,8 @@ export interface QueueOptions<R extends QueueRow> {
   /** How often the leases of the rows being handled are renewed (default HEARTBEAT_MS). */
   heartbeatMs?: number;
   pollMs?: number;
+  /** See WorkLoop: kicks within this long of the last claim wait for the rest of it (default 0). */
+  gatherMs?: number;
   onError?: (err: unknown, rows?: R[]) => void;
 }
 
@@ -71,6 +73,7 @@ export class QueueDispatcher<R extends QueueRow> {
       leaseMs: LEASE_MS,
       heartbeatMs: HEARTBEAT_MS,
       pollMs: 1_000,
+      gatherMs: 0,
       ...opts,
     };
     this.leases = new Leases({
@@ -89,6 +92,7 @@ export class QueueDispatcher<R extends QueueRow> {
       limit: this.o.limit,
       batchSize: this.o.batchSize,
       pollMs: this.o.pollMs,
+      gatherMs: this.o.gatherMs,
       onError: (err) => this.o.onError?.(err),
     });
     // Handled rows are marked done together: one statement for all that finished meanwhile. unnest (which
