@@ -36,9 +36,6 @@ export interface TimelineEntry {
   data?: Record<string, unknown>;
 }
 
-/** Entries per insert: 7 parameters each keeps a statement well under PostgreSQL's 65,535. */
-const INSERT_BATCH = 1000;
-
 /**
  * The one way anything lands on a customer's timeline. A transaction's entries (an add's mirror and its
  * channel attribution each land one) are written together just before it commits; what reads or changes
@@ -48,25 +45,29 @@ export async function addTimeline(cdb: CorpDb<Tables>, entries: TimelineEntry[])
   if (entries.length) await unwritten.add(cdb, entries);
 }
 
-const unwritten = gatheredUntilCommit(async (cdb: CorpDb<Tables>, entries: TimelineEntry[]) => {
-  for (let i = 0; i < entries.length; i += INSERT_BATCH) {
-    await cdb.db
-      .insertInto('customer_events')
-      .values(
-        entries.slice(i, i + INSERT_BATCH).map((e) => ({
-          corp_id: cdb.corpId,
+// The entries travel as one JSON parameter: however many a full sync lands, the statement stays far under
+// PostgreSQL's 65,535 parameters, and it goes out with the transaction's other writes.
+const unwritten = gatheredUntilCommit((cdb: CorpDb<Tables>, entries: TimelineEntry[]) => [
+  {
+    name: 'timeline_entries',
+    sql: sql`insert into customer_events (corp_id, customer_id, at, kind, staff_id, account_id, summary, data)
+      select ${cdb.corpId}, r.customer_id, r.at, r.kind, r.staff_id, r.account_id, r.summary, r.data
+      from jsonb_to_recordset(${JSON.stringify(
+        entries.map((e, n) => ({
+          n,
           customer_id: e.customerId,
           at: e.at,
           kind: e.kind,
           staff_id: e.staffId ?? null,
           account_id: e.accountId ?? null,
           summary: e.summary,
-          data: JSON.stringify(e.data ?? {}),
+          data: e.data ?? {},
         })),
-      )
-      .execute();
-  }
-});
+      )}::jsonb) as r(n int, customer_id bigint, at timestamptz, kind text, staff_id bigint,
+        account_id bigint, summary text, data jsonb)
+      order by r.n`,
+  },
+]);
 
 /** Takes back events that no longer hold, e.g. a customer's orders moved away when a merge is undone. */
 export async function removeTimeline(

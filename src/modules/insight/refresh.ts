@@ -293,12 +293,13 @@ const lockInsight = (tx: Db) =>
  * (an add marks its customer for ContactAdded and again for ChannelAttributed) are written once, before it
  * commits.
  */
-const dirty = gatheredUntilCommit(async (cdb: Db, ids: number[]) => {
-  const unique = [...new Set(ids)];
-  if (unique.length === 0) return;
-  await sql`insert into insight_dirty (corp_id, customer_id)
-    select ${cdb.corpId}, unnest(${unique}::bigint[]) on conflict do nothing`.execute(cdb.db);
-});
+const dirty = gatheredUntilCommit((cdb: Db, ids: number[]) => [
+  {
+    name: 'insight_dirty_marks',
+    sql: sql`insert into insight_dirty (corp_id, customer_id)
+      select ${cdb.corpId}, unnest(${[...new Set(ids)]}::bigint[]) on conflict do nothing`,
+  },
+]);
 export const markDirty = dirty.add;
 
 /**

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import { brandBound } from './bound.ts';
 
 /**
@@ -18,11 +18,28 @@ export interface CorpDb<DB> {
    */
   onCommit(fn: () => void): void;
   /**
-   * Runs `fn` inside the outermost transaction, after its work and before it commits (writes a transaction
-   * gathers, such as its domain events, go out as one statement); resolves once queued. Outside a
-   * transaction, or in one this handle was handed, it runs at once and resolves when done.
+   * Writes what `fn` returns at the end of the outermost transaction, after its work and before it commits:
+   * the writes of every such hook go out together, as one statement (see gatheredUntilCommit). Outside a
+   * transaction, or in one this handle was handed, they are written at once.
    */
-  beforeCommit(fn: () => Promise<void>): Promise<void>;
+  beforeCommit(fn: () => Write[]): Promise<void>;
+}
+
+/**
+ * A data-modifying statement that goes out with others as one: `name` must be unique in the transaction's
+ * final statement, and a later write may read an earlier one's RETURNING rows by its name.
+ */
+export interface Write {
+  name: string;
+  sql: RawBuilder<unknown>;
+}
+
+/** The writes as one statement: each a common table expression. */
+async function runWrites<DB>(db: Kysely<DB>, writes: Write[]): Promise<void> {
+  if (writes.length === 0) return;
+  const names = new Set(writes.map((w) => w.name));
+  if (names.size !== writes.length) throw new Error('two writes before commit have the same name');
+  await sql`with ${sql.join(writes.map((w) => sql`${sql.ref(w.name)} as (${w.sql})`))} select 1`.execute(db);
 }
 
 /**
@@ -36,7 +53,7 @@ export function corpDb<DB>(db: Kysely<DB>, corpId: string): CorpDb<DB> {
 
 /** An own transaction's hooks; a handed one (or none) has none. */
 interface Hooks {
-  before: (() => Promise<void>)[];
+  before: (() => Write[])[];
   committed: (() => void)[];
 }
 
@@ -49,8 +66,10 @@ function handle<DB>(db: Kysely<DB>, corpId: string, hooks: Hooks | null): CorpDb
       const own: Hooks = { before: [], committed: [] };
       const result = await db.transaction().execute(async (tx: Transaction<DB>) => {
         const out = await fn(handle(tx, corpId, own));
-        // a hook may queue another (its own writes gathered meanwhile): run until none is left
-        for (let fn = own.before.shift(); fn; fn = own.before.shift()) await fn();
+        await runWrites(
+          tx,
+          own.before.flatMap((write) => write()),
+        );
         return out;
       });
       for (const hook of own.committed) hook();
@@ -62,24 +81,26 @@ function handle<DB>(db: Kysely<DB>, corpId: string, hooks: Hooks | null): CorpDb
     },
     beforeCommit: async (fn) => {
       if (hooks) hooks.before.push(fn);
-      else await fn();
+      else await runWrites(db, fn());
     },
   };
 }
 
 /**
- * `write` for what a transaction gathers: every `add` in one transaction adds its items, and they are
- * written together, once, just before it commits (outside a transaction, or in a handed one, at once).
- * `flush` writes what the handle's transaction has gathered now: before anything reads or changes the rows.
+ * Writes of what a transaction gathers: every `add` in one transaction adds its items, and `toWrites` turns
+ * them all into writes that go out with the transaction's others, as one statement, just before it commits
+ * (outside a transaction, or in a handed one, at once). `flush` writes what the handle's transaction has
+ * gathered now: before anything reads or changes those rows.
  */
 // biome-ignore lint/suspicious/noExplicitAny: a handle over any schema
-export function gatheredUntilCommit<T, H extends CorpDb<any>>(write: (cdb: H, items: T[]) => Promise<void>) {
+export function gatheredUntilCommit<T, H extends CorpDb<any>>(toWrites: (cdb: H, items: T[]) => Write[]) {
   const open = new WeakMap<object, T[]>();
-  const flush = async (cdb: H) => {
+  const take = (cdb: H) => {
     const items = open.get(cdb.db);
     open.delete(cdb.db);
-    if (items?.length) await write(cdb, items);
+    return items?.length ? toWrites(cdb, items) : [];
   };
+  const flush = (cdb: H) => runWrites(cdb.db, take(cdb));
   const add = async (cdb: H, items: readonly T[]) => {
     const gathered = open.get(cdb.db);
     if (gathered) {
@@ -87,7 +108,7 @@ export function gatheredUntilCommit<T, H extends CorpDb<any>>(write: (cdb: H, it
       return;
     }
     open.set(cdb.db, [...items]);
-    await cdb.beforeCommit(() => flush(cdb));
+    await cdb.beforeCommit(() => take(cdb));
   };
   return { add, flush };
 }

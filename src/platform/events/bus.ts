@@ -1,6 +1,6 @@
-import { type Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Clock } from '../clock.ts';
-import { type CorpDb, gatheredUntilCommit } from '../db/corp-db.ts';
+import { type CorpDb, gatheredUntilCommit, type Write } from '../db/corp-db.ts';
 
 /** What the bus needs of an event; the whole event is its payload. */
 export interface DomainEventShape {
@@ -82,25 +82,34 @@ export class EventBus<C extends BusCtx, E extends DomainEventShape = DomainEvent
   }
 
   /**
-   * One statement: the events in order, and a delivery for each that has after-commit subscribers, in order
-   * per customer and event type.
+   * The events in order, and a delivery for each that has after-commit subscribers, in order per customer and
+   * event type: three writes of the transaction's final statement.
    */
-  private async log(tx: C['cdb'], events: readonly E[]): Promise<void> {
+  private log(tx: C['cdb'], events: readonly E[]): Write[] {
     const now = this.clock.now();
-    await sql`
-      with x as (
-        select r.type, r.customer_id, r.payload, r.n
-        from jsonb_to_recordset(${JSON.stringify(events.map((e, n) => ({ type: e.type, customer_id: e.customerId, payload: e, n })))}::jsonb)
-          as r(type text, customer_id bigint, payload jsonb, n int)
-        order by r.n),
-      e as (
-        insert into domain_events (corp_id, type, customer_id, payload, created_at)
-        select ${tx.corpId}, x.type, x.customer_id, x.payload, ${now} from x order by x.n
-        returning id, type, customer_id)
-      insert into domain_event_deliveries (corp_id, event_id, subscriber, order_key, next_attempt_at)
-      select ${tx.corpId}, e.id, ${ON_EVENT} || e.type, ${ON_EVENT} || e.type || ':' || coalesce(e.customer_id::text, '-'),
-        ${now}
-      from e where e.type = any(${[...this.afterCommit]}::text[])
-      order by e.id`.execute(tx.db as Kysely<unknown>);
+    const rows = events.map((e, n) => ({ type: e.type, customer_id: e.customerId, payload: e, n }));
+    return [
+      {
+        name: 'published',
+        sql: sql`select r.type, r.customer_id, r.payload, r.n
+          from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+            as r(type text, customer_id bigint, payload jsonb, n int)
+          order by r.n`,
+      },
+      {
+        name: 'published_events',
+        sql: sql`insert into domain_events (corp_id, type, customer_id, payload, created_at)
+          select ${tx.corpId}, x.type, x.customer_id, x.payload, ${now} from published x order by x.n
+          returning id, type, customer_id`,
+      },
+      {
+        name: 'published_deliveries',
+        sql: sql`insert into domain_event_deliveries (corp_id, event_id, subscriber, order_key, next_attempt_at)
+          select ${tx.corpId}, e.id, ${ON_EVENT} || e.type,
+            ${ON_EVENT} || e.type || ':' || coalesce(e.customer_id::text, '-'), ${now}
+          from published_events e where e.type = any(${[...this.afterCommit]}::text[])
+          order by e.id`,
+      },
+    ];
   }
 }
