@@ -24,8 +24,6 @@ export interface EventDispatcherOptions<C, E extends DomainEventShape> {
   /** This process's name on the leases it takes (see jobs/lease.ts). */
   holder?: string;
   pollMs?: number;
-  /** Kicks within this long of the last claim wait for it to end (default GATHER_MS). */
-  gatherMs?: number;
   onError?: (err: unknown, delivery?: { corpId: string; subscriber: string; eventIds: number[] }) => void;
 }
 
@@ -34,7 +32,7 @@ export interface EventDispatcherOptions<C, E extends DomainEventShape> {
  * and a claim looks at a window of the oldest due deliveries whatever it finds there, so at 150 adds a second
  * one claim per kick cost more of PostgreSQL than the deliveries' own work. Nobody waits on these 200 ms.
  */
-export const GATHER_MS = 200;
+const GATHER_MS = 200;
 
 /**
  * Delivers the log to the after-commit subscribers at least once: claimed with a lease like the inbox's,
@@ -57,7 +55,7 @@ export class EventDispatcher<C, E extends DomainEventShape> extends QueueDispatc
       limit: opts.limit,
       holder: opts.holder,
       pollMs: opts.pollMs ?? 1_000,
-      gatherMs: opts.gatherMs ?? GATHER_MS,
+      gatherMs: GATHER_MS,
       batchSize: 200,
       handle: async (rows) => {
         const { corp_id: corpId, subscriber } = rows[0]!;
