@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor, Role } from '../../platform/actor.ts';
 import { ManualClock } from '../../platform/clock.ts';
@@ -13,7 +13,14 @@ import { listCustomers } from '../customers/service.ts';
 import { subtreeUnitIds } from '../org/index.ts';
 import { PERSONA_LIST } from '../staff/index.ts';
 import type { Tables } from '../tables.ts';
-import { countAudience, listAudience, sampleAudience } from './compile.ts';
+import {
+  audienceIds,
+  complementFor,
+  countAudience,
+  listAudience,
+  sampleAudience,
+  scopeCte,
+} from './compile.ts';
 import { evaluate, inTagView, loadWorld, type World } from './evaluate.ts';
 import { checkRule, FIELDS, METHODS, type Rule, STAGES } from './rule.ts';
 
@@ -668,4 +675,23 @@ describe('the SQL compiler against the brute-force evaluator', () => {
     expect(await hasNone({ field: 'coupon_share', cmp: 'lte', value: 1 })).toBe(true);
     expect(await hasNone({ field: 'top_unit', cmp: 'not_in', value: [fx.units.gz1] })).toBe(true);
   });
+
+  // last: it analyzes the customers, which the tests above run without
+  it('takes complements as an anti-join to the same customers, once the planner has counted them', async () => {
+    await sql`analyze customers`.execute(database.db);
+    expect(await complementFor(scopes.hq!.ctx)).toBe('anti_join');
+    const antiJoined = async (ctx: Ctx, rule: Rule) => {
+      const { rows } = await sql<{ id: number }>`${scopeCte(ctx)}
+        select id from (${audienceIds(ctx, rule, 'anti_join')}) m order by id`.execute(ctx.cdb.db);
+      return rows.map((x) => Number(x.id));
+    };
+    const r = rng(11);
+    for (let i = 0; i < 40; i++) {
+      const scope = i % 2 ? scopes.hq! : scopes.sh1!;
+      const rule: Rule = { op: 'not', rule: i % 4 < 2 ? randomCondition(r) : randomRule(r, 1, false) };
+      expect(await antiJoined(scope.ctx, rule), JSON.stringify(rule)).toEqual(
+        evaluate(scope.world, rule, scope.ids),
+      );
+    }
+  }, 120_000);
 });

@@ -394,11 +394,35 @@ export function scopeCte(ctx: Ctx) {
   return sql`${sql.raw(AD_HOC)} with scope as (${visibleCustomers(ctx)})`;
 }
 
+/**
+ * How a complement (not X) is taken from the scope. `except` hashes or sorts each side once, whatever the
+ * planner knows. `anti_join` lets PostgreSQL hash it in parallel workers inside a larger statement (for 1M
+ * customers 0.2 s against 0.9 s, and the statement around it can then run in parallel too), but only a
+ * planner with statistics may be given it: without them (PGlite never analyzes on its own) it can loop over
+ * the whole complement once per customer (the oracle test took 20 times as long).
+ */
+export type Complement = 'except' | 'anti_join';
+
+/**
+ * `anti_join` once the planner knows how many customers there are (a VACUUM or ANALYZE, autovacuum's or an
+ * import's, has counted them: reltuples is -1 until then), else `except`. (pg_stats would say more, but it
+ * hides the tables under row-level security from the brand-bound role.)
+ */
+export async function complementFor(ctx: Ctx): Promise<Complement> {
+  const { rows } = await sql<{ counted: boolean }>`select reltuples >= 0 as counted from pg_class
+    where oid = 'customers'::regclass`.execute(ctx.cdb.db);
+  return rows[0]?.counted ? 'anti_join' : 'except';
+}
+
 /** The ids of the rule's customers within the caller's scope, as a select; needs `scopeCte` before it. */
-export function audienceIds(ctx: Ctx, rule: Rule): RawBuilder<unknown> {
+export function audienceIds(ctx: Ctx, rule: Rule, complement: Complement = 'except'): RawBuilder<unknown> {
   const compiled = node(ctx, rule);
   // Only a complement needs the whole scope; the tree's inner nodes never do (see node()).
-  if (compiled.neg) return minus(SCOPE, compiled.sql);
+  if (compiled.neg) {
+    return complement === 'anti_join'
+      ? sql`select s.id from scope s where not exists (select from (${compiled.sql}) x where x.id = s.id)`
+      : minus(SCOPE, compiled.sql);
+  }
   // Every row the conditions read belongs to a customer of the corp, so the whole corp needs no filter;
   // a lone condition can still name a customer twice (two of the tags asked for).
   if (ctx.actor.seesWholeCorp) return sql`select distinct id from (${compiled.sql}) d`;
