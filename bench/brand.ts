@@ -185,6 +185,8 @@ export async function generateBrand(
       await more?.(db);
     }),
   );
+  // what the triggers keep, which were off for the load
+  await timed('sender candidates', () => sql`select sender_candidates_rebuild(${CORP})`.execute(database.db));
   await timed('vacuum analyze', () => sql`vacuum analyze`.execute(database.db));
 }
 

@@ -39,6 +39,7 @@ export const outreach: ModuleManifest = {
     'mass_send_groups',
     'touch_attributions',
     'archive_cursors',
+    'sender_candidates',
   ],
   migrations: { dir: migrationsOf(import.meta.url) },
   routes: outreachRoutes,

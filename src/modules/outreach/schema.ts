@@ -60,8 +60,21 @@ export interface ArchiveCursorsTable {
 }
 
 /** The tables this module owns, as Kysely sees them. */
+/**
+ * A customer's active follows by active staff, latest first, side by side (kept by triggers on follows and
+ * staff: migration 0008). The sender rule picks from these (senders.ts).
+ */
+export interface SenderCandidatesTable {
+  corp_id: string;
+  customer_id: number;
+  staff_ids: number[];
+  unit_ids: number[];
+  roles: string[];
+}
+
 export interface OutreachTables extends MassSendTables {
   archive_cursors: ArchiveCursorsTable;
+  sender_candidates: SenderCandidatesTable;
   touch_budget_settings: TouchBudgetSettingsTable;
   outreach_settings: OutreachSettingsTable;
   touch_locks: TouchLocksTable;

@@ -20,69 +20,69 @@ export type SenderExclusion = 'not_friend' | 'no_follow_in_scope';
 
 export type SenderPick = { staffId: number; reason: SenderReason } | { excluded: SenderExclusion };
 
-/** The staff condition of the caller's scope on alias `s`: their subtree's staff, a front-line member themself. */
-export function staffInScope(actor: Actor): RawBuilder<unknown> {
-  if (actor.role === 'staff') return sql`s.id = ${actor.staffId ?? -1}`;
-  if (actor.seesWholeCorp) return sql`true`;
-  return sql`s.unit_id = any(${[...actor.unitIds]}::bigint[])`;
-}
-
 /**
- * The sender rule as SQL over a follow's staff `s` and the customer's facts `cf`: `rank` orders a customer's
- * follows (lowest first, then the latest follow), `reason` says why the first one was picked, and
- * `reasonOfRank` says the same from the rank.
+ * The sender rule over a customer's candidates `r` (sender_candidates: their active follows by active staff,
+ * latest first) and facts `cf`. `at` is the position in r's arrays of the candidate picked within the
+ * caller's scope, null when none is in it: the first of the lowest rank, which is the latest follow of that
+ * rank. `rank(i)` is 0, 1 or 2 for the candidate at position `i` (null when `i` is), and `reasonOfRank` names
+ * it. The whole brand's callers find the position with array_position, which keeps a plan for 1M customers a
+ * join of one row each; a unit's caller looks through the candidates for the first in their units.
  */
-export function senderOrder(rule: SenderRule): {
-  rank: RawBuilder<unknown>;
-  reason: RawBuilder<unknown>;
+export function senderPick(
+  actor: Actor,
+  rule: SenderRule,
+): {
+  at: RawBuilder<unknown>;
+  rank: (i: RawBuilder<unknown>) => RawBuilder<unknown>;
   reasonOfRank: (rank: RawBuilder<unknown>) => RawBuilder<unknown>;
 } {
-  const rank =
-    rule.prefer === 'store_staff'
-      ? sql`case when s.unit_id = cf.top_unit_id then 0 when s.journey_role = 'store_staff' then 1 else 2 end`
-      : rule.prefer === 'role'
-        ? sql`case when s.journey_role = ${rule.role} then 0 else 2 end`
-        : sql`2`;
-  const reason =
-    rule.prefer === 'store_staff'
-      ? sql`case when s.unit_id = cf.top_unit_id then 'home_store' when s.journey_role = 'store_staff' then 'store_staff' else 'latest_follow' end`
-      : rule.prefer === 'role'
-        ? sql`case when s.journey_role = ${rule.role} then 'role' else 'latest_follow' end`
-        : sql`'latest_follow'`;
-  // the reason from the rank alone (0, 1 or 2), for a rank carried through a sort as a number
-  const first =
+  const rank = (i: RawBuilder<unknown>) =>
+    sql`case when ${i} is null then null ${
+      rule.prefer === 'store_staff'
+        ? sql`when r.unit_ids[${i}] = cf.top_unit_id then 0 when r.roles[${i}] = 'store_staff' then 1`
+        : rule.prefer === 'role'
+          ? sql`when r.roles[${i}] = ${rule.role} then 0`
+          : sql``
+    } else 2 end`;
+  const first = sql`case when r.customer_id is not null then 1 end`;
+  const at =
+    actor.role === 'staff'
+      ? sql`array_position(r.staff_ids, ${actor.staffId ?? -1}::bigint)`
+      : !actor.seesWholeCorp
+        ? sql`(select u.i from unnest(r.unit_ids) with ordinality u(unit_id, i)
+            where u.unit_id = any(${[...actor.unitIds]}::bigint[]) order by ${rank(sql`u.i`)}, u.i limit 1)`
+        : rule.prefer === 'store_staff'
+          ? sql`coalesce(array_position(r.unit_ids, cf.top_unit_id), array_position(r.roles, 'store_staff'), ${first})`
+          : rule.prefer === 'role'
+            ? sql`coalesce(array_position(r.roles, ${rule.role}::text), ${first})`
+            : first;
+  const primary =
     rule.prefer === 'store_staff' ? 'home_store' : rule.prefer === 'role' ? 'role' : 'latest_follow';
   const second = rule.prefer === 'store_staff' ? 'store_staff' : 'latest_follow';
   const reasonOfRank = (r: RawBuilder<unknown>) =>
-    sql`case ${r} when 0 then ${first}::text when 1 then ${second}::text when 2 then 'latest_follow' end`;
-  return { rank, reason, reasonOfRank };
+    sql`case ${r} when 0 then ${primary}::text when 1 then ${second}::text when 2 then 'latest_follow' end`;
+  return { at, rank, reasonOfRank };
 }
 
 /**
- * `select id, staff_id, reason` for each customer of `ids` (a select of distinct ids) that has a sender,
- * set-based: one DISTINCT ON over their active follows. The ids are joined, not `in (…)`: the planner cannot
- * know how many distinct ids a CTE holds (it guesses 200), and for a whole brand it then probed the follows
- * index once per customer (about 6 s for 1M customers) instead of hashing.
+ * `select id, staff_id, reason` for each customer of `ids` (a select of distinct ids) that has a sender in
+ * the caller's scope, set-based.
  */
 export function senderSql(ctx: Ctx, ids: RawBuilder<unknown>, rule: SenderRule): RawBuilder<unknown> {
-  const corpId = ctx.cdb.corpId;
-  const { rank, reason } = senderOrder(rule);
-  return sql`select distinct on (f.customer_id) f.customer_id as id, f.staff_id, ${reason} as reason
-    from follows f
-    join (${ids}) ids on ids.id = f.customer_id
-    join staff s on s.corp_id = f.corp_id and s.id = f.staff_id
-    left join customer_facts cf on cf.corp_id = f.corp_id and cf.customer_id = f.customer_id
-    where f.corp_id = ${corpId} and f.status = 'active' and s.status = 'active'
-      and ${staffInScope(ctx.actor)}
-    order by f.customer_id, ${rank}, f.added_at desc, f.staff_id`;
+  const { at, rank, reasonOfRank } = senderPick(ctx.actor, rule);
+  return sql`select r.customer_id as id, r.staff_ids[x.i] as staff_id, ${reasonOfRank(rank(sql`x.i`))} as reason
+    from sender_candidates r
+    join (${ids}) ids on ids.id = r.customer_id
+    left join customer_facts cf on cf.corp_id = r.corp_id and cf.customer_id = r.customer_id
+    cross join lateral (select ${at} as i) x
+    where r.corp_id = ${ctx.cdb.corpId} and x.i is not null`;
 }
 
 /** Customers of `ids` (a select of distinct ids) with an active follow by any active member (in scope or not). */
 export function friendsSql(ctx: Ctx, ids: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`select distinct f.customer_id as id from follows f
-    join (${ids}) ids on ids.id = f.customer_id
-    join staff s on s.corp_id = f.corp_id and s.id = f.staff_id
-    where f.corp_id = ${ctx.cdb.corpId} and f.status = 'active' and s.status = 'active'`;
+  return sql`select r.customer_id as id from sender_candidates r
+    join (${ids}) ids on ids.id = r.customer_id
+    where r.corp_id = ${ctx.cdb.corpId}`;
 }
 
 /** The sender of each customer (or why there is none), for journeys and small lists. */
