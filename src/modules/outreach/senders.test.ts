@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Random } from '../../demo/random.ts';
 import type { Actor } from '../../platform/actor.ts';
 import { systemClock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/connect.ts';
@@ -20,19 +21,9 @@ let fx: Fixture;
 let staffIds: number[];
 let customerIds: number[];
 
-/** mulberry32: a seeded generator, so a failure replays exactly. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const r = rng(20261208);
-const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+const random = new Random(20261208);
+const r = () => random.next();
+const pick = <T>(xs: readonly T[]) => random.pick(xs);
 const ROLES = ['online_ops', 'store_staff', 'sales', 'consultant'] as const;
 // few distinct times, so that follows tie on added_at and the staff id decides
 const TIMES = [0, 1, 2, 3].map((d) => new Date(Date.UTC(2026, 5, 1 + d)));
