@@ -80,16 +80,25 @@ export const SAMPLE_POOL = 2000;
  * the whole brand: a statement that reads `cls` once and groups it runs in parallel workers, which PostgreSQL
  * never does over a materialized CTE (with the sender candidates, a plan for a brand of 1M on 2 cores went from
  * 6–8 s to 3–4.5 s). So a statement reads `cls` once.
- * `top` classifies only the audience's highest `top` ids.
  */
-export async function classifyCte(
+export async function classifyCte(ctx: Ctx, input: PlanInput, env: BudgetEnv): Promise<RawBuilder<unknown>> {
+  return classify(ctx, input, env, await resolveAudience(ctx, input.audience));
+}
+
+/** The audience as a select of ids (audienceSql), resolved once per plan: a listed one is checked by id. */
+async function resolveAudience(ctx: Ctx, audience: PlanInput['audience']): Promise<RawBuilder<unknown>> {
+  return audienceSql(ctx, audience, 'customerIds' in audience ? undefined : await complementFor(ctx));
+}
+
+/** classifyCte over the resolved audience `ids`; `top` classifies only its highest `top` ids. */
+function classify(
   ctx: Ctx,
   input: PlanInput,
   env: BudgetEnv,
+  ids: RawBuilder<unknown>,
   opts: { top?: number } = {},
-): Promise<RawBuilder<unknown>> {
+): RawBuilder<unknown> {
   const corpId = ctx.cdb.corpId;
-  const ids = await audienceSql(ctx, input.audience, await complementFor(ctx));
   const at = input.at;
   const month = brandMonth(at);
   const rows = [...env.budgets].map(([unitId, b]) => {
@@ -219,10 +228,9 @@ export async function planAudience(
         from cls ${classes ? sql`where class = any(${classes}::text[])` : sql``}) x
       where rn <= ${SAMPLE_SIZE}`.execute(db),
     );
-  const [whole, top] = await Promise.all([
-    classifyCte(ctx, input, env),
-    classifyCte(ctx, input, env, { top: samplePool }),
-  ]);
+  const ids = await resolveAudience(ctx, input.audience);
+  const whole = classify(ctx, input, env, ids);
+  const top = classify(ctx, input, env, ids, { top: samplePool });
   const [counted, pooled] = await Promise.all([
     withoutJit(ctx.cdb, (db) =>
       sql<{ groups: unknown }>`${whole},
